@@ -1,0 +1,22 @@
+import { defineConfig } from 'tsup';
+
+// One build for every public entry: ESM + CommonJS + declarations.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    redis: 'src/entries/redis.ts',
+    http: 'src/entries/http.ts',
+    express: 'src/entries/express.ts',
+    fastify: 'src/entries/fastify.ts',
+    prometheus: 'src/entries/prometheus.ts',
+    'test-suite': 'src/entries/test-suite.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  splitting: true,
+  treeshake: true,
+  tsconfig: 'tsconfig.build.json',
+});
