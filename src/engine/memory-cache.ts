@@ -1,0 +1,588 @@
+// MemoryCache: Larder's synchronous L1 engine. A Map from key to an integer slot indexes plain arrays
+// (keys, values) and typed arrays (start time, expiry, size) by slot; an eviction policy (W-TinyLFU
+// or LRU) orders the slots. Optional features (TTL, byte budget, tags) cost nothing until used.
+import { parseDuration } from '../util/duration.js';
+import { CacheError, CacheErrorType } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type {
+  CacheKey,
+  EngineStats,
+  EntryInfo,
+  EvictionPolicy,
+  EvictionReason,
+  MemoryCacheOptions,
+  MemorySetOptions,
+} from './types.js';
+import { checkKey, checkSize, checkTags, resolveOptions } from './options.js';
+import { FIRST_SLOT, LruPolicy, type Policy } from './policy.js';
+import { TinyLfuPolicy } from './tinylfu.js';
+import { estimateSize } from './size-of.js';
+import { globToRegExp } from './glob.js';
+import { KeyIndex } from './key-index.js';
+
+/** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
+export const engineInternals: unique symbol = Symbol('larder.engineInternals');
+
+/** Slots reserved at first; the arrays double from here up to the entry bound. */
+const INITIAL_SLOTS = 256;
+/** The background sweep visits at least this many slots per tick, and at least 1/8 of all slots. */
+const SWEEP_MIN_SLOTS = 1024;
+const SWEEP_FRACTION = 8;
+
+const neverStale = (): boolean => false;
+
+/**
+ * A synchronous in-memory cache with W-TinyLFU (default) or LRU eviction, per-entry TTLs, entry and
+ * byte budgets, tags, pattern invalidation and statistics.
+ */
+export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
+  readonly #index = new KeyIndex<K>();
+  #count = 0;
+  readonly #keys: (K | undefined)[] = [];
+  readonly #values: (V | undefined)[] = [];
+  #starts: Float64Array;
+  #expires: Float64Array | null = null;
+  #sizes: Float64Array | null = null;
+  #tags: (readonly string[] | undefined)[] | null = null;
+  #tagIndex: Map<string, Set<number>> | null = null;
+  #free: number[] = [];
+  #nextSlot = FIRST_SLOT;
+  #capacity: number;
+  readonly #slotLimit: number;
+  readonly #policy: Policy;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+  readonly #defaultTtl: number;
+  readonly #jitter: number;
+  readonly #cleanupInterval: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #sweepCursor = FIRST_SLOT;
+  readonly #sizeOf: (value: V, key: K) => number;
+  readonly #onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
+  readonly #clock: () => number;
+  readonly #logger: Logger | undefined;
+  readonly #name: string;
+  #createdAt: number;
+  #isStale: (slot: number) => boolean = neverStale;
+  /**
+   * Whether set() reads the clock to stamp entries. Reading it costs as much as a quarter of a set, so
+   * it starts once a TTL is used or entries() (which reports ages) has been called.
+   */
+  #timed = false;
+  #hits = 0;
+  #misses = 0;
+  #sets = 0;
+  #deletes = 0;
+  #invalidations = 0;
+  #evictions = 0;
+  #expirations = 0;
+  #rejections = 0;
+  /** New keys stored since creation (never reset): with hits + misses, drives the index layout. */
+  #inserts = 0;
+
+  /** Creates a cache; throws a TypeError/RangeError naming any invalid option. */
+  constructor(options?: MemoryCacheOptions<K, V>) {
+    const o = resolveOptions(options);
+    this.#maxEntries = o.maxEntries;
+    this.#maxBytes = o.maxBytes;
+    this.#defaultTtl = o.ttl;
+    this.#jitter = o.jitter;
+    this.#cleanupInterval = o.cleanupInterval;
+    this.#sizeOf = o.sizeOf ?? estimateSize;
+    this.#onEvict = o.onEvict;
+    this.#clock = o.clock;
+    this.#logger = o.logger;
+    this.#name = o.name;
+    // One slot more than the bound: a new entry is inserted before the policy picks what to evict.
+    this.#slotLimit = FIRST_SLOT + 1 + Math.min(o.maxEntries, o.maxBytes, 2 ** 31);
+    this.#capacity = Math.min(this.#slotLimit, INITIAL_SLOTS);
+    this.#starts = new Float64Array(this.#capacity);
+    for (let i = 0; i < FIRST_SLOT; i++) {
+      this.#keys.push(undefined);
+      this.#values.push(undefined);
+    }
+    const maximum = Number.isFinite(o.maxBytes) ? o.maxBytes : o.maxEntries;
+    this.#policy =
+      o.policy === 'lru'
+        ? new LruPolicy(this.#capacity)
+        : new TinyLfuPolicy(this.#capacity, maximum, Math.min(this.#capacity - FIRST_SLOT, o.maxEntries));
+    if (o.trackBytes) {
+      this.#sizes = new Float64Array(this.#capacity);
+      if (Number.isFinite(o.maxBytes)) this.#policy.setWeights(this.#sizes);
+    }
+    this.#createdAt = this.#clock();
+    if (o.ttl > 0) this.#enableTtl();
+  }
+
+  /** Number of entries held, including expired ones not yet reclaimed. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The eviction policy in use. */
+  get policy(): EvictionPolicy {
+    return this.#policy.name;
+  }
+
+  /** The value for `key`, or `undefined`; counts a hit or a miss and refreshes the entry's rank. */
+  get(key: K): V | undefined {
+    const slot = this.#index.get(key);
+    if (slot === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    if (this.#isStale(slot)) {
+      this.#removeSlot(slot, 'expired');
+      this.#misses++;
+      return undefined;
+    }
+    this.#policy.touch(slot);
+    if ((++this.#hits & 0xffff) === 0) this.#adaptIndex();
+    return this.#values[slot];
+  }
+
+  /** The value for `key` without counting a request or changing its rank. */
+  peek(key: K): V | undefined {
+    const slot = this.#liveSlot(key);
+    return slot === undefined ? undefined : this.#values[slot];
+  }
+
+  /** Whether `key` has a live entry (neither counted nor ranked). */
+  has(key: K): boolean {
+    return this.#liveSlot(key) !== undefined;
+  }
+
+  /**
+   * Stores `value` under `key`, replacing any entry (the replaced value is not reported to onEvict),
+   * then evicts by policy while over a budget. A value larger than `maxBytes` is refused: nothing is
+   * stored, any previous entry for the key is removed (reason 'capacity'), and a warning is logged.
+   */
+  set(key: K, value: V, options?: MemorySetOptions): this {
+    checkKey(key);
+    let ttl = this.#defaultTtl;
+    let tags: readonly string[] | undefined;
+    let size: number | undefined;
+    if (options !== undefined) {
+      if (options.ttl !== undefined) ttl = parseDuration(options.ttl, 'ttl');
+      if (options.tags !== undefined) tags = checkTags(options.tags);
+      if (options.size !== undefined) size = checkSize(options.size, 'size');
+    }
+    let weight = 1;
+    if (this.#sizes !== null) {
+      // Every entry counts at least one byte, so a byte budget also bounds the number of entries.
+      weight = Math.max(1, Math.ceil(size ?? checkSize(this.#sizeOf(value, key), 'sizeOf result')));
+      if (weight > this.#maxBytes) {
+        this.#refuse(key, weight);
+        return this;
+      }
+    }
+    let slot = this.#index.get(key);
+    if (slot !== undefined) {
+      this.#values[slot] = value;
+      if (this.#tags !== null && this.#tags[slot] !== undefined) this.#untag(slot);
+      if (this.#sizes !== null) {
+        const old = this.#sizes[slot]!;
+        this.#sizes[slot] = weight;
+        this.#bytes += weight - old;
+        this.#policy.update(slot, old, weight);
+      } else {
+        this.#policy.update(slot, 1, 1);
+      }
+    } else {
+      slot = this.#allocSlot();
+      this.#keys[slot] = key;
+      this.#values[slot] = value;
+      this.#index.set(key, slot);
+      this.#count++;
+      if ((++this.#inserts & 0xffff) === 0) this.#adaptIndex();
+      if (this.#sizes !== null) {
+        this.#sizes[slot] = weight;
+        this.#bytes += weight;
+      }
+      this.#policy.add(slot, key, weight);
+    }
+    if (this.#timed || ttl > 0) this.#stamp(slot, ttl);
+    if (tags !== undefined && tags.length > 0) this.#tag(slot, tags);
+    this.#sets++;
+    while (this.#count > this.#maxEntries || this.#bytes > this.#maxBytes) {
+      this.#removeSlot(this.#policy.victim(), 'capacity');
+    }
+    return this;
+  }
+
+  /** Removes the entry for `key`; true if a live entry was removed (reason 'deleted'). */
+  delete(key: K): boolean {
+    const slot = this.#liveSlot(key);
+    if (slot === undefined) return false;
+    this.#removeSlot(slot, 'deleted');
+    return true;
+  }
+
+  /** Removes every entry (reason 'cleared'); counters are kept (see resetStats). */
+  clear(): void {
+    const onEvict = this.#onEvict;
+    const removed: [K, V][] = [];
+    if (onEvict !== undefined) {
+      for (const slot of this.#slots()) removed.push([this.#keys[slot] as K, this.#values[slot] as V]);
+    }
+    this.#index.clear();
+    this.#count = 0;
+    this.#keys.fill(undefined);
+    this.#values.fill(undefined);
+    this.#free = [];
+    this.#nextSlot = FIRST_SLOT;
+    this.#bytes = 0;
+    this.#sizes?.fill(0);
+    this.#tags = null;
+    this.#tagIndex = null;
+    this.#policy.clear();
+    for (const [key, value] of removed) this.#notify(key, value, 'cleared');
+  }
+
+  /** Milliseconds until `key` expires; `Infinity` if it never does, `undefined` if it is absent. */
+  ttlRemaining(key: K): number | undefined {
+    const slot = this.#liveSlot(key);
+    if (slot === undefined) return undefined;
+    const expiry = this.#expires === null ? 0 : this.#expires[slot]!;
+    return expiry === 0 ? Infinity : Math.max(0, expiry - this.#clock());
+  }
+
+  /** Live keys, in no particular order, without copying (expired entries are skipped, not removed). */
+  *keys(): IterableIterator<K> {
+    for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++) {
+      const key = this.#keys[slot];
+      if (key !== undefined && !this.#isStale(slot)) yield key;
+    }
+  }
+
+  /** Live `[key, value]` pairs, in no particular order. */
+  *[Symbol.iterator](): IterableIterator<[K, V]> {
+    for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++) {
+      const key = this.#keys[slot];
+      if (key !== undefined && !this.#isStale(slot)) yield [key, this.#values[slot] as V];
+    }
+  }
+
+  /** A snapshot of every live entry with its age, remaining TTL, size and tags. */
+  entries(): EntryInfo<K, V>[] {
+    this.#timed = true;
+    const now = this.#clock();
+    const out: EntryInfo<K, V>[] = [];
+    for (const slot of this.#slots()) {
+      if (this.#isStale(slot)) continue;
+      const key = this.#keys[slot] as K;
+      const expiry = this.#expires === null ? 0 : this.#expires[slot]!;
+      out.push({
+        key,
+        value: this.#values[slot] as V,
+        ageMs: Math.max(0, now - (this.#starts[slot] || this.#createdAt)),
+        ttlRemainingMs: expiry === 0 ? undefined : Math.max(0, expiry - now),
+        size: this.#sizes === null ? 0 : this.#sizes[slot]!,
+        tags: this.#tags?.[slot] ?? [],
+      });
+    }
+    return out;
+  }
+
+  /** Removes every entry carrying any of `tags` (reason 'invalidated'); returns how many. */
+  invalidateTags(tags: readonly string[]): number {
+    checkTags(tags);
+    const index = this.#tagIndex;
+    if (index === null) return 0;
+    const slots = new Set<number>();
+    for (const tag of tags) {
+      const tagged = index.get(tag);
+      if (tagged !== undefined) for (const slot of tagged) slots.add(slot);
+    }
+    return this.#removeAll(slots, 'invalidated');
+  }
+
+  /** Removes every entry whose key (as a string) starts with `prefix`; returns how many. */
+  invalidatePrefix(prefix: string): number {
+    if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
+    return this.#invalidateWhere((key) => key.startsWith(prefix));
+  }
+
+  /** Removes every entry whose key (as a string) matches the glob (`*` any run, `?` one char). */
+  invalidatePattern(pattern: string): number {
+    const re = globToRegExp(pattern);
+    return this.#invalidateWhere((key) => re.test(key));
+  }
+
+  /** Removes every expired entry now (reason 'expired'); returns how many. */
+  prune(): number {
+    if (this.#expires === null) return 0;
+    const stale: number[] = [];
+    for (const slot of this.#slots()) if (this.#isStale(slot)) stale.push(slot);
+    return this.#removeAll(stale, 'expired');
+  }
+
+  /** Counters since creation or the last resetStats, and gauges of the current contents. */
+  stats(): EngineStats {
+    let expired = 0;
+    if (this.#expires !== null) for (const slot of this.#slots()) if (this.#isStale(slot)) expired++;
+    const totalRequests = this.#hits + this.#misses;
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      sets: this.#sets,
+      deletes: this.#deletes,
+      invalidations: this.#invalidations,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      rejections: this.#rejections,
+      totalRequests,
+      hitRate: totalRequests === 0 ? 0 : Math.round((this.#hits / totalRequests) * 10_000) / 100,
+      size: this.#count,
+      bytes: this.#bytes,
+      maxEntries: Number.isFinite(this.#maxEntries) ? this.#maxEntries : undefined,
+      maxBytes: Number.isFinite(this.#maxBytes) ? this.#maxBytes : undefined,
+      active: this.#count - expired,
+      expired,
+      uptimeMs: Math.max(0, this.#clock() - this.#createdAt),
+      policy: this.#policy.name,
+    };
+  }
+
+  /** Zeroes the counters (hits, misses, sets, …) and restarts `uptimeMs`. */
+  resetStats(): void {
+    this.#hits = this.#misses = this.#sets = this.#deletes = 0;
+    this.#invalidations = this.#evictions = this.#expirations = this.#rejections = 0;
+    this.#createdAt = this.#clock();
+  }
+
+  /** Stops the background sweep and removes every entry (reason 'cleared'). The cache stays usable. */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.clear();
+  }
+
+  /** Test-only view of internal state. */
+  [engineInternals](): {
+    policy: Record<string, number>;
+    timer: ReturnType<typeof setInterval> | undefined;
+    capacity: number;
+    frequency: (key: K) => number | undefined;
+  } {
+    const policy = this.#policy;
+    return {
+      policy: policy.snapshot(),
+      timer: this.#timer,
+      capacity: this.#capacity,
+      frequency: (key) => {
+        const slot = this.#index.get(key);
+        return slot === undefined || !(policy instanceof TinyLfuPolicy)
+          ? undefined
+          : policy.frequencyOf(slot);
+      },
+    };
+  }
+
+  #adaptIndex(): void {
+    this.#index.adapt(this.#hits + this.#misses, this.#inserts, this.#count);
+  }
+
+  // The slot of a live entry for `key`; an expired entry met here is removed at once.
+  #liveSlot(key: K): number | undefined {
+    const slot = this.#index.get(key);
+    if (slot === undefined || !this.#isStale(slot)) return slot;
+    this.#removeSlot(slot, 'expired');
+    return undefined;
+  }
+
+  // Occupied slots, in slot order; a snapshot, so callers may remove entries while iterating.
+  #slots(): number[] {
+    const out: number[] = [];
+    for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++)
+      if (this.#keys[slot] !== undefined) out.push(slot);
+    return out;
+  }
+
+  #allocSlot(): number {
+    if (this.#free.length > 0) return this.#free.pop()!;
+    if (this.#nextSlot === this.#capacity) this.#grow();
+    const slot = this.#nextSlot++;
+    // Appending keeps the plain arrays packed.
+    this.#keys.push(undefined);
+    this.#values.push(undefined);
+    return slot;
+  }
+
+  #grow(): void {
+    const capacity = Math.min(this.#slotLimit, this.#capacity * 2);
+    this.#starts = grown(this.#starts, capacity);
+    if (this.#expires !== null) this.#expires = grown(this.#expires, capacity);
+    if (this.#sizes !== null) {
+      this.#sizes = grown(this.#sizes, capacity);
+      if (Number.isFinite(this.#maxBytes)) this.#policy.setWeights(this.#sizes);
+    }
+    this.#policy.grow(capacity);
+    if (this.#policy instanceof TinyLfuPolicy) {
+      this.#policy.ensureSketchCapacity(Math.min(capacity - FIRST_SLOT, this.#maxEntries));
+    }
+    this.#capacity = capacity;
+  }
+
+  #removeSlot(slot: number, reason: EvictionReason): void {
+    const key = this.#keys[slot] as K;
+    const value = this.#values[slot] as V;
+    this.#index.delete(key);
+    this.#count--;
+    this.#policy.remove(slot);
+    if (this.#sizes !== null) {
+      this.#bytes -= this.#sizes[slot]!;
+      this.#sizes[slot] = 0;
+    }
+    if (this.#tags !== null && this.#tags[slot] !== undefined) this.#untag(slot);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    this.#free.push(slot);
+    switch (reason) {
+      case 'capacity':
+        this.#evictions++;
+        break;
+      case 'expired':
+        this.#expirations++;
+        break;
+      case 'deleted':
+        this.#deletes++;
+        break;
+      case 'invalidated':
+        this.#invalidations++;
+        break;
+    }
+    if (this.#onEvict !== undefined) this.#notify(key, value, reason);
+  }
+
+  // Removes the given slots, skipping any that an onEvict callback already freed.
+  #removeAll(slots: Iterable<number>, reason: EvictionReason): number {
+    const targets: [number, K][] = [];
+    for (const slot of slots) targets.push([slot, this.#keys[slot] as K]);
+    let count = 0;
+    for (const [slot, key] of targets) {
+      if (this.#keys[slot] !== key) continue;
+      this.#removeSlot(slot, reason);
+      count++;
+    }
+    return count;
+  }
+
+  #invalidateWhere(matches: (key: string) => boolean): number {
+    const slots: number[] = [];
+    for (const slot of this.#slots()) if (matches(String(this.#keys[slot]))) slots.push(slot);
+    return this.#removeAll(slots, 'invalidated');
+  }
+
+  #tag(slot: number, tags: readonly string[]): void {
+    const owned = Object.freeze([...new Set(tags)]);
+    this.#tags ??= [];
+    this.#tagIndex ??= new Map();
+    this.#tags[slot] = owned;
+    for (const tag of owned) {
+      let slots = this.#tagIndex.get(tag);
+      if (slots === undefined) this.#tagIndex.set(tag, (slots = new Set()));
+      slots.add(slot);
+    }
+  }
+
+  // Drops the slot from the tag index; a tag with no entries left is forgotten, so the index stays bounded.
+  #untag(slot: number): void {
+    const tags = this.#tags![slot]!;
+    this.#tags![slot] = undefined;
+    for (const tag of tags) {
+      const slots = this.#tagIndex!.get(tag);
+      if (slots === undefined) continue;
+      slots.delete(slot);
+      if (slots.size === 0) this.#tagIndex!.delete(tag);
+    }
+  }
+
+  #refuse(key: K, size: number): void {
+    this.#rejections++;
+    this.#logger?.warn?.(
+      { cache: this.#name, key, size, maxBytes: this.#maxBytes },
+      `Cache SET refused: entry of ${size} bytes exceeds maxBytes ${this.#maxBytes}`,
+    );
+    // A stale value must not be served in place of the refused one.
+    const slot = this.#index.get(key);
+    if (slot !== undefined) this.#removeSlot(slot, 'capacity');
+  }
+
+  #notify(key: K, value: V, reason: EvictionReason): void {
+    try {
+      this.#onEvict!(key, value, reason);
+    } catch (err) {
+      // A failing callback must not leave the cache half-updated; the removal already happened.
+      this.#logger?.error?.({ cache: this.#name, key, reason, err }, 'Cache onEvict callback failed');
+    }
+  }
+
+  // Records when the entry in `slot` was set and, with a ttl, when it expires.
+  #stamp(slot: number, ttl: number): void {
+    const now = this.#clock();
+    this.#starts[slot] = now;
+    if (ttl > 0) {
+      if (this.#expires === null) this.#enableTtl();
+      this.#expires![slot] =
+        now + (this.#jitter === 0 ? ttl : ttl * (1 + this.#jitter * (2 * Math.random() - 1)));
+    } else if (this.#expires !== null) {
+      this.#expires[slot] = 0;
+    }
+  }
+
+  // Swaps in the TTL hooks: before any TTL is used, the stale check is a constant `false`.
+  #enableTtl(): void {
+    this.#timed = true;
+    this.#expires = new Float64Array(this.#capacity);
+    const clock = this.#clock;
+    this.#isStale = (slot: number): boolean => {
+      const expiry = this.#expires![slot]!;
+      return expiry !== 0 && expiry <= clock();
+    };
+    if (this.#cleanupInterval > 0) this.#startSweep();
+  }
+
+  // The timer holds the cache only weakly, so a cache dropped without close() can still be collected.
+  #startSweep(): void {
+    const ref = new WeakRef<MemoryCache<K, V>>(this);
+    const timer = setInterval(() => {
+      const cache = ref.deref();
+      if (cache === undefined) clearInterval(timer);
+      else cache.#sweep();
+    }, this.#cleanupInterval);
+    timer.unref();
+    this.#timer = timer;
+  }
+
+  // One tick of the incremental sweep: visits a bounded run of slots from a rotating cursor.
+  #sweep(): void {
+    try {
+      const end = this.#nextSlot;
+      const slots = end - FIRST_SLOT;
+      let budget = Math.min(slots, Math.max(SWEEP_MIN_SLOTS, Math.ceil(slots / SWEEP_FRACTION)));
+      let slot = this.#sweepCursor;
+      while (budget-- > 0) {
+        if (slot >= end) slot = FIRST_SLOT;
+        if (this.#keys[slot] !== undefined && this.#isStale(slot)) this.#removeSlot(slot, 'expired');
+        slot++;
+      }
+      this.#sweepCursor = slot;
+    } catch (err) {
+      this.#logger?.error?.(
+        {
+          cache: this.#name,
+          err: new CacheError(CacheErrorType.CLEANUP_FAILED, 'sweep failed', { cause: err }),
+        },
+        'Cache sweep failed',
+      );
+    }
+  }
+}
+
+function grown(array: Float64Array, capacity: number): Float64Array {
+  const next = new Float64Array(capacity);
+  next.set(array);
+  return next;
+}

@@ -1,0 +1,79 @@
+// The eviction-policy seam of MemoryCache, and the plain LRU policy. A policy orders the cache's
+// slots and names the next one to evict; the cache owns keys, values, sizes and budgets, and calls
+// `victim()` for as long as it is over one of them. W-TinyLFU lives in tinylfu.ts.
+import type { CacheKey, EvictionPolicy } from './types.js';
+import { HEAD_SLOTS, SlotLinks } from './links.js';
+
+/** What MemoryCache asks of an eviction policy; all slots are the cache's slot numbers. */
+export interface Policy {
+  /** The policy's public name. */
+  readonly name: EvictionPolicy;
+  /** Makes room for slots below `capacity`. */
+  grow(capacity: number): void;
+  /** Gives the policy the per-slot weights (bytes) of a byte-bounded cache; `null` means 1 per entry. */
+  setWeights(weights: Float64Array | null): void;
+  /** A new entry in `slot` (its weight is already in the weights array). */
+  add(slot: number, key: CacheKey, weight: number): void;
+  /** A read hit on `slot`. */
+  touch(slot: number): void;
+  /** The entry in `slot` was overwritten; its weight changed from `oldWeight` to `newWeight`. */
+  update(slot: number, oldWeight: number, newWeight: number): void;
+  /** The entry in `slot` leaves (called before the cache forgets its weight). */
+  remove(slot: number): void;
+  /** The slot to evict next; only called while the cache holds at least one entry. */
+  victim(): number;
+  /** Forgets every entry (the cache was cleared). */
+  clear(): void;
+  /** Internal state for tests and diagnostics. */
+  snapshot(): Record<string, number>;
+}
+
+/** Least-recently-used order: one list, hits move to the back, the front is evicted. */
+export class LruPolicy implements Policy {
+  readonly name = 'lru' as const;
+  #links: SlotLinks;
+
+  /** Creates an LRU order for slots below `capacity`. */
+  constructor(capacity: number) {
+    this.#links = new SlotLinks(capacity, 1);
+  }
+
+  grow(capacity: number): void {
+    this.#links.grow(capacity);
+  }
+
+  setWeights(): void {
+    // Recency does not depend on weight.
+  }
+
+  add(slot: number): void {
+    this.#links.pushBack(0, slot);
+  }
+
+  touch(slot: number): void {
+    this.#links.moveToBack(0, slot);
+  }
+
+  update(slot: number): void {
+    this.#links.moveToBack(0, slot);
+  }
+
+  remove(slot: number): void {
+    this.#links.unlink(slot);
+  }
+
+  victim(): number {
+    return this.#links.first(0);
+  }
+
+  clear(): void {
+    this.#links.reset();
+  }
+
+  snapshot(): Record<string, number> {
+    return {};
+  }
+}
+
+/** Sentinel slots are reserved by every policy, so the cache's first data slot is the same for all. */
+export const FIRST_SLOT = HEAD_SLOTS;

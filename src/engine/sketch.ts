@@ -1,0 +1,106 @@
+// A 4-bit count-min sketch: the "TinyLFU" frequency history of W-TinyLFU.
+//
+// What: an approximate count of how often each key was seen recently, in a fixed, small amount of
+// memory (16 four-bit counters per cache entry, 8 bytes). A key's estimate is the minimum of its
+// four counters, one in each of four rows; collisions can only inflate an estimate, never deflate it.
+//
+// Why: TinyLFU (Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy",
+// ACM ToS 2017) admits a new entry into the main space only if it is more popular than the entry it
+// would replace, so the cache must remember the popularity of keys it does not hold. Popularity must
+// reflect the recent past: the owner halves every counter ("reset") after a sample of 10 x capacity
+// accesses, as in the paper and in Caffeine; counters saturate at 15, which the paper shows is enough
+// to rank candidates against victims.
+//
+// Role in Larder: a cache hit does not touch this table. The entry counts the access in its own slot
+// record (see tinylfu.ts), and those pending counts are added here when they matter: before the entry
+// duels for admission, when it leaves, and before each halving. The table then holds what a sketch
+// incremented on every access would hold, without a random memory access per hit (Caffeine gets the
+// same effect by buffering reads and replaying them in batches).
+//
+// Layout: as in Caffeine's FrequencySketch, a key's four counters all live in one 32-byte block of
+// eight Int32 words (two words per row), so an update touches one CPU cache line. The block is chosen
+// by the low bits of the key hash; a second mixing of the hash picks, per row, one of the row's two
+// words (1 bit) and one of that word's eight nibbles (3 bits). The table grows with the cache (a cache
+// that never fills never pays for a large sketch) without losing counts.
+
+const RESET_MASK = 0x77777777;
+
+/** Approximate recent access frequency of hashed keys, 0..15. */
+export class FrequencySketch {
+  #table = new Int32Array(0);
+  #blockMask = 0;
+
+  /** Creates a sketch sized for about `capacity` distinct entries. */
+  constructor(capacity: number) {
+    this.ensureCapacity(capacity);
+  }
+
+  /**
+   * Resizes for `capacity` entries if that needs a larger table. Counts survive: a key's counters sit
+   * at the same offsets inside its block whatever the table size, and doubling the table only adds a
+   * high bit to the block index, so every old block is copied to each of its new homes.
+   */
+  ensureCapacity(capacity: number): void {
+    const entries = ceilPow2(Math.max(8, Math.min(capacity, 1 << 26)));
+    // Two words (16 counters) per entry, eight words per block.
+    const words = entries * 2;
+    if (words <= this.#table.length) return;
+    const old = this.#table;
+    this.#table = new Int32Array(words);
+    if (old.length > 0) for (let at = 0; at < words; at += old.length) this.#table.set(old, at);
+    this.#blockMask = (words >>> 3) - 1;
+  }
+
+  /** The estimated frequency (0..15) of the key with this hash. */
+  frequency(hash: number): number {
+    const t = this.#table;
+    const block = (hash & this.#blockMask) << 3;
+    const h = rehash(hash);
+    let f = (t[block + (h & 1)]! >>> (((h >>> 1) & 7) << 2)) & 15;
+    let g = (t[block + 2 + ((h >>> 8) & 1)]! >>> (((h >>> 9) & 7) << 2)) & 15;
+    if (g < f) f = g;
+    g = (t[block + 4 + ((h >>> 16) & 1)]! >>> (((h >>> 17) & 7) << 2)) & 15;
+    if (g < f) f = g;
+    g = (t[block + 6 + ((h >>> 24) & 1)]! >>> (((h >>> 25) & 7) << 2)) & 15;
+    return g < f ? g : f;
+  }
+
+  /** Records `count` more occurrences of the key with this hash (each counter saturates at 15). */
+  add(hash: number, count: number): void {
+    const t = this.#table;
+    const block = (hash & this.#blockMask) << 3;
+    const h = rehash(hash);
+    addTo(t, block + (h & 1), ((h >>> 1) & 7) << 2, count);
+    addTo(t, block + 2 + ((h >>> 8) & 1), ((h >>> 9) & 7) << 2, count);
+    addTo(t, block + 4 + ((h >>> 16) & 1), ((h >>> 17) & 7) << 2, count);
+    addTo(t, block + 6 + ((h >>> 24) & 1), ((h >>> 25) & 7) << 2, count);
+  }
+
+  /** Halves every counter: the periodic aging of TinyLFU. */
+  halve(): void {
+    const t = this.#table;
+    for (let i = 0; i < t.length; i++) t[i] = (t[i]! >>> 1) & RESET_MASK;
+  }
+
+  /** Sets every counter to zero. */
+  clear(): void {
+    this.#table.fill(0);
+  }
+}
+
+// Adds `count` to the 4-bit counter at bit `shift` of word `i`, saturating at 15.
+function addTo(t: Int32Array, i: number, shift: number, count: number): void {
+  const v = t[i]!;
+  const next = Math.min(15, ((v >>> shift) & 15) + count);
+  t[i] = (v & ~(15 << shift)) | (next << shift);
+}
+
+// A second, independent mixing of the key hash, so the counter choice is not tied to the block choice.
+function rehash(h: number): number {
+  h = Math.imul(h, 0x31848bab);
+  return h ^ (h >>> 14);
+}
+
+function ceilPow2(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
+}

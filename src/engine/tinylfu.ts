@@ -1,0 +1,355 @@
+// W-TinyLFU: the default eviction policy of MemoryCache.
+//
+// What: three LRU lists over the cache's slots. New entries enter a small admission *window*; an
+// entry pushed out of the window becomes a *candidate* for the main space, which is a segmented LRU
+// (a *probation* segment, and a *protected* segment holding 80 % of the main space for entries hit
+// at least twice). When the cache is over budget, the candidate (the newest probation entry) duels
+// the *victim* (the oldest probation entry): the one with the lower estimated frequency in the
+// count-min sketch (sketch.ts) is evicted.
+//
+// Why: LRU keeps whatever was touched last, so one long scan flushes a hot working set. TinyLFU's
+// admission filter (Einziger, Friedman & Manes, ACM ToS 2017) lets a newcomer in only if it is more
+// popular than what it displaces; the window keeps recency-biased bursts alive long enough to build a
+// frequency; SLRU protects entries with proven reuse. This is the design of Caffeine
+// (github.com/ben-manes/caffeine/wiki/Efficiency, "Design" and "Adaptivity" pages).
+//
+// Constants, from Caffeine: window 1 % of the budget at start; protected = 80 % of the main space;
+// the sketch halves after 10 x capacity increments. Hash flooding (an attacker making a victim look
+// hot so nothing new is ever admitted) is blunted by admitting a warm candidate (frequency >= 6)
+// with probability 1/128 even when it loses. The window size adapts by hill climbing: every sample
+// of 10 x capacity requests, the hit rate is compared with the previous sample's; if it improved the
+// last move is repeated, otherwise reversed; the step starts at 6.25 % of the budget, decays by 2 %
+// per sample, and restarts when the hit rate jumps by 5 points (a new phase of the workload).
+// Weights: in a byte-bounded cache every quantity above is in bytes, so entries of different sizes
+// are handled the same way, with one exception: a candidate heavier than the whole budget is evicted.
+import type { CacheKey } from './types.js';
+import type { Policy } from './policy.js';
+import { FrequencySketch } from './sketch.js';
+import { hashKey } from './hash.js';
+import { HEAD_SLOTS, SlotLinks } from './links.js';
+
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+/** Fields of a slot's record after the two links (see links.ts): the key hash, and META. */
+const HASH = 2;
+const META = 3;
+// META packs the entry's segment (bits 0-1) and its accesses not yet added to the sketch (bits 2-5,
+// 0..15; more than 15 would saturate the sketch's counters anyway).
+const QUEUE_MASK = 3;
+const PENDING_SHIFT = 2;
+const PENDING_ONE = 1 << PENDING_SHIFT;
+const PENDING_MAX = 15 << PENDING_SHIFT;
+/** Accesses per unit of capacity between two halvings of all counts (TinyLFU's sample size). */
+const SAMPLE_FACTOR = 10;
+
+const PERCENT_MAIN = 0.99;
+const PERCENT_MAIN_PROTECTED = 0.8;
+const ADMIT_HASHDOS_THRESHOLD = 6;
+const STEP_PERCENT = 0.0625;
+const STEP_DECAY = 0.98;
+const RESTART_THRESHOLD = 0.05;
+/** At most this many entries change segment per window resize, so one resize stays cheap. */
+const QUEUE_TRANSFER_THRESHOLD = 1000;
+
+/** Window TinyLFU with an SLRU main space and a hill-climbing window (see the essay above). */
+export class TinyLfuPolicy implements Policy {
+  readonly name = 'tinylfu' as const;
+  readonly #links: SlotLinks;
+  #weights: Float64Array | null = null;
+  readonly #sketch: FrequencySketch;
+  readonly #maximum: number;
+  #windowMax: number;
+  #protectedMax: number;
+  #windowWeight = 0;
+  #protectedWeight = 0;
+  #totalWeight = 0;
+  #sampleSize: number;
+  #accesses = 0;
+  #hitsInSample = 0;
+  #missesInSample = 0;
+  #previousHitRate = 0;
+  #stepSize: number;
+  #random = 0x2545f491;
+
+  /**
+   * @param capacity slots to prepare for now.
+   * @param maximum the budget: entries, or bytes when weights are set.
+   * @param expectedEntries how many entries the cache may hold, to size the sketch.
+   */
+  constructor(capacity: number, maximum: number, expectedEntries: number) {
+    this.#links = new SlotLinks(capacity, 2);
+    this.#sketch = new FrequencySketch(expectedEntries);
+    this.#sampleSize = SAMPLE_FACTOR * Math.max(1, expectedEntries);
+    this.#maximum = maximum;
+    this.#windowMax = maximum - Math.floor(PERCENT_MAIN * maximum);
+    this.#protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (maximum - this.#windowMax));
+    this.#stepSize = -STEP_PERCENT * maximum;
+  }
+
+  grow(capacity: number): void {
+    this.#links.grow(capacity);
+  }
+
+  /** Resizes the sketch for a cache that now holds up to `entries` entries. */
+  ensureSketchCapacity(entries: number): void {
+    this.#sketch.ensureCapacity(entries);
+    this.#sampleSize = SAMPLE_FACTOR * Math.max(1, entries);
+  }
+
+  setWeights(weights: Float64Array | null): void {
+    this.#weights = weights;
+  }
+
+  add(slot: number, key: CacheKey, weight: number): void {
+    const hash = hashKey(key);
+    const record = this.#links.data;
+    record[(slot << 2) + HASH] = hash;
+    record[(slot << 2) + META] = WINDOW | PENDING_ONE;
+    if (++this.#accesses >= this.#sampleSize) this.#age();
+    this.#links.pushBack(WINDOW, slot);
+    this.#windowWeight += weight;
+    this.#totalWeight += weight;
+    if (this.#windowWeight > this.#windowMax) this.#drainWindow();
+    if (++this.#missesInSample + this.#hitsInSample >= this.#sampleSize) this.#climb();
+  }
+
+  touch(slot: number): void {
+    const queue = this.#count(slot);
+    this.#hitsInSample++;
+    if (queue === PROBATION) this.#promote(slot);
+    else this.#links.moveToBack(queue, slot);
+  }
+
+  update(slot: number, oldWeight: number, newWeight: number): void {
+    const queue = this.#count(slot);
+    const delta = newWeight - oldWeight;
+    this.#totalWeight += delta;
+    if (queue === PROBATION) {
+      this.#promote(slot);
+      // #promote counted the new weight already.
+    } else {
+      if (queue === WINDOW) this.#windowWeight += delta;
+      else this.#protectedWeight += delta;
+      this.#links.moveToBack(queue, slot);
+    }
+    if (this.#windowWeight > this.#windowMax) this.#drainWindow();
+    if (this.#protectedWeight > this.#protectedMax) this.#demote();
+  }
+
+  remove(slot: number): void {
+    const weight = this.#weight(slot);
+    // The sketch keeps the departing key's accesses, so that they count if the key comes back.
+    const queue = this.#flush(slot);
+    if (queue === WINDOW) this.#windowWeight -= weight;
+    else if (queue === PROTECTED) this.#protectedWeight -= weight;
+    this.#totalWeight -= weight;
+    this.#links.unlink(slot);
+  }
+
+  victim(): number {
+    const links = this.#links;
+    const victim = links.first(PROBATION);
+    if (victim === PROBATION) {
+      // No probation entries: evict from the window, else from the protected segment.
+      const windowed = links.first(WINDOW);
+      return windowed !== WINDOW ? windowed : links.first(PROTECTED);
+    }
+    const candidate = links.last(PROBATION);
+    if (candidate === victim) return victim;
+    if (this.#weight(candidate) > this.#maximum) return candidate;
+    return this.#admit(candidate, victim) ? victim : candidate;
+  }
+
+  clear(): void {
+    this.#links.reset();
+    this.#sketch.clear();
+    this.#accesses = 0;
+    this.#windowWeight = 0;
+    this.#protectedWeight = 0;
+    this.#totalWeight = 0;
+    this.#hitsInSample = 0;
+    this.#missesInSample = 0;
+    this.#previousHitRate = 0;
+  }
+
+  snapshot(): Record<string, number> {
+    return {
+      maximum: this.#maximum,
+      windowMax: this.#windowMax,
+      protectedMax: this.#protectedMax,
+      windowWeight: this.#windowWeight,
+      protectedWeight: this.#protectedWeight,
+      totalWeight: this.#totalWeight,
+      stepSize: this.#stepSize,
+      sampleSize: this.#sampleSize,
+    };
+  }
+
+  /** The estimated frequency (0..15) of the entry in `slot`, all its accesses counted; a test door. */
+  frequencyOf(slot: number): number {
+    this.#flush(slot);
+    return this.#sketch.frequency(this.#links.data[(slot << 2) + HASH]!);
+  }
+
+  // Counts one access of the entry in `slot` in its record (no sketch access) and returns its segment.
+  #count(slot: number): number {
+    const record = this.#links.data;
+    const at = (slot << 2) + META;
+    const meta = record[at]!;
+    if ((meta & PENDING_MAX) !== PENDING_MAX) record[at] = meta + PENDING_ONE;
+    if (++this.#accesses >= this.#sampleSize) this.#age();
+    return meta & QUEUE_MASK;
+  }
+
+  // Adds the accesses pending in `slot`'s record to the sketch; returns the slot's segment.
+  #flush(slot: number): number {
+    const record = this.#links.data;
+    const at = (slot << 2) + META;
+    const meta = record[at]!;
+    const pending = meta >>> PENDING_SHIFT;
+    if (pending !== 0) {
+      this.#sketch.add(record[(slot << 2) + HASH]!, pending);
+      record[at] = meta & QUEUE_MASK;
+    }
+    return meta & QUEUE_MASK;
+  }
+
+  #setQueue(slot: number, queue: number): void {
+    const at = (slot << 2) + META;
+    const record = this.#links.data;
+    record[at] = (record[at]! & ~QUEUE_MASK) | queue;
+  }
+
+  // TinyLFU's reset: pending accesses are folded into the sketch (free slots have none), then every
+  // counter is halved. The scan is sequential and runs once per 10 x capacity accesses.
+  #age(): void {
+    const end = this.#links.data.length >>> 2;
+    for (let slot = HEAD_SLOTS; slot < end; slot++) this.#flush(slot);
+    this.#sketch.halve();
+    this.#accesses >>>= 1;
+  }
+
+  #weight(slot: number): number {
+    return this.#weights === null ? 1 : this.#weights[slot]!;
+  }
+
+  // A probation entry that is hit has proven reuse: it moves to the protected segment, which may
+  // push that segment's oldest entries back to probation.
+  #promote(slot: number): void {
+    this.#links.unlink(slot);
+    this.#links.pushBack(PROTECTED, slot);
+    this.#setQueue(slot, PROTECTED);
+    this.#protectedWeight += this.#weight(slot);
+    if (this.#protectedWeight > this.#protectedMax) this.#demote();
+  }
+
+  #demote(): void {
+    while (this.#protectedWeight > this.#protectedMax) {
+      const slot = this.#links.first(PROTECTED);
+      if (slot === PROTECTED) break;
+      this.#links.unlink(slot);
+      this.#links.pushBack(PROBATION, slot);
+      this.#setQueue(slot, PROBATION);
+      this.#protectedWeight -= this.#weight(slot);
+    }
+  }
+
+  // Entries pushed out of the window become candidates at the probation's newest end.
+  #drainWindow(): void {
+    while (this.#windowWeight > this.#windowMax) {
+      const slot = this.#links.first(WINDOW);
+      if (slot === WINDOW) break;
+      this.#links.unlink(slot);
+      this.#links.pushBack(PROBATION, slot);
+      this.#setQueue(slot, PROBATION);
+      this.#windowWeight -= this.#weight(slot);
+    }
+  }
+
+  #admit(candidate: number, victim: number): boolean {
+    const victimFreq = this.frequencyOf(victim);
+    const candidateFreq = this.frequencyOf(candidate);
+    if (candidateFreq > victimFreq) return true;
+    if (candidateFreq < ADMIT_HASHDOS_THRESHOLD) return false;
+    // xorshift32: a cheap private random stream; admits about 1 warm loser in 128.
+    let r = this.#random;
+    r ^= r << 13;
+    r ^= r >>> 17;
+    r ^= r << 5;
+    this.#random = r;
+    return (r & 127) === 0;
+  }
+
+  // Hill climbing on the hit rate of the last sample, run once per sample of requests.
+  #climb(): void {
+    const requests = this.#hitsInSample + this.#missesInSample;
+    const hitRate = this.#hitsInSample / requests;
+    this.#hitsInSample = 0;
+    this.#missesInSample = 0;
+    // Until the cache is half full, hit rates say nothing about the window size.
+    if (this.#totalWeight < this.#maximum / 2) {
+      this.#previousHitRate = 0;
+      return;
+    }
+    const change = hitRate - this.#previousHitRate;
+    const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
+    this.#stepSize =
+      Math.abs(change) >= RESTART_THRESHOLD
+        ? STEP_PERCENT * this.#maximum * (amount >= 0 ? 1 : -1)
+        : STEP_DECAY * amount;
+    this.#previousHitRate = hitRate;
+    const quota = Math.trunc(amount);
+    if (quota > 0) this.#increaseWindow(quota);
+    else if (quota < 0) this.#decreaseWindow(-quota);
+  }
+
+  // Moves `quota` of budget from the protected segment to the window, with the entries that fill it.
+  #increaseWindow(quota: number): void {
+    quota = Math.min(quota, this.#protectedMax);
+    this.#protectedMax -= quota;
+    this.#windowMax += quota;
+    this.#demote();
+    for (let i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++) {
+      let slot = this.#links.first(PROBATION);
+      let fromProbation = true;
+      if (slot === PROBATION || quota < this.#weight(slot)) {
+        slot = this.#links.first(PROTECTED);
+        fromProbation = false;
+      }
+      if (slot === PROTECTED) break;
+      const weight = this.#weight(slot);
+      if (quota < weight) break;
+      quota -= weight;
+      if (!fromProbation) this.#protectedWeight -= weight;
+      this.#links.unlink(slot);
+      this.#links.pushBack(WINDOW, slot);
+      this.#setQueue(slot, WINDOW);
+      this.#windowWeight += weight;
+    }
+    // Budget that no entry moved with goes back where it came from.
+    this.#protectedMax += quota;
+    this.#windowMax -= quota;
+  }
+
+  // Moves `quota` of budget from the window to the protected segment; window entries become candidates.
+  #decreaseWindow(quota: number): void {
+    if (this.#windowMax <= 1) return;
+    quota = Math.min(quota, Math.max(0, this.#windowMax - 1));
+    this.#protectedMax += quota;
+    this.#windowMax -= quota;
+    for (let i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++) {
+      const slot = this.#links.first(WINDOW);
+      if (slot === WINDOW) break;
+      const weight = this.#weight(slot);
+      if (quota < weight) break;
+      quota -= weight;
+      this.#links.unlink(slot);
+      this.#links.pushBack(PROBATION, slot);
+      this.#setQueue(slot, PROBATION);
+      this.#windowWeight -= weight;
+    }
+    this.#protectedMax -= quota;
+    this.#windowMax += quota;
+  }
+}

@@ -1,0 +1,25 @@
+// The root surface of the `larder` package. Optional layers (Redis, HTTP, Prometheus, the driver
+// test suite) are subpath exports; see package.json "exports".
+
+export { parseDuration } from './util/duration.js';
+export type { Duration } from './util/duration.js';
+export { CacheError, CacheErrorType } from './errors.js';
+export type { Logger, LogLevel } from './observability/logger.js';
+export { MemoryCache } from './engine/memory-cache.js';
+export type * from './engine/types.js';
+export type * from './cache/types.js';
+export { createCache } from './cache/create-cache.js';
+export { createCacheManager } from './cache/manager.js';
+export { memoize, memoized } from './cache/memoize.js';
+export type { MemoizeOptions } from './cache/memoize.js';
+export { stableKey } from './cache/stable-key.js';
+export { isRetryableError } from './cache/retry.js';
+export type { Envelope } from './cache/envelope.js';
+export type { LoggerStyle } from './observability/log-sink.js';
+export { LOADER_CHANNEL } from './observability/tracing.js';
+export type { LoaderTraceContext } from './observability/tracing.js';
+export { SizingAdvisor } from './advisor/advisor.js';
+export type { AdviseInput } from './advisor/advisor.js';
+export { dumpMemoryCache, loadMemoryCache } from './persistence/memory-cache.js';
+export { SnapshotRefusedError } from './persistence/format.js';
+export type { RefusalReason } from './persistence/format.js';
