@@ -1,0 +1,96 @@
+// createCache: validates the options, builds the L1 engine (holding envelopes) inside a TierStack, the
+// shared CacheCore and the root CacheView, and starts warmOnStart. The one place a cache is assembled.
+import { MemoryCache } from '../engine/memory-cache.js';
+import type { CacheKey } from '../engine/types.js';
+import { LogSink } from '../observability/log-sink.js';
+import { CacheView } from './cache.js';
+import { CacheCore } from './core.js';
+import type { TierBinding } from '../tiers/shared-tier.js';
+import type { Envelope } from './envelope.js';
+import { resolveViewConfig } from './options.js';
+import { bindRemoteTier, TierStack } from './store.js';
+import type { Cache, CacheOptions } from './types.js';
+import { createCacheAdvisor } from '../advisor/facade.js';
+import { attachPersistence } from '../persistence/facade.js';
+import { resolvePersist } from '../persistence/persist.js';
+
+/** Default cache name in logs, stats and metrics. */
+export const DEFAULT_CACHE_NAME = 'default';
+
+/** Creates an async cache (L1 in memory; `l2` is the seam for a shared tier). */
+export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V> {
+  return buildCache(options);
+}
+
+/** createCache returning the concrete view (the manager and tests use its extra members). */
+export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheView<V> {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createCache options must be an object');
+  const name = options.name ?? DEFAULT_CACHE_NAME;
+  if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new TypeError('clock must be a function returning milliseconds');
+  }
+  if (options.sizeOf !== undefined && typeof options.sizeOf !== 'function') {
+    throw new TypeError('sizeOf must be a function');
+  }
+  const config = resolveViewConfig(options as CacheOptions<unknown>);
+  const persist = resolvePersist(options.persist);
+  const log = new LogSink(options.logger, options.loggerStyle);
+  const clock = options.clock ?? Date.now;
+  const userSizeOf = options.sizeOf;
+  // The engine needs its eviction hook before the core that handles it exists.
+  const hooks: { core?: CacheCore } = {};
+  const engine = new MemoryCache<CacheKey, Envelope>({
+    maxEntries: options.maxEntries,
+    maxBytes: options.maxBytes,
+    // The engine holds envelopes; a user's sizeOf measures the value inside.
+    sizeOf: userSizeOf === undefined ? undefined : (envelope, key) => userSizeOf(envelope.value as V, key),
+    policy: options.policy,
+    cleanupInterval: options.cleanupInterval,
+    onEvict: (key, envelope, reason) => hooks.core?.onEvict(key, envelope, reason),
+    clock,
+    logger: options.logger,
+    name,
+  });
+  let remote;
+  let advisor;
+  try {
+    advisor = createCacheAdvisor(options.advisor, engine.stats().maxEntries);
+    remote = bindRemoteTier(options.l2, name);
+  } catch (error) {
+    engine.close();
+    throw error;
+  }
+  const core = new CacheCore(name, new TierStack(engine, clock, remote), clock, log, Math.random);
+  hooks.core = core;
+  if (remote !== undefined) connectRemote(core, remote);
+  const cache = new CacheView<V>(core, name, '', config);
+  core.advisor = advisor;
+  // Restores synchronously, so the snapshot's entries are there before the first request.
+  if (persist !== undefined) core.persistence = attachPersistence(persist, cache, clock, () => core.log);
+  if (options.warmOnStart !== undefined) {
+    const source = options.warmOnStart;
+    cache.ready = cache.warm(source).then(
+      () => undefined,
+      (error: unknown) => core.reportError(name, undefined, 'warmOnStart', error),
+    );
+  }
+  return cache;
+}
+
+/** Routes what the shared tier reports into the core: remote invalidations cancel racing loads, L2 errors are reported. */
+function connectRemote(core: CacheCore, remote: TierBinding): void {
+  core.store.onRemoteInvalidation((keys) => {
+    if (keys === undefined) {
+      // A bulk invalidation elsewhere: loads that started before it must not store their results.
+      core.epoch++;
+      return;
+    }
+    for (const key of keys) {
+      const flight = core.inflight.get(key);
+      if (flight !== undefined) flight.cancelled = true;
+    }
+  });
+  remote.onError((error, key) => core.reportError(core.name, key, 'l2', error));
+}

@@ -1,0 +1,185 @@
+// Runs one loader call for the facade: the loader context (ttl/tags overrides, skip, abort signal,
+// attempt), retries with backoff on retryable failures only, and the hard timeout that bounds the whole
+// call, retries included. Knows nothing of stores: the facade decides what to do with the outcome.
+import { CacheError, CacheErrorType } from '../errors.js';
+import type { CacheKey } from '../engine/types.js';
+import { errorMessage, type LogSink } from '../observability/log-sink.js';
+import { traceLoader } from '../observability/tracing.js';
+import { parseDuration, type Duration } from '../util/duration.js';
+import { backoffDelay, isRetryableError, type ResolvedRetry } from './retry.js';
+import type { Loader, LoaderContext } from './types.js';
+
+/** The context handed to a loader; after the call it also carries the value and the overrides. */
+export class LoadContext<V> implements LoaderContext<V> {
+  /** The key as the caller gave it. */
+  readonly key: CacheKey;
+  /** Aborted on hard timeout or cache close. */
+  readonly signal: AbortSignal;
+  /** The value held in grace, if any. */
+  readonly stale: V | undefined;
+  /** 0 for the first attempt, then 1, 2, … */
+  attempt = 0;
+  /** TTL set by the loader (ms), overriding the call's. */
+  ttl: number | undefined = undefined;
+  /** Tags set by the loader, overriding the call's. */
+  tags: readonly string[] | undefined = undefined;
+  /** True when the loader asked not to cache its result. */
+  skipped = false;
+  /** The loaded value (after success). */
+  value: V | undefined = undefined;
+
+  constructor(key: CacheKey, signal: AbortSignal, stale: V | undefined) {
+    this.key = key;
+    this.signal = signal;
+    this.stale = stale;
+  }
+
+  /** Overrides the entry's TTL. */
+  setTtl(ttl: Duration): void {
+    this.ttl = parseDuration(ttl, 'ctx.setTtl(ttl)');
+  }
+
+  /** Overrides the entry's tags. */
+  setTags(tags: readonly string[]): void {
+    this.tags = validateTags(tags, 'ctx.setTags(tags)');
+  }
+
+  /** Answers the value without caching it. */
+  skip(): void {
+    this.skipped = true;
+  }
+}
+
+/** Checks a tags argument: an array of strings; returns a frozen copy. */
+export function validateTags(tags: unknown, what: string): readonly string[] {
+  if (!Array.isArray(tags)) throw new TypeError(`${what} must be an array of strings`);
+  for (const tag of tags) {
+    if (typeof tag !== 'string') throw new TypeError(`${what} must contain only strings, got ${typeof tag}`);
+  }
+  return Object.freeze([...(tags as string[])]);
+}
+
+/** What one loader call needs to know besides the loader. */
+export interface LoadSettings {
+  cache: string;
+  retry: ResolvedRetry;
+  /** Bound on the whole call in ms; 0 = none. */
+  hardTimeout: number;
+  log: LogSink;
+  /** Called after every attempt with its duration and whether it succeeded (stats, metrics). */
+  onAttempt: (durationMs: number, ok: boolean, key: CacheKey) => void;
+  random: () => number;
+}
+
+/**
+ * Calls the loader (retrying as the policy allows) under `controller`; resolves to the context holding
+ * the value, or rejects with a CacheError: FETCH_FAILED, RETRY_EXHAUSTED or TIMEOUT (cause = original).
+ */
+export function runLoader<V>(
+  loader: Loader<V>,
+  ctx: LoadContext<V>,
+  controller: AbortController,
+  settings: LoadSettings,
+): Promise<LoadContext<V>> {
+  const work = attempts(loader, ctx, settings);
+  if (settings.hardTimeout <= 0) return work;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new CacheError(
+        CacheErrorType.TIMEOUT,
+        `loader for key ${JSON.stringify(ctx.key)} of cache "${settings.cache}" exceeded its hard timeout of ${settings.hardTimeout} ms`,
+      );
+      controller.abort(error);
+      reject(error);
+    }, settings.hardTimeout);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function attempts<V>(loader: Loader<V>, ctx: LoadContext<V>, s: LoadSettings): Promise<LoadContext<V>> {
+  const policy = s.retry;
+  for (let attempt = 0; ; attempt++) {
+    ctx.attempt = attempt;
+    const started = performance.now();
+    try {
+      const value = await traceLoader(async () => loader(ctx), { cache: s.cache, key: ctx.key, attempt });
+      s.onAttempt(performance.now() - started, true, ctx.key);
+      ctx.value = value;
+      return ctx;
+    } catch (error) {
+      s.onAttempt(performance.now() - started, false, ctx.key);
+      // Given up from outside (hard timeout, close): report why, not the loader's reaction to the abort.
+      if (ctx.signal.aborted) throw abortError(ctx.signal, error);
+      const retryable = classify(policy, error, attempt);
+      const what = `loader for key ${JSON.stringify(ctx.key)} of cache "${s.cache}"`;
+      if (!retryable) {
+        throw new CacheError(CacheErrorType.FETCH_FAILED, `${what} failed: ${errorMessage(error)}`, {
+          cause: error,
+          retryable: false,
+        });
+      }
+      if (attempt >= policy.maxRetries) {
+        if (policy.maxRetries === 0) {
+          throw new CacheError(CacheErrorType.FETCH_FAILED, `${what} failed: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        }
+        throw new CacheError(
+          CacheErrorType.RETRY_EXHAUSTED,
+          `${what} failed after ${attempt + 1} attempts: ${errorMessage(error)}`,
+          { cause: error },
+        );
+      }
+      const delay = backoffDelay(policy, attempt, s.random);
+      if (s.log.infoOn) {
+        s.log.info('Cache RETRY', {
+          cache: s.cache,
+          key: ctx.key,
+          attempt: attempt + 1,
+          maxRetries: policy.maxRetries,
+          delayMs: delay,
+          error: errorMessage(error),
+        });
+      }
+      await sleep(delay, ctx.signal);
+    }
+  }
+}
+
+function classify(policy: ResolvedRetry, error: unknown, attempt: number): boolean {
+  if (policy.retryOn === undefined) return isRetryableError(error);
+  try {
+    return policy.retryOn(error, attempt) === true;
+  } catch {
+    return false;
+  }
+}
+
+function abortError(signal: AbortSignal, fallback: unknown): unknown {
+  return signal.reason instanceof CacheError ? signal.reason : fallback;
+}
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts; leaves no timer behind. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError(signal, signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal, signal.reason));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

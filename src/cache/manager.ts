@@ -1,0 +1,209 @@
+// createCacheManager: a set of named caches built from shared defaults plus per-cache options (seed 004's
+// url/user/analytics/session/general caches, seed 000's resource kinds), with aggregated stats, health,
+// clear and close. Unknown names are an error: a typo must not silently create an unbounded new cache.
+import { summarizeLatency } from '../observability/latency.js';
+import { LogSink } from '../observability/log-sink.js';
+import { hitRatePercent } from '../observability/numbers.js';
+import type { CacheView } from './cache.js';
+import { restoreCaches, snapshotCaches, type RestoreResult } from '../persistence/caches.js';
+import { persistCaches } from '../persistence/facade.js';
+import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/persist.js';
+import type { SnapshotWriteResult } from '../persistence/snapshot.js';
+import { buildCache } from './create-cache.js';
+import type {
+  Cache,
+  CacheHealth,
+  CacheManager,
+  CacheManagerOptions,
+  CacheOptions,
+  CacheStats,
+  ManagerStats,
+} from './types.js';
+
+// Counters summed across caches for the manager's `overall` stats.
+const SUMMED = [
+  'hits',
+  'misses',
+  'staleHits',
+  'sets',
+  'deletes',
+  'invalidations',
+  'evictions',
+  'expirations',
+  'rejections',
+  'loads',
+  'loadErrors',
+  'refreshes',
+  'totalRequests',
+  'size',
+  'bytes',
+  'active',
+  'expired',
+] as const;
+
+/** Aggregates per-cache stats: counters summed, bounds summed, hit rate recomputed, load time merged. */
+export function aggregateStats(
+  stats: readonly CacheStats[],
+  latency: ReturnType<typeof summarizeLatency>,
+): ManagerStats['overall'] {
+  const overall = {} as ManagerStats['overall'];
+  for (const field of SUMMED) overall[field] = stats.reduce((sum, s) => sum + s[field], 0);
+  overall.hitRate = hitRatePercent(overall.hits, overall.totalRequests);
+  overall.maxEntries = sumDefined(stats.map((s) => s.maxEntries));
+  overall.maxBytes = sumDefined(stats.map((s) => s.maxBytes));
+  overall.uptimeMs = stats.reduce((max, s) => Math.max(max, s.uptimeMs), 0);
+  overall.loadTime = latency;
+  return overall;
+}
+
+function sumDefined(values: readonly (number | undefined)[]): number | undefined {
+  let sum: number | undefined;
+  for (const v of values) if (v !== undefined && Number.isFinite(v)) sum = (sum ?? 0) + v;
+  return sum;
+}
+
+function checkName(name: unknown, what: string): asserts name is string {
+  if (typeof name !== 'string' || name === '') throw new TypeError(`${what} must be a non-empty string`);
+}
+
+/** The manager behind {@link createCacheManager}. */
+class NamedCaches implements CacheManager {
+  readonly #caches = new Map<string, CacheView<unknown>>();
+  readonly #options: CacheManagerOptions;
+  readonly #log: LogSink;
+  readonly #persist: ResolvedPersist | undefined;
+  readonly #schedule: SnapshotSchedule | undefined;
+
+  constructor(options: CacheManagerOptions) {
+    this.#options = options;
+    if (
+      options.defaults !== undefined &&
+      (typeof options.defaults !== 'object' || options.defaults === null)
+    ) {
+      throw new TypeError('defaults must be an object of cache options');
+    }
+    if (options.caches !== undefined && (typeof options.caches !== 'object' || options.caches === null)) {
+      throw new TypeError('caches must be an object mapping names to cache options');
+    }
+    // Checked once here so a bad logger is reported as the manager's option, not a cache's.
+    this.#log = new LogSink(options.logger);
+    this.#persist = resolvePersist(options.persist);
+    if (options.defaults?.persist !== undefined) {
+      // Every cache would write the same file; one manager-wide snapshot holds them all.
+      throw new TypeError('defaults.persist is not allowed: give persist to the manager itself');
+    }
+    try {
+      for (const [name, cacheOptions] of Object.entries(options.caches ?? {}))
+        this.create(name, cacheOptions);
+    } catch (error) {
+      // Leave nothing half-built: caches made before the bad one are closed.
+      for (const cache of this.#caches.values()) void cache.close();
+      throw error;
+    }
+    if (this.#persist !== undefined) {
+      // Restored before the manager is returned, so before the first request.
+      this.#schedule = persistCaches(
+        this.#persist,
+        () => this.#caches.values(),
+        (name) => this.#caches.get(name),
+        options.clock ?? Date.now,
+        () => this.#log,
+      );
+    }
+  }
+
+  get<V = unknown>(name: string): Cache<V> {
+    const cache = this.#caches.get(name);
+    if (cache === undefined) {
+      const known = [...this.#caches.keys()].join(', ') || '(none)';
+      throw new RangeError(
+        `unknown cache ${JSON.stringify(name)}; configured caches: ${known} (add one with create())`,
+      );
+    }
+    return cache as unknown as Cache<V>;
+  }
+
+  has(name: string): boolean {
+    return this.#caches.has(name);
+  }
+
+  names(): string[] {
+    return [...this.#caches.keys()];
+  }
+
+  create<V = unknown>(name: string, options: CacheOptions<V> = {}): Cache<V> {
+    checkName(name, 'cache name');
+    if (this.#caches.has(name)) throw new RangeError(`a cache named ${JSON.stringify(name)} already exists`);
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`options of cache ${JSON.stringify(name)} must be an object`);
+    }
+    const m = this.#options;
+    const merged: CacheOptions<V> = { ...(m.defaults as CacheOptions<V> | undefined), ...options, name };
+    if (merged.logger === undefined && m.logger !== undefined) merged.logger = m.logger;
+    if (merged.clock === undefined && m.clock !== undefined) merged.clock = m.clock;
+    if (merged.l2 === undefined && m.l2 !== undefined) merged.l2 = m.l2;
+    let cache: CacheView<V>;
+    try {
+      cache = buildCache<V>(merged);
+    } catch (error) {
+      if (error instanceof Error) error.message = `cache ${JSON.stringify(name)}: ${error.message}`;
+      throw error;
+    }
+    this.#caches.set(name, cache as CacheView<unknown>);
+    return cache;
+  }
+
+  stats(): ManagerStats {
+    const caches: Record<string, CacheStats> = {};
+    for (const [name, cache] of this.#caches) caches[name] = cache.stats();
+    const latency = summarizeLatency([...this.#caches.values()].map((c) => c.latency));
+    return { overall: aggregateStats(Object.values(caches), latency), caches };
+  }
+
+  health(): CacheHealth {
+    for (const [name, cache] of this.#caches) {
+      const health = cache.health();
+      if (health.status !== 'ok') return { ...health, reason: `${name}: ${health.reason ?? 'degraded'}` };
+    }
+    return { status: 'ok' };
+  }
+
+  async clear(name?: string): Promise<void> {
+    if (name !== undefined) return this.get(name).clear();
+    await Promise.all([...this.#caches.values()].map((c) => c.clear()));
+  }
+
+  async close(): Promise<void> {
+    // The shutdown snapshot is taken while every cache still holds its entries.
+    if (this.#schedule !== undefined) await this.#schedule.stop();
+    await Promise.all([...this.#caches.values()].map((c) => c.close()));
+  }
+
+  async snapshot(path?: string): Promise<SnapshotWriteResult> {
+    return snapshotCaches(this.#snapshotPath(path, 'snapshot'), this.#caches.values(), this.#io());
+  }
+
+  async restore(path?: string): Promise<RestoreResult> {
+    return restoreCaches(this.#snapshotPath(path, 'restore'), (name) => this.#caches.get(name), this.#io());
+  }
+
+  #snapshotPath(path: string | undefined, method: string): string {
+    const chosen = path ?? this.#persist?.path;
+    if (typeof chosen !== 'string' || chosen === '') {
+      throw new TypeError(`${method}(path): path must be a non-empty string (no persist.path is configured)`);
+    }
+    return chosen;
+  }
+
+  #io() {
+    const p = this.#persist;
+    return { fs: p?.fs, serializer: p?.serializer, clock: this.#options.clock, log: this.#log };
+  }
+}
+
+/** Creates a manager of named caches from shared defaults and per-cache options. */
+export function createCacheManager(options: CacheManagerOptions = {}): CacheManager {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createCacheManager options must be an object');
+  return new NamedCaches(options);
+}

@@ -1,0 +1,159 @@
+// Option handling of the facade: validates createCache / configure / getOrSet options once, naming the
+// bad option in the error, and resolves them to plain millisecond numbers so the call paths never parse.
+import { parseDuration, type Duration } from '../util/duration.js';
+import { validateTags } from './loader-runner.js';
+import { DEFAULT_RETRY, resolveRetry, type ResolvedRetry } from './retry.js';
+import type {
+  CacheConfigUpdate,
+  CacheOptions,
+  CacheSetOptions,
+  GetOrSetOptions,
+  TimeoutOptions,
+} from './types.js';
+
+/** Default fail-safe backoff: after a failed load, a stale value is served this long before trying again. */
+export const DEFAULT_FAIL_SAFE_BACKOFF = 5_000;
+
+/** The settings of one cache view, resolved to numbers; `configure` replaces fields of it. */
+export interface ViewConfig {
+  enabled: boolean;
+  /** Default TTL, ms; 0 = no expiry. */
+  ttl: number;
+  /** Fail-safe window after expiry, ms. */
+  grace: number;
+  /** TTL spread, fraction in [0, 1]. */
+  jitter: number;
+  /** Refresh-ahead fraction in (0, 1); 0 = off. */
+  refreshAhead: number;
+  retry: ResolvedRetry;
+  softTimeout: number;
+  hardTimeout: number;
+  failSafeBackoff: number;
+}
+
+/** Settings of one getOrSet call (view defaults overlaid with the call's options). */
+export interface CallSettings<V = unknown> {
+  ttl: number;
+  grace: number;
+  jitter: number;
+  tags: readonly string[];
+  retry: ResolvedRetry;
+  softTimeout: number;
+  hardTimeout: number;
+  failSafeBackoff: number;
+  cacheUndefined: boolean;
+  negativeTtl: number | undefined;
+  hasFallback: boolean;
+  fallback: V | undefined;
+}
+
+/** A fraction in [0, 1] (jitter) — throws a RangeError naming `what` otherwise. */
+export function checkFraction(value: unknown, what: string, allowOne = true): number {
+  if (typeof value !== 'number' || !(value >= 0) || value > 1 || (!allowOne && value === 1)) {
+    throw new RangeError(`${what} must be a fraction in [0, ${allowOne ? '1]' : '1)'}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkBoolean(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+function optionalDuration(value: Duration | undefined, fallback: number, what: string): number {
+  return value === undefined ? fallback : parseDuration(value, what);
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+function checkTimeout(timeout: TimeoutOptions | undefined): TimeoutOptions | undefined {
+  if (timeout !== undefined && (typeof timeout !== 'object' || timeout === null)) {
+    throw new TypeError('timeout must be an object like { soft, hard }');
+  }
+  return timeout;
+}
+
+/** Resolves createCache options into the root view's config. */
+export function resolveViewConfig(options: CacheOptions<unknown>): ViewConfig {
+  const timeout = checkTimeout(options.timeout);
+  return {
+    enabled: options.enabled === undefined ? true : checkBoolean(options.enabled, 'enabled'),
+    ttl: optionalDuration(options.ttl, 0, 'ttl'),
+    grace: optionalDuration(options.grace, 0, 'grace'),
+    jitter: options.jitter === undefined ? 0 : checkFraction(options.jitter, 'jitter'),
+    refreshAhead:
+      options.refreshAhead === undefined ? 0 : checkFraction(options.refreshAhead, 'refreshAhead', false),
+    retry: resolveRetry(options.retry, DEFAULT_RETRY, 'retry'),
+    softTimeout: optionalDuration(timeout?.soft, 0, 'timeout.soft'),
+    hardTimeout: optionalDuration(timeout?.hard, 0, 'timeout.hard'),
+    failSafeBackoff: optionalDuration(options.failSafeBackoff, DEFAULT_FAIL_SAFE_BACKOFF, 'failSafeBackoff'),
+  };
+}
+
+/** Applies a runtime update to a copy of `config`; validates everything before anything changes. */
+export function applyConfigUpdate(config: ViewConfig, update: CacheConfigUpdate): ViewConfig {
+  if (typeof update !== 'object' || update === null) throw new TypeError('configure() takes an object');
+  const next = { ...config };
+  if (update.ttl !== undefined) next.ttl = parseDuration(update.ttl, 'ttl');
+  if (update.enabled !== undefined) next.enabled = checkBoolean(update.enabled, 'enabled');
+  if (update.grace !== undefined) next.grace = parseDuration(update.grace, 'grace');
+  if (update.jitter !== undefined) next.jitter = checkFraction(update.jitter, 'jitter');
+  if (update.refreshAhead !== undefined) {
+    next.refreshAhead = checkFraction(update.refreshAhead, 'refreshAhead', false);
+  }
+  if (update.failSafeBackoff !== undefined) {
+    next.failSafeBackoff = parseDuration(update.failSafeBackoff, 'failSafeBackoff');
+  }
+  return next;
+}
+
+/** Resolves the write options of set()/warm() against the view's defaults. */
+export function resolveSetOptions(
+  config: ViewConfig,
+  options: CacheSetOptions | undefined,
+): { ttl: number; grace: number; jitter: number; tags: readonly string[] } {
+  if (options === undefined)
+    return { ttl: config.ttl, grace: config.grace, jitter: config.jitter, tags: NO_TAGS };
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  return {
+    ttl: optionalDuration(options.ttl, config.ttl, 'ttl'),
+    grace: optionalDuration(options.grace, config.grace, 'grace'),
+    jitter: options.jitter === undefined ? config.jitter : checkFraction(options.jitter, 'jitter'),
+    tags: options.tags === undefined ? NO_TAGS : validateTags(options.tags, 'tags'),
+  };
+}
+
+/** Resolves one getOrSet call's options against the view's defaults. */
+export function resolveCall<V>(config: ViewConfig, options: GetOrSetOptions<V> | undefined): CallSettings<V> {
+  const base = resolveSetOptions(config, options);
+  if (options === undefined) {
+    return {
+      ...base,
+      retry: config.retry,
+      softTimeout: config.softTimeout,
+      hardTimeout: config.hardTimeout,
+      failSafeBackoff: config.failSafeBackoff,
+      cacheUndefined: false,
+      negativeTtl: undefined,
+      hasFallback: false,
+      fallback: undefined,
+    };
+  }
+  const timeout = checkTimeout(options.timeout);
+  if (options.refreshAhead !== undefined) checkFraction(options.refreshAhead, 'refreshAhead', false);
+  const negativeTtl =
+    options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'negativeTtl');
+  return {
+    ...base,
+    retry: resolveRetry(options.retry, config.retry, 'retry'),
+    softTimeout: optionalDuration(timeout?.soft, config.softTimeout, 'timeout.soft'),
+    hardTimeout: optionalDuration(timeout?.hard, config.hardTimeout, 'timeout.hard'),
+    failSafeBackoff: optionalDuration(options.failSafeBackoff, config.failSafeBackoff, 'failSafeBackoff'),
+    cacheUndefined:
+      negativeTtl !== undefined ||
+      (options.cacheUndefined === undefined ? false : checkBoolean(options.cacheUndefined, 'cacheUndefined')),
+    negativeTtl,
+    hasFallback: 'fallback' in options,
+    fallback: options.fallback,
+  };
+}

@@ -1,0 +1,70 @@
+// Stable cache keys for argument lists (memoize): the same arguments always give the same string, object
+// key order does not matter, and values that print alike but differ (1 vs '1', undefined vs null, a Date
+// vs its ISO string) give different keys. Very long keys are replaced by a digest to bound key memory.
+import { createHash } from 'node:crypto';
+
+/** Keys longer than this are replaced by `#` + a SHA-256 digest (the key stays unique, memory stays bounded). */
+export const MAX_PLAIN_KEY_LENGTH = 512;
+
+/** Derives a stable string from any JSON-like value (argument lists included); throws TypeError for functions/symbols/cycles. */
+export function stableKey(value: unknown): string {
+  const key = encode(value, new Set());
+  return key.length <= MAX_PLAIN_KEY_LENGTH
+    ? key
+    : `#${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+function encode(value: unknown, seen: Set<object>): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return 'undefined';
+    case 'object':
+      return value === null ? 'null' : encodeObject(value, seen);
+    default:
+      throw new TypeError(`cannot derive a cache key from a ${typeof value}; pass a key function`);
+  }
+}
+
+function encodeObject(value: object, seen: Set<object>): string {
+  if (seen.has(value))
+    throw new TypeError('cannot derive a cache key from a cyclic value; pass a key function');
+  seen.add(value);
+  try {
+    if (value instanceof Date)
+      return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
+    if (Array.isArray(value)) return `[${value.map((v) => encode(v, seen)).join(',')}]`;
+    if (value instanceof Map) {
+      const items = [...value].map(([k, v]) => `${encode(k, seen)}=>${encode(v, seen)}`).sort();
+      return `Map{${items.join(',')}}`;
+    }
+    if (value instanceof Set)
+      return `Set[${[...value]
+        .map((v) => encode(v, seen))
+        .sort()
+        .join(',')}]`;
+    if (value instanceof RegExp) return `RegExp(${String(value)})`;
+    if (ArrayBuffer.isView(value)) {
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      return `${value.constructor.name}(${Buffer.from(bytes).toString('base64')})`;
+    }
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return `json(${encode(toJSON.call(value), seen)})`;
+    const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+    // A class instance keeps its class name so that {x:1} and new Point(1) differ.
+    const tag = proto === null || proto === Object.prototype ? '' : (proto.constructor?.name ?? '?');
+    const fields = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${encode((value as Record<string, unknown>)[k], seen)}`);
+    return `${tag}{${fields.join(',')}}`;
+  } finally {
+    seen.delete(value);
+  }
+}

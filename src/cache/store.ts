@@ -1,0 +1,262 @@
+// TierStack: the one place where the facade reads and writes its stores: L1 (the synchronous
+// MemoryCache) and, when `l2` is given, a shared tier (src/tiers) whose bus invalidations from other
+// instances are applied to L1 here. Everything stored is an Envelope (see envelope.ts); an envelope
+// found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it).
+import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions } from '../engine/types.js';
+import { SharedTier } from '../tiers/shared-tier.js';
+import type { TierBinding } from '../tiers/shared-tier.js';
+import type { RemoteInvalidation, TierEntry } from '../tiers/types.js';
+import type { CacheHealth } from './types.js';
+import { storageTtl, type Envelope } from './envelope.js';
+
+/** The subset of MemoryCache the facade uses; typed structurally so a test can hand in a double. */
+export interface LocalEngine {
+  get(key: CacheKey): Envelope | undefined;
+  peek(key: CacheKey): Envelope | undefined;
+  set(key: CacheKey, value: Envelope, options?: MemorySetOptions): unknown;
+  delete(key: CacheKey): boolean;
+  clear(): void;
+  readonly size: number;
+  invalidateTags(tags: readonly string[]): number;
+  invalidatePrefix(prefix: string): number;
+  invalidatePattern(pattern: string): number;
+  entries(): Iterable<EntryInfo<CacheKey, Envelope>>;
+  stats(): EngineStats;
+  resetStats(): void;
+  close(): void;
+}
+
+/** What the stack tells its owner when another instance (or a bus resync) invalidated entries. */
+export type RemoteInvalidationListener = (keys: readonly CacheKey[] | undefined) => void;
+
+/**
+ * Binds `l2` (a tier from `redisTier()`/`memoryTier()`) for the cache `name`, or returns undefined when
+ * there is none. Anything else is refused with a TypeError naming the option.
+ */
+export function bindRemoteTier(l2: unknown, name: string): TierBinding | undefined {
+  if (l2 === undefined || l2 === null) return undefined;
+  if (!(l2 instanceof SharedTier)) {
+    throw new TypeError(
+      'l2 is not a recognised tier object: pass redisTier() or memoryTier() from larder/redis',
+    );
+  }
+  return l2.bind(name);
+}
+
+/** A key as L2 stores it (L2 keys are strings; L1 keeps numbers as numbers). */
+function remoteKey(key: CacheKey): string {
+  return typeof key === 'string' ? key : String(key);
+}
+
+/** The L1 keys a key heard from L2 may stand for: itself, and the number it spells, if any. */
+function localKeys(key: string): CacheKey[] {
+  const n = Number(key);
+  return key !== '' && String(n) === key ? [key, n] : [key];
+}
+
+/** L1 and the optional L2 behind one set of async methods, plus the sync L1 reads the hit path needs. */
+export class TierStack {
+  readonly #l1: LocalEngine;
+  readonly #clock: () => number;
+  readonly #remote: TierBinding | undefined;
+  #onRemote: RemoteInvalidationListener | undefined;
+  /** Bumped by every local write; an L2 read that raced one does not promote its (maybe old) answer. */
+  #generation = 0;
+
+  constructor(l1: LocalEngine, clock: () => number, remote?: TierBinding) {
+    this.#l1 = l1;
+    this.#clock = clock;
+    this.#remote = remote;
+    remote?.onRemote((event) => this.#applyRemote(event));
+  }
+
+  /** Sync L1 read for the hit path; counts as a use for the eviction policy. */
+  getLocal(key: CacheKey): Envelope | undefined {
+    return this.#l1.get(key);
+  }
+
+  /** Sync L1 read that does not touch recency or counters. */
+  peekLocal(key: CacheKey): Envelope | undefined {
+    return this.#l1.peek(key);
+  }
+
+  /** Whether reads that miss L1 should go on to a remote tier (the slow path awaits {@link get}). */
+  get hasRemote(): boolean {
+    return this.#remote !== undefined;
+  }
+
+  /** Whether loads coordinate across instances (`redisTier({ lock: true })`). */
+  get lockEnabled(): boolean {
+    return this.#remote?.lockEnabled ?? false;
+  }
+
+  /** Called with the keys (or `undefined`: many) another instance invalidated, after L1 dropped them. */
+  onRemoteInvalidation(listener: RemoteInvalidationListener): void {
+    this.#onRemote = listener;
+  }
+
+  /** Full read through every tier: L1, then L2 with promotion to L1 (remaining TTL, same tags). */
+  async get(key: CacheKey): Promise<Envelope | undefined> {
+    const local = this.#l1.get(key);
+    if (local !== undefined || this.#remote === undefined) return local;
+    const generation = this.#generation;
+    const entry = await this.#remote.get(remoteKey(key));
+    if (entry === undefined) return undefined;
+    const envelope = toEnvelope(entry);
+    if (generation === this.#generation) this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
+    return envelope;
+  }
+
+  /** Writes an envelope to every tier; the engine holds it until its grace ends. */
+  async set(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): Promise<void> {
+    this.setLocal(key, envelope, tags, size);
+    if (this.#remote !== undefined) await this.#remote.set(remoteKey(key), toEntry(envelope, tags));
+  }
+
+  /** Sync L1 write (used by set and warm-up paths that need no remote round trip). */
+  setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void {
+    const options: MemorySetOptions = { ttl: storageTtl(envelope, this.#clock()), tags };
+    if (size !== undefined) options.size = size;
+    this.#generation++;
+    this.#l1.set(key, envelope, options);
+  }
+
+  /** Removes a key from every tier; true if an entry was removed from L1. */
+  async delete(key: CacheKey): Promise<boolean> {
+    this.#generation++;
+    const removed = this.#l1.delete(key);
+    if (this.#remote !== undefined) await this.#remote.delete(remoteKey(key));
+    return removed;
+  }
+
+  /** Removes every entry carrying one of the tags; returns the count removed from L1. */
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    this.#generation++;
+    const count = this.#l1.invalidateTags(tags);
+    if (this.#remote !== undefined) await this.#remote.invalidateTags(tags);
+    return count;
+  }
+
+  /** Removes every key matching a glob pattern (`*`, `?`); returns the count removed from L1. */
+  async invalidatePattern(pattern: string): Promise<number> {
+    this.#generation++;
+    const count = this.#l1.invalidatePattern(pattern);
+    if (this.#remote !== undefined) await this.#remote.invalidatePattern(pattern);
+    return count;
+  }
+
+  /** Removes every key starting with `prefix` (namespace clear); returns the count removed from L1. */
+  async invalidatePrefix(prefix: string): Promise<number> {
+    this.#generation++;
+    const count = this.#l1.invalidatePrefix(prefix);
+    if (this.#remote !== undefined) await this.#remote.invalidatePrefix(prefix);
+    return count;
+  }
+
+  /** Empties every tier. */
+  async clear(): Promise<void> {
+    this.#generation++;
+    this.#l1.clear();
+    if (this.#remote !== undefined) await this.#remote.clear();
+  }
+
+  /**
+   * Runs `load` (which loads and stores a key) under the tier's distributed lock when `lock: true`:
+   * across instances one load runs; the others answer the envelope it left in L2, promoted to L1.
+   * Resolves undefined when this instance loaded (or there is no lock).
+   */
+  async exclusive(key: CacheKey, load: () => Promise<void>): Promise<Envelope | undefined> {
+    if (this.#remote === undefined || !this.#remote.lockEnabled) {
+      await load();
+      return undefined;
+    }
+    const generation = this.#generation;
+    const { entry, loaded } = await this.#remote.lockedLoad(remoteKey(key), async () => {
+      await load();
+      return undefined; // load() has written L1 and L2 through set().
+    });
+    if (loaded || entry === undefined) return undefined;
+    const envelope = toEnvelope(entry);
+    if (generation === this.#generation) this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
+    return envelope;
+  }
+
+  /** Live L1 entries (the admin view). */
+  entries(): Iterable<EntryInfo<CacheKey, Envelope>> {
+    return this.#l1.entries();
+  }
+
+  /** L1 engine counters. */
+  stats(): EngineStats {
+    return this.#l1.stats();
+  }
+
+  /** Resets L1 counters. */
+  resetStats(): void {
+    this.#l1.resetStats();
+  }
+
+  /** Health of L2 and the bus (nothing to report without L2). */
+  health(): Pick<CacheHealth, 'l2' | 'bus'> {
+    return this.#remote === undefined ? {} : this.#remote.health();
+  }
+
+  /** Releases every tier and its timers (the shared tier closes with its last cache). */
+  async close(): Promise<void> {
+    this.#l1.close();
+    await this.#remote?.close();
+  }
+
+  /** Applies another instance's invalidation to L1, then tells the owner (to cancel racing loads). */
+  #applyRemote(event: RemoteInvalidation): void {
+    // No generation bump: the tier itself re-reads when a message races an L2 read.
+    const l1 = this.#l1;
+    switch (event.kind) {
+      case 'set':
+      case 'delete': {
+        const keys = event.keys.flatMap(localKeys);
+        for (const key of keys) l1.delete(key);
+        this.#onRemote?.(keys);
+        return;
+      }
+      case 'tags':
+        l1.invalidateTags(event.tags);
+        break;
+      case 'pattern':
+        l1.invalidatePattern(event.pattern);
+        break;
+      case 'namespace-clear':
+        l1.invalidatePrefix(event.prefix);
+        break;
+      case 'clear':
+      case 'resync':
+        l1.clear();
+        break;
+    }
+    this.#onRemote?.(undefined);
+  }
+}
+
+/** An L2 entry as the envelope L1 holds (L2-only fields dropped). */
+function toEnvelope(entry: TierEntry): Envelope {
+  return {
+    value: entry.value,
+    createdAt: entry.createdAt,
+    staleAt: entry.staleAt,
+    graceUntil: entry.graceUntil,
+    tags: entry.tags,
+  };
+}
+
+/** An envelope as L2 stores it: local bookkeeping (retryAt) dropped, L1's index tags kept. */
+function toEntry(envelope: Envelope, indexTags: readonly string[]): TierEntry {
+  const entry: TierEntry = {
+    value: envelope.value,
+    createdAt: envelope.createdAt,
+    staleAt: envelope.staleAt,
+    graceUntil: envelope.graceUntil,
+    tags: envelope.tags,
+  };
+  if (indexTags !== envelope.tags) entry.indexTags = indexTags;
+  return entry;
+}

@@ -1,0 +1,270 @@
+// Public types of the async facade (createCache / createCacheManager). This file is the contract the
+// HTTP layer, the admin API, the Redis tier and the demo code against; implementations live beside it.
+import type { Duration } from '../util/duration.js';
+import type { Logger } from '../observability/logger.js';
+import type { LoggerStyle } from '../observability/log-sink.js';
+import type { CacheKey, EngineStats, EvictionPolicy, EvictionReason } from '../engine/types.js';
+import type { PersistOptions, SnapshotEntry } from '../persistence/types.js';
+import type { LoadResult } from '../persistence/entries.js';
+import type { RestoreResult } from '../persistence/caches.js';
+import type { SnapshotWriteResult } from '../persistence/snapshot.js';
+import type { Advice, AdvisorOptions } from '../advisor/types.js';
+
+export type { PersistOptions, SnapshotEntry, LoadResult, RestoreResult, SnapshotWriteResult };
+export type { Advice, AdviceCurvePoint, AdvisorOptions } from '../advisor/types.js';
+
+/** Retry policy of a loader (seed 002's RetryConfig); `false` disables retries. */
+export interface RetryOptions {
+  /** Retries after the first attempt (default 3). */
+  maxRetries?: number;
+  /** Delay before the first retry, ms (default 100). */
+  initialDelay?: Duration;
+  /** Upper bound on a delay, ms (default 2000). */
+  maxDelay?: Duration;
+  /** Multiplier per retry (default 2). */
+  backoffFactor?: number;
+  /** Random spread of each delay, fraction in [0, 1] (default 0.1). */
+  jitter?: number;
+  /** Overrides the built-in classification of retryable errors. */
+  retryOn?: (error: unknown, attempt: number) => boolean;
+}
+
+/** Soft and hard timeouts of a loader call. */
+export interface TimeoutOptions {
+  /** With a stale value at hand: answer it after this long and let the loader finish in the background. */
+  soft?: Duration;
+  /** Bounds the whole call, retries included; throws CacheError TIMEOUT. */
+  hard?: Duration;
+}
+
+/** What a loader may do besides returning a value. */
+export interface LoaderContext<V = unknown> {
+  /** The key being loaded (as given, without namespace prefix). */
+  readonly key: CacheKey;
+  /** Aborted when the call is given up (hard timeout, cache closed). */
+  readonly signal: AbortSignal;
+  /** 0 for the first attempt, then 1, 2, … for retries. */
+  readonly attempt: number;
+  /** The stale value, when one is held in grace. */
+  readonly stale: V | undefined;
+  /** Overrides the entry's TTL. */
+  setTtl(ttl: Duration): void;
+  /** Overrides the entry's tags. */
+  setTags(tags: readonly string[]): void;
+  /** Answers the loaded value but does not cache it. */
+  skip(): void;
+}
+
+/** A loader: computes the value for a key on a miss. */
+export type Loader<V> = (ctx: LoaderContext<V>) => V | Promise<V>;
+
+/** Per-entry write options of the facade. */
+export interface CacheSetOptions {
+  /** Time to live; `0` means no expiry. */
+  ttl?: Duration;
+  /** Tags for invalidateTags. */
+  tags?: readonly string[];
+  /** Fail-safe window after expiry during which the value may be served stale. */
+  grace?: Duration;
+  /** Spread the TTL by ± this fraction. */
+  jitter?: number;
+}
+
+/** Options of {@link Cache.getOrSet}. */
+export interface GetOrSetOptions<V = unknown> extends CacheSetOptions {
+  /** Soft/hard timeouts. */
+  timeout?: TimeoutOptions;
+  /** Fraction of the TTL after which a hit triggers one background refresh (e.g. 0.8). */
+  refreshAhead?: number;
+  /** Retry policy, or `false` for none. */
+  retry?: RetryOptions | false;
+  /** When given, getOrSet never throws: it answers this value when nothing else can be had. */
+  fallback?: V;
+  /** Cache `undefined` results too (negative caching). */
+  cacheUndefined?: boolean;
+  /** TTL for cached `undefined` results; implies cacheUndefined. */
+  negativeTtl?: Duration;
+  /** After a failed load served stale, how long to keep serving it before calling the loader again (default 5 s). */
+  failSafeBackoff?: Duration;
+}
+
+/** Options of {@link createCache}. */
+export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'> {
+  /** Name used in stats, logs and metrics labels. */
+  name?: string;
+  /** Engine bounds and policy for L1. */
+  maxEntries?: number;
+  maxBytes?: number;
+  sizeOf?: (value: V, key: CacheKey) => number;
+  policy?: EvictionPolicy;
+  cleanupInterval?: Duration;
+  /** Start disabled (getOrSet calls the loader directly, get misses). */
+  enabled?: boolean;
+  /** Defaults for getOrSet. */
+  retry?: RetryOptions | false;
+  timeout?: TimeoutOptions;
+  refreshAhead?: number;
+  /** The shared tier (e.g. `redisTier({ url })`). */
+  l2?: unknown;
+  /** A pino-style or console-style logger; nothing is logged by default. */
+  logger?: Logger;
+  /** How the logger takes arguments; detected when absent (pino: `isLevelEnabled`/`levels` present). */
+  loggerStyle?: LoggerStyle;
+  /** Time source in ms, for tests. */
+  clock?: () => number;
+  /** Entries to put in the cache at creation (seed 000's cache warming); `cache.ready` settles when done. */
+  warmOnStart?: WarmSource<V>;
+  /** After a failed load served stale, how long to keep serving it before calling the loader again (default 5 s). */
+  failSafeBackoff?: Duration;
+  /** Warm restarts: restore from this snapshot file at creation, snapshot periodically and on close. */
+  persist?: PersistOptions;
+  /** Keep a sampled model of the access stream for `advise()` (off by default; needs maxEntries). */
+  advisor?: boolean | AdvisorOptions;
+}
+
+/** Entries for {@link Cache.warm}: pairs, or an (async) iterable of pairs or loader-like producers. */
+export type WarmSource<V> =
+  | Iterable<readonly [CacheKey, V] | readonly [CacheKey, V, CacheSetOptions]>
+  | AsyncIterable<readonly [CacheKey, V] | readonly [CacheKey, V, CacheSetOptions]>
+  | (() =>
+      | AsyncIterable<readonly [CacheKey, V] | readonly [CacheKey, V, CacheSetOptions]>
+      | Iterable<readonly [CacheKey, V] | readonly [CacheKey, V, CacheSetOptions]>);
+
+/** Runtime-changeable settings (seed 000's configureTTL / setCacheEnabled). */
+export interface CacheConfigUpdate {
+  ttl?: Duration;
+  enabled?: boolean;
+  grace?: Duration;
+  jitter?: number;
+  refreshAhead?: number;
+  failSafeBackoff?: Duration;
+  /** Replaces the logger (also re-reads which levels are on, e.g. after changing a pino level). */
+  logger?: Logger;
+  loggerStyle?: LoggerStyle;
+}
+
+/** Loader latency distribution, ms. */
+export interface LatencySummary {
+  count: number;
+  mean: number;
+  p50: number;
+  p99: number;
+}
+
+/** Statistics of one cache (DESIGN.md "Stats"). */
+export interface CacheStats extends EngineStats {
+  name: string;
+  enabled: boolean;
+  /** Default TTL in ms (0 = none). */
+  ttl: number;
+  staleHits: number;
+  loads: number;
+  loadErrors: number;
+  refreshes: number;
+  loadTime: LatencySummary;
+}
+
+/** One entry as the admin API and dashboard show it (values are not included). */
+export interface CacheEntrySummary {
+  key: string;
+  ageMs: number;
+  ttlRemainingMs: number | undefined;
+  size: number;
+  tags: readonly string[];
+  stale: boolean;
+}
+
+/** Health of a cache: ok, or degraded with the reason (e.g. L2 circuit open). */
+export interface CacheHealth {
+  status: 'ok' | 'degraded';
+  reason?: string;
+  l2?: { status: 'ok' | 'degraded' | 'down'; reason?: string; [k: string]: unknown };
+  bus?: { status: 'ok' | 'degraded' | 'down'; reason?: string; [k: string]: unknown };
+}
+
+/** Events emitted by a cache (namespaced names). */
+export interface CacheEvents {
+  'cache:hit': { cache: string; key: CacheKey; stale?: boolean };
+  'cache:miss': { cache: string; key: CacheKey };
+  'cache:set': { cache: string; key: CacheKey };
+  'cache:delete': { cache: string; key: CacheKey };
+  'cache:evict': { cache: string; key: CacheKey; reason: EvictionReason };
+  'cache:stale': { cache: string; key: CacheKey; error?: unknown };
+  'cache:refresh': { cache: string; key: CacheKey };
+  'cache:invalidate': { cache: string; tags?: readonly string[]; pattern?: string; count: number };
+  'cache:clear': { cache: string };
+  'cache:config': { cache: string; changes: CacheConfigUpdate };
+  'cache:error': { cache: string; key?: CacheKey; error: unknown };
+  /** One loader attempt finished (ok or not); durationMs is its wall time. */
+  'cache:load': { cache: string; key: CacheKey; durationMs: number; ok: boolean };
+}
+
+/** The async facade services call. */
+export interface Cache<V = unknown> {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Settles when `warmOnStart` has been applied (absent on caches without one). */
+  readonly ready?: Promise<void>;
+  /** Read-through: the cached value, or the loader's (one loader call per key at a time). */
+  getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T>;
+  get<T extends V = V>(key: CacheKey): Promise<T | undefined>;
+  set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void>;
+  has(key: CacheKey): Promise<boolean>;
+  delete(key: CacheKey): Promise<boolean>;
+  clear(): Promise<void>;
+  invalidateTags(tags: readonly string[]): Promise<number>;
+  invalidatePattern(pattern: string): Promise<number>;
+  ttlRemaining(key: CacheKey): Promise<number | undefined>;
+  configure(update: CacheConfigUpdate): void;
+  namespace(name: string): Cache<V>;
+  warm(source: WarmSource<V>): Promise<number>;
+  stats(): CacheStats;
+  resetStats(): void;
+  entries(): CacheEntrySummary[];
+  health(): CacheHealth;
+  on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this;
+  off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this;
+  close(): Promise<void>;
+  /** Live entries of this cache (or namespace), most valuable first, with absolute expiry times. */
+  dump(): SnapshotEntry<V>[];
+  /** Loads entries into L1: expired ones dropped, TTLs kept, the most valuable first within the bounds. */
+  load(entries: readonly SnapshotEntry<V>[]): LoadResult;
+  /** The sizing advisor's curve and recommendation; undefined when the `advisor` option is off. */
+  advise(): Advice | undefined;
+}
+
+/** Options of {@link createCacheManager}. */
+export interface CacheManagerOptions {
+  /** Options every cache starts from. */
+  defaults?: CacheOptions;
+  /** Named caches and their options. */
+  caches?: Record<string, CacheOptions>;
+  /** Shared tier for every cache. */
+  l2?: unknown;
+  logger?: Logger;
+  clock?: () => number;
+  /** Warm restarts of every cache through one snapshot file (see {@link CacheOptions.persist}). */
+  persist?: PersistOptions;
+}
+
+/** Aggregate statistics of a manager. */
+export interface ManagerStats {
+  overall: Omit<CacheStats, 'name' | 'enabled' | 'ttl' | 'policy'>;
+  caches: Record<string, CacheStats>;
+}
+
+/** A set of named caches (seed 004's cache types, seed 000's resource kinds). */
+export interface CacheManager {
+  get<V = unknown>(name: string): Cache<V>;
+  has(name: string): boolean;
+  names(): string[];
+  create<V = unknown>(name: string, options?: CacheOptions<V>): Cache<V>;
+  stats(): ManagerStats;
+  health(): CacheHealth;
+  clear(name?: string): Promise<void>;
+  close(): Promise<void>;
+  /** Writes every cache to one snapshot file (default: the `persist.path`). */
+  snapshot(path?: string): Promise<SnapshotWriteResult>;
+  /** Loads each cache's entries from a snapshot file (default: the `persist.path`); a bad file loads nothing. */
+  restore(path?: string): Promise<RestoreResult>;
+}

@@ -1,0 +1,17 @@
+// Subpath export `larder/http`: the response cache for node:http / connect-style stacks, its rules,
+// and the admin API router.
+export { createHttpCache, DEFAULT_MAX_BODY_SIZE } from '../http/http-cache.js';
+export type {
+  HttpCacheOptions,
+  HttpCacheMiddleware,
+  NextFunction,
+  UserFunction,
+} from '../http/http-cache.js';
+export { createAdmin, ADMIN_PATHS } from '../http/admin/admin.js';
+export type { AdminOptions, AdminHandler } from '../http/admin/admin.js';
+export { rulesFromConfig } from '../http/rules-config.js';
+export type { ConfigRuleOptions } from '../http/rules-config.js';
+export { DEFAULT_CACHEABLE_STATUSES } from '../http/rules.js';
+export type { CacheRule, InvalidationRule, KeyFunction } from '../http/rules.js';
+export type { CacheSource } from '../http/caches.js';
+export type { StoredResponse, CacheStatus } from '../http/stored-response.js';

@@ -1,0 +1,140 @@
+// Prometheus metrics for a Cache or a CacheManager through prom-client. Counters and gauges are read
+// lazily from stats() when the registry is scraped (one stats() snapshot per cache per scrape); loader
+// latency is observed into a histogram from `cache:load` events. The only label is the cache name, so
+// cardinality is bounded by the number of caches.
+import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
+
+/** Options of {@link registerMetrics}. */
+export interface MetricsOptions {
+  /** Registry to register in; default: prom-client's global registry. */
+  registry?: Registry;
+  /** Metric name prefix; default `larder_`. */
+  prefix?: string;
+  /** Histogram buckets for loader latency, in seconds. */
+  buckets?: number[];
+}
+
+/** What registerMetrics returns: a way to take the metrics out again. */
+export interface MetricsHandle {
+  /** Removes the metrics from the registry and stops observing loads. */
+  unregister(): void;
+}
+
+/** Default loader-latency buckets (seconds): 1 ms … 10 s. */
+export const DEFAULT_LOAD_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// Counter metrics read from stats(): metric suffix → stats field.
+const COUNTERS: ReadonlyArray<readonly [string, keyof CacheStats, string]> = [
+  ['hits_total', 'hits', 'Lookups answered from the cache'],
+  ['misses_total', 'misses', 'Lookups the cache could not answer fresh'],
+  ['stale_hits_total', 'staleHits', 'Stale values served by fail-safe or soft timeout'],
+  ['sets_total', 'sets', 'Entries written'],
+  ['evictions_total', 'evictions', 'Entries evicted for capacity'],
+  ['expirations_total', 'expirations', 'Entries removed because they expired'],
+  ['invalidations_total', 'invalidations', 'Entries removed by invalidation'],
+  ['loads_total', 'loads', 'Loader calls (every attempt)'],
+  ['load_errors_total', 'loadErrors', 'Loader calls that failed'],
+  ['refreshes_total', 'refreshes', 'Background refreshes started'],
+];
+
+const GAUGES: ReadonlyArray<readonly [string, (s: CacheStats) => number, string]> = [
+  ['entries', (s) => s.size, 'Entries held'],
+  ['bytes', (s) => s.bytes, 'Bytes held (as accounted by sizeOf)'],
+  ['hit_ratio', (s) => (s.totalRequests === 0 ? 0 : s.hits / s.totalRequests), 'Hits / lookups, 0..1'],
+];
+
+type Target = Cache | CacheManager;
+
+function isManager(target: Target): target is CacheManager {
+  return (
+    typeof (target as CacheManager).names === 'function' && typeof (target as Cache).getOrSet !== 'function'
+  );
+}
+
+/** Registers cache metrics for a Cache or a CacheManager; returns a handle to unregister them. */
+export function registerMetrics(target: Target, options: MetricsOptions = {}): MetricsHandle {
+  if (target === null || typeof target !== 'object' || typeof (target as Cache).stats !== 'function') {
+    throw new TypeError('registerMetrics: target must be a Cache or a CacheManager');
+  }
+  const registry = options.registry ?? defaultRegistry;
+  const prefix = options.prefix ?? 'larder_';
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
+    throw new TypeError(`registerMetrics: prefix must be a valid metric name prefix, got ${String(prefix)}`);
+  }
+  const caches = (): Cache[] => (isManager(target) ? target.names().map((n) => target.get(n)) : [target]);
+
+  // One stats() per cache per scrape: prom-client calls every collect() in the same tick.
+  let snapshot: CacheStats[] | undefined;
+  const current = (): CacheStats[] => {
+    if (snapshot === undefined) {
+      observeNewCaches();
+      snapshot = caches().map((c) => c.stats());
+      queueMicrotask(() => {
+        snapshot = undefined;
+      });
+    }
+    return snapshot;
+  };
+
+  const names: string[] = [];
+  for (const [suffix, field, help] of COUNTERS) {
+    const name = `${prefix}cache_${suffix}`;
+    names.push(name);
+    new Counter({
+      name,
+      help,
+      labelNames: ['cache'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of current()) this.inc({ cache: s.name }, s[field] as number);
+      },
+    });
+  }
+  for (const [suffix, read, help] of GAUGES) {
+    const name = `${prefix}cache_${suffix}`;
+    names.push(name);
+    new Gauge({
+      name,
+      help,
+      labelNames: ['cache'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of current()) this.set({ cache: s.name }, read(s));
+      },
+    });
+  }
+  const histogramName = `${prefix}cache_load_duration_seconds`;
+  names.push(histogramName);
+  const histogram = new Histogram({
+    name: histogramName,
+    help: 'Loader call duration',
+    labelNames: ['cache'],
+    buckets: options.buckets ?? DEFAULT_LOAD_BUCKETS,
+    registers: [registry],
+  });
+
+  const observed = new Map<Cache, (payload: CacheEvents['cache:load']) => void>();
+  function observeNewCaches(): void {
+    for (const cache of caches()) {
+      if (observed.has(cache)) continue;
+      // Labelled by the cache's own name, not the event's, so a namespace's loads count for its cache.
+      const label = { cache: cache.name };
+      const listener = (payload: CacheEvents['cache:load']): void =>
+        histogram.observe(label, payload.durationMs / 1000);
+      cache.on('cache:load', listener);
+      observed.set(cache, listener);
+    }
+  }
+  observeNewCaches();
+
+  return {
+    unregister(): void {
+      for (const [cache, listener] of observed) cache.off('cache:load', listener);
+      observed.clear();
+      for (const name of names) registry.removeSingleMetric(name);
+    },
+  };
+}

@@ -1,0 +1,357 @@
+import { describe, expect, it, vi } from 'vitest';
+import { buildCache, createCache } from '../../src/cache/create-cache.js';
+import { consoleLogger, manualClock, pinoLogger } from './helpers.js';
+
+describe('facade methods', () => {
+  it('get/set/has/delete/ttlRemaining follow the entry and its TTL', async () => {
+    const clock = manualClock();
+    const cache = createCache<string>({ ttl: '1s', clock: clock.now });
+    await cache.set('a', 'A');
+    await cache.set('b', 'B', { ttl: 0 });
+    expect(await cache.get('a')).toBe('A');
+    expect(await cache.has('a')).toBe(true);
+    expect(await cache.ttlRemaining('a')).toBe(1000);
+    expect(await cache.ttlRemaining('b')).toBe(Infinity);
+    expect(await cache.ttlRemaining('missing')).toBeUndefined();
+    clock.advance(1000);
+    expect(await cache.get('a')).toBeUndefined();
+    expect(await cache.get('b')).toBe('B');
+    expect(await cache.delete('b')).toBe(true);
+    expect(await cache.delete('b')).toBe(false);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 1, totalRequests: 3, hitRate: 66.67, sets: 2 });
+  });
+
+  it('invalidateTags and invalidatePattern return counts (seed 003 writes)', async () => {
+    const cache = createCache<number>({ ttl: '5m' });
+    await cache.set('plans_list_acme_slack_true', 1, { tags: ['org:acme'] });
+    await cache.set('plans_list_acme_slack_false', 2, { tags: ['org:acme'] });
+    await cache.set('plans_list_acme_zoom_true', 3, { tags: ['org:acme'] });
+    await cache.set('all_plans_acme_true', 4, { tags: ['org:acme'] });
+    await cache.set('providers_list_globex', 5, { tags: ['org:globex'] });
+    expect(await cache.invalidatePattern('plans_list_acme_slack_*')).toBe(2);
+    expect(await cache.invalidateTags(['org:acme'])).toBe(2);
+    expect(await cache.get('providers_list_globex')).toBe(5);
+    expect(cache.stats().size).toBe(1);
+    await cache.clear();
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('a load in flight during an invalidation does not store its (old) answer', async () => {
+    const cache = createCache<string>({ ttl: '5m' });
+    let release!: (v: string) => void;
+    const p = cache.getOrSet('k', () => new Promise<string>((r) => (release = r)));
+    await cache.invalidateTags(['anything']);
+    release('old');
+    await expect(p).resolves.toBe('old');
+    expect(await cache.has('k')).toBe(false);
+
+    const q = cache.getOrSet('j', () => new Promise<string>((r) => (release = r)));
+    await cache.delete('j');
+    release('old');
+    await q;
+    expect(await cache.has('j')).toBe(false);
+  });
+
+  it('rejects bad options at construction, naming them', () => {
+    expect(() => createCache({ ttl: -1 })).toThrow(/ttl/);
+    expect(() => createCache({ ttl: 'soon' })).toThrow(/ttl/);
+    expect(() => createCache({ jitter: 1.5 })).toThrow(/jitter/);
+    expect(() => createCache({ refreshAhead: 1 })).toThrow(/refreshAhead/);
+    expect(() => createCache({ maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => createCache({ retry: { maxRetries: -2 } })).toThrow(/maxRetries/);
+    expect(() => createCache({ timeout: { hard: 'x' } })).toThrow(/timeout.hard/);
+    expect(() => createCache({ enabled: 'yes' as any })).toThrow(/enabled/);
+    expect(() => createCache({ loggerStyle: 'bunyan' as any, logger: {} })).toThrow(/loggerStyle/);
+    expect(() => createCache({ l2: { not: 'a tier' } })).toThrow(/l2 is not a recognised tier/);
+  });
+
+  it('rejects bad arguments and leaves the cache unchanged', async () => {
+    const cache = createCache<number>();
+    await cache.set('a', 1);
+    await expect(cache.set('b', 2, { ttl: -5 })).rejects.toThrow(/ttl/);
+    await expect(cache.set('b', 2, { tags: 'x' as any })).rejects.toThrow(/tags/);
+    await expect(cache.invalidateTags('x' as any)).rejects.toThrow(/invalidateTags/);
+    await expect(cache.invalidatePattern('')).rejects.toThrow(/invalidatePattern/);
+    await expect(cache.get(null as any)).rejects.toThrow(/key/);
+    expect(() => cache.configure({ ttl: '1h', jitter: 3 })).toThrow(/jitter/);
+    expect(cache.stats()).toMatchObject({ size: 1, ttl: 0 });
+  });
+
+  it('health is ok for a memory-only cache', () => {
+    expect(createCache().health()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('namespaces', () => {
+  it('have their own key space; clearing one clears only it', async () => {
+    const root = createCache<string>({ name: 'providers', ttl: '1h' });
+    const plans = root.namespace('plans');
+    const images = root.namespace('images');
+    expect(root.namespace('plans')).toBe(plans);
+    expect(plans.name).toBe('providers:plans');
+    await plans.set('p1', 'plans-of-p1');
+    await images.set('p1', 'images-of-p1');
+    await root.set('p1', 'root');
+    expect(await plans.get('p1')).toBe('plans-of-p1');
+    expect(await images.get('p1')).toBe('images-of-p1');
+    expect(plans.entries().map((e) => e.key)).toEqual(['p1']);
+    await plans.clear();
+    expect(await plans.get('p1')).toBeUndefined();
+    expect(await images.get('p1')).toBe('images-of-p1');
+    expect(await root.get('p1')).toBe('root');
+  });
+
+  it('tags: a namespace invalidates only its own entries; the root reaches all namespaces', async () => {
+    const root = createCache<string>({ ttl: '1h' });
+    const plans = root.namespace('plans');
+    const regions = root.namespace('regions');
+    await plans.set('p1', 'x', { tags: ['provider:1'] });
+    await regions.set('p1', 'y', { tags: ['provider:1'] });
+    expect(await plans.invalidateTags(['provider:1'])).toBe(1);
+    expect(await regions.get('p1')).toBe('y');
+    await plans.set('p1', 'x', { tags: ['provider:1'] });
+    expect(await root.invalidateTags(['provider:1'])).toBe(2);
+    expect(await plans.invalidatePattern('*')).toBe(0);
+  });
+
+  it('have their own ttl and switch (seed 000 configureTTL / setCacheEnabled)', async () => {
+    const clock = manualClock();
+    const root = createCache<string>({ ttl: '1h', clock: clock.now });
+    const marketplace = root.namespace('marketplace');
+    marketplace.configure({ ttl: '6h' });
+    await marketplace.set('p1', 'apps');
+    await root.set('p1', 'x');
+    expect(await marketplace.ttlRemaining('p1')).toBe(6 * 3_600_000);
+    expect(await root.ttlRemaining('p1')).toBe(3_600_000);
+    marketplace.configure({ enabled: false });
+    expect(marketplace.enabled).toBe(false);
+    expect(await marketplace.get('p1')).toBeUndefined();
+    expect(await root.get('p1')).toBe('x');
+    expect(() => root.namespace('a*b')).toThrow(/namespace/);
+  });
+});
+
+describe('configure', () => {
+  it('changes ttl and enabled at run time and logs CONFIG', async () => {
+    const { logger, lines } = consoleLogger();
+    const clock = manualClock();
+    const cache = createCache<number>({ name: 'plans', ttl: '1h', logger, clock: clock.now });
+    const events = vi.fn();
+    cache.on('cache:config', events);
+    cache.configure({ ttl: '2h' });
+    await cache.set('a', 1);
+    expect(await cache.ttlRemaining('a')).toBe(7_200_000);
+    cache.configure({ enabled: false });
+    const loader = vi.fn(() => 2);
+    await cache.getOrSet('a', loader);
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(await cache.get('a')).toBeUndefined();
+    cache.configure({ enabled: true });
+    expect(await cache.get('a')).toBe(1);
+    const config = lines.filter((l) => l.message === 'Cache CONFIG');
+    expect(config.map((l) => l.fields)).toEqual([
+      { cache: 'plans', ttl: '2h' },
+      { cache: 'plans', enabled: false },
+      { cache: 'plans', enabled: true },
+    ]);
+    expect(events).toHaveBeenCalledWith({ cache: 'plans', changes: { ttl: '2h' } });
+    expect(cache.stats()).toMatchObject({ ttl: 7_200_000, enabled: true });
+  });
+
+  it('a new logger takes effect (and re-reads its levels)', async () => {
+    const cache = createCache<number>();
+    const { logger, lines } = pinoLogger('debug');
+    await cache.get('a');
+    expect(lines).toEqual([]);
+    cache.configure({ logger });
+    await cache.get('a');
+    expect(lines.map((l) => l.message)).toEqual(['Cache CONFIG', 'Cache MISS']);
+  });
+});
+
+describe('warm', () => {
+  it('takes an array, an async generator, or a function returning one; returns the count', async () => {
+    const clock = manualClock();
+    const cache = createCache<string>({ ttl: '1h', clock: clock.now });
+    expect(
+      await cache.warm([
+        ['a', 'A'],
+        ['b', 'B', { ttl: '5m', tags: ['t'] }],
+      ]),
+    ).toBe(2);
+    expect(await cache.ttlRemaining('b')).toBe(300_000);
+    async function* gen() {
+      yield ['c', 'C'] as const;
+      yield ['d', 'D'] as const;
+    }
+    expect(await cache.warm(gen())).toBe(2);
+    expect(await cache.warm(() => [['e', 'E'] as const])).toBe(1);
+    expect(await Promise.all(['a', 'c', 'e'].map((k) => cache.get(k)))).toEqual(['A', 'C', 'E']);
+    expect(await cache.invalidateTags(['t'])).toBe(1);
+    await expect(cache.warm([['x'] as any])).rejects.toThrow(/item 0/);
+    await expect(cache.warm(42 as any)).rejects.toThrow(/warm source/);
+  });
+
+  it('warmOnStart pre-populates the cache; ready settles when done', async () => {
+    const cache = createCache<number>({
+      ttl: '1h',
+      warmOnStart: async function* () {
+        yield ['x', 1];
+        yield ['y', 2];
+      },
+    });
+    await cache.ready;
+    expect(await cache.get('x')).toBe(1);
+    expect(cache.stats().size).toBe(2);
+  });
+});
+
+describe('stats and entries', () => {
+  it('adds facade counters and loader latency to the engine counters', async () => {
+    const clock = manualClock();
+    const cache = buildCache<number>({
+      name: 'calc',
+      ttl: 1000,
+      grace: 5000,
+      clock: clock.now,
+      retry: false,
+    });
+    await cache.getOrSet('a', () => 1);
+    await cache.getOrSet('a', () => 1);
+    await cache.getOrSet('b', () => 2, { tags: ['t'] });
+    clock.advance(1500);
+    await cache.getOrSet('a', async () => {
+      throw new Error('down');
+    });
+    const s = cache.stats();
+    expect(s).toMatchObject({
+      name: 'calc',
+      hits: 1,
+      misses: 3,
+      staleHits: 1,
+      loads: 3,
+      loadErrors: 1,
+      totalRequests: 4,
+      hitRate: 25,
+      size: 2,
+    });
+    expect(s.loadTime.count).toBe(3);
+    expect(s.loadTime.p99).toBeGreaterThanOrEqual(s.loadTime.p50);
+    const entries = cache.entries().sort((x, y) => x.key.localeCompare(y.key));
+    expect(entries).toMatchObject([
+      { key: 'a', ageMs: 1500, stale: true, ttlRemainingMs: 0 },
+      { key: 'b', ageMs: 1500, stale: true, tags: ['t'] },
+    ]);
+    cache.resetStats();
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, loads: 0, loadTime: { count: 0 } });
+  });
+});
+
+describe('logging', () => {
+  it('console-style: Cache MISS/SET/HIT/DELETE/INVALIDATE/CLEAR at debug with { cache, key, durationMs }', async () => {
+    const { logger, lines } = consoleLogger();
+    const cache = createCache<number>({ name: 'stats', ttl: '3s', logger });
+    await cache.getOrSet('stats:total', () => 1);
+    await cache.getOrSet('stats:total', () => 1);
+    await cache.delete('stats:total');
+    await cache.invalidatePattern('stats:*');
+    await cache.clear();
+    expect(lines.map((l) => `${l.level} ${l.message}`)).toEqual([
+      'debug Cache MISS',
+      'debug Cache SET',
+      'debug Cache HIT',
+      'debug Cache DELETE',
+      'debug Cache INVALIDATE',
+      'debug Cache CLEAR',
+    ]);
+    expect(lines[0]!.fields).toEqual({ cache: 'stats', key: 'stats:total', durationMs: expect.any(Number) });
+  });
+
+  it('pino-style: (fields, message) and levels below the threshold are never built', async () => {
+    const { logger, lines } = pinoLogger('warn');
+    const cache = createCache<number>({ name: 'int', ttl: 1000, grace: '1h', logger, retry: false });
+    await cache.getOrSet('a', () => 1);
+    expect(logger.debug).not.toHaveBeenCalled();
+    await expect(
+      cache.getOrSet('b', async () => {
+        throw new Error('down');
+      }),
+    ).rejects.toThrow();
+    expect(lines).toEqual([
+      { level: 'error', message: 'Cache ERROR', fields: expect.objectContaining({ cache: 'int', key: 'b' }) },
+    ]);
+    expect(logger.error.mock.calls[0][1]).toBe('Cache ERROR');
+  });
+
+  it('an explicit loggerStyle overrides detection', async () => {
+    const lines: unknown[][] = [];
+    const logger = { debug: (...args: unknown[]) => lines.push(args) };
+    const cache = createCache({ logger, loggerStyle: 'pino' });
+    await cache.get('k');
+    expect(lines[0]).toEqual([expect.objectContaining({ key: 'k' }), 'Cache MISS']);
+  });
+});
+
+describe('events', () => {
+  it('emits hit, miss, set, delete, evict, invalidate, clear, load; off() stops delivery', async () => {
+    const cache = createCache<number>({ name: 'ev', maxEntries: 1, policy: 'lru' });
+    const seen: string[] = [];
+    const record = (name: string) => (p: any) => seen.push(`${name}:${p.key ?? p.count ?? ''}`);
+    const names = [
+      'cache:hit',
+      'cache:miss',
+      'cache:set',
+      'cache:delete',
+      'cache:evict',
+      'cache:clear',
+    ] as const;
+    const listeners = names.map((n) => [n, record(n)] as const);
+    for (const [n, l] of listeners) cache.on(n, l as any);
+    const loads = vi.fn();
+    cache.on('cache:load', loads);
+    await cache.getOrSet('a', () => 1);
+    await cache.getOrSet('a', () => 1);
+    await cache.set('b', 2);
+    await cache.delete('b');
+    await cache.clear();
+    expect(seen).toEqual([
+      'cache:miss:a',
+      'cache:set:a',
+      'cache:hit:a',
+      'cache:evict:a',
+      'cache:set:b',
+      'cache:evict:b',
+      'cache:delete:b',
+      'cache:clear:',
+    ]);
+    expect(loads).toHaveBeenCalledWith({ cache: 'ev', key: 'a', durationMs: expect.any(Number), ok: true });
+    for (const [n, l] of listeners) cache.off(n, l as any);
+    await cache.get('a');
+    expect(seen).toHaveLength(8);
+  });
+
+  it('a throwing listener does not break the operation', async () => {
+    const cache = createCache<number>();
+    cache.on('cache:miss', () => {
+      throw new Error('listener bug');
+    });
+    await expect(cache.getOrSet('a', () => 1)).resolves.toBe(1);
+  });
+});
+
+describe('close and namespaces', () => {
+  it('close() on a namespace is a no-op; closing the root closes every namespace', async () => {
+    const root = createCache<number>({ ttl: '1m' });
+    const child = root.namespace('child');
+    await child.set('a', 1);
+    await child.close();
+    expect(await child.get('a')).toBe(1);
+    await root.close();
+    expect(await child.get('a')).toBeUndefined();
+    expect(await child.has('a')).toBe(false);
+    expect(await child.delete('a')).toBe(false);
+    await child.set('b', 2);
+    expect(await root.warm([['c', 3]])).toBe(0);
+    expect(child.health()).toEqual({ status: 'degraded', reason: 'closed' });
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import { memoize, memoized } from '../../src/cache/memoize.js';
+import { deferred, manualClock } from './helpers.js';
+
+describe('memoize', () => {
+  it('caches a sync function by its arguments and returns promises', async () => {
+    const cache = createCache({ ttl: '5m' });
+    let calls = 0;
+    function square(n: number): number {
+      calls++;
+      return n * n;
+    }
+    const fast = memoize(square, { cache });
+    const first = fast(3);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toBe(9);
+    expect(await fast(3)).toBe(9);
+    expect(await fast(4)).toBe(16);
+    expect(calls).toBe(2);
+    expect(
+      cache
+        .entries()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['square:[3]', 'square:[4]']);
+  });
+
+  it('uses a stable key for object arguments and tells 1 from "1"', async () => {
+    const cache = createCache();
+    const fn = vi.fn(async (q: unknown) => JSON.stringify(q));
+    const m = memoize(fn, { cache, prefix: 'q' });
+    await m({ a: 1, b: 2 });
+    await m({ b: 2, a: 1 });
+    expect(fn).toHaveBeenCalledTimes(1);
+    await m(1);
+    await m('1');
+    expect(fn).toHaveBeenCalledTimes(3);
+  });
+
+  it('is single-flight: concurrent calls with the same arguments share one call', async () => {
+    const cache = createCache();
+    const gate = deferred<string>();
+    const fn = vi.fn(() => gate.promise);
+    const m = memoize(fn, { cache, prefix: 'slow' });
+    const calls = [m(), m(), m()];
+    gate.resolve('done');
+    expect(await Promise.all(calls)).toEqual(['done', 'done', 'done']);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('preserves this for methods; key and tags functions see the arguments; ttl applies', async () => {
+    const clock = manualClock();
+    const cache = createCache({ clock: clock.now });
+    class Prefs {
+      constructor(readonly store: Record<number, string>) {}
+      load = vi.fn(async function (this: Prefs, userId: number) {
+        return this.store[userId];
+      });
+    }
+    const prefs = new Prefs({ 7: 'dark' });
+    const getPrefs = memoize(prefs.load, {
+      cache,
+      ttl: '5m',
+      key: (userId) => `prefs:${userId}`,
+      tags: (userId) => [`user:${userId}`],
+    });
+    expect(await getPrefs.call(prefs, 7)).toBe('dark');
+    expect(await cache.ttlRemaining('prefs:7')).toBe(300_000);
+    expect(await cache.invalidateTags(['user:7'])).toBe(1);
+    expect(await getPrefs.call(prefs, 7)).toBe('dark');
+    expect(prefs.load).toHaveBeenCalledTimes(2);
+  });
+
+  it('works as a TS 5 standard method decorator', async () => {
+    const cache = createCache();
+    let calls = 0;
+    class Users {
+      factor = 10;
+      @memoized({ cache, ttl: '1m' })
+      async stats(id: number): Promise<number> {
+        calls++;
+        return id * this.factor;
+      }
+    }
+    const users = new Users();
+    expect(await users.stats(2)).toBe(20);
+    expect(await users.stats(2)).toBe(20);
+    expect(calls).toBe(1);
+    expect(cache.entries()[0]!.key).toBe('stats:[2]');
+  });
+
+  it('rejects bad options and underivable arguments clearly', async () => {
+    const cache = createCache();
+    expect(() => memoize(() => 1, { cache: {} as any })).toThrow(/options.cache/);
+    expect(() => memoize(5 as any, { cache })).toThrow(/fn must be a function/);
+    const m = memoize((f: unknown) => f, { cache });
+    await expect(m(() => 1)).rejects.toThrow(/key function/);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it, vi } from 'vitest';
+import { detectLoggerStyle, LogSink } from '../../src/observability/log-sink.js';
+
+describe('LogSink', () => {
+  it('detects pino-style loggers by isLevelEnabled or levels, otherwise console-style', () => {
+    expect(detectLoggerStyle({ isLevelEnabled: () => true })).toBe('pino');
+    expect(detectLoggerStyle({ levels: {} } as any)).toBe('pino');
+    expect(detectLoggerStyle(console)).toBe('console');
+  });
+
+  it('decides each level once: pino thresholds via isLevelEnabled, console by method presence', () => {
+    const isLevelEnabled = vi.fn((l: string) => l !== 'debug');
+    const pino = new LogSink({
+      isLevelEnabled,
+      debug: vi.fn(),
+      info: vi.fn(),
+      warn: vi.fn(),
+      error: vi.fn(),
+    });
+    expect([pino.debugOn, pino.infoOn, pino.warnOn, pino.errorOn]).toEqual([false, true, true, true]);
+    expect(isLevelEnabled).toHaveBeenCalledTimes(4);
+    pino.info('x', { a: 1 });
+    expect(isLevelEnabled).toHaveBeenCalledTimes(4);
+    const partial = new LogSink({ warn: vi.fn() });
+    expect([partial.debugOn, partial.infoOn, partial.warnOn, partial.errorOn]).toEqual([
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(new LogSink().debugOn).toBe(false);
+  });
+
+  it('passes (fields, message) to pino-style and (message, fields) to console-style loggers', () => {
+    const pinoInfo = vi.fn();
+    new LogSink({ isLevelEnabled: () => true, info: pinoInfo }).info('Cache HIT', { key: 'k' });
+    expect(pinoInfo).toHaveBeenCalledWith({ key: 'k' }, 'Cache HIT');
+    const consoleInfo = vi.fn();
+    new LogSink({ info: consoleInfo }).info('Cache HIT', { key: 'k' });
+    expect(consoleInfo).toHaveBeenCalledWith('Cache HIT', { key: 'k' });
+    const forced = vi.fn();
+    new LogSink({ info: forced }, 'pino').info('m', { f: 1 });
+    expect(forced).toHaveBeenCalledWith({ f: 1 }, 'm');
+  });
+
+  it('keeps the logger as `this` and swallows a throwing logger', () => {
+    const logger = {
+      lines: [] as string[],
+      warn(this: { lines: string[] }, msg: string) {
+        this.lines.push(msg);
+      },
+      error() {
+        throw new Error('broken logger');
+      },
+    };
+    const sink = new LogSink(logger);
+    sink.warn('w', {});
+    expect(logger.lines).toEqual(['w']);
+    expect(() => sink.error('e', {})).not.toThrow();
+  });
+
+  it('rejects a non-object logger and an unknown style', () => {
+    expect(() => new LogSink('console' as any)).toThrow(/logger/);
+    expect(() => new LogSink({}, 'winston' as any)).toThrow(/loggerStyle/);
+  });
+});

@@ -1,0 +1,69 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import { createCacheManager } from '../../src/cache/manager.js';
+import { registerMetrics } from '../../src/entries/prometheus.js';
+
+/** Parses Prometheus text exposition into `name{labels}` → value. */
+function parse(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+describe('registerMetrics', () => {
+  it('exports a cache’s counters, gauges and loader histogram, read lazily from stats()', async () => {
+    const registry = new Registry();
+    const cache = createCache<number>({ name: 'plans', ttl: '1h' });
+    registerMetrics(cache, { registry });
+    await cache.getOrSet('a', () => 1);
+    await cache.getOrSet('a', () => 1);
+    await cache.getOrSet('a', () => 1);
+    await cache.get('nope');
+    const m = parse(await registry.metrics());
+    expect(m.get('larder_cache_hits_total{cache="plans"}')).toBe(2);
+    expect(m.get('larder_cache_misses_total{cache="plans"}')).toBe(2);
+    expect(m.get('larder_cache_sets_total{cache="plans"}')).toBe(1);
+    expect(m.get('larder_cache_loads_total{cache="plans"}')).toBe(1);
+    expect(m.get('larder_cache_load_errors_total{cache="plans"}')).toBe(0);
+    expect(m.get('larder_cache_entries{cache="plans"}')).toBe(1);
+    expect(m.get('larder_cache_hit_ratio{cache="plans"}')).toBe(0.5);
+    expect(m.get('larder_cache_load_duration_seconds_count{cache="plans"}')).toBe(1);
+    expect(m.get('larder_cache_load_duration_seconds_bucket{le="+Inf",cache="plans"}')).toBe(1);
+    // Counters follow stats() on every scrape.
+    await cache.getOrSet('a', () => 1);
+    expect(parse(await registry.metrics()).get('larder_cache_hits_total{cache="plans"}')).toBe(3);
+  });
+
+  it('labels every cache of a manager by name, including caches created later, with a custom prefix', async () => {
+    const registry = new Registry();
+    const caches = createCacheManager({ caches: { url: { maxEntries: 5000 }, user: {} } });
+    const handle = registerMetrics(caches, { registry, prefix: 'app_' });
+    await caches.get('url').set('u', 1);
+    caches.create('late', {});
+    await caches.get('late').getOrSet('x', () => 1);
+    const m = parse(await registry.metrics());
+    expect(m.get('app_cache_sets_total{cache="url"}')).toBe(1);
+    expect(m.get('app_cache_sets_total{cache="user"}')).toBe(0);
+    expect(m.get('app_cache_sets_total{cache="late"}')).toBe(1);
+    const labels = [...m.keys()].filter((k) => k.startsWith('app_cache_entries')).sort();
+    expect(labels).toEqual([
+      'app_cache_entries{cache="late"}',
+      'app_cache_entries{cache="url"}',
+      'app_cache_entries{cache="user"}',
+    ]);
+    handle.unregister();
+    expect(await registry.metrics()).toBe('\n');
+  });
+
+  it('rejects a target that is not a cache or manager, and a bad prefix', () => {
+    expect(() => registerMetrics({} as any, { registry: new Registry() })).toThrow(/target/);
+    expect(() => registerMetrics(createCache(), { registry: new Registry(), prefix: '9x' })).toThrow(
+      /prefix/,
+    );
+  });
+});
