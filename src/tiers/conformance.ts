@@ -1,0 +1,190 @@
+// The driver conformance suite (`larder/test-suite`): one set of vitest tests that every TierDriver
+// must pass — the memory driver, Redis standalone and Redis Cluster here, and anyone's own driver.
+// It talks to the driver only through the interface, with a fresh prefix per test for isolation.
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DriverValue, TierDriver } from './driver.js';
+
+/** Options of {@link registerDriverSuite}. */
+export interface DriverSuiteOptions {
+  /** Suite title. */
+  name: string;
+  /** Makes a driver whose keys all start with `prefix` (each test gets its own prefix). */
+  create: (prefix: string) => TierDriver | Promise<TierDriver>;
+  /** Runs after all tests (e.g. to stop a server). */
+  cleanup?: () => void | Promise<void>;
+  /** A real-time pause long enough for a TTL of `ttlMs` to lapse (default: ttl + 100 ms). */
+  expiryWaitMs?: (ttlMs: number) => number;
+}
+
+/** TTL of the expiry tests, ms. */
+const SHORT_TTL = 250;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Bytes of a stored value, so drivers that return strings and drivers that return Buffers compare alike. */
+function bytes(value: DriverValue | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+}
+
+/** Registers the conformance tests for one driver (call at the top level of a test file). */
+export function registerDriverSuite(options: DriverSuiteOptions): void {
+  const opened: TierDriver[] = [];
+  const fresh = async (): Promise<TierDriver> => {
+    const driver = await options.create(`conf-${randomUUID().slice(0, 8)}:`);
+    opened.push(driver);
+    return driver;
+  };
+  const expiryWait = options.expiryWaitMs ?? ((ttl: number) => ttl + 100);
+
+  describe(`driver conformance: ${options.name}`, () => {
+    afterAll(async () => {
+      for (const driver of opened) await driver.disconnect();
+      await options.cleanup?.();
+    });
+
+    it('answers undefined for a missing key', async () => {
+      const driver = await fresh();
+      expect(await driver.get('missing')).toBeUndefined();
+    });
+
+    it('round-trips strings and binary Buffers byte for byte', async () => {
+      const driver = await fresh();
+      const binary = Buffer.from([0, 1, 2, 0xfe, 0xff, 0x80, 0x0d, 0x0a]);
+      await driver.set('text', 'héllo ✓');
+      await driver.set('binary', binary);
+      expect(bytes(await driver.get('text'))?.toString('utf8')).toBe('héllo ✓');
+      expect(bytes(await driver.get('binary'))?.equals(binary)).toBe(true);
+    });
+
+    it('overwrites a key on set', async () => {
+      const driver = await fresh();
+      await driver.set('k', 'one');
+      await driver.set('k', 'two');
+      expect(bytes(await driver.get('k'))?.toString()).toBe('two');
+    });
+
+    it('expires a key after its TTL and keeps one set without TTL', async () => {
+      const driver = await fresh();
+      // Long enough that a loaded machine still reads the key before it lapses.
+      await driver.set('short', 'v', SHORT_TTL);
+      await driver.set('forever', 'v');
+      await driver.set('zero', 'v', 0);
+      expect(bytes(await driver.get('short'))?.toString()).toBe('v');
+      await sleep(expiryWait(SHORT_TTL));
+      expect(await driver.get('short')).toBeUndefined();
+      expect(bytes(await driver.get('forever'))?.toString()).toBe('v');
+      expect(bytes(await driver.get('zero'))?.toString()).toBe('v');
+    });
+
+    it('getMany answers in the order asked, with undefined for missing keys', async () => {
+      const driver = await fresh();
+      await driver.set('a', '1');
+      await driver.set('c', '3');
+      const values = await driver.getMany(['c', 'b', 'a']);
+      expect(values.map((v) => bytes(v)?.toString())).toEqual(['3', undefined, '1']);
+      expect(await driver.getMany([])).toEqual([]);
+    });
+
+    it('add stores only when the key is absent, and again after it expired', async () => {
+      const driver = await fresh();
+      expect(await driver.add('lock', 'first', SHORT_TTL)).toBe(true);
+      expect(await driver.add('lock', 'second', SHORT_TTL)).toBe(false);
+      expect(bytes(await driver.get('lock'))?.toString()).toBe('first');
+      await sleep(expiryWait(SHORT_TTL));
+      expect(await driver.add('lock', 'third', 1000)).toBe(true);
+      expect(bytes(await driver.get('lock'))?.toString()).toBe('third');
+    });
+
+    it('delete reports whether the key existed', async () => {
+      const driver = await fresh();
+      await driver.set('k', 'v');
+      expect(await driver.delete('k')).toBe(true);
+      expect(await driver.delete('k')).toBe(false);
+      expect(await driver.get('k')).toBeUndefined();
+    });
+
+    it('deleteMany removes the keys and counts those that existed', async () => {
+      const driver = await fresh();
+      await driver.set('x1', '1');
+      await driver.set('x2', '2');
+      await driver.set('keep', '3');
+      expect(await driver.deleteMany(['x1', 'x2', 'nope'])).toBe(2);
+      expect(await driver.deleteMany([])).toBe(0);
+      expect(await driver.getMany(['x1', 'x2'])).toEqual([undefined, undefined]);
+      expect(bytes(await driver.get('keep'))?.toString()).toBe('3');
+    });
+
+    it('clear(namespace) removes only keys starting with it; clear() removes only this prefix', async () => {
+      const driver = await fresh();
+      const neighbour = await fresh();
+      await driver.set('plans:1', 'a');
+      await driver.set('plans:2', 'b');
+      await driver.set('images:1', 'c');
+      await neighbour.set('plans:1', 'n');
+      expect(await driver.clear('plans:')).toBe(2);
+      expect(await driver.get('plans:1')).toBeUndefined();
+      expect(bytes(await driver.get('images:1'))?.toString()).toBe('c');
+      expect(await driver.clear()).toBe(1);
+      expect(await driver.get('images:1')).toBeUndefined();
+      expect(bytes(await neighbour.get('plans:1'))?.toString()).toBe('n');
+    });
+
+    it('deletePattern matches * and ? and treats every other character literally', async () => {
+      const driver = await fresh();
+      const keys = [
+        'plans_list_acme_aws_1',
+        'plans_list_acme_aws_22',
+        'plans_list_acme_gcp_1',
+        'a[1]',
+        'a1',
+        'x.y',
+        'xzy',
+      ];
+      for (const key of keys) await driver.set(key, 'v');
+      expect(await driver.deletePattern('plans_list_acme_aws_*')).toBe(2);
+      expect(await driver.deletePattern('a[1]')).toBe(1);
+      expect(await driver.deletePattern('x.y')).toBe(1);
+      expect(await driver.deletePattern('plans_list_acme_gcp_?')).toBe(1);
+      const left = await driver.getMany(keys);
+      expect(left.map((v) => v !== undefined)).toEqual([false, false, false, false, true, false, true]);
+    });
+
+    it('deletePattern reaches every key when there are many (several SCAN pages)', async () => {
+      const driver = await fresh();
+      const count = 1300;
+      await Promise.all(Array.from({ length: count }, (_, i) => driver.set(`bulk:${i}`, String(i))));
+      await driver.set('other', 'v');
+      expect(await driver.deletePattern('bulk:*')).toBe(count);
+      expect(await driver.get(`bulk:${count - 1}`)).toBeUndefined();
+      expect(bytes(await driver.get('other'))?.toString()).toBe('v');
+    });
+
+    it('keeps concurrent writes and reads of different keys apart', async () => {
+      const driver = await fresh();
+      const n = 300;
+      await Promise.all(Array.from({ length: n }, (_, i) => driver.set(`c:${i}`, `value-${i}`)));
+      const values = await Promise.all(Array.from({ length: n }, (_, i) => driver.get(`c:${i}`)));
+      values.forEach((v, i) => expect(bytes(v)?.toString()).toBe(`value-${i}`));
+      const many = await driver.getMany(Array.from({ length: n }, (_, i) => `c:${i}`));
+      many.forEach((v, i) => expect(bytes(v)?.toString()).toBe(`value-${i}`));
+    });
+
+    it('deleteIfEquals (when offered) deletes only while the value matches', async () => {
+      const driver = await fresh();
+      if (driver.deleteIfEquals === undefined) return;
+      await driver.set('lock', 'mine');
+      expect(await driver.deleteIfEquals('lock', 'theirs')).toBe(false);
+      expect(bytes(await driver.get('lock'))?.toString()).toBe('mine');
+      expect(await driver.deleteIfEquals('lock', 'mine')).toBe(true);
+      expect(await driver.get('lock')).toBeUndefined();
+    });
+
+    it('disconnect is idempotent', async () => {
+      const driver = await fresh();
+      await driver.disconnect();
+      await driver.disconnect();
+    });
+  });
+}

@@ -1,0 +1,178 @@
+// The one wrapper that holds the remote tier's error policy: a timeout per call, the circuit
+// breaker, and outage logging (one error line when an outage starts, one info line when it ends,
+// never one per request). Everything above it sees failures as CacheError TIER_UNAVAILABLE/TIMEOUT.
+import { CacheError } from '../errors.js';
+import { errorMessage } from '../observability/log-sink.js';
+import type { LogSink } from '../observability/log-sink.js';
+import { CircuitBreaker } from './breaker.js';
+import type { BreakerOptions, BreakerState } from './breaker.js';
+import { Deadlines } from './deadlines.js';
+import type { DriverValue, TierDriver } from './driver.js';
+
+/** Options of {@link GuardedDriver}. */
+export interface GuardOptions {
+  /** Per-call timeout for single-key commands, ms. */
+  timeoutMs: number;
+  /** Timeout for SCAN-based bulk deletes, ms (they walk the whole keyspace). */
+  bulkTimeoutMs: number;
+  breaker?: BreakerOptions;
+  log: LogSink;
+  /** Tier name for log lines. */
+  name: string;
+  /** Called when the tier comes back after an outage (used to replay missed invalidations). */
+  onRecover?: () => void;
+  clock?: () => number;
+}
+
+/** Runs `promise` with a deadline; the timer never keeps the process alive. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  if (ms <= 0 || !Number.isFinite(ms)) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CacheError('TIMEOUT', `${what} took longer than ${ms}ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** A {@link TierDriver} with timeouts, a circuit breaker and outage logging around another driver. */
+export class GuardedDriver implements TierDriver {
+  /** @inheritdoc */
+  readonly name: string;
+  /** The breaker (read by health reports). */
+  readonly breaker: CircuitBreaker;
+  readonly #inner: TierDriver;
+  readonly #options: GuardOptions;
+  readonly #clock: () => number;
+  readonly #deadlines: Deadlines;
+  readonly #bulkDeadlines: Deadlines;
+  #outageSince = 0;
+  #lastError = '';
+
+  constructor(inner: TierDriver, options: GuardOptions) {
+    this.#inner = inner;
+    this.#options = options;
+    this.name = inner.name;
+    this.#clock = options.clock ?? Date.now;
+    this.#deadlines = new Deadlines(options.timeoutMs);
+    this.#bulkDeadlines = new Deadlines(options.bulkTimeoutMs);
+    this.breaker = new CircuitBreaker(options.breaker, (state, previous) => this.#onBreaker(state, previous));
+  }
+
+  /** The driver underneath. */
+  get inner(): TierDriver {
+    return this.#inner;
+  }
+
+  /** Whether an outage is in progress (a call failed and none has succeeded since). */
+  get failing(): boolean {
+    return this.#outageSince !== 0;
+  }
+
+  /** The message of the last failure, for health reports. */
+  get lastError(): string {
+    return this.#lastError;
+  }
+
+  get(key: string): Promise<DriverValue | undefined> {
+    return this.#call('get', () => this.#inner.get(key));
+  }
+
+  getMany(keys: readonly string[]): Promise<Array<DriverValue | undefined>> {
+    return this.#call('getMany', () => this.#inner.getMany(keys));
+  }
+
+  set(key: string, value: DriverValue, ttlMs?: number): Promise<void> {
+    return this.#call('set', () => this.#inner.set(key, value, ttlMs));
+  }
+
+  add(key: string, value: DriverValue, ttlMs: number): Promise<boolean> {
+    return this.#call('add', () => this.#inner.add(key, value, ttlMs));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#call('delete', () => this.#inner.delete(key));
+  }
+
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#call('deleteMany', () => this.#inner.deleteMany(keys));
+  }
+
+  deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return this.#call('deleteIfEquals', async () => {
+      if (this.#inner.deleteIfEquals) return this.#inner.deleteIfEquals(key, value);
+      // Not atomic without store support; good enough for lock release, whose TTL bounds any mistake.
+      const held = await this.#inner.get(key);
+      return held !== undefined && held.toString() === value ? this.#inner.delete(key) : false;
+    });
+  }
+
+  clear(namespace?: string): Promise<number> {
+    return this.#call('clear', () => this.#inner.clear(namespace), this.#bulkDeadlines);
+  }
+
+  deletePattern(pattern: string): Promise<number> {
+    return this.#call('deletePattern', () => this.#inner.deletePattern(pattern), this.#bulkDeadlines);
+  }
+
+  whenReady(): Promise<void> | undefined {
+    return this.#inner.whenReady?.();
+  }
+
+  disconnect(): Promise<void> {
+    this.#deadlines.stop();
+    this.#bulkDeadlines.stop();
+    return this.#inner.disconnect();
+  }
+
+  async #call<T>(what: string, run: () => Promise<T>, deadlines = this.#deadlines): Promise<T> {
+    if (!this.breaker.tryPass()) {
+      throw new CacheError('TIER_UNAVAILABLE', `${this.name} tier circuit is open: ${this.#lastError}`);
+    }
+    try {
+      // The wait for a first connection is not part of the call's own timeout (see ConnectionGate).
+      const wait = this.#inner.whenReady?.();
+      if (wait !== undefined) await wait;
+      const result = await deadlines.run(run(), `${this.name} ${what}`);
+      this.breaker.success();
+      if (this.#outageSince !== 0) this.#recovered();
+      return result;
+    } catch (error) {
+      this.breaker.failure();
+      this.#failed(what, error);
+      throw error instanceof CacheError
+        ? error
+        : new CacheError('TIER_UNAVAILABLE', `${this.name} ${what} failed: ${errorMessage(error)}`, {
+            cause: error,
+          });
+    }
+  }
+
+  #failed(what: string, error: unknown): void {
+    this.#lastError = errorMessage(error);
+    if (this.#outageSince !== 0) return;
+    this.#outageSince = this.#clock();
+    this.#options.log.error(`L2 ${this.name} unavailable; answering from L1 and loaders until it recovers`, {
+      tier: this.#options.name,
+      operation: what,
+      error: this.#lastError,
+    });
+  }
+
+  #recovered(): void {
+    const downMs = this.#clock() - this.#outageSince;
+    this.#outageSince = 0;
+    this.#options.log.info(`L2 ${this.name} recovered`, { tier: this.#options.name, downMs });
+    this.#options.onRecover?.();
+  }
+
+  #onBreaker(state: BreakerState, previous: BreakerState): void {
+    if (state === 'open' && previous === 'closed') {
+      this.#options.log.warn(`L2 ${this.name} circuit opened`, {
+        tier: this.#options.name,
+        failures: this.breaker.failures,
+        resetAfterMs: this.breaker.resetAfterMs,
+      });
+    }
+  }
+}

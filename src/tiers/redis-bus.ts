@@ -1,0 +1,132 @@
+// The invalidation bus over Redis pub/sub. Publishing uses the tier's command connection; listening
+// needs a dedicated subscriber connection (a subscribed connection can run no other command).
+// Reconnect policy: whenever the subscription comes back after a gap, listeners get `resync` and drop
+// their L1, because pub/sub does not replay what was published while this instance was deaf.
+import { Cluster } from 'ioredis';
+import { CacheError } from '../errors.js';
+import { withTimeout } from './guarded-driver.js';
+import type { BusHealth, BusListeners, BusMessage, InvalidationBus } from './bus.js';
+import { decodeBusMessage, encodeBusMessage, newInstanceId } from './bus.js';
+import type { RedisClient } from './redis-connection.js';
+
+/** Options of {@link RedisBus}. */
+export interface RedisBusOptions {
+  /** The command connection used to PUBLISH (also duplicated for the subscriber). */
+  client: RedisClient;
+  /** Channel name (the tier uses `${prefix}bus`). */
+  channel: string;
+  /** Id of this instance; random by default. */
+  instanceId?: string;
+  /** Timeout of one PUBLISH, ms. */
+  timeoutMs: number;
+  /** How long `start()` waits for the first subscription, ms. */
+  connectTimeoutMs: number;
+}
+
+/** An {@link InvalidationBus} over Redis pub/sub. */
+export class RedisBus implements InvalidationBus {
+  /** @inheritdoc */
+  readonly instanceId: string;
+  readonly #options: RedisBusOptions;
+  readonly #ownPrefix: Buffer;
+  #subscriber: RedisClient | undefined;
+  #listeners: BusListeners | undefined;
+  #subscribed = false;
+  #everSubscribed = false;
+  #startupDone = false;
+  #resyncs = 0;
+  #closed = false;
+  #starting: Promise<void> | undefined;
+
+  constructor(options: RedisBusOptions) {
+    if (typeof options.channel !== 'string' || options.channel === '') {
+      throw new TypeError('bus channel must be a non-empty string');
+    }
+    this.#options = options;
+    this.instanceId = options.instanceId ?? newInstanceId();
+    this.#ownPrefix = Buffer.from(`{"source":${JSON.stringify(this.instanceId)},`);
+  }
+
+  start(listeners: BusListeners): Promise<void> {
+    this.#listeners = listeners;
+    this.#starting ??= this.#open();
+    return this.#starting;
+  }
+
+  async publish(message: Omit<BusMessage, 'source'>): Promise<void> {
+    const client = this.#options.client;
+    if (client.status !== 'ready') {
+      throw new CacheError('TIER_UNAVAILABLE', `bus cannot publish: Redis is ${client.status}`);
+    }
+    const wire = encodeBusMessage({ ...message, source: this.instanceId });
+    await withTimeout(client.publish(this.#options.channel, wire), this.#options.timeoutMs, 'bus publish');
+  }
+
+  health(): BusHealth {
+    if (this.#closed) return { status: 'down', reason: 'closed', resyncs: this.#resyncs };
+    if (this.#subscribed) return { status: 'ok', resyncs: this.#resyncs };
+    const status = this.#subscriber?.status ?? 'not started';
+    return { status: 'down', reason: `subscriber is ${status}`, resyncs: this.#resyncs };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subscribed = false;
+    this.#listeners = undefined;
+    // disconnect() rather than quit(): quit would wait on a server that may be gone.
+    this.#subscriber?.disconnect();
+  }
+
+  async #open(): Promise<void> {
+    const { client } = this.#options;
+    const subscriber =
+      client instanceof Cluster
+        ? client.duplicate(undefined, { enableOfflineQueue: true })
+        : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
+    this.#subscriber = subscriber;
+    subscriber.on('error', () => {
+      // Outages are reported by the tier's guard once; the subscriber reconnects by itself.
+    });
+    subscriber.on('messageBuffer', (from: Buffer, payload: Buffer) => this.#onMessage(from, payload));
+    subscriber.on('close', () => (this.#subscribed = false));
+    subscriber.on('ready', () => void this.#subscribe());
+    await withTimeout(this.#subscribe(), this.#options.connectTimeoutMs, 'bus subscribe').catch(() => {
+      // Redis down at startup: the subscriber keeps retrying and `resync` fires when it gets through.
+    });
+    this.#startupDone = true;
+  }
+
+  /** (Re)subscribes; after any gap in the subscription, tells listeners to resync. */
+  async #subscribe(): Promise<void> {
+    const subscriber = this.#subscriber;
+    if (subscriber === undefined || this.#closed || this.#subscribed) return;
+    try {
+      await subscriber.subscribe(this.#options.channel);
+    } catch {
+      return;
+    }
+    if (this.#closed || this.#subscribed) return;
+    this.#subscribed = true;
+    // A first subscription that lands after start() gave up waiting also follows a deaf period.
+    if (this.#everSubscribed || this.#startupDone) {
+      this.#resyncs++;
+      this.#listeners?.resync();
+    }
+    this.#everSubscribed = true;
+  }
+
+  #onMessage(from: Buffer, payload: Buffer): void {
+    if (from.toString() !== this.#options.channel) return;
+    // Our own messages come back too; their first bytes name us, so skip them before parsing.
+    if (
+      payload.length > this.#ownPrefix.length &&
+      payload.subarray(0, this.#ownPrefix.length).equals(this.#ownPrefix)
+    ) {
+      return;
+    }
+    const message = decodeBusMessage(payload);
+    if (message === undefined || message.source === this.instanceId) return;
+    this.#listeners?.message(message);
+  }
+}

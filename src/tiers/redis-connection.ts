@@ -1,0 +1,167 @@
+// Opens the ioredis client a Redis tier talks through (standalone, Sentinel or Cluster) and gates
+// calls on it: while the first connection is still opening a call waits for it briefly; after that
+// a disconnected client fails fast instead of queueing, so an outage never piles up memory or latency.
+//
+// ioredis is the client because one maintained package gives us standalone, Sentinel and Cluster
+// behind the same command API, auto-pipelining (concurrent commands share one write), and control
+// over the offline queue (we turn it off and fail fast; the breaker above decides what to do).
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import { CacheError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+import type { Duration } from '../util/duration.js';
+
+/** A standalone/Sentinel client or a Cluster client. */
+export type RedisClient = Redis | Cluster;
+
+/** How to reach Redis: exactly one of `url`, `client`, `redis` (host/port or Sentinel), `sentinels` or `cluster`. */
+export interface RedisConnectionOptions {
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
+  url?: string;
+  /** An ioredis client you own; Larder never closes it (it duplicates it for the bus subscriber). */
+  client?: RedisClient;
+  /** ioredis options for a standalone or Sentinel connection (host, port, password, tls, db, …). */
+  redis?: RedisOptions;
+  /** Sentinel nodes; with `sentinelName`, the master is discovered through them. */
+  sentinels?: Array<{ host: string; port: number }>;
+  /** The Sentinel master group name (ioredis `name`), default `'mymaster'`. */
+  sentinelName?: string;
+  /** Startup nodes of a Redis Cluster. */
+  cluster?: ClusterNode[];
+  /** ioredis Cluster options (e.g. `redisOptions: { password }`, `natMap`). */
+  clusterOptions?: ClusterOptions;
+  /** How long calls wait for the first connection before failing fast (default `'1s'`). */
+  connectTimeout?: Duration;
+  /** Longest pause between reconnection attempts (default `'1s'`); short so recovery is quick. */
+  reconnectMaxDelay?: Duration;
+}
+
+/** A client plus whether Larder opened it (and so must close it). */
+export interface OpenedClient {
+  client: RedisClient;
+  owned: boolean;
+}
+
+/** The options every client Larder opens gets; the caller's own options win where they overlap. */
+function baseOptions(reconnectMaxDelay: number): RedisOptions {
+  return {
+    enableAutoPipelining: true,
+    // Commands must not queue during an outage: they would grow without bound and answer late.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), reconnectMaxDelay),
+  };
+}
+
+/** Opens (or adopts) the client described by `options`. Throws a TypeError naming a bad option. */
+export function openRedisClient(options: RedisConnectionOptions): OpenedClient {
+  const reconnectMaxDelay = parseDuration(options.reconnectMaxDelay ?? '1s', 'reconnectMaxDelay');
+  const given = ['url', 'client', 'redis', 'sentinels', 'cluster'].filter(
+    (name) => options[name as keyof RedisConnectionOptions] !== undefined,
+  );
+  if (given.length > 1 && !(given.length === 2 && given.includes('redis') && given.includes('sentinels'))) {
+    throw new TypeError(
+      `redisTier takes one of url, client, redis, sentinels or cluster, got ${given.join(', ')}`,
+    );
+  }
+  if (options.client !== undefined) {
+    if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) {
+      throw new TypeError('client must be an ioredis Redis or Cluster instance');
+    }
+    // SCAN MATCH ignores ioredis' keyPrefix, so pattern deletes would miss every key: use `prefix`.
+    if (options.client.options.keyPrefix) {
+      throw new TypeError('client must not set keyPrefix; give redisTier a prefix option instead');
+    }
+    return { client: options.client, owned: false };
+  }
+  const base = baseOptions(reconnectMaxDelay);
+  if (options.cluster !== undefined) {
+    if (!Array.isArray(options.cluster) || options.cluster.length === 0) {
+      throw new TypeError('cluster must be a non-empty array of startup nodes');
+    }
+    const { retryStrategy: _ignored, enableOfflineQueue: _queue, ...redisOptions } = base;
+    const cluster = new Cluster(options.cluster, {
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), reconnectMaxDelay),
+      ...options.clusterOptions,
+      redisOptions: { ...redisOptions, ...options.clusterOptions?.redisOptions },
+    });
+    return { client: cluster, owned: true };
+  }
+  if (options.sentinels !== undefined) {
+    if (!Array.isArray(options.sentinels) || options.sentinels.length === 0) {
+      throw new TypeError('sentinels must be a non-empty array of { host, port }');
+    }
+    const client = new Redis({
+      ...base,
+      ...options.redis,
+      sentinels: options.sentinels,
+      name: options.sentinelName ?? 'mymaster',
+    });
+    return { client, owned: true };
+  }
+  if (options.url !== undefined) {
+    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
+      throw new TypeError(`url must be a redis:// or rediss:// URL, got ${JSON.stringify(options.url)}`);
+    }
+    return { client: new Redis(options.url, base), owned: true };
+  }
+  if (options.redis !== undefined) return { client: new Redis({ ...base, ...options.redis }), owned: true };
+  throw new TypeError('redisTier needs one of url, client, redis, sentinels or cluster');
+}
+
+/** Opens a second connection to the same server(s), e.g. for a pub/sub subscriber. */
+export function duplicateClient(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) return client.duplicate();
+  // Subscribers must queue their SUBSCRIBE until connected, and ioredis resubscribes after reconnecting.
+  return client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
+}
+
+/**
+ * Decides whether a call may go to Redis now: yes when connected; before the first connection it
+ * waits up to `connectTimeout`; afterwards a disconnected client fails fast with TIER_UNAVAILABLE.
+ */
+export class ConnectionGate {
+  readonly #client: RedisClient;
+  readonly #deadline: number;
+  #everReady: boolean;
+  #firstReady: Promise<void> | undefined;
+
+  constructor(client: RedisClient, connectTimeoutMs: number) {
+    this.#client = client;
+    this.#deadline = Date.now() + connectTimeoutMs;
+    this.#everReady = client.status === 'ready';
+    if (!this.#everReady) client.once('ready', () => (this.#everReady = true));
+  }
+
+  /** True when commands can be sent right now. */
+  get ready(): boolean {
+    return this.#client.status === 'ready';
+  }
+
+  /** The client's connection status as ioredis reports it. */
+  get status(): string {
+    return this.#client.status;
+  }
+
+  /** Resolves when a call may proceed, or rejects with CacheError TIER_UNAVAILABLE. */
+  async pass(): Promise<void> {
+    if (this.#client.status === 'ready') return;
+    const left = this.#deadline - Date.now();
+    if (this.#everReady || left <= 0 || this.#client.status === 'end') throw this.#unavailable();
+    this.#firstReady ??= new Promise<void>((resolve) => this.#client.once('ready', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, left);
+      timer.unref();
+    });
+    await Promise.race([this.#firstReady, expired]);
+    clearTimeout(timer);
+    if ((this.#client.status as string) !== 'ready') throw this.#unavailable();
+  }
+
+  #unavailable(): CacheError {
+    return new CacheError('TIER_UNAVAILABLE', `Redis is not connected (status: ${this.#client.status})`);
+  }
+}

@@ -1,0 +1,228 @@
+// The Redis driver: TierDriver over an ioredis client (standalone, Sentinel or Cluster). Keys get
+// the driver's prefix so applications can share a Redis; pattern deletes walk SCAN on every master
+// (never KEYS, which blocks the server) and UNLINK in batches.
+import { Cluster } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { parseDuration } from '../util/duration.js';
+import type { DriverBaseOptions, DriverValue, TierDriver } from './driver.js';
+import { escapeRedisGlob, globToRedisMatch } from './driver.js';
+import { ConnectionGate, openRedisClient } from './redis-connection.js';
+import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
+
+// Atomic compare-and-delete, so a lock holder never releases a lock that expired and was re-taken.
+const DELETE_IF_EQUALS =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/** The hash tag of a key as Redis Cluster computes it (`{…}`, first non-empty one), or the key itself. */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/** True when every key hashes to the same slot because they share a hash tag. */
+function sameHashTag(keys: readonly string[]): boolean {
+  const first = hashTagOf(keys[0]!);
+  return keys.every((key) => hashTagOf(key) === first);
+}
+
+/** Most keys one batched MGET carries. */
+const MAX_BATCH = 1000;
+
+/** GETs waiting for the MGET that will answer them all. */
+interface ReadBatch {
+  keys: string[];
+  waiters: Array<{ resolve: (value: DriverValue | undefined) => void; reject: (error: unknown) => void }>;
+}
+
+/** Options of {@link RedisDriver}: how to connect, plus a key prefix. */
+export interface RedisDriverOptions extends RedisConnectionOptions, DriverBaseOptions {
+  /** Keys per SCAN step and per UNLINK batch (default 500). */
+  scanCount?: number;
+}
+
+/** A {@link TierDriver} over Redis. */
+export class RedisDriver implements TierDriver {
+  /** @inheritdoc */
+  readonly name = 'redis';
+  /** The ioredis client (shared with the bus, which duplicates it for its subscriber). */
+  readonly client: RedisClient;
+  /** The key prefix, as given. */
+  readonly prefix: string;
+  readonly #owned: boolean;
+  readonly #gate: ConnectionGate;
+  readonly #scanCount: number;
+  readonly #isCluster: boolean;
+  #closed = false;
+  #reads: ReadBatch | undefined;
+
+  constructor(options: RedisDriverOptions) {
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('redis driver options are required');
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+      throw new TypeError('prefix must be a string');
+    }
+    const scanCount = options.scanCount ?? 500;
+    if (!Number.isInteger(scanCount) || scanCount <= 0) {
+      throw new RangeError(`scanCount must be a positive integer, got ${String(options.scanCount)}`);
+    }
+    const connectTimeout = parseDuration(options.connectTimeout ?? '1s', 'connectTimeout');
+    const opened = openRedisClient(options);
+    this.client = opened.client;
+    this.#owned = opened.owned;
+    this.prefix = options.prefix ?? '';
+    this.#scanCount = scanCount;
+    this.#isCluster = this.client instanceof Cluster;
+    this.#gate = new ConnectionGate(this.client, connectTimeout);
+    // Without a listener ioredis prints every connection error; the breaker above reports outages once.
+    if (this.#owned) this.client.on('error', () => {});
+  }
+
+  /** True while commands can be sent. */
+  get connected(): boolean {
+    return this.#gate.ready;
+  }
+
+  /** The connection status as ioredis reports it (`ready`, `connecting`, `reconnecting`, `end`, …). */
+  get status(): string {
+    return this.#gate.status;
+  }
+
+  /** `undefined` when connected, else a promise that resolves once a command may be sent (or rejects). */
+  whenReady(): Promise<void> | undefined {
+    return this.#gate.ready ? undefined : this.#gate.pass();
+  }
+
+  async get(key: string): Promise<DriverValue | undefined> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    if (this.#isCluster) return (await this.client.getBuffer(this.prefix + key)) ?? undefined;
+    // GETs issued in the same tick travel as one MGET: one command to parse and answer, not one per key.
+    let batch = this.#reads;
+    if (batch === undefined) {
+      const fresh: ReadBatch = { keys: [], waiters: [] };
+      batch = this.#reads = fresh;
+      process.nextTick(() => this.#flushReads(fresh));
+    }
+    batch.keys.push(this.prefix + key);
+    // A full batch is closed now (it still goes out on its tick); later GETs start the next one.
+    if (batch.keys.length >= MAX_BATCH) this.#reads = undefined;
+    const open = batch;
+    return new Promise((resolve, reject) => open.waiters.push({ resolve, reject }));
+  }
+
+  #flushReads(batch: ReadBatch): void {
+    if (this.#reads === batch) this.#reads = undefined;
+    const { keys, waiters } = batch;
+    const reply =
+      keys.length === 1
+        ? this.client.getBuffer(keys[0]!).then((value) => [value])
+        : (this.client as Redis).mgetBuffer(...keys);
+    reply.then(
+      (values) => {
+        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(values[i] ?? undefined);
+      },
+      (error: unknown) => {
+        for (const waiter of waiters) waiter.reject(error);
+      },
+    );
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<DriverValue | undefined>> {
+    if (keys.length === 0) return [];
+    if (!this.#gate.ready) await this.#gate.pass();
+    const full = keys.map((key) => this.prefix + key);
+    // A cluster refuses MGET across slots: keys sharing a hash tag (one slot) still go as one MGET,
+    // others as single GETs that auto-pipelining sends in one write per node.
+    const values =
+      this.#isCluster && !sameHashTag(full)
+        ? await Promise.all(full.map((key) => this.client.getBuffer(key)))
+        : await this.client.mgetBuffer(...full);
+    return values.map((value) => value ?? undefined);
+  }
+
+  async set(key: string, value: DriverValue, ttlMs?: number): Promise<void> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    if (ttlMs !== undefined && ttlMs > 0)
+      await this.client.set(this.prefix + key, value, 'PX', Math.ceil(ttlMs));
+    else await this.client.set(this.prefix + key, value);
+  }
+
+  async add(key: string, value: DriverValue, ttlMs: number): Promise<boolean> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    const reply = await this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+    return reply === 'OK';
+  }
+
+  async delete(key: string): Promise<boolean> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    return (await this.client.unlink(this.prefix + key)) > 0;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    if (!this.#gate.ready) await this.#gate.pass();
+    return this.#unlink(
+      this.client,
+      keys.map((key) => this.prefix + key),
+    );
+  }
+
+  async clear(namespace = ''): Promise<number> {
+    return this.#scanDelete(escapeRedisGlob(this.prefix + namespace) + '*');
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    return this.#scanDelete(escapeRedisGlob(this.prefix) + globToRedisMatch(pattern));
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    const removed = await this.client.eval(DELETE_IF_EQUALS, 1, this.prefix + key, value);
+    return Number(removed) === 1;
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) this.client.disconnect();
+  }
+
+  /** SCANs every master for `match` and UNLINKs what it finds, batch by batch. */
+  async #scanDelete(match: string): Promise<number> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const counts = await Promise.all(nodes.map((node) => this.#scanNode(node, match)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async #scanNode(node: Redis, match: string): Promise<number> {
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount);
+      cursor = next;
+      if (keys.length > 0) count += await this.#unlink(node, keys);
+    } while (cursor !== '0');
+    return count;
+  }
+
+  /** UNLINKs full keys. On a cluster one key per command, since keys of one node may still span slots. */
+  async #unlink(client: RedisClient, keys: readonly string[]): Promise<number> {
+    if (!this.#isCluster) return client.unlink(...keys);
+    if (client instanceof Cluster) {
+      // Auto-pipelining groups these per node; a Cluster pipeline would demand one node for all keys.
+      const removed = await Promise.all(keys.map((key) => client.unlink(key)));
+      return removed.reduce((a, b) => a + b, 0);
+    }
+    const pipeline = client.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    const replies = (await pipeline.exec()) ?? [];
+    let count = 0;
+    for (const [error, removed] of replies) {
+      if (error) throw error;
+      count += Number(removed);
+    }
+    return count;
+  }
+}

@@ -1,0 +1,75 @@
+// redisTier(): the shared tier over Redis, as users configure it — a Redis driver, a Redis pub/sub
+// bus on a dedicated subscriber connection, and the settings of SharedTier. memoryTier() builds the
+// same tier over an in-process driver and bus hub (tests, or several caches in one process).
+import { Cluster } from 'ioredis';
+import { parseDuration } from '../util/duration.js';
+import { MemoryBusHub } from './bus.js';
+import { MemoryDriver } from './memory-driver.js';
+import type { MemoryDriverOptions } from './memory-driver.js';
+import { RedisBus } from './redis-bus.js';
+import { RedisDriver } from './redis-driver.js';
+import type { RedisDriverOptions } from './redis-driver.js';
+import { SharedTier } from './shared-tier.js';
+import type { SharedTierSettings } from './shared-tier.js';
+
+/** Options of {@link redisTier}: a connection (url, client, redis, sentinels or cluster), a prefix, and tier settings. */
+export interface RedisTierOptions extends RedisDriverOptions, SharedTierSettings {
+  /** Carry invalidations between instances over pub/sub (default true). */
+  bus?: boolean;
+  /** Id of this instance on the bus (default: random). */
+  instanceId?: string;
+}
+
+/** The shared tier over Redis (standalone, Sentinel or Cluster); pass it as `createCache({ l2 })`. */
+export function redisTier(options: RedisTierOptions): SharedTier {
+  if (options === null || typeof options !== 'object') throw new TypeError('redisTier options are required');
+  if (options.bus !== undefined && typeof options.bus !== 'boolean')
+    throw new TypeError('bus must be a boolean');
+  // Validate every tier setting before a connection is opened, so bad options leave nothing behind.
+  const timeoutMs = parseDuration(options.timeout ?? '50ms', 'timeout');
+  const connectTimeoutMs = parseDuration(options.connectTimeout ?? '1s', 'connectTimeout');
+  const prefix = options.prefix ?? 'larder:';
+  const driver = new RedisDriver({ ...options, prefix });
+  try {
+    const bus =
+      options.bus === false
+        ? undefined
+        : new RedisBus({
+            client: driver.client,
+            channel: `${prefix}bus`,
+            instanceId: options.instanceId,
+            timeoutMs,
+            connectTimeoutMs,
+          });
+    return new SharedTier({
+      ...options,
+      driver,
+      bus,
+      name: 'redis',
+      // On one standalone connection, commands run in the order sent; a cluster routes them to different nodes.
+      publishInOrder: !(driver.client instanceof Cluster),
+    });
+  } catch (error) {
+    void driver.disconnect();
+    throw error;
+  }
+}
+
+/** Options of {@link memoryTier}. */
+export interface MemoryTierOptions extends SharedTierSettings {
+  /** The store; share one driver between tiers to make them "instances" of one L2. */
+  driver?: MemoryDriver;
+  /** Options of a new driver when none is given. */
+  store?: MemoryDriverOptions;
+  /** The bus hub; share one between tiers so they hear each other's invalidations. */
+  hub?: MemoryBusHub;
+  /** Id of this instance on the hub. */
+  instanceId?: string;
+}
+
+/** The shared tier over process memory: same behaviour as {@link redisTier}, no server. */
+export function memoryTier(options: MemoryTierOptions = {}): SharedTier {
+  const driver = options.driver ?? new MemoryDriver({ clock: options.clock, ...options.store });
+  const bus = options.hub?.connect(options.instanceId);
+  return new SharedTier({ ...options, driver, bus, publishInOrder: true });
+}

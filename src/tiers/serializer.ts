@@ -1,0 +1,139 @@
+// Serializers turn cached values into what a driver stores. The default (msgpackr with structured
+// clone) round-trips what L1 holds — objects, arrays, Date, Map, Set, BigInt, undefined fields,
+// Buffers, shared and circular references — so a value read from L2 has the same shape as in L1.
+// JSON is offered for interop with other languages; it loses those types by design.
+import { Packr } from 'msgpackr';
+import { CacheError } from '../errors.js';
+import type { DriverValue } from './driver.js';
+
+/** Converts values to stored bytes and back. Both methods may throw; callers wrap the error. */
+export interface Serializer {
+  /** A short name for logs. */
+  readonly name: string;
+  /** Encodes a value. */
+  serialize(value: unknown): DriverValue;
+  /** Decodes what {@link Serializer.serialize} produced. */
+  deserialize(data: DriverValue): unknown;
+}
+
+// Prototypes msgpackr's structured clone restores exactly; an instance of any other class would come
+// back as a plain object, i.e. shaped differently from L1, so the strict check refuses it.
+const FAITHFUL_PROTOTYPES = new Set<unknown>([
+  Object.prototype,
+  null,
+  Array.prototype,
+  Map.prototype,
+  Set.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  Error.prototype,
+  Buffer.prototype,
+  Uint8Array.prototype,
+  Int8Array.prototype,
+  Uint8ClampedArray.prototype,
+  Int16Array.prototype,
+  Uint16Array.prototype,
+  Int32Array.prototype,
+  Uint32Array.prototype,
+  Float32Array.prototype,
+  Float64Array.prototype,
+  BigInt64Array.prototype,
+  BigUint64Array.prototype,
+  ArrayBuffer.prototype,
+]);
+
+/**
+ * Throws a TypeError naming the path of the first part of `value` that cannot round-trip faithfully
+ * (functions, symbols, promises, weak collections, class instances). Cycles are followed once.
+ */
+export function assertFaithful(value: unknown, path = 'value', seen = new Set<object>()): void {
+  const type = typeof value;
+  if (type === 'function' || type === 'symbol')
+    throw new TypeError(`${path} is a ${type} and cannot be stored in L2`);
+  if (type !== 'object' || value === null) return;
+  const object = value as object;
+  if (seen.has(object)) return;
+  seen.add(object);
+  const proto: unknown = Object.getPrototypeOf(object);
+  if (!FAITHFUL_PROTOTYPES.has(proto) && !(object instanceof Error)) {
+    const name = (object as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+    throw new TypeError(`${path} is an instance of ${name}, which would not round-trip through L2`);
+  }
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return;
+  if (object instanceof Map) {
+    for (const [k, v] of object) {
+      assertFaithful(k, `${path}<key>`, seen);
+      assertFaithful(v, `${path}.get(${String(k)})`, seen);
+    }
+    return;
+  }
+  if (object instanceof Set) {
+    for (const v of object) assertFaithful(v, `${path}<item>`, seen);
+    return;
+  }
+  for (const key of Object.keys(object)) {
+    assertFaithful((object as Record<string, unknown>)[key], `${path}.${key}`, seen);
+  }
+}
+
+/** Options of {@link msgpackSerializer}. */
+export interface MsgpackSerializerOptions {
+  /** Refuse values that would not come back identical (default true). Off: msgpackr drops them silently. */
+  strict?: boolean;
+}
+
+/** The default serializer: msgpackr with structured clone (see the file comment for what round-trips). */
+export function msgpackSerializer(options: MsgpackSerializerOptions = {}): Serializer {
+  const packr = new Packr({ structuredClone: true });
+  const strict = options.strict ?? true;
+  return {
+    name: 'msgpack',
+    serialize(value) {
+      if (strict) assertFaithful(value);
+      return packr.pack(value);
+    },
+    deserialize(data) {
+      return packr.unpack(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    },
+  };
+}
+
+/** A JSON serializer for interop: other languages can read the values; Date/Map/Set/BigInt do not survive. */
+export function jsonSerializer(): Serializer {
+  return {
+    name: 'json',
+    serialize(value) {
+      const text = JSON.stringify(value);
+      if (text === undefined) throw new TypeError(`a ${typeof value} cannot be stored as JSON`);
+      return text;
+    },
+    deserialize(data) {
+      return JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+    },
+  };
+}
+
+/** Checks that a user-supplied serializer has both methods. */
+export function assertSerializer(value: unknown, what = 'serializer'): asserts value is Serializer {
+  const s = value as Partial<Serializer> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.serialize !== 'function' ||
+    typeof s.deserialize !== 'function'
+  ) {
+    throw new TypeError(`${what} must be an object with serialize(value) and deserialize(data) methods`);
+  }
+}
+
+/** Wraps a serializer failure in CacheError SERIALIZATION_FAILED, naming the key. */
+export function serializationError(
+  key: string,
+  direction: 'serialize' | 'deserialize',
+  cause: unknown,
+): CacheError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new CacheError('SERIALIZATION_FAILED', `cannot ${direction} the value of key "${key}": ${reason}`, {
+    cause,
+  });
+}

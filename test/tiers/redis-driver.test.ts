@@ -1,0 +1,84 @@
+// The Redis driver passes the conformance suite against a standalone redis-server started by this
+// file (never the shared Redis on 6379). The cluster run is in redis-cluster.test.ts.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerDriverSuite } from '../../src/entries/test-suite.js';
+import { RedisDriver, hashTagOf } from '../../src/tiers/redis-driver.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { describeWithRedis } from './describe-with-redis.js';
+
+describeWithRedis('RedisDriver (standalone)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  registerDriverSuite({
+    name: 'redis standalone',
+    create: (prefix) => new RedisDriver({ url: server.url, prefix }),
+  });
+
+  it('rejects a bad url, an unknown combination and a bad scanCount, naming the option', () => {
+    expect(() => new RedisDriver({ url: 'http://x' })).toThrow(/url must be a redis/);
+    expect(() => new RedisDriver({ url: server.url, cluster: [{ host: 'a', port: 1 }] })).toThrow(
+      /one of url/,
+    );
+    expect(() => new RedisDriver({ url: server.url, scanCount: 0 })).toThrow(/scanCount/);
+    expect(() => new RedisDriver({})).toThrow(/needs one of/);
+    expect(() => new RedisDriver({ client: {} as never })).toThrow(/ioredis Redis or Cluster/);
+    const prefixed = new Redis(server.url, { lazyConnect: true, keyPrefix: 'app:' });
+    expect(() => new RedisDriver({ client: prefixed })).toThrow(/keyPrefix/);
+    prefixed.disconnect();
+  });
+
+  it('sends the GETs of one tick as one MGET (batches of at most 1000), answering each in order', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'mget:' });
+    for (let i = 0; i < 1500; i++) await driver.set(`k${i}`, `v${i}`);
+    const admin = new Redis(server.url);
+    await admin.config('RESETSTAT');
+    const values = await Promise.all(
+      Array.from({ length: 1500 }, (_, i) => driver.get(i === 7 ? 'missing' : `k${i}`)),
+    );
+    const stats = await admin.info('commandstats');
+    expect(values[7]).toBeUndefined();
+    values.forEach((v, i) => i !== 7 && expect(v?.toString()).toBe(`v${i}`));
+    expect(/cmdstat_mget:calls=(\d+)/.exec(stats)?.[1]).toBe('2');
+    expect(stats).not.toMatch(/cmdstat_get:/);
+    admin.disconnect();
+    await driver.disconnect();
+  });
+
+  it('uses a client it is given and leaves it open on disconnect', async () => {
+    const client = new Redis(server.url);
+    const driver = new RedisDriver({ client, prefix: 'own:' });
+    await driver.set('k', 'v');
+    expect((await client.get('own:k')) ?? undefined).toBe('v');
+    await driver.disconnect();
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+  });
+
+  it('waits connectTimeout for a first connection, then fails fast with TIER_UNAVAILABLE', async () => {
+    const driver = new RedisDriver({ url: 'redis://127.0.0.1:1', connectTimeout: 400 });
+    const started = Date.now();
+    await expect(driver.get('k')).rejects.toMatchObject({ type: 'TIER_UNAVAILABLE' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+    const again = Date.now();
+    await expect(driver.get('k')).rejects.toMatchObject({ type: 'TIER_UNAVAILABLE' });
+    expect(Date.now() - again).toBeLessThan(300);
+    await driver.disconnect();
+  });
+});
+
+describe('hashTagOf', () => {
+  it('follows Redis Cluster: the first non-empty {…} section, else the whole key', () => {
+    expect(hashTagOf('t:{plans}:org')).toBe('plans');
+    expect(hashTagOf('a{x}b{y}')).toBe('x');
+    expect(hashTagOf('a{}b')).toBe('a{}b');
+    expect(hashTagOf('a{x')).toBe('a{x');
+    expect(hashTagOf('plain')).toBe('plain');
+  });
+});

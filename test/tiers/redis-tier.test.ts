@@ -1,0 +1,169 @@
+// redisTier against a real redis-server started here: cross-instance invalidation over pub/sub,
+// Redis killed and restarted (no call fails, the bus resyncs, missed invalidations are replayed),
+// and Redis down at startup (no hang, fast failure after the first second, recovery without restart).
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { redisTier } from '../../src/tiers/redis-tier.js';
+import type { SharedTier } from '../../src/tiers/shared-tier.js';
+import type { RemoteInvalidation, TierEntry } from '../../src/tiers/types.js';
+import { RedisServer, freePort } from '../helpers/redis-server.js';
+import { describeWithRedis } from './describe-with-redis.js';
+
+const entry = <V>(value: V, tags: string[] = []): TierEntry<V> => {
+  const now = Date.now();
+  return { value, createdAt: now, staleAt: now + 60_000, graceUntil: now + 60_000, tags };
+};
+
+const fast = { timeout: 100, breaker: { threshold: 2, resetAfter: 100 }, reconnectMaxDelay: 100 } as const;
+
+describeWithRedis('redisTier (standalone redis-server)', () => {
+  let server: RedisServer;
+  const tiers: SharedTier[] = [];
+  const open = (options: Partial<Parameters<typeof redisTier>[0]> = {}): SharedTier => {
+    const tier = redisTier({ url: server.url, prefix: 'it:', ...fast, ...options });
+    tiers.push(tier);
+    return tier;
+  };
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await Promise.all(tiers.map((tier) => tier.close()));
+    await server.destroy();
+  });
+
+  it('carries every kind of invalidation to the other instance, never back to the sender', async () => {
+    const a = open({ instanceId: 'A' }).bind('plans');
+    const b = open({ instanceId: 'B' }).bind('plans');
+    const heardA: RemoteInvalidation[] = [];
+    const heardB: RemoteInvalidation[] = [];
+    a.onRemote((e) => heardA.push(e));
+    b.onRemote((e) => heardB.push(e));
+    await vi.waitFor(() => expect(a.health().bus?.status).toBe('ok'));
+    await vi.waitFor(() => expect(b.health().bus?.status).toBe('ok'));
+    await a.set('p1', entry({ id: 1 }));
+    await a.delete('p1');
+    await a.invalidateTags(['org:acme']);
+    await a.invalidatePattern('plans_list_acme_*');
+    await a.invalidatePrefix('images:');
+    await a.clear();
+    await vi.waitFor(() => expect(heardB).toHaveLength(6));
+    expect(heardB.map((e) => e.kind)).toEqual([
+      'set',
+      'delete',
+      'tags',
+      'pattern',
+      'namespace-clear',
+      'clear',
+    ]);
+    expect(heardA).toEqual([]);
+  });
+
+  it('B reads what A wrote, with types intact, and stops seeing it after A invalidates its tag', async () => {
+    const a = open().bind('shared');
+    const b = open().bind('shared');
+    await a.set('k', entry({ at: new Date(7), m: new Map([[1, 2n]]), buf: Buffer.from('x') }, ['t1']));
+    const got = await b.get('k');
+    expect(got?.value).toEqual({ at: new Date(7), m: new Map([[1, 2n]]), buf: Buffer.from('x') });
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    await a.invalidateTags(['t1']);
+    await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined());
+  });
+
+  it('survives Redis being killed: no call throws, the bus resyncs on restart, missed deletes are replayed', async () => {
+    const tierA = open({ instanceId: 'A' });
+    const a = tierA.bind('chaos');
+    const b = open({ instanceId: 'B' }).bind('chaos');
+    const heardB: RemoteInvalidation[] = [];
+    b.onRemote((e) => heardB.push(e));
+    await vi.waitFor(() => expect(b.health().bus?.status).toBe('ok'));
+    await a.set('k', entry('v1'));
+    await server.kill();
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) expect(await a.get('k')).toBeUndefined();
+    await a.delete('k'); // missed by L2 and the bus: kept for replay
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(a.health().l2.status).not.toBe('ok');
+    expect(a.health().l2.pending).toBe(1);
+    await vi.waitFor(() => expect(b.health().bus?.status).toBe('down'));
+    await server.restart(); // an empty Redis: write v1 back to prove the replay deletes it
+    await vi.waitFor(async () => {
+      await b.set('k', entry('v1'));
+      expect(b.health().l2.status).toBe('ok');
+    });
+    await vi.waitFor(() => expect(heardB).toContainEqual({ kind: 'resync' }), { timeout: 5000 });
+    await vi.waitFor(async () => expect(a.health().l2.pending).toBe(0), { timeout: 5000 });
+    expect(await b.get('k')).toBeUndefined();
+    expect(tierA.health().bus?.status).toBe('ok');
+  });
+
+  it('with Redis down at startup: waits about a second, then fails fast; recovers when Redis appears', async () => {
+    const port = await freePort();
+    const tier = redisTier({
+      url: `redis://127.0.0.1:${port}`,
+      prefix: 'late:',
+      ...fast,
+      connectTimeout: 300,
+    });
+    tiers.push(tier);
+    const binding = tier.bind('c');
+    const events: RemoteInvalidation[] = [];
+    binding.onRemote((e) => events.push(e));
+    let started = Date.now();
+    expect(await binding.get('k')).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(3000);
+    started = Date.now();
+    for (let i = 0; i < 10; i++) await binding.get('k');
+    expect(Date.now() - started).toBeLessThan(1000);
+    const late = await RedisServer.start({ port });
+    try {
+      await vi.waitFor(
+        async () => {
+          await binding.set('k', entry('v'));
+          expect((await binding.get('k'))?.value).toBe('v');
+        },
+        { timeout: 5000, interval: 50 },
+      );
+      // The bus subscribed only now: the instance was deaf until then, so it resyncs.
+      await vi.waitFor(() => expect(events).toContainEqual({ kind: 'resync' }), { timeout: 5000 });
+    } finally {
+      await tier.close();
+      await late.destroy();
+    }
+  });
+
+  it('the distributed lock makes instances load a key once', async () => {
+    const bindings = [open({ lock: true }), open({ lock: true }), open({ lock: true })].map((t) =>
+      t.bind('locked'),
+    );
+    let loads = 0;
+    const results = await Promise.all(
+      bindings.map((binding) =>
+        binding.lockedLoad('k', async () => {
+          loads++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return entry('once');
+        }),
+      ),
+    );
+    expect(loads).toBe(1);
+    expect(results.map((r) => r.entry?.value)).toEqual(['once', 'once', 'once']);
+  });
+
+  it('close() releases its connections', async () => {
+    const tier = redisTier({ url: server.url, prefix: 'close:' });
+    const binding = tier.bind('c');
+    await vi.waitFor(() => expect(binding.health().bus?.status).toBe('ok'));
+    await binding.close();
+    expect(tier.health().l2.status).toBe('down');
+    expect(tier.health().bus?.status).toBe('down');
+  });
+
+  it('rejects bad options before opening a connection', () => {
+    expect(() => redisTier({ url: server.url, timeout: 'never' })).toThrow(/timeout/);
+    expect(() => redisTier({ url: server.url, bus: 'yes' as unknown as boolean })).toThrow(
+      /bus must be a boolean/,
+    );
+    expect(() => redisTier({ url: server.url, breaker: { threshold: -1 } })).toThrow(/breaker\.threshold/);
+  });
+});
