@@ -1,0 +1,309 @@
+// The admin API (`createAdmin`): a router for node:http/connect mounted under any prefix, serving
+// stats, health, performance, Prometheus metrics, clear, invalidate, runtime config and the sizing
+// advisor, plus the dashboard's page. Every data and action route needs the X-API-Key (constant-time check); a bad key
+// gets 401 before anything is read or changed. The Express and Fastify adapters mount this same router.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { CacheConfigUpdate } from '../../cache/types.js';
+import type { Logger } from '../../observability/logger.js';
+import { LogSink, errorMessage } from '../../observability/log-sink.js';
+import { splitTarget } from '../cache-key.js';
+import { cacheDirectory, requireCache, type CacheSource } from '../caches.js';
+import { dashboardAsset } from '../dashboard/index.js';
+import { invalidateIn } from '../invalidate.js';
+import { readSize } from '../rules.js';
+import { createKeyCheck } from './auth.js';
+import {
+  AdminRequestError,
+  DEFAULT_MAX_BODY_BYTES,
+  parseConfig,
+  parseInvalidate,
+  readJsonBody,
+} from './body.js';
+import { adminMetrics } from './metrics.js';
+import { healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
+
+/** Options of {@link createAdmin}. */
+export interface AdminOptions {
+  /** The caches: a CacheManager, one Cache, or a `{ name: Cache }` record. */
+  caches: CacheSource;
+  /** The key every data/action route requires in `X-API-Key`. Required. */
+  apiKey: string;
+  /** Where the routes live, e.g. `'/api/cache'` (default `''`). */
+  prefix?: string;
+  /** Serve `GET stats` without the key — counters only, never key names. Default false. */
+  publicStats?: boolean;
+  /** Largest accepted request body in bytes (default 16 KiB). */
+  maxBodyBytes?: number;
+  /** Serve this prom-client registry at `metrics` instead of a private one with the caches' metrics. */
+  registry?: Registry;
+  /** A pino-style or console-style logger for admin actions; nothing is logged by default. */
+  logger?: Logger;
+}
+
+/** The admin router: `(req, res, next?)`; paths outside the prefix (or unknown below it) go to `next`, else 404. */
+export interface AdminHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => unknown): Promise<void>;
+  /** Releases the private metrics registry. */
+  close(): void;
+}
+
+/** Every path the admin API serves below its prefix (adapters that route by path register these). */
+export const ADMIN_PATHS: readonly string[] = [
+  '/stats',
+  '/health',
+  '/performance',
+  '/metrics',
+  '/clear',
+  '/clear/:cache',
+  '/invalidate',
+  '/config/:cache',
+  '/advisor',
+  '/dashboard',
+  '/dashboard/*',
+];
+
+const OPTIONS = new Set(['caches', 'apiKey', 'prefix', 'publicStats', 'maxBodyBytes', 'registry', 'logger']);
+const DEFAULT_ENTRY_LIMIT = 100;
+const MAX_ENTRY_LIMIT = 10_000;
+
+interface Route {
+  method: 'GET' | 'POST';
+  /** Handles an authorised request; `param` is the decoded `:cache` segment when the route has one. */
+  run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: URLSearchParams,
+    param: string | undefined,
+  ): Promise<void> | void;
+}
+
+/** Creates the admin router; throws at start-up when no API key is configured or an option is bad. */
+export function createAdmin(options: AdminOptions): AdminHandler {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createAdmin takes an options object');
+  for (const name of Object.keys(options)) {
+    if (!OPTIONS.has(name)) throw new TypeError(`createAdmin: unknown option ${JSON.stringify(name)}`);
+  }
+  const checkKey = createKeyCheck(options.apiKey);
+  const directory = cacheDirectory(options.caches, 'caches');
+  const prefix = readPrefix(options.prefix ?? '');
+  if (options.publicStats !== undefined && typeof options.publicStats !== 'boolean') {
+    throw new TypeError('publicStats must be a boolean');
+  }
+  const publicStats = options.publicStats === true;
+  const maxBodyBytes =
+    options.maxBodyBytes === undefined
+      ? DEFAULT_MAX_BODY_BYTES
+      : readSize(options.maxBodyBytes, 'maxBodyBytes');
+  const metrics = adminMetrics(directory, options.registry);
+  const log = new LogSink(options.logger);
+
+  const cacheNamed = (name: string) => {
+    try {
+      return requireCache(directory, name, 'the request');
+    } catch (error) {
+      throw new AdminRequestError(404, errorMessage(error));
+    }
+  };
+
+  const routes: Record<string, Route> = {
+    stats: {
+      method: 'GET',
+      run(req, res, query) {
+        const name = query.get('cache') ?? undefined;
+        if (name !== undefined) cacheNamed(name);
+        const authorised = checkKey(req.headers['x-api-key']);
+        sendJson(
+          res,
+          200,
+          statsReport(directory, name === undefined ? directory.names() : [name], {
+            q: query.get('q') ?? undefined,
+            limit: readLimit(query.get('limit')),
+            countersOnly: !authorised,
+          }),
+        );
+      },
+    },
+    health: {
+      method: 'GET',
+      run(_req, res, query) {
+        const report = healthReport(directory);
+        // Degraded still serves (L1 and the loaders answer), so 200 unless a monitor asks for strictness.
+        sendJson(res, report.status !== 'ok' && query.has('strict') ? 503 : 200, report);
+      },
+    },
+    performance: { method: 'GET', run: (_req, res) => sendJson(res, 200, performanceReport(directory)) },
+    // The sizing advisor's curve and recommendation per cache (null where the advisor option is off).
+    advisor: {
+      method: 'GET',
+      run(_req, res, query) {
+        const only = query.get('cache') ?? undefined;
+        const caches: Record<string, unknown> = {};
+        for (const name of only === undefined ? directory.names() : [only]) {
+          caches[name] = snakeCase(cacheNamed(name).advise?.() ?? null);
+        }
+        sendJson(res, 200, { caches });
+      },
+    },
+    metrics: {
+      method: 'GET',
+      async run(_req, res) {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+      },
+    },
+    clear: {
+      method: 'POST',
+      async run(_req, res, _query, param) {
+        const names = param === undefined ? directory.names() : [param];
+        const caches = names.map(cacheNamed);
+        await Promise.all(caches.map((c) => c.clear()));
+        log.info('Cache CLEAR', { caches: names, via: 'admin' });
+        sendJson(res, 200, { cleared: names });
+      },
+    },
+    invalidate: {
+      method: 'POST',
+      async run(req, res) {
+        const command = parseInvalidate(await readJsonBody(req, maxBodyBytes));
+        const names = command.cache === undefined ? directory.names() : [command.cache];
+        const counts = await invalidateIn(names.map(cacheNamed), command);
+        log.info('Cache INVALIDATE', {
+          caches: names,
+          keys: command.keys,
+          tags: command.tags,
+          patterns: command.patterns,
+          count: counts.total,
+          via: 'admin',
+        });
+        sendJson(res, 200, {
+          invalidated: counts.total,
+          counts: { keys: counts.keys, tags: counts.tags, patterns: counts.patterns },
+          caches: names,
+        });
+      },
+    },
+    config: {
+      method: 'POST',
+      async run(req, res, _query, param) {
+        if (param === undefined) throw new AdminRequestError(404, 'name the cache: POST config/:cache');
+        const cache = cacheNamed(param);
+        const command = parseConfig(await readJsonBody(req, maxBodyBytes));
+        try {
+          cache.configure(command as CacheConfigUpdate);
+        } catch (error) {
+          throw new AdminRequestError(400, errorMessage(error));
+        }
+        log.info('Cache CONFIG', { cache: param, ...command, via: 'admin' });
+        const stats = cache.stats();
+        sendJson(res, 200, { cache: param, enabled: stats.enabled, ttl: stats.ttl });
+      },
+    },
+  };
+
+  const handler = (async (req, res, next) => {
+    const { path, query } = splitTarget(req.url);
+    const rest =
+      prefix === ''
+        ? path
+        : path.startsWith(`${prefix}/`) || path === prefix
+          ? path.slice(prefix.length)
+          : undefined;
+    const segments = rest === undefined ? [] : rest.split('/').filter(Boolean);
+    const [head, param, extra] = segments;
+    const method = req.method ?? 'GET';
+    if (head === 'dashboard') return void serveDashboard(req, res, segments.slice(1).join('/'), next);
+    const route =
+      head === undefined || extra !== undefined
+        ? undefined
+        : Object.hasOwn(routes, head)
+          ? routes[head]
+          : undefined;
+    const takesParam = head === 'clear' || head === 'config';
+    if (route === undefined || (param !== undefined && !takesParam)) {
+      if (next) return void (await next());
+      return sendJson(res, 404, { error: `no admin route ${method} ${path}` });
+    }
+    const publicRead =
+      publicStats && head === 'stats' && method === 'GET' && req.headers['x-api-key'] === undefined;
+    if (!publicRead && !checkKey(req.headers['x-api-key'])) {
+      return sendJson(res, 401, { error: 'missing or wrong X-API-Key' });
+    }
+    if (method !== route.method && !(route.method === 'GET' && method === 'HEAD')) {
+      res.setHeader('allow', route.method);
+      return sendJson(res, 405, { error: `${head} takes ${route.method}` });
+    }
+    try {
+      await route.run(req, res, new URLSearchParams(query), param === undefined ? undefined : decode(param));
+    } catch (error) {
+      if (error instanceof AdminRequestError) {
+        if (error.status === 413) res.setHeader('connection', 'close');
+        return sendJson(res, error.status, { error: error.message });
+      }
+      log.error('Cache ERROR', { operation: `admin ${head}`, error: errorMessage(error) });
+      if (!res.headersSent) sendJson(res, 500, { error: `admin ${head} failed: ${errorMessage(error)}` });
+    }
+  }) as AdminHandler;
+  handler.close = () => metrics.close();
+  return handler;
+}
+
+/** The dashboard's HTML/JS/CSS: public (the page asks for the key and sends it on its data calls). */
+function serveDashboard(
+  req: IncomingMessage,
+  res: ServerResponse,
+  assetPath: string,
+  next: ((error?: unknown) => unknown) | undefined,
+): unknown {
+  const asset = req.method === 'GET' || req.method === 'HEAD' ? dashboardAsset(assetPath) : undefined;
+  if (asset === undefined)
+    return next ? next() : sendJson(res, 404, { error: `no dashboard asset ${assetPath}` });
+  const body = typeof asset.body === 'string' ? Buffer.from(asset.body) : asset.body;
+  res.writeHead(200, {
+    'content-type': asset.contentType,
+    'content-length': body.length,
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return undefined;
+}
+
+/** Sends a JSON answer that no cache may keep. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function readPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/')))) {
+    throw new TypeError(
+      `prefix must be '' or a path like '/api/cache' (no trailing slash), got ${JSON.stringify(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
+function readLimit(value: string | null): number {
+  if (value === null) return DEFAULT_ENTRY_LIMIT;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new AdminRequestError(400, `limit must be a non-negative integer, got "${value}"`);
+  return Math.min(n, MAX_ENTRY_LIMIT);
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AdminRequestError(400, `malformed path segment "${segment}"`);
+  }
+}

@@ -1,0 +1,144 @@
+// Request bodies of the admin API: read with a byte limit (413 past it, without buffering the
+// rest), parsed as JSON (400 when malformed), and validated into typed commands whose errors name
+// the offending field. A body already parsed by a framework (Express's json()) is used as it is.
+import type { IncomingMessage } from 'node:http';
+import type { Duration } from '../../util/duration.js';
+import { parseDuration } from '../../util/duration.js';
+
+/** A request the admin API refuses, with the status and message to answer. */
+export class AdminRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AdminRequestError';
+  }
+}
+
+/** Default limit of an admin request body. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+const MAX_LIST = 1000;
+const MAX_ITEM = 1024;
+
+/** Reads and parses a JSON body of at most `limit` bytes; an empty body is `undefined`. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const parsed = (req as IncomingMessage & { body?: unknown }).body;
+  if (parsed !== undefined) return parsed;
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw new AdminRequestError(413, `request body exceeds ${limit} bytes`);
+  if (req.readableEnded) return undefined;
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        // Stop reading; the 413 answer closes the connection rather than draining an unknown amount.
+        req.pause();
+        reject(new AdminRequestError(413, `request body exceeds ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new AdminRequestError(400, `request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A validated `POST invalidate` body. */
+export interface InvalidateCommand {
+  cache?: string;
+  keys: string[];
+  tags: string[];
+  patterns: string[];
+}
+
+/** A validated `POST config/:cache` body. */
+export interface ConfigCommand {
+  ttl?: Duration;
+  enabled?: boolean;
+}
+
+function objectBody(body: unknown, allowed: readonly string[], example: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AdminRequestError(400, `request body must be a JSON object like ${example}`);
+  }
+  for (const name of Object.keys(body)) {
+    if (!allowed.includes(name)) {
+      throw new AdminRequestError(400, `unknown field "${name}" (expected ${allowed.join(', ')})`);
+    }
+  }
+  return body as Record<string, unknown>;
+}
+
+function stringList(body: Record<string, unknown>, name: string): string[] {
+  const value = body[name];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new AdminRequestError(400, `"${name}" must be an array of strings`);
+  if (value.length > MAX_LIST)
+    throw new AdminRequestError(400, `"${name}" may hold at most ${MAX_LIST} items`);
+  for (const item of value) {
+    if (typeof item !== 'string' || item === '' || item.length > MAX_ITEM) {
+      throw new AdminRequestError(
+        400,
+        `"${name}" must hold non-empty strings of at most ${MAX_ITEM} characters`,
+      );
+    }
+  }
+  return value as string[];
+}
+
+/** Validates `{ cache?, keys?, tags?, patterns? }`; at least one list must be non-empty. */
+export function parseInvalidate(body: unknown): InvalidateCommand {
+  const example = '{ "tags": ["org:acme"] }';
+  if (body === undefined) throw new AdminRequestError(400, `request body is required, e.g. ${example}`);
+  const obj = objectBody(body, ['cache', 'keys', 'tags', 'patterns'], example);
+  const command: InvalidateCommand = {
+    keys: stringList(obj, 'keys'),
+    tags: stringList(obj, 'tags'),
+    patterns: stringList(obj, 'patterns'),
+  };
+  if (obj.cache !== undefined) {
+    if (typeof obj.cache !== 'string' || obj.cache === '')
+      throw new AdminRequestError(400, '"cache" must be a cache name');
+    command.cache = obj.cache;
+  }
+  if (!command.keys.length && !command.tags.length && !command.patterns.length) {
+    throw new AdminRequestError(400, 'name at least one of "keys", "tags" or "patterns"');
+  }
+  return command;
+}
+
+/** Validates `{ ttl?, enabled? }`; `ttl` is a duration (ms number or '5m'). */
+export function parseConfig(body: unknown): ConfigCommand {
+  const example = '{ "ttl": "5m", "enabled": true }';
+  if (body === undefined) throw new AdminRequestError(400, `request body is required, e.g. ${example}`);
+  const obj = objectBody(body, ['ttl', 'enabled'], example);
+  const command: ConfigCommand = {};
+  if (obj.ttl !== undefined) {
+    try {
+      parseDuration(obj.ttl as Duration, '"ttl"');
+    } catch (error) {
+      throw new AdminRequestError(400, (error as Error).message);
+    }
+    command.ttl = obj.ttl as Duration;
+  }
+  if (obj.enabled !== undefined) {
+    if (typeof obj.enabled !== 'boolean') throw new AdminRequestError(400, '"enabled" must be true or false');
+    command.enabled = obj.enabled;
+  }
+  if (command.ttl === undefined && command.enabled === undefined) {
+    throw new AdminRequestError(400, 'name at least one of "ttl" or "enabled"');
+  }
+  return command;
+}

@@ -1,0 +1,44 @@
+// `GET metrics`: Prometheus text through prom-client. By default the admin API keeps a private
+// Registry with the caches' metrics (registerMetrics from larder/prometheus), so mounting it never
+// collides with metrics an application registered itself; `registry` serves an application's own.
+import { Registry } from 'prom-client';
+import type { Cache, CacheManager } from '../../cache/types.js';
+import { registerMetrics } from '../../observability/prometheus.js';
+import type { CacheDirectory } from '../caches.js';
+
+/** The registry an admin API serves, and how to let go of it. */
+export interface AdminMetrics {
+  readonly registry: Registry;
+  /** Unregisters the private metrics (not those of an application's registry). */
+  close(): void;
+}
+
+/** Sets up the metrics of `directory`'s caches, or serves `registry` as given. */
+export function adminMetrics(directory: CacheDirectory, registry?: Registry): AdminMetrics {
+  if (registry !== undefined) {
+    if (typeof (registry as Registry).metrics !== 'function')
+      throw new TypeError('registry must be a prom-client Registry');
+    return { registry, close: () => undefined };
+  }
+  const own = new Registry();
+  const handle = registerMetrics(directory.manager ?? directory.single ?? namedCaches(directory), {
+    registry: own,
+  });
+  return { registry: own, close: () => handle.unregister() };
+}
+
+/**
+ * A `{ name: Cache }` record seen as a manager, for registerMetrics, which reads only `names()` and
+ * `get()` (and checks that `stats` exists to recognise a target); nothing else is ever called on it.
+ */
+function namedCaches(directory: CacheDirectory): CacheManager {
+  const view: Pick<CacheManager, 'names' | 'get' | 'has' | 'stats'> = {
+    names: () => directory.names(),
+    has: (name: string) => directory.get(name) !== undefined,
+    get: <V>(name: string) => directory.get(name) as Cache<V>,
+    stats: () => {
+      throw new Error('stats() is not available on a { name: Cache } record view');
+    },
+  };
+  return view as CacheManager;
+}

@@ -1,0 +1,74 @@
+// Cache keys of stored responses. The default key is `GET <path>` plus the chosen query params in a
+// canonical order (so `?b=2&a=1` and `?a=1&b=2` share an entry), then the varied request headers and,
+// for per-user rules, the user. A rule's key template or function replaces the method/path/query part;
+// headers and the user are still appended, so a custom key can never merge two users' answers.
+import type { IncomingMessage } from 'node:http';
+import type { PathParams } from './path-pattern.js';
+import type { CompiledCacheRule } from './rules.js';
+
+/** A request's target split into path and raw query (without `?`). */
+export interface RequestTarget {
+  path: string;
+  query: string;
+}
+
+/** Splits `req.url` into path and query without building a URL object. */
+export function splitTarget(url: string | undefined): RequestTarget {
+  const target = url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/**
+ * The canonical form of a query string restricted to `vary` (`true` = all params, `false` = none):
+ * params sorted by name (values of one name keep their order, which can be meaningful), re-encoded.
+ */
+export function normaliseQuery(query: string, vary: readonly string[] | boolean): string {
+  if (query === '' || vary === false) return '';
+  const params = new URLSearchParams(query);
+  if (vary !== true) {
+    for (const name of [...params.keys()]) if (!vary.includes(name)) params.delete(name);
+  }
+  params.sort();
+  return params.toString();
+}
+
+/** The value of a request header as one string (repeated headers joined with `, `). */
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests. */
+export function deriveKey(
+  rule: CompiledCacheRule,
+  req: IncomingMessage,
+  target: RequestTarget,
+  params: PathParams,
+  user: string | undefined,
+): string {
+  let key: string;
+  if (rule.key === undefined) {
+    const query = normaliseQuery(target.query, rule.varyQuery);
+    key = query === '' ? `GET ${target.path}` : `GET ${target.path}?${query}`;
+  } else if (typeof rule.key === 'function') {
+    key = rule.key(req, params);
+    if (typeof key !== 'string' || key === '') {
+      throw new TypeError(`${rule.what}.key must return a non-empty string, got ${JSON.stringify(key)}`);
+    }
+  } else {
+    key = rule.key.render(templateValues(target.query, params));
+  }
+  // Encoded so that a header value or user id can never forge the separators of another key.
+  for (const name of rule.varyHeaders) key += ` ${name}=${encodeURIComponent(headerValue(req, name) ?? '')}`;
+  if (rule.perUser) key += user === undefined ? ' user=' : ` user=${encodeURIComponent(user)}`;
+  return key;
+}
+
+/** Values a key template may use: route params first, then (first) query values. */
+function templateValues(query: string, params: PathParams): Record<string, string | undefined> {
+  if (query === '') return params;
+  const values: Record<string, string | undefined> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(query)) if (!(name in values)) values[name] = value;
+  return Object.assign(values, params);
+}

@@ -1,0 +1,157 @@
+// Response capture for node:http: while a handler runs on a cache miss, its writeHead/write/end are
+// intercepted and the response is buffered instead of sent, so the cache can decide what to store and
+// what to send (ETag, X-Cache, a 304, or a stale answer instead of a 500). A body that grows past
+// `maxBodySize` switches the capture to pass-through: what was buffered is sent, the rest streams as
+// usual, and nothing is stored — memory per request is bounded by the limit.
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { CapturedResponse } from './stored-response.js';
+
+/** How a capture ended. */
+export type CaptureResult =
+  /** The handler ended the response within the limit; nothing has been sent yet. */
+  | { outcome: 'captured'; response: CapturedResponse }
+  /** The body outgrew the limit and was sent as it came; there is nothing left to do. */
+  | { outcome: 'passed-through' }
+  /** The handler threw, or the connection closed before the response ended. */
+  | { outcome: 'failed'; error: unknown };
+
+/** A capture in progress. */
+export interface Capture {
+  /** Settles (never rejects) when the handler has ended, outgrown the limit, or failed. */
+  readonly result: Promise<CaptureResult>;
+  /** Marks the handler as failed (it threw); restores the response so an error handler can use it. */
+  fail(error: unknown): void;
+}
+
+/** The client went away before the handler ended its response. */
+export class ConnectionClosedError extends Error {
+  constructor() {
+    super('connection closed before the response ended');
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+type Callback = (error?: Error | null) => void;
+type Chunk = string | Uint8Array;
+
+/** Starts capturing `res`; call before the handler runs. */
+export function captureResponse(res: ServerResponse, maxBodySize: number): Capture {
+  const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let statusMessage: string | undefined;
+  let settled = false;
+  let settle!: (result: CaptureResult) => void;
+  const result = new Promise<CaptureResult>((resolve) => (settle = resolve));
+
+  const restore = (): void => {
+    res.writeHead = own.writeHead;
+    res.write = own.write;
+    res.end = own.end;
+    res.flushHeaders = own.flushHeaders;
+    res.off('close', onClose);
+  };
+  const finish = (outcome: CaptureResult): void => {
+    if (settled) return;
+    settled = true;
+    restore();
+    settle(outcome);
+  };
+  const onClose = (): void => finish({ outcome: 'failed', error: new ConnectionClosedError() });
+  res.once('close', onClose);
+
+  // Sends what was buffered and hands the response back to its own methods.
+  const passThrough = (): void => {
+    finish({ outcome: 'passed-through' });
+    res.writeHead(res.statusCode, statusMessage);
+    if (size > 0) res.write(Buffer.concat(chunks, size));
+    chunks.length = 0;
+  };
+  const append = (chunk: Chunk | undefined | null, encoding: BufferEncoding | undefined): boolean => {
+    if (chunk === undefined || chunk === null) return true;
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, encoding ?? 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (size + buf.length > maxBodySize) return false;
+    chunks.push(buf);
+    size += buf.length;
+    return true;
+  };
+
+  res.writeHead = function captureWriteHead(
+    this: ServerResponse,
+    status: number,
+    reasonOrHeaders?: string | OutgoingHttpHeaders | readonly unknown[],
+    headers?: OutgoingHttpHeaders | readonly unknown[],
+  ) {
+    if (typeof reasonOrHeaders === 'string') statusMessage = reasonOrHeaders;
+    else headers = reasonOrHeaders;
+    res.statusCode = status;
+    if (headers) applyHeaders(res, headers);
+    return res;
+  } as ServerResponse['writeHead'];
+
+  res.write = function captureWrite(
+    chunk: Chunk,
+    encoding?: BufferEncoding | Callback,
+    cb?: Callback,
+  ): boolean {
+    if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];
+    if (append(chunk, encoding)) {
+      if (cb) process.nextTick(cb);
+      return true;
+    }
+    passThrough();
+    return res.write(chunk, encoding as BufferEncoding, cb);
+  } as ServerResponse['write'];
+
+  res.end = function captureEnd(
+    chunk?: Chunk | Callback,
+    encoding?: BufferEncoding | Callback,
+    cb?: Callback,
+  ) {
+    if (typeof chunk === 'function') [cb, chunk] = [chunk, undefined];
+    if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];
+    if (!append(chunk, encoding)) {
+      passThrough();
+      return res.end(chunk as Chunk, encoding as BufferEncoding, cb);
+    }
+    if (cb) res.once('finish', () => cb());
+    finish({
+      outcome: 'captured',
+      response: { status: res.statusCode, headers: res.getHeaders(), body: Buffer.concat(chunks, size) },
+    });
+    return res;
+  } as ServerResponse['end'];
+
+  // Flushing headers early means the handler is streaming: let it stream.
+  res.flushHeaders = function captureFlushHeaders() {
+    passThrough();
+    res.flushHeaders();
+  };
+
+  return { result, fail: (error) => finish({ outcome: 'failed', error }) };
+}
+
+/** Applies writeHead's headers argument (an object, or a flat/paired array) through setHeader. */
+function applyHeaders(res: ServerResponse, headers: OutgoingHttpHeaders | readonly unknown[]): void {
+  if (!Array.isArray(headers)) {
+    for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+      if (value !== undefined) res.setHeader(name, value);
+    }
+    return;
+  }
+  // Raw arrays may repeat a name (two Set-Cookie lines); setHeader would keep only the last one.
+  const grouped = new Map<string, string[]>();
+  const add = (name: unknown, value: unknown): void => {
+    const key = String(name).toLowerCase();
+    const list = grouped.get(key);
+    if (list) list.push(String(value));
+    else grouped.set(key, [String(value)]);
+  };
+  if (Array.isArray(headers[0]))
+    for (const pair of headers as readonly (readonly unknown[])[]) add(pair[0], pair[1]);
+  else for (let i = 0; i + 1 < headers.length; i += 2) add(headers[i], headers[i + 1]);
+  for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
+}

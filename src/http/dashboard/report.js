@@ -1,0 +1,108 @@
+// Reading the admin API's JSON (snake_case; camelCase accepted too) into the shapes the dashboard
+// draws: per-cache counters and entries, process memory, action counts and tier health.
+
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- used by the files inlined after this one
+const report = (() => {
+  function pick(obj, snake) {
+    if (!obj || typeof obj !== 'object') return undefined;
+    if (obj[snake] !== undefined) return obj[snake];
+    return obj[snake.replace(/_([a-z])/g, (_, c) => c.toUpperCase())];
+  }
+
+  function num(obj, snake) {
+    const v = pick(obj, snake);
+    return typeof v === 'number' ? v : Number.NaN;
+  }
+
+  /** A duration field: `<name>_ms` in milliseconds, else `<name>` in seconds (seed 001's shape). */
+  function ms(obj, name) {
+    const inMs = pick(obj, `${name}_ms`);
+    if (inMs !== undefined) return inMs;
+    const inSeconds = pick(obj, name);
+    return typeof inSeconds === 'number' ? inSeconds * 1000 : inSeconds;
+  }
+
+  function readEntries(raw) {
+    if (!Array.isArray(raw)) return [];
+    return raw.map((e) => ({
+      key: String(pick(e, 'key')),
+      ageMs: ms(e, 'age'),
+      ttlRemainingMs: ms(e, 'ttl_remaining'),
+      size: num(e, 'size'),
+      tags: Array.isArray(e.tags) ? e.tags.map(String) : [],
+    }));
+  }
+
+  function readCaches(stats) {
+    const raw = (stats && stats.caches) || {};
+    const list = Array.isArray(raw) ? raw : Object.entries(raw).map(([name, c]) => ({ ...c, name }));
+    return list
+      .map((c) => {
+        const loadTime = pick(c, 'load_time') || {};
+        return {
+          name: String(c.name),
+          enabled: pick(c, 'enabled') !== false,
+          ttlMs: num(c, 'ttl'),
+          hits: num(c, 'hits'),
+          misses: num(c, 'misses'),
+          staleHits: num(c, 'stale_hits'),
+          total: num(c, 'total_requests'),
+          hitRate: num(c, 'hit_rate'),
+          evictions: num(c, 'evictions'),
+          expirations: num(c, 'expirations'),
+          loadErrors: num(c, 'load_errors'),
+          size: num(c, 'size'),
+          maxEntries: num(c, 'max_entries'),
+          bytes: num(c, 'bytes'),
+          maxBytes: num(c, 'max_bytes'),
+          p50: num(loadTime, 'p50'),
+          p99: num(loadTime, 'p99'),
+          loads: num(loadTime, 'count'),
+          entries: readEntries(pick(c, 'entries')),
+          entriesTotal: num(c, 'entries_total'),
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  function readProcessMemory(perf) {
+    const info = (perf && (perf.process || perf.system_info || perf.systemInfo)) || {};
+    const mb = (v) => (typeof v === 'number' ? v * 1024 * 1024 : Number.NaN);
+    return {
+      rss: Number.isFinite(num(info, 'rss')) ? num(info, 'rss') : mb(pick(info, 'process_memory_mb')),
+      heapUsed: Number.isFinite(num(info, 'heap_used'))
+        ? num(info, 'heap_used')
+        : mb(pick(info, 'heap_used_mb')),
+      heapTotal: Number.isFinite(num(info, 'heap_total'))
+        ? num(info, 'heap_total')
+        : mb(pick(info, 'heap_total_mb')),
+    };
+  }
+
+  /** The count an action answered (`invalidated`, or a per-kind object summed). */
+  function countOf(answer) {
+    const n = pick(answer, 'invalidated') ?? pick(answer, 'count') ?? pick(answer, 'removed');
+    if (typeof n === 'number') return n;
+    if (n && typeof n === 'object') return Object.values(n).reduce((s, v) => s + (Number(v) || 0), 0);
+    return undefined;
+  }
+
+  const SEVERITY = { ok: 0, degraded: 1, down: 2 };
+
+  /**
+   * The health of the shared tier or the bus: the report's own, or else the worst one among its
+   * caches (each cache reports the tier it is bound to); undefined when no cache has one.
+   */
+  function tierHealth(health, part) {
+    if (!health) return undefined;
+    if (health[part]) return health[part];
+    let worst;
+    for (const h of Object.values(health.caches || {})) {
+      const t = h && h[part];
+      if (t && (!worst || (SEVERITY[t.status] ?? 1) > (SEVERITY[worst.status] ?? 1))) worst = t;
+    }
+    return worst;
+  }
+
+  return { num, readCaches, readProcessMemory, countOf, tierHealth };
+})();

@@ -1,0 +1,71 @@
+// The Fastify 5 plugin: the response cache as an onRequest hook over the node:http core (a HIT hijacks
+// the reply and is written straight to the socket, skipping body parsing, validation and
+// serialization), and the admin API as routes under `admin.prefix` whose onRequest hook hands the raw
+// request to the admin router before Fastify parses any body.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ADMIN_PATHS, createAdmin, type AdminOptions } from './admin/admin.js';
+import type { CacheSource } from './caches.js';
+import { createHttpCache, type HttpCacheOptions } from './http-cache.js';
+
+/** Options of {@link fastifyCache}: the response cache's, plus an optional admin API. */
+export interface FastifyCacheOptions extends HttpCacheOptions {
+  /** Mounts the admin API; `caches` defaults to the response cache's `cache`. */
+  admin?: Omit<AdminOptions, 'caches'> & { caches?: CacheSource };
+}
+
+/** The plugin: `await app.register(fastifyCache, { cache, rules, invalidate, admin: { apiKey, prefix } })`. */
+export function fastifyCache(
+  fastify: FastifyInstance,
+  options: FastifyCacheOptions,
+  done: (error?: Error) => void,
+): void {
+  const { admin: adminOptions, ...cacheOptions } = options;
+  const core = createHttpCache(cacheOptions);
+  fastify.addHook('onRequest', function larderCache(request: FastifyRequest, reply: FastifyReply, hookDone) {
+    let passed = false;
+    // The reply itself is the `direct` seam: a HIT calls reply.hijack() and writes the raw response.
+    core
+      .handle(
+        request.raw,
+        reply.raw,
+        () => {
+          passed = true;
+          hookDone();
+        },
+        reply,
+      )
+      .catch((error: unknown) => {
+        if (!passed) hookDone(error as Error);
+        else request.log.error({ err: error }, 'larder: response cache failed after the handler ran');
+      });
+  });
+  if (adminOptions !== undefined) {
+    const admin = createAdmin({ ...adminOptions, caches: adminOptions.caches ?? options.cache });
+    const prefix = adminOptions.prefix ?? '';
+    for (const path of ADMIN_PATHS) {
+      fastify.route({
+        method: ['GET', 'HEAD', 'POST'],
+        url: `${prefix}${path}`,
+        // Hijacked in onRequest, before Fastify reads the body: the admin router reads it with its own limit.
+        onRequest(request, reply, hookDone) {
+          reply.hijack();
+          admin(request.raw, reply.raw).catch((error: unknown) => hookDone(error as Error));
+        },
+        handler() {
+          // Never reached: the onRequest hook answered.
+        },
+      });
+    }
+    fastify.addHook('onClose', (_instance, closeDone) => {
+      admin.close();
+      closeDone();
+    });
+  }
+  done();
+}
+
+// Like fastify-plugin: the hook applies to the routes of the instance that registered the plugin.
+Object.assign(fastifyCache, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'larder-cache',
+});

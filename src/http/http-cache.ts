@@ -1,0 +1,348 @@
+// The response cache for node:http and connect-style stacks (`createHttpCache`): matches a request
+// against the rules, answers HIT/STALE from the cache, runs the handler once per key on a miss
+// (single-flight through `cache.getOrSet`, the others replaying its captured answer), and arms the
+// invalidation of successful writes. The Express and Fastify adapters drive this same core.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
+import type { Logger } from '../observability/logger.js';
+import { LogSink, errorMessage } from '../observability/log-sink.js';
+import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
+import { requestBypass, responseUnstorable, wantsRevalidation } from './cacheability.js';
+import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './caches.js';
+import { captureResponse, ConnectionClosedError, type CaptureResult } from './capture.js';
+import { invalidateAfterWrite } from './invalidate.js';
+import type { PathParams } from './path-pattern.js';
+import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
+import {
+  compileCacheRules,
+  compileInvalidationRules,
+  matchCacheRule,
+  matchInvalidationRules,
+  readSize,
+  WRITE_METHODS,
+  type CacheRule,
+  type CompiledCacheRule,
+  type InvalidationRule,
+} from './rules.js';
+import {
+  asStoredResponse,
+  isStale,
+  sendStored,
+  toStoredResponse,
+  type StoredResponse,
+} from './stored-response.js';
+
+/** Default limit of a stored body: larger responses pass through uncached. */
+export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
+
+/** Told before the cache writes a reply itself (Fastify's reply, whose `hijack()` stops its own sending). */
+export interface DirectReply {
+  hijack(): unknown;
+}
+
+/** Continues to the handler (connect's `next`, or a plain callback for node:http). */
+export type NextFunction = (error?: unknown) => unknown;
+
+/** Who a request is for; `undefined`/`null`/`''` = anonymous. */
+export type UserFunction = (req: IncomingMessage) => string | number | undefined | null;
+
+/** Options of {@link createHttpCache}. */
+export interface HttpCacheOptions {
+  /** The cache for responses, or a manager / `{ name: Cache }` record whose caches rules pick by name. */
+  cache: CacheSource;
+  /** Response-caching rules, or a CACHE_RULES-style object (see `rulesFromConfig`). */
+  rules?: readonly CacheRule[] | Record<string, ConfigRuleOptions>;
+  /** Invalidation rules for successful writes. */
+  invalidate?: readonly InvalidationRule[];
+  /** Who a request is for (per-user rules key by it; shared rules bypass requests that have one). */
+  user?: UserFunction;
+  /** Statuses that may be stored, where a rule names none (default 200, 203, 204, 301, 404, 410). */
+  statuses?: readonly number[];
+  /** Bodies larger than this many bytes pass through uncached (default 1 MiB). */
+  maxBodySize?: number;
+  /** A pino-style or console-style logger; nothing is logged by default. */
+  logger?: Logger;
+  /** Time source in ms (use the cache's clock in tests); default `Date.now`. */
+  clock?: () => number;
+}
+
+/** The middleware: `(req, res, next)`, resolving once the request has been answered or handed on. */
+export interface HttpCacheMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: NextFunction): Promise<void>;
+  /**
+   * The same, for adapters that must know when the cache answers by itself: `direct.hijack()` is called
+   * right before it writes to `res` without running the handler (Fastify hijacks its reply there).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, next: NextFunction, direct?: DirectReply): Promise<void>;
+}
+
+/** What a loader returns when the response must not be shared: followers then run their own handler. */
+const PASS = Symbol('larder:http:pass');
+
+/** A handler answered with a server error: thrown from the loader so that grace can serve stale. */
+class HandlerFailedError extends Error {
+  constructor(status: number) {
+    super(`handler answered ${status}`);
+    this.name = 'HandlerFailedError';
+  }
+}
+
+const OPTIONS = new Set([
+  'cache',
+  'rules',
+  'invalidate',
+  'user',
+  'statuses',
+  'maxBodySize',
+  'logger',
+  'clock',
+]);
+
+interface CacheRuntime {
+  rule: CompiledCacheRule;
+  cache: Cache<unknown>;
+  /** getOrSet options (tags are set by the loader): no retries (a handler is not idempotent), no refresh-ahead
+   *  or soft timeout (both would need a request to run the handler for). */
+  options: GetOrSetOptions<unknown>;
+  maxBodySize: number;
+}
+
+/** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
+export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createHttpCache takes an options object');
+  for (const name of Object.keys(options)) {
+    if (!OPTIONS.has(name)) throw new TypeError(`createHttpCache: unknown option ${JSON.stringify(name)}`);
+  }
+  if (options.user !== undefined && typeof options.user !== 'function') {
+    throw new TypeError('user must be a function of the request');
+  }
+  const directory = cacheDirectory(options.cache, 'cache');
+  const maxBodySize =
+    options.maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : readSize(options.maxBodySize, 'maxBodySize');
+  const rawRules = options.rules ?? [];
+  const ruleList = Array.isArray(rawRules)
+    ? rawRules
+    : rulesFromConfig(rawRules as Record<string, ConfigRuleOptions>);
+  const cacheRules = compileCacheRules(ruleList, options.statuses ? { statuses: options.statuses } : {});
+  const writeRules = compileInvalidationRules(options.invalidate ?? []);
+  const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxBodySize)]));
+  for (const rule of writeRules)
+    for (const name of rule.caches ?? []) requireCache(directory, name, `${rule.what}.cache`);
+  const clock = options.clock ?? Date.now;
+  const userOf = options.user;
+  const log = new LogSink(options.logger);
+
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+    direct?: DirectReply,
+  ): Promise<void> => {
+    const method = req.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD') {
+      if (cacheRules.length === 0) return void (await next());
+      const target = splitTarget(requestUrl(req));
+      const match = matchCacheRule(cacheRules, target.path);
+      if (match === undefined) return void (await next());
+      return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params);
+    }
+    if (writeRules.length !== 0 && WRITE_METHODS.includes(method)) {
+      const hits = matchInvalidationRules(writeRules, method, splitTarget(requestUrl(req)).path);
+      if (hits.length !== 0) invalidateAfterWrite(res, hits, method, directory, log);
+    }
+    await next();
+  };
+
+  async function serve(
+    rt: CacheRuntime,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+    direct: DirectReply | undefined,
+    target: RequestTarget,
+    params: PathParams,
+  ): Promise<void> {
+    const { rule, cache } = rt;
+    if (!cache.enabled) return void (await next());
+    const who = userOf?.(req);
+    const user = who === undefined || who === null || who === '' ? undefined : String(who);
+    if (requestBypass(req, rule, user) !== undefined) return void (await next());
+    const key = deriveKey(rule, req, target, params, user);
+
+    if (req.method === 'HEAD') {
+      // HEAD is answered from the GET entry; a miss runs the handler as usual and stores nothing,
+      // because a HEAD handler produces no body to store.
+      const stored = asStoredResponse(await cache.get(key));
+      if (stored === undefined) return void (await next());
+      return replay(req, res, stored, direct);
+    }
+
+    if (wantsRevalidation(req)) {
+      // The client asked for a fresh answer: run the handler, and what it answers replaces the entry.
+      const run = new HandlerRun(rt, res, next, params, clock);
+      const result = await run.start();
+      const stored = run.store(result);
+      if (stored !== undefined) {
+        await cache
+          .set(key, stored, { ttl: rule.ttl, grace: rule.grace, tags: run.tags() })
+          .catch((error: unknown) => {
+            log.error('Cache ERROR', {
+              cache: cache.name,
+              key,
+              operation: 'revalidate',
+              error: errorMessage(error),
+            });
+          });
+      }
+      return finishLeader(req, res, result, stored, undefined);
+    }
+
+    // The hit path allocates nothing but this loader; the HandlerRun exists only on a miss.
+    let run: HandlerRun | undefined;
+    let value: unknown;
+    try {
+      value = await cache.getOrSet(
+        key,
+        (ctx) => (run = new HandlerRun(rt, res, next, params, clock)).load(ctx),
+        rt.options,
+      );
+    } catch {
+      value = undefined;
+    }
+    if (run !== undefined)
+      return finishLeader(req, res, await run.result, run.mine, asStoredResponse(value), direct);
+    const stored = asStoredResponse(value);
+    // PASS or a failed load of another request: this request runs its own handler, uncached.
+    if (stored === undefined) return void (await next());
+    return replay(req, res, stored, direct);
+  }
+
+  function replay(
+    req: IncomingMessage,
+    res: ServerResponse,
+    stored: StoredResponse,
+    direct?: DirectReply,
+  ): void {
+    direct?.hijack();
+    const now = clock();
+    sendStored(req, res, stored, isStale(stored, now) ? 'STALE' : 'HIT', now);
+  }
+
+  /** The request whose handler ran: send what it produced, or the stale answer grace gave instead. */
+  function finishLeader(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: CaptureResult,
+    mine: StoredResponse | undefined,
+    answer: StoredResponse | undefined,
+    direct?: DirectReply,
+  ): void {
+    const fallback = answer !== undefined && answer !== mine ? answer : undefined;
+    if (result.outcome === 'passed-through') return;
+    if (result.outcome === 'failed') {
+      if (result.error instanceof ConnectionClosedError) return;
+      if (fallback !== undefined) return replay(req, res, fallback, direct);
+      throw result.error;
+    }
+    if (mine !== undefined) {
+      // Answer exactly what a HIT will answer: the stored headers, not the handler's set on `res`
+      // (merging the two through setHeader would keep one value of a repeated header).
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      return sendStored(req, res, mine, 'MISS', clock());
+    }
+    if (fallback !== undefined && result.response.status >= 500) return replay(req, res, fallback, direct);
+    res.setHeader('x-cache', 'MISS');
+    res.writeHead(result.response.status);
+    res.end(result.response.body);
+  }
+
+  const middleware = ((req, res, next) => handle(req, res, next)) as HttpCacheMiddleware;
+  middleware.handle = handle;
+  return middleware;
+}
+
+/** One run of the handler under capture, on a miss or a revalidation: what it answered and what was stored. */
+class HandlerRun {
+  /** The capture's outcome; set by start(). */
+  result!: Promise<CaptureResult>;
+  /** The stored form of the answer, when it could be stored. */
+  mine: StoredResponse | undefined;
+
+  constructor(
+    private readonly rt: CacheRuntime,
+    private readonly res: ServerResponse,
+    private readonly next: NextFunction,
+    private readonly params: PathParams,
+    private readonly clock: () => number,
+  ) {}
+
+  start(): Promise<CaptureResult> {
+    return (this.result = runCaptured(this.res, this.next, this.rt.maxBodySize));
+  }
+
+  /** The stored form of a captured answer the rule lets us keep, else `undefined`. */
+  store(result: CaptureResult): StoredResponse | undefined {
+    if (result.outcome !== 'captured') return undefined;
+    const { rule, cache } = this.rt;
+    if (responseUnstorable(result.response.status, result.response.headers, rule) !== undefined)
+      return undefined;
+    return (this.mine = toStoredResponse(result.response, this.clock(), rule.ttl ?? cache.stats().ttl));
+  }
+
+  /** The rule's tags filled from the params (rendered only when something is stored). */
+  tags(): string[] | undefined {
+    const { tags } = this.rt.rule;
+    return tags.length === 0 ? undefined : tags.map((t) => t.render(this.params));
+  }
+
+  /** The getOrSet loader: a storable answer is cached; a 5xx or a throw fails the load so grace can answer. */
+  async load(ctx: LoaderContext<unknown>): Promise<unknown> {
+    const result = await this.start();
+    const stored = this.store(result);
+    if (stored !== undefined) {
+      const tags = this.tags();
+      if (tags !== undefined) ctx.setTags(tags);
+      return stored;
+    }
+    if (result.outcome === 'failed') throw result.error;
+    if (result.outcome === 'captured' && result.response.status >= 500)
+      throw new HandlerFailedError(result.response.status);
+    // Not to be shared (or already streamed): the waiting requests run their own handlers.
+    ctx.skip();
+    return PASS;
+  }
+}
+
+/**
+ * The URL rules match: connect and Express keep the full one in `originalUrl` while `url` is made
+ * relative to the mount point, and keys must not collide between two mounts of one cache.
+ */
+function requestUrl(req: IncomingMessage): string | undefined {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url;
+}
+
+/** Starts a capture of `res` and runs the handler under it; a throw or rejection marks it failed. */
+function runCaptured(res: ServerResponse, next: NextFunction, maxBodySize: number): Promise<CaptureResult> {
+  const capture = captureResponse(res, maxBodySize);
+  try {
+    const ran = next() as { then?: unknown } | undefined;
+    if (ran !== undefined && ran !== null && typeof ran.then === 'function') {
+      (ran as Promise<unknown>).then(undefined, (error: unknown) => capture.fail(error));
+    }
+  } catch (error) {
+    capture.fail(error);
+  }
+  return capture.result;
+}
+
+function runtimeOf(rule: CompiledCacheRule, directory: CacheDirectory, maxBodySize: number): CacheRuntime {
+  let cache: Cache<unknown>;
+  if (rule.cache !== undefined) cache = requireCache(directory, rule.cache, `${rule.what}.cache`);
+  else if (directory.single !== undefined) cache = directory.single;
+  else throw new TypeError(`${rule.what}.cache must name a cache when \`cache\` is a manager or a record`);
+  const options: GetOrSetOptions<unknown> = { retry: false, refreshAhead: 0, timeout: { soft: 0 } };
+  if (rule.ttl !== undefined) options.ttl = rule.ttl;
+  if (rule.grace !== undefined) options.grace = rule.grace;
+  return { rule, cache, options, maxBodySize: rule.maxBodySize ?? maxBodySize };
+}

@@ -1,0 +1,295 @@
+// The HTTP rules: which GET responses are cached (and how they are keyed, tagged and kept), and which
+// successful writes invalidate what. Rules are validated and compiled once, at start-up, so a typo in a
+// rule fails loudly there and a request only walks a short list of compiled matchers.
+import type { IncomingMessage } from 'node:http';
+import { parseDuration, type Duration } from '../util/duration.js';
+import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
+import { compileTemplate, type Template } from './template.js';
+
+/** Statuses cached by default: the heuristically cacheable ones of RFC 9110 §15.1, minus 206/405/414/501. */
+export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 301, 404, 410];
+
+/** The methods a write rule listens to when it names none. */
+export const WRITE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Builds a cache key for a request; receives the route params. */
+export type KeyFunction = (req: IncomingMessage, params: PathParams) => string;
+
+/** A response-caching rule. */
+export interface CacheRule {
+  /** `'GET'` (default; HEAD requests are answered from the GET entry). */
+  method?: 'GET' | 'HEAD' | readonly ('GET' | 'HEAD')[];
+  /** Path pattern with `:params` and `*`, or a RegExp with named groups. */
+  path: string | RegExp;
+  /** Time to live of the stored response; default: the cache's TTL. */
+  ttl?: Duration;
+  /** After expiry, serve the stale response (X-Cache: STALE) this long while the handler fails. */
+  grace?: Duration;
+  /** Tags for the stored response, filled from route params: `'org:{org}'`. */
+  tags?: readonly string[];
+  /** One stored response per user (the `user(req)` option); anonymous requests share one. */
+  perUser?: boolean;
+  /** Store and serve one shared response even for requests with a user, Authorization or cookies. */
+  shared?: boolean;
+  /** With `perUser`: store responses marked `Cache-Control: private` or `no-store` too. */
+  storePrivate?: boolean;
+  /** Request headers whose values are part of the key (e.g. `accept-language`). */
+  varyHeaders?: readonly string[];
+  /** Query params that are part of the key (order-independent); `true` (default) = all, `false` = none. */
+  varyQuery?: readonly string[] | boolean;
+  /** The key: a template over params and query values (`'plans_list_{org}_{provider}'`), or a function. */
+  key?: string | KeyFunction;
+  /** Statuses that may be stored; default {@link DEFAULT_CACHEABLE_STATUSES}. */
+  statuses?: readonly number[];
+  /** The named cache to use when the HTTP layer is given a manager (seed 004's `cache_type`). */
+  cache?: string;
+  /** Responses with a larger body pass through uncached (bytes; default: the layer's `maxBodySize`). */
+  maxBodySize?: number;
+}
+
+/** A rule that invalidates cached entries after a successful (2xx) write. */
+export interface InvalidationRule {
+  /** Write methods it listens to; default POST, PUT, PATCH and DELETE. */
+  method?: string | readonly string[];
+  /** Path pattern with `:params` and `*`, or a RegExp with named groups. */
+  path: string | RegExp;
+  /** Tags to invalidate, filled from route params: `'org:{org}'`. */
+  tags?: readonly string[];
+  /** Key patterns to invalidate (`*` wildcards), filled from route params. */
+  patterns?: readonly string[];
+  /** Exact keys to delete, filled from route params. */
+  keys?: readonly string[];
+  /** The named cache(s) to invalidate in; default: every cache the layer knows. */
+  cache?: string | readonly string[];
+}
+
+/** A validated, compiled {@link CacheRule}. */
+export interface CompiledCacheRule {
+  /** `rules[i]`, for messages. */
+  readonly what: string;
+  readonly pattern: PathPattern;
+  readonly ttl: number | undefined;
+  readonly grace: number | undefined;
+  readonly tags: readonly Template[];
+  readonly perUser: boolean;
+  readonly shared: boolean;
+  readonly storePrivate: boolean;
+  /** Lower-cased header names. */
+  readonly varyHeaders: readonly string[];
+  readonly varyQuery: readonly string[] | boolean;
+  readonly key: Template | KeyFunction | undefined;
+  readonly statuses: ReadonlySet<number>;
+  readonly cache: string | undefined;
+  readonly maxBodySize: number | undefined;
+}
+
+/** A validated, compiled {@link InvalidationRule}. */
+export interface CompiledInvalidationRule {
+  readonly what: string;
+  readonly methods: ReadonlySet<string>;
+  readonly pattern: PathPattern;
+  readonly tags: readonly Template[];
+  readonly patterns: readonly Template[];
+  readonly keys: readonly Template[];
+  readonly caches: readonly string[] | undefined;
+}
+
+const CACHE_RULE_OPTIONS = new Set([
+  'method',
+  'path',
+  'ttl',
+  'grace',
+  'tags',
+  'perUser',
+  'shared',
+  'storePrivate',
+  'varyHeaders',
+  'varyQuery',
+  'key',
+  'statuses',
+  'cache',
+  'maxBodySize',
+]);
+const INVALIDATION_RULE_OPTIONS = new Set(['method', 'path', 'tags', 'patterns', 'keys', 'cache']);
+
+/** Validates and compiles the response-caching rules; `defaults.statuses` applies where a rule names none. */
+export function compileCacheRules(
+  rules: readonly CacheRule[],
+  defaults: { statuses?: readonly number[] } = {},
+): CompiledCacheRule[] {
+  if (!Array.isArray(rules)) throw new TypeError(`rules must be an array of rules, got ${typeof rules}`);
+  const defaultStatuses = readStatuses(defaults.statuses ?? DEFAULT_CACHEABLE_STATUSES, 'statuses');
+  return rules.map((rule, i) => compileCacheRule(rule, `rules[${i}]`, defaultStatuses));
+}
+
+function compileCacheRule(
+  rule: CacheRule,
+  what: string,
+  defaultStatuses: ReadonlySet<number>,
+): CompiledCacheRule {
+  checkShape(rule, what, CACHE_RULE_OPTIONS);
+  const methods = readMethods(rule.method ?? 'GET', `${what}.method`);
+  for (const m of methods) {
+    if (m !== 'GET' && m !== 'HEAD') {
+      throw new TypeError(`${what}.method must be GET or HEAD (only safe requests are cached), got ${m}`);
+    }
+  }
+  const pattern = compilePathPattern(rule.path, `${what}.path`);
+  const perUser = readFlag(rule.perUser, `${what}.perUser`);
+  const shared = readFlag(rule.shared, `${what}.shared`);
+  const storePrivate = readFlag(rule.storePrivate, `${what}.storePrivate`);
+  if (perUser && shared) throw new TypeError(`${what} cannot be both perUser and shared`);
+  if (storePrivate && !perUser) throw new TypeError(`${what}.storePrivate needs perUser: true`);
+  let key: Template | KeyFunction | undefined;
+  if (typeof rule.key === 'function') key = rule.key;
+  else if (rule.key !== undefined) key = compileTemplate(rule.key, `${what}.key`);
+  return {
+    what,
+    pattern,
+    ttl: rule.ttl === undefined ? undefined : parseDuration(rule.ttl, `${what}.ttl`),
+    grace: rule.grace === undefined ? undefined : parseDuration(rule.grace, `${what}.grace`),
+    tags: readTemplates(rule.tags, `${what}.tags`, pattern.params),
+    perUser,
+    shared,
+    storePrivate,
+    varyHeaders: readStrings(rule.varyHeaders, `${what}.varyHeaders`).map((h) => h.toLowerCase()),
+    varyQuery: readVaryQuery(rule.varyQuery, `${what}.varyQuery`),
+    key,
+    statuses: rule.statuses === undefined ? defaultStatuses : readStatuses(rule.statuses, `${what}.statuses`),
+    cache: readOptionalName(rule.cache, `${what}.cache`),
+    maxBodySize:
+      rule.maxBodySize === undefined ? undefined : readSize(rule.maxBodySize, `${what}.maxBodySize`),
+  };
+}
+
+/** Validates and compiles the invalidation rules. */
+export function compileInvalidationRules(rules: readonly InvalidationRule[]): CompiledInvalidationRule[] {
+  if (!Array.isArray(rules)) throw new TypeError(`invalidate must be an array of rules, got ${typeof rules}`);
+  return rules.map((rule, i) => {
+    const what = `invalidate[${i}]`;
+    checkShape(rule, what, INVALIDATION_RULE_OPTIONS);
+    const methods = readMethods(rule.method ?? WRITE_METHODS, `${what}.method`);
+    for (const m of methods) {
+      if (!WRITE_METHODS.includes(m)) {
+        throw new TypeError(`${what}.method must be one of ${WRITE_METHODS.join(', ')}, got ${m}`);
+      }
+    }
+    const pattern = compilePathPattern(rule.path, `${what}.path`);
+    const compiled: CompiledInvalidationRule = {
+      what,
+      methods: new Set(methods),
+      pattern,
+      tags: readTemplates(rule.tags, `${what}.tags`, pattern.params),
+      patterns: readTemplates(rule.patterns, `${what}.patterns`, pattern.params),
+      keys: readTemplates(rule.keys, `${what}.keys`, pattern.params),
+      caches:
+        rule.cache === undefined
+          ? undefined
+          : readStrings(typeof rule.cache === 'string' ? [rule.cache] : rule.cache, `${what}.cache`),
+    };
+    if (!compiled.tags.length && !compiled.patterns.length && !compiled.keys.length) {
+      throw new TypeError(`${what} must name at least one of tags, patterns or keys`);
+    }
+    return compiled;
+  });
+}
+
+/** The first cache rule matching a GET/HEAD path, with its params. */
+export function matchCacheRule(
+  rules: readonly CompiledCacheRule[],
+  path: string,
+): { rule: CompiledCacheRule; params: PathParams } | undefined {
+  for (const rule of rules) {
+    const params = rule.pattern.match(path);
+    if (params) return { rule, params };
+  }
+  return undefined;
+}
+
+/** Every invalidation rule matching a write (all of them apply, in order). */
+export function matchInvalidationRules(
+  rules: readonly CompiledInvalidationRule[],
+  method: string,
+  path: string,
+): { rule: CompiledInvalidationRule; params: PathParams }[] {
+  const out: { rule: CompiledInvalidationRule; params: PathParams }[] = [];
+  for (const rule of rules) {
+    if (!rule.methods.has(method)) continue;
+    const params = rule.pattern.match(path);
+    if (params) out.push({ rule, params });
+  }
+  return out;
+}
+
+function checkShape(rule: unknown, what: string, known: ReadonlySet<string>): void {
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
+    throw new TypeError(`${what} must be an object, got ${rule === null ? 'null' : typeof rule}`);
+  }
+  for (const name of Object.keys(rule)) {
+    if (!known.has(name)) throw new TypeError(`${what} has an unknown option ${JSON.stringify(name)}`);
+  }
+  if (!('path' in rule)) throw new TypeError(`${what}.path is required`);
+}
+
+function readMethods(value: string | readonly string[], what: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new TypeError(`${what} must be a method or a non-empty list`);
+  return list.map((m) => {
+    if (typeof m !== 'string') throw new TypeError(`${what} must hold method names, got ${typeof m}`);
+    return m.toUpperCase();
+  });
+}
+
+function readFlag(value: unknown, what: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+function readStrings(value: readonly string[] | undefined, what: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`${what} must be an array of strings, got ${typeof value}`);
+  for (const s of value) {
+    if (typeof s !== 'string' || s === '') throw new TypeError(`${what} must hold non-empty strings`);
+  }
+  return [...value];
+}
+
+function readTemplates(
+  value: readonly string[] | undefined,
+  what: string,
+  params: readonly string[],
+): Template[] {
+  return readStrings(value, what).map((s, i) => compileTemplate(s, `${what}[${i}]`, params));
+}
+
+function readVaryQuery(value: CacheRule['varyQuery'], what: string): readonly string[] | boolean {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  return readStrings(value, what);
+}
+
+function readStatuses(value: readonly number[], what: string): ReadonlySet<number> {
+  if (!Array.isArray(value)) throw new TypeError(`${what} must be an array of HTTP statuses`);
+  for (const s of value) {
+    if (!Number.isInteger(s) || s < 100 || s > 599) {
+      throw new RangeError(`${what} must hold HTTP statuses (100-599), got ${String(s)}`);
+    }
+  }
+  return new Set(value);
+}
+
+function readOptionalName(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${what} must be a cache name`);
+  return value;
+}
+
+/** Reads a positive integer byte count; `what` names the option. */
+export function readSize(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${what} must be a positive integer number of bytes, got ${String(value)}`);
+  }
+  return value;
+}

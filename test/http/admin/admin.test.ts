@@ -1,0 +1,341 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCacheManager } from '../../../src/cache/manager.js';
+import type { CacheManager } from '../../../src/cache/types.js';
+import { createAdmin, type AdminHandler, type AdminOptions } from '../../../src/http/admin/admin.js';
+import { listen, type TestServer } from '../helpers/server.js';
+
+const KEY = 'k'.repeat(32);
+let manager: CacheManager;
+let admin: AdminHandler;
+let server: TestServer;
+
+async function start(options: Partial<AdminOptions> = {}): Promise<void> {
+  admin = createAdmin({ caches: manager, apiKey: KEY, prefix: '/api/cache', ...options });
+  server = await listen((req, res) => {
+    void admin(req, res, () => {
+      res.statusCode = 418;
+      res.end('app');
+    });
+  });
+}
+
+function call(
+  method: string,
+  path: string,
+  init: { key?: string | null; body?: string; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.key !== null) headers['x-api-key'] = init.key ?? KEY;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${server.url}/api/cache/${path}`, { method, headers, body: init.body });
+}
+
+async function json(method: string, path: string, init?: Parameters<typeof call>[2]) {
+  const r = await call(method, path, init);
+  return { status: r.status, body: (await r.json()) as Record<string, any> };
+}
+
+beforeEach(async () => {
+  manager = createCacheManager({
+    caches: { url: { maxEntries: 5000, ttl: '1h' }, user: { maxEntries: 1000, ttl: '30m' } },
+  });
+  const url = manager.get('url');
+  await url.set('url:1', 'https://a.example', { tags: ['org:acme'] });
+  await url.set('url:2', 'https://b.example', { tags: ['org:globex'] });
+  await url.set('plans_list_acme_slack_True', [1]);
+  await url.get('url:1');
+  await url.get('url:404');
+  await manager.get('user').set('user:7', { name: 'Ada' });
+});
+afterEach(async () => {
+  admin?.close();
+  await server?.close();
+  await manager.close();
+  admin = undefined as unknown as AdminHandler;
+  server = undefined as unknown as TestServer;
+});
+
+describe('createAdmin', () => {
+  it('refuses to mount without an API key, and names bad options', () => {
+    expect(() => createAdmin({ caches: manager } as AdminOptions)).toThrow(/apiKey is required/);
+    expect(() => createAdmin({ caches: manager, apiKey: '' })).toThrow(/apiKey is required/);
+    expect(() => createAdmin({ caches: manager, apiKey: KEY, prefix: 'api/' })).toThrow(/prefix must be/);
+    expect(() => createAdmin({ caches: manager, apiKey: KEY, maxBodyBytes: 0 })).toThrow(/maxBodyBytes/);
+    expect(() => createAdmin({ caches: manager, apiKey: KEY, publicStat: true } as never)).toThrow(
+      /unknown option "publicStat"/,
+    );
+  });
+
+  it.each([
+    ['GET', 'stats'],
+    ['GET', 'health'],
+    ['GET', 'performance'],
+    ['GET', 'metrics'],
+    ['POST', 'clear'],
+    ['POST', 'clear/url'],
+    ['POST', 'invalidate'],
+    ['POST', 'config/url'],
+  ])(
+    '%s %s answers 401 without the key, with a wrong key of the same length, and changes nothing',
+    async (method, path) => {
+      await start();
+      const body =
+        method === 'POST' ? JSON.stringify({ tags: ['org:acme'], ttl: 5, enabled: false }) : undefined;
+      for (const key of [null, 'x'.repeat(KEY.length), `${KEY}x`, '']) {
+        const r = await json(method, path, { key, body });
+        expect(r.status).toBe(401);
+        expect(r.body.error).toMatch(/X-API-Key/);
+      }
+      expect(manager.get('url').stats().size).toBe(3);
+      expect(manager.get('url').enabled).toBe(true);
+    },
+  );
+
+  it('GET stats: per cache and overall, snake_case, entries with age and ttl_remaining in seconds', async () => {
+    await start();
+    const { status, body } = await json('GET', 'stats');
+    expect(status).toBe(200);
+    expect(body.overall).toMatchObject({ hits: 1, misses: 1, hit_rate: 50, size: 4, total_requests: 2 });
+    const url = body.caches.url;
+    expect(url).toMatchObject({
+      size: 3,
+      max_entries: 5000,
+      enabled: true,
+      ttl: 3_600_000,
+      sets: 3,
+      entries_total: 3,
+    });
+    for (const field of ['stale_hits', 'load_errors', 'evictions', 'expirations', 'bytes', 'invalidations']) {
+      expect(typeof url[field]).toBe('number');
+    }
+    expect(url.load_time).toMatchObject({
+      mean: expect.any(Number),
+      p50: expect.any(Number),
+      p99: expect.any(Number),
+    });
+    const entry = url.entries.find((e: { key: string }) => e.key === 'url:1');
+    expect(entry.age).toBeGreaterThanOrEqual(0);
+    expect(entry.ttl_remaining).toBeGreaterThan(3590);
+    expect(entry.ttl_remaining).toBeLessThanOrEqual(3600);
+    expect(entry.tags).toEqual(['org:acme']);
+  });
+
+  it('GET stats filters by cache and key text, and limits the entries', async () => {
+    await start();
+    const { body } = await json('GET', 'stats?cache=url&q=URL:&limit=1');
+    expect(Object.keys(body.caches)).toEqual(['url']);
+    expect(body.caches.url.entries).toHaveLength(1);
+    expect(body.caches.url.entries_total).toBe(2);
+    expect(body.overall.size).toBe(3);
+    expect((await json('GET', 'stats?cache=nope')).status).toBe(404);
+    expect((await json('GET', 'stats?limit=-1')).body.error).toMatch(/limit must be a non-negative integer/);
+  });
+
+  it('publicStats opens GET stats without the key, counters only', async () => {
+    await start({ publicStats: true });
+    const open = await call('GET', 'stats', { key: null });
+    const text = await open.text();
+    expect(open.status).toBe(200);
+    expect(text).not.toMatch(/url:1|plans_list|user:7|"entries"|ttl_remaining/);
+    expect(JSON.parse(text).caches.url.hits).toBe(1);
+    // Everything else still needs the key, and a wrong key is still refused.
+    expect((await json('GET', 'health', { key: null })).status).toBe(401);
+    expect((await json('GET', 'stats', { key: 'y'.repeat(32) })).status).toBe(401);
+    expect((await json('GET', 'stats')).body.caches.url.entries).toHaveLength(3);
+  });
+
+  it('GET health: ok with each cache, 200', async () => {
+    await start();
+    const { status, body } = await json('GET', 'health');
+    expect(status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(Object.keys(body.caches).sort()).toEqual(['url', 'user']);
+  });
+
+  it('GET health: degraded with the reason (e.g. an open L2 circuit), 503 only when asked to be strict', async () => {
+    const real = manager.get('url');
+    // The same cache, reporting what a cache with an unreachable Redis reports.
+    const degraded = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'health')
+          return () => ({ status: 'degraded', reason: 'L2 circuit open', l2: { status: 'down' } });
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await start({ caches: { url: degraded, user: manager.get('user') } });
+    const { status, body } = await json('GET', 'health');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      status: 'degraded',
+      reason: 'url: L2 circuit open',
+      l2: { status: 'down' },
+    });
+    expect(body.caches.user.status).toBe('ok');
+    expect((await json('GET', 'health?strict')).status).toBe(503);
+  });
+
+  it('GET health shows the shared tier of healthy caches too', async () => {
+    const withTier = new Proxy(manager.get('url'), {
+      get(target, prop) {
+        if (prop === 'health') return () => ({ status: 'ok', l2: { status: 'ok' }, bus: { status: 'ok' } });
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await start({ caches: { user: manager.get('user'), url: withTier } });
+    const { body } = await json('GET', 'health');
+    expect(body).toMatchObject({ status: 'ok', l2: { status: 'ok' }, bus: { status: 'ok' } });
+    expect(body.reason).toBeUndefined();
+  });
+
+  it("GET performance: seed 004's shape", async () => {
+    await start();
+    const { body } = await json('GET', 'performance');
+    expect(body.overall_performance).toMatchObject({
+      total_requests: 2,
+      total_hits: 1,
+      total_misses: 1,
+      overall_hit_rate: 50,
+    });
+    expect(body.overall_performance.total_cache_memory_mb).toBeGreaterThanOrEqual(0);
+    expect(body.system_info.system_memory_total_gb).toBeGreaterThan(0);
+    expect(body.system_info.system_memory_percent_used).toBeGreaterThan(0);
+    expect(body.system_info.process_memory_mb).toBeGreaterThan(1);
+    expect(body.cache_instances.url).toMatchObject({
+      hits: 1,
+      misses: 1,
+      hit_rate: 50,
+      current_size: 3,
+      max_size: 5000,
+    });
+  });
+
+  it('GET metrics: Prometheus text with per-cache series that parse back', async () => {
+    await start();
+    const r = await call('GET', 'metrics');
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    const samples = new Map<string, number>();
+    for (const line of (await r.text()).split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+      expect(m, line).not.toBeNull();
+      samples.set(m![1]!, Number(m![2]));
+    }
+    expect(samples.get('larder_cache_hits_total{cache="url"}')).toBe(1);
+    expect(samples.get('larder_cache_misses_total{cache="url"}')).toBe(1);
+    expect(samples.get('larder_cache_entries{cache="user"}')).toBe(1);
+  });
+
+  it('POST clear/:cache clears one cache, 404 naming an unknown one; POST clear clears all', async () => {
+    await start();
+    expect(await json('POST', 'clear/url')).toMatchObject({ status: 200, body: { cleared: ['url'] } });
+    expect(manager.get('url').stats().size).toBe(0);
+    expect(manager.get('user').stats().size).toBe(1);
+    const unknown = await json('POST', 'clear/nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatch(/unknown cache "nope"/);
+    await json('POST', 'clear');
+    expect(manager.get('user').stats().size).toBe(0);
+  });
+
+  it('POST invalidate: keys, tags and patterns with counts, in one cache or all', async () => {
+    await start();
+    const r = await json('POST', 'invalidate', {
+      body: JSON.stringify({ tags: ['org:acme'], patterns: ['plans_list_acme_*'], keys: ['user:7', 'nope'] }),
+    });
+    expect(r).toMatchObject({
+      status: 200,
+      body: { invalidated: 3, counts: { keys: 1, tags: 1, patterns: 1 } },
+    });
+    expect(
+      manager
+        .get('url')
+        .entries()
+        .map((e) => e.key),
+    ).toEqual(['url:2']);
+    const scoped = await json('POST', 'invalidate', {
+      body: JSON.stringify({ cache: 'user', tags: ['org:globex'] }),
+    });
+    expect(scoped.body).toMatchObject({ invalidated: 0, caches: ['user'] });
+    expect(
+      (await json('POST', 'invalidate', { body: JSON.stringify({ cache: 'x', tags: ['a'] }) })).status,
+    ).toBe(404);
+  });
+
+  it.each([
+    ['{"tags": ', /not valid JSON/],
+    ['[1]', /must be a JSON object/],
+    ['{}', /at least one of "keys", "tags" or "patterns"/],
+    ['{"tags": "org:acme"}', /"tags" must be an array of strings/],
+    ['{"tags": [""]}', /"tags" must hold non-empty strings/],
+    ['{"tag": ["x"]}', /unknown field "tag"/],
+    ['', /request body is required/],
+  ])('POST invalidate with %j answers 400 naming the problem', async (body, message) => {
+    await start();
+    const r = await json('POST', 'invalidate', { body });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatch(message);
+    expect(manager.get('url').stats().size).toBe(3);
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    await start({ maxBodyBytes: 64 });
+    const r = await call('POST', 'invalidate', { body: JSON.stringify({ keys: ['x'.repeat(100)] }) });
+    expect(r.status).toBe(413);
+    expect(manager.get('url').stats().size).toBe(3);
+  });
+
+  it('POST config/:cache changes TTL and switch at run time, validating both', async () => {
+    await start();
+    expect(await json('POST', 'config/url', { body: '{"ttl": "5m", "enabled": false}' })).toMatchObject({
+      status: 200,
+      body: { cache: 'url', enabled: false, ttl: 300_000 },
+    });
+    expect(manager.get('url').enabled).toBe(false);
+    expect((await json('POST', 'config/url', { body: '{"ttl": -5}' })).body.error).toMatch(
+      /"ttl" must not be negative/,
+    );
+    expect((await json('POST', 'config/url', { body: '{"enabled": "yes"}' })).body.error).toMatch(
+      /"enabled" must be true or false/,
+    );
+    expect((await json('POST', 'config/nope', { body: '{"enabled": true}' })).status).toBe(404);
+    expect(manager.get('url').stats().ttl).toBe(300_000);
+  });
+
+  it('sends unknown paths to next, or 404s without one; wrong methods get 405', async () => {
+    await start();
+    expect((await call('GET', 'nope')).status).toBe(418);
+    expect((await fetch(`${server.url}/elsewhere`)).status).toBe(418);
+    const wrong = await call('GET', 'clear');
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    admin.close();
+    await server.close();
+    admin = createAdmin({ caches: manager, apiKey: KEY, prefix: '/api/cache' });
+    server = await listen((req, res) => void admin(req, res));
+    expect((await call('GET', 'nope')).status).toBe(404);
+  });
+
+  it('serves the dashboard page without the key, and its data only with it', async () => {
+    await start();
+    const page = await fetch(`${server.url}/api/cache/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<html|<!doctype/i);
+    expect((await fetch(`${server.url}/api/cache/dashboard/nope.js`)).status).toBe(418);
+  });
+
+  it('works over a { name: Cache } record and a single cache too', async () => {
+    await start({ caches: { url: manager.get('url') } });
+    expect((await json('GET', 'stats')).body.overall).toMatchObject({ size: 3, hits: 1 });
+    expect(await (await call('GET', 'metrics')).text()).toMatch(/larder_cache_hits_total\{cache="url"\} 1/);
+    admin.close();
+    await server.close();
+    await start({ caches: manager.get('user') });
+    const single = await json('GET', 'stats');
+    expect(Object.keys(single.body.caches)).toEqual(['user']);
+    expect(single.body.overall.size).toBe(1);
+    expect((await json('POST', 'clear/url')).status).toBe(404);
+  });
+});

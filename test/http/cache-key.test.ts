@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { deriveKey, normaliseQuery, splitTarget } from '../../src/http/cache-key.js';
+import { compileCacheRules, type CacheRule } from '../../src/http/rules.js';
+
+const req = (url: string, headers: Record<string, string> = {}) =>
+  ({ url, headers }) as unknown as IncomingMessage;
+
+function keyOf(rule: CacheRule, url: string, headers: Record<string, string> = {}, user?: string): string {
+  const [compiled] = compileCacheRules([rule]);
+  const target = splitTarget(url);
+  const params = compiled!.pattern.match(target.path)!;
+  return deriveKey(compiled!, req(url, headers), target, params, user);
+}
+
+describe('splitTarget / normaliseQuery', () => {
+  it('splits path and query', () => {
+    expect(splitTarget('/a/b?x=1&y=2')).toEqual({ path: '/a/b', query: 'x=1&y=2' });
+    expect(splitTarget(undefined)).toEqual({ path: '/', query: '' });
+  });
+
+  it('is order-independent across names but keeps the order of repeated values', () => {
+    expect(normaliseQuery('b=2&a=1', true)).toBe(normaliseQuery('a=1&b=2', true));
+    expect(normaliseQuery('a=2&b=1&a=1', true)).toBe('a=2&a=1&b=1');
+    expect(normaliseQuery('a=%41', true)).toBe(normaliseQuery('a=A', true));
+  });
+
+  it('keeps only the varied params', () => {
+    expect(normaliseQuery('page=2&utm=x&sort=d', ['sort', 'page'])).toBe('page=2&sort=d');
+    expect(normaliseQuery('page=2', false)).toBe('');
+  });
+});
+
+describe('deriveKey', () => {
+  it('defaults to GET + path + canonical query', () => {
+    expect(keyOf({ path: '/p' }, '/p?z=1&a=2')).toBe('GET /p?a=2&z=1');
+    expect(keyOf({ path: '/p', varyQuery: ['page'] }, '/p?utm=1&page=3')).toBe('GET /p?page=3');
+    expect(keyOf({ path: '/p' }, '/p')).toBe('GET /p');
+  });
+
+  it('appends varied headers and the user, encoded so they cannot forge separators', () => {
+    const rule: CacheRule = { path: '/p', perUser: true, varyHeaders: ['Accept-Language'] };
+    expect(keyOf(rule, '/p', { 'accept-language': 'de' }, 'u 1')).toBe(
+      'GET /p accept-language=de user=u%201',
+    );
+    expect(keyOf(rule, '/p', {}, undefined)).toBe('GET /p accept-language= user=');
+    expect(keyOf(rule, '/p', {}, 'a user=b')).not.toBe(keyOf(rule, '/p', {}, 'a'));
+  });
+
+  it('renders a key template from params then query values', () => {
+    const rule: CacheRule = {
+      path: '/subscriptions/:org/providers/:provider/plans',
+      key: 'plans_list_{org}_{provider}_{include_disabled}',
+    };
+    expect(keyOf(rule, '/subscriptions/acme/providers/slack/plans?include_disabled=true')).toBe(
+      'plans_list_acme_slack_true',
+    );
+    expect(keyOf(rule, '/subscriptions/acme/providers/slack/plans')).toBe('plans_list_acme_slack_');
+  });
+
+  it('uses a key function and still appends the user of a per-user rule', () => {
+    const rule: CacheRule = { path: '/u/:id', perUser: true, key: (_req, params) => `profile:${params.id}` };
+    expect(keyOf(rule, '/u/4', {}, 'alice')).toBe('profile:4 user=alice');
+    expect(() => keyOf({ path: '/u', key: () => '' }, '/u')).toThrow(
+      /rules\[0\]\.key must return a non-empty string/,
+    );
+  });
+});

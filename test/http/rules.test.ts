@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compileCacheRules,
+  compileInvalidationRules,
+  matchCacheRule,
+  matchInvalidationRules,
+  type CacheRule,
+} from '../../src/http/rules.js';
+
+describe('compileCacheRules', () => {
+  it('compiles durations, tags, vary lists and default statuses', () => {
+    const [rule] = compileCacheRules([
+      {
+        path: '/s/:org/providers',
+        ttl: '5m',
+        grace: 2000,
+        tags: ['org:{org}'],
+        varyHeaders: ['Accept-Language'],
+      },
+    ]);
+    expect(rule!.ttl).toBe(300_000);
+    expect(rule!.grace).toBe(2000);
+    expect(rule!.tags[0]!.render({ org: 'acme' })).toBe('org:acme');
+    expect(rule!.varyHeaders).toEqual(['accept-language']);
+    expect(rule!.varyQuery).toBe(true);
+    expect([...rule!.statuses].sort()).toEqual([200, 203, 204, 301, 404, 410]);
+  });
+
+  it('takes layer-wide statuses unless the rule names its own', () => {
+    const [a, b] = compileCacheRules([{ path: '/a' }, { path: '/b', statuses: [200] }], {
+      statuses: [200, 404],
+    });
+    expect([...a!.statuses]).toEqual([200, 404]);
+    expect([...b!.statuses]).toEqual([200]);
+  });
+
+  it('picks the first matching rule', () => {
+    const rules = compileCacheRules([{ path: '/api/urls/stats', perUser: true }, { path: '/api/urls/:id' }]);
+    expect(matchCacheRule(rules, '/api/urls/stats')!.rule.perUser).toBe(true);
+    expect(matchCacheRule(rules, '/api/urls/9')!.params).toEqual({ id: '9' });
+    expect(matchCacheRule(rules, '/other')).toBeUndefined();
+  });
+
+  it.each<[CacheRule, RegExp]>([
+    [{ path: '/a', method: 'POST' as 'GET' }, /rules\[0\]\.method must be GET or HEAD/],
+    [{ path: '/a', ttl: -1 }, /rules\[0\]\.ttl must not be negative/],
+    [{ path: '/a', perUser: true, shared: true }, /cannot be both perUser and shared/],
+    [{ path: '/a', storePrivate: true }, /storePrivate needs perUser/],
+    [{ path: '/a/:id', tags: ['x:{org}'] }, /rules\[0\]\.tags\[0\] uses \{org\}/],
+    [{ path: '/a', statuses: [200, 700] }, /rules\[0\]\.statuses must hold HTTP statuses/],
+    [{ path: '/a', tag: ['x'] } as unknown as CacheRule, /unknown option "tag"/],
+    [{ ttl: 5 } as unknown as CacheRule, /rules\[0\]\.path is required/],
+    [{ path: '/a', maxBodySize: 0 }, /rules\[0\]\.maxBodySize must be a positive integer/],
+    [{ path: '/a', perUser: 'yes' as unknown as boolean }, /rules\[0\]\.perUser must be a boolean/],
+  ])('rejects %j', (rule, message) => {
+    expect(() => compileCacheRules([rule])).toThrow(message);
+  });
+});
+
+describe('compileInvalidationRules', () => {
+  const seed003 = compileInvalidationRules([
+    {
+      method: ['POST', 'PUT', 'DELETE'],
+      path: '/subscriptions/:org/providers/:provider/plans/*',
+      tags: ['org:{org}'],
+      patterns: ['plans_list_{org}_{provider}_*'],
+    },
+    { method: 'POST', path: '/engines', keys: ['stats:total'] },
+  ]);
+
+  it('matches writes by method and path, all matching rules applying', () => {
+    const hits = matchInvalidationRules(seed003, 'PUT', '/subscriptions/acme/providers/slack/plans/sub_1');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]!.params).toEqual({ org: 'acme', provider: 'slack' });
+    expect(
+      matchInvalidationRules(seed003, 'PATCH', '/subscriptions/acme/providers/slack/plans/1'),
+    ).toHaveLength(0);
+    expect(matchInvalidationRules(seed003, 'POST', '/engines')).toHaveLength(1);
+  });
+
+  it('defaults to every write method', () => {
+    const [rule] = compileInvalidationRules([{ path: '/x', tags: ['x'] }]);
+    expect([...rule!.methods]).toEqual(['POST', 'PUT', 'PATCH', 'DELETE']);
+  });
+
+  it('rejects rules that invalidate nothing, read methods or unknown params', () => {
+    expect(() => compileInvalidationRules([{ path: '/x' }])).toThrow(
+      /invalidate\[0\] must name at least one/,
+    );
+    expect(() => compileInvalidationRules([{ path: '/x', method: 'GET', tags: ['a'] }])).toThrow(
+      /invalidate\[0\]\.method must be one of POST/,
+    );
+    expect(() => compileInvalidationRules([{ path: '/x/:id', patterns: ['p_{org}_*'] }])).toThrow(
+      /uses \{org\}/,
+    );
+    expect(() => compileInvalidationRules({} as never)).toThrow(/invalidate must be an array/);
+  });
+});
