@@ -1,0 +1,223 @@
+// The demo service assembled: the fake upstreams, each seed's caches built on Larder, their routes,
+// seed 004's response cache, and Larder's admin API and dashboard at /cache (seed 004's management
+// endpoints at /api/cache). `startDemo` listens and returns handles for main.ts, tests and the
+// load generator; `close()` stops the server and releases every cache.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Cache, Logger } from '../src/index.js';
+import { createAdmin, createHttpCache } from '../src/entries/http.js';
+import type { CacheName, DemoConfig } from './config.js';
+import { HttpError, Router, sendJson } from './router.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { providerRoutes } from './routes/providers.js';
+import { statsRoutes } from './routes/stats.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+import { urlRoutes, userOf } from './routes/urls.js';
+import { createIntegrationCache } from './seeds/integration-cache.js';
+import { createPlansCache } from './seeds/plans-cache.js';
+import { createProviderResourceCache } from './seeds/provider-resource-cache.js';
+import { createStatsCache } from './seeds/stats-cache.js';
+import { CACHE_RULES, createUrlCaches, INVALIDATION_RULES } from './seeds/url-cache.js';
+import { createUpstreams, type Upstreams } from './upstreams/index.js';
+
+/** Test seams: time, randomness and logging. */
+export interface DemoOptions {
+  /** Time source of every cache (tests move it to expire entries). */
+  clock?: () => number;
+  /** Randomness of the upstreams (seed it for reproducible failures). */
+  random?: () => number;
+  /** Logger for cache operations; default: the console when `config.logCacheOps`, else none. */
+  logger?: Logger;
+}
+
+/** A running demo. */
+export interface Demo {
+  readonly server: Server;
+  /** `http://host:port`, for clients. */
+  readonly url: string;
+  readonly config: DemoConfig;
+  readonly upstreams: Upstreams;
+  /** Every Larder cache of the demo, by name (what the dashboard shows). */
+  readonly caches: Readonly<Record<string, Cache<any>>>;
+  /** Each seed's own programming interface. */
+  readonly seeds: {
+    providers: ReturnType<typeof createProviderResourceCache>;
+    stats: ReturnType<typeof createStatsCache>;
+    integrations: ReturnType<typeof createIntegrationCache>;
+    plans: ReturnType<typeof createPlansCache>;
+    urls: ReturnType<typeof createUrlCaches>;
+  };
+  /** Stops accepting requests, ends open connections and closes every cache and tier. */
+  close(): Promise<void>;
+}
+
+/** Builds the demo from `config` and starts listening. */
+export async function startDemo(config: DemoConfig, options: DemoOptions = {}): Promise<Demo> {
+  const upstreams = createUpstreams({
+    latencyScale: config.latencyScale,
+    random: options.random,
+    integrationFailureRate: config.integrationFailureRate,
+  });
+  const l2 = config.redisUrl === undefined ? undefined : await redisTierFor(config.redisUrl);
+  const logger = options.logger ?? (config.logCacheOps ? console : undefined);
+  const shared = { l2, logger, clock: options.clock };
+  const ttl = config.ttl;
+
+  let seeds: Demo['seeds'];
+  try {
+    seeds = {
+      providers: createProviderResourceCache({
+        ...shared,
+        ttl: pick(ttl, ['plans', 'images', 'marketplace', 'regions']),
+      }),
+      stats: createStatsCache({ ...shared, ttl: ttl.stats }),
+      integrations: createIntegrationCache({ ...shared, ttl: ttl.integrations }),
+      plans: createPlansCache({ ...shared, ttl: ttl.subscriptions }),
+      urls: createUrlCaches({
+        ...shared,
+        ttl: pick(ttl, ['url', 'user', 'analytics', 'session', 'general']),
+      }),
+    };
+  } catch (error) {
+    // A cache that refuses its options must not leave the Redis connection open behind it.
+    await closeTier(l2);
+    throw error;
+  }
+  const { cacheManager } = seeds.urls;
+  const caches: Record<string, Cache<any>> = {
+    ...seeds.providers.caches,
+    stats: seeds.stats.cache,
+    integrations: seeds.integrations.cache,
+    subscriptions: seeds.plans.cache,
+    ...Object.fromEntries(cacheManager.names().map((name) => [name, cacheManager.get(name)])),
+  };
+
+  const requireKey = apiKeyCheck(config.apiKey);
+  const admin = createAdmin({ caches, apiKey: config.apiKey, prefix: '/cache' });
+  const urlAdmin = createAdmin({ caches: cacheManager, apiKey: config.apiKey, prefix: '/api/cache' });
+  const responseCache = createHttpCache({
+    cache: cacheManager,
+    rules: CACHE_RULES,
+    invalidate: INVALIDATION_RULES,
+    user: userOf,
+    logger,
+    clock: options.clock,
+  });
+
+  const router = new Router();
+  providerRoutes(router, upstreams.providers, seeds.providers, requireKey);
+  statsRoutes(router, upstreams.docker, seeds.stats);
+  integrationRoutes(router, upstreams.integrations, seeds.integrations, requireKey);
+  subscriptionRoutes(router, upstreams.subscriptions, seeds.plans);
+  urlRoutes(router, upstreams.urls, seeds.urls.getCache);
+  router.on('GET', '/', () => ({
+    service: 'larder demo',
+    dashboard: '/cache/dashboard',
+    docs: 'see the README section "The demo service and dashboard"',
+  }));
+
+  const notFound = (req: IncomingMessage, res: ServerResponse) =>
+    sendJson(res, 404, { error: `no route for ${req.method} ${req.url}` });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Seed 001 polls `GET /cache/stats` without a key and expects its own small shape; a request
+    // that carries a key is Larder's admin API (the dashboard's), which answers every cache.
+    if (req.method === 'GET' && isSeedStats(req) && req.headers['x-api-key'] === undefined) {
+      return sendJson(res, 200, seeds.stats.stats());
+    }
+    await admin(req, res, () =>
+      urlAdmin(req, res, () =>
+        responseCache(req, res, () => router.handle(req, res, () => notFound(req, res))),
+      ),
+    );
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (!res.headersSent)
+        sendJson(res, status, { error: error instanceof Error ? error.message : String(error) });
+      else res.destroy();
+    });
+  });
+  /** Releases every cache, the admin routers' metrics and the Redis tier. */
+  const release = async () => {
+    admin.close();
+    urlAdmin.close();
+    const owned = Object.entries(caches).filter(([name]) => !cacheManager.has(name));
+    await Promise.all([...owned.map(([, cache]) => cache.close()), cacheManager.close()]);
+    await closeTier(l2);
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    config,
+    upstreams,
+    caches,
+    seeds,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await release();
+      })()),
+  };
+}
+
+function isSeedStats(req: IncomingMessage): boolean {
+  const path = (req.url ?? '').split('?')[0];
+  return path === '/cache/stats' || path === '/cache/stats/';
+}
+
+/** A constant-time check of `X-API-Key` for the demo's own admin endpoints (401 when wrong). */
+function apiKeyCheck(apiKey: string): (headers: Record<string, string | string[] | undefined>) => void {
+  const expected = createHash('sha256').update(apiKey).digest();
+  return (headers) => {
+    const given = headers['x-api-key'];
+    const digest = createHash('sha256')
+      .update(typeof given === 'string' ? given : '')
+      .digest();
+    if (typeof given !== 'string' || !timingSafeEqual(digest, expected)) {
+      throw new HttpError(401, 'a valid X-API-Key header is required');
+    }
+  };
+}
+
+function pick<K extends CacheName>(ttl: DemoConfig['ttl'], names: readonly K[]): Partial<Record<K, number>> {
+  return Object.fromEntries(names.flatMap((n) => (ttl[n] === undefined ? [] : [[n, ttl[n]]]))) as Partial<
+    Record<K, number>
+  >;
+}
+
+/** The Redis tier for every cache, when the Redis layer is available. */
+async function redisTierFor(url: string): Promise<unknown> {
+  const mod = (await import('../src/entries/redis.js')) as Record<string, unknown>;
+  if (typeof mod.redisTier !== 'function') {
+    throw new Error('REDIS_URL is set but this build of Larder has no Redis tier (larder/redis)');
+  }
+  return (mod.redisTier as (options: { url: string }) => unknown)({ url });
+}
+
+async function closeTier(tier: unknown): Promise<void> {
+  const close = (tier as { close?: () => Promise<void> } | undefined)?.close;
+  if (typeof close === 'function') await close.call(tier);
+}

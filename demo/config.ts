@@ -1,0 +1,157 @@
+// The demo service's configuration, read from environment variables and validated in one place: a
+// bad value stops start-up with an error that names the variable. Tests build a config directly.
+import { randomBytes } from 'node:crypto';
+import { parseDuration } from '../src/util/duration.js';
+
+/** Every named cache of the demo, i.e. the suffixes of the `LARDER_TTL_<NAME>` overrides. */
+export const CACHE_NAMES = [
+  // seed 000: provider resources, one cache per resource kind
+  'plans',
+  'images',
+  'marketplace',
+  'regions',
+  // seed 001: polled stats
+  'stats',
+  // seed 002: per-user integrations
+  'integrations',
+  // seed 003: subscription plan lists
+  'subscriptions',
+  // seed 004: the URL shortener's cache types
+  'url',
+  'user',
+  'analytics',
+  'session',
+  'general',
+] as const;
+
+/** The name of one of the demo's caches. */
+export type CacheName = (typeof CACHE_NAMES)[number];
+
+/** The demo's settings. */
+export interface DemoConfig {
+  /** TCP port; 0 picks a free one (tests). */
+  port: number;
+  /** Interface to listen on. */
+  host: string;
+  /** The admin API key (`X-API-Key`). */
+  apiKey: string;
+  /** True when the key was generated because none was configured (it is then printed at start). */
+  apiKeyGenerated: boolean;
+  /** Redis for the shared tier and invalidation bus; undefined = memory only. */
+  redisUrl: string | undefined;
+  /** Per-cache TTL overrides in ms. */
+  ttl: Partial<Record<CacheName, number>>;
+  /** Multiplies the fake upstreams' latencies (0 in tests). */
+  latencyScale: number;
+  /** Fraction of integration calls that fail (seed 002's flaky upstream). */
+  integrationFailureRate: number;
+  /** Run the load generator in-process after start, for this many ms (0 = off). */
+  loadMs: number;
+  /** Log cache operations to the console. */
+  logCacheOps: boolean;
+}
+
+/** A configuration problem; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration from `env` (default `process.env`) and command-line `args`:
+ * `PORT` (default 8000), `HOST` (default 127.0.0.1), `LARDER_API_KEY` (generated when absent),
+ * `REDIS_URL`, `LARDER_TTL_<CACHE>` (e.g. `LARDER_TTL_URL=30m`), `DEMO_LATENCY_SCALE` (default 1),
+ * `DEMO_FAILURE_RATE` (default 0.2), `DEMO_LOAD` / `--load[=duration]` and `LARDER_LOG=debug`.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = []): DemoConfig {
+  // An empty value counts as unset, so `LARDER_API_KEY= npm start` still gets a generated key.
+  const apiKey = env.LARDER_API_KEY?.trim() || undefined;
+  if (apiKey !== undefined && apiKey.length < 8) {
+    throw new ConfigError('LARDER_API_KEY must be at least 8 characters long');
+  }
+  const ttl: DemoConfig['ttl'] = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('LARDER_TTL_') || value === undefined) continue;
+    const cache = name.slice('LARDER_TTL_'.length).toLowerCase();
+    if (!(CACHE_NAMES as readonly string[]).includes(cache)) {
+      throw new ConfigError(`${name} names no cache; the caches are ${CACHE_NAMES.join(', ')}`);
+    }
+    ttl[cache as CacheName] = readDuration(name, value);
+  }
+  return {
+    port: readInteger(env, 'PORT', 8000, 0, 65_535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    apiKey: apiKey ?? randomBytes(18).toString('base64url'),
+    apiKeyGenerated: apiKey === undefined,
+    redisUrl: readRedisUrl(env.REDIS_URL),
+    ttl,
+    latencyScale: readNumber(env, 'DEMO_LATENCY_SCALE', 1, 0, 100),
+    integrationFailureRate: readNumber(env, 'DEMO_FAILURE_RATE', 0.2, 0, 1),
+    loadMs: readLoad(env.DEMO_LOAD, args),
+    logCacheOps: env.LARDER_LOG === 'debug',
+  };
+}
+
+function readDuration(name: string, value: string): number {
+  try {
+    return parseDuration(value, name);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function readNumber(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function readInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = readNumber(env, name, fallback, min, max);
+  if (!Number.isInteger(value))
+    throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(env[name])}`);
+  return value;
+}
+
+function readRedisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`REDIS_URL is not a URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/** `--load` / `DEMO_LOAD=1` run the default 60 s; `--load=2m` / `DEMO_LOAD=2m` choose the duration. */
+function readLoad(envValue: string | undefined, args: readonly string[]): number {
+  const flag = args.find((a) => a === '--load' || a.startsWith('--load='));
+  const [name, raw] = flag !== undefined ? ['--load', flag.slice('--load='.length)] : ['DEMO_LOAD', envValue];
+  if (raw === undefined || raw === '' || raw === 'true' || raw === '1') {
+    return flag !== undefined || raw === 'true' || raw === '1' ? 60_000 : 0;
+  }
+  if (raw === '0' || raw === 'false') return 0;
+  return readDuration(name, raw);
+}

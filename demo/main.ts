@@ -1,0 +1,63 @@
+// `npm start`: runs the Larder demo service (all five seed systems over simulated upstreams, the
+// admin API and the live dashboard) until SIGINT/SIGTERM, then shuts down cleanly.
+// `npm start -- --load` (or DEMO_LOAD=1) also drives traffic at it in-process for a while.
+import { startDemo } from './app.js';
+import { ConfigError, readConfig } from './config.js';
+import { runLoad } from './load/traffic.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`larder demo: bad configuration: ${error.message}`);
+    process.exit(1);
+  }
+  const demo = await startDemo(config);
+  const { url } = demo;
+  console.log(`Larder demo listening on ${url}`);
+  console.log(`  dashboard       ${url}/cache/dashboard`);
+  console.log(`  admin API       ${url}/cache/{stats,health,performance,metrics}   (X-API-Key)`);
+  console.log(
+    `  shared tier     ${config.redisUrl === undefined ? 'none (in-memory only)' : 'Redis + invalidation bus'}`,
+  );
+  if (config.apiKeyGenerated) {
+    console.log(`  API key         ${config.apiKey}   (generated; set LARDER_API_KEY to choose one)`);
+  }
+  console.log('Try: curl ' + url + '/engines/stats/total   ·   npm run demo:load   ·   Ctrl-C to stop');
+
+  const load = new AbortController();
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: shutting down`);
+    load.abort();
+    demo.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('larder demo: error while closing', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+
+  if (config.loadMs > 0) {
+    console.log(`Driving load for ${Math.round(config.loadMs / 1000)} s …`);
+    const report = await runLoad({
+      baseUrl: url,
+      durationMs: config.loadMs,
+      apiKey: config.apiKey,
+      signal: load.signal,
+    });
+    console.log(report.summary());
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('larder demo: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+// Seed 004's URL shortener endpoints. The list and analytics answers are cached by the response
+// middleware (the seed's CACHE_RULES, one answer per user); a user's write drops that user's answers
+// before it is answered. Redirects read the `url` cache, profiles go through a memoized loader on the
+// `user` cache, and creation honours an Idempotency-Key kept in the `session` cache for 5 minutes.
+import type { IncomingMessage } from 'node:http';
+import { memoize, type Cache } from '../../src/index.js';
+import { forgetUserAnswers, type CacheType } from '../seeds/url-cache.js';
+import type { ShortUrl, UrlUpstream } from '../upstreams/urls.js';
+import { HttpError, optionalString, type Router } from '../router.js';
+
+const USER_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The user of a request: the `X-User-Id` header (seed 004's `vary_by_user`). */
+export function userOf(req: IncomingMessage): string | undefined {
+  const id = req.headers['x-user-id'];
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/** Registers seed 004's routes over the URL database and the named caches. */
+export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: CacheType) => Cache<V>): void {
+  const getUserProfile = memoize((userId: string) => db.profile(userId), {
+    cache: getCache('user'),
+    ttl: '30m',
+    key: (userId: string) => `user_profile_${userId}`,
+  });
+  // Redirect targets; an unknown code loads `undefined`, which is not cached.
+  const redirects = getCache<string | undefined>('url');
+  const idempotency = getCache<ShortUrl>('session');
+
+  const signedIn = (req: IncomingMessage): string => {
+    const user = userOf(req);
+    if (user === undefined) throw new HttpError(401, 'X-User-Id is required');
+    // Plain ids only: they appear verbatim in cache keys and in the patterns that forget them.
+    if (!USER_ID_RE.test(user))
+      throw new HttpError(400, "X-User-Id must be 1-64 letters, digits, '.', '_' or '-'");
+    return user;
+  };
+  const forget = (user: string) => forgetUserAnswers(getCache, user);
+
+  router.on('GET', '/api/urls/', async ({ req }) => {
+    const user = signedIn(req);
+    const [owner, urls] = await Promise.all([getUserProfile(user), db.list(user)]);
+    return { owner, count: urls.length, urls };
+  });
+
+  router.on('POST', '/api/urls/', async ({ req, res, body }) => {
+    const user = signedIn(req);
+    const target = readTarget(await body());
+    const idemKey = req.headers['idempotency-key'];
+    const create = async () => {
+      const link = await db.create(user, target);
+      await forget(user);
+      return link;
+    };
+    res.statusCode = 201;
+    if (typeof idemKey !== 'string' || idemKey === '') return create();
+    // A retried POST with the same key gets the link created the first time, not a second one.
+    return idempotency.getOrSet(`idem_${user}_${idemKey}`, create, { ttl: '5m' });
+  });
+
+  router.on('GET', '/api/urls/stats/', ({ req }) => db.stats(signedIn(req)));
+
+  router.on('GET', '/api/urls/:id', async ({ params }) => {
+    const url = await db.get(params.id!);
+    if (!url) throw new HttpError(404, `url ${params.id} not found`);
+    return url;
+  });
+
+  router.on('PUT', '/api/urls/:id', async ({ req, params, body }) => {
+    const updated = await db.update(params.id!, signedIn(req), readTarget(await body()));
+    if (!updated) throw new HttpError(404, `url ${params.id} not found`);
+    await Promise.all([redirects.delete(`code_${updated.code}`), forget(updated.owner)]);
+    return updated;
+  });
+
+  router.on('DELETE', '/api/urls/:id', async ({ req, params }) => {
+    const deleted = await db.delete(params.id!, signedIn(req));
+    if (!deleted) throw new HttpError(404, `url ${params.id} not found`);
+    await Promise.all([redirects.delete(`code_${deleted.code}`), forget(deleted.owner)]);
+    return { id: deleted.id, deleted: true };
+  });
+
+  router.on('GET', '/r/:code', async ({ res, params }) => {
+    const code = params.code!;
+    const target = await redirects.getOrSet(`code_${code}`, () => db.resolve(code));
+    if (target === undefined) throw new HttpError(404, `short code ${code} not found`);
+    db.recordClick(code);
+    res.writeHead(302, { location: target, 'cache-control': 'no-store' });
+    res.end();
+  });
+}
+
+function readTarget(body: Record<string, unknown>): string {
+  const url = optionalString(body, 'url');
+  if (url === undefined) throw new HttpError(400, 'url is required');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new HttpError(400, 'url must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new HttpError(400, 'url must be an absolute http(s) URL');
+  }
+  return url;
+}

@@ -1,0 +1,99 @@
+// Seed 003, subscription plan caching, on Larder: the three endpoint caches keyed by org and
+// provider (5 min, jittered so entries written together do not expire together; concurrent misses
+// share one query), the invalidation sets that every write applies, invalidateOrgCache /
+// invalidateProviderCache returning counts, and the seed's get_stats() shape.
+import { createCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js';
+
+/** The seed's TTL: 5 minutes. */
+export const PLANS_CACHE_TTL: Duration = '5m';
+
+/** The seed's cache keys. */
+export const planKeys = {
+  providersList: (org: string) => `providers_list_${org}`,
+  plansList: (org: string, provider: string, includeDisabled: boolean) =>
+    `plans_list_${org}_${provider}_${includeDisabled}`,
+  allPlans: (org: string, enabledOnly: boolean) => `all_plans_${org}_${enabledOnly}`,
+};
+
+/**
+ * What every plan write invalidates (create, update, delete, enable, disable, toggle), as key
+ * patterns with `{org}` and `{provider}` placeholders; the HTTP write rules use the same list.
+ */
+export const PROVIDER_INVALIDATION: readonly string[] = [
+  'plans_list_{org}_{provider}_*',
+  'all_plans_{org}_*',
+  'providers_list_{org}',
+];
+
+/** What `invalidateOrgCache` removes. */
+export const ORG_INVALIDATION: readonly string[] = [
+  'providers_list_{org}',
+  'plans_list_{org}_*',
+  'all_plans_{org}_*',
+];
+
+/** Org and provider slugs: no `_`, so a pattern such as `plans_list_acme_*` cannot reach another org. */
+export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The seed's `get_stats()` answer. */
+export interface PlansCacheStats {
+  hits: number;
+  misses: number;
+  sets: number;
+  invalidations: number;
+  total_requests: number;
+  hit_rate_pct: number;
+  cache_size: number;
+}
+
+/** Shared settings and the TTL (default 5 min). */
+export interface PlansCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
+  ttl?: Duration;
+}
+
+/** Builds the plans cache and the seed's functions over it. */
+export function createPlansCache(options: PlansCacheOptions = {}) {
+  const { ttl = PLANS_CACHE_TTL, ...shared } = options;
+  const cache: Cache = createCache({
+    ...shared,
+    name: 'subscriptions',
+    ttl,
+    jitter: 0.1,
+    maxEntries: 10_000,
+    maxBytes: 16 * 2 ** 20,
+  });
+
+  const invalidate = async (templates: readonly string[], params: Record<string, string>) => {
+    for (const [name, value] of Object.entries(params)) {
+      if (!SLUG_RE.test(value))
+        throw new TypeError(`${name} must be a slug like "acme", got ${JSON.stringify(value)}`);
+    }
+    const patterns = templates.map((t) => t.replace(/\{(\w+)\}/g, (_, name: string) => params[name]!));
+    const counts = await Promise.all(patterns.map((p) => cache.invalidatePattern(p)));
+    return counts.reduce((a, b) => a + b, 0);
+  };
+
+  return {
+    cache,
+    /** The cached answer for `key`, or `query()`'s, run once for all concurrent callers. */
+    cached: <T>(key: string, query: () => Promise<T>) => cache.getOrSet<T>(key, query),
+    /** Removes everything cached for an org; resolves with the count removed. */
+    invalidateOrgCache: (org: string) => invalidate(ORG_INVALIDATION, { org }),
+    /** Removes an org's provider lists, that provider's plan lists and the org's all-plans data. */
+    invalidateProviderCache: (org: string, provider: string) =>
+      invalidate(PROVIDER_INVALIDATION, { org, provider }),
+    /** The seed's statistics. */
+    getStats(): PlansCacheStats {
+      const s = cache.stats();
+      return {
+        hits: s.hits,
+        misses: s.misses,
+        sets: s.sets,
+        invalidations: s.invalidations,
+        total_requests: s.totalRequests,
+        hit_rate_pct: s.hitRate,
+        cache_size: s.size,
+      };
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// Seed 000, provider resource caching, on Larder: one cache per resource kind (plans 1 h, images 1 h,
+// marketplace 6 h, regions 24 h), keyed by provider ID, with the seed's ProviderResourceCache API:
+// invalidateProvider / invalidateResource / clearAll / configureTTL / setCacheEnabled / getStats.
+import { createCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js';
+
+/** The resource kinds of seed 000. */
+export type ResourceKind = 'plans' | 'images' | 'marketplace' | 'regions';
+
+/** Seed 000's TTL per resource kind. */
+export const RESOURCE_TTLS: Readonly<Record<ResourceKind, Duration>> = {
+  plans: '1h',
+  images: '1h',
+  marketplace: '6h',
+  regions: '24h',
+};
+
+/** Shared settings (Redis tier, logger, clock) and per-kind TTL overrides. */
+export interface ProviderResourceCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
+  ttl?: Partial<Record<ResourceKind, Duration>>;
+}
+
+/** Seed 000's `ProviderResourceCache`, plus the read-through the provider services call. */
+export interface ProviderResourceCache {
+  /** The Larder cache of each kind (for the admin API and dashboard). */
+  readonly caches: Readonly<Record<ResourceKind, Cache<unknown[]>>>;
+  /** A provider's resources of one kind: cached, or fetched from its API once for all callers. */
+  get<T>(providerId: string, kind: ResourceKind, fetch: () => Promise<T[]>): Promise<T[]>;
+  /** Drops every kind cached for a provider; resolves with the count removed. */
+  invalidateProvider(providerId: string): Promise<number>;
+  /** Drops one kind of a provider; resolves with the count removed (0 or 1). */
+  invalidateResource(providerId: string, kind: ResourceKind): Promise<number>;
+  /** Empties every kind. */
+  clearAll(): Promise<void>;
+  /** Changes a kind's TTL at run time (ms, or a duration string). */
+  configureTTL(kind: ResourceKind, ttl: Duration): void;
+  /** Turns caching of a kind on or off; off means every call goes to the provider API. */
+  setCacheEnabled(kind: ResourceKind, enabled: boolean): void;
+  /** Per kind: entries held and the providers they belong to (the seed's shape). */
+  getStats(): Record<ResourceKind, { size: number; providers: string[] }>;
+}
+
+/** Builds the four resource caches and the seed's API over them. */
+export function createProviderResourceCache(
+  options: ProviderResourceCacheOptions = {},
+): ProviderResourceCache {
+  const { ttl = {}, ...shared } = options;
+  const kinds = Object.keys(RESOURCE_TTLS) as ResourceKind[];
+  const caches = Object.fromEntries(
+    kinds.map((kind) => [
+      kind,
+      // A few hundred providers at most; the bounds only guard against a runaway key space.
+      createCache<unknown[]>({
+        ...shared,
+        name: kind,
+        ttl: ttl[kind] ?? RESOURCE_TTLS[kind],
+        maxEntries: 1000,
+        maxBytes: 8 * 2 ** 20,
+      }),
+    ]),
+  ) as Record<ResourceKind, Cache<unknown[]>>;
+
+  const invalidateResource = async (providerId: string, kind: ResourceKind): Promise<number> =>
+    (await caches[kind].delete(providerId)) ? 1 : 0;
+
+  return {
+    caches,
+    get: <T>(providerId: string, kind: ResourceKind, fetch: () => Promise<T[]>) =>
+      caches[kind].getOrSet<T[]>(providerId, fetch),
+    invalidateResource,
+    async invalidateProvider(providerId) {
+      const counts = await Promise.all(kinds.map((kind) => invalidateResource(providerId, kind)));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+    async clearAll() {
+      await Promise.all(kinds.map((kind) => caches[kind].clear()));
+    },
+    configureTTL: (kind, ttlMs) => caches[kind].configure({ ttl: ttlMs }),
+    setCacheEnabled: (kind, enabled) => caches[kind].configure({ enabled }),
+    getStats() {
+      const stats = {} as Record<ResourceKind, { size: number; providers: string[] }>;
+      for (const kind of kinds) {
+        const providers = caches[kind]
+          .entries()
+          .filter((e) => !e.stale)
+          .map((e) => e.key);
+        stats[kind] = { size: providers.length, providers };
+      }
+      return stats;
+    },
+  };
+}

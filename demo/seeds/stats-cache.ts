@@ -1,0 +1,81 @@
+// Seed 001, stats caching, on Larder: 2-3 s caches in front of the expensive endpoints a UI polls,
+// invalidated when an engine is provisioned or deleted, and `/cache/stats` in the seed's shape.
+// Concurrent polls of a cold key share one expensive call; if the cache fails, the call runs directly.
+import { createCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js';
+
+/** The seed's cache keys (`<prefix>:<function_name>`) and their TTLs. */
+export const STATS_TTLS = {
+  'stats:total': '3s',
+  'orchestrator:status': '2s',
+  'vpn:status': '3s',
+} as const satisfies Record<string, Duration>;
+
+/** One of the seed's cache keys. */
+export type StatsKey = keyof typeof STATS_TTLS;
+
+/** The keys an engine provision or deletion invalidates. */
+export const ENGINE_CHANGE_KEYS: readonly StatsKey[] = ['orchestrator:status', 'stats:total'];
+
+/** `GET /cache/stats` as seed 001 shows it; ages and TTLs in seconds. */
+export interface SeedStatsResponse {
+  size: number;
+  hits: number;
+  misses: number;
+  hit_rate: number;
+  entries: Array<{ key: string; age: number; ttl_remaining: number | null }>;
+}
+
+/** Shared settings; `ttl` replaces all three TTLs (e.g. for a demo with slower polling). */
+export interface StatsCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
+  ttl?: Duration;
+}
+
+/** The stats cache of seed 001. */
+export interface StatsCache {
+  readonly cache: Cache;
+  /** The value of `key`: cached for its TTL, else computed once for every concurrent caller. */
+  cached<T>(key: StatsKey, compute: () => Promise<T>): Promise<T>;
+  /** Engine provisioned or deleted: drop the keys that summarise engines. */
+  onEngineChange(): Promise<void>;
+  /** The seed's `/cache/stats` answer. */
+  stats(): SeedStatsResponse;
+  /** `POST /cache/clear`. */
+  clear(): Promise<void>;
+}
+
+/** Builds the stats cache. */
+export function createStatsCache(options: StatsCacheOptions = {}): StatsCache {
+  const { ttl, ...shared } = options;
+  const cache = createCache({
+    ...shared,
+    name: 'stats',
+    ttl: ttl ?? '3s',
+    maxEntries: 100,
+    maxBytes: 2 ** 20,
+  });
+  const seconds = (ms: number) => Math.round(ms / 10) / 100;
+  return {
+    cache,
+    cached: <T>(key: StatsKey, compute: () => Promise<T>) =>
+      cache.getOrSet<T>(key, compute, { ttl: ttl ?? STATS_TTLS[key] }),
+    async onEngineChange() {
+      await Promise.all(ENGINE_CHANGE_KEYS.map((key) => cache.delete(key)));
+    },
+    stats() {
+      const s = cache.stats();
+      const entries = cache.entries().filter((e) => !e.stale);
+      return {
+        size: entries.length,
+        hits: s.hits,
+        misses: s.misses,
+        hit_rate: s.hitRate,
+        entries: entries.map((e) => ({
+          key: e.key,
+          age: seconds(e.ageMs),
+          ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
+        })),
+      };
+    },
+    clear: () => cache.clear(),
+  };
+}

@@ -1,0 +1,74 @@
+// Seed 004, the URL shortener's cache system, on Larder: a manager of five named caches with the
+// seed's sizes and TTLs, `getCache(type)`, and the seed's CACHE_RULES and invalidation rules for
+// the response-caching middleware.
+import {
+  createCacheManager,
+  type Cache,
+  type CacheManager,
+  type CacheManagerOptions,
+  type Duration,
+} from '../../src/index.js';
+
+/** The seed's cache types. */
+export type CacheType = 'url' | 'user' | 'analytics' | 'session' | 'general';
+
+const MB = 2 ** 20;
+
+/** Size and TTL of each cache type as the seed lists them, plus a byte budget (its memory monitoring). */
+export const CACHE_TYPES: Readonly<
+  Record<CacheType, { maxEntries: number; ttl: Duration; maxBytes: number }>
+> = {
+  url: { maxEntries: 5000, ttl: '1h', maxBytes: 32 * MB }, // URL redirects
+  user: { maxEntries: 1000, ttl: '30m', maxBytes: 8 * MB }, // user profiles
+  analytics: { maxEntries: 500, ttl: '15m', maxBytes: 8 * MB }, // statistics and charts
+  session: { maxEntries: 2000, ttl: '5m', maxBytes: 8 * MB }, // temporary data
+  general: { maxEntries: 1000, ttl: '10m', maxBytes: 8 * MB }, // miscellaneous
+};
+
+/**
+ * The seed's CACHE_RULES as its settings file has them (numbers are seconds), plus a rule of the
+ * demo's own for link details, shared by all users since a link's details do not depend on who asks.
+ */
+export const CACHE_RULES = {
+  '^/api/urls/$': { cache_type: 'url', ttl: 300, vary_by_user: true, vary_by_method: false },
+  '^/api/urls/stats/$': { cache_type: 'analytics', ttl: 900, vary_by_user: true, vary_by_method: false },
+  '^/api/urls/(?<id>\\d+)/?$': { cache_type: 'general', ttl: 600, shared: true, tags: ['url:{id}'] },
+};
+
+/** Write rules: a successful change of a link drops its shared details before the answer goes out. */
+export const INVALIDATION_RULES = [{ method: ['PUT', 'DELETE'], path: '/api/urls/:id', tags: ['url:{id}'] }];
+
+/**
+ * The seed's user-specific invalidation: after a user's write, drop that user's cached list and
+ * analytics (and only theirs). Per-user answers are stored under `GET <path>[?query] user=<id>`
+ * (README "HTTP caching"), so one pattern per cache finds them; `user` must hold no `*` or `?`.
+ */
+export async function forgetUserAnswers(getCache: (type: CacheType) => Cache, user: string): Promise<number> {
+  const counts = await Promise.all(
+    (['url', 'analytics'] as const).map((type) =>
+      getCache(type).invalidatePattern(`GET /api/urls/* user=${user}`),
+    ),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Shared settings and per-type TTL overrides. */
+export interface UrlCacheOptions extends Pick<CacheManagerOptions, 'l2' | 'logger' | 'clock'> {
+  ttl?: Partial<Record<CacheType, Duration>>;
+}
+
+/** Builds the cache manager; `getCache('url')` returns one of its caches. */
+export function createUrlCaches(options: UrlCacheOptions = {}): {
+  cacheManager: CacheManager;
+  getCache: <V = unknown>(type: CacheType) => Cache<V>;
+} {
+  const { ttl = {}, ...shared } = options;
+  const caches = Object.fromEntries(
+    Object.entries(CACHE_TYPES).map(([type, settings]) => [
+      type,
+      { ...settings, ttl: ttl[type as CacheType] ?? settings.ttl },
+    ]),
+  );
+  const cacheManager = createCacheManager({ ...shared, caches });
+  return { cacheManager, getCache: <V>(type: CacheType) => cacheManager.get<V>(type) };
+}

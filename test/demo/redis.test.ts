@@ -1,0 +1,102 @@
+// The demo over Redis (REDIS_URL): two instances share the L2, and a write on one invalidates the
+// other's L1 through the bus. Starts its own redis-server on a free port; skips without the binary
+// unless CI is set.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemo, type Demo } from '../../demo/app.js';
+import { readConfig } from '../../demo/config.js';
+
+const REDIS_SERVER = '/usr/bin/redis-server';
+const available = existsSync(REDIS_SERVER);
+if (!available && process.env.CI) throw new Error(`${REDIS_SERVER} is required in CI`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.once('error', reject);
+  });
+}
+
+async function waitForPort(port: number, deadline = Date.now() + 10_000): Promise<void> {
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port}`);
+}
+
+describe.runIf(available)('demo over Redis', () => {
+  let redis: ChildProcess;
+  let a: Demo;
+  let b: Demo;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = spawn(REDIS_SERVER, ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    await waitForPort(port);
+    const config = readConfig({
+      PORT: '0',
+      LARDER_API_KEY: 'redis-test-key-1',
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      DEMO_LATENCY_SCALE: '0',
+      // Long enough that nothing expires while the test runs on a busy machine.
+      LARDER_TTL_STATS: '1m',
+    });
+    a = await startDemo(config);
+    b = await startDemo(config);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    redis?.kill();
+  });
+
+  const dockerCalls = (demo: Demo) => demo.upstreams.docker.calls.get('docker.stats');
+
+  it('answers one instance from what the other stored in Redis', async () => {
+    const first = await (await fetch(`${a.url}/engines/stats/total`)).json();
+    const second = await (await fetch(`${b.url}/engines/stats/total`)).json();
+    expect(second).toEqual(first);
+    expect([dockerCalls(a), dockerCalls(b)]).toEqual([1, 0]);
+  });
+
+  it('invalidates the other instance when one provisions an engine', async () => {
+    await fetch(`${b.url}/engines/stats/total`);
+    const created = await fetch(`${b.url}/engines`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"shared"}',
+    });
+    expect(created.status).toBe(201);
+    const before = dockerCalls(a) + dockerCalls(b);
+    // The bus delivers asynchronously; the instance that did not write must stop answering the old stats.
+    await expect
+      .poll(async () => {
+        await fetch(`${a.url}/engines/stats/total`);
+        return dockerCalls(a) + dockerCalls(b);
+      })
+      .toBeGreaterThan(before);
+  });
+
+  it('reports the shared tier and the bus on the dashboard’s health route', async () => {
+    const health = (await (
+      await fetch(`${a.url}/cache/health`, { headers: { 'x-api-key': 'redis-test-key-1' } })
+    ).json()) as { caches: Record<string, { l2?: { status: string }; bus?: { status: string } }> };
+    expect(health.caches.url!.l2!.status).toBe('ok');
+    expect(health.caches.url!.bus!.status).toBe('ok');
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createPlansCache, planKeys } from '../../../demo/seeds/plans-cache.js';
+
+describe('seed 003: plans cache', () => {
+  const fill = async (api: ReturnType<typeof createPlansCache>) => {
+    for (const org of ['acme', 'globex']) {
+      await api.cached(planKeys.providersList(org), async () => []);
+      for (const provider of ['slack', 'canva']) {
+        for (const flag of [true, false])
+          await api.cached(planKeys.plansList(org, provider, flag), async () => []);
+      }
+      for (const flag of [true, false]) await api.cached(planKeys.allPlans(org, flag), async () => []);
+    }
+  };
+
+  it('uses the seed key formats', () => {
+    expect(planKeys.providersList('acme')).toBe('providers_list_acme');
+    expect(planKeys.plansList('acme', 'slack', true)).toBe('plans_list_acme_slack_true');
+    expect(planKeys.allPlans('acme', false)).toBe('all_plans_acme_false');
+  });
+
+  it('invalidates exactly the provider set and the org set, returning counts', async () => {
+    const api = createPlansCache();
+    await fill(api);
+    // plans_list_acme_slack_{true,false} + all_plans_acme_{true,false} + providers_list_acme
+    expect(await api.invalidateProviderCache('acme', 'slack')).toBe(5);
+    const keys = api.cache.entries().map((e) => e.key);
+    expect(keys).toContain('plans_list_acme_canva_true');
+    expect(keys.filter((k) => k.includes('globex'))).toHaveLength(7);
+    expect(await api.invalidateOrgCache('acme')).toBe(2);
+    expect(await api.invalidateOrgCache('globex')).toBe(7);
+    await expect(api.invalidateOrgCache('acme_*')).rejects.toThrow(/org must be a slug/);
+    await api.cache.close();
+  });
+
+  it('shares one query among concurrent misses and reports the seed stats', async () => {
+    const api = createPlansCache();
+    const query = vi.fn(async () => ['plan']);
+    await Promise.all(Array.from({ length: 10 }, () => api.cached('providers_list_acme', query)));
+    await api.cached('providers_list_acme', query);
+    expect(query).toHaveBeenCalledTimes(1);
+    await api.invalidateOrgCache('acme');
+    const stats = api.getStats();
+    expect(stats).toMatchObject({ sets: 1, cache_size: 0 });
+    expect(stats.invalidations).toBeGreaterThanOrEqual(1);
+    expect(stats.total_requests).toBe(stats.hits + stats.misses);
+    expect(stats.hit_rate_pct).toBeCloseTo((100 * stats.hits) / stats.total_requests, 1);
+    await api.cache.close();
+  });
+});
