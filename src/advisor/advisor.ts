@@ -1,0 +1,161 @@
+// SizingAdvisor: a small sampled model of one cache's access stream that predicts the hit ratio the
+// cache would have at other capacities, with either policy. Requests are sampled spatially (sampler.ts)
+// and replayed through miniature caches (miniature.ts); `advise()` turns the curve into a
+// recommendation (recommendation.ts). The per-request cost of an unsampled key is one hash compare.
+import { hashKey } from '../engine/hash.js';
+import type { CacheKey, EvictionPolicy } from '../engine/types.js';
+import { MiniatureSet, SIMULATED_POLICIES } from './miniature.js';
+import { buildRecommendation } from './recommendation.js';
+import { chooseRate, DEFAULT_MIN_SAMPLED_ENTRIES, rateOf, thresholdFor } from './sampler.js';
+import type { Advice, AdviceCurvePoint, AdvisorOptions } from './types.js';
+
+// An entry's sampling decision, kept on the object the cache stores for it (the facade's envelope) the
+// first time the entry is hit. A symbol key is invisible to JSON and to the msgpack serializer.
+const SAMPLED: unique symbol = Symbol('larder.advisor.sampled');
+
+/** Capacities simulated by default, relative to the current one. */
+export const DEFAULT_MULTIPLIERS: readonly number[] = [0.25, 0.5, 1, 2, 4];
+
+/** What the owner of the cache tells the advisor when asking for advice. */
+export interface AdviseInput {
+  /** The cache's name, for the answer and the recommendation text. */
+  cache: string;
+  /** The policy the cache runs. */
+  policy: EvictionPolicy;
+  /** The cache's measured hit ratio in percent; when absent the simulated one at 1x is reported. */
+  hitRatio?: number;
+  /** Mean bytes per entry, to price a size change; 0 or absent when unknown. */
+  bytesPerEntry?: number;
+}
+
+/** Predicts hit ratios at other capacities from a spatially sampled replay (see the file comment). */
+export class SizingAdvisor {
+  /** The entry bound of the advised cache. */
+  readonly capacity: number;
+  /** The sampling rate in use (fraction of keys followed). */
+  readonly rate: number;
+  /** The simulated multipliers, ascending. */
+  readonly multipliers: readonly number[];
+  readonly #threshold: number;
+  readonly #minis: MiniatureSet;
+
+  /** Creates an advisor for a cache bounded to `capacity` entries; throws a RangeError naming a bad option. */
+  constructor(capacity: number, options: AdvisorOptions = {}) {
+    if (!Number.isSafeInteger(capacity) || capacity <= 0) {
+      throw new RangeError(`advisor capacity must be a positive integer, got ${String(capacity)}`);
+    }
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('advisor options must be an object');
+    const { rate, minSampledEntries = DEFAULT_MIN_SAMPLED_ENTRIES } = options;
+    if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0 && rate <= 1))) {
+      throw new RangeError(`advisor.rate must be a number in (0, 1], got ${String(rate)}`);
+    }
+    if (!Number.isSafeInteger(minSampledEntries) || minSampledEntries <= 0) {
+      throw new RangeError(
+        `advisor.minSampledEntries must be a positive integer, got ${String(minSampledEntries)}`,
+      );
+    }
+    this.multipliers = checkMultipliers(options.multipliers ?? DEFAULT_MULTIPLIERS);
+    this.capacity = capacity;
+    this.#threshold = thresholdFor(chooseRate(capacity, this.multipliers[0]!, minSampledEntries, rate));
+    this.rate = rateOf(this.#threshold);
+    this.#minis = new MiniatureSet(capacity, this.rate, this.multipliers);
+  }
+
+  /** Sampled requests simulated so far. */
+  get sampledRequests(): number {
+    return this.#minis.requests;
+  }
+
+  /** Entries held by the miniature caches (the advisor's memory is about 100 bytes per entry). */
+  get simulatedEntries(): number {
+    return this.#minis.entries;
+  }
+
+  /** Records one request for `key` (hit or miss alike). */
+  record(key: CacheKey): void {
+    if (hashKey(key) >>> 0 < this.#threshold) this.#minis.access(key);
+  }
+
+  /**
+   * Records a hit on `key`, whose cached object is `holder`. The sampling decision is computed once per
+   * holder and remembered on it, so a hit costs one property read and a compare instead of hashing the
+   * key (string hashing in JavaScript costs more than the rest of a hit).
+   */
+  recordHit(key: CacheKey, holder: object): void {
+    let sampled = (holder as { [SAMPLED]?: boolean })[SAMPLED];
+    if (sampled === undefined) {
+      sampled = hashKey(key) >>> 0 < this.#threshold;
+      // A frozen holder cannot remember; its key is simply hashed again next time.
+      Reflect.set(holder, SAMPLED, sampled);
+    }
+    if (sampled) this.#minis.access(key);
+  }
+
+  /** Records a request for `key` whose {@link hashKey} the caller already knows (saves rehashing). */
+  recordHashed(key: CacheKey, hash: number): void {
+    if (hash >>> 0 < this.#threshold) this.#minis.access(key);
+  }
+
+  /** Whether a key with this {@link hashKey} is in the sample (lets a caller skip the call). */
+  isSampled(hash: number): boolean {
+    return hash >>> 0 < this.#threshold;
+  }
+
+  /** Predicted hit ratio (percent, two decimals) at every simulated capacity, with both policies. */
+  curve(): AdviceCurvePoint[] {
+    return this.multipliers.map((multiplier) => {
+      const point: AdviceCurvePoint = {
+        capacity: Math.max(1, Math.round(this.capacity * multiplier)),
+        multiplier,
+        lru: 0,
+        tinylfu: 0,
+      };
+      for (const policy of SIMULATED_POLICIES)
+        point[policy] = percent(this.#minis.hitRatio(policy, multiplier));
+      return point;
+    });
+  }
+
+  /** The curve, the current point and a plain-language recommendation. */
+  advise(input: AdviseInput): Advice {
+    const curve = this.curve();
+    const here = curve.find((p) => p.multiplier === 1)!;
+    const hitRatio = input.hitRatio ?? here[input.policy];
+    const bytesPerEntry = Math.max(0, input.bytesPerEntry ?? 0);
+    const advice: Advice = {
+      cache: input.cache,
+      policy: input.policy,
+      current: { capacity: this.capacity, hitRatio },
+      curve,
+      recommendation: '',
+      sampledRequests: this.sampledRequests,
+      sampleRate: this.rate,
+      bytesPerEntry,
+    };
+    advice.recommendation = buildRecommendation(advice);
+    return advice;
+  }
+
+  /** Forgets the model (e.g. after the workload changed); sampling continues. */
+  reset(): void {
+    this.#minis.reset();
+  }
+}
+
+function percent(fraction: number): number {
+  return Number.isNaN(fraction) ? 0 : Math.round(fraction * 10_000) / 100;
+}
+
+// Sorted, distinct, positive, and always containing 1 (the current size anchors the recommendation).
+function checkMultipliers(multipliers: readonly number[]): number[] {
+  if (!Array.isArray(multipliers) || multipliers.length === 0) {
+    throw new TypeError('advisor.multipliers must be a non-empty array of positive numbers');
+  }
+  for (const m of multipliers) {
+    if (typeof m !== 'number' || !(m > 0) || !Number.isFinite(m)) {
+      throw new RangeError(`advisor.multipliers must hold positive numbers, got ${String(m)}`);
+    }
+  }
+  return [...new Set([...multipliers, 1])].sort((a, b) => a - b);
+}

@@ -1,0 +1,64 @@
+// The facade's side of the advisor: builds one from the `advisor` option of createCache, and answers
+// `cache.advise()` with the cache's measured hit ratio and its mean entry size, so src/cache only holds
+// one-line delegations.
+import type { Envelope } from '../cache/envelope.js';
+import { estimateSize } from '../engine/size-of.js';
+import type { CacheKey, EngineStats, EntryInfo, EvictionPolicy } from '../engine/types.js';
+import { SizingAdvisor } from './advisor.js';
+import type { Advice, AdvisorOptions } from './types.js';
+
+/** Entries measured to estimate the mean entry size when the cache does not account bytes. */
+const SIZE_SAMPLE = 64;
+
+/**
+ * The advisor for a cache with these bounds, or undefined when the option is off (the default: it
+ * costs memory and a little time on every request, so it is turned on where sizing is in question).
+ */
+export function createCacheAdvisor(
+  option: boolean | AdvisorOptions | undefined,
+  maxEntries: number | undefined,
+): SizingAdvisor | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (typeof option !== 'object' || option === null)) {
+    throw new TypeError('advisor must be a boolean or an object like { rate, minSampledEntries }');
+  }
+  if (maxEntries === undefined) {
+    throw new TypeError(
+      'advisor needs maxEntries: it models an entry bound, and this cache has only maxBytes',
+    );
+  }
+  return new SizingAdvisor(maxEntries, option === true ? {} : option);
+}
+
+/** `cache.advise()`: the advisor's curve anchored on the cache's measured hit ratio, priced in bytes. */
+export function adviseCache(
+  advisor: SizingAdvisor,
+  name: string,
+  policy: EvictionPolicy,
+  stats: Pick<EngineStats, 'hitRate' | 'totalRequests' | 'bytes' | 'size'>,
+  entries: () => Iterable<EntryInfo<CacheKey, Envelope>>,
+): Advice {
+  const measured = stats.totalRequests > 0 ? stats.hitRate : undefined;
+  return advisor.advise({
+    cache: name,
+    policy,
+    hitRatio: measured,
+    bytesPerEntry: meanEntryBytes(stats, entries),
+  });
+}
+
+// The engine's own accounting when it measures bytes; otherwise an estimate over a few entries.
+function meanEntryBytes(
+  stats: Pick<EngineStats, 'bytes' | 'size'>,
+  entries: () => Iterable<EntryInfo<CacheKey, Envelope>>,
+): number {
+  if (stats.size === 0) return 0;
+  if (stats.bytes > 0) return stats.bytes / stats.size;
+  let total = 0;
+  let n = 0;
+  for (const info of entries()) {
+    total += estimateSize(info.value.value, info.key);
+    if (++n === SIZE_SAMPLE) break;
+  }
+  return n === 0 ? 0 : total / n;
+}

@@ -1,0 +1,100 @@
+// Snapshot and restore of named caches (a manager's, or one cache's under its own name): gathers each
+// cache's dump() into one file, and hands each cache its own entries back from a file. Caches named in
+// the file but not configured any more are skipped (logged), new caches simply start empty.
+import { SILENT_LOG } from '../observability/log-sink.js';
+import type { LoadResult } from './entries.js';
+import type { SnapshotContent } from './format.js';
+import {
+  readSnapshot,
+  readSnapshotSync,
+  writeSnapshot,
+  type SnapshotIo,
+  type SnapshotWriteResult,
+} from './snapshot.js';
+import type { SnapshotEntry } from './types.js';
+
+/** What a cache offers to snapshots: the facade's dump() and load(). */
+export interface Persistable {
+  /** The name the cache is stored under in the file. */
+  readonly name: string;
+  /** Live entries, most valuable first. */
+  dump(): SnapshotEntry[];
+  /** Loads entries within the cache's bounds. */
+  load(entries: readonly SnapshotEntry[]): LoadResult;
+}
+
+/** What a restore did. */
+export interface RestoreResult {
+  /** The file read. */
+  path: string;
+  /** False when there was no file or it was refused (see the log); the caches were left as they were. */
+  restored: boolean;
+  /** Totals over all caches. */
+  loaded: number;
+  expired: number;
+  dropped: number;
+  /** Per cache name. */
+  caches: Record<string, LoadResult>;
+}
+
+/** Writes one snapshot holding every cache in `caches`. */
+export function snapshotCaches(
+  path: string,
+  caches: Iterable<Persistable>,
+  io: SnapshotIo = {},
+): Promise<SnapshotWriteResult> {
+  const content = new Map<string, SnapshotEntry[]>();
+  for (const cache of caches) content.set(cache.name, cache.dump());
+  return writeSnapshot(path, content, io);
+}
+
+/** Reads `path` and loads each cache's entries into the cache of that name (`lookup`). */
+export async function restoreCaches(
+  path: string,
+  lookup: (name: string) => Persistable | undefined,
+  io: SnapshotIo = {},
+): Promise<RestoreResult> {
+  return apply(path, await readSnapshot(path, io), lookup, io);
+}
+
+/** {@link restoreCaches}, reading the file synchronously (at creation, before the first request). */
+export function restoreCachesSync(
+  path: string,
+  lookup: (name: string) => Persistable | undefined,
+  io: SnapshotIo = {},
+): RestoreResult {
+  return apply(path, readSnapshotSync(path, io), lookup, io);
+}
+
+function apply(
+  path: string,
+  content: SnapshotContent | undefined,
+  lookup: (name: string) => Persistable | undefined,
+  io: SnapshotIo,
+): RestoreResult {
+  const result: RestoreResult = { path, restored: false, loaded: 0, expired: 0, dropped: 0, caches: {} };
+  if (content === undefined) return result;
+  result.restored = true;
+  const log = io.log ?? SILENT_LOG;
+  for (const [name, entries] of content.caches) {
+    const cache = lookup(name);
+    if (cache === undefined) {
+      if (log.warnOn)
+        log.warn('Cache RESTORE skipped an unknown cache', { path, cache: name, entries: entries.length });
+      continue;
+    }
+    const loaded = cache.load(entries);
+    result.caches[name] = loaded;
+    result.loaded += loaded.loaded;
+    result.expired += loaded.expired;
+    result.dropped += loaded.dropped;
+  }
+  if (log.infoOn) {
+    const { caches: _caches, ...totals } = result;
+    log.info('Cache RESTORE', {
+      ...totals,
+      snapshotAgeMs: Math.max(0, (io.clock ?? Date.now)() - content.createdAt),
+    });
+  }
+  return result;
+}

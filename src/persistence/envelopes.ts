@@ -1,0 +1,72 @@
+// Snapshots of the async facade's store: the engine holds envelopes (value, createdAt, staleAt,
+// graceUntil, tags), so an entry's freshness and grace window survive a restore exactly: both are
+// absolute times, and the engine's TTL is recomputed from them at load (never extended).
+import type { Envelope } from '../cache/envelope.js';
+import type { CacheKey, EntryInfo } from '../engine/types.js';
+import { checkEntries, rankEntries, selectForLoad, touchesFor, type LoadResult } from './entries.js';
+import type { LoadBounds, SnapshotEntry } from './types.js';
+
+/** How a load writes into the facade's store (the view supplies these, applying its key prefix and tag scoping). */
+export interface EnvelopeSink {
+  /** Stores an envelope under the caller's key; `size` is the accounted size, or undefined to measure. */
+  write(key: CacheKey, envelope: Envelope, size: number | undefined): void;
+  /** Reads the key once, as a hit would (replays the frequency hint); optional. */
+  touch?(key: CacheKey): void;
+}
+
+/**
+ * Snapshot entries of the store's live envelopes under `prefix` (keys given without it), most valuable
+ * first. Entries past their grace window at `now` are left out.
+ */
+export function dumpEnvelopes(
+  entries: Iterable<EntryInfo<CacheKey, Envelope>>,
+  prefix: string,
+  now: number,
+): SnapshotEntry[] {
+  const out: SnapshotEntry[] = [];
+  for (const info of entries) {
+    let key = info.key;
+    if (prefix !== '') {
+      if (typeof key !== 'string' || !key.startsWith(prefix)) continue;
+      key = key.slice(prefix.length);
+    }
+    const envelope = info.value;
+    if (envelope.graceUntil !== 0 && envelope.graceUntil <= now) continue;
+    out.push({
+      key,
+      value: envelope.value,
+      createdAt: envelope.createdAt,
+      staleAt: envelope.staleAt,
+      expiresAt: envelope.graceUntil,
+      tags: envelope.tags,
+      size: info.size,
+      // No per-entry frequency is exposed by the engine yet; recency of write ranks the entries.
+      hint: 0,
+    });
+  }
+  return rankEntries(out);
+}
+
+/** Loads snapshot entries through `sink` at `now`, within `bounds` (see entries.ts for the order). */
+export function loadEnvelopes(
+  entries: unknown,
+  now: number,
+  bounds: LoadBounds,
+  sink: EnvelopeSink,
+): LoadResult {
+  const { insert, result } = selectForLoad(checkEntries(entries), now, bounds);
+  for (const e of insert) {
+    const envelope: Envelope = {
+      value: e.value,
+      createdAt: e.createdAt,
+      staleAt: e.staleAt,
+      graceUntil: e.expiresAt,
+      tags: e.tags,
+    };
+    sink.write(e.key, envelope, e.size > 0 ? e.size : undefined);
+  }
+  if (sink.touch !== undefined) {
+    for (const e of insert) for (let i = touchesFor(e); i > 0; i--) sink.touch(e.key);
+  }
+  return result;
+}

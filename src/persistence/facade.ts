@@ -1,0 +1,81 @@
+// The facade's side of snapshots: what `cache.dump()` / `cache.load()` and the `persist` option of
+// createCache do, written against the small part of the cache they need (its L1 store, its key
+// prefixing, its close hook), so src/cache only holds one-line delegations.
+import type { Envelope } from '../cache/envelope.js';
+import type { CacheKey, EngineStats, EntryInfo } from '../engine/types.js';
+import type { LogSink } from '../observability/log-sink.js';
+import { restoreCachesSync, snapshotCaches, type Persistable } from './caches.js';
+import type { LoadResult } from './entries.js';
+import { loadEnvelopes } from './envelopes.js';
+import { SnapshotSchedule, type ResolvedPersist } from './persist.js';
+import type { SnapshotIo } from './snapshot.js';
+import type { SnapshotEntry } from './types.js';
+
+/** The L1 side of the facade's store that snapshots read and write (TierStack satisfies it). */
+export interface SnapshotStore {
+  getLocal(key: CacheKey): Envelope | undefined;
+  setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void;
+  entries(): Iterable<EntryInfo<CacheKey, Envelope>>;
+  stats(): EngineStats;
+}
+
+/** How a view maps a caller's key and tags to stored ones (CacheView satisfies it). */
+export interface ViewKeys {
+  fullKey(key: CacheKey): CacheKey;
+  storedTags(tags: readonly string[]): readonly string[];
+}
+
+/**
+ * `cache.load(entries)`: writes entries into L1 only (a local snapshot must not be pushed to a shared
+ * tier), within the engine's bounds, and replays each entry's frequency hint as reads.
+ */
+export function loadIntoView(
+  store: SnapshotStore,
+  view: ViewKeys,
+  entries: readonly SnapshotEntry[],
+  now: number,
+): LoadResult {
+  const stats = store.stats();
+  return loadEnvelopes(
+    entries,
+    now,
+    { maxEntries: stats.maxEntries ?? Infinity, maxBytes: stats.maxBytes ?? Infinity },
+    {
+      write: (key, envelope, size) =>
+        store.setLocal(view.fullKey(key), envelope, view.storedTags(envelope.tags), size),
+      touch: (key) => void store.getLocal(view.fullKey(key)),
+    },
+  );
+}
+
+/** Wires a resolved `persist` option into a new cache: restores now (synchronously), then schedules snapshots. */
+export function attachPersistence(
+  persist: ResolvedPersist,
+  cache: Persistable,
+  clock: () => number,
+  log: () => LogSink,
+): SnapshotSchedule {
+  return persistCaches(
+    persist,
+    () => [cache],
+    (name) => (name === cache.name ? cache : undefined),
+    clock,
+    log,
+  );
+}
+
+/**
+ * Restores `lookup`'s caches from the persist file (when asked) and returns the schedule that snapshots
+ * `all()` periodically and on close. Shared by a single cache and a manager.
+ */
+export function persistCaches(
+  persist: ResolvedPersist,
+  all: () => Iterable<Persistable>,
+  lookup: (name: string) => Persistable | undefined,
+  clock: () => number,
+  log: () => LogSink,
+): SnapshotSchedule {
+  const io = (): SnapshotIo => ({ fs: persist.fs, serializer: persist.serializer, clock, log: log() });
+  if (persist.restore) restoreCachesSync(persist.path, lookup, io());
+  return new SnapshotSchedule(() => snapshotCaches(persist.path, all(), io()), persist, log);
+}

@@ -1,0 +1,210 @@
+// The snapshot file format, version 1. All integers big-endian:
+//
+//   offset  size  field
+//        0     8  magic "LARDSNAP"          a file that does not start with it is foreign
+//        8     2  format version (1)        a newer version is refused, never guessed at
+//       10     2  flags (0, reserved)
+//       12     8  payload length in bytes   a shorter file is truncated, a longer one corrupt
+//       20     4  CRC-32 of bytes 8..20 and of the payload (node:zlib crc32)
+//       24     …  payload: msgpack of { createdAt, caches: [{ name, entries: [entry tuple, …] }] }
+//
+// An entry tuple is [key, value bytes, createdAt, staleAt, expiresAt, tags, size, hint]; the value
+// bytes come from the cache's serializer, so the frame never depends on what values look like.
+// Decoding checks everything before returning anything: a file is loaded whole or not at all.
+import { crc32 } from 'node:zlib';
+import { Packr } from 'msgpackr';
+import { CacheError, CacheErrorType } from '../errors.js';
+import type { CacheKey } from '../engine/types.js';
+import type { Serializer } from '../tiers/serializer.js';
+import type { SnapshotEntry } from './types.js';
+
+/** The first eight bytes of every snapshot. */
+export const SNAPSHOT_MAGIC = Buffer.from('LARDSNAP', 'latin1');
+/** The format version this build writes and the newest it reads. */
+export const SNAPSHOT_VERSION = 1;
+/** Bytes before the payload. */
+export const HEADER_BYTES = 24;
+
+/** The decoded content of a snapshot: entries per cache name, values already deserialized. */
+export interface SnapshotContent {
+  /** When the snapshot was taken (the writer's clock). */
+  createdAt: number;
+  /** Entries per cache, most valuable first. */
+  caches: Map<string, SnapshotEntry[]>;
+  /** Entries whose value could not be decoded (left out, the rest loads). */
+  skipped: number;
+}
+
+/** What encoding produced, besides the bytes. */
+export interface EncodedSnapshot {
+  bytes: Buffer;
+  /** Entries written. */
+  entries: number;
+  /** Entries left out because the serializer refused their value. */
+  skipped: number;
+}
+
+type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], number, number];
+
+// Plain msgpack for the frame: it only holds numbers, strings, arrays and byte strings.
+const framePackr = new Packr({ useRecords: false, moreTypes: false });
+
+/** Why a snapshot was refused; the message says it in words. */
+export type RefusalReason = 'foreign' | 'future-version' | 'truncated' | 'corrupt';
+
+/** A snapshot that was refused (foreign, future version, truncated or corrupt); `reason` says which. */
+export class SnapshotRefusedError extends CacheError {
+  /** Why the file was refused. */
+  readonly reason: RefusalReason;
+
+  constructor(reason: RefusalReason, detail: string) {
+    super(CacheErrorType.SERIALIZATION_FAILED, `snapshot refused (${reason}): ${detail}`, {
+      retryable: false,
+    });
+    this.name = 'SnapshotRefusedError';
+    this.reason = reason;
+  }
+}
+
+function refuse(reason: RefusalReason, detail: string): SnapshotRefusedError {
+  return new SnapshotRefusedError(reason, detail);
+}
+
+/** The refusal reason of an error thrown by {@link decodeSnapshot}, or undefined for any other error. */
+export function refusalReasonOf(error: unknown): RefusalReason | undefined {
+  return error instanceof SnapshotRefusedError ? error.reason : undefined;
+}
+
+/**
+ * Encodes caches into snapshot bytes. A value the serializer refuses is left out and counted in
+ * `skipped` (reported through `onSkip`), so one odd value never costs the whole snapshot.
+ */
+export function encodeSnapshot(
+  caches: ReadonlyMap<string, readonly SnapshotEntry[]>,
+  serializer: Serializer,
+  createdAt: number,
+  onSkip?: (cache: string, key: CacheKey, error: unknown) => void,
+): EncodedSnapshot {
+  let entries = 0;
+  let skipped = 0;
+  const out: { name: string; entries: EntryTuple[] }[] = [];
+  for (const [name, list] of caches) {
+    const tuples: EntryTuple[] = [];
+    for (const e of list) {
+      let value: Uint8Array;
+      try {
+        const data = serializer.serialize(e.value);
+        value = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      } catch (error) {
+        skipped++;
+        onSkip?.(name, e.key, error);
+        continue;
+      }
+      tuples.push([e.key, value, e.createdAt, e.staleAt, e.expiresAt, [...e.tags], e.size, e.hint]);
+      entries++;
+    }
+    out.push({ name, entries: tuples });
+  }
+  const payload = framePackr.pack({ createdAt, caches: out });
+  const header = Buffer.alloc(HEADER_BYTES);
+  SNAPSHOT_MAGIC.copy(header, 0);
+  header.writeUInt16BE(SNAPSHOT_VERSION, 8);
+  header.writeUInt16BE(0, 10);
+  header.writeBigUInt64BE(BigInt(payload.length), 12);
+  header.writeUInt32BE(checksum(header, payload), 20);
+  return { bytes: Buffer.concat([header, payload]), entries, skipped };
+}
+
+/** Decodes snapshot bytes; throws a {@link SnapshotRefusedError} for a bad file. */
+export function decodeSnapshot(data: Uint8Array, serializer: Serializer): SnapshotContent {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (
+    bytes.length < SNAPSHOT_MAGIC.length ||
+    !bytes.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)
+  ) {
+    throw refuse('foreign', 'not a Larder snapshot (no LARDSNAP header)');
+  }
+  if (bytes.length < HEADER_BYTES) throw refuse('truncated', `header cut short at ${bytes.length} bytes`);
+  const version = bytes.readUInt16BE(8);
+  if (version > SNAPSHOT_VERSION) {
+    throw refuse(
+      'future-version',
+      `format version ${version} is newer than this build reads (${SNAPSHOT_VERSION})`,
+    );
+  }
+  if (version === 0) throw refuse('corrupt', 'format version 0 does not exist');
+  const length = bytes.readBigUInt64BE(12);
+  const actual = BigInt(bytes.length - HEADER_BYTES);
+  if (actual < length) throw refuse('truncated', `payload is ${actual} of ${length} bytes`);
+  if (actual > length) throw refuse('corrupt', `${actual - length} unexpected bytes after the payload`);
+  const payload = bytes.subarray(HEADER_BYTES);
+  if (checksum(bytes.subarray(0, HEADER_BYTES), payload) !== bytes.readUInt32BE(20)) {
+    throw refuse('corrupt', 'checksum mismatch');
+  }
+  return readPayload(payload, serializer);
+}
+
+// The CRC covers the version, flags and length as well as the payload, so no header bit can flip unseen.
+function checksum(header: Buffer, payload: Uint8Array): number {
+  return crc32(payload, crc32(header.subarray(8, 20)));
+}
+
+function readPayload(payload: Buffer, serializer: Serializer): SnapshotContent {
+  let frame: unknown;
+  try {
+    frame = framePackr.unpack(payload);
+  } catch (error) {
+    throw refuse('corrupt', `unreadable payload: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const f = frame as { createdAt?: unknown; caches?: unknown };
+  if (typeof f !== 'object' || f === null || typeof f.createdAt !== 'number' || !Array.isArray(f.caches)) {
+    throw refuse('corrupt', 'payload has no caches');
+  }
+  const caches = new Map<string, SnapshotEntry[]>();
+  let skipped = 0;
+  for (const c of f.caches as { name?: unknown; entries?: unknown }[]) {
+    if (typeof c?.name !== 'string' || !Array.isArray(c.entries))
+      throw refuse('corrupt', 'malformed cache record');
+    const entries: SnapshotEntry[] = [];
+    for (const t of c.entries as unknown[]) {
+      if (!isTuple(t)) throw refuse('corrupt', `malformed entry in cache ${JSON.stringify(c.name)}`);
+      let value: unknown;
+      try {
+        value = serializer.deserialize(Buffer.from(t[1].buffer, t[1].byteOffset, t[1].byteLength));
+      } catch {
+        // The checksum passed, so the bytes are what was written: a serializer that cannot read its
+        // own output (changed between versions) loses this entry, not the snapshot.
+        skipped++;
+        continue;
+      }
+      entries.push({
+        key: t[0],
+        value,
+        createdAt: t[2],
+        staleAt: t[3],
+        expiresAt: t[4],
+        tags: t[5],
+        size: t[6],
+        hint: t[7],
+      });
+    }
+    caches.set(c.name, entries);
+  }
+  return { createdAt: f.createdAt, caches, skipped };
+}
+
+function isTuple(t: unknown): t is EntryTuple {
+  if (!Array.isArray(t) || t.length !== 8) return false;
+  const [key, value, createdAt, staleAt, expiresAt, tags, size, hint] = t as unknown[];
+  return (
+    (typeof key === 'string' || typeof key === 'number') &&
+    value instanceof Uint8Array &&
+    typeof createdAt === 'number' &&
+    typeof staleAt === 'number' &&
+    typeof expiresAt === 'number' &&
+    Array.isArray(tags) &&
+    tags.every((tag) => typeof tag === 'string') &&
+    typeof size === 'number' &&
+    typeof hint === 'number'
+  );
+}

@@ -1,0 +1,110 @@
+// The `persist` option: validated once, then a schedule that takes periodic snapshots on an unref'ed
+// timer, one more when the cache or manager closes, and never two at a time. A failed periodic
+// snapshot is logged and retried at the next tick; it never reaches the caller or crashes the process.
+import { parseDuration } from '../util/duration.js';
+import { assertSerializer, type Serializer } from '../tiers/serializer.js';
+import { errorMessage, type LogSink } from '../observability/log-sink.js';
+import type { PersistOptions, SnapshotFs } from './types.js';
+
+/** The `persist` option after validation. */
+export interface ResolvedPersist {
+  path: string;
+  /** ms between snapshots; 0 = none. */
+  interval: number;
+  onShutdown: boolean;
+  restore: boolean;
+  serializer: Serializer | undefined;
+  /** Test door: file operations to use instead of node:fs. */
+  fs: SnapshotFs | undefined;
+}
+
+/** Validates the `persist` option; a TypeError/RangeError names the bad field. Undefined when absent. */
+export function resolvePersist(option: unknown): ResolvedPersist | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option !== 'object' || option === null) {
+    throw new TypeError('persist must be an object like { path, interval, onShutdown }');
+  }
+  const o = option as PersistOptions & { fs?: SnapshotFs };
+  if (typeof o.path !== 'string' || o.path === '')
+    throw new TypeError('persist.path must be a non-empty string');
+  for (const flag of ['onShutdown', 'restore'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
+      throw new TypeError(`persist.${flag} must be a boolean, got ${typeof o[flag]}`);
+    }
+  }
+  if (o.serializer !== undefined) assertSerializer(o.serializer, 'persist.serializer');
+  return {
+    path: o.path,
+    interval: o.interval === undefined ? 0 : parseDuration(o.interval, 'persist.interval'),
+    onShutdown: o.onShutdown ?? true,
+    restore: o.restore ?? true,
+    serializer: o.serializer,
+    fs: o.fs,
+  };
+}
+
+/** Periodic and final snapshots of one cache or manager. */
+export class SnapshotSchedule {
+  readonly #save: () => Promise<unknown>;
+  readonly #options: ResolvedPersist;
+  readonly #log: () => LogSink;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  /**
+   * @param save takes one snapshot (rejects on failure).
+   * @param options the resolved `persist` option.
+   * @param log the current log sink (read at each use: configure() may replace it).
+   */
+  constructor(save: () => Promise<unknown>, options: ResolvedPersist, log: () => LogSink) {
+    this.#save = save;
+    this.#options = options;
+    this.#log = log;
+    if (options.interval > 0) this.#start(options.interval);
+  }
+
+  /** Whether the periodic timer is armed (for tests and health). */
+  get active(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Takes a snapshot now unless one is already being written (then waits for that one). */
+  snapshotNow(): Promise<void> {
+    if (this.#running !== undefined) return this.#running;
+    const run = this.#save().then(
+      () => undefined,
+      (error: unknown) => {
+        const log = this.#log();
+        if (log.errorOn)
+          log.error('Cache SNAPSHOT failed', { path: this.#options.path, error: errorMessage(error) });
+      },
+    );
+    this.#running = run.finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Stops the timer; takes the final snapshot when `onShutdown` is set. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#running !== undefined) await this.#running;
+    if (this.#options.onShutdown) await this.snapshotNow();
+  }
+
+  // The timer holds the schedule only weakly, so an owner dropped without close() can be collected.
+  #start(interval: number): void {
+    const ref = new WeakRef<SnapshotSchedule>(this);
+    const timer = setInterval(() => {
+      const schedule = ref.deref();
+      if (schedule === undefined) clearInterval(timer);
+      else void schedule.snapshotNow();
+    }, interval);
+    timer.unref();
+    this.#timer = timer;
+  }
+}

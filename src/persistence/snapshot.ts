@@ -1,0 +1,123 @@
+// Reading and writing snapshot files: encodes caches (format.ts) and replaces the file atomically
+// (atomic-write.ts); reads refuse a bad file with one clear log line and answer "nothing to restore",
+// so a damaged snapshot can never stop a service from starting or load half its entries.
+import { msgpackSerializer, type Serializer } from '../tiers/serializer.js';
+import { errorMessage, SILENT_LOG, type LogSink } from '../observability/log-sink.js';
+import type { CacheKey } from '../engine/types.js';
+import { nodeSnapshotFs, writeFileAtomic } from './atomic-write.js';
+import { decodeSnapshot, encodeSnapshot, refusalReasonOf, type SnapshotContent } from './format.js';
+import type { SnapshotEntry, SnapshotFs } from './types.js';
+
+/** The collaborators of snapshot I/O; every one has a default. */
+export interface SnapshotIo {
+  /** File operations (tests inject failing ones). */
+  fs?: SnapshotFs;
+  /** Value encoding; default msgpackr with structured clone. */
+  serializer?: Serializer;
+  /** Where refusals, skipped values and timings are logged. */
+  log?: LogSink;
+  /** Time source for the snapshot's timestamp. */
+  clock?: () => number;
+}
+
+/** What writing a snapshot did. */
+export interface SnapshotWriteResult {
+  /** The file written. */
+  path: string;
+  /** Entries written, over all caches. */
+  entries: number;
+  /** Entries left out because their value could not be serialized. */
+  skipped: number;
+  /** Size of the file. */
+  bytes: number;
+}
+
+let defaultSerializer: Serializer | undefined;
+
+/** The serializer snapshots use when none is given (shared, created on first use). */
+export function snapshotSerializer(io: SnapshotIo): Serializer {
+  return io.serializer ?? (defaultSerializer ??= msgpackSerializer());
+}
+
+/** Writes `caches` to `path` crash-safely; rejects (after logging) when the file could not be written. */
+export async function writeSnapshot(
+  path: string,
+  caches: ReadonlyMap<string, readonly SnapshotEntry[]>,
+  io: SnapshotIo = {},
+): Promise<SnapshotWriteResult> {
+  const log = io.log ?? SILENT_LOG;
+  const started = performance.now();
+  const onSkip = (cache: string, key: CacheKey, error: unknown): void => {
+    if (log.warnOn) log.warn('Cache SNAPSHOT skipped a value', { cache, key, error: errorMessage(error) });
+  };
+  const encoded = encodeSnapshot(caches, snapshotSerializer(io), (io.clock ?? Date.now)(), onSkip);
+  try {
+    await writeFileAtomic(path, encoded.bytes, io.fs ?? nodeSnapshotFs);
+  } catch (error) {
+    if (log.errorOn) log.error('Cache SNAPSHOT failed', { path, error: errorMessage(error) });
+    throw error;
+  }
+  const result = { path, entries: encoded.entries, skipped: encoded.skipped, bytes: encoded.bytes.length };
+  if (log.infoOn) {
+    log.info('Cache SNAPSHOT', { ...result, caches: [...caches.keys()], durationMs: since(started) });
+  }
+  return result;
+}
+
+/** Reads and checks a snapshot at start (synchronously, before the first request); see {@link readSnapshot}. */
+export function readSnapshotSync(path: string, io: SnapshotIo = {}): SnapshotContent | undefined {
+  let data: Uint8Array;
+  try {
+    data = (io.fs ?? nodeSnapshotFs).readFileSync(path);
+  } catch (error) {
+    return unreadable(path, error, io);
+  }
+  return decoded(path, data, io);
+}
+
+/**
+ * Reads and checks a snapshot. Answers undefined when there is none (logged at info) or when it is
+ * refused (foreign, future version, truncated, corrupt: logged at error, with the reason).
+ */
+export async function readSnapshot(path: string, io: SnapshotIo = {}): Promise<SnapshotContent | undefined> {
+  let data: Uint8Array;
+  try {
+    data = await (io.fs ?? nodeSnapshotFs).readFile(path);
+  } catch (error) {
+    return unreadable(path, error, io);
+  }
+  return decoded(path, data, io);
+}
+
+function decoded(path: string, data: Uint8Array, io: SnapshotIo): SnapshotContent | undefined {
+  const log = io.log ?? SILENT_LOG;
+  try {
+    const content = decodeSnapshot(data, snapshotSerializer(io));
+    if (content.skipped > 0 && log.warnOn) {
+      log.warn('Cache RESTORE skipped unreadable values', { path, skipped: content.skipped });
+    }
+    return content;
+  } catch (error) {
+    if (log.errorOn) {
+      log.error(`Cache RESTORE refused ${path}: ${errorMessage(error)}; starting empty`, {
+        path,
+        reason: refusalReasonOf(error) ?? 'unreadable',
+      });
+    }
+    return undefined;
+  }
+}
+
+function unreadable(path: string, error: unknown, io: SnapshotIo): undefined {
+  const log = io.log ?? SILENT_LOG;
+  if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
+    if (log.infoOn) log.info('Cache RESTORE: no snapshot yet, starting empty', { path });
+  } else if (log.errorOn) {
+    log.error(`Cache RESTORE could not read ${path}: ${errorMessage(error)}; starting empty`, { path });
+  }
+  return undefined;
+}
+
+function since(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

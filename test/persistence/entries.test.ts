@@ -1,0 +1,156 @@
+// Restores honour time and bounds: expired entries are dropped, remaining TTLs are kept (never
+// extended), and a snapshot larger than the cache loads its most valuable entries first.
+import { describe, expect, it } from 'vitest';
+import { MemoryCache } from '../../src/engine/memory-cache.js';
+import { rankEntries, selectForLoad, checkEntries } from '../../src/persistence/entries.js';
+import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/memory-cache.js';
+import { dumpEnvelopes, loadEnvelopes } from '../../src/persistence/envelopes.js';
+import type { Envelope } from '../../src/cache/envelope.js';
+import { decodeSnapshot, encodeSnapshot } from '../../src/persistence/format.js';
+import { msgpackSerializer } from '../../src/tiers/serializer.js';
+import { entry } from './helpers.js';
+
+const UNBOUNDED = { maxEntries: Infinity, maxBytes: Infinity };
+
+describe('selectForLoad', () => {
+  it('drops expired entries and inserts the rest least valuable first', () => {
+    const entries = [
+      entry('cold', { hint: 0, createdAt: 10 }),
+      entry('gone', { hint: 9, expiresAt: 500 }),
+      entry('hot', { hint: 5 }),
+      entry('fresh', { hint: 0, createdAt: 20 }),
+      entry('edge', { expiresAt: 1_000 }),
+    ];
+    const { insert, result } = selectForLoad(entries, 1_000, UNBOUNDED);
+    expect(insert.map((e) => e.key)).toEqual(['cold', 'fresh', 'hot']);
+    expect(result).toEqual({ loaded: 3, expired: 2, dropped: 0 });
+  });
+
+  it('keeps the most valuable entries that fit the entry and byte bounds', () => {
+    const entries = Array.from({ length: 10 }, (_, i) => entry(i, { hint: i, size: 100 }));
+    expect(selectForLoad(entries, 0, { maxEntries: 3, maxBytes: Infinity }).insert.map((e) => e.key)).toEqual(
+      [7, 8, 9],
+    );
+    const big = [...entries, entry('huge', { hint: 15, size: 10_000 })];
+    const byBytes = selectForLoad(big, 0, { maxEntries: Infinity, maxBytes: 450 });
+    // The huge entry cannot fit at all and is skipped; then the four hottest fit in 450 bytes.
+    expect(byBytes.insert.map((e) => e.key)).toEqual([6, 7, 8, 9]);
+    expect(byBytes.result).toEqual({ loaded: 4, expired: 0, dropped: 7 });
+  });
+
+  it('ranks by hint, then by recency of write', () => {
+    const ranked = rankEntries([
+      entry('a', { createdAt: 1 }),
+      entry('b', { createdAt: 3 }),
+      entry('c', { hint: 1 }),
+    ]);
+    expect(ranked.map((e) => e.key)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('names the bad entry when load() is given something else', () => {
+    expect(() => checkEntries('nope')).toThrow(/load\(entries\) must be an array/);
+    expect(() => checkEntries([entry('a'), { key: {}, value: 1 }])).toThrow(/entry 1 has no valid key/);
+    expect(() => checkEntries([entry('a', { expiresAt: Number.NaN })])).toThrow(
+      /entry 0 has no valid expiresAt/,
+    );
+    expect(() => checkEntries([{ ...entry('a'), tags: [1] }])).toThrow(/entry 0 has no valid tags/);
+  });
+});
+
+describe('MemoryCache snapshots', () => {
+  it('keeps remaining TTLs honest across a restore (injected clock)', () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const before = new MemoryCache<string, string>({ clock, cleanupInterval: 0 });
+    before.set('short', 's', { ttl: 1_000 });
+    before.set('long', 'l', { ttl: 60_000, tags: ['t'] });
+    before.set('forever', 'f');
+    const dumped = dumpMemoryCache(before, now);
+    const snapshot = decodeSnapshot(
+      encodeSnapshot(new Map([['c', dumped]]), msgpackSerializer(), now).bytes,
+      msgpackSerializer(),
+    );
+
+    now += 5_000; // the process was down for five seconds
+    const after = new MemoryCache<string, string>({ clock, cleanupInterval: 0, ttl: '1h' });
+    const result = loadMemoryCache(after, snapshot.caches.get('c') as never, now);
+    expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0 });
+    expect(after.has('short')).toBe(false);
+    // 60 s TTL, 5 s gone: 55 s left, not a fresh 60 s and not the cache's default hour.
+    expect(after.ttlRemaining('long')).toBe(55_000);
+    expect(after.ttlRemaining('forever')).toBe(Infinity);
+    expect(after.entries().find((e) => e.key === 'long')!.tags).toEqual(['t']);
+    now += 55_000;
+    expect(after.get('long')).toBeUndefined();
+  });
+
+  it('restored into a smaller cache, keeps the most valuable entries', () => {
+    let now = 0;
+    const big = new MemoryCache<number, number>({ maxEntries: 100, clock: () => now, cleanupInterval: 0 });
+    for (let i = 0; i < 100; i++) {
+      now = i; // later writes are more recent, hence more valuable without a frequency hint
+      big.set(i, i * 10);
+    }
+    const small = new MemoryCache<number, number>({ maxEntries: 10, policy: 'lru' });
+    const result = loadMemoryCache(small, dumpMemoryCache(big, now), now);
+    expect(result).toEqual({ loaded: 10, expired: 0, dropped: 90 });
+    expect([...small.keys()].sort((a, b) => a - b)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+    // The most valuable entry was inserted last, so LRU evicts the least valuable first.
+    small.set(1000, 0);
+    expect(small.has(90)).toBe(false);
+    expect(small.has(99)).toBe(true);
+  });
+
+  it('respects a byte budget on restore', () => {
+    const small = new MemoryCache<string, unknown>({ maxBytes: 1_000 });
+    const entries = Array.from({ length: 20 }, (_, i) =>
+      entry(`k${i}`, { size: 100, hint: i % 4, createdAt: i }),
+    );
+    const result = loadMemoryCache(small, entries, 0);
+    expect(result.loaded).toBe(10);
+    expect(small.stats().bytes).toBeLessThanOrEqual(1_000);
+    for (const key of small.keys()) expect(Number(key.slice(1)) % 4).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('facade envelopes', () => {
+  function envelopeInfo(key: string, envelope: Envelope, size = 0) {
+    return { key, value: envelope, ageMs: 0, ttlRemainingMs: undefined, size, tags: [] };
+  }
+
+  it('dumps a view’s entries without its prefix and with freshness and grace as absolute times', () => {
+    const infos = [
+      envelopeInfo('ns:a', { value: 1, createdAt: 10, staleAt: 100, graceUntil: 200, tags: ['x'] }, 40),
+      envelopeInfo('other:b', { value: 2, createdAt: 10, staleAt: 0, graceUntil: 0, tags: [] }),
+      envelopeInfo('ns:gone', { value: 3, createdAt: 10, staleAt: 50, graceUntil: 60, tags: [] }),
+    ];
+    expect(dumpEnvelopes(infos, 'ns:', 100)).toEqual([
+      { key: 'a', value: 1, createdAt: 10, staleAt: 100, expiresAt: 200, tags: ['x'], size: 40, hint: 0 },
+    ]);
+    expect(dumpEnvelopes(infos, '', 100).map((e) => e.key)).toEqual(['ns:a', 'other:b']);
+  });
+
+  it('loads envelopes through the sink and replays frequency hints', () => {
+    const written: [unknown, Envelope, number | undefined][] = [];
+    const touched: unknown[] = [];
+    const result = loadEnvelopes(
+      [
+        entry('hot', { hint: 7, staleAt: 900, expiresAt: 950, size: 12 }),
+        entry('cold'),
+        entry('old', { expiresAt: 10 }),
+      ],
+      100,
+      UNBOUNDED,
+      {
+        write: (key, envelope, size) => written.push([key, envelope, size]),
+        touch: (key) => touched.push(key),
+      },
+    );
+    expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0 });
+    expect(written).toEqual([
+      ['cold', { value: 'v:cold', createdAt: 1_000, staleAt: 0, graceUntil: 0, tags: [] }, undefined],
+      ['hot', { value: 'v:hot', createdAt: 1_000, staleAt: 900, graceUntil: 950, tags: [] }, 12],
+    ]);
+    expect(touched).toEqual(['hot', 'hot', 'hot']);
+  });
+});

@@ -1,0 +1,176 @@
+// Warm restarts through the facade: cache.dump()/load(), the `persist` option of createCache and
+// createCacheManager (restore before the first request, snapshot on close), manager.snapshot/restore,
+// and a bad snapshot that leaves the cache empty instead of failing start-up.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCache } from '../../src/cache/create-cache.js';
+import { createCacheManager } from '../../src/cache/manager.js';
+import { recordingLogger, scratchDir } from './helpers.js';
+
+function manualClock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+let scratch: ReturnType<typeof scratchDir>;
+beforeEach(() => {
+  scratch = scratchDir();
+});
+afterEach(() => scratch.remove());
+
+describe('cache.dump() / cache.load()', () => {
+  it('round-trips entries with their freshness, grace and tags, and TTLs stay honest', async () => {
+    const clock = manualClock();
+    const before = createCache<unknown>({ name: 'plans', clock: clock.now, cleanupInterval: 0 });
+    await before.set(
+      'a',
+      { plan: 'basic', since: new Date(0) },
+      { ttl: '10s', grace: '1m', tags: ['org:1'] },
+    );
+    await before.set('b', new Map([[1, 2]]), { ttl: '1s' });
+    await before.set('c', 'forever');
+    const dumped = before.dump();
+    expect(dumped.map((e) => e.key).sort()).toEqual(['a', 'b', 'c']);
+    expect(dumped.find((e) => e.key === 'a')).toMatchObject({
+      staleAt: clock.now() + 10_000,
+      expiresAt: clock.now() + 70_000,
+      tags: ['org:1'],
+    });
+
+    clock.advance(4_000); // the restart took four seconds: 'b' has expired meanwhile
+    const after = createCache<unknown>({ name: 'plans', clock: clock.now, cleanupInterval: 0, ttl: '1h' });
+    expect(after.load(dumped)).toEqual({ loaded: 2, expired: 1, dropped: 0 });
+    expect(await after.get('a')).toEqual({ plan: 'basic', since: new Date(0) });
+    expect(await after.ttlRemaining('a')).toBe(6_000);
+    expect(await after.get('b')).toBeUndefined();
+    expect(await after.ttlRemaining('c')).toBe(Infinity);
+    // Grace survives: after staleAt the value is stale (not fresh), yet still held for fail-safe.
+    clock.advance(7_000);
+    expect(await after.get('a')).toBeUndefined();
+    expect(after.entries().find((e) => e.key === 'a')?.stale).toBe(true);
+    expect(await after.invalidateTags(['org:1'])).toBe(1);
+    await Promise.all([before.close(), after.close()]);
+  });
+
+  it('keeps a namespace inside its own key space', async () => {
+    const root = createCache<string>({ name: 'root', cleanupInterval: 0 });
+    const images = root.namespace('images');
+    await images.set('x', 'img', { tags: ['t'] });
+    await root.set('y', 'plain');
+    const dumped = images.dump();
+    expect(dumped.map((e) => e.key)).toEqual(['x']);
+    const other = createCache<string>({ name: 'other', cleanupInterval: 0 });
+    other.namespace('images').load(dumped);
+    expect(await other.namespace('images').get('x')).toBe('img');
+    expect(await other.get('x')).toBeUndefined();
+    expect(await other.namespace('images').invalidateTags(['t'])).toBe(1);
+    await Promise.all([root.close(), other.close()]);
+  });
+
+  it('into a smaller cache, keeps the most recently written entries', async () => {
+    const clock = manualClock();
+    const big = createCache<number>({ name: 'c', maxEntries: 50, clock: clock.now, cleanupInterval: 0 });
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1);
+      await big.set(i, i);
+    }
+    const small = createCache<number>({ name: 'c', maxEntries: 5, clock: clock.now, cleanupInterval: 0 });
+    expect(small.load(big.dump())).toEqual({ loaded: 5, expired: 0, dropped: 45 });
+    expect(
+      small
+        .entries()
+        .map((e) => Number(e.key))
+        .sort((a, b) => a - b),
+    ).toEqual([45, 46, 47, 48, 49]);
+    await Promise.all([big.close(), small.close()]);
+  });
+
+  it('names a bad argument', () => {
+    const cache = createCache({ cleanupInterval: 0 });
+    expect(() => cache.load('x' as never)).toThrow(/load\(entries\) must be an array/);
+    expect(() => cache.load([{ key: 'k' }] as never)).toThrow(/entry 0 has no valid createdAt/);
+    void cache.close();
+  });
+});
+
+describe('the persist option', () => {
+  it('snapshots on close and restores before the first request of the next start', async () => {
+    const path = join(scratch.dir, 'url.snap');
+    const first = createCache<string>({ name: 'url', persist: { path } });
+    await first.set('/a', 'A', { ttl: '1h' });
+    await first.set('/b', 'B');
+    expect(existsSync(path)).toBe(false);
+    await first.close();
+    expect(existsSync(path)).toBe(true);
+
+    const second = createCache<string>({ name: 'url', persist: { path } });
+    // No await between creation and the read: the restore happened during createCache.
+    expect(
+      second
+        .entries()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['/a', '/b']);
+    expect(await second.get('/a')).toBe('A');
+    await second.close();
+  });
+
+  it('starts empty, with one clear log line, from a corrupt snapshot', async () => {
+    const path = join(scratch.dir, 'url.snap');
+    const first = createCache<string>({ name: 'url', persist: { path } });
+    await first.set('k', 'v');
+    await first.close();
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
+    writeFileSync(path, bytes);
+    const { logger, lines } = recordingLogger();
+    const second = createCache<string>({ name: 'url', persist: { path, onShutdown: false }, logger });
+    expect(second.entries()).toEqual([]);
+    const errors = lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/^Cache RESTORE refused .*url\.snap: snapshot refused \(corrupt\)/);
+    await second.close();
+  });
+
+  it('names a bad persist option at creation', () => {
+    expect(() => createCache({ persist: { path: '' } })).toThrow(/persist.path/);
+    expect(() => createCache({ persist: { path: 'x', interval: 'soon' } })).toThrow(/persist.interval/);
+  });
+});
+
+describe('manager snapshots', () => {
+  it('snapshot() and restore() carry every cache through one file', async () => {
+    const path = join(scratch.dir, 'all.snap');
+    const caches = { url: { maxEntries: 100 }, user: { maxEntries: 10 } };
+    const a = createCacheManager({ caches });
+    await a.get('url').set('/x', 1);
+    await a.get('user').set('u1', { name: 'Ada' });
+    const written = await a.snapshot(path);
+    expect(written.entries).toBe(2);
+    const b = createCacheManager({ caches: { ...caches, extra: {} } });
+    const restored = await b.restore(path);
+    expect(restored).toMatchObject({ restored: true, loaded: 2 });
+    expect(await b.get('user').get('u1')).toEqual({ name: 'Ada' });
+    expect(await b.get('url').get('/x')).toBe(1);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('persists on close and restores at creation with the persist option', async () => {
+    const path = join(scratch.dir, 'mgr.snap');
+    const a = createCacheManager({ caches: { url: {}, user: {} }, persist: { path } });
+    await a.get('user').set('u', 'U');
+    await a.close();
+    const b = createCacheManager({ caches: { url: {}, user: {} }, persist: { path } });
+    expect(await b.get('user').get('u')).toBe('U');
+    await b.close();
+  });
+
+  it('refuses defaults.persist and a snapshot without a path', async () => {
+    expect(() => createCacheManager({ defaults: { persist: { path: 'x' } } })).toThrow(/defaults.persist/);
+    const m = createCacheManager({ caches: { a: {} } });
+    await expect(m.snapshot()).rejects.toThrow(/snapshot\(path\): path must be a non-empty string/);
+    await expect(m.restore()).rejects.toThrow(TypeError);
+    await m.close();
+  });
+});
