@@ -1,0 +1,60 @@
+// One memory measurement in a fresh process (spawned by bench/memory.ts, needs --expose-gc):
+// fills one library with 100k entries of a ~100-byte object and prints the retained bytes per entry
+// as one JSON line. A fresh process per measurement so no library inherits another's heap layout.
+
+import { loadSubjects, type SyncStore } from './lib/subjects.js';
+
+/** Entries per measurement (issue 2). */
+const ENTRIES = 100_000;
+/** Pseudo-subject: keys and values held in a plain array, i.e. the payload every cache must retain. */
+const PAYLOAD = 'payload only';
+
+/** A ~100-byte record (object header + 5 fields + a short string), a typical cached row. */
+function makeValue(i: number): object {
+  return { id: i, name: `user-${i}`, active: (i & 1) === 0, score: i / 7, plan: null };
+}
+
+/** Heap in use including ArrayBuffer backing stores, which typed-array-based caches keep off the JS heap. */
+function retained(): number {
+  globalThis.gc!();
+  globalThis.gc!();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  if (typeof globalThis.gc !== 'function') throw new Error('memory-child needs node --expose-gc');
+  const subjects = await loadSubjects();
+  const subject = subjects.find((s) => s.name === name);
+  if (subject === undefined && name !== PAYLOAD) {
+    throw new RangeError(
+      `unknown library '${String(name)}' (have ${[PAYLOAD, ...subjects.map((s) => s.name)].join(', ')})`,
+    );
+  }
+  // Touch the code paths once so compiled code and lazily created library state is not counted.
+  const probe = subject?.create(10);
+  probe?.set('probe', makeValue(0));
+  probe?.get('probe');
+
+  const before = retained();
+  const held: unknown[] = [];
+  let store: SyncStore | undefined;
+  if (subject === undefined) {
+    for (let i = 0; i < ENTRIES; i++) held.push(`user:${i.toString(36)}`, makeValue(i));
+  } else {
+    store = subject.create(ENTRIES);
+    for (let i = 0; i < ENTRIES; i++) store.set(`user:${i.toString(36)}`, makeValue(i));
+  }
+  const after = retained();
+  // Every entry must still be there, or the figure would flatter a cache that dropped some.
+  let present = held.length / 2;
+  if (store !== undefined) {
+    present = 0;
+    for (let i = 0; i < ENTRIES; i++) if (store.get(`user:${i.toString(36)}`) !== undefined) present++;
+    subject!.dispose?.(store);
+  }
+  console.log(JSON.stringify({ name, bytesPerEntry: (after - before) / ENTRIES, present }));
+}
+
+await main();
