@@ -385,7 +385,7 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Live entries of this view, most valuable first, with absolute expiry times (src/persistence). */
   dump(): SnapshotEntry<V>[] {
-    return dumpEnvelopes(this.#core.store.entries(), this.#prefix, this.#core.clock()) as SnapshotEntry<V>[];
+    return dumpEnvelopes(this.#core.store.hottest(), this.#prefix, this.#core.clock()) as SnapshotEntry<V>[];
   }
 
   /** Loads snapshot entries into L1 within the cache's bounds (src/persistence). */

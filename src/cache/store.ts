@@ -2,7 +2,7 @@
 // MemoryCache) and, when `l2` is given, a shared tier (src/tiers) whose bus invalidations from other
 // instances are applied to L1 here. Everything stored is an Envelope (see envelope.ts); an envelope
 // found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it).
-import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions } from '../engine/types.js';
+import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions, RankedEntryInfo } from '../engine/types.js';
 import { SharedTier } from '../tiers/shared-tier.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
 import type { RemoteInvalidation, TierEntry } from '../tiers/types.js';
@@ -21,6 +21,7 @@ export interface LocalEngine {
   invalidatePrefix(prefix: string): number;
   invalidatePattern(pattern: string): number;
   entries(): Iterable<EntryInfo<CacheKey, Envelope>>;
+  hottest(): Iterable<RankedEntryInfo<CacheKey, Envelope>>;
   stats(): EngineStats;
   resetStats(): void;
   close(): void;
@@ -184,6 +185,11 @@ export class TierStack {
   /** Live L1 entries (the admin view). */
   entries(): Iterable<EntryInfo<CacheKey, Envelope>> {
     return this.#l1.entries();
+  }
+
+  /** Live L1 entries, most valuable first, with frequency estimates (snapshots). */
+  hottest(): Iterable<RankedEntryInfo<CacheKey, Envelope>> {
+    return this.#l1.hottest();
   }
 
   /** L1 engine counters. */

@@ -49,6 +49,14 @@ export class SlotLinks {
     return this.data[(head << this.shift) + PREV]!;
   }
 
+  /** Appends the slots of the list headed by `head` to `out`, newest first. */
+  collectNewestFirst(head: number, out: number[]): void {
+    const d = this.data;
+    const shift = this.shift;
+    for (let slot = d[(head << shift) + PREV]!; slot !== head; slot = d[(slot << shift) + PREV]!)
+      out.push(slot);
+  }
+
   /** Appends `slot` as the newest entry of the list headed by `head`. */
   pushBack(head: number, slot: number): void {
     const d = this.data;

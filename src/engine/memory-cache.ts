@@ -8,6 +8,7 @@ import type {
   CacheKey,
   EngineStats,
   EntryInfo,
+  RankedEntryInfo,
   EvictionPolicy,
   EvictionReason,
   MemoryCacheOptions,
@@ -269,18 +270,26 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#timed = true;
     const now = this.#clock();
     const out: EntryInfo<K, V>[] = [];
-    for (const slot of this.#slots()) {
-      if (this.#isStale(slot)) continue;
-      const key = this.#keys[slot] as K;
-      const expiry = this.#expires === null ? 0 : this.#expires[slot]!;
-      out.push({
-        key,
-        value: this.#values[slot] as V,
-        ageMs: Math.max(0, now - (this.#starts[slot] || this.#createdAt)),
-        ttlRemainingMs: expiry === 0 ? undefined : Math.max(0, expiry - now),
-        size: this.#sizes === null ? 0 : this.#sizes[slot]!,
-        tags: this.#tags?.[slot] ?? [],
-      });
+    for (const slot of this.#slots()) if (!this.#isStale(slot)) out.push(this.#info(slot, now));
+    return out;
+  }
+
+  /**
+   * Live entries, most valuable first: the reverse of the order the policy would evict them in, each
+   * with the policy's frequency estimate (0..15; always 0 under LRU). Snapshots use it to keep the
+   * right entries when a restore does not fit, and to carry frequency across a restart.
+   */
+  hottest(limit = Infinity): RankedEntryInfo<K, V>[] {
+    this.#timed = true;
+    const now = this.#clock();
+    const policy = this.#policy;
+    const out: RankedEntryInfo<K, V>[] = [];
+    for (const slot of policy.retentionOrder()) {
+      if (out.length >= limit) break;
+      if (this.#keys[slot] === undefined || this.#isStale(slot)) continue;
+      const info = this.#info(slot, now) as RankedEntryInfo<K, V>;
+      info.frequency = policy.frequencyOf(slot);
+      out.push(info);
     }
     return out;
   }
@@ -377,6 +386,18 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
           ? undefined
           : policy.frequencyOf(slot);
       },
+    };
+  }
+
+  #info(slot: number, now: number): EntryInfo<K, V> {
+    const expiry = this.#expires === null ? 0 : this.#expires[slot]!;
+    return {
+      key: this.#keys[slot] as K,
+      value: this.#values[slot] as V,
+      ageMs: Math.max(0, now - (this.#starts[slot] || this.#createdAt)),
+      ttlRemainingMs: expiry === 0 ? undefined : Math.max(0, expiry - now),
+      size: this.#sizes === null ? 0 : this.#sizes[slot]!,
+      tags: this.#tags?.[slot] ?? [],
     };
   }
 

@@ -22,6 +22,10 @@ export interface Policy {
   remove(slot: number): void;
   /** The slot to evict next; only called while the cache holds at least one entry. */
   victim(): number;
+  /** Every slot the policy holds, most valuable first (the reverse of the order it would evict in). */
+  retentionOrder(): number[];
+  /** The policy's estimate of how often the entry in `slot` was used, 0..15 (0 where it keeps none). */
+  frequencyOf(slot: number): number;
   /** Forgets every entry (the cache was cleared). */
   clear(): void;
   /** Internal state for tests and diagnostics. */
@@ -64,6 +68,16 @@ export class LruPolicy implements Policy {
 
   victim(): number {
     return this.#links.first(0);
+  }
+
+  retentionOrder(): number[] {
+    const out: number[] = [];
+    this.#links.collectNewestFirst(0, out);
+    return out;
+  }
+
+  frequencyOf(): number {
+    return 0;
   }
 
   clear(): void {

@@ -161,6 +161,15 @@ export class TinyLfuPolicy implements Policy {
     return this.#admit(candidate, victim) ? victim : candidate;
   }
 
+  retentionOrder(): number[] {
+    // The reverse of victim(): eviction takes probation first, then the window, then protected.
+    const out: number[] = [];
+    this.#links.collectNewestFirst(PROTECTED, out);
+    this.#links.collectNewestFirst(WINDOW, out);
+    this.#links.collectNewestFirst(PROBATION, out);
+    return out;
+  }
+
   clear(): void {
     this.#links.reset();
     this.#sketch.clear();
@@ -186,7 +195,7 @@ export class TinyLfuPolicy implements Policy {
     };
   }
 
-  /** The estimated frequency (0..15) of the entry in `slot`, all its accesses counted; a test door. */
+  /** The estimated frequency (0..15) of the entry in `slot`, all its accesses counted. */
   frequencyOf(slot: number): number {
     this.#flush(slot);
     return this.#sketch.frequency(this.#links.data[(slot << 2) + HASH]!);

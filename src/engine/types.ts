@@ -65,6 +65,12 @@ export interface EntryInfo<K extends CacheKey = CacheKey, V = unknown> {
   tags: readonly string[];
 }
 
+/** An {@link EntryInfo} with the eviction policy's frequency estimate, as `MemoryCache.hottest()` lists it. */
+export interface RankedEntryInfo<K extends CacheKey = CacheKey, V = unknown> extends EntryInfo<K, V> {
+  /** Estimated use count, 0..15 (the sketch's 4-bit counters); 0 under LRU. */
+  frequency: number;
+}
+
 /** Counters and gauges of the engine (DESIGN.md "Stats"). */
 export interface EngineStats {
   hits: number;

@@ -1,5 +1,5 @@
 // Which snapshot entries a restore loads, and in what order. Entries are ranked most valuable first
-// (higher frequency hint, then more recently written); a restore drops what has expired, takes the
+// (higher frequency hint, then the order of the dump, which is the engine's retention order); a restore drops what has expired, takes the
 // best prefix that fits the cache's bounds, and inserts it least valuable first, so that in an LRU
 // order the most valuable entries end up most recent and nothing loaded is evicted by the load itself.
 import type { CacheKey } from '../engine/types.js';
@@ -18,9 +18,14 @@ export interface LoadResult {
   dropped: number;
 }
 
-/** Orders entries in place, most valuable first: higher hint, then more recently written. */
+/**
+ * Orders entries in place, most valuable first: higher frequency hint first; entries with equal hints
+ * keep the order they came in (a dump lists them in the engine's retention order, so recency within
+ * a segment survives; write times cannot stand in for it, since a read makes an entry recent too).
+ */
 export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
-  return entries.sort((a, b) => b.hint - a.hint || b.createdAt - a.createdAt);
+  // Array.prototype.sort is stable (ES2019), which keeps ties in their given order.
+  return entries.sort((a, b) => b.hint - a.hint);
 }
 
 /**

@@ -2,7 +2,7 @@
 // graceUntil, tags), so an entry's freshness and grace window survive a restore exactly: both are
 // absolute times, and the engine's TTL is recomputed from them at load (never extended).
 import type { Envelope } from '../cache/envelope.js';
-import type { CacheKey, EntryInfo } from '../engine/types.js';
+import type { CacheKey, RankedEntryInfo } from '../engine/types.js';
 import { checkEntries, rankEntries, selectForLoad, touchesFor, type LoadResult } from './entries.js';
 import type { LoadBounds, SnapshotEntry } from './types.js';
 
@@ -16,10 +16,10 @@ export interface EnvelopeSink {
 
 /**
  * Snapshot entries of the store's live envelopes under `prefix` (keys given without it), most valuable
- * first. Entries past their grace window at `now` are left out.
+ * first (`entries` come in the engine's retention order, see `MemoryCache.hottest()`). Entries past their grace window at `now` are left out.
  */
 export function dumpEnvelopes(
-  entries: Iterable<EntryInfo<CacheKey, Envelope>>,
+  entries: Iterable<RankedEntryInfo<CacheKey, Envelope>>,
   prefix: string,
   now: number,
 ): SnapshotEntry[] {
@@ -40,8 +40,7 @@ export function dumpEnvelopes(
       expiresAt: envelope.graceUntil,
       tags: envelope.tags,
       size: info.size,
-      // No per-entry frequency is exposed by the engine yet; recency of write ranks the entries.
-      hint: 0,
+      hint: info.frequency,
     });
   }
   return rankEntries(out);

@@ -12,7 +12,7 @@ export function dumpMemoryCache<K extends CacheKey, V>(
   now: number,
 ): SnapshotEntry<V>[] {
   const out: SnapshotEntry<V>[] = [];
-  for (const info of cache.entries()) {
+  for (const info of cache.hottest()) {
     const expiresAt = info.ttlRemainingMs === undefined ? 0 : now + info.ttlRemainingMs;
     out.push({
       key: info.key,
@@ -22,8 +22,7 @@ export function dumpMemoryCache<K extends CacheKey, V>(
       expiresAt,
       tags: info.tags,
       size: info.size,
-      // The engine exposes no frequency estimate yet; recency of write ranks the entries.
-      hint: 0,
+      hint: info.frequency,
     });
   }
   return rankEntries(out);

@@ -22,7 +22,8 @@ describe('selectForLoad', () => {
       entry('edge', { expiresAt: 1_000 }),
     ];
     const { insert, result } = selectForLoad(entries, 1_000, UNBOUNDED);
-    expect(insert.map((e) => e.key)).toEqual(['cold', 'fresh', 'hot']);
+    // Equal hints keep their given order: cold is listed first (more valuable), so it goes in after fresh.
+    expect(insert.map((e) => e.key)).toEqual(['fresh', 'cold', 'hot']);
     expect(result).toEqual({ loaded: 3, expired: 2, dropped: 0 });
   });
 
@@ -38,13 +39,14 @@ describe('selectForLoad', () => {
     expect(byBytes.result).toEqual({ loaded: 4, expired: 0, dropped: 7 });
   });
 
-  it('ranks by hint, then by recency of write', () => {
+  it('ranks by hint; equal hints keep the order of the dump', () => {
     const ranked = rankEntries([
       entry('a', { createdAt: 1 }),
       entry('b', { createdAt: 3 }),
       entry('c', { hint: 1 }),
+      entry('d', { createdAt: 2 }),
     ]);
-    expect(ranked.map((e) => e.key)).toEqual(['c', 'b', 'a']);
+    expect(ranked.map((e) => e.key)).toEqual(['c', 'a', 'b', 'd']);
   });
 
   it('names the bad entry when load() is given something else', () => {
@@ -86,7 +88,12 @@ describe('MemoryCache snapshots', () => {
 
   it('restored into a smaller cache, keeps the most valuable entries', () => {
     let now = 0;
-    const big = new MemoryCache<number, number>({ maxEntries: 100, clock: () => now, cleanupInterval: 0 });
+    const big = new MemoryCache<number, number>({
+      maxEntries: 100,
+      policy: 'lru',
+      clock: () => now,
+      cleanupInterval: 0,
+    });
     for (let i = 0; i < 100; i++) {
       now = i; // later writes are more recent, hence more valuable without a frequency hint
       big.set(i, i * 10);
@@ -99,6 +106,29 @@ describe('MemoryCache snapshots', () => {
     small.set(1000, 0);
     expect(small.has(90)).toBe(false);
     expect(small.has(99)).toBe(true);
+  });
+
+  it('carries W-TinyLFU frequency: entries read often outrank recent ones read once', () => {
+    const clock = (): number => 1_000;
+    const big = new MemoryCache<number, number>({ maxEntries: 1_000, clock, cleanupInterval: 0 });
+    for (let i = 0; i < 1_000; i++) big.set(i, i);
+    const hot = [3, 141, 592, 653, 589];
+    for (let round = 0; round < 6; round++) for (const key of hot) big.get(key);
+    const dumped = dumpMemoryCache(big, 1_000);
+    expect(new Set(dumped.slice(0, hot.length).map((e) => e.key))).toEqual(new Set(hot));
+    for (const e of dumped.slice(0, hot.length)) expect(e.hint).toBeGreaterThanOrEqual(6);
+    const small = new MemoryCache<number, number>({ maxEntries: 20, clock });
+    loadMemoryCache(small, dumped, 1_000);
+    for (const key of hot) expect(small.has(key)).toBe(true);
+  });
+
+  it('lists hottest() in retention order: LRU newest first, and honours a limit', () => {
+    const lru = new MemoryCache<string, number>({ maxEntries: 10, policy: 'lru' });
+    for (const key of ['a', 'b', 'c', 'd']) lru.set(key, 1);
+    lru.get('b');
+    expect(lru.hottest().map((e) => e.key)).toEqual(['b', 'd', 'c', 'a']);
+    expect(lru.hottest(2).map((e) => e.key)).toEqual(['b', 'd']);
+    expect(lru.hottest().every((e) => e.frequency === 0)).toBe(true);
   });
 
   it('respects a byte budget on restore', () => {
@@ -114,18 +144,18 @@ describe('MemoryCache snapshots', () => {
 });
 
 describe('facade envelopes', () => {
-  function envelopeInfo(key: string, envelope: Envelope, size = 0) {
-    return { key, value: envelope, ageMs: 0, ttlRemainingMs: undefined, size, tags: [] };
+  function envelopeInfo(key: string, envelope: Envelope, size = 0, frequency = 0) {
+    return { key, value: envelope, ageMs: 0, ttlRemainingMs: undefined, size, tags: [], frequency };
   }
 
   it('dumps a view’s entries without its prefix and with freshness and grace as absolute times', () => {
     const infos = [
-      envelopeInfo('ns:a', { value: 1, createdAt: 10, staleAt: 100, graceUntil: 200, tags: ['x'] }, 40),
+      envelopeInfo('ns:a', { value: 1, createdAt: 10, staleAt: 100, graceUntil: 200, tags: ['x'] }, 40, 3),
       envelopeInfo('other:b', { value: 2, createdAt: 10, staleAt: 0, graceUntil: 0, tags: [] }),
       envelopeInfo('ns:gone', { value: 3, createdAt: 10, staleAt: 50, graceUntil: 60, tags: [] }),
     ];
     expect(dumpEnvelopes(infos, 'ns:', 100)).toEqual([
-      { key: 'a', value: 1, createdAt: 10, staleAt: 100, expiresAt: 200, tags: ['x'], size: 40, hint: 0 },
+      { key: 'a', value: 1, createdAt: 10, staleAt: 100, expiresAt: 200, tags: ['x'], size: 40, hint: 3 },
     ]);
     expect(dumpEnvelopes(infos, '', 100).map((e) => e.key)).toEqual(['ns:a', 'other:b']);
   });
