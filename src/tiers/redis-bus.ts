@@ -58,7 +58,7 @@ export class RedisBus implements InvalidationBus {
     if (client.status !== 'ready') {
       throw new CacheError('TIER_UNAVAILABLE', `bus cannot publish: Redis is ${client.status}`);
     }
-    const wire = encodeBusMessage({ ...message, source: this.instanceId });
+    const wire = encodeBusMessage(Object.assign({ source: this.instanceId }, message) as BusMessage);
     await withTimeout(client.publish(this.#options.channel, wire), this.#options.timeoutMs, 'bus publish');
   }
 
