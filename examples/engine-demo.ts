@@ -30,12 +30,18 @@ console.log('evictions by reason:', evicted);
 function survivors(policy: 'tinylfu' | 'lru'): number {
   const cache = new MemoryCache<string, number>({ maxEntries: 1_000, policy, cleanupInterval: 0 });
   const hot = Array.from({ length: 500 }, (_, i) => `hot:${i}`);
-  for (let round = 0; round < 5; round++) for (const key of hot) if (cache.get(key) === undefined) cache.set(key, 1);
+  for (let round = 0; round < 5; round++)
+    for (const key of hot) if (cache.get(key) === undefined) cache.set(key, 1);
   for (let i = 0; i < 2_000; i++) cache.set(`scan:${i}`, 1);
   const kept = hot.filter((key) => cache.has(key)).length;
   cache.close();
   return kept;
 }
-console.log('hot keys kept after a 2,000-key scan: tinylfu', survivors('tinylfu'), 'of 500; lru', survivors('lru'));
+console.log(
+  'hot keys kept after a 2,000-key scan: tinylfu',
+  survivors('tinylfu'),
+  'of 500; lru',
+  survivors('lru'),
+);
 console.log('stats:', plans.stats());
 plans.close();
