@@ -45,8 +45,6 @@ async function main(): Promise<void> {
       `${rounds} rounds of ~${roundMs} ms after ${warmupMs} ms warm-up; medians of operations per CPU second ` +
       `(ratios use these) and per wall-clock second.`,
   );
-  if (!names.some((n) => n.startsWith('Larder')))
-    console.log('\n(createCache is not exported from src/index.ts yet: peers only)');
 
   const measured = new Map<string, Measured>(
     names.map((n) => [n, { rounds: [], wallRounds: [], trialMedians: [], loaderCalls: [], valid: true }]),

@@ -8,7 +8,7 @@ import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Cacheable } from 'cacheable';
-import type { Cache, CacheOptions } from '../../src/cache/types.js';
+import { createCache } from '../../src/index.js';
 import type { Logger } from '../../src/observability/logger.js';
 
 /** The loader every library calls on a miss. */
@@ -46,15 +46,7 @@ export const debugOffLogger: Logger = {
 /** pino-style logger with every level on, writing nowhere: the cost of building and passing log lines. */
 const debugOnLogger: Logger = { ...debugOffLogger, isLevelEnabled: () => true };
 
-type CreateCache = <V>(options?: CacheOptions<V>) => Cache<V>;
-
-/** createCache from src/index.ts, or undefined while the facade is not exported there yet. */
-export async function loadCreateCache(): Promise<CreateCache | undefined> {
-  const mod: Record<string, unknown> = await import('../../src/index.js');
-  return typeof mod.createCache === 'function' ? (mod.createCache as CreateCache) : undefined;
-}
-
-function larderSubject(createCache: CreateCache, name: string, logger: Logger | undefined): AsyncSubject {
+function larderSubject(name: string, logger: Logger | undefined): AsyncSubject {
   return {
     name,
     kind: 'larder',
@@ -138,17 +130,14 @@ export const mapFloorSubject: AsyncSubject = {
   note: 'floor: a bare Map, `await map.get(key)`; on a miss it awaits the loader and sets, with no coalescing.',
 };
 
-/** Larder's variants (when the facade is exported), the peers, then the floor. */
-export async function loadAsyncSubjects(options: { withDebugOn: boolean }): Promise<AsyncSubject[]> {
-  const createCache = await loadCreateCache();
-  const larder = createCache
-    ? [
-        larderSubject(createCache, 'Larder getOrSet', undefined),
-        larderSubject(createCache, 'Larder getOrSet, logger (debug off)', debugOffLogger),
-        ...(options.withDebugOn
-          ? [larderSubject(createCache, 'Larder getOrSet, logger (debug on, no-op sink)', debugOnLogger)]
-          : []),
-      ]
-    : [];
-  return [...larder, ...asyncPeerSubjects, mapFloorSubject];
+/** Larder's variants, the peers, then the floor. */
+export function loadAsyncSubjects(options: { withDebugOn: boolean }): Promise<AsyncSubject[]> {
+  const larder = [
+    larderSubject('Larder getOrSet', undefined),
+    larderSubject('Larder getOrSet, logger (debug off)', debugOffLogger),
+    ...(options.withDebugOn
+      ? [larderSubject('Larder getOrSet, logger (debug on, no-op sink)', debugOnLogger)]
+      : []),
+  ];
+  return Promise.resolve([...larder, ...asyncPeerSubjects, mapFloorSubject]);
 }

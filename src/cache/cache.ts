@@ -3,6 +3,7 @@
 // …). The getOrSet hit path is kept free of closures and extra promises; misses go to read-through.
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
+import { globToRegExp } from '../engine/glob.js';
 import type { LatencyRecorder } from '../observability/latency.js';
 import { errorMessage, LogSink } from '../observability/log-sink.js';
 import { hitRatePercent, round2 } from '../observability/numbers.js';
@@ -123,7 +124,9 @@ export class CacheView<V = unknown> implements Cache<V> {
         }
       }
       if (core.log.debugOn) core.log.debug('Cache HIT', { cache: this.name, key, durationMs: 0 });
-      if (core.events.any) core.events.emit('cache:hit', { cache: this.name, key });
+      // Per-event test: a cache:load listener (the Prometheus histogram) must not cost every hit a payload.
+      if (core.events.any && core.events.has('cache:hit'))
+        core.events.emit('cache:hit', { cache: this.name, key });
       return Promise.resolve(envelope.value as T);
     }
     if (core.advisor !== undefined) core.advisor.record(full);
@@ -227,7 +230,13 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     if (core.closed) return;
     const started = core.log.debugOn ? performance.now() : 0;
-    core.epoch++;
+    // Loads still running must not store what was just cleared: all of them for the root, only the
+    // namespace's own for a namespace.
+    if (this.#isRoot) core.epoch++;
+    else {
+      const prefix = this.#prefix;
+      core.cancelFlights((key) => String(key).startsWith(prefix));
+    }
     if (this.#isRoot) await core.store.clear();
     else await core.store.invalidatePrefix(this.#prefix);
     if (core.log.debugOn) this.logOp('Cache CLEAR', undefined, started);
@@ -240,8 +249,8 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     if (core.closed || checked.length === 0) return 0;
     const started = core.log.debugOn ? performance.now() : 0;
-    core.epoch++;
     const stored = this.#isRoot ? checked : checked.map((t) => this.#prefix + t);
+    core.taintFlights(stored);
     const count = await core.store.invalidateTags(stored);
     if (core.log.debugOn) {
       core.log.debug('Cache INVALIDATE', {
@@ -263,7 +272,8 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     if (core.closed) return 0;
     const started = core.log.debugOn ? performance.now() : 0;
-    core.epoch++;
+    const matcher = globToRegExp(this.#prefix + pattern);
+    core.cancelFlights((key) => matcher.test(String(key)));
     const count = await core.store.invalidatePattern(this.#prefix + pattern);
     if (core.log.debugOn) {
       core.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });
@@ -314,6 +324,8 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     const started = performance.now();
     let count = 0;
+    // A disabled cache stores nothing, as set() does; the source is not read.
+    if (!this.#config.enabled) return 0;
     for await (const item of readWarmSource(source)) {
       const write = resolveSetOptions(this.#config, item.options);
       if (core.closed) break;

@@ -36,6 +36,11 @@ export interface Flight {
   epoch: number;
   /** Set when the key was deleted while loading: the result is answered but not stored. */
   cancelled: boolean;
+  /**
+   * Tags invalidated while the load ran; its result is not stored if it carries any of them. The
+   * final tags are known only when the loader returns (ctx.setTags), hence the check at store time.
+   */
+  invalidatedTags: Set<string> | undefined;
 }
 
 /** State shared by a cache and its namespaces. */
@@ -120,6 +125,19 @@ export class CacheCore {
     const c = this.counters;
     c.hits = c.misses = c.staleHits = c.loads = c.loadErrors = c.refreshes = 0;
     this.latency.reset();
+  }
+
+  /** Marks the loads in progress whose key matches: they still answer their callers but do not store. */
+  cancelFlights(matches: (key: CacheKey) => boolean): void {
+    for (const [key, flight] of this.inflight) if (matches(key)) flight.cancelled = true;
+  }
+
+  /** Records tags invalidated while loads were running (see Flight.invalidatedTags). */
+  taintFlights(tags: readonly string[]): void {
+    for (const flight of this.inflight.values()) {
+      flight.invalidatedTags ??= new Set();
+      for (const tag of tags) flight.invalidatedTags.add(tag);
+    }
   }
 
   /** Aborts every load in progress; their results will not be stored. */

@@ -2,6 +2,7 @@
 // stale answers with a backoff, soft timeouts, refresh-ahead, fallback, negative caching, and the
 // pass-through used when caching is off or the cache layer itself fails (the cache is never the reason
 // a request fails: seed 001's non-breaking design).
+import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { errorMessage } from '../observability/log-sink.js';
 import type { CacheCore, Flight, LoadOutcome } from './core.js';
@@ -25,6 +26,8 @@ export interface ReadThroughView {
   ): Promise<void>;
   recordHit(key: CacheKey, started: number): void;
   recordMiss(key: CacheKey, started: number): void;
+  /** The tags an entry with `tags` is stored under (a namespace adds its prefixed twins). */
+  storedTags(tags: readonly string[]): readonly string[];
 }
 
 const SOFT_TIMEOUT = Symbol('soft timeout');
@@ -156,6 +159,7 @@ export class ReadThrough {
       controller: new AbortController(),
       epoch: core.epoch,
       cancelled: false,
+      invalidatedTags: undefined,
     };
     core.inflight.set(full, flight);
     flight.promise = this.#load(flight, full, key, stale, loader, call, refresh).finally(() => {
@@ -198,15 +202,30 @@ export class ReadThrough {
     await runLoader(loader, ctx, flight.controller, this.#settings(call));
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
-    if (storable && !flight.cancelled && !core.closed && flight.epoch === core.epoch) {
+    const tags = ctx.tags ?? call.tags;
+    if (
+      storable &&
+      !flight.cancelled &&
+      !core.closed &&
+      flight.epoch === core.epoch &&
+      !this.#taintedBy(flight, tags)
+    ) {
       const ttl =
         ctx.ttl ?? (value === undefined && call.negativeTtl !== undefined ? call.negativeTtl : call.ttl);
       try {
-        await this.#view.write(key, value, ttl, call.grace, call.jitter, ctx.tags ?? call.tags, 'getOrSet');
+        await this.#view.write(key, value, ttl, call.grace, call.jitter, tags, 'getOrSet');
       } catch {
         // write() has logged and emitted the failure; the caller still gets the loaded value.
       }
     }
+  }
+
+  // Whether a tag the load's result would carry was invalidated while it ran (tags as the view stores them).
+  #taintedBy(flight: Flight, tags: readonly string[]): boolean {
+    const invalidated = flight.invalidatedTags;
+    if (invalidated === undefined || tags.length === 0) return false;
+    for (const tag of this.#view.storedTags(tags)) if (invalidated.has(tag)) return true;
+    return false;
   }
 
   #loadFailed<T>(
@@ -239,7 +258,19 @@ export class ReadThrough {
       }
       return { value: stale.value, stale: true };
     }
-    this.#reportError(key, error, 'load');
+    if (error instanceof CacheError && error.type === CacheErrorType.RETRY_EXHAUSTED) {
+      // DESIGN.md: exhausted retries are a warning (the retries were logged at info); other failures are errors.
+      if (core.log.warnOn) {
+        core.log.warn('Cache RETRY exhausted', {
+          cache: this.#view.name,
+          key,
+          error: errorMessage(error.cause ?? error),
+        });
+      }
+      if (core.events.any) core.events.emit('cache:error', { cache: this.#view.name, key, error });
+    } else {
+      this.#reportError(key, error, 'load');
+    }
     throw error;
   }
 

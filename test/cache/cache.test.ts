@@ -36,20 +36,57 @@ describe('facade methods', () => {
     expect(cache.stats().size).toBe(0);
   });
 
-  it('a load in flight during an invalidation does not store its (old) answer', async () => {
+  it('a load in flight during an invalidation that reaches it does not store its (old) answer', async () => {
     const cache = createCache<string>({ ttl: '5m' });
-    let release!: (v: string) => void;
-    const p = cache.getOrSet('k', () => new Promise<string>((r) => (release = r)));
-    await cache.invalidateTags(['anything']);
-    release('old');
-    await expect(p).resolves.toBe('old');
+    const releases: Array<(v: string) => void> = [];
+    const slow = () => new Promise<string>((r) => releases.push(r));
+    const tagged = cache.getOrSet('k', slow, { tags: ['org:acme'] });
+    const lateTagged = cache.getOrSet('late', async (ctx) => {
+      const v = await slow();
+      ctx.setTags(['org:acme']); // tags chosen by the loader at the end count too
+      return v;
+    });
+    const other = cache.getOrSet('o', slow, { tags: ['org:globex'] });
+    await cache.invalidateTags(['org:acme']);
+    for (const release of releases) release('old');
+    await expect(tagged).resolves.toBe('old');
+    await Promise.all([lateTagged, other]);
     expect(await cache.has('k')).toBe(false);
+    expect(await cache.has('late')).toBe(false);
+    expect(await cache.has('o')).toBe(true); // an unrelated invalidation does not cost it its result
 
-    const q = cache.getOrSet('j', () => new Promise<string>((r) => (release = r)));
+    releases.length = 0;
+    const matching = cache.getOrSet('plans:acme:1', slow);
+    const outside = cache.getOrSet('plans:globex:1', slow);
+    await cache.invalidatePattern('plans:acme:*');
+    for (const release of releases) release('old');
+    await Promise.all([matching, outside]);
+    expect(await cache.has('plans:acme:1')).toBe(false);
+    expect(await cache.has('plans:globex:1')).toBe(true);
+
+    releases.length = 0;
+    const images = cache.namespace('images');
+    const inNamespace = images.getOrSet('x', slow);
+    const atRoot = cache.getOrSet('y', slow);
+    await images.clear();
+    for (const release of releases) release('old');
+    await Promise.all([inNamespace, atRoot]);
+    expect(await images.has('x')).toBe(false);
+    expect(await cache.has('y')).toBe(true);
+
+    releases.length = 0;
+    const q = cache.getOrSet('j', slow);
     await cache.delete('j');
-    release('old');
+    for (const release of releases) release('old');
     await q;
     expect(await cache.has('j')).toBe(false);
+
+    releases.length = 0;
+    const beforeClear = cache.getOrSet('z', slow);
+    await cache.clear();
+    for (const release of releases) release('old');
+    await beforeClear;
+    expect(await cache.has('z')).toBe(false);
   });
 
   it('rejects bad options at construction, naming them', () => {
