@@ -41,7 +41,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #count = 0;
   readonly #keys: (K | undefined)[] = [];
   readonly #values: (V | undefined)[] = [];
-  #starts: Float64Array;
+  /** When each entry was set; allocated once the cache starts stamping entries (see #timed). */
+  #starts: Float64Array | null = null;
   #expires: Float64Array | null = null;
   #sizes: Float64Array | null = null;
   #tags: (readonly string[] | undefined)[] | null = null;
@@ -98,7 +99,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     // One slot more than the bound: a new entry is inserted before the policy picks what to evict.
     this.#slotLimit = FIRST_SLOT + 1 + Math.min(o.maxEntries, o.maxBytes, 2 ** 31);
     this.#capacity = Math.min(this.#slotLimit, INITIAL_SLOTS);
-    this.#starts = new Float64Array(this.#capacity);
     for (let i = 0; i < FIRST_SLOT; i++) {
       this.#keys.push(undefined);
       this.#values.push(undefined);
@@ -394,7 +394,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     return {
       key: this.#keys[slot] as K,
       value: this.#values[slot] as V,
-      ageMs: Math.max(0, now - (this.#starts[slot] || this.#createdAt)),
+      ageMs: Math.max(0, now - (this.#starts?.[slot] || this.#createdAt)),
       ttlRemainingMs: expiry === 0 ? undefined : Math.max(0, expiry - now),
       size: this.#sizes === null ? 0 : this.#sizes[slot]!,
       tags: this.#tags?.[slot] ?? [],
@@ -433,7 +433,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   #grow(): void {
     const capacity = Math.min(this.#slotLimit, this.#capacity * 2);
-    this.#starts = grown(this.#starts, capacity);
+    if (this.#starts !== null) this.#starts = grown(this.#starts, capacity);
     if (this.#expires !== null) this.#expires = grown(this.#expires, capacity);
     if (this.#sizes !== null) {
       this.#sizes = grown(this.#sizes, capacity);
@@ -543,6 +543,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   // Records when the entry in `slot` was set and, with a ttl, when it expires.
   #stamp(slot: number, ttl: number): void {
     const now = this.#clock();
+    this.#starts ??= new Float64Array(this.#capacity);
     this.#starts[slot] = now;
     if (ttl > 0) {
       if (this.#expires === null) this.#enableTtl();
