@@ -12,6 +12,7 @@ export type { AdminOptions, AdminHandler } from '../http/admin/admin.js';
 export { rulesFromConfig } from '../http/rules-config.js';
 export type { ConfigRuleOptions } from '../http/rules-config.js';
 export { DEFAULT_CACHEABLE_STATUSES } from '../http/rules.js';
+export { DEFAULT_CREDENTIAL_HEADERS } from '../http/cacheability.js';
 export type { CacheRule, InvalidationRule, KeyFunction } from '../http/rules.js';
 export type { CacheSource } from '../http/caches.js';
 export type { StoredResponse, CacheStatus } from '../http/stored-response.js';

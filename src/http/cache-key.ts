@@ -1,7 +1,7 @@
-// Cache keys of stored responses. The default key is `GET <path>` plus the chosen query params in a
-// canonical order (so `?b=2&a=1` and `?a=1&b=2` share an entry), then the varied request headers and,
-// for per-user rules, the user. A rule's key template or function replaces the method/path/query part;
-// headers and the user are still appended, so a custom key can never merge two users' answers.
+// Cache keys of stored responses: `GET <path>` plus the chosen query params in a canonical order (or a
+// rule's key template or function), then the varied request headers and, for per-user rules, a digest
+// of the credentials and the user — appended to custom keys too, so no key can merge two users' answers.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { PathParams } from './path-pattern.js';
 import type { CompiledCacheRule } from './rules.js';
@@ -39,13 +39,37 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests. */
+/**
+ * A digest of the credential headers the request carries (32 hex chars of a SHA-256 over names and
+ * values), or `undefined` when it carries none of them.
+ */
+export function credentialDigest(
+  req: IncomingMessage,
+  credentialHeaders: readonly string[],
+): string | undefined {
+  let hash: ReturnType<typeof createHash> | undefined;
+  for (const name of credentialHeaders) {
+    const value = headerValue(req, name);
+    if (value === undefined) continue;
+    // JSON strings, so no name/value split can produce another request's input.
+    (hash ??= createHash('sha256')).update(`${JSON.stringify(name)}:${JSON.stringify(value)};`);
+  }
+  return hash?.digest('hex').slice(0, 32);
+}
+
+/**
+ * Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests.
+ * A per-user key holds the {@link credentialDigest} of `credentialHeaders` before the user, so a
+ * request that names a user without that user's credentials cannot reach their entry; the user
+ * stays last, so `* user=<id>` still finds one user's entries.
+ */
 export function deriveKey(
   rule: CompiledCacheRule,
   req: IncomingMessage,
   target: RequestTarget,
   params: PathParams,
   user: string | undefined,
+  credentialHeaders: readonly string[],
 ): string {
   let key: string;
   if (rule.key === undefined) {
@@ -61,7 +85,11 @@ export function deriveKey(
   }
   // Encoded so that a header value or user id can never forge the separators of another key.
   for (const name of rule.varyHeaders) key += ` ${name}=${encodeURIComponent(headerValue(req, name) ?? '')}`;
-  if (rule.perUser) key += user === undefined ? ' user=' : ` user=${encodeURIComponent(user)}`;
+  if (rule.perUser) {
+    const credential = credentialDigest(req, credentialHeaders);
+    if (credential !== undefined) key += ` cred=${credential}`;
+    key += user === undefined ? ' user=' : ` user=${encodeURIComponent(user)}`;
+  }
   return key;
 }
 

@@ -7,6 +7,9 @@ import type { CompiledCacheRule } from './rules.js';
 /** Why a request is not answered from the cache: it passes through untouched. */
 export type RequestBypass = 'credentials' | 'no-store';
 
+/** Request headers that carry credentials unless `credentialHeaders` says otherwise. */
+export const DEFAULT_CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie'];
+
 /** Headers that describe one connection, not the response (RFC 9110 §7.6.1), and never stored. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
@@ -16,8 +19,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  */
 const NOT_STORED = new Set(['content-length', 'set-cookie', 'x-cache', 'age', 'date']);
 
-/** The directives of a Cache-Control value, lower-cased, without their arguments. */
-export function cacheControlDirectives(value: string | string[] | number | undefined): Set<string> {
+/** The comma-separated tokens of a header value (Cache-Control, Connection, Vary), lower-cased, no args. */
+export function headerTokens(value: string | string[] | number | undefined): Set<string> {
   const out = new Set<string>();
   if (value === undefined) return out;
   const text = Array.isArray(value) ? value.join(',') : String(value);
@@ -28,26 +31,46 @@ export function cacheControlDirectives(value: string | string[] | number | undef
   return out;
 }
 
-/** Whether the request carries credentials of its own (Authorization or cookies). */
-export function hasCredentials(req: IncomingMessage): boolean {
-  return req.headers.authorization !== undefined || req.headers.cookie !== undefined;
+/** The directives of a Cache-Control value, lower-cased, without their arguments. */
+export function cacheControlDirectives(value: string | string[] | number | undefined): Set<string> {
+  return headerTokens(value);
+}
+
+/** Reads the `credentialHeaders` option as lower-cased names; default {@link DEFAULT_CREDENTIAL_HEADERS}. */
+export function readCredentialHeaders(value: unknown): readonly string[] {
+  if (value === undefined) return DEFAULT_CREDENTIAL_HEADERS;
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || name === '')) {
+    throw new TypeError(
+      'credentialHeaders must be an array of header names, e.g. ["authorization", "cookie"]',
+    );
+  }
+  // Node lower-cases incoming header names, so `X-API-Key` must be looked up as `x-api-key`.
+  return [...new Set((value as string[]).map((name) => name.toLowerCase()))];
+}
+
+/** Whether the request carries any of the `credentialHeaders` (lower-cased names). */
+export function hasCredentials(req: IncomingMessage, credentialHeaders: readonly string[]): boolean {
+  for (const name of credentialHeaders) if (req.headers[name] !== undefined) return true;
+  return false;
 }
 
 /**
  * Whether the request must bypass the cache. A shared rule never stores or serves a request that
- * carries a user or credentials (unless it is `shared: true`); a per-user rule cannot tell apart
- * requests that carry credentials but no user, so those bypass too.
+ * carries a user or any of `credentialHeaders` (unless it is `shared: true`); a per-user rule cannot
+ * tell apart requests that carry credentials but no user, so those bypass too.
  */
 export function requestBypass(
   req: IncomingMessage,
   rule: CompiledCacheRule,
   user: string | undefined,
+  credentialHeaders: readonly string[],
 ): RequestBypass | undefined {
   const cc = req.headers['cache-control'];
   if (cc !== undefined && cacheControlDirectives(cc).has('no-store')) return 'no-store';
   if (rule.shared) return undefined;
-  if (rule.perUser) return user === undefined && hasCredentials(req) ? 'credentials' : undefined;
-  return user !== undefined || hasCredentials(req) ? 'credentials' : undefined;
+  if (rule.perUser)
+    return user === undefined && hasCredentials(req, credentialHeaders) ? 'credentials' : undefined;
+  return user !== undefined || hasCredentials(req, credentialHeaders) ? 'credentials' : undefined;
 }
 
 /** Whether the request asks for revalidation (`Cache-Control: no-cache` or `Pragma: no-cache`). */
@@ -74,31 +97,30 @@ export function responseUnstorable(
     if (cc.has('private')) return 'cache-control private';
     if (cc.has('no-store')) return 'cache-control no-store';
   }
-  const vary = headers.vary;
-  if (vary !== undefined) {
-    const names = String(Array.isArray(vary) ? vary.join(',') : vary)
-      .split(',')
-      .map((v) => v.trim().toLowerCase())
-      .filter(Boolean);
-    if (names.includes('*')) return 'vary *';
+  if (headers.vary !== undefined) {
+    const names = headerTokens(headers.vary);
+    if (names.has('*')) return 'vary *';
     // The key must already distinguish what the response varies on, or one variant would be
     // served for all (e.g. a gzip body to a client that cannot read it).
-    const missing = names.find((n) => !rule.varyHeaders.includes(n));
-    if (missing !== undefined) return `vary ${missing} not in varyHeaders`;
+    for (const name of names) if (!rule.varyHeaders.includes(name)) return `vary ${name} not in varyHeaders`;
   }
   return undefined;
 }
 
 /**
  * The headers stored with a response, as a flat `[name, value, …]` list with each name once and a
- * repeated header as an array value (hop-by-hop headers and cookies removed). writeHead takes this
- * form as it is and keeps every value of a repeated header.
+ * repeated header as an array value (hop-by-hop headers, the ones `Connection` names, and cookies
+ * removed). writeHead takes this form as it is and keeps every value of a repeated header.
  */
 export function storableHeaders(headers: OutgoingHttpHeaders): (string | string[])[] {
   const out: (string | string[])[] = [];
+  // The names `Connection` lists are hop-by-hop for that one connection (RFC 9110 §7.6.1):
+  // replaying them to other clients would pass on what was meant for a single hop.
+  const perConnection = headerTokens(headers.connection);
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || NOT_STORED.has(name) || name.startsWith('proxy-'))
       continue;
+    if (perConnection.has(name)) continue;
     out.push(name, Array.isArray(value) ? [...value] : String(value));
   }
   return out;

@@ -7,7 +7,12 @@ import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
 import { LogSink, errorMessage } from '../observability/log-sink.js';
 import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
-import { requestBypass, responseUnstorable, wantsRevalidation } from './cacheability.js';
+import {
+  readCredentialHeaders,
+  requestBypass,
+  responseUnstorable,
+  wantsRevalidation,
+} from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './caches.js';
 import { captureResponse, ConnectionClosedError, type CaptureResult } from './capture.js';
 import { invalidateAfterWrite } from './invalidate.js';
@@ -54,8 +59,19 @@ export interface HttpCacheOptions {
   rules?: readonly CacheRule[] | Record<string, ConfigRuleOptions>;
   /** Invalidation rules for successful writes. */
   invalidate?: readonly InvalidationRule[];
-  /** Who a request is for (per-user rules key by it; shared rules bypass requests that have one). */
+  /**
+   * Who a request is for (per-user rules key by it; shared rules bypass requests that have one). Take
+   * it from an identity your auth middleware verified before the cache runs, not from a header the
+   * client chose: the cache answers before the handler, so it cannot check who the client is.
+   */
   user?: UserFunction;
+  /**
+   * Request headers that carry credentials (default `['authorization', 'cookie']`; the list replaces
+   * the default, so add to it: `['authorization', 'cookie', 'x-api-key']`). A rule without `perUser`
+   * or `shared` never stores or serves a request that has one; a `perUser` rule adds a digest of
+   * their values to the key, so naming a user without that user's credentials gets a miss.
+   */
+  credentialHeaders?: readonly string[];
   /** Statuses that may be stored, where a rule names none (default 200, 203, 204, 301, 404, 410). */
   statuses?: readonly number[];
   /** Bodies larger than this many bytes pass through uncached (default 1 MiB). */
@@ -92,6 +108,7 @@ const OPTIONS = new Set([
   'rules',
   'invalidate',
   'user',
+  'credentialHeaders',
   'statuses',
   'maxBodySize',
   'logger',
@@ -131,6 +148,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
     for (const name of rule.caches ?? []) requireCache(directory, name, `${rule.what}.cache`);
   const clock = options.clock ?? Date.now;
   const userOf = options.user;
+  const credentialHeaders = readCredentialHeaders(options.credentialHeaders);
   const log = new LogSink(options.logger);
 
   const handle = async (
@@ -143,7 +161,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
     if (method === 'GET' || method === 'HEAD') {
       if (cacheRules.length === 0) return void (await next());
       const target = splitTarget(requestUrl(req));
-      const match = matchCacheRule(cacheRules, target.path);
+      const match = matchCacheRule(cacheRules, method, target.path);
       if (match === undefined) return void (await next());
       return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params);
     }
@@ -167,18 +185,21 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
     if (!cache.enabled) return void (await next());
     const who = userOf?.(req);
     const user = who === undefined || who === null || who === '' ? undefined : String(who);
-    if (requestBypass(req, rule, user) !== undefined) return void (await next());
-    const key = deriveKey(rule, req, target, params, user);
+    if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
+    const key = deriveKey(rule, req, target, params, user, credentialHeaders);
 
+    // Checked before HEAD is answered from the cache, so no-cache means a fresh answer for HEAD as well.
+    const revalidate = wantsRevalidation(req);
     if (req.method === 'HEAD') {
-      // HEAD is answered from the GET entry; a miss runs the handler as usual and stores nothing,
-      // because a HEAD handler produces no body to store.
+      // HEAD is answered from the GET entry; a miss or a revalidation runs the handler and stores
+      // nothing, because a HEAD handler produces no body to store (the GET entry stays as it was).
+      if (revalidate) return void (await next());
       const stored = asStoredResponse(await cache.get(key));
       if (stored === undefined) return void (await next());
       return replay(req, res, stored, direct);
     }
 
-    if (wantsRevalidation(req)) {
+    if (revalidate) {
       // The client asked for a fresh answer: run the handler, and what it answers replaces the entry.
       const run = new HandlerRun(rt, res, next, params, clock);
       const result = await run.start();

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
-import { compileTemplate, type Template } from './template.js';
+import { compileTemplate, type Template, type TemplateEncoding } from './template.js';
 
 /** Statuses cached by default: the heuristically cacheable ones of RFC 9110 §15.1, minus 206/405/414/501. */
 export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 301, 404, 410];
@@ -17,7 +17,11 @@ export type KeyFunction = (req: IncomingMessage, params: PathParams) => string;
 
 /** A response-caching rule. */
 export interface CacheRule {
-  /** `'GET'` (default; HEAD requests are answered from the GET entry). */
+  /**
+   * The methods the rule matches: `'GET'` (default), which covers HEAD too (a HEAD is answered from
+   * the GET entry), or `'HEAD'` alone (HEAD requests only, answered from the GET entry another rule
+   * stores). Any other method is refused at start-up: only GET and HEAD answers are cacheable.
+   */
   method?: 'GET' | 'HEAD' | readonly ('GET' | 'HEAD')[];
   /** Path pattern with `:params` and `*`, or a RegExp with named groups. */
   path: string | RegExp;
@@ -29,7 +33,7 @@ export interface CacheRule {
   tags?: readonly string[];
   /** One stored response per user (the `user(req)` option); anonymous requests share one. */
   perUser?: boolean;
-  /** Store and serve one shared response even for requests with a user, Authorization or cookies. */
+  /** Store and serve one shared response even for requests with a user or credential headers. */
   shared?: boolean;
   /** With `perUser`: store responses marked `Cache-Control: private` or `no-store` too. */
   storePrivate?: boolean;
@@ -37,7 +41,10 @@ export interface CacheRule {
   varyHeaders?: readonly string[];
   /** Query params that are part of the key (order-independent); `true` (default) = all, `false` = none. */
   varyQuery?: readonly string[] | boolean;
-  /** The key: a template over params and query values (`'plans_list_{org}_{provider}'`), or a function. */
+  /**
+   * The key: a template over params and query values (`'plans_list_{org}_{provider}'`; values are
+   * percent-encoded, see `encodeKeyValue`), or a function (whose result is used as it is).
+   */
   key?: string | KeyFunction;
   /** Statuses that may be stored; default {@link DEFAULT_CACHEABLE_STATUSES}. */
   statuses?: readonly number[];
@@ -55,9 +62,12 @@ export interface InvalidationRule {
   path: string | RegExp;
   /** Tags to invalidate, filled from route params: `'org:{org}'`. */
   tags?: readonly string[];
-  /** Key patterns to invalidate (`*` wildcards), filled from route params. */
+  /**
+   * Key patterns to invalidate (`*` and `?` wildcards), filled from route params percent-encoded as in
+   * a cache rule's `key` template, so a param can neither match another key's values nor add a wildcard.
+   */
   patterns?: readonly string[];
-  /** Exact keys to delete, filled from route params. */
+  /** Exact keys to delete, filled from route params (encoded as in a `key` template). */
   keys?: readonly string[];
   /** The named cache(s) to invalidate in; default: every cache the layer knows. */
   cache?: string | readonly string[];
@@ -67,6 +77,8 @@ export interface InvalidationRule {
 export interface CompiledCacheRule {
   /** `rules[i]`, for messages. */
   readonly what: string;
+  /** Upper-cased request methods it matches; HEAD is in it whenever GET is. */
+  readonly methods: ReadonlySet<string>;
   readonly pattern: PathPattern;
   readonly ttl: number | undefined;
   readonly grace: number | undefined;
@@ -128,12 +140,14 @@ function compileCacheRule(
   defaultStatuses: ReadonlySet<number>,
 ): CompiledCacheRule {
   checkShape(rule, what, CACHE_RULE_OPTIONS);
-  const methods = readMethods(rule.method ?? 'GET', `${what}.method`);
+  const methods = new Set(readMethods(rule.method ?? 'GET', `${what}.method`));
   for (const m of methods) {
     if (m !== 'GET' && m !== 'HEAD') {
       throw new TypeError(`${what}.method must be GET or HEAD (only safe requests are cached), got ${m}`);
     }
   }
+  // A HEAD is answered from the GET entry, so a rule that caches GET serves HEAD as well.
+  if (methods.has('GET')) methods.add('HEAD');
   const pattern = compilePathPattern(rule.path, `${what}.path`);
   const perUser = readFlag(rule.perUser, `${what}.perUser`);
   const shared = readFlag(rule.shared, `${what}.shared`);
@@ -142,13 +156,14 @@ function compileCacheRule(
   if (storePrivate && !perUser) throw new TypeError(`${what}.storePrivate needs perUser: true`);
   let key: Template | KeyFunction | undefined;
   if (typeof rule.key === 'function') key = rule.key;
-  else if (rule.key !== undefined) key = compileTemplate(rule.key, `${what}.key`);
+  else if (rule.key !== undefined) key = compileTemplate(rule.key, `${what}.key`, undefined, 'key');
   return {
     what,
+    methods,
     pattern,
     ttl: rule.ttl === undefined ? undefined : parseDuration(rule.ttl, `${what}.ttl`),
     grace: rule.grace === undefined ? undefined : parseDuration(rule.grace, `${what}.grace`),
-    tags: readTemplates(rule.tags, `${what}.tags`, pattern.params),
+    tags: readTemplates(rule.tags, `${what}.tags`, pattern.params, 'raw'),
     perUser,
     shared,
     storePrivate,
@@ -179,9 +194,11 @@ export function compileInvalidationRules(rules: readonly InvalidationRule[]): Co
       what,
       methods: new Set(methods),
       pattern,
-      tags: readTemplates(rule.tags, `${what}.tags`, pattern.params),
-      patterns: readTemplates(rule.patterns, `${what}.patterns`, pattern.params),
-      keys: readTemplates(rule.keys, `${what}.keys`, pattern.params),
+      // Tags are matched exactly, so their values stay raw (`org:{org}` stays what the app invalidates);
+      // keys and patterns name cache keys, so they encode like a cache rule's `key` template.
+      tags: readTemplates(rule.tags, `${what}.tags`, pattern.params, 'raw'),
+      patterns: readTemplates(rule.patterns, `${what}.patterns`, pattern.params, 'key'),
+      keys: readTemplates(rule.keys, `${what}.keys`, pattern.params, 'key'),
       caches:
         rule.cache === undefined
           ? undefined
@@ -194,12 +211,14 @@ export function compileInvalidationRules(rules: readonly InvalidationRule[]): Co
   });
 }
 
-/** The first cache rule matching a GET/HEAD path, with its params. */
+/** The first cache rule matching a request's method and path, with its params. */
 export function matchCacheRule(
   rules: readonly CompiledCacheRule[],
+  method: string,
   path: string,
 ): { rule: CompiledCacheRule; params: PathParams } | undefined {
   for (const rule of rules) {
+    if (!rule.methods.has(method)) continue;
     const params = rule.pattern.match(path);
     if (params) return { rule, params };
   }
@@ -260,8 +279,9 @@ function readTemplates(
   value: readonly string[] | undefined,
   what: string,
   params: readonly string[],
+  encoding: TemplateEncoding,
 ): Template[] {
-  return readStrings(value, what).map((s, i) => compileTemplate(s, `${what}[${i}]`, params));
+  return readStrings(value, what).map((s, i) => compileTemplate(s, `${what}[${i}]`, params, encoding));
 }
 
 function readVaryQuery(value: CacheRule['varyQuery'], what: string): readonly string[] | boolean {

@@ -79,8 +79,8 @@ const NOT_MODIFIED_HEADERS = new Set([
 ]);
 
 /**
- * Writes a stored response to `res` labelled `status` with its Age; a matching If-None-Match gets a
- * 304 without body, and a HEAD request gets the headers only.
+ * Writes a stored response to `res` labelled `status` with its Age; a matching If-None-Match on a
+ * stored 2xx gets a 304 without body, and a HEAD request gets the headers only.
  */
 export function sendStored(
   req: IncomingMessage,
@@ -90,7 +90,10 @@ export function sendStored(
   now: number,
 ): void {
   const age = String(Math.max(0, Math.floor((now - stored.storedAt) / 1000)));
-  if (ifNoneMatchMatches(req.headers['if-none-match'], stored.etag)) {
+  // Only a 2xx is a representation the client can hold (RFC 9110 §13.2.1): a stored 404 or 301 must
+  // reach it as it is, not as a 304 that would make it reuse an older 200.
+  const ok = stored.status >= 200 && stored.status < 300;
+  if (ok && ifNoneMatchMatches(req.headers['if-none-match'], stored.etag)) {
     const headers: (string | string[])[] = [];
     for (let i = 0; i < stored.headers.length; i += 2) {
       const name = stored.headers[i] as string;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { deriveKey, normaliseQuery, splitTarget } from '../../src/http/cache-key.js';
+import { DEFAULT_CREDENTIAL_HEADERS } from '../../src/http/cacheability.js';
+import { credentialDigest, deriveKey, normaliseQuery, splitTarget } from '../../src/http/cache-key.js';
 import { compileCacheRules, type CacheRule } from '../../src/http/rules.js';
 
 const req = (url: string, headers: Record<string, string> = {}) =>
@@ -10,7 +11,7 @@ function keyOf(rule: CacheRule, url: string, headers: Record<string, string> = {
   const [compiled] = compileCacheRules([rule]);
   const target = splitTarget(url);
   const params = compiled!.pattern.match(target.path)!;
-  return deriveKey(compiled!, req(url, headers), target, params, user);
+  return deriveKey(compiled!, req(url, headers), target, params, user, DEFAULT_CREDENTIAL_HEADERS);
 }
 
 describe('splitTarget / normaliseQuery', () => {
@@ -64,5 +65,49 @@ describe('deriveKey', () => {
     expect(() => keyOf({ path: '/u', key: () => '' }, '/u')).toThrow(
       /rules\[0\]\.key must return a non-empty string/,
     );
+  });
+});
+
+describe('deriveKey: credentials and encoded templates', () => {
+  const perUser: CacheRule = { path: '/me', perUser: true };
+
+  it('binds a per-user key to the credentials the request carries, the user staying last', () => {
+    const withToken = keyOf(perUser, '/me', { authorization: 'Bearer a' }, 'alice');
+    expect(withToken).toMatch(/^GET \/me cred=[0-9a-f]{32} user=alice$/);
+    expect(keyOf(perUser, '/me', { authorization: 'Bearer a' }, 'alice')).toBe(withToken);
+    expect(keyOf(perUser, '/me', { authorization: 'Bearer b' }, 'alice')).not.toBe(withToken);
+    // No credential header: no digest, so an id alone never reaches an entry stored with credentials.
+    expect(keyOf(perUser, '/me', {}, 'alice')).toBe('GET /me user=alice');
+    // Header names count too: the same value in another header is another credential.
+    expect(keyOf(perUser, '/me', { cookie: 'Bearer a' }, 'alice')).not.toBe(withToken);
+    // Shared rules have no digest: they never serve a request with credentials in the first place.
+    expect(keyOf({ path: '/p', shared: true }, '/p', { authorization: 'Bearer a' })).toBe('GET /p');
+  });
+
+  it('digests only the configured credential headers', () => {
+    const names = ['authorization', 'x-api-key'];
+    const r = (headers: Record<string, string>) => req('/me', headers);
+    expect(credentialDigest(r({}), names)).toBeUndefined();
+    expect(credentialDigest(r({ cookie: 'sid=1' }), names)).toBeUndefined();
+    expect(credentialDigest(r({ 'x-api-key': 'k1' }), names)).toMatch(/^[0-9a-f]{32}$/);
+    expect(credentialDigest(r({ 'x-api-key': 'k1' }), names)).not.toBe(
+      credentialDigest(r({ 'x-api-key': 'k2' }), names),
+    );
+  });
+
+  it('percent-encodes template values, so two param splits never share a key', () => {
+    const rule: CacheRule = {
+      path: '/subscriptions/:org/providers/:provider/plans',
+      key: 'plans_list_{org}_{provider}_{include_disabled}',
+    };
+    const a = keyOf(rule, '/subscriptions/a_b/providers/c/plans?include_disabled=x');
+    const b = keyOf(rule, '/subscriptions/a/providers/b_c/plans?include_disabled=x');
+    expect(a).toBe('plans_list_a%5Fb_c_x');
+    expect(b).toBe('plans_list_a_b%5Fc_x');
+    // Query values are encoded as well, and a percent-encoded param is decoded once, then encoded.
+    expect(keyOf(rule, '/subscriptions/a/providers/c/plans?include_disabled=x_y')).toBe(
+      'plans_list_a_c_x%5Fy',
+    );
+    expect(keyOf(rule, '/subscriptions/%2A/providers/c/plans')).toBe('plans_list_%2A_c_');
   });
 });

@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import {
   cacheControlDirectives,
+  DEFAULT_CREDENTIAL_HEADERS,
+  hasCredentials,
+  readCredentialHeaders,
   requestBypass,
   responseUnstorable,
   storableHeaders,
@@ -11,26 +14,47 @@ import { compileCacheRules, type CacheRule } from '../../src/http/rules.js';
 
 const req = (headers: Record<string, string> = {}) => ({ headers }) as unknown as IncomingMessage;
 const rule = (r: Partial<CacheRule> = {}) => compileCacheRules([{ path: '/x', ...r }])[0]!;
+const bypass = (
+  request: IncomingMessage,
+  compiled: ReturnType<typeof rule>,
+  user: string | undefined,
+  credentialHeaders = DEFAULT_CREDENTIAL_HEADERS,
+) => requestBypass(request, compiled, user, credentialHeaders);
 
 describe('request side', () => {
   it('a shared rule bypasses requests with a user, Authorization or cookies', () => {
-    expect(requestBypass(req(), rule(), undefined)).toBeUndefined();
-    expect(requestBypass(req(), rule(), 'alice')).toBe('credentials');
-    expect(requestBypass(req({ authorization: 'Bearer t' }), rule(), undefined)).toBe('credentials');
-    expect(requestBypass(req({ cookie: 'sid=1' }), rule(), undefined)).toBe('credentials');
+    expect(bypass(req(), rule(), undefined)).toBeUndefined();
+    expect(bypass(req(), rule(), 'alice')).toBe('credentials');
+    expect(bypass(req({ authorization: 'Bearer t' }), rule(), undefined)).toBe('credentials');
+    expect(bypass(req({ cookie: 'sid=1' }), rule(), undefined)).toBe('credentials');
   });
 
   it('shared: true serves everyone; perUser needs a user when credentials are present', () => {
-    expect(requestBypass(req({ cookie: 'sid=1' }), rule({ shared: true }), 'alice')).toBeUndefined();
-    expect(requestBypass(req({ cookie: 'sid=1' }), rule({ perUser: true }), 'alice')).toBeUndefined();
-    expect(requestBypass(req({ cookie: 'sid=1' }), rule({ perUser: true }), undefined)).toBe('credentials');
-    expect(requestBypass(req(), rule({ perUser: true }), undefined)).toBeUndefined();
+    expect(bypass(req({ cookie: 'sid=1' }), rule({ shared: true }), 'alice')).toBeUndefined();
+    expect(bypass(req({ cookie: 'sid=1' }), rule({ perUser: true }), 'alice')).toBeUndefined();
+    expect(bypass(req({ cookie: 'sid=1' }), rule({ perUser: true }), undefined)).toBe('credentials');
+    expect(bypass(req(), rule({ perUser: true }), undefined)).toBeUndefined();
+  });
+
+  it('credentialHeaders decides what counts as a credential', () => {
+    const apiKey = readCredentialHeaders(['Authorization', 'Cookie', 'X-API-Key']);
+    expect(apiKey).toEqual(['authorization', 'cookie', 'x-api-key']);
+    expect(bypass(req({ 'x-api-key': 'acme_api_1' }), rule(), undefined, apiKey)).toBe('credentials');
+    expect(bypass(req({ 'x-api-key': 'acme_api_1' }), rule({ perUser: true }), undefined, apiKey)).toBe(
+      'credentials',
+    );
+    expect(
+      bypass(req({ 'x-api-key': 'acme_api_1' }), rule({ shared: true }), undefined, apiKey),
+    ).toBeUndefined();
+    // Not in the default list.
+    expect(hasCredentials(req({ 'x-api-key': 'acme_api_1' }), DEFAULT_CREDENTIAL_HEADERS)).toBe(false);
+    expect(readCredentialHeaders(undefined)).toBe(DEFAULT_CREDENTIAL_HEADERS);
+    expect(() => readCredentialHeaders('x-api-key')).toThrow(/credentialHeaders must be an array/);
+    expect(() => readCredentialHeaders([''])).toThrow(/credentialHeaders must be an array/);
   });
 
   it('no-store bypasses, no-cache and Pragma revalidate', () => {
-    expect(requestBypass(req({ 'cache-control': 'no-store' }), rule({ shared: true }), undefined)).toBe(
-      'no-store',
-    );
+    expect(bypass(req({ 'cache-control': 'no-store' }), rule({ shared: true }), undefined)).toBe('no-store');
     expect(wantsRevalidation(req({ 'cache-control': 'max-age=0, no-cache' }))).toBe(true);
     expect(wantsRevalidation(req({ pragma: 'no-cache' }))).toBe(true);
     expect(wantsRevalidation(req({ 'cache-control': 'max-age=0' }))).toBe(false);
@@ -79,5 +103,19 @@ describe('response side', () => {
       'x-multi': ['a', 'b'],
     });
     expect(kept).toEqual(['content-type', 'text/plain', 'x-multi', ['a', 'b']]);
+  });
+
+  it('drops the headers that Connection names, as hop-by-hop ones', () => {
+    const kept = storableHeaders({
+      connection: 'close, X-Upstream-Hop',
+      'x-upstream-hop': 'node-7',
+      'x-other': ['1'],
+      'content-type': 'text/plain',
+    });
+    expect(kept).toEqual(['x-other', ['1'], 'content-type', 'text/plain']);
+    expect(storableHeaders({ connection: ['keep-alive', 'x-a'], 'x-a': '1', 'x-b': '2' })).toEqual([
+      'x-b',
+      '2',
+    ]);
   });
 });

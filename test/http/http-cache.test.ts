@@ -236,6 +236,71 @@ describe('createHttpCache over node:http', () => {
     expect((await body('/me', { cookie: 'x=1' })).xCache).toBeNull();
   });
 
+  it("binds a per-user entry to the credentials: X-User alice with another Authorization never gets alice's body", async () => {
+    await start();
+    const alice = { 'x-user': 'alice', authorization: 'Bearer alice-token' };
+    expect(await body('/me', alice)).toMatchObject({ xCache: 'MISS', text: 'me alice 1' });
+    expect(await body('/me', alice)).toMatchObject({ xCache: 'HIT', text: 'me alice 1' });
+    const spoofed = await body('/me', { 'x-user': 'alice', authorization: 'Bearer mallory-token' });
+    expect(spoofed).toMatchObject({ xCache: 'MISS', text: 'me alice 2' });
+    const bare = await body('/me', { 'x-user': 'alice' });
+    expect(bare).toMatchObject({ xCache: 'MISS', text: 'me alice 3' });
+    expect(await body('/me', alice)).toMatchObject({ xCache: 'HIT', text: 'me alice 1' });
+    expect(calls['/me']).toBe(3);
+  });
+
+  it('credentialHeaders: a shared rule bypasses requests with any of them (seed 003 authenticates with X-API-Key)', async () => {
+    await start();
+    await body('/a');
+    // Not a credential by default: the shared answer is served.
+    expect(await body('/a', { 'x-api-key': 'acme_api_1' })).toMatchObject({ xCache: 'HIT', text: '/a 1' });
+    await server.close();
+    await cache.clear();
+    calls = {};
+    await start({ credentialHeaders: ['authorization', 'cookie', 'X-API-Key'] });
+    await body('/a');
+    const keyed = await body('/a', { 'x-api-key': 'acme_api_1' });
+    expect(keyed.xCache).toBeNull();
+    expect(keyed.text).toBe('/a 2');
+    expect(await body('/a')).toMatchObject({ xCache: 'HIT', text: '/a 1' });
+    // shared: true still serves everyone.
+    await body('/shared');
+    expect(await body('/shared', { 'x-api-key': 'globex_api_2' })).toMatchObject({ xCache: 'HIT' });
+    // A per-user rule keys by the API key too: another key for the same user is a miss.
+    await body('/me', { 'x-user': 'acme', 'x-api-key': 'acme_api_1' });
+    expect(await body('/me', { 'x-user': 'acme', 'x-api-key': 'acme_api_1' })).toMatchObject({
+      xCache: 'HIT',
+    });
+    expect(await body('/me', { 'x-user': 'acme', 'x-api-key': 'forged' })).toMatchObject({ xCache: 'MISS' });
+  });
+
+  it('answers a matching If-None-Match with the stored 404 itself, never a 304', async () => {
+    await start();
+    const etag = (await get('/missing')).headers.get('etag')!;
+    const r = await rawRequest(server.url + '/missing', { 'if-none-match': etag });
+    expect(r).toMatchObject({ status: 404, text: 'missing 1' });
+    expect(r.headers['x-cache']).toBe('HIT');
+  });
+
+  it('revalidates a HEAD with Cache-Control: no-cache (the handler runs) and keeps the GET entry', async () => {
+    await start();
+    await get('/h');
+    const head = await get('/h', { 'cache-control': 'no-cache' }, 'HEAD');
+    expect(head.headers.get('x-cache')).toBeNull();
+    expect(calls['/h']).toBe(2);
+    expect(await body('/h')).toMatchObject({ xCache: 'HIT', text: '/h 1' });
+    expect((await get('/h', {}, 'HEAD')).headers.get('x-cache')).toBe('HIT');
+  });
+
+  it("honours a rule's method: a HEAD-only rule leaves GET requests to the next rule", async () => {
+    await start({ rules: [{ method: 'HEAD', path: '/h' }] });
+    await get('/h');
+    expect(await body('/h')).toMatchObject({ xCache: null, text: '/h 2' });
+    expect(() => createHttpCache({ cache, rules: [{ method: 'PUT' as 'GET', path: '/h' }] })).toThrow(
+      /rules\[0\]\.method must be GET or HEAD/,
+    );
+  });
+
   it('answers HEAD from the GET entry without a body, and passes a HEAD miss through', async () => {
     await start();
     const miss = await get('/h', {}, 'HEAD');
@@ -331,5 +396,8 @@ describe('createHttpCache over node:http', () => {
       /rules\[0\]\.cache names an unknown cache "nope"/,
     );
     expect(() => createHttpCache({ cache, user: 'x' as never })).toThrow(/user must be a function/);
+    expect(() => createHttpCache({ cache, credentialHeaders: 'x-api-key' as never })).toThrow(
+      /credentialHeaders must be an array of header names/,
+    );
   });
 });

@@ -151,6 +151,46 @@ describe("seed 003: the invalidation guide's six write endpoints, as rules alone
     expect(after.headers.get('x-cache')).toBe('MISS');
     expect(await after.text()).not.toBe(before);
   });
+
+  it('a write whose params are wildcards (/subscriptions/%2A/providers/%2A/plans) invalidates no other org', async () => {
+    await start({ rules, invalidate });
+    await prime();
+    writeStatus = 201;
+    expect(await send('POST', '/subscriptions/%2A/providers/%2A/plans')).toBe(201);
+    expect(await send('POST', '/subscriptions/%3F%3F%3F%3F/providers/%2A/plans')).toBe(201);
+    expect(keys()).toEqual(ALL);
+    const line = logged.find((l) => l.message === 'Cache INVALIDATE');
+    expect(line?.fields).toMatchObject({ count: 0, patterns: ['plans_list_%2A_%2A_*', 'all_plans_%2A_*'] });
+    // An org literally named `*` is still invalidated: the value is encoded alike in keys and patterns.
+    await fetch(`${server.url}/subscriptions/%2A/providers/slack/plans?include_disabled=True`);
+    expect(keys()).toContain('plans_list_%2A_slack_True');
+    await send('POST', '/subscriptions/%2A/providers/slack/plans');
+    expect(keys()).toEqual(ALL);
+  });
+
+  it('keys of orgs and providers whose names hold the separator never collide, nor invalidate each other', async () => {
+    await start({ rules, invalidate });
+    // Raw, both would be plans_list_a_b_c_True and the second request would get the first's body.
+    const first = await fetch(`${server.url}/subscriptions/a_b/providers/c/plans?include_disabled=True`);
+    const second = await fetch(`${server.url}/subscriptions/a/providers/b_c/plans?include_disabled=True`);
+    expect(second.headers.get('x-cache')).toBe('MISS');
+    expect(await second.text()).not.toBe(await first.text());
+    for (const org of ['a', 'a_b'])
+      await fetch(`${server.url}/subscriptions/${org}/all-plans?enabled_only=true`);
+    expect(keys()).toEqual([
+      'all_plans_a%5Fb_true',
+      'all_plans_a_true',
+      'plans_list_a%5Fb_c_True',
+      'plans_list_a_b%5Fc_True',
+    ]);
+    // Raw, org a's patterns plans_list_a_b_* and all_plans_a_* would also wipe org a_b's entries.
+    await send('POST', '/subscriptions/a/providers/b/plans');
+    expect(keys()).toEqual(['all_plans_a%5Fb_true', 'plans_list_a%5Fb_c_True', 'plans_list_a_b%5Fc_True']);
+    await send('POST', '/subscriptions/a/providers/b_c/plans');
+    expect(keys()).toEqual(['all_plans_a%5Fb_true', 'plans_list_a%5Fb_c_True']);
+    await send('POST', '/subscriptions/a_b/providers/c/plans');
+    expect(keys()).toEqual([]);
+  });
 });
 
 describe('seed 001: engine provisioned/deleted events as rules', () => {

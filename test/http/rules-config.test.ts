@@ -15,8 +15,8 @@ describe('rulesFromConfig', () => {
       ['url', 300_000, true],
       ['analytics', 900_000, true],
     ]);
-    expect(matchCacheRule(rules, '/api/urls/stats/')!.rule.cache).toBe('analytics');
-    expect(matchCacheRule(rules, '/api/urls/stats')).toBeUndefined();
+    expect(matchCacheRule(rules, 'GET', '/api/urls/stats/')!.rule.cache).toBe('analytics');
+    expect(matchCacheRule(rules, 'GET', '/api/urls/stats')).toBeUndefined();
   });
 
   it('accepts camelCase options, string durations and path patterns', () => {

@@ -36,13 +36,27 @@ describe('compileCacheRules', () => {
 
   it('picks the first matching rule', () => {
     const rules = compileCacheRules([{ path: '/api/urls/stats', perUser: true }, { path: '/api/urls/:id' }]);
-    expect(matchCacheRule(rules, '/api/urls/stats')!.rule.perUser).toBe(true);
-    expect(matchCacheRule(rules, '/api/urls/9')!.params).toEqual({ id: '9' });
-    expect(matchCacheRule(rules, '/other')).toBeUndefined();
+    expect(matchCacheRule(rules, 'GET', '/api/urls/stats')!.rule.perUser).toBe(true);
+    expect(matchCacheRule(rules, 'GET', '/api/urls/9')!.params).toEqual({ id: '9' });
+    expect(matchCacheRule(rules, 'GET', '/other')).toBeUndefined();
+  });
+
+  it('honours the method: GET covers HEAD, HEAD alone matches only HEAD', () => {
+    const rules = compileCacheRules([
+      { method: 'HEAD', path: '/a', ttl: '1m' },
+      { path: '/a', ttl: '5m' },
+      { method: ['get'] as unknown as 'GET', path: '/b' },
+    ]);
+    expect(matchCacheRule(rules, 'GET', '/a')!.rule.ttl).toBe(300_000);
+    expect(matchCacheRule(rules, 'HEAD', '/a')!.rule.ttl).toBe(60_000);
+    expect(matchCacheRule(rules, 'HEAD', '/b')!.rule.what).toBe('rules[2]');
+    expect(matchCacheRule(rules, 'POST', '/b')).toBeUndefined();
+    expect([...rules[1]!.methods].sort()).toEqual(['GET', 'HEAD']);
   });
 
   it.each<[CacheRule, RegExp]>([
     [{ path: '/a', method: 'POST' as 'GET' }, /rules\[0\]\.method must be GET or HEAD/],
+    [{ path: '/a', method: ['GET', 'DELETE'] as unknown as 'GET' }, /rules\[0\]\.method must be GET or HEAD/],
     [{ path: '/a', ttl: -1 }, /rules\[0\]\.ttl must not be negative/],
     [{ path: '/a', perUser: true, shared: true }, /cannot be both perUser and shared/],
     [{ path: '/a', storePrivate: true }, /storePrivate needs perUser/],
@@ -76,6 +90,16 @@ describe('compileInvalidationRules', () => {
       matchInvalidationRules(seed003, 'PATCH', '/subscriptions/acme/providers/slack/plans/1'),
     ).toHaveLength(0);
     expect(matchInvalidationRules(seed003, 'POST', '/engines')).toHaveLength(1);
+  });
+
+  it('encodes params in keys and patterns as cache keys do, and leaves tags raw', () => {
+    const [rule] = compileInvalidationRules([
+      { path: '/o/:org', tags: ['org:{org}'], patterns: ['list_{org}_*'], keys: ['one_{org}'] },
+    ]);
+    const params = { org: 'a_*' };
+    expect(rule!.tags[0]!.render(params)).toBe('org:a_*');
+    expect(rule!.patterns[0]!.render(params)).toBe('list_a%5F%2A_*');
+    expect(rule!.keys[0]!.render(params)).toBe('one_a%5F%2A');
   });
 
   it('defaults to every write method', () => {

@@ -89,3 +89,34 @@ describe('stored responses', () => {
     expect(header(head.out.headers, 'content-length')).toBe('2');
   });
 });
+
+describe('conditional requests', () => {
+  it.each([404, 301, 410])('never answers 304 for a stored %i, even when the ETag matches', (status) => {
+    const s = toStoredResponse({ status, headers: {}, body: Buffer.from('gone') }, 0, 0);
+    const out = fakeRes();
+    sendStored(
+      { method: 'GET', headers: { 'if-none-match': s.etag } } as unknown as IncomingMessage,
+      out.res,
+      s,
+      'HIT',
+      0,
+    );
+    expect(out.out.status).toBe(status);
+    expect(String(out.out.body)).toBe('gone');
+  });
+
+  it('answers 304 for every stored 2xx with a body', () => {
+    for (const status of [200, 203]) {
+      const s = toStoredResponse({ status, headers: {}, body: Buffer.from('ok') }, 0, 0);
+      const out = fakeRes();
+      sendStored(
+        { method: 'GET', headers: { 'if-none-match': s.etag } } as unknown as IncomingMessage,
+        out.res,
+        s,
+        'HIT',
+        0,
+      );
+      expect(out.out.status).toBe(304);
+    }
+  });
+});

@@ -112,8 +112,13 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       method: 'GET',
       run(req, res, query) {
         const name = query.get('cache') ?? undefined;
-        if (name !== undefined) cacheNamed(name);
         const authorised = checkKey(req.headers['x-api-key']);
+        if (name !== undefined) {
+          // An unauthenticated (publicStats) caller is not told which caches exist.
+          if (!authorised && directory.get(name) === undefined)
+            throw new AdminRequestError(404, 'unknown cache');
+          cacheNamed(name);
+        }
         sendJson(
           res,
           200,

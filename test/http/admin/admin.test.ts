@@ -144,6 +144,19 @@ describe('createAdmin', () => {
     expect((await json('GET', 'stats')).body.caches.url.entries).toHaveLength(3);
   });
 
+  it('publicStats: an unknown cache gets a 404 that names no cache, unless the key is given', async () => {
+    await start({ publicStats: true });
+    const open = await call('GET', 'stats?cache=nope', { key: null });
+    expect(open.status).toBe(404);
+    const text = await open.text();
+    expect(JSON.parse(text)).toEqual({ error: 'unknown cache' });
+    expect(text).not.toMatch(/url|user/);
+    expect((await json('GET', 'stats?cache=url', { key: null })).status).toBe(200);
+    const keyed = await json('GET', 'stats?cache=nope');
+    expect(keyed.status).toBe(404);
+    expect(keyed.body.error).toMatch(/unknown cache "nope" \(known: url, user\)/);
+  });
+
   it('GET health: ok with each cache, 200', async () => {
     await start();
     const { status, body } = await json('GET', 'health');
