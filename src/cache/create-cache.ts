@@ -1,5 +1,6 @@
 // createCache: validates the options, builds the L1 engine (holding envelopes) inside a TierStack, the
 // shared CacheCore and the root CacheView, and starts warmOnStart. The one place a cache is assembled.
+import { coarseNow } from '../util/clock.js';
 import { MemoryCache } from '../engine/memory-cache.js';
 import type { CacheKey } from '../engine/types.js';
 import { LogSink } from '../observability/log-sink.js';
@@ -37,7 +38,7 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   const config = resolveViewConfig(options as CacheOptions<unknown>);
   const persist = resolvePersist(options.persist);
   const log = new LogSink(options.logger, options.loggerStyle);
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? coarseNow;
   const userSizeOf = options.sizeOf;
   // The engine needs its eviction hook before the core that handles it exists.
   const hooks: { core?: CacheCore } = {};

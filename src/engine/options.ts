@@ -1,6 +1,7 @@
 // Validation of MemoryCache options and per-entry arguments. Every check throws a TypeError or
 // RangeError whose message names the offending option, before the cache changes any state.
 import { parseDuration } from '../util/duration.js';
+import { coarseNow } from '../util/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { CacheKey, EvictionPolicy, EvictionReason, MemoryCacheOptions } from './types.js';
 
@@ -55,7 +56,7 @@ export function resolveOptions<K extends CacheKey, V>(
         ? DEFAULT_CLEANUP_INTERVAL
         : parseDuration(o.cleanupInterval, 'cleanupInterval'),
     onEvict: optionalFunction(o.onEvict, 'onEvict'),
-    clock: optionalFunction(o.clock, 'clock') ?? Date.now,
+    clock: optionalFunction(o.clock, 'clock') ?? coarseNow,
     logger: o.logger,
     name: o.name === undefined ? 'memory' : String(o.name),
   };

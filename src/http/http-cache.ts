@@ -2,6 +2,7 @@
 // against the rules, answers HIT/STALE from the cache, runs the handler once per key on a miss
 // (single-flight through `cache.getOrSet`, the others replaying its captured answer), and arms the
 // invalidation of successful writes. The Express and Fastify adapters drive this same core.
+import { coarseNow } from '../util/clock.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -146,7 +147,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
   const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxBodySize)]));
   for (const rule of writeRules)
     for (const name of rule.caches ?? []) requireCache(directory, name, `${rule.what}.cache`);
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? coarseNow;
   const userOf = options.user;
   const credentialHeaders = readCredentialHeaders(options.credentialHeaders);
   const log = new LogSink(options.logger);
