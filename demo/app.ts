@@ -1,13 +1,17 @@
 // The demo service assembled: the fake upstreams, each seed's caches built on Larder, their routes,
 // seed 004's response cache, and Larder's admin API and dashboard at /cache (seed 004's management
-// endpoints at /api/cache). `startDemo` listens and returns handles for main.ts, tests and the
-// load generator; `close()` stops the server and releases every cache.
+// endpoints at /api/cache). Caches are restored from snapshots at start and snapshotted while running
+// and at close (LARDER_SNAPSHOT_DIR); a few run the sizing advisor (LARDER_ADVISOR). `startDemo` listens
+// and returns handles for main.ts, tests and the load generator; `close()` stops the server and
+// releases every cache, taking the shutdown snapshots.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Cache, Logger } from '../src/index.js';
+import { join } from 'node:path';
+import type { Cache, CacheOptions, Logger } from '../src/index.js';
 import { createAdmin, createHttpCache } from '../src/entries/http.js';
-import type { CacheName, DemoConfig } from './config.js';
+import { ConfigError, type CacheName, type DemoConfig } from './config.js';
 import { HttpError, Router, sendJson } from './router.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { providerRoutes } from './routes/providers.js';
@@ -20,6 +24,21 @@ import { createProviderResourceCache } from './seeds/provider-resource-cache.js'
 import { createStatsCache } from './seeds/stats-cache.js';
 import { CACHE_RULES, createUrlCaches, INVALIDATION_RULES } from './seeds/url-cache.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
+
+/**
+ * The caches the sizing advisor models when `config.advisor` is on: the URL shortener's redirects and
+ * link details (Zipf-distributed traffic) and two seed caches keyed per user or org.
+ * They run at the advisor's accuracy-first adaptive rate: every request here costs an HTTP round trip,
+ * which dwarfs the simulation; a service doing millions of hits a second would give hot caches a low
+ * fixed `advisor: { rate }` instead (README "The sizing advisor").
+ */
+export const ADVISED_CACHES: readonly CacheName[] = ['url', 'general', 'integrations', 'subscriptions'];
+
+/** Snapshot file names below `config.snapshotDir`: one per cache, one for seed 004's manager. */
+export const SNAPSHOT_FILES = {
+  cache: (name: CacheName) => `${name}.snap`,
+  urlManager: 'url-shortener.snap',
+} as const;
 
 /** Test seams: time, randomness and logging. */
 export interface DemoOptions {
@@ -54,6 +73,8 @@ export interface Demo {
 
 /** Builds the demo from `config` and starts listening. */
 export async function startDemo(config: DemoConfig, options: DemoOptions = {}): Promise<Demo> {
+  // First, so a folder that cannot be created fails start-up before a Redis connection is opened.
+  const persist = snapshotsIn(config);
   const upstreams = createUpstreams({
     latencyScale: config.latencyScale,
     random: options.random,
@@ -63,20 +84,40 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
   const logger = options.logger ?? (config.logCacheOps ? console : undefined);
   const shared = { l2, logger, clock: options.clock };
   const ttl = config.ttl;
+  const advisor = (name: CacheName): CacheOptions['advisor'] =>
+    config.advisor && ADVISED_CACHES.includes(name) ? true : undefined;
+  const perCache = <K extends CacheName, T>(names: readonly K[], of: (name: K) => T | undefined) =>
+    Object.fromEntries(names.map((n) => [n, of(n)])) as Partial<Record<K, T>>;
+  const providerKinds = ['plans', 'images', 'marketplace', 'regions'] as const;
+  const urlTypes = ['url', 'user', 'analytics', 'session', 'general'] as const;
 
   let seeds: Demo['seeds'];
   try {
     seeds = {
       providers: createProviderResourceCache({
         ...shared,
-        ttl: pick(ttl, ['plans', 'images', 'marketplace', 'regions']),
+        ttl: pick(ttl, providerKinds),
+        persist: perCache(providerKinds, (kind) => persist(SNAPSHOT_FILES.cache(kind))),
+        advisor: perCache(providerKinds, advisor),
       }),
-      stats: createStatsCache({ ...shared, ttl: ttl.stats }),
-      integrations: createIntegrationCache({ ...shared, ttl: ttl.integrations }),
-      plans: createPlansCache({ ...shared, ttl: ttl.subscriptions }),
+      stats: createStatsCache({ ...shared, ttl: ttl.stats, persist: persist(SNAPSHOT_FILES.cache('stats')) }),
+      integrations: createIntegrationCache({
+        ...shared,
+        ttl: ttl.integrations,
+        persist: persist(SNAPSHOT_FILES.cache('integrations')),
+        advisor: advisor('integrations'),
+      }),
+      plans: createPlansCache({
+        ...shared,
+        ttl: ttl.subscriptions,
+        persist: persist(SNAPSHOT_FILES.cache('subscriptions')),
+        advisor: advisor('subscriptions'),
+      }),
       urls: createUrlCaches({
         ...shared,
-        ttl: pick(ttl, ['url', 'user', 'analytics', 'session', 'general']),
+        ttl: pick(ttl, urlTypes),
+        persist: persist(SNAPSHOT_FILES.urlManager),
+        advisor: perCache(urlTypes, advisor),
       }),
     };
   } catch (error) {
@@ -181,6 +222,23 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
         await release();
       })()),
   };
+}
+
+/**
+ * The `persist` option for a snapshot file below `config.snapshotDir` (creating the folder), or a
+ * function answering undefined when persistence is off. close() takes the shutdown snapshot.
+ */
+function snapshotsIn(config: DemoConfig): (file: string) => CacheOptions['persist'] {
+  const dir = config.snapshotDir;
+  if (dir === undefined) return () => undefined;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(
+      `LARDER_SNAPSHOT_DIR ${dir} cannot be created: ${(error as Error).message} (use 'off' to disable)`,
+    );
+  }
+  return (file) => ({ path: join(dir, file), interval: config.snapshotIntervalMs });
 }
 
 function isSeedStats(req: IncomingMessage): boolean {

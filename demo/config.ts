@@ -1,6 +1,8 @@
 // The demo service's configuration, read from environment variables and validated in one place: a
 // bad value stops start-up with an error that names the variable. Tests build a config directly.
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseDuration } from '../src/util/duration.js';
 
 /** Every named cache of the demo, i.e. the suffixes of the `LARDER_TTL_<NAME>` overrides. */
@@ -49,7 +51,16 @@ export interface DemoConfig {
   loadMs: number;
   /** Log cache operations to the console. */
   logCacheOps: boolean;
+  /** Absolute folder of the caches' snapshot files (warm restarts); undefined = persistence off. */
+  snapshotDir: string | undefined;
+  /** ms between background snapshots (0 = only the one taken at shutdown). */
+  snapshotIntervalMs: number;
+  /** Run the sizing advisor on the caches the demo advises on (see demo/app.ts). */
+  advisor: boolean;
 }
+
+/** Where snapshots go when LARDER_SNAPSHOT_DIR is unset (below the current folder, git-ignored). */
+export const DEFAULT_SNAPSHOT_DIR = '.larder-snapshots';
 
 /** A configuration problem; the message names the variable. */
 export class ConfigError extends Error {
@@ -63,7 +74,9 @@ export class ConfigError extends Error {
  * Reads the configuration from `env` (default `process.env`) and command-line `args`:
  * `PORT` (default 8000), `HOST` (default 127.0.0.1), `LARDER_API_KEY` (generated when absent),
  * `REDIS_URL`, `LARDER_TTL_<CACHE>` (e.g. `LARDER_TTL_URL=30m`), `DEMO_LATENCY_SCALE` (default 1),
- * `DEMO_FAILURE_RATE` (default 0.2), `DEMO_LOAD` / `--load[=duration]` and `LARDER_LOG=debug`.
+ * `DEMO_FAILURE_RATE` (default 0.2), `DEMO_LOAD` / `--load[=duration]`, `LARDER_LOG=debug`,
+ * `LARDER_SNAPSHOT_DIR` (default `.larder-snapshots`, `off` disables warm restarts),
+ * `LARDER_SNAPSHOT_INTERVAL` (default 1m) and `LARDER_ADVISOR` (`on` by default, `off`).
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = []): DemoConfig {
   // An empty value counts as unset, so `LARDER_API_KEY= npm start` still gets a generated key.
@@ -91,7 +104,38 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     integrationFailureRate: readNumber(env, 'DEMO_FAILURE_RATE', 0.2, 0, 1),
     loadMs: readLoad(env.DEMO_LOAD, args),
     logCacheOps: env.LARDER_LOG === 'debug',
+    snapshotDir: readSnapshotDir(env.LARDER_SNAPSHOT_DIR),
+    snapshotIntervalMs: readDuration(
+      'LARDER_SNAPSHOT_INTERVAL',
+      env.LARDER_SNAPSHOT_INTERVAL?.trim() || '1m',
+    ),
+    advisor: readSwitch(env, 'LARDER_ADVISOR', true),
   };
+}
+
+/** `off` disables persistence; anything else is a folder, relative to the current one. */
+function readSnapshotDir(raw: string | undefined): string | undefined {
+  const value = raw?.trim() || DEFAULT_SNAPSHOT_DIR;
+  if (value.toLowerCase() === 'off') return undefined;
+  if (value.includes('\0')) throw new ConfigError('LARDER_SNAPSHOT_DIR must not contain a NUL character');
+  const dir = resolve(value);
+  // A missing folder is created at start; an existing file in its place would fail every snapshot.
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (stat !== undefined && !stat.isDirectory()) {
+    throw new ConfigError(
+      `LARDER_SNAPSHOT_DIR must be a folder, but ${dir} is a file (use 'off' to disable)`,
+    );
+  }
+  return dir;
+}
+
+/** An on/off variable: `on`/`off` (also `true`/`false`, `1`/`0`); empty means the default. */
+function readSwitch(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
 }
 
 function readDuration(name: string, value: string): number {

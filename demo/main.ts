@@ -1,7 +1,7 @@
 // `npm start`: runs the Larder demo service (all five seed systems over simulated upstreams, the
 // admin API and the live dashboard) until SIGINT/SIGTERM, then shuts down cleanly.
 // `npm start -- --load` (or DEMO_LOAD=1) also drives traffic at it in-process for a while.
-import { startDemo } from './app.js';
+import { ADVISED_CACHES, startDemo } from './app.js';
 import { ConfigError, readConfig } from './config.js';
 import { runLoad } from './load/traffic.js';
 
@@ -21,6 +21,18 @@ async function main(): Promise<void> {
   console.log(`  admin API       ${url}/cache/{stats,health,performance,metrics}   (X-API-Key)`);
   console.log(
     `  shared tier     ${config.redisUrl === undefined ? 'none (in-memory only)' : 'Redis + invalidation bus'}`,
+  );
+  console.log(
+    `  snapshots       ${
+      config.snapshotDir === undefined
+        ? 'off (LARDER_SNAPSHOT_DIR=off)'
+        : `${config.snapshotDir}, ${
+            config.snapshotIntervalMs > 0 ? `every ${formatInterval(config.snapshotIntervalMs)} and ` : ''
+          }at shutdown`
+    }`,
+  );
+  console.log(
+    `  sizing advisor  ${config.advisor ? `${ADVISED_CACHES.join(', ')} (${url}/cache/advisor)` : 'off (LARDER_ADVISOR=off)'}`,
   );
   if (config.apiKeyGenerated) {
     console.log(`  API key         ${config.apiKey}   (generated; set LARDER_API_KEY to choose one)`);
@@ -55,6 +67,13 @@ async function main(): Promise<void> {
     });
     console.log(report.summary());
   }
+}
+
+/** `1 min`, `30 s`, `1500 ms`: the interval as a person would say it. */
+function formatInterval(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
 }
 
 main().catch((error: unknown) => {

@@ -49,8 +49,11 @@ export interface IntegrationCache {
 /** A function that fetches a user's integrations on a miss. */
 export type FetchIntegrations = () => Promise<Integration[]>;
 
-/** Shared settings, and the TTL (default {@link CACHE_TTL}). */
-export interface IntegrationCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
+/** Shared settings, warm restarts, the sizing advisor, and the TTL (default {@link CACHE_TTL}). */
+export interface IntegrationCacheOptions extends Pick<
+  CacheOptions,
+  'l2' | 'logger' | 'clock' | 'persist' | 'advisor'
+> {
   ttl?: Duration;
 }
 

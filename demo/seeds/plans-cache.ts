@@ -46,8 +46,11 @@ export interface PlansCacheStats {
   cache_size: number;
 }
 
-/** Shared settings and the TTL (default 5 min). */
-export interface PlansCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
+/** Shared settings, warm restarts, the sizing advisor and the TTL (default 5 min). */
+export interface PlansCacheOptions extends Pick<
+  CacheOptions,
+  'l2' | 'logger' | 'clock' | 'persist' | 'advisor'
+> {
   ttl?: Duration;
 }
 

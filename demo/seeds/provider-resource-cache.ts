@@ -14,9 +14,13 @@ export const RESOURCE_TTLS: Readonly<Record<ResourceKind, Duration>> = {
   regions: '24h',
 };
 
-/** Shared settings (Redis tier, logger, clock) and per-kind TTL overrides. */
+/** Shared settings (Redis tier, logger, clock) and per-kind TTL overrides, snapshots and advisor. */
 export interface ProviderResourceCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
   ttl?: Partial<Record<ResourceKind, Duration>>;
+  /** Warm restarts per kind; each kind needs its own file. */
+  persist?: Partial<Record<ResourceKind, CacheOptions['persist']>>;
+  /** The sizing advisor per kind. */
+  advisor?: Partial<Record<ResourceKind, CacheOptions['advisor']>>;
 }
 
 /** Seed 000's `ProviderResourceCache`, plus the read-through the provider services call. */
@@ -43,7 +47,7 @@ export interface ProviderResourceCache {
 export function createProviderResourceCache(
   options: ProviderResourceCacheOptions = {},
 ): ProviderResourceCache {
-  const { ttl = {}, ...shared } = options;
+  const { ttl = {}, persist = {}, advisor = {}, ...shared } = options;
   const kinds = Object.keys(RESOURCE_TTLS) as ResourceKind[];
   const caches = Object.fromEntries(
     kinds.map((kind) => [
@@ -55,6 +59,8 @@ export function createProviderResourceCache(
         ttl: ttl[kind] ?? RESOURCE_TTLS[kind],
         maxEntries: 1000,
         maxBytes: 8 * 2 ** 20,
+        persist: persist[kind],
+        advisor: advisor[kind],
       }),
     ]),
   ) as Record<ResourceKind, Cache<unknown[]>>;

@@ -25,8 +25,8 @@ export interface SeedStatsResponse {
   entries: Array<{ key: string; age: number; ttl_remaining: number | null }>;
 }
 
-/** Shared settings; `ttl` replaces all three TTLs (e.g. for a demo with slower polling). */
-export interface StatsCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
+/** Shared settings and warm restarts; `ttl` replaces all three TTLs (e.g. for a demo with slower polling). */
+export interface StatsCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock' | 'persist'> {
   ttl?: Duration;
 }
 

@@ -5,6 +5,7 @@ import {
   createCacheManager,
   type Cache,
   type CacheManager,
+  type CacheOptions,
   type CacheManagerOptions,
   type Duration,
 } from '../../src/index.js';
@@ -52,9 +53,11 @@ export async function forgetUserAnswers(getCache: (type: CacheType) => Cache, us
   return counts.reduce((a, b) => a + b, 0);
 }
 
-/** Shared settings and per-type TTL overrides. */
-export interface UrlCacheOptions extends Pick<CacheManagerOptions, 'l2' | 'logger' | 'clock'> {
+/** Shared settings, warm restarts of all five caches (one file), per-type TTL overrides and advisor. */
+export interface UrlCacheOptions extends Pick<CacheManagerOptions, 'l2' | 'logger' | 'clock' | 'persist'> {
   ttl?: Partial<Record<CacheType, Duration>>;
+  /** The sizing advisor per cache type. */
+  advisor?: Partial<Record<CacheType, CacheOptions['advisor']>>;
 }
 
 /** Builds the cache manager; `getCache('url')` returns one of its caches. */
@@ -62,11 +65,11 @@ export function createUrlCaches(options: UrlCacheOptions = {}): {
   cacheManager: CacheManager;
   getCache: <V = unknown>(type: CacheType) => Cache<V>;
 } {
-  const { ttl = {}, ...shared } = options;
+  const { ttl = {}, advisor = {}, ...shared } = options;
   const caches = Object.fromEntries(
     Object.entries(CACHE_TYPES).map(([type, settings]) => [
       type,
-      { ...settings, ttl: ttl[type as CacheType] ?? settings.ttl },
+      { ...settings, ttl: ttl[type as CacheType] ?? settings.ttl, advisor: advisor[type as CacheType] },
     ]),
   );
   const cacheManager = createCacheManager({ ...shared, caches });

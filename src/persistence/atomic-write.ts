@@ -1,9 +1,10 @@
 // Crash-safe file replacement: the new content goes to a temporary file in the same folder, is
 // fsync'ed, and is renamed over the target (rename within one file system is atomic), then the folder
 // is synced so the rename itself survives a power cut. A failure at any step leaves the old file as it
-// was and removes the temporary one.
+// was and removes the temporary one. A process killed mid-write leaves its temporary file behind;
+// removeStaleTemporaries() deletes those when persistence starts.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { SnapshotFileHandle, SnapshotFs } from './types.js';
@@ -15,6 +16,8 @@ export const nodeSnapshotFs: SnapshotFs = {
   unlink,
   readFile: (path) => readFile(path),
   readFileSync: (path) => readFileSync(path),
+  readdirSync: (path) => readdirSync(path),
+  unlinkSync: (path) => unlinkSync(path),
   async syncDir(path) {
     const handle = await open(path, 'r');
     try {
@@ -28,6 +31,80 @@ export const nodeSnapshotFs: SnapshotFs = {
 /** The temporary file a write of `path` goes through (same folder, so the rename stays atomic). */
 export function temporaryPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * The writer's pid when `name` (a file name in the folder of `path`) is one of {@link temporaryPath}'s
+ * names for `path`, else undefined; the two functions are the only places that know the format.
+ */
+export function temporaryWriterOf(path: string, name: string): number | undefined {
+  const prefix = `.${basename(path)}.`;
+  if (!name.startsWith(prefix)) return undefined;
+  // The rest must be exactly `<pid>.<8 hex>.tmp`, so `.url.snap.bak` or another file's temp never match.
+  const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What {@link removeStaleTemporaries} did. */
+export interface StaleTemporaries {
+  /** Temporary files deleted. */
+  removed: string[];
+  /** Temporary files left because a live process may still be writing them. */
+  kept: string[];
+  /** Temporary files that could not be deleted, with the reason. */
+  failed: { path: string; error: unknown }[];
+}
+
+/**
+ * Deletes the temporary files that interrupted writes of `path` left beside it (a crash between open
+ * and rename). Run once when persistence starts, before this process writes `path` itself, so a file
+ * carrying our own pid is a predecessor's (containers reuse pids across restarts). A file whose writer
+ * is another live process is kept: it may be mid-write. Needs `fs.readdirSync` and `fs.unlinkSync`
+ * (without them nothing is done); a missing folder means nothing to clean.
+ */
+export function removeStaleTemporaries(
+  path: string,
+  fs: SnapshotFs = nodeSnapshotFs,
+  isAlive: (pid: number) => boolean = processAlive,
+): StaleTemporaries {
+  const result: StaleTemporaries = { removed: [], kept: [], failed: [] };
+  if (fs.readdirSync === undefined || fs.unlinkSync === undefined) return result;
+  const dir = dirname(path);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') return result;
+    throw error;
+  }
+  for (const name of names) {
+    const pid = temporaryWriterOf(path, name);
+    if (pid === undefined) continue;
+    const tmp = join(dir, name);
+    if (pid !== process.pid && isAlive(pid)) {
+      result.kept.push(tmp);
+      continue;
+    }
+    try {
+      fs.unlinkSync(tmp);
+      result.removed.push(tmp);
+    } catch (error) {
+      // Gone already (another starting process cleaned it): that is the outcome we wanted.
+      if ((error as NodeJS.ErrnoException | null)?.code !== 'ENOENT')
+        result.failed.push({ path: tmp, error });
+    }
+  }
+  return result;
 }
 
 /** Replaces `path` with `data` atomically (see the file comment); rejects with the failing step's error. */

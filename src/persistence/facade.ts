@@ -3,7 +3,8 @@
 // prefixing, its close hook), so src/cache only holds one-line delegations.
 import type { Envelope } from '../cache/envelope.js';
 import type { CacheKey, EngineStats, EntryInfo } from '../engine/types.js';
-import type { LogSink } from '../observability/log-sink.js';
+import { errorMessage, type LogSink } from '../observability/log-sink.js';
+import { nodeSnapshotFs, removeStaleTemporaries } from './atomic-write.js';
 import { restoreCachesSync, snapshotCaches, type Persistable } from './caches.js';
 import type { LoadResult } from './entries.js';
 import { loadEnvelopes } from './envelopes.js';
@@ -65,8 +66,37 @@ export function attachPersistence(
 }
 
 /**
- * Restores `lookup`'s caches from the persist file (when asked) and returns the schedule that snapshots
- * `all()` periodically and on close. Shared by a single cache and a manager.
+ * Deletes what crashed writes of the persist file left beside it (see removeStaleTemporaries), logging
+ * what it removed; a failure is logged and never stops the cache from starting.
+ */
+function cleanStaleTemporaries(persist: ResolvedPersist, log: LogSink): void {
+  const path = persist.path;
+  try {
+    const { removed, kept, failed } = removeStaleTemporaries(path, persist.fs ?? nodeSnapshotFs);
+    if (removed.length > 0 && log.infoOn)
+      log.info('Cache SNAPSHOT removed temporary files of interrupted writes', { path, removed });
+    if (kept.length > 0 && log.infoOn)
+      log.info('Cache SNAPSHOT left temporary files of live processes', { path, kept });
+    for (const f of failed) {
+      if (log.warnOn)
+        log.warn('Cache SNAPSHOT could not remove a stale temporary file', {
+          path: f.path,
+          error: errorMessage(f.error),
+        });
+    }
+  } catch (error) {
+    if (log.warnOn)
+      log.warn('Cache SNAPSHOT could not look for stale temporary files', {
+        path,
+        error: errorMessage(error),
+      });
+  }
+}
+
+/**
+ * Cleans up after crashed writes, restores `lookup`'s caches from the persist file (when asked) and
+ * returns the schedule that snapshots `all()` periodically and on close. Shared by a single cache and
+ * a manager.
  */
 export function persistCaches(
   persist: ResolvedPersist,
@@ -76,6 +106,8 @@ export function persistCaches(
   log: () => LogSink,
 ): SnapshotSchedule {
   const io = (): SnapshotIo => ({ fs: persist.fs, serializer: persist.serializer, clock, log: log() });
+  // Before this process writes the file, so no temporary file of ours can be mistaken for a stale one.
+  cleanStaleTemporaries(persist, log());
   if (persist.restore) restoreCachesSync(persist.path, lookup, io());
   return new SnapshotSchedule(() => snapshotCaches(persist.path, all(), io()), persist, log);
 }

@@ -71,4 +71,8 @@ export interface SnapshotFs {
   readFileSync(path: string): Uint8Array;
   /** Makes a rename durable by syncing the folder; optional (not every platform allows it). */
   syncDir?(path: string): Promise<void>;
+  /** Lists a folder's file names (start-up cleanup of crashed writes); optional: without it none is done. */
+  readdirSync?(path: string): string[];
+  /** Removes a file synchronously (start-up cleanup of crashed writes); optional, as readdirSync. */
+  unlinkSync?(path: string): void;
 }

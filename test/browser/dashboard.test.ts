@@ -1,10 +1,11 @@
 // The dashboard end to end in a real browser: Debian's chromium driven by playwright-core against the
-// demo service under load. Skips loudly when /usr/bin/chromium is missing, unless CI or
-// LARDER_REQUIRE_BROWSER is set, in which case a missing browser fails the run.
+// demo service under load, including the sizing advisor's curves and a page that raises no CSP
+// violation. Skips loudly when /usr/bin/chromium is missing, unless CI or LARDER_REQUIRE_BROWSER is
+// set, in which case a missing browser fails the run.
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo, type Demo } from '../../demo/app.js';
+import { ADVISED_CACHES, startDemo, type Demo } from '../../demo/app.js';
 import { readConfig } from '../../demo/config.js';
 import { runLoad, type LoadReport } from '../../demo/load/traffic.js';
 
@@ -30,6 +31,8 @@ describe.runIf(available)('dashboard in a real browser', () => {
   let demo: Demo;
   let browser: Browser;
   let page: Page;
+  /** Uncaught page errors and Content-Security-Policy violations reported by the browser. */
+  const pageProblems: string[] = [];
 
   beforeAll(async () => {
     const config = readConfig({
@@ -37,6 +40,8 @@ describe.runIf(available)('dashboard in a real browser', () => {
       LARDER_API_KEY: API_KEY,
       DEMO_LATENCY_SCALE: '0.05',
       DEMO_FAILURE_RATE: '0.2',
+      // Snapshots would land in the repository; the demo's warm restarts have their own test.
+      LARDER_SNAPSHOT_DIR: 'off',
     });
     demo = await startDemo(config);
     browser = await chromium.launch({
@@ -55,6 +60,10 @@ describe.runIf(available)('dashboard in a real browser', () => {
     page = await browser.newPage({ viewport: { width: 1360, height: 1500 } });
     // Every action asks confirm(); the test says yes.
     page.on('dialog', (dialog) => void dialog.accept());
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) pageProblems.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -67,6 +76,19 @@ describe.runIf(available)('dashboard in a real browser', () => {
     page.locator(`tr[data-cache="${cache}"] td`).nth(column).textContent();
   const sizeOf = async (cache: string) =>
     Number((await rowText(cache, 3))!.split('/')[0]!.replace(/\D/g, ''));
+  const actionResult = () => page.textContent('#action-result');
+
+  /**
+   * Runs a dashboard action and waits for its whole message. The message line is emptied first, so
+   * the previous action's message (which may look alike, e.g. "Invalidated 1 entries …") cannot pass.
+   */
+  async function act(run: () => Promise<void>, message: string | RegExp): Promise<void> {
+    await page.evaluate("document.getElementById('action-result').textContent = ''");
+    expect(await actionResult()).toBe('');
+    await run();
+    const expected = typeof message === 'string' ? new RegExp(`^${escapeRegExp(message)}$`) : message;
+    await expect.poll(actionResult, { timeout: 10_000 }).toMatch(expected);
+  }
 
   it('asks for the key, rejects a wrong one, and keeps a good one in session storage', async () => {
     await page.goto(`${demo.url}/cache/dashboard`);
@@ -100,10 +122,49 @@ describe.runIf(available)('dashboard in a real browser', () => {
     expect(await page.locator('#legend .legend-item').count()).toBe(12);
     const report = await load;
     expect(report.byStatus['5xx'] ?? 0).toBe(0);
-    // Let one more poll land so the chart and rates include the whole run.
-    await page.waitForTimeout(2500);
+  });
+
+  it("draws each advised cache's hit-ratio curve for both policies beside its current point, with the recommendation", async () => {
+    type Advice = { recommendation: string; sampled_requests: number; policy: string };
+    // The load run is over, so the server's advice stands still; the page asks for it every 10 s.
+    const served = (
+      (await (await fetch(`${demo.url}/cache/advisor`, { headers: { 'x-api-key': API_KEY } })).json()) as {
+        caches: Record<string, Advice | null>;
+      }
+    ).caches;
+    const url = served.url!;
+    expect(url.sampled_requests).toBeGreaterThan(0);
+    const card = (name: string) => page.locator(`#advice-list article[data-cache="${name}"]`);
+    await expect
+      // A short wait per try, so a card that never appears fails the poll instead of the test timeout.
+      .poll(() => card('url').locator('.advice-text').textContent({ timeout: 1000 }), { timeout: 15_000 })
+      .toBe(url.recommendation);
+    expect(await page.isVisible('#advisor')).toBe(true);
+    expect(await page.locator('#advice-list article').count()).toBe(ADVISED_CACHES.length);
+    for (const name of ADVISED_CACHES) {
+      const lines = card(name).locator('svg polyline');
+      expect(await lines.count(), name).toBe(2);
+      const labels = await Promise.all([0, 1].map((i) => lines.nth(i).getAttribute('data-series')));
+      expect(labels.sort(), name).toEqual([
+        `LRU${served[name]!.policy === 'lru' ? ' (in use)' : ''}`,
+        `W-TinyLFU${served[name]!.policy === 'tinylfu' ? ' (in use)' : ''}`,
+      ]);
+      // 0.25x, 0.5x, 1x, 2x and 4x.
+      for (const i of [0, 1]) expect((await lines.nth(i).getAttribute('points'))!.split(' ')).toHaveLength(5);
+      expect(await card(name).locator('svg circle.marker').count(), name).toBe(1);
+      expect(await card(name).locator('.advice-text').textContent(), name).toBe(served[name]!.recommendation);
+    }
+    // The current point sits on the line of the policy in use, at 1x (the middle point).
+    const inUse = card('url').locator('svg polyline[data-series$="(in use)"]');
+    const middle = (await inUse.getAttribute('points'))!.split(' ')[2]!;
+    const marker = card('url').locator('svg circle.marker');
+    expect(`${await marker.getAttribute('cx')},${await marker.getAttribute('cy')}`).toBe(middle);
+    expect(await card('url').locator('.advice-sample').textContent()).toMatch(
+      new RegExp(`^${url.sampled_requests.toLocaleString('en-US')} sampled requests`),
+    );
+    expect(pageProblems).toEqual([]);
     mkdirSync('test-output', { recursive: true });
-    await page.screenshot({ path: 'test-output/dashboard.png', fullPage: false });
+    await page.screenshot({ path: 'test-output/dashboard.png', fullPage: true });
   });
 
   it('renders a hostile key as text', async () => {
@@ -120,26 +181,26 @@ describe.runIf(available)('dashboard in a real browser', () => {
 
   it('clears a cache and shows its size drop', async () => {
     await expect.poll(() => sizeOf('url'), { timeout: 10_000 }).toBeGreaterThan(0);
-    await page.click('tr[data-cache="url"] button[data-action="clear"]');
+    await act(() => page.click('tr[data-cache="url"] button[data-action="clear"]'), 'url cleared.');
     await expect.poll(() => sizeOf('url'), { timeout: 10_000 }).toBe(0);
     expect(demo.caches.url!.stats().size).toBe(0);
-    expect(await page.textContent('#action-result')).toBe('url cleared.');
   });
 
   it('switches a cache off and on', async () => {
-    await page.click('tr[data-cache="stats"] button[data-action="toggle"]');
+    const toggle = () => page.click('tr[data-cache="stats"] button[data-action="toggle"]');
+    await act(toggle, 'stats disabled.');
     await expect
       .poll(() => page.textContent('tr[data-cache="stats"] .pill'), { timeout: 10_000 })
       .toBe('off');
     expect(demo.caches.stats!.enabled).toBe(false);
-    await page.click('tr[data-cache="stats"] button[data-action="toggle"]');
+    await act(toggle, 'stats enabled.');
     await expect.poll(() => page.textContent('tr[data-cache="stats"] .pill'), { timeout: 10_000 }).toBe('on');
     expect(demo.caches.stats!.enabled).toBe(true);
   });
 
   it('changes a TTL', async () => {
     await page.fill('tr[data-cache="session"] .ttl-form input', '2m');
-    await page.click('tr[data-cache="session"] .ttl-form button');
+    await act(() => page.click('tr[data-cache="session"] .ttl-form button'), 'TTL of session set to 2m.');
     await expect.poll(() => rowText('session', 8), { timeout: 10_000 }).toContain('2 min');
     expect(demo.caches.session!.stats().ttl).toBe(120_000);
   });
@@ -148,19 +209,23 @@ describe.runIf(available)('dashboard in a real browser', () => {
     await fetch(`${demo.url}/api/urls/42`, { headers: { 'x-user-id': 'user-1' } });
     await page.selectOption('#inv-kind', 'tags');
     await page.fill('#inv-value', 'url:42');
-    await page.click('#invalidate-form button[type=submit]');
-    await expect
-      .poll(() => page.textContent('#action-result'), { timeout: 10_000 })
-      .toMatch(/^Invalidated 1 entries/);
+    await act(
+      () => page.click('#invalidate-form button[type=submit]'),
+      'Invalidated 1 entries for tag "url:42".',
+    );
 
     await fetch(`${demo.url}/api/v1/subscriptions/acme/providers`);
     await page.selectOption('#inv-cache', 'subscriptions');
     await page.selectOption('#inv-kind', 'patterns');
     await page.fill('#inv-value', 'providers_list_*');
-    await page.click('#invalidate-form button[type=submit]');
-    await expect
-      .poll(() => page.textContent('#action-result'), { timeout: 10_000 })
-      .toMatch(/^Invalidated [1-9]\d* entries/);
+    await act(
+      () => page.click('#invalidate-form button[type=submit]'),
+      /^Invalidated [1-9]\d* entries for pattern "providers_list_\*"\.$/,
+    );
     expect(demo.caches.subscriptions!.entries().some((e) => e.key.startsWith('providers_list_'))).toBe(false);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

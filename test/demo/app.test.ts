@@ -1,7 +1,13 @@
+// The demo service as a whole: the dashboard and admin API at /cache, JSON errors, a failed start that
+// releases what it built, a load run, the sizing advisor on the advised caches, and the real process
+// (`npm start`): its start-up lines, the shutdown snapshots on SIGTERM and a refused bad variable.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo } from '../../demo/app.js';
+import { ADVISED_CACHES, startDemo } from '../../demo/app.js';
 import { runLoad } from '../../demo/load/traffic.js';
 import { API_KEY, startTestDemo, type TestDemo } from './helpers.js';
 
@@ -50,6 +56,39 @@ describe('demo service', () => {
     expect(expensive).toBeLessThan(report.byAction['poll stats']! / 2);
     expect(report.summary()).toMatch(/^load: \d+ requests/);
   });
+
+  it('serves the sizing advisor for the advised caches, after that load run', async () => {
+    const res = await t.call('/cache/advisor', { key: true });
+    expect(res.status).toBe(200);
+    const { caches } = (await res.json()) as {
+      caches: Record<
+        string,
+        null | { curve: { multiplier: number }[]; recommendation: string; sampled_requests: number }
+      >;
+    };
+    expect(Object.keys(caches)).toHaveLength(12);
+    for (const name of ADVISED_CACHES) {
+      expect(
+        caches[name]?.curve.map((p) => p.multiplier),
+        name,
+      ).toEqual([0.25, 0.5, 1, 2, 4]);
+      expect(caches[name]!.recommendation, name).toContain(name);
+    }
+    expect(caches.url!.sampled_requests).toBeGreaterThan(0);
+    expect(caches.stats).toBeNull();
+  });
+
+  it('runs no advisor with LARDER_ADVISOR=off', async () => {
+    const off = await startTestDemo({ advisor: false });
+    try {
+      const { caches } = (await (await off.call('/cache/advisor', { key: true })).json()) as {
+        caches: Record<string, unknown>;
+      };
+      expect(Object.values(caches)).toEqual(Array(12).fill(null));
+    } finally {
+      await off.demo.close();
+    }
+  });
 });
 
 describe('demo process', () => {
@@ -59,8 +98,14 @@ describe('demo process', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
 
-  it('prints its URL and generated key, and exits 0 on SIGTERM', async () => {
-    const child = run({ PORT: '0', LARDER_API_KEY: '', DEMO_LATENCY_SCALE: '0' });
+  it('prints its URL and generated key, and on SIGTERM writes its snapshots and exits 0', async () => {
+    const snapshots = mkdtempSync(join(tmpdir(), 'larder-demo-process-'));
+    const child = run({
+      PORT: '0',
+      LARDER_API_KEY: '',
+      DEMO_LATENCY_SCALE: '0',
+      LARDER_SNAPSHOT_DIR: snapshots,
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     await new Promise<void>((resolve, reject) => {
@@ -73,13 +118,20 @@ describe('demo process', () => {
     const url = /listening on (http:\S+)/.exec(out)![1]!;
     const key = /API key\s+(\S+)/.exec(out)![1]!;
     expect((await fetch(`${url}/cache/stats`, { headers: { 'x-api-key': key } })).status).toBe(200);
+    expect(out).toContain(`snapshots       ${snapshots}, every 1 min and at shutdown`);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
+    try {
+      expect(readdirSync(snapshots)).toContain('url-shortener.snap');
+      expect(readdirSync(snapshots)).toContain('plans.snap');
+    } finally {
+      rmSync(snapshots, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad variable with a message naming it', async () => {
-    const child = run({ PORT: 'eighty' });
+    const child = run({ PORT: 'eighty', LARDER_SNAPSHOT_DIR: 'off' });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     const [code] = await once(child, 'exit');

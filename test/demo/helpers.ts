@@ -1,5 +1,6 @@
 // Starts the demo in-process for HTTP tests: an ephemeral port, no simulated latency, no random
-// failures unless asked, a known API key and a clock the test moves.
+// failures unless asked, a known API key, a clock the test moves, and no snapshots (so tests never
+// write into the repository) unless a test passes its own `snapshotDir`.
 import { startDemo, type Demo } from '../../demo/app.js';
 import { readConfig, type DemoConfig } from '../../demo/config.js';
 import { seededRandom } from '../../demo/upstreams/simulate.js';
@@ -17,10 +18,16 @@ export interface TestDemo {
   ): Promise<Response>;
 }
 
-/** Starts a demo; `overrides` change the config (e.g. failure rate, TTLs). */
+/** Starts a demo; `overrides` change the config (e.g. failure rate, TTLs, a temporary `snapshotDir`). */
 export async function startTestDemo(overrides: Partial<DemoConfig> = {}): Promise<TestDemo> {
   const config = {
-    ...readConfig({ PORT: '0', LARDER_API_KEY: API_KEY, DEMO_LATENCY_SCALE: '0', DEMO_FAILURE_RATE: '0' }),
+    ...readConfig({
+      PORT: '0',
+      LARDER_API_KEY: API_KEY,
+      DEMO_LATENCY_SCALE: '0',
+      DEMO_FAILURE_RATE: '0',
+      LARDER_SNAPSHOT_DIR: 'off',
+    }),
     ...overrides,
   };
   const clock = {

@@ -53,6 +53,8 @@ describe.runIf(available)('demo over Redis', () => {
       LARDER_API_KEY: 'redis-test-key-1',
       REDIS_URL: `redis://127.0.0.1:${port}`,
       DEMO_LATENCY_SCALE: '0',
+      // Two instances on one folder would overwrite each other's files; this test is about Redis.
+      LARDER_SNAPSHOT_DIR: 'off',
       // Long enough that nothing expires while the test runs on a busy machine.
       LARDER_TTL_STATS: '1m',
     });

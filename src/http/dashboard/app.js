@@ -1,9 +1,12 @@
 // The dashboard's behaviour: asks for the admin API key (kept in sessionStorage), polls the admin
-// API every two seconds, runs the actions behind confirm(), and hands the answers to render.js.
-// Inlined last, after chart.js, format.js, report.js, trend.js and render.js.
+// API every two seconds (the sizing advisor every ten), runs the actions behind confirm(), and hands
+// the answers to render.js. Inlined last, after chart.js, format.js, report.js, trend.js and render.js.
 /* global fmt, report, trend, view, clearTimeout */
 
 const POLL_MS = 2000;
+// The advisor's curves move slowly (they need thousands of sampled requests), and each answer costs
+// the server a pass over every miniature cache: no need to ask on every poll.
+const ADVISOR_POLL_MS = 10_000;
 const KEY_STORAGE = 'larder.apiKey';
 const SEARCH_DEBOUNCE_MS = 250;
 
@@ -23,6 +26,11 @@ const state = {
   caches: [],
   polling: false,
   pollAgain: false,
+  /** The advisor's answer, read by report.readAdvice; when it was last asked for. */
+  advice: [],
+  adviceAt: -Infinity,
+  /** cache name → { element, update }: an advice card built once, updated when advice arrives. */
+  adviceCards: new Map(),
 };
 
 class AuthError extends Error {}
@@ -58,12 +66,14 @@ async function poll() {
     // The key search runs on the server, so every key can be found, not only the ones listed.
     const needle = $('keys-search').value.trim();
     const statsPath = `stats?limit=${view.MAX_KEY_ROWS}${needle ? `&q=${encodeURIComponent(needle)}` : ''}`;
-    const [stats, health, perf] = await Promise.allSettled([
+    const askAdvice = Date.now() - state.adviceAt >= ADVISOR_POLL_MS;
+    const [stats, health, perf, advice] = await Promise.allSettled([
       api(statsPath),
       api('health'),
       api('performance'),
+      askAdvice ? api('advisor') : Promise.resolve(undefined),
     ]);
-    for (const r of [stats, health, perf]) {
+    for (const r of [stats, health, perf, advice]) {
       if (r.status === 'rejected' && r.reason instanceof AuthError) throw r.reason;
     }
     if (stats.status === 'rejected') throw stats.reason;
@@ -75,6 +85,14 @@ async function poll() {
       health.status === 'fulfilled' ? health.value : undefined,
       perf.status === 'fulfilled' ? perf.value : undefined,
     );
+    if (askAdvice) {
+      // A failed ask (e.g. an older server without the route) keeps the last curves and waits a full period.
+      state.adviceAt = now;
+      if (advice.status === 'fulfilled') {
+        state.advice = report.readAdvice(advice.value);
+        view.renderAdvice();
+      }
+    }
     $('updated').textContent = `updated ${new Date(now).toLocaleTimeString()}`;
   } catch (error) {
     if (error instanceof AuthError) {
@@ -119,6 +137,8 @@ function start() {
 function logout(message) {
   clearTimeout(state.timer);
   state.key = null;
+  // The next key may see other caches: ask the advisor again on the first poll.
+  state.adviceAt = -Infinity;
   sessionStorage.removeItem(KEY_STORAGE);
   $('app').hidden = true;
   $('logout').hidden = true;

@@ -1,6 +1,6 @@
-// A small time-series line chart on <canvas>, for the dashboard's hit-rate history. Drawn by hand
-// (about a hundred lines) so the page needs no chart library and works offline.
-// Exposes one global, drawLineChart(canvas, options), used by app.js.
+// The dashboard's two charts, drawn by hand so the page needs no chart library and works offline:
+// drawLineChart, the hit-rate history on <canvas>, and drawCurveChart, the sizing advisor's predicted
+// hit ratio against capacity as SVG (a few points per line, and its elements can be inspected in tests).
 
 /** Colours for series, in order; twelve distinct ones, as many as the demo has caches. */
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -102,4 +102,93 @@ function drawLineChart(canvas, { series, xMin, xMax, yMin = 0, yMax = 100, yForm
       ctx.fill();
     }
   }
+}
+
+// The SVG namespace: a name, not an address; nothing is fetched from it.
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes; `text` goes in as a text node, never as markup (render.js uses it too). */
+function svgEl(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+/**
+ * Redraws `svg` as a chart of y (percent, 0-100) against x on a log-2 axis, so 0.25x, 0.5x, 1x, 2x
+ * and 4x of a capacity are evenly spaced. `series`: [{ label, color, dashed, points: [[x, y]] }], drawn in order (later on top);
+ * `marker`: { x, y, label }, a dot with a label (the current point); `xLabel(x)` names a tick.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+function drawCurveChart(svg, { series, marker, xLabel = (v) => String(v) }) {
+  // Fixed viewBox units: the SVG scales to its box, so nothing is measured and resizing needs no redraw.
+  const width = 360;
+  const height = 180;
+  // Room for a five-digit capacity centred under the first and last points.
+  const pad = { left: 44, right: 24, top: 12, bottom: 34 };
+  const xs = [...new Set(series.flatMap((s) => s.points.map(([px]) => px)))].sort((a, b) => a - b);
+  if (xs.length === 0) {
+    svg.replaceChildren();
+    return;
+  }
+  const lo = Math.log2(xs[0]);
+  const hi = Math.log2(xs[xs.length - 1]);
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const x = (v) => pad.left + (hi === lo ? plotW / 2 : ((Math.log2(v) - lo) / (hi - lo)) * plotW);
+  const y = (v) => pad.top + (1 - Math.min(100, Math.max(0, v)) / 100) * plotH;
+  const round = (v) => Math.round(v * 10) / 10;
+
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('role', 'img');
+  const parts = [];
+  for (let i = 0; i <= 4; i++) {
+    const py = round(y(i * 25));
+    parts.push(
+      svgEl('line', { class: 'grid', x1: pad.left, x2: pad.left + plotW, y1: py, y2: py }),
+      svgEl(
+        'text',
+        { class: 'axis', x: pad.left - 6, y: py, 'text-anchor': 'end', 'dominant-baseline': 'middle' },
+        `${i * 25}%`,
+      ),
+    );
+  }
+  for (const v of xs) {
+    const lines = xLabel(v).split('\n');
+    lines.forEach((line, i) =>
+      parts.push(
+        svgEl(
+          'text',
+          { class: 'axis', x: round(x(v)), y: pad.top + plotH + 14 + i * 12, 'text-anchor': 'middle' },
+          line,
+        ),
+      ),
+    );
+  }
+  for (const s of series) {
+    const line = svgEl('polyline', {
+      class: 'curve',
+      fill: 'none',
+      stroke: s.color,
+      'stroke-width': 2,
+      'stroke-linejoin': 'round',
+      points: s.points.map(([px, py]) => `${round(x(px))},${round(y(py))}`).join(' '),
+    });
+    if (s.dashed) line.setAttribute('stroke-dasharray', '5 4');
+    line.dataset.series = s.label;
+    line.append(svgEl('title', {}, s.label));
+    parts.push(line);
+    for (const [px, py] of s.points) {
+      parts.push(
+        svgEl('circle', { class: 'curve-point', cx: round(x(px)), cy: round(y(py)), r: 2.5, fill: s.color }),
+      );
+    }
+  }
+  if (marker) {
+    const dot = svgEl('circle', { class: 'marker', cx: round(x(marker.x)), cy: round(y(marker.y)), r: 5 });
+    dot.append(svgEl('title', {}, marker.label));
+    parts.push(dot);
+  }
+  svg.replaceChildren(...parts);
 }

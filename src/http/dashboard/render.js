@@ -1,10 +1,14 @@
-// Rendering: tiles, the hit-rate chart, one row per cache with its actions, health and the key
-// table. Every piece of data goes in through text nodes (`el`, `textContent`), never as markup.
-/* global drawLineChart, CHART_COLORS, fmt, report, trend, state, act */
+// Rendering: tiles, the hit-rate chart, one row per cache with its actions, the sizing advisor's
+// curves, health and the key table. Every piece of data goes in through text nodes (`el`,
+// `textContent`), never as markup.
+/* global drawLineChart, drawCurveChart, svgEl, CHART_COLORS, fmt, report, trend, state, act */
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- used by app.js, inlined after this file
 const view = (() => {
   const MAX_KEY_ROWS = 200;
+  const POLICIES = ['lru', 'tinylfu'];
+  const POLICY_NAMES = { lru: 'LRU', tinylfu: 'W-TinyLFU' };
+  const POLICY_COLORS = { lru: '#d9822b', tinylfu: '#2f6fed' };
 
   const $ = (id) => document.getElementById(id);
 
@@ -215,6 +219,78 @@ const view = (() => {
     return { element, update };
   }
 
+  /** One card per cache with advice (state.advice), built once and updated when the advice is refetched. */
+  function renderAdvice() {
+    $('advisor').hidden = state.advice.length === 0;
+    const list = $('advice-list');
+    const names = new Set(state.advice.map((a) => a.name));
+    for (const [name, card] of state.adviceCards) {
+      if (!names.has(name)) {
+        card.element.remove();
+        state.adviceCards.delete(name);
+      }
+    }
+    for (const a of state.advice) {
+      let card = state.adviceCards.get(a.name);
+      if (!card) state.adviceCards.set(a.name, (card = buildAdviceCard(a.name)));
+      list.append(card.element); // keeps cards in name order
+      card.update(a);
+    }
+  }
+
+  function buildAdviceCard(name) {
+    const chart = svgEl('svg', {
+      class: 'advice-chart',
+      'aria-label': `Predicted hit ratio of ${name} at other capacities`,
+    });
+    const meta = el('span', 'muted');
+    const legend = el('div', 'legend');
+    const text = el('p', 'advice-text');
+    const sample = el('p', 'muted advice-sample');
+    const element = el(
+      'article',
+      'advice',
+      el('div', 'advice-head', el('h3', null, name), meta),
+      el('div', 'advice-plot', chart, legend),
+      el('div', 'advice-words', text, sample),
+    );
+    element.dataset.cache = name;
+
+    function update(a) {
+      const here = a.curve.find((p) => p.multiplier === 1);
+      const now = Number.isFinite(a.hitRatio) ? a.hitRatio : here ? here[a.policy] : Number.NaN;
+      // Drawn as the recommendation reads them: each simulated change from 1x added to the measured
+      // hit ratio, so the current point lies on its policy's line and the text matches the picture.
+      const offset = here && Number.isFinite(now) ? now - here[a.policy] : 0;
+      // The policy in use first, so the other one's dashed line stays visible where the two coincide.
+      const policies = [a.policy, ...POLICIES.filter((p) => p !== a.policy)];
+      const series = policies.map((policy) => ({
+        label: `${POLICY_NAMES[policy]}${policy === a.policy ? ' (in use)' : ''}`,
+        color: POLICY_COLORS[policy],
+        dashed: policy !== a.policy,
+        points: a.curve.map((p) => [p.multiplier, Math.min(100, Math.max(0, p[policy] + offset))]),
+      }));
+      const nowLabel = `now: ${fmt.pct(now)} at ${fmt.int(a.capacity)} entries`;
+      drawCurveChart(chart, {
+        series,
+        marker: Number.isFinite(now) ? { x: 1, y: now, label: nowLabel } : undefined,
+        xLabel: (m) => `${fmt.int(a.curve.find((p) => p.multiplier === m).capacity)}\n${m}x`,
+      });
+      meta.textContent = `${POLICY_NAMES[a.policy]} · ${fmt.int(a.capacity)} entries`;
+      legend.replaceChildren(
+        ...series.map((s) => {
+          const swatch = el('span', s.dashed ? 'swatch swatch-dashed' : 'swatch');
+          swatch.style.setProperty('--swatch', s.color);
+          return el('span', 'legend-item', swatch, s.label);
+        }),
+        el('span', 'legend-item', el('span', 'swatch swatch-now'), nowLabel),
+      );
+      text.textContent = a.recommendation;
+      sample.textContent = `${fmt.int(a.sampledRequests)} sampled requests · ${fmt.pct(100 * a.sampleRate)} of keys followed`;
+    }
+    return { element, update };
+  }
+
   function renderSelect(select) {
     const names = state.caches.map((c) => c.name);
     const current = [...select.options].slice(1).map((o) => o.value);
@@ -290,5 +366,5 @@ const view = (() => {
         : `Showing ${fmt.int(rows.length)} of ${fmt.int(total)} ${needle ? 'matching ' : ''}keys.`;
   }
 
-  return { $, MAX_KEY_ROWS, render, renderChart, renderKeys };
+  return { $, MAX_KEY_ROWS, render, renderChart, renderKeys, renderAdvice };
 })();

@@ -1,5 +1,6 @@
 // Reading the admin API's JSON (snake_case; camelCase accepted too) into the shapes the dashboard
-// draws: per-cache counters and entries, process memory, action counts and tier health.
+// draws: per-cache counters and entries, process memory, action counts, tier health and the sizing
+// advisor's curves.
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- used by the files inlined after this one
 const report = (() => {
@@ -87,6 +88,40 @@ const report = (() => {
     return undefined;
   }
 
+  /**
+   * The advisor's answer (`GET advisor`: { caches: { name: advice | null } }) as a list sorted by
+   * name, leaving out caches without advice (the option is off) and curves with no usable point.
+   */
+  function readAdvice(answer) {
+    const raw = (answer && answer.caches) || {};
+    const list = [];
+    for (const [name, a] of Object.entries(raw)) {
+      if (!a || typeof a !== 'object') continue;
+      const current = pick(a, 'current') || {};
+      const curve = (Array.isArray(a.curve) ? a.curve : [])
+        .map((p) => ({
+          capacity: num(p, 'capacity'),
+          multiplier: num(p, 'multiplier'),
+          lru: num(p, 'lru'),
+          tinylfu: num(p, 'tinylfu'),
+        }))
+        .filter((p) => p.multiplier > 0 && [p.capacity, p.lru, p.tinylfu].every(Number.isFinite))
+        .sort((p, q) => p.multiplier - q.multiplier);
+      if (curve.length === 0) continue;
+      list.push({
+        name,
+        policy: pick(a, 'policy') === 'lru' ? 'lru' : 'tinylfu',
+        capacity: num(current, 'capacity'),
+        hitRatio: num(current, 'hit_ratio'),
+        curve,
+        recommendation: String(pick(a, 'recommendation') ?? ''),
+        sampledRequests: num(a, 'sampled_requests'),
+        sampleRate: num(a, 'sample_rate'),
+      });
+    }
+    return list.sort((p, q) => p.name.localeCompare(q.name));
+  }
+
   const SEVERITY = { ok: 0, degraded: 1, down: 2 };
 
   /**
@@ -104,5 +139,5 @@ const report = (() => {
     return worst;
   }
 
-  return { num, readCaches, readProcessMemory, countOf, tierHealth };
+  return { num, readCaches, readProcessMemory, countOf, tierHealth, readAdvice };
 })();
