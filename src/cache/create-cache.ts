@@ -80,8 +80,12 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   return cache;
 }
 
-/** Routes what the shared tier reports into the core: remote invalidations cancel racing loads, L2 errors are reported. */
+/**
+ * Routes what the shared tier reports into the core (remote invalidations cancel racing loads, L2
+ * errors are reported) and lends the tier the cache's log sink for its outage lines.
+ */
 function connectRemote(core: CacheCore, remote: TierBinding): void {
+  remote.lendLog(() => core.log);
   core.store.onRemoteInvalidation((keys) => {
     if (keys === undefined) {
       // A bulk invalidation elsewhere: loads that started before it must not store their results.

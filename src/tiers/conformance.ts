@@ -1,6 +1,8 @@
 // The driver conformance suite (`larder/test-suite`): one set of vitest tests that every TierDriver
 // must pass — the memory driver, Redis standalone and Redis Cluster here, and anyone's own driver.
 // It talks to the driver only through the interface, with a fresh prefix per test for isolation.
+// Optional methods are tested too: a driver lacking one fails its test unless the suite is told the
+// driver omits it, and then the test is registered as skipped, saying why.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DriverValue, TierDriver } from './driver.js';
@@ -15,7 +17,14 @@ export interface DriverSuiteOptions {
   cleanup?: () => void | Promise<void>;
   /** A real-time pause long enough for a TTL of `ttlMs` to lapse (default: ttl + 100 ms). */
   expiryWaitMs?: (ttlMs: number) => number;
+  /** Optional TierDriver methods this driver does not implement: their tests are skipped, not failed. */
+  omits?: ReadonlyArray<OptionalMethod>;
 }
+
+/** The optional TierDriver methods the suite tests. */
+type OptionalMethod = 'deleteIfEquals' | 'setAtLeast';
+
+const OPTIONAL_METHODS: readonly OptionalMethod[] = ['deleteIfEquals', 'setAtLeast'];
 
 /** TTL of the expiry tests, ms. */
 const SHORT_TTL = 250;
@@ -37,6 +46,28 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
     return driver;
   };
   const expiryWait = options.expiryWaitMs ?? ((ttl: number) => ttl + 100);
+  const omits = options.omits ?? [];
+  if (!Array.isArray(omits) || omits.some((method) => !OPTIONAL_METHODS.includes(method))) {
+    throw new TypeError(`omits must list optional driver methods (${OPTIONAL_METHODS.join(', ')})`);
+  }
+  /** Registers the test of an optional method: skipped if omitted, failing if missing but not omitted. */
+  const itOptional = (
+    method: OptionalMethod,
+    title: string,
+    body: (driver: Required<Pick<TierDriver, OptionalMethod>> & TierDriver) => Promise<void>,
+  ): void => {
+    if (omits.includes(method)) {
+      it.skip(`${title} (skipped: the driver declares it omits ${method})`, () => {});
+      return;
+    }
+    it(title, async () => {
+      const driver = await fresh();
+      if (typeof driver[method] !== 'function') {
+        throw new Error(`driver has no ${method}(): implement it, or list it in the suite's omits`);
+      }
+      await body(driver as Required<Pick<TierDriver, OptionalMethod>> & TierDriver);
+    });
+  };
 
   describe(`driver conformance: ${options.name}`, () => {
     afterAll(async () => {
@@ -171,14 +202,40 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       many.forEach((v, i) => expect(bytes(v)?.toString()).toBe(`value-${i}`));
     });
 
-    it('deleteIfEquals (when offered) deletes only while the value matches', async () => {
-      const driver = await fresh();
-      if (driver.deleteIfEquals === undefined) return;
+    itOptional('deleteIfEquals', 'deleteIfEquals deletes only while the value matches', async (driver) => {
       await driver.set('lock', 'mine');
       expect(await driver.deleteIfEquals('lock', 'theirs')).toBe(false);
       expect(bytes(await driver.get('lock'))?.toString()).toBe('mine');
       expect(await driver.deleteIfEquals('lock', 'mine')).toBe(true);
       expect(await driver.get('lock')).toBeUndefined();
+      expect(await driver.deleteIfEquals('lock', 'mine')).toBe(false);
+      await driver.set('binary', Buffer.from('mine', 'utf8'));
+      expect(await driver.deleteIfEquals('binary', 'mine')).toBe(true);
+    });
+
+    itOptional('setAtLeast', 'setAtLeast lengthens a key’s life, never shortens it', async (driver) => {
+      await driver.setAtLeast('new', 'n', SHORT_TTL);
+      await driver.setAtLeast('new-kept', 'k', SHORT_TTL, true);
+      await driver.setAtLeast('long', 'old', 60_000);
+      await driver.setAtLeast('long', 'new', SHORT_TTL); // replaces the value, keeps the longer life
+      await driver.set('short', 'kept', SHORT_TTL);
+      await driver.setAtLeast('short', 'ignored', 60_000, true); // keeps the value, lives longer
+      await driver.set('forever', 'f');
+      await driver.setAtLeast('forever', 'f2', SHORT_TTL);
+      await driver.set('finite', 'x', SHORT_TTL);
+      await driver.setAtLeast('finite', 'ignored', 0, true); // 0: no expiry any more
+      const read = async (key: string) => bytes(await driver.get(key))?.toString();
+      expect(await read('new')).toBe('n');
+      expect(await read('new-kept')).toBe('k');
+      expect(await read('long')).toBe('new');
+      expect(await read('short')).toBe('kept');
+      await sleep(expiryWait(SHORT_TTL));
+      expect(await driver.get('new')).toBeUndefined();
+      expect(await driver.get('new-kept')).toBeUndefined();
+      expect(await read('long')).toBe('new');
+      expect(await read('short')).toBe('kept');
+      expect(await read('forever')).toBe('f2');
+      expect(await read('finite')).toBe('x');
     });
 
     it('disconnect is idempotent', async () => {

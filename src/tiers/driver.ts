@@ -33,6 +33,13 @@ export interface TierDriver {
   whenReady?(): Promise<void> | undefined;
   /** Optional: deletes `key` only while it still holds `value` (atomic where the store allows). */
   deleteIfEquals?(key: string, value: string): Promise<boolean>;
+  /**
+   * Optional: stores `value` and makes the key live at least `ttlMs` from now (0 = forever), never
+   * shortening a longer remaining life; with `keepValue`, a key that exists keeps its value and only
+   * lives longer. Must be atomic: tag timestamps use it to expire without ever lapsing too early.
+   * Without it, the tier keeps tag timestamps forever.
+   */
+  setAtLeast?(key: string, value: DriverValue, ttlMs: number, keepValue?: boolean): Promise<void>;
   /** Releases connections and timers the driver opened. Idempotent. */
   disconnect(): Promise<void>;
 }

@@ -3,11 +3,11 @@
 // never one per request). Everything above it sees failures as CacheError TIER_UNAVAILABLE/TIMEOUT.
 import { CacheError } from '../errors.js';
 import { errorMessage } from '../observability/log-sink.js';
-import type { LogSink } from '../observability/log-sink.js';
 import { CircuitBreaker } from './breaker.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import type { DriverValue, TierDriver } from './driver.js';
+import type { TierLogWriter } from './tier-log.js';
 
 /** Options of {@link GuardedDriver}. */
 export interface GuardOptions {
@@ -16,7 +16,7 @@ export interface GuardOptions {
   /** Timeout for SCAN-based bulk deletes, ms (they walk the whole keyspace). */
   bulkTimeoutMs: number;
   breaker?: BreakerOptions;
-  log: LogSink;
+  log: TierLogWriter;
   /** Tier name for log lines. */
   name: string;
   /** Called when the tier comes back after an outage (used to replay missed invalidations). */
@@ -104,6 +104,15 @@ export class GuardedDriver implements TierDriver {
       // Not atomic without store support; good enough for lock release, whose TTL bounds any mistake.
       const held = await this.#inner.get(key);
       return held !== undefined && held.toString() === value ? this.#inner.delete(key) : false;
+    });
+  }
+
+  setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
+    return this.#call('setAtLeast', async () => {
+      if (this.#inner.setAtLeast) return this.#inner.setAtLeast(key, value, ttlMs, keepValue);
+      // Without store support the key is kept forever (so it can never lapse too early) and, being
+      // forever already, needs no extending.
+      if (!keepValue) await this.#inner.set(key, value);
     });
   }
 

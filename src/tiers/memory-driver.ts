@@ -78,6 +78,23 @@ export class MemoryDriver implements TierDriver {
     return this.#removeWhere((full) => full.startsWith(start));
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    const full = this.#prefix + key;
+    const held = this.#read(full);
+    // Byte comparison, as Redis compares: a Buffer holding the UTF-8 of `value` matches too.
+    const same = typeof held === 'string' ? held === value : held?.equals(Buffer.from(value, 'utf8'));
+    return same === true && this.#remove(full);
+  }
+
+  async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
+    const full = this.#prefix + key;
+    const wanted = ttlMs > 0 ? this.#clock() + ttlMs : 0;
+    if (this.#read(full) === undefined) return this.#put(full, value, wanted);
+    const slot = this.#store.get(full)!;
+    const expiresAt = slot.expiresAt === 0 || wanted === 0 ? 0 : Math.max(slot.expiresAt, wanted);
+    this.#put(full, keepValue ? slot.value : value, expiresAt);
+  }
+
   async deletePattern(pattern: string): Promise<number> {
     const re = globToRegExp(pattern);
     const prefix = this.#prefix;
@@ -99,12 +116,16 @@ export class MemoryDriver implements TierDriver {
   }
 
   #write(full: string, value: DriverValue, ttlMs: number | undefined): void {
+    this.#put(full, value, ttlMs !== undefined && ttlMs > 0 ? this.#clock() + ttlMs : 0);
+  }
+
+  /** Stores a value until `expiresAt` (absolute ms, 0 = never). */
+  #put(full: string, value: DriverValue, expiresAt: number): void {
     if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
       throw new TypeError('value must be a string or a Buffer');
     }
     // Re-inserting moves the key to the end of the Map, so iteration order is write order.
     this.#store.delete(full);
-    const expiresAt = ttlMs !== undefined && ttlMs > 0 ? this.#clock() + ttlMs : 0;
     this.#store.set(full, { value, expiresAt });
     if (this.#store.size > this.#maxEntries) {
       const oldest = this.#store.keys().next();

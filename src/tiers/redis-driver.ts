@@ -13,6 +13,21 @@ import type { RedisClient, RedisConnectionOptions } from './redis-connection.js'
 const DELETE_IF_EQUALS =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+// Set-and-extend in one step: a new key gets `ttl` (0 = none); an existing one keeps the longer of its
+// remaining life and `ttl` (no expiry beats any), and its value unless ARGV[3] asks to replace it.
+const SET_AT_LEAST = `
+local left = redis.call('pttl', KEYS[1])
+local ttl = tonumber(ARGV[2])
+if left == -2 then
+  if ttl > 0 then return redis.call('set', KEYS[1], ARGV[1], 'PX', ttl) end
+  return redis.call('set', KEYS[1], ARGV[1])
+end
+if ARGV[3] == '1' then redis.call('set', KEYS[1], ARGV[1], 'KEEPTTL') end
+if left >= 0 then
+  if ttl == 0 then redis.call('persist', KEYS[1]) elseif ttl > left then redis.call('pexpire', KEYS[1], ttl) end
+end
+return 'OK'`;
+
 /** The hash tag of a key as Redis Cluster computes it (`{…}`, first non-empty one), or the key itself. */
 export function hashTagOf(key: string): string {
   const open = key.indexOf('{');
@@ -180,6 +195,12 @@ export class RedisDriver implements TierDriver {
     if (!this.#gate.ready) await this.#gate.pass();
     const removed = await this.client.eval(DELETE_IF_EQUALS, 1, this.prefix + key, value);
     return Number(removed) === 1;
+  }
+
+  async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    const ttl = ttlMs > 0 ? Math.ceil(ttlMs) : 0;
+    await this.client.eval(SET_AT_LEAST, 1, this.prefix + key, value, ttl, keepValue ? '0' : '1');
   }
 
   async disconnect(): Promise<void> {

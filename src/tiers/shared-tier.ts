@@ -3,7 +3,8 @@
 // backlog of invalidations missed during an outage. Each cache binds to it by name; the binding is
 // the only object the facade calls, and none of its methods throws because Redis is down.
 import type { Logger } from '../observability/logger.js';
-import { LogSink, errorMessage } from '../observability/log-sink.js';
+import { errorMessage } from '../observability/log-sink.js';
+import type { LogSink } from '../observability/log-sink.js';
 import { CacheError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
@@ -19,6 +20,7 @@ import { PublishBatcher } from './publish-batcher.js';
 import { assertSerializer, msgpackSerializer, serializationError } from './serializer.js';
 import type { Serializer } from './serializer.js';
 import { TagClock } from './tag-clock.js';
+import { TierLog } from './tier-log.js';
 import type { RemoteInvalidation, TierEntry, TierHealth } from './types.js';
 
 /** Marks objects that are shared tiers, so `createCache({ l2 })` can recognise one. */
@@ -48,9 +50,19 @@ export interface SharedTierSettings {
   lock?: boolean | LockSettings;
   /** How long tag invalidation times are trusted in memory (default `'1s'`; the bus refreshes them sooner). */
   tagCacheTtl?: Duration;
+  /**
+   * How long the store keeps a tag's invalidation time after its last invalidation (default `'24h'`;
+   * `0` keeps them forever), so per-user tags do not pile up. Never too short: an entry whose TTL
+   * plus grace outlasts it keeps its tags' times in the store until the entry itself expires.
+   */
+  tagRetention?: Duration;
   /** Upper bound on invalidations kept for replay during an outage (default 10,000). */
   maxPending?: number;
-  /** Where outages and serialization failures are logged. */
+  /**
+   * Where outages, recoveries and bus resyncs are logged (and serialization failures, which caches
+   * also report as `Cache ERROR`). Default: the logger of the first cache bound to the tier that has
+   * one; each line is written once, however many caches share the tier.
+   */
   logger?: Logger;
   /** Time source, ms (tests). */
   clock?: () => number;
@@ -87,10 +99,11 @@ export class SharedTier {
   readonly #bus: InvalidationBus | undefined;
   readonly #publisher: PublishBatcher | undefined;
   readonly #codec: Codec;
-  readonly #log: LogSink;
+  readonly #log: TierLog;
   readonly #clock: () => number;
   readonly #lock: DistributedLock | undefined;
   readonly #tagCacheTtl: number;
+  readonly #tagRetention: number;
   readonly #pending: PendingInvalidations;
   readonly #publishInOrder: boolean;
   readonly #caches = new Map<string, CacheState>();
@@ -108,7 +121,7 @@ export class SharedTier {
     const serializer = options.serializer ?? msgpackSerializer();
     assertSerializer(serializer);
     this.#codec = createCodec(serializer, options.compression);
-    this.#log = new LogSink(options.logger);
+    this.#log = new TierLog(options.logger);
     this.#clock = options.clock ?? Date.now;
     const maxPending = options.maxPending ?? 10_000;
     if (!Number.isInteger(maxPending) || maxPending <= 0) {
@@ -116,6 +129,7 @@ export class SharedTier {
     }
     this.#pending = new PendingInvalidations(maxPending);
     this.#tagCacheTtl = parseDuration(options.tagCacheTtl ?? '1s', 'tagCacheTtl');
+    this.#tagRetention = parseDuration(options.tagRetention ?? '24h', 'tagRetention');
     const name = options.name ?? options.driver.name;
     this.#driver = new GuardedDriver(options.driver, {
       name,
@@ -161,6 +175,7 @@ export class SharedTier {
         tags: new TagClock(this.#driver, {
           keyOf: (tag) => `t:{${cache}}:${tag}`,
           cacheTtlMs: this.#tagCacheTtl,
+          retentionMs: this.#tagRetention,
           clock: this.#clock,
         }),
       };
@@ -222,7 +237,8 @@ export class SharedTier {
       });
     } catch (error) {
       const failure = serializationError(key, 'serialize', error);
-      this.#log.error('L2 cannot store a value; it stays in L1 only', {
+      // Only to a logger of the tier's own: the caches bound to it log the failure as `Cache ERROR`.
+      this.#log.own?.error('L2 cannot store a value; it stays in L1 only', {
         cache: state.name,
         key,
         error: failure.message,
@@ -234,8 +250,13 @@ export class SharedTier {
     const ttl = entry.graceUntil === 0 ? 0 : entry.graceUntil - now;
     const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'set', keys: [key] };
     this.#siblings(state, origin, { kind: 'set', keys: [key] });
+    const tags = entry.indexTags ?? entry.tags;
     const written = await this.#mutate(
-      () => this.#driver.set(`e:${state.name}:${key}`, data, ttl),
+      () => {
+        const stored = this.#driver.set(`e:${state.name}:${key}`, data, ttl);
+        const held = state.tags.hold(tags, entry.createdAt, entry.graceUntil);
+        return held === undefined ? stored : Promise.all([stored, held]);
+      },
       message,
       () => this.#pending.keys(state.name, [key]),
     );
@@ -328,7 +349,13 @@ export class SharedTier {
   }
 
   /** @internal */
+  lendLog(binding: TierBinding, sink: () => LogSink): void {
+    this.#log.lend(binding, sink);
+  }
+
+  /** @internal */
   release(state: CacheState, binding: TierBinding): Promise<void> {
+    this.#log.withdraw(binding);
     state.bindings.delete(binding);
     for (const other of this.#caches.values()) if (other.bindings.size > 0) return Promise.resolve();
     return this.close();
@@ -448,8 +475,11 @@ export class SharedTier {
           await publish({ cache, kind: 'namespace-clear', pattern: prefix });
         },
       });
+      // Debug, not info: the recovery itself was the outage's one info line.
       if (done)
-        this.#log.info('L2 replayed the invalidations missed during the outage', { tier: this.#driver.name });
+        this.#log.debug('L2 replayed the invalidations missed during the outage', {
+          tier: this.#driver.name,
+        });
     } finally {
       this.#replaying = false;
       this.#scheduleReplay(this.#retryMs);
@@ -627,6 +657,14 @@ export class TierBinding {
   onRemote(listener: (event: RemoteInvalidation) => void): () => void {
     this.#remote.add(listener);
     return () => this.#remote.delete(listener);
+  }
+
+  /**
+   * Offers the cache's log sink, read at each line: the tier logs outages there when it has no logger
+   * of its own (the first bound cache whose sink has the line's level on gets it, once).
+   */
+  lendLog(sink: () => LogSink): void {
+    if (!this.#closed) this.#tier.lendLog(this, sink);
   }
 
   /** Listens for errors worth surfacing (serialization failures); returns the unsubscribe function. */

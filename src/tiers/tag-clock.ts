@@ -2,7 +2,21 @@
 // stores "tag T was invalidated at time X" in the store, and an entry read from L2 is valid only if
 // it was created after every one of its tags' invalidation times. Times are cached in memory for a
 // short while (bounded) and refreshed at once by bus messages, so most reads need no extra round trip.
-import type { TierDriver } from './driver.js';
+//
+// Timestamps expire `retention` after their tag's last invalidation, so per-user tags do not pile up.
+// That is safe because an entry is hidden only by invalidations after its creation: an entry that
+// lives at most `retention` from its creation is gone before a later timestamp can lapse. An entry
+// living longer holds its tags' timestamps (setAtLeast, which only ever lengthens a key's life) until
+// its own end, whether the invalidation comes before or after that hold reaches the store.
+import type { DriverValue, TierDriver } from './driver.js';
+
+/** What the clock needs of the store: batched reads and set-and-extend. */
+export type TagStore = Pick<TierDriver, 'getMany'> & {
+  setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue?: boolean): Promise<void>;
+};
+
+/** Extra life a held timestamp gets past its entry, so it never lapses a moment before the entry. */
+const HOLD_SLACK_MS = 1000;
 
 /** Options of {@link TagClock}. */
 export interface TagClockOptions {
@@ -10,6 +24,8 @@ export interface TagClockOptions {
   keyOf: (tag: string) => string;
   /** How long a fetched timestamp is trusted without asking the store again, ms. */
   cacheTtlMs: number;
+  /** How long the store keeps a timestamp after its tag's last invalidation, ms (0 = forever). */
+  retentionMs: number;
   /** Upper bound on timestamps held in memory (default 10,000). */
   maxTags?: number;
   clock: () => number;
@@ -22,12 +38,12 @@ interface Known {
 
 /** Per-tag invalidation times for one cache, in the store and cached in memory. */
 export class TagClock {
-  readonly #driver: TierDriver;
+  readonly #driver: TagStore;
   readonly #options: TagClockOptions;
   readonly #maxTags: number;
   readonly #known = new Map<string, Known>();
 
-  constructor(driver: TierDriver, options: TagClockOptions) {
+  constructor(driver: TagStore, options: TagClockOptions) {
     this.#driver = driver;
     this.#options = options;
     this.#maxTags = options.maxTags ?? 10_000;
@@ -58,7 +74,24 @@ export class TagClock {
   /** Records in the store that `tags` were invalidated at `at`, and remembers it locally. */
   async invalidate(tags: readonly string[], at: number): Promise<void> {
     this.note(tags, at);
-    await Promise.all(tags.map((tag) => this.#driver.set(this.#options.keyOf(tag), String(at))));
+    const value = String(at);
+    const { keyOf, retentionMs } = this.#options;
+    await Promise.all(tags.map((tag) => this.#driver.setAtLeast(keyOf(tag), value, retentionMs)));
+  }
+
+  /**
+   * Makes the store keep the timestamps of `tags` as long as an entry written now that carries them,
+   * when that entry lives longer than the retention; `undefined` when it does not (nothing to do).
+   */
+  hold(tags: readonly string[], createdAt: number, graceUntil: number): Promise<unknown> | undefined {
+    const { keyOf, retentionMs, clock } = this.#options;
+    if (tags.length === 0 || retentionMs === 0) return undefined;
+    if (graceUntil !== 0 && graceUntil - createdAt <= retentionMs) return undefined;
+    const left = graceUntil - clock();
+    if (graceUntil !== 0 && left <= 0) return undefined;
+    const ttl = graceUntil === 0 ? 0 : left + HOLD_SLACK_MS;
+    // '0' (never invalidated) is stored only when the tag has no timestamp yet; a real one is kept.
+    return Promise.all(tags.map((tag) => this.#driver.setAtLeast(keyOf(tag), '0', ttl, true)));
   }
 
   /** Remembers invalidation times heard on the bus (never moves a time backwards). */

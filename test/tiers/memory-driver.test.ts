@@ -1,16 +1,18 @@
-// The memory driver passes the conformance suite, and keeps its bound.
+// The memory driver passes the conformance suite (optional methods included), and keeps its bound.
 import { describe, expect, it } from 'vitest';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { ChaosDriver } from './chaos-driver.js';
 
-const shared = new MemoryDriver();
-// Drivers with different prefixes over one store, as apps sharing one Redis would be.
+// Each test gets its own driver, so its own store: the suite's prefix-isolation checks only bite on
+// drivers whose prefixes share one store (Redis); prefixes within one MemoryDriver are tested below.
+registerDriverSuite({ name: 'memory', create: (prefix) => new MemoryDriver({ prefix }) });
+
+// A driver without the optional methods passes when it says so; their tests show up as skipped.
 registerDriverSuite({
-  name: 'memory',
-  create: (prefix) => {
-    const driver = new MemoryDriver({ prefix });
-    return driver;
-  },
+  name: 'memory behind a wrapper without optional methods',
+  create: (prefix) => new ChaosDriver(new MemoryDriver({ prefix })),
+  omits: ['deleteIfEquals', 'setAtLeast'],
 });
 
 describe('MemoryDriver', () => {
@@ -37,8 +39,39 @@ describe('MemoryDriver', () => {
   it('rejects bad options and bad values with errors naming them', async () => {
     expect(() => new MemoryDriver({ maxEntries: 0 })).toThrow(/maxEntries/);
     expect(() => new MemoryDriver({ maxEntries: 1.5 })).toThrow(RangeError);
-    await expect(shared.set('k', 42 as unknown as string)).rejects.toThrow(
+    const driver = new MemoryDriver();
+    await expect(driver.set('k', 42 as unknown as string)).rejects.toThrow(
       /value must be a string or a Buffer/,
     );
+    await expect(driver.setAtLeast('k', 42 as unknown as string, 0)).rejects.toThrow(/value must be/);
+    expect(() => registerDriverSuite({ name: 'x', create: () => driver, omits: ['get' as never] })).toThrow(
+      /omits must list optional driver methods/,
+    );
+  });
+
+  it('keeps its keys under its prefix: patterns and clears never see the prefix', async () => {
+    const driver = new MemoryDriver({ prefix: 'app:' });
+    await driver.set('a1', '1');
+    await driver.set('b1', '2');
+    expect(await driver.deletePattern('app:*')).toBe(0);
+    expect(await driver.deletePattern('a*')).toBe(1);
+    expect(await driver.clear('app:')).toBe(0);
+    expect(await driver.get('b1')).toBe('2');
+  });
+
+  it('setAtLeast extends by the injected clock and never shortens', async () => {
+    let now = 1000;
+    const driver = new MemoryDriver({ clock: () => now });
+    await driver.setAtLeast('k', 'v', 100);
+    await driver.setAtLeast('k', 'w', 50); // shorter: the 100 ms life stays
+    await driver.setAtLeast('k', 'ignored', 200, true); // longer, value kept
+    now += 199;
+    expect(await driver.get('k')).toBe('w');
+    now += 1;
+    expect(await driver.get('k')).toBeUndefined();
+    await driver.setAtLeast('forever', 'f', 0);
+    await driver.setAtLeast('forever', 'g', 10);
+    now += 1_000_000;
+    expect(await driver.get('forever')).toBe('g');
   });
 });

@@ -14,6 +14,9 @@ const entry = <V>(value: V, tags: string[] = []): TierEntry<V> => {
 };
 
 const fast = { timeout: 100, breaker: { threshold: 2, resetAfter: 100 }, reconnectMaxDelay: 100 } as const;
+// For tests that are not about outages: on a loaded machine a 100 ms call may time out, and a timed-out
+// PUBLISH is replayed (heard twice) or a lock taken late (loaded twice).
+const patient = { timeout: 2000 } as const;
 
 describeWithRedis('redisTier (standalone redis-server)', () => {
   let server: RedisServer;
@@ -35,8 +38,8 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
   });
 
   it('carries every kind of invalidation to the other instance, never back to the sender', async () => {
-    const a = open({ instanceId: 'A' }).bind('plans');
-    const b = open({ instanceId: 'B' }).bind('plans');
+    const a = open({ instanceId: 'A', ...patient }).bind('plans');
+    const b = open({ instanceId: 'B', ...patient }).bind('plans');
     const heardA: RemoteInvalidation[] = [];
     const heardB: RemoteInvalidation[] = [];
     a.onRemote((e) => heardA.push(e));
@@ -135,10 +138,33 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
     }
   });
 
+  it('tag timestamps expire after tagRetention (24h by default), or as late as a longer-lived tagged entry', async () => {
+    const a = open({ tagRetention: '10m' }).bind('retained');
+    const byDefault = open().bind('retained');
+    const now = Date.now();
+    const long = { value: 'l', createdAt: now, staleAt: now + 3_600_000, graceUntil: now + 7_200_000 };
+    await a.set('short', entry('s', ['user:1']));
+    await a.set('long', { ...long, tags: ['user:2'] });
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    await a.invalidateTags(['user:1', 'user:2']);
+    await byDefault.invalidateTags(['user:3']);
+    const pttl = async (key: string): Promise<number> =>
+      Number(await redisCli(['-p', String(server.port), 'PTTL', `it:${key}`]));
+    const short = await pttl('t:{retained}:user:1');
+    expect(short).toBeGreaterThan(0);
+    expect(short).toBeLessThanOrEqual(600_000);
+    const entryLeft = await pttl('e:retained:long');
+    const held = await pttl('t:{retained}:user:2');
+    expect(held).toBeGreaterThanOrEqual(entryLeft); // the timestamp outlives the entry it hides
+    expect(held).toBeLessThanOrEqual(7_200_000 + 1000);
+    const standard = await pttl('t:{retained}:user:3');
+    expect(standard).toBeGreaterThan(23 * 3_600_000);
+    expect(standard).toBeLessThanOrEqual(24 * 3_600_000);
+    expect(await a.get('long')).toBeUndefined();
+  });
+
   it('the distributed lock makes instances load a key once', async () => {
-    const bindings = [open({ lock: true }), open({ lock: true }), open({ lock: true })].map((t) =>
-      t.bind('locked'),
-    );
+    const bindings = [1, 2, 3].map(() => open({ lock: true, ...patient }).bind('locked'));
     let loads = 0;
     const results = await Promise.all(
       bindings.map((binding) =>

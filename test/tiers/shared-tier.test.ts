@@ -15,11 +15,12 @@ function entry<V>(value: V, now: number, ttl = 60_000, tags: string[] = [], grac
   return { value, createdAt: now, staleAt: now + ttl, graceUntil: now + ttl + grace, tags };
 }
 
-function pair(options: { clock?: () => number } = {}) {
+function pair(options: { clock?: () => number; tagRetention?: string } = {}) {
   const driver = new MemoryDriver({ clock: options.clock });
   const hub = new MemoryBusHub();
-  const a = memoryTier({ driver, hub, instanceId: 'A', clock: options.clock });
-  const b = memoryTier({ driver, hub, instanceId: 'B', clock: options.clock });
+  const { clock, tagRetention } = options;
+  const a = memoryTier({ driver, hub, instanceId: 'A', clock, tagRetention });
+  const b = memoryTier({ driver, hub, instanceId: 'B', clock, tagRetention });
   const ca = a.bind('plans');
   const cb = b.bind('plans');
   const heardByA: RemoteInvalidation[] = [];
@@ -125,6 +126,33 @@ describe('SharedTier across instances', () => {
     now += 10;
     await ca.set('t1', entry('new', now, 60_000, ['org:acme']));
     expect((await cb.get('t1'))?.value).toBe('new');
+  });
+
+  it('tag timestamps expire tagRetention after the invalidation, never before a longer-lived tagged entry', async () => {
+    const hour = 3_600_000;
+    let now = 1_000;
+    const { ca, cb, driver } = pair({ clock: () => now, tagRetention: '1h' });
+    // A new instance has no remembered tag times: it sees only what the store still holds.
+    const newcomer = () => memoryTier({ driver, clock: () => now, tagRetention: '1h' }).bind('plans');
+    await ca.set('short', entry('s', now, 10 * 60_000, ['user:1']));
+    await ca.set('long', entry('l', now, 24 * hour, ['user:2'], hour));
+    await ca.set('forever', { value: 'f', createdAt: now, staleAt: 0, graceUntil: 0, tags: ['user:3'] });
+    const created = now;
+    now += 10;
+    await cb.invalidateTags(['user:1', 'user:2', 'user:3', 'user:4']);
+    // Written before the invalidation but landing after it: its hold must still extend the timestamp.
+    await ca.set('late', entry('x', created, 24 * hour, ['user:4']));
+    for (const key of ['short', 'long', 'forever', 'late']) expect(await ca.get(key)).toBeUndefined();
+    now += 2 * hour; // past the retention
+    expect(await driver.get('t:{plans}:user:1')).toBeUndefined(); // gone: tags do not pile up
+    const later = newcomer();
+    for (const key of ['long', 'forever', 'late']) expect(await later.get(key)).toBeUndefined();
+    now += 24 * hour; // past the end of 'long' and 'late'
+    expect(await driver.get('e:plans:long')).toBeUndefined();
+    expect(await driver.get('t:{plans}:user:2')).toBeUndefined();
+    expect(await driver.get('t:{plans}:user:4')).toBeUndefined();
+    now += 100 * 24 * hour;
+    expect(await newcomer().get('forever')).toBeUndefined(); // its tag's time is kept as long as it lives
   });
 
   it('an instance that has cached a tag time learns of a newer invalidation from the bus at once', async () => {
@@ -334,6 +362,7 @@ describe('SharedTier options and lifecycle', () => {
     expect(() => memoryTier({ lock: { timeout: 'x' } })).toThrow(/lock\.timeout/);
     expect(() => memoryTier({ maxPending: 0 })).toThrow(/maxPending/);
     expect(() => memoryTier({ tagCacheTtl: NaN })).toThrow(/tagCacheTtl/);
+    expect(() => memoryTier({ tagRetention: 'a day' })).toThrow(/tagRetention/);
     expect(() => memoryTier({ serializer: {} as never })).toThrow(/serializer/);
     expect(() => memoryTier({ compression: { algorithm: 'zip' as 'gzip' } })).toThrow(
       /compression\.algorithm/,

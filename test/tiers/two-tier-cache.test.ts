@@ -168,6 +168,66 @@ describe('createCache({ l2 }) across instances', () => {
     await cache.close();
   });
 
+  it('a tier without a logger logs outages to the caches’ logger: once per outage, not per cache or call', async () => {
+    const chaos = new ChaosDriver(new MemoryDriver());
+    const logger = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() };
+    const tier = new SharedTier({ driver: chaos, timeout: 20, breaker: { threshold: 2, resetAfter: 10 } });
+    const quiet = createCache({ name: 'quiet', l2: tier }); // bound first, but has no logger
+    const manager = createCacheManager({ logger, caches: { one: {}, two: {} }, l2: tier });
+    const [one, two] = [manager.get('one'), manager.get('two')];
+    chaos.mode = 'fail';
+    for (let i = 0; i < 20; i++) {
+      for (const cache of [quiet, one, two]) expect(await cache.getOrSet(`k${i}`, () => i)).toBe(i);
+    }
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error.mock.calls[0]![0]).toMatch(/L2 chaos unavailable/);
+    expect(logger.info).not.toHaveBeenCalled();
+    chaos.mode = 'ok';
+    await vi.waitFor(async () => {
+      await one.get('probe');
+      expect(logger.info).toHaveBeenCalledTimes(1);
+    });
+    expect(logger.info.mock.calls[0]![0]).toMatch(/L2 chaos recovered/);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    await manager.close();
+    await quiet.close();
+  });
+
+  it('the tier’s own logger wins; otherwise the first open cache with a logger gets the lines', async () => {
+    const chaos = new ChaosDriver(new MemoryDriver());
+    const logger = () => ({ error: vi.fn(), warn: vi.fn(), info: vi.fn() });
+    let misses = 0;
+    const outage = async (cache: Cache): Promise<void> => {
+      chaos.mode = 'fail';
+      for (let i = 0; i < 5; i++) await cache.getOrSet(`k${misses++}`, () => i);
+      chaos.mode = 'ok';
+      await vi.waitFor(() => cache.get('probe').then(() => expect(cache.health().l2?.status).toBe('ok')));
+    };
+    const options = { driver: chaos, timeout: 20, breaker: { threshold: 2, resetAfter: 10 } };
+    const own = logger();
+    const cacheLog = logger();
+    const owned = createCache({
+      name: 'c',
+      logger: cacheLog,
+      l2: new SharedTier({ ...options, logger: own }),
+    });
+    await outage(owned);
+    expect(own.error).toHaveBeenCalledTimes(1);
+    expect(cacheLog.error).not.toHaveBeenCalled();
+    await owned.close();
+
+    const [first, second] = [logger(), logger()];
+    const tier = new SharedTier(options);
+    const a = createCache({ name: 'a', logger: first, l2: tier });
+    const b = createCache({ name: 'b', logger: second, l2: tier });
+    await outage(b);
+    expect([first.error.mock.calls.length, second.error.mock.calls.length]).toEqual([1, 0]);
+    await a.close(); // its logger goes with it
+    await outage(b);
+    expect([first.error.mock.calls.length, second.error.mock.calls.length]).toEqual([1, 1]);
+    await b.close();
+  });
+
   it('lock: true makes concurrent misses on two instances call the loader once', async () => {
     const { a, b } = instances({ lock: true });
     let calls = 0;
