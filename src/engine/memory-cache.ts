@@ -19,7 +19,6 @@ import { FIRST_SLOT, LruPolicy, type Policy } from './policy.js';
 import { TinyLfuPolicy } from './tinylfu.js';
 import { estimateSize } from './size-of.js';
 import { globToRegExp } from './glob.js';
-import { KeyIndex } from './key-index.js';
 
 /** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
 export const engineInternals: unique symbol = Symbol('larder.engineInternals');
@@ -37,7 +36,10 @@ const neverStale = (): boolean => false;
  * byte budgets, tags, pattern invalidation and statistics.
  */
 export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
-  readonly #index = new KeyIndex<K>();
+  // A Map, not a prototype-less object: an object is faster only for keys that are already
+  // internalized strings (a benchmark's pre-built keys); for keys built per request ('user:' + id, as
+  // services do) a Map lookup measured 1.2-1.9x faster on the whole get, and it keeps 1 and '1' apart.
+  readonly #index = new Map<K, number>();
   #count = 0;
   readonly #keys: (K | undefined)[] = [];
   readonly #values: (V | undefined)[] = [];
@@ -80,8 +82,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #evictions = 0;
   #expirations = 0;
   #rejections = 0;
-  /** New keys stored since creation (never reset): with hits + misses, drives the index layout. */
-  #inserts = 0;
 
   /** Creates a cache; throws a TypeError/RangeError naming any invalid option. */
   constructor(options?: MemoryCacheOptions<K, V>) {
@@ -139,7 +139,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       return undefined;
     }
     this.#policy.touch(slot);
-    if ((++this.#hits & 0xffff) === 0) this.#adaptIndex();
+    this.#hits++;
     return this.#values[slot];
   }
 
@@ -196,7 +196,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       this.#values[slot] = value;
       this.#index.set(key, slot);
       this.#count++;
-      if ((++this.#inserts & 0xffff) === 0) this.#adaptIndex();
       if (this.#sizes !== null) {
         this.#sizes[slot] = weight;
         this.#bytes += weight;
@@ -399,10 +398,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       size: this.#sizes === null ? 0 : this.#sizes[slot]!,
       tags: this.#tags?.[slot] ?? [],
     };
-  }
-
-  #adaptIndex(): void {
-    this.#index.adapt(this.#hits + this.#misses, this.#inserts, this.#count);
   }
 
   // The slot of a live entry for `key`; an expired entry met here is removed at once.
