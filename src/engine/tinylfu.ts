@@ -13,21 +13,13 @@
 // frequency; SLRU protects entries with proven reuse. This is the design of Caffeine
 // (github.com/ben-manes/caffeine/wiki/Efficiency, "Design" and "Adaptivity" pages).
 //
-// Constants: window 1 % of the budget at start; protected = 80 % of the main space; the sketch halves
-// after 10 x capacity increments (all three from Caffeine). Hash flooding (an attacker making a victim look
+// Constants, from Caffeine: window 1 % of the budget at start; protected = 80 % of the main space;
+// the sketch halves after 10 x capacity increments. Hash flooding (an attacker making a victim look
 // hot so nothing new is ever admitted) is blunted by admitting a warm candidate (frequency >= 6)
 // with probability 1/128 even when it loses. The window size adapts by hill climbing: every sample
 // of 10 x capacity requests, the hit rate is compared with the previous sample's; if it improved the
-// last move is repeated, otherwise reversed; the step decays by 2 % per sample. Where Larder departs
-// from Caffeine (6.25 % steps, a first step that shrinks the window, restart at a 5-point jump): the
-// first step *grows* the window, because it starts at its 1 % floor where a shrinking step does
-// nothing and a sample is wasted; steps are 10 % of the budget; and the step restarts only when the
-// hit rate jumps by 10 points. Measured with bench/hit-ratio.ts on the traces in ../shared/traces:
-// sprite (recency-heavy, 134k requests) goes from 2.5 / 4.2 points below LRU at 512 / 1000 entries
-// to 0.8 / 1.9, OLTP rises to or above Caffeine's figures at every size, web12 gains 0.7-1.0; multi2
-// and multi3 lose 0.8 and 1.1 (still at or above Caffeine's), loop at 1000 loses 0.7, and a
-// 2M-request Zipf(0.99) run loses 2 points while the climber settles (over requests 5M-10M the two
-// settings are within 0.3 point: 64.0 vs 64.3 %).
+// last move is repeated, otherwise reversed; the step starts at 6.25 % of the budget, decays by 2 %
+// per sample, and restarts when the hit rate jumps by 5 points (a new phase of the workload).
 // Weights: in a byte-bounded cache every quantity above is in bytes, so entries of different sizes
 // are handled the same way, with one exception: a candidate heavier than the whole budget is evicted.
 import type { CacheKey } from './types.js';
@@ -54,9 +46,9 @@ const SAMPLE_FACTOR = 10;
 const PERCENT_MAIN = 0.99;
 const PERCENT_MAIN_PROTECTED = 0.8;
 const ADMIT_HASHDOS_THRESHOLD = 6;
-const STEP_PERCENT = 0.1;
+const STEP_PERCENT = 0.0625;
 const STEP_DECAY = 0.98;
-const RESTART_THRESHOLD = 0.1;
+const RESTART_THRESHOLD = 0.05;
 /** At most this many entries change segment per window resize, so one resize stays cheap. */
 const QUEUE_TRANSFER_THRESHOLD = 1000;
 
@@ -92,8 +84,7 @@ export class TinyLfuPolicy implements Policy {
     this.#maximum = maximum;
     this.#windowMax = maximum - Math.floor(PERCENT_MAIN * maximum);
     this.#protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (maximum - this.#windowMax));
-    // Positive: the first move grows the window away from its floor (see the essay above).
-    this.#stepSize = STEP_PERCENT * maximum;
+    this.#stepSize = -STEP_PERCENT * maximum;
   }
 
   grow(capacity: number): void {
