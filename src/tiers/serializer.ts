@@ -46,7 +46,40 @@ const FAITHFUL_PROTOTYPES = new Set<unknown>([
  * Throws a TypeError naming the path of the first part of `value` that cannot round-trip faithfully
  * (functions, symbols, promises, weak collections, class instances). Cycles are followed once.
  */
-export function assertFaithful(value: unknown, path = 'value', seen = new Set<object>()): void {
+export function assertFaithful(value: unknown, path = 'value'): void {
+  // The common case walks without building a path string per property; only a value that fails is
+  // walked again to name where.
+  if (!isFaithful(value, undefined)) explainUnfaithful(value, path, new Set());
+}
+
+// Whether every part of `value` round-trips; `seen` is created at the first nested object.
+function isFaithful(value: unknown, seen: Set<object> | undefined): boolean {
+  const type = typeof value;
+  if (type === 'function' || type === 'symbol') return false;
+  if (type !== 'object' || value === null) return true;
+  const object = value as object;
+  if (seen === undefined) seen = new Set();
+  else if (seen.has(object)) return true;
+  seen.add(object);
+  const proto: unknown = Object.getPrototypeOf(object);
+  if (!FAITHFUL_PROTOTYPES.has(proto) && !(object instanceof Error)) return false;
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return true;
+  if (object instanceof Map) {
+    for (const [k, v] of object) if (!isFaithful(k, seen) || !isFaithful(v, seen)) return false;
+    return true;
+  }
+  if (object instanceof Set) {
+    for (const v of object) if (!isFaithful(v, seen)) return false;
+    return true;
+  }
+  for (const key of Object.keys(object)) {
+    if (!isFaithful((object as Record<string, unknown>)[key], seen)) return false;
+  }
+  return true;
+}
+
+// The same walk with paths, throwing at the first part that cannot round-trip.
+function explainUnfaithful(value: unknown, path: string, seen: Set<object>): void {
   const type = typeof value;
   if (type === 'function' || type === 'symbol')
     throw new TypeError(`${path} is a ${type} and cannot be stored in L2`);
@@ -62,17 +95,17 @@ export function assertFaithful(value: unknown, path = 'value', seen = new Set<ob
   if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return;
   if (object instanceof Map) {
     for (const [k, v] of object) {
-      assertFaithful(k, `${path}<key>`, seen);
-      assertFaithful(v, `${path}.get(${String(k)})`, seen);
+      explainUnfaithful(k, `${path}<key>`, seen);
+      explainUnfaithful(v, `${path}.get(${String(k)})`, seen);
     }
     return;
   }
   if (object instanceof Set) {
-    for (const v of object) assertFaithful(v, `${path}<item>`, seen);
+    for (const v of object) explainUnfaithful(v, `${path}<item>`, seen);
     return;
   }
   for (const key of Object.keys(object)) {
-    assertFaithful((object as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    explainUnfaithful((object as Record<string, unknown>)[key], `${path}.${key}`, seen);
   }
 }
 
