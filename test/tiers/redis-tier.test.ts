@@ -64,6 +64,30 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
     expect(heardA).toEqual([]);
   });
 
+  it('sends key invalidations made in the same tick as one PUBLISH; awaited ones one by one', async () => {
+    const a = open({ instanceId: 'A', timeout: 2000 }).bind('batched');
+    const b = open({ instanceId: 'B', timeout: 2000 }).bind('batched');
+    const heard: RemoteInvalidation[] = [];
+    b.onRemote((e) => heard.push(e));
+    await vi.waitFor(() => expect(b.health().bus?.status).toBe('ok'));
+    const published = async (): Promise<number> => {
+      const info = await redisCli(['-p', String(server.port), 'INFO', 'commandstats']);
+      return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    const before = await published();
+    await Promise.all(['k1', 'k2', 'k3'].map((key) => a.set(key, entry(key))));
+    expect((await published()) - before).toBe(1);
+    await vi.waitFor(() => expect(heard).toEqual([{ kind: 'set', keys: ['k1', 'k2', 'k3'] }]));
+    await a.delete('k1');
+    await a.delete('k2');
+    await vi.waitFor(() =>
+      expect(heard.slice(1)).toEqual([
+        { kind: 'delete', keys: ['k1'] },
+        { kind: 'delete', keys: ['k2'] },
+      ]),
+    );
+  });
+
   it('B reads what A wrote, with types intact, and stops seeing it after A invalidates its tag', async () => {
     const a = open().bind('shared');
     const b = open().bind('shared');
