@@ -232,13 +232,14 @@ export class CacheView<V = unknown> implements Cache<V> {
     const started = core.log.debugOn ? performance.now() : 0;
     // Loads still running must not store what was just cleared: all of them for the root, only the
     // namespace's own for a namespace.
-    if (this.#isRoot) core.epoch++;
-    else {
+    if (this.#isRoot) {
+      core.epoch++;
+      await core.store.clear();
+    } else {
       const prefix = this.#prefix;
       core.cancelFlights((key) => String(key).startsWith(prefix));
+      await core.store.invalidatePrefix(prefix);
     }
-    if (this.#isRoot) await core.store.clear();
-    else await core.store.invalidatePrefix(this.#prefix);
     if (core.log.debugOn) this.logOp('Cache CLEAR', undefined, started);
     if (core.events.any) core.events.emit('cache:clear', { cache: this.name });
   }
@@ -272,8 +273,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     if (core.closed) return 0;
     const started = core.log.debugOn ? performance.now() : 0;
-    const matcher = globToRegExp(this.#prefix + pattern);
-    core.cancelFlights((key) => matcher.test(String(key)));
+    if (core.inflight.size > 0) {
+      const matcher = globToRegExp(this.#prefix + pattern);
+      core.cancelFlights((key) => matcher.test(String(key)));
+    }
     const count = await core.store.invalidatePattern(this.#prefix + pattern);
     if (core.log.debugOn) {
       core.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });

@@ -48,65 +48,46 @@ const FAITHFUL_PROTOTYPES = new Set<unknown>([
  */
 export function assertFaithful(value: unknown, path = 'value'): void {
   // The common case walks without building a path string per property; only a value that fails is
-  // walked again to name where.
-  if (!isFaithful(value, undefined)) explainUnfaithful(value, path, new Set());
+  // walked again, with paths, to name where.
+  if (!faithful(value, undefined, new Set())) faithful(value, path, new Set());
 }
 
-// Whether every part of `value` round-trips; `seen` is created at the first nested object.
-function isFaithful(value: unknown, seen: Set<object> | undefined): boolean {
+// Whether every part of `value` round-trips. With a `path`, the first part that does not throws a
+// TypeError naming it (and the paths of nested parts are built); without one, it answers false.
+function faithful(value: unknown, path: string | undefined, seen: Set<object>): boolean {
   const type = typeof value;
-  if (type === 'function' || type === 'symbol') return false;
+  if (type === 'function' || type === 'symbol') {
+    if (path === undefined) return false;
+    throw new TypeError(`${path} is a ${type} and cannot be stored in L2`);
+  }
   if (type !== 'object' || value === null) return true;
   const object = value as object;
-  if (seen === undefined) seen = new Set();
-  else if (seen.has(object)) return true;
-  seen.add(object);
-  const proto: unknown = Object.getPrototypeOf(object);
-  if (!FAITHFUL_PROTOTYPES.has(proto) && !(object instanceof Error)) return false;
-  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return true;
-  if (object instanceof Map) {
-    for (const [k, v] of object) if (!isFaithful(k, seen) || !isFaithful(v, seen)) return false;
-    return true;
-  }
-  if (object instanceof Set) {
-    for (const v of object) if (!isFaithful(v, seen)) return false;
-    return true;
-  }
-  for (const key of Object.keys(object)) {
-    if (!isFaithful((object as Record<string, unknown>)[key], seen)) return false;
-  }
-  return true;
-}
-
-// The same walk with paths, throwing at the first part that cannot round-trip.
-function explainUnfaithful(value: unknown, path: string, seen: Set<object>): void {
-  const type = typeof value;
-  if (type === 'function' || type === 'symbol')
-    throw new TypeError(`${path} is a ${type} and cannot be stored in L2`);
-  if (type !== 'object' || value === null) return;
-  const object = value as object;
-  if (seen.has(object)) return;
+  if (seen.has(object)) return true;
   seen.add(object);
   const proto: unknown = Object.getPrototypeOf(object);
   if (!FAITHFUL_PROTOTYPES.has(proto) && !(object instanceof Error)) {
+    if (path === undefined) return false;
     const name = (object as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
     throw new TypeError(`${path} is an instance of ${name}, which would not round-trip through L2`);
   }
-  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return;
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return true;
   if (object instanceof Map) {
     for (const [k, v] of object) {
-      explainUnfaithful(k, `${path}<key>`, seen);
-      explainUnfaithful(v, `${path}.get(${String(k)})`, seen);
+      if (!faithful(k, path === undefined ? undefined : `${path}<key>`, seen)) return false;
+      if (!faithful(v, path === undefined ? undefined : `${path}.get(${String(k)})`, seen)) return false;
     }
-    return;
+    return true;
   }
   if (object instanceof Set) {
-    for (const v of object) explainUnfaithful(v, `${path}<item>`, seen);
-    return;
+    for (const v of object)
+      if (!faithful(v, path === undefined ? undefined : `${path}<item>`, seen)) return false;
+    return true;
   }
   for (const key of Object.keys(object)) {
-    explainUnfaithful((object as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    const child = (object as Record<string, unknown>)[key];
+    if (!faithful(child, path === undefined ? undefined : `${path}.${key}`, seen)) return false;
   }
+  return true;
 }
 
 /** Options of {@link msgpackSerializer}. */

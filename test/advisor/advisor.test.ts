@@ -3,18 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { SizingAdvisor } from '../../src/advisor/advisor.js';
 import { chooseRate, rateOf, thresholdFor } from '../../src/advisor/sampler.js';
-
-// A small deterministic generator (mulberry32), so the workloads are the same on every run.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded generator (mulberry32), so the workloads are the same on every run.
+import { seededRandom as random } from '../engine/helpers.js';
 
 describe('SizingAdvisor options', () => {
   it('names the bad option', () => {
