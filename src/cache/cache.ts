@@ -56,6 +56,8 @@ export class CacheView<V = unknown> implements Cache<V> {
   readonly #isRoot: boolean;
   readonly #children = new Map<string, CacheView<V>>();
   readonly #readThrough: ReadThrough;
+  /** Whether a full key belongs to this view: undefined (every key) for the root. */
+  readonly #inScope: ((key: CacheKey) => boolean) | undefined;
   #config: ViewConfig;
 
   constructor(core: CacheCore, name: string, prefix: string, config: ViewConfig) {
@@ -65,6 +67,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     this.#isRoot = prefix === '';
     this.#config = config;
     this.#readThrough = new ReadThrough(core, this);
+    this.#inScope = this.#isRoot ? undefined : (key) => typeof key === 'string' && key.startsWith(prefix);
   }
 
   /** Whether caching is on for this view. */
@@ -164,6 +167,13 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (core.events.any) core.events.emit('cache:hit', { cache: this.name, key });
   }
 
+  /** Counts and logs (debug `Cache COALESCED`) a caller that joined a load already in flight. */
+  recordCoalesced(key: CacheKey, started: number): void {
+    const core = this.#core;
+    core.counters.coalesced++;
+    if (core.log.debugOn) this.logOp('Cache COALESCED', key, started);
+  }
+
   /** Counts, logs (debug `Cache MISS`) and emits a miss. */
   recordMiss(key: CacheKey, started: number): void {
     const core = this.#core;
@@ -172,12 +182,23 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (core.events.any) core.events.emit('cache:miss', { cache: this.name, key });
   }
 
-  /** Stores a value (no-op while disabled or closed). */
+  /**
+   * Stores a value (no-op while disabled or closed). A load of the key in flight is detached: it cannot
+   * overwrite this value, and calls started after set() resolves do not join it.
+   */
   async set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
     checkKey(key, 'set');
     const write = resolveSetOptions(this.#config, options);
-    if (!this.#config.enabled || this.#core.closed) return;
-    await this.write(key, value, write.ttl, write.grace, write.jitter, write.tags, 'set');
+    const core = this.#core;
+    if (!this.#config.enabled || core.closed) return;
+    const full = this.fullKey(key);
+    core.detach(full);
+    try {
+      await this.write(key, value, write.ttl, write.grace, write.jitter, write.tags, 'set');
+    } finally {
+      // A load that started while the write was awaiting L2 must not be joined either (see delete).
+      core.detach(full);
+    }
   }
 
   /** Stores a value as an envelope and logs SET; `method` names the caller in a CACHE_SET_FAILED error. */
@@ -209,17 +230,25 @@ export class CacheView<V = unknown> implements Cache<V> {
     return envelope !== undefined && isFresh(envelope, this.#core.clock());
   }
 
-  /** Removes `key`; true if an entry was removed. A load in flight for it will not be stored. */
+  /**
+   * Removes `key`; true if an entry was removed. A load in flight for it is detached: its result is not
+   * stored, and calls started after delete() resolves load afresh instead of joining it.
+   */
   async delete(key: CacheKey): Promise<boolean> {
     checkKey(key, 'delete');
     const core = this.#core;
     if (core.closed) return false;
     const started = core.log.debugOn ? performance.now() : 0;
     const full = this.fullKey(key);
-    const flight = core.inflight.get(full);
-    // A load that started before this delete must not put the old answer back.
-    if (flight !== undefined) flight.cancelled = true;
-    const removed = await core.store.delete(full);
+    // Detached before the write so an older load cannot put the old answer back, and again after it
+    // so that a load started while L2 was being written (it may have read the old L2 entry) is not joined.
+    core.detach(full);
+    let removed: boolean;
+    try {
+      removed = await core.store.delete(full);
+    } finally {
+      core.detach(full);
+    }
     if (core.log.debugOn) this.logOp('Cache DELETE', key, started);
     if (core.events.any) core.events.emit('cache:delete', { cache: this.name, key });
     return removed;
@@ -230,15 +259,15 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     if (core.closed) return;
     const started = core.log.debugOn ? performance.now() : 0;
-    // Loads still running must not store what was just cleared: all of them for the root, only the
-    // namespace's own for a namespace.
-    if (this.#isRoot) {
-      core.epoch++;
-      await core.store.clear();
-    } else {
-      const prefix = this.#prefix;
-      core.cancelFlights((key) => String(key).startsWith(prefix));
-      await core.store.invalidatePrefix(prefix);
+    // Loads still running are detached (all of them for the root, the namespace's own for a namespace),
+    // before and after the write as in delete().
+    const inScope = this.#inScope;
+    core.detachWhere(inScope);
+    try {
+      if (this.#isRoot) await core.store.clear();
+      else await core.store.invalidatePrefix(this.#prefix);
+    } finally {
+      core.detachWhere(inScope);
     }
     if (core.log.debugOn) this.logOp('Cache CLEAR', undefined, started);
     if (core.events.any) core.events.emit('cache:clear', { cache: this.name });
@@ -251,8 +280,19 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (core.closed || checked.length === 0) return 0;
     const started = core.log.debugOn ? performance.now() : 0;
     const stored = this.#isRoot ? checked : checked.map((t) => this.#prefix + t);
-    core.taintFlights(stored);
-    const count = await core.store.invalidateTags(stored);
+    // Which tags a load's result will carry is known only when its loader returns (ctx.setTags may
+    // change them), so no rule that looks at tags can tell a later caller whether joining is safe without
+    // making it wait on that loader, which may never settle. Every load in the view's scope (all of them
+    // for the root, whose tags reach into namespaces) is detached instead: the cost is at most one extra
+    // loader call per key in flight, and invalidations are rare next to reads.
+    const inScope = this.#inScope;
+    core.detachWhere(inScope);
+    let count: number;
+    try {
+      count = await core.store.invalidateTags(stored);
+    } finally {
+      core.detachWhere(inScope);
+    }
     if (core.log.debugOn) {
       core.log.debug('Cache INVALIDATE', {
         cache: this.name,
@@ -273,11 +313,17 @@ export class CacheView<V = unknown> implements Cache<V> {
     const core = this.#core;
     if (core.closed) return 0;
     const started = core.log.debugOn ? performance.now() : 0;
-    if (core.inflight.size > 0) {
-      const matcher = globToRegExp(this.#prefix + pattern);
-      core.cancelFlights((key) => matcher.test(String(key)));
+    // The glob is compiled only when loads are in flight (most invalidations find none).
+    let matcher: ReturnType<typeof globToRegExp> | undefined;
+    const matches = (key: CacheKey): boolean =>
+      (matcher ??= globToRegExp(this.#prefix + pattern)).test(String(key));
+    core.detachWhere(matches);
+    let count: number;
+    try {
+      count = await core.store.invalidatePattern(this.#prefix + pattern);
+    } finally {
+      core.detachWhere(matches);
     }
-    const count = await core.store.invalidatePattern(this.#prefix + pattern);
     if (core.log.debugOn) {
       core.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });
     }
@@ -332,6 +378,8 @@ export class CacheView<V = unknown> implements Cache<V> {
     for await (const item of readWarmSource(source)) {
       const write = resolveSetOptions(this.#config, item.options);
       if (core.closed) break;
+      // A warmed value replaces whatever a load in flight would store, as set() does.
+      core.detach(this.fullKey(item.key));
       await this.write(item.key, item.value, write.ttl, write.grace, write.jitter, write.tags, 'warm');
       count++;
     }
@@ -339,18 +387,22 @@ export class CacheView<V = unknown> implements Cache<V> {
     return count;
   }
 
-  /** Engine counters plus the facade's hits, misses, staleHits, loads, loadErrors, refreshes, loadTime. */
+  /**
+   * Engine counters plus the facade's hits, misses, coalesced, staleHits, loads, loadErrors, refreshes,
+   * loadTime; hitRate is the share of requests that cost no upstream call (see CacheStats.hitRate).
+   */
   stats(): CacheStats {
     const core = this.#core;
     const engine = core.store.stats();
     const c = core.counters;
-    const totalRequests = c.hits + c.misses;
+    const totalRequests = c.hits + c.misses + c.coalesced;
     return {
       ...engine,
       hits: c.hits,
       misses: c.misses,
+      coalesced: c.coalesced,
       totalRequests,
-      hitRate: hitRatePercent(c.hits, totalRequests),
+      hitRate: hitRatePercent(c.hits + c.coalesced, totalRequests),
       name: this.name,
       enabled: this.#config.enabled,
       ttl: this.#config.ttl,

@@ -15,6 +15,8 @@ import type { SnapshotSchedule } from '../persistence/persist.js';
 export interface FacadeCounters {
   hits: number;
   misses: number;
+  /** Callers that joined a load already in flight (neither a hit nor a miss: they cost no upstream call). */
+  coalesced: number;
   staleHits: number;
   loads: number;
   loadErrors: number;
@@ -32,15 +34,11 @@ export interface LoadOutcome {
 export interface Flight {
   promise: Promise<LoadOutcome>;
   controller: AbortController;
-  /** The core's invalidation epoch when the load started; a newer epoch means "do not store". */
-  epoch: number;
-  /** Set when the key was deleted while loading: the result is answered but not stored. */
-  cancelled: boolean;
   /**
-   * Tags invalidated while the load ran; its result is not stored if it carries any of them. The
-   * final tags are known only when the loader returns (ctx.setTags), hence the check at store time.
+   * Set when a write reached the key while it loaded: the flight has left the single-flight map (later
+   * callers start a fresh load), its result still answers the callers already waiting, and is not stored.
    */
-  invalidatedTags: Set<string> | undefined;
+  detached: boolean;
 }
 
 /** State shared by a cache and its namespaces. */
@@ -61,6 +59,7 @@ export class CacheCore {
   readonly counters: FacadeCounters = {
     hits: 0,
     misses: 0,
+    coalesced: 0,
     staleHits: 0,
     loads: 0,
     loadErrors: 0,
@@ -68,10 +67,8 @@ export class CacheCore {
   };
   /** Loader latency. */
   readonly latency = new LatencyRecorder();
-  /** Loads in progress by full key. */
+  /** Loads in progress by full key; a write removes the ones it reaches (see detach). */
   readonly inflight = new Map<CacheKey, Flight>();
-  /** Bumped by every bulk invalidation so that loads started before it do not store stale results. */
-  epoch = 0;
   /** Set by close(). */
   closed = false;
   /** The sizing advisor fed by reads (the `advisor` option); undefined when off. */
@@ -123,27 +120,35 @@ export class CacheCore {
   /** Resets facade counters and latency. */
   resetCounters(): void {
     const c = this.counters;
-    c.hits = c.misses = c.staleHits = c.loads = c.loadErrors = c.refreshes = 0;
+    c.hits = c.misses = c.coalesced = c.staleHits = c.loads = c.loadErrors = c.refreshes = 0;
     this.latency.reset();
   }
 
-  /** Marks the loads in progress whose key matches: they still answer their callers but do not store. */
-  cancelFlights(matches: (key: CacheKey) => boolean): void {
-    for (const [key, flight] of this.inflight) if (matches(key)) flight.cancelled = true;
+  /**
+   * Detaches the load of one key (read-your-writes): it leaves the single-flight map, so a call started
+   * after the write loads afresh, and its result is not stored. Its waiting callers still get it.
+   */
+  detach(key: CacheKey): void {
+    const flight = this.inflight.get(key);
+    if (flight === undefined) return;
+    flight.detached = true;
+    this.inflight.delete(key);
   }
 
-  /** Records tags invalidated while loads were running (see Flight.invalidatedTags). */
-  taintFlights(tags: readonly string[]): void {
-    for (const flight of this.inflight.values()) {
-      flight.invalidatedTags ??= new Set();
-      for (const tag of tags) flight.invalidatedTags.add(tag);
+  /** Detaches every load whose key matches (every load when `matches` is undefined); see detach. */
+  detachWhere(matches?: (key: CacheKey) => boolean): void {
+    if (this.inflight.size === 0) return;
+    for (const [key, flight] of this.inflight) {
+      if (matches !== undefined && !matches(key)) continue;
+      flight.detached = true;
+      this.inflight.delete(key);
     }
   }
 
   /** Aborts every load in progress; their results will not be stored. */
   abortAll(reason: unknown): void {
     for (const flight of this.inflight.values()) {
-      flight.cancelled = true;
+      flight.detached = true;
       flight.controller.abort(reason);
     }
     this.inflight.clear();

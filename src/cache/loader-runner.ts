@@ -92,6 +92,8 @@ export function runLoader<V>(
       controller.abort(error);
       reject(error);
     }, settings.hardTimeout);
+    // A hung loader must not keep the process alive: the timer bounds callers, not the event loop.
+    timer.unref?.();
     work.then(
       (value) => {
         clearTimeout(timer);

@@ -24,6 +24,7 @@ import type {
 const SUMMED = [
   'hits',
   'misses',
+  'coalesced',
   'staleHits',
   'sets',
   'deletes',
@@ -48,7 +49,8 @@ export function aggregateStats(
 ): ManagerStats['overall'] {
   const overall = {} as ManagerStats['overall'];
   for (const field of SUMMED) overall[field] = stats.reduce((sum, s) => sum + s[field], 0);
-  overall.hitRate = hitRatePercent(overall.hits, overall.totalRequests);
+  // As per cache: the share of requests that cost no upstream call (CacheStats.hitRate).
+  overall.hitRate = hitRatePercent(overall.hits + overall.coalesced, overall.totalRequests);
   overall.maxEntries = sumDefined(stats.map((s) => s.maxEntries));
   overall.maxBytes = sumDefined(stats.map((s) => s.maxBytes));
   overall.uptimeMs = stats.reduce((max, s) => Math.max(max, s.uptimeMs), 0);

@@ -14,6 +14,12 @@ import type {
 /** Default fail-safe backoff: after a failed load, a stale value is served this long before trying again. */
 export const DEFAULT_FAIL_SAFE_BACKOFF = 5_000;
 
+/**
+ * Default hard timeout of a loader call, ms: long enough for any sane upstream, short enough that a
+ * loader that never settles releases its waiting callers. `timeout: { hard: 0 | false }` turns it off.
+ */
+export const DEFAULT_HARD_TIMEOUT = 60_000;
+
 /** The settings of one cache view, resolved to numbers; `configure` replaces fields of it. */
 export interface ViewConfig {
   enabled: boolean;
@@ -27,6 +33,7 @@ export interface ViewConfig {
   refreshAhead: number;
   retry: ResolvedRetry;
   softTimeout: number;
+  /** Hard timeout of a loader call, ms; 0 = none (default DEFAULT_HARD_TIMEOUT). */
   hardTimeout: number;
   failSafeBackoff: number;
 }
@@ -64,6 +71,11 @@ function optionalDuration(value: Duration | undefined, fallback: number, what: s
   return value === undefined ? fallback : parseDuration(value, what);
 }
 
+// timeout.hard: a duration, or false for none (0 means none too).
+function hardTimeout(value: Duration | false | undefined, fallback: number): number {
+  return value === false ? 0 : optionalDuration(value, fallback, 'timeout.hard');
+}
+
 const NO_TAGS: readonly string[] = Object.freeze([]);
 
 function checkTimeout(timeout: TimeoutOptions | undefined): TimeoutOptions | undefined {
@@ -85,7 +97,7 @@ export function resolveViewConfig(options: CacheOptions<unknown>): ViewConfig {
       options.refreshAhead === undefined ? 0 : checkFraction(options.refreshAhead, 'refreshAhead', false),
     retry: resolveRetry(options.retry, DEFAULT_RETRY, 'retry'),
     softTimeout: optionalDuration(timeout?.soft, 0, 'timeout.soft'),
-    hardTimeout: optionalDuration(timeout?.hard, 0, 'timeout.hard'),
+    hardTimeout: hardTimeout(timeout?.hard, DEFAULT_HARD_TIMEOUT),
     failSafeBackoff: optionalDuration(options.failSafeBackoff, DEFAULT_FAIL_SAFE_BACKOFF, 'failSafeBackoff'),
   };
 }
@@ -155,7 +167,7 @@ export function resolveCall<V>(config: ViewConfig, options: GetOrSetOptions<V> |
     tags: base.tags,
     retry: resolveRetry(options.retry, config.retry, 'retry'),
     softTimeout: optionalDuration(timeout?.soft, config.softTimeout, 'timeout.soft'),
-    hardTimeout: optionalDuration(timeout?.hard, config.hardTimeout, 'timeout.hard'),
+    hardTimeout: hardTimeout(timeout?.hard, config.hardTimeout),
     failSafeBackoff: optionalDuration(options.failSafeBackoff, config.failSafeBackoff, 'failSafeBackoff'),
     cacheUndefined:
       negativeTtl !== undefined ||

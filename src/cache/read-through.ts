@@ -26,8 +26,7 @@ export interface ReadThroughView {
   ): Promise<void>;
   recordHit(key: CacheKey, started: number): void;
   recordMiss(key: CacheKey, started: number): void;
-  /** The tags an entry with `tags` is stored under (a namespace adds its prefixed twins). */
-  storedTags(tags: readonly string[]): readonly string[];
+  recordCoalesced(key: CacheKey, started: number): void;
 }
 
 const SOFT_TIMEOUT = Symbol('soft timeout');
@@ -67,14 +66,20 @@ export class ReadThrough {
       this.#view.recordHit(key, started);
       return envelope.value as T;
     }
-    this.#view.recordMiss(key, started);
-
     const stale = envelope !== undefined && inGrace(envelope, now) ? envelope : undefined;
     // Fail-safe backoff: the loader failed recently for this key, so do not hammer a dead upstream.
     if (stale !== undefined && stale.retryAt !== undefined && now < stale.retryAt) {
+      this.#view.recordMiss(key, started);
       return this.#answerStale(key, stale, undefined) as T;
     }
-    const flight = core.inflight.get(full) ?? this.#startFlight(full, key, stale, loader, call, false);
+    // Only a flight no write has reached is in the map (see CacheCore.detach), so joining is safe.
+    let flight = core.inflight.get(full);
+    if (flight === undefined) {
+      this.#view.recordMiss(key, started);
+      flight = this.#startFlight(full, key, stale, loader, call, false);
+    } else {
+      this.#view.recordCoalesced(key, started);
+    }
     try {
       let outcome: LoadOutcome | typeof SOFT_TIMEOUT;
       if (stale !== undefined && call.softTimeout > 0)
@@ -157,9 +162,7 @@ export class ReadThrough {
     const flight: Flight = {
       promise: undefined as unknown as Promise<LoadOutcome>,
       controller: new AbortController(),
-      epoch: core.epoch,
-      cancelled: false,
-      invalidatedTags: undefined,
+      detached: false,
     };
     core.inflight.set(full, flight);
     flight.promise = this.#load(flight, full, key, stale, loader, call, refresh).finally(() => {
@@ -203,13 +206,8 @@ export class ReadThrough {
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
     const tags = ctx.tags ?? call.tags;
-    if (
-      storable &&
-      !flight.cancelled &&
-      !core.closed &&
-      flight.epoch === core.epoch &&
-      !this.#taintedBy(flight, tags)
-    ) {
+    // A detached flight's result may be what a write removed or replaced: answer it, never store it.
+    if (storable && !flight.detached && !core.closed) {
       const ttl =
         ctx.ttl ?? (value === undefined && call.negativeTtl !== undefined ? call.negativeTtl : call.ttl);
       try {
@@ -218,14 +216,6 @@ export class ReadThrough {
         // write() has logged and emitted the failure; the caller still gets the loaded value.
       }
     }
-  }
-
-  // Whether a tag the load's result would carry was invalidated while it ran (tags as the view stores them).
-  #taintedBy(flight: Flight, tags: readonly string[]): boolean {
-    const invalidated = flight.invalidatedTags;
-    if (invalidated === undefined || tags.length === 0) return false;
-    for (const tag of this.#view.storedTags(tags)) if (invalidated.has(tag)) return true;
-    return false;
   }
 
   #loadFailed<T>(

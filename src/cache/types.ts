@@ -33,8 +33,11 @@ export interface RetryOptions {
 export interface TimeoutOptions {
   /** With a stale value at hand: answer it after this long and let the loader finish in the background. */
   soft?: Duration;
-  /** Bounds the whole call, retries included; throws CacheError TIMEOUT. */
-  hard?: Duration;
+  /**
+   * Bounds the whole call, retries included; throws CacheError TIMEOUT (default 60 s, so a loader that
+   * never settles cannot hold its callers forever; `0` or `false` turns it off).
+   */
+  hard?: Duration | false;
 }
 
 /** What a loader may do besides returning a value. */
@@ -153,6 +156,19 @@ export interface LatencySummary {
 
 /** Statistics of one cache (DESIGN.md "Stats"). */
 export interface CacheStats extends EngineStats {
+  /** Requests answered fresh from a tier (L1, or L2 without a loader call). */
+  hits: number;
+  /** Requests that started a load (or found only a value in fail-safe backoff). */
+  misses: number;
+  /** Requests that joined a load another caller had started: no upstream call of their own. */
+  coalesced: number;
+  /** Every get/getOrSet counted: hits + misses + coalesced. */
+  totalRequests: number;
+  /**
+   * Percent of requests that cost no upstream call, two decimals: (hits + coalesced) / totalRequests;
+   * 0 when there were none. 50 concurrent callers sharing one load are 1 miss and 49 coalesced: 98%.
+   */
+  hitRate: number;
   name: string;
   enabled: boolean;
   /** Default TTL in ms (0 = none). */
@@ -208,11 +224,23 @@ export interface Cache<V = unknown> {
   /** Read-through: the cached value, or the loader's (one loader call per key at a time). */
   getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T>;
   get<T extends V = V>(key: CacheKey): Promise<T | undefined>;
+  /**
+   * Writes a value. Like every write below, once it resolves no get/getOrSet started afterwards answers
+   * what it replaced: loads in flight that it reaches are detached (their waiting callers still get
+   * them, later callers load afresh, and their results are never stored).
+   */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void>;
   has(key: CacheKey): Promise<boolean>;
+  /** Removes a key; read-your-writes as for {@link Cache.set}. */
   delete(key: CacheKey): Promise<boolean>;
+  /** Removes every entry (of this namespace, on a namespace); read-your-writes as for {@link Cache.set}. */
   clear(): Promise<void>;
+  /**
+   * Removes entries carrying any of the tags; read-your-writes as for {@link Cache.set}. A load's tags
+   * are known only when it returns (ctx.setTags), so every load in flight in this view is detached.
+   */
   invalidateTags(tags: readonly string[]): Promise<number>;
+  /** Removes keys matching a glob; read-your-writes as for {@link Cache.set}. */
   invalidatePattern(pattern: string): Promise<number>;
   ttlRemaining(key: CacheKey): Promise<number | undefined>;
   configure(update: CacheConfigUpdate): void;

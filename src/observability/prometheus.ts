@@ -27,7 +27,8 @@ export const DEFAULT_LOAD_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 // Counter metrics read from stats(): metric suffix → stats field.
 const COUNTERS: ReadonlyArray<readonly [string, keyof CacheStats, string]> = [
   ['hits_total', 'hits', 'Lookups answered from the cache'],
-  ['misses_total', 'misses', 'Lookups the cache could not answer fresh'],
+  ['misses_total', 'misses', 'Lookups that started a load'],
+  ['coalesced_total', 'coalesced', 'Lookups that joined a load already in flight (no upstream call)'],
   ['stale_hits_total', 'staleHits', 'Stale values served by fail-safe or soft timeout'],
   ['sets_total', 'sets', 'Entries written'],
   ['evictions_total', 'evictions', 'Entries evicted for capacity'],
@@ -41,7 +42,11 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof CacheStats, string]> = [
 const GAUGES: ReadonlyArray<readonly [string, (s: CacheStats) => number, string]> = [
   ['entries', (s) => s.size, 'Entries held'],
   ['bytes', (s) => s.bytes, 'Bytes held (as accounted by sizeOf)'],
-  ['hit_ratio', (s) => (s.totalRequests === 0 ? 0 : s.hits / s.totalRequests), 'Hits / lookups, 0..1'],
+  [
+    'hit_ratio',
+    (s) => (s.totalRequests === 0 ? 0 : (s.hits + s.coalesced) / s.totalRequests),
+    'Share of lookups that cost no upstream call: (hits + coalesced) / lookups, 0..1',
+  ],
 ];
 
 type Target = Cache | CacheManager;
