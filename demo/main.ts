@@ -19,9 +19,7 @@ async function main(): Promise<void> {
   console.log(`Larder demo listening on ${url}`);
   console.log(`  dashboard       ${url}/cache/dashboard`);
   console.log(`  admin API       ${url}/cache/{stats,health,performance,metrics}   (X-API-Key)`);
-  console.log(
-    `  shared tier     ${config.redisUrl === undefined ? 'none (in-memory only)' : 'Redis + invalidation bus'}`,
-  );
+  console.log(`  shared tier     ${await sharedTierLine(demo)}`);
   console.log(
     `  snapshots       ${
       config.snapshotDir === undefined
@@ -66,6 +64,30 @@ async function main(): Promise<void> {
       signal: load.signal,
     });
     console.log(report.summary());
+  }
+}
+
+/**
+ * What the banner says of Redis: only "Redis + invalidation bus" once both answer; otherwise the
+ * cause (ECONNREFUSED, ENOTFOUND, WRONGPASS, NOAUTH, …) as the tier's health reports it. Waits up to
+ * 1.5 s for the first connection to settle.
+ */
+async function sharedTierLine(demo: Awaited<ReturnType<typeof startDemo>>): Promise<string> {
+  if (demo.config.redisUrl === undefined) return 'none (in-memory only)';
+  const cache = Object.values(demo.caches)[0];
+  const deadline = Date.now() + 1500;
+  for (;;) {
+    const health = cache?.health();
+    if (health?.l2?.status === 'ok' && health.bus?.status === 'ok') return 'Redis + invalidation bus';
+    if (health?.l2 !== undefined && health.l2.status !== 'ok') {
+      const reason = String(health.l2.reason ?? 'unknown').replace(/^(L2 failing|circuit open): /, '');
+      return `Redis configured but unreachable: ${reason} — serving from memory, will reconnect`;
+    }
+    if (Date.now() >= deadline) {
+      const reason = String(health?.bus?.reason ?? health?.l2?.reason ?? 'no answer yet');
+      return `Redis configured, not connected yet (${reason}) — serving from memory, will reconnect`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

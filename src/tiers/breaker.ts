@@ -64,6 +64,14 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * Lets the next call probe now instead of waiting out `resetAfter` (the store showed it answers again,
+   * e.g. a call that had timed out got its reply late). No effect unless the circuit is open.
+   */
+  allowProbe(): void {
+    if (this.#state === 'open') this.#openedAt = this.#clock() - this.resetAfterMs;
+  }
+
   /** Records a successful call. */
   success(): void {
     this.#failures = 0;

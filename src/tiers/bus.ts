@@ -1,7 +1,9 @@
 // The invalidation bus: how a write on one instance reaches every other instance's L1. Messages say
 // what to drop (never carry values); an instance ignores its own. When the transport reconnects the
 // bus emits `resync`, because messages sent while it was deaf are lost and its L1 may be stale.
-import { randomUUID } from 'node:crypto';
+// Inbound messages are untrusted (anyone with access to Redis can PUBLISH): they are checked against
+// BUS_LIMITS and, with a shared secret, must carry a valid HMAC-SHA256 signature.
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /** What a bus message asks receivers to drop. `set` is an invalidation: receivers re-read L2. */
 export type BusMessageKind = 'set' | 'delete' | 'tags' | 'pattern' | 'clear' | 'namespace-clear';
@@ -20,14 +22,23 @@ export interface BusMessage {
   at?: number;
   /** For `pattern`: the glob; for `namespace-clear`: the key prefix. */
   pattern?: string;
+  /** When a signed message was sent (ms since the epoch); receivers with the secret refuse old ones. */
+  sentAt?: number;
 }
 
-/** Bus health: `ok` while subscribed, `down` while disconnected. */
+/**
+ * Bus health: `ok` while subscribed and publishing; `down` while disconnected or while the tier's
+ * circuit is open (a hung or unreachable Redis carries nothing); `degraded` after a failed publish.
+ */
 export interface BusHealth {
   status: 'ok' | 'degraded' | 'down';
   reason?: string;
   /** Number of reconnections so far (each one dropped L1s). */
   resyncs: number;
+  /** Inbound messages dropped as malformed, out of bounds or wrongly signed (Redis bus). */
+  rejected?: number;
+  /** Whether messages are signed with a shared secret (Redis bus). */
+  signed?: boolean;
   [k: string]: unknown;
 }
 
@@ -37,6 +48,8 @@ export interface BusListeners {
   message(message: BusMessage): void;
   /** The bus reconnected after a disconnection: messages may have been missed. */
   resync(): void;
+  /** A message was dropped as malformed, out of bounds or wrongly signed (`problem` says which). */
+  invalid?(problem: string): void;
 }
 
 /** A transport for invalidation messages between instances. */
@@ -59,34 +72,215 @@ export function newInstanceId(): string {
 
 const KINDS = new Set<string>(['set', 'delete', 'tags', 'pattern', 'clear', 'namespace-clear']);
 
-/** Encodes a message for the wire (JSON, so other languages can read and publish them). */
-export function encodeBusMessage(message: BusMessage): string {
+/**
+ * Bounds on one bus message. Receivers drop what exceeds them; senders split or widen what would
+ * (see {@link fitBusMessage}), so a legitimate write is never lost to a bound.
+ */
+export const BUS_LIMITS = {
+  /** Largest message on the wire, bytes. */
+  maxBytes: 8 * 1024 * 1024,
+  /** Most keys or tags in one message. */
+  maxItems: 1000,
+  /** Longest key or tag, characters. */
+  maxItemLength: 64 * 1024,
+  /** Most characters of key text a sender puts in one message (keeps maxBytes out of reach). */
+  maxItemChars: 1024 * 1024,
+  /** Longest cache name or instance id, characters. */
+  maxNameLength: 256,
+  /** Longest glob or namespace prefix, characters. */
+  maxPatternLength: 1024,
+  /** Most `*` in one glob. */
+  maxPatternStars: 32,
+  /** How far in the future a tag invalidation time (or a signed message's send time) may be, ms. */
+  maxFutureMs: 60_000,
+  /** How old a signed message may be, ms (bounds how long a captured one can be replayed). */
+  maxAgeMs: 5 * 60_000,
+} as const;
+
+/** A bus shared secret as given (`busSecret`); checked by {@link busKey}. */
+export type BusSecret = string | Uint8Array;
+
+/** Validates a shared secret and returns it as bytes; a TypeError/RangeError names what is wrong. */
+export function busKey(secret: BusSecret): Buffer {
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+    throw new TypeError('busSecret must be a string or a Uint8Array');
+  }
+  const key = Buffer.from(secret);
+  if (key.length < 16) throw new RangeError(`busSecret must be at least 16 bytes, got ${key.length}`);
+  return key;
+}
+
+const SIGNATURE_BYTES = 32;
+/** Separates the JSON body from its signature (JSON.stringify never writes a raw newline). */
+const SIGNATURE_SEPARATOR = 0x0a;
+
+function sign(key: Buffer, body: string | Buffer): string {
+  return createHmac('sha256', key).update(body).digest('hex');
+}
+
+/**
+ * Encodes a message for the wire (JSON, so other languages can read and publish them). With a key the
+ * message gets `sentAt` and is followed by a newline and its HMAC-SHA256 (hex) over the JSON bytes.
+ */
+export function encodeBusMessage(message: BusMessage, key?: Buffer, now: number = Date.now()): string {
   // `source` first: a receiver recognises its own messages from their first bytes (see RedisBus).
   // Object.assign keeps `source` where it was put first (a rest/spread pair costs ~2 µs on Node 20).
-  return JSON.stringify(Object.assign({ source: message.source }, message));
+  if (key === undefined) return JSON.stringify(Object.assign({ source: message.source }, message));
+  const body = JSON.stringify(Object.assign({ source: message.source }, message, { sentAt: now }));
+  return `${body}\n${sign(key, body)}`;
+}
+
+/** What a receiver makes of raw bytes: the message, or why it was dropped. */
+export type BusDecoding =
+  { message: BusMessage; problem?: undefined } | { message?: undefined; problem: string };
+
+/** Options of {@link inspectBusMessage}. */
+export interface BusDecodeOptions {
+  /** The shared secret's bytes: unsigned or wrongly signed messages are refused. */
+  key?: Buffer;
+  /** Now, ms since the epoch (timestamps are checked against it). */
+  now?: number;
+}
+
+/** Decodes and checks a wire message; says what is wrong with anything malformed or unsigned. */
+export function inspectBusMessage(raw: string | Buffer, options: BusDecodeOptions = {}): BusDecoding {
+  const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
+  if (bytes.length > BUS_LIMITS.maxBytes) return { problem: `message of ${bytes.length} bytes is too large` };
+  const cut = bytes.lastIndexOf(SIGNATURE_SEPARATOR);
+  const body = cut === -1 ? bytes : bytes.subarray(0, cut);
+  if (options.key !== undefined) {
+    if (cut === -1) return { problem: 'message is not signed' };
+    const given = Buffer.from(bytes.subarray(cut + 1).toString('latin1'), 'hex');
+    const expected = createHmac('sha256', options.key).update(body).digest();
+    if (given.length !== SIGNATURE_BYTES || !timingSafeEqual(given, expected)) {
+      return { problem: 'message signature is wrong' };
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { problem: 'message is not JSON' };
+  }
+  const now = options.now ?? Date.now();
+  const problem = busMessageProblem(parsed, now);
+  if (problem !== undefined) return { problem };
+  const message = parsed as BusMessage;
+  if (options.key !== undefined) {
+    const sentAt = message.sentAt;
+    if (sentAt === undefined) return { problem: 'signed message has no sentAt' };
+    if (sentAt > now + BUS_LIMITS.maxFutureMs || sentAt < now - BUS_LIMITS.maxAgeMs) {
+      return { problem: `signed message sent at ${sentAt} is outside the accepted window` };
+    }
+  }
+  return { message };
 }
 
 /** Decodes a wire message; `undefined` for anything malformed (a stranger on the channel). */
-export function decodeBusMessage(raw: string | Buffer): BusMessage | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const m = parsed as Partial<BusMessage> | null;
-  if (m === null || typeof m !== 'object') return undefined;
-  if (typeof m.source !== 'string' || typeof m.cache !== 'string' || !KINDS.has(m.kind as string))
-    return undefined;
-  if (m.keys !== undefined && !isStringArray(m.keys)) return undefined;
-  if (m.tags !== undefined && !isStringArray(m.tags)) return undefined;
-  if (m.pattern !== undefined && typeof m.pattern !== 'string') return undefined;
-  if (m.at !== undefined && typeof m.at !== 'number') return undefined;
-  return m as BusMessage;
+export function decodeBusMessage(raw: string | Buffer, options?: BusDecodeOptions): BusMessage | undefined {
+  return inspectBusMessage(raw, options).message;
 }
 
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+/** What is wrong with a parsed message (shape, bounds, timestamps), or undefined when it is sound. */
+export function busMessageProblem(parsed: unknown, now: number): string | undefined {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return 'message is not an object';
+  const m = parsed as Record<string, unknown>;
+  if (!isName(m.source)) return 'source must be a non-empty string of at most 256 characters';
+  if (!isName(m.cache)) return 'cache must be a non-empty string of at most 256 characters';
+  if (typeof m.kind !== 'string' || !KINDS.has(m.kind)) return `unknown kind ${JSON.stringify(m.kind)}`;
+  if (m.sentAt !== undefined && !isTime(m.sentAt)) return 'sentAt must be a time in ms';
+  if (m.keys !== undefined) {
+    const problem = itemsProblem(m.keys, 'keys');
+    if (problem !== undefined) return problem;
+  }
+  if (m.tags !== undefined) {
+    const problem = itemsProblem(m.tags, 'tags');
+    if (problem !== undefined) return problem;
+  }
+  if (m.at !== undefined) {
+    if (!isTime(m.at)) return 'at must be a time in ms';
+    if (m.at > now + BUS_LIMITS.maxFutureMs) return `at ${m.at} is in the future`;
+  }
+  if (m.pattern !== undefined) {
+    if (typeof m.pattern !== 'string') return 'pattern must be a string';
+    const problem = patternProblem(m.pattern);
+    if (problem !== undefined) return problem;
+  }
+  switch (m.kind) {
+    case 'set':
+    case 'delete':
+      return m.keys === undefined ? `${m.kind} needs keys` : undefined;
+    case 'tags':
+      return m.tags === undefined || m.at === undefined ? 'tags needs tags and at' : undefined;
+    case 'pattern':
+    case 'namespace-clear':
+      return m.pattern === undefined ? `${m.kind} needs a pattern` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Why a glob or prefix cannot go on the bus, or undefined. */
+export function patternProblem(pattern: string): string | undefined {
+  if (pattern.length > BUS_LIMITS.maxPatternLength) {
+    return `pattern of ${pattern.length} characters exceeds ${BUS_LIMITS.maxPatternLength}`;
+  }
+  let stars = 0;
+  for (let i = pattern.indexOf('*'); i !== -1; i = pattern.indexOf('*', i + 1)) stars++;
+  if (stars > BUS_LIMITS.maxPatternStars) {
+    return `pattern has ${stars} '*', more than ${BUS_LIMITS.maxPatternStars}`;
+  }
+  return undefined;
+}
+
+function itemsProblem(items: unknown, what: string): string | undefined {
+  if (!Array.isArray(items)) return `${what} must be an array`;
+  if (items.length > BUS_LIMITS.maxItems)
+    return `${what} has ${items.length} items, more than ${BUS_LIMITS.maxItems}`;
+  for (const item of items) {
+    if (typeof item !== 'string') return `${what} must be strings`;
+    if (item.length > BUS_LIMITS.maxItemLength)
+      return `${what} has an item longer than ${BUS_LIMITS.maxItemLength}`;
+  }
+  return undefined;
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= BUS_LIMITS.maxNameLength;
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * What a sender publishes for `message` so that every piece passes {@link busMessageProblem}: key
+ * and tag lists are split into several messages; a key, tag or pattern beyond the bounds widens the
+ * message to a `clear` of its cache (always correct, only colder).
+ */
+export function fitBusMessage(message: Omit<BusMessage, 'source'>): Array<Omit<BusMessage, 'source'>> {
+  const items = message.keys ?? message.tags;
+  const widen = (): Array<Omit<BusMessage, 'source'>> => [{ cache: message.cache, kind: 'clear' }];
+  if (message.pattern !== undefined && patternProblem(message.pattern) !== undefined) return widen();
+  if (items === undefined) return [message];
+  const field = message.keys !== undefined ? 'keys' : 'tags';
+  const out: Array<Omit<BusMessage, 'source'>> = [];
+  let chunk: string[] = [];
+  let chars = 0;
+  for (const item of items) {
+    if (item.length > BUS_LIMITS.maxItemLength) return widen();
+    if (chunk.length === BUS_LIMITS.maxItems || chars + item.length > BUS_LIMITS.maxItemChars) {
+      out.push({ ...message, [field]: chunk });
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(item);
+    chars += item.length;
+  }
+  if (out.length === 0) return [message];
+  out.push({ ...message, [field]: chunk });
+  return out;
 }
 
 /**

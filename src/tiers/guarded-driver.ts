@@ -21,8 +21,16 @@ export interface GuardOptions {
   name: string;
   /** Called when the tier comes back after an outage (used to replay missed invalidations). */
   onRecover?: () => void;
+  /**
+   * Called when the store shows it answers again while calls are failing (a timed-out call got its
+   * reply late, or the connection came back): the breaker then lets a probe through at once, and the
+   * tier should replay now rather than when the breaker would next have probed.
+   */
+  onReachable?: () => void;
   clock?: () => number;
 }
+
+function noop(): void {}
 
 /** Runs `promise` with a deadline; the timer never keeps the process alive. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -48,6 +56,7 @@ export class GuardedDriver implements TierDriver {
   readonly #bulkDeadlines: Deadlines;
   #outageSince = 0;
   #lastError = '';
+  #disconnected = false;
 
   constructor(inner: TierDriver, options: GuardOptions) {
     this.#inner = inner;
@@ -128,7 +137,27 @@ export class GuardedDriver implements TierDriver {
     return this.#inner.whenReady?.();
   }
 
+  /**
+   * The store is reachable again (a late reply, or the connection's own `ready`): while calls are
+   * failing, let the next one probe at once and tell the tier. Cheap and idempotent.
+   */
+  nudge(): void {
+    if (this.#outageSince === 0 && this.breaker.state === 'closed') return;
+    this.breaker.allowProbe();
+    this.#options.onReachable?.();
+  }
+
+  /**
+   * The transport reports that it cannot reach the store (refused, unknown host, bad password): the
+   * outage starts now, with that cause in health and in its one log line, even before any call fails.
+   */
+  reportUnreachable(cause: string): void {
+    if (this.#disconnected) return;
+    this.#failed('connect', new Error(cause));
+  }
+
   disconnect(): Promise<void> {
+    this.#disconnected = true;
     this.#deadlines.stop();
     this.#bulkDeadlines.stop();
     return this.#inner.disconnect();
@@ -138,15 +167,22 @@ export class GuardedDriver implements TierDriver {
     if (!this.breaker.tryPass()) {
       throw new CacheError('TIER_UNAVAILABLE', `${this.name} tier circuit is open: ${this.#lastError}`);
     }
+    let call: Promise<T> | undefined;
     try {
       // The wait for a first connection is not part of the call's own timeout (see ConnectionGate).
       const wait = this.#inner.whenReady?.();
       if (wait !== undefined) await wait;
-      const result = await deadlines.run(run(), `${this.name} ${what}`);
+      call = run();
+      const result = await deadlines.run(call, `${this.name} ${what}`);
       this.breaker.success();
       if (this.#outageSince !== 0) this.#recovered();
       return result;
     } catch (error) {
+      // A hung store (SIGSTOP, a long fork) answers timed-out calls once it resumes: that reply is the
+      // earliest sign it is back, well before the open breaker would probe again.
+      if (call !== undefined && error instanceof CacheError && error.type === 'TIMEOUT') {
+        call.then(this.#lateReply, noop);
+      }
       this.breaker.failure();
       this.#failed(what, error);
       throw error instanceof CacheError
@@ -156,6 +192,8 @@ export class GuardedDriver implements TierDriver {
           });
     }
   }
+
+  readonly #lateReply = (): void => this.nudge();
 
   #failed(what: string, error: unknown): void {
     this.#lastError = errorMessage(error);

@@ -2,11 +2,13 @@
 // needs a dedicated subscriber connection (a subscribed connection can run no other command).
 // Reconnect policy: whenever the subscription comes back after a gap, listeners get `resync` and drop
 // their L1, because pub/sub does not replay what was published while this instance was deaf.
+// Whatever arrives on the channel is untrusted: malformed, out-of-bounds or (with a secret) unsigned
+// messages are dropped and counted, and listeners hear of each drop (the tier logs them, rate-limited).
 import { Cluster } from 'ioredis';
 import { CacheError } from '../errors.js';
 import { withTimeout } from './guarded-driver.js';
-import type { BusHealth, BusListeners, BusMessage, InvalidationBus } from './bus.js';
-import { decodeBusMessage, encodeBusMessage, newInstanceId } from './bus.js';
+import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from './bus.js';
+import { busKey, encodeBusMessage, inspectBusMessage, newInstanceId } from './bus.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** Options of {@link RedisBus}. */
@@ -21,6 +23,8 @@ export interface RedisBusOptions {
   timeoutMs: number;
   /** How long `start()` waits for the first subscription, ms. */
   connectTimeoutMs: number;
+  /** Shared secret: messages are signed (HMAC-SHA256) and unsigned or wrongly signed ones refused. */
+  secret?: BusSecret;
 }
 
 /** An {@link InvalidationBus} over Redis pub/sub. */
@@ -29,6 +33,8 @@ export class RedisBus implements InvalidationBus {
   readonly instanceId: string;
   readonly #options: RedisBusOptions;
   readonly #ownPrefix: Buffer;
+  readonly #key: Buffer | undefined;
+  #rejected = 0;
   #subscriber: RedisClient | undefined;
   #listeners: BusListeners | undefined;
   #subscribed = false;
@@ -42,6 +48,7 @@ export class RedisBus implements InvalidationBus {
     if (typeof options.channel !== 'string' || options.channel === '') {
       throw new TypeError('bus channel must be a non-empty string');
     }
+    this.#key = options.secret === undefined ? undefined : busKey(options.secret);
     this.#options = options;
     this.instanceId = options.instanceId ?? newInstanceId();
     this.#ownPrefix = Buffer.from(`{"source":${JSON.stringify(this.instanceId)},`);
@@ -58,15 +65,24 @@ export class RedisBus implements InvalidationBus {
     if (client.status !== 'ready') {
       throw new CacheError('TIER_UNAVAILABLE', `bus cannot publish: Redis is ${client.status}`);
     }
-    const wire = encodeBusMessage(Object.assign({ source: this.instanceId }, message) as BusMessage);
+    const wire = encodeBusMessage(
+      Object.assign({ source: this.instanceId }, message) as BusMessage,
+      this.#key,
+    );
     await withTimeout(client.publish(this.#options.channel, wire), this.#options.timeoutMs, 'bus publish');
   }
 
+  /** Messages dropped so far as malformed, out of bounds or wrongly signed. */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
   health(): BusHealth {
-    if (this.#closed) return { status: 'down', reason: 'closed', resyncs: this.#resyncs };
-    if (this.#subscribed) return { status: 'ok', resyncs: this.#resyncs };
+    const counts = { resyncs: this.#resyncs, rejected: this.#rejected, signed: this.#key !== undefined };
+    if (this.#closed) return { status: 'down', reason: 'closed', ...counts };
+    if (this.#subscribed) return { status: 'ok', ...counts };
     const status = this.#subscriber?.status ?? 'not started';
-    return { status: 'down', reason: `subscriber is ${status}`, resyncs: this.#resyncs };
+    return { status: 'down', reason: `subscriber is ${status}`, ...counts };
   }
 
   async close(): Promise<void> {
@@ -125,8 +141,13 @@ export class RedisBus implements InvalidationBus {
     ) {
       return;
     }
-    const message = decodeBusMessage(payload);
-    if (message === undefined || message.source === this.instanceId) return;
-    this.#listeners?.message(message);
+    const decoded = inspectBusMessage(payload, { key: this.#key });
+    if (decoded.problem !== undefined) {
+      this.#rejected++;
+      this.#listeners?.invalid?.(decoded.problem);
+      return;
+    }
+    if (decoded.message.source === this.instanceId) return;
+    this.#listeners?.message(decoded.message);
   }
 }

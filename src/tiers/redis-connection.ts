@@ -1,6 +1,8 @@
 // Opens the ioredis client a Redis tier talks through (standalone, Sentinel or Cluster) and gates
 // calls on it: while the first connection is still opening a call waits for it briefly; after that
 // a disconnected client fails fast instead of queueing, so an outage never piles up memory or latency.
+// The gate remembers why the connection is down (refused, unknown host, wrong or missing password) so
+// errors and health say so, and refuses every call when the server rejected the DB index.
 //
 // ioredis is the client because one maintained package gives us standalone, Sentinel and Cluster
 // behind the same command API, auto-pipelining (concurrent commands share one write), and control
@@ -105,10 +107,58 @@ export function openRedisClient(options: RedisConnectionOptions): OpenedClient {
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
       throw new TypeError(`url must be a redis:// or rediss:// URL, got ${JSON.stringify(options.url)}`);
     }
+    checkUrlDb(options.url);
     return { client: new Redis(options.url, base), owned: true };
   }
-  if (options.redis !== undefined) return { client: new Redis({ ...base, ...options.redis }), owned: true };
+  if (options.redis !== undefined) {
+    checkDb(options.redis.db, 'redis.db');
+    return { client: new Redis({ ...base, ...options.redis }), owned: true };
+  }
   throw new TypeError('redisTier needs one of url, client, redis, sentinels or cluster');
+}
+
+/** A DB index must be a non-negative integer; whether the server has that many DBs is checked on connect. */
+function checkDb(db: unknown, what: string): void {
+  if (db !== undefined && (typeof db !== 'number' || !Number.isInteger(db) || db < 0)) {
+    throw new TypeError(`${what} must be a non-negative integer, got ${String(db)}`);
+  }
+}
+
+function checkUrlDb(url: string): void {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    throw new TypeError(`url is not a valid URL: ${JSON.stringify(url)}`);
+  }
+  if (path === '' || path === '/') return;
+  if (!/^\/\d{1,9}$/.test(path)) {
+    throw new TypeError(`url must end in /<db index> (a non-negative integer), got ${JSON.stringify(path)}`);
+  }
+}
+
+const HINTS: Record<string, string> = {
+  ECONNREFUSED: 'nothing listens at that host and port',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (DNS unavailable)',
+  ETIMEDOUT: 'the server did not accept the connection in time',
+  WRONGPASS: 'the password (or user) is wrong',
+  NOAUTH: 'the server requires a password and none was given',
+};
+
+/**
+ * Why a connection failed, in one line that starts with its code (`ECONNREFUSED`, `ENOTFOUND`,
+ * `WRONGPASS`, `NOAUTH`, …) and says what it means.
+ */
+export function connectionCause(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const code =
+    typeof e?.code === 'string' && e.code !== '' ? e.code : (/^[A-Z][A-Z_]+(?=\s)/.exec(message)?.[0] ?? '');
+  const hint = HINTS[code];
+  if (code === '') return message;
+  const text = message.startsWith(code) ? message.slice(code.length).trim() : message;
+  return `${code}: ${text}${hint === undefined ? '' : ` (${hint})`}`;
 }
 
 /** Opens a second connection to the same server(s), e.g. for a pub/sub subscriber. */
@@ -127,17 +177,31 @@ export class ConnectionGate {
   readonly #deadline: number;
   #everReady: boolean;
   #firstReady: Promise<void> | undefined;
+  #cause: string | undefined;
+  #fatal: CacheError | undefined;
 
   constructor(client: RedisClient, connectTimeoutMs: number) {
     this.#client = client;
     this.#deadline = Date.now() + connectTimeoutMs;
     this.#everReady = client.status === 'ready';
     if (!this.#everReady) client.once('ready', () => (this.#everReady = true));
+    client.on('error', (error: unknown) => this.#onError(error));
+    client.on('ready', () => (this.#cause = undefined));
   }
 
   /** True when commands can be sent right now. */
   get ready(): boolean {
-    return this.#client.status === 'ready';
+    return this.#fatal === undefined && this.#client.status === 'ready';
+  }
+
+  /** Why the connection is (or last was) down, e.g. `ECONNREFUSED: connect … (nothing listens …)`. */
+  get cause(): string | undefined {
+    return this.#fatal?.message ?? this.#cause;
+  }
+
+  /** A configuration error the server reported (an out-of-range DB index): every call fails with it. */
+  get fatal(): CacheError | undefined {
+    return this.#fatal;
   }
 
   /** The client's connection status as ioredis reports it. */
@@ -147,6 +211,7 @@ export class ConnectionGate {
 
   /** Resolves when a call may proceed, or rejects with CacheError TIER_UNAVAILABLE. */
   async pass(): Promise<void> {
+    if (this.#fatal !== undefined) throw this.#fatal;
     if (this.#client.status === 'ready') return;
     const left = this.#deadline - Date.now();
     if (this.#everReady || left <= 0 || this.#client.status === 'end') throw this.#unavailable();
@@ -158,10 +223,30 @@ export class ConnectionGate {
     });
     await Promise.race([this.#firstReady, expired]);
     clearTimeout(timer);
+    if (this.#fatal !== undefined) throw this.#fatal;
     if ((this.#client.status as string) !== 'ready') throw this.#unavailable();
   }
 
   #unavailable(): CacheError {
-    return new CacheError('TIER_UNAVAILABLE', `Redis is not connected (status: ${this.#client.status})`);
+    const cause = this.#cause === undefined ? '' : `: ${this.#cause}`;
+    return new CacheError(
+      'TIER_UNAVAILABLE',
+      `Redis is not connected (status: ${this.#client.status})${cause}`,
+    );
+  }
+
+  #onError(error: unknown): void {
+    const cause = connectionCause(error);
+    // ioredis reports a failed SELECT and then declares the connection ready on DB 0: never use it.
+    if (/DB index is out of range/i.test(cause)) {
+      const db = (this.#client.options as { db?: number }).db;
+      this.#fatal ??= new CacheError(
+        'TIER_UNAVAILABLE',
+        `Redis refused DB index ${String(db)}: ${cause} (the server has fewer databases; see "databases" in redis.conf)`,
+        { cause: error, retryable: false },
+      );
+      return;
+    }
+    this.#cause = cause;
   }
 }

@@ -3,10 +3,12 @@
 // same tier over an in-process driver and bus hub (tests, or several caches in one process).
 import { Cluster } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
-import { MemoryBusHub } from './bus.js';
+import { MemoryBusHub, busKey } from './bus.js';
+import type { BusSecret } from './bus.js';
 import { MemoryDriver } from './memory-driver.js';
 import type { MemoryDriverOptions } from './memory-driver.js';
 import { RedisBus } from './redis-bus.js';
+import { connectionCause } from './redis-connection.js';
 import { RedisDriver } from './redis-driver.js';
 import type { RedisDriverOptions } from './redis-driver.js';
 import { SharedTier } from './shared-tier.js';
@@ -18,6 +20,12 @@ export interface RedisTierOptions extends RedisDriverOptions, SharedTierSettings
   bus?: boolean;
   /** Id of this instance on the bus (default: random). */
   instanceId?: string;
+  /**
+   * Shared secret (at least 16 bytes) of every instance: bus messages are signed with HMAC-SHA256 and
+   * unsigned or wrongly signed ones are refused, so a client with Redis access but no secret cannot
+   * invalidate (or clear) the caches. Default: none (messages are only checked for shape and bounds).
+   */
+  busSecret?: BusSecret;
 }
 
 /** The shared tier over Redis (standalone, Sentinel or Cluster); pass it as `createCache({ l2 })`. */
@@ -28,6 +36,7 @@ export function redisTier(options: RedisTierOptions): SharedTier {
   // Validate every tier setting before a connection is opened, so bad options leave nothing behind.
   const timeoutMs = parseDuration(options.timeout ?? '50ms', 'timeout');
   const connectTimeoutMs = parseDuration(options.connectTimeout ?? '1s', 'connectTimeout');
+  if (options.busSecret !== undefined) busKey(options.busSecret);
   const prefix = options.prefix ?? 'larder:';
   const driver = new RedisDriver({ ...options, prefix });
   try {
@@ -40,8 +49,9 @@ export function redisTier(options: RedisTierOptions): SharedTier {
             instanceId: options.instanceId,
             timeoutMs,
             connectTimeoutMs,
+            secret: options.busSecret,
           });
-    return new SharedTier({
+    const tier = new SharedTier({
       ...options,
       driver,
       bus,
@@ -49,6 +59,11 @@ export function redisTier(options: RedisTierOptions): SharedTier {
       // On one standalone connection, commands run in the order sent; a cluster routes them to different nodes.
       publishInOrder: !(driver.client instanceof Cluster),
     });
+    // Reconnected after an outage: probe and replay now rather than when the breaker next would.
+    driver.client.on('ready', () => tier.driver.nudge());
+    // A refused connection, unknown host or bad password: one log line per outage, naming the cause.
+    driver.client.on('error', (error: unknown) => tier.driver.reportUnreachable(connectionCause(error)));
+    return tier;
   } catch (error) {
     void driver.disconnect();
     throw error;
