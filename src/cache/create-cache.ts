@@ -69,7 +69,8 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   const cache = new CacheView<V>(core, name, '', config);
   core.advisor = advisor;
   // Restores synchronously, so the snapshot's entries are there before the first request.
-  if (persist !== undefined) core.persistence = attachPersistence(persist, cache, clock, () => core.log);
+  if (persist !== undefined)
+    core.persistence = attachPersistence(persist, cache, clock, () => core.log, remote);
   if (options.warmOnStart !== undefined) {
     const source = options.warmOnStart;
     cache.ready = cache.warm(source).then(
@@ -81,21 +82,16 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
 }
 
 /**
- * Routes what the shared tier reports into the core (remote invalidations cancel racing loads, L2
- * errors are reported) and lends the tier the cache's log sink for its outage lines.
+ * Routes what the shared tier reports into the core (remote invalidations detach the loads they reach,
+ * L2 errors are reported) and lends the tier the cache's log sink for its outage lines.
  */
 function connectRemote(core: CacheCore, remote: TierBinding): void {
   remote.lendLog(() => core.log);
   core.store.onRemoteInvalidation((keys) => {
-    if (keys === undefined) {
-      // A bulk invalidation elsewhere: loads that started before it must not store their results.
-      core.epoch++;
-      return;
-    }
-    for (const key of keys) {
-      const flight = core.inflight.get(key);
-      if (flight !== undefined) flight.cancelled = true;
-    }
+    // A bulk invalidation (tags, pattern, clear, resync) does not say which keys it reached, and a
+    // load's final tags are unknown until it returns: every load is detached, as a local one would be.
+    if (keys === undefined) core.detachWhere(undefined);
+    else for (const key of keys) core.detach(key);
   });
   remote.onError((error, key) => core.reportError(core.name, key, 'l2', error));
 }

@@ -1,7 +1,9 @@
 // TierStack: the one place where the facade reads and writes its stores: L1 (the synchronous
 // MemoryCache) and, when `l2` is given, a shared tier (src/tiers) whose bus invalidations from other
 // instances are applied to L1 here. Everything stored is an Envelope (see envelope.ts); an envelope
-// found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it).
+// found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it). With L2,
+// entries restored from a local snapshot are held aside until L2 confirms them (restoreLocal), so a
+// restart never serves what another instance deleted, overwrote or tag-invalidated meanwhile.
 import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions, RankedEntryInfo } from '../engine/types.js';
 import { SharedTier } from '../tiers/shared-tier.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
@@ -25,6 +27,15 @@ export interface LocalEngine {
   stats(): EngineStats;
   resetStats(): void;
   close(): void;
+}
+
+/** An entry restored from a snapshot, waiting for L2 to confirm it before L1 serves it. */
+interface Held {
+  envelope: Envelope;
+  tags: readonly string[];
+  size: number | undefined;
+  /** Reads to replay once it is in L1 (the snapshot's frequency hint). */
+  touches: number;
 }
 
 /** What the stack tells its owner when another instance (or a bus resync) invalidated entries. */
@@ -63,6 +74,8 @@ export class TierStack {
   #onRemote: RemoteInvalidationListener | undefined;
   /** Bumped by every local write; an L2 read that raced one does not promote its (maybe old) answer. */
   #generation = 0;
+  /** Restored entries waiting for L2's confirmation; any write or invalidation reaching one drops it. */
+  #held: Map<CacheKey, Held> | undefined;
 
   constructor(l1: LocalEngine, clock: () => number, remote?: TierBinding) {
     this.#l1 = l1;
@@ -119,44 +132,98 @@ export class TierStack {
     const options: MemorySetOptions = { ttl: storageTtl(envelope, this.#clock()), tags };
     if (size !== undefined) options.size = size;
     this.#generation++;
+    this.#held?.delete(key);
     this.#l1.set(key, envelope, options);
   }
 
-  /** Removes a key from every tier; true if an entry was removed from L1. */
+  /**
+   * Writes an entry restored from a snapshot: straight into L1 without a shared tier; with one, it is
+   * held aside until {@link confirmRestored} has L2 vouch for it (never served before).
+   */
+  restoreLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void {
+    if (this.#remote === undefined) return this.setLocal(key, envelope, tags, size);
+    (this.#held ??= new Map()).set(key, { envelope, tags, size, touches: 0 });
+  }
+
+  /** Replays one read of a restored key (now if it is in L1, else once L2 has confirmed it). */
+  touchRestored(key: CacheKey): void {
+    const held = this.#held?.get(key);
+    if (held !== undefined) held.touches++;
+    else this.#l1.get(key);
+  }
+
+  /**
+   * Checks the held restored entries against L2 in batches; those L2 still holds unchanged and
+   * uninvalidated, and that no write or invalidation reached meanwhile, go into L1. The rest (all of
+   * them when L2 cannot be asked) are dropped: the next read goes to L2 or the loader.
+   */
+  async confirmRestored(): Promise<void> {
+    const held = this.#held;
+    if (held === undefined || this.#remote === undefined) return;
+    const batch = [...held];
+    const stamps = batch.map(([key, { envelope }]) => ({
+      key: remoteKey(key),
+      createdAt: envelope.createdAt,
+      staleAt: envelope.staleAt,
+      graceUntil: envelope.graceUntil,
+    }));
+    const ok = await this.#remote.verifyRestored(stamps);
+    for (let i = 0; i < batch.length; i++) {
+      const [key, record] = batch[i]!;
+      if (held.get(key) !== record) continue; // written, invalidated or restored again meanwhile
+      held.delete(key);
+      const { envelope } = record;
+      const live = envelope.graceUntil === 0 || envelope.graceUntil > this.#clock();
+      if (ok?.[i] !== true || !live || this.#l1.peek(key) !== undefined) continue;
+      this.setLocal(key, envelope, record.tags, record.size);
+      for (let n = record.touches; n > 0; n--) this.#l1.get(key);
+    }
+    if (held.size === 0 && this.#held === held) this.#held = undefined;
+  }
+
+  /** Removes a key from every tier; true if L1 or L2 held it. */
   async delete(key: CacheKey): Promise<boolean> {
     this.#generation++;
+    this.#held?.delete(key);
     const removed = this.#l1.delete(key);
-    if (this.#remote !== undefined) await this.#remote.delete(remoteKey(key));
-    return removed;
+    if (this.#remote === undefined) return removed;
+    return (await this.#remote.delete(remoteKey(key))) > 0 || removed;
   }
 
   /** Removes every entry carrying one of the tags; returns the count removed from L1. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     this.#generation++;
+    this.#dropHeld((_, held) => held.tags.some((tag) => tags.includes(tag)));
     const count = this.#l1.invalidateTags(tags);
     if (this.#remote !== undefined) await this.#remote.invalidateTags(tags);
     return count;
   }
 
-  /** Removes every key matching a glob pattern (`*`, `?`); returns the count removed from L1. */
+  /**
+   * Removes every key matching a glob pattern (`*`, `?`); returns how many entries it removed: with
+   * L2, the larger of L1's and L2's counts (L2 holds what L1 holds, and what other instances wrote).
+   */
   async invalidatePattern(pattern: string): Promise<number> {
     this.#generation++;
+    this.#dropHeld(() => true); // a glob is matched by the engine; held entries are simply dropped
     const count = this.#l1.invalidatePattern(pattern);
-    if (this.#remote !== undefined) await this.#remote.invalidatePattern(pattern);
-    return count;
+    if (this.#remote === undefined) return count;
+    return Math.max(count, await this.#remote.invalidatePattern(pattern));
   }
 
-  /** Removes every key starting with `prefix` (namespace clear); returns the count removed from L1. */
+  /** Removes every key starting with `prefix` (namespace clear); returns the count, as invalidatePattern. */
   async invalidatePrefix(prefix: string): Promise<number> {
     this.#generation++;
+    this.#dropHeld((key) => typeof key === 'string' && key.startsWith(prefix));
     const count = this.#l1.invalidatePrefix(prefix);
-    if (this.#remote !== undefined) await this.#remote.invalidatePrefix(prefix);
-    return count;
+    if (this.#remote === undefined) return count;
+    return Math.max(count, await this.#remote.invalidatePrefix(prefix));
   }
 
   /** Empties every tier. */
   async clear(): Promise<void> {
     this.#generation++;
+    this.#held = undefined;
     this.#l1.clear();
     if (this.#remote !== undefined) await this.#remote.clear();
   }
@@ -213,6 +280,13 @@ export class TierStack {
     await this.#remote?.close();
   }
 
+  /** Drops the held restored entries `reaches` selects: an invalidation got to them before L2 confirmed them. */
+  #dropHeld(reaches: (key: CacheKey, held: Held) => boolean): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    for (const [key, record] of held) if (reaches(key, record)) held.delete(key);
+  }
+
   /** Applies another instance's invalidation to L1, then tells the owner (to cancel racing loads). */
   #applyRemote(event: RemoteInvalidation): void {
     // No generation bump: the tier itself re-reads when a message races an L2 read.
@@ -221,21 +295,28 @@ export class TierStack {
       case 'set':
       case 'delete': {
         const keys = event.keys.flatMap(localKeys);
-        for (const key of keys) l1.delete(key);
+        for (const key of keys) {
+          this.#held?.delete(key);
+          l1.delete(key);
+        }
         this.#onRemote?.(keys);
         return;
       }
       case 'tags':
+        this.#dropHeld((_, held) => held.tags.some((tag) => event.tags.includes(tag)));
         l1.invalidateTags(event.tags);
         break;
       case 'pattern':
+        this.#dropHeld(() => true);
         l1.invalidatePattern(event.pattern);
         break;
       case 'namespace-clear':
+        this.#dropHeld((key) => typeof key === 'string' && key.startsWith(event.prefix));
         l1.invalidatePrefix(event.prefix);
         break;
       case 'clear':
       case 'resync':
+        this.#held = undefined;
         l1.clear();
         break;
     }

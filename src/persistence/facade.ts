@@ -11,6 +11,7 @@ import { loadEnvelopes } from './envelopes.js';
 import { SnapshotSchedule, type ResolvedPersist } from './persist.js';
 import type { SnapshotIo } from './snapshot.js';
 import type { SnapshotEntry } from './types.js';
+import type { TierBinding } from '../tiers/shared-tier.js';
 
 /** The L1 side of the facade's store that snapshots read and write (TierStack satisfies it). */
 export interface SnapshotStore {
@@ -18,6 +19,12 @@ export interface SnapshotStore {
   setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void;
   entries(): Iterable<EntryInfo<CacheKey, Envelope>>;
   stats(): EngineStats;
+  /** Optional: writes a restored entry, held until a shared tier confirms it (TierStack). */
+  restoreLocal?(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void;
+  /** Optional: replays one read of a restored key, now or once it is confirmed. */
+  touchRestored?(key: CacheKey): void;
+  /** Optional: has the shared tier vouch for the held restored entries, then serves the survivors. */
+  confirmRestored?(): Promise<void>;
 }
 
 /** How a view maps a caller's key and tags to stored ones (CacheView satisfies it). */
@@ -28,7 +35,9 @@ export interface ViewKeys {
 
 /**
  * `cache.load(entries)`: writes entries into L1 only (a local snapshot must not be pushed to a shared
- * tier), within the engine's bounds, and replays each entry's frequency hint as reads.
+ * tier), within the engine's bounds, and replays each entry's frequency hint as reads. With a shared
+ * tier the entries are served only once it confirmed them (a batched check started here): until then
+ * reads go to L2, so a restart never serves what other instances removed while it was down.
  */
 export function loadIntoView(
   store: SnapshotStore,
@@ -37,25 +46,43 @@ export function loadIntoView(
   now: number,
 ): LoadResult {
   const stats = store.stats();
-  return loadEnvelopes(
+  const write = store.restoreLocal?.bind(store) ?? store.setLocal.bind(store);
+  const result = loadEnvelopes(
     entries,
     now,
     { maxEntries: stats.maxEntries ?? Infinity, maxBytes: stats.maxBytes ?? Infinity },
     {
       write: (key, envelope, size) =>
-        store.setLocal(view.fullKey(key), envelope, view.storedTags(envelope.tags), size),
-      touch: (key) => void store.getLocal(view.fullKey(key)),
+        write(view.fullKey(key), envelope, view.storedTags(envelope.tags), size),
+      touch: (key) =>
+        store.touchRestored === undefined
+          ? void store.getLocal(view.fullKey(key))
+          : store.touchRestored(view.fullKey(key)),
     },
   );
+  // Never rejects: the tier logs what it could not check, and drops it.
+  void store.confirmRestored?.().catch(() => {});
+  return result;
 }
 
-/** Wires a resolved `persist` option into a new cache: restores now (synchronously), then schedules snapshots. */
+/** Where a shared tier keeps a cache's undelivered invalidations: beside the cache's snapshot. */
+export function outboxPath(persist: ResolvedPersist): string {
+  return `${persist.path}.outbox`;
+}
+
+/**
+ * Wires a resolved `persist` option into a new cache: the shared tier's outbox (when `remote` is
+ * given) is read and its replay started first, then the snapshot is restored (synchronously; with a
+ * shared tier, restored entries are served only once L2 confirmed them), then snapshots are scheduled.
+ */
 export function attachPersistence(
   persist: ResolvedPersist,
   cache: Persistable,
   clock: () => number,
   log: () => LogSink,
+  remote?: Pick<TierBinding, 'keepOutbox'>,
 ): SnapshotSchedule {
+  remote?.keepOutbox(outboxPath(persist), persist.fs);
   return persistCaches(
     persist,
     () => [cache],

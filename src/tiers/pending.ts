@@ -1,7 +1,8 @@
 // Invalidations that could not reach L2 or the bus during an outage. Without them, a key deleted or
 // overwritten while Redis was down would come back from L2 (and from other instances' L1) once Redis
 // returns. They are replayed when the tier recovers. Bounded: past `max` items a cache's backlog
-// collapses into one "clear this cache", which is always correct, only colder.
+// collapses into one "clear this cache", which is always correct, only colder. A backlog can be
+// exported as plain data (the outbox file, see outbox.ts) and imported by the next process.
 
 /** One cache's backlog. */
 interface Backlog {
@@ -10,6 +11,16 @@ interface Backlog {
   tags: Map<string, number>;
   patterns: Set<string>;
   prefixes: Set<string>;
+}
+
+/** One cache's backlog as plain data (JSON-safe): what the outbox file holds and close() logs when dropping. */
+export interface PendingRecord {
+  clear: boolean;
+  keys: string[];
+  /** `[tag, invalidatedAt]` pairs. */
+  tags: Array<[string, number]>;
+  patterns: string[];
+  prefixes: string[];
 }
 
 /** What the tier does to replay one backlog item; each call may throw (the item then stays). */
@@ -43,10 +54,12 @@ export class PendingInvalidations {
     for (const key of keys) this.#add(backlog, backlog.keys, key);
   }
 
-  /** Drops a pending delete of `key`: a later successful write made it obsolete. */
-  settle(cache: string, key: string): void {
+  /** Drops a pending delete of `key`: a later successful write made it obsolete. True when one was pending. */
+  settle(cache: string, key: string): boolean {
     const backlog = this.#byCache.get(cache);
-    if (backlog !== undefined && backlog.keys.delete(key)) this.#count--;
+    if (backlog === undefined || !backlog.keys.delete(key)) return false;
+    this.#count--;
+    return true;
   }
 
   /** Records a tag invalidation at `at`. */
@@ -82,6 +95,55 @@ export class PendingInvalidations {
     backlog.prefixes.clear();
     if (!backlog.clear) this.#count++;
     backlog.clear = true;
+  }
+
+  /** Names of the caches with something pending. */
+  caches(): string[] {
+    return [...this.#byCache.keys()];
+  }
+
+  /**
+   * Whether a pending invalidation may concern an L2 entry of `cache` under `key` written at
+   * `createdAt` (so L2 must not be trusted for it until the backlog is replayed). Conservative for
+   * patterns: any pending pattern covers every key of its cache.
+   */
+  covers(cache: string, key: string, createdAt: number, tags: readonly string[]): boolean {
+    if (this.#count === 0) return false;
+    const b = this.#byCache.get(cache);
+    if (b === undefined) return false;
+    if (b.clear || b.patterns.size > 0 || b.keys.has(key)) return true;
+    for (const prefix of b.prefixes) if (key.startsWith(prefix)) return true;
+    for (const tag of tags) {
+      const at = b.tags.get(tag);
+      if (at !== undefined && at >= createdAt) return true;
+    }
+    return false;
+  }
+
+  /** The backlog of `cache` as plain data, or undefined when nothing is pending for it. */
+  export(cache: string): PendingRecord | undefined {
+    const b = this.#byCache.get(cache);
+    if (b === undefined) return undefined;
+    const record: PendingRecord = {
+      clear: b.clear,
+      keys: [...b.keys],
+      tags: [...b.tags],
+      patterns: [...b.patterns],
+      prefixes: [...b.prefixes],
+    };
+    const empty =
+      !record.clear &&
+      record.keys.length + record.tags.length + record.patterns.length + record.prefixes.length === 0;
+    return empty ? undefined : record;
+  }
+
+  /** Adds a backlog exported earlier (by this or a previous process) to what is pending for `cache`. */
+  import(cache: string, record: PendingRecord): void {
+    if (record.clear) return this.clear(cache);
+    this.keys(cache, record.keys);
+    for (const [tag, at] of record.tags) this.tags(cache, [tag], at);
+    for (const pattern of record.patterns) this.pattern(cache, pattern);
+    for (const prefix of record.prefixes) this.prefix(cache, prefix);
   }
 
   /** Replays everything; items whose action fails stay pending. Resolves true when nothing is left. */

@@ -13,9 +13,13 @@ import type { BusHealth, BusMessage, InvalidationBus } from './bus.js';
 import { createCodec } from './codec.js';
 import type { Codec, CompressionOptions } from './codec.js';
 import type { TierDriver } from './driver.js';
-import { GuardedDriver } from './guarded-driver.js';
+import { GuardedBus } from './guarded-bus.js';
+import { GuardedDriver, withTimeout } from './guarded-driver.js';
 import { DistributedLock } from './lock.js';
+import type { SnapshotFs } from '../persistence/types.js';
+import { OutboxFiles } from './outbox.js';
 import { PendingInvalidations } from './pending.js';
+import type { PendingRecord } from './pending.js';
 import { PublishBatcher } from './publish-batcher.js';
 import { assertSerializer, msgpackSerializer, serializationError } from './serializer.js';
 import type { Serializer } from './serializer.js';
@@ -59,6 +63,12 @@ export interface SharedTierSettings {
   /** Upper bound on invalidations kept for replay during an outage (default 10,000). */
   maxPending?: number;
   /**
+   * File that keeps invalidations L2 has not received yet across restarts (every bound cache's; a cache
+   * created with `persist` uses `<persist.path>.outbox` for its own). Read when the tier is created and
+   * replayed before the first read is answered. Without one, close() logs at error what it drops.
+   */
+  outbox?: string;
+  /**
    * Where outages, recoveries and bus resyncs are logged (and serialization failures, which caches
    * also report as `Cache ERROR`). Default: the logger of the first cache bound to the tier that has
    * one; each line is written once, however many caches share the tier.
@@ -89,6 +99,23 @@ interface CacheState {
 
 const CACHE_NAME_RE = /^[^:{}*?[\]\\]+$/;
 
+/** Keys per MGET when restored entries are checked against L2. */
+const VERIFY_BATCH = 500;
+
+/** What identifies one write of a key: an entry restored locally is trusted only if L2 holds the same. */
+export interface RestoredStamp {
+  key: string;
+  createdAt: number;
+  staleAt: number;
+  graceUntil: number;
+}
+
+/** At most one warn line per this many ms about dropped bus messages. */
+const INVALID_LOG_EVERY_MS = 60_000;
+
+/** How long close() tries to deliver pending invalidations before persisting or dropping them, ms. */
+const CLOSE_FLUSH_MS = 1000;
+
 /** An L2 tier shared by caches (and, through the store and the bus, by instances). */
 export class SharedTier {
   /** Brand read by `createCache`. */
@@ -108,9 +135,16 @@ export class SharedTier {
   readonly #publishInOrder: boolean;
   readonly #caches = new Map<string, CacheState>();
   readonly #retryMs: number;
+  readonly #outbox = new OutboxFiles();
+  readonly #outboxPath: string | undefined;
+  /** Set while a restored outbox has not been replayed once: reads wait for that attempt. */
+  #ready: Promise<void> | undefined;
+  #replayRun: Promise<void> | undefined;
   #busStarted = false;
+  #invalidLoggedAt = 0;
+  #invalidSinceLog = 0;
   #replayTimer: NodeJS.Timeout | undefined;
-  #replaying = false;
+  #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: SharedTierOptions) {
@@ -139,13 +173,20 @@ export class SharedTier {
       log: this.#log,
       clock: this.#clock,
       onRecover: () => this.#scheduleReplay(0),
+      // Redis answers again after a hang: replay now, so other instances hear of the writes at once.
+      onReachable: () => this.#scheduleReplay(0),
     });
     this.#retryMs = Math.max(50, this.#driver.breaker.resetAfterMs);
     this.#lock = this.#createLock(options.lock);
-    this.#bus = options.bus;
-    this.#publisher = options.bus === undefined ? undefined : new PublishBatcher(options.bus);
+    // Behind the breaker: a hung Redis must not make every write wait for the publish timeout.
+    this.#bus = options.bus === undefined ? undefined : new GuardedBus(options.bus, this.#driver);
+    this.#publisher = this.#bus === undefined ? undefined : new PublishBatcher(this.#bus);
     this.#publishInOrder = options.publishInOrder ?? false;
     this.instanceId = options.bus?.instanceId ?? 'local';
+    if (options.outbox !== undefined && (typeof options.outbox !== 'string' || options.outbox === '')) {
+      throw new TypeError('outbox must be a non-empty file path');
+    }
+    this.#outboxPath = options.outbox;
   }
 
   /** The guarded driver (for tests and health). */
@@ -168,18 +209,10 @@ export class SharedTier {
     }
     let state = this.#caches.get(cache);
     if (state === undefined) {
-      state = {
-        name: cache,
-        bindings: new Set(),
-        epoch: 0,
-        tags: new TagClock(this.#driver, {
-          keyOf: (tag) => `t:{${cache}}:${tag}`,
-          cacheTtlMs: this.#tagCacheTtl,
-          retentionMs: this.#tagRetention,
-          clock: this.#clock,
-        }),
-      };
+      state = { name: cache, bindings: new Set(), epoch: 0, tags: this.#tagClock(cache) };
       this.#caches.set(cache, state);
+      if (this.#outboxPath !== undefined && this.#outbox.pathOf(cache) === undefined)
+        this.keepOutbox(state, this.#outboxPath);
     }
     const binding = new TierBinding(this, state);
     state.bindings.add(binding);
@@ -202,27 +235,145 @@ export class SharedTier {
     return this.#bus === undefined ? { l2 } : { l2, bus: this.#bus.health() };
   }
 
-  /** Releases the bus, the driver and the replay timer. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Releases the bus, the driver and the replay timer. Invalidations still pending get one bounded
+   * last attempt (1 s); what is left is written to the outbox, or logged at error as dropped. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#pending.size > 0)
+      await withTimeout(this.#replayNow(), CLOSE_FLUSH_MS, 'final replay').catch(() => {});
     this.#closed = true;
     if (this.#replayTimer !== undefined) clearTimeout(this.#replayTimer);
     for (const state of this.#caches.values()) state.bindings.clear();
+    if (this.#pending.size > 0) await this.#keepOrDrop();
     await this.#bus?.close();
     await this.#driver.disconnect();
   }
 
   // ---- used by TierBinding -------------------------------------------------------------------
 
+  /**
+   * @internal Persists `state`'s backlog at `path` and replays what an earlier process left there;
+   * until that first replay attempt ends (applied, or L2 known unreachable), reads wait. An unreadable
+   * file is logged and left in place (it is overwritten by the next backlog change).
+   */
+  keepOutbox(state: CacheState, path: string, fs?: SnapshotFs): void {
+    let content;
+    try {
+      content = this.#outbox.attach(state.name, path, fs);
+    } catch (error) {
+      this.#log.error('L2 outbox could not be read; its invalidations are not replayed', {
+        path,
+        error: errorMessage(error),
+      });
+      return;
+    }
+    for (const [cache, record] of content) this.#pending.import(cache, record);
+    if (content.size === 0 || this.#pending.size === 0) return;
+    this.#log.info('L2 replays invalidations an earlier process could not deliver', {
+      path,
+      pending: this.#pending.size,
+    });
+    const ready = this.#replayNow().finally(() => {
+      if (this.#ready === ready) this.#ready = undefined;
+    });
+    this.#ready = ready;
+  }
+
+  /**
+   * @internal Which of `items` (entries restored from a local snapshot) L2 still vouches for: it holds
+   * the same write (createdAt, staleAt, graceUntil) under the key, none of its tags was invalidated
+   * since, and no undelivered invalidation concerns it. Batched: one MGET per 500 keys and per 500
+   * tags; what a failed batch covers is not vouched for (logged at warn).
+   */
+  async verifyRestored(state: CacheState, items: readonly RestoredStamp[]): Promise<boolean[]> {
+    if (this.#ready !== undefined) await this.#ready;
+    const started = performance.now();
+    const ok = new Array<boolean>(items.length).fill(false);
+    const tagged: Array<{ index: number; tags: readonly string[] }> = [];
+    let unchecked = 0;
+    let failure: unknown;
+    // Batch by batch: a batch that fails (timeout, outage) drops its own entries, not the others'.
+    for (let from = 0; from < items.length; from += VERIFY_BATCH) {
+      const batch = items.slice(from, from + VERIFY_BATCH);
+      let raws;
+      try {
+        raws = await this.#driver.getMany(batch.map((item) => `e:${state.name}:${item.key}`));
+      } catch (error) {
+        unchecked += batch.length;
+        failure = error;
+        continue;
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i]!;
+        const raw = raws[i];
+        if (raw === undefined) continue;
+        let entry: TierEntry;
+        try {
+          entry = toEntry(this.#codec.decode(raw));
+        } catch {
+          continue;
+        }
+        const same =
+          entry.createdAt === item.createdAt &&
+          entry.staleAt === item.staleAt &&
+          entry.graceUntil === item.graceUntil;
+        const tags = entry.indexTags ?? entry.tags;
+        if (!same || this.#pending.covers(state.name, item.key, entry.createdAt, tags)) continue;
+        ok[from + i] = true;
+        if (tags.length > 0) tagged.push({ index: from + i, tags });
+      }
+    }
+    const distinct = [...new Set(tagged.flatMap((t) => t.tags))];
+    const times = new Map<string, number>();
+    for (let from = 0; from < distinct.length; from += VERIFY_BATCH) {
+      const batch = distinct.slice(from, from + VERIFY_BATCH);
+      try {
+        for (const [tag, at] of await state.tags.times(batch)) times.set(tag, at);
+      } catch (error) {
+        failure = error;
+        for (const tag of batch) times.set(tag, Infinity); // unknown: cannot prove the entry valid
+      }
+    }
+    for (const { index, tags } of tagged) {
+      const createdAt = items[index]!.createdAt;
+      if (tags.some((tag) => (times.get(tag) ?? 0) >= createdAt)) ok[index] = false;
+    }
+    const kept = ok.filter(Boolean).length;
+    const fields = {
+      cache: state.name,
+      kept,
+      dropped: items.length - kept,
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (failure === undefined) this.#log.info('L2 validated restored entries', fields);
+    else
+      this.#log.warn('L2 validated restored entries, but could not check them all (dropped)', {
+        ...fields,
+        unchecked,
+        error: errorMessage(failure),
+      });
+    return ok;
+  }
+
   /** @internal */
-  readEntry(state: CacheState, key: string): Promise<TierEntry | undefined> {
+  async readEntry(state: CacheState, key: string): Promise<TierEntry | undefined> {
+    if (this.#ready !== undefined) await this.#ready;
     return this.#readEntry(state, key);
   }
 
   /** @internal Writes an entry; a value that cannot be serialized is reported and its key deleted instead. */
   async writeEntry(state: CacheState, key: string, entry: TierEntry, origin?: TierBinding): Promise<void> {
     const now = this.#clock();
-    if (entry.graceUntil !== 0 && entry.graceUntil <= now) return this.removeKeys(state, [key], origin);
+    if (entry.graceUntil !== 0 && entry.graceUntil <= now) {
+      await this.removeKeys(state, [key], origin);
+      return;
+    }
     let data;
     try {
       data = this.#codec.encode({
@@ -245,35 +396,38 @@ export class SharedTier {
       });
       this.#emitError(state, failure, key);
       // The old L2 value (and other instances' L1 copies) must not outlive this write.
-      return this.removeKeys(state, [key], origin);
+      await this.removeKeys(state, [key], origin);
+      return;
     }
     const ttl = entry.graceUntil === 0 ? 0 : entry.graceUntil - now;
     const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'set', keys: [key] };
     this.#siblings(state, origin, { kind: 'set', keys: [key] });
     const tags = entry.indexTags ?? entry.tags;
     const written = await this.#mutate(
-      () => {
+      async () => {
         const stored = this.#driver.set(`e:${state.name}:${key}`, data, ttl);
         const held = state.tags.hold(tags, entry.createdAt, entry.graceUntil);
-        return held === undefined ? stored : Promise.all([stored, held]);
+        await (held === undefined ? stored : Promise.all([stored, held]));
       },
       message,
       () => this.#pending.keys(state.name, [key]),
     );
     // A pending delete of this key (from an earlier failed write) would now remove the newer value.
-    if (written) this.#pending.settle(state.name, key);
+    if (written !== undefined && this.#pending.settle(state.name, key)) void this.#savePending([state.name]);
   }
 
-  /** @internal */
-  async removeKeys(state: CacheState, keys: readonly string[], origin?: TierBinding): Promise<void> {
+  /** @internal Deletes keys; resolves how many L2 held (0 when L2 was unreachable: kept for replay). */
+  async removeKeys(state: CacheState, keys: readonly string[], origin?: TierBinding): Promise<number> {
     this.#siblings(state, origin, { kind: 'delete', keys });
     const full = keys.map((key) => `e:${state.name}:${key}`);
     const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'delete', keys: [...keys] };
-    await this.#mutate(
-      () => (full.length === 1 ? this.#driver.delete(full[0]!) : this.#driver.deleteMany(full)),
+    const done = await this.#mutate(
+      async () =>
+        full.length === 1 ? Number(await this.#driver.delete(full[0]!)) : this.#driver.deleteMany(full),
       message,
       () => this.#pending.keys(state.name, keys),
     );
+    return done?.result ?? 0;
   }
 
   /** @internal */
@@ -288,30 +442,32 @@ export class SharedTier {
     );
   }
 
-  /** @internal */
-  async invalidatePattern(state: CacheState, pattern: string, origin?: TierBinding): Promise<void> {
+  /** @internal Resolves how many L2 entries matched (0 when L2 was unreachable: kept for replay). */
+  async invalidatePattern(state: CacheState, pattern: string, origin?: TierBinding): Promise<number> {
     this.#siblings(state, origin, { kind: 'pattern', pattern });
     const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'pattern', pattern };
-    await this.#mutate(
+    const done = await this.#mutate(
       () => this.#driver.deletePattern(`e:${state.name}:${pattern}`),
       message,
       () => this.#pending.pattern(state.name, pattern),
     );
+    return done?.result ?? 0;
   }
 
-  /** @internal */
-  async invalidatePrefix(state: CacheState, prefix: string, origin?: TierBinding): Promise<void> {
+  /** @internal Resolves how many L2 entries had the prefix (0 when L2 was unreachable: kept for replay). */
+  async invalidatePrefix(state: CacheState, prefix: string, origin?: TierBinding): Promise<number> {
     this.#siblings(state, origin, { kind: 'namespace-clear', prefix });
     const message: Omit<BusMessage, 'source'> = {
       cache: state.name,
       kind: 'namespace-clear',
       pattern: prefix,
     };
-    await this.#mutate(
+    const done = await this.#mutate(
       () => this.#driver.clear(`e:${state.name}:${prefix}`),
       message,
       () => this.#pending.prefix(state.name, prefix),
     );
+    return done?.result ?? 0;
   }
 
   /** @internal */
@@ -354,11 +510,15 @@ export class SharedTier {
   }
 
   /** @internal */
-  release(state: CacheState, binding: TierBinding): Promise<void> {
-    this.#log.withdraw(binding);
+  async release(state: CacheState, binding: TierBinding): Promise<void> {
     state.bindings.delete(binding);
-    for (const other of this.#caches.values()) if (other.bindings.size > 0) return Promise.resolve();
-    return this.close();
+    try {
+      for (const other of this.#caches.values()) if (other.bindings.size > 0) return;
+      await this.close();
+    } finally {
+      // After close(): what it drops is logged to this cache's sink when the tier has no logger.
+      this.#log.withdraw(binding);
+    }
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -395,6 +555,8 @@ export class SharedTier {
       return undefined;
     }
     const tags = entry.indexTags ?? entry.tags;
+    // An invalidation still waiting for replay may concern this entry: L2 cannot be trusted for it yet.
+    if (this.#pending.covers(state.name, key, entry.createdAt, tags)) return undefined;
     if (tags.length > 0) {
       let invalidatedAt: number;
       try {
@@ -407,30 +569,69 @@ export class SharedTier {
     return entry;
   }
 
-  /** Runs an L2 change and publishes it; whatever fails is kept for replay instead of thrown. */
-  async #mutate(
-    change: () => Promise<unknown>,
+  /**
+   * Runs an L2 change and publishes it; resolves `{ result }` of the change, or undefined when it
+   * failed: then it is kept for replay (and in the outbox file, before this resolves) instead of thrown.
+   */
+  async #mutate<T>(
+    change: () => Promise<T>,
     message: Omit<BusMessage, 'source'>,
     remember: () => void,
-  ): Promise<boolean> {
+  ): Promise<{ result: T } | undefined> {
     const bus = this.#publisher;
     try {
-      if (bus === undefined) await change();
+      let result: T;
+      if (bus === undefined) result = await change();
       else if (this.#publishInOrder) {
         // Same connection, same order: the PUBLISH reaches Redis after the write, in the same round trip.
         const [changed, published] = await Promise.allSettled([change(), bus.publish(message)]);
         if (changed.status === 'rejected') throw changed.reason;
         if (published.status === 'rejected') throw published.reason;
+        result = changed.value;
       } else {
-        await change();
+        result = await change();
         await bus.publish(message);
       }
-      return true;
+      return { result };
     } catch {
       remember();
       this.#scheduleReplay(this.#retryMs);
-      return false;
+      await this.#savePending([message.cache]);
+      return undefined;
     }
+  }
+
+  /** Writes the outbox files of `caches` (all when omitted); a failure is logged, never thrown. */
+  async #savePending(caches?: string[]): Promise<void> {
+    if (!this.#outbox.enabled) return;
+    try {
+      await this.#outbox.save(this.#pending, caches);
+    } catch (error) {
+      this.#log.error('L2 outbox could not be written; pending invalidations live in memory only', {
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** At close: what is still pending goes to the outbox file of its cache, or is logged as dropped. */
+  async #keepOrDrop(): Promise<void> {
+    await this.#savePending();
+    const dropped: Record<string, PendingRecord> = {};
+    let count = 0;
+    for (const cache of this.#pending.caches()) {
+      if (this.#outbox.pathOf(cache) !== undefined) continue;
+      const record = this.#pending.export(cache);
+      if (record === undefined) continue;
+      dropped[cache] = record;
+      count += (record.clear ? 1 : 0) + record.keys.length + record.tags.length;
+      count += record.patterns.length + record.prefixes.length;
+    }
+    if (count === 0) return;
+    this.#log.error('L2 closed with invalidations it could not deliver; they are dropped (no outbox)', {
+      tier: this.#driver.name,
+      count,
+      dropped,
+    });
   }
 
   #scheduleReplay(delayMs: number): void {
@@ -441,14 +642,23 @@ export class SharedTier {
     }
     this.#replayTimer = setTimeout(() => {
       this.#replayTimer = undefined;
-      void this.#replay();
+      void this.#replayNow();
     }, delayMs);
     this.#replayTimer.unref();
   }
 
+  /** One replay pass now, or the one already running. */
+  #replayNow(): Promise<void> {
+    this.#replayRun ??= this.#replay().finally(() => {
+      this.#replayRun = undefined;
+      this.#scheduleReplay(this.#retryMs);
+    });
+    return this.#replayRun;
+  }
+
   async #replay(): Promise<void> {
-    if (this.#replaying || this.#closed) return;
-    this.#replaying = true;
+    if (this.#closed) return;
+    const before = this.#pending.size;
     const publish = (message: Omit<BusMessage, 'source'>): Promise<void> =>
       this.#bus === undefined ? Promise.resolve() : this.#bus.publish(message);
     try {
@@ -462,8 +672,8 @@ export class SharedTier {
           await publish({ cache, kind: 'delete', keys });
         },
         tags: async (cache, tags, at) => {
-          const state = this.#caches.get(cache);
-          if (state !== undefined) await state.tags.invalidate(tags, at);
+          // A cache not bound (yet) in this process, from an outbox file, still gets its tags' times.
+          await (this.#caches.get(cache)?.tags ?? this.#tagClock(cache)).invalidate(tags, at);
           await publish({ cache, kind: 'tags', tags, at });
         },
         pattern: async (cache, pattern) => {
@@ -481,9 +691,17 @@ export class SharedTier {
           tier: this.#driver.name,
         });
     } finally {
-      this.#replaying = false;
-      this.#scheduleReplay(this.#retryMs);
+      if (this.#pending.size !== before) await this.#savePending();
     }
+  }
+
+  #tagClock(cache: string): TagClock {
+    return new TagClock(this.#driver, {
+      keyOf: (tag) => `t:{${cache}}:${tag}`,
+      cacheTtlMs: this.#tagCacheTtl,
+      retentionMs: this.#tagRetention,
+      clock: this.#clock,
+    });
   }
 
   #startBus(): void {
@@ -493,8 +711,23 @@ export class SharedTier {
       .start({
         message: (message) => this.#onMessage(message),
         resync: () => this.#onResync(),
+        invalid: (problem) => this.#onInvalid(problem),
       })
       .catch((error: unknown) => this.#log.error('bus failed to start', { error: errorMessage(error) }));
+  }
+
+  /** A dropped bus message: one warn line, then at most one a minute (with the count since the last). */
+  #onInvalid(problem: string): void {
+    this.#invalidSinceLog++;
+    const now = this.#clock();
+    if (this.#invalidLoggedAt !== 0 && now - this.#invalidLoggedAt < INVALID_LOG_EVERY_MS) return;
+    this.#log.warn('bus message dropped (malformed, out of bounds or not signed with the bus secret)', {
+      tier: this.#driver.name,
+      problem,
+      dropped: this.#invalidSinceLog,
+    });
+    this.#invalidLoggedAt = now;
+    this.#invalidSinceLog = 0;
   }
 
   #onMessage(message: BusMessage): void {
@@ -561,21 +794,28 @@ export class SharedTier {
   }
 }
 
-/** Checks the shape of a decoded entry; throws on anything else. */
+/**
+ * Checks a decoded entry field by field: finite, non-negative times and string tags. Anything else
+ * (another writer's data, a NaN time) throws, so the read is a miss and the next write replaces it.
+ */
 function toEntry(decoded: unknown): TierEntry {
   const e = decoded as Partial<TierEntry> | null;
-  if (
-    e === null ||
-    typeof e !== 'object' ||
-    typeof e.createdAt !== 'number' ||
-    typeof e.staleAt !== 'number' ||
-    typeof e.graceUntil !== 'number' ||
-    !Array.isArray(e.tags) ||
-    (e.indexTags !== undefined && !Array.isArray(e.indexTags))
-  ) {
-    throw new TypeError('stored value is not a Larder entry');
+  if (e === null || typeof e !== 'object' || !('value' in e)) throw malformed('no value');
+  for (const field of ['createdAt', 'staleAt', 'graceUntil'] as const) {
+    const t = e[field];
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw malformed(`${field} is ${String(t)}`);
   }
+  if (!isStringArray(e.tags)) throw malformed('tags are not strings');
+  if (e.indexTags !== undefined && !isStringArray(e.indexTags)) throw malformed('indexTags are not strings');
   return e as TierEntry;
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function malformed(reason: string): TypeError {
+  return new TypeError(`stored value is not a Larder entry (${reason})`);
 }
 
 /** One cache's handle on a {@link SharedTier}. No method throws because L2 or the bus is down. */
@@ -612,8 +852,8 @@ export class TierBinding {
     return this.#tier.writeEntry(this.#state, key, entry, this);
   }
 
-  /** Deletes keys in L2 and on every other instance. */
-  delete(...keys: string[]): Promise<void> {
+  /** Deletes keys in L2 and on every other instance; resolves how many L2 held. */
+  delete(...keys: string[]): Promise<number> {
     return this.#tier.removeKeys(this.#state, keys, this);
   }
 
@@ -622,19 +862,35 @@ export class TierBinding {
     return this.#tier.invalidateTags(this.#state, tags, this);
   }
 
-  /** Deletes the keys matching a glob (`*`, `?`) in L2 (by SCAN) and on every other instance. */
-  invalidatePattern(pattern: string): Promise<void> {
+  /** Deletes the keys matching a glob (`*`, `?`) in L2 (by SCAN) and on every other instance; resolves L2's count. */
+  invalidatePattern(pattern: string): Promise<number> {
     return this.#tier.invalidatePattern(this.#state, pattern, this);
   }
 
-  /** Deletes the keys starting with `prefix` (a namespace) in L2 and on every other instance. */
-  invalidatePrefix(prefix: string): Promise<void> {
+  /** Deletes the keys starting with `prefix` (a namespace) in L2 and on every other instance; resolves L2's count. */
+  invalidatePrefix(prefix: string): Promise<number> {
     return this.#tier.invalidatePrefix(this.#state, prefix, this);
   }
 
   /** Deletes every key of this cache in L2 and on every other instance. */
   clear(): Promise<void> {
     return this.#tier.clearCache(this.#state, this);
+  }
+
+  /**
+   * Keeps this cache's undelivered invalidations in the file `path` across restarts, and replays what
+   * an earlier process left there before the next read is answered.
+   */
+  keepOutbox(path: string, fs?: SnapshotFs): void {
+    this.#tier.keepOutbox(this.#state, path, fs);
+  }
+
+  /**
+   * Which of `items` (restored from a local snapshot) L2 still holds unchanged and uninvalidated
+   * (false where L2 could not be asked).
+   */
+  verifyRestored(items: readonly RestoredStamp[]): Promise<boolean[]> {
+    return this.#tier.verifyRestored(this.#state, items);
   }
 
   /** Whether {@link lockedLoad} coordinates across instances (`lock: true`). */

@@ -61,14 +61,30 @@ export class TagClock {
       else (missing ??= []).push(tag);
     }
     if (missing === undefined) return latest;
-    const stored = await this.#driver.getMany(missing.map(this.#options.keyOf));
-    for (let i = 0; i < missing.length; i++) {
+    const fetched = await this.#fetch(missing, now);
+    for (const at of fetched.values()) latest = Math.max(latest, at);
+    return latest;
+  }
+
+  /**
+   * Each tag's invalidation time read from the store now (0 = never), in one batched read (used to
+   * check many entries at once, e.g. restored ones). Rejects when the store fails.
+   */
+  times(tags: readonly string[]): Promise<Map<string, number>> {
+    return this.#fetch(tags, this.#options.clock());
+  }
+
+  async #fetch(tags: readonly string[], now: number): Promise<Map<string, number>> {
+    const stored = await this.#driver.getMany(tags.map(this.#options.keyOf));
+    const out = new Map<string, number>();
+    for (let i = 0; i < tags.length; i++) {
       const raw = stored[i];
       const at = raw === undefined ? 0 : Number(raw.toString());
-      this.#remember(missing[i]!, Number.isFinite(at) ? at : 0, now);
-      latest = Math.max(latest, this.#known.get(missing[i]!)!.at);
+      this.#remember(tags[i]!, Number.isFinite(at) ? at : 0, now);
+      // A time heard on the bus may be newer than the store's answer; the later one counts.
+      out.set(tags[i]!, Math.max(this.#known.get(tags[i]!)?.at ?? 0, Number.isFinite(at) ? at : 0));
     }
-    return latest;
+    return out;
   }
 
   /** Records in the store that `tags` were invalidated at `at`, and remembers it locally. */
