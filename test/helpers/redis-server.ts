@@ -1,10 +1,11 @@
 // Starts throwaway redis-server processes for tests: a free port, a temp dir, no persistence. Tests
 // never touch the shared Redis on 6379. stop() ends a server, kill() SIGKILLs it (an outage),
-// restart() brings it back on the same port. No vitest import here, so benchmarks can use it too;
+// restart() brings it back on the same port, restartEmpty() with no data, pause()/resume() SIGSTOP and
+// SIGCONT it (a hang: connected, not answering). No vitest import here, so benchmarks can use it too;
 // test files use describeWithRedis (test/tiers/describe-with-redis.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,8 @@ function ping(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    // A server started with --requirepass answers NOAUTH: it is up all the same.
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }
 
@@ -110,6 +112,25 @@ export class RedisServer {
   async restart(): Promise<void> {
     if (this.process !== undefined) await this.stop();
     await this.#spawn();
+  }
+
+  /** SIGKILL, then starts again on the same port with its data files removed (a replacement with no data). */
+  async restartEmpty(): Promise<void> {
+    await this.kill();
+    for (const name of readdirSync(this.dir)) {
+      if (name !== 'redis.conf') rmSync(join(this.dir, name), { recursive: true, force: true });
+    }
+    await this.#spawn();
+  }
+
+  /** SIGSTOP: connections stay open but nothing is answered (a hung server). */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a paused server answers again. */
+  resume(): void {
+    this.process?.kill('SIGCONT');
   }
 
   /** SIGKILL: the server vanishes without closing connections cleanly, as in a crash. */
