@@ -10,7 +10,7 @@ import { hitRatePercent, round2 } from '../observability/numbers.js';
 import type { CacheCore } from './core.js';
 import { createEnvelope, isFresh, jitterTtl } from './envelope.js';
 import { validateTags } from './loader-runner.js';
-import { applyConfigUpdate, resolveSetOptions, type ViewConfig } from './options.js';
+import { applyConfigUpdate, keyProblem, resolveSetOptions, type ViewConfig } from './options.js';
 import { ReadThrough } from './read-through.js';
 import type {
   Cache,
@@ -38,11 +38,8 @@ const NAMESPACE_NAME_RE = /^[^*?[\]]+$/;
 
 /** Checks a key argument (string or number), naming the method in the TypeError. */
 export function checkKey(key: unknown, method: string): asserts key is CacheKey {
-  if (typeof key !== 'string' && typeof key !== 'number') {
-    throw new TypeError(
-      `${method}: key must be a string or number, got ${key === null ? 'null' : typeof key}`,
-    );
-  }
+  const problem = keyProblem(key);
+  if (problem !== undefined) throw new TypeError(`${method}: ${problem}`);
 }
 
 /** A cache or one of its namespaces. */
@@ -98,8 +95,8 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Read-through: the fresh cached value, else the loader's (single-flight, retries, fail-safe). */
   getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
-    if (typeof key !== 'string' && typeof key !== 'number') {
-      return Promise.reject(new TypeError(`getOrSet: key must be a string or number, got ${typeof key}`));
+    if (typeof key !== 'string' && (typeof key !== 'number' || !Number.isFinite(key))) {
+      return Promise.reject(new TypeError(`getOrSet: ${keyProblem(key)}`));
     }
     if (typeof loader !== 'function')
       return Promise.reject(new TypeError('getOrSet: loader must be a function'));

@@ -177,3 +177,15 @@ export function resolveCall<V>(config: ViewConfig, options: GetOrSetOptions<V> |
     fallback: options.fallback,
   };
 }
+
+/**
+ * Why `key` is not a cache key, or undefined when it is one. NaN and ±Infinity are refused: they
+ * cannot round-trip through a snapshot or the shared tier, and NaN is one key under many spellings.
+ */
+export function keyProblem(key: unknown): string | undefined {
+  if (typeof key === 'string') return undefined;
+  if (typeof key === 'number') {
+    return Number.isFinite(key) ? undefined : `key must be a string or a finite number, got ${String(key)}`;
+  }
+  return `key must be a string or a finite number, got ${key === null ? 'null' : typeof key}`;
+}

@@ -1,6 +1,7 @@
 // Warm-up sources: turns what `warm()` / `warmOnStart` accept (pairs as an array, iterable, async
 // iterable, or a function returning one) into one async stream of checked [key, value, options] items.
 import type { CacheKey } from '../engine/types.js';
+import { keyProblem } from './options.js';
 import type { CacheSetOptions, WarmSource } from './types.js';
 
 /** One checked warm-up item. */
@@ -26,13 +27,12 @@ export async function* readWarmSource<V>(source: WarmSource<V>): AsyncGenerator<
       throw new TypeError(`warm source item ${index} must be a [key, value] or [key, value, options] array`);
     }
     const [key, value, options] = item as [unknown, V, unknown];
-    if (typeof key !== 'string' && typeof key !== 'number') {
-      throw new TypeError(`warm source item ${index}: key must be a string or number, got ${typeof key}`);
-    }
+    const problem = keyProblem(key);
+    if (problem !== undefined) throw new TypeError(`warm source item ${index}: ${problem}`);
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new TypeError(`warm source item ${index}: options must be an object`);
     }
-    yield { key, value, options: options as CacheSetOptions | undefined };
+    yield { key: key as CacheKey, value, options: options as CacheSetOptions | undefined };
     index++;
   }
 }
