@@ -9,6 +9,15 @@ import type { ShortUrl, UrlUpstream } from '../upstreams/urls.js';
 import { HttpError, optionalString, type Router } from '../router.js';
 
 const USER_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_IDEMPOTENCY_KEY = 255;
+
+/**
+ * The session-cache key of a creation: the user and the client's Idempotency-Key as a JSON array, so no
+ * split of one pair can spell another (`a` + `b_c` and `a_b` + `c` joined with `_` were one key).
+ */
+export function idempotencyKey(user: string, key: string): string {
+  return `idem:${JSON.stringify([user, key])}`;
+}
 
 /** The user of a request: the `X-User-Id` header (seed 004's `vary_by_user`). */
 export function userOf(req: IncomingMessage): string | undefined {
@@ -54,8 +63,10 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
     };
     res.statusCode = 201;
     if (typeof idemKey !== 'string' || idemKey === '') return create();
+    if (idemKey.length > MAX_IDEMPOTENCY_KEY)
+      throw new HttpError(400, `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters`);
     // A retried POST with the same key gets the link created the first time, not a second one.
-    return idempotency.getOrSet(`idem_${user}_${idemKey}`, create, { ttl: '5m' });
+    return idempotency.getOrSet(idempotencyKey(user, idemKey), create, { ttl: '5m' });
   });
 
   router.on('GET', '/api/urls/stats/', ({ req }) => db.stats(signedIn(req)));

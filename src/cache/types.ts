@@ -183,6 +183,8 @@ export interface CacheStats extends EngineStats {
 /** One entry as the admin API and dashboard show it (values are not included). */
 export interface CacheEntrySummary {
   key: string;
+  /** `'number'` when the key is the number `123`, not the string `'123'` (both list as `key: '123'`). */
+  keyType?: 'string' | 'number';
   ageMs: number;
   ttlRemainingMs: number | undefined;
   size: number;

@@ -6,7 +6,9 @@ export type {
   HttpCacheMiddleware,
   NextFunction,
   UserFunction,
+  FrameworkPair,
 } from '../http/http-cache.js';
+export { normalisePath } from '../http/normalise-path.js';
 export { createAdmin, ADMIN_PATHS } from '../http/admin/admin.js';
 export type { AdminOptions, AdminHandler } from '../http/admin/admin.js';
 export { rulesFromConfig } from '../http/rules-config.js';

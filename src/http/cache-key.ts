@@ -58,7 +58,8 @@ export function credentialDigest(
 }
 
 /**
- * Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests.
+ * Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests,
+ * and `own` is the framework's request a key function receives (default: `req`).
  * A per-user key holds the {@link credentialDigest} of `credentialHeaders` before the user, so a
  * request that names a user without that user's credentials cannot reach their entry; the user
  * stays last, so `* user=<id>` still finds one user's entries.
@@ -70,13 +71,15 @@ export function deriveKey(
   params: PathParams,
   user: string | undefined,
   credentialHeaders: readonly string[],
+  own: unknown = req,
 ): string {
   let key: string;
   if (rule.key === undefined) {
     const query = normaliseQuery(target.query, rule.varyQuery);
     key = query === '' ? `GET ${target.path}` : `GET ${target.path}?${query}`;
   } else if (typeof rule.key === 'function') {
-    key = rule.key(req, params);
+    // The rule was written for the adapter's request type, which is what `own` is.
+    key = (rule.key as (req: unknown, params: PathParams) => string)(own, params);
     if (typeof key !== 'string' || key === '') {
       throw new TypeError(`${rule.what}.key must return a non-empty string, got ${JSON.stringify(key)}`);
     }

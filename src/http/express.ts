@@ -2,6 +2,7 @@
 // Both are the node:http core; this file only bridges Express's `next` (which must run once) and
 // its error path. Express keeps the full URL in `req.originalUrl`, which the cache rules match.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, Response } from 'express';
 import { createAdmin, type AdminOptions } from './admin/admin.js';
 import { createHttpCache, type HttpCacheOptions } from './http-cache.js';
 
@@ -12,8 +13,15 @@ export type ExpressMiddleware = (
   next: (error?: unknown) => void,
 ) => void;
 
-/** The response cache as Express middleware: `app.use(expressCache({ cache, rules, invalidate }))`. */
-export function expressCache(options: HttpCacheOptions): ExpressMiddleware {
+/**
+ * The response cache as Express middleware: `app.use(expressCache({ cache, rules, invalidate }))`.
+ * `user(req, res)` and key functions receive Express's `Request` and `Response`; name your own request
+ * type (`expressCache<AuthedRequest>(…)`, or annotate `user`'s parameter) for what your auth
+ * middleware sets on it (`req.auth`, `res.locals.user`).
+ */
+export function expressCache<Req extends Request = Request, Res extends Response = Response>(
+  options: HttpCacheOptions<Req, Res>,
+): ExpressMiddleware {
   const core = createHttpCache(options);
   return function larderCache(req, res, next) {
     let passed = false;
@@ -21,7 +29,9 @@ export function expressCache(options: HttpCacheOptions): ExpressMiddleware {
       passed = true;
       next(error);
     };
-    core.handle(req, res, pass).catch((error: unknown) => {
+    // Express's request and response are the node:http ones, extended by its middleware chain.
+    const own = { req: req as Req, res: res as Res };
+    core.handle(req, res, pass, undefined, own).catch((error: unknown) => {
       // Once the request went on to the app, Express owns its errors; calling next twice would run routes twice.
       if (!passed) next(error);
       else if (!res.headersSent) {

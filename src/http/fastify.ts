@@ -7,13 +7,21 @@ import { ADMIN_PATHS, createAdmin, type AdminOptions } from './admin/admin.js';
 import type { CacheSource } from './caches.js';
 import { createHttpCache, type HttpCacheOptions } from './http-cache.js';
 
-/** Options of {@link fastifyCache}: the response cache's, plus an optional admin API. */
-export interface FastifyCacheOptions extends HttpCacheOptions {
+/**
+ * Options of {@link fastifyCache}: the response cache's, plus an optional admin API. `user(request,
+ * reply)` and key functions receive Fastify's own `FastifyRequest` and `FastifyReply`, so what an
+ * onRequest hook or `decorateRequest` set (`request.auth`) is visible to them.
+ */
+export interface FastifyCacheOptions extends HttpCacheOptions<FastifyRequest, FastifyReply> {
   /** Mounts the admin API; `caches` defaults to the response cache's `cache`. */
   admin?: Omit<AdminOptions, 'caches'> & { caches?: CacheSource };
 }
 
-/** The plugin: `await app.register(fastifyCache, { cache, rules, invalidate, admin: { apiKey, prefix } })`. */
+/**
+ * The plugin: `await app.register(fastifyCache, { cache, rules, invalidate, admin: { apiKey, prefix } })`.
+ * Type what your hooks add to the request the Fastify way (`declare module 'fastify' { interface
+ * FastifyRequest { auth?: … } }`), or annotate `user`'s parameter (`(req: FastifyRequest & { auth?: … })`).
+ */
 export function fastifyCache(
   fastify: FastifyInstance,
   options: FastifyCacheOptions,
@@ -24,6 +32,7 @@ export function fastifyCache(
   fastify.addHook('onRequest', function larderCache(request: FastifyRequest, reply: FastifyReply, hookDone) {
     let passed = false;
     // The reply itself is the `direct` seam: a HIT calls reply.hijack() and writes the raw response.
+    // user() and key functions get Fastify's request, where earlier hooks put the caller's identity.
     core
       .handle(
         request.raw,
@@ -33,6 +42,7 @@ export function fastifyCache(
           hookDone();
         },
         reply,
+        { req: request, res: reply },
       )
       .catch((error: unknown) => {
         if (!passed) hookDone(error as Error);

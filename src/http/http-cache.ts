@@ -16,7 +16,8 @@ import {
 } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './caches.js';
 import { captureResponse, ConnectionClosedError, type CaptureResult } from './capture.js';
-import { invalidateAfterWrite } from './invalidate.js';
+import { invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
+import { normalisePath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
 import {
@@ -49,15 +50,22 @@ export interface DirectReply {
 /** Continues to the handler (connect's `next`, or a plain callback for node:http). */
 export type NextFunction = (error?: unknown) => unknown;
 
-/** Who a request is for; `undefined`/`null`/`''` = anonymous. */
-export type UserFunction = (req: IncomingMessage) => string | number | undefined | null;
+/**
+ * Who a request is for; `undefined`/`null`/`''` = anonymous. It receives the framework's own request
+ * and response (Express `Request`/`Response`, Fastify `FastifyRequest`/`FastifyReply`, node:http
+ * `IncomingMessage`/`ServerResponse`), so identity your auth hook or middleware set on them is visible.
+ */
+export type UserFunction<Req = IncomingMessage, Res = ServerResponse> = (
+  req: Req,
+  res: Res,
+) => string | number | undefined | null;
 
-/** Options of {@link createHttpCache}. */
-export interface HttpCacheOptions {
+/** Options of {@link createHttpCache}; `Req`/`Res` are the request and response `user` and key functions see. */
+export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
   /** The cache for responses, or a manager / `{ name: Cache }` record whose caches rules pick by name. */
   cache: CacheSource;
   /** Response-caching rules, or a CACHE_RULES-style object (see `rulesFromConfig`). */
-  rules?: readonly CacheRule[] | Record<string, ConfigRuleOptions>;
+  rules?: readonly CacheRule<Req>[] | Record<string, ConfigRuleOptions>;
   /** Invalidation rules for successful writes. */
   invalidate?: readonly InvalidationRule[];
   /**
@@ -65,7 +73,7 @@ export interface HttpCacheOptions {
    * it from an identity your auth middleware verified before the cache runs, not from a header the
    * client chose: the cache answers before the handler, so it cannot check who the client is.
    */
-  user?: UserFunction;
+  user?: UserFunction<Req, Res>;
   /**
    * Request headers that carry credentials (default `['authorization', 'cookie']`; the list replaces
    * the default, so add to it: `['authorization', 'cookie', 'x-api-key']`). A rule without `perUser`
@@ -73,7 +81,7 @@ export interface HttpCacheOptions {
    * their values to the key, so naming a user without that user's credentials gets a miss.
    */
   credentialHeaders?: readonly string[];
-  /** Statuses that may be stored, where a rule names none (default 200, 203, 204, 301, 404, 410). */
+  /** Statuses that may be stored, where a rule names none (default 200, 203, 204, 301, 308; see a rule's `statusTtl`). */
   statuses?: readonly number[];
   /** Bodies larger than this many bytes pass through uncached (default 1 MiB). */
   maxBodySize?: number;
@@ -83,14 +91,27 @@ export interface HttpCacheOptions {
   clock?: () => number;
 }
 
+/** The framework's own request and response, handed to `user()` and key functions (default: the raw ones). */
+export interface FrameworkPair<Req, Res> {
+  req: Req;
+  res: Res;
+}
+
 /** The middleware: `(req, res, next)`, resolving once the request has been answered or handed on. */
-export interface HttpCacheMiddleware {
+export interface HttpCacheMiddleware<Req = IncomingMessage, Res = ServerResponse> {
   (req: IncomingMessage, res: ServerResponse, next: NextFunction): Promise<void>;
   /**
-   * The same, for adapters that must know when the cache answers by itself: `direct.hijack()` is called
-   * right before it writes to `res` without running the handler (Fastify hijacks its reply there).
+   * The same, for adapters: `direct.hijack()` is called right before the cache writes to `res` without
+   * running the handler (Fastify hijacks its reply there), and `own` is the framework's request and
+   * response that `user()` and key functions receive instead of the raw ones.
    */
-  handle(req: IncomingMessage, res: ServerResponse, next: NextFunction, direct?: DirectReply): Promise<void>;
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+    direct?: DirectReply,
+    own?: FrameworkPair<Req, Res>,
+  ): Promise<void>;
 }
 
 /** What a loader returns when the response must not be shared: followers then run their own handler. */
@@ -126,7 +147,9 @@ interface CacheRuntime {
 }
 
 /** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
-export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware {
+export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
+  options: HttpCacheOptions<Req, Res>,
+): HttpCacheMiddleware<Req, Res> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('createHttpCache takes an options object');
   for (const name of Object.keys(options)) {
@@ -142,7 +165,10 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
   const ruleList = Array.isArray(rawRules)
     ? rawRules
     : rulesFromConfig(rawRules as Record<string, ConfigRuleOptions>);
-  const cacheRules = compileCacheRules(ruleList, options.statuses ? { statuses: options.statuses } : {});
+  const cacheRules = compileCacheRules(
+    ruleList as readonly CacheRule<unknown>[],
+    options.statuses ? { statuses: options.statuses } : {},
+  );
   const writeRules = compileInvalidationRules(options.invalidate ?? []);
   const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxBodySize)]));
   for (const rule of writeRules)
@@ -157,21 +183,38 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
     res: ServerResponse,
     next: NextFunction,
     direct?: DirectReply,
+    own?: FrameworkPair<Req, Res>,
   ): Promise<void> => {
     const method = req.method ?? 'GET';
     if (method === 'GET' || method === 'HEAD') {
       if (cacheRules.length === 0) return void (await next());
       const target = splitTarget(requestUrl(req));
-      const match = matchCacheRule(cacheRules, method, target.path);
+      const path = normalisePath(target.path);
+      const match = matchCacheRule(cacheRules, method, path);
       if (match === undefined) return void (await next());
-      return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params);
+      // A path spelled otherwise than its normal form is neither served nor stored: the handler may
+      // route it unlike the normal form (keying its answer there would let a client plant it for all),
+      // and a raw key would be out of reach of the invalidation patterns written for the normal form.
+      if (path !== target.path) return void (await next());
+      return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params, own);
     }
     if (writeRules.length !== 0 && WRITE_METHODS.includes(method)) {
-      const hits = matchInvalidationRules(writeRules, method, splitTarget(requestUrl(req)).path);
+      const hits = matchWrite(method, splitTarget(requestUrl(req)).path);
       if (hits.length !== 0) invalidateAfterWrite(res, hits, method, directory, log);
     }
     await next();
   };
+
+  /** The write rules a write matches under its normal path and (when spelled otherwise) its raw one. */
+  function matchWrite(method: string, raw: string): MatchedWrite[] {
+    const path = normalisePath(raw);
+    const hits = matchInvalidationRules(writeRules, method, path);
+    if (path === raw) return hits;
+    // Invalidating too much is safe, too little is not: whichever spelling the handler acted on counts.
+    for (const hit of matchInvalidationRules(writeRules, method, raw))
+      if (!hits.some((h) => h.rule === hit.rule)) hits.push(hit);
+    return hits;
+  }
 
   async function serve(
     rt: CacheRuntime,
@@ -181,13 +224,16 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
     direct: DirectReply | undefined,
     target: RequestTarget,
     params: PathParams,
+    own: FrameworkPair<Req, Res> | undefined,
   ): Promise<void> {
     const { rule, cache } = rt;
     if (!cache.enabled) return void (await next());
-    const who = userOf?.(req);
+    // Without an adapter the raw pair is the framework's (node:http), so Req/Res default to them.
+    const ownReq = own === undefined ? (req as Req) : own.req;
+    const who = userOf?.(ownReq, own === undefined ? (res as Res) : own.res);
     const user = who === undefined || who === null || who === '' ? undefined : String(who);
     if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
-    const key = deriveKey(rule, req, target, params, user, credentialHeaders);
+    const key = deriveKey(rule, req, target, params, user, credentialHeaders, ownReq);
 
     // Checked before HEAD is answered from the cache, so no-cache means a fresh answer for HEAD as well.
     const revalidate = wantsRevalidation(req);
@@ -207,7 +253,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
       const stored = run.store(result);
       if (stored !== undefined) {
         await cache
-          .set(key, stored, { ttl: rule.ttl, grace: rule.grace, tags: run.tags() })
+          .set(key, stored, { ttl: run.ttlOf(stored.status), grace: rule.grace, tags: run.tags() })
           .catch((error: unknown) => {
             log.error('Cache ERROR', {
               cache: cache.name,
@@ -279,7 +325,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCacheMiddleware 
     res.end(result.response.body);
   }
 
-  const middleware = ((req, res, next) => handle(req, res, next)) as HttpCacheMiddleware;
+  const middleware = ((req, res, next) => handle(req, res, next)) as HttpCacheMiddleware<Req, Res>;
   middleware.handle = handle;
   return middleware;
 }
@@ -309,7 +355,13 @@ class HandlerRun {
     const { rule, cache } = this.rt;
     if (responseUnstorable(result.response.status, result.response.headers, rule) !== undefined)
       return undefined;
-    return (this.mine = toStoredResponse(result.response, this.clock(), rule.ttl ?? cache.stats().ttl));
+    const ttl = this.ttlOf(result.response.status) ?? cache.stats().ttl;
+    return (this.mine = toStoredResponse(result.response, this.clock(), ttl));
+  }
+
+  /** The TTL of an answer with `status`: its own when `statusTtl` opted it in, else the rule's. */
+  ttlOf(status: number): number | undefined {
+    return this.rt.rule.statusTtl.get(status) ?? this.rt.rule.ttl;
   }
 
   /** The rule's tags filled from the params (rendered only when something is stored). */
@@ -325,6 +377,8 @@ class HandlerRun {
     if (stored !== undefined) {
       const tags = this.tags();
       if (tags !== undefined) ctx.setTags(tags);
+      const own = this.rt.rule.statusTtl.get(stored.status);
+      if (own !== undefined) ctx.setTtl(own);
       return stored;
     }
     if (result.outcome === 'failed') throw result.error;

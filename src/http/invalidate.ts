@@ -9,7 +9,8 @@ import type { CompiledInvalidationRule } from './rules.js';
 
 /** What to invalidate. */
 export interface InvalidationTargets {
-  keys?: readonly string[];
+  /** Exact keys; a number is the number key (`123` and `'123'` are different keys). */
+  keys?: readonly (string | number)[];
   tags?: readonly string[];
   patterns?: readonly string[];
 }

@@ -14,6 +14,11 @@ export interface PathPattern {
   readonly params: readonly string[];
   /** The params when `path` (without query string) matches, else `undefined`. */
   match(path: string): PathParams | undefined;
+  /**
+   * Whether this pattern matches every path `other` matches (so a rule with `other` listed after it
+   * could never match). Exact for string patterns; a RegExp only covers the same RegExp.
+   */
+  covers(other: PathPattern): boolean;
 }
 
 const PARAM_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -64,7 +69,42 @@ export function compilePathPattern(pattern: string | RegExp, what = 'path'): Pat
       segments.push({ kind: SegmentKind.Literal, text: part });
     }
   });
-  return { source: pattern, params, match: (path) => matchSegments(segments, path) };
+  const compiled: PathPattern = {
+    source: pattern,
+    params,
+    match: (path) => matchSegments(segments, path),
+    covers: (other) => {
+      const theirs = SEGMENTS.get(other);
+      return theirs !== undefined && segmentsCover(segments, theirs);
+    },
+  };
+  SEGMENTS.set(compiled, segments);
+  return compiled;
+}
+
+// What each compiled pattern was built from (segments, or the RegExp), for `covers`; kept off the public shape.
+const SEGMENTS = new WeakMap<PathPattern, readonly Segment[]>();
+const REGEXPS = new WeakMap<PathPattern, RegExp>();
+
+/**
+ * Whether pattern `a` matches every path pattern `b` matches. A literal matches only itself; `:param` and
+ * a middle `*` match any one segment; a trailing `*` matches any rest. So `a` covers `b` when, segment
+ * by segment, `a` is as wide: a literal only over the same literal, one-segment wildcards over any
+ * single segment (not over a rest), and a rest over anything left.
+ */
+function segmentsCover(a: readonly Segment[], b: readonly Segment[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const mine = a[i]!;
+    if (mine.kind === SegmentKind.Rest) return true;
+    const theirs = b[i];
+    if (theirs === undefined || theirs.kind === SegmentKind.Rest) return false;
+    if (
+      mine.kind === SegmentKind.Literal &&
+      (theirs.kind !== SegmentKind.Literal || theirs.text !== mine.text)
+    )
+      return false;
+  }
+  return a.length === b.length;
 }
 
 /** Splits a path into its segments, ignoring a trailing slash (`/a/b/` ≡ `/a/b`). */
@@ -102,9 +142,14 @@ function compileRegExp(re: RegExp): PathPattern {
   // Named groups are the params; a stateful (g/y) RegExp would make matching depend on the last call.
   const plain = re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re;
   const params = [...re.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
-  return {
+  const compiled: PathPattern = {
     source: re.source,
     params,
+    // Whether one RegExp's language contains another's is not decidable cheaply: only a repeat is caught.
+    covers: (other) => {
+      const theirs = REGEXPS.get(other);
+      return theirs !== undefined && theirs.source === plain.source && theirs.flags === plain.flags;
+    },
     match(path) {
       const m = plain.exec(path);
       if (!m) return undefined;
@@ -116,6 +161,8 @@ function compileRegExp(re: RegExp): PathPattern {
       return out;
     },
   };
+  REGEXPS.set(compiled, plain);
+  return compiled;
 }
 
 /** Decodes a percent-encoded segment; a malformed encoding is kept as written. */

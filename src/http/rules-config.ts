@@ -19,6 +19,7 @@ const ALIASES: Record<string, string | null> = {
   vary_headers: 'varyHeaders',
   vary_query: 'varyQuery',
   max_body_size: 'maxBodySize',
+  status_ttl: 'statusTtl',
   vary_by_method: null,
   varyByMethod: null,
 };
@@ -40,7 +41,12 @@ export function rulesFromConfig(config: Record<string, ConfigRuleOptions>): Cach
         if (typeof value !== 'boolean') throw new TypeError(`${what}.${name} must be a boolean`);
         continue;
       }
-      rule[target] = target === 'ttl' || target === 'grace' ? secondsIfNumber(value) : value;
+      rule[target] =
+        target === 'ttl' || target === 'grace'
+          ? secondsIfNumber(value)
+          : target === 'statusTtl'
+            ? secondsPerStatus(value)
+            : value;
     }
     return rule as unknown as CacheRule;
   });
@@ -57,4 +63,10 @@ function readPath(path: string, what: string): string | RegExp {
 
 function secondsIfNumber(value: unknown): Duration {
   return typeof value === 'number' ? value * 1000 : (value as Duration);
+}
+
+/** `{ 404: 10 }` → 10 s for 404; anything but a plain object is left for the rule's own validation. */
+function secondsPerStatus(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([status, ttl]) => [status, secondsIfNumber(ttl)]));
 }

@@ -6,17 +6,21 @@ import { parseDuration, type Duration } from '../util/duration.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
 import { compileTemplate, type Template, type TemplateEncoding } from './template.js';
 
-/** Statuses cached by default: the heuristically cacheable ones of RFC 9110 §15.1, minus 206/405/414/501. */
-export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 301, 404, 410];
+/**
+ * Statuses cached by default: the successful ones RFC 9110 §15.1 calls heuristically cacheable (200, 203,
+ * 204; not the partial 206) and the permanent redirects (301, 308). Errors are not: a 404 for an id about
+ * to be created would hide it for a whole TTL. A rule opts in to others with `statusTtl`.
+ */
+export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 301, 308];
 
 /** The methods a write rule listens to when it names none. */
 export const WRITE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
-/** Builds a cache key for a request; receives the route params. */
-export type KeyFunction = (req: IncomingMessage, params: PathParams) => string;
+/** Builds a cache key for a request (the framework's own request object); receives the route params. */
+export type KeyFunction<Req = IncomingMessage> = (req: Req, params: PathParams) => string;
 
-/** A response-caching rule. */
-export interface CacheRule {
+/** A response-caching rule; `Req` is the request type its key function receives. */
+export interface CacheRule<Req = IncomingMessage> {
   /**
    * The methods the rule matches: `'GET'` (default), which covers HEAD too (a HEAD is answered from
    * the GET entry), or `'HEAD'` alone (HEAD requests only, answered from the GET entry another rule
@@ -45,9 +49,14 @@ export interface CacheRule {
    * The key: a template over params and query values (`'plans_list_{org}_{provider}'`; values are
    * percent-encoded, see `encodeKeyValue`), or a function (whose result is used as it is).
    */
-  key?: string | KeyFunction;
-  /** Statuses that may be stored; default {@link DEFAULT_CACHEABLE_STATUSES}. */
+  key?: string | KeyFunction<Req>;
+  /** Statuses that may be stored, with the rule's `ttl`; default {@link DEFAULT_CACHEABLE_STATUSES}. */
   statuses?: readonly number[];
+  /**
+   * More statuses to store, each with its own TTL: `{ 404: '10s', 410: '1h' }` (an opt-in, for answers
+   * such as a 404 that a later write may turn into a 200; keep their TTL short).
+   */
+  statusTtl?: Readonly<Record<number, Duration>>;
   /** The named cache to use when the HTTP layer is given a manager (seed 004's `cache_type`). */
   cache?: string;
   /** Responses with a larger body pass through uncached (bytes; default: the layer's `maxBodySize`). */
@@ -89,8 +98,10 @@ export interface CompiledCacheRule {
   /** Lower-cased header names. */
   readonly varyHeaders: readonly string[];
   readonly varyQuery: readonly string[] | boolean;
-  readonly key: Template | KeyFunction | undefined;
+  readonly key: Template | KeyFunction<never> | undefined;
   readonly statuses: ReadonlySet<number>;
+  /** TTLs in ms of the statuses `statusTtl` opted in (they are in `statuses` too). */
+  readonly statusTtl: ReadonlyMap<number, number>;
   readonly cache: string | undefined;
   readonly maxBodySize: number | undefined;
 }
@@ -119,23 +130,52 @@ const CACHE_RULE_OPTIONS = new Set([
   'varyQuery',
   'key',
   'statuses',
+  'statusTtl',
   'cache',
   'maxBodySize',
 ]);
 const INVALIDATION_RULE_OPTIONS = new Set(['method', 'path', 'tags', 'patterns', 'keys', 'cache']);
 
 /** Validates and compiles the response-caching rules; `defaults.statuses` applies where a rule names none. */
-export function compileCacheRules(
-  rules: readonly CacheRule[],
+export function compileCacheRules<Req>(
+  rules: readonly CacheRule<Req>[],
   defaults: { statuses?: readonly number[] } = {},
 ): CompiledCacheRule[] {
   if (!Array.isArray(rules)) throw new TypeError(`rules must be an array of rules, got ${typeof rules}`);
   const defaultStatuses = readStatuses(defaults.statuses ?? DEFAULT_CACHEABLE_STATUSES, 'statuses');
-  return rules.map((rule, i) => compileCacheRule(rule, `rules[${i}]`, defaultStatuses));
+  const compiled = rules.map((rule, i) => compileCacheRule(rule, `rules[${i}]`, defaultStatuses));
+  refuseShadowed(compiled);
+  return compiled;
 }
 
-function compileCacheRule(
-  rule: CacheRule,
+/**
+ * Throws when a rule can never match because earlier rules match every path it matches for each of its
+ * methods (first match wins): `/api/urls/:id` listed before `/api/urls/stats` would send the stats to
+ * the `:id` rule's cache and keying. Listing the specific rule first is the fix.
+ */
+function refuseShadowed(rules: readonly CompiledCacheRule[]): void {
+  rules.forEach((rule, i) => {
+    const earlier = rules.slice(0, i);
+    let by: CompiledCacheRule | undefined;
+    for (const method of rule.methods) {
+      const covering = earlier.find((e) => e.methods.has(method) && e.pattern.covers(rule.pattern));
+      if (covering === undefined) return;
+      by ??= covering;
+    }
+    if (by === undefined) return;
+    throw new TypeError(
+      `${rule.what} (${describe(rule)}) can never match: ${by.what} (${describe(by)}) comes first and ` +
+        `matches every path it does; list ${rule.what} before ${by.what}`,
+    );
+  });
+}
+
+function describe(rule: CompiledCacheRule): string {
+  return `${[...rule.methods].join('/')} ${rule.pattern.source}`;
+}
+
+function compileCacheRule<Req>(
+  rule: CacheRule<Req>,
   what: string,
   defaultStatuses: ReadonlySet<number>,
 ): CompiledCacheRule {
@@ -154,7 +194,10 @@ function compileCacheRule(
   const storePrivate = readFlag(rule.storePrivate, `${what}.storePrivate`);
   if (perUser && shared) throw new TypeError(`${what} cannot be both perUser and shared`);
   if (storePrivate && !perUser) throw new TypeError(`${what}.storePrivate needs perUser: true`);
-  let key: Template | KeyFunction | undefined;
+  const statuses =
+    rule.statuses === undefined ? defaultStatuses : readStatuses(rule.statuses, `${what}.statuses`);
+  const statusTtl = readStatusTtl(rule.statusTtl, `${what}.statusTtl`);
+  let key: Template | KeyFunction<never> | undefined;
   if (typeof rule.key === 'function') key = rule.key;
   else if (rule.key !== undefined) key = compileTemplate(rule.key, `${what}.key`, undefined, 'key');
   return {
@@ -170,7 +213,8 @@ function compileCacheRule(
     varyHeaders: readStrings(rule.varyHeaders, `${what}.varyHeaders`).map((h) => h.toLowerCase()),
     varyQuery: readVaryQuery(rule.varyQuery, `${what}.varyQuery`),
     key,
-    statuses: rule.statuses === undefined ? defaultStatuses : readStatuses(rule.statuses, `${what}.statuses`),
+    statuses: statusTtl.size === 0 ? statuses : new Set([...statuses, ...statusTtl.keys()]),
+    statusTtl,
     cache: readOptionalName(rule.cache, `${what}.cache`),
     maxBodySize:
       rule.maxBodySize === undefined ? undefined : readSize(rule.maxBodySize, `${what}.maxBodySize`),
@@ -298,6 +342,21 @@ function readStatuses(value: readonly number[], what: string): ReadonlySet<numbe
     }
   }
   return new Set(value);
+}
+
+function readStatusTtl(value: unknown, what: string): ReadonlyMap<number, number> {
+  const out = new Map<number, number>();
+  if (value === undefined) return out;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${what} must be an object of status: ttl, e.g. { 404: '10s' }`);
+  }
+  for (const [name, ttl] of Object.entries(value)) {
+    const status = Number(name);
+    if (!/^[1-5]\d\d$/.test(name))
+      throw new RangeError(`${what} must be keyed by HTTP statuses (100-599), got ${JSON.stringify(name)}`);
+    out.set(status, parseDuration(ttl as Duration, `${what}[${name}]`));
+  }
+  return out;
 }
 
 function readOptionalName(value: unknown, what: string): string | undefined {

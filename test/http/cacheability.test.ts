@@ -80,7 +80,11 @@ describe('response side', () => {
   });
 
   it('stores the default statuses, private answers of a per-user rule that says so, covered Vary', () => {
-    for (const s of [200, 203, 204, 301, 404, 410]) expect(responseUnstorable(s, {}, rule())).toBeUndefined();
+    for (const s of [200, 203, 204, 301, 308]) expect(responseUnstorable(s, {}, rule())).toBeUndefined();
+    for (const s of [206, 302, 404, 410]) expect(responseUnstorable(s, {}, rule())).toBe(`status ${s}`);
+    const optIn = rule({ statusTtl: { 404: '10s' } });
+    expect(responseUnstorable(404, {}, optIn)).toBeUndefined();
+    expect(responseUnstorable(410, {}, optIn)).toBe('status 410');
     const own = rule({ perUser: true, storePrivate: true });
     expect(responseUnstorable(200, { 'cache-control': 'private, max-age=5' }, own)).toBeUndefined();
     expect(responseUnstorable(200, { 'cache-control': 'private' }, rule({ perUser: true }))).toBe(

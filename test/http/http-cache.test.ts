@@ -77,6 +77,7 @@ async function start(overrides: Partial<HttpCacheOptions> = {}): Promise<void> {
       { path: '/crash', ttl: '10s', grace: '1h' },
       { path: '/q', varyQuery: ['a', 'b'] },
       { path: '/nostore', perUser: true, storePrivate: true },
+      { path: '/missing', ttl: '10s', statusTtl: { 404: '30s' } },
       { path: '/*', ttl: '10s' },
     ],
     ...overrides,
@@ -197,10 +198,21 @@ describe('createHttpCache over node:http', () => {
     expect(r.headers.getSetCookie()).toEqual(['sid=secret']);
   });
 
-  it('stores 404 by default and no-store responses of a per-user rule that allows them', async () => {
+  it('never stores a 404 by default: the id may be created the next moment', async () => {
+    await start({ rules: [{ path: '/*', ttl: '10m' }] });
+    expect(await body('/missing')).toMatchObject({ status: 404, xCache: 'MISS', text: 'missing 1' });
+    expect(await body('/missing')).toMatchObject({ status: 404, xCache: 'MISS', text: 'missing 2' });
+    expect(cache.entries()).toEqual([]);
+  });
+
+  it('stores a 404 a rule opts in to with its own TTL, and no-store answers of a per-user rule that allows them', async () => {
     await start();
     await body('/missing');
     expect(await body('/missing')).toMatchObject({ status: 404, xCache: 'HIT', text: 'missing 1' });
+    now += 20_000; // past the rule's 10 s, within the 404's own 30 s
+    expect(await body('/missing')).toMatchObject({ xCache: 'HIT', text: 'missing 1' });
+    now += 11_000;
+    expect(await body('/missing')).toMatchObject({ status: 404, xCache: 'MISS', text: 'missing 2' });
     await body('/nostore', { 'x-user': 'u' });
     expect(await body('/nostore', { 'x-user': 'u' })).toMatchObject({ xCache: 'HIT' });
   });

@@ -39,4 +39,17 @@ describe('rulesFromConfig', () => {
       /ttl must not be negative/,
     );
   });
+
+  it('reads status_ttl numbers as seconds, per status', () => {
+    const [rule] = compileCacheRules(
+      rulesFromConfig({ '/a/:id': { ttl: 600, status_ttl: { 404: 10, 410: '1h' } } }),
+    );
+    expect(rule!.statusTtl).toEqual(
+      new Map([
+        [404, 10_000],
+        [410, 3_600_000],
+      ]),
+    );
+    expect(rule!.statuses.has(404)).toBe(true);
+  });
 });

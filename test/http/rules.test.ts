@@ -23,7 +23,7 @@ describe('compileCacheRules', () => {
     expect(rule!.tags[0]!.render({ org: 'acme' })).toBe('org:acme');
     expect(rule!.varyHeaders).toEqual(['accept-language']);
     expect(rule!.varyQuery).toBe(true);
-    expect([...rule!.statuses].sort()).toEqual([200, 203, 204, 301, 404, 410]);
+    expect([...rule!.statuses].sort()).toEqual([200, 203, 204, 301, 308]);
   });
 
   it('takes layer-wide statuses unless the rule names its own', () => {
@@ -62,6 +62,9 @@ describe('compileCacheRules', () => {
     [{ path: '/a', storePrivate: true }, /storePrivate needs perUser/],
     [{ path: '/a/:id', tags: ['x:{org}'] }, /rules\[0\]\.tags\[0\] uses \{org\}/],
     [{ path: '/a', statuses: [200, 700] }, /rules\[0\]\.statuses must hold HTTP statuses/],
+    [{ path: '/a', statusTtl: { 700: '1s' } }, /rules\[0\]\.statusTtl must be keyed by HTTP statuses/],
+    [{ path: '/a', statusTtl: { 404: 'soon' } as never }, /rules\[0\]\.statusTtl\[404\]/],
+    [{ path: '/a', statusTtl: [10] as never }, /rules\[0\]\.statusTtl must be an object/],
     [{ path: '/a', tag: ['x'] } as unknown as CacheRule, /unknown option "tag"/],
     [{ ttl: 5 } as unknown as CacheRule, /rules\[0\]\.path is required/],
     [{ path: '/a', maxBodySize: 0 }, /rules\[0\]\.maxBodySize must be a positive integer/],
@@ -118,5 +121,47 @@ describe('compileInvalidationRules', () => {
       /uses \{org\}/,
     );
     expect(() => compileInvalidationRules({} as never)).toThrow(/invalidate must be an array/);
+  });
+});
+
+describe('shadowed rules', () => {
+  it("refuses a rule an earlier one always wins over, naming both (the README's /:id before /stats)", () => {
+    expect(() =>
+      compileCacheRules([
+        { path: '/api/urls/:id', ttl: '5m', tags: ['url:{id}'] },
+        { path: '/api/urls/stats', ttl: '15m', perUser: true },
+      ]),
+    ).toThrow(
+      /rules\[1\] \(GET\/HEAD \/api\/urls\/stats\) can never match: rules\[0\] \(GET\/HEAD \/api\/urls\/:id\)/,
+    );
+  });
+
+  it('accepts the specific rule first, and rules that only overlap', () => {
+    expect(
+      compileCacheRules([
+        { path: '/api/urls/stats', perUser: true },
+        { path: '/api/urls/:id' },
+        { path: '/api/urls/:id/clicks' }, // longer than /:id: not covered
+        { path: '/a/:x/c' },
+        { path: '/a/b/*' }, // a rest is wider than one segment
+        { path: '/a/:y' }, // overlaps /a/b/* on /a/b only
+      ]),
+    ).toHaveLength(6);
+  });
+
+  it('detects rests, one-segment wildcards and repeats; methods must all be covered', () => {
+    expect(() => compileCacheRules([{ path: '/files/*' }, { path: '/files/a/b' }])).toThrow(
+      /rules\[1\].*rules\[0\]/,
+    );
+    expect(() => compileCacheRules([{ path: '/files/*' }, { path: '/files' }])).toThrow(/can never match/);
+    expect(() => compileCacheRules([{ path: '/x/*/y' }, { path: '/x/:id/y' }])).toThrow(/can never match/);
+    expect(() => compileCacheRules([{ path: /^\/r$/ }, { path: /^\/r$/ }])).toThrow(/can never match/);
+    // A HEAD-only rule first leaves GET to the later rule; a GET rule first shadows a HEAD-only one.
+    expect(compileCacheRules([{ path: '/h', method: 'HEAD' }, { path: '/h' }])).toHaveLength(2);
+    expect(() => compileCacheRules([{ path: '/h' }, { path: '/h', method: 'HEAD' }])).toThrow(
+      /rules\[1\] \(HEAD \/h\)/,
+    );
+    // Different RegExps are not compared (undecidable in general), so they pass.
+    expect(compileCacheRules([{ path: /^\/r/ }, { path: /^\/r$/ }])).toHaveLength(2);
   });
 });

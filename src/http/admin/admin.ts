@@ -270,6 +270,9 @@ function serveDashboard(
     'content-type': asset.contentType,
     'content-length': body.length,
     'cache-control': 'no-cache',
+    // The page holds the API key and action buttons: it must not be framed (clickjacking) or sniffed.
+    'content-security-policy': asset.csp,
+    'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   });

@@ -58,7 +58,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 /** A validated `POST invalidate` body. */
 export interface InvalidateCommand {
   cache?: string;
-  keys: string[];
+  /** Keys as typed in the JSON: `123` is the number key, `"123"` the string key. */
+  keys: (string | number)[];
   tags: string[];
   patterns: string[];
 }
@@ -82,29 +83,43 @@ function objectBody(body: unknown, allowed: readonly string[], example: string):
 }
 
 function stringList(body: Record<string, unknown>, name: string): string[] {
+  return list(body, name, false) as string[];
+}
+
+/**
+ * A list of non-empty strings (or, with `numbers`, also finite JSON numbers: cache keys may be numbers,
+ * and `123` and `"123"` are different keys).
+ */
+function list(body: Record<string, unknown>, name: string, numbers: boolean): (string | number)[] {
   const value = body[name];
+  const kinds = numbers ? 'strings or numbers' : 'strings';
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new AdminRequestError(400, `"${name}" must be an array of strings`);
+  if (!Array.isArray(value)) throw new AdminRequestError(400, `"${name}" must be an array of ${kinds}`);
   if (value.length > MAX_LIST)
     throw new AdminRequestError(400, `"${name}" may hold at most ${MAX_LIST} items`);
   for (const item of value) {
+    if (numbers && typeof item === 'number') {
+      // JSON.parse reads 1e999 as Infinity, which no key can be.
+      if (!Number.isFinite(item)) throw new AdminRequestError(400, `"${name}" holds a non-finite number`);
+      continue;
+    }
     if (typeof item !== 'string' || item === '' || item.length > MAX_ITEM) {
       throw new AdminRequestError(
         400,
-        `"${name}" must hold non-empty strings of at most ${MAX_ITEM} characters`,
+        `"${name}" must hold ${numbers ? 'numbers or ' : ''}non-empty strings of at most ${MAX_ITEM} characters`,
       );
     }
   }
-  return value as string[];
+  return value as (string | number)[];
 }
 
-/** Validates `{ cache?, keys?, tags?, patterns? }`; at least one list must be non-empty. */
+/** Validates `{ cache?, keys?, tags?, patterns? }` (keys may be JSON numbers); at least one list must be non-empty. */
 export function parseInvalidate(body: unknown): InvalidateCommand {
   const example = '{ "tags": ["org:acme"] }';
   if (body === undefined) throw new AdminRequestError(400, `request body is required, e.g. ${example}`);
   const obj = objectBody(body, ['cache', 'keys', 'tags', 'patterns'], example);
   const command: InvalidateCommand = {
-    keys: stringList(obj, 'keys'),
+    keys: list(obj, 'keys', true),
     tags: stringList(obj, 'tags'),
     patterns: stringList(obj, 'patterns'),
   };

@@ -21,6 +21,8 @@ export interface StatsQuery {
 /** One entry as served: ages in seconds, like seed 001's `/cache/stats`. */
 export interface EntryReport {
   key: string;
+  /** `number` for the number key `123`, `string` for `'123'`: invalidate the first as `"keys": [123]`. */
+  key_type: 'string' | 'number';
   age: number;
   ttl_remaining: number | null;
   size: number;
@@ -61,6 +63,7 @@ export function entryReport(
     total,
     entries: matching.map((e) => ({
       key: e.key,
+      key_type: e.keyType ?? 'string',
       age: seconds(e.ageMs),
       ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
       size: e.size,

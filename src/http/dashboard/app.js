@@ -177,7 +177,14 @@ $('invalidate-form').addEventListener('submit', (event) => {
   const kind = $('inv-kind').value;
   const value = $('inv-value').value.trim();
   if (!value) return;
-  const body = { [kind]: [value] };
+  // A number key (listed with the "number" mark) is sent as a JSON number: "123" would name the string key.
+  const numeric = kind === 'number-keys';
+  if (numeric && !Number.isFinite(Number(value))) {
+    $('action-result').className = 'error';
+    $('action-result').textContent = `"${value}" is not a number.`;
+    return;
+  }
+  const body = numeric ? { keys: [Number(value)] } : { [kind]: [value] };
   if (cache) body.cache = cache;
   act(
     `Invalidate ${kind.replace(/s$/, '')} "${value}" in ${cache ? `"${cache}"` : 'every cache'}?`,

@@ -1,6 +1,6 @@
-// The dashboard's assets, served by the admin API at `<prefix>/dashboard`. The page is one
-// self-contained document: style.css and the scripts are inlined into page.html and pinned by a
-// Content-Security-Policy listing their hashes, so no other script can run in it.
+// The dashboard's assets, served by the admin API at `<prefix>/dashboard`: one self-contained page with
+// style.css and the scripts inlined, pinned by a Content-Security-Policy of their hashes (a header, with
+// frame-ancestors 'none', and a <meta>), so no other script can run in it and no site can frame it.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 export interface DashboardAsset {
   body: string | Buffer;
   contentType: string;
+  /** The Content-Security-Policy to send as an HTTP header with it. */
+  csp: string;
 }
+
+/** Directives only an HTTP header can carry (a `<meta>` CSP ignores them): no framing, so no clickjacking. */
+const HEADER_ONLY = "frame-ancestors 'none'";
 
 // The page's scripts, in the order they are inlined: each defines one namespace the later ones use.
 const SCRIPTS = ['chart.js', 'format.js', 'report.js', 'trend.js', 'render.js', 'app.js'] as const;
@@ -32,13 +37,17 @@ function loadPage(): DashboardAsset {
     return {
       body: '<!doctype html><title>Larder dashboard</title><p>The dashboard files are missing from this larder install; reinstall the package.</p>',
       contentType: 'text/html; charset=utf-8',
+      csp: `default-src 'none'; ${HEADER_ONLY}`,
     };
   }
   const sources = Object.fromEntries(SOURCES.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
   return buildPage(sources as Record<(typeof SOURCES)[number], string>);
 }
 
-/** Inlines the sources into the page template and computes the CSP that admits exactly them. */
+/**
+ * Inlines the sources into the page template and computes the CSP that admits exactly them: stricter
+ * than `default-src 'self'`, since nothing but these hashed inline blocks may run or style the page.
+ */
 export function buildPage(sources: Record<(typeof SOURCES)[number], string>): DashboardAsset {
   const style = sources['style.css'];
   const script = SCRIPTS.map((name) => sources[name]).join('\n');
@@ -60,7 +69,7 @@ export function buildPage(sources: Record<(typeof SOURCES)[number], string>): Da
     // Replaced with functions so `$&`-style sequences in the sources are taken literally.
     .replace(/<style>\s*%STYLE%\s*<\/style>/, () => `<style>${style}</style>`)
     .replace(/<script>\s*%SCRIPT%\s*<\/script>/, () => `<script>${script}</script>`);
-  return { body: html, contentType: 'text/html; charset=utf-8' };
+  return { body: html, contentType: 'text/html; charset=utf-8', csp: `${csp}; ${HEADER_ONLY}` };
 }
 
 function sha256(text: string): string {

@@ -350,7 +350,7 @@ const view = (() => {
           'tr',
           null,
           el('td', null, cache),
-          el('td', 'key', e.key),
+          e.numeric ? el('td', 'key', e.key, ' ', el('span', 'tag', 'number')) : el('td', 'key', e.key),
           el('td', 'num', fmt.duration(e.ageMs)),
           el('td', 'num', fmt.duration(e.ttlRemainingMs)),
           el('td', 'num', Number.isFinite(e.size) ? fmt.bytes(e.size) : '–'),

@@ -27,6 +27,8 @@ const report = (() => {
     if (!Array.isArray(raw)) return [];
     return raw.map((e) => ({
       key: String(pick(e, 'key')),
+      // The number key 123 and the string key '123' both list as "123"; key_type tells them apart.
+      numeric: pick(e, 'key_type') === 'number',
       ageMs: ms(e, 'age'),
       ttlRemainingMs: ms(e, 'ttl_remaining'),
       size: num(e, 'size'),

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDemo, type TestDemo } from '../helpers.js';
 
+interface ShortLink {
+  id: string;
+  owner: string;
+  url: string;
+}
+
 interface UrlList {
   owner: { id: string };
   count: number;
@@ -122,6 +128,34 @@ describe('seed 004 endpoints', () => {
     });
     expect(bad.status).toBe(400);
     expect((await t.call('/api/urls/', { user: 'user-*' })).status).toBe(400);
+  });
+
+  it('never answers one user’s creation to another user’s Idempotency-Key (a + b_c vs a_b + c)', async () => {
+    const post = (user: string, key: string, url: string) =>
+      t.call('/api/urls/', { method: 'POST', user, json: { url }, headers: { 'idempotency-key': key } });
+    const first = (await (await post('a', 'b_c', 'https://a.example/')).json()) as ShortLink;
+    const second = (await (await post('a_b', 'c', 'https://ab.example/')).json()) as ShortLink;
+    expect(first.owner).toBe('a');
+    expect(second).toMatchObject({ owner: 'a_b', url: 'https://ab.example/' });
+    expect(second.id).not.toBe(first.id);
+    // The same user and key still get the first creation back.
+    const again = (await (await post('a', 'b_c', 'https://other.example/')).json()) as ShortLink;
+    expect(again.id).toBe(first.id);
+    expect((await post('a', 'k'.repeat(256), 'https://a.example/')).status).toBe(400);
+  });
+
+  it('does not cache a 404 for an id that is created next', async () => {
+    const create = async () =>
+      (await (
+        await t.call('/api/urls/', { method: 'POST', user: 'user-6', json: { url: 'https://n.example/' } })
+      ).json()) as ShortLink;
+    const next = String(Number((await create()).id) + 1);
+    const missing = await t.call(`/api/urls/${next}`, { user: 'user-6' });
+    expect(missing.status).toBe(404);
+    expect((await create()).id).toBe(next);
+    const found = await t.call(`/api/urls/${next}`, { user: 'user-6' });
+    expect(found.status).toBe(200);
+    expect(await found.json()).toMatchObject({ id: next, owner: 'user-6' });
   });
 
   describe('management endpoints under /api/cache/', () => {

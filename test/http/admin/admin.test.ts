@@ -292,6 +292,36 @@ describe('createAdmin', () => {
     expect(manager.get('url').stats().size).toBe(3);
   });
 
+  it('numeric keys: listed with key_type, invalidated as JSON numbers, distinct from their strings', async () => {
+    await start();
+    const user = manager.get('user');
+    await user.set(123, { name: 'numeric' });
+    await user.set('123', { name: 'string' });
+    const listed = (await json('GET', 'stats?cache=user&q=123')).body.caches.user.entries as {
+      key: string;
+      key_type: string;
+    }[];
+    expect(listed.map((e) => [e.key, e.key_type]).sort()).toEqual([
+      ['123', 'number'],
+      ['123', 'string'],
+    ]);
+    // `123` names the number key; the string key stays.
+    const r = await json('POST', 'invalidate', { body: JSON.stringify({ cache: 'user', keys: [123] }) });
+    expect(r).toMatchObject({ status: 200, body: { invalidated: 1, counts: { keys: 1 } } });
+    expect(await user.get(123)).toBeUndefined();
+    expect(await user.get('123')).toEqual({ name: 'string' });
+    const s = await json('POST', 'invalidate', { body: JSON.stringify({ cache: 'user', keys: ['123'] }) });
+    expect(s.body.invalidated).toBe(1);
+    expect(await user.get('123')).toBeUndefined();
+    // JSON reads 1e999 as Infinity, which no key can be.
+    const bad = await json('POST', 'invalidate', { body: '{"keys": [1e999]}' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/"keys" holds a non-finite number/);
+    expect((await json('POST', 'invalidate', { body: '{"keys": [true]}' })).body.error).toMatch(
+      /"keys" must hold numbers or non-empty strings/,
+    );
+  });
+
   it('refuses a body over the limit with 413', async () => {
     await start({ maxBodyBytes: 64 });
     const r = await call('POST', 'invalidate', { body: JSON.stringify({ keys: ['x'.repeat(100)] }) });
