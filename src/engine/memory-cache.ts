@@ -14,11 +14,11 @@ import type {
   MemoryCacheOptions,
   MemorySetOptions,
 } from './types.js';
-import { checkKey, checkSize, checkTags, resolveOptions } from './options.js';
+import { checkKey, checkSize, checkTags, refuseNonFiniteKey, resolveOptions } from './options.js';
 import { FIRST_SLOT, LruPolicy, type Policy } from './policy.js';
 import { TinyLfuPolicy } from './tinylfu.js';
 import { estimateSize } from './size-of.js';
-import { globToRegExp } from './glob.js';
+import { compileGlob } from './glob.js';
 
 /** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
 export const engineInternals: unique symbol = Symbol('larder.engineInternals');
@@ -130,6 +130,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   get(key: K): V | undefined {
     const slot = this.#index.get(key);
     if (slot === undefined) {
+      // A non-finite key is never stored, so checking it on the miss path keeps hits free.
+      if (typeof key === 'number' && !Number.isFinite(key)) refuseNonFiniteKey(key);
       this.#misses++;
       return undefined;
     }
@@ -314,8 +316,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   /** Removes every entry whose key (as a string) matches the glob (`*` any run, `?` one char). */
   invalidatePattern(pattern: string): number {
-    const re = globToRegExp(pattern);
-    return this.#invalidateWhere((key) => re.test(key));
+    const glob = compileGlob(pattern);
+    return this.#invalidateWhere((key) => glob.test(key));
   }
 
   /** Removes every expired entry now (reason 'expired'); returns how many. */
@@ -403,7 +405,11 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   // The slot of a live entry for `key`; an expired entry met here is removed at once.
   #liveSlot(key: K): number | undefined {
     const slot = this.#index.get(key);
-    if (slot === undefined || !this.#isStale(slot)) return slot;
+    if (slot === undefined) {
+      if (typeof key === 'number' && !Number.isFinite(key)) refuseNonFiniteKey(key);
+      return undefined;
+    }
+    if (!this.#isStale(slot)) return slot;
     this.#removeSlot(slot, 'expired');
     return undefined;
   }

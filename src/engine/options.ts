@@ -62,11 +62,21 @@ export function resolveOptions<K extends CacheKey, V>(
   };
 }
 
-/** Throws a TypeError unless `key` is a string or a number. */
+/** Throws a TypeError unless `key` is a string or a finite number. */
 export function checkKey(key: unknown): asserts key is CacheKey {
-  if (typeof key !== 'string' && typeof key !== 'number') {
+  if (typeof key === 'number') {
+    if (!Number.isFinite(key)) refuseNonFiniteKey(key);
+  } else if (typeof key !== 'string') {
     throw new TypeError(`key must be a string or a number, got ${key === null ? 'null' : typeof key}`);
   }
+}
+
+/**
+ * Throws the TypeError for a NaN or ±Infinity key. Such a key is refused everywhere: it cannot
+ * round-trip through a snapshot or the shared tier, and NaN would be one key under many spellings.
+ */
+export function refuseNonFiniteKey(key: number): never {
+  throw new TypeError(`key must be a string or a finite number, got ${String(key)}`);
 }
 
 /** Checks a size in bytes (from the `size` option or from `sizeOf`), naming `what` if it is bad. */

@@ -33,6 +33,8 @@ export interface RestoreResult {
   loaded: number;
   expired: number;
   dropped: number;
+  /** Entries left out because a field was missing or out of range (in the file or at load). */
+  invalid: number;
   /** Per cache name. */
   caches: Record<string, LoadResult>;
 }
@@ -72,7 +74,15 @@ function apply(
   lookup: (name: string) => Persistable | undefined,
   io: SnapshotIo,
 ): RestoreResult {
-  const result: RestoreResult = { path, restored: false, loaded: 0, expired: 0, dropped: 0, caches: {} };
+  const result: RestoreResult = {
+    path,
+    restored: false,
+    loaded: 0,
+    expired: 0,
+    dropped: 0,
+    invalid: content?.invalid ?? 0,
+    caches: {},
+  };
   if (content === undefined) return result;
   result.restored = true;
   const log = io.log ?? SILENT_LOG;
@@ -84,6 +94,9 @@ function apply(
       continue;
     }
     const loaded = cache.load(entries);
+    // result.invalid already holds what decoding left out; add what load() refused, then report both per cache.
+    result.invalid += loaded.invalid;
+    loaded.invalid += content.invalidByCache.get(name) ?? 0;
     result.caches[name] = loaded;
     result.loaded += loaded.loaded;
     result.expired += loaded.expired;

@@ -2,11 +2,13 @@
 // (higher frequency hint, then the order of the dump, which is the engine's retention order); a restore drops what has expired, takes the
 // best prefix that fits the cache's bounds, and inserts it least valuable first, so that in an LRU
 // order the most valuable entries end up most recent and nothing loaded is evicted by the load itself.
-import type { CacheKey } from '../engine/types.js';
 import type { LoadBounds, SnapshotEntry } from './types.js';
 
 /** The highest frequency hint; the engine's sketch counters are 4 bits. */
 export const MAX_HINT = 15;
+
+/** The latest time a snapshot entry may carry: the largest valid Date (ms since the epoch). */
+export const MAX_TIME = 8.64e15;
 
 /** What a load did. */
 export interface LoadResult {
@@ -16,6 +18,8 @@ export interface LoadResult {
   expired: number;
   /** Entries left out because the cache's bounds were full (the least valuable ones). */
   dropped: number;
+  /** Entries left out because a field was missing or out of range (see {@link entryProblem}). */
+  invalid: number;
 }
 
 /**
@@ -29,8 +33,10 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
 }
 
 /**
- * The entries a restore should insert, in insertion order (least valuable first): live at `now`, and
- * the most valuable ones that fit in `bounds` (an entry larger than the whole byte budget is skipped).
+ * The entries a restore should insert, in insertion order (least valuable first): valid, live at
+ * `now`, and the most valuable ones that fit in `bounds` (an entry larger than the whole byte budget
+ * is skipped). An invalid entry is counted in `result.invalid` and left out, never thrown on: one bad
+ * entry must not stop a service from starting.
  */
 export function selectForLoad(
   entries: readonly SnapshotEntry[],
@@ -39,8 +45,10 @@ export function selectForLoad(
 ): { insert: SnapshotEntry[]; result: LoadResult } {
   const live: SnapshotEntry[] = [];
   let expired = 0;
+  let invalid = 0;
   for (const e of entries) {
-    if (e.expiresAt !== 0 && e.expiresAt <= now) expired++;
+    if (entryProblem(e) !== undefined) invalid++;
+    else if (e.expiresAt !== 0 && e.expiresAt <= now) expired++;
     else live.push(e);
   }
   rankEntries(live);
@@ -55,7 +63,10 @@ export function selectForLoad(
     chosen.push(e);
   }
   chosen.reverse();
-  return { insert: chosen, result: { loaded: chosen.length, expired, dropped: live.length - chosen.length } };
+  return {
+    insert: chosen,
+    result: { loaded: chosen.length, expired, dropped: live.length - chosen.length, invalid },
+  };
 }
 
 /** Remaining lifetime of an entry at `now` in ms; 0 means "never expires" (as the engine reads a TTL). */
@@ -69,25 +80,43 @@ export function touchesFor(entry: SnapshotEntry): number {
   return Math.min(entry.hint, 3);
 }
 
-/** Checks what `load()` was given: an array of entries; a TypeError names the first bad one. */
+/**
+ * Checks that `load()` was given an array (a TypeError otherwise). Its entries are validated one by
+ * one by {@link selectForLoad}, which leaves out and counts the bad ones.
+ */
 export function checkEntries(entries: unknown, what = 'load(entries)'): SnapshotEntry[] {
   if (!Array.isArray(entries)) throw new TypeError(`${what} must be an array of snapshot entries`);
-  entries.forEach((e: unknown, i) => {
-    const entry = e as Partial<SnapshotEntry> | null;
-    const bad = (field: string): never => {
-      throw new TypeError(`${what}: entry ${i} has no valid ${field}`);
-    };
-    if (typeof entry !== 'object' || entry === null) bad('shape (not an object)');
-    if (!isKey(entry!.key)) bad('key (string or number)');
-    for (const field of ['createdAt', 'staleAt', 'expiresAt', 'size', 'hint'] as const) {
-      const v = entry![field];
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad(field);
-    }
-    if (!Array.isArray(entry!.tags) || !entry!.tags.every((t) => typeof t === 'string')) bad('tags');
-  });
   return entries as SnapshotEntry[];
 }
 
-function isKey(key: unknown): key is CacheKey {
-  return typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key));
+/**
+ * Why `entry` cannot be restored, in words (`'key is NaN'`), or undefined when it can: the key is a
+ * string or a finite number; times are finite, >= 0 and at most MAX_TIME; size is a finite byte count;
+ * hint is within 0..MAX_HINT; tags are strings. The one check that snapshot decoding and load() share.
+ */
+export function entryProblem(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null) return 'not an object';
+  const e = entry as Partial<Record<keyof SnapshotEntry, unknown>>;
+  const key = e.key;
+  if (typeof key === 'number') {
+    if (!Number.isFinite(key)) return `key is ${String(key)}`;
+  } else if (typeof key !== 'string') return `key is ${key === null ? 'null' : typeof key}`;
+  for (const field of ['createdAt', 'staleAt', 'expiresAt'] as const) {
+    const problem = rangeProblem(e[field], MAX_TIME);
+    if (problem !== undefined) return `${field} ${problem}`;
+  }
+  const size = rangeProblem(e.size, Number.MAX_SAFE_INTEGER);
+  if (size !== undefined) return `size ${size}`;
+  const hint = rangeProblem(e.hint, MAX_HINT);
+  if (hint !== undefined) return `hint ${hint}`;
+  if (!Array.isArray(e.tags)) return 'tags is not an array';
+  if (!e.tags.every((tag) => typeof tag === 'string')) return 'tags holds a non-string';
+  return undefined;
+}
+
+// Why `value` is not a number in [0, max], or undefined when it is.
+function rangeProblem(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'number') return `is ${value === null ? 'null' : typeof value}, not a number`;
+  if (!(value >= 0 && value <= max)) return `is ${String(value)}, outside 0..${max}`;
+  return undefined;
 }

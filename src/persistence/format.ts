@@ -10,12 +10,15 @@
 //
 // An entry tuple is [key, value bytes, createdAt, staleAt, expiresAt, tags, size, hint]; the value
 // bytes come from the cache's serializer, so the frame never depends on what values look like.
-// Decoding checks everything before returning anything: a file is loaded whole or not at all.
+// Decoding checks the frame (magic, version, length, checksum) before returning anything: a damaged
+// file is refused whole. Inside a well-framed file, an entry that fails validation (a NaN key, an
+// out-of-range time, a non-string tag) is left out and counted, so one bad entry never stops a start.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import type { Serializer } from '../tiers/serializer.js';
+import { entryProblem, MAX_TIME } from './entries.js';
 import type { SnapshotEntry } from './types.js';
 
 /** The first eight bytes of every snapshot. */
@@ -33,7 +36,19 @@ export interface SnapshotContent {
   caches: Map<string, SnapshotEntry[]>;
   /** Entries whose value could not be decoded (left out, the rest loads). */
   skipped: number;
+  /**
+   * Entries (and cache records) left out because a field was missing or out of range: a NaN key,
+   * non-finite times, non-string tags… (see entryProblem). The rest loads.
+   */
+  invalid: number;
+  /** `invalid` per cache name (malformed cache records, which have no usable name, are not in it). */
+  invalidByCache: Map<string, number>;
+  /** The first few reasons, like `cache "users" entry 3: key is NaN`, for the log. */
+  problems: string[];
 }
+
+/** How many reasons for invalid entries a decoded snapshot keeps for its log line. */
+export const MAX_PROBLEMS = 5;
 
 /** What encoding produced, besides the bytes. */
 export interface EncodedSnapshot {
@@ -76,8 +91,9 @@ export function refusalReasonOf(error: unknown): RefusalReason | undefined {
 }
 
 /**
- * Encodes caches into snapshot bytes. A value the serializer refuses is left out and counted in
- * `skipped` (reported through `onSkip`), so one odd value never costs the whole snapshot.
+ * Encodes caches into snapshot bytes. A value the serializer refuses, or an entry with a field out of
+ * range, is left out and counted in `skipped` (reported through `onSkip`), so one odd entry never
+ * costs the whole snapshot.
  */
 export function encodeSnapshot(
   caches: ReadonlyMap<string, readonly SnapshotEntry[]>,
@@ -91,6 +107,13 @@ export function encodeSnapshot(
   for (const [name, list] of caches) {
     const tuples: EntryTuple[] = [];
     for (const e of list) {
+      // What the reader would leave out is not written either (a restore must read back what was dumped).
+      const problem = entryProblem(e);
+      if (problem !== undefined) {
+        skipped++;
+        onSkip?.(name, e.key, new TypeError(`snapshot entry ${problem}`));
+        continue;
+      }
       let value: Uint8Array;
       try {
         const data = serializer.serialize(e.value);
@@ -157,54 +180,69 @@ function readPayload(payload: Buffer, serializer: Serializer): SnapshotContent {
     throw refuse('corrupt', `unreadable payload: ${error instanceof Error ? error.message : String(error)}`);
   }
   const f = frame as { createdAt?: unknown; caches?: unknown };
-  if (typeof f !== 'object' || f === null || typeof f.createdAt !== 'number' || !Array.isArray(f.caches)) {
+  if (typeof f !== 'object' || f === null || !Array.isArray(f.caches)) {
     throw refuse('corrupt', 'payload has no caches');
   }
-  const caches = new Map<string, SnapshotEntry[]>();
-  let skipped = 0;
-  for (const c of f.caches as { name?: unknown; entries?: unknown }[]) {
-    if (typeof c?.name !== 'string' || !Array.isArray(c.entries))
-      throw refuse('corrupt', 'malformed cache record');
-    const entries: SnapshotEntry[] = [];
-    for (const t of c.entries as unknown[]) {
-      if (!isTuple(t)) throw refuse('corrupt', `malformed entry in cache ${JSON.stringify(c.name)}`);
-      let value: unknown;
-      try {
-        value = serializer.deserialize(Buffer.from(t[1].buffer, t[1].byteOffset, t[1].byteLength));
-      } catch {
-        // The checksum passed, so the bytes are what was written: a serializer that cannot read its
-        // own output (changed between versions) loses this entry, not the snapshot.
-        skipped++;
-        continue;
-      }
-      entries.push({
-        key: t[0],
-        value,
-        createdAt: t[2],
-        staleAt: t[3],
-        expiresAt: t[4],
-        tags: t[5],
-        size: t[6],
-        hint: t[7],
-      });
+  const content: SnapshotContent = {
+    // Only used to report the snapshot's age: an out-of-range stamp is forgotten, not fatal.
+    createdAt: isTime(f.createdAt) ? f.createdAt : 0,
+    caches: new Map(),
+    skipped: 0,
+    invalid: 0,
+    invalidByCache: new Map(),
+    problems: [],
+  };
+  for (const [index, c] of (f.caches as { name?: unknown; entries?: unknown }[]).entries()) {
+    if (typeof c?.name !== 'string' || !Array.isArray(c.entries)) {
+      invalidEntry(content, `cache record ${index}`, 'malformed cache record');
+      continue;
     }
-    caches.set(c.name, entries);
+    content.caches.set(c.name, readEntries(c.name, c.entries as unknown[], serializer, content));
   }
-  return { createdAt: f.createdAt, caches, skipped };
+  return content;
 }
 
-function isTuple(t: unknown): t is EntryTuple {
-  if (!Array.isArray(t) || t.length !== 8) return false;
-  const [key, value, createdAt, staleAt, expiresAt, tags, size, hint] = t as unknown[];
-  return (
-    (typeof key === 'string' || typeof key === 'number') &&
-    value instanceof Uint8Array &&
-    typeof createdAt === 'number' &&
-    typeof staleAt === 'number' &&
-    typeof expiresAt === 'number' &&
-    Array.isArray(tags) &&
-    tags.every((tag) => typeof tag === 'string') &&
-    typeof size === 'number' &&
-    typeof hint === 'number'
-  );
+// The entries of one cache record; bad ones are counted in `content` and left out.
+function readEntries(
+  name: string,
+  tuples: readonly unknown[],
+  serializer: Serializer,
+  content: SnapshotContent,
+): SnapshotEntry[] {
+  const entries: SnapshotEntry[] = [];
+  for (const [index, t] of tuples.entries()) {
+    const where = `cache ${JSON.stringify(name)} entry ${index}`;
+    if (!Array.isArray(t) || t.length !== 8 || !(t[1] instanceof Uint8Array)) {
+      invalidEntry(content, where, 'malformed entry', name);
+      continue;
+    }
+    const [key, bytes, createdAt, staleAt, expiresAt, tags, size, hint] = t as EntryTuple;
+    const entry = { key, value: undefined as unknown, createdAt, staleAt, expiresAt, tags, size, hint };
+    const problem = entryProblem(entry);
+    if (problem !== undefined) {
+      invalidEntry(content, where, problem, name);
+      continue;
+    }
+    try {
+      entry.value = serializer.deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } catch {
+      // The checksum passed, so the bytes are what was written: a serializer that cannot read its
+      // own output (changed between versions) loses this entry, not the snapshot.
+      content.skipped++;
+      continue;
+    }
+    entries.push(entry);
+  }
+  return entries;
+}
+
+// Counts one entry (or cache record) that failed validation; keeps the first few reasons for the log.
+function invalidEntry(content: SnapshotContent, where: string, problem: string, cache?: string): void {
+  content.invalid++;
+  if (cache !== undefined) content.invalidByCache.set(cache, (content.invalidByCache.get(cache) ?? 0) + 1);
+  if (content.problems.length < MAX_PROBLEMS) content.problems.push(`${where}: ${problem}`);
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_TIME;
 }

@@ -1,6 +1,7 @@
 // Reading and writing snapshot files: encodes caches (format.ts) and replaces the file atomically
-// (atomic-write.ts); reads refuse a bad file with one clear log line and answer "nothing to restore",
-// so a damaged snapshot can never stop a service from starting or load half its entries.
+// (atomic-write.ts); reads refuse a badly framed file with one clear log line and answer "nothing to
+// restore", and skip (and log) single entries that fail validation, so a damaged snapshot can never
+// stop a service from starting.
 import { msgpackSerializer, type Serializer } from '../tiers/serializer.js';
 import { errorMessage, SILENT_LOG, type LogSink } from '../observability/log-sink.js';
 import type { CacheKey } from '../engine/types.js';
@@ -95,6 +96,14 @@ function decoded(path: string, data: Uint8Array, io: SnapshotIo): SnapshotConten
     const content = decodeSnapshot(data, snapshotSerializer(io));
     if (content.skipped > 0 && log.warnOn) {
       log.warn('Cache RESTORE skipped unreadable values', { path, skipped: content.skipped });
+    }
+    if (content.invalid > 0 && log.warnOn) {
+      log.warn('Cache RESTORE skipped invalid entries', {
+        path,
+        invalid: content.invalid,
+        caches: Object.fromEntries(content.invalidByCache),
+        examples: content.problems,
+      });
     }
     return content;
   } catch (error) {

@@ -19,15 +19,22 @@ const UNIT_MS: Record<string, number> = {
 const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|sec|m|min|h|hr|d|w)?\s*$/i;
 
 /**
- * Converts a duration to milliseconds. A negative, NaN, infinite or unreadable value throws a
+ * The longest duration accepted: 2^50 ms, about 35,000 years. Anything longer means "never" and is
+ * said with 0 or by leaving the option out; the bound keeps `now + ttl + grace` an exact integer
+ * (below 2^53) that snapshots and the shared tier store and read back faithfully.
+ */
+export const MAX_DURATION = 2 ** 50;
+
+/**
+ * Converts a duration to milliseconds. A negative, NaN, infinite (also spelled as a string too long to
+ * be finite, like `'9999…9'`), over-long (> MAX_DURATION) or unreadable value throws a
  * `TypeError`/`RangeError` naming `what` (the option being read).
  */
 export function parseDuration(value: Duration, what = 'duration'): number {
   if (typeof value === 'number') {
     if (Number.isNaN(value)) throw new RangeError(`${what} must be a number of milliseconds, got NaN`);
     if (value < 0) throw new RangeError(`${what} must not be negative, got ${value}`);
-    if (!Number.isFinite(value)) throw new RangeError(`${what} must be finite, got ${value}`);
-    return value;
+    return checkBound(value, what, String(value));
   }
   if (typeof value !== 'string') {
     throw new TypeError(
@@ -35,9 +42,26 @@ export function parseDuration(value: Duration, what = 'duration'): number {
     );
   }
   const match = DURATION_RE.exec(value);
-  if (!match) throw new RangeError(`${what} is not a readable duration: ${JSON.stringify(value)}`);
+  if (!match) throw new RangeError(`${what} is not a readable duration: ${quote(value)}`);
   const unit = (match[2] ?? 'ms').toLowerCase();
-  return Number(match[1]) * UNIT_MS[unit]!;
+  // Digits alone can overflow to Infinity ('9' × 400), or the unit can push a huge count over.
+  return checkBound(Number(match[1]) * UNIT_MS[unit]!, what, quote(value));
+}
+
+// Refuses an infinite or over-long duration; `shown` is the value as the caller wrote it.
+function checkBound(ms: number, what: string, shown: string): number {
+  if (!Number.isFinite(ms)) throw new RangeError(`${what} must be finite, got ${shown}`);
+  if (ms > MAX_DURATION) {
+    throw new RangeError(
+      `${what} must be at most ${MAX_DURATION} ms (about 35,000 years; use 0 or leave it out for "never" where the option allows it), got ${shown}`,
+    );
+  }
+  return ms;
+}
+
+// A string value for an error message, cut short so a hostile input cannot flood the log.
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
 /** Like {@link parseDuration}, but `undefined` passes through as `undefined`. */

@@ -1,3 +1,5 @@
+// memoize and @memoized: cached results keyed by arguments, single-flight, `this` and tags, the TC39
+// decorator form and option checks. Owner-keyed defaults are in memoize-owners.test.ts.
 import { describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import { memoize, memoized } from '../../src/cache/memoize.js';
@@ -87,7 +89,8 @@ describe('memoize', () => {
     expect(await users.stats(2)).toBe(20);
     expect(await users.stats(2)).toBe(20);
     expect(calls).toBe(1);
-    expect(cache.entries()[0]!.key).toBe('stats:[2]');
+    // The default key names the declaring class, so another class's `stats` never shares it.
+    expect(cache.entries()[0]!.key).toBe('Users.stats:[2]');
   });
 
   it('rejects bad options and underivable arguments clearly', async () => {

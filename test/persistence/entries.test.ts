@@ -2,7 +2,8 @@
 // extended), and a snapshot larger than the cache loads its most valuable entries first.
 import { describe, expect, it } from 'vitest';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
-import { rankEntries, selectForLoad, checkEntries } from '../../src/persistence/entries.js';
+import { rankEntries, selectForLoad, checkEntries, entryProblem } from '../../src/persistence/entries.js';
+import type { SnapshotEntry } from '../../src/persistence/types.js';
 import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/memory-cache.js';
 import { dumpEnvelopes, loadEnvelopes } from '../../src/persistence/envelopes.js';
 import type { Envelope } from '../../src/cache/envelope.js';
@@ -24,7 +25,7 @@ describe('selectForLoad', () => {
     const { insert, result } = selectForLoad(entries, 1_000, UNBOUNDED);
     // Equal hints keep their given order: cold is listed first (more valuable), so it goes in after fresh.
     expect(insert.map((e) => e.key)).toEqual(['fresh', 'cold', 'hot']);
-    expect(result).toEqual({ loaded: 3, expired: 2, dropped: 0 });
+    expect(result).toEqual({ loaded: 3, expired: 2, dropped: 0, invalid: 0 });
   });
 
   it('keeps the most valuable entries that fit the entry and byte bounds', () => {
@@ -36,7 +37,7 @@ describe('selectForLoad', () => {
     const byBytes = selectForLoad(big, 0, { maxEntries: Infinity, maxBytes: 450 });
     // The huge entry cannot fit at all and is skipped; then the four hottest fit in 450 bytes.
     expect(byBytes.insert.map((e) => e.key)).toEqual([6, 7, 8, 9]);
-    expect(byBytes.result).toEqual({ loaded: 4, expired: 0, dropped: 7 });
+    expect(byBytes.result).toEqual({ loaded: 4, expired: 0, dropped: 7, invalid: 0 });
   });
 
   it('ranks by hint; equal hints keep the order of the dump', () => {
@@ -49,13 +50,38 @@ describe('selectForLoad', () => {
     expect(ranked.map((e) => e.key)).toEqual(['c', 'a', 'b', 'd']);
   });
 
-  it('names the bad entry when load() is given something else', () => {
+  it('refuses a non-array, and leaves out and counts invalid entries instead of throwing', () => {
     expect(() => checkEntries('nope')).toThrow(/load\(entries\) must be an array/);
-    expect(() => checkEntries([entry('a'), { key: {}, value: 1 }])).toThrow(/entry 1 has no valid key/);
-    expect(() => checkEntries([entry('a', { expiresAt: Number.NaN })])).toThrow(
-      /entry 0 has no valid expiresAt/,
+    const bad = [
+      { key: {}, value: 1 },
+      entry(Number.NaN),
+      entry(Infinity),
+      entry(-Infinity),
+      entry('t', { expiresAt: Number.NaN }),
+      entry('u', { createdAt: Infinity }),
+      entry('v', { staleAt: -1 }),
+      entry('w', { expiresAt: 1e300 }),
+      entry('x', { hint: 99 }),
+      entry('y', { size: Number.NaN }),
+      { ...entry('z'), tags: [1] },
+      { ...entry('z2'), tags: 'a' },
+      null,
+    ] as unknown as SnapshotEntry[];
+    const { insert, result } = selectForLoad([entry('ok'), ...bad, entry(5)], 0, UNBOUNDED);
+    expect(insert.map((e) => e.key)).toEqual([5, 'ok']);
+    expect(result).toEqual({ loaded: 2, expired: 0, dropped: 0, invalid: bad.length });
+  });
+
+  it('names what is wrong with an entry', () => {
+    expect(entryProblem(entry('a'))).toBeUndefined();
+    expect(entryProblem(entry(Number.NaN))).toBe('key is NaN');
+    expect(entryProblem(entry(-Infinity))).toBe('key is -Infinity');
+    expect(entryProblem(entry('a', { staleAt: Infinity }))).toBe(
+      'staleAt is Infinity, outside 0..8640000000000000',
     );
-    expect(() => checkEntries([{ ...entry('a'), tags: [1] }])).toThrow(/entry 0 has no valid tags/);
+    expect(entryProblem({ ...entry('a'), tags: [1] })).toBe('tags holds a non-string');
+    expect(entryProblem(entry('a', { hint: 16 }))).toBe('hint is 16, outside 0..15');
+    expect(entryProblem('x')).toBe('not an object');
   });
 });
 
@@ -76,7 +102,7 @@ describe('MemoryCache snapshots', () => {
     now += 5_000; // the process was down for five seconds
     const after = new MemoryCache<string, string>({ clock, cleanupInterval: 0, ttl: '1h' });
     const result = loadMemoryCache(after, snapshot.caches.get('c') as never, now);
-    expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0 });
+    expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0, invalid: 0 });
     expect(after.has('short')).toBe(false);
     // 60 s TTL, 5 s gone: 55 s left, not a fresh 60 s and not the cache's default hour.
     expect(after.ttlRemaining('long')).toBe(55_000);
@@ -100,7 +126,7 @@ describe('MemoryCache snapshots', () => {
     }
     const small = new MemoryCache<number, number>({ maxEntries: 10, policy: 'lru' });
     const result = loadMemoryCache(small, dumpMemoryCache(big, now), now);
-    expect(result).toEqual({ loaded: 10, expired: 0, dropped: 90 });
+    expect(result).toEqual({ loaded: 10, expired: 0, dropped: 90, invalid: 0 });
     expect([...small.keys()].sort((a, b) => a - b)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
     // The most valuable entry was inserted last, so LRU evicts the least valuable first.
     small.set(1000, 0);
@@ -176,7 +202,7 @@ describe('facade envelopes', () => {
         touch: (key) => touched.push(key),
       },
     );
-    expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0 });
+    expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0, invalid: 0 });
     expect(written).toEqual([
       ['cold', { value: 'v:cold', createdAt: 1_000, staleAt: 0, graceUntil: 0, tags: [] }, undefined],
       ['hot', { value: 'v:hot', createdAt: 1_000, staleAt: 900, graceUntil: 950, tags: [] }, 12],

@@ -142,8 +142,8 @@ describe('snapshotCaches / restoreCaches', () => {
     const result = await restoreCaches(path, lookup, { log: new LogSink(logger) });
     expect(result).toMatchObject({ restored: true, loaded: 3, expired: 1, dropped: 1 });
     expect(result.caches).toEqual({
-      url: { loaded: 1, expired: 1, dropped: 0 },
-      user: { loaded: 2, expired: 0, dropped: 1 },
+      url: { loaded: 1, expired: 1, dropped: 0, invalid: 0 },
+      user: { loaded: 2, expired: 0, dropped: 1, invalid: 0 },
     });
     expect(url.got.map((e) => e.key)).toEqual(['u1']);
     expect(lines.some((l) => l.level === 'warn' && (l.fields as { cache: string }).cache === 'gone')).toBe(
@@ -157,7 +157,15 @@ describe('snapshotCaches / restoreCaches', () => {
     writeFileSync(path, 'garbage');
     const url = fakeCache('url', []);
     const result = await restoreCaches(path, () => url);
-    expect(result).toEqual({ path, restored: false, loaded: 0, expired: 0, dropped: 0, caches: {} });
+    expect(result).toEqual({
+      path,
+      restored: false,
+      loaded: 0,
+      expired: 0,
+      dropped: 0,
+      invalid: 0,
+      caches: {},
+    });
     expect(url.got).toEqual([]);
   });
 });

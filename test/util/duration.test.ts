@@ -1,5 +1,8 @@
+// parseDuration: every spelling of a duration that options accept, and every one they refuse (negative,
+// NaN, Infinity also spelled as a long string, over-long), with the option named in the error; CacheError.
 import { describe, expect, it } from 'vitest';
 import { parseDuration, CacheError, CacheErrorType } from '../../src/index.js';
+import { MAX_DURATION } from '../../src/util/duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -19,6 +22,34 @@ describe('parseDuration', () => {
 
   it.each([[-1], [NaN], [Infinity], ['-5s'], ['soon'], ['5 parsecs'], ['']])('rejects %j', (input) => {
     expect(() => parseDuration(input as number | string, 'ttl')).toThrow(/ttl/);
+  });
+
+  it.each([
+    ['9'.repeat(400)],
+    [`${'9'.repeat(400)}ms`],
+    [`${'9'.repeat(309)}.5s`],
+    [`${'9'.repeat(300)}w`], // finite digits, Infinity once multiplied by the unit
+  ])('refuses a string that parses to Infinity, like Infinity itself (%#)', (input) => {
+    expect(() => parseDuration(input, 'ttl')).toThrow(RangeError);
+    expect(() => parseDuration(input, 'ttl')).toThrow(/^ttl must be finite, got "9{40}…"$/);
+  });
+
+  it('refuses exponent notation and over-long durations, naming the option', () => {
+    expect(() => parseDuration('1e400', 'grace')).toThrow(/^grace is not a readable duration: "1e400"$/);
+    expect(() => parseDuration('1e3', 'grace')).toThrow(RangeError);
+    expect(parseDuration(MAX_DURATION, 'ttl')).toBe(MAX_DURATION);
+    expect(() => parseDuration(MAX_DURATION + 1, 'ttl')).toThrow(/^ttl must be at most 1125899906842624 ms/);
+    expect(() => parseDuration(Number.MAX_VALUE, 'ttl')).toThrow(RangeError);
+    expect(() => parseDuration('99999999999w', 'persist.interval')).toThrow(
+      /^persist\.interval must be at most/,
+    );
+    expect(parseDuration('1000000w')).toBe(604_800_000_000_000);
+  });
+
+  it('refuses Infinity-valued strings at every option that reads a duration', async () => {
+    const { createCache } = await import('../../src/cache/create-cache.js');
+    expect(() => createCache({ ttl: '9'.repeat(400) })).toThrow(/ttl must be finite/);
+    expect(() => createCache({ grace: `${'9'.repeat(400)}s` } as never)).toThrow(/grace.* must be finite/);
   });
 
   it('rejects non-numbers and non-strings with a TypeError naming the option', () => {
