@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     redis: 'src/entries/redis.ts',
+    tiers: 'src/entries/tiers.ts',
     http: 'src/entries/http.ts',
     express: 'src/entries/express.ts',
     fastify: 'src/entries/fastify.ts',
