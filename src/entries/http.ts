@@ -1,6 +1,6 @@
 // Subpath export `larder/http`: the response cache for node:http / connect-style stacks, its rules,
 // and the admin API router.
-export { createHttpCache, DEFAULT_MAX_BODY_SIZE } from '../http/http-cache.js';
+export { createHttpCache, DEFAULT_MAX_RESPONSE_BYTES } from '../http/http-cache.js';
 export type {
   HttpCacheOptions,
   HttpCacheMiddleware,

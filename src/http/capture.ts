@@ -1,7 +1,7 @@
 // Response capture for node:http: while a handler runs on a cache miss, its writeHead/write/end are
 // intercepted and the response is buffered instead of sent, so the cache can decide what to store and
 // what to send (ETag, X-Cache, a 304, or a stale answer instead of a 500). A body that grows past
-// `maxBodySize` switches the capture to pass-through: what was buffered is sent, the rest streams as
+// `maxResponseBytes` switches the capture to pass-through: what was buffered is sent, the rest streams as
 // usual, and nothing is stored — memory per request is bounded by the limit.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CapturedResponse } from './stored-response.js';
@@ -35,7 +35,7 @@ type Callback = (error?: Error | null) => void;
 type Chunk = string | Uint8Array;
 
 /** Starts capturing `res`; call before the handler runs. */
-export function captureResponse(res: ServerResponse, maxBodySize: number): Capture {
+export function captureResponse(res: ServerResponse, maxResponseBytes: number): Capture {
   const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders };
   const chunks: Buffer[] = [];
   let size = 0;
@@ -73,7 +73,7 @@ export function captureResponse(res: ServerResponse, maxBodySize: number): Captu
       typeof chunk === 'string'
         ? Buffer.from(chunk, encoding ?? 'utf8')
         : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (size + buf.length > maxBodySize) return false;
+    if (size + buf.length > maxResponseBytes) return false;
     chunks.push(buf);
     size += buf.length;
     return true;

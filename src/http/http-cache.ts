@@ -40,7 +40,7 @@ import {
 } from './stored-response.js';
 
 /** Default limit of a stored body: larger responses pass through uncached. */
-export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Told before the cache writes a reply itself (Fastify's reply, whose `hijack()` stops its own sending). */
 export interface DirectReply {
@@ -84,7 +84,7 @@ export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
   /** Statuses that may be stored, where a rule names none (default 200, 203, 204, 301, 308; see a rule's `statusTtl`). */
   statuses?: readonly number[];
   /** Bodies larger than this many bytes pass through uncached (default 1 MiB). */
-  maxBodySize?: number;
+  maxResponseBytes?: number;
   /** A pino-style or console-style logger; nothing is logged by default. */
   logger?: Logger;
   /** Time source in ms (use the cache's clock in tests); default `Date.now`. */
@@ -132,18 +132,18 @@ const OPTIONS = new Set([
   'user',
   'credentialHeaders',
   'statuses',
-  'maxBodySize',
+  'maxResponseBytes',
   'logger',
   'clock',
 ]);
 
-interface CacheRuntime {
+interface CompiledRoute {
   rule: CompiledCacheRule;
   cache: Cache<unknown>;
   /** getOrSet options (tags are set by the loader): no retries (a handler is not idempotent), no refresh-ahead
    *  or soft timeout (both would need a request to run the handler for). */
   options: GetOrSetOptions<unknown>;
-  maxBodySize: number;
+  maxResponseBytes: number;
 }
 
 /** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
@@ -159,8 +159,10 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     throw new TypeError('user must be a function of the request');
   }
   const directory = cacheDirectory(options.cache, 'cache');
-  const maxBodySize =
-    options.maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : readSize(options.maxBodySize, 'maxBodySize');
+  const maxResponseBytes =
+    options.maxResponseBytes === undefined
+      ? DEFAULT_MAX_RESPONSE_BYTES
+      : readSize(options.maxResponseBytes, 'maxResponseBytes');
   const rawRules = options.rules ?? [];
   const ruleList = Array.isArray(rawRules)
     ? rawRules
@@ -170,7 +172,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     options.statuses ? { statuses: options.statuses } : {},
   );
   const writeRules = compileInvalidationRules(options.invalidate ?? []);
-  const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxBodySize)]));
+  const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxResponseBytes)]));
   for (const rule of writeRules)
     for (const name of rule.caches ?? []) requireCache(directory, name, `${rule.what}.cache`);
   const clock = options.clock ?? coarseNow;
@@ -217,7 +219,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   }
 
   async function serve(
-    rt: CacheRuntime,
+    route: CompiledRoute,
     req: IncomingMessage,
     res: ServerResponse,
     next: NextFunction,
@@ -226,7 +228,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     params: PathParams,
     own: FrameworkPair<Req, Res> | undefined,
   ): Promise<void> {
-    const { rule, cache } = rt;
+    const { rule, cache } = route;
     if (!cache.enabled) return void (await next());
     // Without an adapter the raw pair is the framework's (node:http), so Req/Res default to them.
     const ownReq = own === undefined ? (req as Req) : own.req;
@@ -248,7 +250,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
 
     if (revalidate) {
       // The client asked for a fresh answer: run the handler, and what it answers replaces the entry.
-      const run = new HandlerRun(rt, res, next, params, clock);
+      const run = new HandlerRun(route, res, next, params, clock);
       const result = await run.start();
       const stored = run.store(result);
       if (stored !== undefined) {
@@ -272,14 +274,21 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     try {
       value = await cache.getOrSet(
         key,
-        (ctx) => (run = new HandlerRun(rt, res, next, params, clock)).load(ctx),
-        rt.options,
+        (ctx) => (run = new HandlerRun(route, res, next, params, clock)).load(ctx),
+        route.options,
       );
     } catch {
       value = undefined;
     }
     if (run !== undefined)
-      return finishLeader(req, res, await run.result, run.mine, asStoredResponse(value), direct);
+      return finishLeader(
+        req,
+        res,
+        await run.result,
+        run.storedByThisRequest,
+        asStoredResponse(value),
+        direct,
+      );
     const stored = asStoredResponse(value);
     // PASS or a failed load of another request: this request runs its own handler, uncached.
     if (stored === undefined) return void (await next());
@@ -335,10 +344,10 @@ class HandlerRun {
   /** The capture's outcome; set by start(). */
   result!: Promise<CaptureResult>;
   /** The stored form of the answer, when it could be stored. */
-  mine: StoredResponse | undefined;
+  storedByThisRequest: StoredResponse | undefined;
 
   constructor(
-    private readonly rt: CacheRuntime,
+    private readonly route: CompiledRoute,
     private readonly res: ServerResponse,
     private readonly next: NextFunction,
     private readonly params: PathParams,
@@ -346,27 +355,27 @@ class HandlerRun {
   ) {}
 
   start(): Promise<CaptureResult> {
-    return (this.result = runCaptured(this.res, this.next, this.rt.maxBodySize));
+    return (this.result = runCaptured(this.res, this.next, this.route.maxResponseBytes));
   }
 
   /** The stored form of a captured answer the rule lets us keep, else `undefined`. */
   store(result: CaptureResult): StoredResponse | undefined {
     if (result.outcome !== 'captured') return undefined;
-    const { rule, cache } = this.rt;
+    const { rule, cache } = this.route;
     if (responseUnstorable(result.response.status, result.response.headers, rule) !== undefined)
       return undefined;
     const ttl = this.ttlOf(result.response.status) ?? cache.stats().ttl;
-    return (this.mine = toStoredResponse(result.response, this.clock(), ttl));
+    return (this.storedByThisRequest = toStoredResponse(result.response, this.clock(), ttl));
   }
 
   /** The TTL of an answer with `status`: its own when `statusTtl` opted it in, else the rule's. */
   ttlOf(status: number): number | undefined {
-    return this.rt.rule.statusTtl.get(status) ?? this.rt.rule.ttl;
+    return this.route.rule.statusTtl.get(status) ?? this.route.rule.ttl;
   }
 
   /** The rule's tags filled from the params (rendered only when something is stored). */
   tags(): string[] | undefined {
-    const { tags } = this.rt.rule;
+    const { tags } = this.route.rule;
     return tags.length === 0 ? undefined : tags.map((t) => t.render(this.params));
   }
 
@@ -377,7 +386,7 @@ class HandlerRun {
     if (stored !== undefined) {
       const tags = this.tags();
       if (tags !== undefined) ctx.setTags(tags);
-      const own = this.rt.rule.statusTtl.get(stored.status);
+      const own = this.route.rule.statusTtl.get(stored.status);
       if (own !== undefined) ctx.setTtl(own);
       return stored;
     }
@@ -399,8 +408,12 @@ function requestUrl(req: IncomingMessage): string | undefined {
 }
 
 /** Starts a capture of `res` and runs the handler under it; a throw or rejection marks it failed. */
-function runCaptured(res: ServerResponse, next: NextFunction, maxBodySize: number): Promise<CaptureResult> {
-  const capture = captureResponse(res, maxBodySize);
+function runCaptured(
+  res: ServerResponse,
+  next: NextFunction,
+  maxResponseBytes: number,
+): Promise<CaptureResult> {
+  const capture = captureResponse(res, maxResponseBytes);
   try {
     const ran = next() as { then?: unknown } | undefined;
     if (ran !== undefined && ran !== null && typeof ran.then === 'function') {
@@ -412,7 +425,11 @@ function runCaptured(res: ServerResponse, next: NextFunction, maxBodySize: numbe
   return capture.result;
 }
 
-function runtimeOf(rule: CompiledCacheRule, directory: CacheDirectory, maxBodySize: number): CacheRuntime {
+function runtimeOf(
+  rule: CompiledCacheRule,
+  directory: CacheDirectory,
+  maxResponseBytes: number,
+): CompiledRoute {
   let cache: Cache<unknown>;
   if (rule.cache !== undefined) cache = requireCache(directory, rule.cache, `${rule.what}.cache`);
   else if (directory.single !== undefined) cache = directory.single;
@@ -420,5 +437,5 @@ function runtimeOf(rule: CompiledCacheRule, directory: CacheDirectory, maxBodySi
   const options: GetOrSetOptions<unknown> = { retry: false, refreshAhead: 0, timeout: { soft: 0 } };
   if (rule.ttl !== undefined) options.ttl = rule.ttl;
   if (rule.grace !== undefined) options.grace = rule.grace;
-  return { rule, cache, options, maxBodySize: rule.maxBodySize ?? maxBodySize };
+  return { rule, cache, options, maxResponseBytes: rule.maxResponseBytes ?? maxResponseBytes };
 }

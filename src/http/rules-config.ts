@@ -18,7 +18,7 @@ const ALIASES: Record<string, string | null> = {
   store_private: 'storePrivate',
   vary_headers: 'varyHeaders',
   vary_query: 'varyQuery',
-  max_body_size: 'maxBodySize',
+  max_response_bytes: 'maxResponseBytes',
   status_ttl: 'statusTtl',
   vary_by_method: null,
   varyByMethod: null,

@@ -59,8 +59,8 @@ export interface CacheRule<Req = IncomingMessage> {
   statusTtl?: Readonly<Record<number, Duration>>;
   /** The named cache to use when the HTTP layer is given a manager (seed 004's `cache_type`). */
   cache?: string;
-  /** Responses with a larger body pass through uncached (bytes; default: the layer's `maxBodySize`). */
-  maxBodySize?: number;
+  /** Responses with a larger body pass through uncached (bytes; default: the layer's `maxResponseBytes`). */
+  maxResponseBytes?: number;
 }
 
 /** A rule that invalidates cached entries after a successful (2xx) write. */
@@ -103,7 +103,7 @@ export interface CompiledCacheRule {
   /** TTLs in ms of the statuses `statusTtl` opted in (they are in `statuses` too). */
   readonly statusTtl: ReadonlyMap<number, number>;
   readonly cache: string | undefined;
-  readonly maxBodySize: number | undefined;
+  readonly maxResponseBytes: number | undefined;
 }
 
 /** A validated, compiled {@link InvalidationRule}. */
@@ -132,7 +132,7 @@ const CACHE_RULE_OPTIONS = new Set([
   'statuses',
   'statusTtl',
   'cache',
-  'maxBodySize',
+  'maxResponseBytes',
 ]);
 const INVALIDATION_RULE_OPTIONS = new Set(['method', 'path', 'tags', 'patterns', 'keys', 'cache']);
 
@@ -216,8 +216,10 @@ function compileCacheRule<Req>(
     statuses: statusTtl.size === 0 ? statuses : new Set([...statuses, ...statusTtl.keys()]),
     statusTtl,
     cache: readOptionalName(rule.cache, `${what}.cache`),
-    maxBodySize:
-      rule.maxBodySize === undefined ? undefined : readSize(rule.maxBodySize, `${what}.maxBodySize`),
+    maxResponseBytes:
+      rule.maxResponseBytes === undefined
+        ? undefined
+        : readSize(rule.maxResponseBytes, `${what}.maxResponseBytes`),
   };
 }
 

@@ -32,7 +32,7 @@ beforeEach(async () => {
         { path: '/me', perUser: true, ttl: '1m' },
         { path: '/login', ttl: '1m' },
         { path: '/slow', ttl: '1m' },
-        { path: '/big', ttl: '1m', maxBodySize: 1000 },
+        { path: '/big', ttl: '1m', maxResponseBytes: 1000 },
       ],
       invalidate: [{ path: '/subscriptions/:org/providers/:provider/*', tags: ['org:{org}'] }],
     }),

@@ -33,7 +33,7 @@ beforeEach(async () => {
       '^/api/urls/stats/$': { cache_type: 'analytics', ttl: 900, vary_by_user: true, vary_by_method: false },
       '/api/public/:id': { cache_type: 'url', ttl: 60, grace: 3600 },
       '/api/slow': { cache_type: 'url', ttl: 60 },
-      '/api/big': { cache_type: 'url', ttl: 60, max_body_size: 10_000 },
+      '/api/big': { cache_type: 'url', ttl: 60, max_response_bytes: 10_000 },
       '/api/login': { cache_type: 'url', ttl: 60 },
     },
     invalidate: [

@@ -400,8 +400,8 @@ describe('createHttpCache over node:http', () => {
 
   it('rejects bad options by name', () => {
     expect(() => createHttpCache({ cache, rule: [] } as never)).toThrow(/unknown option "rule"/);
-    expect(() => createHttpCache({ cache, maxBodySize: -1 })).toThrow(
-      /maxBodySize must be a positive integer/,
+    expect(() => createHttpCache({ cache, maxResponseBytes: -1 })).toThrow(
+      /maxResponseBytes must be a positive integer/,
     );
     expect(() => createHttpCache({ cache: {} as never })).toThrow(/cache must name at least one cache/);
     expect(() => createHttpCache({ cache, rules: [{ path: '/x', cache: 'nope' }] })).toThrow(

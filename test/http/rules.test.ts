@@ -67,7 +67,7 @@ describe('compileCacheRules', () => {
     [{ path: '/a', statusTtl: [10] as never }, /rules\[0\]\.statusTtl must be an object/],
     [{ path: '/a', tag: ['x'] } as unknown as CacheRule, /unknown option "tag"/],
     [{ ttl: 5 } as unknown as CacheRule, /rules\[0\]\.path is required/],
-    [{ path: '/a', maxBodySize: 0 }, /rules\[0\]\.maxBodySize must be a positive integer/],
+    [{ path: '/a', maxResponseBytes: 0 }, /rules\[0\]\.maxResponseBytes must be a positive integer/],
     [{ path: '/a', perUser: 'yes' as unknown as boolean }, /rules\[0\]\.perUser must be a boolean/],
   ])('rejects %j', (rule, message) => {
     expect(() => compileCacheRules([rule])).toThrow(message);

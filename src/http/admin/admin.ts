@@ -15,7 +15,7 @@ import { readSize } from '../rules.js';
 import { createKeyCheck } from './auth.js';
 import {
   AdminRequestError,
-  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_REQUEST_BYTES,
   parseConfig,
   parseInvalidate,
   readJsonBody,
@@ -34,7 +34,7 @@ export interface AdminOptions {
   /** Serve `GET stats` without the key — counters only, never key names. Default false. */
   publicStats?: boolean;
   /** Largest accepted request body in bytes (default 16 KiB). */
-  maxBodyBytes?: number;
+  maxRequestBytes?: number;
   /** Serve this prom-client registry at `metrics` instead of a private one with the caches' metrics. */
   registry?: Registry;
   /** A pino-style or console-style logger for admin actions; nothing is logged by default. */
@@ -63,7 +63,15 @@ export const ADMIN_PATHS: readonly string[] = [
   '/dashboard/*',
 ];
 
-const OPTIONS = new Set(['caches', 'apiKey', 'prefix', 'publicStats', 'maxBodyBytes', 'registry', 'logger']);
+const OPTIONS = new Set([
+  'caches',
+  'apiKey',
+  'prefix',
+  'publicStats',
+  'maxRequestBytes',
+  'registry',
+  'logger',
+]);
 const DEFAULT_ENTRY_LIMIT = 100;
 const MAX_ENTRY_LIMIT = 10_000;
 
@@ -92,10 +100,10 @@ export function createAdmin(options: AdminOptions): AdminHandler {
     throw new TypeError('publicStats must be a boolean');
   }
   const publicStats = options.publicStats === true;
-  const maxBodyBytes =
-    options.maxBodyBytes === undefined
-      ? DEFAULT_MAX_BODY_BYTES
-      : readSize(options.maxBodyBytes, 'maxBodyBytes');
+  const maxRequestBytes =
+    options.maxRequestBytes === undefined
+      ? DEFAULT_MAX_REQUEST_BYTES
+      : readSize(options.maxRequestBytes, 'maxRequestBytes');
   const metrics = adminMetrics(directory, options.registry);
   const log = new LogSink(options.logger);
 
@@ -172,7 +180,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
     invalidate: {
       method: 'POST',
       async run(req, res) {
-        const command = parseInvalidate(await readJsonBody(req, maxBodyBytes));
+        const command = parseInvalidate(await readJsonBody(req, maxRequestBytes));
         const names = command.cache === undefined ? directory.names() : [command.cache];
         const counts = await invalidateIn(names.map(cacheNamed), command);
         log.info('Cache INVALIDATE', {
@@ -195,7 +203,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       async run(req, res, _query, param) {
         if (param === undefined) throw new AdminRequestError(404, 'name the cache: POST config/:cache');
         const cache = cacheNamed(param);
-        const command = parseConfig(await readJsonBody(req, maxBodyBytes));
+        const command = parseConfig(await readJsonBody(req, maxRequestBytes));
         try {
           cache.configure(command as CacheConfigUpdate);
         } catch (error) {

@@ -17,7 +17,7 @@ export class AdminRequestError extends Error {
 }
 
 /** Default limit of an admin request body. */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+export const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024;
 
 const MAX_LIST = 1000;
 const MAX_ITEM = 1024;

@@ -60,7 +60,9 @@ describe('createAdmin', () => {
     expect(() => createAdmin({ caches: manager } as AdminOptions)).toThrow(/apiKey is required/);
     expect(() => createAdmin({ caches: manager, apiKey: '' })).toThrow(/apiKey is required/);
     expect(() => createAdmin({ caches: manager, apiKey: KEY, prefix: 'api/' })).toThrow(/prefix must be/);
-    expect(() => createAdmin({ caches: manager, apiKey: KEY, maxBodyBytes: 0 })).toThrow(/maxBodyBytes/);
+    expect(() => createAdmin({ caches: manager, apiKey: KEY, maxRequestBytes: 0 })).toThrow(
+      /maxRequestBytes/,
+    );
     expect(() => createAdmin({ caches: manager, apiKey: KEY, publicStat: true } as never)).toThrow(
       /unknown option "publicStat"/,
     );
@@ -323,7 +325,7 @@ describe('createAdmin', () => {
   });
 
   it('refuses a body over the limit with 413', async () => {
-    await start({ maxBodyBytes: 64 });
+    await start({ maxRequestBytes: 64 });
     const r = await call('POST', 'invalidate', { body: JSON.stringify({ keys: ['x'.repeat(100)] }) });
     expect(r.status).toBe(413);
     expect(manager.get('url').stats().size).toBe(3);
