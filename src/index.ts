@@ -10,7 +10,7 @@ export type * from './engine/types.js';
 export type * from './cache/types.js';
 export { createCache } from './cache/create-cache.js';
 export { createCacheManager } from './cache/manager.js';
-export { memoize, memoized } from './cache/memoize.js';
+export { memoize, memoizeMethod } from './cache/memoize.js';
 export type { MemoizeOptions } from './cache/memoize.js';
 export { stableKey } from './cache/stable-key.js';
 export { isRetryableError } from './cache/retry.js';

@@ -2,7 +2,7 @@
 // arguments share one call (single-flight) and results follow the cache's TTL, tags and invalidation
 // (seed 004's cache_result / cache_method_result). The memoized function always returns a promise.
 //
-// Default keys name their owner: `fnName:` for memoize(fn), `ClassName.method:` for @memoized, then a
+// Default keys name their owner: `fnName:` for memoize(fn), `ClassName.method:` for @memoizeMethod, then a
 // stable key of the arguments. A name is readable and the same in every process, so instances behind
 // one shared tier share their entries. Two distinct owners with one name in one cache would share
 // entries too; the second one gets `name#2` (a counter, never reused) and a process warning telling
@@ -158,7 +158,7 @@ function wrap<This, A extends unknown[], R>(
 /** A method of `This` returning `R`. */
 type Method<This, A extends unknown[], R> = (this: This, ...args: A) => R;
 
-/** What `@memoized(options)` returns: usable as a TC39 (TypeScript 5) or a legacy (`experimentalDecorators`) method decorator. */
+/** What `@memoizeMethod(options)` returns: usable as a TC39 (TypeScript 5) or a legacy (`experimentalDecorators`) method decorator. */
 export interface MemoizedDecorator<This, A extends unknown[], R> {
   /** TC39 standard decorator: gets the method and its context, returns the replacement. */
   (
@@ -174,13 +174,13 @@ export interface MemoizedDecorator<This, A extends unknown[], R> {
 }
 
 /**
- * Method decorator: `@memoized({ cache, ttl: '5m' })` on an async method. Works with TypeScript 5's
+ * Method decorator: `@memoizeMethod({ cache, ttl: '5m' })` on an async method. Works with TypeScript 5's
  * standard decorators and with `experimentalDecorators` (NestJS and most existing codebases), told
  * apart by the arguments. The default key is `ClassName.method:<arguments>` — the class that declares
  * the method, so two classes with a method of one name never share results (see
  * {@link MemoizeOptions.prefix}); `this` is not part of it.
  */
-export function memoized<This, A extends unknown[], R extends Promise<unknown>>(
+export function memoizeMethod<This, A extends unknown[], R extends Promise<unknown>>(
   options: MemoizeOptions<This, A, Awaited<R>>,
 ): MemoizedDecorator<This, A, R> {
   checkOptions(options);
@@ -195,7 +195,7 @@ export function memoized<This, A extends unknown[], R extends Promise<unknown>>(
     if (typeof second === 'string' || typeof second === 'symbol') {
       return decorateLegacy(first, second, descriptor, options);
     }
-    throw new TypeError('@memoized must decorate a class method');
+    throw new TypeError('@memoizeMethod must decorate a class method');
   }
   return decorate as MemoizedDecorator<This, A, R>;
 }
@@ -206,7 +206,7 @@ function decorateStandard<This, A extends unknown[], R extends Promise<unknown>>
   options: MemoizeOptions<This, A, Awaited<R>>,
 ): Method<This, A, R> {
   if (context.kind !== 'method') {
-    throw new TypeError(`@memoized decorates methods only, not a ${String(context.kind)}`);
+    throw new TypeError(`@memoizeMethod decorates methods only, not a ${String(context.kind)}`);
   }
   const name = String(context.name);
   let prefix = options.prefix;
@@ -231,7 +231,7 @@ function decorateLegacy<This, A extends unknown[], R extends Promise<unknown>>(
 ): TypedPropertyDescriptor<Method<This, A, R>> {
   const method = descriptor?.value;
   if (typeof method !== 'function') {
-    throw new TypeError(`@memoized decorates methods only; ${String(propertyKey)} is not a method`);
+    throw new TypeError(`@memoizeMethod decorates methods only; ${String(propertyKey)} is not a method`);
   }
   // For a static method the target is the class itself, otherwise its prototype.
   const owner = typeof target === 'function' ? target : (target as { constructor?: unknown }).constructor;

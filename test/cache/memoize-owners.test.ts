@@ -3,7 +3,7 @@
 // cache; the same owner keeps one prefix; a clash warns and an explicit prefix is used as given.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
-import { memoize, memoized, NAME_CLASH_WARNING } from '../../src/cache/memoize.js';
+import { memoize, memoizeMethod, NAME_CLASH_WARNING } from '../../src/cache/memoize.js';
 
 let warnings: { message: string; code: string | undefined }[];
 const onWarning = (w: Error & { code?: string }) => warnings.push({ message: w.message, code: w.code });
@@ -21,7 +21,7 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 function makeService(reply: string) {
   // Every call declares a distinct class that is also named `Service`.
   class Service {
-    @memoized({ cache: shared })
+    @memoizeMethod({ cache: shared })
     async get(id: number): Promise<string> {
       return `${reply}:${id}`;
     }
@@ -34,13 +34,13 @@ describe('default memoize keys', () => {
   it('keep two classes whose methods share a name apart', async () => {
     const cache = createCache();
     class Users {
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       async find(id: number): Promise<string> {
         return `user ${id}`;
       }
     }
     class Orders {
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       async find(id: number): Promise<string> {
         return `order ${id}`;
       }
@@ -83,11 +83,11 @@ describe('default memoize keys', () => {
   it('name the declaring class for inherited and static methods', async () => {
     const cache = createCache();
     class Base {
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       async load(id: number): Promise<string> {
         return `base ${id}`;
       }
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       static async count(): Promise<number> {
         return 3;
       }
@@ -159,11 +159,11 @@ describe('default memoize keys', () => {
     await memoize(g, { cache, prefix: 'shared' })(1); // the user asked for one key space
     expect(g).not.toHaveBeenCalled();
     class Svc {
-      @memoized({ cache, prefix: 'svc-v2' })
+      @memoizeMethod({ cache, prefix: 'svc-v2' })
       async get(id: number): Promise<number> {
         return id;
       }
-      @memoized({ cache, key: (id: number) => `by-key:${id}` })
+      @memoizeMethod({ cache, key: (id: number) => `by-key:${id}` })
       async other(id: number): Promise<number> {
         return id;
       }
@@ -182,11 +182,11 @@ describe('default memoize keys', () => {
 
   it('refuses to decorate something that is not a method', () => {
     const cache = createCache();
-    const decorator = memoized({ cache }) as unknown as (v: unknown, c: unknown) => unknown;
+    const decorator = memoizeMethod({ cache }) as unknown as (v: unknown, c: unknown) => unknown;
     expect(() => decorator(undefined, { kind: 'field', name: 'x', addInitializer() {} })).toThrow(
       /decorates methods only, not a field/,
     );
     expect(() => decorator({}, 'x')).toThrow(/x is not a method/);
-    expect(() => memoized({ cache: {} as never })).toThrow(/options.cache/);
+    expect(() => memoizeMethod({ cache: {} as never })).toThrow(/options.cache/);
   });
 });

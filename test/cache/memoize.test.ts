@@ -1,9 +1,10 @@
-// memoize and @memoized: cached results keyed by arguments, single-flight, `this` and tags, the TC39
+// memoize and @memoizeMethod: cached results keyed by arguments, single-flight, `this` and tags, the TC39
 // decorator form and option checks. Owner-keyed defaults are in memoize-owners.test.ts.
 import { describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
-import { memoize, memoized } from '../../src/cache/memoize.js';
-import { deferred, manualClock } from './helpers.js';
+import { memoize, memoizeMethod } from '../../src/cache/memoize.js';
+import { manualClock } from '../helpers/clock.js';
+import { deferred } from '../helpers/deferred.js';
 
 describe('memoize', () => {
   it('caches a sync function by its arguments and returns promises', async () => {
@@ -79,7 +80,7 @@ describe('memoize', () => {
     let calls = 0;
     class Users {
       factor = 10;
-      @memoized({ cache, ttl: '1m' })
+      @memoizeMethod({ cache, ttl: '1m' })
       async stats(id: number): Promise<number> {
         calls++;
         return id * this.factor;

@@ -2,10 +2,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import { createCacheManager } from '../../src/cache/manager.js';
-import { memoize, memoized } from '../../src/cache/memoize.js';
+import { memoize, memoizeMethod } from '../../src/cache/memoize.js';
 import type { RetryOptions } from '../../src/cache/types.js';
 import { CacheError } from '../../src/errors.js';
-import { codeError, deferred } from './helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { codeError } from './helpers.js';
 
 describe('seed 000: provider resources', () => {
   it('per-kind caches keyed by provider, invalidation by provider or kind, runtime TTL and switch, stats', async () => {
@@ -180,7 +181,7 @@ describe('seed 003: plan lists invalidated on writes', () => {
 });
 
 describe('seed 004: five named caches', () => {
-  it('manager lookup, memoize and @memoized against the user cache', async () => {
+  it('manager lookup, memoize and @memoizeMethod against the user cache', async () => {
     const caches = createCacheManager({
       caches: {
         url: { maxEntries: 5000, ttl: '1h' },
@@ -205,7 +206,7 @@ describe('seed 004: five named caches', () => {
     expect(loadPreferences).toHaveBeenCalledTimes(1);
     let statsCalls = 0;
     class UserService {
-      @memoized({ cache: caches.get('user'), ttl: '5m' })
+      @memoizeMethod({ cache: caches.get('user'), ttl: '5m' })
       async getUserStats(userId: number) {
         statsCalls++;
         return { userId, urls: 3 };

@@ -1,10 +1,10 @@
-// @memoized under `experimentalDecorators` (NestJS and most existing TypeScript codebases): this folder
+// @memoizeMethod under `experimentalDecorators` (NestJS and most existing TypeScript codebases): this folder
 // has its own tsconfig.json, which vitest's esbuild transform and `tsc -p` both pick up for these files.
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../../src/cache/create-cache.js';
-import { memoized } from '../../../src/cache/memoize.js';
+import { memoizeMethod } from '../../../src/cache/memoize.js';
 
-describe('@memoized as a legacy (experimentalDecorators) decorator', () => {
+describe('@memoizeMethod as a legacy (experimentalDecorators) decorator', () => {
   it('is compiled in legacy mode: the decorator gets (prototype, name, descriptor)', () => {
     const seen: unknown[][] = [];
     function spy(...args: unknown[]): void {
@@ -25,7 +25,7 @@ describe('@memoized as a legacy (experimentalDecorators) decorator', () => {
     let calls = 0;
     class Users {
       factor = 10;
-      @memoized({ cache, ttl: '1m' })
+      @memoizeMethod({ cache, ttl: '1m' })
       async stats(id: number): Promise<number> {
         calls++;
         return id * this.factor;
@@ -42,21 +42,21 @@ describe('@memoized as a legacy (experimentalDecorators) decorator', () => {
   it('keeps two classes whose methods share a name apart, static methods too', async () => {
     const cache = createCache();
     class Users {
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       async find(id: number): Promise<string> {
         return `user ${id}`;
       }
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       static async count(): Promise<number> {
         return 1;
       }
     }
     class Orders {
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       async find(id: number): Promise<string> {
         return `order ${id}`;
       }
-      @memoized({ cache })
+      @memoizeMethod({ cache })
       static async count(): Promise<number> {
         return 2;
       }
@@ -79,7 +79,7 @@ describe('@memoized as a legacy (experimentalDecorators) decorator', () => {
     process.on('warning', onWarning);
     function makeService(reply: string) {
       class Service {
-        @memoized({ cache })
+        @memoizeMethod({ cache })
         async get(id: number): Promise<string> {
           return `${reply}:${id}`;
         }
@@ -97,11 +97,11 @@ describe('@memoized as a legacy (experimentalDecorators) decorator', () => {
   it('honours prefix and key, and refuses a non-method', async () => {
     const cache = createCache();
     class Svc {
-      @memoized({ cache, prefix: 'svc' })
+      @memoizeMethod({ cache, prefix: 'svc' })
       async get(id: number): Promise<number> {
         return id;
       }
-      @memoized({ cache, key: (id: number) => `k:${id}` })
+      @memoizeMethod({ cache, key: (id: number) => `k:${id}` })
       async other(id: number): Promise<number> {
         return id;
       }
@@ -114,7 +114,7 @@ describe('@memoized as a legacy (experimentalDecorators) decorator', () => {
         .map((e) => e.key)
         .sort(),
     ).toEqual(['k:2', 'svc:[1]']);
-    const decorate = memoized({ cache }) as unknown as (
+    const decorate = memoizeMethod({ cache }) as unknown as (
       t: object,
       k: string,
       d?: PropertyDescriptor,
