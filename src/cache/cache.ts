@@ -25,11 +25,11 @@ import type {
   WarmSource,
 } from './types.js';
 import { readWarmSource } from './warm.js';
-import { adviseCache } from '../advisor/facade.js';
+import { adviseCache } from './advise.js';
 import type { Advice } from '../advisor/types.js';
 import type { LoadResult } from '../persistence/entries.js';
-import { dumpEnvelopes } from '../persistence/envelopes.js';
-import { loadIntoView } from '../persistence/facade.js';
+import { dumpEnvelopes } from './snapshot-envelopes.js';
+import { loadIntoView } from './snapshots.js';
 import type { SnapshotEntry } from '../persistence/types.js';
 
 // Characters with a meaning in glob patterns cannot appear in a namespace name, or a namespace's
@@ -427,6 +427,7 @@ export class CacheView<V = unknown> implements Cache<V> {
       const envelope = info.value;
       out.push({
         key: key.slice(this.#prefix.length),
+        keyType: typeof info.key === 'number' ? 'number' : 'string',
         ageMs: Math.max(0, now - envelope.createdAt),
         ttlRemainingMs: envelope.staleAt === 0 ? undefined : Math.max(0, envelope.staleAt - now),
         size: info.size,

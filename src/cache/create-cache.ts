@@ -11,8 +11,8 @@ import type { Envelope } from './envelope.js';
 import { resolveViewConfig } from './options.js';
 import { bindRemoteTier, TierStack } from './store.js';
 import type { Cache, CacheOptions } from './types.js';
-import { createCacheAdvisor } from '../advisor/facade.js';
-import { attachPersistence } from '../persistence/facade.js';
+import { createCacheAdvisor } from './advise.js';
+import { attachPersistence } from './snapshots.js';
 import { resolvePersist } from '../persistence/persist.js';
 
 /** Default cache name in logs, stats and metrics. */

@@ -2,11 +2,11 @@
 // url/user/analytics/session/general caches, seed 000's resource kinds), with aggregated stats, health,
 // clear and close. Unknown names are an error: a typo must not silently create an unbounded new cache.
 import { summarizeLatency } from '../observability/latency.js';
+import { aggregateStats } from './stats.js';
 import { LogSink } from '../observability/log-sink.js';
-import { hitRatePercent } from '../observability/numbers.js';
 import type { CacheView } from './cache.js';
 import { restoreCaches, snapshotCaches, type RestoreResult } from '../persistence/caches.js';
-import { persistCaches } from '../persistence/facade.js';
+import { persistCaches } from './snapshots.js';
 import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/persist.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import { buildCache } from './create-cache.js';
@@ -19,50 +19,6 @@ import type {
   CacheStats,
   ManagerStats,
 } from './types.js';
-
-// Counters summed across caches for the manager's `overall` stats.
-const SUMMED = [
-  'hits',
-  'misses',
-  'coalesced',
-  'staleHits',
-  'sets',
-  'deletes',
-  'invalidations',
-  'evictions',
-  'expirations',
-  'rejections',
-  'loads',
-  'loadErrors',
-  'refreshes',
-  'totalRequests',
-  'size',
-  'bytes',
-  'active',
-  'expired',
-] as const;
-
-/** Aggregates per-cache stats: counters summed, bounds summed, hit rate recomputed, load time merged. */
-export function aggregateStats(
-  stats: readonly CacheStats[],
-  latency: ReturnType<typeof summarizeLatency>,
-): ManagerStats['overall'] {
-  const overall = {} as ManagerStats['overall'];
-  for (const field of SUMMED) overall[field] = stats.reduce((sum, s) => sum + s[field], 0);
-  // As per cache: the share of requests that cost no upstream call (CacheStats.hitRate).
-  overall.hitRate = hitRatePercent(overall.hits + overall.coalesced, overall.totalRequests);
-  overall.maxEntries = sumDefined(stats.map((s) => s.maxEntries));
-  overall.maxBytes = sumDefined(stats.map((s) => s.maxBytes));
-  overall.uptimeMs = stats.reduce((max, s) => Math.max(max, s.uptimeMs), 0);
-  overall.loadTime = latency;
-  return overall;
-}
-
-function sumDefined(values: readonly (number | undefined)[]): number | undefined {
-  let sum: number | undefined;
-  for (const v of values) if (v !== undefined && Number.isFinite(v)) sum = (sum ?? 0) + v;
-  return sum;
-}
 
 function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || name === '') throw new TypeError(`${what} must be a non-empty string`);

@@ -3,6 +3,7 @@
 import type { Duration } from '../util/duration.js';
 import type { Logger } from '../observability/logger.js';
 import type { LoggerStyle } from '../observability/log-sink.js';
+import type { LatencySummary } from '../observability/latency.js';
 import type { CacheKey, EngineStats, EvictionPolicy, EvictionReason } from '../engine/types.js';
 import type { PersistOptions, SnapshotEntry } from '../persistence/types.js';
 import type { LoadResult } from '../persistence/entries.js';
@@ -144,14 +145,6 @@ export interface CacheConfigUpdate {
   /** Replaces the logger (also re-reads which levels are on, e.g. after changing a pino level). */
   logger?: Logger;
   loggerStyle?: LoggerStyle;
-}
-
-/** Loader latency distribution, ms. */
-export interface LatencySummary {
-  count: number;
-  mean: number;
-  p50: number;
-  p99: number;
 }
 
 /** Statistics of one cache (DESIGN.md "Stats"). */
@@ -298,3 +291,5 @@ export interface CacheManager {
   /** Loads each cache's entries from a snapshot file (default: the `persist.path`); a bad file loads nothing. */
   restore(path?: string): Promise<RestoreResult>;
 }
+
+export type { LatencySummary } from '../observability/latency.js';

@@ -1,8 +1,15 @@
 // LatencyRecorder: bounded loader-latency bookkeeping. A ring of the most recent samples gives p50/p99
 // (exact over the window), a running count and sum give the all-time mean. Memory is fixed: the ring
 // holds at most WINDOW samples however many loads happen.
-import type { LatencySummary } from '../cache/types.js';
 import { round2 } from './numbers.js';
+
+/** Loader latency distribution, ms. */
+export interface LatencySummary {
+  count: number;
+  mean: number;
+  p50: number;
+  p99: number;
+}
 
 /** Samples kept for percentiles; 1024 keeps p99 meaningful (≈10 samples above it) at 8 KiB per cache. */
 export const LATENCY_WINDOW = 1024;

@@ -5,7 +5,7 @@ import { MemoryCache } from '../../src/engine/memory-cache.js';
 import { rankEntries, selectForLoad, checkEntries, entryProblem } from '../../src/persistence/entries.js';
 import type { SnapshotEntry } from '../../src/persistence/types.js';
 import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/memory-cache.js';
-import { dumpEnvelopes, loadEnvelopes } from '../../src/persistence/envelopes.js';
+import { dumpEnvelopes, loadEnvelopes } from '../../src/cache/snapshot-envelopes.js';
 import type { Envelope } from '../../src/cache/envelope.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/persistence/format.js';
 import { msgpackSerializer } from '../../src/tiers/serializer.js';

@@ -3,7 +3,7 @@
 // collides with metrics an application registered itself; `registry` serves an application's own.
 import { Registry } from 'prom-client';
 import type { Cache, CacheManager } from '../../cache/types.js';
-import { registerMetrics } from '../../observability/prometheus.js';
+import { registerMetrics } from '../../metrics/prometheus.js';
 import type { CacheDirectory } from '../caches.js';
 
 /** The registry an admin API serves, and how to let go of it. */

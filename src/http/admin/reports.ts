@@ -3,7 +3,7 @@
 // node:http, Express and Fastify mounts answer identically.
 import { freemem, totalmem } from 'node:os';
 import type { Cache, CacheEntrySummary, CacheHealth, CacheStats, ManagerStats } from '../../cache/types.js';
-import { aggregateStats } from '../../cache/manager.js';
+import { aggregateStats } from '../../cache/stats.js';
 import type { CacheDirectory } from '../caches.js';
 
 /** Options of the stats report. */

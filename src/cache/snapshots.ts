@@ -1,16 +1,16 @@
 // The facade's side of snapshots: what `cache.dump()` / `cache.load()` and the `persist` option of
 // createCache do, written against the small part of the cache they need (its L1 store, its key
 // prefixing, its close hook), so src/cache only holds one-line delegations.
-import type { Envelope } from '../cache/envelope.js';
+import type { Envelope } from './envelope.js';
 import type { CacheKey, EngineStats, EntryInfo } from '../engine/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
-import { nodeSnapshotFs, removeStaleTemporaries } from './atomic-write.js';
-import { restoreCachesSync, snapshotCaches, type Persistable } from './caches.js';
-import type { LoadResult } from './entries.js';
-import { loadEnvelopes } from './envelopes.js';
-import { SnapshotSchedule, type ResolvedPersist } from './persist.js';
-import type { SnapshotIo } from './snapshot.js';
-import type { SnapshotEntry } from './types.js';
+import { nodeSnapshotFs, removeStaleTemporaries } from '../persistence/atomic-write.js';
+import { restoreCachesSync, snapshotCaches, type Persistable } from '../persistence/caches.js';
+import type { LoadResult } from '../persistence/entries.js';
+import { loadEnvelopes } from './snapshot-envelopes.js';
+import { SnapshotSchedule, type ResolvedPersist } from '../persistence/persist.js';
+import type { SnapshotIo } from '../persistence/snapshot.js';
+import type { SnapshotEntry } from '../persistence/types.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
 
 /** The L1 side of the facade's store that snapshots read and write (TierStack satisfies it). */

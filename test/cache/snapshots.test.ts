@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCache } from '../../src/cache/create-cache.js';
 import { createCacheManager } from '../../src/cache/manager.js';
-import { recordingLogger, scratchDir } from './helpers.js';
+import { recordingLogger, scratchDir } from '../persistence/helpers.js';
 
 function manualClock(start = 1_000_000) {
   let t = start;

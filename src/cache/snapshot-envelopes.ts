@@ -1,10 +1,16 @@
 // Snapshots of the async facade's store: the engine holds envelopes (value, createdAt, staleAt,
 // graceUntil, tags), so an entry's freshness and grace window survive a restore exactly: both are
 // absolute times, and the engine's TTL is recomputed from them at load (never extended).
-import type { Envelope } from '../cache/envelope.js';
+import type { Envelope } from './envelope.js';
 import type { CacheKey, RankedEntryInfo } from '../engine/types.js';
-import { checkEntries, rankEntries, selectForLoad, touchesFor, type LoadResult } from './entries.js';
-import type { LoadBounds, SnapshotEntry } from './types.js';
+import {
+  checkEntries,
+  rankEntries,
+  selectForLoad,
+  touchesFor,
+  type LoadResult,
+} from '../persistence/entries.js';
+import type { LoadBounds, SnapshotEntry } from '../persistence/types.js';
 
 /** How a load writes into the facade's store (the view supplies these, applying its key prefix and tag scoping). */
 export interface EnvelopeSink {

@@ -1,11 +1,11 @@
 // The facade's side of the advisor: builds one from the `advisor` option of createCache, and answers
 // `cache.advise()` with the cache's measured hit ratio and its mean entry size, so src/cache only holds
 // one-line delegations.
-import type { Envelope } from '../cache/envelope.js';
+import type { Envelope } from './envelope.js';
 import { estimateSize } from '../engine/size-of.js';
 import type { CacheKey, EngineStats, EntryInfo, EvictionPolicy } from '../engine/types.js';
-import { SizingAdvisor } from './advisor.js';
-import type { Advice, AdvisorOptions } from './types.js';
+import { SizingAdvisor } from '../advisor/advisor.js';
+import type { Advice, AdvisorOptions } from '../advisor/types.js';
 
 /** Entries measured to estimate the mean entry size when the cache does not account bytes. */
 const SIZE_SAMPLE = 64;
