@@ -38,6 +38,8 @@ export const ADVISED_CACHES: readonly CacheName[] = ['url', 'general', 'integrat
 export const SNAPSHOT_FILES = {
   cache: (name: CacheName) => `${name}.snap`,
   urlManager: 'url-shortener.snap',
+  /** The Redis tier's outbox: undelivered invalidations of caches without a snapshot file of their own. */
+  tierOutbox: 'redis.outbox',
 } as const;
 
 /** Test seams: time, randomness and logging. */
@@ -80,7 +82,11 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
     random: options.random,
     integrationFailureRate: config.integrationFailureRate,
   });
-  const l2 = config.redisUrl === undefined ? undefined : await redisTierFor(config.redisUrl);
+  // The tier's own outbox keeps the undelivered invalidations of caches without a snapshot of their
+  // own (the URL manager's per-type caches) across restarts, beside the snapshots.
+  const outbox =
+    config.snapshotDir === undefined ? undefined : join(config.snapshotDir, SNAPSHOT_FILES.tierOutbox);
+  const l2 = config.redisUrl === undefined ? undefined : await redisTierFor(config.redisUrl, outbox);
   const logger = options.logger ?? (config.logCacheOps ? console : undefined);
   const shared = { l2, logger, clock: options.clock };
   const ttl = config.ttl;
@@ -266,13 +272,15 @@ function pick<K extends CacheName>(ttl: DemoConfig['ttl'], names: readonly K[]):
   >;
 }
 
-/** The Redis tier for every cache, when the Redis layer is available. */
-async function redisTierFor(url: string): Promise<unknown> {
+/** The Redis tier for every cache (with its outbox file, if any), when the Redis layer is available. */
+async function redisTierFor(url: string, outbox: string | undefined): Promise<unknown> {
   const mod = (await import('../src/entries/redis.js')) as Record<string, unknown>;
   if (typeof mod.redisTier !== 'function') {
     throw new Error('REDIS_URL is set but this build of Larder has no Redis tier (larder/redis)');
   }
-  return (mod.redisTier as (options: { url: string }) => unknown)({ url });
+  return (mod.redisTier as (options: { url: string; outbox?: string }) => unknown)(
+    outbox === undefined ? { url } : { url, outbox },
+  );
 }
 
 async function closeTier(tier: unknown): Promise<void> {

@@ -207,10 +207,13 @@ export class CacheView<V = unknown> implements Cache<V> {
     jitter: number,
     tags: readonly string[],
     method: string,
+    version?: number,
   ): Promise<void> {
     const core = this.#core;
     const started = core.log.debugOn ? performance.now() : 0;
     const envelope = createEnvelope(value, core.clock(), jitterTtl(ttl, jitter, core.random), grace, tags);
+    // getOrSet's stamp from when its load started: L2 refuses the value over a newer write.
+    if (version !== undefined) envelope.version = version;
     try {
       await core.store.set(this.fullKey(key), envelope, this.storedTags(tags));
     } catch (error) {

@@ -19,6 +19,11 @@ export interface Envelope<V = unknown> {
    * until this time. Local bookkeeping; absent (or 0) normally.
    */
   retryAt?: number;
+  /**
+   * The write stamp of a value loaded by getOrSet, taken when the load started (from the shared tier's
+   * clock; see src/tiers/stamp.ts). L2 refuses to store it over a newer write. Absent otherwise.
+   */
+  version?: number;
 }
 
 /** Builds an envelope. `ttl` 0 means never stale; grace only applies to values that can go stale. */

@@ -23,6 +23,7 @@ export interface ReadThroughView {
     jitter: number,
     tags: readonly string[],
     method: string,
+    version?: number,
   ): Promise<void>;
   recordHit(key: CacheKey, started: number): void;
   recordMiss(key: CacheKey, started: number): void;
@@ -54,6 +55,8 @@ export class ReadThrough {
     const core = this.#core;
     const call = resolveCall(this.#view.config, options);
     const started = core.log.debugOn ? performance.now() : 0;
+    // Taken before the L2 read: a write that lands after it makes L2 refuse this load's result.
+    const version = core.store.stamp();
     if (envelope === undefined && core.store.hasRemote) {
       try {
         envelope = await core.store.get(full);
@@ -76,7 +79,7 @@ export class ReadThrough {
     let flight = core.inflight.get(full);
     if (flight === undefined) {
       this.#view.recordMiss(key, started);
-      flight = this.#startFlight(full, key, stale, loader, call, false);
+      flight = this.#startFlight(full, key, stale, loader, call, false, version);
     } else {
       this.#view.recordCoalesced(key, started);
     }
@@ -116,7 +119,7 @@ export class ReadThrough {
     core.counters.refreshes++;
     if (core.log.debugOn) core.log.debug('Cache REFRESH', { cache: this.#view.name, key });
     if (core.events.any) core.events.emit('cache:refresh', { cache: this.#view.name, key });
-    this.#startFlight(full, key, envelope, loader, call, true);
+    this.#startFlight(full, key, envelope, loader, call, true, core.store.stamp());
   }
 
   /** Caching is off (disabled or closed): call the loader with retries and timeouts, store nothing. */
@@ -157,6 +160,7 @@ export class ReadThrough {
     loader: Loader<T>,
     call: CallSettings<T>,
     refresh: boolean,
+    version: number | undefined,
   ): Flight {
     const core = this.#core;
     const flight: Flight = {
@@ -165,7 +169,7 @@ export class ReadThrough {
       detached: false,
     };
     core.inflight.set(full, flight);
-    flight.promise = this.#load(flight, full, key, stale, loader, call, refresh).finally(() => {
+    flight.promise = this.#load(flight, full, key, stale, loader, call, refresh, version).finally(() => {
       if (core.inflight.get(full) === flight) core.inflight.delete(full);
     });
     // Callers that answered stale (soft timeout) or a refresh nobody awaits must not leave an unhandled rejection.
@@ -181,13 +185,16 @@ export class ReadThrough {
     loader: Loader<T>,
     call: CallSettings<T>,
     refresh: boolean,
+    version: number | undefined,
   ): Promise<LoadOutcome> {
     const core = this.#core;
     const ctx = new LoadContext<T>(key, flight.controller.signal, stale?.value as T | undefined);
     let fromPeer: Envelope | undefined;
     try {
       // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
-      fromPeer = await core.store.exclusive(full, () => this.#loadAndStore(flight, key, ctx, loader, call));
+      fromPeer = await core.store.exclusive(full, () =>
+        this.#loadAndStore(flight, key, ctx, loader, call, version),
+      );
     } catch (error) {
       return this.#loadFailed(key, stale, call, refresh, error);
     }
@@ -200,6 +207,7 @@ export class ReadThrough {
     ctx: LoadContext<T>,
     loader: Loader<T>,
     call: CallSettings<T>,
+    version: number | undefined,
   ): Promise<void> {
     const core = this.#core;
     await runLoader(loader, ctx, flight.controller, this.#settings(call));
@@ -211,7 +219,7 @@ export class ReadThrough {
       const ttl =
         ctx.ttl ?? (value === undefined && call.negativeTtl !== undefined ? call.negativeTtl : call.ttl);
       try {
-        await this.#view.write(key, value, ttl, call.grace, call.jitter, tags, 'getOrSet');
+        await this.#view.write(key, value, ttl, call.grace, call.jitter, tags, 'getOrSet', version);
       } catch {
         // write() has logged and emitted the failure; the caller still gets the loaded value.
       }

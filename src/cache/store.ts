@@ -72,8 +72,13 @@ export class TierStack {
   readonly #clock: () => number;
   readonly #remote: TierBinding | undefined;
   #onRemote: RemoteInvalidationListener | undefined;
-  /** Bumped by every local write; an L2 read that raced one does not promote its (maybe old) answer. */
+  /**
+   * Bumped by every local write, when it starts and when its L2 step ends; an L2 read that raced one
+   * does not promote its (maybe old) answer to L1.
+   */
   #generation = 0;
+  /** Writes whose L2 step is in progress: an L2 read answered meanwhile may predate them. */
+  #pending = 0;
   /** Restored entries waiting for L2's confirmation; any write or invalidation reaching one drops it. */
   #held: Map<CacheKey, Held> | undefined;
 
@@ -109,6 +114,14 @@ export class TierStack {
     this.#onRemote = listener;
   }
 
+  /**
+   * A write stamp for now, from the shared tier's clock (undefined without one). getOrSet takes it
+   * before its L2 read, so L2 refuses the load's result if a write landed after that read.
+   */
+  stamp(): number | undefined {
+    return this.#remote?.stamp();
+  }
+
   /** Full read through every tier: L1, then L2 with promotion to L1 (remaining TTL, same tags). */
   async get(key: CacheKey): Promise<Envelope | undefined> {
     const local = this.#l1.get(key);
@@ -117,14 +130,20 @@ export class TierStack {
     const entry = await this.#remote.get(remoteKey(key));
     if (entry === undefined) return undefined;
     const envelope = toEnvelope(entry);
-    if (generation === this.#generation) this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
+    this.#promote(key, envelope, entry, generation);
     return envelope;
   }
 
-  /** Writes an envelope to every tier; the engine holds it until its grace ends. */
+  /**
+   * Writes an envelope to every tier; the engine holds it until its grace ends. When L2 refuses it (a
+   * newer write or invalidation than its `version` is known), L1 drops it again.
+   */
   async set(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): Promise<void> {
     this.setLocal(key, envelope, tags, size);
-    if (this.#remote !== undefined) await this.#remote.set(remoteKey(key), toEntry(envelope, tags));
+    const remote = this.#remote;
+    if (remote === undefined) return;
+    const stored = await this.#writing(() => remote.set(remoteKey(key), toEntry(envelope, tags)));
+    if (!stored && this.#l1.peek(key) === envelope) this.#l1.delete(key);
   }
 
   /** Sync L1 write (used by set and warm-up paths that need no remote round trip). */
@@ -186,8 +205,9 @@ export class TierStack {
     this.#generation++;
     this.#held?.delete(key);
     const removed = this.#l1.delete(key);
-    if (this.#remote === undefined) return removed;
-    return (await this.#remote.delete(remoteKey(key))) > 0 || removed;
+    const remote = this.#remote;
+    if (remote === undefined) return removed;
+    return (await this.#writing(() => remote.delete(remoteKey(key)))) > 0 || removed;
   }
 
   /** Removes every entry carrying one of the tags; returns the count removed from L1. */
@@ -195,7 +215,8 @@ export class TierStack {
     this.#generation++;
     this.#dropHeld((_, held) => held.tags.some((tag) => tags.includes(tag)));
     const count = this.#l1.invalidateTags(tags);
-    if (this.#remote !== undefined) await this.#remote.invalidateTags(tags);
+    const remote = this.#remote;
+    if (remote !== undefined) await this.#writing(() => remote.invalidateTags(tags));
     return count;
   }
 
@@ -207,8 +228,9 @@ export class TierStack {
     this.#generation++;
     this.#dropHeld(() => true); // a glob is matched by the engine; held entries are simply dropped
     const count = this.#l1.invalidatePattern(pattern);
-    if (this.#remote === undefined) return count;
-    return Math.max(count, await this.#remote.invalidatePattern(pattern));
+    const remote = this.#remote;
+    if (remote === undefined) return count;
+    return Math.max(count, await this.#writing(() => remote.invalidatePattern(pattern)));
   }
 
   /** Removes every key starting with `prefix` (namespace clear); returns the count, as invalidatePattern. */
@@ -216,8 +238,9 @@ export class TierStack {
     this.#generation++;
     this.#dropHeld((key) => typeof key === 'string' && key.startsWith(prefix));
     const count = this.#l1.invalidatePrefix(prefix);
-    if (this.#remote === undefined) return count;
-    return Math.max(count, await this.#remote.invalidatePrefix(prefix));
+    const remote = this.#remote;
+    if (remote === undefined) return count;
+    return Math.max(count, await this.#writing(() => remote.invalidatePrefix(prefix)));
   }
 
   /** Empties every tier. */
@@ -225,7 +248,8 @@ export class TierStack {
     this.#generation++;
     this.#held = undefined;
     this.#l1.clear();
-    if (this.#remote !== undefined) await this.#remote.clear();
+    const remote = this.#remote;
+    if (remote !== undefined) await this.#writing(() => remote.clear());
   }
 
   /**
@@ -245,7 +269,7 @@ export class TierStack {
     });
     if (loaded || entry === undefined) return undefined;
     const envelope = toEnvelope(entry);
-    if (generation === this.#generation) this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
+    this.#promote(key, envelope, entry, generation);
     return envelope;
   }
 
@@ -278,6 +302,26 @@ export class TierStack {
   async close(): Promise<void> {
     this.#l1.close();
     await this.#remote?.close();
+  }
+
+  /**
+   * Copies an envelope read from L2 into L1, unless a local write started or finished since the read
+   * began (`generation`) or is still writing L2: the read may then hold what that write replaces.
+   */
+  #promote(key: CacheKey, envelope: Envelope, entry: TierEntry, generation: number): void {
+    if (generation === this.#generation && this.#pending === 0)
+      this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
+  }
+
+  /** Runs a write's L2 step, counted in #pending; the generation moves again once it is done. */
+  async #writing<T>(step: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    try {
+      return await step();
+    } finally {
+      this.#pending--;
+      this.#generation++;
+    }
   }
 
   /** Drops the held restored entries `reaches` selects: an invalidation got to them before L2 confirmed them. */
@@ -345,5 +389,6 @@ function toEntry(envelope: Envelope, indexTags: readonly string[]): TierEntry {
     tags: envelope.tags,
   };
   if (indexTags !== envelope.tags) entry.indexTags = indexTags;
+  if (envelope.version !== undefined) entry.version = envelope.version;
   return entry;
 }

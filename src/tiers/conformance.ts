@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DriverValue, TierDriver } from './driver.js';
+import { frame } from './stamp.js';
 
 /** Options of {@link registerDriverSuite}. */
 export interface DriverSuiteOptions {
@@ -22,9 +23,9 @@ export interface DriverSuiteOptions {
 }
 
 /** The optional TierDriver methods the suite tests. */
-type OptionalMethod = 'deleteIfEquals' | 'setAtLeast';
+type OptionalMethod = 'deleteIfEquals' | 'setAtLeast' | 'setIfNewer';
 
-const OPTIONAL_METHODS: readonly OptionalMethod[] = ['deleteIfEquals', 'setAtLeast'];
+const OPTIONAL_METHODS: readonly OptionalMethod[] = ['deleteIfEquals', 'setAtLeast', 'setIfNewer'];
 
 /** TTL of the expiry tests, ms. */
 const SHORT_TTL = 250;
@@ -211,6 +212,46 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       expect(await driver.deleteIfEquals('lock', 'mine')).toBe(false);
       await driver.set('binary', Buffer.from('mine', 'utf8'));
       expect(await driver.deleteIfEquals('binary', 'mine')).toBe(true);
+      const raw = Buffer.from([0x85, 0, 0xff, 0x80]);
+      await driver.set('raw', raw);
+      expect(await driver.deleteIfEquals('raw', Buffer.from([0x85, 0, 0xff, 0x81]))).toBe(false);
+      expect(await driver.deleteIfEquals('raw', Buffer.from(raw))).toBe(true);
+    });
+
+    itOptional('setIfNewer', 'setIfNewer stores only over an older stamp, atomically', async (driver) => {
+      const value = (stamp: number, body: string) => frame(stamp, Buffer.from(body));
+      const read = async (key: string) => bytes(await driver.get(key));
+      expect(await driver.setIfNewer('k', value(2000, 'two'), 0)).toBe('stored');
+      expect(await driver.setIfNewer('k', value(1000, 'one'), 0)).toBe('refused'); // older: a racing load
+      expect(await driver.setIfNewer('k', value(2000, 'again'), 0)).toBe('refused'); // equal: refused too
+      expect(await read('k')).toEqual(Buffer.from(value(2000, 'two') as Buffer));
+      expect(await driver.setIfNewer('k', value(3000, 'three'), 0)).toBe('replaced');
+      // A tombstone hides the value and refuses what is older, and a newer value replaces it.
+      expect(await driver.setIfNewer('k', frame(4000), 60_000)).toBe('replaced');
+      expect(await driver.setIfNewer('k', value(3999, 'late'), 0)).toBe('refused');
+      expect(await driver.setIfNewer('k', frame(4500), 60_000)).toBe('stored'); // over a tombstone
+      expect(await driver.setIfNewer('k', value(5000, 'five'), 0)).toBe('stored');
+      expect(await read('k')).toEqual(Buffer.from(value(5000, 'five') as Buffer));
+      // always: stored whatever is held, its stamp raised above the held one (ordered after it).
+      expect(await driver.setIfNewer('k', value(100, 'now'), 0, true)).toBe('replaced');
+      expect(await read('k')).toEqual(Buffer.from(value(5001, 'now') as Buffer));
+      expect(await driver.setIfNewer('k', value(5001, 'load'), 0)).toBe('refused');
+      expect(await driver.setIfNewer('k', frame(9000), 60_000, true)).toBe('replaced');
+      expect(await driver.setIfNewer('k', frame(10), 60_000, true)).toBe('stored'); // over a tombstone
+      expect(await read('k')).toEqual(Buffer.from(frame(9001)));
+      // Data written without a header (another writer's) counts as older than any stamp.
+      await driver.set('legacy', Buffer.from([0x85, 1, 2]));
+      expect(await driver.setIfNewer('legacy', value(1, 'new'), 0)).toBe('replaced');
+      // The TTL applies; strings are byte-compared the same way.
+      expect(await driver.setIfNewer('short', frame(7000, 'x'), SHORT_TTL)).toBe('stored');
+      expect(bytes(await driver.get('short'))?.toString()).toBe('0000000000007000vx');
+      await sleep(expiryWait(SHORT_TTL));
+      expect(await driver.get('short')).toBeUndefined();
+      expect(await driver.setIfNewer('short', frame(6000, 'y'), 0)).toBe('stored');
+      // Concurrent writers of one key: the highest stamp is what stays, whatever the arrival order.
+      const stamps = Array.from({ length: 50 }, (_, i) => 10_000 + ((i * 37) % 50));
+      await Promise.all(stamps.map((stamp) => driver.setIfNewer('race', frame(stamp, `s${stamp}`), 0)));
+      expect(bytes(await driver.get('race'))?.toString()).toBe(`${String(10_049).padStart(16, '0')}vs10049`);
     });
 
     itOptional('setAtLeast', 'setAtLeast lengthens a key’s life, never shortens it', async (driver) => {

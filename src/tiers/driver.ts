@@ -1,6 +1,7 @@
 // The driver interface of a remote (L2) tier: a small bytes-in/bytes-out key-value store.
 // Serialization, TTL bookkeeping, tags, the breaker and the bus live above drivers, so a driver
 // only moves strings or Buffers and can be checked by one conformance suite (larder/test-suite).
+import { checkGlob } from '../engine/glob.js';
 
 /** What a driver stores and returns: a string or raw bytes. */
 export type DriverValue = string | Buffer;
@@ -31,8 +32,20 @@ export interface TierDriver {
    * issued one after another in one tick stay in order on a pipelined connection.
    */
   whenReady?(): Promise<void> | undefined;
-  /** Optional: deletes `key` only while it still holds `value` (atomic where the store allows). */
-  deleteIfEquals?(key: string, value: string): Promise<boolean>;
+  /** Optional: deletes `key` only while it still holds `value`, byte for byte (atomic where the store allows). */
+  deleteIfEquals?(key: string, value: DriverValue): Promise<boolean>;
+  /**
+   * Optional: a versioned write. `value` starts with a stamp header (see {@link STAMP_WIDTH}); it is
+   * stored (for `ttlMs`, 0 = forever) only when the key is absent, holds a value without a header, or
+   * holds one whose stamp is lower. Atomic, and touching only `key` (so Cluster-safe). Resolves
+   * `'replaced'` when it overwrote a live value, `'stored'` when the key was absent or held a
+   * tombstone, `'refused'` when the held stamp is equal or higher. With `always`, it stores whatever the
+   * key holds, first raising the value's stamp to one above the held stamp when that is not lower (a
+   * write made now is ordered after what it replaces, even across hosts in the same millisecond).
+   * Without this method the tier writes with plain `set` and keeps no tombstones: a load racing a
+   * write may then store its older value.
+   */
+  setIfNewer?(key: string, value: DriverValue, ttlMs: number, always?: boolean): Promise<SetIfNewerResult>;
   /**
    * Optional: stores `value` and makes the key live at least `ttlMs` from now (0 = forever), never
    * shortening a longer remaining life; with `keepValue`, a key that exists keeps its value and only
@@ -42,6 +55,45 @@ export interface TierDriver {
   setAtLeast?(key: string, value: DriverValue, ttlMs: number, keepValue?: boolean): Promise<void>;
   /** Releases connections and timers the driver opened. Idempotent. */
   disconnect(): Promise<void>;
+}
+
+/** What {@link TierDriver.setIfNewer} did. */
+export type SetIfNewerResult = 'replaced' | 'stored' | 'refused';
+
+/**
+ * Versioned values start with a header: STAMP_WIDTH ASCII digits (the write's stamp, zero-padded, so
+ * byte order is numeric order) and one kind byte, {@link STAMP_VALUE} or {@link STAMP_TOMBSTONE}.
+ */
+export const STAMP_WIDTH = 16;
+/** Kind byte of a header in front of a stored entry. */
+export const STAMP_VALUE = 'v';
+/** Kind byte of a tombstone: the key was deleted at the stamp; reads treat it as absent. */
+export const STAMP_TOMBSTONE = 't';
+
+/** The stamp of a versioned value's header, or undefined when `value` has none (any other data). */
+export function stampOf(value: DriverValue): string | undefined {
+  if (value.length <= STAMP_WIDTH) return undefined;
+  const head =
+    typeof value === 'string' ? value.slice(0, STAMP_WIDTH) : value.toString('latin1', 0, STAMP_WIDTH);
+  return /^\d+$/.test(head) ? head : undefined;
+}
+
+/** The kind byte of a versioned value (undefined without a header). */
+export function stampKindOf(value: DriverValue): string | undefined {
+  if (stampOf(value) === undefined) return undefined;
+  return typeof value === 'string' ? value[STAMP_WIDTH] : String.fromCharCode(value[STAMP_WIDTH]!);
+}
+
+/** `value` (which has a stamp header) with its stamp replaced by `stamp`. */
+export function restamp(value: DriverValue, stamp: number): DriverValue {
+  const header = String(stamp).padStart(STAMP_WIDTH, '0');
+  if (typeof value === 'string') return header + value.slice(STAMP_WIDTH);
+  return Buffer.concat([Buffer.from(header, 'latin1'), value.subarray(STAMP_WIDTH)]);
+}
+
+/** Bytes of a driver value, to compare values byte for byte whatever their type. */
+export function valueBytes(value: DriverValue): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }
 
 /** Options that every driver factory accepts. */
@@ -57,6 +109,8 @@ export function escapeRedisGlob(literal: string): string {
 
 /** Turns a Larder glob into a Redis MATCH pattern: `*` and `?` stay wildcards, everything else is literal. */
 export function globToRedisMatch(pattern: string): string {
+  // The same limits as every other matcher: Redis's own MATCH backtracks on many stars too.
+  checkGlob(pattern);
   let out = '';
   for (const ch of pattern) out += ch === '*' || ch === '?' ? ch : escapeRedisGlob(ch);
   return out;

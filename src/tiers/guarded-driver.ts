@@ -6,7 +6,8 @@ import { errorMessage } from '../observability/log-sink.js';
 import { CircuitBreaker } from './breaker.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 import { Deadlines } from './deadlines.js';
-import type { DriverValue, TierDriver } from './driver.js';
+import { valueBytes } from './driver.js';
+import type { DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import type { TierLogWriter } from './tier-log.js';
 
 /** Options of {@link GuardedDriver}. */
@@ -107,12 +108,28 @@ export class GuardedDriver implements TierDriver {
     return this.#call('deleteMany', () => this.#inner.deleteMany(keys));
   }
 
-  deleteIfEquals(key: string, value: string): Promise<boolean> {
+  deleteIfEquals(key: string, value: DriverValue): Promise<boolean> {
     return this.#call('deleteIfEquals', async () => {
       if (this.#inner.deleteIfEquals) return this.#inner.deleteIfEquals(key, value);
       // Not atomic without store support; good enough for lock release, whose TTL bounds any mistake.
       const held = await this.#inner.get(key);
-      return held !== undefined && held.toString() === value ? this.#inner.delete(key) : false;
+      return held !== undefined && valueBytes(held).equals(valueBytes(value))
+        ? this.#inner.delete(key)
+        : false;
+    });
+  }
+
+  /** Whether the store compares stamps itself (setIfNewer); without it, writes are plain sets. */
+  get versioned(): boolean {
+    return typeof this.#inner.setIfNewer === 'function';
+  }
+
+  setIfNewer(key: string, value: DriverValue, ttlMs: number, always = false): Promise<SetIfNewerResult> {
+    return this.#call('setIfNewer', async () => {
+      if (this.#inner.setIfNewer) return this.#inner.setIfNewer(key, value, ttlMs, always);
+      // The documented degradation: last write wins in arrival order, as before versioning.
+      await this.#inner.set(key, value, ttlMs);
+      return 'stored';
     });
   }
 

@@ -1,6 +1,7 @@
 // An in-process driver: the reference implementation of TierDriver, used to run tiers without a
 // server (tests, a single process, examples). Bounded: the oldest-written entries go first.
-import type { DriverBaseOptions, DriverValue, TierDriver } from './driver.js';
+import { restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from './driver.js';
+import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { globToRegExp } from '../engine/glob.js';
 
 /** Options of {@link MemoryDriver}. */
@@ -78,12 +79,35 @@ export class MemoryDriver implements TierDriver {
     return this.#removeWhere((full) => full.startsWith(start));
   }
 
-  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+  async deleteIfEquals(key: string, value: DriverValue): Promise<boolean> {
     const full = this.#prefix + key;
     const held = this.#read(full);
-    // Byte comparison, as Redis compares: a Buffer holding the UTF-8 of `value` matches too.
-    const same = typeof held === 'string' ? held === value : held?.equals(Buffer.from(value, 'utf8'));
-    return same === true && this.#remove(full);
+    // Byte comparison, as Redis compares: a Buffer holding the UTF-8 of a string matches it too.
+    const same = held !== undefined && valueBytes(held).equals(valueBytes(value));
+    return same && this.#remove(full);
+  }
+
+  async setIfNewer(
+    key: string,
+    value: DriverValue,
+    ttlMs: number,
+    always = false,
+  ): Promise<SetIfNewerResult> {
+    const stamp = stampOf(value);
+    if (stamp === undefined) throw new TypeError('setIfNewer needs a value that starts with a stamp header');
+    const full = this.#prefix + key;
+    const held = this.#read(full);
+    let result: SetIfNewerResult = 'stored';
+    if (held !== undefined) {
+      const heldStamp = stampOf(held);
+      if (heldStamp !== undefined && heldStamp >= stamp) {
+        if (!always) return 'refused';
+        value = restamp(value, Number(heldStamp) + 1);
+      }
+      if (stampKindOf(held) !== STAMP_TOMBSTONE) result = 'replaced';
+    }
+    this.#write(full, value, ttlMs);
+    return result;
   }
 
   async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {

@@ -1,11 +1,12 @@
 // The Redis driver: TierDriver over an ioredis client (standalone, Sentinel or Cluster). Keys get
 // the driver's prefix so applications can share a Redis; pattern deletes walk SCAN on every master
 // (never KEYS, which blocks the server) and UNLINK in batches.
+import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
-import type { DriverBaseOptions, DriverValue, TierDriver } from './driver.js';
-import { escapeRedisGlob, globToRedisMatch } from './driver.js';
+import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
+import { escapeRedisGlob, globToRedisMatch, STAMP_TOMBSTONE, STAMP_WIDTH, stampOf } from './driver.js';
 import { ConnectionGate, openRedisClient } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 
@@ -27,6 +28,40 @@ if left >= 0 then
   if ttl == 0 then redis.call('persist', KEYS[1]) elseif ttl > left then redis.call('pexpire', KEYS[1], ttl) end
 end
 return 'OK'`;
+
+// Versioned write (see TierDriver.setIfNewer): compare the fixed-width stamp in front of the held value
+// with the new one's, on one key, so a load that began before a write can never land on top of it.
+const SET_IF_NEWER = `
+local new = ARGV[1]
+local width = tonumber(ARGV[3])
+local result = 'stored'
+local held = redis.call('get', KEYS[1])
+if held then
+  local stamp = string.sub(held, 1, width)
+  if #held > width and not string.find(stamp, '%D') then
+    if stamp >= string.sub(new, 1, width) then
+      if ARGV[5] ~= '1' then return 'refused' end
+      new = string.format('%0' .. width .. '.0f', tonumber(stamp) + 1) .. string.sub(new, width + 1)
+    end
+    if string.sub(held, width + 1, width + 1) ~= ARGV[4] then result = 'replaced' end
+  else
+    result = 'replaced'
+  end
+end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('set', KEYS[1], new, 'PX', ttl) else redis.call('set', KEYS[1], new) end
+return result`;
+
+/** A Lua script with its SHA1, sent by EVALSHA (EVAL once when the server does not have it yet). */
+interface Script {
+  source: string;
+  sha: string;
+}
+const script = (source: string): Script => ({
+  source,
+  sha: createHash('sha1').update(source).digest('hex'),
+});
+const SCRIPTS = { setIfNewer: script(SET_IF_NEWER) };
 
 /** The hash tag of a key as Redis Cluster computes it (`{…}`, first non-empty one), or the key itself. */
 export function hashTagOf(key: string): string {
@@ -191,7 +226,37 @@ export class RedisDriver implements TierDriver {
     return this.#scanDelete(escapeRedisGlob(this.prefix) + globToRedisMatch(pattern));
   }
 
-  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+  async setIfNewer(
+    key: string,
+    value: DriverValue,
+    ttlMs: number,
+    always = false,
+  ): Promise<SetIfNewerResult> {
+    if (stampOf(value) === undefined)
+      throw new TypeError('setIfNewer needs a value that starts with a stamp header');
+    if (!this.#gate.ready) await this.#gate.pass();
+    const ttl = ttlMs > 0 ? Math.ceil(ttlMs) : 0;
+    const reply = await this.#run(SCRIPTS.setIfNewer, this.prefix + key, [
+      value,
+      ttl,
+      STAMP_WIDTH,
+      STAMP_TOMBSTONE,
+      always ? '1' : '0',
+    ]);
+    return String(reply) as SetIfNewerResult;
+  }
+
+  /** EVALSHA of a one-key script; on NOSCRIPT (a fresh or restarted server) EVAL loads it. */
+  async #run(script: Script, key: string, args: Array<string | number | Buffer>): Promise<unknown> {
+    try {
+      return await this.client.evalsha(script.sha, 1, key, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.client.eval(script.source, 1, key, ...args);
+    }
+  }
+
+  async deleteIfEquals(key: string, value: DriverValue): Promise<boolean> {
     if (!this.#gate.ready) await this.#gate.pass();
     const removed = await this.client.eval(DELETE_IF_EQUALS, 1, this.prefix + key, value);
     return Number(removed) === 1;

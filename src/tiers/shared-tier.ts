@@ -2,6 +2,8 @@
 // the codec, the invalidation bus, per-tag invalidation clocks, the optional distributed lock and the
 // backlog of invalidations missed during an outage. Each cache binds to it by name; the binding is
 // the only object the facade calls, and none of its methods throws because Redis is down.
+// Entry writes are versioned (stamp.ts: a compare-by-stamp set, tombstones for deletes) and bulk
+// invalidations leave fences (write-fence.ts), so a load that began before a write never lands after it.
 import type { Logger } from '../observability/logger.js';
 import { errorMessage } from '../observability/log-sink.js';
 import type { LogSink } from '../observability/log-sink.js';
@@ -12,7 +14,7 @@ import type { BreakerOptions } from './breaker.js';
 import type { BusHealth, BusMessage, InvalidationBus } from './bus.js';
 import { createCodec } from './codec.js';
 import type { Codec, CompressionOptions } from './codec.js';
-import type { TierDriver } from './driver.js';
+import type { DriverValue, TierDriver } from './driver.js';
 import { GuardedBus } from './guarded-bus.js';
 import { GuardedDriver, withTimeout } from './guarded-driver.js';
 import { DistributedLock } from './lock.js';
@@ -23,9 +25,12 @@ import type { PendingRecord } from './pending.js';
 import { PublishBatcher } from './publish-batcher.js';
 import { assertSerializer, msgpackSerializer, serializationError } from './serializer.js';
 import type { Serializer } from './serializer.js';
+import { frame, STAMP_PER_MS, StampClock, stampMs, unframe } from './stamp.js';
 import { TagClock } from './tag-clock.js';
 import { TierLog } from './tier-log.js';
 import type { RemoteInvalidation, TierEntry, TierHealth } from './types.js';
+import { WriteFence } from './write-fence.js';
+import type { BulkScope } from './write-fence.js';
 
 /** Marks objects that are shared tiers, so `createCache({ l2 })` can recognise one. */
 export const SHARED_TIER = Symbol.for('larder.shared-tier');
@@ -60,6 +65,12 @@ export interface SharedTierSettings {
    * plus grace outlasts it keeps its tags' times in the store until the entry itself expires.
    */
   tagRetention?: Duration;
+  /**
+   * How long a delete's tombstone and a bulk invalidation's fence are kept (default `'2m'`): a load
+   * that started longer ago than this is answered but not stored. Keep it above the longest load (the
+   * default hard timeout is 60 s).
+   */
+  fenceRetention?: Duration;
   /** Upper bound on invalidations kept for replay during an outage (default 10,000). */
   maxPending?: number;
   /**
@@ -137,6 +148,8 @@ export class SharedTier {
   readonly #retryMs: number;
   readonly #outbox = new OutboxFiles();
   readonly #outboxPath: string | undefined;
+  readonly #stamps: StampClock;
+  readonly #fence: WriteFence;
   /** Set while a restored outbox has not been replayed once: reads wait for that attempt. */
   #ready: Promise<void> | undefined;
   #replayRun: Promise<void> | undefined;
@@ -164,6 +177,14 @@ export class SharedTier {
     this.#pending = new PendingInvalidations(maxPending);
     this.#tagCacheTtl = parseDuration(options.tagCacheTtl ?? '1s', 'tagCacheTtl');
     this.#tagRetention = parseDuration(options.tagRetention ?? '24h', 'tagRetention');
+    const fenceRetention = parseDuration(options.fenceRetention ?? '2m', 'fenceRetention');
+    if (fenceRetention < 1000) {
+      throw new RangeError(
+        `fenceRetention must be at least 1s (longer than any load), got ${fenceRetention}ms`,
+      );
+    }
+    this.#stamps = new StampClock(this.#clock);
+    this.#fence = new WriteFence({ retentionMs: fenceRetention, clock: this.#clock });
     const name = options.name ?? options.driver.name;
     this.#driver = new GuardedDriver(options.driver, {
       name,
@@ -192,6 +213,11 @@ export class SharedTier {
   /** The guarded driver (for tests and health). */
   get driver(): GuardedDriver {
     return this.#driver;
+  }
+
+  /** A stamp for a write beginning now (getOrSet takes one before its L2 read; see stamp.ts). */
+  stamp(): number {
+    return this.#stamps.next();
   }
 
   /** Whether `lock: true` was given. */
@@ -295,7 +321,7 @@ export class SharedTier {
     if (this.#ready !== undefined) await this.#ready;
     const started = performance.now();
     const ok = new Array<boolean>(items.length).fill(false);
-    const tagged: Array<{ index: number; tags: readonly string[] }> = [];
+    const tagged: Array<{ index: number; tags: readonly string[]; since: number }> = [];
     let unchecked = 0;
     let failure: unknown;
     // Batch by batch: a batch that fails (timeout, outage) drops its own entries, not the others'.
@@ -313,20 +339,22 @@ export class SharedTier {
         const item = batch[i]!;
         const raw = raws[i];
         if (raw === undefined) continue;
-        let entry: TierEntry;
+        let entry: TierEntry | undefined;
         try {
-          entry = toEntry(this.#codec.decode(raw));
+          entry = this.#decode(raw);
         } catch {
           continue;
         }
+        if (entry === undefined) continue; // a tombstone: deleted since
         const same =
           entry.createdAt === item.createdAt &&
           entry.staleAt === item.staleAt &&
           entry.graceUntil === item.graceUntil;
         const tags = entry.indexTags ?? entry.tags;
-        if (!same || this.#pending.covers(state.name, item.key, entry.createdAt, tags)) continue;
+        const since = sinceOf(entry);
+        if (!same || this.#pending.covers(state.name, item.key, since, tags)) continue;
         ok[from + i] = true;
-        if (tags.length > 0) tagged.push({ index: from + i, tags });
+        if (tags.length > 0) tagged.push({ index: from + i, tags, since });
       }
     }
     const distinct = [...new Set(tagged.flatMap((t) => t.tags))];
@@ -340,9 +368,8 @@ export class SharedTier {
         for (const tag of batch) times.set(tag, Infinity); // unknown: cannot prove the entry valid
       }
     }
-    for (const { index, tags } of tagged) {
-      const createdAt = items[index]!.createdAt;
-      if (tags.some((tag) => (times.get(tag) ?? 0) >= createdAt)) ok[index] = false;
+    for (const { index, tags, since } of tagged) {
+      if (tags.some((tag) => (times.get(tag) ?? 0) >= since)) ok[index] = false;
     }
     const kept = ok.filter(Boolean).length;
     const fields = {
@@ -367,13 +394,21 @@ export class SharedTier {
     return this.#readEntry(state, key);
   }
 
-  /** @internal Writes an entry; a value that cannot be serialized is reported and its key deleted instead. */
-  async writeEntry(state: CacheState, key: string, entry: TierEntry, origin?: TierBinding): Promise<void> {
+  /**
+   * @internal Writes an entry stamped with `entry.version` (the start of its load) or, without one, now.
+   * Resolves false when it was not stored because a write or invalidation newer than its stamp is
+   * known (in L2, or as a bulk fence): the caller must not keep serving it either. A value that cannot
+   * be serialized is reported and its key deleted instead.
+   */
+  async writeEntry(state: CacheState, key: string, entry: TierEntry, origin?: TierBinding): Promise<boolean> {
     const now = this.#clock();
     if (entry.graceUntil !== 0 && entry.graceUntil <= now) {
       await this.removeKeys(state, [key], origin);
-      return;
+      return true;
     }
+    const stamp = entry.version ?? this.#stamps.next();
+    // A load that began before a bulk invalidation (or too long ago to be vouched for by tombstones).
+    if (entry.version !== undefined && !this.#fence.admits(state.name, key, stamp)) return false;
     let data;
     try {
       data = this.#codec.encode({
@@ -397,23 +432,30 @@ export class SharedTier {
       this.#emitError(state, failure, key);
       // The old L2 value (and other instances' L1 copies) must not outlive this write.
       await this.removeKeys(state, [key], origin);
-      return;
+      return true;
     }
+    data = frame(stamp, data);
     const ttl = entry.graceUntil === 0 ? 0 : entry.graceUntil - now;
     const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'set', keys: [key] };
     this.#siblings(state, origin, { kind: 'set', keys: [key] });
     const tags = entry.indexTags ?? entry.tags;
+    // Before it is sent: a bulk fence heard while it travels must find it (see write-fence.ts).
+    this.#fence.remember(state.name, key, stamp);
     const written = await this.#mutate(
       async () => {
-        const stored = this.#driver.set(`e:${state.name}:${key}`, data, ttl);
+        // A set() is made now: it replaces whatever is held. A load's result only lands on older data.
+        const always = entry.version === undefined;
+        const stored = this.#driver.setIfNewer(`e:${state.name}:${key}`, data, ttl, always);
         const held = state.tags.hold(tags, entry.createdAt, entry.graceUntil);
-        await (held === undefined ? stored : Promise.all([stored, held]));
+        return held === undefined ? stored : (await Promise.all([stored, held]))[0];
       },
       message,
       () => this.#pending.keys(state.name, [key]),
     );
+    if (written?.result === 'refused') return false;
     // A pending delete of this key (from an earlier failed write) would now remove the newer value.
     if (written !== undefined && this.#pending.settle(state.name, key)) void this.#savePending([state.name]);
+    return true;
   }
 
   /** @internal Deletes keys; resolves how many L2 held (0 when L2 was unreachable: kept for replay). */
@@ -422,12 +464,34 @@ export class SharedTier {
     const full = keys.map((key) => `e:${state.name}:${key}`);
     const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'delete', keys: [...keys] };
     const done = await this.#mutate(
-      async () =>
-        full.length === 1 ? Number(await this.#driver.delete(full[0]!)) : this.#driver.deleteMany(full),
+      () => this.#deleteKeys(full),
       message,
       () => this.#pending.keys(state.name, keys),
     );
     return done?.result ?? 0;
+  }
+
+  /**
+   * Deletes full keys; resolves how many held a live value. With a versioned store each key gets a
+   * tombstone stamped now (kept `fenceRetention`), so a load that began earlier cannot store over it.
+   */
+  async #deleteKeys(full: readonly string[]): Promise<number> {
+    if (!this.#driver.versioned)
+      return full.length === 1 ? Number(await this.#driver.delete(full[0]!)) : this.#driver.deleteMany(full);
+    return this.#tombstone(full, this.#stamps.next(), true);
+  }
+
+  /**
+   * Writes a tombstone stamped `stamp` on each full key; counts the live values it replaced. A delete
+   * made now replaces `always`; a fence's tombstone spares values newer than it.
+   */
+  async #tombstone(full: readonly string[], stamp: number, always = false): Promise<number> {
+    const tombstone = frame(stamp);
+    const ttl = this.#fence.retentionMs;
+    const results = await Promise.all(
+      full.map((key) => this.#driver.setIfNewer(key, tombstone, ttl, always)),
+    );
+    return results.filter((result) => result === 'replaced').length;
   }
 
   /** @internal */
@@ -445,9 +509,16 @@ export class SharedTier {
   /** @internal Resolves how many L2 entries matched (0 when L2 was unreachable: kept for replay). */
   async invalidatePattern(state: CacheState, pattern: string, origin?: TierBinding): Promise<number> {
     this.#siblings(state, origin, { kind: 'pattern', pattern });
-    const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'pattern', pattern };
+    const at = stampMs(this.#stamps.next());
+    const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'pattern', pattern, at };
     const done = await this.#mutate(
-      () => this.#driver.deletePattern(`e:${state.name}:${pattern}`),
+      () =>
+        this.#bulk(
+          state.name,
+          { kind: 'pattern', pattern },
+          at,
+          this.#driver.deletePattern(`e:${state.name}:${pattern}`),
+        ),
       message,
       () => this.#pending.pattern(state.name, pattern),
     );
@@ -457,13 +528,21 @@ export class SharedTier {
   /** @internal Resolves how many L2 entries had the prefix (0 when L2 was unreachable: kept for replay). */
   async invalidatePrefix(state: CacheState, prefix: string, origin?: TierBinding): Promise<number> {
     this.#siblings(state, origin, { kind: 'namespace-clear', prefix });
+    const at = stampMs(this.#stamps.next());
     const message: Omit<BusMessage, 'source'> = {
       cache: state.name,
       kind: 'namespace-clear',
       pattern: prefix,
+      at,
     };
     const done = await this.#mutate(
-      () => this.#driver.clear(`e:${state.name}:${prefix}`),
+      () =>
+        this.#bulk(
+          state.name,
+          { kind: 'prefix', prefix },
+          at,
+          this.#driver.clear(`e:${state.name}:${prefix}`),
+        ),
       message,
       () => this.#pending.prefix(state.name, prefix),
     );
@@ -473,9 +552,10 @@ export class SharedTier {
   /** @internal */
   async clearCache(state: CacheState, origin?: TierBinding): Promise<void> {
     this.#siblings(state, origin, { kind: 'clear' });
-    const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'clear' };
+    const at = stampMs(this.#stamps.next());
+    const message: Omit<BusMessage, 'source'> = { cache: state.name, kind: 'clear', at };
     await this.#mutate(
-      () => this.#driver.clear(`e:${state.name}:`),
+      () => this.#bulk(state.name, { kind: 'all' }, at, this.#driver.clear(`e:${state.name}:`)),
       message,
       () => this.#pending.clear(state.name),
     );
@@ -523,6 +603,60 @@ export class SharedTier {
 
   // ---- internals -----------------------------------------------------------------------------
 
+  /**
+   * The fence side of a bulk invalidation at `at` (ms) whose L2 delete is `deleting`: the fence is
+   * known here at once (loads of this instance that began earlier are not stored), written to the
+   * store's fence key (read after a bus resync), and once the delete is done, this instance's recent
+   * stores it reaches get a tombstone at `at` in case they landed after the delete passed them.
+   * By cache name: a replayed backlog may concern a cache not bound in this process.
+   */
+  async #bulk(cache: string, scope: BulkScope, at: number, deleting: Promise<number>): Promise<number> {
+    const reached = this.#fence.bulk(cache, scope, at);
+    const count = await deleting;
+    if (!this.#driver.versioned) return count;
+    const stamp = fenceStamp(at);
+    const full = reached.map((key) => `e:${cache}:${key}`);
+    await Promise.all([
+      this.#driver.setIfNewer(`f:${cache}`, frame(stamp), this.#fence.retentionMs),
+      this.#tombstone(full, stamp),
+    ]);
+    return count;
+  }
+
+  /** A bulk invalidation at `at` heard from elsewhere (bus, or the fence key after a resync). */
+  #heardBulk(state: CacheState, scope: BulkScope, at: number): void {
+    const reached = this.#fence.bulk(state.name, scope, at);
+    if (reached.length === 0 || !this.#driver.versioned) return;
+    // Best effort: when L2 is unreachable now, the outage bound covers what stays.
+    this.#tombstone(
+      reached.map((key) => `e:${state.name}:${key}`),
+      fenceStamp(at),
+    ).catch(() => {});
+  }
+
+  /** After a bus resync (messages may have been missed): learn each cache's latest bulk fence from L2. */
+  async #refreshFences(): Promise<void> {
+    if (!this.#driver.versioned) return;
+    const states = [...this.#caches.values()];
+    if (states.length === 0) return;
+    const raws = await this.#driver.getMany(states.map((state) => `f:${state.name}`));
+    for (let i = 0; i < states.length; i++) {
+      const raw = raws[i];
+      if (raw === undefined) continue;
+      const fence = unframe(raw);
+      if (fence.stamp !== undefined) this.#heardBulk(states[i]!, { kind: 'all' }, stampMs(fence.stamp));
+    }
+  }
+
+  /** Decodes what L2 holds under an entry key: the entry (with its stamp), or undefined for a tombstone. */
+  #decode(raw: DriverValue): TierEntry | undefined {
+    const stored = unframe(raw);
+    if (stored.tombstone) return undefined;
+    const entry = toEntry(this.#codec.decode(stored.body));
+    if (stored.stamp !== undefined) entry.version = stored.stamp;
+    return entry;
+  }
+
   async #readEntry(state: CacheState, key: string): Promise<TierEntry | undefined> {
     // A remote invalidation that lands while a read is in flight may concern the value being read;
     // read again once rather than hand a possibly stale value to L1.
@@ -545,7 +679,8 @@ export class SharedTier {
     if (raw === undefined) return undefined;
     let entry: TierEntry | undefined;
     try {
-      entry = toEntry(this.#codec.decode(raw));
+      entry = this.#decode(raw);
+      if (entry === undefined) return undefined; // a tombstone: deleted (kept so older loads cannot land)
     } catch (error) {
       this.#emitError(state, serializationError(key, 'deserialize', error), key);
     }
@@ -555,8 +690,10 @@ export class SharedTier {
       return undefined;
     }
     const tags = entry.indexTags ?? entry.tags;
+    // Compared with when the write began (a load's start), not when it was stored: see stamp.ts.
+    const since = sinceOf(entry);
     // An invalidation still waiting for replay may concern this entry: L2 cannot be trusted for it yet.
-    if (this.#pending.covers(state.name, key, entry.createdAt, tags)) return undefined;
+    if (this.#pending.covers(state.name, key, since, tags)) return undefined;
     if (tags.length > 0) {
       let invalidatedAt: number;
       try {
@@ -564,7 +701,7 @@ export class SharedTier {
       } catch {
         return undefined; // Cannot prove the entry is still valid.
       }
-      if (invalidatedAt >= entry.createdAt) return undefined;
+      if (invalidatedAt >= since) return undefined;
     }
     return entry;
   }
@@ -664,11 +801,12 @@ export class SharedTier {
     try {
       const done = await this.#pending.replay({
         clear: async (cache) => {
-          await this.#driver.clear(`e:${cache}:`);
-          await publish({ cache, kind: 'clear' });
+          const at = stampMs(this.#stamps.next());
+          await this.#bulk(cache, { kind: 'all' }, at, this.#driver.clear(`e:${cache}:`));
+          await publish({ cache, kind: 'clear', at });
         },
         deleteKeys: async (cache, keys) => {
-          await this.#driver.deleteMany(keys.map((key) => `e:${cache}:${key}`));
+          await this.#deleteKeys(keys.map((key) => `e:${cache}:${key}`));
           await publish({ cache, kind: 'delete', keys });
         },
         tags: async (cache, tags, at) => {
@@ -677,12 +815,15 @@ export class SharedTier {
           await publish({ cache, kind: 'tags', tags, at });
         },
         pattern: async (cache, pattern) => {
-          await this.#driver.deletePattern(`e:${cache}:${pattern}`);
-          await publish({ cache, kind: 'pattern', pattern });
+          const at = stampMs(this.#stamps.next());
+          const deleting = this.#driver.deletePattern(`e:${cache}:${pattern}`);
+          await this.#bulk(cache, { kind: 'pattern', pattern }, at, deleting);
+          await publish({ cache, kind: 'pattern', pattern, at });
         },
         prefix: async (cache, prefix) => {
-          await this.#driver.clear(`e:${cache}:${prefix}`);
-          await publish({ cache, kind: 'namespace-clear', pattern: prefix });
+          const at = stampMs(this.#stamps.next());
+          await this.#bulk(cache, { kind: 'prefix', prefix }, at, this.#driver.clear(`e:${cache}:${prefix}`));
+          await publish({ cache, kind: 'namespace-clear', pattern: prefix, at });
         },
       });
       // Debug, not info: the recovery itself was the outage's one info line.
@@ -745,12 +886,15 @@ export class SharedTier {
         break;
       case 'pattern':
         event = { kind: 'pattern', pattern: message.pattern ?? '' };
+        this.#heardBulk(state, { kind: 'pattern', pattern: event.pattern }, message.at ?? this.#clock());
         break;
       case 'namespace-clear':
         event = { kind: 'namespace-clear', prefix: message.pattern ?? '' };
+        this.#heardBulk(state, { kind: 'prefix', prefix: event.prefix }, message.at ?? this.#clock());
         break;
       case 'clear':
         event = { kind: 'clear' };
+        this.#heardBulk(state, { kind: 'all' }, message.at ?? this.#clock());
         break;
     }
     state.epoch++;
@@ -766,6 +910,8 @@ export class SharedTier {
       state.epoch++;
       for (const binding of state.bindings) binding.emitRemote({ kind: 'resync' });
     }
+    // Bulk invalidations announced while the bus was deaf: their fences are in L2.
+    this.#refreshFences().catch(() => {});
     this.#scheduleReplay(0);
   }
 
@@ -792,6 +938,16 @@ export class SharedTier {
       clock: this.#clock,
     });
   }
+}
+
+/** When the write of an entry began, ms: its stamp's millisecond, or createdAt for unstamped data. */
+function sinceOf(entry: TierEntry): number {
+  return entry.version === undefined ? entry.createdAt : Math.min(entry.createdAt, stampMs(entry.version));
+}
+
+/** The stamp of a fence at `at` ms: the end of that millisecond, so values stamped within it are older. */
+function fenceStamp(at: number): number {
+  return (Math.floor(at) + 1) * STAMP_PER_MS - 1;
 }
 
 /**
@@ -842,13 +998,21 @@ export class TierBinding {
     return this.#tier;
   }
 
+  /** A write stamp for now (a load takes one before its L2 read; see {@link TierEntry.version}). */
+  stamp(): number {
+    return this.#tier.stamp();
+  }
+
   /** The entry in L2, or `undefined` (also when L2 is unreachable, or its tags were invalidated). */
   get(key: string): Promise<TierEntry | undefined> {
     return this.#tier.readEntry(this.#state, key);
   }
 
-  /** Writes the entry to L2 (held until its grace ends) and tells other instances to drop the key. */
-  set(key: string, entry: TierEntry): Promise<void> {
+  /**
+   * Writes the entry to L2 (held until its grace ends) and tells other instances to drop the key.
+   * Resolves false when a newer write or invalidation than the entry's `version` is known: not stored.
+   */
+  set(key: string, entry: TierEntry): Promise<boolean> {
     return this.#tier.writeEntry(this.#state, key, entry, this);
   }
 

@@ -16,6 +16,12 @@ export interface TierEntry<V = unknown> {
    * Tag invalidation in L2 checks these, and promotion to L1 indexes the entry under them.
    */
   indexTags?: readonly string[];
+  /**
+   * The write's stamp (ms × 1000 plus a sequence; see stamp.ts): when it began, which for getOrSet is
+   * when its load started. L2 stores only a write newer than what it holds, and tag invalidations hide
+   * entries whose write began before them. Absent on a set(): the tier stamps it when it is written.
+   */
+  version?: number;
 }
 
 /** An invalidation heard from another instance (or `resync`: drop everything, messages were missed). */

@@ -7,6 +7,7 @@ import { createCodec } from '../../src/tiers/codec.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
 import { msgpackSerializer } from '../../src/tiers/serializer.js';
+import { unframe } from '../../src/tiers/stamp.js';
 
 const codec = createCodec(msgpackSerializer());
 const now = Date.now();
@@ -31,7 +32,9 @@ describe('malformed entries in the shared tier', () => {
     expect(await a.getOrSet('k', async () => `fresh-${++loads}`)).toBe('fresh-1');
     expect(loads).toBe(1);
     // What L2 holds now is the loader's entry, well formed.
-    const stored = codec.decode((await driver.get('e:m:k'))!) as { value: unknown; createdAt: number };
+    const held = unframe((await driver.get('e:m:k'))!);
+    if (held.tombstone) throw new Error('expected an entry, found a tombstone');
+    const stored = codec.decode(held.body) as { value: unknown; createdAt: number };
     expect(stored.value).toBe('fresh-1');
     expect(Number.isFinite(stored.createdAt)).toBe(true);
     // Another instance reads it from L2 without loading.

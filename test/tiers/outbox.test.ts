@@ -10,6 +10,7 @@ import { redisTier } from '../../src/tiers/redis-tier.js';
 import type { RedisTierOptions } from '../../src/tiers/redis-tier.js';
 import { RedisServer, redisCli } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
+import { holdsEntry } from './stored.js';
 
 const fast = { timeout: 200, breaker: { threshold: 1, resetAfter: 100 }, reconnectMaxDelay: 100 } as const;
 
@@ -34,7 +35,7 @@ describeWithRedis('the outbox of undelivered invalidations (real redis-server)',
     const persist = { path: join(dir, 'plans.snap') };
     const a = createCache<string>({ name: 'plans', l2: tier(), persist });
     await a.set('k', 'old');
-    expect(await cli('EXISTS', 'ob:e:plans:k')).toBe('1\n');
+    expect(await holdsEntry(cli, 'ob:e:plans:k')).toBe(true);
     await server.kill();
     await a.delete('k'); // L2 unreachable: pending, and written to the outbox before it resolves
     expect(a.health().l2?.pending).toBe(1);
@@ -42,14 +43,14 @@ describeWithRedis('the outbox of undelivered invalidations (real redis-server)',
     await a.close();
 
     await server.restart();
-    expect(await cli('EXISTS', 'ob:e:plans:k')).toBe('1\n'); // the old value is back with the server
+    expect(await holdsEntry(cli, 'ob:e:plans:k')).toBe(true); // the old value is back with the server
     const b = createCache<string>({ name: 'plans', l2: tier(), persist });
     expect(await b.get('k')).toBeUndefined();
     // Its first read waited for the replay: the old value was gone from Redis before it answered.
-    expect(await cli('EXISTS', 'ob:e:plans:k')).toBe('0\n');
+    expect(await holdsEntry(cli, 'ob:e:plans:k')).toBe(false);
     expect(b.health().l2?.pending).toBe(0);
     expect(await b.getOrSet('k', async () => 'fresh')).toBe('fresh');
-    expect(await cli('EXISTS', 'ob:e:plans:k')).toBe('1\n'); // the fresh load went to Redis
+    expect(await holdsEntry(cli, 'ob:e:plans:k')).toBe(true); // the fresh load went to Redis
     // The outbox file is empty again.
     const file = JSON.parse(readFileSync(`${persist.path}.outbox`, 'utf8')) as { caches: object };
     expect(file.caches).toEqual({});
@@ -74,7 +75,9 @@ describeWithRedis('the outbox of undelivered invalidations (real redis-server)',
     expect(kept.caches.users?.keys).toEqual(['u1']);
     expect(kept.caches.users?.tags).toHaveLength(1);
     await server.restart();
-    await vi.waitFor(async () => expect(await cli('EXISTS', 'ob:e:users:u1')).toBe('0\n'), { timeout: 5000 });
+    await vi.waitFor(async () => expect(await holdsEntry(cli, 'ob:e:users:u1')).toBe(false), {
+      timeout: 5000,
+    });
     await vi.waitFor(async () => expect(b.health().l2?.pending).toBe(0));
     expect(await cli('EXISTS', 'ob:t:{users}:org:1')).toBe('1\n'); // the tag's time reached Redis too
     expect(await b.get('u2')).toBe('kept');

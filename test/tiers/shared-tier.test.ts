@@ -189,7 +189,7 @@ describe('SharedTier across instances', () => {
     const errors: unknown[] = [];
     ca.onError((error) => errors.push(error));
     await ca.set('k', entry('old', Date.now()));
-    await expect(ca.set('k', entry({ fn: () => 1 }, Date.now()))).resolves.toBeUndefined();
+    await expect(ca.set('k', entry({ fn: () => 1 }, Date.now()))).resolves.toBe(true);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ type: 'SERIALIZATION_FAILED' });
     expect(String((errors[0] as Error).message)).toMatch(/key "k".*value\.fn is a function/);
@@ -246,7 +246,7 @@ describe('SharedTier during an outage', () => {
     for (const mode of ['fail', 'hang'] as const) {
       chaos.mode = mode;
       expect(await ca.get('k')).toBeUndefined();
-      await expect(ca.set('k', entry('v', Date.now()))).resolves.toBeUndefined();
+      await expect(ca.set('k', entry('v', Date.now()))).resolves.toBe(true); // kept for replay
       await expect(ca.delete('k')).resolves.toBe(0); // nothing known deleted: kept for replay
       await expect(ca.invalidateTags(['t'])).resolves.toBeUndefined();
       await expect(ca.invalidatePattern('*')).resolves.toBe(0);
