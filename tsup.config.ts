@@ -19,5 +19,7 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
+  // import.meta.url in the CommonJS build (util/lazy-require.ts).
+  shims: true,
   tsconfig: 'tsconfig.build.json',
 });

@@ -4,6 +4,7 @@
 // and at close (LARDER_SNAPSHOT_DIR); a few run the sizing advisor (LARDER_ADVISOR). `startDemo` listens
 // and returns handles for main.ts, tests and the load generator; `close()` stops the server and
 // releases every cache, taking the shutdown snapshots.
+import type { L2Tier } from '../src/index.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -272,15 +273,10 @@ function pick<K extends CacheName>(ttl: DemoConfig['ttl'], names: readonly K[]):
   >;
 }
 
-/** The Redis tier for every cache (with its outbox file, if any), when the Redis layer is available. */
-async function redisTierFor(url: string, outbox: string | undefined): Promise<unknown> {
-  const mod = (await import('../src/entries/redis.js')) as Record<string, unknown>;
-  if (typeof mod.redisTier !== 'function') {
-    throw new Error('REDIS_URL is set but this build of Larder has no Redis tier (larder/redis)');
-  }
-  return (mod.redisTier as (options: { url: string; outbox?: string }) => unknown)(
-    outbox === undefined ? { url } : { url, outbox },
-  );
+/** The Redis tier for every cache (with its outbox file, if any), loaded only when REDIS_URL is set. */
+async function redisTierFor(url: string, outbox: string | undefined): Promise<L2Tier> {
+  const { redisTier } = await import('../src/entries/redis.js');
+  return redisTier(outbox === undefined ? { url } : { url, outbox });
 }
 
 async function closeTier(tier: unknown): Promise<void> {

@@ -20,3 +20,4 @@ export type { LoaderTraceContext } from './observability/tracing.js';
 export { dumpMemoryCache, loadMemoryCache } from './persistence/memory-cache.js';
 export { SnapshotRefusedError } from './persistence/format.js';
 export type { RefusalReason } from './persistence/format.js';
+export type { L2Tier } from './tiers/types.js';

@@ -3,7 +3,7 @@
 // …). The getOrSet hit path is kept free of closures and extra promises; misses go to read-through.
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
-import { globToRegExp } from '../engine/glob.js';
+import { globToRegExp } from '../util/glob.js';
 import type { LatencyRecorder } from '../observability/latency.js';
 import { errorMessage, LogSink } from '../observability/log-sink.js';
 import { hitRatePercent, round2 } from '../observability/numbers.js';

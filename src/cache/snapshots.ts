@@ -4,7 +4,7 @@
 import type { Envelope } from './envelope.js';
 import type { CacheKey, EngineStats, EntryInfo } from '../engine/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
-import { nodeSnapshotFs, removeStaleTemporaries } from '../persistence/atomic-write.js';
+import { nodeSnapshotFs, removeStaleTemporaries } from '../util/atomic-write.js';
 import { restoreCachesSync, snapshotCaches, type Persistable } from '../persistence/caches.js';
 import type { LoadResult } from '../persistence/entries.js';
 import { loadEnvelopes } from './snapshot-envelopes.js';

@@ -5,9 +5,8 @@
 // entries restored from a local snapshot are held aside until L2 confirms them (restoreLocal), so a
 // restart never serves what another instance deleted, overwrote or tag-invalidated meanwhile.
 import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions, RankedEntryInfo } from '../engine/types.js';
-import { SharedTier } from '../tiers/shared-tier.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
-import type { RemoteInvalidation, TierEntry } from '../tiers/types.js';
+import type { L2Tier, RemoteInvalidation, TierEntry } from '../tiers/types.js';
 import type { CacheHealth } from './types.js';
 import { storageTtl, type Envelope } from './envelope.js';
 
@@ -45,15 +44,19 @@ export type RemoteInvalidationListener = (keys: readonly CacheKey[] | undefined)
  * Binds `l2` (a tier from `redisTier()`/`memoryTier()`) for the cache `name`, or returns undefined when
  * there is none. Anything else is refused with a TypeError naming the option.
  */
-export function bindRemoteTier(l2: unknown, name: string): TierBinding | undefined {
+export function bindRemoteTier(l2: L2Tier | undefined, name: string): TierBinding | undefined {
   if (l2 === undefined || l2 === null) return undefined;
-  if (!(l2 instanceof SharedTier)) {
+  // A structural check by brand, not instanceof: the cache layer loads no tier code (see L2Tier).
+  if (typeof l2 !== 'object' || (l2 as unknown as Record<symbol, unknown>)[L2_BRAND] !== true) {
     throw new TypeError(
-      'l2 is not a recognised tier object: pass redisTier() or memoryTier() from larder/redis',
+      'l2 is not a recognised tier object: pass redisTier() from larder/redis or memoryTier() from larder/tiers',
     );
   }
   return l2.bind(name);
 }
+
+/** The brand every shared tier carries (tiers/shared-tier.ts SHARED_TIER, the same registered symbol). */
+const L2_BRAND = Symbol.for('larder.shared-tier');
 
 /** A key as L2 stores it (L2 keys are strings; L1 keeps numbers as numbers). */
 function remoteKey(key: CacheKey): string {

@@ -1,5 +1,6 @@
 // Public types of the async facade (createCache / createCacheManager). This file is the contract the
 // HTTP layer, the admin API, the Redis tier and the demo code against; implementations live beside it.
+import type { L2Tier } from '../tiers/types.js';
 import type { Duration } from '../util/duration.js';
 import type { Logger } from '../observability/logger.js';
 import type { LoggerStyle } from '../observability/log-sink.js';
@@ -109,7 +110,7 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
   timeout?: TimeoutOptions;
   refreshAhead?: number;
   /** The shared tier (e.g. `redisTier({ url })`). */
-  l2?: unknown;
+  l2?: L2Tier;
   /** A pino-style or console-style logger; nothing is logged by default. */
   logger?: Logger;
   /** How the logger takes arguments; detected when absent (pino: `isLevelEnabled`/`levels` present). */
@@ -263,7 +264,7 @@ export interface CacheManagerOptions {
   /** Named caches and their options. */
   caches?: Record<string, CacheOptions>;
   /** Shared tier for every cache. */
-  l2?: unknown;
+  l2?: L2Tier;
   logger?: Logger;
   clock?: () => number;
   /** Warm restarts of every cache through one snapshot file (see {@link CacheOptions.persist}). */

@@ -18,7 +18,7 @@ import { checkKey, checkSize, checkTags, refuseNonFiniteKey, resolveOptions } fr
 import { FIRST_SLOT, LruPolicy, type Policy } from './policy.js';
 import { TinyLfuPolicy } from './tinylfu.js';
 import { estimateSize } from './size-of.js';
-import { compileGlob } from './glob.js';
+import { compileGlob } from '../util/glob.js';
 
 /** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
 export const engineInternals: unique symbol = Symbol('larder.engineInternals');

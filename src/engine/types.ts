@@ -3,8 +3,9 @@
 import type { Duration } from '../util/duration.js';
 import type { Logger } from '../observability/logger.js';
 
-/** Keys are strings or numbers; anything else is rejected with a TypeError. */
-export type CacheKey = string | number;
+/** Keys are strings or finite numbers; anything else is rejected with a TypeError. */
+export type { CacheKey } from '../util/key.js';
+import type { CacheKey } from '../util/key.js';
 
 /** Why an entry left the cache. */
 export type EvictionReason = 'capacity' | 'expired' | 'deleted' | 'invalidated' | 'cleared';
@@ -30,7 +31,7 @@ export interface MemoryCacheOptions<K extends CacheKey = CacheKey, V = unknown> 
   cleanupInterval?: Duration;
   /** Called once for every entry that leaves the cache, with the reason. */
   onEvict?: (key: K, value: V, reason: EvictionReason) => void;
-  /** Time source in milliseconds; default `Date.now`. Inject one in tests. */
+  /** Time source in milliseconds; default `coarseNow` (util/clock.ts: Date.now, read at most about once per ms). Inject one in tests. */
   clock?: () => number;
   /** Where refused entries and sweep failures are logged; nothing by default. */
   logger?: Logger;

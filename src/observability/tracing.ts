@@ -2,7 +2,7 @@
 // tracing channel and see start/end/asyncStart/asyncEnd/error around every loader call. When nobody
 // subscribes the loader is called directly, so tracing costs one property read.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { CacheKey } from '../engine/types.js';
+import type { CacheKey } from '../util/key.js';
 
 /** Name of the tracing channel around loader calls. */
 export const LOADER_CHANNEL = 'larder:loader';

@@ -13,11 +13,11 @@
 // Decoding checks the frame (magic, version, length, checksum) before returning anything: a damaged
 // file is refused whole. Inside a well-framed file, an entry that fails validation (a NaN key, an
 // out-of-range time, a non-string tag) is left out and counted, so one bad entry never stops a start.
-import { crc32 } from 'node:zlib';
-import { Packr } from 'msgpackr';
+import type { Packr } from 'msgpackr';
+import { lazyModule } from '../util/lazy-require.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
-import type { Serializer } from '../tiers/serializer.js';
+import type { Serializer } from '../codec/serializer.js';
 import { entryProblem, MAX_TIME } from './entries.js';
 import type { SnapshotEntry } from './types.js';
 
@@ -62,7 +62,13 @@ export interface EncodedSnapshot {
 type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], number, number];
 
 // Plain msgpack for the frame: it only holds numbers, strings, arrays and byte strings.
-const framePackr = new Packr({ useRecords: false, moreTypes: false });
+const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
+const msgpackr = lazyModule<typeof import('msgpackr')>('msgpackr');
+let packr: Packr | undefined;
+/** The frame's own msgpack codec, made on first use (see util/lazy-require.ts). */
+function framePackr(): Packr {
+  return (packr ??= new (msgpackr().Packr)({ useRecords: false, moreTypes: false }));
+}
 
 /** Why a snapshot was refused; the message says it in words. */
 export type RefusalReason = 'foreign' | 'future-version' | 'truncated' | 'corrupt';
@@ -128,7 +134,7 @@ export function encodeSnapshot(
     }
     out.push({ name, entries: tuples });
   }
-  const payload = framePackr.pack({ createdAt, caches: out });
+  const payload = framePackr().pack({ createdAt, caches: out });
   const header = Buffer.alloc(HEADER_BYTES);
   SNAPSHOT_MAGIC.copy(header, 0);
   header.writeUInt16BE(SNAPSHOT_VERSION, 8);
@@ -169,13 +175,14 @@ export function decodeSnapshot(data: Uint8Array, serializer: Serializer): Snapsh
 
 // The CRC covers the version, flags and length as well as the payload, so no header bit can flip unseen.
 function checksum(header: Buffer, payload: Uint8Array): number {
+  const { crc32 } = zlib();
   return crc32(payload, crc32(header.subarray(8, 20)));
 }
 
 function readPayload(payload: Buffer, serializer: Serializer): SnapshotContent {
   let frame: unknown;
   try {
-    frame = framePackr.unpack(payload);
+    frame = framePackr().unpack(payload);
   } catch (error) {
     throw refuse('corrupt', `unreadable payload: ${error instanceof Error ? error.message : String(error)}`);
   }

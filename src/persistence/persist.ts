@@ -2,7 +2,7 @@
 // timer, one more when the cache or manager closes, and never two at a time. A failed periodic
 // snapshot is logged and retried at the next tick; it never reaches the caller or crashes the process.
 import { parseDuration } from '../util/duration.js';
-import { assertSerializer, type Serializer } from '../tiers/serializer.js';
+import { assertSerializer, type Serializer } from '../codec/serializer.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import type { PersistOptions, SnapshotFs } from './types.js';
 

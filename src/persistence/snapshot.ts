@@ -2,10 +2,10 @@
 // (atomic-write.ts); reads refuse a badly framed file with one clear log line and answer "nothing to
 // restore", and skip (and log) single entries that fail validation, so a damaged snapshot can never
 // stop a service from starting.
-import { msgpackSerializer, type Serializer } from '../tiers/serializer.js';
+import { msgpackSerializer, type Serializer } from '../codec/serializer.js';
 import { errorMessage, SILENT_LOG, type LogSink } from '../observability/log-sink.js';
 import type { CacheKey } from '../engine/types.js';
-import { nodeSnapshotFs, writeFileAtomic } from './atomic-write.js';
+import { nodeSnapshotFs, writeFileAtomic } from '../util/atomic-write.js';
 import { decodeSnapshot, encodeSnapshot, refusalReasonOf, type SnapshotContent } from './format.js';
 import type { SnapshotEntry, SnapshotFs } from './types.js';
 

@@ -3,7 +3,7 @@
 // (tests inject a failing one to simulate a crash at every stage of writing).
 import type { Duration } from '../util/duration.js';
 import type { CacheKey } from '../engine/types.js';
-import type { Serializer } from '../tiers/serializer.js';
+import type { Serializer } from '../codec/serializer.js';
 
 /** One live entry of a snapshot. Times are absolute (ms since the epoch, per the cache's clock). */
 export interface SnapshotEntry<V = unknown> {
@@ -47,32 +47,4 @@ export interface LoadBounds {
   maxBytes: number;
 }
 
-/** An open file as the snapshot writer uses it (node:fs/promises FileHandle satisfies it). */
-export interface SnapshotFileHandle {
-  /** Writes all of `data` (FileHandle.writeFile loops until every byte is written). */
-  writeFile(data: Uint8Array): Promise<void>;
-  /** fsync: the bytes are on disk when it resolves. */
-  sync(): Promise<void>;
-  /** Releases the descriptor. */
-  close(): Promise<void>;
-}
-
-/** The file operations the snapshot writer and reader use; node:fs by default, injectable for tests. */
-export interface SnapshotFs {
-  /** Opens a file (the writer uses flag `'wx'`: a fresh temporary file). */
-  open(path: string, flags: string): Promise<SnapshotFileHandle>;
-  /** Atomically replaces `to` with `from`. */
-  rename(from: string, to: string): Promise<void>;
-  /** Removes a file. */
-  unlink(path: string): Promise<void>;
-  /** Reads a whole file. */
-  readFile(path: string): Promise<Uint8Array>;
-  /** Reads a whole file synchronously (restore at start, before the first request). */
-  readFileSync(path: string): Uint8Array;
-  /** Makes a rename durable by syncing the folder; optional (not every platform allows it). */
-  syncDir?(path: string): Promise<void>;
-  /** Lists a folder's file names (start-up cleanup of crashed writes); optional: without it none is done. */
-  readdirSync?(path: string): string[];
-  /** Removes a file synchronously (start-up cleanup of crashed writes); optional, as readdirSync. */
-  unlinkSync?(path: string): void;
-}
+export type { SnapshotFileHandle, SnapshotFs } from '../util/atomic-write.js';

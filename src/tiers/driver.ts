@@ -1,10 +1,11 @@
 // The driver interface of a remote (L2) tier: a small bytes-in/bytes-out key-value store.
 // Serialization, TTL bookkeeping, tags, the breaker and the bus live above drivers, so a driver
 // only moves strings or Buffers and can be checked by one conformance suite (larder/test-suite).
-import { checkGlob } from '../engine/glob.js';
+import { checkGlob } from '../util/glob.js';
 
-/** What a driver stores and returns: a string or raw bytes. */
-export type DriverValue = string | Buffer;
+/** What a driver stores and returns: a string or raw bytes (what a serializer produces). */
+export type { DriverValue } from '../codec/serializer.js';
+import type { DriverValue } from '../codec/serializer.js';
 
 /** A key-value store used as a remote tier. Keys are relative to the driver's own prefix. */
 export interface TierDriver {

@@ -2,7 +2,7 @@
 // server (tests, a single process, examples). Bounded: the oldest-written entries go first.
 import { restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from './driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
-import { globToRegExp } from '../engine/glob.js';
+import { globToRegExp } from '../util/glob.js';
 
 /** Options of {@link MemoryDriver}. */
 export interface MemoryDriverOptions extends DriverBaseOptions {

@@ -1,9 +1,13 @@
 // The outbox: pending invalidations (pending.ts) kept in a file, so a delete made while L2 was
 // unreachable survives the process and is replayed by the next one before it serves. Each cache's
 // backlog goes to the file its cache chose (beside its snapshot); files are replaced atomically
-// (persistence/atomic-write.ts) and written one at a time per path, the latest state winning.
-import { nodeSnapshotFs, removeStaleTemporaries, writeFileAtomic } from '../persistence/atomic-write.js';
-import type { SnapshotFs } from '../persistence/types.js';
+// (util/atomic-write.ts) and written one at a time per path, the latest state winning.
+import {
+  nodeSnapshotFs,
+  removeStaleTemporaries,
+  writeFileAtomic,
+  type SnapshotFs,
+} from '../util/atomic-write.js';
 import type { PendingInvalidations, PendingRecord } from './pending.js';
 
 /** Version tag of the file format (JSON: `{ larderOutbox: 1, caches: { name: PendingRecord } }`). */

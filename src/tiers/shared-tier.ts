@@ -12,23 +12,23 @@ import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
 import type { BreakerOptions } from './breaker.js';
 import type { BusHealth, BusMessage, InvalidationBus } from './bus.js';
-import { createCodec } from './codec.js';
-import type { Codec, CompressionOptions } from './codec.js';
+import { createCodec } from '../codec/codec.js';
+import type { Codec, CompressionOptions } from '../codec/codec.js';
 import type { DriverValue, TierDriver } from './driver.js';
 import { GuardedBus } from './guarded-bus.js';
 import { GuardedDriver, withTimeout } from './guarded-driver.js';
 import { DistributedLock } from './lock.js';
-import type { SnapshotFs } from '../persistence/types.js';
+import type { SnapshotFs } from '../util/atomic-write.js';
 import { OutboxFiles } from './outbox.js';
 import { PendingInvalidations } from './pending.js';
 import type { PendingRecord } from './pending.js';
 import { PublishBatcher } from './publish-batcher.js';
-import { assertSerializer, msgpackSerializer, serializationError } from './serializer.js';
-import type { Serializer } from './serializer.js';
+import { assertSerializer, msgpackSerializer, serializationError } from '../codec/serializer.js';
+import type { Serializer } from '../codec/serializer.js';
 import { frame, STAMP_PER_MS, StampClock, stampMs, unframe } from './stamp.js';
 import { TagClock } from './tag-clock.js';
 import { TierLog } from './tier-log.js';
-import type { RemoteInvalidation, TierEntry, TierHealth } from './types.js';
+import type { L2Tier, RemoteInvalidation, TierEntry, TierHealth } from './types.js';
 import { WriteFence } from './write-fence.js';
 import type { BulkScope } from './write-fence.js';
 
@@ -128,7 +128,7 @@ const INVALID_LOG_EVERY_MS = 60_000;
 const CLOSE_FLUSH_MS = 1000;
 
 /** An L2 tier shared by caches (and, through the store and the bus, by instances). */
-export class SharedTier {
+export class SharedTier implements L2Tier {
   /** Brand read by `createCache`. */
   readonly [SHARED_TIER] = true;
   /** This instance's id on the bus. */

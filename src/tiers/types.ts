@@ -1,5 +1,6 @@
 // Public types of the shared tier: what a cache stores in L2 and hears back from other instances.
 // The facade's envelope (src/cache/envelope.ts) has this shape, so it is stored as it is.
+import type { TierBinding } from './shared-tier.js';
 
 /** One cached value with its timing metadata, as stored in L2 (times are ms since the epoch). */
 export interface TierEntry<V = unknown> {
@@ -42,4 +43,14 @@ export interface TierHealth {
   /** Invalidations waiting to be replayed once L2 is back. */
   pending: number;
   [k: string]: unknown;
+}
+
+/**
+ * What the cache layer knows of a shared tier: it binds one cache by name. `redisTier()` and
+ * `memoryTier()` return one; `createCache({ l2 })` recognises it by the `larder.shared-tier` brand
+ * (`Symbol.for`, so two copies of Larder in one process still recognise each other's tiers).
+ */
+export interface L2Tier {
+  /** Binds the cache `name` to this tier (one binding per cache name). */
+  bind(name: string): TierBinding;
 }

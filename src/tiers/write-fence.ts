@@ -13,7 +13,7 @@
 //
 // Loads older than `retentionMs` (the tombstones' life; default 2 min, above the 60 s hard timeout) are
 // not stored at all: no tombstone vouches for them any more.
-import { globToRegExp } from '../engine/glob.js';
+import { globToRegExp } from '../util/glob.js';
 import { stampMs } from './stamp.js';
 
 /** Options of {@link WriteFence}. */

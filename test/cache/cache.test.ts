@@ -102,7 +102,7 @@ describe('facade methods', () => {
     expect(() => createCache({ timeout: { hard: 'x' } })).toThrow(/timeout.hard/);
     expect(() => createCache({ enabled: 'yes' as any })).toThrow(/enabled/);
     expect(() => createCache({ loggerStyle: 'bunyan' as any, logger: {} })).toThrow(/loggerStyle/);
-    expect(() => createCache({ l2: { not: 'a tier' } })).toThrow(/l2 is not a recognised tier/);
+    expect(() => createCache({ l2: { not: 'a tier' } as any })).toThrow(/l2 is not a recognised tier/);
   });
 
   it('rejects bad arguments and leaves the cache unchanged', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
-import { globToRegExp } from '../../src/engine/glob.js';
+import { globToRegExp } from '../../src/util/glob.js';
 import { evictionLog } from './helpers.js';
 
 function seeded(policy: 'tinylfu' | 'lru') {

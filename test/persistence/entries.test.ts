@@ -8,7 +8,7 @@ import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/memory-c
 import { dumpEnvelopes, loadEnvelopes } from '../../src/cache/snapshot-envelopes.js';
 import type { Envelope } from '../../src/cache/envelope.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/persistence/format.js';
-import { msgpackSerializer } from '../../src/tiers/serializer.js';
+import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { entry } from './helpers.js';
 
 const UNBOUNDED = { maxEntries: Infinity, maxBytes: Infinity };

@@ -9,7 +9,7 @@ import {
   SNAPSHOT_VERSION,
   SnapshotRefusedError,
 } from '../../src/persistence/format.js';
-import { msgpackSerializer } from '../../src/tiers/serializer.js';
+import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { CacheError } from '../../src/errors.js';
 import { entry } from './helpers.js';
 

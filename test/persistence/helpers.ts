@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeSnapshotFs } from '../../src/persistence/atomic-write.js';
+import { nodeSnapshotFs } from '../../src/util/atomic-write.js';
 import type { SnapshotEntry, SnapshotFs } from '../../src/persistence/types.js';
 
 /** A fresh folder and a function that removes it. */

@@ -15,7 +15,7 @@ import {
   HEADER_BYTES,
   SNAPSHOT_MAGIC,
 } from '../../src/persistence/format.js';
-import { msgpackSerializer } from '../../src/tiers/serializer.js';
+import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { entry, recordingLogger, scratchDir } from './helpers.js';
 
 const serializer = msgpackSerializer();

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogSink } from '../../src/observability/log-sink.js';
-import { writeFileAtomic } from '../../src/persistence/atomic-write.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { readSnapshot, readSnapshotSync, writeSnapshot } from '../../src/persistence/snapshot.js';
 import { entry, failingFs, recordingLogger, scratchDir, WRITE_STEPS } from './helpers.js';
 

@@ -3,10 +3,10 @@
 // so the next instance reading the key gets the good value from L2 instead of running its loader.
 import { describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
-import { createCodec } from '../../src/tiers/codec.js';
+import { createCodec } from '../../src/codec/codec.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
-import { msgpackSerializer } from '../../src/tiers/serializer.js';
+import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { unframe } from '../../src/tiers/stamp.js';
 
 const codec = createCodec(msgpackSerializer());

@@ -252,7 +252,7 @@ describe('createCache({ l2 }) across instances', () => {
   });
 
   it('refuses an l2 that is not a tier, and a cache name the tier cannot key', () => {
-    expect(() => createCache({ l2: { get() {} } })).toThrow(/l2 is not a recognised tier/);
+    expect(() => createCache({ l2: { get() {}, bind() {} } as any })).toThrow(/l2 is not a recognised tier/);
     expect(() => createCache({ name: 'a:b', l2: memoryTier() })).toThrow(/cache name/);
   });
 });

@@ -7,7 +7,36 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { SnapshotFileHandle, SnapshotFs } from './types.js';
+
+/** An open file as the snapshot writer uses it (node:fs/promises FileHandle satisfies it). */
+export interface SnapshotFileHandle {
+  /** Writes all of `data` (FileHandle.writeFile loops until every byte is written). */
+  writeFile(data: Uint8Array): Promise<void>;
+  /** fsync: the bytes are on disk when it resolves. */
+  sync(): Promise<void>;
+  /** Releases the descriptor. */
+  close(): Promise<void>;
+}
+
+/** The file operations the snapshot writer and reader use; node:fs by default, injectable for tests. */
+export interface SnapshotFs {
+  /** Opens a file (the writer uses flag `'wx'`: a fresh temporary file). */
+  open(path: string, flags: string): Promise<SnapshotFileHandle>;
+  /** Atomically replaces `to` with `from`. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file. */
+  unlink(path: string): Promise<void>;
+  /** Reads a whole file. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Reads a whole file synchronously (restore at start, before the first request). */
+  readFileSync(path: string): Uint8Array;
+  /** Makes a rename durable by syncing the folder; optional (not every platform allows it). */
+  syncDir?(path: string): Promise<void>;
+  /** Lists a folder's file names (start-up cleanup of crashed writes); optional: without it none is done. */
+  readdirSync?(path: string): string[];
+  /** Removes a file synchronously (start-up cleanup of crashed writes); optional, as readdirSync. */
+  unlinkSync?(path: string): void;
+}
 
 /** The real file system. */
 export const nodeSnapshotFs: SnapshotFs = {

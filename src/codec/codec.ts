@@ -10,8 +10,7 @@ import {
   gzipSync,
   inflateSync,
 } from 'node:zlib';
-import type { DriverValue } from './driver.js';
-import type { Serializer } from './serializer.js';
+import type { DriverValue, Serializer } from './serializer.js';
 
 /** Compression algorithms the codec offers. */
 export type CompressionAlgorithm = 'gzip' | 'brotli' | 'deflate';

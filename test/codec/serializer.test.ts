@@ -1,7 +1,7 @@
 // Serializers: the default must give back what L1 holds, type for type; JSON is plain interop;
 // values that cannot round-trip are refused with an error naming where they are.
 import { describe, expect, it } from 'vitest';
-import { assertFaithful, jsonSerializer, msgpackSerializer } from '../../src/tiers/serializer.js';
+import { assertFaithful, jsonSerializer, msgpackSerializer } from '../../src/codec/serializer.js';
 
 const msgpack = msgpackSerializer();
 const roundTrip = <T>(value: T): T => msgpack.deserialize(msgpack.serialize(value)) as T;

@@ -2,9 +2,11 @@
 // clone) round-trips what L1 holds — objects, arrays, Date, Map, Set, BigInt, undefined fields,
 // Buffers, shared and circular references — so a value read from L2 has the same shape as in L1.
 // JSON is offered for interop with other languages; it loses those types by design.
-import { Packr } from 'msgpackr';
+import { lazyModule } from '../util/lazy-require.js';
 import { CacheError } from '../errors.js';
-import type { DriverValue } from './driver.js';
+
+/** What a serializer produces and a tier's driver stores: a string or raw bytes. */
+export type DriverValue = string | Buffer;
 
 /** Converts values to stored bytes and back. Both methods may throw; callers wrap the error. */
 export interface Serializer {
@@ -96,9 +98,12 @@ export interface MsgpackSerializerOptions {
   strict?: boolean;
 }
 
+/** msgpackr, loaded when the first msgpack serializer is made. */
+const msgpackr = lazyModule<typeof import('msgpackr')>('msgpackr');
+
 /** The default serializer: msgpackr with structured clone (see the file comment for what round-trips). */
 export function msgpackSerializer(options: MsgpackSerializerOptions = {}): Serializer {
-  const packr = new Packr({ structuredClone: true });
+  const packr = new (msgpackr().Packr)({ structuredClone: true });
   const strict = options.strict ?? true;
   return {
     name: 'msgpack',

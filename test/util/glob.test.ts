@@ -1,7 +1,7 @@
 // The glob matcher behind invalidatePattern: hostile patterns finish in linear-bounded time, results
 // agree with a reference on thousands of random patterns and keys, and the pattern limits hold.
 import { describe, expect, it } from 'vitest';
-import { checkGlob, compileGlob, MAX_GLOB_LENGTH, MAX_GLOB_STARS } from '../../src/engine/glob.js';
+import { checkGlob, compileGlob, MAX_GLOB_LENGTH, MAX_GLOB_STARS } from '../../src/util/glob.js';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
 import { globToRedisMatch } from '../../src/tiers/driver.js';
 

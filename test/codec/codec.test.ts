@@ -1,7 +1,7 @@
 // The codec: compression above a threshold, one flag byte saying how each value is stored.
 import { describe, expect, it } from 'vitest';
-import { createCodec } from '../../src/tiers/codec.js';
-import { jsonSerializer, msgpackSerializer } from '../../src/tiers/serializer.js';
+import { createCodec } from '../../src/codec/codec.js';
+import { jsonSerializer, msgpackSerializer } from '../../src/codec/serializer.js';
 
 const big = { text: 'plans '.repeat(2000), list: Array.from({ length: 200 }, (_, i) => ({ id: i })) };
 

@@ -12,9 +12,9 @@ import {
   removeStaleTemporaries,
   temporaryPath,
   temporaryWriterOf,
-} from '../../src/persistence/atomic-write.js';
+} from '../../src/util/atomic-write.js';
 import { writeSnapshot } from '../../src/persistence/snapshot.js';
-import { entry, recordingLogger, scratchDir } from './helpers.js';
+import { entry, recordingLogger, scratchDir } from '../persistence/helpers.js';
 
 // Above Linux's PID_MAX_LIMIT (2^22) and macOS's 99,999: no process can have it.
 const DEAD_PID = 2 ** 22 + 1;
