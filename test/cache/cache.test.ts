@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { buildCache, createCache } from '../../src/cache/create-cache.js';
-import { consoleLogger, manualClock, pinoLogger } from './helpers.js';
+import { manualClock } from '../helpers/clock.js';
+import { consoleLogger, pinoLogger } from '../helpers/logger.js';
 
 describe('facade methods', () => {
   it('get/set/has/delete/ttlRemaining follow the entry and its TTL', async () => {
@@ -283,7 +284,71 @@ describe('stats and entries', () => {
       { key: 'b', ageMs: 1500, stale: true, tags: ['t'] },
     ]);
     cache.resetStats();
-    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, loads: 0, loadTime: { count: 0 } });
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, loads: 0, loadTime: { count: 0 }, sets: 0 });
+  });
+
+  it("resetStats() zeroes the engine's counters too, and keeps the entries", async () => {
+    const clock = manualClock();
+    const cache = createCache<string>({
+      name: 'reset',
+      ttl: 1000,
+      maxEntries: 2,
+      maxBytes: 5_000,
+      cleanupInterval: 0,
+      clock: clock.now,
+    });
+    await cache.set('a', 'A', { tags: ['t'] });
+    await cache.set('b', 'B');
+    await cache.get('a');
+    await cache.get('a');
+    await cache.set('c', 'C'); // over maxEntries: evictions
+    await cache.set('d', 'D');
+    await cache.delete('b');
+    await cache.invalidateTags(['t']);
+    await cache.set('e', 'E', { ttl: 10 });
+    clock.advance(50);
+    await cache.get('e'); // expired on read
+    await cache.set('huge', 'x'.repeat(20_000)); // over maxBytes: refused
+    await cache.set('kept', 'K');
+    const keys = () => cache.entries().map((e) => e.key);
+    const counters = [
+      'hits',
+      'misses',
+      'sets',
+      'deletes',
+      'invalidations',
+      'evictions',
+      'expirations',
+      'rejections',
+    ] as const;
+    const before = cache.stats();
+    const keysBefore = keys();
+    expect(keysBefore.length).toBeGreaterThan(0);
+    for (const name of counters) expect(before[name], name).toBeGreaterThan(0);
+    cache.resetStats();
+    const after = cache.stats();
+    expect(after).toMatchObject({
+      hits: 0,
+      misses: 0,
+      totalRequests: 0,
+      hitRate: 0,
+      sets: 0,
+      deletes: 0,
+      invalidations: 0,
+      evictions: 0,
+      expirations: 0,
+      rejections: 0,
+      coalesced: 0,
+      staleHits: 0,
+      loads: 0,
+      loadErrors: 0,
+      refreshes: 0,
+      loadTime: { count: 0 },
+      uptimeMs: 0,
+    });
+    // Counters only: the contents stay.
+    expect(after.size).toBe(before.size);
+    expect(keys()).toEqual(keysBefore);
   });
 });
 

@@ -6,7 +6,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
 import { createCacheManager } from '../../src/cache/manager.js';
 import { registerMetrics } from '../../src/entries/prometheus.js';
-import { consoleLogger, deferred } from './helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { consoleLogger } from '../helpers/logger.js';
 
 /** 50 concurrent pollers of one key sharing one load, then one more poll (a hit). */
 async function poll(cache: { getOrSet: (k: string, l: () => Promise<number>) => Promise<number> }) {

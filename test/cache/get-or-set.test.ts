@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
 import { CacheError } from '../../src/errors.js';
-import { codeError, consoleLogger, deferred, manualClock } from './helpers.js';
+import { manualClock } from '../helpers/clock.js';
+import { deferred } from '../helpers/deferred.js';
+import { consoleLogger } from '../helpers/logger.js';
+import { codeError } from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createCacheManager } from '../../src/cache/manager.js';
-import { manualClock } from './helpers.js';
+import { manualClock } from '../helpers/clock.js';
 
 // Seed 004's five cache types, as configuration alone.
 const SEED_004 = {
@@ -108,8 +108,19 @@ describe('createCacheManager', () => {
   });
 
   it('close() closes every cache; health reports the closed one', async () => {
-    const caches = createCacheManager({ caches: { a: {}, b: {} } });
+    const caches = createCacheManager({ caches: { a: {}, b: {}, c: {} } });
+    for (const name of caches.names()) await caches.get(name).set('k', 'cached');
     await caches.close();
     expect(caches.health()).toMatchObject({ status: 'degraded', reason: 'a: closed' });
+    for (const name of caches.names()) {
+      const cache = caches.get(name);
+      expect(cache.health(), name).toEqual({ status: 'degraded', reason: 'closed' });
+      // A closed cache keeps nothing and calls the loader on every read.
+      expect(await cache.get('k'), name).toBeUndefined();
+      const loader = vi.fn(async () => 'loaded');
+      expect(await cache.getOrSet('k', loader), name).toBe('loaded');
+      expect(await cache.getOrSet('k', loader), name).toBe('loaded');
+      expect(loader, name).toHaveBeenCalledTimes(2);
+    }
   });
 });

@@ -4,7 +4,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
 import { CacheError } from '../../src/errors.js';
-import { codeError, consoleLogger, manualClock } from './helpers.js';
+import { manualClock } from '../helpers/clock.js';
+import { consoleLogger } from '../helpers/logger.js';
+import { codeError } from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -6,12 +6,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCache } from '../../src/cache/create-cache.js';
 import { createCacheManager } from '../../src/cache/manager.js';
-import { recordingLogger, scratchDir } from '../persistence/helpers.js';
-
-function manualClock(start = 1_000_000) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
-}
+import { manualClock } from '../helpers/clock.js';
+import { consoleLogger } from '../helpers/logger.js';
+import { scratchDir } from '../persistence/helpers.js';
 
 let scratch: ReturnType<typeof scratchDir>;
 beforeEach(() => {
@@ -124,7 +121,7 @@ describe('the persist option', () => {
     const bytes = readFileSync(path);
     bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
     writeFileSync(path, bytes);
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = consoleLogger();
     const second = createCache<string>({ name: 'url', persist: { path, onShutdown: false }, logger });
     expect(second.entries()).toEqual([]);
     const errors = lines.filter((l) => l.level === 'error');

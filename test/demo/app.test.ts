@@ -1,5 +1,5 @@
 // The demo service as a whole: the dashboard and admin API at /cache, JSON errors, a failed start that
-// releases what it built, a load run, the sizing advisor on the advised caches, and the real process
+// releases what it built, a load run and the sizing advisor on its traffic, and the real process
 // (`npm start`): its start-up lines, the shutdown snapshots on SIGTERM and a refused bad variable.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADVISED_CACHES, startDemo } from '../../demo/app.js';
-import { runLoad } from '../../demo/load/traffic.js';
+import { runLoad, type LoadReport } from '../../demo/load/traffic.js';
 import { API_KEY, startTestDemo, type TestDemo } from './helpers.js';
 
 describe('demo service', () => {
@@ -45,37 +45,47 @@ describe('demo service', () => {
     await expect(startDemo({ ...t.demo.config, port })).rejects.toThrow(/EADDRINUSE/);
   });
 
-  it('survives a short load run with no server errors, the caches answering most polls', async () => {
-    const report = await runLoad({ baseUrl: t.demo.url, durationMs: 1500, apiKey: API_KEY, concurrency: 4 });
-    expect(report.requests).toBeGreaterThan(50);
-    expect(report.byStatus['5xx'] ?? 0).toBe(0);
-    expect(report.byStatus.error ?? 0).toBe(0);
-    const { calls } = t.demo.upstreams.docker;
-    const expensive =
-      calls.get('docker.stats') + calls.get('orchestrator.aggregate') + calls.get('vpn.health');
-    expect(expensive).toBeLessThan(report.byAction['poll stats']! / 2);
-    expect(report.summary()).toMatch(/^load: \d+ requests/);
-  });
+  // Each case here reads the traffic of this block's own load run, never another case's.
+  describe('after a short load run', () => {
+    let loaded: TestDemo;
+    let report: LoadReport;
+    beforeAll(async () => {
+      loaded = await startTestDemo();
+      report = await runLoad({ baseUrl: loaded.demo.url, durationMs: 1500, apiKey: API_KEY, concurrency: 4 });
+    });
+    afterAll(() => loaded.demo.close());
 
-  it('serves the sizing advisor for the advised caches, after that load run', async () => {
-    const res = await t.call('/cache/advisor', { key: true });
-    expect(res.status).toBe(200);
-    const { caches } = (await res.json()) as {
-      caches: Record<
-        string,
-        null | { curve: { multiplier: number }[]; recommendation: string; sampled_requests: number }
-      >;
-    };
-    expect(Object.keys(caches)).toHaveLength(12);
-    for (const name of ADVISED_CACHES) {
-      expect(
-        caches[name]?.curve.map((p) => p.multiplier),
-        name,
-      ).toEqual([0.25, 0.5, 1, 2, 4]);
-      expect(caches[name]!.recommendation, name).toContain(name);
-    }
-    expect(caches.url!.sampled_requests).toBeGreaterThan(0);
-    expect(caches.stats).toBeNull();
+    it('had no server errors, the caches answering most polls', () => {
+      expect(report.requests).toBeGreaterThan(50);
+      expect(report.byStatus['5xx'] ?? 0).toBe(0);
+      expect(report.byStatus.error ?? 0).toBe(0);
+      const { calls } = loaded.demo.upstreams.docker;
+      const expensive =
+        calls.get('docker.stats') + calls.get('orchestrator.aggregate') + calls.get('vpn.health');
+      expect(expensive).toBeLessThan(report.byAction['poll stats']! / 2);
+      expect(report.summary()).toMatch(/^load: \d+ requests/);
+    });
+
+    it('serves the sizing advisor for the advised caches, sampled from that traffic', async () => {
+      const res = await loaded.call('/cache/advisor', { key: true });
+      expect(res.status).toBe(200);
+      const { caches } = (await res.json()) as {
+        caches: Record<
+          string,
+          null | { curve: { multiplier: number }[]; recommendation: string; sampled_requests: number }
+        >;
+      };
+      expect(Object.keys(caches)).toHaveLength(12);
+      for (const name of ADVISED_CACHES) {
+        expect(
+          caches[name]?.curve.map((p) => p.multiplier),
+          name,
+        ).toEqual([0.25, 0.5, 1, 2, 4]);
+        expect(caches[name]!.recommendation, name).toContain(name);
+      }
+      expect(caches.url!.sampled_requests).toBeGreaterThan(0);
+      expect(caches.stats).toBeNull();
+    });
   });
 
   it('runs no advisor with LARDER_ADVISOR=off', async () => {

@@ -1,57 +1,23 @@
 // The demo over Redis (REDIS_URL): two instances share the L2, and a write on one invalidates the
-// other's L1 through the bus. Starts its own redis-server on a free port; skips without the binary
-// unless CI is set.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// other's L1 through the bus. Starts its own redis-server on a free port (test/helpers/redis-server.ts);
+// skips without the binary unless CI is set.
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../demo/app.js';
 import { readConfig } from '../../demo/config.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { describeWithRedis } from '../tiers/describe-with-redis.js';
 
-const REDIS_SERVER = '/usr/bin/redis-server';
-const available = existsSync(REDIS_SERVER);
-if (!available && process.env.CI) throw new Error(`${REDIS_SERVER} is required in CI`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
-}
-
-async function waitForPort(port: number, deadline = Date.now() + 10_000): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
-}
-
-describe.runIf(available)('demo over Redis', () => {
-  let redis: ChildProcess;
+describeWithRedis('demo over Redis', () => {
+  let redis: RedisServer;
   let a: Demo;
   let b: Demo;
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn(REDIS_SERVER, ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    await waitForPort(port);
+    redis = await RedisServer.start();
     const config = readConfig({
       PORT: '0',
       LARDER_API_KEY: 'redis-test-key-1',
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: redis.url,
       DEMO_LATENCY_SCALE: '0',
       // Two instances on one folder would overwrite each other's files; this test is about Redis.
       LARDER_SNAPSHOT_DIR: 'off',
@@ -64,7 +30,7 @@ describe.runIf(available)('demo over Redis', () => {
 
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
-    redis?.kill();
+    await redis?.destroy();
   });
 
   const dockerCalls = (demo: Demo) => demo.upstreams.docker.calls.get('docker.stats');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureResponse, type CaptureResult } from '../../src/http/capture.js';
+import { deferred } from '../helpers/deferred.js';
 import { listen, type TestServer } from './helpers/server.js';
 
 let server: TestServer | undefined;
@@ -106,14 +107,16 @@ describe('captureResponse', () => {
   });
 
   it('reports a connection closed before the handler ended', async () => {
-    let settled: Promise<CaptureResult> | undefined;
+    // Resolved once the handler has started writing (wrapped, so the result is not awaited with it).
+    const started = deferred<{ settled: Promise<CaptureResult> }>();
     server = await listen((_req, res) => {
-      settled = captureResponse(res, 1024).result;
+      const settled = captureResponse(res, 1024).result;
       res.write('partial');
+      started.resolve({ settled });
     });
     const controller = new AbortController();
     const pending = fetch(server.url, { signal: controller.signal }).catch(() => undefined);
-    while (!settled) await new Promise((r) => setTimeout(r, 5));
+    const { settled } = await started.promise;
     controller.abort();
     await pending;
     expect((await settled).outcome).toBe('failed');

@@ -1,8 +1,9 @@
 import express from 'express';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { expressAdmin, expressCache } from '../../src/http/express.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
 import { listen, rawRequest, type TestServer } from './helpers/server.js';
 
 const KEY = 'express-admin-key-0123456789abcdef';
@@ -11,11 +12,14 @@ let cache: Cache;
 let server: TestServer;
 let calls: Record<string, number>;
 let failPlans = false;
+/** Holds the /slow handler until the test lets it answer. */
+let slowGate: Deferred;
 
 beforeEach(async () => {
   now = 5_000_000;
   calls = {};
   failPlans = false;
+  slowGate = deferred();
   cache = createCache({ name: 'api', clock: () => now });
   const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
   const app = express();
@@ -50,7 +54,7 @@ beforeEach(async () => {
   app.get('/login', (_req, res) => void res.cookie('sid', 'abc').send(`login ${count('login')}`));
   app.get('/slow', async (_req, res) => {
     const n = count('slow');
-    await new Promise((r) => setTimeout(r, 40));
+    await slowGate.promise;
     res.send(`slow ${n}`);
   });
   app.get('/big', (_req, res) => void res.send('y'.repeat(5000 + count('big'))));
@@ -58,6 +62,7 @@ beforeEach(async () => {
   server.server.on('close', () => admin.close());
 });
 afterEach(async () => {
+  slowGate.resolve(); // a failed test must not leave a handler hanging
   await server.close();
   await cache.close();
 });
@@ -93,7 +98,11 @@ describe('expressCache (Express 5)', () => {
   });
 
   it('runs the handler once for concurrent misses', async () => {
-    const bodies = await Promise.all(Array.from({ length: 6 }, () => get('/slow').then((r) => r.text())));
+    const all = Promise.all(Array.from({ length: 6 }, () => get('/slow').then((r) => r.text())));
+    // The handler answers only once the five other requests have joined its load.
+    await vi.waitFor(() => expect(cache.stats().coalesced).toBe(5));
+    slowGate.resolve();
+    const bodies = await all;
     expect(new Set(bodies)).toEqual(new Set(['slow 1']));
     expect(calls.slow).toBe(1);
   });

@@ -1,8 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCacheManager } from '../../src/cache/manager.js';
 import type { CacheManager } from '../../src/cache/types.js';
 import { fastifyCache } from '../../src/http/fastify.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
 import { rawRequest } from './helpers/server.js';
 
 const KEY = 'fastify-admin-key-0123456789abcdef';
@@ -12,11 +13,14 @@ let app: FastifyInstance;
 let base: string;
 let calls: Record<string, number>;
 let failing = false;
+/** Holds the /api/slow handler until the test lets it answer. */
+let slowGate: Deferred;
 
 beforeEach(async () => {
   now = 9_000_000;
   calls = {};
   failing = false;
+  slowGate = deferred();
   manager = createCacheManager({
     clock: () => now,
     caches: { url: { ttl: '1h' }, analytics: { ttl: '15m' } },
@@ -50,7 +54,7 @@ beforeEach(async () => {
   });
   app.get('/api/slow', async () => {
     const n = count('slow');
-    await new Promise((r) => setTimeout(r, 40));
+    await slowGate.promise;
     return `slow ${n}`;
   });
   app.get('/api/big', async () => 'b'.repeat(20_000 + count('big')));
@@ -65,6 +69,7 @@ beforeEach(async () => {
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterEach(async () => {
+  slowGate.resolve(); // a failed test must not leave a handler hanging
   await app.close();
   await manager.close();
 });
@@ -111,7 +116,11 @@ describe('fastifyCache (Fastify 5)', () => {
   });
 
   it('runs the handler once for concurrent misses, and serves STALE on a 500 within grace', async () => {
-    const bodies = await Promise.all(Array.from({ length: 6 }, () => get('/api/slow').then((r) => r.text())));
+    const all = Promise.all(Array.from({ length: 6 }, () => get('/api/slow').then((r) => r.text())));
+    // The handler answers only once the five other requests have joined its load.
+    await vi.waitFor(() => expect(manager.get('url').stats().coalesced).toBe(5));
+    slowGate.resolve();
+    const bodies = await all;
     expect(new Set(bodies)).toEqual(new Set(['slow 1']));
     expect(calls.slow).toBe(1);
     await get('/api/public/9');

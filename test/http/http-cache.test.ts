@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { createHttpCache, type HttpCacheOptions } from '../../src/http/http-cache.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
 import { listen, rawRequest, type TestServer } from './helpers/server.js';
 
 let now = 1_000_000;
@@ -10,8 +11,8 @@ let calls: Record<string, number> = {};
 let cache: Cache;
 let server: TestServer;
 let failFlaky = false;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Holds the /slow route until the test lets it answer. */
+let slowGate: Deferred;
 
 /** The application behind the cache: each route counts its calls and shows the count in the body. */
 async function app(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -23,7 +24,7 @@ async function app(req: IncomingMessage, res: ServerResponse): Promise<void> {
   };
   switch (path) {
     case '/slow':
-      await sleep(40);
+      await slowGate.promise;
       return send(200, `slow ${n}`);
     case '/cookie':
       return send(200, `cookie ${n}`, { 'set-cookie': 'sid=secret' });
@@ -108,9 +109,11 @@ beforeEach(() => {
   now = 1_000_000;
   calls = {};
   failFlaky = false;
+  slowGate = deferred();
   cache = createCache({ name: 'http', clock: () => now });
 });
 afterEach(async () => {
+  slowGate.resolve(); // a failed test must not leave a handler hanging
   await server.close();
   await cache.close();
 });
@@ -362,7 +365,11 @@ describe('createHttpCache over node:http', () => {
 
   it('runs the handler once for concurrent identical misses', async () => {
     await start();
-    const all = await Promise.all(Array.from({ length: 8 }, () => body('/slow')));
+    const pending = Promise.all(Array.from({ length: 8 }, () => body('/slow')));
+    // The handler answers only once the seven other requests have joined its load.
+    await vi.waitFor(() => expect(cache.stats().coalesced).toBe(7));
+    slowGate.resolve();
+    const all = await pending;
     expect(calls['/slow']).toBe(1);
     expect(new Set(all.map((x) => x.text))).toEqual(new Set(['slow 1']));
     expect(all.filter((x) => x.xCache === 'MISS')).toHaveLength(1);

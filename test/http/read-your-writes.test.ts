@@ -8,17 +8,8 @@ import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { fastifyCache } from '../../src/http/fastify.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
 import { listen, rawRequest, type TestServer } from './helpers/server.js';
-
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** `cache` whose delete / invalidateTags / invalidatePattern first await `before()`. */
 function gatedInvalidation(target: Cache, before: () => Promise<void>): Cache {
