@@ -1,4 +1,4 @@
-// The error taxonomy (seed 002): every failure Larder reports is a CacheError with a stable type,
+// The error taxonomy: every failure Larder reports is a CacheError with a stable type,
 // whether it may be retried, and the original error as `cause`.
 
 /** The stable kinds of failure Larder reports. */
@@ -16,7 +16,7 @@ export const CacheErrorType = {
 /** One of the {@link CacheErrorType} values. */
 export type CacheErrorType = (typeof CacheErrorType)[keyof typeof CacheErrorType];
 
-/** Whether an error of each type may be retried (seed 002's table, extended). */
+/** Whether an error of each type may be retried by default: a failed fetch or an unavailable tier may pass; exhausted retries, timeouts and cache-side failures are final. */
 export const RETRYABLE_BY_TYPE: Readonly<Record<CacheErrorType, boolean>> = {
   FETCH_FAILED: true,
   RETRY_EXHAUSTED: false,
@@ -36,7 +36,7 @@ export class CacheError extends Error {
   readonly retryable: boolean;
   /** A stable code, e.g. `E_RETRY_EXHAUSTED`. */
   readonly code: string;
-  /** The original error (seed 002 calls it `originalError`; kept as an alias of `cause`). */
+  /** The original error (also readable as `originalError`, an alias of `cause`). */
   override readonly cause?: unknown;
 
   constructor(type: CacheErrorType, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {

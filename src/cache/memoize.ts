@@ -1,6 +1,6 @@
 // memoize: caches a function's results in a Cache through getOrSet, so concurrent calls with the same
 // arguments share one call (single-flight) and results follow the cache's TTL, tags and invalidation
-// (seed 004's cache_result / cache_method_result). The memoized function always returns a promise.
+// (a function's or a method's results cached by their arguments). The memoized function always returns a promise.
 //
 // Default keys name their owner: `fnName:` for memoize(fn), `ClassName.method:` for @memoizeMethod, then a
 // stable key of the arguments. A name is readable and the same in every process, so instances behind

@@ -1,6 +1,6 @@
-// Retry policy of loaders: which failures are worth retrying (network codes of seed 002, HTTP 429/5xx,
-// looked up through `error.cause`), and the exponential backoff between attempts (defaults of seed 002:
-// 3 retries, 100 ms initial delay, 2000 ms cap, factor 2, plus ±10 % jitter).
+// Retry policy of loaders: which failures are worth retrying (transient network codes such as
+// ECONNREFUSED or ETIMEDOUT, HTTP 429/5xx, looked up through `error.cause`), and the exponential backoff
+// between attempts (defaults: 3 retries, 100 ms initial delay, 2000 ms cap, factor 2, ±10 % jitter).
 import { parseDuration } from '../util/duration.js';
 import type { RetryOptions } from './types.js';
 

@@ -1,5 +1,5 @@
 // Public types of the synchronous L1 engine (MemoryCache). The class lives in memory-cache.ts;
-// these shapes are the contract in DESIGN.md and are shared by the facade, the admin API and tests.
+// these shapes are the public contract, shared by the facade, the admin API and tests.
 import type { Duration } from '../util/duration.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -72,7 +72,7 @@ export interface RankedEntryInfo<K extends CacheKey = CacheKey, V = unknown> ext
   frequency: number;
 }
 
-/** Counters and gauges of the engine (DESIGN.md "Stats"). */
+/** Counters and gauges of the engine (see README "Stats"). */
 export interface EngineStats {
   hits: number;
   misses: number;

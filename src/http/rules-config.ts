@@ -1,4 +1,4 @@
-// Response-caching rules from a plain config object, as seed 004 keeps them in settings:
+// Response-caching rules from a plain config object, as services often keep them in settings:
 // `{ '^/api/urls/$': { cache_type: 'url', ttl: 300, vary_by_user: true } }`. Keys are path patterns
 // (a key starting with `^` or ending with `$` is a regular expression); option names may be camelCase
 // or snake_case. Numeric `ttl`/`grace` are SECONDS here, as in the settings files this format comes
@@ -9,7 +9,7 @@ import type { CacheRule } from './rules.js';
 /** One rule's options in a config object (camelCase or snake_case names). */
 export type ConfigRuleOptions = Record<string, unknown>;
 
-// snake_case (seed 004) name → CacheRule option; vary_by_method is accepted and has no effect,
+// snake_case config name → CacheRule option; vary_by_method is accepted and has no effect,
 // since only GET/HEAD responses are ever stored.
 const ALIASES: Record<string, string | null> = {
   cache_type: 'cache',

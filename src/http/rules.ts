@@ -57,7 +57,7 @@ export interface CacheRule<Req = IncomingMessage> {
    * such as a 404 that a later write may turn into a 200; keep their TTL short).
    */
   statusTtl?: Readonly<Record<number, Duration>>;
-  /** The named cache to use when the HTTP layer is given a manager (seed 004's `cache_type`). */
+  /** The named cache to use when the HTTP layer is given a manager (`cache_type` in a rules config). */
   cache?: string;
   /** Responses with a larger body pass through uncached (bytes; default: the layer's `maxResponseBytes`). */
   maxResponseBytes?: number;

@@ -1,5 +1,5 @@
-// Number formatting shared by stats producers: two-decimal rounding and the hit-rate percentage that
-// DESIGN.md "Stats" specifies (percent with two decimals, 0 when there were no requests).
+// Number formatting shared by stats producers: two-decimal rounding and the hit-rate percentage every
+// stats report uses (percent with two decimals, 0 when there were no requests).
 
 /** Rounds to two decimals. */
 export function round2(n: number): number {

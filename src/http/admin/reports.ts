@@ -1,5 +1,5 @@
-// The admin API's JSON reports: stats (the `cache.stats()` objects in snake_case, plus entries in
-// seed 001's shape), health, and seed 004's performance report. Pure functions of the caches, so the
+// The admin API's JSON reports: stats (the `cache.stats()` objects in snake_case, plus entries with
+// their age and remaining TTL in seconds), health, and a performance report per cache type. Pure functions of the caches, so the
 // node:http, Express and Fastify mounts answer identically.
 import { freemem, totalmem } from 'node:os';
 import type { Cache, CacheEntrySummary, CacheHealth, CacheStats, ManagerStats } from '../../cache/types.js';
@@ -18,7 +18,7 @@ export interface StatsQuery {
   countersOnly: boolean;
 }
 
-/** One entry as served: ages in seconds, like seed 001's `/cache/stats`. */
+/** One entry as served: age and remaining TTL in seconds, as polled stats endpoints usually report them. */
 export interface EntryReport {
   key: string;
   /** `number` for the number key `123`, `string` for `'123'`: invalidate the first as `"keys": [123]`. */
@@ -140,7 +140,7 @@ const MB = 1024 * 1024;
 const GB = 1024 * MB;
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** The `GET performance` report, in seed 004's shape plus the process's heap. */
+/** The `GET performance` report: overall figures, system info and one block per cache, plus the process's heap. */
 export function performanceReport(directory: CacheDirectory): Snake {
   const names = directory.names();
   const perCache = names.map((n) => directory.get(n)!.stats());

@@ -15,7 +15,7 @@ const report = (() => {
     return typeof v === 'number' ? v : Number.NaN;
   }
 
-  /** A duration field: `<name>_ms` in milliseconds, else `<name>` in seconds (seed 001's shape). */
+  /** A duration field: `<name>_ms` in milliseconds, else `<name>` in seconds (the admin API's entry shape). */
   function ms(obj, name) {
     const inMs = pick(obj, `${name}_ms`);
     if (inMs !== undefined) return inMs;
