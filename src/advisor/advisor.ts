@@ -92,16 +92,6 @@ export class SizingAdvisor {
     if (sampled) this.#minis.access(key);
   }
 
-  /** Records a request for `key` whose {@link hashKey} the caller already knows (saves rehashing). */
-  recordHashed(key: CacheKey, hash: number): void {
-    if (hash >>> 0 < this.#threshold) this.#minis.access(key);
-  }
-
-  /** Whether a key with this {@link hashKey} is in the sample (lets a caller skip the call). */
-  isSampled(hash: number): boolean {
-    return hash >>> 0 < this.#threshold;
-  }
-
   /** Predicted hit ratio (percent, two decimals) at every simulated capacity, with both policies. */
   curve(): AdviceCurvePoint[] {
     return this.multipliers.map((multiplier) => {

@@ -63,8 +63,3 @@ function checkBound(ms: number, what: string, shown: string): number {
 function quote(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
-
-/** Like {@link parseDuration}, but `undefined` passes through as `undefined`. */
-export function parseOptionalDuration(value: Duration | undefined, what: string): number | undefined {
-  return value === undefined ? undefined : parseDuration(value, what);
-}
