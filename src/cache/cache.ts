@@ -1,17 +1,18 @@
 // CacheView: the async facade services call (the `Cache` interface). A root cache and each of its
-// namespaces are views over one CacheCore; a view owns its key prefix and settings (ttl, enabled, grace,
-// …). The getOrSet hit path is kept free of closures and extra promises; misses go to read-through.
+// namespaces are views over one SharedCacheState; a view owns its key space and settings (ttl, enabled,
+// grace, …). The getOrSet hit path is kept free of closures and extra promises; everything past it goes
+// down to the view's read-through handler (read-through.ts), which reads and writes the tier stack.
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { globToRegExp } from '../util/glob.js';
 import type { LatencyRecorder } from '../observability/latency.js';
-import { errorMessage, LogSink } from '../observability/log-sink.js';
-import { hitRatePercent, round2 } from '../observability/numbers.js';
-import type { CacheCore } from './core.js';
-import { createEnvelope, isFresh, jitterTtl } from './envelope.js';
+import { LogSink } from '../observability/log-sink.js';
+import { hitRatePercent } from '../observability/numbers.js';
+import { isFresh } from './envelope.js';
 import { validateTags } from './loader-runner.js';
-import { applyConfigUpdate, keyProblem, resolveSetOptions, type ViewConfig } from './options.js';
-import { ReadThrough } from './read-through.js';
+import { applyConfigUpdate, keyProblem, resolveSetOptions, type ResolvedCacheSettings } from './options.js';
+import { KeySpace, ReadThrough } from './read-through.js';
+import { since, type SharedCacheState } from './shared-state.js';
 import type {
   Cache,
   CacheConfigUpdate,
@@ -48,23 +49,23 @@ export class CacheView<V = unknown> implements Cache<V> {
   readonly name: string;
   /** Settles when warmOnStart has been applied. */
   ready?: Promise<void>;
-  readonly #core: CacheCore;
+  readonly #state: SharedCacheState;
+  readonly #keys: KeySpace;
+  /** The key space's prefix and whether it is the root's, read by the hit path without a call. */
   readonly #prefix: string;
   readonly #isRoot: boolean;
   readonly #children = new Map<string, CacheView<V>>();
   readonly #readThrough: ReadThrough;
-  /** Whether a full key belongs to this view: undefined (every key) for the root. */
-  readonly #inScope: ((key: CacheKey) => boolean) | undefined;
-  #config: ViewConfig;
+  #config: ResolvedCacheSettings;
 
-  constructor(core: CacheCore, name: string, prefix: string, config: ViewConfig) {
-    this.#core = core;
+  constructor(state: SharedCacheState, name: string, prefix: string, config: ResolvedCacheSettings) {
+    this.#state = state;
     this.name = name;
+    this.#keys = new KeySpace(name, prefix);
     this.#prefix = prefix;
     this.#isRoot = prefix === '';
     this.#config = config;
-    this.#readThrough = new ReadThrough(core, this);
-    this.#inScope = this.#isRoot ? undefined : (key) => typeof key === 'string' && key.startsWith(prefix);
+    this.#readThrough = new ReadThrough(state, this.#keys);
   }
 
   /** Whether caching is on for this view. */
@@ -72,25 +73,9 @@ export class CacheView<V = unknown> implements Cache<V> {
     return this.#config.enabled;
   }
 
-  /** The view's current settings (read by read-through on every miss). */
-  get config(): ViewConfig {
-    return this.#config;
-  }
-
   /** Loader latency of the cache (shared with its namespaces); the manager merges these. */
   get latency(): LatencyRecorder {
-    return this.#core.latency;
-  }
-
-  /** The full store key of a caller's key (namespace prefix applied). */
-  fullKey(key: CacheKey): CacheKey {
-    return this.#isRoot ? key : this.#prefix + key;
-  }
-
-  /** Tags as stored: a namespace also stores scoped copies so its invalidateTags stays inside it. */
-  storedTags(tags: readonly string[]): readonly string[] {
-    if (this.#isRoot || tags.length === 0) return tags;
-    return [...tags, ...tags.map((t) => this.#prefix + t)];
+    return this.#state.latency;
   }
 
   /** Read-through: the fresh cached value, else the loader's (single-flight, retries, fail-safe). */
@@ -100,83 +85,45 @@ export class CacheView<V = unknown> implements Cache<V> {
     }
     if (typeof loader !== 'function')
       return Promise.reject(new TypeError('getOrSet: loader must be a function'));
-    const core = this.#core;
-    if (!this.#config.enabled || core.closed) return this.#readThrough.direct(key, loader, options);
+    const state = this.#state;
+    const config = this.#config;
+    if (!config.enabled || state.closed) return this.#readThrough.direct(key, loader, options, config);
     const full = this.#isRoot ? key : this.#prefix + key;
     let envelope;
     try {
-      envelope = core.store.getLocal(full);
+      envelope = state.tiers.getLocal(full);
     } catch (error) {
-      return this.#readThrough.cacheFailed(error, key, loader, options);
+      return this.#readThrough.cacheFailed(error, key, loader, options, config);
     }
     // Without grace the engine expires an envelope exactly at staleAt, so what it returns is fresh and
     // the hit path needs no clock read; with grace, a returned envelope may be logically stale.
     if (
       envelope !== undefined &&
-      (envelope.staleAt === envelope.graceUntil || core.clock() < envelope.staleAt)
+      (envelope.staleAt === envelope.graceUntil || state.clock() < envelope.staleAt)
     ) {
-      core.counters.hits++;
-      if (core.advisor !== undefined) core.advisor.recordHit(full, envelope);
-      const ahead = options?.refreshAhead ?? this.#config.refreshAhead;
+      state.countHit();
+      if (state.advisor !== undefined) state.advisor.recordHit(full, envelope);
+      const ahead = options?.refreshAhead ?? config.refreshAhead;
       if (ahead > 0 && envelope.staleAt !== 0) {
-        if (core.clock() >= envelope.createdAt + (envelope.staleAt - envelope.createdAt) * ahead) {
-          this.#readThrough.refreshAhead(full, key, envelope, loader, options);
+        if (state.clock() >= envelope.createdAt + (envelope.staleAt - envelope.createdAt) * ahead) {
+          this.#readThrough.refreshAhead(full, key, envelope, loader, options, config);
         }
       }
-      if (core.log.debugOn) core.log.debug('Cache HIT', { cache: this.name, key, durationMs: 0 });
+      if (state.log.debugOn) state.log.debug('Cache HIT', { cache: this.name, key, durationMs: 0 });
       // Per-event test: a cache:load listener (the Prometheus histogram) must not cost every hit a payload.
-      if (core.events.any && core.events.has('cache:hit'))
-        core.events.emit('cache:hit', { cache: this.name, key });
+      if (state.events.any && state.events.has('cache:hit'))
+        state.events.emit('cache:hit', { cache: this.name, key });
       return Promise.resolve(envelope.value as T);
     }
-    if (core.advisor !== undefined) core.advisor.record(full);
-    return this.#readThrough.miss(full, key, envelope, loader, options);
+    if (state.advisor !== undefined) state.advisor.record(full);
+    return this.#readThrough.miss(full, key, envelope, loader, options, config);
   }
 
   /** The fresh value for `key`, or undefined (a value in grace is not returned); counts a hit or miss. */
   async get<T extends V = V>(key: CacheKey): Promise<T | undefined> {
     checkKey(key, 'get');
-    const core = this.#core;
-    if (!this.#config.enabled || core.closed) return undefined;
-    const started = core.log.debugOn ? performance.now() : 0;
-    const full = this.fullKey(key);
-    let envelope;
-    try {
-      envelope = core.store.getLocal(full) ?? (core.store.hasRemote ? await core.store.get(full) : undefined);
-    } catch (error) {
-      throw this.#storeError(CacheErrorType.CACHE_GET_FAILED, 'get', key, error);
-    }
-    if (envelope !== undefined && isFresh(envelope, core.clock())) {
-      if (core.advisor !== undefined) core.advisor.recordHit(full, envelope);
-      this.recordHit(key, started);
-      return envelope.value as T;
-    }
-    if (core.advisor !== undefined) core.advisor.record(full);
-    this.recordMiss(key, started);
-    return undefined;
-  }
-
-  /** Counts, logs (debug `Cache HIT`) and emits a hit; `started` is a performance.now() reading. */
-  recordHit(key: CacheKey, started: number): void {
-    const core = this.#core;
-    core.counters.hits++;
-    if (core.log.debugOn) this.logOp('Cache HIT', key, started);
-    if (core.events.any) core.events.emit('cache:hit', { cache: this.name, key });
-  }
-
-  /** Counts and logs (debug `Cache COALESCED`) a caller that joined a load already in flight. */
-  recordCoalesced(key: CacheKey, started: number): void {
-    const core = this.#core;
-    core.counters.coalesced++;
-    if (core.log.debugOn) this.logOp('Cache COALESCED', key, started);
-  }
-
-  /** Counts, logs (debug `Cache MISS`) and emits a miss. */
-  recordMiss(key: CacheKey, started: number): void {
-    const core = this.#core;
-    core.counters.misses++;
-    if (core.log.debugOn) this.logOp('Cache MISS', key, started);
-    if (core.events.any) core.events.emit('cache:miss', { cache: this.name, key });
+    if (!this.#config.enabled || this.#state.closed) return undefined;
+    return this.#readThrough.get<T>(key);
   }
 
   /**
@@ -186,48 +133,23 @@ export class CacheView<V = unknown> implements Cache<V> {
   async set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
     checkKey(key, 'set');
     const write = resolveSetOptions(this.#config, options);
-    const core = this.#core;
-    if (!this.#config.enabled || core.closed) return;
-    const full = this.fullKey(key);
-    core.detach(full);
+    const state = this.#state;
+    if (!this.#config.enabled || state.closed) return;
+    const full = this.#keys.fullKey(key);
+    state.flights.detach(full);
     try {
-      await this.write(key, value, write.ttl, write.grace, write.jitter, write.tags, 'set');
+      await this.#readThrough.write(key, value, write, 'set');
     } finally {
       // A load that started while the write was awaiting L2 must not be joined either (see delete).
-      core.detach(full);
+      state.flights.detach(full);
     }
-  }
-
-  /** Stores a value as an envelope and logs SET; `method` names the caller in a CACHE_SET_FAILED error. */
-  async write(
-    key: CacheKey,
-    value: unknown,
-    ttl: number,
-    grace: number,
-    jitter: number,
-    tags: readonly string[],
-    method: string,
-    version?: number,
-  ): Promise<void> {
-    const core = this.#core;
-    const started = core.log.debugOn ? performance.now() : 0;
-    const envelope = createEnvelope(value, core.clock(), jitterTtl(ttl, jitter, core.random), grace, tags);
-    // getOrSet's stamp from when its load started: L2 refuses the value over a newer write.
-    if (version !== undefined) envelope.version = version;
-    try {
-      await core.store.set(this.fullKey(key), envelope, this.storedTags(tags));
-    } catch (error) {
-      throw this.#storeError(CacheErrorType.CACHE_SET_FAILED, method, key, error);
-    }
-    if (core.log.debugOn) this.logOp('Cache SET', key, started);
-    if (core.events.any) core.events.emit('cache:set', { cache: this.name, key });
   }
 
   /** Whether a fresh value is held (not counted). */
   async has(key: CacheKey): Promise<boolean> {
     checkKey(key, 'has');
     const envelope = await this.#peek(key);
-    return envelope !== undefined && isFresh(envelope, this.#core.clock());
+    return envelope !== undefined && isFresh(envelope, this.#state.clock());
   }
 
   /**
@@ -236,72 +158,72 @@ export class CacheView<V = unknown> implements Cache<V> {
    */
   async delete(key: CacheKey): Promise<boolean> {
     checkKey(key, 'delete');
-    const core = this.#core;
-    if (core.closed) return false;
-    const started = core.log.debugOn ? performance.now() : 0;
-    const full = this.fullKey(key);
+    const state = this.#state;
+    if (state.closed) return false;
+    const started = state.log.debugOn ? performance.now() : 0;
+    const full = this.#keys.fullKey(key);
     // Detached before the write so an older load cannot put the old answer back, and again after it
     // so that a load started while L2 was being written (it may have read the old L2 entry) is not joined.
-    core.detach(full);
+    state.flights.detach(full);
     let removed: boolean;
     try {
-      removed = await core.store.delete(full);
+      removed = await state.tiers.delete(full);
     } finally {
-      core.detach(full);
+      state.flights.detach(full);
     }
-    if (core.log.debugOn) this.logOp('Cache DELETE', key, started);
-    if (core.events.any) core.events.emit('cache:delete', { cache: this.name, key });
+    if (state.log.debugOn) state.logTimed('Cache DELETE', this.name, key, started);
+    if (state.events.any) state.events.emit('cache:delete', { cache: this.name, key });
     return removed;
   }
 
   /** Removes every entry of this cache (of this namespace only, for a namespace). */
   async clear(): Promise<void> {
-    const core = this.#core;
-    if (core.closed) return;
-    const started = core.log.debugOn ? performance.now() : 0;
+    const state = this.#state;
+    if (state.closed) return;
+    const started = state.log.debugOn ? performance.now() : 0;
     // Loads still running are detached (all of them for the root, the namespace's own for a namespace),
     // before and after the write as in delete().
-    const inScope = this.#inScope;
-    core.detachWhere(inScope);
+    const inScope = this.#keys.inScope;
+    state.flights.detachWhere(inScope);
     try {
-      if (this.#isRoot) await core.store.clear();
-      else await core.store.invalidatePrefix(this.#prefix);
+      if (this.#isRoot) await state.tiers.clear();
+      else await state.tiers.invalidatePrefix(this.#prefix);
     } finally {
-      core.detachWhere(inScope);
+      state.flights.detachWhere(inScope);
     }
-    if (core.log.debugOn) this.logOp('Cache CLEAR', undefined, started);
-    if (core.events.any) core.events.emit('cache:clear', { cache: this.name });
+    if (state.log.debugOn) state.logTimed('Cache CLEAR', this.name, undefined, started);
+    if (state.events.any) state.events.emit('cache:clear', { cache: this.name });
   }
 
   /** Removes entries carrying any of the tags; returns the count. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     const checked = validateTags(tags, 'invalidateTags(tags)');
-    const core = this.#core;
-    if (core.closed || checked.length === 0) return 0;
-    const started = core.log.debugOn ? performance.now() : 0;
-    const stored = this.#isRoot ? checked : checked.map((t) => this.#prefix + t);
+    const state = this.#state;
+    if (state.closed || checked.length === 0) return 0;
+    const started = state.log.debugOn ? performance.now() : 0;
+    const stored = this.#keys.scopedTags(checked);
     // Which tags a load's result will carry is known only when its loader returns (ctx.setTags may
     // change them), so no rule that looks at tags can tell a later caller whether joining is safe without
     // making it wait on that loader, which may never settle. Every load in the view's scope (all of them
     // for the root, whose tags reach into namespaces) is detached instead: the cost is at most one extra
     // loader call per key in flight, and invalidations are rare next to reads.
-    const inScope = this.#inScope;
-    core.detachWhere(inScope);
+    const inScope = this.#keys.inScope;
+    state.flights.detachWhere(inScope);
     let count: number;
     try {
-      count = await core.store.invalidateTags(stored);
+      count = await state.tiers.invalidateTags(stored);
     } finally {
-      core.detachWhere(inScope);
+      state.flights.detachWhere(inScope);
     }
-    if (core.log.debugOn) {
-      core.log.debug('Cache INVALIDATE', {
+    if (state.log.debugOn) {
+      state.log.debug('Cache INVALIDATE', {
         cache: this.name,
         tags: checked,
         count,
         durationMs: since(started),
       });
     }
-    if (core.events.any) core.events.emit('cache:invalidate', { cache: this.name, tags: checked, count });
+    if (state.events.any) state.events.emit('cache:invalidate', { cache: this.name, tags: checked, count });
     return count;
   }
 
@@ -310,24 +232,24 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (typeof pattern !== 'string' || pattern === '') {
       throw new TypeError('invalidatePattern(pattern) must be a non-empty string');
     }
-    const core = this.#core;
-    if (core.closed) return 0;
-    const started = core.log.debugOn ? performance.now() : 0;
+    const state = this.#state;
+    if (state.closed) return 0;
+    const started = state.log.debugOn ? performance.now() : 0;
     // The glob is compiled only when loads are in flight (most invalidations find none).
     let matcher: ReturnType<typeof globToRegExp> | undefined;
     const matches = (key: CacheKey): boolean =>
       (matcher ??= globToRegExp(this.#prefix + pattern)).test(String(key));
-    core.detachWhere(matches);
+    state.flights.detachWhere(matches);
     let count: number;
     try {
-      count = await core.store.invalidatePattern(this.#prefix + pattern);
+      count = await state.tiers.invalidatePattern(this.#prefix + pattern);
     } finally {
-      core.detachWhere(matches);
+      state.flights.detachWhere(matches);
     }
-    if (core.log.debugOn) {
-      core.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });
+    if (state.log.debugOn) {
+      state.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });
     }
-    if (core.events.any) core.events.emit('cache:invalidate', { cache: this.name, pattern, count });
+    if (state.events.any) state.events.emit('cache:invalidate', { cache: this.name, pattern, count });
     return count;
   }
 
@@ -335,7 +257,7 @@ export class CacheView<V = unknown> implements Cache<V> {
   async ttlRemaining(key: CacheKey): Promise<number | undefined> {
     checkKey(key, 'ttlRemaining');
     const envelope = await this.#peek(key);
-    const now = this.#core.clock();
+    const now = this.#state.clock();
     if (envelope === undefined || !isFresh(envelope, now)) return undefined;
     return envelope.staleAt === 0 ? Infinity : envelope.staleAt - now;
   }
@@ -343,14 +265,14 @@ export class CacheView<V = unknown> implements Cache<V> {
   /** Changes settings at run time (validated first, logged as CONFIG, emitted as cache:config). */
   configure(update: CacheConfigUpdate): void {
     const next = applyConfigUpdate(this.#config, update);
-    const core = this.#core;
+    const state = this.#state;
     // The logger is shared with the namespaces; building the sink checks it before anything changes.
-    const log = 'logger' in update ? new LogSink(update.logger, update.loggerStyle) : core.log;
+    const log = 'logger' in update ? new LogSink(update.logger, update.loggerStyle) : state.log;
     this.#config = next;
-    core.log = log;
+    state.useLog(log);
     const { logger: _logger, ...changes } = update;
-    if (core.log.debugOn) core.log.debug('Cache CONFIG', { cache: this.name, ...changes });
-    if (core.events.any) core.events.emit('cache:config', { cache: this.name, changes });
+    if (state.log.debugOn) state.log.debug('Cache CONFIG', { cache: this.name, ...changes });
+    if (state.events.any) state.events.emit('cache:config', { cache: this.name, changes });
   }
 
   /** The child cache `name` (same object on every call), keys stored as `<prefix><name>:<key>`. */
@@ -360,7 +282,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     }
     let child = this.#children.get(name);
     if (child === undefined) {
-      child = new CacheView<V>(this.#core, `${this.name}:${name}`, `${this.#prefix}${name}:`, {
+      child = new CacheView<V>(this.#state, `${this.name}:${name}`, `${this.#prefix}${name}:`, {
         ...this.#config,
       });
       this.#children.set(name, child);
@@ -370,20 +292,21 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Writes the entries of a warm source; returns how many were written. */
   async warm(source: WarmSource<V>): Promise<number> {
-    const core = this.#core;
+    const state = this.#state;
     const started = performance.now();
     let count = 0;
     // A disabled cache stores nothing, as set() does; the source is not read.
     if (!this.#config.enabled) return 0;
     for await (const item of readWarmSource(source)) {
       const write = resolveSetOptions(this.#config, item.options);
-      if (core.closed) break;
+      if (state.closed) break;
       // A warmed value replaces whatever a load in flight would store, as set() does.
-      core.detach(this.fullKey(item.key));
-      await this.write(item.key, item.value, write.ttl, write.grace, write.jitter, write.tags, 'warm');
+      state.flights.detach(this.#keys.fullKey(item.key));
+      await this.#readThrough.write(item.key, item.value, write, 'warm');
       count++;
     }
-    if (core.log.infoOn) core.log.info('Cache WARM', { cache: this.name, count, durationMs: since(started) });
+    if (state.log.infoOn)
+      state.log.info('Cache WARM', { cache: this.name, count, durationMs: since(started) });
     return count;
   }
 
@@ -392,9 +315,9 @@ export class CacheView<V = unknown> implements Cache<V> {
    * loadTime; hitRate is the share of requests that cost no upstream call (see CacheStats.hitRate).
    */
   stats(): CacheStats {
-    const core = this.#core;
-    const engine = core.store.stats();
-    const c = core.counters;
+    const state = this.#state;
+    const engine = state.tiers.stats();
+    const c = state.counters;
     const totalRequests = c.hits + c.misses + c.coalesced;
     return {
       ...engine,
@@ -410,21 +333,21 @@ export class CacheView<V = unknown> implements Cache<V> {
       loads: c.loads,
       loadErrors: c.loadErrors,
       refreshes: c.refreshes,
-      loadTime: core.latency.summary(),
+      loadTime: state.latency.summary(),
     };
   }
 
   /** Zeroes every counter and the load-time window. */
   resetStats(): void {
-    this.#core.store.resetStats();
-    this.#core.resetCounters();
+    this.#state.tiers.resetStats();
+    this.#state.resetCounters();
   }
 
   /** The entries of this cache (or namespace) without their values. */
   entries(): CacheEntrySummary[] {
-    const now = this.#core.clock();
+    const now = this.#state.clock();
     const out: CacheEntrySummary[] = [];
-    for (const info of this.#core.store.entries()) {
+    for (const info of this.#state.tiers.entries()) {
       const key = String(info.key);
       if (!key.startsWith(this.#prefix)) continue;
       const envelope = info.value;
@@ -443,8 +366,8 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** ok, or degraded with the reason (closed, a tier down). */
   health(): CacheHealth {
-    if (this.#core.closed) return { status: 'degraded', reason: 'closed' };
-    const below = this.#core.store.health();
+    if (this.#state.closed) return { status: 'degraded', reason: 'closed' };
+    const below = this.#state.tiers.health();
     const down = [below.l2, below.bus].find((h) => h !== undefined && h.status !== 'ok');
     return down === undefined
       ? { status: 'ok', ...below }
@@ -453,31 +376,35 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Live entries of this view, most valuable first, with absolute expiry times (src/persistence). */
   dump(): SnapshotEntry<V>[] {
-    return dumpEnvelopes(this.#core.store.hottest(), this.#prefix, this.#core.clock()) as SnapshotEntry<V>[];
+    return dumpEnvelopes(
+      this.#state.tiers.hottest(),
+      this.#prefix,
+      this.#state.clock(),
+    ) as SnapshotEntry<V>[];
   }
 
   /** Loads snapshot entries into L1 within the cache's bounds (src/persistence). */
   load(entries: readonly SnapshotEntry<V>[]): LoadResult {
-    return loadIntoView(this.#core.store, this, entries, this.#core.clock());
+    return loadIntoView(this.#state.tiers, this.#keys, entries, this.#state.clock());
   }
 
   /** The sizing advisor's curve and recommendation for the whole cache; undefined when it is off. */
   advise(): Advice | undefined {
-    const core = this.#core;
-    if (core.advisor === undefined) return undefined;
+    const state = this.#state;
+    if (state.advisor === undefined) return undefined;
     const stats = this.stats();
-    return adviseCache(core.advisor, core.name, stats.policy, stats, () => core.store.entries());
+    return adviseCache(state.advisor, state.name, stats.policy, stats, () => state.tiers.entries());
   }
 
   /** Adds an event listener. */
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
-    this.#core.events.on(event, listener);
+    this.#state.events.on(event, listener);
     return this;
   }
 
   /** Removes an event listener. */
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
-    this.#core.events.off(event, listener);
+    this.#state.events.off(event, listener);
     return this;
   }
 
@@ -487,45 +414,16 @@ export class CacheView<V = unknown> implements Cache<V> {
    * no-op: the root owns the resources.
    */
   async close(): Promise<void> {
-    const core = this.#core;
-    if (!this.#isRoot || core.closed) return;
-    core.closed = true;
-    core.abortAll(
+    const state = this.#state;
+    if (!this.#isRoot || state.closed) return;
+    await state.close(
       new CacheError(CacheErrorType.FETCH_FAILED, `cache "${this.name}" was closed`, { retryable: false }),
     );
-    // The shutdown snapshot must be taken before the store is emptied.
-    if (core.persistence !== undefined) await core.persistence.stop();
-    await core.store.close();
-    if (core.log.debugOn) core.log.debug('Cache CLOSE', { cache: this.name });
-  }
-
-  /** Writes one debug line `{ cache, key, durationMs }`. */
-  logOp(message: string, key: CacheKey | undefined, started: number): void {
-    const fields: Record<string, unknown> = { cache: this.name };
-    if (key !== undefined) fields.key = key;
-    fields.durationMs = since(started);
-    this.#core.log.debug(message, fields);
+    if (state.log.debugOn) state.log.debug('Cache CLOSE', { cache: this.name });
   }
 
   async #peek(key: CacheKey) {
-    const core = this.#core;
-    if (!this.#config.enabled || core.closed) return undefined;
-    const full = this.fullKey(key);
-    try {
-      return core.store.peekLocal(full) ?? (core.store.hasRemote ? await core.store.get(full) : undefined);
-    } catch (error) {
-      throw this.#storeError(CacheErrorType.CACHE_GET_FAILED, 'read', key, error);
-    }
+    if (!this.#config.enabled || this.#state.closed) return undefined;
+    return this.#readThrough.peek(key);
   }
-
-  #storeError(type: CacheErrorType, method: string, key: CacheKey, error: unknown): CacheError {
-    this.#core.reportError(this.name, key, method, error);
-    const message = `${method} of key ${JSON.stringify(key)} in cache "${this.name}" failed: ${errorMessage(error)}`;
-    return new CacheError(type, message, { cause: error });
-  }
-}
-
-/** Milliseconds since a performance.now() reading, two decimals. */
-export function since(started: number): number {
-  return round2(performance.now() - started);
 }

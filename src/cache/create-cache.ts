@@ -1,15 +1,15 @@
 // createCache: validates the options, builds the L1 engine (holding envelopes) inside a TierStack, the
-// shared CacheCore and the root CacheView, and starts warmOnStart. The one place a cache is assembled.
+// SharedCacheState and the root CacheView, and starts warmOnStart. The one place a cache is assembled.
 import { coarseNow } from '../util/clock.js';
 import { MemoryCache } from '../engine/memory-cache.js';
 import type { CacheKey } from '../engine/types.js';
 import { LogSink } from '../observability/log-sink.js';
 import { CacheView } from './cache.js';
-import { CacheCore } from './core.js';
+import { SharedCacheState } from './shared-state.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
 import type { Envelope } from './envelope.js';
-import { resolveViewConfig } from './options.js';
-import { bindRemoteTier, TierStack } from './store.js';
+import { resolveCacheSettings } from './options.js';
+import { bindRemoteTier, TierStack } from './tier-stack.js';
 import type { Cache, CacheOptions } from './types.js';
 import { createCacheAdvisor } from './advise.js';
 import { attachPersistence } from './snapshots.js';
@@ -35,13 +35,13 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   if (options.sizeOf !== undefined && typeof options.sizeOf !== 'function') {
     throw new TypeError('sizeOf must be a function');
   }
-  const config = resolveViewConfig(options as CacheOptions<unknown>);
+  const config = resolveCacheSettings(options as CacheOptions<unknown>);
   const persist = resolvePersist(options.persist);
   const log = new LogSink(options.logger, options.loggerStyle);
   const clock = options.clock ?? coarseNow;
   const userSizeOf = options.sizeOf;
-  // The engine needs its eviction hook before the core that handles it exists.
-  const hooks: { core?: CacheCore } = {};
+  // The engine needs its eviction hook before the state that handles it exists.
+  let state: SharedCacheState | undefined = undefined;
   const engine = new MemoryCache<CacheKey, Envelope>({
     maxEntries: options.maxEntries,
     maxBytes: options.maxBytes,
@@ -49,7 +49,7 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
     sizeOf: userSizeOf === undefined ? undefined : (envelope, key) => userSizeOf(envelope.value as V, key),
     policy: options.policy,
     cleanupInterval: options.cleanupInterval,
-    onEvict: (key, envelope, reason) => hooks.core?.onEvict(key, envelope, reason),
+    onEvict: (key, envelope, reason) => state?.onEvict(key, envelope, reason),
     clock,
     logger: options.logger,
     name,
@@ -63,35 +63,36 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
     engine.close();
     throw error;
   }
-  const core = new CacheCore(name, new TierStack(engine, clock, remote), clock, log, Math.random);
-  hooks.core = core;
-  if (remote !== undefined) connectRemote(core, remote);
-  const cache = new CacheView<V>(core, name, '', config);
-  core.advisor = advisor;
+  const random = Math.random;
+  const tiers = new TierStack(engine, clock, remote, random);
+  const shared = new SharedCacheState({ name, tiers, clock, log, random, advisor });
+  state = shared;
+  if (remote !== undefined) connectRemote(shared, remote);
+  const cache = new CacheView<V>(shared, name, '', config);
   // Restores synchronously, so the snapshot's entries are there before the first request.
   if (persist !== undefined)
-    core.persistence = attachPersistence(persist, cache, clock, () => core.log, remote);
+    shared.attachPersistence(attachPersistence(persist, cache, clock, () => shared.log, remote));
   if (options.warmOnStart !== undefined) {
     const source = options.warmOnStart;
     cache.ready = cache.warm(source).then(
       () => undefined,
-      (error: unknown) => core.reportError(name, undefined, 'warmOnStart', error),
+      (error: unknown) => shared.reportError(name, undefined, 'warmOnStart', error),
     );
   }
   return cache;
 }
 
 /**
- * Routes what the shared tier reports into the core (remote invalidations detach the loads they reach,
- * L2 errors are reported) and lends the tier the cache's log sink for its outage lines.
+ * Routes what the shared tier reports into the shared state (remote invalidations detach the loads they
+ * reach, L2 errors are reported) and lends the tier the cache's log sink for its outage lines.
  */
-function connectRemote(core: CacheCore, remote: TierBinding): void {
-  remote.lendLog(() => core.log);
-  core.store.onRemoteInvalidation((keys) => {
+function connectRemote(state: SharedCacheState, remote: TierBinding): void {
+  remote.lendLog(() => state.log);
+  state.tiers.onRemoteInvalidation((keys) => {
     // A bulk invalidation (tags, pattern, clear, resync) does not say which keys it reached, and a
     // load's final tags are unknown until it returns: every load is detached, as a local one would be.
-    if (keys === undefined) core.detachWhere(undefined);
-    else for (const key of keys) core.detach(key);
+    if (keys === undefined) state.flights.detachWhere(undefined);
+    else for (const key of keys) state.flights.detach(key);
   });
-  remote.onError((error, key) => core.reportError(core.name, key, 'l2', error));
+  remote.onError((error, key) => state.reportError(state.name, key, 'l2', error));
 }

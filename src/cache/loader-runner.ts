@@ -9,8 +9,11 @@ import { parseDuration, type Duration } from '../util/duration.js';
 import { backoffDelay, isRetryableError, type ResolvedRetry } from './retry.js';
 import type { Loader, LoaderContext } from './types.js';
 
-/** The context handed to a loader; after the call it also carries the value and the overrides. */
-export class LoadContext<V> implements LoaderContext<V> {
+/**
+ * One loader call: the context handed to the loader (the public LoaderContext), which after the call
+ * also carries the value and the loader's overrides (ttl, tags, skip).
+ */
+export class LoaderCall<V> implements LoaderContext<V> {
   /** The key as the caller gave it. */
   readonly key: CacheKey;
   /** Aborted on hard timeout or cache close. */
@@ -59,8 +62,8 @@ export function validateTags(tags: unknown, what: string): readonly string[] {
   return Object.freeze([...(tags as string[])]);
 }
 
-/** What one loader call needs to know besides the loader. */
-export interface LoadSettings {
+/** What one loader call needs to know besides the loader: its retry policy, hard timeout and hooks. */
+export interface LoaderRunOptions {
   cache: string;
   retry: ResolvedRetry;
   /** Bound on the whole call in ms; 0 = none. */
@@ -77,10 +80,10 @@ export interface LoadSettings {
  */
 export function runLoader<V>(
   loader: Loader<V>,
-  ctx: LoadContext<V>,
+  ctx: LoaderCall<V>,
   controller: AbortController,
-  settings: LoadSettings,
-): Promise<LoadContext<V>> {
+  settings: LoaderRunOptions,
+): Promise<LoaderCall<V>> {
   const work = attempts(loader, ctx, settings);
   if (settings.hardTimeout <= 0) return work;
   return new Promise((resolve, reject) => {
@@ -107,7 +110,11 @@ export function runLoader<V>(
   });
 }
 
-async function attempts<V>(loader: Loader<V>, ctx: LoadContext<V>, s: LoadSettings): Promise<LoadContext<V>> {
+async function attempts<V>(
+  loader: Loader<V>,
+  ctx: LoaderCall<V>,
+  s: LoaderRunOptions,
+): Promise<LoaderCall<V>> {
   const policy = s.retry;
   for (let attempt = 0; ; attempt++) {
     ctx.attempt = attempt;

@@ -1,87 +1,135 @@
-// Read-through for one cache view: what getOrSet does after the hit path — single-flight loads, fail-safe
-// stale answers with a backoff, soft timeouts, refresh-ahead, fallback, negative caching, and the
-// pass-through used when caching is off or the cache layer itself fails (the cache is never the reason
-// a request fails: seed 001's non-breaking design).
+// The read-through handler of one cache view: everything getOrSet does after the hit path, top to
+// bottom. Reads go L1, then L2 (the view's hit path has read L1; a miss continues here, and get()/has()
+// read here), then the key's single-flight load with fail-safe stale answers and their backoff, soft
+// timeouts, refresh-ahead, fallback and negative caching; and the pass-through used when caching is off
+// or the cache layer itself fails, since the cache must never be the reason a request fails. It also
+// holds the view's one write path. Calls go down only: to the tier stack, the flights, the loader runner.
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { errorMessage } from '../observability/log-sink.js';
-import type { CacheCore, Flight, LoadOutcome } from './core.js';
 import { inGrace, isFresh, type Envelope } from './envelope.js';
-import { LoadContext, runLoader, type LoadSettings } from './loader-runner.js';
-import { resolveCall, type CallSettings, type ViewConfig } from './options.js';
+import type { Flight, LoadOutcome } from './flights.js';
+import { LoaderCall, runLoader, type LoaderRunOptions } from './loader-runner.js';
+import {
+  resolveCall,
+  type ResolvedCacheSettings,
+  type ResolvedCallOptions,
+  type ResolvedWriteOptions,
+} from './options.js';
+import type { SharedCacheState } from './shared-state.js';
 import type { GetOrSetOptions, Loader } from './types.js';
 
-/** What read-through needs from its view. */
-export interface ReadThroughView {
+/** A view's name and place in the key space: how its keys and tags are stored (the root's as given). */
+export class KeySpace {
+  /** Name used in stats, logs and events (`root:namespace` for namespaces). */
   readonly name: string;
-  readonly config: ViewConfig;
-  write(
-    key: CacheKey,
-    value: unknown,
-    ttl: number,
-    grace: number,
-    jitter: number,
-    tags: readonly string[],
-    method: string,
-    version?: number,
-  ): Promise<void>;
-  recordHit(key: CacheKey, started: number): void;
-  recordMiss(key: CacheKey, started: number): void;
-  recordCoalesced(key: CacheKey, started: number): void;
+  /** '' for the root; `<parent prefix><namespace>:` for a namespace. */
+  readonly prefix: string;
+  /** Whether a full key belongs to this view: undefined (every key) for the root. */
+  readonly inScope: ((key: CacheKey) => boolean) | undefined;
+
+  constructor(name: string, prefix: string) {
+    this.name = name;
+    this.prefix = prefix;
+    this.inScope = prefix === '' ? undefined : (key) => typeof key === 'string' && key.startsWith(prefix);
+  }
+
+  /** Whether this is the root's key space (no prefix). */
+  get isRoot(): boolean {
+    return this.prefix === '';
+  }
+
+  /** The full store key of a caller's key (namespace prefix applied). */
+  fullKey(key: CacheKey): CacheKey {
+    return this.prefix === '' ? key : this.prefix + key;
+  }
+
+  /** Tags as stored: a namespace also stores scoped copies so its invalidateTags stays inside it. */
+  storedTags(tags: readonly string[]): readonly string[] {
+    if (this.prefix === '' || tags.length === 0) return tags;
+    return [...tags, ...tags.map((t) => this.prefix + t)];
+  }
+
+  /** Tags as this view's invalidateTags looks them up: a namespace's scoped copies. */
+  scopedTags(tags: readonly string[]): readonly string[] {
+    return this.prefix === '' ? tags : tags.map((t) => this.prefix + t);
+  }
+}
+
+/** One getOrSet load, resolved once and handed whole through startFlight → load → loadAndStore. */
+interface LoadRequest<T> {
+  /** The key as the caller gave it (logs, events, the loader's ctx.key). */
+  readonly key: CacheKey;
+  /** The key as stored (namespace prefix applied). */
+  readonly full: CacheKey;
+  readonly loader: Loader<T>;
+  readonly options: ResolvedCallOptions<T>;
+  /** The entry in grace, answered if the load fails (fail-safe); undefined when there is none. */
+  readonly stale: Envelope | undefined;
+  /** A background refresh-ahead: nobody awaits it, and its failure is a warning. */
+  readonly refresh: boolean;
+  /** The shared tier's write stamp from before the L2 read: L2 refuses the result over a newer write. */
+  readonly version: number | undefined;
 }
 
 const SOFT_TIMEOUT = Symbol('soft timeout');
 
-function ignore(): void {}
-
-/** The miss side of getOrSet for one view. */
+/** The miss side of getOrSet, and the reads and writes, of one view. */
 export class ReadThrough {
-  readonly #core: CacheCore;
-  readonly #view: ReadThroughView;
+  readonly #state: SharedCacheState;
+  readonly #keys: KeySpace;
 
-  constructor(core: CacheCore, view: ReadThroughView) {
-    this.#core = core;
-    this.#view = view;
+  constructor(state: SharedCacheState, keys: KeySpace) {
+    this.#state = state;
+    this.#keys = keys;
   }
 
-  /** A miss (or a stale entry): join or start the key's load, apply fail-safe, soft timeout, fallback. */
+  /**
+   * A getOrSet that the hit path could not answer: `envelope` is what L1 held for `full` (missing, or
+   * stale). Reads L2 when L1 missed, then joins or starts the key's load and applies fail-safe, the
+   * soft timeout and the fallback.
+   */
   async miss<T>(
     full: CacheKey,
     key: CacheKey,
     envelope: Envelope | undefined,
     loader: Loader<T>,
     options: GetOrSetOptions<T> | undefined,
+    settings: ResolvedCacheSettings,
   ): Promise<T> {
-    const core = this.#core;
-    const call = resolveCall(this.#view.config, options);
-    const started = core.log.debugOn ? performance.now() : 0;
+    const state = this.#state;
+    const tiers = state.tiers;
+    const call = resolveCall(settings, options);
+    const started = state.log.debugOn ? performance.now() : 0;
     // Taken before the L2 read: a write that lands after it makes L2 refuse this load's result.
-    const version = core.store.stamp();
-    if (envelope === undefined && core.store.hasRemote) {
+    const version = tiers.stamp();
+    // L1, then L2: only a key L1 does not hold at all is looked up in the shared tier.
+    if (envelope === undefined && tiers.hasRemote) {
       try {
-        envelope = await core.store.get(full);
+        envelope = await tiers.getRemote(full);
       } catch (error) {
-        return this.#cacheFailedWith(error, key, loader, call);
+        return this.#bypassAfterCacheError(error, key, loader, call);
       }
     }
-    const now = core.clock();
+    const now = state.clock();
+    const cache = this.#keys.name;
     if (envelope !== undefined && isFresh(envelope, now)) {
-      this.#view.recordHit(key, started);
+      state.recordHit(cache, key, started);
       return envelope.value as T;
     }
     const stale = envelope !== undefined && inGrace(envelope, now) ? envelope : undefined;
     // Fail-safe backoff: the loader failed recently for this key, so do not hammer a dead upstream.
     if (stale !== undefined && stale.retryAt !== undefined && now < stale.retryAt) {
-      this.#view.recordMiss(key, started);
+      state.recordMiss(cache, key, started);
       return this.#answerStale(key, stale, undefined) as T;
     }
-    // Only a flight no write has reached is in the map (see CacheCore.detach), so joining is safe.
-    let flight = core.inflight.get(full);
+    // Only a flight no write has reached is in the map (see Flights.detach), so joining is safe.
+    let flight = state.flights.get(full);
     if (flight === undefined) {
-      this.#view.recordMiss(key, started);
-      flight = this.#startFlight(full, key, stale, loader, call, false, version);
+      state.recordMiss(cache, key, started);
+      flight = this.#startFlight({ key, full, loader, options: call, stale, refresh: false, version });
     } else {
-      this.#view.recordCoalesced(key, started);
+      state.recordCoalesced(cache, key, started);
     }
     try {
       let outcome: LoadOutcome | typeof SOFT_TIMEOUT;
@@ -89,7 +137,7 @@ export class ReadThrough {
         outcome = await raceSoft(flight.promise, call.softTimeout);
       else outcome = await flight.promise;
       if (outcome === SOFT_TIMEOUT) return this.#answerStale(key, stale!, undefined) as T;
-      if (outcome.stale) core.counters.staleHits++;
+      if (outcome.stale) state.countStaleHit();
       return outcome.value as T;
     } catch (error) {
       if (call.hasFallback) return call.fallback as T;
@@ -104,168 +152,200 @@ export class ReadThrough {
     envelope: Envelope,
     loader: Loader<T>,
     options: GetOrSetOptions<T> | undefined,
+    settings: ResolvedCacheSettings,
   ): void {
-    const core = this.#core;
-    if (core.inflight.has(full)) return;
+    const state = this.#state;
+    if (state.flights.has(full)) return;
     // After a failed refresh, wait out the fail-safe backoff instead of refreshing on every hit.
-    if (envelope.retryAt !== undefined && core.clock() < envelope.retryAt) return;
-    let call: CallSettings<T>;
+    if (envelope.retryAt !== undefined && state.clock() < envelope.retryAt) return;
+    let call: ResolvedCallOptions<T>;
     try {
-      call = resolveCall(this.#view.config, options);
+      call = resolveCall(settings, options);
     } catch (error) {
       this.#reportError(key, error, 'refresh');
       return;
     }
-    core.counters.refreshes++;
-    if (core.log.debugOn) core.log.debug('Cache REFRESH', { cache: this.#view.name, key });
-    if (core.events.any) core.events.emit('cache:refresh', { cache: this.#view.name, key });
-    this.#startFlight(full, key, envelope, loader, call, true, core.store.stamp());
+    const cache = this.#keys.name;
+    state.countRefresh();
+    if (state.log.debugOn) state.log.debug('Cache REFRESH', { cache, key });
+    if (state.events.any) state.events.emit('cache:refresh', { cache, key });
+    const version = state.tiers.stamp();
+    this.#startFlight({ key, full, loader, options: call, stale: envelope, refresh: true, version });
   }
 
   /** Caching is off (disabled or closed): call the loader with retries and timeouts, store nothing. */
-  async direct<T>(key: CacheKey, loader: Loader<T>, options: GetOrSetOptions<T> | undefined): Promise<T> {
-    return this.#directWith(key, loader, resolveCall(this.#view.config, options));
+  async direct<T>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options: GetOrSetOptions<T> | undefined,
+    settings: ResolvedCacheSettings,
+  ): Promise<T> {
+    return this.#loadUncached(key, loader, resolveCall(settings, options));
   }
 
-  /** The cache layer itself failed: log it and answer from the loader directly. */
+  /** The cache layer itself failed (`error`): log it and answer from the loader directly. */
   async cacheFailed<T>(
     error: unknown,
     key: CacheKey,
     loader: Loader<T>,
     options: GetOrSetOptions<T> | undefined,
+    settings: ResolvedCacheSettings,
   ): Promise<T> {
-    return this.#cacheFailedWith(error, key, loader, resolveCall(this.#view.config, options));
+    return this.#bypassAfterCacheError(error, key, loader, resolveCall(settings, options));
   }
 
-  #cacheFailedWith<T>(error: unknown, key: CacheKey, loader: Loader<T>, call: CallSettings<T>): Promise<T> {
-    this.#reportError(key, error, 'read');
-    return this.#directWith(key, loader, call);
-  }
-
-  async #directWith<T>(key: CacheKey, loader: Loader<T>, call: CallSettings<T>): Promise<T> {
-    const controller = new AbortController();
-    const ctx = new LoadContext<T>(key, controller.signal, undefined);
+  /** get(): the fresh value of a caller's key, or undefined (a value in grace is not returned); counts a hit or miss. */
+  async get<T>(key: CacheKey): Promise<T | undefined> {
+    const state = this.#state;
+    const tiers = state.tiers;
+    const started = state.log.debugOn ? performance.now() : 0;
+    const full = this.#keys.fullKey(key);
+    let envelope;
     try {
-      return (await runLoader(loader, ctx, controller, this.#settings(call))).value as T;
+      envelope = tiers.getLocal(full) ?? (tiers.hasRemote ? await tiers.getRemote(full) : undefined);
+    } catch (error) {
+      throw this.#storeError(CacheErrorType.CACHE_GET_FAILED, 'get', key, error);
+    }
+    if (envelope !== undefined && isFresh(envelope, state.clock())) {
+      if (state.advisor !== undefined) state.advisor.recordHit(full, envelope);
+      state.recordHit(this.#keys.name, key, started);
+      return envelope.value as T;
+    }
+    if (state.advisor !== undefined) state.advisor.record(full);
+    state.recordMiss(this.#keys.name, key, started);
+    return undefined;
+  }
+
+  /** What the tiers hold for a caller's key, read without touching L1's recency (has, ttlRemaining). */
+  async peek(key: CacheKey): Promise<Envelope | undefined> {
+    const tiers = this.#state.tiers;
+    const full = this.#keys.fullKey(key);
+    try {
+      return tiers.peekLocal(full) ?? (tiers.hasRemote ? await tiers.getRemote(full) : undefined);
+    } catch (error) {
+      throw this.#storeError(CacheErrorType.CACHE_GET_FAILED, 'read', key, error);
+    }
+  }
+
+  /**
+   * Stores a value for a caller's key in every tier, logs SET and emits cache:set: the one write path of
+   * the view (set, warm, and getOrSet's loads). `method` names the caller in a CACHE_SET_FAILED error.
+   */
+  async write(
+    key: CacheKey,
+    value: unknown,
+    options: ResolvedWriteOptions,
+    method: string,
+    version?: number,
+  ): Promise<void> {
+    const state = this.#state;
+    const keys = this.#keys;
+    const started = state.log.debugOn ? performance.now() : 0;
+    try {
+      await state.tiers.write(keys.fullKey(key), value, options, keys.storedTags(options.tags), version);
+    } catch (error) {
+      throw this.#storeError(CacheErrorType.CACHE_SET_FAILED, method, key, error);
+    }
+    if (state.log.debugOn) state.logTimed('Cache SET', keys.name, key, started);
+    if (state.events.any) state.events.emit('cache:set', { cache: keys.name, key });
+  }
+
+  #bypassAfterCacheError<T>(
+    error: unknown,
+    key: CacheKey,
+    loader: Loader<T>,
+    call: ResolvedCallOptions<T>,
+  ): Promise<T> {
+    this.#reportError(key, error, 'read');
+    return this.#loadUncached(key, loader, call);
+  }
+
+  async #loadUncached<T>(key: CacheKey, loader: Loader<T>, call: ResolvedCallOptions<T>): Promise<T> {
+    const controller = new AbortController();
+    const ctx = new LoaderCall<T>(key, controller.signal, undefined);
+    try {
+      return (await runLoader(loader, ctx, controller, this.#runOptions(call))).value as T;
     } catch (error) {
       if (call.hasFallback) return call.fallback as T;
       throw error;
     }
   }
 
-  #startFlight<T>(
-    full: CacheKey,
-    key: CacheKey,
-    stale: Envelope | undefined,
-    loader: Loader<T>,
-    call: CallSettings<T>,
-    refresh: boolean,
-    version: number | undefined,
-  ): Flight {
-    const core = this.#core;
-    const flight: Flight = {
-      promise: undefined as unknown as Promise<LoadOutcome>,
-      controller: new AbortController(),
-      detached: false,
-    };
-    core.inflight.set(full, flight);
-    flight.promise = this.#load(flight, full, key, stale, loader, call, refresh, version).finally(() => {
-      if (core.inflight.get(full) === flight) core.inflight.delete(full);
-    });
-    // Callers that answered stale (soft timeout) or a refresh nobody awaits must not leave an unhandled rejection.
-    flight.promise.catch(ignore);
-    return flight;
+  #startFlight<T>(request: LoadRequest<T>): Flight {
+    return this.#state.flights.start(request.full, (flight) => this.#load(flight, request));
   }
 
-  async #load<T>(
-    flight: Flight,
-    full: CacheKey,
-    key: CacheKey,
-    stale: Envelope | undefined,
-    loader: Loader<T>,
-    call: CallSettings<T>,
-    refresh: boolean,
-    version: number | undefined,
-  ): Promise<LoadOutcome> {
-    const core = this.#core;
-    const ctx = new LoadContext<T>(key, flight.controller.signal, stale?.value as T | undefined);
+  async #load<T>(flight: Flight, request: LoadRequest<T>): Promise<LoadOutcome> {
+    const ctx = new LoaderCall<T>(
+      request.key,
+      flight.controller.signal,
+      request.stale?.value as T | undefined,
+    );
     let fromPeer: Envelope | undefined;
     try {
       // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
-      fromPeer = await core.store.exclusive(full, () =>
-        this.#loadAndStore(flight, key, ctx, loader, call, version),
+      fromPeer = await this.#state.tiers.exclusive(request.full, () =>
+        this.#loadAndStore(flight, ctx, request),
       );
     } catch (error) {
-      return this.#loadFailed(key, stale, call, refresh, error);
+      return this.#loadFailed(request, error);
     }
     return { value: fromPeer === undefined ? ctx.value : fromPeer.value, stale: false };
   }
 
-  async #loadAndStore<T>(
-    flight: Flight,
-    key: CacheKey,
-    ctx: LoadContext<T>,
-    loader: Loader<T>,
-    call: CallSettings<T>,
-    version: number | undefined,
-  ): Promise<void> {
-    const core = this.#core;
-    await runLoader(loader, ctx, flight.controller, this.#settings(call));
+  async #loadAndStore<T>(flight: Flight, ctx: LoaderCall<T>, request: LoadRequest<T>): Promise<void> {
+    const state = this.#state;
+    const call = request.options;
+    await runLoader(request.loader, ctx, flight.controller, this.#runOptions(call));
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
-    const tags = ctx.tags ?? call.tags;
     // A detached flight's result may be what a write removed or replaced: answer it, never store it.
-    if (storable && !flight.detached && !core.closed) {
+    if (storable && !flight.detached && !state.closed) {
       const ttl =
         ctx.ttl ?? (value === undefined && call.negativeTtl !== undefined ? call.negativeTtl : call.ttl);
+      const tags = ctx.tags ?? call.tags;
       try {
-        await this.#view.write(key, value, ttl, call.grace, call.jitter, tags, 'getOrSet', version);
+        await this.write(
+          request.key,
+          value,
+          { ttl, grace: call.grace, jitter: call.jitter, tags },
+          'getOrSet',
+          request.version,
+        );
       } catch {
         // write() has logged and emitted the failure; the caller still gets the loaded value.
       }
     }
   }
 
-  #loadFailed<T>(
-    key: CacheKey,
-    stale: Envelope | undefined,
-    call: CallSettings<T>,
-    refresh: boolean,
-    error: unknown,
-  ): LoadOutcome {
-    const core = this.#core;
-    const now = core.clock();
+  #loadFailed<T>(request: LoadRequest<T>, error: unknown): LoadOutcome {
+    const state = this.#state;
+    const { key, stale } = request;
+    const cache = this.#keys.name;
+    const now = state.clock();
     // Fail-safe: a value still within grace answers instead of the error, and the key backs off.
-    if (stale !== undefined && !core.closed && now < stale.graceUntil) {
-      stale.retryAt = now + call.failSafeBackoff;
-      if (refresh) {
-        if (core.log.warnOn) {
-          core.log.warn('Cache REFRESH failed', { cache: this.#view.name, key, error: errorMessage(error) });
+    if (stale !== undefined && !state.closed && now < stale.graceUntil) {
+      const backoff = request.options.failSafeBackoff;
+      stale.retryAt = now + backoff;
+      if (request.refresh) {
+        if (state.log.warnOn) {
+          state.log.warn('Cache REFRESH failed', { cache, key, error: errorMessage(error) });
         }
-        if (core.events.any) core.events.emit('cache:error', { cache: this.#view.name, key, error });
+        if (state.events.any) state.events.emit('cache:error', { cache, key, error });
       } else {
-        if (core.log.warnOn) {
-          core.log.warn('Cache STALE', {
-            cache: this.#view.name,
-            key,
-            error: errorMessage(error),
-            retryInMs: call.failSafeBackoff,
-          });
+        if (state.log.warnOn) {
+          state.log.warn('Cache STALE', { cache, key, error: errorMessage(error), retryInMs: backoff });
         }
-        if (core.events.any) core.events.emit('cache:stale', { cache: this.#view.name, key, error });
+        if (state.events.any) state.events.emit('cache:stale', { cache, key, error });
       }
       return { value: stale.value, stale: true };
     }
     if (error instanceof CacheError && error.type === CacheErrorType.RETRY_EXHAUSTED) {
-      // DESIGN.md: exhausted retries are a warning (the retries were logged at info); other failures are errors.
-      if (core.log.warnOn) {
-        core.log.warn('Cache RETRY exhausted', {
-          cache: this.#view.name,
-          key,
-          error: errorMessage(error.cause ?? error),
-        });
+      // Exhausted retries are a warning (each retry was logged at info); other load failures are errors.
+      if (state.log.warnOn) {
+        state.log.warn('Cache RETRY exhausted', { cache, key, error: errorMessage(error.cause ?? error) });
       }
-      if (core.events.any) core.events.emit('cache:error', { cache: this.#view.name, key, error });
+      if (state.events.any) state.events.emit('cache:error', { cache, key, error });
     } else {
       this.#reportError(key, error, 'load');
     }
@@ -273,31 +353,37 @@ export class ReadThrough {
   }
 
   #answerStale(key: CacheKey, stale: Envelope, error: unknown): unknown {
-    const core = this.#core;
-    core.counters.staleHits++;
-    if (core.log.debugOn) core.log.debug('Cache STALE', { cache: this.#view.name, key });
-    if (core.events.any) {
-      core.events.emit(
-        'cache:stale',
-        error === undefined ? { cache: this.#view.name, key } : { cache: this.#view.name, key, error },
-      );
+    const state = this.#state;
+    const cache = this.#keys.name;
+    state.countStaleHit();
+    if (state.log.debugOn) state.log.debug('Cache STALE', { cache, key });
+    if (state.events.any) {
+      state.events.emit('cache:stale', error === undefined ? { cache, key } : { cache, key, error });
     }
     return stale.value;
   }
 
   #reportError(key: CacheKey, error: unknown, operation: string): void {
-    this.#core.reportError(this.#view.name, key, operation, error);
+    this.#state.reportError(this.#keys.name, key, operation, error);
   }
 
-  #settings(call: CallSettings<unknown>): LoadSettings {
-    const core = this.#core;
+  /** Reports a failed read or write of the tiers and wraps it as the CacheError the caller sees. */
+  #storeError(type: CacheErrorType, method: string, key: CacheKey, error: unknown): CacheError {
+    const cache = this.#keys.name;
+    this.#state.reportError(cache, key, method, error);
+    const message = `${method} of key ${JSON.stringify(key)} in cache "${cache}" failed: ${errorMessage(error)}`;
+    return new CacheError(type, message, { cause: error });
+  }
+
+  #runOptions(call: ResolvedCallOptions<unknown>): LoaderRunOptions {
+    const state = this.#state;
     return {
-      cache: this.#view.name,
+      cache: this.#keys.name,
       retry: call.retry,
       hardTimeout: call.hardTimeout,
-      log: core.log,
-      onAttempt: core.onAttempt,
-      random: core.random,
+      log: state.log,
+      onAttempt: state.onAttempt,
+      random: state.random,
     };
   }
 }

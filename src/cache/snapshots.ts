@@ -27,7 +27,7 @@ export interface SnapshotStore {
   confirmRestored?(): Promise<void>;
 }
 
-/** How a view maps a caller's key and tags to stored ones (CacheView satisfies it). */
+/** How a view maps a caller's key and tags to stored ones (its KeySpace satisfies it). */
 export interface ViewKeys {
   fullKey(key: CacheKey): CacheKey;
   storedTags(tags: readonly string[]): readonly string[];

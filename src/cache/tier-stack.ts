@@ -1,6 +1,7 @@
 // TierStack: the one place where the facade reads and writes its stores: L1 (the synchronous
 // MemoryCache) and, when `l2` is given, a shared tier (src/tiers) whose bus invalidations from other
-// instances are applied to L1 here. Everything stored is an Envelope (see envelope.ts); an envelope
+// instances are applied to L1 here. A read is two halves: getLocal (sync, the getOrSet hit path) and,
+// only when L1 missed, getRemote; write(entry) builds the envelope and stores it in every tier. Everything stored is an Envelope (see envelope.ts); an envelope
 // found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it). With L2,
 // entries restored from a local snapshot are held aside until L2 confirms them (restoreLocal), so a
 // restart never serves what another instance deleted, overwrote or tag-invalidated meanwhile.
@@ -8,7 +9,8 @@ import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions, RankedEntryInf
 import type { TierBinding } from '../tiers/shared-tier.js';
 import type { L2Tier, RemoteInvalidation, TierEntry } from '../tiers/types.js';
 import type { CacheHealth } from './types.js';
-import { storageTtl, type Envelope } from './envelope.js';
+import { createEnvelope, jitterTtl, storageTtl, type Envelope } from './envelope.js';
+import type { ResolvedWriteOptions } from './options.js';
 
 /** The subset of MemoryCache the facade uses; typed structurally so a test can hand in a double. */
 export interface LocalEngine {
@@ -73,6 +75,7 @@ function localKeys(key: string): CacheKey[] {
 export class TierStack {
   readonly #l1: LocalEngine;
   readonly #clock: () => number;
+  readonly #random: () => number;
   readonly #remote: TierBinding | undefined;
   #onRemote: RemoteInvalidationListener | undefined;
   /**
@@ -85,14 +88,20 @@ export class TierStack {
   /** Restored entries waiting for L2's confirmation; any write or invalidation reaching one drops it. */
   #held: Map<CacheKey, Held> | undefined;
 
-  constructor(l1: LocalEngine, clock: () => number, remote?: TierBinding) {
+  constructor(
+    l1: LocalEngine,
+    clock: () => number,
+    remote: TierBinding | undefined,
+    random: () => number = Math.random,
+  ) {
     this.#l1 = l1;
     this.#clock = clock;
+    this.#random = random;
     this.#remote = remote;
     remote?.onRemote((event) => this.#applyRemote(event));
   }
 
-  /** Sync L1 read for the hit path; counts as a use for the eviction policy. */
+  /** The L1 half of a read: sync (the hit path), counts as a use for the eviction policy. */
   getLocal(key: CacheKey): Envelope | undefined {
     return this.#l1.get(key);
   }
@@ -102,7 +111,7 @@ export class TierStack {
     return this.#l1.peek(key);
   }
 
-  /** Whether reads that miss L1 should go on to a remote tier (the slow path awaits {@link get}). */
+  /** Whether a read that missed L1 goes on to a shared tier ({@link getRemote}). */
   get hasRemote(): boolean {
     return this.#remote !== undefined;
   }
@@ -125,10 +134,12 @@ export class TierStack {
     return this.#remote?.stamp();
   }
 
-  /** Full read through every tier: L1, then L2 with promotion to L1 (remaining TTL, same tags). */
-  async get(key: CacheKey): Promise<Envelope | undefined> {
-    const local = this.#l1.get(key);
-    if (local !== undefined || this.#remote === undefined) return local;
+  /**
+   * The L2 half of a read, for a key L1 has just missed: L2's entry, promoted to L1 with its remaining
+   * TTL and tags. Undefined without a shared tier.
+   */
+  async getRemote(key: CacheKey): Promise<Envelope | undefined> {
+    if (this.#remote === undefined) return undefined;
     const generation = this.#generation;
     const entry = await this.#remote.get(remoteKey(key));
     if (entry === undefined) return undefined;
@@ -138,18 +149,37 @@ export class TierStack {
   }
 
   /**
+   * Stores a value in every tier as a new envelope: its TTL jittered, `tags` as the caller gave them,
+   * `indexTags` as L1 indexes them (a namespace adds scoped copies). `version` is getOrSet's stamp from
+   * before its L2 read, so L2 refuses the value over a newer write.
+   */
+  async write(
+    key: CacheKey,
+    value: unknown,
+    options: ResolvedWriteOptions,
+    indexTags: readonly string[],
+    version?: number,
+  ): Promise<void> {
+    const now = this.#clock();
+    const ttl = jitterTtl(options.ttl, options.jitter, this.#random);
+    const envelope = createEnvelope(value, now, ttl, options.grace, options.tags);
+    if (version !== undefined) envelope.version = version;
+    await this.#set(key, envelope, indexTags);
+  }
+
+  /**
    * Writes an envelope to every tier; the engine holds it until its grace ends. When L2 refuses it (a
    * newer write or invalidation than its `version` is known), L1 drops it again.
    */
-  async set(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): Promise<void> {
-    this.setLocal(key, envelope, tags, size);
+  async #set(key: CacheKey, envelope: Envelope, tags: readonly string[]): Promise<void> {
+    this.setLocal(key, envelope, tags);
     const remote = this.#remote;
     if (remote === undefined) return;
     const stored = await this.#writing(() => remote.set(remoteKey(key), toEntry(envelope, tags)));
     if (!stored && this.#l1.peek(key) === envelope) this.#l1.delete(key);
   }
 
-  /** Sync L1 write (used by set and warm-up paths that need no remote round trip). */
+  /** Sync L1 write (used by write, promotion and snapshot restores, which need no remote round trip). */
   setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void {
     const options: MemorySetOptions = { ttl: storageTtl(envelope, this.#clock()), tags };
     if (size !== undefined) options.size = size;
@@ -268,7 +298,7 @@ export class TierStack {
     const generation = this.#generation;
     const { entry, loaded } = await this.#remote.lockedLoad(remoteKey(key), async () => {
       await load();
-      return undefined; // load() has written L1 and L2 through set().
+      return undefined; // load() has written L1 and L2 through write().
     });
     if (loaded || entry === undefined) return undefined;
     const envelope = toEnvelope(entry);
