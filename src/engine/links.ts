@@ -4,8 +4,12 @@
 // on one cache line matters more than anything else on a cache hit over a large cache. Each list is
 // circular around a sentinel "head" slot, so linking and unlinking never branch on empty lists.
 
-/** Number of sentinel slots reserved at the start of the slot space (one per list a policy uses). */
-export const HEAD_SLOTS = 3;
+/**
+ * The first slot that holds an entry. Slots below it are the sentinel heads, one per list a policy
+ * uses (W-TinyLFU needs three), reserved by every policy so the cache's slot numbers mean the same
+ * whichever policy orders them.
+ */
+export const FIRST_SLOT = 3;
 /** Offsets of the link fields inside a record. */
 const NEXT = 0;
 const PREV = 1;
@@ -26,7 +30,7 @@ export class SlotLinks {
 
   /** Empties every list (points each sentinel at itself). */
   reset(): void {
-    for (let h = 0; h < HEAD_SLOTS; h++) {
+    for (let h = 0; h < FIRST_SLOT; h++) {
       this.data[(h << this.shift) + NEXT] = h;
       this.data[(h << this.shift) + PREV] = h;
     }

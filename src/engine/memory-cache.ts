@@ -1,6 +1,8 @@
 // MemoryCache: Larder's synchronous L1 engine. A Map from key to an integer slot indexes plain arrays
 // (keys, values) and typed arrays (start time, expiry, size) by slot; an eviction policy (W-TinyLFU
-// or LRU) orders the slots. Optional features (TTL, byte budget, tags) cost nothing until used.
+// or LRU) orders the slots. Optional features (TTL, byte budget, tags) cost nothing until used. The
+// hot path (get, set, eviction) stays in this class; the cold parts beside it are the tag index
+// (tag-index.ts) and the background expiry sweep (sweeper.ts).
 import { parseDuration } from '../util/duration.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,9 +17,12 @@ import type {
   MemorySetOptions,
 } from './types.js';
 import { checkKey, checkSize, checkTags, refuseNonFiniteKey, resolveOptions } from './options.js';
-import { FIRST_SLOT, LruPolicy, type Policy } from './policy.js';
+import { LruPolicy, type Policy } from './policy.js';
+import { FIRST_SLOT } from './links.js';
 import { TinyLfuPolicy } from './tinylfu.js';
 import { estimateSize } from './size-of.js';
+import { TagIndex } from './tag-index.js';
+import { Sweeper } from './sweeper.js';
 import { compileGlob } from '../util/glob.js';
 
 /** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
@@ -25,9 +30,6 @@ export const engineInternals: unique symbol = Symbol('larder.engineInternals');
 
 /** Slots reserved at first; the arrays double from here up to the entry bound. */
 const INITIAL_SLOTS = 256;
-/** The background sweep visits at least this many slots per tick, and at least 1/8 of all slots. */
-const SWEEP_MIN_SLOTS = 1024;
-const SWEEP_FRACTION = 8;
 
 const neverStale = (): boolean => false;
 
@@ -47,8 +49,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #starts: Float64Array | null = null;
   #expires: Float64Array | null = null;
   #sizes: Float64Array | null = null;
-  #tags: (readonly string[] | undefined)[] | null = null;
-  #tagIndex: Map<string, Set<number>> | null = null;
+  /** Created by the first tagged set (tag-index.ts). */
+  #tags: TagIndex | null = null;
   #free: number[] = [];
   #nextSlot = FIRST_SLOT;
   #capacity: number;
@@ -60,8 +62,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   readonly #defaultTtl: number;
   readonly #jitter: number;
   readonly #cleanupInterval: number;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #sweepCursor = FIRST_SLOT;
+  /** Created when TTLs start, unless cleanupInterval is 0 (sweeper.ts). */
+  #sweeper: Sweeper | undefined;
   readonly #sizeOf: (value: V, key: K) => number;
   readonly #onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
   readonly #clock: () => number;
@@ -183,7 +185,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     let slot = this.#index.get(key);
     if (slot !== undefined) {
       this.#values[slot] = value;
-      if (this.#tags !== null && this.#tags[slot] !== undefined) this.#untag(slot);
+      const index = this.#tags;
+      if (index !== null && index.bySlot[slot] !== undefined) index.untag(slot);
       if (this.#sizes !== null) {
         const old = this.#sizes[slot]!;
         this.#sizes[slot] = weight;
@@ -205,7 +208,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       this.#policy.add(slot, key, weight);
     }
     if (this.#timed || ttl > 0) this.#stamp(slot, ttl);
-    if (tags !== undefined && tags.length > 0) this.#tag(slot, tags);
+    if (tags !== undefined && tags.length > 0) (this.#tags ??= new TagIndex()).tag(slot, tags);
     this.#sets++;
     while (this.#count > this.#maxEntries || this.#bytes > this.#maxBytes) {
       this.#removeSlot(this.#policy.victim(), 'capacity');
@@ -237,7 +240,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#bytes = 0;
     this.#sizes?.fill(0);
     this.#tags = null;
-    this.#tagIndex = null;
     this.#policy.clear();
     for (const [key, value] of removed) this.#notify(key, value, 'cleared');
   }
@@ -298,14 +300,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   /** Removes every entry carrying any of `tags` (reason 'invalidated'); returns how many. */
   invalidateTags(tags: readonly string[]): number {
     checkTags(tags);
-    const index = this.#tagIndex;
-    if (index === null) return 0;
-    const slots = new Set<number>();
-    for (const tag of tags) {
-      const tagged = index.get(tag);
-      if (tagged !== undefined) for (const slot of tagged) slots.add(slot);
-    }
-    return this.#removeAll(slots, 'invalidated');
+    const index = this.#tags;
+    return index === null ? 0 : this.#removeAll(index.slotsWithAny(tags), 'invalidated');
   }
 
   /** Removes every entry whose key (as a string) starts with `prefix`; returns how many. */
@@ -364,8 +360,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   /** Stops the background sweep and removes every entry (reason 'cleared'). The cache stays usable. */
   close(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#sweeper?.stop();
+    this.#sweeper = undefined;
     this.clear();
   }
 
@@ -379,7 +375,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     const policy = this.#policy;
     return {
       policy: policy.snapshot(),
-      timer: this.#timer,
+      timer: this.#sweeper?.timer,
       capacity: this.#capacity,
       frequency: (key) => {
         const slot = this.#index.get(key);
@@ -398,7 +394,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       ageMs: Math.max(0, now - (this.#starts?.[slot] || this.#createdAt)),
       ttlRemainingMs: expiry === 0 ? undefined : Math.max(0, expiry - now),
       size: this.#sizes === null ? 0 : this.#sizes[slot]!,
-      tags: this.#tags?.[slot] ?? [],
+      tags: this.#tags?.bySlot[slot] ?? [],
     };
   }
 
@@ -457,7 +453,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       this.#bytes -= this.#sizes[slot]!;
       this.#sizes[slot] = 0;
     }
-    if (this.#tags !== null && this.#tags[slot] !== undefined) this.#untag(slot);
+    const index = this.#tags;
+    if (index !== null && index.bySlot[slot] !== undefined) index.untag(slot);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
     this.#free.push(slot);
@@ -495,30 +492,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     const slots: number[] = [];
     for (const slot of this.#slots()) if (matches(String(this.#keys[slot]))) slots.push(slot);
     return this.#removeAll(slots, 'invalidated');
-  }
-
-  #tag(slot: number, tags: readonly string[]): void {
-    const owned = Object.freeze([...new Set(tags)]);
-    this.#tags ??= [];
-    this.#tagIndex ??= new Map();
-    this.#tags[slot] = owned;
-    for (const tag of owned) {
-      let slots = this.#tagIndex.get(tag);
-      if (slots === undefined) this.#tagIndex.set(tag, (slots = new Set()));
-      slots.add(slot);
-    }
-  }
-
-  // Drops the slot from the tag index; a tag with no entries left is forgotten, so the index stays bounded.
-  #untag(slot: number): void {
-    const tags = this.#tags![slot]!;
-    this.#tags![slot] = undefined;
-    for (const tag of tags) {
-      const slots = this.#tagIndex!.get(tag);
-      if (slots === undefined) continue;
-      slots.delete(slot);
-      if (slots.size === 0) this.#tagIndex!.delete(tag);
-    }
   }
 
   #refuse(key: K, size: number): void {
@@ -567,40 +540,27 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     if (this.#cleanupInterval > 0) this.#startSweep();
   }
 
-  // The timer holds the cache only weakly, so a cache dropped without close() can still be collected.
+  // The sweeper reaches the cache through this small view: the slot range, and removal of one slot
+  // if its entry has expired.
   #startSweep(): void {
-    const ref = new WeakRef<MemoryCache<K, V>>(this);
-    const timer = setInterval(() => {
-      const cache = ref.deref();
-      if (cache === undefined) clearInterval(timer);
-      else cache.#sweep();
-    }, this.#cleanupInterval);
-    timer.unref();
-    this.#timer = timer;
-  }
-
-  // One tick of the incremental sweep: visits a bounded run of slots from a rotating cursor.
-  #sweep(): void {
-    try {
-      const end = this.#nextSlot;
-      const slots = end - FIRST_SLOT;
-      let budget = Math.min(slots, Math.max(SWEEP_MIN_SLOTS, Math.ceil(slots / SWEEP_FRACTION)));
-      let slot = this.#sweepCursor;
-      while (budget-- > 0) {
-        if (slot >= end) slot = FIRST_SLOT;
-        if (this.#keys[slot] !== undefined && this.#isStale(slot)) this.#removeSlot(slot, 'expired');
-        slot++;
-      }
-      this.#sweepCursor = slot;
-    } catch (err) {
-      this.#logger?.error?.(
-        {
-          cache: this.#name,
-          err: new CacheError(CacheErrorType.CLEANUP_FAILED, 'sweep failed', { cause: err }),
+    this.#sweeper = new Sweeper(
+      {
+        end: () => this.#nextSlot,
+        expire: (slot) => {
+          if (this.#keys[slot] !== undefined && this.#isStale(slot)) this.#removeSlot(slot, 'expired');
         },
-        'Cache sweep failed',
-      );
-    }
+        failed: (err) => {
+          this.#logger?.error?.(
+            {
+              cache: this.#name,
+              err: new CacheError(CacheErrorType.CLEANUP_FAILED, 'sweep failed', { cause: err }),
+            },
+            'Cache sweep failed',
+          );
+        },
+      },
+      this.#cleanupInterval,
+    );
   }
 }
 

@@ -2,7 +2,7 @@
 // slots and names the next one to evict; the cache owns keys, values, sizes and budgets, and calls
 // `victim()` for as long as it is over one of them. W-TinyLFU lives in tinylfu.ts.
 import type { CacheKey, EvictionPolicy } from './types.js';
-import { HEAD_SLOTS, SlotLinks } from './links.js';
+import { SlotLinks } from './links.js';
 
 /** What MemoryCache asks of an eviction policy; all slots are the cache's slot numbers. */
 export interface Policy {
@@ -88,6 +88,3 @@ export class LruPolicy implements Policy {
     return {};
   }
 }
-
-/** Sentinel slots are reserved by every policy, so the cache's first data slot is the same for all. */
-export const FIRST_SLOT = HEAD_SLOTS;

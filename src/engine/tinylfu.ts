@@ -5,29 +5,51 @@
 // (a *probation* segment, and a *protected* segment holding 80 % of the main space for entries hit
 // at least twice). When the cache is over budget, the candidate (the newest probation entry) duels
 // the *victim* (the oldest probation entry): the one with the lower estimated frequency in the
-// count-min sketch (sketch.ts) is evicted.
+// count-min sketch [2] (sketch.ts) is evicted.
 //
 // Why: LRU keeps whatever was touched last, so one long scan flushes a hot working set. TinyLFU's
-// admission filter (Einziger, Friedman & Manes, ACM ToS 2017) lets a newcomer in only if it is more
-// popular than what it displaces; the window keeps recency-biased bursts alive long enough to build a
-// frequency; SLRU protects entries with proven reuse. This is the design of Caffeine
-// (github.com/ben-manes/caffeine/wiki/Efficiency, "Design" and "Adaptivity" pages).
+// admission filter [1] lets a newcomer in only if it is more popular than what it displaces; the
+// window keeps recency-biased bursts alive long enough to build a frequency; SLRU protects entries
+// with proven reuse. No one window size suits every workload, so a hill climber [3] tunes it at run
+// time.
 //
-// Constants, from Caffeine: window 1 % of the budget at start; protected = 80 % of the main space;
-// the sketch halves after 10 x capacity increments. Hash flooding (an attacker making a victim look
-// hot so nothing new is ever admitted) is blunted by admitting a warm candidate (frequency >= 6)
-// with probability 1/128 even when it loses. The window size adapts by hill climbing: every sample
-// of 10 x capacity requests, the hit rate is compared with the previous sample's; if it improved the
-// last move is repeated, otherwise reversed; the step starts at 6.25 % of the budget, decays by 2 %
-// per sample, and restarts when the hit rate jumps by 5 points (a new phase of the workload).
+// Lineage: this is the design of Caffeine 3.2.x [4], read against its 3.2.4 release and the design
+// pages of its wiki [5]. The tuning constants below have Caffeine's values, and Caffeine's names
+// where it names them, except for the climber's (there HILL_CLIMBER_STEP_PERCENT, _STEP_DECAY_RATE,
+// _RESTART_THRESHOLD) and SEGMENT_TRANSFER_THRESHOLD (there QUEUE_TRANSFER_THRESHOLD). Caffeine's
+// later versions adapt the window differently (by hit density), so its newer code is not the
+// reference for this file.
+//
+// Constants: the window starts at 1 % of the budget; protected = 80 % of the main space; the sketch
+// ages (halves every counter) after a sample of 10 x capacity accesses. Hash flooding (an attacker
+// making a victim look hot so nothing new is ever admitted) is blunted by admitting a warm candidate
+// (frequency >= 6) with probability 1/128 even when it loses. The hill climber, after every sample of
+// 10 x capacity requests, compares the sample's hit rate with the previous one's: if it improved,
+// the last move is repeated, otherwise reversed; the step starts at 6.25 % of the budget, decays by
+// 2 % per sample, and restarts at full size when the hit rate moves by 5 points (a new phase of the
+// workload).
+//
 // Weights: in a byte-bounded cache every quantity above is in bytes, so entries of different sizes
 // are handled the same way, with one exception: a candidate heavier than the whole budget is evicted.
+//
+// References:
+// [1] G. Einziger, R. Friedman, B. Manes. TinyLFU: A Highly Efficient Cache Admission Policy. ACM
+//     Transactions on Storage 13(4), 2017. https://doi.org/10.1145/3149371
+// [2] G. Cormode, S. Muthukrishnan. An improved data stream summary: the count-min sketch and its
+//     applications. Journal of Algorithms 55(1), 2005. https://doi.org/10.1016/j.jalgor.2003.12.001
+// [3] G. Einziger, O. Eytan, R. Friedman, B. Manes. Adaptive Software Cache Management. Middleware
+//     2018. https://doi.org/10.1145/3274808.3274816
+// [4] Caffeine 3.2.4, BoundedLocalCache.java:
+//     https://github.com/ben-manes/caffeine/blob/v3.2.4/caffeine/src/main/java/com/github/benmanes/caffeine/cache/BoundedLocalCache.java
+// [5] Caffeine wiki, Efficiency and Design: https://github.com/ben-manes/caffeine/wiki/Efficiency,
+//     https://github.com/ben-manes/caffeine/wiki/Design
 import type { CacheKey } from './types.js';
 import type { Policy } from './policy.js';
 import { FrequencySketch } from './sketch.js';
 import { hashKey } from './hash.js';
-import { HEAD_SLOTS, SlotLinks } from './links.js';
+import { FIRST_SLOT, SlotLinks } from './links.js';
 
+/** The three segments; each number is also the sentinel head slot of that segment's list. */
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
@@ -36,21 +58,33 @@ const HASH = 2;
 const META = 3;
 // META packs the entry's segment (bits 0-1) and its accesses not yet added to the sketch (bits 2-5,
 // 0..15; more than 15 would saturate the sketch's counters anyway).
-const QUEUE_MASK = 3;
+/** Selects the segment in META. */
+const SEGMENT_MASK = 3;
+/** Where the pending access count starts in META. */
 const PENDING_SHIFT = 2;
+/** One pending access, in META's units. */
 const PENDING_ONE = 1 << PENDING_SHIFT;
+/** The saturated pending count (15), in META's units. */
 const PENDING_MAX = 15 << PENDING_SHIFT;
-/** Accesses per unit of capacity between two halvings of all counts (TinyLFU's sample size). */
-const SAMPLE_FACTOR = 10;
 
+/** Accesses per unit of capacity between two agings of the sketch (TinyLFU's sample size). */
+const SAMPLE_FACTOR = 10;
+/** Share of the budget the main space starts with, leaving 1 % to the window. */
 const PERCENT_MAIN = 0.99;
+/** Share of the main space the protected segment may hold. */
 const PERCENT_MAIN_PROTECTED = 0.8;
+/** A candidate this warm (estimated frequency) may be admitted at random even when it loses its duel. */
 const ADMIT_HASHDOS_THRESHOLD = 6;
+/** Low bits of the random draw that must all be zero to admit such a loser: odds 1 in 128. */
+const ADMIT_HASHDOS_MASK = 127;
+/** The hill climber's first step, and its step after a restart, as a share of the budget. */
 const STEP_PERCENT = 0.0625;
+/** Factor applied to the step after each sample, so the climber settles down. */
 const STEP_DECAY = 0.98;
+/** A change in hit rate of at least this (5 points) restarts the climber at its full step. */
 const RESTART_THRESHOLD = 0.05;
 /** At most this many entries change segment per window resize, so one resize stays cheap. */
-const QUEUE_TRANSFER_THRESHOLD = 1000;
+const SEGMENT_TRANSFER_THRESHOLD = 1000;
 
 /** Window TinyLFU with an SLRU main space and a hill-climbing window (see the essay above). */
 export class TinyLfuPolicy implements Policy {
@@ -115,23 +149,23 @@ export class TinyLfuPolicy implements Policy {
   }
 
   touch(slot: number): void {
-    const queue = this.#count(slot);
+    const segment = this.#recordAccess(slot);
     this.#hitsInSample++;
-    if (queue === PROBATION) this.#promote(slot);
-    else this.#links.moveToBack(queue, slot);
+    if (segment === PROBATION) this.#promote(slot);
+    else this.#links.moveToBack(segment, slot);
   }
 
   update(slot: number, oldWeight: number, newWeight: number): void {
-    const queue = this.#count(slot);
+    const segment = this.#recordAccess(slot);
     const delta = newWeight - oldWeight;
     this.#totalWeight += delta;
-    if (queue === PROBATION) {
+    if (segment === PROBATION) {
       this.#promote(slot);
       // #promote counted the new weight already.
     } else {
-      if (queue === WINDOW) this.#windowWeight += delta;
+      if (segment === WINDOW) this.#windowWeight += delta;
       else this.#protectedWeight += delta;
-      this.#links.moveToBack(queue, slot);
+      this.#links.moveToBack(segment, slot);
     }
     if (this.#windowWeight > this.#windowMax) this.#drainWindow();
     if (this.#protectedWeight > this.#protectedMax) this.#demote();
@@ -140,9 +174,9 @@ export class TinyLfuPolicy implements Policy {
   remove(slot: number): void {
     const weight = this.#weight(slot);
     // The sketch keeps the departing key's accesses, so that they count if the key comes back.
-    const queue = this.#flush(slot);
-    if (queue === WINDOW) this.#windowWeight -= weight;
-    else if (queue === PROTECTED) this.#protectedWeight -= weight;
+    const segment = this.#flush(slot);
+    if (segment === WINDOW) this.#windowWeight -= weight;
+    else if (segment === PROTECTED) this.#protectedWeight -= weight;
     this.#totalWeight -= weight;
     this.#links.unlink(slot);
   }
@@ -202,13 +236,13 @@ export class TinyLfuPolicy implements Policy {
   }
 
   // Counts one access of the entry in `slot` in its record (no sketch access) and returns its segment.
-  #count(slot: number): number {
+  #recordAccess(slot: number): number {
     const record = this.#links.data;
     const at = (slot << 2) + META;
     const meta = record[at]!;
     if ((meta & PENDING_MAX) !== PENDING_MAX) record[at] = meta + PENDING_ONE;
     if (++this.#accesses >= this.#sampleSize) this.#age();
-    return meta & QUEUE_MASK;
+    return meta & SEGMENT_MASK;
   }
 
   // Adds the accesses pending in `slot`'s record to the sketch; returns the slot's segment.
@@ -219,23 +253,24 @@ export class TinyLfuPolicy implements Policy {
     const pending = meta >>> PENDING_SHIFT;
     if (pending !== 0) {
       this.#sketch.add(record[(slot << 2) + HASH]!, pending);
-      record[at] = meta & QUEUE_MASK;
+      record[at] = meta & SEGMENT_MASK;
     }
-    return meta & QUEUE_MASK;
+    return meta & SEGMENT_MASK;
   }
 
-  #setQueue(slot: number, queue: number): void {
+  #setSegment(slot: number, segment: number): void {
     const at = (slot << 2) + META;
     const record = this.#links.data;
-    record[at] = (record[at]! & ~QUEUE_MASK) | queue;
+    record[at] = (record[at]! & ~SEGMENT_MASK) | segment;
   }
 
-  // TinyLFU's reset: pending accesses are folded into the sketch (free slots have none), then every
-  // counter is halved. The scan is sequential and runs once per 10 x capacity accesses.
+  // Aging (TinyLFU's "reset"): pending accesses are folded into the sketch (free slots have none),
+  // then the sketch halves every counter. The scan is sequential and runs once per sample.
   #age(): void {
     const end = this.#links.data.length >>> 2;
-    for (let slot = HEAD_SLOTS; slot < end; slot++) this.#flush(slot);
-    this.#sketch.halve();
+    for (let slot = FIRST_SLOT; slot < end; slot++) this.#flush(slot);
+    this.#sketch.age();
+    // Halved without Caffeine's odd-counter correction (see sketch.ts).
     this.#accesses >>>= 1;
   }
 
@@ -248,7 +283,7 @@ export class TinyLfuPolicy implements Policy {
   #promote(slot: number): void {
     this.#links.unlink(slot);
     this.#links.pushBack(PROTECTED, slot);
-    this.#setQueue(slot, PROTECTED);
+    this.#setSegment(slot, PROTECTED);
     this.#protectedWeight += this.#weight(slot);
     if (this.#protectedWeight > this.#protectedMax) this.#demote();
   }
@@ -259,7 +294,7 @@ export class TinyLfuPolicy implements Policy {
       if (slot === PROTECTED) break;
       this.#links.unlink(slot);
       this.#links.pushBack(PROBATION, slot);
-      this.#setQueue(slot, PROBATION);
+      this.#setSegment(slot, PROBATION);
       this.#protectedWeight -= this.#weight(slot);
     }
   }
@@ -271,7 +306,7 @@ export class TinyLfuPolicy implements Policy {
       if (slot === WINDOW) break;
       this.#links.unlink(slot);
       this.#links.pushBack(PROBATION, slot);
-      this.#setQueue(slot, PROBATION);
+      this.#setSegment(slot, PROBATION);
       this.#windowWeight -= this.#weight(slot);
     }
   }
@@ -287,10 +322,10 @@ export class TinyLfuPolicy implements Policy {
     r ^= r >>> 17;
     r ^= r << 5;
     this.#random = r;
-    return (r & 127) === 0;
+    return (r & ADMIT_HASHDOS_MASK) === 0;
   }
 
-  // Hill climbing on the hit rate of the last sample, run once per sample of requests.
+  // Hill climbing [3] on the hit rate of the last sample, run once per sample of requests.
   #climb(): void {
     const requests = this.#hitsInSample + this.#missesInSample;
     const hitRate = this.#hitsInSample / requests;
@@ -319,7 +354,7 @@ export class TinyLfuPolicy implements Policy {
     this.#protectedMax -= quota;
     this.#windowMax += quota;
     this.#demote();
-    for (let i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++) {
+    for (let i = 0; i < SEGMENT_TRANSFER_THRESHOLD; i++) {
       let slot = this.#links.first(PROBATION);
       let fromProbation = true;
       if (slot === PROBATION || quota < this.#weight(slot)) {
@@ -333,7 +368,7 @@ export class TinyLfuPolicy implements Policy {
       if (!fromProbation) this.#protectedWeight -= weight;
       this.#links.unlink(slot);
       this.#links.pushBack(WINDOW, slot);
-      this.#setQueue(slot, WINDOW);
+      this.#setSegment(slot, WINDOW);
       this.#windowWeight += weight;
     }
     // Budget that no entry moved with goes back where it came from.
@@ -347,7 +382,7 @@ export class TinyLfuPolicy implements Policy {
     quota = Math.min(quota, Math.max(0, this.#windowMax - 1));
     this.#protectedMax += quota;
     this.#windowMax -= quota;
-    for (let i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++) {
+    for (let i = 0; i < SEGMENT_TRANSFER_THRESHOLD; i++) {
       const slot = this.#links.first(WINDOW);
       if (slot === WINDOW) break;
       const weight = this.#weight(slot);
@@ -355,7 +390,7 @@ export class TinyLfuPolicy implements Policy {
       quota -= weight;
       this.#links.unlink(slot);
       this.#links.pushBack(PROBATION, slot);
-      this.#setQueue(slot, PROBATION);
+      this.#setSegment(slot, PROBATION);
       this.#windowWeight -= weight;
     }
     this.#protectedMax -= quota;

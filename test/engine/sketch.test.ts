@@ -30,11 +30,11 @@ describe('FrequencySketch', () => {
     expect(inflated).toBeLessThan(5);
   });
 
-  it('halve divides every counter by two, rounding down', () => {
+  it('age halves every counter, rounding down', () => {
     const sketch = new FrequencySketch(64);
     const keys = [1, 2, 3, 4, 5].map((k) => hashKey(k));
     keys.forEach((h, i) => sketch.add(h, 3 * i + 1));
-    sketch.halve();
+    sketch.age();
     expect(keys.map((h) => sketch.frequency(h))).toEqual([0, 2, 3, 5, 6]);
   });
 
