@@ -3,13 +3,27 @@
 // beside the reference LRU, ARC, W-TinyLFU (Caffeine model) and OPT figures; then a Zipf(0.99)
 // read-through over 1M keys at capacity 10k. Filter with trace names: `... hit-ratio.ts gli OLTP`.
 import { MemoryCache } from '../src/index.js';
-import { listTraces, readReferences, readTrace, tracesDir } from './sim/traces.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLED_TRACES, listTraces, readReferences, readTrace, tracesDir } from './sim/traces.js';
 import { replay } from './sim/replay.js';
 import { zipfTrace } from './lib/zipf.js';
 import { createRandom } from './lib/prng.js';
 
 const only = new Set(process.argv.slice(2));
 const dir = tracesDir();
+if (!existsSync(join(dir, 'README.md'))) {
+  console.error(
+    `No traces in ${dir}. Set LARDER_TRACES to a folder of LIRS (*.trace.gz) or ARC (*.lis.gz) traces with a README.md\n` +
+      `listing reference rows as | trace | size | LRU | ARC | Caffeine | OPT |, or unset it to use the bundled ${BUNDLED_TRACES}.`,
+  );
+  process.exit(2);
+}
+if (dir === BUNDLED_TRACES) {
+  console.log(
+    `Only the bundled trace (gli) is here; set LARDER_TRACES to a folder of the full set for the whole table.\n`,
+  );
+}
 const available = new Set(listTraces(dir));
 const rows = readReferences(dir).filter(
   (r) => available.has(r.trace) && (only.size === 0 || only.has(r.trace)),

@@ -17,12 +17,19 @@ export interface ReferenceRow {
   opt: number;
 }
 
-/** The folder holding the traces: $LARDER_TRACES, else ../shared/traces next to the repository. */
+/** The small trace that ships in the repository (bench/sim/traces), so a fresh clone can replay one. */
+export const BUNDLED_TRACES = resolve(dirname(fileURLToPath(import.meta.url)), 'traces');
+
+/**
+ * The folder holding the traces: $LARDER_TRACES, else ../shared/traces next to the repository when it
+ * exists, else the bundled one.
+ */
 export function tracesDir(): string {
   const fromEnv = process.env.LARDER_TRACES;
   if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  return resolve(repoRoot, '..', 'shared', 'traces');
+  const shared = resolve(repoRoot, '..', 'shared', 'traces');
+  return existsSync(shared) ? shared : BUNDLED_TRACES;
 }
 
 /** Names of the traces present (file name without `.trace.gz` / `.lis.gz`). */
