@@ -5,8 +5,12 @@
 // BUS_LIMITS and, with a shared secret, must carry a valid HMAC-SHA256 signature.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
-/** What a bus message asks receivers to drop. `set` is an invalidation: receivers re-read L2. */
-export type BusMessageKind = 'set' | 'delete' | 'tags' | 'pattern' | 'clear' | 'namespace-clear';
+/**
+ * What a bus message asks receivers to drop. `set` is an invalidation: receivers re-read L2.
+ * `namespace-clear` (its prefix in `pattern`) is what Larder sent before `prefix`: still accepted on
+ * receive, so instances can be upgraded one at a time; never sent.
+ */
+export type BusMessageKind = 'set' | 'delete' | 'tags' | 'pattern' | 'prefix' | 'clear' | 'namespace-clear';
 
 /** One invalidation, as published. */
 export interface BusMessage {
@@ -20,8 +24,10 @@ export interface BusMessage {
   /** For `tags`: the tags, and when they were invalidated (ms since the epoch). */
   tags?: string[];
   at?: number;
-  /** For `pattern`: the glob; for `namespace-clear`: the key prefix. */
+  /** For `pattern`: the glob (for the legacy `namespace-clear`: the key prefix). */
   pattern?: string;
+  /** For `prefix`: the key prefix. */
+  prefix?: string;
   /** When a signed message was sent (ms since the epoch); receivers with the secret refuse old ones. */
   sentAt?: number;
 }
@@ -70,7 +76,7 @@ export function newInstanceId(): string {
   return randomUUID();
 }
 
-const KINDS = new Set<string>(['set', 'delete', 'tags', 'pattern', 'clear', 'namespace-clear']);
+const KINDS = new Set<string>(['set', 'delete', 'tags', 'pattern', 'prefix', 'clear', 'namespace-clear']);
 
 /**
  * Bounds on one bus message. Receivers drop what exceeds them; senders split or widen what would
@@ -207,6 +213,11 @@ export function busMessageProblem(parsed: unknown, now: number): string | undefi
     const problem = patternProblem(m.pattern);
     if (problem !== undefined) return problem;
   }
+  if (m.prefix !== undefined) {
+    if (typeof m.prefix !== 'string') return 'prefix must be a string';
+    const problem = patternProblem(m.prefix);
+    if (problem !== undefined) return problem;
+  }
   switch (m.kind) {
     case 'set':
     case 'delete':
@@ -216,6 +227,8 @@ export function busMessageProblem(parsed: unknown, now: number): string | undefi
     case 'pattern':
     case 'namespace-clear':
       return m.pattern === undefined ? `${m.kind} needs a pattern` : undefined;
+    case 'prefix':
+      return m.prefix === undefined ? 'prefix needs a prefix' : undefined;
     default:
       return undefined;
   }
@@ -263,6 +276,7 @@ export function fitBusMessage(message: Omit<BusMessage, 'source'>): Array<Omit<B
   const items = message.keys ?? message.tags;
   const widen = (): Array<Omit<BusMessage, 'source'>> => [{ cache: message.cache, kind: 'clear' }];
   if (message.pattern !== undefined && patternProblem(message.pattern) !== undefined) return widen();
+  if (message.prefix !== undefined && patternProblem(message.prefix) !== undefined) return widen();
   if (items === undefined) return [message];
   const field = message.keys !== undefined ? 'keys' : 'tags';
   const out: Array<Omit<BusMessage, 'source'>> = [];

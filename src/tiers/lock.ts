@@ -11,8 +11,6 @@ export interface LockOptions {
   timeoutMs: number;
   /** First poll delay, ms; doubles up to 8× while waiting. */
   pollMs: number;
-  /** Store key of a lock. */
-  keyOf: (key: string) => string;
   clock: () => number;
 }
 
@@ -31,13 +29,16 @@ export class DistributedLock {
   }
 
   /**
-   * Loads `key` under the lock: the holder runs `load`; others poll `readExisting` until a value
-   * appears, the lock is released or expires (then they try to take it), or `timeout` passes (then
-   * they load themselves). When the store is unreachable everyone just loads.
+   * Loads under the lock stored at `lockKey` (see keys.ts): the holder runs `load`; others poll
+   * `readExisting` until a value appears, the lock is released or expires (then they try to take it),
+   * or `timeout` passes (then they load themselves). When the store is unreachable everyone just loads.
    */
-  async run<T>(key: string, readExisting: () => Promise<T | undefined>, load: () => Promise<T>): Promise<T> {
-    const { timeoutMs, pollMs, keyOf, clock } = this.#options;
-    const lockKey = keyOf(key);
+  async run<T>(
+    lockKey: string,
+    readExisting: () => Promise<T | undefined>,
+    load: () => Promise<T>,
+  ): Promise<T> {
+    const { timeoutMs, pollMs, clock } = this.#options;
     const token = randomUUID();
     const deadline = clock() + timeoutMs;
     let delay = pollMs;

@@ -3,9 +3,15 @@
 // returns. They are replayed when the tier recovers. Bounded: past `max` items a cache's backlog
 // collapses into one "clear this cache", which is always correct, only colder. A backlog can be
 // exported as plain data (the outbox file, see outbox.ts) and imported by the next process.
+// PendingInvalidations is the data; Backlog adds the replay schedule and the outbox files around it.
+import { errorMessage } from '../observability/log-sink.js';
+import type { SnapshotFs } from '../util/atomic-write.js';
+import { withTimeout } from './guarded-driver.js';
+import { OutboxFiles } from './outbox.js';
+import type { TierLog } from './tier-log.js';
 
 /** One cache's backlog. */
-interface Backlog {
+interface CacheBacklog {
   clear: boolean;
   keys: Set<string>;
   tags: Map<string, number>;
@@ -35,7 +41,7 @@ export interface ReplayActions {
 /** The backlog of missed invalidations of every cache bound to a tier. */
 export class PendingInvalidations {
   readonly #max: number;
-  readonly #byCache = new Map<string, Backlog>();
+  readonly #byCache = new Map<string, CacheBacklog>();
   #count = 0;
 
   constructor(max = 10_000) {
@@ -180,7 +186,7 @@ export class PendingInvalidations {
     return this.#count === 0;
   }
 
-  #backlog(cache: string): Backlog {
+  #backlog(cache: string): CacheBacklog {
     let backlog = this.#byCache.get(cache);
     if (backlog === undefined) {
       backlog = { clear: false, keys: new Set(), tags: new Map(), patterns: new Set(), prefixes: new Set() };
@@ -189,14 +195,14 @@ export class PendingInvalidations {
     return backlog;
   }
 
-  #add(backlog: Backlog, set: Set<string>, item: string): void {
+  #add(backlog: CacheBacklog, set: Set<string>, item: string): void {
     if (set.has(item)) return;
     set.add(item);
     this.#count++;
     this.#collapseIfFull(backlog);
   }
 
-  #collapseIfFull(backlog: Backlog): void {
+  #collapseIfFull(backlog: CacheBacklog): void {
     if (this.#count <= this.#max) return;
     const cache = [...this.#byCache].find(([, b]) => b === backlog)?.[0];
     if (cache !== undefined) this.clear(cache);
@@ -209,5 +215,179 @@ async function attempt(action: () => Promise<void>): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Options of {@link Backlog}. */
+export interface BacklogOptions {
+  /** Upper bound on pending items (see PendingInvalidations). */
+  max: number;
+  /** Delay before another replay attempt after a failed one, ms. */
+  retryMs: number;
+  log: TierLog;
+  /** Name of the tier, for log lines. */
+  tier: string;
+  /** How each kind is replayed (built from the invalidation table, invalidations.ts). */
+  actions: ReplayActions;
+}
+
+/** How long close() tries to deliver pending invalidations before persisting or dropping them, ms. */
+const CLOSE_FLUSH_MS = 1000;
+
+/** The tier's backlog with its replay schedule and its outbox files. */
+export class Backlog {
+  /** What is pending, per cache. */
+  readonly pending: PendingInvalidations;
+  readonly #options: BacklogOptions;
+  readonly #outbox = new OutboxFiles();
+  /** Set while a restored outbox has not been replayed once: reads wait for that attempt. */
+  #ready: Promise<void> | undefined;
+  #run: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: BacklogOptions) {
+    this.#options = options;
+    this.pending = new PendingInvalidations(options.max);
+  }
+
+  /** Number of pending items across caches. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves once a restored outbox had its first replay attempt (undefined when none is due). */
+  get ready(): Promise<void> | undefined {
+    return this.#ready;
+  }
+
+  /** Whether `cache`'s backlog is persisted to a file. */
+  hasOutbox(cache: string): boolean {
+    return this.#outbox.pathOf(cache) !== undefined;
+  }
+
+  /** After a failed change was remembered for `cache`: retry later, and persist it before resolving. */
+  async failed(cache: string): Promise<void> {
+    this.schedule(this.#options.retryMs);
+    await this.save([cache]);
+  }
+
+  /**
+   * Persists `cache`'s backlog at `path` and replays what an earlier process left there; until that
+   * first replay attempt ends (applied, or L2 known unreachable), reads wait. An unreadable file is
+   * logged and left in place (it is overwritten by the next backlog change).
+   */
+  attachOutbox(cache: string, path: string, fs?: SnapshotFs): void {
+    const log = this.#options.log;
+    let content;
+    try {
+      content = this.#outbox.attach(cache, path, fs);
+    } catch (error) {
+      log.error('L2 outbox could not be read; its invalidations are not replayed', {
+        path,
+        error: errorMessage(error),
+      });
+      return;
+    }
+    for (const [name, record] of content) this.pending.import(name, record);
+    if (content.size === 0 || this.pending.size === 0) return;
+    log.info('L2 replays invalidations an earlier process could not deliver', {
+      path,
+      pending: this.pending.size,
+    });
+    const ready = this.replayNow().finally(() => {
+      if (this.#ready === ready) this.#ready = undefined;
+    });
+    this.#ready = ready;
+  }
+
+  /** Writes the outbox files of `caches` (all when omitted); a failure is logged, never thrown. */
+  async save(caches?: string[]): Promise<void> {
+    if (!this.#outbox.enabled) return;
+    try {
+      await this.#outbox.save(this.pending, caches);
+    } catch (error) {
+      this.#options.log.error('L2 outbox could not be written; pending invalidations live in memory only', {
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  /** A replay pass in `delayMs` (0: now, replacing a later one); nothing when nothing is pending. */
+  schedule(delayMs: number): void {
+    if (this.#stopped || this.pending.size === 0) return;
+    if (this.#timer !== undefined) {
+      if (delayMs > 0) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.replayNow();
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** One replay pass now, or the one already running. */
+  replayNow(): Promise<void> {
+    this.#run ??= this.#replay().finally(() => {
+      this.#run = undefined;
+      this.schedule(this.#options.retryMs);
+    });
+    return this.#run;
+  }
+
+  /**
+   * At close: one bounded last replay attempt; then no more replays, and what is still pending goes
+   * to the outbox file of its cache, or is logged at error as dropped.
+   */
+  async flush(): Promise<void> {
+    if (this.pending.size > 0)
+      await withTimeout(this.replayNow(), CLOSE_FLUSH_MS, 'final replay').catch(() => {});
+    this.stop();
+  }
+
+  /** No replay from now on. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+
+  /** At close, after {@link stop}: what is still pending goes to its outbox file, or is logged as dropped. */
+  async keepOrDrop(): Promise<void> {
+    if (this.pending.size === 0) return;
+    await this.save();
+    const dropped: Record<string, PendingRecord> = {};
+    let count = 0;
+    for (const cache of this.pending.caches()) {
+      if (this.hasOutbox(cache)) continue;
+      const record = this.pending.export(cache);
+      if (record === undefined) continue;
+      dropped[cache] = record;
+      count += (record.clear ? 1 : 0) + record.keys.length + record.tags.length;
+      count += record.patterns.length + record.prefixes.length;
+    }
+    if (count === 0) return;
+    this.#options.log.error(
+      'L2 closed with invalidations it could not deliver; they are dropped (no outbox)',
+      {
+        tier: this.#options.tier,
+        count,
+        dropped,
+      },
+    );
+  }
+
+  async #replay(): Promise<void> {
+    if (this.#stopped) return;
+    const before = this.pending.size;
+    try {
+      // Debug, not info: the recovery itself was the outage's one info line.
+      if (await this.pending.replay(this.#options.actions))
+        this.#options.log.debug('L2 replayed the invalidations missed during the outage', {
+          tier: this.#options.tier,
+        });
+    } finally {
+      if (this.pending.size !== before) await this.save();
+    }
   }
 }

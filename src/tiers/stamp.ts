@@ -42,7 +42,11 @@ export function frame(stamp: number, body?: DriverValue): DriverValue {
     throw new RangeError(`stamp ${stamp} does not fit ${STAMP_WIDTH} digits`);
   if (body === undefined) return header + STAMP_TOMBSTONE;
   if (typeof body === 'string') return header + STAMP_VALUE + body;
-  return Buffer.concat([Buffer.from(header + STAMP_VALUE, 'latin1'), body]);
+  // One allocation (from the pool for small values): every binary L2 write passes here.
+  const framed = Buffer.allocUnsafe(STAMP_WIDTH + 1 + body.length);
+  framed.write(header + STAMP_VALUE, 0, 'latin1');
+  framed.set(body, STAMP_WIDTH + 1);
+  return framed;
 }
 
 /** A stored value split: its stamp (undefined for data written without one), and its body or tombstone. */
@@ -59,4 +63,9 @@ export function unframe(raw: DriverValue): Unframed {
   if (kind === STAMP_TOMBSTONE) return { stamp, tombstone: true };
   const body = typeof raw === 'string' ? raw.slice(STAMP_WIDTH + 1) : raw.subarray(STAMP_WIDTH + 1);
   return { stamp, tombstone: false, body };
+}
+
+/** The stamp of a fence at `at` ms: the end of that millisecond, so values stamped within it are older. */
+export function fenceStamp(at: number): number {
+  return (Math.floor(at) + 1) * STAMP_PER_MS - 1;
 }

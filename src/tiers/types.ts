@@ -1,6 +1,6 @@
 // Public types of the shared tier: what a cache stores in L2 and hears back from other instances.
 // The facade's envelope (src/cache/envelope.ts) has this shape, so it is stored as it is.
-import type { TierBinding } from './shared-tier.js';
+import type { TierBinding } from './tier-binding.js';
 
 /** One cached value with its timing metadata, as stored in L2 (times are ms since the epoch). */
 export interface TierEntry<V = unknown> {

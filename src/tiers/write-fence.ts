@@ -77,8 +77,17 @@ export class WriteFence {
   /** Remembers a store about to be sent, so a fence heard later can undo it. */
   remember(cache: string, key: string, stamp: number): void {
     const id = `${cache}\u0000${key}`;
-    this.#recent.delete(id);
-    this.#recent.set(id, { cache, key, stamp, storedAt: this.#options.clock() });
+    const known = this.#recent.get(id);
+    const storedAt = this.#options.clock();
+    if (known !== undefined) {
+      // Moved to the end (newest), reusing its record: a hot key is rewritten often.
+      this.#recent.delete(id);
+      known.stamp = stamp;
+      known.storedAt = storedAt;
+      this.#recent.set(id, known);
+      return;
+    }
+    this.#recent.set(id, { cache, key, stamp, storedAt });
     if (this.#recent.size > this.#maxRecent) {
       const oldest = this.#recent.keys().next();
       if (oldest.done !== true) this.#recent.delete(oldest.value);

@@ -1,0 +1,179 @@
+// The shared tier's read path: one entry (decoded, checked against its tags' invalidation times and
+// the outage backlog, read again once when a remote invalidation raced it), and the batched check of
+// entries restored from a local snapshot.
+import type { Codec } from '../codec/codec.js';
+import { serializationError } from '../codec/serializer.js';
+import { errorMessage } from '../observability/log-sink.js';
+import type { GuardedDriver } from './guarded-driver.js';
+import { entryKey } from './keys.js';
+import type { Backlog } from './pending.js';
+import type { BoundCache } from './tier-binding.js';
+import { decodeTierEntry, entryTags, sinceOf } from './tier-entry.js';
+import type { TierLog } from './tier-log.js';
+import type { TierEntry } from './types.js';
+
+/** Keys per MGET when restored entries are checked against L2. */
+const VERIFY_BATCH = 500;
+
+/** What identifies one write of a key: an entry restored locally is trusted only if L2 holds the same. */
+export interface RestoredStamp {
+  key: string;
+  createdAt: number;
+  staleAt: number;
+  graceUntil: number;
+}
+
+/** What the reader needs of its tier. */
+export interface EntryReaderParts {
+  driver: GuardedDriver;
+  codec: Codec;
+  backlog: Backlog;
+  log: TierLog;
+  clock: () => number;
+}
+
+/** Reads entries of bound caches from L2. */
+export class EntryReader {
+  readonly #parts: EntryReaderParts;
+
+  constructor(parts: EntryReaderParts) {
+    this.#parts = parts;
+  }
+
+  /** The entry in L2, once a restored outbox had its first replay attempt; undefined when unusable. */
+  async read(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
+    const ready = this.#parts.backlog.ready;
+    if (ready !== undefined) await ready;
+    return this.readNow(cache, key);
+  }
+
+  /** The entry in L2 (without waiting for an outbox replay: the lock's waiters poll with it). */
+  async readNow(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
+    // A remote invalidation that lands while a read is in flight may concern the value being read;
+    // read again once rather than hand a possibly stale value to L1.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const epoch = cache.epoch;
+      const entry = await this.#readOnce(cache, key);
+      if (cache.epoch === epoch) return entry;
+    }
+    return undefined;
+  }
+
+  async #readOnce(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
+    const { driver, codec, backlog, clock } = this.#parts;
+    const full = entryKey(cache.name, key);
+    let raw;
+    try {
+      raw = await driver.get(full);
+    } catch {
+      return undefined; // The guard has logged the outage; the cache answers from L1 or the loader.
+    }
+    if (raw === undefined) return undefined;
+    let entry: TierEntry | undefined;
+    try {
+      entry = decodeTierEntry(codec, raw);
+      if (entry === undefined) return undefined; // a tombstone: deleted (kept so older loads cannot land)
+    } catch (error) {
+      cache.reportError(serializationError(key, 'deserialize', error), key);
+    }
+    const now = clock();
+    if (entry === undefined || (entry.graceUntil !== 0 && entry.graceUntil <= now)) {
+      driver.delete(full).catch(() => {});
+      return undefined;
+    }
+    const tags = entryTags(entry);
+    // Compared with when the write began (a load's start), not when it was stored: see stamp.ts.
+    const since = sinceOf(entry);
+    // An invalidation still waiting for replay may concern this entry: L2 cannot be trusted for it yet.
+    if (backlog.pending.covers(cache.name, key, since, tags)) return undefined;
+    if (tags.length > 0) {
+      let invalidatedAt: number;
+      try {
+        invalidatedAt = await cache.tags.latest(tags);
+      } catch {
+        return undefined; // Cannot prove the entry is still valid.
+      }
+      if (invalidatedAt >= since) return undefined;
+    }
+    return entry;
+  }
+
+  /**
+   * Which of `items` (entries restored from a local snapshot) L2 still vouches for: it holds the same
+   * write (createdAt, staleAt, graceUntil) under the key, none of its tags was invalidated since, and
+   * no undelivered invalidation concerns it. Batched: one MGET per 500 keys and per 500 tags; what a
+   * failed batch covers is not vouched for (logged at warn).
+   */
+  async verifyRestored(cache: BoundCache, items: readonly RestoredStamp[]): Promise<boolean[]> {
+    const { driver, codec, backlog, log } = this.#parts;
+    const ready = backlog.ready;
+    if (ready !== undefined) await ready;
+    const started = performance.now();
+    const ok = new Array<boolean>(items.length).fill(false);
+    const tagged: Array<{ index: number; tags: readonly string[]; since: number }> = [];
+    let unchecked = 0;
+    let failure: unknown;
+    // Batch by batch: a batch that fails (timeout, outage) drops its own entries, not the others'.
+    for (let from = 0; from < items.length; from += VERIFY_BATCH) {
+      const batch = items.slice(from, from + VERIFY_BATCH);
+      let raws;
+      try {
+        raws = await driver.getMany(batch.map((item) => entryKey(cache.name, item.key)));
+      } catch (error) {
+        unchecked += batch.length;
+        failure = error;
+        continue;
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i]!;
+        const raw = raws[i];
+        if (raw === undefined) continue;
+        let entry: TierEntry | undefined;
+        try {
+          entry = decodeTierEntry(codec, raw);
+        } catch {
+          continue;
+        }
+        if (entry === undefined) continue; // a tombstone: deleted since
+        const same =
+          entry.createdAt === item.createdAt &&
+          entry.staleAt === item.staleAt &&
+          entry.graceUntil === item.graceUntil;
+        const tags = entryTags(entry);
+        const since = sinceOf(entry);
+        if (!same || backlog.pending.covers(cache.name, item.key, since, tags)) continue;
+        ok[from + i] = true;
+        if (tags.length > 0) tagged.push({ index: from + i, tags, since });
+      }
+    }
+    const distinct = [...new Set(tagged.flatMap((t) => t.tags))];
+    const times = new Map<string, number>();
+    for (let from = 0; from < distinct.length; from += VERIFY_BATCH) {
+      const batch = distinct.slice(from, from + VERIFY_BATCH);
+      try {
+        for (const [tag, at] of await cache.tags.times(batch)) times.set(tag, at);
+      } catch (error) {
+        failure = error;
+        for (const tag of batch) times.set(tag, Infinity); // unknown: cannot prove the entry valid
+      }
+    }
+    for (const { index, tags, since } of tagged) {
+      if (tags.some((tag) => (times.get(tag) ?? 0) >= since)) ok[index] = false;
+    }
+    const kept = ok.filter(Boolean).length;
+    const fields = {
+      cache: cache.name,
+      kept,
+      dropped: items.length - kept,
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (failure === undefined) log.info('L2 validated restored entries', fields);
+    else
+      log.warn('L2 validated restored entries, but could not check them all (dropped)', {
+        ...fields,
+        unchecked,
+        error: errorMessage(failure),
+      });
+    return ok;
+  }
+}

@@ -1,0 +1,242 @@
+// One cache's handle on a shared tier, and the record the tier keeps per bound cache. The binding is
+// the only object the cache layer calls; it holds its cache's record and calls the tier's parts (the
+// reader, the invalidator, the backlog, the lock) directly. None of its methods throws because L2 or
+// the bus is down.
+import type { CacheError } from '../errors.js';
+import type { LogSink } from '../observability/log-sink.js';
+import type { SnapshotFs } from '../util/atomic-write.js';
+import type { BusHealth } from './bus.js';
+import type { EntryReader, RestoredStamp } from './entry-reader.js';
+import type { Invalidator } from './invalidations.js';
+import { lockKey } from './keys.js';
+import type { DistributedLock } from './lock.js';
+import type { Backlog } from './pending.js';
+import type { SharedTier } from './shared-tier.js';
+import type { StampClock } from './stamp.js';
+import type { TagClock } from './tag-clock.js';
+import type { TierLog } from './tier-log.js';
+import type { RemoteInvalidation, TierEntry, TierHealth } from './types.js';
+
+/** One binding's listeners, as its cache's record holds them. */
+export interface BindingListeners {
+  readonly remote: Set<(event: RemoteInvalidation) => void>;
+  readonly errors: Set<(error: CacheError, key: string) => void>;
+}
+
+/** What a tier keeps per bound cache name: its tag clock, its bindings' listeners, its read epoch. */
+export class BoundCache {
+  /** The cache name (the middle of its L2 keys, see keys.ts). */
+  readonly name: string;
+  /** Invalidation times of this cache's tags. */
+  readonly tags: TagClock;
+  /** The listeners of each open binding of this cache in this process. */
+  readonly members = new Set<BindingListeners>();
+  /** Bumped by every remote invalidation, so a read that raced one can be retried. */
+  epoch = 0;
+
+  constructor(name: string, tags: TagClock) {
+    this.name = name;
+    this.tags = tags;
+  }
+
+  /** Tells the other bindings of this cache in this process (the bus skips our own instance). */
+  tellOthers(origin: BindingListeners | undefined, event: RemoteInvalidation): void {
+    if (this.members.size < 2) return;
+    for (const member of this.members) if (member !== origin) notify(member.remote, event);
+  }
+
+  /** Tells every binding of this cache in this process (an invalidation heard from elsewhere). */
+  tellAll(event: RemoteInvalidation): void {
+    for (const member of this.members) notify(member.remote, event);
+  }
+
+  /** Reports an error worth surfacing (a serialization failure) to every binding. */
+  reportError(error: CacheError, key: string): void {
+    for (const member of this.members) {
+      for (const listener of member.errors) {
+        try {
+          listener(error, key);
+        } catch {
+          // A listener's failure must not stop the others from hearing of the error.
+        }
+      }
+    }
+  }
+}
+
+function notify(listeners: Set<(event: RemoteInvalidation) => void>, event: RemoteInvalidation): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch {
+      // A listener's failure must not stop the others from hearing the invalidation.
+    }
+  }
+}
+
+/** The parts of a tier its bindings call. */
+export interface TierParts {
+  readonly tier: SharedTier;
+  readonly stamps: StampClock;
+  readonly reader: EntryReader;
+  readonly invalidator: Invalidator;
+  readonly backlog: Backlog;
+  readonly lock: DistributedLock | undefined;
+  readonly log: TierLog;
+  /** Called by a binding that closed: closes the tier once no cache is bound to it. */
+  release(binding: TierBinding): Promise<void>;
+}
+
+/** One cache's handle on a {@link SharedTier}. No method throws because L2 or the bus is down. */
+export class TierBinding {
+  readonly #cache: BoundCache;
+  readonly #parts: TierParts;
+  readonly #listeners: BindingListeners = { remote: new Set(), errors: new Set() };
+  #closed = false;
+
+  /** Made by {@link SharedTier.bind}. */
+  constructor(cache: BoundCache, parts: TierParts) {
+    this.#cache = cache;
+    this.#parts = parts;
+    cache.members.add(this.#listeners);
+  }
+
+  /** The cache name this binding is for. */
+  get cache(): string {
+    return this.#cache.name;
+  }
+
+  /** The tier underneath. */
+  get tier(): SharedTier {
+    return this.#parts.tier;
+  }
+
+  /** A write stamp for now (a load takes one before its L2 read; see {@link TierEntry.version}). */
+  stamp(): number {
+    return this.#parts.stamps.next();
+  }
+
+  /** The entry in L2, or `undefined` (also when L2 is unreachable, or its tags were invalidated). */
+  get(key: string): Promise<TierEntry | undefined> {
+    return this.#parts.reader.read(this.#cache, key);
+  }
+
+  /**
+   * Writes the entry to L2 (held until its grace ends) and tells other instances to drop the key.
+   * Resolves false when a newer write or invalidation than the entry's `version` is known: not stored.
+   */
+  set(key: string, entry: TierEntry): Promise<boolean> {
+    return this.#parts.invalidator.write(this.#cache, key, entry, this.#listeners);
+  }
+
+  /** Deletes keys in L2 and on every other instance; resolves how many L2 held. */
+  delete(...keys: string[]): Promise<number> {
+    return this.#parts.invalidator.invalidate(this.#cache, { kind: 'delete', keys }, this.#listeners);
+  }
+
+  /** Invalidates tags in L2 (O(1) per tag) and on every other instance. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    await this.#parts.invalidator.invalidate(this.#cache, { kind: 'tags', tags }, this.#listeners);
+  }
+
+  /** Deletes the keys matching a glob (`*`, `?`) in L2 (by SCAN) and on every other instance; resolves L2's count. */
+  invalidatePattern(pattern: string): Promise<number> {
+    return this.#parts.invalidator.invalidate(this.#cache, { kind: 'pattern', pattern }, this.#listeners);
+  }
+
+  /** Deletes the keys starting with `prefix` (a namespace) in L2 and on every other instance; resolves L2's count. */
+  invalidatePrefix(prefix: string): Promise<number> {
+    return this.#parts.invalidator.invalidate(this.#cache, { kind: 'prefix', prefix }, this.#listeners);
+  }
+
+  /** Deletes every key of this cache in L2 and on every other instance. */
+  async clear(): Promise<void> {
+    await this.#parts.invalidator.invalidate(this.#cache, { kind: 'clear' }, this.#listeners);
+  }
+
+  /**
+   * Keeps this cache's undelivered invalidations in the file `path` across restarts, and replays what
+   * an earlier process left there before the next read is answered.
+   */
+  keepOutbox(path: string, fs?: SnapshotFs): void {
+    this.#parts.backlog.attachOutbox(this.#cache.name, path, fs);
+  }
+
+  /**
+   * Which of `items` (restored from a local snapshot) L2 still holds unchanged and uninvalidated
+   * (false where L2 could not be asked).
+   */
+  verifyRestored(items: readonly RestoredStamp[]): Promise<boolean[]> {
+    return this.#parts.reader.verifyRestored(this.#cache, items);
+  }
+
+  /** Whether {@link lockedLoad} coordinates across instances (`lock: true`). */
+  get lockEnabled(): boolean {
+    return this.#parts.lock !== undefined;
+  }
+
+  /**
+   * Loads under the distributed lock: one instance runs `load` (its result is written to L2 before
+   * the lock is released); the others get that entry from L2 (`loaded: false`).
+   */
+  async lockedLoad(
+    key: string,
+    load: () => Promise<TierEntry | undefined>,
+  ): Promise<{ entry: TierEntry | undefined; loaded: boolean }> {
+    const { lock, reader, invalidator } = this.#parts;
+    if (lock === undefined) return { entry: await load(), loaded: true };
+    let loaded = false;
+    const entry = await lock.run(
+      lockKey(this.#cache.name, key),
+      () => reader.readNow(this.#cache, key),
+      async () => {
+        loaded = true;
+        const fresh = await load();
+        // Waiters poll L2, so the value must be there before the lock is released.
+        if (fresh !== undefined) await invalidator.write(this.#cache, key, fresh, this.#listeners);
+        return fresh as TierEntry;
+      },
+    );
+    return { entry, loaded };
+  }
+
+  /** Listens for invalidations from other instances; returns the unsubscribe function. */
+  onRemote(listener: (event: RemoteInvalidation) => void): () => void {
+    this.#listeners.remote.add(listener);
+    return () => this.#listeners.remote.delete(listener);
+  }
+
+  /**
+   * Offers the cache's log sink, read at each line: the tier logs outages there when it has no logger
+   * of its own (the first bound cache whose sink has the line's level on gets it, once).
+   */
+  lendLog(sink: () => LogSink): void {
+    if (!this.#closed) this.#parts.log.lend(this, sink);
+  }
+
+  /** Listens for errors worth surfacing (serialization failures); returns the unsubscribe function. */
+  onError(listener: (error: CacheError, key: string) => void): () => void {
+    this.#listeners.errors.add(listener);
+    return () => this.#listeners.errors.delete(listener);
+  }
+
+  /** Health of L2 and the bus. */
+  health(): { l2: TierHealth; bus?: BusHealth } {
+    return this.#parts.tier.health();
+  }
+
+  /** Unbinds; the tier closes when its last binding does. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.remote.clear();
+    this.#listeners.errors.clear();
+    this.#cache.members.delete(this.#listeners);
+    try {
+      await this.#parts.release(this);
+    } finally {
+      // After the tier's close: what it drops is logged to this cache's sink when it has no logger.
+      this.#parts.log.withdraw(this);
+    }
+  }
+}

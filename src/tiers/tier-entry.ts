@@ -1,0 +1,66 @@
+// The entry as the shared tier stores it: the record the codec encodes, the check a decoded record
+// must pass before it is believed, and the time a stored write began (what tag and fence times are
+// compared with).
+import type { Codec } from '../codec/codec.js';
+import type { DriverValue } from './driver.js';
+import { stampMs, unframe } from './stamp.js';
+import type { TierEntry } from './types.js';
+
+/** The fields of `entry` that go to L2 (its stamp travels in the frame header, not in the record). */
+export function storedRecord(entry: TierEntry): Omit<TierEntry, 'version'> {
+  const record: Omit<TierEntry, 'version'> = {
+    value: entry.value,
+    createdAt: entry.createdAt,
+    staleAt: entry.staleAt,
+    graceUntil: entry.graceUntil,
+    tags: entry.tags,
+  };
+  if (entry.indexTags !== undefined && entry.indexTags !== entry.tags) record.indexTags = entry.indexTags;
+  return record;
+}
+
+/**
+ * Decodes what L2 holds under an entry key: the entry (with its stamp as `version`), or undefined for
+ * a tombstone. Throws when the bytes are not a Larder entry.
+ */
+export function decodeTierEntry(codec: Codec, raw: DriverValue): TierEntry | undefined {
+  const stored = unframe(raw);
+  if (stored.tombstone) return undefined;
+  const entry = parseTierEntry(codec.decode(stored.body));
+  if (stored.stamp !== undefined) entry.version = stored.stamp;
+  return entry;
+}
+
+/**
+ * Checks a decoded entry field by field: finite, non-negative times and string tags. Anything else
+ * (another writer's data, a NaN time) throws, so the read is a miss and the next write replaces it.
+ */
+export function parseTierEntry(decoded: unknown): TierEntry {
+  const e = decoded as Partial<TierEntry> | null;
+  if (e === null || typeof e !== 'object' || !('value' in e)) throw malformed('no value');
+  for (const field of ['createdAt', 'staleAt', 'graceUntil'] as const) {
+    const t = e[field];
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw malformed(`${field} is ${String(t)}`);
+  }
+  if (!isStringArray(e.tags)) throw malformed('tags are not strings');
+  if (e.indexTags !== undefined && !isStringArray(e.indexTags)) throw malformed('indexTags are not strings');
+  return e as TierEntry;
+}
+
+/** The tags an entry is invalidated by (L1's index tags when they differ from its own). */
+export function entryTags(entry: TierEntry): readonly string[] {
+  return entry.indexTags ?? entry.tags;
+}
+
+/** When the write of an entry began, ms: its stamp's millisecond, or createdAt for unstamped data. */
+export function sinceOf(entry: TierEntry): number {
+  return entry.version === undefined ? entry.createdAt : Math.min(entry.createdAt, stampMs(entry.version));
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function malformed(reason: string): TypeError {
+  return new TypeError(`stored value is not a Larder entry (${reason})`);
+}
