@@ -17,7 +17,7 @@ export { isRetryableError } from './cache/retry.js';
 export type { LoggerStyle } from './observability/log-sink.js';
 export { LOADER_CHANNEL } from './observability/tracing.js';
 export type { LoaderTraceContext } from './observability/tracing.js';
-export { dumpMemoryCache, loadMemoryCache } from './persistence/memory-cache.js';
+export { dumpMemoryCache, loadMemoryCache } from './persistence/engine-snapshot.js';
 export { SnapshotRefusedError } from './persistence/format.js';
 export type { RefusalReason } from './persistence/format.js';
 export type { L2Tier } from './tiers/types.js';

@@ -13,7 +13,7 @@ import { bindRemoteTier, TierStack } from './tier-stack.js';
 import type { Cache, CacheOptions } from './types.js';
 import { createCacheAdvisor } from './advise.js';
 import { attachPersistence } from './snapshots.js';
-import { resolvePersist } from '../persistence/persist.js';
+import { resolvePersist } from '../persistence/schedule.js';
 
 /** Default cache name in logs, stats and metrics. */
 export const DEFAULT_CACHE_NAME = 'default';

@@ -5,9 +5,9 @@ import { summarizeLatency } from '../observability/latency.js';
 import { aggregateStats } from './stats.js';
 import { LogSink } from '../observability/log-sink.js';
 import type { CacheView } from './cache.js';
-import { restoreCaches, snapshotCaches, type RestoreResult } from '../persistence/caches.js';
+import { restoreCaches, snapshotCaches, type RestoreResult } from '../persistence/multi-cache.js';
 import { persistCaches } from './snapshots.js';
-import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/persist.js';
+import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/schedule.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import { buildCache } from './create-cache.js';
 import type {

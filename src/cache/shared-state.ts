@@ -7,7 +7,7 @@ import { LatencyRecorder } from '../observability/latency.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { round2 } from '../observability/numbers.js';
 import type { SizingAdvisor } from '../advisor/advisor.js';
-import type { SnapshotSchedule } from '../persistence/persist.js';
+import type { SnapshotSchedule } from '../persistence/schedule.js';
 import type { Envelope } from './envelope.js';
 import { Flights } from './flights.js';
 import type { TierStack } from './tier-stack.js';

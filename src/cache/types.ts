@@ -8,7 +8,7 @@ import type { LatencySummary } from '../observability/latency.js';
 import type { CacheKey, EngineStats, EvictionPolicy, EvictionReason } from '../engine/types.js';
 import type { PersistOptions, SnapshotEntry } from '../persistence/types.js';
 import type { LoadResult } from '../persistence/entries.js';
-import type { RestoreResult } from '../persistence/caches.js';
+import type { RestoreResult } from '../persistence/multi-cache.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import type { Advice, AdvisorOptions } from '../advisor/types.js';
 

@@ -16,5 +16,5 @@ export type { ConfigRuleOptions } from '../http/rules-config.js';
 export { DEFAULT_CACHEABLE_STATUSES } from '../http/rules.js';
 export { DEFAULT_CREDENTIAL_HEADERS } from '../http/cacheability.js';
 export type { CacheRule, InvalidationRule, KeyFunction } from '../http/rules.js';
-export type { CacheSource } from '../http/caches.js';
+export type { CacheSource } from '../http/cache-directory.js';
 export type { StoredResponse, CacheStatus } from '../http/stored-response.js';

@@ -4,7 +4,7 @@
 // request to the admin router before Fastify parses any body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ADMIN_PATHS, createAdmin, type AdminOptions } from './admin/admin.js';
-import type { CacheSource } from './caches.js';
+import type { CacheSource } from './cache-directory.js';
 import { createHttpCache, type HttpCacheOptions } from './http-cache.js';
 
 /**

@@ -14,7 +14,7 @@ import {
   responseUnstorable,
   wantsRevalidation,
 } from './cacheability.js';
-import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './caches.js';
+import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { captureResponse, ConnectionClosedError, type CaptureResult } from './capture.js';
 import { invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
 import { normalisePath } from './normalise-path.js';

@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Cache } from '../cache/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
-import { requireCache, type CacheDirectory } from './caches.js';
+import { requireCache, type CacheDirectory } from './cache-directory.js';
 import type { PathParams } from './path-pattern.js';
 import type { CompiledInvalidationRule } from './rules.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
 import { rankEntries, selectForLoad, checkEntries, entryProblem } from '../../src/persistence/entries.js';
 import type { SnapshotEntry } from '../../src/persistence/types.js';
-import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/memory-cache.js';
+import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/engine-snapshot.js';
 import { dumpEnvelopes, loadEnvelopes } from '../../src/cache/snapshot-envelopes.js';
 import type { Envelope } from '../../src/cache/envelope.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/persistence/format.js';

@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { createCache } from '../../src/cache/create-cache.js';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
-import { restoreCachesSync } from '../../src/persistence/caches.js';
+import { restoreCachesSync } from '../../src/persistence/multi-cache.js';
 import {
   decodeSnapshot,
   encodeSnapshot,

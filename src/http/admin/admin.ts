@@ -8,7 +8,7 @@ import type { CacheConfigUpdate } from '../../cache/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { LogSink, errorMessage } from '../../observability/log-sink.js';
 import { splitTarget } from '../cache-key.js';
-import { cacheDirectory, requireCache, type CacheSource } from '../caches.js';
+import { cacheDirectory, requireCache, type CacheSource } from '../cache-directory.js';
 import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
 import { readSize } from '../rules.js';

@@ -4,7 +4,7 @@
 import { Registry } from 'prom-client';
 import type { Cache, CacheManager } from '../../cache/types.js';
 import { registerMetrics } from '../../metrics/prometheus.js';
-import type { CacheDirectory } from '../caches.js';
+import type { CacheDirectory } from '../cache-directory.js';
 
 /** The registry an admin API serves, and how to let go of it. */
 export interface AdminMetrics {

@@ -4,7 +4,7 @@
 import { freemem, totalmem } from 'node:os';
 import type { Cache, CacheEntrySummary, CacheHealth, CacheStats, ManagerStats } from '../../cache/types.js';
 import { aggregateStats } from '../../cache/stats.js';
-import type { CacheDirectory } from '../caches.js';
+import type { CacheDirectory } from '../cache-directory.js';
 
 /** Options of the stats report. */
 export interface StatsQuery {

@@ -5,13 +5,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { LogSink } from '../../src/observability/log-sink.js';
-import { resolvePersist, SnapshotSchedule } from '../../src/persistence/persist.js';
+import { resolvePersist, SnapshotSchedule } from '../../src/persistence/schedule.js';
 import {
   restoreCaches,
   restoreCachesSync,
   snapshotCaches,
   type Persistable,
-} from '../../src/persistence/caches.js';
+} from '../../src/persistence/multi-cache.js';
 import { selectForLoad } from '../../src/persistence/entries.js';
 import type { SnapshotEntry } from '../../src/persistence/types.js';
 import { entry, recordingLogger, scratchDir } from './helpers.js';
