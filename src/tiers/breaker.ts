@@ -1,6 +1,8 @@
 // A circuit breaker for the remote tier. Closed: calls pass. After `threshold` consecutive failures
 // it opens: calls fail at once, so a dead Redis costs nothing per request. After `resetAfter` it is
 // half-open: exactly one probe call passes; its success closes the circuit, its failure re-opens it.
+// Time source: the clock it is given (GuardedDriver passes the tier's), by default `Date.now` like the
+// rest of tiers/.
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
 

@@ -3,6 +3,8 @@
 // It talks to the driver only through the interface, with a fresh prefix per test for isolation.
 // Optional methods are tested too: a driver lacking one fails its test unless the suite is told the
 // driver omits it, and then the test is registered as skipped, saying why.
+// Time: TTL tests wait real time by default (a real server's TTLs cannot be faked); a driver built on
+// an injectable clock passes `advance`, and they move that clock instead, without sleeping.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DriverValue, TierDriver } from './driver.js';
@@ -16,8 +18,13 @@ export interface DriverSuiteOptions {
   create: (prefix: string) => TierDriver | Promise<TierDriver>;
   /** Runs after all tests (e.g. to stop a server). */
   cleanup?: () => void | Promise<void>;
-  /** A real-time pause long enough for a TTL of `ttlMs` to lapse (default: ttl + 100 ms). */
+  /** How long to wait (with `advance`: to advance) for a TTL of `ttlMs` to lapse (default ttl + 100 ms). */
   expiryWaitMs?: (ttlMs: number) => number;
+  /**
+   * Moves the clock of the drivers `create` makes by `ms`. Given, TTL tests advance it instead of
+   * sleeping real time; omit it for a store that keeps its own time (a real Redis).
+   */
+  advance?: (ms: number) => void | Promise<void>;
   /** Optional TierDriver methods this driver does not implement: their tests are skipped, not failed. */
   omits?: ReadonlyArray<OptionalMethod>;
 }
@@ -47,6 +54,15 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
     return driver;
   };
   const expiryWait = options.expiryWaitMs ?? ((ttl: number) => ttl + 100);
+  const { advance } = options;
+  if (advance !== undefined && typeof advance !== 'function') {
+    throw new TypeError('advance must be a function (ms) => void');
+  }
+  /** Lets a TTL of `ttlMs` lapse: on the driver's clock when the suite can move it, else in real time. */
+  const lapse = async (ttlMs: number): Promise<void> => {
+    if (advance === undefined) await sleep(expiryWait(ttlMs));
+    else await advance(expiryWait(ttlMs));
+  };
   const omits = options.omits ?? [];
   if (!Array.isArray(omits) || omits.some((method) => !OPTIONAL_METHODS.includes(method))) {
     throw new TypeError(`omits must list optional driver methods (${OPTIONAL_METHODS.join(', ')})`);
@@ -104,7 +120,7 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       await driver.set('forever', 'v');
       await driver.set('zero', 'v', 0);
       expect(bytes(await driver.get('short'))?.toString()).toBe('v');
-      await sleep(expiryWait(SHORT_TTL));
+      await lapse(SHORT_TTL);
       expect(await driver.get('short')).toBeUndefined();
       expect(bytes(await driver.get('forever'))?.toString()).toBe('v');
       expect(bytes(await driver.get('zero'))?.toString()).toBe('v');
@@ -124,7 +140,7 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       expect(await driver.add('lock', 'first', SHORT_TTL)).toBe(true);
       expect(await driver.add('lock', 'second', SHORT_TTL)).toBe(false);
       expect(bytes(await driver.get('lock'))?.toString()).toBe('first');
-      await sleep(expiryWait(SHORT_TTL));
+      await lapse(SHORT_TTL);
       expect(await driver.add('lock', 'third', 1000)).toBe(true);
       expect(bytes(await driver.get('lock'))?.toString()).toBe('third');
     });
@@ -245,7 +261,7 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       // The TTL applies; strings are byte-compared the same way.
       expect(await driver.setIfNewer('short', frame(7000, 'x'), SHORT_TTL)).toBe('stored');
       expect(bytes(await driver.get('short'))?.toString()).toBe('0000000000007000vx');
-      await sleep(expiryWait(SHORT_TTL));
+      await lapse(SHORT_TTL);
       expect(await driver.get('short')).toBeUndefined();
       expect(await driver.setIfNewer('short', frame(6000, 'y'), 0)).toBe('stored');
       // Concurrent writers of one key: the highest stamp is what stays, whatever the arrival order.
@@ -270,7 +286,7 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       expect(await read('new-kept')).toBe('k');
       expect(await read('long')).toBe('new');
       expect(await read('short')).toBe('kept');
-      await sleep(expiryWait(SHORT_TTL));
+      await lapse(SHORT_TTL);
       expect(await driver.get('new')).toBeUndefined();
       expect(await driver.get('new-kept')).toBeUndefined();
       expect(await read('long')).toBe('new');

@@ -2,6 +2,8 @@
 // deadline in a FIFO queue (deadlines arrive in order), and one unref'd interval, running only while
 // calls are pending, fails the overdue ones. A call may time out up to a quarter of the timeout (at
 // most 25 ms) late, which is the price of not arming and clearing a timer on every Redis command.
+// Time source: the `now` it is given (the tier passes its clock), by default `Date.now` like the rest
+// of tiers/; so a test's manual clock decides when a call is overdue, and the interval only looks.
 import { CacheError } from '../errors.js';
 
 interface Deadline {
@@ -16,12 +18,14 @@ export class Deadlines {
   /** The timeout, ms. */
   readonly timeoutMs: number;
   readonly #tickMs: number;
+  readonly #now: () => number;
   #queue: Deadline[] = [];
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(timeoutMs: number) {
+  constructor(timeoutMs: number, now: () => number = Date.now) {
     this.timeoutMs = timeoutMs;
+    this.#now = now;
     this.#tickMs = Math.max(1, Math.min(timeoutMs / 4, 25));
   }
 
@@ -34,7 +38,7 @@ export class Deadlines {
   run<T>(promise: Promise<T>, what: string): Promise<T> {
     if (this.timeoutMs <= 0 || !Number.isFinite(this.timeoutMs)) return promise;
     return new Promise<T>((resolve, reject) => {
-      const deadline: Deadline = { at: performance.now() + this.timeoutMs, settled: false, reject, what };
+      const deadline: Deadline = { at: this.#now() + this.timeoutMs, settled: false, reject, what };
       this.#queue.push(deadline);
       if (this.#timer === undefined) {
         this.#timer = setInterval(this.#sweep, this.#tickMs);
@@ -64,7 +68,7 @@ export class Deadlines {
   }
 
   readonly #sweep = (): void => {
-    const now = performance.now();
+    const now = this.#now();
     const queue = this.#queue;
     while (this.#head < queue.length) {
       const deadline = queue[this.#head]!;

@@ -101,6 +101,8 @@ export function valueBytes(value: DriverValue): Buffer {
 export interface DriverBaseOptions {
   /** Prefix put before every key so several applications can share one store. */
   prefix?: string;
+  /** Time source, ms (default `Date.now`, the default of every part of tiers/); the tiers pass theirs. */
+  clock?: () => number;
 }
 
 /** Escapes the characters Redis MATCH treats specially, so a literal string matches only itself. */

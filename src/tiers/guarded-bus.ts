@@ -2,6 +2,7 @@
 // the breaker is open a publish fails at once instead of waiting for its timeout (the write it
 // announces failed too and is kept for replay), so a hung Redis costs a miss nothing. Health reports
 // what the bus can really do, not only whether its subscription is up.
+// Time source: the guarded driver's clock (the tier's; default `Date.now`, as everywhere in tiers/).
 import { CacheError } from '../errors.js';
 import { errorMessage } from '../observability/log-sink.js';
 import type { BusHealth, BusListeners, BusMessage, InvalidationBus } from './bus.js';
@@ -40,7 +41,7 @@ export class GuardedBus implements InvalidationBus {
       this.#lastFailure = undefined;
     } catch (error) {
       this.#lastFailure = errorMessage(error);
-      this.#lastFailureAt = Date.now();
+      this.#lastFailureAt = this.#driver.clock();
       throw error;
     }
   }
@@ -55,7 +56,7 @@ export class GuardedBus implements InvalidationBus {
       return { ...own, status: 'down', reason };
     }
     // A failed publish marks the bus degraded while the store is failing, or for a while after it.
-    const recent = this.#driver.failing || Date.now() - this.#lastFailureAt < FAILURE_SHOWN_MS;
+    const recent = this.#driver.failing || this.#driver.clock() - this.#lastFailureAt < FAILURE_SHOWN_MS;
     if (this.#lastFailure !== undefined && recent) {
       return { ...own, status: 'degraded', reason: `last publish failed: ${this.#lastFailure}` };
     }

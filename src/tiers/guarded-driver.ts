@@ -1,6 +1,8 @@
 // The one wrapper that holds the remote tier's error policy: a timeout per call, the circuit
 // breaker, and outage logging (one error line when an outage starts, one info line when it ends,
 // never one per request). Everything above it sees failures as CacheError TIER_UNAVAILABLE/TIMEOUT.
+// Time source: the tier's `clock` (default `Date.now`, as everywhere in tiers/), handed on to the
+// breaker, the deadlines and the guarded bus, so one injected clock moves the whole error policy.
 import { CacheError } from '../errors.js';
 import { errorMessage } from '../observability/log-sink.js';
 import { CircuitBreaker } from './breaker.js';
@@ -28,6 +30,7 @@ export interface GuardOptions {
    * tier should replay now rather than when the breaker would next have probed.
    */
   onReachable?: () => void;
+  /** Time source, ms (default `Date.now`); also drives the breaker and the call deadlines. */
   clock?: () => number;
 }
 
@@ -50,9 +53,10 @@ export class GuardedDriver implements TierDriver {
   readonly name: string;
   /** The breaker (read by health reports). */
   readonly breaker: CircuitBreaker;
+  /** The time source of this driver, its breaker and its deadlines (the guarded bus reads it too). */
+  readonly clock: () => number;
   readonly #inner: TierDriver;
   readonly #options: GuardOptions;
-  readonly #clock: () => number;
   readonly #deadlines: Deadlines;
   readonly #bulkDeadlines: Deadlines;
   #outageSince = 0;
@@ -63,10 +67,15 @@ export class GuardedDriver implements TierDriver {
     this.#inner = inner;
     this.#options = options;
     this.name = inner.name;
-    this.#clock = options.clock ?? Date.now;
-    this.#deadlines = new Deadlines(options.timeoutMs);
-    this.#bulkDeadlines = new Deadlines(options.bulkTimeoutMs);
-    this.breaker = new CircuitBreaker(options.breaker, (state, previous) => this.#onBreaker(state, previous));
+    const clock = options.clock ?? Date.now;
+    this.clock = clock;
+    this.#deadlines = new Deadlines(options.timeoutMs, clock);
+    this.#bulkDeadlines = new Deadlines(options.bulkTimeoutMs, clock);
+    this.breaker = new CircuitBreaker(
+      options.breaker,
+      (state, previous) => this.#onBreaker(state, previous),
+      clock,
+    );
   }
 
   /** The driver underneath. */
@@ -215,7 +224,7 @@ export class GuardedDriver implements TierDriver {
   #failed(what: string, error: unknown): void {
     this.#lastError = errorMessage(error);
     if (this.#outageSince !== 0) return;
-    this.#outageSince = this.#clock();
+    this.#outageSince = this.clock();
     this.#options.log.error(`L2 ${this.name} unavailable; answering from L1 and loaders until it recovers`, {
       tier: this.#options.name,
       operation: what,
@@ -224,7 +233,7 @@ export class GuardedDriver implements TierDriver {
   }
 
   #recovered(): void {
-    const downMs = this.#clock() - this.#outageSince;
+    const downMs = this.clock() - this.#outageSince;
     this.#outageSince = 0;
     this.#options.log.info(`L2 ${this.name} recovered`, { tier: this.#options.name, downMs });
     this.#options.onRecover?.();

@@ -1,5 +1,7 @@
 // An in-process driver: the reference implementation of TierDriver, used to run tiers without a
 // server (tests, a single process, examples). Bounded: the oldest-written entries go first.
+// Time source: the `clock` option (memoryTier passes the tier's), by default `Date.now` like the rest
+// of tiers/; it decides when a TTL has lapsed.
 import { restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from './driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { globToRegExp } from '../util/glob.js';
@@ -8,8 +10,6 @@ import { globToRegExp } from '../util/glob.js';
 export interface MemoryDriverOptions extends DriverBaseOptions {
   /** Upper bound on stored keys (default 100,000); the oldest-written keys are dropped first. */
   maxEntries?: number;
-  /** Time source in ms, for tests. */
-  clock?: () => number;
 }
 
 interface Slot {

@@ -3,6 +3,8 @@
 // a disconnected client fails fast instead of queueing, so an outage never piles up memory or latency.
 // The gate remembers why the connection is down (refused, unknown host, wrong or missing password) so
 // errors and health say so, and refuses every call when the server rejected the DB index.
+// Time source: the driver's `clock` (redisTier passes the tier's), by default `Date.now` like the rest
+// of tiers/; it dates the first-connection deadline.
 //
 // ioredis is the client because one maintained package gives us standalone, Sentinel and Cluster
 // behind the same command API, auto-pipelining (concurrent commands share one write), and control
@@ -174,15 +176,17 @@ export function duplicateClient(client: RedisClient): RedisClient {
  */
 export class ConnectionGate {
   readonly #client: RedisClient;
+  readonly #clock: () => number;
   readonly #deadline: number;
   #everReady: boolean;
   #firstReady: Promise<void> | undefined;
   #cause: string | undefined;
   #fatal: CacheError | undefined;
 
-  constructor(client: RedisClient, connectTimeoutMs: number) {
+  constructor(client: RedisClient, connectTimeoutMs: number, clock: () => number = Date.now) {
     this.#client = client;
-    this.#deadline = Date.now() + connectTimeoutMs;
+    this.#clock = clock;
+    this.#deadline = clock() + connectTimeoutMs;
     this.#everReady = client.status === 'ready';
     if (!this.#everReady) client.once('ready', () => (this.#everReady = true));
     client.on('error', (error: unknown) => this.#onError(error));
@@ -213,7 +217,7 @@ export class ConnectionGate {
   async pass(): Promise<void> {
     if (this.#fatal !== undefined) throw this.#fatal;
     if (this.#client.status === 'ready') return;
-    const left = this.#deadline - Date.now();
+    const left = this.#deadline - this.#clock();
     if (this.#everReady || left <= 0 || this.#client.status === 'end') throw this.#unavailable();
     this.#firstReady ??= new Promise<void>((resolve) => this.#client.once('ready', () => resolve()));
     let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,8 @@
 // The Redis driver: TierDriver over an ioredis client (standalone, Sentinel or Cluster). Keys get
 // the driver's prefix so applications can share a Redis; pattern deletes walk SCAN on every master
 // (never KEYS, which blocks the server) and UNLINK in batches.
+// Time source: the `clock` option (redisTier passes the tier's), by default `Date.now` like the rest of
+// tiers/; only the connection gate reads it, since key expiry is the server's own.
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
@@ -124,7 +126,7 @@ export class RedisDriver implements TierDriver {
     this.prefix = options.prefix ?? '';
     this.#scanCount = scanCount;
     this.#isCluster = this.client instanceof Cluster;
-    this.#gate = new ConnectionGate(this.client, connectTimeout);
+    this.#gate = new ConnectionGate(this.client, connectTimeout, options.clock);
     // Without a listener ioredis prints every connection error; the breaker above reports outages once.
     if (this.#owned) this.client.on('error', () => {});
   }

@@ -1,5 +1,6 @@
 // A fault-injecting TierDriver for tests: wraps a real driver and, on command, fails every call,
-// hangs every call, or adds latency — the outages the guard, breaker and replay must survive.
+// hangs every call, or adds latency — the outages the guard, breaker and replay must survive — or
+// holds its answers until the test lets them through, to stage a race step by step.
 import type { DriverValue, TierDriver } from '../../src/tiers/driver.js';
 
 /** How the chaos driver treats calls. */
@@ -10,6 +11,8 @@ export class ChaosDriver implements TierDriver {
   readonly name = 'chaos';
   mode: ChaosMode = 'ok';
   latencyMs = 0;
+  /** While set, answers from the inner driver wait for this promise before they are delivered. */
+  heldReplies: Promise<void> | undefined;
   /** Calls that reached the inner driver. */
   calls = 0;
   readonly inner: TierDriver;
@@ -51,6 +54,8 @@ export class ChaosDriver implements TierDriver {
     if (this.mode === 'hang') return new Promise<T>(() => {});
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     this.calls++;
-    return call();
+    const result = await call();
+    if (this.heldReplies !== undefined) await this.heldReplies;
+    return result;
   }
 }

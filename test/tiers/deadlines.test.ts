@@ -1,6 +1,7 @@
 // Deadlines: one interval for many calls; overdue calls fail with TIMEOUT, settled ones pass through.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Deadlines } from '../../src/tiers/deadlines.js';
+import { manualClock } from '../helpers/clock.js';
 
 describe('Deadlines', () => {
   it('passes values and errors through when they come in time', async () => {
@@ -28,6 +29,33 @@ describe('Deadlines', () => {
     expect(await fast).toBe('ok');
     await expect(slow).rejects.toMatchObject({ type: 'TIMEOUT' });
     expect(deadlines.pending).toBe(0);
+  });
+
+  it('judges lateness by the clock it is given, not by how often it looks', async () => {
+    const clock = manualClock();
+    const deadlines = new Deadlines(40, clock.now);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const outcome = vi.fn();
+      const call = deadlines.run(new Promise(() => {}), 'redis get');
+      call.catch(outcome);
+      vi.advanceTimersByTime(1000); // the sweep runs, the clock has not moved
+      await Promise.resolve();
+      expect(outcome).not.toHaveBeenCalled();
+      clock.advance(39);
+      vi.advanceTimersByTime(10);
+      await Promise.resolve();
+      expect(outcome).not.toHaveBeenCalled();
+      clock.advance(1);
+      vi.advanceTimersByTime(10);
+      await expect(call).rejects.toMatchObject({
+        type: 'TIMEOUT',
+        message: 'redis get took longer than 40ms',
+      });
+      expect(deadlines.pending).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('0 means no timeout', async () => {

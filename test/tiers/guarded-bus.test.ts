@@ -8,6 +8,7 @@ import type { BusMessage, InvalidationBus } from '../../src/tiers/bus.js';
 import { GuardedBus } from '../../src/tiers/guarded-bus.js';
 import { GuardedDriver } from '../../src/tiers/guarded-driver.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { manualClock } from '../helpers/clock.js';
 
 /** A memory driver whose `get` returns a promise the test settles. */
 class HeldDriver extends MemoryDriver {
@@ -17,7 +18,7 @@ class HeldDriver extends MemoryDriver {
   }
 }
 
-function setup() {
+function setup(clock?: () => number) {
   const driver = new HeldDriver();
   const onReachable = vi.fn();
   const guard = new GuardedDriver(driver, {
@@ -27,6 +28,7 @@ function setup() {
     breaker: { threshold: 1, resetAfter: '1h' },
     log: new LogSink({}),
     onReachable,
+    clock,
   });
   return { driver, guard, onReachable };
 }
@@ -49,15 +51,7 @@ describe('GuardedBus', () => {
   it('reports a failing publish as degraded until one succeeds', async () => {
     const { guard } = setup();
     let fail = true;
-    const inner: InvalidationBus = {
-      instanceId: 'x',
-      start: async () => {},
-      publish: async (_m: Omit<BusMessage, 'source'>) => {
-        if (fail) throw new Error('boom');
-      },
-      health: () => ({ status: 'ok', resyncs: 0 }),
-      close: async () => {},
-    };
+    const inner = flakyBus(() => fail);
     const bus = new GuardedBus(inner, guard);
     await expect(bus.publish({ cache: 'c', kind: 'clear' })).rejects.toThrow('boom');
     expect(bus.health()).toMatchObject({ status: 'degraded', reason: 'last publish failed: boom' });
@@ -65,7 +59,34 @@ describe('GuardedBus', () => {
     await bus.publish({ cache: 'c', kind: 'clear' });
     expect(bus.health().status).toBe('ok');
   });
+
+  it('shows a failed publish for 30 s of the tier’s clock while the store itself looks fine', async () => {
+    const clock = manualClock();
+    const { guard } = setup(clock.now);
+    const bus = new GuardedBus(
+      flakyBus(() => true),
+      guard,
+    );
+    await expect(bus.publish({ cache: 'c', kind: 'clear' })).rejects.toThrow('boom');
+    clock.advance(29_999);
+    expect(bus.health().status).toBe('degraded');
+    clock.advance(1);
+    expect(bus.health().status).toBe('ok');
+  });
 });
+
+/** A bus whose publish throws `boom` while `failing()` says so. */
+function flakyBus(failing: () => boolean): InvalidationBus {
+  return {
+    instanceId: 'x',
+    start: async () => {},
+    publish: async (_m: Omit<BusMessage, 'source'>) => {
+      if (failing()) throw new Error('boom');
+    },
+    health: () => ({ status: 'ok', resyncs: 0 }),
+    close: async () => {},
+  };
+}
 
 describe('GuardedDriver after a hang', () => {
   it('lets a probe through as soon as a timed-out call is answered late, not after resetAfter', async () => {

@@ -2,17 +2,26 @@
 import { describe, expect, it } from 'vitest';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { manualClock } from '../helpers/clock.js';
 import { ChaosDriver } from './chaos-driver.js';
 
 // Each test gets its own driver, so its own store: the suite's prefix-isolation checks only bite on
 // drivers whose prefixes share one store (Redis); prefixes within one MemoryDriver are tested below.
-registerDriverSuite({ name: 'memory', create: (prefix) => new MemoryDriver({ prefix }) });
+// The drivers share a manual clock, so the TTL tests advance it instead of sleeping.
+const clock = manualClock();
+registerDriverSuite({
+  name: 'memory',
+  create: (prefix) => new MemoryDriver({ prefix, clock: clock.now }),
+  advance: clock.advance,
+});
 
 // A driver without the optional methods passes when it says so; their tests show up as skipped.
+const wrappedClock = manualClock();
 registerDriverSuite({
   name: 'memory behind a wrapper without optional methods',
-  create: (prefix) => new ChaosDriver(new MemoryDriver({ prefix })),
+  create: (prefix) => new ChaosDriver(new MemoryDriver({ prefix, clock: wrappedClock.now })),
   omits: ['deleteIfEquals', 'setAtLeast', 'setIfNewer'],
+  advance: wrappedClock.advance,
 });
 
 describe('MemoryDriver', () => {
@@ -46,6 +55,9 @@ describe('MemoryDriver', () => {
     await expect(driver.setAtLeast('k', 42 as unknown as string, 0)).rejects.toThrow(/value must be/);
     expect(() => registerDriverSuite({ name: 'x', create: () => driver, omits: ['get' as never] })).toThrow(
       /omits must list optional driver methods/,
+    );
+    expect(() => registerDriverSuite({ name: 'x', create: () => driver, advance: 5 as never })).toThrow(
+      /advance must be a function/,
     );
   });
 

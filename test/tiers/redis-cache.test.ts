@@ -164,20 +164,24 @@ describeWithRedis('createCache with redisTier (real redis-server)', () => {
         }
         slowestMs = Math.max(slowestMs, performance.now() - started);
         requests++;
-        if (i % 20 === 0) await sleep(1);
+        if (i % 20 === 0) await sleep(1); // paces the load generator; it waits for nothing
       }
     };
     const load$ = Promise.all([worker(a, 0), worker(a, 7), worker(b, 3), worker(b, 11)]);
-    await sleep(150);
+    await vi.waitFor(() => expect(requests).toBeGreaterThan(50)); // the load is steady
     await server.kill();
     const atKill = requests;
-    // Writes during the outage: L2 and the bus miss them; they are replayed when Redis is back.
-    await sleep(200);
+    // Writes during the outage, once both instances see it: L2 and the bus miss them; they are
+    // replayed when Redis is back.
+    await vi.waitFor(() => [a, b].forEach((cache) => expect(cache.health().l2?.status).not.toBe('ok')), {
+      timeout: 5000,
+    });
     for (const key of keys.slice(0, 10)) {
       version.set(key, 2);
       await a.delete(key);
     }
-    await sleep(300);
+    // The load goes on while Redis is gone (within the half second it had before).
+    await vi.waitFor(() => expect(requests - atKill).toBeGreaterThan(50), { timeout: 500 });
     const duringOutage = requests - atKill;
     const restarted = performance.now();
     await server.restart();
@@ -198,7 +202,11 @@ describeWithRedis('createCache with redisTier (real redis-server)', () => {
       version.set(key, 3);
       await a.set(key, { key, version: 3 });
     }
-    await sleep(100);
+    // B has heard the writes (its L1 dropped them) within the 100 ms it was given before.
+    await vi.waitFor(() => expect(inL1(b).filter((key) => keys.slice(10, 20).includes(key))).toEqual([]), {
+      timeout: 100,
+      interval: 5,
+    });
     let stale = 0;
     for (const key of keys) {
       const value = (await b.getOrSet(key, load(key))) as { version: number };

@@ -8,12 +8,13 @@ import { RedisDriver } from '../../src/tiers/redis-driver.js';
 import { createCache } from '../../src/index.js';
 import { redisTier } from '../../src/tiers/redis-tier.js';
 import type { RemoteInvalidation, TierEntry } from '../../src/tiers/types.js';
+import { manualClock } from '../helpers/clock.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import type { RedisClusterHandle } from '../helpers/redis-cluster.js';
 import { describeWithRedis } from './describe-with-redis.js';
 
-const entry = <V>(value: V, tags: string[] = []): TierEntry<V> => {
-  const now = Date.now();
+/** An entry written now (by `now`, default real time), live for a minute. */
+const entry = <V>(value: V, tags: string[] = [], now = Date.now()): TierEntry<V> => {
   return { value, createdAt: now, staleAt: now + 60_000, graceUntil: now + 60_000, tags };
 };
 
@@ -102,7 +103,9 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
   });
 
   it('invalidations cross instances over the cluster, and tags hide older entries', async () => {
-    const options = { cluster: cluster.startupNodes, prefix: 'ct:', timeout: 200 };
+    // One manual clock for both instances, so each invalidation is later than the writes before it.
+    const clock = manualClock(Date.now());
+    const options = { cluster: cluster.startupNodes, prefix: 'ct:', timeout: 200, clock: clock.now };
     const tierA = redisTier({ ...options, instanceId: 'A' });
     const tierB = redisTier({ ...options, instanceId: 'B' });
     try {
@@ -114,19 +117,19 @@ describeWithRedis('Redis Cluster (3 masters)', () => {
       b.onRemote((e) => heardB.push(e));
       await vi.waitFor(() => expect(b.health().bus?.status).toBe('ok'), { timeout: 5000 });
       await vi.waitFor(() => expect(a.health().bus?.status).toBe('ok'), { timeout: 5000 });
-      for (let i = 0; i < 20; i++) await a.set(`p${i}`, entry(i, ['org:acme']));
+      for (let i = 0; i < 20; i++) await a.set(`p${i}`, entry(i, ['org:acme'], clock.now()));
       expect((await b.get('p7'))?.value).toBe(7);
       await a.delete('p1');
       await a.invalidatePattern('p1*');
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      clock.advance(1);
       await a.invalidateTags(['org:acme']);
       await a.clear();
       // PUBLISH has no key, so a cluster client may send each to a different node: order is not kept.
       const expected = [...Array<string>(20).fill('set'), 'delete', 'pattern', 'tags', 'clear'].sort();
       await vi.waitFor(() => expect(heardB.map((e) => e.kind).sort()).toEqual(expected));
       expect(heardA).toEqual([]);
-      for (let i = 0; i < 20; i++) await a.set(`q${i}`, entry(i, ['org:beta']));
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      for (let i = 0; i < 20; i++) await a.set(`q${i}`, entry(i, ['org:beta'], clock.now()));
+      clock.advance(1);
       await b.invalidateTags(['org:beta']);
       await vi.waitFor(async () => expect(await a.get('q3')).toBeUndefined());
     } finally {

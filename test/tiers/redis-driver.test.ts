@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { RedisDriver, hashTagOf } from '../../src/tiers/redis-driver.js';
+import { manualClock } from '../helpers/clock.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
 
@@ -48,6 +49,16 @@ describeWithRedis('RedisDriver (standalone)', () => {
     expect(/cmdstat_mget:calls=(\d+)/.exec(stats)?.[1]).toBe('2');
     expect(stats).not.toMatch(/cmdstat_get:/);
     admin.disconnect();
+    await driver.disconnect();
+  });
+
+  it('dates the first-connection deadline by the clock it is given', async () => {
+    const clock = manualClock();
+    const driver = new RedisDriver({ url: 'redis://127.0.0.1:1', connectTimeout: '1m', clock: clock.now });
+    clock.advance(60_000); // the minute has passed on the driver's clock, not in real time
+    const started = Date.now();
+    await expect(driver.get('k')).rejects.toMatchObject({ type: 'TIER_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(300);
     await driver.disconnect();
   });
 

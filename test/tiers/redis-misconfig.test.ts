@@ -5,11 +5,10 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/index.js';
 import type { Cache } from '../../src/index.js';
+import type { RedisDriver } from '../../src/tiers/redis-driver.js';
 import { redisTier } from '../../src/tiers/redis-tier.js';
 import { RedisServer, freePort, redisCli } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithRedis('Redis misconfiguration', () => {
   let open: RedisServer;
@@ -26,19 +25,22 @@ describeWithRedis('Redis misconfiguration', () => {
     await Promise.all([open.destroy(), locked.destroy()]);
   });
 
-  /** A cache over `url` with a logger that records error lines; a few calls, several reconnect attempts. */
-  const tryUrl = async (url: string): Promise<{ cache: Cache; errors: string[] }> => {
+  /**
+   * A cache over `url` with a logger that records error lines, and a few calls; with `retries`, each
+   * call after a further failed connection attempt, so that one outage spans several attempts.
+   */
+  const tryUrl = async (url: string, retries = true): Promise<{ cache: Cache; errors: string[] }> => {
     const errors: string[] = [];
     const logger = { error: (...args: unknown[]) => errors.push(JSON.stringify(args)) };
-    const cache = createCache({
-      name: 'conf',
-      logger,
-      l2: redisTier({ url, connectTimeout: 200, reconnectMaxDelay: 50, breaker: { threshold: 2 } }),
-    });
+    const tier = redisTier({ url, connectTimeout: 200, reconnectMaxDelay: 50, breaker: { threshold: 2 } });
+    let attempts = 0;
+    (tier.driver.inner as RedisDriver).client.on('error', () => attempts++);
+    const cache = createCache({ name: 'conf', logger, l2: tier });
     caches.push(cache);
     for (let i = 0; i < 5; i++) {
       expect(await cache.getOrSet(`k${i}`, () => 'loaded')).toBe('loaded');
-      await sleep(60);
+      const seen = attempts;
+      if (retries) await vi.waitFor(() => expect(attempts).toBeGreaterThan(seen), { timeout: 2000 });
     }
     return { cache, errors };
   };
@@ -59,7 +61,8 @@ describeWithRedis('Redis misconfiguration', () => {
   });
 
   it('refuses an out-of-range DB index instead of writing to DB 0', async () => {
-    const { cache, errors } = await tryUrl(`${open.url}/99`);
+    // The server answers, so the client does not reconnect: it only refuses the DB index.
+    const { cache, errors } = await tryUrl(`${open.url}/99`, false);
     await cache.set('written', 'somewhere');
     await vi.waitFor(() => expect(reasonOf(cache)).toMatch(/DB index 99/));
     expect(cache.health().l2?.status).toBe('down');

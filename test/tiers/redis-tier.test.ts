@@ -5,12 +5,14 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { redisTier } from '../../src/tiers/redis-tier.js';
 import type { SharedTier } from '../../src/tiers/shared-tier.js';
 import type { RemoteInvalidation, TierEntry } from '../../src/tiers/types.js';
+import { manualClock } from '../helpers/clock.js';
+import { deferred } from '../helpers/deferred.js';
 import { RedisServer, freePort, redisCli } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
 import { holdsEntry } from './stored.js';
 
-const entry = <V>(value: V, tags: string[] = []): TierEntry<V> => {
-  const now = Date.now();
+/** An entry written now (by `now`, default real time), live for a minute. */
+const entry = <V>(value: V, tags: string[] = [], now = Date.now()): TierEntry<V> => {
   return { value, createdAt: now, staleAt: now + 60_000, graceUntil: now + 60_000, tags };
 };
 
@@ -90,12 +92,15 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
   });
 
   it('B reads what A wrote, with types intact, and stops seeing it after A invalidates its tag', async () => {
-    const a = open().bind('shared');
-    const b = open().bind('shared');
-    await a.set('k', entry({ at: new Date(7), m: new Map([[1, 2n]]), buf: Buffer.from('x') }, ['t1']));
+    // One manual clock for both instances, so the invalidation is later than the write by construction.
+    const clock = manualClock(Date.now());
+    const a = open({ clock: clock.now }).bind('shared');
+    const b = open({ clock: clock.now }).bind('shared');
+    const value = { at: new Date(7), m: new Map([[1, 2n]]), buf: Buffer.from('x') };
+    await a.set('k', entry(value, ['t1'], clock.now()));
     const got = await b.get('k');
     expect(got?.value).toEqual({ at: new Date(7), m: new Map([[1, 2n]]), buf: Buffer.from('x') });
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    clock.advance(1);
     await a.invalidateTags(['t1']);
     await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined());
   });
@@ -165,13 +170,14 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
   });
 
   it('tag timestamps expire after tagRetention (24h by default), or as late as a longer-lived tagged entry', async () => {
-    const a = open({ tagRetention: '10m' }).bind('retained');
-    const byDefault = open().bind('retained');
-    const now = Date.now();
+    const clock = manualClock(Date.now());
+    const a = open({ tagRetention: '10m', clock: clock.now }).bind('retained');
+    const byDefault = open({ clock: clock.now }).bind('retained');
+    const now = clock.now();
     const long = { value: 'l', createdAt: now, staleAt: now + 3_600_000, graceUntil: now + 7_200_000 };
-    await a.set('short', entry('s', ['user:1']));
+    await a.set('short', entry('s', ['user:1'], now));
     await a.set('long', { ...long, tags: ['user:2'] });
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    clock.advance(1); // the invalidation comes after the writes
     await a.invalidateTags(['user:1', 'user:2']);
     await byDefault.invalidateTags(['user:3']);
     const pttl = async (key: string): Promise<number> =>
@@ -190,17 +196,24 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
   });
 
   it('the distributed lock makes instances load a key once', async () => {
-    const bindings = [1, 2, 3].map(() => open({ lock: true, ...patient }).bind('locked'));
+    const tiers = [1, 2, 3].map(() => open({ lock: true, ...patient }));
+    const tries = tiers.map((tier) => vi.spyOn(tier.driver.inner, 'add'));
+    const bindings = tiers.map((tier) => tier.bind('locked'));
+    const finish = deferred();
     let loads = 0;
-    const results = await Promise.all(
+    const loading = Promise.all(
       bindings.map((binding) =>
         binding.lockedLoad('k', async () => {
           loads++;
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await finish.promise;
           return entry('once');
         }),
       ),
     );
+    // The load finishes only once every instance has tried the lock, so two are waiting on it.
+    await vi.waitFor(() => tries.forEach((add) => expect(add).toHaveBeenCalled()), { timeout: 5000 });
+    finish.resolve();
+    const results = await loading;
     expect(loads).toBe(1);
     expect(results.map((r) => r.entry?.value)).toEqual(['once', 'once', 'once']);
   });

@@ -7,6 +7,8 @@ import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
 import type { RemoteInvalidation, TierEntry } from '../../src/tiers/types.js';
+import { manualClock } from '../helpers/clock.js';
+import { deferred } from '../helpers/deferred.js';
 import { ChaosDriver } from './chaos-driver.js';
 
 const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -216,16 +218,20 @@ describe('SharedTier across instances', () => {
     const ca = a.bind('c');
     const cb = b.bind('c');
     await ca.set('k', entry('old', Date.now()));
-    chaos.latencyMs = 20;
+    const replies = deferred();
+    chaos.heldReplies = replies.promise;
+    const calls = chaos.calls;
     const read = cb.get('k');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await vi.waitFor(() => expect(chaos.calls).toBeGreaterThan(calls)); // B has read 'old', not yet answered
     await ca.set('k', entry('new', Date.now()));
+    replies.resolve();
     expect((await read)?.value).toBe('new');
   });
 });
 
 describe('SharedTier during an outage', () => {
-  function outage() {
+  /** A behind a chaos driver, B on the store directly; `clock` (default real time) is A's. */
+  function outage(clock?: () => number) {
     const driver = new MemoryDriver();
     const chaos = new ChaosDriver(driver);
     const hub = new MemoryBusHub();
@@ -236,6 +242,7 @@ describe('SharedTier during an outage', () => {
       timeout: 20,
       breaker: { threshold: 2, resetAfter: 30 },
       logger,
+      clock,
     });
     const b = memoryTier({ driver, hub, instanceId: 'B' });
     return { chaos, a, b, ca: a.bind('c'), cb: b.bind('c'), logger, hub };
@@ -256,7 +263,8 @@ describe('SharedTier during an outage', () => {
   });
 
   it('reports down with the reason while the circuit is open, ok after recovery', async () => {
-    const { chaos, ca } = outage();
+    const clock = manualClock();
+    const { chaos, ca } = outage(clock.now);
     chaos.mode = 'fail';
     await ca.get('x');
     await ca.get('y');
@@ -264,7 +272,7 @@ describe('SharedTier during an outage', () => {
     expect(health.status).toBe('down');
     expect(health.reason).toMatch(/circuit open: .*chaos/);
     chaos.mode = 'ok';
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    clock.advance(30); // resetAfter on the tier's clock: the next call is the probe
     await ca.get('z');
     expect(ca.health().l2).toMatchObject({ status: 'ok', breaker: 'closed' });
   });
@@ -318,13 +326,19 @@ describe('SharedTier distributed lock', () => {
       memoryTier({ driver, hub, instanceId: id, lock: { pollInterval: 2 } }),
     );
     const bindings = tiers.map((tier) => tier.bind('c'));
+    const tries = vi.spyOn(driver, 'add');
+    const finish = deferred();
     let loads = 0;
     const load = async (): Promise<TierEntry> => {
       loads++;
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await finish.promise;
       return entry('loaded', Date.now());
     };
-    const results = await Promise.all(bindings.map((binding) => binding.lockedLoad('k', load)));
+    const loading = Promise.all(bindings.map((binding) => binding.lockedLoad('k', load)));
+    // The loader finishes only once all three have tried the lock, so two of them are waiting on it.
+    await vi.waitFor(() => expect(tries).toHaveBeenCalledTimes(3));
+    finish.resolve();
+    const results = await loading;
     expect(loads).toBe(1);
     expect(results.map((r) => r.entry?.value)).toEqual(['loaded', 'loaded', 'loaded']);
     expect(results.filter((r) => r.loaded)).toHaveLength(1);

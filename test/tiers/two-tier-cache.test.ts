@@ -9,6 +9,7 @@ import type { MemoryBus } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
+import { deferred } from '../helpers/deferred.js';
 import { ChaosDriver } from './chaos-driver.js';
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -229,14 +230,37 @@ describe('createCache({ l2 }) across instances', () => {
   });
 
   it('lock: true makes concurrent misses on two instances call the loader once', async () => {
-    const { a, b } = instances({ lock: true });
+    const { a, b, driver, hub } = instances({ lock: true });
+    const tries = vi.spyOn(driver, 'add');
+    // The waiter's polls read L2 only once the bus has carried the loader's write (and B has applied
+    // it), so the copy B promotes to L1 comes after that message, whatever the timing of the polls.
+    const carried = deferred();
+    const observer = hub.connect('observer');
+    await observer.start({ message: (m) => void (m.kind === 'set' && carried.resolve()), resync: () => {} });
+    let reads: Promise<void> | undefined = undefined;
+    const get = driver.get.bind(driver);
+    const getMany = driver.getMany.bind(driver);
+    vi.spyOn(driver, 'get').mockImplementation(async (key) => {
+      await reads;
+      return get(key);
+    });
+    vi.spyOn(driver, 'getMany').mockImplementation(async (keys) => {
+      await reads;
+      return getMany(keys);
+    });
+    const finish = deferred();
     let calls = 0;
     const loader = async (): Promise<string> => {
       calls++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await finish.promise;
       return 'once';
     };
-    expect(await Promise.all([a.getOrSet('k', loader), b.getOrSet('k', loader)])).toEqual(['once', 'once']);
+    const both = Promise.all([a.getOrSet('k', loader), b.getOrSet('k', loader)]);
+    // The loader finishes only once both instances have tried the lock, so one is waiting on it.
+    await vi.waitFor(() => expect(tries).toHaveBeenCalledTimes(2));
+    reads = carried.promise;
+    finish.resolve();
+    expect(await both).toEqual(['once', 'once']);
     expect(calls).toBe(1);
     expect(inL1(b)).toEqual(['k']);
   });
