@@ -90,7 +90,10 @@ export interface SharedTierSettings {
    * one; each line is written once, however many caches share the tier.
    */
   logger?: Logger;
-  /** Time source, ms (tests). */
+  /**
+   * Time source, ms, for everything in the tier: write stamps, tag and fence times, the breaker, the
+   * call deadlines and the connection gate (default `Date.now`; inject one in tests).
+   */
   clock?: () => number;
 }
 

@@ -2,7 +2,7 @@
 // the same code path as Redis minus the network) behind two HTTP servers. A response stored by one is
 // served by the other from L2, byte for byte, and a write on one invalidates both.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
@@ -54,7 +54,8 @@ describe('HTTP responses over a shared tier', () => {
     expect(calls).toBe(1);
 
     await fetch(`${b}/orgs/acme/plans`, { method: 'POST' });
-    await new Promise((r) => setTimeout(r, 20)); // the bus delivers to A's L1
+    // The bus delivers the tag invalidation to A's L1 (by microtask on the memory bus).
+    await vi.waitFor(() => expect(opened[0]!.cache.entries()).toHaveLength(0));
     const afterWrite = await fetch(`${a}/orgs/acme/report`);
     expect(afterWrite.headers.get('x-cache')).toBe('MISS');
     expect(calls).toBe(2);
