@@ -87,7 +87,7 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
  * reach, L2 errors are reported) and lends the tier the cache's log sink for its outage lines.
  */
 function connectRemote(state: SharedCacheState, remote: TierBinding): void {
-  remote.lendLog(() => state.log);
+  remote.offerLog(() => state.log);
   state.tiers.onRemoteInvalidation((keys) => {
     // A bulk invalidation (tags, pattern, clear, resync) does not say which keys it reached, and a
     // load's final tags are unknown until it returns: every load is detached, as a local one would be.

@@ -226,7 +226,7 @@ export class Invalidator implements L2Ops {
     } catch (error) {
       const failure = serializationError(key, 'serialize', error);
       // Only to a logger of the tier's own: the caches bound to it log the failure as `Cache ERROR`.
-      log.own?.error('L2 cannot store a value; it stays in L1 only', {
+      log.tierLogger?.error('L2 cannot store a value; it stays in L1 only', {
         cache: cache.name,
         key,
         error: failure.message,

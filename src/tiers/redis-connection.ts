@@ -163,13 +163,6 @@ export function connectionCause(error: unknown): string {
   return `${code}: ${text}${hint === undefined ? '' : ` (${hint})`}`;
 }
 
-/** Opens a second connection to the same server(s), e.g. for a pub/sub subscriber. */
-export function duplicateClient(client: RedisClient): RedisClient {
-  if (client instanceof Cluster) return client.duplicate();
-  // Subscribers must queue their SUBSCRIBE until connected, and ioredis resubscribes after reconnecting.
-  return client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
-}
-
 /**
  * Decides whether a call may go to Redis now: yes when connected; before the first connection it
  * waits up to `connectTimeout`; afterwards a disconnected client fails fast with TIER_UNAVAILABLE.

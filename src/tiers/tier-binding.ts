@@ -210,8 +210,8 @@ export class TierBinding {
    * Offers the cache's log sink, read at each line: the tier logs outages there when it has no logger
    * of its own (the first bound cache whose sink has the line's level on gets it, once).
    */
-  lendLog(sink: () => LogSink): void {
-    if (!this.#closed) this.#parts.log.lend(this, sink);
+  offerLog(sink: () => LogSink): void {
+    if (!this.#closed) this.#parts.log.offer(this, sink);
   }
 
   /** Listens for errors worth surfacing (serialization failures); returns the unsubscribe function. */
@@ -236,7 +236,7 @@ export class TierBinding {
       await this.#parts.release(this);
     } finally {
       // After the tier's close: what it drops is logged to this cache's sink when it has no logger.
-      this.#parts.log.withdraw(this);
+      this.#parts.log.revoke(this);
     }
   }
 }

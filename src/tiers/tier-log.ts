@@ -10,25 +10,25 @@ export type TierLogWriter = Pick<LogSink, 'error' | 'warn' | 'info' | 'debug'>;
 
 type LevelFlag = 'errorOn' | 'warnOn' | 'infoOn' | 'debugOn';
 
-/** The tier's log: its own sink, or the first sink lent by a bound cache that has the level on. */
+/** The tier's log: its own sink, or the first sink offered by a bound cache that has the level on. */
 export class TierLog implements TierLogWriter {
   /** The sink of the logger given to the tier itself, if any. */
-  readonly own: LogSink | undefined;
-  /** Lent sinks in bind order; read at each line, so a cache's `configure({ logger })` applies. */
-  readonly #lent = new Map<object, () => LogSink>();
+  readonly tierLogger: LogSink | undefined;
+  /** Offered sinks in bind order; read at each line, so a cache's `configure({ logger })` applies. */
+  readonly #offered = new Map<object, () => LogSink>();
 
   constructor(logger?: Logger) {
-    this.own = logger === undefined ? undefined : new LogSink(logger);
+    this.tierLogger = logger === undefined ? undefined : new LogSink(logger);
   }
 
   /** Offers `owner`'s sink (used only while the tier has no logger of its own). */
-  lend(owner: object, sink: () => LogSink): void {
-    this.#lent.set(owner, sink);
+  offer(owner: object, sink: () => LogSink): void {
+    this.#offered.set(owner, sink);
   }
 
-  /** Takes back what `owner` lent (when its cache closes). */
-  withdraw(owner: object): void {
-    this.#lent.delete(owner);
+  /** Takes back what `owner` offered (when its cache closes). */
+  revoke(owner: object): void {
+    this.#offered.delete(owner);
   }
 
   /** Writes an error line to one sink. */
@@ -52,9 +52,9 @@ export class TierLog implements TierLogWriter {
   }
 
   #pick(level: LevelFlag): LogSink | undefined {
-    if (this.own !== undefined) return this.own;
-    for (const lent of this.#lent.values()) {
-      const sink = lent();
+    if (this.tierLogger !== undefined) return this.tierLogger;
+    for (const offered of this.#offered.values()) {
+      const sink = offered();
       if (sink[level]) return sink;
     }
     return undefined;
