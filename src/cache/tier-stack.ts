@@ -82,7 +82,7 @@ export class TierStack {
    * Bumped by every local write, when it starts and when its L2 step ends; an L2 read that raced one
    * does not promote its (maybe old) answer to L1.
    */
-  #generation = 0;
+  #localWriteGeneration = 0;
   /** Writes whose L2 step is in progress: an L2 read answered meanwhile may predate them. */
   #pending = 0;
   /** Restored entries waiting for L2's confirmation; any write or invalidation reaching one drops it. */
@@ -140,7 +140,7 @@ export class TierStack {
    */
   async getRemote(key: CacheKey): Promise<Envelope | undefined> {
     if (this.#remote === undefined) return undefined;
-    const generation = this.#generation;
+    const generation = this.#localWriteGeneration;
     const entry = await this.#remote.get(remoteKey(key));
     if (entry === undefined) return undefined;
     const envelope = toEnvelope(entry);
@@ -183,7 +183,7 @@ export class TierStack {
   setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void {
     const options: MemorySetOptions = { ttl: storageTtl(envelope, this.#clock()), tags };
     if (size !== undefined) options.size = size;
-    this.#generation++;
+    this.#localWriteGeneration++;
     this.#held?.delete(key);
     this.#l1.set(key, envelope, options);
   }
@@ -235,7 +235,7 @@ export class TierStack {
 
   /** Removes a key from every tier; true if L1 or L2 held it. */
   async delete(key: CacheKey): Promise<boolean> {
-    this.#generation++;
+    this.#localWriteGeneration++;
     this.#held?.delete(key);
     const removed = this.#l1.delete(key);
     const remote = this.#remote;
@@ -245,7 +245,7 @@ export class TierStack {
 
   /** Removes every entry carrying one of the tags; returns the count removed from L1. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    this.#generation++;
+    this.#localWriteGeneration++;
     this.#dropHeld((_, held) => held.tags.some((tag) => tags.includes(tag)));
     const count = this.#l1.invalidateTags(tags);
     const remote = this.#remote;
@@ -258,7 +258,7 @@ export class TierStack {
    * L2, the larger of L1's and L2's counts (L2 holds what L1 holds, and what other instances wrote).
    */
   async invalidatePattern(pattern: string): Promise<number> {
-    this.#generation++;
+    this.#localWriteGeneration++;
     this.#dropHeld(() => true); // a glob is matched by the engine; held entries are simply dropped
     const count = this.#l1.invalidatePattern(pattern);
     const remote = this.#remote;
@@ -268,7 +268,7 @@ export class TierStack {
 
   /** Removes every key starting with `prefix` (namespace clear); returns the count, as invalidatePattern. */
   async invalidatePrefix(prefix: string): Promise<number> {
-    this.#generation++;
+    this.#localWriteGeneration++;
     this.#dropHeld((key) => typeof key === 'string' && key.startsWith(prefix));
     const count = this.#l1.invalidatePrefix(prefix);
     const remote = this.#remote;
@@ -278,7 +278,7 @@ export class TierStack {
 
   /** Empties every tier. */
   async clear(): Promise<void> {
-    this.#generation++;
+    this.#localWriteGeneration++;
     this.#held = undefined;
     this.#l1.clear();
     const remote = this.#remote;
@@ -295,7 +295,7 @@ export class TierStack {
       await load();
       return undefined;
     }
-    const generation = this.#generation;
+    const generation = this.#localWriteGeneration;
     const { entry, loaded } = await this.#remote.lockedLoad(remoteKey(key), async () => {
       await load();
       return undefined; // load() has written L1 and L2 through write().
@@ -342,7 +342,7 @@ export class TierStack {
    * began (`generation`) or is still writing L2: the read may then hold what that write replaces.
    */
   #promote(key: CacheKey, envelope: Envelope, entry: TierEntry, generation: number): void {
-    if (generation === this.#generation && this.#pending === 0)
+    if (generation === this.#localWriteGeneration && this.#pending === 0)
       this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
   }
 
@@ -353,7 +353,7 @@ export class TierStack {
       return await step();
     } finally {
       this.#pending--;
-      this.#generation++;
+      this.#localWriteGeneration++;
     }
   }
 
