@@ -3,6 +3,7 @@
 // and replayed through miniature caches (miniature.ts); `advise()` turns the curve into a
 // recommendation (recommendation.ts). The per-request cost of an unsampled key is one hash compare.
 import { hashKey } from '../engine/hash.js';
+import { assertPositiveInteger } from '../util/validate.js';
 import type { CacheKey, EvictionPolicy } from '../engine/types.js';
 import { MiniatureSet, SIMULATED_POLICIES } from './miniature.js';
 import { buildRecommendation } from './recommendation.js';
@@ -41,20 +42,14 @@ export class SizingAdvisor {
 
   /** Creates an advisor for a cache bounded to `capacity` entries; throws a RangeError naming a bad option. */
   constructor(capacity: number, options: AdvisorOptions = {}) {
-    if (!Number.isSafeInteger(capacity) || capacity <= 0) {
-      throw new RangeError(`advisor capacity must be a positive integer, got ${String(capacity)}`);
-    }
+    assertPositiveInteger(capacity, 'advisor capacity');
     if (typeof options !== 'object' || options === null)
       throw new TypeError('advisor options must be an object');
     const { rate, minSampledEntries = DEFAULT_MIN_SAMPLED_ENTRIES } = options;
     if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0 && rate <= 1))) {
       throw new RangeError(`advisor.rate must be a number in (0, 1], got ${String(rate)}`);
     }
-    if (!Number.isSafeInteger(minSampledEntries) || minSampledEntries <= 0) {
-      throw new RangeError(
-        `advisor.minSampledEntries must be a positive integer, got ${String(minSampledEntries)}`,
-      );
-    }
+    assertPositiveInteger(minSampledEntries, 'advisor.minSampledEntries');
     this.multipliers = checkMultipliers(options.multipliers ?? DEFAULT_MULTIPLIERS);
     this.capacity = capacity;
     this.#threshold = thresholdFor(chooseRate(capacity, this.multipliers[0]!, minSampledEntries, rate));

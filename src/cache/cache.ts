@@ -5,14 +5,15 @@
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { globToRegExp } from '../util/glob.js';
+import { assertKey, copyTags, keyProblem } from '../util/validate.js';
 import type { LatencyRecorder } from '../observability/latency.js';
 import { LogSink } from '../observability/log-sink.js';
 import { hitRatePercent } from '../observability/numbers.js';
 import { isFresh } from './envelope.js';
-import { validateTags } from './loader-runner.js';
-import { applyConfigUpdate, keyProblem, resolveSetOptions, type ResolvedCacheSettings } from './options.js';
+import { applyConfigUpdate, resolveSetOptions, type ResolvedCacheSettings } from './options.js';
 import { KeySpace, ReadThrough } from './read-through.js';
-import { since, type SharedCacheState } from './shared-state.js';
+import type { SharedCacheState } from './shared-state.js';
+import { since } from '../util/time.js';
 import type {
   Cache,
   CacheConfigUpdate,
@@ -36,12 +37,6 @@ import type { SnapshotEntry } from '../persistence/types.js';
 // Characters with a meaning in glob patterns cannot appear in a namespace name, or a namespace's
 // clear()/invalidatePattern() would reach into other namespaces.
 const NAMESPACE_NAME_RE = /^[^*?[\]]+$/;
-
-/** Checks a key argument (string or number), naming the method in the TypeError. */
-export function checkKey(key: unknown, method: string): asserts key is CacheKey {
-  const problem = keyProblem(key);
-  if (problem !== undefined) throw new TypeError(`${method}: ${problem}`);
-}
 
 /** A cache or one of its namespaces. */
 export class CacheView<V = unknown> implements Cache<V> {
@@ -121,7 +116,7 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** The fresh value for `key`, or undefined (a value in grace is not returned); counts a hit or miss. */
   async get<T extends V = V>(key: CacheKey): Promise<T | undefined> {
-    checkKey(key, 'get');
+    assertKey(key, 'get');
     if (!this.#config.enabled || this.#state.closed) return undefined;
     return this.#readThrough.get<T>(key);
   }
@@ -131,7 +126,7 @@ export class CacheView<V = unknown> implements Cache<V> {
    * overwrite this value, and calls started after set() resolves do not join it.
    */
   async set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
-    checkKey(key, 'set');
+    assertKey(key, 'set');
     const write = resolveSetOptions(this.#config, options);
     const state = this.#state;
     if (!this.#config.enabled || state.closed) return;
@@ -147,7 +142,7 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Whether a fresh value is held (not counted). */
   async has(key: CacheKey): Promise<boolean> {
-    checkKey(key, 'has');
+    assertKey(key, 'has');
     const envelope = await this.#peek(key);
     return envelope !== undefined && isFresh(envelope, this.#state.clock());
   }
@@ -157,7 +152,7 @@ export class CacheView<V = unknown> implements Cache<V> {
    * stored, and calls started after delete() resolves load afresh instead of joining it.
    */
   async delete(key: CacheKey): Promise<boolean> {
-    checkKey(key, 'delete');
+    assertKey(key, 'delete');
     const state = this.#state;
     if (state.closed) return false;
     const started = state.log.debugOn ? performance.now() : 0;
@@ -197,7 +192,7 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Removes entries carrying any of the tags; returns the count. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    const checked = validateTags(tags, 'invalidateTags(tags)');
+    const checked = copyTags(tags, 'invalidateTags(tags)');
     const state = this.#state;
     if (state.closed || checked.length === 0) return 0;
     const started = state.log.debugOn ? performance.now() : 0;
@@ -255,7 +250,7 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Ms until `key` goes stale; Infinity if it never does; undefined if absent or stale. */
   async ttlRemaining(key: CacheKey): Promise<number | undefined> {
-    checkKey(key, 'ttlRemaining');
+    assertKey(key, 'ttlRemaining');
     const envelope = await this.#peek(key);
     const now = this.#state.clock();
     if (envelope === undefined || !isFresh(envelope, now)) return undefined;

@@ -6,6 +6,7 @@ import type { CacheKey } from '../engine/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { traceLoader } from '../observability/tracing.js';
 import { parseDuration, type Duration } from '../util/duration.js';
+import { copyTags } from '../util/validate.js';
 import { backoffDelay, isRetryableError, type ResolvedRetry } from './retry.js';
 import type { Loader, LoaderContext } from './types.js';
 
@@ -44,22 +45,13 @@ export class LoaderCall<V> implements LoaderContext<V> {
 
   /** Overrides the entry's tags. */
   setTags(tags: readonly string[]): void {
-    this.tags = validateTags(tags, 'ctx.setTags(tags)');
+    this.tags = copyTags(tags, 'ctx.setTags(tags)');
   }
 
   /** Answers the value without caching it. */
   skip(): void {
     this.skipped = true;
   }
-}
-
-/** Checks a tags argument: an array of strings; returns a frozen copy. */
-export function validateTags(tags: unknown, what: string): readonly string[] {
-  if (!Array.isArray(tags)) throw new TypeError(`${what} must be an array of strings`);
-  for (const tag of tags) {
-    if (typeof tag !== 'string') throw new TypeError(`${what} must contain only strings, got ${typeof tag}`);
-  }
-  return Object.freeze([...(tags as string[])]);
 }
 
 /** What one loader call needs to know besides the loader: its retry policy, hard timeout and hooks. */

@@ -1,7 +1,7 @@
 // Option handling of the facade: validates createCache / configure / getOrSet options once, naming the
 // bad option in the error, and resolves them to plain millisecond numbers so the call paths never parse.
 import { parseDuration, type Duration } from '../util/duration.js';
-import { validateTags } from './loader-runner.js';
+import { assertBoolean, assertFraction, copyTags } from '../util/validate.js';
 import { DEFAULT_RETRY, resolveRetry, type ResolvedRetry } from './retry.js';
 import type {
   CacheConfigUpdate,
@@ -62,19 +62,6 @@ export interface ResolvedCallOptions<V = unknown> extends ResolvedWriteOptions {
   fallback: V | undefined;
 }
 
-/** A fraction in [0, 1] (jitter) — throws a RangeError naming `what` otherwise. */
-export function checkFraction(value: unknown, what: string, allowOne = true): number {
-  if (typeof value !== 'number' || !(value >= 0) || value > 1 || (!allowOne && value === 1)) {
-    throw new RangeError(`${what} must be a fraction in [0, ${allowOne ? '1]' : '1)'}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkBoolean(value: unknown, what: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${typeof value}`);
-  return value;
-}
-
 function optionalDuration(value: Duration | undefined, fallback: number, what: string): number {
   return value === undefined ? fallback : parseDuration(value, what);
 }
@@ -97,12 +84,12 @@ function checkTimeout(timeout: TimeoutOptions | undefined): TimeoutOptions | und
 export function resolveCacheSettings(options: CacheOptions<unknown>): ResolvedCacheSettings {
   const timeout = checkTimeout(options.timeout);
   return {
-    enabled: options.enabled === undefined ? true : checkBoolean(options.enabled, 'enabled'),
+    enabled: options.enabled === undefined ? true : assertBoolean(options.enabled, 'enabled'),
     ttl: optionalDuration(options.ttl, 0, 'ttl'),
     grace: optionalDuration(options.grace, 0, 'grace'),
-    jitter: options.jitter === undefined ? 0 : checkFraction(options.jitter, 'jitter'),
+    jitter: options.jitter === undefined ? 0 : assertFraction(options.jitter, 'jitter'),
     refreshAhead:
-      options.refreshAhead === undefined ? 0 : checkFraction(options.refreshAhead, 'refreshAhead', false),
+      options.refreshAhead === undefined ? 0 : assertFraction(options.refreshAhead, 'refreshAhead', false),
     retry: resolveRetry(options.retry, DEFAULT_RETRY, 'retry'),
     softTimeout: optionalDuration(timeout?.soft, 0, 'timeout.soft'),
     hardTimeout: hardTimeout(timeout?.hard, DEFAULT_HARD_TIMEOUT),
@@ -118,11 +105,11 @@ export function applyConfigUpdate(
   if (typeof update !== 'object' || update === null) throw new TypeError('configure() takes an object');
   const next = { ...config };
   if (update.ttl !== undefined) next.ttl = parseDuration(update.ttl, 'ttl');
-  if (update.enabled !== undefined) next.enabled = checkBoolean(update.enabled, 'enabled');
+  if (update.enabled !== undefined) next.enabled = assertBoolean(update.enabled, 'enabled');
   if (update.grace !== undefined) next.grace = parseDuration(update.grace, 'grace');
-  if (update.jitter !== undefined) next.jitter = checkFraction(update.jitter, 'jitter');
+  if (update.jitter !== undefined) next.jitter = assertFraction(update.jitter, 'jitter');
   if (update.refreshAhead !== undefined) {
-    next.refreshAhead = checkFraction(update.refreshAhead, 'refreshAhead', false);
+    next.refreshAhead = assertFraction(update.refreshAhead, 'refreshAhead', false);
   }
   if (update.failSafeBackoff !== undefined) {
     next.failSafeBackoff = parseDuration(update.failSafeBackoff, 'failSafeBackoff');
@@ -141,8 +128,8 @@ export function resolveSetOptions(
   return {
     ttl: optionalDuration(options.ttl, config.ttl, 'ttl'),
     grace: optionalDuration(options.grace, config.grace, 'grace'),
-    jitter: options.jitter === undefined ? config.jitter : checkFraction(options.jitter, 'jitter'),
-    tags: options.tags === undefined ? NO_TAGS : validateTags(options.tags, 'tags'),
+    jitter: options.jitter === undefined ? config.jitter : assertFraction(options.jitter, 'jitter'),
+    tags: options.tags === undefined ? NO_TAGS : copyTags(options.tags, 'tags'),
   };
 }
 
@@ -171,7 +158,7 @@ export function resolveCall<V>(
     };
   }
   const timeout = checkTimeout(options.timeout);
-  if (options.refreshAhead !== undefined) checkFraction(options.refreshAhead, 'refreshAhead', false);
+  if (options.refreshAhead !== undefined) assertFraction(options.refreshAhead, 'refreshAhead', false);
   const negativeTtl =
     options.negativeTtl === undefined ? undefined : parseDuration(options.negativeTtl, 'negativeTtl');
   return {
@@ -185,21 +172,11 @@ export function resolveCall<V>(
     failSafeBackoff: optionalDuration(options.failSafeBackoff, config.failSafeBackoff, 'failSafeBackoff'),
     cacheUndefined:
       negativeTtl !== undefined ||
-      (options.cacheUndefined === undefined ? false : checkBoolean(options.cacheUndefined, 'cacheUndefined')),
+      (options.cacheUndefined === undefined
+        ? false
+        : assertBoolean(options.cacheUndefined, 'cacheUndefined')),
     negativeTtl,
     hasFallback: 'fallback' in options,
     fallback: options.fallback,
   };
-}
-
-/**
- * Why `key` is not a cache key, or undefined when it is one. NaN and ±Infinity are refused: they
- * cannot round-trip through a snapshot or the shared tier, and NaN is one key under many spellings.
- */
-export function keyProblem(key: unknown): string | undefined {
-  if (typeof key === 'string') return undefined;
-  if (typeof key === 'number') {
-    return Number.isFinite(key) ? undefined : `key must be a string or a finite number, got ${String(key)}`;
-  }
-  return `key must be a string or a finite number, got ${key === null ? 'null' : typeof key}`;
 }

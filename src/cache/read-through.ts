@@ -4,6 +4,7 @@
 // timeouts, refresh-ahead, fallback and negative caching; and the pass-through used when caching is off
 // or the cache layer itself fails, since the cache must never be the reason a request fails. It also
 // holds the view's one write path. Calls go down only: to the tier stack, the flights, the loader runner.
+import { raceTimeout, TIMED_OUT } from '../util/time.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { errorMessage } from '../observability/log-sink.js';
@@ -72,8 +73,6 @@ interface LoadRequest<T> {
   readonly version: number | undefined;
 }
 
-const SOFT_TIMEOUT = Symbol('soft timeout');
-
 /** The miss side of getOrSet, and the reads and writes, of one view. */
 export class ReadThrough {
   readonly #state: SharedCacheState;
@@ -132,11 +131,11 @@ export class ReadThrough {
       state.recordCoalesced(cache, key, started);
     }
     try {
-      let outcome: LoadOutcome | typeof SOFT_TIMEOUT;
+      let outcome: LoadOutcome | typeof TIMED_OUT;
       if (stale !== undefined && call.softTimeout > 0)
-        outcome = await raceSoft(flight.promise, call.softTimeout);
+        outcome = await raceTimeout(flight.promise, call.softTimeout);
       else outcome = await flight.promise;
-      if (outcome === SOFT_TIMEOUT) return this.#answerStale(key, stale!, undefined) as T;
+      if (outcome === TIMED_OUT) return this.#answerStale(key, stale!, undefined) as T;
       if (outcome.stale) state.countStaleHit();
       return outcome.value as T;
     } catch (error) {
@@ -386,21 +385,4 @@ export class ReadThrough {
       random: state.random,
     };
   }
-}
-
-/** Waits for a load, or answers SOFT_TIMEOUT after `ms` (the load continues); clears its timer either way. */
-function raceSoft(promise: Promise<LoadOutcome>, ms: number): Promise<LoadOutcome | typeof SOFT_TIMEOUT> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(SOFT_TIMEOUT), ms);
-    promise.then(
-      (outcome) => {
-        clearTimeout(timer);
-        resolve(outcome);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

@@ -5,7 +5,7 @@ import type { CacheKey, EvictionReason } from '../engine/types.js';
 import { EventHub } from '../observability/events.js';
 import { LatencyRecorder } from '../observability/latency.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
-import { round2 } from '../observability/numbers.js';
+import { since } from '../util/time.js';
 import type { SizingAdvisor } from '../advisor/advisor.js';
 import type { SnapshotSchedule } from '../persistence/schedule.js';
 import type { Envelope } from './envelope.js';
@@ -197,9 +197,4 @@ export class SharedCacheState {
     if (this.#persistence !== undefined) await this.#persistence.stop();
     await this.tiers.close();
   }
-}
-
-/** Milliseconds since a performance.now() reading, two decimals. */
-export function since(started: number): number {
-  return round2(performance.now() - started);
 }

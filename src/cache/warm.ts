@@ -1,7 +1,7 @@
 // Warm-up sources: turns what `warm()` / `warmOnStart` accept (pairs as an array, iterable, async
 // iterable, or a function returning one) into one async stream of checked [key, value, options] items.
 import type { CacheKey } from '../engine/types.js';
-import { keyProblem } from './options.js';
+import { keyProblem } from '../util/validate.js';
 import type { CacheSetOptions, WarmSource } from './types.js';
 
 /** One checked warm-up item. */

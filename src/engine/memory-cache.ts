@@ -16,7 +16,8 @@ import type {
   MemoryCacheOptions,
   MemorySetOptions,
 } from './types.js';
-import { checkKey, checkSize, checkTags, refuseNonFiniteKey, resolveOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { assertByteCount, assertKey, assertTags, refuseNonFiniteKey } from '../util/validate.js';
 import { LruPolicy, type Policy } from './policy.js';
 import { FIRST_SLOT } from './links.js';
 import { TinyLfuPolicy } from './tinylfu.js';
@@ -164,19 +165,19 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
    * stored, any previous entry for the key is removed (reason 'capacity'), and a warning is logged.
    */
   set(key: K, value: V, options?: MemorySetOptions): this {
-    checkKey(key);
+    assertKey(key);
     let ttl = this.#defaultTtl;
     let tags: readonly string[] | undefined;
     let size: number | undefined;
     if (options !== undefined) {
       if (options.ttl !== undefined) ttl = parseDuration(options.ttl, 'ttl');
-      if (options.tags !== undefined) tags = checkTags(options.tags);
-      if (options.size !== undefined) size = checkSize(options.size, 'size');
+      if (options.tags !== undefined) tags = assertTags(options.tags);
+      if (options.size !== undefined) size = assertByteCount(options.size, 'size');
     }
     let weight = 1;
     if (this.#sizes !== null) {
       // Every entry counts at least one byte, so a byte budget also bounds the number of entries.
-      weight = Math.max(1, Math.ceil(size ?? checkSize(this.#sizeOf(value, key), 'sizeOf result')));
+      weight = Math.max(1, Math.ceil(size ?? assertByteCount(this.#sizeOf(value, key), 'sizeOf result')));
       if (weight > this.#maxBytes) {
         this.#refuse(key, weight);
         return this;
@@ -299,7 +300,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   /** Removes every entry carrying any of `tags` (reason 'invalidated'); returns how many. */
   invalidateTags(tags: readonly string[]): number {
-    checkTags(tags);
+    assertTags(tags);
     const index = this.#tags;
     return index === null ? 0 : this.#removeAll(index.slotsWithAny(tags), 'invalidated');
   }

@@ -3,6 +3,7 @@
 // (single-flight through `cache.getOrSet`, the others replaying its captured answer), and arms the
 // invalidation of successful writes. The Express and Fastify adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
+import { assertPositiveInteger } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -25,7 +26,6 @@ import {
   compileInvalidationRules,
   matchCacheRule,
   matchInvalidationRules,
-  readSize,
   WRITE_METHODS,
   type CacheRule,
   type CompiledCacheRule,
@@ -162,7 +162,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   const maxResponseBytes =
     options.maxResponseBytes === undefined
       ? DEFAULT_MAX_RESPONSE_BYTES
-      : readSize(options.maxResponseBytes, 'maxResponseBytes');
+      : assertPositiveInteger(options.maxResponseBytes, 'maxResponseBytes', 'number of bytes');
   const rawRules = options.rules ?? [];
   const ruleList = Array.isArray(rawRules)
     ? rawRules

@@ -6,6 +6,7 @@ import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { requireCache, type CacheDirectory } from './cache-directory.js';
 import type { PathParams } from './path-pattern.js';
 import type { CompiledInvalidationRule } from './rules.js';
+import { since } from '../util/time.js';
 
 /** What to invalidate. */
 export interface InvalidationTargets {
@@ -106,7 +107,7 @@ async function runWriteRules(
         caches: names,
         ...targets,
         count: counts.total,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        durationMs: since(started),
       });
     } catch (error) {
       log.error('Cache ERROR', {

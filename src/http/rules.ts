@@ -3,6 +3,7 @@
 // rule fails loudly there and a request only walks a short list of compiled matchers.
 import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
+import { assertBoolean, assertPositiveInteger } from '../util/validate.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
 import { compileTemplate, type Template, type TemplateEncoding } from './template.js';
 
@@ -189,9 +190,9 @@ function compileCacheRule<Req>(
   // A HEAD is answered from the GET entry, so a rule that caches GET serves HEAD as well.
   if (methods.has('GET')) methods.add('HEAD');
   const pattern = compilePathPattern(rule.path, `${what}.path`);
-  const perUser = readFlag(rule.perUser, `${what}.perUser`);
-  const shared = readFlag(rule.shared, `${what}.shared`);
-  const storePrivate = readFlag(rule.storePrivate, `${what}.storePrivate`);
+  const perUser = optionalFlag(rule.perUser, `${what}.perUser`);
+  const shared = optionalFlag(rule.shared, `${what}.shared`);
+  const storePrivate = optionalFlag(rule.storePrivate, `${what}.storePrivate`);
   if (perUser && shared) throw new TypeError(`${what} cannot be both perUser and shared`);
   if (storePrivate && !perUser) throw new TypeError(`${what}.storePrivate needs perUser: true`);
   const statuses =
@@ -219,7 +220,7 @@ function compileCacheRule<Req>(
     maxResponseBytes:
       rule.maxResponseBytes === undefined
         ? undefined
-        : readSize(rule.maxResponseBytes, `${what}.maxResponseBytes`),
+        : assertPositiveInteger(rule.maxResponseBytes, `${what}.maxResponseBytes`, 'number of bytes'),
   };
 }
 
@@ -306,10 +307,9 @@ function readMethods(value: string | readonly string[], what: string): string[] 
   });
 }
 
-function readFlag(value: unknown, what: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${typeof value}`);
-  return value;
+// An optional flag: absent means false.
+function optionalFlag(value: unknown, what: string): boolean {
+  return value === undefined ? false : assertBoolean(value, what);
 }
 
 function readStrings(value: readonly string[] | undefined, what: string): string[] {
@@ -364,13 +364,5 @@ function readStatusTtl(value: unknown, what: string): ReadonlyMap<number, number
 function readOptionalName(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new TypeError(`${what} must be a cache name`);
-  return value;
-}
-
-/** Reads a positive integer byte count; `what` names the option. */
-export function readSize(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`${what} must be a positive integer number of bytes, got ${String(value)}`);
-  }
   return value;
 }

@@ -11,7 +11,7 @@ import { splitTarget } from '../cache-key.js';
 import { cacheDirectory, requireCache, type CacheSource } from '../cache-directory.js';
 import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
-import { readSize } from '../rules.js';
+import { assertPositiveInteger } from '../../util/validate.js';
 import { createKeyCheck } from './auth.js';
 import {
   AdminRequestError,
@@ -103,7 +103,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
   const maxRequestBytes =
     options.maxRequestBytes === undefined
       ? DEFAULT_MAX_REQUEST_BYTES
-      : readSize(options.maxRequestBytes, 'maxRequestBytes');
+      : assertPositiveInteger(options.maxRequestBytes, 'maxRequestBytes', 'number of bytes');
   const metrics = adminMetrics(directory, options.registry);
   const log = new LogSink(options.logger);
 
