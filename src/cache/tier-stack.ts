@@ -387,7 +387,7 @@ export class TierStack {
         this.#dropHeld(() => true);
         l1.invalidatePattern(event.pattern);
         break;
-      case 'namespace-clear':
+      case 'prefix':
         this.#dropHeld((key) => typeof key === 'string' && key.startsWith(event.prefix));
         l1.invalidatePrefix(event.prefix);
         break;

@@ -105,7 +105,7 @@ const RULES: { readonly [K in Kind]: Rule<Of<K>> } = {
     message: (cache, { prefix, at }) => ({ cache, kind: 'prefix', prefix, at }),
     remember: (pending, cache, { prefix }) => pending.prefix(cache, prefix),
     // The cache layer's name for a prefix invalidation (it clears a namespace).
-    event: ({ prefix }) => ({ kind: 'namespace-clear', prefix }),
+    event: ({ prefix }) => ({ kind: 'prefix', prefix }),
     scope: ({ prefix }) => ({ kind: 'prefix', prefix }),
   },
   clear: {

@@ -30,7 +30,7 @@ export type RemoteInvalidation =
   | { kind: 'set' | 'delete'; keys: readonly string[] }
   | { kind: 'tags'; tags: readonly string[] }
   | { kind: 'pattern'; pattern: string }
-  | { kind: 'namespace-clear'; prefix: string }
+  | { kind: 'prefix'; prefix: string }
   | { kind: 'clear' }
   | { kind: 'resync' };
 

@@ -106,7 +106,7 @@ describe('prefix invalidations on the wire', () => {
     plans.onRemote((event) => heard.push(event));
     await old.publish({ cache: 'plans', kind: 'namespace-clear', pattern: 'images:', at: Date.now() });
     await vi.waitFor(() => expect(heard).toHaveLength(1));
-    expect(heard[0]).toEqual({ kind: 'namespace-clear', prefix: 'images:' });
+    expect(heard[0]).toEqual({ kind: 'prefix', prefix: 'images:' });
     await plans.close();
   });
 });

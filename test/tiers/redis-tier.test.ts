@@ -61,7 +61,7 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
       'delete',
       'tags',
       'pattern',
-      'namespace-clear',
+      'prefix',
       'clear',
     ]);
     expect(heardA).toEqual([]);

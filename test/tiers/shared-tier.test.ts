@@ -60,7 +60,7 @@ describe('SharedTier across instances', () => {
       { kind: 'delete', keys: ['k1', 'k2'] },
       { kind: 'tags', tags: ['org:acme'] },
       { kind: 'pattern', pattern: 'plans_list_acme_*' },
-      { kind: 'namespace-clear', prefix: 'images:' },
+      { kind: 'prefix', prefix: 'images:' },
       { kind: 'clear' },
     ]);
     expect(heardByA).toEqual([]);
