@@ -12,6 +12,7 @@ import { RedisServer } from '../helpers/redis-server.js';
 import { causeOf, check, describeViolation, emptyHistory, OTHER_INSTANCE_LAG_MS } from './checker.js';
 import type { History, ReadRecord, Violation, WriteRecord } from './checker.js';
 import type { ChaosValue, WorkerConfig, WorkerReply, WorkerRequest } from './worker.js';
+import { seededRandom } from '../helpers/random.js';
 
 /** Keys, tags and patterns of the scripted key space. */
 export const KEY_COUNT = 40;
@@ -69,18 +70,6 @@ export interface ChaosResult {
   history: History;
   /** Worker logs and snapshot dirs (kept when there are violations). */
   dir: string;
-}
-
-/** mulberry32: a small seeded PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The i-th key, its tag and its pattern group. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkGlob, compileGlob, MAX_GLOB_LENGTH, MAX_GLOB_STARS } from '../../src/util/glob.js';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
 import { globToRedisMatch } from '../../src/tiers/driver.js';
+import { seededRandom as rng } from '../helpers/random.js';
 
 // Reference: the textbook dynamic program over (pattern prefix, key prefix), code unit by code unit.
 function reference(pattern: string, key: string): boolean {
@@ -21,18 +22,6 @@ function reference(pattern: string, key: string): boolean {
     row = next;
   }
   return row[key.length]!;
-}
-
-// Deterministic PRNG (mulberry32) so a failure replays.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomString(next: () => number, alphabet: string, max: number): string {
