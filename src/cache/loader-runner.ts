@@ -9,6 +9,7 @@ import { parseDuration, type Duration } from '../util/duration.js';
 import { copyTags } from '../util/validate.js';
 import { backoffDelay, isRetryableError, type ResolvedRetry } from './retry.js';
 import type { Loader, LoaderContext } from './types.js';
+import { raceTimeout, sleep, TIMED_OUT } from '../util/time.js';
 
 /**
  * One loader call: the context handed to the loader (the public LoaderContext), which after the call
@@ -78,28 +79,24 @@ export function runLoader<V>(
 ): Promise<LoaderCall<V>> {
   const work = attempts(loader, ctx, settings);
   if (settings.hardTimeout <= 0) return work;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new CacheError(
-        CacheErrorType.TIMEOUT,
-        `loader for key ${JSON.stringify(ctx.key)} of cache "${settings.cache}" exceeded its hard timeout of ${settings.hardTimeout} ms`,
-      );
-      controller.abort(error);
-      reject(error);
-    }, settings.hardTimeout);
-    // A hung loader must not keep the process alive: the timer bounds callers, not the event loop.
-    timer.unref?.();
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return withHardTimeout(work, ctx, controller, settings);
+}
+
+// A hung loader must not keep the process alive: raceTimeout's timer bounds callers, not the event loop.
+async function withHardTimeout<V>(
+  work: Promise<LoaderCall<V>>,
+  ctx: LoaderCall<V>,
+  controller: AbortController,
+  settings: LoaderRunOptions,
+): Promise<LoaderCall<V>> {
+  const outcome = await raceTimeout(work, settings.hardTimeout);
+  if (outcome !== TIMED_OUT) return outcome;
+  const error = new CacheError(
+    CacheErrorType.TIMEOUT,
+    `loader for key ${JSON.stringify(ctx.key)} of cache "${settings.cache}" exceeded its hard timeout of ${settings.hardTimeout} ms`,
+  );
+  controller.abort(error);
+  throw error;
 }
 
 async function attempts<V>(
@@ -151,7 +148,8 @@ async function attempts<V>(
           error: errorMessage(error),
         });
       }
-      await sleep(delay, ctx.signal);
+      // The backoff keeps the process alive: callers are waiting for this load's answer.
+      await sleep(delay, ctx.signal, true);
     }
   }
 }
@@ -167,20 +165,4 @@ function classify(policy: ResolvedRetry, error: unknown, attempt: number): boole
 
 function abortError(signal: AbortSignal, fallback: unknown): unknown {
   return signal.reason instanceof CacheError ? signal.reason : fallback;
-}
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts; leaves no timer behind. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortError(signal, signal.reason));
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortError(signal, signal.reason));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -11,8 +11,12 @@ export function since(startedPerfNow: number): number {
   return roundMs(performance.now() - startedPerfNow);
 }
 
-/** Waits `ms` on an unref'ed timer; rejects with the signal's reason as soon as it aborts, leaving no timer. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `ms`; rejects with the signal's reason as soon as it aborts, leaving no timer. The timer is
+ * unref'ed unless `keepAlive` is set: a wait someone is counting on (a retry's backoff, with a caller
+ * waiting for its answer) keeps the process alive, as any pending I/O would.
+ */
+export function sleep(ms: number, signal?: AbortSignal, keepAlive = false): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
@@ -23,7 +27,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
