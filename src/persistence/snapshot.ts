@@ -8,6 +8,7 @@ import type { CacheKey } from '../engine/types.js';
 import { nodeSnapshotFs, writeFileAtomic } from '../util/atomic-write.js';
 import { decodeSnapshot, encodeSnapshot, refusalReasonOf, type SnapshotContent } from './format.js';
 import type { SnapshotEntry, SnapshotFs } from './types.js';
+import { since } from '../util/time.js';
 
 /** The collaborators of snapshot I/O; every one has a default. */
 export interface SnapshotIo {
@@ -125,8 +126,4 @@ function unreadable(path: string, error: unknown, io: SnapshotIo): undefined {
     log.error(`Cache RESTORE could not read ${path}: ${errorMessage(error)}; starting empty`, { path });
   }
   return undefined;
-}
-
-function since(started: number): number {
-  return Math.round((performance.now() - started) * 100) / 100;
 }

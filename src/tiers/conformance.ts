@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DriverValue, TierDriver } from './driver.js';
 import { frame } from './stamp.js';
+import { sleep } from '../util/time.js';
 
 /** Options of {@link registerDriverSuite}. */
 export interface DriverSuiteOptions {
@@ -36,8 +37,6 @@ const OPTIONAL_METHODS: readonly OptionalMethod[] = ['deleteIfEquals', 'setAtLea
 
 /** TTL of the expiry tests, ms. */
 const SHORT_TTL = 250;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Bytes of a stored value, so drivers that return strings and drivers that return Buffers compare alike. */
 function bytes(value: DriverValue | undefined): Buffer | undefined {

@@ -4,6 +4,7 @@
 // crashed holder delays a key by at most that long.
 import { randomUUID } from 'node:crypto';
 import type { TierDriver } from './driver.js';
+import { sleep } from '../util/time.js';
 
 /** Options of {@link DistributedLock}. */
 export interface LockOptions {
@@ -12,10 +13,6 @@ export interface LockOptions {
   /** First poll delay, ms; doubles up to 8× while waiting. */
   pollMs: number;
   clock: () => number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Runs one loader per key across every instance that shares the store. */
