@@ -64,7 +64,7 @@ async function larder(url: string): Promise<Subject> {
   const l2 = tier('lb2:', false).bind('bench');
   const entry = (value: unknown) => {
     const now = Date.now();
-    return { value, createdAt: now, staleAt: now + TTL_MS, graceUntil: now + TTL_MS, tags: [] };
+    return { value, createdAt: now, staleAt: now + TTL_MS, expiresAt: now + TTL_MS, tags: [] };
   };
   return {
     name: 'larder',

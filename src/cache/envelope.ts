@@ -2,29 +2,10 @@
 // Redis tier can store the same thing in L2) carrying the value and the times that drive freshness,
 // refresh-ahead and fail-safe grace. The engine's TTL is the logical TTL plus grace.
 
-/** One cached value with its timing metadata; plain and serializable. */
-export interface Envelope<V = unknown> {
-  /** The cached value. */
-  value: V;
-  /** When the value was written, ms since the epoch (per the cache's clock). */
-  createdAt: number;
-  /** Logical expiry: after this the value is stale; `0` means it never goes stale. */
-  staleAt: number;
-  /** End of the fail-safe window: a stale value may be served until then; equals staleAt without grace. */
-  graceUntil: number;
-  /** Tags given at write time (unscoped, as the caller gave them). */
-  tags: readonly string[];
-  /**
-   * Fail-safe backoff: after a failed load this envelope is served stale without calling the loader
-   * until this time. Local bookkeeping; absent (or 0) normally.
-   */
-  retryAt?: number;
-  /**
-   * The write stamp of a value loaded by getOrSet, taken when the load started (from the shared tier's
-   * clock; see src/tiers/stamp.ts). L2 refuses to store it over a newer write. Absent otherwise.
-   */
-  version?: number;
-}
+import type { StoredEntry } from '../util/stored-entry.js';
+
+/** The facade's name for the stored entry (see util/stored-entry.ts): what L1 holds per key. */
+export type Envelope<V = unknown> = StoredEntry<V>;
 
 /** Builds an envelope. `ttl` 0 means never stale; grace only applies to values that can go stale. */
 export function createEnvelope<V>(
@@ -35,14 +16,14 @@ export function createEnvelope<V>(
   tags: readonly string[],
 ): Envelope<V> {
   const staleAt = ttl > 0 ? now + ttl : 0;
-  return { value, createdAt: now, staleAt, graceUntil: staleAt === 0 ? 0 : staleAt + grace, tags };
+  return { value, createdAt: now, staleAt, expiresAt: staleAt === 0 ? 0 : staleAt + grace, tags };
 }
 
 /** The TTL the engine (or a remote tier) should hold an envelope for: until its grace ends; 0 = forever. */
 export function storageTtl(envelope: Envelope, now: number): number {
-  if (envelope.graceUntil === 0) return 0;
+  if (envelope.expiresAt === 0) return 0;
   // At least 1 ms: an engine treats 0 as "no expiry", which would be wrong for an envelope about to end.
-  return Math.max(1, envelope.graceUntil - now);
+  return Math.max(1, envelope.expiresAt - now);
 }
 
 /** Whether the envelope is fresh (not logically expired) at `now`. */
@@ -52,7 +33,7 @@ export function isFresh(envelope: Envelope, now: number): boolean {
 
 /** Whether a stale envelope may still be served as a fail-safe answer at `now`. */
 export function inGrace(envelope: Envelope, now: number): boolean {
-  return envelope.staleAt !== 0 && now >= envelope.staleAt && now < envelope.graceUntil;
+  return envelope.staleAt !== 0 && now >= envelope.staleAt && now < envelope.expiresAt;
 }
 
 /** Applies ± `jitter` (a fraction in [0, 1]) to a TTL so that entries written together expire apart. */

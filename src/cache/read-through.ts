@@ -323,7 +323,7 @@ export class ReadThrough {
     const cache = this.#keys.name;
     const now = state.clock();
     // Fail-safe: a value still within grace answers instead of the error, and the key backs off.
-    if (stale !== undefined && !state.closed && now < stale.graceUntil) {
+    if (stale !== undefined && !state.closed && now < stale.expiresAt) {
       const backoff = request.options.failSafeBackoff;
       stale.retryAt = now + backoff;
       if (request.refresh) {

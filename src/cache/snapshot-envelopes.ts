@@ -1,5 +1,5 @@
 // Snapshots of the async facade's store: the engine holds envelopes (value, createdAt, staleAt,
-// graceUntil, tags), so an entry's freshness and grace window survive a restore exactly: both are
+// expiresAt, tags), the same record a snapshot entry carries, so an entry's freshness and grace window survive a restore exactly: both are
 // absolute times, and the engine's TTL is recomputed from them at load (never extended).
 import type { Envelope } from './envelope.js';
 import type { CacheKey, RankedEntryInfo } from '../engine/types.js';
@@ -11,12 +11,13 @@ import {
   type LoadResult,
 } from '../persistence/entries.js';
 import type { LoadBounds, SnapshotEntry } from '../persistence/types.js';
+import { portableEntry } from '../util/stored-entry.js';
 
 /** How a load writes into the facade's store (the view supplies these, applying its key prefix and tag scoping). */
 export interface EnvelopeSink {
   /** Stores an envelope under the caller's key; `size` is the accounted size, or undefined to measure. */
   write(key: CacheKey, envelope: Envelope, size: number | undefined): void;
-  /** Reads the key once, as a hit would (replays the frequency hint); optional. */
+  /** Reads the key once, as a hit would (replays the snapshot's frequency); optional. */
   touch?(key: CacheKey): void;
 }
 
@@ -37,17 +38,8 @@ export function dumpEnvelopes(
       key = key.slice(prefix.length);
     }
     const envelope = info.value;
-    if (envelope.graceUntil !== 0 && envelope.graceUntil <= now) continue;
-    out.push({
-      key,
-      value: envelope.value,
-      createdAt: envelope.createdAt,
-      staleAt: envelope.staleAt,
-      expiresAt: envelope.graceUntil,
-      tags: envelope.tags,
-      size: info.size,
-      hint: info.frequency,
-    });
+    if (envelope.expiresAt !== 0 && envelope.expiresAt <= now) continue;
+    out.push({ ...portableEntry(envelope), key, size: info.size, frequency: info.frequency });
   }
   return rankEntries(out);
 }
@@ -61,14 +53,7 @@ export function loadEnvelopes(
 ): LoadResult {
   const { insert, result } = selectForLoad(checkEntries(entries), now, bounds);
   for (const e of insert) {
-    const envelope: Envelope = {
-      value: e.value,
-      createdAt: e.createdAt,
-      staleAt: e.staleAt,
-      graceUntil: e.expiresAt,
-      tags: e.tags,
-    };
-    sink.write(e.key, envelope, e.size > 0 ? e.size : undefined);
+    sink.write(e.key, portableEntry(e), e.size > 0 ? e.size : undefined);
   }
   if (sink.touch !== undefined) {
     for (const e of insert) for (let i = touchesFor(e); i > 0; i--) sink.touch(e.key);

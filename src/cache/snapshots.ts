@@ -35,7 +35,7 @@ export interface ViewKeys {
 
 /**
  * `cache.load(entries)`: writes entries into L1 only (a local snapshot must not be pushed to a shared
- * tier), within the engine's bounds, and replays each entry's frequency hint as reads. With a shared
+ * tier), within the engine's bounds, and replays each entry's frequency as reads. With a shared
  * tier the entries are served only once it confirmed them (a batched check started here): until then
  * reads go to L2, so a restart never serves what other instances removed while it was down.
  */

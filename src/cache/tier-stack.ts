@@ -1,13 +1,14 @@
 // TierStack: the one place where the facade reads and writes its stores: L1 (the synchronous
 // MemoryCache) and, when `l2` is given, a shared tier (src/tiers) whose bus invalidations from other
 // instances are applied to L1 here. A read is two halves: getLocal (sync, the getOrSet hit path) and,
-// only when L1 missed, getRemote; write(entry) builds the envelope and stores it in every tier. Everything stored is an Envelope (see envelope.ts); an envelope
+// only when L1 missed, getRemote; write(entry) builds the envelope and stores it in every tier. Every
+// tier holds the same record (util/stored-entry.ts), so nothing is converted between them: an entry
 // found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it). With L2,
 // entries restored from a local snapshot are held aside until L2 confirms them (restoreLocal), so a
 // restart never serves what another instance deleted, overwrote or tag-invalidated meanwhile.
 import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions, RankedEntryInfo } from '../engine/types.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
-import type { L2Tier, RemoteInvalidation, TierEntry } from '../tiers/types.js';
+import type { L2Tier, RemoteInvalidation } from '../tiers/types.js';
 import type { CacheHealth } from './types.js';
 import { createEnvelope, jitterTtl, storageTtl, type Envelope } from './envelope.js';
 import type { ResolvedWriteOptions } from './options.js';
@@ -35,7 +36,7 @@ interface Held {
   envelope: Envelope;
   tags: readonly string[];
   size: number | undefined;
-  /** Reads to replay once it is in L1 (the snapshot's frequency hint). */
+  /** Reads to replay once it is in L1 (the snapshot's frequency). */
   touches: number;
 }
 
@@ -143,9 +144,8 @@ export class TierStack {
     const generation = this.#localWriteGeneration;
     const entry = await this.#remote.get(remoteKey(key));
     if (entry === undefined) return undefined;
-    const envelope = toEnvelope(entry);
-    this.#promote(key, envelope, entry, generation);
-    return envelope;
+    this.#promote(key, entry, generation);
+    return entry;
   }
 
   /**
@@ -164,6 +164,7 @@ export class TierStack {
     const ttl = jitterTtl(options.ttl, options.jitter, this.#random);
     const envelope = createEnvelope(value, now, ttl, options.grace, options.tags);
     if (version !== undefined) envelope.version = version;
+    if (indexTags !== envelope.tags) envelope.indexTags = indexTags;
     await this.#set(key, envelope, indexTags);
   }
 
@@ -175,7 +176,7 @@ export class TierStack {
     this.setLocal(key, envelope, tags);
     const remote = this.#remote;
     if (remote === undefined) return;
-    const stored = await this.#writing(() => remote.set(remoteKey(key), toEntry(envelope, tags)));
+    const stored = await this.#writing(() => remote.set(remoteKey(key), envelope));
     if (!stored && this.#l1.peek(key) === envelope) this.#l1.delete(key);
   }
 
@@ -217,7 +218,7 @@ export class TierStack {
       key: remoteKey(key),
       createdAt: envelope.createdAt,
       staleAt: envelope.staleAt,
-      graceUntil: envelope.graceUntil,
+      expiresAt: envelope.expiresAt,
     }));
     const ok = await this.#remote.verifyRestored(stamps);
     for (let i = 0; i < batch.length; i++) {
@@ -225,7 +226,7 @@ export class TierStack {
       if (held.get(key) !== record) continue; // written, invalidated or restored again meanwhile
       held.delete(key);
       const { envelope } = record;
-      const live = envelope.graceUntil === 0 || envelope.graceUntil > this.#clock();
+      const live = envelope.expiresAt === 0 || envelope.expiresAt > this.#clock();
       if (ok?.[i] !== true || !live || this.#l1.peek(key) !== undefined) continue;
       this.setLocal(key, envelope, record.tags, record.size);
       for (let n = record.touches; n > 0; n--) this.#l1.get(key);
@@ -301,9 +302,8 @@ export class TierStack {
       return undefined; // load() has written L1 and L2 through write().
     });
     if (loaded || entry === undefined) return undefined;
-    const envelope = toEnvelope(entry);
-    this.#promote(key, envelope, entry, generation);
-    return envelope;
+    this.#promote(key, entry, generation);
+    return entry;
   }
 
   /** Live L1 entries (the admin view). */
@@ -341,9 +341,9 @@ export class TierStack {
    * Copies an envelope read from L2 into L1, unless a local write started or finished since the read
    * began (`generation`) or is still writing L2: the read may then hold what that write replaces.
    */
-  #promote(key: CacheKey, envelope: Envelope, entry: TierEntry, generation: number): void {
+  #promote(key: CacheKey, entry: Envelope, generation: number): void {
     if (generation === this.#localWriteGeneration && this.#pending === 0)
-      this.setLocal(key, envelope, entry.indexTags ?? entry.tags);
+      this.setLocal(key, entry, entry.indexTags ?? entry.tags);
   }
 
   /** Runs a write's L2 step, counted in #pending; the generation moves again once it is done. */
@@ -399,29 +399,4 @@ export class TierStack {
     }
     this.#onRemote?.(undefined);
   }
-}
-
-/** An L2 entry as the envelope L1 holds (L2-only fields dropped). */
-function toEnvelope(entry: TierEntry): Envelope {
-  return {
-    value: entry.value,
-    createdAt: entry.createdAt,
-    staleAt: entry.staleAt,
-    graceUntil: entry.graceUntil,
-    tags: entry.tags,
-  };
-}
-
-/** An envelope as L2 stores it: local bookkeeping (retryAt) dropped, L1's index tags kept. */
-function toEntry(envelope: Envelope, indexTags: readonly string[]): TierEntry {
-  const entry: TierEntry = {
-    value: envelope.value,
-    createdAt: envelope.createdAt,
-    staleAt: envelope.staleAt,
-    graceUntil: envelope.graceUntil,
-    tags: envelope.tags,
-  };
-  if (indexTags !== envelope.tags) entry.indexTags = indexTags;
-  if (envelope.version !== undefined) entry.version = envelope.version;
-  return entry;
 }

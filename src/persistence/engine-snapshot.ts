@@ -1,6 +1,6 @@
 // Snapshots of a bare MemoryCache (the synchronous engine, without the facade): dump its live entries
 // with absolute expiry times, and load entries back within its bounds. The facade has its own twin in
-// envelopes.ts because it stores envelopes (value plus freshness and grace times) in the engine.
+// cache/snapshot-envelopes.ts because it stores envelopes (value plus freshness and grace times) in the engine.
 import type { MemoryCache } from '../engine/memory-cache.js';
 import type { CacheKey } from '../engine/types.js';
 import { checkEntries, rankEntries, remainingTtl, selectForLoad, type LoadResult } from './entries.js';
@@ -22,7 +22,7 @@ export function dumpMemoryCache<K extends CacheKey, V>(
       expiresAt,
       tags: info.tags,
       size: info.size,
-      hint: info.frequency,
+      frequency: info.frequency,
     });
   }
   return rankEntries(out);
@@ -30,7 +30,7 @@ export function dumpMemoryCache<K extends CacheKey, V>(
 
 /**
  * Loads snapshot entries into `cache` at `now`: expired ones are dropped, remaining TTLs kept (never
- * extended), and when they do not all fit, the most valuable are kept. Hints are not replayed here:
+ * extended), and when they do not all fit, the most valuable are kept. Frequencies are not replayed here:
  * that would count as hits in the engine's statistics.
  */
 export function loadMemoryCache<K extends CacheKey, V>(

@@ -1,11 +1,11 @@
 // Which snapshot entries a restore loads, and in what order. Entries are ranked most valuable first
-// (higher frequency hint, then the order of the dump, which is the engine's retention order); a restore drops what has expired, takes the
+// (higher frequency, then the order of the dump, which is the engine's retention order); a restore drops what has expired, takes the
 // best prefix that fits the cache's bounds, and inserts it least valuable first, so that in an LRU
 // order the most valuable entries end up most recent and nothing loaded is evicted by the load itself.
 import type { LoadBounds, SnapshotEntry } from './types.js';
 
-/** The highest frequency hint; the engine's sketch counters are 4 bits. */
-export const MAX_HINT = 15;
+/** The highest frequency; the engine's sketch counters are 4 bits. */
+export const MAX_FREQUENCY = 15;
 
 /** The latest time a snapshot entry may carry: the largest valid Date (ms since the epoch). */
 export const MAX_TIME = 8.64e15;
@@ -23,13 +23,13 @@ export interface LoadResult {
 }
 
 /**
- * Orders entries in place, most valuable first: higher frequency hint first; entries with equal hints
+ * Orders entries in place, most valuable first: higher frequency first; entries with equal frequencies
  * keep the order they came in (a dump lists them in the engine's retention order, so recency within
  * a segment survives; write times cannot stand in for it, since a read makes an entry recent too).
  */
 export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
   // Array.prototype.sort is stable (ES2019), which keeps ties in their given order.
-  return entries.sort((a, b) => b.hint - a.hint);
+  return entries.sort((a, b) => b.frequency - a.frequency);
 }
 
 /**
@@ -75,9 +75,9 @@ export function remainingTtl(entry: SnapshotEntry, now: number): number {
   return entry.expiresAt === 0 ? 0 : Math.max(1, entry.expiresAt - now);
 }
 
-/** How many reads replay an entry's hint on restore (enough to reach W-TinyLFU's protected segment). */
+/** How many reads replay an entry's frequency on restore (enough to reach W-TinyLFU's protected segment). */
 export function touchesFor(entry: SnapshotEntry): number {
-  return Math.min(entry.hint, 3);
+  return Math.min(entry.frequency, 3);
 }
 
 /**
@@ -92,7 +92,7 @@ export function checkEntries(entries: unknown, what = 'load(entries)'): Snapshot
 /**
  * Why `entry` cannot be restored, in words (`'key is NaN'`), or undefined when it can: the key is a
  * string or a finite number; times are finite, >= 0 and at most MAX_TIME; size is a finite byte count;
- * hint is within 0..MAX_HINT; tags are strings. The one check that snapshot decoding and load() share.
+ * frequency is within 0..MAX_FREQUENCY; tags are strings. The one check that snapshot decoding and load() share.
  */
 export function entryProblem(entry: unknown): string | undefined {
   if (typeof entry !== 'object' || entry === null) return 'not an object';
@@ -107,8 +107,8 @@ export function entryProblem(entry: unknown): string | undefined {
   }
   const size = rangeProblem(e.size, Number.MAX_SAFE_INTEGER);
   if (size !== undefined) return `size ${size}`;
-  const hint = rangeProblem(e.hint, MAX_HINT);
-  if (hint !== undefined) return `hint ${hint}`;
+  const frequency = rangeProblem(e.frequency, MAX_FREQUENCY);
+  if (frequency !== undefined) return `frequency ${frequency}`;
   if (!Array.isArray(e.tags)) return 'tags is not an array';
   if (!e.tags.every((tag) => typeof tag === 'string')) return 'tags holds a non-string';
   return undefined;

@@ -8,7 +8,7 @@
 //       20     4  CRC-32 of bytes 8..20 and of the payload (node:zlib crc32)
 //       24     …  payload: msgpack of { createdAt, caches: [{ name, entries: [entry tuple, …] }] }
 //
-// An entry tuple is [key, value bytes, createdAt, staleAt, expiresAt, tags, size, hint]; the value
+// An entry tuple is [key, value bytes, createdAt, staleAt, expiresAt, tags, size, frequency]; the value
 // bytes come from the cache's serializer, so the frame never depends on what values look like.
 // Decoding checks the frame (magic, version, length, checksum) before returning anything: a damaged
 // file is refused whole. Inside a well-framed file, an entry that fails validation (a NaN key, an
@@ -129,7 +129,7 @@ export function encodeSnapshot(
         onSkip?.(name, e.key, error);
         continue;
       }
-      tuples.push([e.key, value, e.createdAt, e.staleAt, e.expiresAt, [...e.tags], e.size, e.hint]);
+      tuples.push([e.key, value, e.createdAt, e.staleAt, e.expiresAt, [...e.tags], e.size, e.frequency]);
       entries++;
     }
     out.push({ name, entries: tuples });
@@ -223,8 +223,8 @@ function readEntries(
       invalidEntry(content, where, 'malformed entry', name);
       continue;
     }
-    const [key, bytes, createdAt, staleAt, expiresAt, tags, size, hint] = t as EntryTuple;
-    const entry = { key, value: undefined as unknown, createdAt, staleAt, expiresAt, tags, size, hint };
+    const [key, bytes, createdAt, staleAt, expiresAt, tags, size, frequency] = t as EntryTuple;
+    const entry = { key, value: undefined as unknown, createdAt, staleAt, expiresAt, tags, size, frequency };
     const problem = entryProblem(entry);
     if (problem !== undefined) {
       invalidEntry(content, where, problem, name);

@@ -4,25 +4,19 @@
 import type { Duration } from '../util/duration.js';
 import type { CacheKey } from '../engine/types.js';
 import type { Serializer } from '../codec/serializer.js';
+import type { PortableEntry } from '../util/stored-entry.js';
 
-/** One live entry of a snapshot. Times are absolute (ms since the epoch, per the cache's clock). */
-export interface SnapshotEntry<V = unknown> {
+/**
+ * One live entry of a snapshot: the stored entry's portable fields (see util/stored-entry.ts; times
+ * are absolute, ms since the epoch per the cache's clock) with its key, size and frequency.
+ */
+export interface SnapshotEntry<V = unknown> extends PortableEntry<V> {
   /** The key as stored (a namespace's prefix included). */
   key: CacheKey;
-  /** The value. */
-  value: V;
-  /** When the value was written. */
-  createdAt: number;
-  /** When the value goes stale; 0 = never. */
-  staleAt: number;
-  /** When the entry must be gone (end of its grace window); 0 = never. Restore drops it at or past this. */
-  expiresAt: number;
-  /** Tags given at write time. */
-  tags: readonly string[];
   /** Size in bytes as the cache accounted it (0 when the cache does not measure sizes). */
   size: number;
   /** How valuable the entry is to the eviction policy (0..15, higher = hotter); restore keeps it hot. */
-  hint: number;
+  frequency: number;
 }
 
 /** The `persist` option of createCache / createCacheManager. */

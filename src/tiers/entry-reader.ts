@@ -20,7 +20,7 @@ export interface RestoredStamp {
   key: string;
   createdAt: number;
   staleAt: number;
-  graceUntil: number;
+  expiresAt: number;
 }
 
 /** What the reader needs of its tier. */
@@ -77,7 +77,7 @@ export class EntryReader {
       cache.reportError(serializationError(key, 'deserialize', error), key);
     }
     const now = clock();
-    if (entry === undefined || (entry.graceUntil !== 0 && entry.graceUntil <= now)) {
+    if (entry === undefined || (entry.expiresAt !== 0 && entry.expiresAt <= now)) {
       driver.delete(full).catch(() => {});
       return undefined;
     }
@@ -100,7 +100,7 @@ export class EntryReader {
 
   /**
    * Which of `items` (entries restored from a local snapshot) L2 still vouches for: it holds the same
-   * write (createdAt, staleAt, graceUntil) under the key, none of its tags was invalidated since, and
+   * write (createdAt, staleAt, expiresAt) under the key, none of its tags was invalidated since, and
    * no undelivered invalidation concerns it. Batched: one MGET per 500 keys and per 500 tags; what a
    * failed batch covers is not vouched for (logged at warn).
    */
@@ -138,7 +138,7 @@ export class EntryReader {
         const same =
           entry.createdAt === item.createdAt &&
           entry.staleAt === item.staleAt &&
-          entry.graceUntil === item.graceUntil;
+          entry.expiresAt === item.expiresAt;
         const tags = entryTags(entry);
         const since = sinceOf(entry);
         if (!same || backlog.pending.covers(cache.name, item.key, since, tags)) continue;

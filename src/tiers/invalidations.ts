@@ -213,7 +213,7 @@ export class Invalidator implements L2Ops {
   async write(cache: BoundCache, key: string, entry: TierEntry, origin?: BindingListeners): Promise<boolean> {
     const { driver, codec, fence, log, clock, stamps } = this.#parts;
     const now = clock();
-    if (entry.graceUntil !== 0 && entry.graceUntil <= now) {
+    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
       await this.invalidate(cache, { kind: 'delete', keys: [key] }, origin);
       return true;
     }
@@ -237,7 +237,7 @@ export class Invalidator implements L2Ops {
       return true;
     }
     data = frame(stamp, data);
-    const ttl = entry.graceUntil === 0 ? 0 : entry.graceUntil - now;
+    const ttl = entry.expiresAt === 0 ? 0 : entry.expiresAt - now;
     const inv: Invalidation = { kind: 'set', keys: [key] };
     cache.tellOthers(origin, RULES.set.event(inv));
     const tags = entryTags(entry);
@@ -247,7 +247,7 @@ export class Invalidator implements L2Ops {
       // A set() is made now: it replaces whatever is held. A load's result only lands on older data.
       const always = entry.version === undefined;
       const stored = driver.setIfNewer(entryKey(cache.name, key), data, ttl, always);
-      const held = cache.tags.hold(tags, entry.createdAt, entry.graceUntil);
+      const held = cache.tags.hold(tags, entry.createdAt, entry.expiresAt);
       return held === undefined ? stored : (await Promise.all([stored, held]))[0];
     });
     if (written?.result === 'refused') return false;

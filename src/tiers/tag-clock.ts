@@ -99,13 +99,13 @@ export class TagClock {
    * Makes the store keep the timestamps of `tags` as long as an entry written now that carries them,
    * when that entry lives longer than the retention; `undefined` when it does not (nothing to do).
    */
-  hold(tags: readonly string[], createdAt: number, graceUntil: number): Promise<unknown> | undefined {
+  hold(tags: readonly string[], createdAt: number, expiresAt: number): Promise<unknown> | undefined {
     const { keyOf, retentionMs, clock } = this.#options;
     if (tags.length === 0 || retentionMs === 0) return undefined;
-    if (graceUntil !== 0 && graceUntil - createdAt <= retentionMs) return undefined;
-    const left = graceUntil - clock();
-    if (graceUntil !== 0 && left <= 0) return undefined;
-    const ttl = graceUntil === 0 ? 0 : left + HOLD_SLACK_MS;
+    if (expiresAt !== 0 && expiresAt - createdAt <= retentionMs) return undefined;
+    const left = expiresAt - clock();
+    if (expiresAt !== 0 && left <= 0) return undefined;
+    const ttl = expiresAt === 0 ? 0 : left + HOLD_SLACK_MS;
     // '0' (never invalidated) is stored only when the tag has no timestamp yet; a real one is kept.
     return Promise.all(tags.map((tag) => this.#driver.setAtLeast(keyOf(tag), '0', ttl, true)));
   }

@@ -6,13 +6,27 @@ import type { DriverValue } from './driver.js';
 import { stampMs, unframe } from './stamp.js';
 import type { TierEntry } from './types.js';
 
-/** The fields of `entry` that go to L2 (its stamp travels in the frame header, not in the record). */
-export function storedRecord(entry: TierEntry): Omit<TierEntry, 'version'> {
-  const record: Omit<TierEntry, 'version'> = {
+/**
+ * The record L2 holds for an entry, as the codec encodes it. Its field names are the wire format,
+ * which earlier versions read: the end of grace travels as `graceUntil`. The stamp travels in the
+ * frame header, and local bookkeeping (retryAt) stays behind.
+ */
+export interface WireRecord {
+  value: unknown;
+  createdAt: number;
+  staleAt: number;
+  graceUntil: number;
+  tags: readonly string[];
+  indexTags?: readonly string[];
+}
+
+/** The fields of `entry` that go to L2, under their wire names. */
+export function storedRecord(entry: TierEntry): WireRecord {
+  const record: WireRecord = {
     value: entry.value,
     createdAt: entry.createdAt,
     staleAt: entry.staleAt,
-    graceUntil: entry.graceUntil,
+    graceUntil: entry.expiresAt,
     tags: entry.tags,
   };
   if (entry.indexTags !== undefined && entry.indexTags !== entry.tags) record.indexTags = entry.indexTags;
@@ -32,11 +46,12 @@ export function decodeTierEntry(codec: Codec, raw: DriverValue): TierEntry | und
 }
 
 /**
- * Checks a decoded entry field by field: finite, non-negative times and string tags. Anything else
- * (another writer's data, a NaN time) throws, so the read is a miss and the next write replaces it.
+ * Checks a decoded wire record field by field (finite, non-negative times and string tags) and returns
+ * it as an entry. Anything else (another writer's data, a NaN time) throws, so the read is a miss and
+ * the next write replaces it.
  */
 export function parseTierEntry(decoded: unknown): TierEntry {
-  const e = decoded as Partial<TierEntry> | null;
+  const e = decoded as Partial<WireRecord> | null;
   if (e === null || typeof e !== 'object' || !('value' in e)) throw malformed('no value');
   for (const field of ['createdAt', 'staleAt', 'graceUntil'] as const) {
     const t = e[field];
@@ -44,7 +59,16 @@ export function parseTierEntry(decoded: unknown): TierEntry {
   }
   if (!isStringArray(e.tags)) throw malformed('tags are not strings');
   if (e.indexTags !== undefined && !isStringArray(e.indexTags)) throw malformed('indexTags are not strings');
-  return e as TierEntry;
+  const record = e as WireRecord;
+  const entry: TierEntry = {
+    value: record.value,
+    createdAt: record.createdAt,
+    staleAt: record.staleAt,
+    expiresAt: record.graceUntil,
+    tags: record.tags,
+  };
+  if (record.indexTags !== undefined) entry.indexTags = record.indexTags;
+  return entry;
 }
 
 /** The tags an entry is invalidated by (L1's index tags when they differ from its own). */

@@ -16,35 +16,35 @@ const UNBOUNDED = { maxEntries: Infinity, maxBytes: Infinity };
 describe('selectForLoad', () => {
   it('drops expired entries and inserts the rest least valuable first', () => {
     const entries = [
-      entry('cold', { hint: 0, createdAt: 10 }),
-      entry('gone', { hint: 9, expiresAt: 500 }),
-      entry('hot', { hint: 5 }),
-      entry('fresh', { hint: 0, createdAt: 20 }),
+      entry('cold', { frequency: 0, createdAt: 10 }),
+      entry('gone', { frequency: 9, expiresAt: 500 }),
+      entry('hot', { frequency: 5 }),
+      entry('fresh', { frequency: 0, createdAt: 20 }),
       entry('edge', { expiresAt: 1_000 }),
     ];
     const { insert, result } = selectForLoad(entries, 1_000, UNBOUNDED);
-    // Equal hints keep their given order: cold is listed first (more valuable), so it goes in after fresh.
+    // Equal frequencies keep their given order: cold is listed first (more valuable), so it goes in after fresh.
     expect(insert.map((e) => e.key)).toEqual(['fresh', 'cold', 'hot']);
     expect(result).toEqual({ loaded: 3, expired: 2, dropped: 0, invalid: 0 });
   });
 
   it('keeps the most valuable entries that fit the entry and byte bounds', () => {
-    const entries = Array.from({ length: 10 }, (_, i) => entry(i, { hint: i, size: 100 }));
+    const entries = Array.from({ length: 10 }, (_, i) => entry(i, { frequency: i, size: 100 }));
     expect(selectForLoad(entries, 0, { maxEntries: 3, maxBytes: Infinity }).insert.map((e) => e.key)).toEqual(
       [7, 8, 9],
     );
-    const big = [...entries, entry('huge', { hint: 15, size: 10_000 })];
+    const big = [...entries, entry('huge', { frequency: 15, size: 10_000 })];
     const byBytes = selectForLoad(big, 0, { maxEntries: Infinity, maxBytes: 450 });
     // The huge entry cannot fit at all and is skipped; then the four hottest fit in 450 bytes.
     expect(byBytes.insert.map((e) => e.key)).toEqual([6, 7, 8, 9]);
     expect(byBytes.result).toEqual({ loaded: 4, expired: 0, dropped: 7, invalid: 0 });
   });
 
-  it('ranks by hint; equal hints keep the order of the dump', () => {
+  it('ranks by frequency; equal frequencies keep the order of the dump', () => {
     const ranked = rankEntries([
       entry('a', { createdAt: 1 }),
       entry('b', { createdAt: 3 }),
-      entry('c', { hint: 1 }),
+      entry('c', { frequency: 1 }),
       entry('d', { createdAt: 2 }),
     ]);
     expect(ranked.map((e) => e.key)).toEqual(['c', 'a', 'b', 'd']);
@@ -61,7 +61,7 @@ describe('selectForLoad', () => {
       entry('u', { createdAt: Infinity }),
       entry('v', { staleAt: -1 }),
       entry('w', { expiresAt: 1e300 }),
-      entry('x', { hint: 99 }),
+      entry('x', { frequency: 99 }),
       entry('y', { size: Number.NaN }),
       { ...entry('z'), tags: [1] },
       { ...entry('z2'), tags: 'a' },
@@ -80,7 +80,7 @@ describe('selectForLoad', () => {
       'staleAt is Infinity, outside 0..8640000000000000',
     );
     expect(entryProblem({ ...entry('a'), tags: [1] })).toBe('tags holds a non-string');
-    expect(entryProblem(entry('a', { hint: 16 }))).toBe('hint is 16, outside 0..15');
+    expect(entryProblem(entry('a', { frequency: 16 }))).toBe('frequency is 16, outside 0..15');
     expect(entryProblem('x')).toBe('not an object');
   });
 });
@@ -121,7 +121,7 @@ describe('MemoryCache snapshots', () => {
       cleanupInterval: 0,
     });
     for (let i = 0; i < 100; i++) {
-      now = i; // later writes are more recent, hence more valuable without a frequency hint
+      now = i; // later writes are more recent, hence more valuable when no key was read more often
       big.set(i, i * 10);
     }
     const small = new MemoryCache<number, number>({ maxEntries: 10, policy: 'lru' });
@@ -142,7 +142,7 @@ describe('MemoryCache snapshots', () => {
     for (let round = 0; round < 6; round++) for (const key of hot) big.get(key);
     const dumped = dumpMemoryCache(big, 1_000);
     expect(new Set(dumped.slice(0, hot.length).map((e) => e.key))).toEqual(new Set(hot));
-    for (const e of dumped.slice(0, hot.length)) expect(e.hint).toBeGreaterThanOrEqual(6);
+    for (const e of dumped.slice(0, hot.length)) expect(e.frequency).toBeGreaterThanOrEqual(6);
     const small = new MemoryCache<number, number>({ maxEntries: 20, clock });
     loadMemoryCache(small, dumped, 1_000);
     for (const key of hot) expect(small.has(key)).toBe(true);
@@ -160,7 +160,7 @@ describe('MemoryCache snapshots', () => {
   it('respects a byte budget on restore', () => {
     const small = new MemoryCache<string, unknown>({ maxBytes: 1_000 });
     const entries = Array.from({ length: 20 }, (_, i) =>
-      entry(`k${i}`, { size: 100, hint: i % 4, createdAt: i }),
+      entry(`k${i}`, { size: 100, frequency: i % 4, createdAt: i }),
     );
     const result = loadMemoryCache(small, entries, 0);
     expect(result.loaded).toBe(10);
@@ -176,22 +176,31 @@ describe('facade envelopes', () => {
 
   it('dumps a view’s entries without its prefix and with freshness and grace as absolute times', () => {
     const infos = [
-      envelopeInfo('ns:a', { value: 1, createdAt: 10, staleAt: 100, graceUntil: 200, tags: ['x'] }, 40, 3),
-      envelopeInfo('other:b', { value: 2, createdAt: 10, staleAt: 0, graceUntil: 0, tags: [] }),
-      envelopeInfo('ns:gone', { value: 3, createdAt: 10, staleAt: 50, graceUntil: 60, tags: [] }),
+      envelopeInfo('ns:a', { value: 1, createdAt: 10, staleAt: 100, expiresAt: 200, tags: ['x'] }, 40, 3),
+      envelopeInfo('other:b', { value: 2, createdAt: 10, staleAt: 0, expiresAt: 0, tags: [] }),
+      envelopeInfo('ns:gone', { value: 3, createdAt: 10, staleAt: 50, expiresAt: 60, tags: [] }),
     ];
     expect(dumpEnvelopes(infos, 'ns:', 100)).toEqual([
-      { key: 'a', value: 1, createdAt: 10, staleAt: 100, expiresAt: 200, tags: ['x'], size: 40, hint: 3 },
+      {
+        key: 'a',
+        value: 1,
+        createdAt: 10,
+        staleAt: 100,
+        expiresAt: 200,
+        tags: ['x'],
+        size: 40,
+        frequency: 3,
+      },
     ]);
     expect(dumpEnvelopes(infos, '', 100).map((e) => e.key)).toEqual(['ns:a', 'other:b']);
   });
 
-  it('loads envelopes through the sink and replays frequency hints', () => {
+  it('loads envelopes through the sink and replays frequencies', () => {
     const written: [unknown, Envelope, number | undefined][] = [];
     const touched: unknown[] = [];
     const result = loadEnvelopes(
       [
-        entry('hot', { hint: 7, staleAt: 900, expiresAt: 950, size: 12 }),
+        entry('hot', { frequency: 7, staleAt: 900, expiresAt: 950, size: 12 }),
         entry('cold'),
         entry('old', { expiresAt: 10 }),
       ],
@@ -204,8 +213,8 @@ describe('facade envelopes', () => {
     );
     expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0, invalid: 0 });
     expect(written).toEqual([
-      ['cold', { value: 'v:cold', createdAt: 1_000, staleAt: 0, graceUntil: 0, tags: [] }, undefined],
-      ['hot', { value: 'v:hot', createdAt: 1_000, staleAt: 900, graceUntil: 950, tags: [] }, 12],
+      ['cold', { value: 'v:cold', createdAt: 1_000, staleAt: 0, expiresAt: 0, tags: [] }, undefined],
+      ['hot', { value: 'v:hot', createdAt: 1_000, staleAt: 900, expiresAt: 950, tags: [] }, 12],
     ]);
     expect(touched).toEqual(['hot', 'hot', 'hot']);
   });

@@ -49,7 +49,7 @@ function sample(): Map<string, ReturnType<typeof entry>[]> {
           expiresAt: 6_000,
           tags: ['t', key],
           size: i,
-          hint: i % 16,
+          frequency: i % 16,
         }),
       ),
     ],

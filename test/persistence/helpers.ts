@@ -22,7 +22,7 @@ export function entry(key: string | number, overrides: Partial<SnapshotEntry> = 
     expiresAt: 0,
     tags: [],
     size: 0,
-    hint: 0,
+    frequency: 0,
     ...overrides,
   };
 }

@@ -34,7 +34,7 @@ function framed(payload: unknown): Buffer {
 
 const envelopeBytes = (value: unknown) => serializer.serialize(value) as Uint8Array;
 
-/** Tuple [key, value bytes, createdAt, staleAt, expiresAt, tags, size, hint], good unless overridden. */
+/** Tuple [key, value bytes, createdAt, staleAt, expiresAt, tags, size, frequency], good unless overridden. */
 function tuple(key: unknown, overrides: Record<number, unknown> = {}): unknown[] {
   const t: unknown[] = [key, envelopeBytes(`v:${String(key)}`), NOW - 10, 0, 0, ['t'], 0, 0];
   for (const [i, v] of Object.entries(overrides)) t[Number(i)] = v;
@@ -55,7 +55,7 @@ const BAD = [
   tuple('bad-tags', { 5: [1, 2] }),
   tuple('tags-not-array', { 5: 'a,b' }),
   tuple('nan-size', { 6: Number.NaN }),
-  tuple('hot-hint', { 7: 1_000 }),
+  tuple('hot-frequency', { 7: 1_000 }),
   tuple('no-bytes', { 1: 'not bytes' }),
   ['too', 'short'],
   'not even an array',

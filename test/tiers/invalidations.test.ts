@@ -24,7 +24,7 @@ describe('the L2 key layout', () => {
     const tier = memoryTier({ driver });
     const plans = tier.bind('plans');
     const now = Date.now();
-    await plans.set('p:1', { value: 1, createdAt: now, staleAt: 0, graceUntil: 0, tags: ['org:acme'] });
+    await plans.set('p:1', { value: 1, createdAt: now, staleAt: 0, expiresAt: 0, tags: ['org:acme'] });
     await plans.invalidateTags(['org:acme']);
     await plans.clear();
     expect(await driver.get(entryKey('plans', 'p:1'))).toBeDefined();

@@ -15,7 +15,7 @@ const entry = (value: string, tags: string[] = []) => ({
   value,
   createdAt: now,
   staleAt: now + 60_000,
-  graceUntil: now + 60_000,
+  expiresAt: now + 60_000,
   tags,
 });
 

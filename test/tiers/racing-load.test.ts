@@ -177,7 +177,7 @@ describe('a load racing a bulk invalidation on another instance (fences)', () =>
       value,
       createdAt: time.now,
       staleAt: time.now + 60_000,
-      graceUntil: time.now + 60_000,
+      expiresAt: time.now + 60_000,
       tags: [],
       version,
     });
@@ -225,7 +225,7 @@ describe('a load racing a bulk invalidation on another instance (fences)', () =>
         value: 'old',
         createdAt: at,
         staleAt: at + 60_000,
-        graceUntil: at + 60_000,
+        expiresAt: at + 60_000,
         tags: [],
         version,
       }),

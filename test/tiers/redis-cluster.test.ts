@@ -15,7 +15,7 @@ import { describeWithRedis } from './describe-with-redis.js';
 
 /** An entry written now (by `now`, default real time), live for a minute. */
 const entry = <V>(value: V, tags: string[] = [], now = Date.now()): TierEntry<V> => {
-  return { value, createdAt: now, staleAt: now + 60_000, graceUntil: now + 60_000, tags };
+  return { value, createdAt: now, staleAt: now + 60_000, expiresAt: now + 60_000, tags };
 };
 
 describeWithRedis('Redis Cluster (3 masters)', () => {

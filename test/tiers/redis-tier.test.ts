@@ -13,7 +13,7 @@ import { holdsEntry } from './stored.js';
 
 /** An entry written now (by `now`, default real time), live for a minute. */
 const entry = <V>(value: V, tags: string[] = [], now = Date.now()): TierEntry<V> => {
-  return { value, createdAt: now, staleAt: now + 60_000, graceUntil: now + 60_000, tags };
+  return { value, createdAt: now, staleAt: now + 60_000, expiresAt: now + 60_000, tags };
 };
 
 const fast = { timeout: 100, breaker: { threshold: 2, resetAfter: 100 }, reconnectMaxDelay: 100 } as const;
@@ -56,14 +56,7 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
     await a.invalidatePrefix('images:');
     await a.clear();
     await vi.waitFor(() => expect(heardB).toHaveLength(6));
-    expect(heardB.map((e) => e.kind)).toEqual([
-      'set',
-      'delete',
-      'tags',
-      'pattern',
-      'prefix',
-      'clear',
-    ]);
+    expect(heardB.map((e) => e.kind)).toEqual(['set', 'delete', 'tags', 'pattern', 'prefix', 'clear']);
     expect(heardA).toEqual([]);
   });
 
@@ -174,7 +167,7 @@ describeWithRedis('redisTier (standalone redis-server)', () => {
     const a = open({ tagRetention: '10m', clock: clock.now }).bind('retained');
     const byDefault = open({ clock: clock.now }).bind('retained');
     const now = clock.now();
-    const long = { value: 'l', createdAt: now, staleAt: now + 3_600_000, graceUntil: now + 7_200_000 };
+    const long = { value: 'l', createdAt: now, staleAt: now + 3_600_000, expiresAt: now + 7_200_000 };
     await a.set('short', entry('s', ['user:1'], now));
     await a.set('long', { ...long, tags: ['user:2'] });
     clock.advance(1); // the invalidation comes after the writes

@@ -14,7 +14,7 @@ import { ChaosDriver } from './chaos-driver.js';
 const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 function entry<V>(value: V, now: number, ttl = 60_000, tags: string[] = [], grace = 0): TierEntry<V> {
-  return { value, createdAt: now, staleAt: now + ttl, graceUntil: now + ttl + grace, tags };
+  return { value, createdAt: now, staleAt: now + ttl, expiresAt: now + ttl + grace, tags };
 }
 
 function pair(options: { clock?: () => number; tagRetention?: string } = {}) {
@@ -41,7 +41,7 @@ describe('SharedTier across instances', () => {
     const got = await cb.get('p:1');
     expect(got?.value).toEqual({ id: 1, at: new Date(5) });
     expect(got?.staleAt).toBe(70_000);
-    expect(got?.graceUntil).toBe(75_000);
+    expect(got?.expiresAt).toBe(75_000);
     expect(got?.createdAt).toBe(10_000);
   });
 
@@ -138,7 +138,7 @@ describe('SharedTier across instances', () => {
     const newcomer = () => memoryTier({ driver, clock: () => now, tagRetention: '1h' }).bind('plans');
     await ca.set('short', entry('s', now, 10 * 60_000, ['user:1']));
     await ca.set('long', entry('l', now, 24 * hour, ['user:2'], hour));
-    await ca.set('forever', { value: 'f', createdAt: now, staleAt: 0, graceUntil: 0, tags: ['user:3'] });
+    await ca.set('forever', { value: 'f', createdAt: now, staleAt: 0, expiresAt: 0, tags: ['user:3'] });
     const created = now;
     now += 10;
     await cb.invalidateTags(['user:1', 'user:2', 'user:3', 'user:4']);
@@ -182,7 +182,7 @@ describe('SharedTier across instances', () => {
 
   it('an entry with no expiry stays', async () => {
     const { ca, cb } = pair();
-    await ca.set('forever', { value: 1, createdAt: Date.now(), staleAt: 0, graceUntil: 0, tags: [] });
+    await ca.set('forever', { value: 1, createdAt: Date.now(), staleAt: 0, expiresAt: 0, tags: [] });
     expect((await cb.get('forever'))?.value).toBe(1);
   });
 
