@@ -10,6 +10,7 @@ import type { LatencyRecorder } from '../observability/latency.js';
 import { LogSink } from '../observability/log-sink.js';
 import { hitRatePercent } from '../observability/numbers.js';
 import { isFresh } from './envelope.js';
+import { detachAround } from './flights.js';
 import { applyConfigUpdate, resolveSetOptions, type ResolvedCacheSettings } from './options.js';
 import { KeySpace, ReadThrough } from './read-through.js';
 import type { SharedCacheState } from './shared-state.js';
@@ -131,13 +132,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     const state = this.#state;
     if (!this.#config.enabled || state.closed) return;
     const full = this.#keys.fullKey(key);
-    state.flights.detach(full);
-    try {
-      await this.#readThrough.write(key, value, write, 'set');
-    } finally {
-      // A load that started while the write was awaiting L2 must not be joined either (see delete).
-      state.flights.detach(full);
-    }
+    await detachAround(
+      () => state.flights.detach(full),
+      () => this.#readThrough.write(key, value, write, 'set'),
+    );
   }
 
   /** Whether a fresh value is held (not counted). */
@@ -157,15 +155,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (state.closed) return false;
     const started = state.log.debugOn ? performance.now() : 0;
     const full = this.#keys.fullKey(key);
-    // Detached before the write so an older load cannot put the old answer back, and again after it
-    // so that a load started while L2 was being written (it may have read the old L2 entry) is not joined.
-    state.flights.detach(full);
-    let removed: boolean;
-    try {
-      removed = await state.tiers.delete(full);
-    } finally {
-      state.flights.detach(full);
-    }
+    const removed = await detachAround(
+      () => state.flights.detach(full),
+      () => state.tiers.delete(full),
+    );
     if (state.log.debugOn) state.logTimed('Cache DELETE', this.name, key, started);
     if (state.events.any) state.events.emit('cache:delete', { cache: this.name, key });
     return removed;
@@ -176,16 +169,12 @@ export class CacheView<V = unknown> implements Cache<V> {
     const state = this.#state;
     if (state.closed) return;
     const started = state.log.debugOn ? performance.now() : 0;
-    // Loads still running are detached (all of them for the root, the namespace's own for a namespace),
-    // before and after the write as in delete().
+    // Loads still running are detached (all of them for the root, the namespace's own for a namespace).
     const inScope = this.#keys.inScope;
-    state.flights.detachWhere(inScope);
-    try {
-      if (this.#isRoot) await state.tiers.clear();
-      else await state.tiers.invalidatePrefix(this.#prefix);
-    } finally {
-      state.flights.detachWhere(inScope);
-    }
+    await detachAround<unknown>(
+      () => state.flights.detachWhere(inScope),
+      () => (this.#isRoot ? state.tiers.clear() : state.tiers.invalidatePrefix(this.#prefix)),
+    );
     if (state.log.debugOn) state.logTimed('Cache CLEAR', this.name, undefined, started);
     if (state.events.any) state.events.emit('cache:clear', { cache: this.name });
   }
@@ -203,13 +192,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     // for the root, whose tags reach into namespaces) is detached instead: the cost is at most one extra
     // loader call per key in flight, and invalidations are rare next to reads.
     const inScope = this.#keys.inScope;
-    state.flights.detachWhere(inScope);
-    let count: number;
-    try {
-      count = await state.tiers.invalidateTags(stored);
-    } finally {
-      state.flights.detachWhere(inScope);
-    }
+    const count = await detachAround(
+      () => state.flights.detachWhere(inScope),
+      () => state.tiers.invalidateTags(stored),
+    );
     if (state.log.debugOn) {
       state.log.debug('Cache INVALIDATE', {
         cache: this.name,
@@ -234,13 +220,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     let matcher: ReturnType<typeof globToRegExp> | undefined;
     const matches = (key: CacheKey): boolean =>
       (matcher ??= globToRegExp(this.#prefix + pattern)).test(String(key));
-    state.flights.detachWhere(matches);
-    let count: number;
-    try {
-      count = await state.tiers.invalidatePattern(this.#prefix + pattern);
-    } finally {
-      state.flights.detachWhere(matches);
-    }
+    const count = await detachAround(
+      () => state.flights.detachWhere(matches),
+      () => state.tiers.invalidatePattern(this.#prefix + pattern),
+    );
     if (state.log.debugOn) {
       state.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });
     }

@@ -89,3 +89,17 @@ export class Flights {
     this.#byKey.clear();
   }
 }
+
+/**
+ * Runs a write between two detach passes over the loads it reaches: before it, so an older load cannot
+ * put back what it removes or replaces; after it, so a load started while the write was awaiting L2
+ * (it may have read the old entry there) is not joined either.
+ */
+export async function detachAround<T>(detach: () => void, write: () => Promise<T>): Promise<T> {
+  detach();
+  try {
+    return await write();
+  } finally {
+    detach();
+  }
+}
