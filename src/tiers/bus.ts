@@ -4,6 +4,7 @@
 // Inbound messages are untrusted (anyone with access to Redis can PUBLISH): they are checked against
 // BUS_LIMITS and, with a shared secret, must carry a valid HMAC-SHA256 signature.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { countStars, MAX_GLOB_LENGTH, MAX_GLOB_STARS } from '../util/glob.js';
 
 /**
  * What a bus message asks receivers to drop. `set` is an invalidation: receivers re-read L2.
@@ -93,10 +94,10 @@ export const BUS_LIMITS = {
   maxItemChars: 1024 * 1024,
   /** Longest cache name or instance id, characters. */
   maxNameLength: 256,
-  /** Longest glob or namespace prefix, characters. */
-  maxPatternLength: 1024,
-  /** Most `*` in one glob. */
-  maxPatternStars: 32,
+  /** Longest glob or namespace prefix, characters (the glob matcher's own bound). */
+  maxPatternLength: MAX_GLOB_LENGTH,
+  /** Most `*` in one glob (the glob matcher's own bound). */
+  maxPatternStars: MAX_GLOB_STARS,
   /** How far in the future a tag invalidation time (or a signed message's send time) may be, ms. */
   maxFutureMs: 60_000,
   /** How old a signed message may be, ms (bounds how long a captured one can be replayed). */
@@ -239,8 +240,7 @@ export function patternProblem(pattern: string): string | undefined {
   if (pattern.length > BUS_LIMITS.maxPatternLength) {
     return `pattern of ${pattern.length} characters exceeds ${BUS_LIMITS.maxPatternLength}`;
   }
-  let stars = 0;
-  for (let i = pattern.indexOf('*'); i !== -1; i = pattern.indexOf('*', i + 1)) stars++;
+  const stars = countStars(pattern);
   if (stars > BUS_LIMITS.maxPatternStars) {
     return `pattern has ${stars} '*', more than ${BUS_LIMITS.maxPatternStars}`;
   }

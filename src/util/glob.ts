@@ -33,6 +33,13 @@ interface Segment {
   readonly wild: boolean;
 }
 
+/** How many `*` wildcards `pattern` holds (what MAX_GLOB_STARS bounds). */
+export function countStars(pattern: string): number {
+  let stars = 0;
+  for (let i = pattern.indexOf('*'); i !== -1; i = pattern.indexOf('*', i + 1)) stars++;
+  return stars;
+}
+
 /** Throws unless `pattern` is a string within the glob limits; `what` names it in the error. */
 export function checkGlob(pattern: unknown, what = 'pattern'): asserts pattern is string {
   if (typeof pattern !== 'string') throw new TypeError(`${what} must be a string, got ${typeof pattern}`);
@@ -41,8 +48,7 @@ export function checkGlob(pattern: unknown, what = 'pattern'): asserts pattern i
       `${what} is ${pattern.length} characters long; a glob pattern may have at most ${MAX_GLOB_LENGTH}`,
     );
   }
-  let stars = 0;
-  for (let i = pattern.indexOf('*'); i !== -1; i = pattern.indexOf('*', i + 1)) stars++;
+  const stars = countStars(pattern);
   if (stars > MAX_GLOB_STARS) {
     throw new RangeError(
       `${what} has ${stars} '*' wildcards; a glob pattern may have at most ${MAX_GLOB_STARS}`,
