@@ -79,6 +79,13 @@ export function stampOf(value: DriverValue): string | undefined {
   return /^\d+$/.test(head) ? head : undefined;
 }
 
+/** The stamp of `value`'s header; a TypeError when it has none (what every setIfNewer requires). */
+export function requireStamp(value: DriverValue): string {
+  const stamp = stampOf(value);
+  if (stamp === undefined) throw new TypeError('setIfNewer needs a value that starts with a stamp header');
+  return stamp;
+}
+
 /** The kind byte of a versioned value (undefined without a header). */
 export function stampKindOf(value: DriverValue): string | undefined {
   if (stampOf(value) === undefined) return undefined;

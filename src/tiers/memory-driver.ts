@@ -2,7 +2,7 @@
 // server (tests, a single process, examples). Bounded: the oldest-written entries go first.
 // Time source: the `clock` option (memoryTier passes the tier's), by default `Date.now` like the rest
 // of tiers/; it decides when a TTL has lapsed.
-import { restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from './driver.js';
+import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from './driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { globToRegExp } from '../util/glob.js';
 
@@ -93,8 +93,7 @@ export class MemoryDriver implements TierDriver {
     ttlMs: number,
     always = false,
   ): Promise<SetIfNewerResult> {
-    const stamp = stampOf(value);
-    if (stamp === undefined) throw new TypeError('setIfNewer needs a value that starts with a stamp header');
+    const stamp = requireStamp(value);
     const full = this.#prefix + key;
     const held = this.#read(full);
     let result: SetIfNewerResult = 'stored';

@@ -8,7 +8,7 @@ import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
-import { escapeRedisGlob, globToRedisMatch, STAMP_TOMBSTONE, STAMP_WIDTH, stampOf } from './driver.js';
+import { escapeRedisGlob, globToRedisMatch, requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from './driver.js';
 import { ConnectionGate, openRedisClient } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 
@@ -234,8 +234,7 @@ export class RedisDriver implements TierDriver {
     ttlMs: number,
     always = false,
   ): Promise<SetIfNewerResult> {
-    if (stampOf(value) === undefined)
-      throw new TypeError('setIfNewer needs a value that starts with a stamp header');
+    requireStamp(value);
     if (!this.#gate.ready) await this.#gate.pass();
     const ttl = ttlMs > 0 ? Math.ceil(ttlMs) : 0;
     const reply = await this.#run(SCRIPTS.setIfNewer, this.prefix + key, [
