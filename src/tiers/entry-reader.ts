@@ -11,6 +11,7 @@ import type { BoundCache } from './tier-binding.js';
 import { decodeTierEntry, entryTags, sinceOf } from './tier-entry.js';
 import type { TierLog } from './tier-log.js';
 import type { TierEntry } from './types.js';
+import { since as msSince } from '../util/time.js';
 
 /** Keys per MGET when restored entries are checked against L2. */
 const VERIFY_BATCH = 500;
@@ -165,7 +166,7 @@ export class EntryReader {
       cache: cache.name,
       kept,
       dropped: items.length - kept,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: msSince(started),
     };
     if (failure === undefined) log.info('L2 validated restored entries', fields);
     else
