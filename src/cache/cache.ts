@@ -95,7 +95,8 @@ export class CacheView<V = unknown> implements Cache<V> {
     // the hit path needs no clock read; with grace, a returned envelope may be logically stale.
     if (
       envelope !== undefined &&
-      (envelope.staleAt === envelope.expiresAt || state.clock() < envelope.staleAt)
+      (envelope.staleAt === envelope.expiresAt || state.clock() < envelope.staleAt) &&
+      options?.forceFresh !== true
     ) {
       state.countHit();
       if (state.advisor !== undefined) state.advisor.recordHit(full, envelope);

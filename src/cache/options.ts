@@ -60,6 +60,8 @@ export interface ResolvedCallOptions<V = unknown> extends ResolvedWriteOptions {
   negativeTtl: number | undefined;
   hasFallback: boolean;
   fallback: V | undefined;
+  /** Run the loader even when a fresh value is held (the held value is the fail-safe answer). */
+  forceFresh: boolean;
 }
 
 function optionalDuration(value: Duration | undefined, fallback: number, what: string): number {
@@ -155,6 +157,7 @@ export function resolveCall<V>(
       negativeTtl: undefined,
       hasFallback: false,
       fallback: undefined,
+      forceFresh: false,
     };
   }
   const timeout = checkTimeout(options.timeout);
@@ -178,5 +181,6 @@ export function resolveCall<V>(
     negativeTtl,
     hasFallback: 'fallback' in options,
     fallback: options.fallback,
+    forceFresh: options.forceFresh === undefined ? false : assertBoolean(options.forceFresh, 'forceFresh'),
   };
 }

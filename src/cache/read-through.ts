@@ -112,13 +112,23 @@ export class ReadThrough {
     }
     const now = state.clock();
     const cache = this.#keys.name;
-    if (envelope !== undefined && isFresh(envelope, now)) {
+    if (envelope !== undefined && isFresh(envelope, now) && !call.forceFresh) {
       state.recordHit(cache, key, started);
       return envelope.value as T;
     }
-    const stale = envelope !== undefined && inGrace(envelope, now) ? envelope : undefined;
+    // A forced load keeps whatever is still held (fresh or in grace) as its fail-safe answer.
+    const stale =
+      envelope === undefined
+        ? undefined
+        : call.forceFresh
+          ? now < envelope.expiresAt || envelope.expiresAt === 0
+            ? envelope
+            : undefined
+          : inGrace(envelope, now)
+            ? envelope
+            : undefined;
     // Fail-safe backoff: the loader failed recently for this key, so do not hammer a dead upstream.
-    if (stale !== undefined && stale.retryAt !== undefined && now < stale.retryAt) {
+    if (stale !== undefined && !call.forceFresh && stale.retryAt !== undefined && now < stale.retryAt) {
       state.recordMiss(cache, key, started);
       return this.#answerStale(key, stale, undefined) as T;
     }
@@ -323,7 +333,7 @@ export class ReadThrough {
     const cache = this.#keys.name;
     const now = state.clock();
     // Fail-safe: a value still within grace answers instead of the error, and the key backs off.
-    if (stale !== undefined && !state.closed && now < stale.expiresAt) {
+    if (stale !== undefined && !state.closed && (stale.expiresAt === 0 || now < stale.expiresAt)) {
       const backoff = request.options.failSafeBackoff;
       stale.retryAt = now + backoff;
       if (request.refresh) {

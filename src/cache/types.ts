@@ -91,6 +91,12 @@ export interface GetOrSetOptions<V = unknown> extends CacheSetOptions {
   negativeTtl?: Duration;
   /** After a failed load served stale, how long to keep serving it before calling the loader again (default 5 s). */
   failSafeBackoff?: Duration;
+  /**
+   * Run the loader even when a fresh value is held (a revalidation), joining a load of the key already in
+   * flight. The held value, fresh or in grace, is the loader's `ctx.stale` and the fail-safe answer if
+   * the load fails; the fail-safe backoff does not apply.
+   */
+  forceFresh?: boolean;
 }
 
 /** Options of {@link createCache}. */
