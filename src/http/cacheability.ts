@@ -2,6 +2,7 @@
 // side (status, Set-Cookie, Cache-Control, Vary), plus which headers travel with a stored response.
 // Every decision returns a reason string instead of a boolean, so logs and tests say why.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { parseCacheControl, type Freshness } from './freshness.js';
 import type { CompiledCacheRule } from './rules.js';
 
 /** Why a request is not answered from the cache: it passes through untouched. */
@@ -15,9 +16,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 
 /**
  * Headers the cache recomputes or must not replay: the length (recomputed from the body), cookies
- * (one user's session must never reach another), and our own X-Cache/Age.
+ * (one user's session must never reach another), and our own X-Cache/Age (the origin's Date is kept, so
+ * a downstream cache sees how old the answer really is).
  */
-const NOT_STORED = new Set(['content-length', 'set-cookie', 'x-cache', 'age', 'date']);
+const NOT_STORED = new Set(['content-length', 'set-cookie', 'x-cache', 'age']);
 
 /** The comma-separated tokens of a header value (Cache-Control, Connection, Vary), lower-cased, no args. */
 export function headerTokens(value: string | string[] | number | undefined): Set<string> {
@@ -81,21 +83,34 @@ export function wantsRevalidation(req: IncomingMessage): boolean {
   return pragma !== undefined && pragma.toLowerCase().includes('no-cache');
 }
 
+/**
+ * Statuses a cache understands well enough to store when the response itself says it may be (explicit
+ * freshness or `public`), beyond the rule's list: RFC 9110 §15.1's heuristically cacheable ones and the
+ * redirects. Partial content (206) and the server errors a fail-safe answers instead are never stored.
+ */
+export const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
+  200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 451, 501,
+]);
+
 /** Why a response may not be stored under `rule`, or `undefined` when it may. */
 export function responseUnstorable(
   status: number,
   headers: OutgoingHttpHeaders,
   rule: CompiledCacheRule,
+  freshness: Freshness | undefined,
 ): string | undefined {
-  if (!rule.statuses.has(status)) return `status ${status}`;
   if (headers['set-cookie'] !== undefined) return 'set-cookie';
-  const cc = cacheControlDirectives(headers['cache-control']);
-  // no-cache on a response means "revalidate with the origin before every reuse", which a
-  // response cache without conditional requests to its handler cannot honour.
-  if (cc.has('no-cache')) return 'cache-control no-cache';
+  // Privacy is read from Cache-Control and from any targeted field: either one saying private or
+  // no-store is enough (a targeted field may loosen freshness for this cache, never privacy).
+  const privacy = [parseCacheControl(headers['cache-control'])];
+  for (const name of rule.targetedFields) {
+    if (headers[name] !== undefined) privacy.push(parseCacheControl(headers[name]));
+  }
   if (!rule.storePrivate) {
-    if (cc.has('private')) return 'cache-control private';
-    if (cc.has('no-store')) return 'cache-control no-store';
+    for (const cc of privacy) {
+      if (cc.has('private')) return 'cache-control private';
+      if (cc.has('no-store')) return 'cache-control no-store';
+    }
   }
   if (headers.vary !== undefined) {
     const names = headerTokens(headers.vary);
@@ -103,6 +118,12 @@ export function responseUnstorable(
     // The key must already distinguish what the response varies on, or one variant would be
     // served for all (e.g. a gzip body to a client that cannot read it).
     for (const name of names) if (!rule.varyHeaders.includes(name)) return `vary ${name} not in varyHeaders`;
+  }
+  if (freshness === undefined) return 'no freshness';
+  if (!rule.statuses.has(status)) {
+    // A status the rule does not list is stored only when the handler itself made it cacheable.
+    const saidSo = !rule.ignoreOrigin && (freshness.explicit || freshness.public);
+    if (!saidSo || !UNDERSTOOD_STATUSES.has(status)) return `status ${status}`;
   }
   return undefined;
 }

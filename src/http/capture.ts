@@ -34,8 +34,12 @@ export class ConnectionClosedError extends Error {
 type Callback = (error?: Error | null) => void;
 type Chunk = string | Uint8Array;
 
-/** Starts capturing `res`; call before the handler runs. */
-export function captureResponse(res: ServerResponse, maxResponseBytes: number): Capture {
+/**
+ * Starts capturing `res`; call before the handler runs. A `detached` capture runs after the client was
+ * already answered (a background revalidation): the connection closing does not fail it, and a body
+ * past the limit is dropped instead of sent.
+ */
+export function captureResponse(res: ServerResponse, maxResponseBytes: number, detached = false): Capture {
   const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders };
   const chunks: Buffer[] = [];
   let size = 0;
@@ -45,6 +49,16 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number): 
   const result = new Promise<CaptureResult>((resolve) => (settle = resolve));
 
   const restore = (): void => {
+    if (detached) {
+      // The client has its answer: whatever the handler still writes goes nowhere.
+      res.writeHead = function swallowWriteHead(this: ServerResponse) {
+        return this;
+      } as ServerResponse['writeHead'];
+      res.write = swallowWrite as ServerResponse['write'];
+      res.end = swallowEnd as ServerResponse['end'];
+      res.flushHeaders = () => undefined;
+      return;
+    }
     res.writeHead = own.writeHead;
     res.write = own.write;
     res.end = own.end;
@@ -58,11 +72,15 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number): 
     settle(outcome);
   };
   const onClose = (): void => finish({ outcome: 'failed', error: new ConnectionClosedError() });
-  res.once('close', onClose);
+  if (!detached) res.once('close', onClose);
 
   // Sends what was buffered and hands the response back to its own methods.
   const passThrough = (): void => {
     finish({ outcome: 'passed-through' });
+    if (detached) {
+      chunks.length = 0;
+      return;
+    }
     res.writeHead(res.statusCode, statusMessage);
     if (size > 0) res.write(Buffer.concat(chunks, size));
     chunks.length = 0;
@@ -117,7 +135,10 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number): 
       passThrough();
       return res.end(chunk as Chunk, encoding as BufferEncoding, cb);
     }
-    if (cb) res.once('finish', () => cb());
+    if (cb) {
+      if (detached) process.nextTick(cb);
+      else res.once('finish', () => cb());
+    }
     finish({
       outcome: 'captured',
       response: { status: res.statusCode, headers: res.getHeaders(), body: Buffer.concat(chunks, size) },
@@ -132,6 +153,18 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number): 
   };
 
   return { result, fail: (error) => finish({ outcome: 'failed', error }) };
+}
+
+function swallowWrite(this: ServerResponse, _chunk: unknown, ...rest: unknown[]): boolean {
+  const cb = rest.find((a) => typeof a === 'function') as Callback | undefined;
+  if (cb) process.nextTick(cb);
+  return true;
+}
+
+function swallowEnd(this: ServerResponse, ...args: unknown[]): ServerResponse {
+  const cb = args.find((a) => typeof a === 'function') as Callback | undefined;
+  if (cb) process.nextTick(cb);
+  return this;
 }
 
 /** Applies writeHead's headers argument (an object, or a flat/paired array) through setHeader. */

@@ -1,13 +1,16 @@
 // The response cache for node:http and connect-style stacks (`createHttpCache`): matches a request
-// against the rules, answers HIT/STALE from the cache, runs the handler once per key on a miss
-// (single-flight through `cache.getOrSet`, the others replaying its captured answer), and arms the
-// invalidation of successful writes. The Express and Fastify adapters drive this same core.
+// against the rules, answers from the cache while the stored response is fresh by its own headers
+// (RFC 9111), revalidates it with the handler when stale (a conditional request; a 304 freshens it),
+// serves it stale where stale-while-revalidate, stale-if-error or the rule's grace allow, runs the
+// handler once per key on a miss or revalidation (single-flight through `cache.getOrSet`, the others
+// replaying its answer), and arms the invalidation of successful writes. The Express and Fastify
+// adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
-import { assertPositiveInteger } from '../util/validate.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertBoolean, assertPositiveInteger } from '../util/validate.js';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
-import { LogSink, errorMessage } from '../observability/log-sink.js';
+import { LogSink } from '../observability/log-sink.js';
 import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
 import {
   readCredentialHeaders,
@@ -17,7 +20,8 @@ import {
 } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { captureResponse, ConnectionClosedError, type CaptureResult } from './capture.js';
-import { invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
+import { readFreshness, type Freshness } from './freshness.js';
+import { invalidateAfterWrite, uriTag, type MatchedWrite } from './invalidate.js';
 import { normalisePath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
@@ -26,16 +30,23 @@ import {
   compileInvalidationRules,
   matchCacheRule,
   matchInvalidationRules,
+  readTargetedFields,
   WRITE_METHODS,
   type CacheRule,
   type CompiledCacheRule,
   type InvalidationRule,
 } from './rules.js';
+import { endShadow, shadowResponse } from './shadow.js';
 import {
   asStoredResponse,
+  freshenStored,
+  hasValidator,
   isStale,
   sendStored,
+  staleness,
   toStoredResponse,
+  type CacheStatus,
+  type SendOptions,
   type StoredResponse,
 } from './stored-response.js';
 
@@ -85,6 +96,19 @@ export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
   statuses?: readonly number[];
   /** Bodies larger than this many bytes pass through uncached (default 1 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Targeted Cache-Control fields (RFC 9213) this cache obeys in place of Cache-Control, first present
+   * wins: default `['cdn-cache-control']`; `['larder-cache-control', 'cdn-cache-control']` lets a
+   * handler address Larder alone; `false` obeys Cache-Control only. `private` and `no-store` in either
+   * field always keep a response out.
+   */
+  targetedCacheControl?: readonly string[] | false;
+  /**
+   * After a successful unsafe request (any method but GET, HEAD, OPTIONS and TRACE, answered 2xx or 3xx),
+   * invalidate what is stored for its URI and for the same-host URIs in its `Location` and
+   * `Content-Location` (RFC 9111 §4.4), in every cache, on top of the `invalidate` rules. Default true.
+   */
+  invalidateOnWrite?: boolean;
   /** A pino-style or console-style logger; nothing is logged by default. */
   logger?: Logger;
   /** Time source in ms (use the cache's clock in tests); default `Date.now`. */
@@ -125,6 +149,21 @@ class HandlerFailedError extends Error {
   }
 }
 
+/** Methods that never change anything on the origin (RFC 9110 §9.2.1); any other invalidates its URI. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Request headers that make a handler answer 304: a run for the cache needs the full answer. */
+const CONDITIONAL_HEADERS = [
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+];
+
+/** A handler's freshness in ms when the heuristic TTL is 0 ("no expiry"): about 68 years. */
+const FOREVER = 2_147_483_647_000;
+
 const OPTIONS = new Set([
   'cache',
   'rules',
@@ -133,6 +172,8 @@ const OPTIONS = new Set([
   'credentialHeaders',
   'statuses',
   'maxResponseBytes',
+  'targetedCacheControl',
+  'invalidateOnWrite',
   'logger',
   'clock',
 ]);
@@ -140,10 +181,25 @@ const OPTIONS = new Set([
 interface CompiledRoute {
   rule: CompiledCacheRule;
   cache: Cache<unknown>;
-  /** getOrSet options (tags are set by the loader): no retries (a handler is not idempotent), no refresh-ahead
-   *  or soft timeout (both would need a request to run the handler for). */
+  /** getOrSet options (TTL and tags are set by the loader): no retries (a handler is not idempotent), no
+   *  refresh-ahead, soft timeout or grace (the HTTP layer reads staleness from the stored response). */
   options: GetOrSetOptions<unknown>;
+  /** The same, forcing a run: a revalidation of what is held. */
+  forced: GetOrSetOptions<unknown>;
   maxResponseBytes: number;
+}
+
+/** One request being served under a rule. */
+interface Serving {
+  route: CompiledRoute;
+  req: IncomingMessage;
+  res: ServerResponse;
+  next: NextFunction;
+  direct: DirectReply | undefined;
+  params: PathParams;
+  /** The URI tag of what is stored (see `uriTag`). */
+  uri: string;
+  key: string;
 }
 
 /** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
@@ -163,14 +219,18 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     options.maxResponseBytes === undefined
       ? DEFAULT_MAX_RESPONSE_BYTES
       : assertPositiveInteger(options.maxResponseBytes, 'maxResponseBytes', 'number of bytes');
+  const invalidateOnWrite =
+    options.invalidateOnWrite === undefined
+      ? true
+      : assertBoolean(options.invalidateOnWrite, 'invalidateOnWrite');
   const rawRules = options.rules ?? [];
   const ruleList = Array.isArray(rawRules)
     ? rawRules
     : rulesFromConfig(rawRules as Record<string, ConfigRuleOptions>);
-  const cacheRules = compileCacheRules(
-    ruleList as readonly CacheRule<unknown>[],
-    options.statuses ? { statuses: options.statuses } : {},
-  );
+  const cacheRules = compileCacheRules(ruleList as readonly CacheRule<unknown>[], {
+    ...(options.statuses ? { statuses: options.statuses } : {}),
+    targetedFields: readTargetedFields(options.targetedCacheControl),
+  });
   const writeRules = compileInvalidationRules(options.invalidate ?? []);
   const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxResponseBytes)]));
   for (const rule of writeRules)
@@ -179,6 +239,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   const userOf = options.user;
   const credentialHeaders = readCredentialHeaders(options.credentialHeaders);
   const log = new LogSink(options.logger);
+  /** Keys whose stale-while-revalidate run is under way (one per key; the others answer stale). */
+  const revalidating = new Set<string>();
 
   const handle = async (
     req: IncomingMessage,
@@ -200,12 +262,24 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       if (path !== target.path) return void (await next());
       return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params, own);
     }
-    if (writeRules.length !== 0 && WRITE_METHODS.includes(method)) {
-      const hits = matchWrite(method, splitTarget(requestUrl(req)).path);
-      if (hits.length !== 0) invalidateAfterWrite(res, hits, method, directory, log);
-    }
+    const hits =
+      writeRules.length !== 0 && WRITE_METHODS.includes(method)
+        ? matchWrite(method, splitTarget(requestUrl(req)).path)
+        : [];
+    const uri =
+      invalidateOnWrite && cacheRules.length !== 0 && !SAFE_METHODS.has(method)
+        ? { req, path: normalisePath(splitTarget(requestUrl(req)).path), user: userFor(req, res, own) }
+        : undefined;
+    if (hits.length !== 0 || uri !== undefined) invalidateAfterWrite(res, hits, method, directory, log, uri);
     await next();
   };
+
+  /** Who a request is for (`user()` on the framework's pair), `undefined` when anonymous. */
+  function userFor(req: IncomingMessage, res: ServerResponse, own: FrameworkPair<Req, Res> | undefined) {
+    if (userOf === undefined) return undefined;
+    const who = own === undefined ? userOf(req as Req, res as Res) : userOf(own.req, own.res);
+    return who === undefined || who === null || who === '' ? undefined : String(who);
+  }
 
   /** The write rules a write matches under its normal path and (when spelled otherwise) its raw one. */
   function matchWrite(method: string, raw: string): MatchedWrite[] {
@@ -232,41 +306,25 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     if (!cache.enabled) return void (await next());
     // Without an adapter the raw pair is the framework's (node:http), so Req/Res default to them.
     const ownReq = own === undefined ? (req as Req) : own.req;
-    const who = userOf?.(ownReq, own === undefined ? (res as Res) : own.res);
-    const user = who === undefined || who === null || who === '' ? undefined : String(who);
+    const user = userFor(req, res, own);
     if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
     const key = deriveKey(rule, req, target, params, user, credentialHeaders, ownReq);
+    const uri = rule.perUser ? uriTag(target.path, user) : uriTag(target.path);
+    const serving: Serving = { route, req, res, next, direct, params, uri, key };
+    // A client's no-cache revalidates only where the rule lets it (single-flight, like a miss).
+    const clientRevalidates = rule.requestNoCache === 'revalidate' && wantsRevalidation(req);
 
-    // Checked before HEAD is answered from the cache, so no-cache means a fresh answer for HEAD as well.
-    const revalidate = wantsRevalidation(req);
     if (req.method === 'HEAD') {
-      // HEAD is answered from the GET entry; a miss or a revalidation runs the handler and stores
-      // nothing, because a HEAD handler produces no body to store (the GET entry stays as it was).
-      if (revalidate) return void (await next());
+      // HEAD is answered from the GET entry while it may be served; otherwise the handler runs and
+      // nothing is stored, because a HEAD handler produces no body to store (the GET entry stays).
+      if (clientRevalidates) return void (await next());
       const stored = asStoredResponse(await cache.get(key));
-      if (stored === undefined) return void (await next());
-      return replay(req, res, stored, direct);
+      const now = clock();
+      if (stored === undefined || (isStale(stored, now) && !mayServeWhileRevalidating(stored, now)))
+        return void (await next());
+      return replay(serving, stored, isStale(stored, now) ? 'STALE' : 'HIT');
     }
-
-    if (revalidate) {
-      // The client asked for a fresh answer: run the handler, and what it answers replaces the entry.
-      const run = new HandlerRun(route, res, next, params, clock);
-      const result = await run.start();
-      const stored = run.store(result);
-      if (stored !== undefined) {
-        await cache
-          .set(key, stored, { ttl: run.ttlOf(stored.status), grace: rule.grace, tags: run.tags() })
-          .catch((error: unknown) => {
-            log.error('Cache ERROR', {
-              cache: cache.name,
-              key,
-              operation: 'revalidate',
-              error: errorMessage(error),
-            });
-          });
-      }
-      return finishLeader(req, res, result, stored, undefined);
-    }
+    if (clientRevalidates) return revalidate(serving);
 
     // The hit path allocates nothing but this loader; the HandlerRun exists only on a miss.
     let run: HandlerRun | undefined;
@@ -274,61 +332,109 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     try {
       value = await cache.getOrSet(
         key,
-        (ctx) => (run = new HandlerRun(route, res, next, params, clock)).load(ctx),
+        (ctx) => (run = new HandlerRun(serving, clock)).load(ctx),
         route.options,
       );
     } catch {
       value = undefined;
     }
-    if (run !== undefined)
-      return finishLeader(
-        req,
-        res,
-        await run.result,
-        run.storedByThisRequest,
-        asStoredResponse(value),
-        direct,
-      );
+    if (run !== undefined) return finishRun(serving, run, asStoredResponse(value));
     const stored = asStoredResponse(value);
     // PASS or a failed load of another request: this request runs its own handler, uncached.
     if (stored === undefined) return void (await next());
-    return replay(req, res, stored, direct);
-  }
-
-  function replay(
-    req: IncomingMessage,
-    res: ServerResponse,
-    stored: StoredResponse,
-    direct?: DirectReply,
-  ): void {
-    direct?.hijack();
     const now = clock();
-    sendStored(req, res, stored, isStale(stored, now) ? 'STALE' : 'HIT', now);
+    if (!isStale(stored, now)) return replay(serving, stored, 'HIT');
+    if (mayServeWhileRevalidating(stored, now)) return serveStaleAndRevalidate(serving, stored);
+    return revalidate(serving);
   }
 
-  /** The request whose handler ran: send what it produced, or the stale answer grace gave instead. */
-  function finishLeader(
-    req: IncomingMessage,
-    res: ServerResponse,
-    result: CaptureResult,
-    mine: StoredResponse | undefined,
+  /** Revalidates what is held for the key with the handler (one run per key at a time), then answers. */
+  async function revalidate(serving: Serving): Promise<void> {
+    const { route, key } = serving;
+    let run: HandlerRun | undefined;
+    let value: unknown;
+    try {
+      value = await route.cache.getOrSet(
+        key,
+        (ctx) => (run = new HandlerRun(serving, clock)).load(ctx),
+        route.forced,
+      );
+    } catch {
+      value = undefined;
+    }
+    if (run !== undefined) return finishRun(serving, run, asStoredResponse(value));
+    const stored = asStoredResponse(value);
+    if (stored === undefined) return void (await serving.next());
+    const now = clock();
+    if (!isStale(stored, now)) return replay(serving, stored, 'HIT');
+    // The run this request waited for failed, and the fail-safe answered what was held.
+    if (mayServeOnError(route.rule, stored, now)) return replay(serving, stored, 'STALE');
+    return void (await serving.next());
+  }
+
+  /**
+   * stale-while-revalidate (RFC 5861 §3): the client gets the stale answer now, and, unless a
+   * revalidation of the key is already under way, the handler then runs for this same request in the
+   * background, into a shadowed response, and its answer replaces the entry.
+   */
+  async function serveStaleAndRevalidate(serving: Serving, stored: StoredResponse): Promise<void> {
+    const { route, key, res } = serving;
+    if (revalidating.has(key)) return replay(serving, stored, 'STALE');
+    revalidating.add(key);
+    try {
+      sendStored(serving.req, res, stored, sendOptions(route.rule, 'STALE', clock()));
+      shadowResponse(res);
+      let run: HandlerRun | undefined;
+      try {
+        await route.cache.getOrSet(
+          key,
+          (ctx) => (run = new HandlerRun(serving, clock, true)).load(ctx),
+          route.forced,
+        );
+      } catch {
+        // A failed background run leaves the entry as it was; the next request past the window revalidates.
+      }
+      // Another request's revalidation answered: this request's handler never ran, so the framework is done.
+      if (run === undefined) serving.direct?.hijack();
+      else if (run.dropHeld) await route.cache.delete(key).catch(() => undefined);
+      endShadow(res);
+    } finally {
+      revalidating.delete(key);
+    }
+  }
+
+  function replay(serving: Serving, stored: StoredResponse, status: CacheStatus): void {
+    serving.direct?.hijack();
+    sendStored(serving.req, serving.res, stored, sendOptions(serving.route.rule, status, clock()));
+  }
+
+  /** The request whose handler ran: send what it produced, or the stale answer the fail-safe gave. */
+  async function finishRun(
+    serving: Serving,
+    run: HandlerRun,
     answer: StoredResponse | undefined,
-    direct?: DirectReply,
-  ): void {
-    const fallback = answer !== undefined && answer !== mine ? answer : undefined;
+  ): Promise<void> {
+    const { req, res, route } = serving;
+    const result = await run.result;
+    // The held entry answered an unstorable new response: it is obsolete.
+    if (run.dropHeld) await route.cache.delete(serving.key).catch(() => undefined);
     if (result.outcome === 'passed-through') return;
+    const fallback =
+      answer !== undefined && answer !== run.answer && mayServeOnError(route.rule, answer, clock())
+        ? answer
+        : undefined;
     if (result.outcome === 'failed') {
       if (result.error instanceof ConnectionClosedError) return;
-      if (fallback !== undefined) return replay(req, res, fallback, direct);
+      if (fallback !== undefined) return replay(serving, fallback, 'STALE');
       throw result.error;
     }
-    if (mine !== undefined) {
+    if (run.answer !== undefined) {
       // Answer exactly what a HIT will answer: the stored headers, not the handler's set on `res`
       // (merging the two through setHeader would keep one value of a repeated header).
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      return sendStored(req, res, mine, 'MISS', clock());
+      return sendStored(req, res, run.answer, sendOptions(route.rule, run.label, clock()));
     }
-    if (fallback !== undefined && result.response.status >= 500) return replay(req, res, fallback, direct);
+    if (fallback !== undefined && result.response.status >= 500) return replay(serving, fallback, 'STALE');
     res.setHeader('x-cache', 'MISS');
     res.writeHead(result.response.status);
     res.end(result.response.body);
@@ -339,64 +445,174 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   return middleware;
 }
 
+function sendOptions(rule: CompiledCacheRule, status: CacheStatus, now: number): SendOptions {
+  return { status, now, clientCacheControl: rule.clientCacheControl };
+}
+
+/** Whether a stale response may be served while one background run revalidates it (RFC 5861 §3). */
+function mayServeWhileRevalidating(stored: StoredResponse, now: number): boolean {
+  return !stored.mustRevalidate && staleness(stored, now) < stored.staleWhileRevalidate;
+}
+
+/** Whether a stale response may answer instead of a failed handler: stale-if-error, or the rule's grace. */
+function mayServeOnError(rule: CompiledCacheRule, stored: StoredResponse, now: number): boolean {
+  if (!isStale(stored, now)) return true;
+  if (stored.mustRevalidate) return false;
+  return staleness(stored, now) < Math.max(stored.staleIfError, rule.grace ?? 0);
+}
+
 /** One run of the handler under capture, on a miss or a revalidation: what it answered and what was stored. */
 class HandlerRun {
   /** The capture's outcome; set by start(). */
   result!: Promise<CaptureResult>;
-  /** The stored form of the answer, when it could be stored. */
-  storedByThisRequest: StoredResponse | undefined;
+  /** What this run answers its own client with, when the cache writes the answer (stored or not). */
+  answer: StoredResponse | undefined;
+  /** How that answer is labelled. */
+  label: CacheStatus = 'MISS';
+  /** The held entry is obsolete: the handler answered something that may not be kept. */
+  dropHeld = false;
+  #requestTime = 0;
 
   constructor(
-    private readonly route: CompiledRoute,
-    private readonly res: ServerResponse,
-    private readonly next: NextFunction,
-    private readonly params: PathParams,
+    private readonly serving: Serving,
     private readonly clock: () => number,
+    private readonly detached = false,
   ) {}
 
-  start(): Promise<CaptureResult> {
-    return (this.result = runCaptured(this.res, this.next, this.route.maxResponseBytes));
-  }
-
-  /** The stored form of a captured answer the rule lets us keep, else `undefined`. */
-  store(result: CaptureResult): StoredResponse | undefined {
-    if (result.outcome !== 'captured') return undefined;
-    const { rule, cache } = this.route;
-    if (responseUnstorable(result.response.status, result.response.headers, rule) !== undefined)
-      return undefined;
-    const ttl = this.ttlOf(result.response.status) ?? cache.stats().ttl;
-    return (this.storedByThisRequest = toStoredResponse(result.response, this.clock(), ttl));
-  }
-
-  /** The TTL of an answer with `status`: its own when `statusTtl` opted it in, else the rule's. */
-  ttlOf(status: number): number | undefined {
-    return this.route.rule.statusTtl.get(status) ?? this.route.rule.ttl;
-  }
-
-  /** The rule's tags filled from the params (rendered only when something is stored). */
-  tags(): string[] | undefined {
-    const { tags } = this.route.rule;
-    return tags.length === 0 ? undefined : tags.map((t) => t.render(this.params));
-  }
-
-  /** The getOrSet loader: a storable answer is cached; a 5xx or a throw fails the load so grace can answer. */
-  async load(ctx: LoaderContext<unknown>): Promise<unknown> {
-    const result = await this.start();
-    const stored = this.store(result);
-    if (stored !== undefined) {
-      const tags = this.tags();
-      if (tags !== undefined) ctx.setTags(tags);
-      const own = this.route.rule.statusTtl.get(stored.status);
-      if (own !== undefined) ctx.setTtl(own);
-      return stored;
+  /** Runs the handler; `held` (a stale entry with a validator) makes it a conditional request. */
+  start(held: StoredResponse | undefined): Promise<CaptureResult> {
+    const { req, res, next, route } = this.serving;
+    // The cache needs the full answer (it answers the client's own conditions itself), or a 304
+    // to its own validators: the client's conditional headers are held back while the handler runs.
+    const saved: [string, string | string[] | undefined][] = [];
+    for (const name of CONDITIONAL_HEADERS) {
+      if (req.headers[name] !== undefined) {
+        saved.push([name, req.headers[name]]);
+        delete req.headers[name];
+      }
     }
+    if (held !== undefined) {
+      if (held.handlerEtag) req.headers['if-none-match'] = held.etag;
+      if (held.lastModified !== undefined) req.headers['if-modified-since'] = held.lastModified;
+    }
+    this.#requestTime = this.clock();
+    const result = runCaptured(res, next, route.maxResponseBytes, this.detached);
+    this.result = result;
+    void result.then(() => {
+      delete req.headers['if-none-match'];
+      delete req.headers['if-modified-since'];
+      for (const [name, value] of saved) req.headers[name] = value;
+    });
+    return result;
+  }
+
+  /** The getOrSet loader: a storable answer is cached; a 5xx or a throw fails the load so a stale one can answer. */
+  async load(ctx: LoaderContext<unknown>): Promise<unknown> {
+    const { rule } = this.serving.route;
+    const held = asStoredResponse(ctx.stale);
+    const conditional = held !== undefined && !rule.ignoreOrigin && hasValidator(held) ? held : undefined;
+    const result = await this.start(conditional);
     if (result.outcome === 'failed') throw result.error;
-    if (result.outcome === 'captured' && result.response.status >= 500)
-      throw new HandlerFailedError(result.response.status);
-    // Not to be shared (or already streamed): the waiting requests run their own handlers.
+    if (result.outcome !== 'captured') return this.#pass(ctx, held);
+    const response = result.response;
+    const responseTime = this.clock();
+    let stored: StoredResponse;
+    if (response.status === 304 && conditional !== undefined) {
+      // The held response is still valid: freshen it with the 304's headers (RFC 9111 §4.3.4).
+      stored = freshenStored(
+        conditional,
+        response.headers,
+        responseTime,
+        (headers) => this.#freshness(200, headers, responseTime) ?? { ...NO_FRESHNESS, initialAge: 0 },
+      );
+      this.answer = stored;
+      this.label = 'REVALIDATED';
+      const merged = storedHeaders(stored);
+      if (
+        responseUnstorable(stored.status, merged, rule, this.#freshness(stored.status, merged, responseTime))
+      )
+        return this.#pass(ctx, held);
+    } else {
+      if (response.status >= 500) throw new HandlerFailedError(response.status);
+      const freshness = this.#freshness(response.status, response.headers, responseTime);
+      if (responseUnstorable(response.status, response.headers, rule, freshness) !== undefined)
+        return this.#pass(ctx, held);
+      stored = toStoredResponse(response, responseTime, freshness!);
+      this.answer = stored;
+    }
+    const ttl = this.#keepFor(stored);
+    if (ttl === undefined) {
+      // Stale on arrival with nothing to revalidate it by: answer it, keep nothing.
+      this.answer = stored;
+      return this.#pass(ctx, held);
+    }
+    ctx.setTtl(ttl);
+    ctx.setTags(this.#tags());
+    return stored;
+  }
+
+  /** Nothing to share: the waiting requests run their own handlers. */
+  #pass(ctx: LoaderContext<unknown>, held: StoredResponse | undefined): unknown {
+    if (held !== undefined) this.dropHeld = true;
     ctx.skip();
     return PASS;
   }
+
+  #freshness(status: number, headers: OutgoingHttpHeaders, responseTime: number): Freshness | undefined {
+    const { rule, cache } = this.serving.route;
+    let heuristic: number | undefined;
+    if (rule.heuristic || rule.ignoreOrigin) {
+      heuristic = rule.statusTtl.get(status) ?? rule.ttl ?? cache.stats().ttl;
+      if (heuristic === 0) heuristic = FOREVER;
+    }
+    return readFreshness(
+      headers,
+      { heuristic, ignoreOrigin: rule.ignoreOrigin, targeted: rule.targetedFields },
+      this.#requestTime,
+      responseTime,
+    );
+  }
+
+  /**
+   * How long the cache keeps it, ms (0 = no expiry): while fresh, then as long as it may still be served
+   * or revalidated; `undefined` when it is of no further use (stale, and nothing allows serving it).
+   */
+  #keepFor(stored: StoredResponse): number | undefined {
+    const { rule, cache } = this.serving.route;
+    const freshLeft = Math.max(0, stored.lifetime - stored.initialAge);
+    let extra = Math.max(stored.staleWhileRevalidate, stored.staleIfError);
+    if (!stored.mustRevalidate && rule.grace !== undefined) extra = Math.max(extra, rule.grace);
+    if (hasValidator(stored)) extra = Math.max(extra, rule.keep ?? rule.ttl ?? cache.stats().ttl);
+    const total = freshLeft + extra;
+    if (total <= 0) return undefined;
+    return total >= FOREVER ? 0 : Math.ceil(total);
+  }
+
+  /** The rule's tags filled from the params, and the URI tag a write to the path invalidates by. */
+  #tags(): string[] {
+    const { route, params, uri } = this.serving;
+    const tags = route.rule.tags.map((t) => t.render(params));
+    tags.push(uri);
+    return tags;
+  }
+}
+
+const NO_FRESHNESS: Freshness = {
+  lifetime: 0,
+  initialAge: 0,
+  explicit: false,
+  mustRevalidate: true,
+  staleWhileRevalidate: 0,
+  staleIfError: 0,
+  public: false,
+};
+
+/** A stored response's headers as node:http's header object (for re-reading its freshness). */
+function storedHeaders(stored: StoredResponse): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < stored.headers.length; i += 2)
+    out[stored.headers[i] as string] = stored.headers[i + 1]!;
+  return out;
 }
 
 /**
@@ -412,8 +628,9 @@ function runCaptured(
   res: ServerResponse,
   next: NextFunction,
   maxResponseBytes: number,
+  detached: boolean,
 ): Promise<CaptureResult> {
-  const capture = captureResponse(res, maxResponseBytes);
+  const capture = captureResponse(res, maxResponseBytes, detached);
   try {
     const ran = next() as { then?: unknown } | undefined;
     if (ran !== undefined && ran !== null && typeof ran.then === 'function') {
@@ -434,8 +651,18 @@ function runtimeOf(
   if (rule.cache !== undefined) cache = requireCache(directory, rule.cache, `${rule.what}.cache`);
   else if (directory.single !== undefined) cache = directory.single;
   else throw new TypeError(`${rule.what}.cache must name a cache when \`cache\` is a manager or a record`);
-  const options: GetOrSetOptions<unknown> = { retry: false, refreshAhead: 0, timeout: { soft: 0 } };
+  const options: GetOrSetOptions<unknown> = {
+    retry: false,
+    refreshAhead: 0,
+    timeout: { soft: 0 },
+    grace: 0,
+  };
   if (rule.ttl !== undefined) options.ttl = rule.ttl;
-  if (rule.grace !== undefined) options.grace = rule.grace;
-  return { rule, cache, options, maxResponseBytes: rule.maxResponseBytes ?? maxResponseBytes };
+  return {
+    rule,
+    cache,
+    options,
+    forced: { ...options, forceFresh: true },
+    maxResponseBytes: rule.maxResponseBytes ?? maxResponseBytes,
+  };
 }

@@ -1,6 +1,7 @@
 // Invalidation of keys, tags and patterns across caches, with counts. One function serves both the
 // write rules (after a successful POST/PUT/PATCH/DELETE) and the admin API's `POST invalidate`.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { normalisePath } from './normalise-path.js';
 import type { Cache } from '../cache/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { requireCache, type CacheDirectory } from './cache-directory.js';
@@ -65,8 +66,27 @@ export interface MatchedWrite {
 }
 
 /**
- * Defers the end of a write's response until the matched rules' invalidations ran — only when the
- * write succeeded (2xx) — so the client's next read already misses (read-your-writes).
+ * The tag every stored response carries for its (normal-form) path, so a write to the URI can reach it.
+ * A per-user entry carries its user's tag instead: like a browser's private cache, a user's write drops
+ * that user's copies (and every shared one), not other users'.
+ */
+export function uriTag(path: string, user?: string): string {
+  return user === undefined ? `larder:uri:${path}` : `larder:uri:${path} user=${encodeURIComponent(user)}`;
+}
+
+/** A write whose own URI (and Location / Content-Location) is invalidated when it succeeds (RFC 9111 §4.4). */
+export interface UriWrite {
+  req: IncomingMessage;
+  /** The write's path in normal form. */
+  path: string;
+  /** Who wrote (`user()`), whose per-user copies go too. */
+  user: string | undefined;
+}
+
+/**
+ * Defers the end of a write's response until its invalidations ran, so the client's next read already
+ * misses (read-your-writes): the matched rules' when the write succeeded (2xx), and the URIs of `uri`
+ * (the target, and Location / Content-Location on the same host) when it did not fail (2xx or 3xx).
  */
 export function invalidateAfterWrite(
   res: ServerResponse,
@@ -74,16 +94,96 @@ export function invalidateAfterWrite(
   method: string,
   directory: CacheDirectory,
   log: LogSink,
+  uri?: UriWrite,
 ): void {
   const end = res.end;
+  // Headers given to writeHead are not readable through getHeader afterwards: note the two we need.
+  const written: Record<string, string> = {};
+  if (uri !== undefined) {
+    const writeHead = res.writeHead;
+    res.writeHead = function noteLocations(this: ServerResponse, ...args: unknown[]) {
+      res.writeHead = writeHead;
+      for (const arg of args.slice(1)) noteHeaders(arg, written);
+      return writeHead.apply(res, args as Parameters<typeof writeHead>);
+    } as ServerResponse['writeHead'];
+  }
   res.end = function endAfterInvalidation(this: ServerResponse, ...args: unknown[]) {
     res.end = end;
     const finish = () => end.apply(res, args as Parameters<typeof end>);
+    const status = res.statusCode;
     // A failed write changed nothing, so it invalidates nothing.
-    if (res.statusCode < 200 || res.statusCode >= 300) return finish();
-    void runWriteRules(writes, method, directory, log).finally(finish);
+    const rules = status >= 200 && status < 300 ? writes : [];
+    const paths = uri !== undefined && status >= 200 && status < 400 ? writtenPaths(res, uri, written) : [];
+    if (rules.length === 0 && paths.length === 0) return finish();
+    void Promise.all([
+      runWriteRules(rules, method, directory, log),
+      runUriInvalidation(paths, uri?.user, method, directory, log),
+    ]).finally(finish);
     return res;
   } as ServerResponse['end'];
+}
+
+/** The target path and the same-host Location / Content-Location paths of a successful write. */
+function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string, string>): string[] {
+  const paths = new Set([uri.path]);
+  const host = uri.req.headers.host;
+  if (host === undefined) return [...paths];
+  const base = `http://${host}${uri.path}`;
+  for (const name of LOCATION_HEADERS) {
+    const value = written[name] ?? res.getHeader(name);
+    if (typeof value !== 'string' || value === '' || value.length > 8192) continue;
+    let url: URL;
+    try {
+      url = new URL(value, base);
+    } catch {
+      continue;
+    }
+    // Only the same origin: a write must not reach into what another host's URIs name.
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host !== host) continue;
+    paths.add(normalisePath(url.pathname));
+  }
+  return [...paths];
+}
+
+const LOCATION_HEADERS = ['location', 'content-location'];
+
+/** Copies Location / Content-Location out of a writeHead headers argument (object, flat or paired array). */
+function noteHeaders(arg: unknown, into: Record<string, string>): void {
+  if (typeof arg !== 'object' || arg === null) return;
+  const note = (name: unknown, value: unknown) => {
+    const key = String(name).toLowerCase();
+    if (LOCATION_HEADERS.includes(key) && typeof value === 'string') into[key] = value;
+  };
+  if (!Array.isArray(arg)) {
+    for (const [name, value] of Object.entries(arg)) note(name, value);
+  } else if (Array.isArray(arg[0])) {
+    for (const pair of arg as unknown[][]) note(pair[0], pair[1]);
+  } else {
+    for (let i = 0; i + 1 < arg.length; i += 2) note(arg[i], arg[i + 1]);
+  }
+}
+
+async function runUriInvalidation(
+  paths: readonly string[],
+  user: string | undefined,
+  method: string,
+  directory: CacheDirectory,
+  log: LogSink,
+): Promise<void> {
+  if (paths.length === 0) return;
+  const tags = paths.map((path) => uriTag(path));
+  if (user !== undefined) for (const path of paths) tags.push(uriTag(path, user));
+  try {
+    const counts = await invalidateIn(
+      directory.names().map((n) => requireCache(directory, n, 'cache')),
+      {
+        tags,
+      },
+    );
+    log.debug('Cache INVALIDATE URI', { method, uris: paths, count: counts.total });
+  } catch (error) {
+    log.error('Cache ERROR', { operation: 'invalidate', uris: paths, error: errorMessage(error) });
+  }
 }
 
 async function runWriteRules(

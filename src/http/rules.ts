@@ -14,6 +14,9 @@ import { compileTemplate, type Template, type TemplateEncoding } from './templat
  */
 export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 301, 308];
 
+/** Targeted Cache-Control fields (RFC 9213) obeyed when `targetedCacheControl` names none. */
+export const DEFAULT_TARGETED_FIELDS: readonly string[] = ['cdn-cache-control'];
+
 /** The methods a write rule listens to when it names none. */
 export const WRITE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -30,10 +33,40 @@ export interface CacheRule<Req = IncomingMessage> {
   method?: 'GET' | 'HEAD' | readonly ('GET' | 'HEAD')[];
   /** Path pattern with `:params` and `*`, or a RegExp with named groups. */
   path: string | RegExp;
-  /** Time to live of the stored response; default: the cache's TTL. */
+  /**
+   * Freshness of a stored response that states none itself (no `max-age`, `s-maxage` or `Expires`): the
+   * heuristic of RFC 9111 §4.2.2, chosen by the rule; default: the cache's TTL. A response's own
+   * freshness always wins unless `originFreshness: 'ignore'`.
+   */
   ttl?: Duration;
+  /**
+   * `'honour'` (default): freshness, Age and revalidation follow the response's headers, and `ttl` only
+   * fills in for responses that state no freshness. `'ignore'`: every stored response lives for `ttl`,
+   * whatever its Cache-Control or Expires say (like nginx's `proxy_ignore_headers`); `private`,
+   * `no-store` and `Set-Cookie` still keep a response out of the cache.
+   */
+  originFreshness?: 'honour' | 'ignore';
+  /** Store responses that state no freshness, with `ttl` (default true); `false` stores only those that do. */
+  heuristic?: boolean;
+  /**
+   * How long a stale response that has a validator (the handler's ETag or Last-Modified) is kept, so the
+   * next request revalidates it with a conditional request instead of a full run; default: `ttl`.
+   */
+  keep?: Duration;
   /** After expiry, serve the stale response (X-Cache: STALE) this long while the handler fails. */
   grace?: Duration;
+  /**
+   * The Cache-Control that clients and downstream caches are told, in place of the handler's (which
+   * still decides how long Larder keeps the response): `'public, max-age=60'`, `'no-store'`.
+   */
+  clientCacheControl?: string;
+  /**
+   * What a client's `Cache-Control: no-cache` (or `Pragma: no-cache`, or `max-age=0`) does:
+   * `'revalidate'` revalidates with the handler (one run per key at a time, like a miss), `'ignore'`
+   * answers from the cache. Default: `'ignore'` for shared entries (a client must not be able to make
+   * every request run the handler), `'revalidate'` for `perUser` ones.
+   */
+  requestNoCache?: 'ignore' | 'revalidate';
   /** Tags for the stored response, filled from route params: `'org:{org}'`. */
   tags?: readonly string[];
   /** One stored response per user (the `user(req)` option); anonymous requests share one. */
@@ -91,7 +124,14 @@ export interface CompiledCacheRule {
   readonly methods: ReadonlySet<string>;
   readonly pattern: PathPattern;
   readonly ttl: number | undefined;
+  readonly ignoreOrigin: boolean;
+  readonly heuristic: boolean;
+  readonly keep: number | undefined;
   readonly grace: number | undefined;
+  readonly clientCacheControl: string | undefined;
+  readonly requestNoCache: 'ignore' | 'revalidate';
+  /** Targeted Cache-Control fields this cache obeys (RFC 9213), lower-cased, in order of precedence. */
+  readonly targetedFields: readonly string[];
   readonly tags: readonly Template[];
   readonly perUser: boolean;
   readonly shared: boolean;
@@ -122,7 +162,12 @@ const CACHE_RULE_OPTIONS = new Set([
   'method',
   'path',
   'ttl',
+  'originFreshness',
+  'heuristic',
+  'keep',
   'grace',
+  'clientCacheControl',
+  'requestNoCache',
   'tags',
   'perUser',
   'shared',
@@ -140,11 +185,12 @@ const INVALIDATION_RULE_OPTIONS = new Set(['method', 'path', 'tags', 'patterns',
 /** Validates and compiles the response-caching rules; `defaults.statuses` applies where a rule names none. */
 export function compileCacheRules<Req>(
   rules: readonly CacheRule<Req>[],
-  defaults: { statuses?: readonly number[] } = {},
+  defaults: { statuses?: readonly number[]; targetedFields?: readonly string[] } = {},
 ): CompiledCacheRule[] {
   if (!Array.isArray(rules)) throw new TypeError(`rules must be an array of rules, got ${typeof rules}`);
   const defaultStatuses = readStatuses(defaults.statuses ?? DEFAULT_CACHEABLE_STATUSES, 'statuses');
-  const compiled = rules.map((rule, i) => compileCacheRule(rule, `rules[${i}]`, defaultStatuses));
+  const targeted = defaults.targetedFields ?? DEFAULT_TARGETED_FIELDS;
+  const compiled = rules.map((rule, i) => compileCacheRule(rule, `rules[${i}]`, defaultStatuses, targeted));
   refuseShadowed(compiled);
   return compiled;
 }
@@ -179,6 +225,7 @@ function compileCacheRule<Req>(
   rule: CacheRule<Req>,
   what: string,
   defaultStatuses: ReadonlySet<number>,
+  targetedFields: readonly string[],
 ): CompiledCacheRule {
   checkShape(rule, what, CACHE_RULE_OPTIONS);
   const methods = new Set(readMethods(rule.method ?? 'GET', `${what}.method`));
@@ -206,7 +253,16 @@ function compileCacheRule<Req>(
     methods,
     pattern,
     ttl: rule.ttl === undefined ? undefined : parseDuration(rule.ttl, `${what}.ttl`),
+    ignoreOrigin:
+      readChoice(rule.originFreshness, ['honour', 'ignore'], `${what}.originFreshness`) === 'ignore',
+    heuristic: rule.heuristic === undefined ? true : assertBoolean(rule.heuristic, `${what}.heuristic`),
+    keep: rule.keep === undefined ? undefined : parseDuration(rule.keep, `${what}.keep`),
     grace: rule.grace === undefined ? undefined : parseDuration(rule.grace, `${what}.grace`),
+    clientCacheControl: readHeaderValue(rule.clientCacheControl, `${what}.clientCacheControl`),
+    requestNoCache:
+      readChoice(rule.requestNoCache, ['ignore', 'revalidate'], `${what}.requestNoCache`) ??
+      (perUser ? 'revalidate' : 'ignore'),
+    targetedFields,
     tags: readTemplates(rule.tags, `${what}.tags`, pattern.params, 'raw'),
     perUser,
     shared,
@@ -365,4 +421,40 @@ function readOptionalName(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new TypeError(`${what} must be a cache name`);
   return value;
+}
+
+function readChoice<C extends string>(value: unknown, choices: readonly C[], what: string): C | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new TypeError(
+      `${what} must be ${choices.map((c) => `'${c}'`).join(' or ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as C;
+}
+
+// A header value the cache writes as it is: printable ASCII only, so it cannot split the response.
+function readHeaderValue(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value) || value.length > 1024) {
+    throw new TypeError(
+      `${what} must be a header value of printable ASCII (at most 1024 chars), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Reads the `targetedCacheControl` option: lower-cased field names, or none for `false`. */
+export function readTargetedFields(value: unknown): readonly string[] {
+  if (value === undefined) return DEFAULT_TARGETED_FIELDS;
+  if (value === false) return [];
+  if (
+    !Array.isArray(value) ||
+    value.some((v) => typeof v !== 'string' || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/i.test(v))
+  ) {
+    throw new TypeError(
+      `targetedCacheControl must be a list of header names (e.g. ['larder-cache-control', 'cdn-cache-control']) or false, got ${JSON.stringify(value)}`,
+    );
+  }
+  return (value as string[]).map((v) => v.toLowerCase());
 }

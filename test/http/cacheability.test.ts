@@ -10,7 +10,20 @@ import {
   storableHeaders,
   wantsRevalidation,
 } from '../../src/http/cacheability.js';
+import type { Freshness } from '../../src/http/freshness.js';
 import { compileCacheRules, type CacheRule } from '../../src/http/rules.js';
+
+/** What a response that states no freshness gets from a rule's heuristic. */
+const heuristic: Freshness = {
+  lifetime: 10_000,
+  initialAge: 0,
+  explicit: false,
+  mustRevalidate: false,
+  staleWhileRevalidate: 0,
+  staleIfError: 0,
+  public: false,
+};
+const explicit: Freshness = { ...heuristic, explicit: true };
 
 const req = (headers: Record<string, string> = {}) => ({ headers }) as unknown as IncomingMessage;
 const rule = (r: Partial<CacheRule> = {}) => compileCacheRules([{ path: '/x', ...r }])[0]!;
@@ -72,27 +85,43 @@ describe('response side', () => {
     [200, { 'set-cookie': ['a=1'] }, 'set-cookie'],
     [200, { 'cache-control': 'private' }, 'cache-control private'],
     [200, { 'cache-control': 'no-store' }, 'cache-control no-store'],
-    [200, { 'cache-control': 'no-cache' }, 'cache-control no-cache'],
+    [200, { 'cache-control': 'max-age=60', 'cdn-cache-control': 'private' }, 'cache-control private'],
+    [200, { 'cdn-cache-control': 'max-age=60, no-store' }, 'cache-control no-store'],
     [200, { vary: '*' }, 'vary *'],
     [200, { vary: 'Accept-Encoding' }, 'vary accept-encoding not in varyHeaders'],
   ])('refuses status %i with %j', (status, headers, reason) => {
-    expect(responseUnstorable(status, headers, rule())).toBe(reason);
+    expect(responseUnstorable(status, headers, rule(), heuristic)).toBe(reason);
+  });
+
+  it('refuses a response without freshness, and a status the rule does not list unless the response is explicit', () => {
+    expect(responseUnstorable(200, {}, rule(), undefined)).toBe('no freshness');
+    expect(responseUnstorable(404, {}, rule(), heuristic)).toBe('status 404');
+    expect(responseUnstorable(404, {}, rule(), explicit)).toBeUndefined();
+    expect(responseUnstorable(302, {}, rule(), { ...heuristic, public: true })).toBeUndefined();
+    // Never partial content or a server error, whatever the response says.
+    expect(responseUnstorable(206, {}, rule(), explicit)).toBe('status 206');
+    expect(responseUnstorable(503, {}, rule(), explicit)).toBe('status 503');
+    // A rule that ignores the origin's headers keeps to its own statuses.
+    expect(responseUnstorable(404, {}, rule({ originFreshness: 'ignore' }), explicit)).toBe('status 404');
+    // no-cache is stored (to be revalidated before each reuse).
+    expect(responseUnstorable(200, { 'cache-control': 'no-cache' }, rule(), explicit)).toBeUndefined();
   });
 
   it('stores the default statuses, private answers of a per-user rule that says so, covered Vary', () => {
-    for (const s of [200, 203, 204, 301, 308]) expect(responseUnstorable(s, {}, rule())).toBeUndefined();
-    for (const s of [206, 302, 404, 410]) expect(responseUnstorable(s, {}, rule())).toBe(`status ${s}`);
+    const h = heuristic;
+    for (const s of [200, 203, 204, 301, 308]) expect(responseUnstorable(s, {}, rule(), h)).toBeUndefined();
+    for (const s of [206, 302, 404, 410]) expect(responseUnstorable(s, {}, rule(), h)).toBe(`status ${s}`);
     const optIn = rule({ statusTtl: { 404: '10s' } });
-    expect(responseUnstorable(404, {}, optIn)).toBeUndefined();
-    expect(responseUnstorable(410, {}, optIn)).toBe('status 410');
+    expect(responseUnstorable(404, {}, optIn, h)).toBeUndefined();
+    expect(responseUnstorable(410, {}, optIn, h)).toBe('status 410');
     const own = rule({ perUser: true, storePrivate: true });
-    expect(responseUnstorable(200, { 'cache-control': 'private, max-age=5' }, own)).toBeUndefined();
-    expect(responseUnstorable(200, { 'cache-control': 'private' }, rule({ perUser: true }))).toBe(
+    expect(responseUnstorable(200, { 'cache-control': 'private, max-age=5' }, own, h)).toBeUndefined();
+    expect(responseUnstorable(200, { 'cache-control': 'private' }, rule({ perUser: true }), h)).toBe(
       'cache-control private',
     );
-    expect(responseUnstorable(200, { 'set-cookie': 'a=1' }, own)).toBe('set-cookie');
+    expect(responseUnstorable(200, { 'set-cookie': 'a=1' }, own, h)).toBe('set-cookie');
     expect(
-      responseUnstorable(200, { vary: 'accept-language' }, rule({ varyHeaders: ['Accept-Language'] })),
+      responseUnstorable(200, { vary: 'accept-language' }, rule({ varyHeaders: ['Accept-Language'] }), h),
     ).toBeUndefined();
   });
 

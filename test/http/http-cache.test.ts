@@ -161,7 +161,7 @@ describe('createHttpCache over node:http', () => {
   });
 
   it('revalidates a conditional no-cache request and still answers 304 when the body is unchanged', async () => {
-    await start({ rules: [{ path: '/own-etag' }] });
+    await start({ rules: [{ path: '/own-etag', requestNoCache: 'revalidate' }] });
     await get('/own-etag');
     const r = await rawRequest(server.url + '/own-etag', {
       'if-none-match': '"v1"',
@@ -179,11 +179,25 @@ describe('createHttpCache over node:http', () => {
     expect(await body('/q?a=2&b=1')).toMatchObject({ xCache: 'MISS', text: '/q 2' });
   });
 
-  it('revalidates on Cache-Control: no-cache and stores the new answer', async () => {
-    await start();
+  it('revalidates on Cache-Control: no-cache where the rule says so, and stores the new answer', async () => {
+    await start({ rules: [{ path: '/a', requestNoCache: 'revalidate' }] });
     await body('/a');
     expect(await body('/a', { 'cache-control': 'no-cache' })).toMatchObject({ xCache: 'MISS', text: '/a 2' });
-    expect(await body('/a')).toMatchObject({ xCache: 'HIT', text: '/a 2' });
+    expect(await body('/a', { pragma: 'no-cache' })).toMatchObject({ xCache: 'MISS', text: '/a 3' });
+    expect(await body('/a')).toMatchObject({ xCache: 'HIT', text: '/a 3' });
+  });
+
+  it("answers a client's no-cache from the cache on a shared rule by default (no handler run per request)", async () => {
+    await start();
+    await body('/a');
+    for (let i = 0; i < 3; i++) {
+      expect(await body('/a', { 'cache-control': 'no-cache' })).toMatchObject({
+        xCache: 'HIT',
+        text: '/a 1',
+      });
+      expect(await body('/a', { pragma: 'no-cache' })).toMatchObject({ xCache: 'HIT', text: '/a 1' });
+    }
+    expect(calls['/a']).toBe(1);
   });
 
   it.each(['/cookie', '/private', '/vary-star', '/err'])('never stores %s', async (path) => {
@@ -298,7 +312,7 @@ describe('createHttpCache over node:http', () => {
   });
 
   it('revalidates a HEAD with Cache-Control: no-cache (the handler runs) and keeps the GET entry', async () => {
-    await start();
+    await start({ rules: [{ path: '/h', requestNoCache: 'revalidate' }] });
     await get('/h');
     const head = await get('/h', { 'cache-control': 'no-cache' }, 'HEAD');
     expect(head.headers.get('x-cache')).toBeNull();
