@@ -6,6 +6,9 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CapturedResponse } from './stored-response.js';
 
+/** Emitted on a shadowed response when the background handler has ended it (see shadow.ts). */
+export const SHADOW_ENDED = 'larder:shadow-ended';
+
 /** How a capture ended. */
 export type CaptureResult =
   /** The handler ended the response within the limit; nothing has been sent yet. */
@@ -139,6 +142,8 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number, d
       if (detached) process.nextTick(cb);
       else res.once('finish', () => cb());
     }
+    // A shadowed response (see shadow.ts) now reads as ended to whoever checks.
+    if (detached) res.emit(SHADOW_ENDED);
     finish({
       outcome: 'captured',
       response: { status: res.statusCode, headers: res.getHeaders(), body: Buffer.concat(chunks, size) },

@@ -6,6 +6,7 @@
 // (Express's `res.set`, Fastify's `reply.send`) behave as on any request. The capture then takes what
 // the handler writes, and nothing reaches the socket.
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { SHADOW_ENDED } from './capture.js';
 
 /** Gives an already-answered `res` a private header table and unsent state for a background handler run. */
 export function shadowResponse(res: ServerResponse): void {
@@ -36,14 +37,19 @@ export function shadowResponse(res: ServerResponse): void {
   own.removeHeader = (name: string) => void headers.delete(name.toLowerCase());
   // The handler starts from a blank response, as on any request.
   res.statusCode = 200;
+  // Streams piped into it (stream.pipeline) check these too: an ended or destroyed target aborts them.
   Object.defineProperty(res, 'headersSent', { configurable: true, get: () => false });
   Object.defineProperty(res, 'writableEnded', { configurable: true, get: () => ended });
   Object.defineProperty(res, 'finished', { configurable: true, get: () => ended });
+  Object.defineProperty(res, 'writableFinished', { configurable: true, get: () => ended });
+  Object.defineProperty(res, 'writable', { configurable: true, get: () => !ended });
+  Object.defineProperty(res, 'destroyed', { configurable: true, get: () => false });
+  Object.defineProperty(res, 'closed', { configurable: true, get: () => false });
   // The capture replaces end(); this marks the shadow ended once the handler's end() has run through it.
-  res.once('larder:shadow-ended', () => (ended = true));
+  res.once(SHADOW_ENDED, () => (ended = true));
 }
 
 /** Marks a shadowed response as ended (the background handler finished writing). */
 export function endShadow(res: ServerResponse): void {
-  res.emit('larder:shadow-ended');
+  res.emit(SHADOW_ENDED);
 }

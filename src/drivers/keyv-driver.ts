@@ -1,0 +1,208 @@
+// The Keyv bridge: TierDriver over any Keyv 5 instance or store (`keyv` is loaded only by
+// `larder/keyv`), so every store of the Keyv ecosystem can serve as a shared tier.
+// Keyv offers get/set/delete (and getMany/deleteMany) but no compare-and-set, so the operations the
+// tier would need atomic are left out and the tier degrades as TierDriver documents:
+// - no setIfNewer: writes are plain sets, no tombstones; a load racing a write may store its older
+//   value (until the entry's TTL or the next write);
+// - no setAtLeast: tag invalidation times are kept without expiry (they never lapse too early);
+// - no deleteIfEquals: a lock is released by get-then-delete (its TTL bounds any mistake);
+// - `add` is get-then-set, not atomic: with `lock: true`, two instances may both load at once.
+// `clear(namespace)` and `deletePattern` walk Keyv's iterator, a batch of keys at a time (yielding
+// to the event loop between batches); a store Keyv cannot iterate is refused when the driver is made,
+// since those calls would fail forever and the tier would count each failure as an outage.
+// Values are kept in an envelope `<expiresAt>:<base64>` (expiry by the driver's clock, so bytes and
+// expiry survive any Keyv serializer); the TTL is passed to Keyv too, so the store reclaims space.
+import type { KeyvStoreAdapter } from 'keyv';
+import type Keyv from 'keyv';
+import type { DriverBaseOptions, DriverValue, TierDriver } from '../tiers/driver.js';
+import { compileGlob } from '../util/glob.js';
+import { lazyModule } from '../util/lazy-require.js';
+import { checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
+
+const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
+
+/** Options of {@link keyvDriver}: a Keyv instance or a store, and a key prefix. */
+export interface KeyvDriverOptions extends DriverBaseOptions {
+  /**
+   * A Keyv 5 instance to use as it is (never disconnected by the driver). Give it
+   * `throwOnErrors: true`: by default Keyv answers a failing store with `undefined`, which the tier
+   * would take for a miss rather than an outage.
+   */
+  keyv?: Keyv;
+  /** Or a Keyv store (e.g. `new KeyvRedis(url)` or a `Map`): the driver wraps it in its own Keyv. */
+  store?: KeyvStoreAdapter | Map<unknown, unknown>;
+  /** Keys deleted per batch by `clear` and `deletePattern` (default 500). */
+  batchSize?: number;
+}
+
+/** Parses the driver's envelope; a value another writer stored without one is read as its bytes. */
+function open(raw: unknown): { expiresAt: number; bytes: Buffer } | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'string') {
+    return Buffer.isBuffer(raw) ? { expiresAt: 0, bytes: raw } : undefined;
+  }
+  const cut = raw.indexOf(':');
+  const expiresAt = cut > 0 ? Number(raw.slice(0, cut)) : Number.NaN;
+  if (!Number.isSafeInteger(expiresAt)) return { expiresAt: 0, bytes: Buffer.from(raw, 'utf8') };
+  return { expiresAt, bytes: Buffer.from(raw.slice(cut + 1), 'base64') };
+}
+
+/** A {@link TierDriver} over Keyv 5; without setIfNewer, setAtLeast and deleteIfEquals (see above). */
+export class KeyvDriver implements TierDriver {
+  /** @inheritdoc */
+  readonly name = 'keyv';
+  /** The Keyv instance the driver works through. */
+  readonly keyv: Keyv;
+  /** The key prefix, as given. */
+  readonly prefix: string;
+  readonly #owned: boolean;
+  readonly #clock: () => number;
+  readonly #batch: number;
+  #closed = false;
+
+  constructor(options: KeyvDriverOptions) {
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('keyv driver options are required');
+    const given = [options.keyv, options.store].filter((v) => v !== undefined).length;
+    if (given !== 1) throw new TypeError('keyv driver needs exactly one of keyv or store');
+    this.prefix = checkPrefix(options.prefix);
+    this.#batch = positiveInteger(options.batchSize, 500, 'batchSize');
+    this.#clock = options.clock ?? Date.now;
+    if (options.keyv !== undefined) {
+      if (typeof (options.keyv as { get?: unknown }).get !== 'function') {
+        throw new TypeError('keyv must be a Keyv instance');
+      }
+      this.keyv = options.keyv;
+      this.#owned = false;
+    } else {
+      const { Keyv: KeyvClass } = loadKeyv();
+      this.keyv = new KeyvClass({ store: options.store, throwOnErrors: true });
+      this.#owned = true;
+      // Failures reach the caller (throwOnErrors); the tier reports outages once.
+      this.keyv.on('error', () => {});
+    }
+    if (typeof this.keyv.iterator !== 'function') {
+      throw new TypeError(
+        'keyv driver needs a store Keyv can iterate (a Map, Redis, Valkey, SQLite, Postgres, MySQL, Mongo, etcd): ' +
+          'without one, clear(namespace) and deletePattern — how caches clear and invalidate patterns — cannot work',
+      );
+    }
+  }
+
+  async get(key: string): Promise<DriverValue | undefined> {
+    this.#check();
+    return this.#live(await this.keyv.get(this.prefix + key));
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<DriverValue | undefined>> {
+    this.#check();
+    if (keys.length === 0) return [];
+    const raw = (await this.keyv.getMany(keys.map((key) => this.prefix + key))) as unknown[];
+    return keys.map((_, i) => this.#live(raw[i]));
+  }
+
+  async set(key: string, value: DriverValue, ttlMs?: number): Promise<void> {
+    this.#check();
+    await this.#put(this.prefix + key, value, expiryOf(this.#clock(), ttlMs));
+  }
+
+  /** Not atomic (get, then set): see the file's notes on `lock`. */
+  async add(key: string, value: DriverValue, ttlMs: number): Promise<boolean> {
+    this.#check();
+    const full = this.prefix + key;
+    if (this.#live(await this.keyv.get(full)) !== undefined) return false;
+    await this.#put(full, value, expiryOf(this.#clock(), Math.max(1, ttlMs)));
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#check();
+    const full = this.prefix + key;
+    const held = this.#live(await this.keyv.get(full));
+    await this.keyv.delete(full);
+    return held !== undefined;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    this.#check();
+    if (keys.length === 0) return 0;
+    return this.#deleteFull(keys.map((key) => this.prefix + key));
+  }
+
+  async clear(namespace = ''): Promise<number> {
+    const start = this.prefix + namespace;
+    return this.#deleteWhere((full) => full.startsWith(start));
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    const glob = compileGlob(pattern);
+    const prefix = this.prefix;
+    return this.#deleteWhere((full) => full.startsWith(prefix) && glob.test(full.slice(prefix.length)));
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) await this.keyv.disconnect();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new Error('keyv driver is disconnected');
+  }
+
+  /** The bytes of a stored envelope, or undefined when absent or expired by the driver's clock. */
+  #live(raw: unknown): Buffer | undefined {
+    const held = open(raw);
+    if (held === undefined) return undefined;
+    if (held.expiresAt !== 0 && held.expiresAt <= this.#clock()) return undefined;
+    return held.bytes;
+  }
+
+  async #put(full: string, value: DriverValue, expiresAt: number | null): Promise<void> {
+    if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
+      throw new TypeError('value must be a string or a Buffer');
+    }
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    const envelope = `${expiresAt ?? 0}:${bytes.toString('base64')}`;
+    // The store's own TTL is never shorter than the envelope's (rounded up to whole ms).
+    const ttl = expiresAt === null ? undefined : Math.max(1, Math.ceil(expiresAt - this.#clock()));
+    const stored = await this.keyv.set(full, envelope, ttl);
+    if (stored === false) throw new Error(`keyv store refused to set ${full}`);
+  }
+
+  /** Deletes full keys; counts those that were live. */
+  async #deleteFull(full: readonly string[]): Promise<number> {
+    const raw = (await this.keyv.getMany([...full])) as unknown[];
+    await this.keyv.deleteMany([...full]);
+    return raw.filter((value) => this.#live(value) !== undefined).length;
+  }
+
+  /** Walks Keyv's iterator and deletes the matching keys a batch at a time. */
+  async #deleteWhere(match: (full: string) => boolean): Promise<number> {
+    this.#check();
+    // Keyv's generated iterator is bound to its instance and takes no argument.
+    const iterate = this.keyv.iterator as unknown as () => AsyncIterable<[string, unknown]>;
+    let count = 0;
+    let batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const keys = batch;
+      batch = [];
+      count += await this.#deleteFull(keys);
+      // Let other work of this process run between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    for await (const [key] of iterate()) {
+      if (typeof key !== 'string' || !match(key)) continue;
+      batch.push(key);
+      if (batch.length >= this.#batch) await flush();
+    }
+    await flush();
+    return count;
+  }
+}
+
+/** A {@link TierDriver} over a Keyv 5 instance or store; pass it to `new SharedTier({ driver })`. */
+export function keyvDriver(options: KeyvDriverOptions): KeyvDriver {
+  return new KeyvDriver(options);
+}

@@ -1,0 +1,69 @@
+// Larder globs (`*` any run, `?` one character, everything else literal) as SQL patterns: LIKE for
+// PostgreSQL (with `\` as the escape character) and GLOB for SQLite (whose LIKE ignores ASCII case).
+import { checkGlob } from '../util/glob.js';
+
+/** Escapes a literal for a LIKE pattern whose ESCAPE character is `\`: it then matches only itself. */
+export function escapeLike(literal: string): string {
+  return literal.replace(/[\\%_]/g, '\\$&');
+}
+
+/** A LIKE pattern (ESCAPE `\`) for keys that are `prefix` followed by something matching `pattern`. */
+export function globToLike(prefix: string, pattern: string): string {
+  checkGlob(pattern);
+  let out = escapeLike(prefix);
+  for (const ch of pattern) out += ch === '*' ? '%' : ch === '?' ? '_' : escapeLike(ch);
+  return out;
+}
+
+/** Escapes a literal for SQLite GLOB: `*`, `?` and `[` become one-character classes. */
+export function escapeSqliteGlob(literal: string): string {
+  return literal.replace(/[*?[]/g, '[$&]');
+}
+
+/** A SQLite GLOB pattern for keys that are `prefix` followed by something matching `pattern`. */
+export function globToSqliteGlob(prefix: string, pattern: string): string {
+  checkGlob(pattern);
+  let out = escapeSqliteGlob(prefix);
+  for (const ch of pattern) out += ch === '*' || ch === '?' ? ch : escapeSqliteGlob(ch);
+  return out;
+}
+
+/** Checks a SQL table name (optionally `schema.table`): plain identifiers only, so it can be quoted safely. */
+export function checkTableName(table: unknown, allowSchema: boolean): string {
+  const part = '[A-Za-z_][A-Za-z0-9_]{0,62}';
+  const re = new RegExp(allowSchema ? `^(${part}\\.)?${part}$` : `^${part}$`);
+  if (typeof table !== 'string' || !re.test(table)) {
+    throw new TypeError(
+      `table must be a plain identifier${allowSchema ? ' (optionally schema.table)' : ''}, got ${JSON.stringify(table)}`,
+    );
+  }
+  return table;
+}
+
+/** A checked table name quoted as an SQL identifier (`"schema"."table"`). */
+export function quoteTable(table: string): string {
+  return table
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
+}
+
+/** Checks the `prefix` option every driver takes. */
+export function checkPrefix(prefix: unknown): string {
+  if (prefix !== undefined && typeof prefix !== 'string') throw new TypeError('prefix must be a string');
+  return prefix ?? '';
+}
+
+/** Checks a positive integer option, naming it. */
+export function positiveInteger(value: unknown, fallback: number, name: string): number {
+  const n = value ?? fallback;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return n;
+}
+
+/** Absolute expiry (ms) of a TTL given now, or null for none (TTL 0 or undefined). */
+export function expiryOf(now: number, ttlMs: number | undefined): number | null {
+  return ttlMs !== undefined && ttlMs > 0 ? Math.floor(now) + Math.ceil(ttlMs) : null;
+}
