@@ -1,6 +1,6 @@
 // `npm run bench:throughput` (first half of `npm run bench`): throughput of Larder's MemoryCache against the JavaScript LRU caches, side by side
-// in one process (issue 2). Prints one markdown table per workload (median ops/s of several rounds,
-// ratio to lru-cache) and checks the issue's targets. Options: --quick, --only=get-hit,zipf,
+// in one process (issues 2 and 13). Prints one markdown table per workload (median ops/s of several rounds,
+// ratio to lru-cache), a summary of the ratios with every library as a column, and checks the targets. Options: --quick, --only=get-hit,zipf,
 // --libs=larder,lru-cache, --rounds=n, --seed=n. Numbers are for catching regressions, not marketing.
 
 import { environmentLine, loadAverage } from './lib/env.js';
@@ -12,7 +12,7 @@ import { median, pairedRatio, spread } from './lib/stats.js';
 import { loadSubjects } from './lib/subjects.js';
 import { formatOps, formatPercent, formatRatio, markdownTable, type Align } from './lib/table.js';
 import { buildWorkloads, fullSizes, quickSizes, workloadNames, type Workload } from './lib/workloads.js';
-import { checkTargets, type WorkloadResult } from './lib/targets.js';
+import { checkTargets, fastest, type WorkloadResult } from './lib/targets.js';
 
 const BASELINE = 'lru-cache';
 
@@ -53,6 +53,28 @@ function render(workload: Workload, result: WorkloadResult, allNames: readonly s
   return `### ${workload.title}\n\n${markdownTable(header, rows, align)}\n`;
 }
 
+/** One line per workload, one column per library: paired ratio to the baseline (and hit ratio on Zipf). */
+function summary(results: readonly WorkloadResult[], allNames: readonly string[]): string {
+  const header = ['workload', ...allNames];
+  const rows = results.map((result) => {
+    const baseRow = result.rows.find((r) => r.subject.name === BASELINE);
+    const top = fastest(
+      result.rows.filter((r) => r.subject.kind !== 'floor'),
+      baseRow,
+    );
+    const cells = allNames.map((name) => {
+      const row = result.rows.find((r) => r.subject.name === name);
+      if (row === undefined || baseRow === undefined) return '—';
+      const ratio = formatRatio(pairedRatio(row.rounds, baseRow.rounds));
+      const hit = result.name === 'zipf' ? ` (${formatPercent(row.hitRatio)})` : '';
+      return `${row === top ? `**${ratio}**` : ratio}${hit}`;
+    });
+    return [result.name, ...cells];
+  });
+  const align = header.map((_, i): Align => (i === 0 ? 'left' : 'right'));
+  return markdownTable(header, rows, align);
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   const unknown = args.only.filter((o) => !(workloadNames as readonly string[]).includes(o));
@@ -86,10 +108,13 @@ async function main(): Promise<void> {
   console.log(
     `\n${notes.join('\n')}\n- vs ${BASELINE}: median of per-round ratios (rounds of all libraries run back to back, so pairing them cancels load drift); spread: half the range of the CPU-time rounds around their median; n/a: the library has no TTL.`,
   );
+  console.log(
+    `\n### Summary: ops/s as a ratio to ${BASELINE} (hit ratio on zipf); bold: the fastest cache (the Map floor aside)\n\n${summary(results, names)}`,
+  );
   const targets = checkTargets(results, BASELINE);
   if (targets.length > 0) {
     console.log(
-      `\n### Targets (issue 2)\n\n${targets.map((t) => `- [${t.ok ? 'x' : ' '}] ${t.text}`).join('\n')}`,
+      `\n### Targets (issues 2 and 13)\n\n${targets.map((t) => `- [${t.ok ? 'x' : ' '}] ${t.text}`).join('\n')}`,
     );
   }
   console.log(

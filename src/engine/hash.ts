@@ -1,5 +1,13 @@
 // Key hashing for the frequency sketch. The engine hashes a key once, when it is inserted, and keeps
 // the 32-bit result per slot, so a cache hit never rehashes its key.
+//
+// String keys are hashed in full, from a per-process random seed. Both halves matter against keys an
+// attacker chooses: a hash that samples long keys lets them vary the characters it skips and produce
+// any number of distinct keys with one hash (issue 13: a flood of such keys shared one sketch counter,
+// looked hot and pushed the legitimate working set out), and an unseeded hash lets them search offline
+// for keys whose hashes land on the same sketch counters. A collision only ever blurs a frequency
+// estimate; the Map index decides identity. Numbers are hashed without the seed, so replaying a
+// numeric trace gives the same result in every process.
 
 /** Finalises a 32-bit value so every input bit affects every output bit (MurmurHash3's fmix32). */
 export function mix32(h: number): number {
@@ -10,25 +18,35 @@ export function mix32(h: number): number {
   return h ^ (h >>> 16);
 }
 
-// Long keys are sampled rather than read in full, so hashing stays O(1); a collision only blurs a
-// frequency estimate, it never confuses two keys (the Map index decides identity).
-const FULL_HASH_LENGTH = 64;
-const SAMPLED_CHARS = 48;
+/** 32 random bits from the platform's CSPRNG (Node and browsers), else from Math.random. */
+function randomSeed(): number {
+  const crypto = (globalThis as { crypto?: { getRandomValues?: (a: Uint32Array) => Uint32Array } }).crypto;
+  if (typeof crypto?.getRandomValues === 'function')
+    return crypto.getRandomValues(new Uint32Array(1))[0]! | 0;
+  return (Math.random() * 0x100000000) | 0;
+}
 
-/** FNV-1a over the characters of a string (all of them up to 64, an even sample of 48 beyond). */
+// In a typed array rather than a module `let`, so the hot loop reads it without a hole check.
+const SEED = Int32Array.of(randomSeed());
+
+/**
+ * Replaces this process's string-hash seed and returns the previous one. For tests and benchmarks that
+ * need string hashes to repeat across processes; a cache never needs it. Hashes already stored by live
+ * caches keep the old seed, so call it before creating any.
+ */
+export function setHashSeed(next: number): number {
+  const previous = SEED[0]!;
+  SEED[0] = next;
+  return previous;
+}
+
+/** FNV-1a over every character of a string, starting from the process's seed, finalised by mix32. */
 export function hashString(s: string): number {
   const n = s.length;
-  let h = 0x811c9dc5 ^ n;
-  if (n <= FULL_HASH_LENGTH) {
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  } else {
-    // The last 16 characters are read in full: keys that share a long prefix differ at the end.
-    const head = SAMPLED_CHARS - 16;
-    const step = (n - 16) / head;
-    for (let i = 0; i < head; i++) h = Math.imul(h ^ s.charCodeAt((i * step) | 0), 0x01000193);
-    for (let i = n - 16; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  }
-  return mix32(h);
+  const seed = SEED[0]!;
+  let h = 0x811c9dc5 ^ seed ^ n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mix32(h ^ seed);
 }
 
 const FLOAT_VIEW = new Float64Array(1);
