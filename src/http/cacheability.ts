@@ -2,7 +2,7 @@
 // side (status, Set-Cookie, Cache-Control, Vary), plus which headers travel with a stored response.
 // Every decision returns a reason string instead of a boolean, so logs and tests say why.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { parseCacheControl, type Freshness } from './freshness.js';
+import { governingDirectives, parseCacheControl, type Freshness } from './freshness.js';
 import type { CompiledCacheRule } from './rules.js';
 
 /** Why a request is not answered from the cache: it passes through untouched. */
@@ -100,25 +100,23 @@ export function responseUnstorable(
   freshness: Freshness | undefined,
 ): string | undefined {
   if (headers['set-cookie'] !== undefined) return 'set-cookie';
-  // Privacy is read from Cache-Control and from any targeted field: either one saying private or
-  // no-store is enough (a targeted field may loosen freshness for this cache, never privacy).
-  const privacy = [parseCacheControl(headers['cache-control'])];
-  for (const name of rule.targetedFields) {
-    if (headers[name] !== undefined) privacy.push(parseCacheControl(headers[name]));
-  }
+  // `private` in Cache-Control or in any targeted field keeps the response out: it says the answer is
+  // one user's, and a targeted field may loosen freshness for this cache, never that. `no-store` is
+  // read from the field that governs this cache (RFC 9213 §2.2): `Cache-Control: no-store` beside
+  // `CDN-Cache-Control: max-age=60` is the origin letting this cache store what browsers must not.
   if (!rule.storePrivate) {
-    for (const cc of privacy) {
-      if (cc.has('private')) return 'cache-control private';
-      if (cc.has('no-store')) return 'cache-control no-store';
+    const own = parseCacheControl(headers['cache-control']);
+    if (own.has('private')) return 'cache-control private';
+    // A targeted field is read leniently here: even one too malformed to govern may say private.
+    for (const name of rule.targetedFields) {
+      if (headers[name] !== undefined && parseCacheControl(headers[name]).has('private'))
+        return 'cache-control private';
     }
+    if (governingDirectives(headers, rule.targetedFields).has('no-store')) return 'cache-control no-store';
   }
-  if (headers.vary !== undefined) {
-    const names = headerTokens(headers.vary);
-    if (names.has('*')) return 'vary *';
-    // The key must already distinguish what the response varies on, or one variant would be
-    // served for all (e.g. a gzip body to a client that cannot read it).
-    for (const name of names) if (!rule.varyHeaders.includes(name)) return `vary ${name} not in varyHeaders`;
-  }
+  // A Vary on headers the key does not hold is kept with the request's values (see varyOf): only
+  // `Vary: *` cannot be matched by any later request.
+  if (headers.vary !== undefined && headerTokens(headers.vary).has('*')) return 'vary *';
   if (freshness === undefined) return 'no freshness';
   if (!rule.statuses.has(status)) {
     // A status the rule does not list is stored only when the handler itself made it cacheable.
@@ -145,4 +143,10 @@ export function storableHeaders(headers: OutgoingHttpHeaders): (string | string[
     out.push(name, Array.isArray(value) ? [...value] : String(value));
   }
   return out;
+}
+
+/** The request headers a response's Vary names that the rule's key does not already hold, lower-cased. */
+export function responseVary(headers: OutgoingHttpHeaders, rule: CompiledCacheRule): string[] {
+  if (headers.vary === undefined) return [];
+  return [...headerTokens(headers.vary)].filter((name) => !rule.varyHeaders.includes(name)).sort();
 }

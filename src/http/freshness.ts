@@ -126,6 +126,11 @@ export function formatHttpDate(ms: number): string {
 export interface FreshnessPolicy {
   /** Freshness in ms for a response that states none; `undefined` = store none such. */
   heuristic: number | undefined;
+  /**
+   * Give the heuristic only to a response with a Last-Modified, for a tenth of the time since then
+   * (RFC 9111 §4.2.2), at most `heuristic`.
+   */
+  fromLastModified?: boolean;
   /** Ignore what the response says about freshness and use `heuristic` for every stored response. */
   ignoreOrigin: boolean;
   /** Targeted Cache-Control fields (RFC 9213) in order of precedence, lower-cased. */
@@ -150,7 +155,7 @@ export interface Freshness {
   public: boolean;
 }
 
-/** The directives that govern this cache: a targeted field's when one is present, else Cache-Control's. */
+/** The directives that govern this cache: a valid targeted field's when one is present, else Cache-Control's. */
 export function governingDirectives(
   headers: Readonly<Record<string, OutgoingHttpHeader | undefined>>,
   targeted: readonly string[],
@@ -158,11 +163,136 @@ export function governingDirectives(
   for (const name of targeted) {
     const value = headers[name];
     if (value === undefined) continue;
-    const directives = parseCacheControl(value);
-    // A targeted field that cannot be parsed into anything is ignored (RFC 9213 §2.1).
-    if (directives.size !== 0) return directives;
+    // An invalid targeted field is ignored as a whole (RFC 9213 §2.1).
+    const directives = parseTargetedField(value);
+    if (directives !== undefined) return directives;
   }
   return parseCacheControl(headers['cache-control']);
+}
+
+/** Directives whose argument must be a non-negative Integer in a targeted field. */
+const INTEGER_DIRECTIVES = new Set(['max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error']);
+
+const SF_KEY = /^[a-z*][a-z0-9_\-.*]*/;
+const SF_TOKEN = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/;
+const SF_NUMBER = /^-?\d{1,15}(\.\d{1,3})?/;
+const SF_BYTES = /^:[A-Za-z0-9+/=]*:/;
+
+/**
+ * A targeted cache-control field (RFC 9213) read as the Structured Field Dictionary it is (RFC 8941):
+ * `undefined` when it is not one, or when a freshness directive is not an Integer, so the caller
+ * ignores the field. Members map to their Integer as a string, or `true`; parameters are dropped.
+ */
+export function parseTargetedField(value: OutgoingHttpHeader): Directives | undefined {
+  const text = headerText(value);
+  if (text === undefined || text.length > 8192) return undefined;
+  const out = new Map<string, string | true>();
+  let rest = text.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (rest === '') return undefined;
+  while (true) {
+    const key = SF_KEY.exec(rest)?.[0];
+    if (key === undefined) return undefined;
+    rest = rest.slice(key.length);
+    let arg: string | true = true;
+    let integer = false;
+    if (rest.startsWith('=')) {
+      rest = rest.slice(1);
+      const item = readBareItemOrList(rest);
+      if (item === undefined) return undefined;
+      rest = item.rest;
+      integer = item.integer;
+      arg = item.value;
+    }
+    // Parameters: ;key[=bare-item], any number.
+    while (rest.startsWith(';')) {
+      rest = rest.slice(1).replace(/^ +/, '');
+      const pkey = SF_KEY.exec(rest)?.[0];
+      if (pkey === undefined) return undefined;
+      rest = rest.slice(pkey.length);
+      if (rest.startsWith('=')) {
+        const item = readBareItem(rest.slice(1));
+        if (item === undefined) return undefined;
+        rest = item.rest;
+      }
+    }
+    if (INTEGER_DIRECTIVES.has(key) && (!integer || (arg as string).startsWith('-'))) return undefined;
+    out.set(key, arg);
+    rest = rest.replace(/^[ \t]+/, '');
+    if (rest === '') return out;
+    if (!rest.startsWith(',')) return undefined;
+    rest = rest.slice(1).replace(/^[ \t]+/, '');
+    if (rest === '') return undefined;
+  }
+}
+
+interface SfItem {
+  value: string | true;
+  integer: boolean;
+  rest: string;
+}
+
+function readBareItemOrList(input: string): SfItem | undefined {
+  if (!input.startsWith('(')) return readBareItem(input);
+  let rest = input.slice(1);
+  while (true) {
+    rest = rest.replace(/^ +/, '');
+    if (rest.startsWith(')')) return { value: true, integer: false, rest: rest.slice(1) };
+    const item = readBareItem(rest);
+    if (item === undefined) return undefined;
+    rest = item.rest;
+    while (rest.startsWith(';')) {
+      rest = rest.slice(1).replace(/^ +/, '');
+      const pkey = SF_KEY.exec(rest)?.[0];
+      if (pkey === undefined) return undefined;
+      rest = rest.slice(pkey.length);
+      if (rest.startsWith('=')) {
+        const param = readBareItem(rest.slice(1));
+        if (param === undefined) return undefined;
+        rest = param.rest;
+      }
+    }
+    if (!rest.startsWith(' ') && !rest.startsWith(')')) return undefined;
+  }
+}
+
+function readBareItem(input: string): SfItem | undefined {
+  const first = input[0];
+  if (first === undefined) return undefined;
+  if (first === '-' || (first >= '0' && first <= '9')) {
+    const m = SF_NUMBER.exec(input);
+    if (m === null) return undefined;
+    return { value: m[0], integer: m[1] === undefined, rest: input.slice(m[0].length) };
+  }
+  if (first === '"') {
+    let i = 1;
+    let out = '';
+    while (i < input.length) {
+      const ch = input[i]!;
+      if (ch === '\\') {
+        const next = input[i + 1];
+        if (next !== '"' && next !== '\\') return undefined;
+        out += next;
+        i += 2;
+        continue;
+      }
+      if (ch === '"') return { value: out, integer: false, rest: input.slice(i + 1) };
+      const code = ch.charCodeAt(0);
+      if (code < 0x20 || code > 0x7e) return undefined;
+      out += ch;
+      i++;
+    }
+    return undefined;
+  }
+  if (first === '?') {
+    if (input[1] !== '0' && input[1] !== '1') return undefined;
+    return { value: input[1] === '1' ? true : '?0', integer: false, rest: input.slice(2) };
+  }
+  if (first === ':') {
+    const m = SF_BYTES.exec(input);
+    return m === null ? undefined : { value: m[0], integer: false, rest: input.slice(m[0].length) };
+  }
+  const token = SF_TOKEN.exec(input)?.[0];
+  return token === undefined ? undefined : { value: token, integer: false, rest: input.slice(token.length) };
 }
 
 /**
@@ -209,5 +339,9 @@ export function readFreshness(
     return { ...base, lifetime, explicit: true };
   }
   if (policy.heuristic === undefined) return undefined;
-  return { ...base, lifetime: policy.heuristic, explicit: false };
+  if (!policy.fromLastModified) return { ...base, lifetime: policy.heuristic, explicit: false };
+  const lastModified = parseHttpDate(headers['last-modified']);
+  if (lastModified === undefined || lastModified >= date) return undefined;
+  const lifetime = Math.min(policy.heuristic, Math.floor((date - lastModified) / 10));
+  return { ...base, lifetime, explicit: false };
 }

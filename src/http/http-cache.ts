@@ -16,6 +16,7 @@ import {
   readCredentialHeaders,
   requestBypass,
   responseUnstorable,
+  responseVary,
   wantsRevalidation,
 } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
@@ -45,6 +46,8 @@ import {
   sendStored,
   staleness,
   toStoredResponse,
+  varyMatches,
+  varyOf,
   type CacheStatus,
   type SendOptions,
   type StoredResponse,
@@ -268,11 +271,21 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
         : [];
     const uri =
       invalidateOnWrite && cacheRules.length !== 0 && !SAFE_METHODS.has(method)
-        ? { req, path: normalisePath(splitTarget(requestUrl(req)).path), user: userFor(req, res, own) }
+        ? {
+            req,
+            path: normalisePath(splitTarget(requestUrl(req)).path),
+            user: userFor(req, res, own),
+            covered: isCached,
+          }
         : undefined;
     if (hits.length !== 0 || uri !== undefined) invalidateAfterWrite(res, hits, method, directory, log, uri);
     await next();
   };
+
+  /** Whether a GET of `path` is cached by some rule. */
+  function isCached(path: string): boolean {
+    return matchCacheRule(cacheRules, 'GET', path) !== undefined;
+  }
 
   /** Who a request is for (`user()` on the framework's pair), `undefined` when anonymous. */
   function userFor(req: IncomingMessage, res: ServerResponse, own: FrameworkPair<Req, Res> | undefined) {
@@ -320,8 +333,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       if (clientRevalidates) return void (await next());
       const stored = asStoredResponse(await cache.get(key));
       const now = clock();
-      if (stored === undefined || (isStale(stored, now) && !mayServeWhileRevalidating(stored, now)))
-        return void (await next());
+      if (stored === undefined || !varyMatches(stored, req)) return void (await next());
+      if (isStale(stored, now) && !mayServeWhileRevalidating(stored, now)) return void (await next());
       return replay(serving, stored, isStale(stored, now) ? 'STALE' : 'HIT');
     }
     if (clientRevalidates) return revalidate(serving);
@@ -342,6 +355,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const stored = asStoredResponse(value);
     // PASS or a failed load of another request: this request runs its own handler, uncached.
     if (stored === undefined) return void (await next());
+    // Another variant of the response: this request's own replaces it (one variant per key).
+    if (!varyMatches(stored, req)) return revalidate(serving);
     const now = clock();
     if (!isStale(stored, now)) return replay(serving, stored, 'HIT');
     if (mayServeWhileRevalidating(stored, now)) return serveStaleAndRevalidate(serving, stored);
@@ -364,7 +379,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     }
     if (run !== undefined) return finishRun(serving, run, asStoredResponse(value));
     const stored = asStoredResponse(value);
-    if (stored === undefined) return void (await serving.next());
+    // Nothing shareable, or another request's variant: run this request's own handler, uncached.
+    if (stored === undefined || !varyMatches(stored, serving.req)) return void (await serving.next());
     const now = clock();
     if (!isStale(stored, now)) return replay(serving, stored, 'HIT');
     // The run this request waited for failed, and the fail-safe answered what was held.
@@ -510,7 +526,11 @@ class HandlerRun {
   async load(ctx: LoaderContext<unknown>): Promise<unknown> {
     const { rule } = this.serving.route;
     const held = asStoredResponse(ctx.stale);
-    const conditional = held !== undefined && !rule.ignoreOrigin && hasValidator(held) ? held : undefined;
+    // Only the variant this request would be answered with is revalidated by its validators.
+    const conditional =
+      held !== undefined && !rule.ignoreOrigin && hasValidator(held) && varyMatches(held, this.serving.req)
+        ? held
+        : undefined;
     const result = await this.start(conditional);
     if (result.outcome === 'failed') throw result.error;
     if (result.outcome !== 'captured') return this.#pass(ctx, held);
@@ -537,7 +557,12 @@ class HandlerRun {
       const freshness = this.#freshness(response.status, response.headers, responseTime);
       if (responseUnstorable(response.status, response.headers, rule, freshness) !== undefined)
         return this.#pass(ctx, held);
-      stored = toStoredResponse(response, responseTime, freshness!);
+      stored = toStoredResponse(
+        response,
+        responseTime,
+        freshness!,
+        varyOf(this.serving.req, responseVary(response.headers, rule)),
+      );
       this.answer = stored;
     }
     const ttl = this.#keepFor(stored);
@@ -561,13 +586,18 @@ class HandlerRun {
   #freshness(status: number, headers: OutgoingHttpHeaders, responseTime: number): Freshness | undefined {
     const { rule, cache } = this.serving.route;
     let heuristic: number | undefined;
-    if (rule.heuristic || rule.ignoreOrigin) {
+    if (rule.heuristic !== 'never' || rule.ignoreOrigin) {
       heuristic = rule.statusTtl.get(status) ?? rule.ttl ?? cache.stats().ttl;
       if (heuristic === 0) heuristic = FOREVER;
     }
     return readFreshness(
       headers,
-      { heuristic, ignoreOrigin: rule.ignoreOrigin, targeted: rule.targetedFields },
+      {
+        heuristic,
+        fromLastModified: rule.heuristic === 'last-modified',
+        ignoreOrigin: rule.ignoreOrigin,
+        targeted: rule.targetedFields,
+      },
       this.#requestTime,
       responseTime,
     );

@@ -81,6 +81,8 @@ export interface UriWrite {
   path: string;
   /** Who wrote (`user()`), whose per-user copies go too. */
   user: string | undefined;
+  /** Whether a cache rule stores responses for a path: only those paths are invalidated. */
+  covered: (path: string) => boolean;
 }
 
 /**
@@ -127,7 +129,7 @@ export function invalidateAfterWrite(
 function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string, string>): string[] {
   const paths = new Set([uri.path]);
   const host = uri.req.headers.host;
-  if (host === undefined) return [...paths];
+  if (host === undefined) return [...paths].filter(uri.covered);
   const base = `http://${host}${uri.path}`;
   for (const name of LOCATION_HEADERS) {
     const value = written[name] ?? res.getHeader(name);
@@ -142,7 +144,9 @@ function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host !== host) continue;
     paths.add(normalisePath(url.pathname));
   }
-  return [...paths];
+  // A path no rule caches holds nothing to invalidate (and its invalidation would needlessly detach
+  // every load in flight, whose tags are not known until they finish).
+  return [...paths].filter(uri.covered);
 }
 
 const LOCATION_HEADERS = ['location', 'content-location'];

@@ -46,8 +46,13 @@ export interface CacheRule<Req = IncomingMessage> {
    * `no-store` and `Set-Cookie` still keep a response out of the cache.
    */
   originFreshness?: 'honour' | 'ignore';
-  /** Store responses that state no freshness, with `ttl` (default true); `false` stores only those that do. */
-  heuristic?: boolean;
+  /**
+   * Which responses that state no freshness get the heuristic: `true` (default) every one, for `ttl`;
+   * `'last-modified'` only those with a `Last-Modified`, for a tenth of the time since then (RFC 9111
+   * §4.2.2) and at most `ttl` — what a shared proxy does; `false` none (only responses that state
+   * their freshness are stored).
+   */
+  heuristic?: boolean | 'last-modified';
   /**
    * How long a stale response that has a validator (the handler's ETag or Last-Modified) is kept, so the
    * next request revalidates it with a conditional request instead of a full run; default: `ttl`.
@@ -125,7 +130,7 @@ export interface CompiledCacheRule {
   readonly pattern: PathPattern;
   readonly ttl: number | undefined;
   readonly ignoreOrigin: boolean;
-  readonly heuristic: boolean;
+  readonly heuristic: 'always' | 'last-modified' | 'never';
   readonly keep: number | undefined;
   readonly grace: number | undefined;
   readonly clientCacheControl: string | undefined;
@@ -255,7 +260,7 @@ function compileCacheRule<Req>(
     ttl: rule.ttl === undefined ? undefined : parseDuration(rule.ttl, `${what}.ttl`),
     ignoreOrigin:
       readChoice(rule.originFreshness, ['honour', 'ignore'], `${what}.originFreshness`) === 'ignore',
-    heuristic: rule.heuristic === undefined ? true : assertBoolean(rule.heuristic, `${what}.heuristic`),
+    heuristic: readHeuristic(rule.heuristic, `${what}.heuristic`),
     keep: rule.keep === undefined ? undefined : parseDuration(rule.keep, `${what}.keep`),
     grace: rule.grace === undefined ? undefined : parseDuration(rule.grace, `${what}.grace`),
     clientCacheControl: readHeaderValue(rule.clientCacheControl, `${what}.clientCacheControl`),
@@ -457,4 +462,11 @@ export function readTargetedFields(value: unknown): readonly string[] {
     );
   }
   return (value as string[]).map((v) => v.toLowerCase());
+}
+
+function readHeuristic(value: unknown, what: string): 'always' | 'last-modified' | 'never' {
+  if (value === undefined || value === true) return 'always';
+  if (value === false) return 'never';
+  if (value === 'last-modified') return value;
+  throw new TypeError(`${what} must be true, false or 'last-modified', got ${JSON.stringify(value)}`);
 }

@@ -38,13 +38,26 @@ export function shadowResponse(res: ServerResponse): void {
   // The handler starts from a blank response, as on any request.
   res.statusCode = 200;
   // Streams piped into it (stream.pipeline) check these too: an ended or destroyed target aborts them.
-  Object.defineProperty(res, 'headersSent', { configurable: true, get: () => false });
-  Object.defineProperty(res, 'writableEnded', { configurable: true, get: () => ended });
-  Object.defineProperty(res, 'finished', { configurable: true, get: () => ended });
-  Object.defineProperty(res, 'writableFinished', { configurable: true, get: () => ended });
-  Object.defineProperty(res, 'writable', { configurable: true, get: () => !ended });
-  Object.defineProperty(res, 'destroyed', { configurable: true, get: () => false });
-  Object.defineProperty(res, 'closed', { configurable: true, get: () => false });
+  // Node itself still assigns some of them when the real connection ends (`destroyed`): those writes
+  // are kept aside, and never reach what the handler reads.
+  const shadow = (name: string, read: () => boolean): void => {
+    let assigned: unknown;
+    Object.defineProperty(res, name, {
+      configurable: true,
+      get: read,
+      set: (value: unknown) => {
+        assigned = value;
+      },
+    });
+    void assigned;
+  };
+  shadow('headersSent', () => false);
+  shadow('writableEnded', () => ended);
+  shadow('finished', () => ended);
+  shadow('writableFinished', () => ended);
+  shadow('writable', () => !ended);
+  shadow('destroyed', () => false);
+  shadow('closed', () => false);
   // The capture replaces end(); this marks the shadow ended once the handler's end() has run through it.
   res.once(SHADOW_ENDED, () => (ended = true));
 }

@@ -42,6 +42,11 @@ export interface StoredResponse {
   readonly staleWhileRevalidate: number;
   /** How long past its lifetime it may be served when the handler fails, ms. */
   readonly staleIfError: number;
+  /**
+   * The request headers its `Vary` names (lower-cased) and their values in the request it answered
+   * (`null` when absent): it is reused only for a request with the same values (RFC 9111 §4.1).
+   */
+  readonly vary?: { readonly names: readonly string[]; readonly values: readonly (string | null)[] };
 }
 
 /** How a reply from the cache is labelled in X-Cache. */
@@ -67,6 +72,7 @@ export function toStoredResponse(
   captured: CapturedResponse,
   storedAt: number,
   freshness: Freshness,
+  vary?: StoredResponse['vary'],
 ): StoredResponse {
   const own = captured.headers.etag;
   const handlerEtag = typeof own === 'string' && own !== '';
@@ -99,6 +105,7 @@ export function toStoredResponse(
     mustRevalidate: freshness.mustRevalidate,
     staleWhileRevalidate: freshness.staleWhileRevalidate,
     staleIfError: freshness.staleIfError,
+    ...(vary === undefined ? {} : { vary }),
   };
 }
 
@@ -147,6 +154,36 @@ export function freshenStored(
   };
 }
 
+/**
+ * A request header's value as Vary compares it (RFC 9111 §4.1): repeated lines combined, whitespace
+ * around commas and at the ends dropped; `null` when the request does not carry it.
+ */
+export function varyValue(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  if (value === undefined) return null;
+  const text = Array.isArray(value) ? value.join(', ') : value;
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .join(',');
+}
+
+/** Records, for a response with `Vary`, the request values it answered; `undefined` without Vary. */
+export function varyOf(req: IncomingMessage, names: readonly string[]): StoredResponse['vary'] | undefined {
+  if (names.length === 0) return undefined;
+  return { names, values: names.map((name) => varyValue(req, name)) };
+}
+
+/** Whether a stored response may answer `req` as far as its Vary goes. */
+export function varyMatches(stored: StoredResponse, req: IncomingMessage): boolean {
+  const vary = stored.vary;
+  if (vary === undefined) return true;
+  for (let i = 0; i < vary.names.length; i++) {
+    if (varyValue(req, vary.names[i]!) !== vary.values[i]) return false;
+  }
+  return true;
+}
+
 /** Checks that a value read from a cache (possibly a remote tier) is a stored response. */
 export function asStoredResponse(value: unknown): StoredResponse | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -157,7 +194,20 @@ export function asStoredResponse(value: unknown): StoredResponse | undefined {
     return undefined;
   if (typeof v.initialAge !== 'number' || typeof v.staleWhileRevalidate !== 'number') return undefined;
   if (typeof v.staleIfError !== 'number' || typeof v.mustRevalidate !== 'boolean') return undefined;
+  if (v.vary !== undefined && !isVary(v.vary)) return undefined;
   return typeof v.body === 'string' ? (v as StoredResponse) : undefined;
+}
+
+function isVary(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { names, values } = value as { names?: unknown; values?: unknown };
+  return (
+    Array.isArray(names) &&
+    Array.isArray(values) &&
+    names.length === values.length &&
+    names.every((n) => typeof n === 'string') &&
+    values.every((v) => v === null || typeof v === 'string')
+  );
 }
 
 /** Its current age at `now`, ms (RFC 9111 §4.2.3). */

@@ -115,6 +115,23 @@ describe('freshness lifetime (RFC 9111 §4.2.1)', () => {
     expect(read({ 'cache-control': 'public' })).toMatchObject({ lifetime: 300_000, public: true });
   });
 
+  it('the Last-Modified heuristic gives a tenth of the time since it, at most the rule TTL, and nothing without one', () => {
+    const lm = { ...honour, fromLastModified: true };
+    // Modified 1000 s before Date: 100 s.
+    expect(read({ date: date(T0), 'last-modified': date(T0 - 1_000_000) }, lm)).toMatchObject({
+      lifetime: 100_000,
+      explicit: false,
+    });
+    // A day ago: a tenth is 2.4 h, capped at the 5 min heuristic.
+    expect(read({ date: date(T0), 'last-modified': date(T0 - 86_400_000) }, lm)!.lifetime).toBe(300_000);
+    expect(read({}, lm)).toBeUndefined();
+    expect(read({ date: date(T0), 'last-modified': 'garbage' }, lm)).toBeUndefined();
+    // Modified "after" its Date: no basis for a heuristic.
+    expect(read({ date: date(T0), 'last-modified': date(T0 + 1000) }, lm)).toBeUndefined();
+    // Explicit freshness is untouched by the heuristic mode.
+    expect(read({ 'cache-control': 'max-age=7' }, lm)!.lifetime).toBe(7000);
+  });
+
   it('ignoring the origin uses the heuristic for everything, with no inherited age', () => {
     const ignore = { ...honour, ignoreOrigin: true };
     expect(read({ 'cache-control': 'max-age=0', age: '100' }, ignore)).toMatchObject({
@@ -173,5 +190,33 @@ describe('targeted fields (RFC 9213)', () => {
         'cdn-cache-control',
       ]).get('max-age'),
     ).toBe('10');
+  });
+});
+
+describe('targeted fields as Structured Fields (RFC 8941)', () => {
+  it('reads a valid dictionary and ignores the whole field when it is not one', async () => {
+    const { parseTargetedField } = await import('../../src/http/freshness.js');
+    expect([...parseTargetedField('max-age=60, stale-if-error=10')!]).toEqual([
+      ['max-age', '60'],
+      ['stale-if-error', '10'],
+    ]);
+    expect([...parseTargetedField('no-store, x=(a b);p=1, y=?0')!.keys()]).toEqual(['no-store', 'x', 'y']);
+    for (const bad of [
+      'max-age=10000, &&&&&',
+      'max-age="10000"',
+      'max-age =3600',
+      'max-age= 3600',
+      'max-age=1.5',
+      'max-age=-1',
+      'max-age=5,',
+      'Max-Age=5',
+    ])
+      expect(parseTargetedField(bad)).toBeUndefined();
+    // An invalid targeted field falls back to Cache-Control.
+    expect(
+      governingDirectives({ 'cdn-cache-control': 'max-age="10000"', 'cache-control': 'no-store' }, [
+        'cdn-cache-control',
+      ]).has('no-store'),
+    ).toBe(true);
   });
 });

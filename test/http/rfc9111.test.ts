@@ -117,6 +117,18 @@ describe('freshness from the response', () => {
     }
   });
 
+  it("heuristic: 'last-modified' stores only what has a Last-Modified, for a tenth of its age", async () => {
+    await start({ rules: [{ path: '/*', ttl: '5m', heuristic: 'last-modified' }] });
+    await get('/plain');
+    expect((await get('/plain')).headers['x-cache']).toBe('MISS');
+    answer = () => ({ headers: { date: date(now), 'last-modified': date(now - 600_000) } });
+    await get('/lm');
+    now += 59_000;
+    expect((await get('/lm')).headers['x-cache']).toBe('HIT');
+    now += 1_000;
+    expect((await get('/lm')).headers['x-cache']).toBe('MISS');
+  });
+
   it('a response without freshness lives for the rule TTL, or is not stored when the rule allows no heuristic', async () => {
     await start({
       rules: [
@@ -367,6 +379,20 @@ describe('invalidation by unsafe requests (RFC 9111 §4.4)', () => {
     expect((await get('/feed', as('bob'))).headers['x-cache']).toBe('MISS');
   });
 
+  it('a write to a path no rule caches leaves loads in flight alone', async () => {
+    await start({ rules: [{ path: '/items/*', ttl: '5m' }] });
+    gate = deferred();
+    const pending = get('/items/1');
+    await vi.waitFor(() => expect(calls).toBe(1));
+    // The write answers at once: it does not wait on the held handler.
+    const write = get('/other', {}, 'POST');
+    await vi.waitFor(() => expect(calls).toBe(2));
+    gate.resolve();
+    await Promise.all([pending, write]);
+    gate = undefined;
+    expect((await get('/items/1')).headers['x-cache']).toBe('HIT');
+  });
+
   it('ignores other hosts, failed writes, and safe methods; invalidateOnWrite: false turns it off', async () => {
     await start();
     await get('/items/1');
@@ -388,6 +414,42 @@ describe('invalidation by unsafe requests (RFC 9111 §4.4)', () => {
   });
 });
 
+describe('Vary (RFC 9111 §4.1)', () => {
+  it('reuses a response only for a request with the same values of the headers its Vary names', async () => {
+    await start();
+    answer = (n, req) => ({
+      headers: { 'cache-control': 'max-age=60', vary: 'Foo, Bar' },
+      body: `${String(req.headers.foo)} ${n}`,
+    });
+    expect((await get('/a', { foo: '1', bar: 'x' })).text).toBe('1 1');
+    expect(await get('/a', { bar: 'x', foo: '1' })).toMatchObject({
+      text: '1 1',
+      headers: { 'x-cache': 'HIT' },
+    });
+    // Another value, or a header left out: never the stored variant.
+    expect((await get('/a', { foo: '2', bar: 'x' })).text).toBe('2 2');
+    expect((await get('/a', { foo: '2' })).text).toBe('2 3');
+    // One variant per key: the last one answered is the one kept.
+    expect((await get('/a', { foo: '2' })).headers['x-cache']).toBe('HIT');
+    expect((await get('/a', { foo: '1', bar: 'x' })).text).toBe('1 4');
+  });
+
+  it('a waiting request of another variant runs its own handler instead of taking the stored one', async () => {
+    await start();
+    answer = (n, req) => ({
+      headers: { 'cache-control': 'max-age=60', vary: 'Accept-Language' },
+      body: `${String(req.headers['accept-language'])} ${n}`,
+    });
+    gate = deferred();
+    const en = get('/a', { 'accept-language': 'en' });
+    await vi.waitFor(() => expect(calls).toBe(1));
+    const fr = get('/a', { 'accept-language': 'fr' });
+    gate.resolve();
+    expect((await en).text).toBe('en 1');
+    expect((await fr).text).toBe('fr 2');
+  });
+});
+
 describe('targeted fields, client headers and client no-cache', () => {
   it('CDN-Cache-Control overrides Cache-Control for this cache; a configured field overrides both', async () => {
     await start();
@@ -400,10 +462,14 @@ describe('targeted fields, client headers and client no-cache', () => {
     answer = () => ({ headers: { 'cdn-cache-control': 'max-age=60', 'larder-cache-control': 'no-cache' } });
     await get('/b');
     expect((await get('/b')).headers['x-cache']).toBe('MISS');
-    // Privacy in any field keeps a response out, even when the governing field allows storing.
+    // `private` in any field keeps a response out, even when the governing field allows storing.
     answer = () => ({ headers: { 'cache-control': 'private', 'cdn-cache-control': 'max-age=60' } });
     await get('/c');
     expect((await get('/c')).headers['x-cache']).toBe('MISS');
+    // `no-store` only from the governing field: the origin lets Larder keep what browsers must not.
+    answer = () => ({ headers: { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' } });
+    await get('/d');
+    expect((await get('/d')).headers).toMatchObject({ 'x-cache': 'HIT', 'cache-control': 'no-store' });
   });
 
   it('a rule can tell clients another Cache-Control than the one that governs Larder', async () => {
