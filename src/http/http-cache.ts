@@ -7,21 +7,14 @@
 // adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
 import { assertBoolean, assertPositiveInteger } from '../util/validate.js';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Cache, GetOrSetOptions } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
 import { LogSink } from '../observability/log-sink.js';
 import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
-import {
-  readCredentialHeaders,
-  requestBypass,
-  responseUnstorable,
-  responseVary,
-  wantsRevalidation,
-} from './cacheability.js';
+import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
-import { captureResponse, ConnectionClosedError, type CaptureResult } from './capture.js';
-import { readFreshness, type Freshness } from './freshness.js';
+import { ConnectionClosedError } from './capture.js';
 import { invalidateAfterWrite, uriTag, type MatchedWrite } from './invalidate.js';
 import { normalisePath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
@@ -40,14 +33,10 @@ import {
 import { endShadow, shadowResponse } from './shadow.js';
 import {
   asStoredResponse,
-  freshenStored,
-  hasValidator,
   isStale,
   sendStored,
   staleness,
-  toStoredResponse,
   varyMatches,
-  varyOf,
   type CacheStatus,
   type SendOptions,
   type StoredResponse,
@@ -56,13 +45,15 @@ import {
 /** Default limit of a stored body: larger responses pass through uncached. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
-/** Told before the cache writes a reply itself (Fastify's reply, whose `hijack()` stops its own sending). */
-export interface DirectReply {
-  hijack(): unknown;
-}
+import {
+  HandlerRun,
+  type CompiledRoute,
+  type DirectReply,
+  type NextFunction,
+  type Serving,
+} from './handler-run.js';
 
-/** Continues to the handler (connect's `next`, or a plain callback for node:http). */
-export type NextFunction = (error?: unknown) => unknown;
+export type { DirectReply, NextFunction } from './handler-run.js';
 
 /**
  * Who a request is for; `undefined`/`null`/`''` = anonymous. It receives the framework's own request
@@ -141,31 +132,8 @@ export interface HttpCacheMiddleware<Req = IncomingMessage, Res = ServerResponse
   ): Promise<void>;
 }
 
-/** What a loader returns when the response must not be shared: followers then run their own handler. */
-const PASS = Symbol('larder:http:pass');
-
-/** A handler answered with a server error: thrown from the loader so that grace can serve stale. */
-class HandlerFailedError extends Error {
-  constructor(status: number) {
-    super(`handler answered ${status}`);
-    this.name = 'HandlerFailedError';
-  }
-}
-
 /** Methods that never change anything on the origin (RFC 9110 §9.2.1); any other invalidates its URI. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-
-/** Request headers that make a handler answer 304: a run for the cache needs the full answer. */
-const CONDITIONAL_HEADERS = [
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'if-range',
-];
-
-/** A handler's freshness in ms when the heuristic TTL is 0 ("no expiry"): about 68 years. */
-const FOREVER = 2_147_483_647_000;
 
 const OPTIONS = new Set([
   'cache',
@@ -180,30 +148,6 @@ const OPTIONS = new Set([
   'logger',
   'clock',
 ]);
-
-interface CompiledRoute {
-  rule: CompiledCacheRule;
-  cache: Cache<unknown>;
-  /** getOrSet options (TTL and tags are set by the loader): no retries (a handler is not idempotent), no
-   *  refresh-ahead, soft timeout or grace (the HTTP layer reads staleness from the stored response). */
-  options: GetOrSetOptions<unknown>;
-  /** The same, forcing a run: a revalidation of what is held. */
-  forced: GetOrSetOptions<unknown>;
-  maxResponseBytes: number;
-}
-
-/** One request being served under a rule. */
-interface Serving {
-  route: CompiledRoute;
-  req: IncomingMessage;
-  res: ServerResponse;
-  next: NextFunction;
-  direct: DirectReply | undefined;
-  params: PathParams;
-  /** The URI tag of what is stored (see `uriTag`). */
-  uri: string;
-  key: string;
-}
 
 /** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
 export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
@@ -278,6 +222,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
             covered: isCached,
           }
         : undefined;
+    for (const hit of hits) if (hit.rule.usesUser) hit.user = userFor(req, res, own);
     if (hits.length !== 0 || uri !== undefined) invalidateAfterWrite(res, hits, method, directory, log, uri);
     await next();
   };
@@ -477,199 +422,12 @@ function mayServeOnError(rule: CompiledCacheRule, stored: StoredResponse, now: n
   return staleness(stored, now) < Math.max(stored.staleIfError, rule.grace ?? 0);
 }
 
-/** One run of the handler under capture, on a miss or a revalidation: what it answered and what was stored. */
-class HandlerRun {
-  /** The capture's outcome; set by start(). */
-  result!: Promise<CaptureResult>;
-  /** What this run answers its own client with, when the cache writes the answer (stored or not). */
-  answer: StoredResponse | undefined;
-  /** How that answer is labelled. */
-  label: CacheStatus = 'MISS';
-  /** The held entry is obsolete: the handler answered something that may not be kept. */
-  dropHeld = false;
-  #requestTime = 0;
-
-  constructor(
-    private readonly serving: Serving,
-    private readonly clock: () => number,
-    private readonly detached = false,
-  ) {}
-
-  /** Runs the handler; `held` (a stale entry with a validator) makes it a conditional request. */
-  start(held: StoredResponse | undefined): Promise<CaptureResult> {
-    const { req, res, next, route } = this.serving;
-    // The cache needs the full answer (it answers the client's own conditions itself), or a 304
-    // to its own validators: the client's conditional headers are held back while the handler runs.
-    const saved: [string, string | string[] | undefined][] = [];
-    for (const name of CONDITIONAL_HEADERS) {
-      if (req.headers[name] !== undefined) {
-        saved.push([name, req.headers[name]]);
-        delete req.headers[name];
-      }
-    }
-    if (held !== undefined) {
-      if (held.handlerEtag) req.headers['if-none-match'] = held.etag;
-      if (held.lastModified !== undefined) req.headers['if-modified-since'] = held.lastModified;
-    }
-    this.#requestTime = this.clock();
-    const result = runCaptured(res, next, route.maxResponseBytes, this.detached);
-    this.result = result;
-    void result.then(() => {
-      delete req.headers['if-none-match'];
-      delete req.headers['if-modified-since'];
-      for (const [name, value] of saved) req.headers[name] = value;
-    });
-    return result;
-  }
-
-  /** The getOrSet loader: a storable answer is cached; a 5xx or a throw fails the load so a stale one can answer. */
-  async load(ctx: LoaderContext<unknown>): Promise<unknown> {
-    const { rule } = this.serving.route;
-    const held = asStoredResponse(ctx.stale);
-    // Only the variant this request would be answered with is revalidated by its validators.
-    const conditional =
-      held !== undefined && !rule.ignoreOrigin && hasValidator(held) && varyMatches(held, this.serving.req)
-        ? held
-        : undefined;
-    const result = await this.start(conditional);
-    if (result.outcome === 'failed') throw result.error;
-    if (result.outcome !== 'captured') return this.#pass(ctx, held);
-    const response = result.response;
-    const responseTime = this.clock();
-    let stored: StoredResponse;
-    if (response.status === 304 && conditional !== undefined) {
-      // The held response is still valid: freshen it with the 304's headers (RFC 9111 §4.3.4).
-      stored = freshenStored(
-        conditional,
-        response.headers,
-        responseTime,
-        (headers) => this.#freshness(200, headers, responseTime) ?? { ...NO_FRESHNESS, initialAge: 0 },
-      );
-      this.answer = stored;
-      this.label = 'REVALIDATED';
-      const merged = storedHeaders(stored);
-      if (
-        responseUnstorable(stored.status, merged, rule, this.#freshness(stored.status, merged, responseTime))
-      )
-        return this.#pass(ctx, held);
-    } else {
-      if (response.status >= 500) throw new HandlerFailedError(response.status);
-      const freshness = this.#freshness(response.status, response.headers, responseTime);
-      if (responseUnstorable(response.status, response.headers, rule, freshness) !== undefined)
-        return this.#pass(ctx, held);
-      stored = toStoredResponse(
-        response,
-        responseTime,
-        freshness!,
-        varyOf(this.serving.req, responseVary(response.headers, rule)),
-      );
-      this.answer = stored;
-    }
-    const ttl = this.#keepFor(stored);
-    if (ttl === undefined) {
-      // Stale on arrival with nothing to revalidate it by: answer it, keep nothing.
-      this.answer = stored;
-      return this.#pass(ctx, held);
-    }
-    ctx.setTtl(ttl);
-    ctx.setTags(this.#tags());
-    return stored;
-  }
-
-  /** Nothing to share: the waiting requests run their own handlers. */
-  #pass(ctx: LoaderContext<unknown>, held: StoredResponse | undefined): unknown {
-    if (held !== undefined) this.dropHeld = true;
-    ctx.skip();
-    return PASS;
-  }
-
-  #freshness(status: number, headers: OutgoingHttpHeaders, responseTime: number): Freshness | undefined {
-    const { rule, cache } = this.serving.route;
-    let heuristic: number | undefined;
-    if (rule.heuristic !== 'never' || rule.ignoreOrigin) {
-      heuristic = rule.statusTtl.get(status) ?? rule.ttl ?? cache.stats().ttl;
-      if (heuristic === 0) heuristic = FOREVER;
-    }
-    return readFreshness(
-      headers,
-      {
-        heuristic,
-        fromLastModified: rule.heuristic === 'last-modified',
-        ignoreOrigin: rule.ignoreOrigin,
-        targeted: rule.targetedFields,
-      },
-      this.#requestTime,
-      responseTime,
-    );
-  }
-
-  /**
-   * How long the cache keeps it, ms (0 = no expiry): while fresh, then as long as it may still be served
-   * or revalidated; `undefined` when it is of no further use (stale, and nothing allows serving it).
-   */
-  #keepFor(stored: StoredResponse): number | undefined {
-    const { rule, cache } = this.serving.route;
-    const freshLeft = Math.max(0, stored.lifetime - stored.initialAge);
-    let extra = Math.max(stored.staleWhileRevalidate, stored.staleIfError);
-    if (!stored.mustRevalidate && rule.grace !== undefined) extra = Math.max(extra, rule.grace);
-    if (hasValidator(stored)) extra = Math.max(extra, rule.keep ?? rule.ttl ?? cache.stats().ttl);
-    const total = freshLeft + extra;
-    if (total <= 0) return undefined;
-    return total >= FOREVER ? 0 : Math.ceil(total);
-  }
-
-  /** The rule's tags filled from the params, and the URI tag a write to the path invalidates by. */
-  #tags(): string[] {
-    const { route, params, uri } = this.serving;
-    const tags = route.rule.tags.map((t) => t.render(params));
-    tags.push(uri);
-    return tags;
-  }
-}
-
-const NO_FRESHNESS: Freshness = {
-  lifetime: 0,
-  initialAge: 0,
-  explicit: false,
-  mustRevalidate: true,
-  staleWhileRevalidate: 0,
-  staleIfError: 0,
-  public: false,
-};
-
-/** A stored response's headers as node:http's header object (for re-reading its freshness). */
-function storedHeaders(stored: StoredResponse): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (let i = 0; i < stored.headers.length; i += 2)
-    out[stored.headers[i] as string] = stored.headers[i + 1]!;
-  return out;
-}
-
 /**
  * The URL rules match: connect and Express keep the full one in `originalUrl` while `url` is made
  * relative to the mount point, and keys must not collide between two mounts of one cache.
  */
 function requestUrl(req: IncomingMessage): string | undefined {
   return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url;
-}
-
-/** Starts a capture of `res` and runs the handler under it; a throw or rejection marks it failed. */
-function runCaptured(
-  res: ServerResponse,
-  next: NextFunction,
-  maxResponseBytes: number,
-  detached: boolean,
-): Promise<CaptureResult> {
-  const capture = captureResponse(res, maxResponseBytes, detached);
-  try {
-    const ran = next() as { then?: unknown } | undefined;
-    if (ran !== undefined && ran !== null && typeof ran.then === 'function') {
-      (ran as Promise<unknown>).then(undefined, (error: unknown) => capture.fail(error));
-    }
-  } catch (error) {
-    capture.fail(error);
-  }
-  return capture.result;
 }
 
 function runtimeOf(
