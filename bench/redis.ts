@@ -1,9 +1,12 @@
 // The two-tier benchmark: Larder (L1 + Redis L2 + bus) beside bentocache (memory + Redis + bus, its
 // Redis driver is ioredis) and cache-manager 7 (a memory Keyv + a @keyv/redis Keyv), all against one
 // redis-server this script starts. Rows: get on an L1 hit, get from L2 alone, getOrSet on an L1 miss
-// that L2 answers, and set. Each row reports ops/s (median of rotated rounds, C concurrent callers),
-// Larder's ratio to each peer, and Redis commands and round trips per operation, from the deltas of
-// INFO commandstats and INFO stats' total_reads_processed (one server read = one client round trip).
+// that L2 answers, set, and set without a bus. cache-manager has no bus (other instances' L1s are never
+// told of a write), so its set does less than the others': the no-bus row compares all three doing the
+// same work (L1 + L2, no invalidation message). Each row reports ops/s (median of rotated rounds after
+// an unmeasured warm-up pass, C concurrent callers), Larder's ratio to each peer, client CPU per
+// operation, and Redis commands and round trips per operation, from the deltas of INFO commandstats
+// and INFO stats' total_reads_processed (one server read = one client round trip).
 // The numbers catch regressions and show the shape of the costs; on a shared machine they are noisy.
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
@@ -25,8 +28,10 @@ interface Subject {
   get(key: string): Promise<unknown>;
   /** Two-tier read-through. */
   getOrSet(key: string, load: () => Promise<unknown>): Promise<unknown>;
-  /** Two-tier write. */
+  /** Two-tier write (and, where the library has one, its invalidation message on the bus). */
   set(key: string, value: unknown): Promise<unknown>;
+  /** Two-tier write on an instance configured without a bus (L1 + L2 only, as cache-manager always is). */
+  setNoBus(key: string, value: unknown): Promise<unknown>;
   /** A second instance over the same Redis (writes keys the first has never seen in L1). */
   peerSet(key: string, value: unknown): Promise<unknown>;
   /** A read that goes to Redis every time (the library configured with the remote store only). */
@@ -38,8 +43,12 @@ interface Subject {
 }
 
 const quick = process.argv.includes('--quick');
+/** `--row <text>`: run only the rows whose name contains it (e.g. `--row set`). */
+const rowFilter = ((i) => (i === -1 ? undefined : process.argv[i + 1]))(process.argv.indexOf('--row'));
 const CONCURRENCY = 32;
-const ROUNDS = quick ? 2 : 3;
+const ROUNDS = quick ? 3 : 5;
+/** True during each row's warm-up pass: every library runs the row once, unmeasured, at a quarter of the ops. */
+let warming = false;
 const HOT_KEYS = 1000;
 const TTL_MS = 3_600_000;
 const VALUE = {
@@ -61,6 +70,7 @@ async function larder(url: string): Promise<Subject> {
     createCache({ name: 'bench', ttl: TTL_MS, maxEntries: 100_000, l2: tier('lb:') });
   const main = tiered();
   const peer = tiered();
+  const quiet = createCache({ name: 'bench', ttl: TTL_MS, maxEntries: 100_000, l2: tier('lb3:', false) });
   const l2 = tier('lb2:', false).bind('bench');
   const entry = (value: unknown) => {
     const now = Date.now();
@@ -71,14 +81,19 @@ async function larder(url: string): Promise<Subject> {
     get: (key) => main.get(key),
     getOrSet: (key, load) => main.getOrSet(key, load),
     set: (key, value) => main.set(key, value),
+    setNoBus: (key, value) => quiet.set(key, value),
     peerSet: (key, value) => peer.set(key, value),
     l2Get: async (key) => (await l2.get(key))?.value,
     l2Set: (key, value) => l2.set(key, entry(value)),
     healthy: () =>
-      main.health().status === 'ok' && peer.health().status === 'ok' && l2.health().l2.status === 'ok',
+      main.health().status === 'ok' &&
+      peer.health().status === 'ok' &&
+      quiet.health().status === 'ok' &&
+      l2.health().l2.status === 'ok',
     close: async () => {
       await main.close();
       await peer.close();
+      await quiet.close();
       await l2.close();
     },
   };
@@ -98,6 +113,14 @@ async function bento(port: number): Promise<Subject> {
     });
   const main = tiered();
   const peer = tiered();
+  const quiet = new BentoCache({
+    default: 'c',
+    stores: {
+      c: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 100_000 }))
+        .useL2Layer(redisDriver({ connection, prefix: 'bb3' })),
+    },
+  });
   const l2 = new BentoCache({
     default: 'c',
     stores: { c: bentostore().useL2Layer(redisDriver({ connection, prefix: 'bb2' })) },
@@ -107,12 +130,14 @@ async function bento(port: number): Promise<Subject> {
     get: (key) => main.get({ key }),
     getOrSet: (key, load) => main.getOrSet({ key, factory: load, ttl: TTL_MS }),
     set: (key, value) => main.set({ key, value, ttl: TTL_MS }),
+    setNoBus: (key, value) => quiet.set({ key, value, ttl: TTL_MS }),
     peerSet: (key, value) => peer.set({ key, value, ttl: TTL_MS }),
     l2Get: (key) => l2.get({ key }),
     l2Set: (key, value) => l2.set({ key, value, ttl: TTL_MS }),
     close: async () => {
       await main.disconnectAll();
       await peer.disconnectAll();
+      await quiet.disconnectAll();
       await l2.disconnectAll();
     },
   };
@@ -134,6 +159,8 @@ async function cacheManager(url: string): Promise<Subject> {
     get: (key) => main.get(key),
     getOrSet: (key, load) => main.wrap(key, load, TTL_MS),
     set: (key, value) => main.set(key, value, TTL_MS),
+    // It has no bus: its one kind of write is this one (other keys, so the rows do not share them).
+    setNoBus: (key, value) => main.set(key, value, TTL_MS),
     peerSet: (key, value) => peer.set(key, value, TTL_MS),
     l2Get: (key) => l2.get(key),
     l2Set: (key, value) => l2.set(key, value, TTL_MS),
@@ -167,7 +194,12 @@ interface RowResult {
 }
 
 /** Runs `ops` operations from CONCURRENCY callers; returns ops/s and server counters per op. */
-async function measure(admin: Redis, ops: number, op: (i: number) => Promise<unknown>): Promise<RowResult> {
+async function measure(
+  admin: Redis,
+  rowOps: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<RowResult> {
+  const ops = warming ? Math.ceil(rowOps / 4) : rowOps;
   const before = await serverCounters(admin);
   // The admin client's own INFO reads show up in total_reads_processed: two per serverCounters call.
   const started = performance.now();
@@ -188,12 +220,18 @@ async function measure(admin: Redis, ops: number, op: (i: number) => Promise<unk
   };
 }
 
-type RowName = 'get, L1 hit (two-tier)' | 'get, L2 only' | 'getOrSet, L1 miss / L2 hit' | 'set (two-tier)';
+type RowName =
+  | 'get, L1 hit (two-tier)'
+  | 'get, L2 only'
+  | 'getOrSet, L1 miss / L2 hit'
+  | 'set (two-tier)'
+  | 'set, no bus (two-tier)';
 const ROWS: RowName[] = [
   'get, L1 hit (two-tier)',
   'get, L2 only',
   'getOrSet, L1 miss / L2 hit',
   'set (two-tier)',
+  'set, no bus (two-tier)',
 ];
 
 /** One round of one row for one subject. */
@@ -235,6 +273,8 @@ async function runRow(row: RowName, subject: Subject, admin: Redis, round: numbe
     }
     case 'set (two-tier)':
       return measure(admin, quick ? 5_000 : 20_000, (i) => subject.set(`w:${i % 5000}`, VALUE));
+    case 'set, no bus (two-tier)':
+      return measure(admin, quick ? 5_000 : 20_000, (i) => subject.setNoBus(`n:${i % 5000}`, VALUE));
   }
 }
 
@@ -249,12 +289,16 @@ async function main(): Promise<void> {
   const port = server.port;
   const subjects = [await larder(server.url), await bento(port), await cacheManager(server.url)];
   console.log(
-    `redis-server ${port}, ${CONCURRENCY} concurrent callers, ${ROUNDS} rounds per row (median), value ${JSON.stringify(VALUE).length} B JSON${quick ? ', --quick' : ''}`,
+    `redis-server ${port}, ${CONCURRENCY} concurrent callers, a warm-up pass then ${ROUNDS} rounds per row (median), value ${JSON.stringify(VALUE).length} B JSON${quick ? ', --quick' : ''}`,
   );
   const table: string[][] = [];
   try {
-    for (const row of ROWS) {
+    for (const row of ROWS.filter((name) => rowFilter === undefined || name.includes(rowFilter))) {
       const runs = new Map<string, RowResult[]>(subjects.map((s) => [s.name, []]));
+      // An unmeasured pass first, so no library's first measured round is also its JIT warm-up.
+      warming = true;
+      for (const subject of subjects) await runRow(row, subject, admin, -1);
+      warming = false;
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate the order so no library always runs first (JIT, Redis memory, machine noise).
         const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
@@ -310,6 +354,12 @@ async function main(): Promise<void> {
       table,
       ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
+  );
+  console.log(
+    '\ncache-manager has no bus: its "set (two-tier)" writes L1 and L2 only, which is what every library does in "set, no bus".',
+  );
+  console.log(
+    "Larder's Redis commands per write count the SET its versioned-write script runs per key (plus one script call and one MGET per tick's writes).",
   );
 }
 

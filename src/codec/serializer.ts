@@ -49,9 +49,39 @@ const FAITHFUL_PROTOTYPES = new Set<unknown>([
  * (functions, symbols, promises, weak collections, class instances). Cycles are followed once.
  */
 export function assertFaithful(value: unknown, path = 'value'): void {
-  // The common case walks without building a path string per property; only a value that fails is
-  // walked again, with paths, to name where.
-  if (!faithful(value, undefined, new Set())) faithful(value, path, new Set());
+  // Most values are small trees of plain objects and arrays: checked first without a set of visited
+  // objects (every L2 write passes here). Anything else (another class, a large or cyclic graph) takes
+  // the full walk, which builds no path string per property either; only a value that fails is walked
+  // again, with paths, to name where.
+  const left = plainTree(value, PLAIN_TREE_BUDGET);
+  if (left >= 0) return;
+  if (left === UNFAITHFUL || !faithful(value, undefined, new Set())) faithful(value, path, new Set());
+}
+
+/** Most objects {@link plainTree} visits before it leaves the value to the full walk. */
+const PLAIN_TREE_BUDGET = 256;
+const UNFAITHFUL = -1;
+const NOT_PLAIN = -2;
+
+/**
+ * Whether `value` is made of primitives, plain objects and arrays only: the objects left of `budget`
+ * (≥ 0) when it is, UNFAITHFUL when it holds a function or symbol, NOT_PLAIN when it holds anything
+ * else or more objects than `budget` (a shared or cyclic graph is never followed further than that).
+ */
+function plainTree(value: unknown, budget: number): number {
+  const type = typeof value;
+  if (type !== 'object') return type === 'function' || type === 'symbol' ? UNFAITHFUL : budget;
+  if (value === null) return budget;
+  if (--budget < 0) return NOT_PLAIN;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== Array.prototype) return NOT_PLAIN;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  for (let i = 0; i < keys.length; i++) {
+    budget = plainTree(object[keys[i]!], budget);
+    if (budget < 0) return budget;
+  }
+  return budget;
 }
 
 // Whether every part of `value` round-trips. With a `path`, the first part that does not throws a

@@ -36,6 +36,8 @@ export interface GuardOptions {
 
 function noop(): void {}
 
+const stored = (): SetIfNewerResult => 'stored';
+
 /** Runs `promise` with a deadline; the timer never keeps the process alive. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   if (ms <= 0 || !Number.isFinite(ms)) return promise;
@@ -59,6 +61,7 @@ export class GuardedDriver implements TierDriver {
   readonly #options: GuardOptions;
   readonly #deadlines: Deadlines;
   readonly #bulkDeadlines: Deadlines;
+  readonly #labels = new Map<string, string>();
   #outageSince = 0;
   #lastError = '';
   #disconnected = false;
@@ -134,11 +137,10 @@ export class GuardedDriver implements TierDriver {
   }
 
   setIfNewer(key: string, value: DriverValue, ttlMs: number, always = false): Promise<SetIfNewerResult> {
-    return this.#call('setIfNewer', async () => {
+    return this.#call('setIfNewer', () => {
       if (this.#inner.setIfNewer) return this.#inner.setIfNewer(key, value, ttlMs, always);
       // The documented degradation: last write wins in arrival order, as before versioning.
-      await this.#inner.set(key, value, ttlMs);
-      return 'stored';
+      return this.#inner.set(key, value, ttlMs).then(stored);
     });
   }
 
@@ -189,37 +191,75 @@ export class GuardedDriver implements TierDriver {
     return this.#inner.disconnect();
   }
 
-  async #call<T>(what: string, run: () => Promise<T>, deadlines = this.#deadlines): Promise<T> {
+  #call<T>(what: string, run: () => Promise<T>, deadlines = this.#deadlines): Promise<T> {
     if (!this.breaker.tryPass()) {
-      throw new CacheError('TIER_UNAVAILABLE', `${this.name} tier circuit is open: ${this.#lastError}`);
+      return Promise.reject(
+        new CacheError('TIER_UNAVAILABLE', `${this.name} tier circuit is open: ${this.#lastError}`),
+      );
     }
-    let call: Promise<T> | undefined;
+    // Not async on the fast path (connected): every L2 command passes here.
+    let call: Promise<T>;
     try {
       // The wait for a first connection is not part of the call's own timeout (see ConnectionGate).
       const wait = this.#inner.whenReady?.();
-      if (wait !== undefined) await wait;
+      if (wait !== undefined) return this.#callOnceReady(wait, what, run, deadlines);
       call = run();
-      const result = await deadlines.run(call, `${this.name} ${what}`);
-      this.breaker.success();
-      if (this.#outageSince !== 0) this.#recovered();
-      return result;
     } catch (error) {
-      // A hung store (SIGSTOP, a long fork) answers timed-out calls once it resumes: that reply is the
-      // earliest sign it is back, well before the open breaker would probe again.
-      if (call !== undefined && error instanceof CacheError && error.type === 'TIMEOUT') {
-        call.then(this.#lateReply, noop);
-      }
-      this.breaker.failure();
-      this.#failed(what, error);
-      throw error instanceof CacheError
-        ? error
-        : new CacheError('TIER_UNAVAILABLE', `${this.name} ${what} failed: ${errorMessage(error)}`, {
-            cause: error,
-          });
+      return Promise.reject(this.#failure(what, error, undefined));
+    }
+    return deadlines.run(call, this.#label(what)).then(this.#passed<T>, (error: unknown) => {
+      throw this.#failure(what, error, call);
+    });
+  }
+
+  /** {@link #call} while the store is still connecting: the wait comes first, outside the timeout. */
+  async #callOnceReady<T>(
+    wait: Promise<void>,
+    what: string,
+    run: () => Promise<T>,
+    deadlines: Deadlines,
+  ): Promise<T> {
+    let call: Promise<T> | undefined;
+    try {
+      await wait;
+      call = run();
+      return this.#passed(await deadlines.run(call, this.#label(what)));
+    } catch (error) {
+      throw this.#failure(what, error, call);
     }
   }
 
+  /** A call answered: the breaker and the outage bookkeeping hear of it. */
+  readonly #passed = <T>(result: T): T => {
+    this.breaker.success();
+    if (this.#outageSince !== 0) this.#recovered();
+    return result;
+  };
+
+  /** A call failed (or timed out): counts it and returns the CacheError its caller gets. */
+  #failure(what: string, error: unknown, call: Promise<unknown> | undefined): CacheError {
+    // A hung store (SIGSTOP, a long fork) answers timed-out calls once it resumes: that reply is the
+    // earliest sign it is back, well before the open breaker would probe again.
+    if (call !== undefined && error instanceof CacheError && error.type === 'TIMEOUT') {
+      call.then(this.#lateReply, noop);
+    }
+    this.breaker.failure();
+    this.#failed(what, error);
+    return error instanceof CacheError
+      ? error
+      : new CacheError('TIER_UNAVAILABLE', `${this.name} ${what} failed: ${errorMessage(error)}`, {
+          cause: error,
+        });
+  }
+
   readonly #lateReply = (): void => this.nudge();
+
+  /** `<name> <what>`, as timeouts name a call: built once per kind of call, not on every call. */
+  #label(what: string): string {
+    let label = this.#labels.get(what);
+    if (label === undefined) this.#labels.set(what, (label = `${this.name} ${what}`));
+    return label;
+  }
 
   #failed(what: string, error: unknown): void {
     this.#lastError = errorMessage(error);

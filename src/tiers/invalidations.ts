@@ -118,6 +118,10 @@ const RULES: { readonly [K in Kind]: Rule<Of<K>> } = {
   },
 };
 
+function firstOf<T>(results: readonly [T, ...unknown[]]): T {
+  return results[0];
+}
+
 /** The rule of `inv`'s kind. */
 function ruleOf(inv: Invalidation): Rule<Invalidation> {
   return RULES[inv.kind] as Rule<Invalidation>;
@@ -237,23 +241,46 @@ export class Invalidator implements L2Ops {
       return true;
     }
     data = frame(stamp, data);
+    const name = cache.name;
     const ttl = entry.expiresAt === 0 ? 0 : entry.expiresAt - now;
-    const inv: Invalidation = { kind: 'set', keys: [key] };
-    cache.tellOthers(origin, RULES.set.event(inv));
+    if (cache.members.size > 1) cache.tellOthers(origin, { kind: 'set', keys: [key] });
     const tags = entryTags(entry);
     // Before it is sent: a bulk fence heard while it travels must find it (see write-fence.ts).
-    fence.remember(cache.name, key, stamp);
-    const written = await this.#run(cache.name, inv, async () => {
-      // A set() is made now: it replaces whatever is held. A load's result only lands on older data.
-      const always = entry.version === undefined;
-      const stored = driver.setIfNewer(entryKey(cache.name, key), data, ttl, always);
-      const held = cache.tags.hold(tags, entry.createdAt, entry.expiresAt);
-      return held === undefined ? stored : (await Promise.all([stored, held]))[0];
-    });
-    if (written?.result === 'refused') return false;
+    fence.remember(name, key, stamp);
+    // A set() is made now: it replaces whatever is held. A load's result only lands on older data.
+    // (The guarded driver never throws: a failure is a rejection, handled below.)
+    const setting = driver.setIfNewer(entryKey(name, key), data, ttl, entry.version === undefined);
+    let stored: Promise<unknown> = setting;
+    if (tags.length > 0) {
+      let held: Promise<unknown> | undefined;
+      try {
+        held = cache.tags.hold(tags, entry.createdAt, entry.expiresAt);
+      } catch (error) {
+        held = Promise.reject(error);
+      }
+      if (held !== undefined) stored = Promise.all([setting, held]).then(firstOf);
+    }
+    // The live path of the `set` rule (as #run), without building the invalidation unless it fails:
+    // the key goes out in this turn's batched bus message.
+    const { publisher, publishInOrder } = this.#parts;
+    let result: unknown;
+    try {
+      if (publisher === undefined) result = await stored;
+      else {
+        // In order: the PUBLISH follows the write on the same connection. Else it waits for the write.
+        const published = publishInOrder ? publisher.publishKey(name, 'set', key) : undefined;
+        result = await stored;
+        const outcome = await (published ?? publisher.publishKey(name, 'set', key));
+        if (outcome !== undefined) throw outcome.error;
+      }
+    } catch {
+      RULES.set.remember(this.backlog.pending, name, { kind: 'set', keys: [key] });
+      await this.backlog.failed(name);
+      return true;
+    }
+    if (result === 'refused') return false;
     // A pending delete of this key (from an earlier failed write) would now remove the newer value.
-    if (written !== undefined && this.backlog.pending.settle(cache.name, key))
-      void this.backlog.save([cache.name]);
+    if (this.backlog.pending.settle(name, key)) void this.backlog.save([name]);
     return true;
   }
 

@@ -6,6 +6,7 @@
 // messages are dropped and counted, and listeners hear of each drop (the tier logs them, rate-limited).
 import { Cluster } from 'ioredis';
 import { CacheError } from '../errors.js';
+import { Deadlines } from './deadlines.js';
 import { withTimeout } from './guarded-driver.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from './bus.js';
 import { busKey, encodeBusMessage, inspectBusMessage, newInstanceId } from './bus.js';
@@ -25,6 +26,11 @@ export interface RedisBusOptions {
   connectTimeoutMs: number;
   /** Shared secret: messages are signed (HMAC-SHA256) and unsigned or wrongly signed ones refused. */
   secret?: BusSecret;
+  /**
+   * Called before each PUBLISH: the driver sharing the connection sends the writes it holds back for
+   * batching, so a message never reaches Redis before a write issued ahead of it.
+   */
+  beforePublish?: () => void;
 }
 
 /** An {@link InvalidationBus} over Redis pub/sub. */
@@ -34,6 +40,8 @@ export class RedisBus implements InvalidationBus {
   readonly #options: RedisBusOptions;
   readonly #ownPrefix: Buffer;
   readonly #key: Buffer | undefined;
+  /** Publish timeouts, swept by one interval while publishes are out (no timer per PUBLISH). */
+  readonly #deadlines: Deadlines;
   #rejected = 0;
   #subscriber: RedisClient | undefined;
   #listeners: BusListeners | undefined;
@@ -50,6 +58,7 @@ export class RedisBus implements InvalidationBus {
     }
     this.#key = options.secret === undefined ? undefined : busKey(options.secret);
     this.#options = options;
+    this.#deadlines = new Deadlines(options.timeoutMs);
     this.instanceId = options.instanceId ?? newInstanceId();
     this.#ownPrefix = Buffer.from(`{"source":${JSON.stringify(this.instanceId)},`);
   }
@@ -65,11 +74,12 @@ export class RedisBus implements InvalidationBus {
     if (client.status !== 'ready') {
       throw new CacheError('TIER_UNAVAILABLE', `bus cannot publish: Redis is ${client.status}`);
     }
+    this.#options.beforePublish?.();
     const wire = encodeBusMessage(
       Object.assign({ source: this.instanceId }, message) as BusMessage,
       this.#key,
     );
-    await withTimeout(client.publish(this.#options.channel, wire), this.#options.timeoutMs, 'bus publish');
+    await this.#deadlines.run(client.publish(this.#options.channel, wire), 'bus publish');
   }
 
   /** Messages dropped so far as malformed, out of bounds or wrongly signed. */
@@ -90,6 +100,7 @@ export class RedisBus implements InvalidationBus {
     this.#closed = true;
     this.#subscribed = false;
     this.#listeners = undefined;
+    // The publish deadlines are left running: a publish still out fails on time, then the sweep stops.
     // disconnect() rather than quit(): quit would wait on a server that may be gone.
     this.#subscriber?.disconnect();
   }

@@ -31,28 +31,51 @@ if left >= 0 then
 end
 return 'OK'`;
 
-// Versioned write (see TierDriver.setIfNewer): compare the fixed-width stamp in front of the held value
-// with the new one's, on one key, so a load that began before a write can never land on top of it.
+// Versioned writes (see TierDriver.setIfNewer), several keys in one call: for each key in turn,
+// compare the fixed-width stamp in front of the held value with the new one's, so a load that began
+// before a write can never land on top of it. ARGV: the stamp width, the tombstone kind byte, one flag
+// per key ('1': a write that replaces whatever is held), then each key's value and TTL (ms, 0 = none).
+// One result per key, in order; a key whose SET failed answers '!' and the error, and the others still
+// run. Every write of the tier passes here, so it is kept cheap: the held values come from one MGET
+// (a key written earlier in the same call is compared with what that write stored), PSETEX sets the
+// TTL, and a key holding another type reads as absent and is overwritten, as a plain SET would.
 const SET_IF_NEWER = `
-local new = ARGV[1]
-local width = tonumber(ARGV[3])
-local result = 'stored'
-local held = redis.call('get', KEYS[1])
-if held then
-  local stamp = string.sub(held, 1, width)
-  if #held > width and not string.find(stamp, '%D') then
-    if stamp >= string.sub(new, 1, width) then
-      if ARGV[5] ~= '1' then return 'refused' end
-      new = string.format('%0' .. width .. '.0f', tonumber(stamp) + 1) .. string.sub(new, width + 1)
+local width = tonumber(ARGV[1])
+local tombstone = ARGV[2]
+local always = ARGV[3]
+local helds = redis.call('mget', unpack(KEYS))
+local written = {}
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local new = ARGV[i * 2 + 2]
+  local result = 'stored'
+  local held = written[key]
+  if held == nil then held = helds[i] end
+  if held then
+    local stamp = string.sub(held, 1, width)
+    if #held > width and not string.find(stamp, '%D') then
+      if stamp >= string.sub(new, 1, width) then
+        if string.sub(always, i, i) == '1' then
+          new = string.format('%0' .. width .. '.0f', tonumber(stamp) + 1) .. string.sub(new, width + 1)
+        else
+          result = 'refused'
+        end
+      end
+      if result == 'stored' and string.sub(held, width + 1, width + 1) ~= tombstone then result = 'replaced' end
+    else
+      result = 'replaced'
     end
-    if string.sub(held, width + 1, width + 1) ~= ARGV[4] then result = 'replaced' end
-  else
-    result = 'replaced'
   end
+  if result ~= 'refused' then
+    local ttl = ARGV[i * 2 + 3]
+    local reply
+    if ttl == '0' then reply = redis.pcall('set', key, new) else reply = redis.pcall('psetex', key, ttl, new) end
+    if type(reply) == 'table' and reply.err then result = '!' .. tostring(reply.err) else written[key] = new end
+  end
+  out[i] = result
 end
-local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('set', KEYS[1], new, 'PX', ttl) else redis.call('set', KEYS[1], new) end
-return result`;
+return out`;
 
 /** A Lua script with its SHA1, sent by EVALSHA (EVAL once when the server does not have it yet). */
 interface Script {
@@ -79,6 +102,23 @@ function sameHashTag(keys: readonly string[]): boolean {
   return keys.every((key) => hashTagOf(key) === first);
 }
 
+function isWriteResult(result: unknown): result is SetIfNewerResult {
+  return result === 'stored' || result === 'replaced' || result === 'refused';
+}
+
+/** Why the setIfNewer script did not store a key: its command's error (`!…`), or an unexpected reply. */
+function writeFailure(result: unknown): string {
+  return typeof result === 'string' && result.startsWith('!')
+    ? result.slice(1)
+    : `unexpected reply to setIfNewer: ${String(result)}`;
+}
+
+/** One key's answer of the setIfNewer script, checked. */
+function writeResult(result: unknown): SetIfNewerResult {
+  if (isWriteResult(result)) return result;
+  throw new Error(writeFailure(result));
+}
+
 /** Most keys one batched MGET carries. */
 const MAX_BATCH = 1000;
 
@@ -86,6 +126,23 @@ const MAX_BATCH = 1000;
 interface ReadBatch {
   keys: string[];
   waiters: Array<{ resolve: (value: DriverValue | undefined) => void; reject: (error: unknown) => void }>;
+}
+
+/** Most keys one batched versioned write carries. */
+const MAX_WRITE_BATCH = 256;
+/** Value bytes after which a batched write is sent at once (one script call holds Redis while it runs). */
+const MAX_WRITE_BYTES = 1024 * 1024;
+
+/** setIfNewer calls waiting for the script call that will store them all. */
+interface WriteBatch {
+  keys: string[];
+  /** The script's ARGV after the stamp width, tombstone byte and flags: each key's value and TTL. */
+  args: Array<string | number | Buffer>;
+  /** One character per key: '1' for a write that replaces whatever is held, else '0'. */
+  always: string;
+  bytes: number;
+  resolve: Array<(result: SetIfNewerResult) => void>;
+  reject: Array<(error: unknown) => void>;
 }
 
 /** Options of {@link RedisDriver}: how to connect, plus a key prefix. */
@@ -108,6 +165,8 @@ export class RedisDriver implements TierDriver {
   readonly #isCluster: boolean;
   #closed = false;
   #reads: ReadBatch | undefined;
+  #writes: WriteBatch | undefined;
+  #writeTick = false;
 
   constructor(options: RedisDriverOptions) {
     if (options === null || typeof options !== 'object')
@@ -165,6 +224,8 @@ export class RedisDriver implements TierDriver {
 
   #flushReads(batch: ReadBatch): void {
     if (this.#reads === batch) this.#reads = undefined;
+    // Writes issued in the same tick go first, as they would unbatched.
+    this.#sendWrites();
     const { keys, waiters } = batch;
     const reply =
       keys.length === 1
@@ -183,6 +244,7 @@ export class RedisDriver implements TierDriver {
   async getMany(keys: readonly string[]): Promise<Array<DriverValue | undefined>> {
     if (keys.length === 0) return [];
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     const full = keys.map((key) => this.prefix + key);
     // A cluster refuses MGET across slots: keys sharing a hash tag (one slot) still go as one MGET,
     // others as single GETs that auto-pipelining sends in one write per node.
@@ -195,6 +257,7 @@ export class RedisDriver implements TierDriver {
 
   async set(key: string, value: DriverValue, ttlMs?: number): Promise<void> {
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     if (ttlMs !== undefined && ttlMs > 0)
       await this.client.set(this.prefix + key, value, 'PX', Math.ceil(ttlMs));
     else await this.client.set(this.prefix + key, value);
@@ -202,18 +265,21 @@ export class RedisDriver implements TierDriver {
 
   async add(key: string, value: DriverValue, ttlMs: number): Promise<boolean> {
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     const reply = await this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
     return reply === 'OK';
   }
 
   async delete(key: string): Promise<boolean> {
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     return (await this.client.unlink(this.prefix + key)) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     return this.#unlink(
       this.client,
       keys.map((key) => this.prefix + key),
@@ -228,43 +294,126 @@ export class RedisDriver implements TierDriver {
     return this.#scanDelete(escapeRedisGlob(this.prefix) + globToRedisMatch(pattern));
   }
 
-  async setIfNewer(
-    key: string,
-    value: DriverValue,
-    ttlMs: number,
-    always = false,
-  ): Promise<SetIfNewerResult> {
-    requireStamp(value);
-    if (!this.#gate.ready) await this.#gate.pass();
+  setIfNewer(key: string, value: DriverValue, ttlMs: number, always = false): Promise<SetIfNewerResult> {
+    try {
+      requireStamp(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const ttl = ttlMs > 0 ? Math.ceil(ttlMs) : 0;
-    const reply = await this.#run(SCRIPTS.setIfNewer, this.prefix + key, [
-      value,
-      ttl,
-      STAMP_WIDTH,
-      STAMP_TOMBSTONE,
-      always ? '1' : '0',
-    ]);
-    return String(reply) as SetIfNewerResult;
+    const full = this.prefix + key;
+    if (!this.#gate.ready) return this.#gate.pass().then(() => this.#write(full, value, ttl, always));
+    return this.#write(full, value, ttl, always);
   }
 
-  /** EVALSHA of a one-key script; on NOSCRIPT (a fresh or restarted server) EVAL loads it. */
-  async #run(script: Script, key: string, args: Array<string | number | Buffer>): Promise<unknown> {
+  /**
+   * Sends what versioned writes are waiting now, instead of at the end of the tick (the bus calls it
+   * before a PUBLISH on the same connection, so the message never overtakes a write it may announce).
+   */
+  flushWrites(): void {
+    this.#sendWrites();
+  }
+
+  /**
+   * Queues one versioned write. The writes of one tick travel as one script call, sent when the tick
+   * ends or, earlier, before any other command of this driver, so the order in which commands reach
+   * Redis is the order they were issued in. A cluster sends each write alone (its keys span slots).
+   */
+  #write(full: string, value: DriverValue, ttl: number, always: boolean): Promise<SetIfNewerResult> {
+    if (this.#isCluster) {
+      return this.#run(
+        SCRIPTS.setIfNewer,
+        [full],
+        [STAMP_WIDTH, STAMP_TOMBSTONE, always ? '1' : '0', value, ttl],
+      ).then((reply) => writeResult(Array.isArray(reply) ? reply[0] : reply));
+    }
+    let batch = this.#writes;
+    if (batch === undefined) {
+      batch = this.#writes = {
+        keys: [],
+        args: [],
+        always: '',
+        bytes: 0,
+        resolve: [],
+        reject: [],
+      };
+      if (!this.#writeTick) {
+        this.#writeTick = true;
+        process.nextTick(this.#endOfTick);
+      }
+    }
+    batch.keys.push(full);
+    batch.args.push(value, ttl);
+    batch.always += always ? '1' : '0';
+    batch.bytes += value.length;
+    const open = batch;
+    const done = new Promise<SetIfNewerResult>((resolve, reject) => {
+      open.resolve.push(resolve);
+      open.reject.push(reject);
+    });
+    if (open.keys.length >= MAX_WRITE_BATCH || open.bytes >= MAX_WRITE_BYTES) this.#sendWrites();
+    return done;
+  }
+
+  readonly #endOfTick = (): void => {
+    this.#writeTick = false;
+    this.#sendWrites();
+  };
+
+  /** Sends the waiting writes as one script call and answers each from its own result. */
+  #sendWrites(): void {
+    const batch = this.#writes;
+    if (batch === undefined) return;
+    this.#writes = undefined;
+    const { resolve, reject } = batch;
+    this.#run(SCRIPTS.setIfNewer, batch.keys, [
+      STAMP_WIDTH,
+      STAMP_TOMBSTONE,
+      batch.always,
+      ...batch.args,
+    ]).then(
+      (reply) => {
+        if (!Array.isArray(reply) || reply.length !== resolve.length) {
+          const error = new Error(`unexpected reply to a batched setIfNewer: ${String(reply)}`);
+          for (const fail of reject) fail(error);
+          return;
+        }
+        for (let i = 0; i < resolve.length; i++) {
+          const result: unknown = reply[i];
+          if (isWriteResult(result)) resolve[i]!(result);
+          else reject[i]!(new Error(writeFailure(result)));
+        }
+      },
+      (error: unknown) => {
+        for (const fail of reject) fail(error);
+      },
+    );
+  }
+
+  /** EVALSHA of a script; on NOSCRIPT (a fresh or restarted server) EVAL loads it. */
+  async #run(
+    script: Script,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number | Buffer>,
+  ): Promise<unknown> {
     try {
-      return await this.client.evalsha(script.sha, 1, key, ...args);
+      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.client.eval(script.source, 1, key, ...args);
+      return this.client.eval(script.source, keys.length, ...keys, ...args);
     }
   }
 
   async deleteIfEquals(key: string, value: DriverValue): Promise<boolean> {
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     const removed = await this.client.eval(DELETE_IF_EQUALS, 1, this.prefix + key, value);
     return Number(removed) === 1;
   }
 
   async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     const ttl = ttlMs > 0 ? Math.ceil(ttlMs) : 0;
     await this.client.eval(SET_AT_LEAST, 1, this.prefix + key, value, ttl, keepValue ? '0' : '1');
   }
@@ -272,12 +421,15 @@ export class RedisDriver implements TierDriver {
   async disconnect(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Writes of this tick still go out (or fail) before the connection closes.
+    this.#sendWrites();
     if (this.#owned) this.client.disconnect();
   }
 
   /** SCANs every master for `match` and UNLINKs what it finds, batch by batch. */
   async #scanDelete(match: string): Promise<number> {
     if (!this.#gate.ready) await this.#gate.pass();
+    this.#sendWrites();
     const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
     const counts = await Promise.all(nodes.map((node) => this.#scanNode(node, match)));
     return counts.reduce((a, b) => a + b, 0);

@@ -50,6 +50,7 @@ export function redisTier(options: RedisTierOptions): SharedTier {
             timeoutMs,
             connectTimeoutMs,
             secret: options.busSecret,
+            beforePublish: () => driver.flushWrites(),
           });
     const tier = new SharedTier({
       ...options,

@@ -35,18 +35,34 @@ export class StampClock {
   }
 }
 
+const VALUE_BYTE = STAMP_VALUE.charCodeAt(0);
+
+/** Stamps below this fit the header (STAMP_WIDTH digits). */
+const STAMP_LIMIT = 10 ** STAMP_WIDTH;
+
 /** `body` behind the header of `stamp` (a tombstone when `body` is undefined). */
 export function frame(stamp: number, body?: DriverValue): DriverValue {
+  if (body !== undefined && typeof body !== 'string' && Number.isSafeInteger(stamp) && stamp >= 0) {
+    if (stamp >= STAMP_LIMIT) throw new RangeError(`stamp ${stamp} does not fit ${STAMP_WIDTH} digits`);
+    // One allocation (from the pool for small values), digits written in place: every binary L2
+    // write passes here.
+    const framed = Buffer.allocUnsafe(STAMP_WIDTH + 1 + body.length);
+    let rest = stamp;
+    for (let i = STAMP_WIDTH - 1; i >= 0; i--) {
+      const next = Math.floor(rest / 10);
+      framed[i] = 48 + (rest - next * 10);
+      rest = next;
+    }
+    framed[STAMP_WIDTH] = VALUE_BYTE;
+    framed.set(body, STAMP_WIDTH + 1);
+    return framed;
+  }
   const header = String(stamp).padStart(STAMP_WIDTH, '0');
   if (header.length !== STAMP_WIDTH)
     throw new RangeError(`stamp ${stamp} does not fit ${STAMP_WIDTH} digits`);
   if (body === undefined) return header + STAMP_TOMBSTONE;
   if (typeof body === 'string') return header + STAMP_VALUE + body;
-  // One allocation (from the pool for small values): every binary L2 write passes here.
-  const framed = Buffer.allocUnsafe(STAMP_WIDTH + 1 + body.length);
-  framed.write(header + STAMP_VALUE, 0, 'latin1');
-  framed.set(body, STAMP_WIDTH + 1);
-  return framed;
+  return Buffer.concat([Buffer.from(header + STAMP_VALUE, 'latin1'), body]);
 }
 
 /** A stored value split: its stamp (undefined for data written without one), and its body or tombstone. */

@@ -42,6 +42,8 @@ interface Recent {
   /** Stamp of the stored value. */
   stamp: number;
   storedAt: number;
+  /** Number of its latest remember: older queue entries for it are stale (-1 once forgotten). */
+  seq: number;
 }
 
 const everything = (): boolean => true;
@@ -52,8 +54,22 @@ export class WriteFence {
   readonly #maxRecent: number;
   readonly #maxFences: number;
   readonly #fences = new Map<string, Fence[]>();
-  /** Oldest first; a key stored again moves to the end. */
-  readonly #recent = new Map<string, Recent>();
+  /** Recent stores by cache, then key. */
+  readonly #recent = new Map<string, Map<string, Recent>>();
+  /** How many recent stores are held, over every cache. */
+  #recentCount = 0;
+  /**
+   * The order of remembers, oldest first, from `#head` on (a record and the seq it had then): the
+   * oldest store is evicted first. A key stored again is queued anew and its older entry goes stale
+   * (its seq no longer matches), so a rewrite is O(1) instead of a Map delete and re-insert, whose
+   * holes every later scan from the front would skip. Parallel arrays: no object per remember.
+   */
+  #queue: Recent[] = [];
+  #queueSeqs: number[] = [];
+  #head = 0;
+  #seq = 0;
+  /** The record of the last store evicted, reused by the next new key (every write passes here). */
+  #spare: Recent | undefined;
 
   constructor(options: WriteFenceOptions) {
     this.#options = options;
@@ -76,22 +92,69 @@ export class WriteFence {
 
   /** Remembers a store about to be sent, so a fence heard later can undo it. */
   remember(cache: string, key: string, stamp: number): void {
-    const id = `${cache}\u0000${key}`;
-    const known = this.#recent.get(id);
+    let byKey = this.#recent.get(cache);
+    if (byKey === undefined) this.#recent.set(cache, (byKey = new Map()));
     const storedAt = this.#options.clock();
-    if (known !== undefined) {
-      // Moved to the end (newest), reusing its record: a hot key is rewritten often.
-      this.#recent.delete(id);
-      known.stamp = stamp;
-      known.storedAt = storedAt;
-      this.#recent.set(id, known);
-      return;
+    const seq = ++this.#seq;
+    let recent = byKey.get(key);
+    if (recent === undefined) {
+      recent = this.#spare ?? { cache, key, stamp, storedAt, seq };
+      this.#spare = undefined;
+      recent.cache = cache;
+      recent.key = key;
+      byKey.set(key, recent);
+      this.#recentCount++;
     }
-    this.#recent.set(id, { cache, key, stamp, storedAt });
-    if (this.#recent.size > this.#maxRecent) {
-      const oldest = this.#recent.keys().next();
-      if (oldest.done !== true) this.#recent.delete(oldest.value);
+    // Now the newest (a hot key is rewritten often, its record reused).
+    recent.stamp = stamp;
+    recent.storedAt = storedAt;
+    recent.seq = seq;
+    this.#queue.push(recent);
+    this.#queueSeqs.push(seq);
+    if (this.#recentCount > this.#maxRecent) this.#evictOldest();
+    else if (this.#queue.length - this.#head > 2 * this.#maxRecent + 64) this.#compact();
+  }
+
+  /** Drops the oldest recent store. */
+  #evictOldest(): void {
+    const queue = this.#queue;
+    const seqs = this.#queueSeqs;
+    while (this.#head < queue.length) {
+      const recent = queue[this.#head]!;
+      const seq = seqs[this.#head++]!;
+      if (recent.seq !== seq) continue; // stored again since: a newer entry stands for it
+      this.#forget(recent);
+      this.#spare = recent;
+      break;
     }
+    if (this.#head > 1024 && this.#head * 2 > queue.length) this.#compact();
+  }
+
+  /** Drops the stale and evicted entries from the queue, keeping the live ones in order. */
+  #compact(): void {
+    const queue: Recent[] = [];
+    const seqs: number[] = [];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const recent = this.#queue[i]!;
+      const seq = this.#queueSeqs[i]!;
+      if (recent.seq === seq) {
+        queue.push(recent);
+        seqs.push(seq);
+      }
+    }
+    this.#queue = queue;
+    this.#queueSeqs = seqs;
+    this.#head = 0;
+  }
+
+  /** Removes a recent store (its queue entry, if any, goes stale). */
+  #forget(recent: Recent): void {
+    const byKey = this.#recent.get(recent.cache);
+    if (byKey === undefined || byKey.get(recent.key) !== recent) return;
+    byKey.delete(recent.key);
+    recent.seq = -1;
+    this.#recentCount--;
+    if (byKey.size === 0) this.#recent.delete(recent.cache);
   }
 
   /**
@@ -112,14 +175,16 @@ export class WriteFence {
     }
     this.#fences.set(cache, live);
     const reached: string[] = [];
-    for (const [id, recent] of this.#recent) {
+    const byKey = this.#recent.get(cache);
+    if (byKey === undefined) return reached;
+    for (const recent of [...byKey.values()]) {
       if (now - recent.storedAt >= this.#options.retentionMs) {
-        this.#recent.delete(id);
+        this.#forget(recent);
         continue;
       }
-      if (recent.cache === cache && stampMs(recent.stamp) <= at && matches(recent.key)) {
+      if (stampMs(recent.stamp) <= at && matches(recent.key)) {
         reached.push(recent.key);
-        this.#recent.delete(id);
+        this.#forget(recent);
       }
     }
     return reached;

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { RedisDriver, hashTagOf } from '../../src/tiers/redis-driver.js';
+import { frame } from '../../src/tiers/stamp.js';
 import { manualClock } from '../helpers/clock.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
@@ -48,6 +49,73 @@ describeWithRedis('RedisDriver (standalone)', () => {
     values.forEach((v, i) => i !== 7 && expect(v?.toString()).toBe(`v${i}`));
     expect(/cmdstat_mget:calls=(\d+)/.exec(stats)?.[1]).toBe('2');
     expect(stats).not.toMatch(/cmdstat_get:/);
+    admin.disconnect();
+    await driver.disconnect();
+  });
+
+  it('sends the versioned writes of one tick as one script call (at most 256), each answered on its own', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'batch:' });
+    const value = (stamp: number, body: string) => frame(stamp, Buffer.from(body));
+    await driver.setIfNewer('held', value(5000, 'held'), 0);
+    const admin = new Redis(server.url);
+    await admin.config('RESETSTAT');
+    const results = await Promise.all([
+      driver.setIfNewer('fresh', value(1000, 'fresh'), 0),
+      driver.setIfNewer('held', value(4000, 'older load'), 0), // refused: the held stamp is newer
+      driver.setIfNewer('held', value(100, 'set now'), 0, true), // stored over it, stamp raised
+      driver.setIfNewer('fresh', value(900, 'older'), 0), // after the first write of the same tick
+      driver.setIfNewer('gone', frame(7000), 60_000), // a tombstone
+    ]);
+    expect(results).toEqual(['stored', 'refused', 'replaced', 'refused', 'stored']);
+    expect(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1]).toBe('1');
+    expect((await driver.get('fresh'))?.toString()).toBe(`${'1000'.padStart(16, '0')}vfresh`);
+    expect((await driver.get('held'))?.toString()).toBe(`${'5001'.padStart(16, '0')}vset now`);
+    // Bigger bursts are split: 600 writes go as 256 + 256 + 88.
+    await admin.config('RESETSTAT');
+    const many = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => driver.setIfNewer(`m${i}`, value(1000 + i, `v${i}`), 60_000)),
+    );
+    expect(many.every((result) => result === 'stored')).toBe(true);
+    expect(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1]).toBe('3');
+    expect((await driver.get('m599'))?.toString()).toBe(`${'1599'.padStart(16, '0')}vv599`);
+    admin.disconnect();
+    await driver.disconnect();
+  });
+
+  it('sends a batched write before any later command of the same tick', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'order:' });
+    const value = frame(1000, Buffer.from('v'));
+    // Each command is issued in the same tick as the write before it, and must find that write done.
+    const written = driver.setIfNewer('a', value, 0);
+    const deleted = driver.delete('a');
+    expect(await written).toBe('stored');
+    expect(await deleted).toBe(true);
+    const again = driver.setIfNewer('b', value, 0);
+    const read = driver.getMany(['b']);
+    const added = driver.add('b', 'lock', 60_000);
+    expect(await again).toBe('stored');
+    expect((await read)[0]?.toString()).toBe(`${'1000'.padStart(16, '0')}vv`);
+    expect(await added).toBe(false);
+    // A GET of the same tick is answered after the write too.
+    const third = driver.setIfNewer('c', value, 0);
+    const got = driver.get('c');
+    expect(await third).toBe('stored');
+    expect((await got)?.toString()).toBe(`${'1000'.padStart(16, '0')}vv`);
+    await driver.disconnect();
+  });
+
+  it('overwrites a key that holds another type, as a plain SET would, within a batch of writes', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'wrong:' });
+    const admin = new Redis(server.url);
+    await admin.rpush('wrong:list', 'x'); // not a string: it reads as absent
+    const results = await Promise.all([
+      driver.setIfNewer('before', frame(1000, 'b'), 0),
+      driver.setIfNewer('list', frame(1000, 'l'), 0),
+      driver.setIfNewer('after', frame(1000, 'a'), 0),
+    ]);
+    expect(results).toEqual(['stored', 'stored', 'stored']);
+    expect(await admin.type('wrong:list')).toBe('string');
+    expect((await driver.get('list'))?.toString()).toBe(`${'1000'.padStart(16, '0')}vl`);
     admin.disconnect();
     await driver.disconnect();
   });
