@@ -10,12 +10,14 @@ import { buildRecommendation } from './recommendation.js';
 import { chooseRate, DEFAULT_MIN_SAMPLED_ENTRIES, rateOf, thresholdFor } from './sampler.js';
 import type { Advice, AdviceCurvePoint, AdvisorOptions } from './types.js';
 
-// An entry's sampling decision, kept on the object the cache stores for it (the facade's envelope) the
+// An entry's key hash (unsigned), kept on the object the cache stores for it (the facade's envelope) the
 // first time the entry is hit. A symbol key is invisible to JSON and to the msgpack serializer.
 const SAMPLED: unique symbol = Symbol('larder.advisor.sampled');
 
 /** Capacities simulated by default, relative to the current one. */
 export const DEFAULT_MULTIPLIERS: readonly number[] = [0.25, 0.5, 1, 2, 4];
+/** Sampled requests between two calls of {@link SizingAdvisor.onPeriod}. */
+export const PERIOD_REQUESTS = 2000;
 
 /** What the owner of the cache tells the advisor when asking for advice. */
 export interface AdviseInput {
@@ -32,13 +34,21 @@ export interface AdviseInput {
 /** Predicts hit ratios at other capacities from a spatially sampled replay (see the file comment). */
 export class SizingAdvisor {
   /** The entry bound of the advised cache. */
-  readonly capacity: number;
+  capacity: number;
   /** The sampling rate in use (fraction of keys followed). */
-  readonly rate: number;
+  rate: number;
   /** The simulated multipliers, ascending. */
   readonly multipliers: readonly number[];
-  readonly #threshold: number;
-  readonly #minis: MiniatureSet;
+  #threshold: number;
+  #minis: MiniatureSet;
+  readonly #minSampledEntries: number;
+  readonly #fixedRate: number | undefined;
+  /**
+   * Called after every {@link PERIOD_REQUESTS} sampled requests (adaptive sizing uses it to revisit
+   * the cache's size); undefined by default.
+   */
+  onPeriod: (() => void) | undefined = undefined;
+  #sinceHook = 0;
 
   /** Creates an advisor for a cache bounded to `capacity` entries; throws a RangeError naming a bad option. */
   constructor(capacity: number, options: AdvisorOptions = {}) {
@@ -52,9 +62,33 @@ export class SizingAdvisor {
     assertPositiveInteger(minSampledEntries, 'advisor.minSampledEntries');
     this.multipliers = checkMultipliers(options.multipliers ?? DEFAULT_MULTIPLIERS);
     this.capacity = capacity;
+    this.#minSampledEntries = minSampledEntries;
+    this.#fixedRate = rate;
     this.#threshold = thresholdFor(chooseRate(capacity, this.multipliers[0]!, minSampledEntries, rate));
     this.rate = rateOf(this.#threshold);
     this.#minis = new MiniatureSet(capacity, this.rate, this.multipliers);
+  }
+
+  /**
+   * Re-centres the model on a cache now bounded to `capacity` entries (after a resize): the curve is
+   * rebuilt around the new size, so the model starts over.
+   */
+  rebase(capacity: number): void {
+    assertPositiveInteger(capacity, 'advisor capacity');
+    this.capacity = capacity;
+    const rate = chooseRate(capacity, this.multipliers[0]!, this.#minSampledEntries, this.#fixedRate);
+    this.#threshold = thresholdFor(rate);
+    this.rate = rateOf(this.#threshold);
+    this.#minis = new MiniatureSet(capacity, this.rate, this.multipliers);
+    this.#sinceHook = 0;
+  }
+
+  #sampled(key: CacheKey): void {
+    this.#minis.access(key);
+    if (this.onPeriod !== undefined && ++this.#sinceHook >= PERIOD_REQUESTS) {
+      this.#sinceHook = 0;
+      this.onPeriod();
+    }
   }
 
   /** Sampled requests simulated so far. */
@@ -69,7 +103,7 @@ export class SizingAdvisor {
 
   /** Records one request for `key` (hit or miss alike). */
   record(key: CacheKey): void {
-    if (hashKey(key) >>> 0 < this.#threshold) this.#minis.access(key);
+    if (hashKey(key) >>> 0 < this.#threshold) this.#sampled(key);
   }
 
   /**
@@ -78,13 +112,14 @@ export class SizingAdvisor {
    * key (string hashing in JavaScript costs more than the rest of a hit).
    */
   recordHit(key: CacheKey, holder: object): void {
-    let sampled = (holder as { [SAMPLED]?: boolean })[SAMPLED];
-    if (sampled === undefined) {
-      sampled = hashKey(key) >>> 0 < this.#threshold;
+    // The key's hash is remembered (not the decision), so a rebase's new threshold applies at once.
+    let hash = (holder as { [SAMPLED]?: number })[SAMPLED];
+    if (hash === undefined) {
+      hash = hashKey(key) >>> 0;
       // A frozen holder cannot remember; its key is simply hashed again next time.
-      Reflect.set(holder, SAMPLED, sampled);
+      Reflect.set(holder, SAMPLED, hash);
     }
-    if (sampled) this.#minis.access(key);
+    if (hash < this.#threshold) this.#sampled(key);
   }
 
   /** Predicted hit ratio (percent, two decimals) at every simulated capacity, with both policies. */

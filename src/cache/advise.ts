@@ -6,6 +6,8 @@ import { estimateSize } from '../engine/size-of.js';
 import type { CacheKey, EngineStats, EntryInfo, EvictionPolicy } from '../engine/types.js';
 import { SizingAdvisor } from '../advisor/advisor.js';
 import type { Advice, AdvisorOptions } from '../advisor/types.js';
+import { chooseSize, type AutoSizeOptions } from '../advisor/auto-size.js';
+import type { SharedCacheState } from './shared-state.js';
 
 /** Entries measured to estimate the mean entry size when the cache does not account bytes. */
 const SIZE_SAMPLE = 64;
@@ -61,4 +63,41 @@ function meanEntryBytes(
     if (++n === SIZE_SAMPLE) break;
   }
   return n === 0 ? 0 : total / n;
+}
+
+/**
+ * Adaptive sizing: after every period of sampled requests, asks the advisor where the cache should be
+ * (auto-size.ts), resizes the in-memory tier there, re-centres the advisor on the new size and logs
+ * `Cache RESIZE`. A bound changed by configure() in between is adopted as the new centre.
+ */
+export function attachAutoSize(
+  advisor: SizingAdvisor,
+  bounds: AutoSizeOptions,
+  state: Pick<SharedCacheState, 'tiers' | 'log'>,
+  name: string,
+): void {
+  advisor.onPeriod = () => {
+    const stats = state.tiers.stats();
+    const bound = stats.maxEntries;
+    if (bound === undefined) return;
+    if (bound !== advisor.capacity) {
+      advisor.rebase(bound);
+      return;
+    }
+    const advice = adviseCache(advisor, name, stats.policy, stats, () => state.tiers.entries());
+    const next = chooseSize(advice, bounds, stats.policy);
+    if (next === undefined || next === bound) return;
+    state.tiers.resize({ maxEntries: next });
+    advisor.rebase(next);
+    const here = advice.curve.find((p) => p.multiplier === 1)?.[stats.policy];
+    const there = advice.curve.find((p) => p.capacity === next)?.[stats.policy];
+    state.log.info('Cache RESIZE', {
+      cache: name,
+      from: bound,
+      to: next,
+      predictedHitRatio: { from: here, to: there },
+      bytesPerEntry: Math.round(advice.bytesPerEntry),
+      memoryBudget: bounds.memoryBudget,
+    });
+  };
 }

@@ -13,11 +13,18 @@ import type {
   RankedEntryInfo,
   EvictionPolicy,
   EvictionReason,
+  MemoryCacheBounds,
   MemoryCacheOptions,
   MemorySetOptions,
 } from './types.js';
 import { resolveOptions } from './options.js';
-import { assertByteCount, assertKey, assertTags, refuseNonFiniteKey } from '../util/validate.js';
+import {
+  assertByteCount,
+  assertKey,
+  assertPositiveInteger,
+  assertTags,
+  refuseNonFiniteKey,
+} from '../util/validate.js';
 import { LruPolicy, type Policy } from './policy.js';
 import { FIRST_SLOT } from './links.js';
 import { TinyLfuPolicy } from './tinylfu.js';
@@ -55,10 +62,10 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #free: number[] = [];
   #nextSlot = FIRST_SLOT;
   #capacity: number;
-  readonly #slotLimit: number;
+  #slotLimit: number;
   readonly #policy: Policy;
-  readonly #maxEntries: number;
-  readonly #maxBytes: number;
+  #maxEntries: number;
+  #maxBytes: number;
   #bytes = 0;
   readonly #defaultTtl: number;
   readonly #jitter: number;
@@ -217,6 +224,36 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     return this;
   }
 
+  /**
+   * Changes the entry and/or byte bound at run time, without a rebuild. Growing takes effect at once
+   * (storage grows as entries arrive); shrinking evicts in the policy's order until the cache fits,
+   * each eviction reported to onEvict with reason 'capacity' and counted in `evictions`. A bound that
+   * is not given is kept. `maxBytes` can be changed only on a cache created with `maxBytes`. Throws a
+   * TypeError/RangeError naming an invalid bound before anything changes.
+   */
+  resize(bounds: MemoryCacheBounds): void {
+    if (typeof bounds !== 'object' || bounds === null)
+      throw new TypeError(`resize bounds must be an object, got ${bounds === null ? 'null' : typeof bounds}`);
+    const maxEntries =
+      bounds.maxEntries === undefined
+        ? this.#maxEntries
+        : assertPositiveInteger(bounds.maxEntries, 'maxEntries');
+    let maxBytes = this.#maxBytes;
+    if (bounds.maxBytes !== undefined) {
+      maxBytes = assertPositiveInteger(bounds.maxBytes, 'maxBytes');
+      if (!Number.isFinite(this.#maxBytes))
+        throw new RangeError('maxBytes can only be resized on a cache created with maxBytes');
+    }
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+    this.#slotLimit = Math.max(this.#capacity, FIRST_SLOT + 1 + Math.min(maxEntries, maxBytes, 2 ** 31));
+    const byBytes = Number.isFinite(maxBytes);
+    this.#policy.resize(byBytes ? maxBytes : maxEntries, Math.min(this.#capacity - FIRST_SLOT, maxEntries));
+    while (this.#count > this.#maxEntries || this.#bytes > this.#maxBytes) {
+      this.#removeSlot(this.#policy.victim(), 'capacity');
+    }
+  }
+
   /** Removes the entry for `key`; true if a live entry was removed (reason 'deleted'). */
   delete(key: K): boolean {
     const slot = this.#liveSlot(key);
@@ -317,11 +354,16 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     return this.#invalidateWhere((key) => glob.test(key));
   }
 
-  /** Removes every expired entry now (reason 'expired'); returns how many. */
-  prune(): number {
+  /**
+   * Removes every expired entry now (reason 'expired'), or only those whose key `matches` selects (a
+   * namespace's); returns how many.
+   */
+  prune(matches?: (key: K) => boolean): number {
     if (this.#expires === null) return 0;
     const stale: number[] = [];
-    for (const slot of this.#slots()) if (this.#isStale(slot)) stale.push(slot);
+    for (const slot of this.#slots()) {
+      if (this.#isStale(slot) && (matches === undefined || matches(this.#keys[slot] as K))) stale.push(slot);
+    }
     return this.#removeAll(stale, 'expired');
   }
 

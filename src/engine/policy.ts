@@ -26,6 +26,11 @@ export interface Policy {
   retentionOrder(): number[];
   /** The policy's estimate of how often the entry in `slot` was used, 0..15 (0 where it keeps none). */
   frequencyOf(slot: number): number;
+  /**
+   * The budget changed to `maximum` (entries, or bytes when weights are set) for a cache of up to
+   * `expectedEntries` entries; the cache then evicts through victim() while it is over the budget.
+   */
+  resize(maximum: number, expectedEntries: number): void;
   /** Forgets every entry (the cache was cleared). */
   clear(): void;
   /** Internal state for tests and diagnostics. */
@@ -78,6 +83,10 @@ export class LruPolicy implements Policy {
 
   frequencyOf(): number {
     return 0;
+  }
+
+  resize(): void {
+    // Recency order does not depend on the budget.
   }
 
   clear(): void {

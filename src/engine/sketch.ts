@@ -21,14 +21,18 @@
 // same effect by buffering reads and replaying them in batches).
 //
 // Layout: the table is an Int32Array cut into blocks of eight words (32 bytes); each row owns two
-// words (16 counters) of a block, and all four of a key's counters sit in one block. The low bits of
-// the key hash choose the block; a second mixing of the hash picks, per row, one of the row's two
+// words (16 counters) of a block, and all four of a key's counters sit in one block. The key hash,
+// read as a fraction of 2^32 and scaled by the number of blocks (Lemire's multiply-shift range
+// reduction, so the table need not be a power of two and costs 8 bytes per entry exactly), chooses
+// the block; a second mixing of the hash picks, per row, one of the row's two
 // words (1 bit) and one of that word's eight nibbles (3 bits). Caffeine's FrequencySketch [4] has the
 // same shape at twice the width: eight 64-bit words, a 64-byte block, one CPU cache line. Ours is
 // half a line, and nothing here controls where V8 places a typed array's storage: a block lies inside
 // one 64-byte line when the table starts on a 32-byte boundary, and may straddle two otherwise. The
-// table grows with the cache (a cache that never fills never pays for a large sketch) without losing
-// counts.
+// table grows with the cache (a cache that never fills never pays for a large sketch) and keeps its
+// counts: a key's block moves in proportion to the table's size, so each new block starts as a copy
+// of the old block that covered the same range of hashes (exact when the size doubles; a key on the
+// edge of a block may otherwise start from its neighbour's counts, which only blurs its estimate).
 //
 // References (numbered as in tinylfu.ts):
 // [1] G. Einziger, R. Friedman, B. Manes. TinyLFU: A Highly Efficient Cache Admission Policy. ACM
@@ -41,6 +45,7 @@
 /** On aging, clears the top bit of every nibble, which a word's shift right carries in from its neighbour. */
 const AGE_MASK = 0x77777777;
 /** The smallest table: room for 8 entries (16 words, two blocks). */
+// Entries are counted in fours: four entries' 16 counters each fill one 8-word block.
 const MIN_ENTRIES = 8;
 /** The largest table: room for 2^26 entries (512 MiB); a larger cache shares counters more. */
 const MAX_ENTRIES = 1 << 26;
@@ -48,7 +53,8 @@ const MAX_ENTRIES = 1 << 26;
 /** Approximate recent access frequency of hashed keys, 0..15. */
 export class FrequencySketch {
   #table = new Int32Array(0);
-  #blockMask = 0;
+  /** Blocks per unit of unsigned hash: block = floor((hash >>> 0) * #scale). */
+  #scale = 0;
 
   /** Creates a sketch sized for about `capacity` distinct entries. */
   constructor(capacity: number) {
@@ -57,24 +63,31 @@ export class FrequencySketch {
 
   /**
    * Resizes for `capacity` entries if that needs a larger table. Counts survive: a key's counters sit
-   * at the same offsets inside its block whatever the table size, and doubling the table only adds a
-   * high bit to the block index, so every old block is copied to each of its new homes.
+   * at the same offsets inside its block whatever the table size, and each new block is a copy of the
+   * old block covering the same hashes.
    */
   ensureCapacity(capacity: number): void {
-    const entries = ceilPow2(Math.max(MIN_ENTRIES, Math.min(capacity, MAX_ENTRIES)));
+    const entries = Math.max(MIN_ENTRIES, Math.min(Math.ceil(capacity), MAX_ENTRIES));
     // Two words (16 counters) per entry, eight words per block.
-    const words = entries * 2;
-    if (words <= this.#table.length) return;
+    const blocks = Math.ceil(entries / 4);
     const old = this.#table;
-    this.#table = new Int32Array(words);
-    if (old.length > 0) for (let at = 0; at < words; at += old.length) this.#table.set(old, at);
-    this.#blockMask = (words >>> 3) - 1;
+    const oldBlocks = old.length >>> 3;
+    if (blocks <= oldBlocks) return;
+    const table = new Int32Array(blocks << 3);
+    if (oldBlocks > 0) {
+      for (let b = 0; b < blocks; b++) {
+        const from = Math.floor((b * oldBlocks) / blocks) << 3;
+        table.set(old.subarray(from, from + 8), b << 3);
+      }
+    }
+    this.#table = table;
+    this.#scale = blocks / 2 ** 32;
   }
 
   /** The estimated frequency (0..15) of the key with this hash. */
   frequency(hash: number): number {
     const t = this.#table;
-    const block = (hash & this.#blockMask) << 3;
+    const block = Math.floor((hash >>> 0) * this.#scale) << 3;
     const h = rehash(hash);
     let f = (t[block + (h & 1)]! >>> (((h >>> 1) & 7) << 2)) & 15;
     let g = (t[block + 2 + ((h >>> 8) & 1)]! >>> (((h >>> 9) & 7) << 2)) & 15;
@@ -88,7 +101,7 @@ export class FrequencySketch {
   /** Records `count` more occurrences of the key with this hash (each counter saturates at 15). */
   add(hash: number, count: number): void {
     const t = this.#table;
-    const block = (hash & this.#blockMask) << 3;
+    const block = Math.floor((hash >>> 0) * this.#scale) << 3;
     const h = rehash(hash);
     addTo(t, block + (h & 1), ((h >>> 1) & 7) << 2, count);
     addTo(t, block + 2 + ((h >>> 8) & 1), ((h >>> 9) & 7) << 2, count);
@@ -119,8 +132,4 @@ function addTo(t: Int32Array, i: number, shift: number, count: number): void {
 function rehash(h: number): number {
   h = Math.imul(h, 0x31848bab);
   return h ^ (h >>> 14);
-}
-
-function ceilPow2(n: number): number {
-  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
 }

@@ -39,6 +39,14 @@ export interface MemoryCacheOptions<K extends CacheKey = CacheKey, V = unknown> 
   name?: string;
 }
 
+/** New bounds for {@link MemoryCache.resize}; a bound left out is kept. */
+export interface MemoryCacheBounds {
+  /** Upper bound on the number of entries (positive integer). */
+  maxEntries?: number;
+  /** Upper bound on the sum of entry sizes in bytes (positive integer); only for a cache created with `maxBytes`. */
+  maxBytes?: number;
+}
+
 /** Per-entry options of {@link MemoryCache.set}. */
 export interface MemorySetOptions {
   /** Time to live for this entry; `0` means no expiry. Default: the cache's `ttl`. */
