@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Cache, CacheOptions, Logger } from '../src/index.js';
+import { bracketedLogger, type Cache, type CacheOptions, type Logger } from '../src/index.js';
 import { createAdmin, createHttpCache } from '../src/entries/http.js';
 import { ConfigError, type CacheName, type DemoConfig } from './config.js';
 import { HttpError, Router, sendJson } from './router.js';
@@ -88,7 +88,12 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
   const outbox =
     config.snapshotDir === undefined ? undefined : join(config.snapshotDir, SNAPSHOT_FILES.tierOutbox);
   const l2 = config.redisUrl === undefined ? undefined : await redisTierFor(config.redisUrl, outbox);
-  const logger = options.logger ?? (config.logCacheOps ? console : undefined);
+  const plainLogger = options.logger ?? (config.logCacheOps ? console : undefined);
+  // LARDER_LOG_FORMAT=bracketed writes seed 000's `[Cache HIT] plans uuid-1` lines.
+  const logger =
+    plainLogger !== undefined && config.logFormat === 'bracketed'
+      ? bracketedLogger(plainLogger)
+      : plainLogger;
   const shared = { l2, logger, clock: options.clock };
   const ttl = config.ttl;
   const advisor = (name: CacheName): CacheOptions['advisor'] =>
@@ -107,7 +112,12 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
         persist: perCache(providerKinds, (kind) => persist(SNAPSHOT_FILES.cache(kind))),
         advisor: perCache(providerKinds, advisor),
       }),
-      stats: createStatsCache({ ...shared, ttl: ttl.stats, persist: persist(SNAPSHOT_FILES.cache('stats')) }),
+      stats: createStatsCache({
+        ...shared,
+        ttl: ttl.stats,
+        keyTtl: config.statsKeyTtl,
+        persist: persist(SNAPSHOT_FILES.cache('stats')),
+      }),
       integrations: createIntegrationCache({
         ...shared,
         ttl: ttl.integrations,

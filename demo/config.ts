@@ -29,6 +29,23 @@ export const CACHE_NAMES = [
 /** The name of one of the demo's caches. */
 export type CacheName = (typeof CACHE_NAMES)[number];
 
+/**
+ * Seed 001's per-key TTL variables (its first enhancement): `LARDER_TTL_STATS_TOTAL`,
+ * `LARDER_TTL_ORCHESTRATOR_STATUS` and `LARDER_TTL_VPN_STATUS` set one key's TTL each (the seed's
+ * 3 s / 2 s / 3 s by default); `LARDER_TTL_STATS` still sets all three.
+ */
+export const STATS_KEY_TTL_VARS = {
+  LARDER_TTL_STATS_TOTAL: 'stats:total',
+  LARDER_TTL_ORCHESTRATOR_STATUS: 'orchestrator:status',
+  LARDER_TTL_VPN_STATUS: 'vpn:status',
+} as const;
+
+/** One of seed 001's cache keys. */
+export type StatsKeyName = (typeof STATS_KEY_TTL_VARS)[keyof typeof STATS_KEY_TTL_VARS];
+
+/** How cache log lines are written: Larder's own `Cache HIT` or seed 000's `[Cache HIT] …`. */
+export type LogFormat = 'plain' | 'bracketed';
+
 /** The demo's settings. */
 export interface DemoConfig {
   /** TCP port; 0 picks a free one (tests). */
@@ -43,14 +60,18 @@ export interface DemoConfig {
   redisUrl: string | undefined;
   /** Per-cache TTL overrides in ms. */
   ttl: Partial<Record<CacheName, number>>;
+  /** Per-key TTL overrides of the stats cache in ms (seed 001), over `ttl.stats`. */
+  statsKeyTtl?: Partial<Record<StatsKeyName, number>>;
   /** Multiplies the fake upstreams' latencies (0 in tests). */
   latencyScale: number;
   /** Fraction of integration calls that fail (seed 002's flaky upstream). */
   integrationFailureRate: number;
   /** Run the load generator in-process after start, for this many ms (0 = off). */
   loadMs: number;
-  /** Log cache operations to the console. */
+  /** Log cache operations to the console (`LARDER_LOG=debug` or `LOG_LEVEL=debug`, any case). */
   logCacheOps: boolean;
+  /** `LARDER_LOG_FORMAT`: `plain` (default) or `bracketed` (seed 000's `[Cache HIT] plans uuid-1`). */
+  logFormat?: LogFormat;
   /** Absolute folder of the caches' snapshot files (warm restarts); undefined = persistence off. */
   snapshotDir: string | undefined;
   /** ms between background snapshots (0 = only the one taken at shutdown). */
@@ -74,7 +95,10 @@ export class ConfigError extends Error {
  * Reads the configuration from `env` (default `process.env`) and command-line `args`:
  * `PORT` (default 8000), `HOST` (default 127.0.0.1), `LARDER_API_KEY` (generated when absent),
  * `REDIS_URL`, `LARDER_TTL_<CACHE>` (e.g. `LARDER_TTL_URL=30m`), `DEMO_LATENCY_SCALE` (default 1),
- * `DEMO_FAILURE_RATE` (default 0.2), `DEMO_LOAD` / `--load[=duration]`, `LARDER_LOG=debug`,
+ * `LARDER_TTL_STATS_TOTAL` / `LARDER_TTL_ORCHESTRATOR_STATUS` / `LARDER_TTL_VPN_STATUS` (seed 001's
+ * per-key TTLs), `DEMO_FAILURE_RATE` (default 0.2), `DEMO_LOAD` / `--load[=duration]`, `LARDER_LOG=debug`
+ * or `LOG_LEVEL=DEBUG` (seed 003's switch; any other level leaves cache logging off),
+ * `LARDER_LOG_FORMAT` (`plain` or `bracketed`),
  * `LARDER_SNAPSHOT_DIR` (default `.larder-snapshots`, `off` disables warm restarts),
  * `LARDER_SNAPSHOT_INTERVAL` (default 1m) and `LARDER_ADVISOR` (`on` by default, `off`).
  */
@@ -85,8 +109,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     throw new ConfigError('LARDER_API_KEY must be at least 8 characters long');
   }
   const ttl: DemoConfig['ttl'] = {};
+  const statsKeyTtl: DemoConfig['statsKeyTtl'] = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('LARDER_TTL_') || value === undefined) continue;
+    if (Object.hasOwn(STATS_KEY_TTL_VARS, name)) {
+      statsKeyTtl[STATS_KEY_TTL_VARS[name as keyof typeof STATS_KEY_TTL_VARS]] = readDuration(name, value);
+      continue;
+    }
     const cache = name.slice('LARDER_TTL_'.length).toLowerCase();
     if (!(CACHE_NAMES as readonly string[]).includes(cache)) {
       throw new ConfigError(`${name} names no cache; the caches are ${CACHE_NAMES.join(', ')}`);
@@ -100,10 +129,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     apiKeyGenerated: apiKey === undefined,
     redisUrl: readRedisUrl(env.REDIS_URL),
     ttl,
+    statsKeyTtl,
     latencyScale: readNumber(env, 'DEMO_LATENCY_SCALE', 1, 0, 100),
     integrationFailureRate: readNumber(env, 'DEMO_FAILURE_RATE', 0.2, 0, 1),
     loadMs: readLoad(env.DEMO_LOAD, args),
-    logCacheOps: env.LARDER_LOG === 'debug',
+    logCacheOps: env.LARDER_LOG === 'debug' || env.LOG_LEVEL?.trim().toLowerCase() === 'debug',
+    logFormat: readLogFormat(env.LARDER_LOG_FORMAT),
     snapshotDir: readSnapshotDir(env.LARDER_SNAPSHOT_DIR),
     snapshotIntervalMs: readDuration(
       'LARDER_SNAPSHOT_INTERVAL',
@@ -111,6 +142,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     ),
     advisor: readSwitch(env, 'LARDER_ADVISOR', true),
   };
+}
+
+function readLogFormat(raw: string | undefined): LogFormat {
+  const value = raw?.trim().toLowerCase() || 'plain';
+  if (value !== 'plain' && value !== 'bracketed') {
+    throw new ConfigError(`LARDER_LOG_FORMAT must be 'plain' or 'bracketed', got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }
 
 /** `off` disables persistence; anything else is a folder, relative to the current one. */

@@ -4,7 +4,7 @@
 // `user` cache, and creation honours an Idempotency-Key kept in the `session` cache for 5 minutes.
 import type { IncomingMessage } from 'node:http';
 import { memoize, type Cache } from '../../src/index.js';
-import { forgetUserAnswers, type CacheType } from '../seeds/url-cache.js';
+import type { CacheType } from '../seeds/url-cache.js';
 import type { ShortUrl, UrlUpstream } from '../upstreams/urls.js';
 import { HttpError, optionalString, type Router } from '../router.js';
 
@@ -44,7 +44,6 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
       throw new HttpError(400, "X-User-Id must be 1-64 letters, digits, '.', '_' or '-'");
     return user;
   };
-  const forget = (user: string) => forgetUserAnswers(getCache, user);
 
   router.on('GET', '/api/urls/', async ({ req }) => {
     const user = signedIn(req);
@@ -57,9 +56,8 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
     const target = readTarget(await body());
     const idemKey = req.headers['idempotency-key'];
     const create = async () => {
-      const link = await db.create(user, target);
-      await forget(user);
-      return link;
+      // The writer's cached list and analytics go by INVALIDATION_RULES once the 201 is sent.
+      return db.create(user, target);
     };
     res.statusCode = 201;
     if (typeof idemKey !== 'string' || idemKey === '') return create();
@@ -80,14 +78,14 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
   router.on('PUT', '/api/urls/:id', async ({ req, params, body }) => {
     const updated = await db.update(params.id!, signedIn(req), readTarget(await body()));
     if (!updated) throw new HttpError(404, `url ${params.id} not found`);
-    await Promise.all([redirects.delete(`code_${updated.code}`), forget(updated.owner)]);
+    await redirects.delete(`code_${updated.code}`);
     return updated;
   });
 
   router.on('DELETE', '/api/urls/:id', async ({ req, params }) => {
     const deleted = await db.delete(params.id!, signedIn(req));
     if (!deleted) throw new HttpError(404, `url ${params.id} not found`);
-    await Promise.all([redirects.delete(`code_${deleted.code}`), forget(deleted.owner)]);
+    await redirects.delete(`code_${deleted.code}`);
     return { id: deleted.id, deleted: true };
   });
 

@@ -2,7 +2,14 @@
 // provider (5 min, jittered so entries written together do not expire together; concurrent misses
 // share one query), the invalidation sets that every write applies, invalidateOrgCache /
 // invalidateProviderCache returning counts, and the seed's get_stats() shape.
-import { createCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js';
+import {
+  createCache,
+  snakeCaseStats,
+  type Cache,
+  type CacheOptions,
+  type Duration,
+  type SnakeCaseStats,
+} from '../../src/index.js';
 
 /** The seed's TTL: 5 minutes. */
 export const PLANS_CACHE_TTL: Duration = '5m';
@@ -35,15 +42,19 @@ export const ORG_INVALIDATION: readonly string[] = [
 /** Org and provider slugs: no `_`, so a pattern such as `plans_list_acme_*` cannot reach another org. */
 export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** The seed's `get_stats()` answer. */
-export interface PlansCacheStats {
-  hits: number;
-  misses: number;
-  sets: number;
-  invalidations: number;
-  total_requests: number;
-  hit_rate_pct: number;
-  cache_size: number;
+/** The seed's `get_stats()` answer (the library's snake-case stats). */
+export type PlansCacheStats = SnakeCaseStats;
+
+/**
+ * The glob `invalidatePattern` runs for the seed's `invalidate_pattern(pattern)`: a pattern without
+ * `*` or `?` is a key prefix (`org_acme_` removes every key starting with it); one with a wildcard is
+ * used as written.
+ */
+export function seedPattern(pattern: string): string {
+  if (typeof pattern !== 'string' || pattern === '') {
+    throw new TypeError('invalidatePattern(pattern) must be a non-empty string');
+  }
+  return /[*?]/.test(pattern) ? pattern : `${pattern}*`;
 }
 
 /** Shared settings, warm restarts, the sizing advisor and the TTL (default 5 min). */
@@ -85,18 +96,12 @@ export function createPlansCache(options: PlansCacheOptions = {}) {
     /** Removes an org's provider lists, that provider's plan lists and the org's all-plans data. */
     invalidateProviderCache: (org: string, provider: string) =>
       invalidate(PROVIDER_INVALIDATION, { org, provider }),
+    /**
+     * The seed's `invalidate_pattern`: a plain string is a key prefix (see {@link seedPattern}), a
+     * string with `*`/`?` a glob; resolves with the count removed.
+     */
+    invalidatePattern: (pattern: string) => cache.invalidatePattern(seedPattern(pattern)),
     /** The seed's statistics. */
-    getStats(): PlansCacheStats {
-      const s = cache.stats();
-      return {
-        hits: s.hits,
-        misses: s.misses,
-        sets: s.sets,
-        invalidations: s.invalidations,
-        total_requests: s.totalRequests,
-        hit_rate_pct: s.hitRate,
-        cache_size: s.size,
-      };
-    },
+    getStats: (): PlansCacheStats => snakeCaseStats(cache.stats()),
   };
 }

@@ -43,6 +43,9 @@ export interface ProviderResourceCache {
   getStats(): Record<ResourceKind, { size: number; providers: string[] }>;
 }
 
+/** The tag every entry of a provider carries. */
+export const providerTag = (providerId: string): string => `provider:${providerId}`;
+
 /** Builds the four resource caches and the seed's API over them. */
 export function createProviderResourceCache(
   options: ProviderResourceCacheOptions = {},
@@ -65,13 +68,15 @@ export function createProviderResourceCache(
     ]),
   ) as Record<ResourceKind, Cache<unknown[]>>;
 
-  const invalidateResource = async (providerId: string, kind: ResourceKind): Promise<number> =>
-    (await caches[kind].delete(providerId)) ? 1 : 0;
+  // Every entry carries its provider's tag, so invalidation goes through invalidateTags and is logged
+  // as `Cache INVALIDATE` (`[Cache INVALIDATE]` with bracketedLogger), as the seed's log lines have it.
+  const invalidateResource = (providerId: string, kind: ResourceKind): Promise<number> =>
+    caches[kind].invalidateTags([providerTag(providerId)]);
 
   return {
     caches,
     get: <T>(providerId: string, kind: ResourceKind, fetch: () => Promise<T[]>) =>
-      caches[kind].getOrSet<T[]>(providerId, fetch),
+      caches[kind].getOrSet<T[]>(providerId, fetch, { tags: [providerTag(providerId)] }),
     invalidateResource,
     async invalidateProvider(providerId) {
       const counts = await Promise.all(kinds.map((kind) => invalidateResource(providerId, kind)));

@@ -25,9 +25,14 @@ export interface SeedStatsResponse {
   entries: Array<{ key: string; age: number; ttl_remaining: number | null }>;
 }
 
-/** Shared settings and warm restarts; `ttl` replaces all three TTLs (e.g. for a demo with slower polling). */
+/**
+ * Shared settings and warm restarts; `ttl` replaces all three TTLs (e.g. for a demo with slower polling),
+ * `keyTtl` sets single keys' TTLs and wins over `ttl` (the demo reads it from `LARDER_TTL_STATS_TOTAL`,
+ * `LARDER_TTL_ORCHESTRATOR_STATUS` and `LARDER_TTL_VPN_STATUS`: seed 001's first enhancement).
+ */
 export interface StatsCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock' | 'persist'> {
   ttl?: Duration;
+  keyTtl?: Partial<Record<StatsKey, Duration>>;
 }
 
 /** The stats cache of seed 001. */
@@ -45,7 +50,7 @@ export interface StatsCache {
 
 /** Builds the stats cache. */
 export function createStatsCache(options: StatsCacheOptions = {}): StatsCache {
-  const { ttl, ...shared } = options;
+  const { ttl, keyTtl = {}, ...shared } = options;
   const cache = createCache({
     ...shared,
     name: 'stats',
@@ -57,7 +62,7 @@ export function createStatsCache(options: StatsCacheOptions = {}): StatsCache {
   return {
     cache,
     cached: <T>(key: StatsKey, compute: () => Promise<T>) =>
-      cache.getOrSet<T>(key, compute, { ttl: ttl ?? STATS_TTLS[key] }),
+      cache.getOrSet<T>(key, compute, { ttl: keyTtl[key] ?? ttl ?? STATS_TTLS[key] }),
     async onEngineChange() {
       await Promise.all(ENGINE_CHANGE_KEYS.map((key) => cache.delete(key)));
     },

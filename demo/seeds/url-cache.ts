@@ -36,22 +36,24 @@ export const CACHE_RULES = {
   '^/api/urls/(?<id>\\d+)/?$': { cache_type: 'general', ttl: 600, shared: true, tags: ['url:{id}'] },
 };
 
-/** Write rules: a successful change of a link drops its shared details before the answer goes out. */
-export const INVALIDATION_RULES = [{ method: ['PUT', 'DELETE'], path: '/api/urls/:id', tags: ['url:{id}'] }];
+/**
+ * The seed's user-specific invalidation, as rules: after a user's successful write, that user's
+ * cached list and analytics go (and only theirs). Per-user answers are stored under
+ * `GET <path>[?query] user=<id>` (README "HTTP caching"); `{user}` is the writer's `user()`.
+ */
+const FORGET_WRITER = {
+  patterns: ['GET /api/urls/* user={user}'],
+  cache: ['url', 'analytics'],
+};
 
 /**
- * The seed's user-specific invalidation: after a user's write, drop that user's cached list and
- * analytics (and only theirs). Per-user answers are stored under `GET <path>[?query] user=<id>`
- * (README "HTTP caching"), so one pattern per cache finds them; `user` must hold no `*` or `?`.
+ * Write rules: a successful change of a link drops its shared details and the writer's own answers
+ * before the answer goes out; a creation drops the writer's answers.
  */
-export async function forgetUserAnswers(getCache: (type: CacheType) => Cache, user: string): Promise<number> {
-  const counts = await Promise.all(
-    (['url', 'analytics'] as const).map((type) =>
-      getCache(type).invalidatePattern(`GET /api/urls/* user=${user}`),
-    ),
-  );
-  return counts.reduce((a, b) => a + b, 0);
-}
+export const INVALIDATION_RULES = [
+  { method: ['PUT', 'DELETE'], path: '/api/urls/:id', tags: ['url:{id}'], ...FORGET_WRITER },
+  { method: 'POST', path: '/api/urls/', ...FORGET_WRITER },
+];
 
 /** Shared settings, warm restarts of all five caches (one file), per-type TTL overrides and advisor. */
 export interface UrlCacheOptions extends Pick<CacheManagerOptions, 'l2' | 'logger' | 'clock' | 'persist'> {

@@ -10,6 +10,7 @@ import { persistCaches } from './snapshots.js';
 import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/schedule.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import { buildCache } from './create-cache.js';
+import type { CacheKey } from '../engine/types.js';
 import type {
   Cache,
   CacheHealth,
@@ -129,6 +130,17 @@ class NamedCaches implements CacheManager {
   async clear(name?: string): Promise<void> {
     if (name !== undefined) return this.get(name).clear();
     await Promise.all([...this.#caches.values()].map((c) => c.clear()));
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    if (!Array.isArray(tags)) throw new TypeError('invalidateTags(tags) must be an array of strings');
+    const counts = await Promise.all([...this.#caches.values()].map((c) => c.invalidateTags(tags)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async delete(key: CacheKey): Promise<number> {
+    const removed = await Promise.all([...this.#caches.values()].map((c) => c.delete(key)));
+    return removed.filter(Boolean).length;
   }
 
   async close(): Promise<void> {

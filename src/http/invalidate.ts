@@ -6,7 +6,8 @@ import type { Cache } from '../cache/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { requireCache, type CacheDirectory } from './cache-directory.js';
 import type { PathParams } from './path-pattern.js';
-import type { CompiledInvalidationRule } from './rules.js';
+import { USER_PLACEHOLDER, type CompiledInvalidationRule } from './rules.js';
+import type { Template } from './template.js';
 import { since } from '../util/time.js';
 
 /** What to invalidate. */
@@ -47,22 +48,36 @@ export async function invalidateIn(
   return counts;
 }
 
-/** The keys, tags and patterns a write rule names, filled from the write's route params. */
+/**
+ * The keys, tags and patterns a write rule names, filled from the write's route params and, for
+ * `{user}`, the writer's `user()`; a target naming `{user}` is left out when the writer is anonymous.
+ */
 export function renderTargets(
   rule: CompiledInvalidationRule,
   params: PathParams,
+  user?: string,
 ): Required<InvalidationTargets> {
-  return {
-    keys: rule.keys.map((t) => t.render(params)),
-    tags: rule.tags.map((t) => t.render(params)),
-    patterns: rule.patterns.map((t) => t.render(params)),
-  };
+  if (!rule.usesUser) {
+    return {
+      keys: rule.keys.map((t) => t.render(params)),
+      tags: rule.tags.map((t) => t.render(params)),
+      patterns: rule.patterns.map((t) => t.render(params)),
+    };
+  }
+  const values = { ...params, [USER_PLACEHOLDER]: user };
+  const render = (templates: readonly Template[]) =>
+    templates
+      .filter((t) => user !== undefined || !t.names.includes(USER_PLACEHOLDER))
+      .map((t) => t.render(values));
+  return { keys: render(rule.keys), tags: render(rule.tags), patterns: render(rule.patterns) };
 }
 
-/** A write rule that matched a request, with the request's route params. */
+/** A write rule that matched a request, with the request's route params and (for `{user}`) its writer. */
 export interface MatchedWrite {
   rule: CompiledInvalidationRule;
   params: PathParams;
+  /** The writer's `user()`, when the rule names `{user}`; undefined when anonymous. */
+  user?: string;
 }
 
 /**
@@ -196,9 +211,9 @@ async function runWriteRules(
   directory: CacheDirectory,
   log: LogSink,
 ): Promise<void> {
-  for (const { rule, params } of writes) {
+  for (const { rule, params, user } of writes) {
     const started = performance.now();
-    const targets = renderTargets(rule, params);
+    const targets = renderTargets(rule, params, user);
     const names = rule.caches ?? directory.names();
     try {
       const counts = await invalidateIn(

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
 import { assertBoolean, assertPositiveInteger } from '../util/validate.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
-import { compileTemplate, type Template, type TemplateEncoding } from './template.js';
+import { compileTemplate, encodeKeyValue, type Template, type TemplateEncoding } from './template.js';
 
 /**
  * Statuses cached by default: the successful ones RFC 9110 §15.1 calls heuristically cacheable (200, 203,
@@ -108,7 +108,12 @@ export interface InvalidationRule {
   method?: string | readonly string[];
   /** Path pattern with `:params` and `*`, or a RegExp with named groups. */
   path: string | RegExp;
-  /** Tags to invalidate, filled from route params: `'org:{org}'`. */
+  /**
+   * Tags to invalidate, filled from route params: `'org:{org}'`. In tags, keys and patterns, `{user}`
+   * (when the path captures no `:user` of its own) is the writer's `user()`: raw in tags; in keys and
+   * patterns percent-encoded as a per-user cache key holds it (`… user={user}`), a `*` in it widened to
+   * `?` in patterns (globs have no escape). A target naming `{user}` is skipped for anonymous writes.
+   */
   tags?: readonly string[];
   /**
    * Key patterns to invalidate (`*` and `?` wildcards), filled from route params percent-encoded as in
@@ -161,6 +166,55 @@ export interface CompiledInvalidationRule {
   readonly patterns: readonly Template[];
   readonly keys: readonly Template[];
   readonly caches: readonly string[] | undefined;
+  /** Whether a target names `{user}`, the writer's `user()` (so the write's user must be known). */
+  readonly usesUser: boolean;
+}
+
+/** The placeholder of the writer's `user()` in invalidation targets. */
+export const USER_PLACEHOLDER = 'user';
+
+/**
+ * A key or pattern template where `{user}` is written as a per-user cache key holds the user
+ * (encodeURIComponent, see cache-key.ts) and every route param as {@link encodeKeyValue} writes it.
+ */
+function userKeyTemplate(source: string, what: string, params: readonly string[], glob: boolean): Template {
+  const raw = compileTemplate(source, what, [...params, USER_PLACEHOLDER], 'raw');
+  return {
+    source: raw.source,
+    names: raw.names,
+    render(values) {
+      const encoded: Record<string, string> = {};
+      for (const name of raw.names) {
+        const value = values[name] ?? '';
+        if (name !== USER_PLACEHOLDER) encoded[name] = encodeKeyValue(value);
+        else {
+          const user = encodeURIComponent(value.replace(LONE_SURROGATES, '\uFFFD'));
+          // encodeURIComponent keeps `*`; in a glob it would reach every user, `?` reaches one character.
+          encoded[name] = glob ? user.replaceAll('*', '?') : user;
+        }
+      }
+      return raw.render(encoded);
+    },
+  };
+}
+
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Compiles invalidation targets: `{user}` is the writer's user unless the path captures `:user`. */
+function readTargets(
+  value: readonly string[] | undefined,
+  what: string,
+  params: readonly string[],
+  kind: 'tag' | 'key' | 'pattern',
+): Template[] {
+  const byUser = !params.includes(USER_PLACEHOLDER);
+  return readStrings(value, what).map((source, i) => {
+    const at = `${what}[${i}]`;
+    const usesUser = byUser && source.includes(`{${USER_PLACEHOLDER}}`);
+    if (!usesUser) return compileTemplate(source, at, params, kind === 'tag' ? 'raw' : 'key');
+    if (kind === 'tag') return compileTemplate(source, at, [...params, USER_PLACEHOLDER], 'raw');
+    return userKeyTemplate(source, at, params, kind === 'pattern');
+  });
 }
 
 const CACHE_RULE_OPTIONS = new Set([
@@ -298,19 +352,25 @@ export function compileInvalidationRules(rules: readonly InvalidationRule[]): Co
       }
     }
     const pattern = compilePathPattern(rule.path, `${what}.path`);
+    // Tags are matched exactly, so their values stay raw (`org:{org}` stays what the app invalidates);
+    // keys and patterns name cache keys, so they encode like a cache rule's `key` template.
+    // `{user}` (the writer) encodes as a per-user key holds it; see userKeyTemplate.
+    const tags = readTargets(rule.tags, `${what}.tags`, pattern.params, 'tag');
+    const patterns = readTargets(rule.patterns, `${what}.patterns`, pattern.params, 'pattern');
+    const keys = readTargets(rule.keys, `${what}.keys`, pattern.params, 'key');
+    const byUser = !pattern.params.includes(USER_PLACEHOLDER);
     const compiled: CompiledInvalidationRule = {
       what,
       methods: new Set(methods),
       pattern,
-      // Tags are matched exactly, so their values stay raw (`org:{org}` stays what the app invalidates);
-      // keys and patterns name cache keys, so they encode like a cache rule's `key` template.
-      tags: readTemplates(rule.tags, `${what}.tags`, pattern.params, 'raw'),
-      patterns: readTemplates(rule.patterns, `${what}.patterns`, pattern.params, 'key'),
-      keys: readTemplates(rule.keys, `${what}.keys`, pattern.params, 'key'),
+      tags,
+      patterns,
+      keys,
       caches:
         rule.cache === undefined
           ? undefined
           : readStrings(typeof rule.cache === 'string' ? [rule.cache] : rule.cache, `${what}.cache`),
+      usesUser: byUser && [...tags, ...patterns, ...keys].some((t) => t.names.includes(USER_PLACEHOLDER)),
     };
     if (!compiled.tags.length && !compiled.patterns.length && !compiled.keys.length) {
       throw new TypeError(`${what} must name at least one of tags, patterns or keys`);

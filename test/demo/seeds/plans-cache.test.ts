@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createPlansCache, planKeys } from '../../../demo/seeds/plans-cache.js';
+import { createPlansCache, planKeys, seedPattern } from '../../../demo/seeds/plans-cache.js';
 
 describe('seed 003: plans cache', () => {
   const fill = async (api: ReturnType<typeof createPlansCache>) => {
@@ -49,6 +49,36 @@ describe('seed 003: plans cache', () => {
       (100 * (stats.total_requests - stats.misses)) / stats.total_requests,
       1,
     );
+    await api.cache.close();
+  });
+});
+
+describe('seed 003: invalidate_pattern with a plain prefix', () => {
+  it('treats a pattern without wildcards as a prefix and a glob as written', async () => {
+    const api = createPlansCache();
+    for (const key of [
+      'plans_list_acme_slack_true',
+      'plans_list_acme_canva_false',
+      'plans_list_acme-2_slack_true',
+      'providers_list_acme',
+      'all_plans_acme_true',
+    ]) {
+      await api.cached(key, async () => []);
+    }
+    expect(await api.invalidatePattern('plans_list_acme_')).toBe(2);
+    let keys = api.cache.entries().map((e) => e.key);
+    expect(keys.sort()).toEqual([
+      'all_plans_acme_true',
+      'plans_list_acme-2_slack_true',
+      'providers_list_acme',
+    ]);
+    // With a wildcard the pattern is used as written: no trailing `*` is added.
+    expect(await api.invalidatePattern('*_acme')).toBe(1);
+    keys = api.cache.entries().map((e) => e.key);
+    expect(keys.sort()).toEqual(['all_plans_acme_true', 'plans_list_acme-2_slack_true']);
+    expect(seedPattern('org_acme_')).toBe('org_acme_*');
+    expect(seedPattern('org_?cme')).toBe('org_?cme');
+    expect(() => seedPattern('')).toThrow(TypeError);
     await api.cache.close();
   });
 });

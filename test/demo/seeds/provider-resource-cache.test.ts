@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProviderResourceCache } from '../../../demo/seeds/provider-resource-cache.js';
+import { bracketedLogger } from '../../../src/index.js';
+import { consoleLogger } from '../../helpers/logger.js';
 
 describe('seed 000: ProviderResourceCache', () => {
   let now = 0;
@@ -62,5 +64,28 @@ describe('seed 000: ProviderResourceCache', () => {
     expect(fetch).toHaveBeenCalledTimes(4);
     cache.setCacheEnabled('images', true);
     cache.configureTTL('images', '1h');
+  });
+});
+
+describe('seed 000: log lines', () => {
+  it('logs provider and resource invalidation as [Cache INVALIDATE], never DELETE', async () => {
+    const { logger, lines } = consoleLogger();
+    const cache = createProviderResourceCache({ clock: () => 0, logger: bracketedLogger(logger) });
+    const load = async () => ['x'];
+    await cache.get('uuid-1', 'plans', load);
+    await cache.get('uuid-1', 'plans', load);
+    await cache.get('uuid-1', 'regions', load);
+    expect(await cache.invalidateResource('uuid-1', 'plans')).toBe(1);
+    expect(await cache.invalidateProvider('uuid-1')).toBe(1);
+    cache.configureTTL('plans', '2h');
+    await cache.clearAll();
+    const messages = lines.map((l) => l.message);
+    for (const op of ['HIT', 'MISS', 'SET', 'INVALIDATE', 'CLEAR', 'CONFIG']) {
+      expect(messages.some((m) => m.startsWith(`[Cache ${op}] `))).toBe(true);
+    }
+    expect(messages).toContain('[Cache INVALIDATE] plans tags=provider:uuid-1 count=1');
+    expect(messages).toContain('[Cache INVALIDATE] regions tags=provider:uuid-1 count=1');
+    expect(messages.some((m) => m.includes('DELETE'))).toBe(false);
+    expect(cache.getStats().regions.size).toBe(0);
   });
 });
