@@ -12,6 +12,8 @@ const LAYERS = {
   advisor: ['util', 'observability', 'engine'],
   cache: ['util', 'observability', 'engine', 'codec', 'tiers', 'persistence', 'advisor'],
   metrics: ['util', 'observability', 'engine', 'cache'],
+  // larder/otel only subscribes to the tracing channels of observability/ (it knows no cache code).
+  otel: ['util', 'observability'],
   http: ['util', 'observability', 'engine', 'cache', 'metrics'],
   // The NestJS module wraps the caches and the HTTP core for Nest's injector (larder/nestjs).
   nestjs: ['util', 'observability', 'engine', 'cache', 'metrics', 'http'],

@@ -17,6 +17,7 @@ export default defineConfig({
     koa: 'src/entries/koa.ts',
     hono: 'src/entries/hono.ts',
     prometheus: 'src/entries/prometheus.ts',
+    otel: 'src/entries/otel.ts',
     'test-suite': 'src/entries/test-suite.ts',
   },
   format: ['esm', 'cjs'],

@@ -15,8 +15,20 @@ export type { MemoizeOptions } from './cache/memoize.js';
 export { stableKey } from './cache/stable-key.js';
 export { isRetryableError } from './cache/retry.js';
 export type { LoggerStyle } from './observability/log-sink.js';
-export { LOADER_CHANNEL } from './observability/tracing.js';
-export type { LoaderTraceContext } from './observability/tracing.js';
+export { bracketedLogger, formatBracketed } from './observability/log-format.js';
+export { snakeCaseStats } from './observability/stats-format.js';
+export type { SnakeCaseStats, StatsCounters } from './observability/stats-format.js';
+export { LOADER_CHANNEL, TRACE_CHANNELS } from './observability/tracing.js';
+export type {
+  BusTraceContext,
+  InvalidateTraceContext,
+  L2TraceContext,
+  LarderTraceContext,
+  LoaderTraceContext,
+  OperationTraceContext,
+  TraceOutcome,
+  TraceTier,
+} from './observability/tracing.js';
 export { dumpMemoryCache, loadMemoryCache } from './persistence/engine-snapshot.js';
 export { SnapshotRefusedError } from './persistence/format.js';
 export type { RefusalReason } from './persistence/format.js';

@@ -9,9 +9,22 @@ import { assertKey, copyTags, keyProblem } from '../util/validate.js';
 import type { LatencyRecorder } from '../observability/latency.js';
 import { LogSink } from '../observability/log-sink.js';
 import { hitRatePercent } from '../observability/numbers.js';
+import {
+  deleteChannel,
+  getChannel,
+  getOrSetChannel,
+  invalidateChannel,
+  operationContext,
+  setChannel,
+  type InvalidateTraceContext,
+  type OperationTraceContext,
+} from '../observability/tracing.js';
 import { isFresh } from './envelope.js';
 import { detachAround } from './flights.js';
-import { applyConfigUpdate, resolveSetOptions, type ResolvedCacheSettings } from './options.js';
+import { abandonable, abortReason } from './abortable.js';
+import { BatchOps, checkKeys } from './batch.js';
+import { valueFits } from './validate-value.js';
+import { applyConfigUpdate, checkSignal, resolveSetOptions, type ResolvedCacheSettings } from './options.js';
 import { KeySpace, ReadThrough } from './read-through.js';
 import type { SharedCacheState } from './shared-state.js';
 import { since } from '../util/time.js';
@@ -23,8 +36,10 @@ import type {
   CacheHealth,
   CacheSetOptions,
   CacheStats,
+  BatchLoader,
   GetOrSetOptions,
   Loader,
+  SetManyEntry,
   WarmSource,
 } from './types.js';
 import { readWarmSource } from './warm.js';
@@ -52,6 +67,8 @@ export class CacheView<V = unknown> implements Cache<V> {
   readonly #isRoot: boolean;
   readonly #children = new Map<string, CacheView<V>>();
   readonly #readThrough: ReadThrough;
+  /** getMany, setMany, deleteMany, getOrSetMany (batch.ts). */
+  readonly #batch: BatchOps;
   #config: ResolvedCacheSettings;
 
   constructor(state: SharedCacheState, name: string, prefix: string, config: ResolvedCacheSettings) {
@@ -62,6 +79,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     this.#isRoot = prefix === '';
     this.#config = config;
     this.#readThrough = new ReadThrough(state, this.#keys);
+    this.#batch = new BatchOps(state, this.#keys, this.#readThrough);
   }
 
   /** Whether caching is on for this view. */
@@ -76,11 +94,28 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** Read-through: the fresh cached value, else the loader's (single-flight, retries, fail-safe). */
   getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    // Tracing (observability/tracing.ts) costs the untraced call this one property read.
+    if (getOrSetChannel.hasSubscribers) {
+      const trace = operationContext('getOrSet', this.name, key, this.#state.traceKeys);
+      return getOrSetChannel.tracePromise(() => this.#getOrSet(key, loader, options, trace), trace);
+    }
+    return this.#getOrSet(key, loader, options, undefined);
+  }
+
+  /** getOrSet; `trace` is the `larder:getOrSet` context to fill with the outcome, when traced. */
+  #getOrSet<T extends V>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options: GetOrSetOptions<T> | undefined,
+    trace: OperationTraceContext | undefined,
+  ): Promise<T> {
     if (typeof key !== 'string' && (typeof key !== 'number' || !Number.isFinite(key))) {
       return Promise.reject(new TypeError(`getOrSet: ${keyProblem(key)}`));
     }
     if (typeof loader !== 'function')
       return Promise.reject(new TypeError('getOrSet: loader must be a function'));
+    // A caller's signal abandons only this caller's wait (abortable.ts); the call itself runs without it.
+    if (options?.signal !== undefined) return this.#withSignal(key, loader, options, trace);
     const state = this.#state;
     const config = this.#config;
     if (!config.enabled || state.closed) return this.#readThrough.direct(key, loader, options, config);
@@ -91,15 +126,29 @@ export class CacheView<V = unknown> implements Cache<V> {
     } catch (error) {
       return this.#readThrough.cacheFailed(error, key, loader, options, config);
     }
+    // Validation on read costs the hit path nothing unless a validate option is set.
+    let fits = true;
+    if (envelope !== undefined && (config.validate !== undefined || options?.validate !== undefined)) {
+      try {
+        fits = valueFits(envelope.value, options, config.validate);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     // Without grace the engine expires an envelope exactly at staleAt, so what it returns is fresh and
     // the hit path needs no clock read; with grace, a returned envelope may be logically stale.
     if (
       envelope !== undefined &&
       (envelope.staleAt === envelope.expiresAt || state.clock() < envelope.staleAt) &&
-      options?.forceFresh !== true
+      options?.forceFresh !== true &&
+      fits
     ) {
       state.countHit();
       if (state.advisor !== undefined) state.advisor.recordHit(full, envelope);
+      if (trace !== undefined) {
+        trace.outcome = 'hit';
+        trace.tier = 'l1';
+      }
       const ahead = options?.refreshAhead ?? config.refreshAhead;
       if (ahead > 0 && envelope.staleAt !== 0) {
         if (state.clock() >= envelope.createdAt + (envelope.staleAt - envelope.createdAt) * ahead) {
@@ -113,44 +162,114 @@ export class CacheView<V = unknown> implements Cache<V> {
       return Promise.resolve(envelope.value as T);
     }
     if (state.advisor !== undefined) state.advisor.record(full);
-    return this.#readThrough.miss(full, key, envelope, loader, options, config);
+    return this.#readThrough.miss(full, key, envelope, loader, options, config, trace);
   }
 
   /** The fresh value for `key`, or undefined (a value in grace is not returned); counts a hit or miss. */
-  async get<T extends V = V>(key: CacheKey): Promise<T | undefined> {
+  get<T extends V = V>(key: CacheKey): Promise<T | undefined> {
+    if (!getChannel.hasSubscribers) return this.#get<T>(key, undefined);
+    const trace = operationContext('get', this.name, key, this.#state.traceKeys);
+    return getChannel.tracePromise(() => this.#get<T>(key, trace), trace);
+  }
+
+  async #get<T extends V>(key: CacheKey, trace: OperationTraceContext | undefined): Promise<T | undefined> {
     assertKey(key, 'get');
     if (!this.#config.enabled || this.#state.closed) return undefined;
-    return this.#readThrough.get<T>(key);
+    return this.#readThrough.get<T>(key, this.#config.validate, trace);
+  }
+
+  /**
+   * The fresh values of `keys` in order (undefined where none, or where a value fails `validate`): L1
+   * first, then one L2 round trip for the keys L1 does not hold. Counts a hit or miss per key.
+   */
+  async getMany<T extends V = V>(keys: readonly CacheKey[]): Promise<Array<T | undefined>> {
+    checkKeys(keys, 'getMany');
+    if (!this.#config.enabled || this.#state.closed) return keys.map(() => undefined);
+    return this.#batch.getMany(keys, this.#config.validate) as Promise<Array<T | undefined>>;
+  }
+
+  /**
+   * Read-through for many keys (the DataLoader pattern): values in key order. Fresh keys are answered
+   * by the cache, keys with a load in flight join it, and the remaining keys go to ONE call of
+   * `loadMany(missingKeys, ctx)`, which returns a Map or an array aligned with its keys. Each result is
+   * stored (unless a write reached its key meanwhile); a key the loader leaves out answers undefined
+   * (cached only with `cacheUndefined`). A failed batch fails every key it covered, except those with
+   * a value in grace (fail-safe). Each key's load is registered like getOrSet's, so a concurrent
+   * getOrSet(key) joins the batch. `options.signal` abandons this caller's wait only.
+   */
+  getOrSetMany<T extends V = V>(
+    keys: readonly CacheKey[],
+    loadMany: BatchLoader<T>,
+    options?: GetOrSetOptions<T>,
+  ): Promise<Array<T | undefined>> {
+    let signal: AbortSignal | undefined;
+    try {
+      checkKeys(keys, 'getOrSetMany');
+      if (typeof loadMany !== 'function') throw new TypeError('getOrSetMany: loadMany must be a function');
+      signal = checkSignal(options?.signal, 'getOrSetMany: signal');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    const work = this.#batch.getOrSetMany(keys, loadMany, options, this.#config);
+    return signal === undefined ? work : abandonable(work, signal);
   }
 
   /**
    * Stores a value (no-op while disabled or closed). A load of the key in flight is detached: it cannot
    * overwrite this value, and calls started after set() resolves do not join it.
    */
-  async set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
+  set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
+    if (!setChannel.hasSubscribers) return this.#set(key, value, options);
+    const trace = operationContext('set', this.name, key, this.#state.traceKeys);
+    return setChannel.tracePromise(() => this.#set(key, value, options), trace);
+  }
+
+  async #set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
     assertKey(key, 'set');
     const write = resolveSetOptions(this.#config, options);
     const state = this.#state;
     if (!this.#config.enabled || state.closed) return;
     const full = this.#keys.fullKey(key);
-    await detachAround(
-      () => state.flights.detach(full),
-      () => this.#readThrough.write(key, value, write, 'set'),
-    );
+    // detachAround, inlined (no closures on the write path): detached before the write and after it.
+    state.flights.detach(full);
+    try {
+      await this.#readThrough.write(key, value, write, 'set');
+    } finally {
+      state.flights.detach(full);
+    }
+  }
+
+  /**
+   * Stores several values in every tier, each as {@link set} would (`options` for entries without their
+   * own). Every entry is checked before anything is written; loads in flight for the keys are detached
+   * before and after the writes; with a shared tier other instances hear of them in one bus message.
+   */
+  async setMany(entries: Iterable<SetManyEntry<V>>, options?: CacheSetOptions): Promise<void> {
+    await this.#batch.setMany(entries, options, this.#config);
   }
 
   /** Whether a fresh value is held (not counted). */
   async has(key: CacheKey): Promise<boolean> {
     assertKey(key, 'has');
     const envelope = await this.#peek(key);
-    return envelope !== undefined && isFresh(envelope, this.#state.clock());
+    if (envelope === undefined || !isFresh(envelope, this.#state.clock())) return false;
+    // A value that fails `validate` is not held, as get() does not answer it.
+    const validate = this.#config.validate;
+    return validate === undefined || validate(envelope.value);
   }
 
   /**
    * Removes `key`; true if an entry was removed. A load in flight for it is detached: its result is not
    * stored, and calls started after delete() resolves load afresh instead of joining it.
    */
-  async delete(key: CacheKey): Promise<boolean> {
+  delete(key: CacheKey): Promise<boolean> {
+    if (!deleteChannel.hasSubscribers) return this.#delete(key);
+    const trace = operationContext('delete', this.name, key, this.#state.traceKeys);
+    return deleteChannel.tracePromise(() => this.#delete(key), trace);
+  }
+
+  async #delete(key: CacheKey): Promise<boolean> {
     assertKey(key, 'delete');
     const state = this.#state;
     if (state.closed) return false;
@@ -165,8 +284,22 @@ export class CacheView<V = unknown> implements Cache<V> {
     return removed;
   }
 
+  /**
+   * Removes several keys from every tier (L2 deletes sent together, one bus message); loads in flight for them are
+   * detached as by {@link delete}. Resolves how many entries were removed.
+   */
+  async deleteMany(keys: readonly CacheKey[]): Promise<number> {
+    checkKeys(keys, 'deleteMany');
+    return this.#batch.deleteMany(keys);
+  }
+
   /** Removes every entry of this cache (of this namespace only, for a namespace). */
-  async clear(): Promise<void> {
+  clear(): Promise<void> {
+    if (!invalidateChannel.hasSubscribers) return this.#clear();
+    return invalidateChannel.tracePromise(() => this.#clear(), this.#invalidateTrace('clear'));
+  }
+
+  async #clear(): Promise<void> {
     const state = this.#state;
     if (state.closed) return;
     const started = state.log.debugOn ? performance.now() : 0;
@@ -181,7 +314,14 @@ export class CacheView<V = unknown> implements Cache<V> {
   }
 
   /** Removes entries carrying any of the tags; returns the count. */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
+  invalidateTags(tags: readonly string[]): Promise<number> {
+    if (!invalidateChannel.hasSubscribers) return this.#invalidateTags(tags);
+    const trace = this.#invalidateTrace('tags');
+    if (this.#state.traceKeys && Array.isArray(tags)) trace.tags = [...tags];
+    return invalidateChannel.tracePromise(() => this.#invalidateTags(tags), trace);
+  }
+
+  async #invalidateTags(tags: readonly string[]): Promise<number> {
     const checked = copyTags(tags, 'invalidateTags(tags)');
     const state = this.#state;
     if (state.closed || checked.length === 0) return 0;
@@ -210,7 +350,14 @@ export class CacheView<V = unknown> implements Cache<V> {
   }
 
   /** Removes keys matching a glob (`*`) pattern, relative to the namespace; returns the count. */
-  async invalidatePattern(pattern: string): Promise<number> {
+  invalidatePattern(pattern: string): Promise<number> {
+    if (!invalidateChannel.hasSubscribers) return this.#invalidatePattern(pattern);
+    const trace = this.#invalidateTrace('pattern');
+    if (this.#state.traceKeys && typeof pattern === 'string') trace.pattern = pattern;
+    return invalidateChannel.tracePromise(() => this.#invalidatePattern(pattern), trace);
+  }
+
+  async #invalidatePattern(pattern: string): Promise<number> {
     if (typeof pattern !== 'string' || pattern === '') {
       throw new TypeError('invalidatePattern(pattern) must be a non-empty string');
     }
@@ -241,12 +388,31 @@ export class CacheView<V = unknown> implements Cache<V> {
     return envelope.staleAt === 0 ? Infinity : envelope.staleAt - now;
   }
 
+  /**
+   * Removes the L1 entries of this cache (of this namespace only, for a namespace) whose time has
+   * ended, TTL plus grace, now rather than at the next sweep or read; returns how many.
+   */
+  prune(): number {
+    const state = this.#state;
+    if (state.closed) return 0;
+    const count = state.tiers.prune(this.#keys.inScope);
+    if (state.log.debugOn) state.log.debug('Cache PRUNE', { cache: this.name, count });
+    return count;
+  }
+
   /** Changes settings at run time (validated first, logged as CONFIG, emitted as cache:config). */
   configure(update: CacheConfigUpdate): void {
     const next = applyConfigUpdate(this.#config, update);
     const state = this.#state;
     // The logger is shared with the namespaces; building the sink checks it before anything changes.
     const log = 'logger' in update ? new LogSink(update.logger, update.loggerStyle) : state.log;
+    if (update.maxEntries !== undefined || update.maxBytes !== undefined) {
+      // Bounds belong to the shared in-memory tier, so only the root may change them; the engine
+      // validates both before it changes anything.
+      if (this.#prefix !== '')
+        throw new TypeError('maxEntries and maxBytes can be configured only on the root cache');
+      state.tiers.resize({ maxEntries: update.maxEntries, maxBytes: update.maxBytes });
+    }
     this.#config = next;
     state.useLog(log);
     const { logger: _logger, ...changes } = update;
@@ -399,6 +565,29 @@ export class CacheView<V = unknown> implements Cache<V> {
       new CacheError(CacheErrorType.FETCH_FAILED, `cache "${this.name}" was closed`, { retryable: false }),
     );
     if (state.log.debugOn) state.log.debug('Cache CLOSE', { cache: this.name });
+  }
+
+  /** getOrSet with a caller's signal: the same call without it, whose wait the signal can abandon. */
+  #withSignal<T extends V>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options: GetOrSetOptions<T>,
+    trace: OperationTraceContext | undefined,
+  ): Promise<T> {
+    let signal: AbortSignal;
+    try {
+      signal = checkSignal(options.signal, 'getOrSet: signal')!;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    const { signal: _signal, ...rest } = options;
+    return abandonable(this.#getOrSet(key, loader, rest, trace), signal);
+  }
+
+  /** A `larder:invalidate` context for this view (built only when the channel has subscribers). */
+  #invalidateTrace(kind: InvalidateTraceContext['kind']): InvalidateTraceContext {
+    return { operation: 'invalidate', cache: this.name, kind };
   }
 
   async #peek(key: CacheKey) {

@@ -11,7 +11,8 @@ import type { Envelope } from './envelope.js';
 import { resolveCacheSettings } from './options.js';
 import { bindRemoteTier, TierStack } from './tier-stack.js';
 import type { Cache, CacheOptions } from './types.js';
-import { createCacheAdvisor } from './advise.js';
+import { attachAutoSize, createCacheAdvisor } from './advise.js';
+import { resolveAutoSize, type AutoSizeOptions } from '../advisor/auto-size.js';
 import { attachPersistence } from './snapshots.js';
 import { resolvePersist } from '../persistence/schedule.js';
 
@@ -35,6 +36,10 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   if (options.sizeOf !== undefined && typeof options.sizeOf !== 'function') {
     throw new TypeError('sizeOf must be a function');
   }
+  if (options.traceKeys !== undefined && typeof options.traceKeys !== 'boolean') {
+    throw new TypeError('traceKeys must be a boolean');
+  }
+  const traceKeys = options.traceKeys === true;
   const config = resolveCacheSettings(options as CacheOptions<unknown>);
   const persist = resolvePersist(options.persist);
   const log = new LogSink(options.logger, options.loggerStyle);
@@ -56,8 +61,15 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   });
   let remote;
   let advisor;
+  let autoSize: AutoSizeOptions | undefined;
   try {
-    advisor = createCacheAdvisor(options.advisor, engine.stats().maxEntries);
+    const maxEntries = engine.stats().maxEntries;
+    if (options.autoSize !== undefined) {
+      autoSize = resolveAutoSize(options.autoSize, maxEntries);
+      if (options.advisor === false) throw new TypeError('autoSize needs the advisor: drop advisor: false');
+    }
+    // Adaptive sizing runs on the advisor's curve, so it turns the advisor on.
+    advisor = createCacheAdvisor(options.advisor ?? (autoSize === undefined ? undefined : true), maxEntries);
     remote = bindRemoteTier(options.l2, name);
   } catch (error) {
     engine.close();
@@ -65,8 +77,10 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   }
   const random = Math.random;
   const tiers = new TierStack(engine, clock, remote, random);
-  const shared = new SharedCacheState({ name, tiers, clock, log, random, advisor });
+  tiers.traceKeys = traceKeys;
+  const shared = new SharedCacheState({ name, tiers, clock, log, random, advisor, traceKeys });
   state = shared;
+  if (autoSize !== undefined && advisor !== undefined) attachAutoSize(advisor, autoSize, shared, name);
   if (remote !== undefined) connectRemote(shared, remote);
   const cache = new CacheView<V>(shared, name, '', config);
   // Restores synchronously, so the snapshot's entries are there before the first request.

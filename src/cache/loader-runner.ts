@@ -65,6 +65,8 @@ export interface LoaderRunOptions {
   /** Called after every attempt with its duration and whether it succeeded (stats, metrics). */
   onAttempt: (durationMs: number, ok: boolean, key: CacheKey) => void;
   random: () => number;
+  /** Whether the `larder:loader` trace context carries the key (the cache's `traceKeys` option). */
+  traceKeys?: boolean;
 }
 
 /**
@@ -109,7 +111,12 @@ async function attempts<V>(
     ctx.attempt = attempt;
     const started = performance.now();
     try {
-      const value = await traceLoader(async () => loader(ctx), { cache: s.cache, key: ctx.key, attempt });
+      const value = await traceLoader(
+        async () => loader(ctx),
+        s.cache,
+        s.traceKeys === true ? ctx.key : undefined,
+        attempt,
+      );
       s.onAttempt(performance.now() - started, true, ctx.key);
       ctx.value = value;
       return ctx;

@@ -3,6 +3,7 @@
 import { parseDuration, type Duration } from '../util/duration.js';
 import { assertBoolean, assertFraction, copyTags } from '../util/validate.js';
 import { DEFAULT_RETRY, resolveRetry, type ResolvedRetry } from './retry.js';
+import { compileValidator, type ValueCheck } from './validate-value.js';
 import type {
   CacheConfigUpdate,
   CacheOptions,
@@ -36,6 +37,10 @@ export interface ResolvedCacheSettings {
   /** Hard timeout of a loader call, ms; 0 = none (default DEFAULT_HARD_TIMEOUT). */
   hardTimeout: number;
   failSafeBackoff: number;
+  /** The compiled `validate` option; undefined when values are not checked on read. */
+  validate: ValueCheck | undefined;
+  /** Loads longer than this (ms) are logged as SLOW; 0 = off. */
+  slowLoad: number;
 }
 
 /** How a value is written by set(), warm() or a getOrSet load: view defaults overlaid with the call's. */
@@ -62,6 +67,24 @@ export interface ResolvedCallOptions<V = unknown> extends ResolvedWriteOptions {
   fallback: V | undefined;
   /** Run the loader even when a fresh value is held (the held value is the fail-safe answer). */
   forceFresh: boolean;
+  /** The call's validate (or the view's), compiled; undefined when values are not checked. */
+  validate: ValueCheck | undefined;
+  /** Loads longer than this (ms) are logged as SLOW; 0 = off. */
+  slowLoad: number;
+}
+
+/** Checks the `signal` option: an AbortSignal (anything with `aborted` and `addEventListener`). */
+export function checkSignal(signal: unknown, what = 'signal'): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (
+    signal === null ||
+    typeof signal !== 'object' ||
+    typeof (signal as AbortSignal).aborted !== 'boolean' ||
+    typeof (signal as AbortSignal).addEventListener !== 'function'
+  ) {
+    throw new TypeError(`${what} must be an AbortSignal`);
+  }
+  return signal as AbortSignal;
 }
 
 function optionalDuration(value: Duration | undefined, fallback: number, what: string): number {
@@ -96,6 +119,8 @@ export function resolveCacheSettings(options: CacheOptions<unknown>): ResolvedCa
     softTimeout: optionalDuration(timeout?.soft, 0, 'timeout.soft'),
     hardTimeout: hardTimeout(timeout?.hard, DEFAULT_HARD_TIMEOUT),
     failSafeBackoff: optionalDuration(options.failSafeBackoff, DEFAULT_FAIL_SAFE_BACKOFF, 'failSafeBackoff'),
+    validate: compileValidator(options.validate, 'validate'),
+    slowLoad: optionalDuration(options.slowLoad, 0, 'slowLoad'),
   };
 }
 
@@ -158,6 +183,8 @@ export function resolveCall<V>(
       hasFallback: false,
       fallback: undefined,
       forceFresh: false,
+      validate: config.validate,
+      slowLoad: config.slowLoad,
     };
   }
   const timeout = checkTimeout(options.timeout);
@@ -182,5 +209,8 @@ export function resolveCall<V>(
     hasFallback: 'fallback' in options,
     fallback: options.fallback,
     forceFresh: options.forceFresh === undefined ? false : assertBoolean(options.forceFresh, 'forceFresh'),
+    validate:
+      options.validate === undefined ? config.validate : compileValidator(options.validate, 'validate'),
+    slowLoad: optionalDuration(options.slowLoad, config.slowLoad, 'slowLoad'),
   };
 }

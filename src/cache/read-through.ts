@@ -8,6 +8,7 @@ import { raceTimeout, TIMED_OUT } from '../util/time.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { errorMessage } from '../observability/log-sink.js';
+import type { OperationTraceContext } from '../observability/tracing.js';
 import { inGrace, isFresh, type Envelope } from './envelope.js';
 import type { Flight, LoadOutcome } from './flights.js';
 import { LoaderCall, runLoader, type LoaderRunOptions } from './loader-runner.js';
@@ -19,6 +20,7 @@ import {
 } from './options.js';
 import type { SharedCacheState } from './shared-state.js';
 import type { GetOrSetOptions, Loader } from './types.js';
+import type { ValueCheck } from './validate-value.js';
 
 /** A view's name and place in the key space: how its keys and tags are stored (the root's as given). */
 export class KeySpace {
@@ -95,6 +97,7 @@ export class ReadThrough {
     loader: Loader<T>,
     options: GetOrSetOptions<T> | undefined,
     settings: ResolvedCacheSettings,
+    trace?: OperationTraceContext,
   ): Promise<T> {
     const state = this.#state;
     const tiers = state.tiers;
@@ -102,6 +105,9 @@ export class ReadThrough {
     const started = state.log.debugOn ? performance.now() : 0;
     // Taken before the L2 read: a write that lands after it makes L2 refuse this load's result.
     const version = tiers.stamp();
+    // A held value that does not pass `validate` is no value at all: not an answer, not a stale one.
+    const validate = call.validate;
+    if (envelope !== undefined && validate !== undefined && !validate(envelope.value)) envelope = undefined;
     // L1, then L2: only a key L1 does not hold at all is looked up in the shared tier.
     if (envelope === undefined && tiers.hasRemote) {
       try {
@@ -109,13 +115,20 @@ export class ReadThrough {
       } catch (error) {
         return this.#bypassAfterCacheError(error, key, loader, call);
       }
+      if (envelope !== undefined && validate !== undefined && !validate(envelope.value)) envelope = undefined;
+      if (trace !== undefined) trace.tier = 'l2';
     }
     const now = state.clock();
     const cache = this.#keys.name;
     if (envelope !== undefined && isFresh(envelope, now) && !call.forceFresh) {
       state.recordHit(cache, key, started);
+      if (trace !== undefined) {
+        trace.outcome = 'hit';
+        trace.tier ??= 'l1';
+      }
       return envelope.value as T;
     }
+    if (trace !== undefined) trace.outcome = 'miss';
     // A forced load keeps whatever is still held (fresh or in grace) as its fail-safe answer.
     const stale =
       envelope === undefined
@@ -130,7 +143,8 @@ export class ReadThrough {
     // Fail-safe backoff: the loader failed recently for this key, so do not hammer a dead upstream.
     if (stale !== undefined && !call.forceFresh && stale.retryAt !== undefined && now < stale.retryAt) {
       state.recordMiss(cache, key, started);
-      return this.#answerStale(key, stale, undefined) as T;
+      if (trace !== undefined) trace.outcome = 'stale';
+      return this.answerStale(key, stale, undefined) as T;
     }
     // Only a flight no write has reached is in the map (see Flights.detach), so joining is safe.
     let flight = state.flights.get(full);
@@ -139,14 +153,18 @@ export class ReadThrough {
       flight = this.#startFlight({ key, full, loader, options: call, stale, refresh: false, version });
     } else {
       state.recordCoalesced(cache, key, started);
+      if (trace !== undefined) trace.coalesced = true;
     }
     try {
       let outcome: LoadOutcome | typeof TIMED_OUT;
       if (stale !== undefined && call.softTimeout > 0)
         outcome = await raceTimeout(flight.promise, call.softTimeout);
       else outcome = await flight.promise;
-      if (outcome === TIMED_OUT) return this.#answerStale(key, stale!, undefined) as T;
-      if (outcome.stale) state.countStaleHit();
+      if (outcome === TIMED_OUT || outcome.stale) {
+        if (trace !== undefined) trace.outcome = 'stale';
+        if (outcome === TIMED_OUT) return this.answerStale(key, stale!, undefined) as T;
+        state.countStaleHit();
+      }
       return outcome.value as T;
     } catch (error) {
       if (call.hasFallback) return call.fallback as T;
@@ -171,7 +189,7 @@ export class ReadThrough {
     try {
       call = resolveCall(settings, options);
     } catch (error) {
-      this.#reportError(key, error, 'refresh');
+      this.reportError(key, error, 'refresh');
       return;
     }
     const cache = this.#keys.name;
@@ -204,24 +222,32 @@ export class ReadThrough {
   }
 
   /** get(): the fresh value of a caller's key, or undefined (a value in grace is not returned); counts a hit or miss. */
-  async get<T>(key: CacheKey): Promise<T | undefined> {
+  async get<T>(key: CacheKey, validate?: ValueCheck, trace?: OperationTraceContext): Promise<T | undefined> {
     const state = this.#state;
     const tiers = state.tiers;
     const started = state.log.debugOn ? performance.now() : 0;
     const full = this.#keys.fullKey(key);
     let envelope;
     try {
-      envelope = tiers.getLocal(full) ?? (tiers.hasRemote ? await tiers.getRemote(full) : undefined);
+      envelope = tiers.getLocal(full);
+      if (trace !== undefined) trace.tier = envelope !== undefined || !tiers.hasRemote ? 'l1' : 'l2';
+      if (envelope === undefined && tiers.hasRemote) envelope = await tiers.getRemote(full);
     } catch (error) {
-      throw this.#storeError(CacheErrorType.CACHE_GET_FAILED, 'get', key, error);
+      throw this.storeError(CacheErrorType.CACHE_GET_FAILED, 'get', key, error);
     }
-    if (envelope !== undefined && isFresh(envelope, state.clock())) {
+    if (
+      envelope !== undefined &&
+      isFresh(envelope, state.clock()) &&
+      (validate === undefined || validate(envelope.value))
+    ) {
       if (state.advisor !== undefined) state.advisor.recordHit(full, envelope);
       state.recordHit(this.#keys.name, key, started);
+      if (trace !== undefined) trace.outcome = 'hit';
       return envelope.value as T;
     }
     if (state.advisor !== undefined) state.advisor.record(full);
     state.recordMiss(this.#keys.name, key, started);
+    if (trace !== undefined) trace.outcome = 'miss';
     return undefined;
   }
 
@@ -232,7 +258,7 @@ export class ReadThrough {
     try {
       return tiers.peekLocal(full) ?? (tiers.hasRemote ? await tiers.getRemote(full) : undefined);
     } catch (error) {
-      throw this.#storeError(CacheErrorType.CACHE_GET_FAILED, 'read', key, error);
+      throw this.storeError(CacheErrorType.CACHE_GET_FAILED, 'read', key, error);
     }
   }
 
@@ -253,7 +279,7 @@ export class ReadThrough {
     try {
       await state.tiers.write(keys.fullKey(key), value, options, keys.storedTags(options.tags), version);
     } catch (error) {
-      throw this.#storeError(CacheErrorType.CACHE_SET_FAILED, method, key, error);
+      throw this.storeError(CacheErrorType.CACHE_SET_FAILED, method, key, error);
     }
     if (state.log.debugOn) state.logTimed('Cache SET', keys.name, key, started);
     if (state.events.any) state.events.emit('cache:set', { cache: keys.name, key });
@@ -265,7 +291,7 @@ export class ReadThrough {
     loader: Loader<T>,
     call: ResolvedCallOptions<T>,
   ): Promise<T> {
-    this.#reportError(key, error, 'read');
+    this.reportError(key, error, 'read');
     return this.#loadUncached(key, loader, call);
   }
 
@@ -273,7 +299,7 @@ export class ReadThrough {
     const controller = new AbortController();
     const ctx = new LoaderCall<T>(key, controller.signal, undefined);
     try {
-      return (await runLoader(loader, ctx, controller, this.#runOptions(call))).value as T;
+      return (await runLoader(loader, ctx, controller, this.runOptions(call))).value as T;
     } catch (error) {
       if (call.hasFallback) return call.fallback as T;
       throw error;
@@ -290,6 +316,8 @@ export class ReadThrough {
       flight.controller.signal,
       request.stale?.value as T | undefined,
     );
+    const slowLoad = request.options.slowLoad;
+    const startedAt = slowLoad > 0 ? this.#state.clock() : 0;
     let fromPeer: Envelope | undefined;
     try {
       // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
@@ -297,15 +325,49 @@ export class ReadThrough {
         this.#loadAndStore(flight, ctx, request),
       );
     } catch (error) {
-      return this.#loadFailed(request, error);
+      if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
+      return this.loadFailed(request, error);
     }
+    if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
     return { value: fromPeer === undefined ? ctx.value : fromPeer.value, stale: false };
+  }
+
+  /**
+   * Logs `Cache SLOW` at warn and emits cache:slow when a load that began at `startedAt` (the cache's
+   * clock) took longer than `thresholdMs`; `keys` lists a batch's keys (`key` is then its first).
+   */
+  reportSlow(
+    key: CacheKey,
+    keys: readonly CacheKey[] | undefined,
+    startedAt: number,
+    thresholdMs: number,
+  ): void {
+    const state = this.#state;
+    const durationMs = state.clock() - startedAt;
+    if (!(durationMs > thresholdMs)) return;
+    const cache = this.#keys.name;
+    if (state.log.warnOn) {
+      state.log.warn(
+        'Cache SLOW',
+        keys === undefined
+          ? { cache, key, durationMs, thresholdMs }
+          : { cache, keys, durationMs, thresholdMs },
+      );
+    }
+    if (state.events.any) {
+      state.events.emit(
+        'cache:slow',
+        keys === undefined
+          ? { cache, key, durationMs, thresholdMs }
+          : { cache, key, keys, durationMs, thresholdMs },
+      );
+    }
   }
 
   async #loadAndStore<T>(flight: Flight, ctx: LoaderCall<T>, request: LoadRequest<T>): Promise<void> {
     const state = this.#state;
     const call = request.options;
-    await runLoader(request.loader, ctx, flight.controller, this.#runOptions(call));
+    await runLoader(request.loader, ctx, flight.controller, this.runOptions(call));
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
     // A detached flight's result may be what a write removed or replaced: answer it, never store it.
@@ -327,7 +389,15 @@ export class ReadThrough {
     }
   }
 
-  #loadFailed<T>(request: LoadRequest<T>, error: unknown): LoadOutcome {
+  /**
+   * A load failed: fail-safe answers the value still in grace (and backs the key off), else the error is
+   * reported and thrown. Also the per-key end of a failed getOrSetMany batch (`quiet`: reported once).
+   */
+  loadFailed<T>(
+    request: Pick<LoadRequest<T>, 'key' | 'stale' | 'options' | 'refresh'>,
+    error: unknown,
+    quiet = false,
+  ): LoadOutcome {
     const state = this.#state;
     const { key, stale } = request;
     const cache = this.#keys.name;
@@ -349,6 +419,7 @@ export class ReadThrough {
       }
       return { value: stale.value, stale: true };
     }
+    if (quiet) throw error;
     if (error instanceof CacheError && error.type === CacheErrorType.RETRY_EXHAUSTED) {
       // Exhausted retries are a warning (each retry was logged at info); other load failures are errors.
       if (state.log.warnOn) {
@@ -356,12 +427,13 @@ export class ReadThrough {
       }
       if (state.events.any) state.events.emit('cache:error', { cache, key, error });
     } else {
-      this.#reportError(key, error, 'load');
+      this.reportError(key, error, 'load');
     }
     throw error;
   }
 
-  #answerStale(key: CacheKey, stale: Envelope, error: unknown): unknown {
+  /** Answers a value in grace (fail-safe backoff, soft timeout): counts, logs and emits it as stale. */
+  answerStale(key: CacheKey, stale: Envelope, error: unknown): unknown {
     const state = this.#state;
     const cache = this.#keys.name;
     state.countStaleHit();
@@ -372,19 +444,21 @@ export class ReadThrough {
     return stale.value;
   }
 
-  #reportError(key: CacheKey, error: unknown, operation: string): void {
+  /** Logs `Cache ERROR` and emits cache:error for a failure the caller does not see thrown. */
+  reportError(key: CacheKey | undefined, error: unknown, operation: string): void {
     this.#state.reportError(this.#keys.name, key, operation, error);
   }
 
   /** Reports a failed read or write of the tiers and wraps it as the CacheError the caller sees. */
-  #storeError(type: CacheErrorType, method: string, key: CacheKey, error: unknown): CacheError {
+  storeError(type: CacheErrorType, method: string, key: CacheKey, error: unknown): CacheError {
     const cache = this.#keys.name;
     this.#state.reportError(cache, key, method, error);
     const message = `${method} of key ${JSON.stringify(key)} in cache "${cache}" failed: ${errorMessage(error)}`;
     return new CacheError(type, message, { cause: error });
   }
 
-  #runOptions(call: ResolvedCallOptions<unknown>): LoaderRunOptions {
+  /** What runLoader needs for one call of this view (retry policy, hard timeout, hooks). */
+  runOptions(call: ResolvedCallOptions<unknown>): LoaderRunOptions {
     const state = this.#state;
     return {
       cache: this.#keys.name,
@@ -393,6 +467,7 @@ export class ReadThrough {
       log: state.log,
       onAttempt: state.onAttempt,
       random: state.random,
+      traceKeys: state.traceKeys,
     };
   }
 }

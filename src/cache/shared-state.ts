@@ -37,6 +37,8 @@ export interface SharedCacheStateInit {
   random: () => number;
   /** The sizing advisor fed by reads (the `advisor` option); undefined when off. */
   advisor: SizingAdvisor | undefined;
+  /** Whether tracing contexts carry keys (the `traceKeys` option); default false. */
+  traceKeys?: boolean;
 }
 
 /** State shared by a cache and its namespaces. */
@@ -51,6 +53,8 @@ export class SharedCacheState {
   readonly random: () => number;
   /** The sizing advisor fed by reads; undefined when off. */
   readonly advisor: SizingAdvisor | undefined;
+  /** Whether tracing contexts (observability/tracing.ts) carry keys, tags and patterns. */
+  readonly traceKeys: boolean;
   /** Event listeners. */
   readonly events = new EventHub<CacheEvents>();
   /** Loader latency. */
@@ -79,6 +83,7 @@ export class SharedCacheState {
     this.#log = init.log;
     this.random = init.random;
     this.advisor = init.advisor;
+    this.traceKeys = init.traceKeys === true;
     this.createdAt = init.clock();
   }
 

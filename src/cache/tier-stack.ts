@@ -6,12 +6,20 @@
 // found in L2 is promoted to L1 with its remaining TTL (its absolute times travel with it). With L2,
 // entries restored from a local snapshot are held aside until L2 confirms them (restoreLocal), so a
 // restart never serves what another instance deleted, overwrote or tag-invalidated meanwhile.
-import type { CacheKey, EngineStats, EntryInfo, MemorySetOptions, RankedEntryInfo } from '../engine/types.js';
+import type {
+  CacheKey,
+  EngineStats,
+  EntryInfo,
+  MemoryCacheBounds,
+  MemorySetOptions,
+  RankedEntryInfo,
+} from '../engine/types.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
 import type { L2Tier, RemoteInvalidation } from '../tiers/types.js';
 import type { CacheHealth } from './types.js';
 import { createEnvelope, jitterTtl, storageTtl, type Envelope } from './envelope.js';
 import type { ResolvedWriteOptions } from './options.js';
+import { l2ReadChannel, l2WriteChannel, traceL2, type L2TraceContext } from '../observability/tracing.js';
 
 /** The subset of MemoryCache the facade uses; typed structurally so a test can hand in a double. */
 export interface LocalEngine {
@@ -24,11 +32,15 @@ export interface LocalEngine {
   invalidateTags(tags: readonly string[]): number;
   invalidatePrefix(prefix: string): number;
   invalidatePattern(pattern: string): number;
+  /** Removes expired entries now (those `matches` selects, when given); returns how many. */
+  prune(matches?: (key: CacheKey) => boolean): number;
   entries(): Iterable<EntryInfo<CacheKey, Envelope>>;
   hottest(): Iterable<RankedEntryInfo<CacheKey, Envelope>>;
   stats(): EngineStats;
   resetStats(): void;
   close(): void;
+  /** Changes L1's bounds at run time (MemoryCache.resize). */
+  resize?(bounds: MemoryCacheBounds): void;
 }
 
 /** An entry restored from a snapshot, waiting for L2 to confirm it before L1 serves it. */
@@ -88,6 +100,8 @@ export class TierStack {
   #pending = 0;
   /** Restored entries waiting for L2's confirmation; any write or invalidation reaching one drops it. */
   #held: Map<CacheKey, Held> | undefined;
+  /** Whether `larder:l2:*` trace contexts carry keys (the cache's `traceKeys` option). */
+  traceKeys = false;
 
   constructor(
     l1: LocalEngine,
@@ -142,10 +156,45 @@ export class TierStack {
   async getRemote(key: CacheKey): Promise<Envelope | undefined> {
     if (this.#remote === undefined) return undefined;
     const generation = this.#localWriteGeneration;
-    const entry = await this.#remote.get(remoteKey(key));
+    const remote = this.#remote;
+    const entry = await (l2ReadChannel.hasSubscribers
+      ? this.#traceL2(
+          l2ReadChannel,
+          'get',
+          key,
+          () => remote.get(remoteKey(key)),
+          (e) => e !== undefined,
+        )
+      : remote.get(remoteKey(key)));
     if (entry === undefined) return undefined;
     this.#promote(key, entry, generation);
     return entry;
+  }
+
+  /**
+   * {@link getRemote} for several keys L1 has just missed, in one L2 round trip (an MGET on Redis):
+   * L2's entries in the order asked, each promoted to L1. All undefined without a shared tier.
+   */
+  async getRemoteMany(keys: readonly CacheKey[]): Promise<Array<Envelope | undefined>> {
+    if (this.#remote === undefined || keys.length === 0) return keys.map(() => undefined);
+    const generation = this.#localWriteGeneration;
+    const remote = this.#remote;
+    const entries = await (l2ReadChannel.hasSubscribers
+      ? this.#traceL2(
+          l2ReadChannel,
+          'getMany',
+          keys,
+          () => remote.getMany(keys.map(remoteKey)),
+          (found) => found.every((e) => e !== undefined),
+        )
+      : remote.getMany(keys.map(remoteKey)));
+    // Checked once for the whole read: each promotion moves the generation itself.
+    if (generation !== this.#localWriteGeneration || this.#pending !== 0) return entries;
+    for (let i = 0; i < keys.length; i++) {
+      const entry = entries[i];
+      if (entry !== undefined) this.setLocal(keys[i]!, entry, entry.indexTags ?? entry.tags);
+    }
+    return entries;
   }
 
   /**
@@ -153,19 +202,25 @@ export class TierStack {
    * `indexTags` as L1 indexes them (a namespace adds scoped copies). `version` is getOrSet's stamp from
    * before its L2 read, so L2 refuses the value over a newer write.
    */
-  async write(
+  write(
     key: CacheKey,
     value: unknown,
     options: ResolvedWriteOptions,
     indexTags: readonly string[],
     version?: number,
   ): Promise<void> {
-    const now = this.#clock();
-    const ttl = jitterTtl(options.ttl, options.jitter, this.#random);
-    const envelope = createEnvelope(value, now, ttl, options.grace, options.tags);
-    if (version !== undefined) envelope.version = version;
-    if (indexTags !== envelope.tags) envelope.indexTags = indexTags;
-    await this.#set(key, envelope, indexTags);
+    let envelope: Envelope;
+    try {
+      const now = this.#clock();
+      const ttl = jitterTtl(options.ttl, options.jitter, this.#random);
+      envelope = createEnvelope(value, now, ttl, options.grace, options.tags);
+      if (version !== undefined) envelope.version = version;
+      if (indexTags !== envelope.tags) envelope.indexTags = indexTags;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Not async itself: the write's promise is #set's, one hop fewer on every write.
+    return this.#set(key, envelope, indexTags);
   }
 
   /**
@@ -176,7 +231,17 @@ export class TierStack {
     this.setLocal(key, envelope, tags);
     const remote = this.#remote;
     if (remote === undefined) return;
-    const stored = await this.#writing(() => remote.set(remoteKey(key), envelope));
+    // #writing, inlined: every write with L2 comes through here.
+    this.#pending++;
+    let stored: boolean;
+    try {
+      stored = await (l2WriteChannel.hasSubscribers
+        ? this.#traceL2(l2WriteChannel, 'set', key, () => remote.set(remoteKey(key), envelope))
+        : remote.set(remoteKey(key), envelope));
+    } finally {
+      this.#pending--;
+      this.#localWriteGeneration++;
+    }
     if (!stored && this.#l1.peek(key) === envelope) this.#l1.delete(key);
   }
 
@@ -241,7 +306,31 @@ export class TierStack {
     const removed = this.#l1.delete(key);
     const remote = this.#remote;
     if (remote === undefined) return removed;
-    return (await this.#writing(() => remote.delete(remoteKey(key)))) > 0 || removed;
+    return (await this.#writing(() => remote.delete(remoteKey(key)), 'delete', key)) > 0 || removed;
+  }
+
+  /**
+   * Removes several keys from every tier: their L2 deletes sent together, one bus message. Resolves how many were
+   * removed: L1's count, or with L2 the larger of L1's and L2's (L2 also holds other instances' writes).
+   */
+  async deleteMany(keys: readonly CacheKey[]): Promise<number> {
+    this.#localWriteGeneration++;
+    let count = 0;
+    for (const key of keys) {
+      this.#held?.delete(key);
+      if (this.#l1.delete(key)) count++;
+    }
+    const remote = this.#remote;
+    if (remote === undefined || keys.length === 0) return count;
+    return Math.max(
+      count,
+      await this.#writing(() => remote.delete(...keys.map(remoteKey)), 'deleteMany', keys),
+    );
+  }
+
+  /** Removes the L1 entries whose time has ended (TTL plus grace) now, those `matches` selects; returns how many. */
+  prune(matches?: (key: CacheKey) => boolean): number {
+    return this.#l1.prune(matches);
   }
 
   /** Removes every entry carrying one of the tags; returns the count removed from L1. */
@@ -250,7 +339,7 @@ export class TierStack {
     this.#dropHeld((_, held) => held.tags.some((tag) => tags.includes(tag)));
     const count = this.#l1.invalidateTags(tags);
     const remote = this.#remote;
-    if (remote !== undefined) await this.#writing(() => remote.invalidateTags(tags));
+    if (remote !== undefined) await this.#writing(() => remote.invalidateTags(tags), 'invalidateTags');
     return count;
   }
 
@@ -264,7 +353,7 @@ export class TierStack {
     const count = this.#l1.invalidatePattern(pattern);
     const remote = this.#remote;
     if (remote === undefined) return count;
-    return Math.max(count, await this.#writing(() => remote.invalidatePattern(pattern)));
+    return Math.max(count, await this.#writing(() => remote.invalidatePattern(pattern), 'invalidatePattern'));
   }
 
   /** Removes every key starting with `prefix` (namespace clear); returns the count, as invalidatePattern. */
@@ -274,7 +363,7 @@ export class TierStack {
     const count = this.#l1.invalidatePrefix(prefix);
     const remote = this.#remote;
     if (remote === undefined) return count;
-    return Math.max(count, await this.#writing(() => remote.invalidatePrefix(prefix)));
+    return Math.max(count, await this.#writing(() => remote.invalidatePrefix(prefix), 'invalidatePrefix'));
   }
 
   /** Empties every tier. */
@@ -283,7 +372,7 @@ export class TierStack {
     this.#held = undefined;
     this.#l1.clear();
     const remote = this.#remote;
-    if (remote !== undefined) await this.#writing(() => remote.clear());
+    if (remote !== undefined) await this.#writing(() => remote.clear(), 'clear');
   }
 
   /**
@@ -326,6 +415,12 @@ export class TierStack {
     this.#l1.resetStats();
   }
 
+  /** Changes L1's entry/byte bounds; shrinking evicts (reason 'capacity'). Throws if L1 cannot resize. */
+  resize(bounds: MemoryCacheBounds): void {
+    if (this.#l1.resize === undefined) throw new TypeError('this cache engine cannot be resized');
+    this.#l1.resize(bounds);
+  }
+
   /** Health of L2 and the bus (nothing to report without L2). */
   health(): Pick<CacheHealth, 'l2' | 'bus'> {
     return this.#remote === undefined ? {} : this.#remote.health();
@@ -346,11 +441,46 @@ export class TierStack {
       this.setLocal(key, entry, entry.indexTags ?? entry.tags);
   }
 
-  /** Runs a write's L2 step, counted in #pending; the generation moves again once it is done. */
-  async #writing<T>(step: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one L2 call inside `larder:l2:read` or `larder:l2:write` (observability/tracing.ts); the caller
+   * checked hasSubscribers. `key` is one key or a batch (then only its size is traced without traceKeys);
+   * `hit` tells a read's outcome from its answer.
+   */
+  #traceL2<T>(
+    channel: typeof l2ReadChannel,
+    method: string,
+    key: CacheKey | readonly CacheKey[] | undefined,
+    run: () => Promise<T>,
+    hit?: (result: T) => boolean,
+  ): Promise<T> {
+    const context: L2TraceContext = {
+      operation: channel === l2ReadChannel ? 'l2.read' : 'l2.write',
+      cache: this.#remote?.cache ?? '',
+      tier: 'l2',
+      method,
+    };
+    if (Array.isArray(key)) context.keyCount = key.length;
+    else if (key !== undefined && this.traceKeys) context.key = key as CacheKey;
+    const describe =
+      hit === undefined
+        ? undefined
+        : (result: T, c: L2TraceContext) => {
+            c.outcome = hit(result) ? 'hit' : 'miss';
+          };
+    return traceL2(channel, context, run, describe);
+  }
+
+  /** Runs a write's L2 step (`method`, traced), counted in #pending; the generation moves once it is done. */
+  async #writing<T>(
+    step: () => Promise<T>,
+    method: string,
+    key?: CacheKey | readonly CacheKey[],
+  ): Promise<T> {
     this.#pending++;
     try {
-      return await step();
+      return await (l2WriteChannel.hasSubscribers
+        ? this.#traceL2(l2WriteChannel, method, key, step)
+        : step());
     } finally {
       this.#pending--;
       this.#localWriteGeneration++;

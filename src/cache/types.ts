@@ -11,9 +11,11 @@ import type { LoadResult } from '../persistence/entries.js';
 import type { RestoreResult } from '../persistence/multi-cache.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import type { Advice, AdvisorOptions } from '../advisor/types.js';
+import type { AutoSizeOptions } from '../advisor/auto-size.js';
 
 export type { PersistOptions, SnapshotEntry, LoadResult, RestoreResult, SnapshotWriteResult };
 export type { Advice, AdviceCurvePoint, AdvisorOptions } from '../advisor/types.js';
+export type { AutoSizeOptions } from '../advisor/auto-size.js';
 
 /** Retry policy of a loader (seed 002's RetryConfig); `false` disables retries. */
 export interface RetryOptions {
@@ -63,6 +65,51 @@ export interface LoaderContext<V = unknown> {
 /** A loader: computes the value for a key on a miss. */
 export type Loader<V> = (ctx: LoaderContext<V>) => V | Promise<V>;
 
+/** What a batch loader of {@link Cache.getOrSetMany} is handed besides the keys. */
+export interface BatchLoaderContext<V = unknown> {
+  /** The keys being loaded (as given, without namespace prefix): the same array as the first argument. */
+  readonly keys: readonly CacheKey[];
+  /** Aborted when the batch is given up (hard timeout, cache closed); never by one caller's own signal. */
+  readonly signal: AbortSignal;
+  /** 0 for the first attempt, then 1, 2, … for retries. */
+  readonly attempt: number;
+  /** The values held in grace (or, with forceFresh, still held) for keys of the batch, by key. */
+  readonly stale: ReadonlyMap<CacheKey, V>;
+}
+
+/**
+ * A batch loader (the DataLoader pattern): computes the values of every key it is given in one call.
+ * Answers a Map by key, or an array aligned with `keys`; a key left out (or `undefined`) answers
+ * `undefined` and is not cached unless `cacheUndefined` is set.
+ */
+export type BatchLoader<V> = (
+  keys: readonly CacheKey[],
+  ctx: BatchLoaderContext<V>,
+) =>
+  | ReadonlyMap<CacheKey, V | undefined>
+  | ReadonlyArray<V | undefined>
+  | Promise<ReadonlyMap<CacheKey, V | undefined> | ReadonlyArray<V | undefined>>;
+
+/**
+ * A Standard Schema (https://standardschema.dev: zod, valibot, arktype, …) as far as validation on read
+ * needs it: only synchronous validation is supported.
+ */
+export interface StandardSchemaLike {
+  readonly '~standard': {
+    readonly version: number;
+    readonly validate: (value: unknown) => unknown;
+  };
+}
+
+/**
+ * Checks a value read from the cache: a predicate (`true` = the value fits), or a Standard Schema. A
+ * value that does not fit is treated as a miss and replaced by the loader's.
+ */
+export type ValueValidator = ((value: unknown) => boolean) | StandardSchemaLike;
+
+/** One entry of {@link Cache.setMany}: `[key, value]`, or `[key, value, options]`. */
+export type SetManyEntry<V> = readonly [CacheKey, V] | readonly [CacheKey, V, CacheSetOptions];
+
 /** Per-entry write options of the facade. */
 export interface CacheSetOptions {
   /** Time to live; `0` means no expiry. */
@@ -97,6 +144,15 @@ export interface GetOrSetOptions<V = unknown> extends CacheSetOptions {
    * the load fails; the fail-safe backoff does not apply.
    */
   forceFresh?: boolean;
+  /**
+   * Abandons this caller's wait when aborted: the call rejects with the signal's reason, while a load
+   * other callers share goes on (and is still stored). An already-aborted signal rejects at once.
+   */
+  signal?: AbortSignal;
+  /** Overrides the cache's {@link CacheOptions.validate} for this call. */
+  validate?: ValueValidator;
+  /** Overrides the cache's {@link CacheOptions.slowLoad} for this call. */
+  slowLoad?: Duration;
 }
 
 /** Options of {@link createCache}. */
@@ -131,6 +187,29 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
   persist?: PersistOptions;
   /** Keep a sampled model of the access stream for `advise()` (off by default; needs maxEntries). */
   advisor?: boolean | AdvisorOptions;
+  /**
+   * Adaptive sizing (opt-in; turns the advisor on): the advisor moves `maxEntries` within
+   * [min, max] when its curve says the change pays (a gain of 2 points or more, or a loss under 1
+   * point for a smaller size), never to a size whose estimated memory exceeds `memoryBudget` bytes.
+   * Each change is logged as `Cache RESIZE`. Needs `maxEntries` within the bounds.
+   */
+  autoSize?: AutoSizeOptions;
+  /**
+   * Put keys (and invalidated tags and patterns) in the `larder:*` tracing channel contexts and so in
+   * larder/otel spans. Off by default: keys often hold user ids, emails or tokens.
+   */
+  traceKeys?: boolean;
+  /**
+   * Checks every value read from L1 or L2 (getOrSet, get, getMany, getOrSetMany): one that does not fit
+   * is a miss (get answers undefined; getOrSet loads and replaces it). The safe way to change a value's
+   * shape between deploys. Costs nothing when absent.
+   */
+  validate?: ValueValidator;
+  /**
+   * A load (retries included) that takes longer than this is logged at warn as `Cache SLOW` with the
+   * cache, key and durationMs, and emitted as `cache:slow` (off by default).
+   */
+  slowLoad?: Duration;
 }
 
 /** Entries for {@link Cache.warm}: pairs, or an (async) iterable of pairs or loader-like producers. */
@@ -149,6 +228,13 @@ export interface CacheConfigUpdate {
   jitter?: number;
   refreshAhead?: number;
   failSafeBackoff?: Duration;
+  /**
+   * New entry bound of the in-memory tier (root cache only): shrinking evicts in the policy's order
+   * (counted as capacity evictions), growing needs no rebuild.
+   */
+  maxEntries?: number;
+  /** New byte bound of the in-memory tier (root cache only; the cache must have been created with maxBytes). */
+  maxBytes?: number;
   /** Replaces the logger (also re-reads which levels are on, e.g. after changing a pino level). */
   logger?: Logger;
   loggerStyle?: LoggerStyle;
@@ -215,6 +301,17 @@ export interface CacheEvents {
   'cache:error': { cache: string; key?: CacheKey; error: unknown };
   /** One loader attempt finished (ok or not); durationMs is its wall time. */
   'cache:load': { cache: string; key: CacheKey; durationMs: number; ok: boolean };
+  /**
+   * A load took longer than `slowLoad` (once per load, retries included, measured with the cache's
+   * clock). A batch load of getOrSetMany reports its first key as `key` and every key in `keys`.
+   */
+  'cache:slow': {
+    cache: string;
+    key: CacheKey;
+    keys?: readonly CacheKey[];
+    durationMs: number;
+    thresholdMs: number;
+  };
 }
 
 /** The async facade services call. */
@@ -227,14 +324,41 @@ export interface Cache<V = unknown> {
   getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T>;
   get<T extends V = V>(key: CacheKey): Promise<T | undefined>;
   /**
+   * The fresh values of `keys`, in order (`undefined` where none): L1 first, then one L2 round trip for
+   * the keys L1 does not hold. Counts a hit or miss per key, like {@link Cache.get}.
+   */
+  getMany<T extends V = V>(keys: readonly CacheKey[]): Promise<Array<T | undefined>>;
+  /**
+   * Read-through for many keys (the DataLoader pattern): answers in key order; fresh keys come from the
+   * cache, keys whose load is in flight join it, and the rest go to ONE call of `loadMany` with only
+   * those keys. Each result is stored (unless a write reached its key meanwhile) and answers the key's
+   * waiters; a failed batch fails every key it covered, except those with a value in grace (fail-safe).
+   */
+  getOrSetMany<T extends V = V>(
+    keys: readonly CacheKey[],
+    loadMany: BatchLoader<T>,
+    options?: GetOrSetOptions<T>,
+  ): Promise<Array<T | undefined>>;
+  /**
    * Writes a value. Like every write below, once it resolves no get/getOrSet started afterwards answers
    * what it replaced: loads in flight that it reaches are detached (their waiting callers still get
    * them, later callers load afresh, and their results are never stored).
    */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void>;
+  /**
+   * Writes several values, each to every tier, as {@link Cache.set} does (`options` applies to entries
+   * without options of their own; a key given twice keeps its last value). With a shared tier the
+   * writes go out together and other instances hear of them in one bus message (per 500 keys).
+   */
+  setMany(entries: Iterable<SetManyEntry<V>>, options?: CacheSetOptions): Promise<void>;
   has(key: CacheKey): Promise<boolean>;
   /** Removes a key; read-your-writes as for {@link Cache.set}. */
   delete(key: CacheKey): Promise<boolean>;
+  /**
+   * Removes several keys from every tier (their L2 deletes sent together, pipelined on Redis) with one
+   * bus message; read-your-writes as for {@link Cache.set}. Resolves how many entries were removed (with L2, the larger of L1's and L2's counts).
+   */
+  deleteMany(keys: readonly CacheKey[]): Promise<number>;
   /** Removes every entry (of this namespace, on a namespace); read-your-writes as for {@link Cache.set}. */
   clear(): Promise<void>;
   /**
@@ -245,6 +369,11 @@ export interface Cache<V = unknown> {
   /** Removes keys matching a glob; read-your-writes as for {@link Cache.set}. */
   invalidatePattern(pattern: string): Promise<number>;
   ttlRemaining(key: CacheKey): Promise<number | undefined>;
+  /**
+   * Removes the entries of this cache (of this namespace, on a namespace) whose time in L1 has ended
+   * (TTL plus grace) now instead of at the next sweep or read; returns how many.
+   */
+  prune(): number;
   configure(update: CacheConfigUpdate): void;
   namespace(name: string): Cache<V>;
   warm(source: WarmSource<V>): Promise<number>;
@@ -292,6 +421,10 @@ export interface CacheManager {
   stats(): ManagerStats;
   health(): CacheHealth;
   clear(name?: string): Promise<void>;
+  /** Removes entries carrying any of the tags from every cache; resolves with the total removed. */
+  invalidateTags(tags: readonly string[]): Promise<number>;
+  /** Removes `key` from every cache; resolves with how many caches held it. */
+  delete(key: CacheKey): Promise<number>;
   close(): Promise<void>;
   /** Writes every cache to one snapshot file (default: the `persist.path`). */
   snapshot(path?: string): Promise<SnapshotWriteResult>;

@@ -60,6 +60,70 @@ export class EntryReader {
     return undefined;
   }
 
+  /**
+   * {@link read} for several keys: one batched read of the entries (an MGET on Redis) and at most one of
+   * the tags' times, each entry checked as read() checks one. Read again once when a remote
+   * invalidation raced it; all undefined when one races again, or when L2 is unreachable.
+   */
+  async readMany(cache: BoundCache, keys: readonly string[]): Promise<Array<TierEntry | undefined>> {
+    const ready = this.#parts.backlog.ready;
+    if (ready !== undefined) await ready;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const epoch = cache.epoch;
+      const entries = await this.#readManyOnce(cache, keys);
+      if (cache.epoch === epoch) return entries;
+    }
+    return keys.map(() => undefined);
+  }
+
+  async #readManyOnce(cache: BoundCache, keys: readonly string[]): Promise<Array<TierEntry | undefined>> {
+    const { driver, codec, backlog, clock } = this.#parts;
+    const out = new Array<TierEntry | undefined>(keys.length).fill(undefined);
+    if (keys.length === 0) return out;
+    const full = keys.map((key) => entryKey(cache.name, key));
+    let raws;
+    try {
+      raws = await driver.getMany(full);
+    } catch {
+      return out; // The guard has logged the outage; the cache answers from L1 or the loader.
+    }
+    const now = clock();
+    const tagged: Array<{ index: number; tags: readonly string[]; since: number }> = [];
+    for (let i = 0; i < keys.length; i++) {
+      const raw = raws[i];
+      if (raw === undefined) continue;
+      const key = keys[i]!;
+      let entry: TierEntry | undefined;
+      try {
+        entry = decodeTierEntry(codec, raw);
+        if (entry === undefined) continue; // a tombstone
+      } catch (error) {
+        cache.reportError(serializationError(key, 'deserialize', error), key);
+      }
+      if (entry === undefined || (entry.expiresAt !== 0 && entry.expiresAt <= now)) {
+        driver.delete(full[i]!).catch(() => {});
+        continue;
+      }
+      const tags = entryTags(entry);
+      const since = sinceOf(entry);
+      if (backlog.pending.covers(cache.name, key, since, tags)) continue;
+      out[i] = entry;
+      if (tags.length > 0) tagged.push({ index: i, tags, since });
+    }
+    if (tagged.length === 0) return out;
+    let latest: number[];
+    try {
+      latest = await cache.tags.latestEach(tagged.map((t) => t.tags));
+    } catch {
+      for (const { index } of tagged) out[index] = undefined; // cannot prove them still valid
+      return out;
+    }
+    for (let t = 0; t < tagged.length; t++) {
+      if (latest[t]! >= tagged[t]!.since) out[tagged[t]!.index] = undefined;
+    }
+    return out;
+  }
+
   async #readOnce(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
     const { driver, codec, backlog, clock } = this.#parts;
     const full = entryKey(cache.name, key);

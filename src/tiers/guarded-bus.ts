@@ -7,6 +7,7 @@ import { CacheError } from '../errors.js';
 import { errorMessage } from '../observability/log-sink.js';
 import type { BusHealth, BusListeners, BusMessage, InvalidationBus } from './bus.js';
 import type { GuardedDriver } from './guarded-driver.js';
+import { busPublishChannel, busReceiveChannel, type BusTraceContext } from '../observability/tracing.js';
 
 /** How long a failed publish keeps health `degraded` once the store itself looks fine, ms. */
 const FAILURE_SHOWN_MS = 30_000;
@@ -28,10 +29,27 @@ export class GuardedBus implements InvalidationBus {
   }
 
   start(listeners: BusListeners): Promise<void> {
-    return this.inner.start(listeners);
+    // Each message heard is traced in `larder:bus:receive` while anyone subscribes (tracing.ts).
+    return this.inner.start({
+      message: (message) => {
+        if (!busReceiveChannel.hasSubscribers) return listeners.message(message);
+        busReceiveChannel.traceSync(
+          () => listeners.message(message),
+          busContext('bus.receive', message.cache, message.kind, message.keys),
+        );
+      },
+      resync: () => listeners.resync(),
+      invalid: listeners.invalid === undefined ? undefined : (problem) => listeners.invalid?.(problem),
+    });
   }
 
-  async publish(message: Omit<BusMessage, 'source'>): Promise<void> {
+  publish(message: Omit<BusMessage, 'source'>): Promise<void> {
+    if (!busPublishChannel.hasSubscribers) return this.#publish(message);
+    const context = busContext('bus.publish', message.cache, message.kind, message.keys);
+    return busPublishChannel.tracePromise(() => this.#publish(message), context);
+  }
+
+  async #publish(message: Omit<BusMessage, 'source'>): Promise<void> {
     // Only `open` refuses: a half-open breaker lets the publish ride along with the probe.
     if (this.#driver.breaker.state === 'open') {
       throw new CacheError('TIER_UNAVAILABLE', `bus publish skipped: ${this.#driver.name} circuit is open`);
@@ -67,4 +85,16 @@ export class GuardedBus implements InvalidationBus {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** A `larder:bus:*` context: the cache, the message kind and how many keys it names (never the keys). */
+function busContext(
+  operation: BusTraceContext['operation'],
+  cache: string,
+  kind: string,
+  keys: readonly string[] | undefined,
+): BusTraceContext {
+  const context: BusTraceContext = { operation, cache, kind };
+  if (keys !== undefined) context.keyCount = keys.length;
+  return context;
 }

@@ -67,6 +67,25 @@ export class TagClock {
   }
 
   /**
+   * {@link latest} for several tag lists at once (entries read together): the tags not known in memory
+   * are fetched in one batched read. Rejects when the store fails.
+   */
+  async latestEach(lists: readonly (readonly string[])[]): Promise<number[]> {
+    const now = this.#options.clock();
+    const fresh = (tag: string): boolean => {
+      const known = this.#known.get(tag);
+      return known !== undefined && now - known.fetchedAt < this.#options.cacheTtlMs;
+    };
+    const missing = [...new Set(lists.flat().filter((tag) => !fresh(tag)))];
+    const fetched = missing.length === 0 ? undefined : await this.#fetch(missing, now);
+    return lists.map((tags) => {
+      let latest = 0;
+      for (const tag of tags) latest = Math.max(latest, fetched?.get(tag) ?? this.#known.get(tag)?.at ?? 0);
+      return latest;
+    });
+  }
+
+  /**
    * Each tag's invalidation time read from the store now (0 = never), in one batched read (used to
    * check many entries at once, e.g. restored ones). Rejects when the store fails.
    */

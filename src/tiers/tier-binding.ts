@@ -121,6 +121,11 @@ export class TierBinding {
     return this.#parts.reader.read(this.#cache, key);
   }
 
+  /** {@link get} for several keys in one round trip, in the order asked. */
+  getMany(keys: readonly string[]): Promise<Array<TierEntry | undefined>> {
+    return this.#parts.reader.readMany(this.#cache, keys);
+  }
+
   /**
    * Writes the entry to L2 (held until its grace ends) and tells other instances to drop the key.
    * Resolves false when a newer write or invalidation than the entry's `version` is known: not stored.
