@@ -21,6 +21,18 @@ import type {
   ManagerStats,
 } from './types.js';
 
+/** Whether a value is a cache manager (what `createCacheManager` returns), told apart from a cache or a record. */
+export function isCacheManager(value: unknown): value is CacheManager {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as CacheManager;
+  return (
+    typeof m.names === 'function' &&
+    typeof m.get === 'function' &&
+    typeof m.stats === 'function' &&
+    typeof m.close === 'function'
+  );
+}
+
 function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || name === '') throw new TypeError(`${what} must be a non-empty string`);
 }

@@ -17,7 +17,7 @@ import type Keyv from 'keyv';
 import type { DriverBaseOptions, DriverValue, TierDriver } from '../tiers/driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
-import { checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
+import { checkOneOf, checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
 
 const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
 
@@ -61,10 +61,7 @@ export class KeyvDriver implements TierDriver {
   #closed = false;
 
   constructor(options: KeyvDriverOptions) {
-    if (options === null || typeof options !== 'object')
-      throw new TypeError('keyv driver options are required');
-    const given = [options.keyv, options.store].filter((v) => v !== undefined).length;
-    if (given !== 1) throw new TypeError('keyv driver needs exactly one of keyv or store');
+    checkOneOf(options, 'keyv driver', 'keyv', 'store');
     this.prefix = checkPrefix(options.prefix);
     this.#batch = positiveInteger(options.batchSize, 500, 'batchSize');
     this.#clock = options.clock ?? Date.now;

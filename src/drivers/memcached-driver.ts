@@ -21,7 +21,7 @@ import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueByte
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
-import { checkPrefix, positiveInteger } from './sql-glob.js';
+import { checkOneOf, checkPrefix, positiveInteger } from './sql-glob.js';
 
 const loadMemjs = lazyModule<typeof import('memjs')>('memjs');
 
@@ -69,11 +69,7 @@ export class MemcachedDriver implements TierDriver {
   #closed = false;
 
   constructor(options: MemcachedDriverOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError('memcached driver options are required');
-    }
-    const given = [options.client, options.servers].filter((v) => v !== undefined).length;
-    if (given !== 1) throw new TypeError('memcached driver needs exactly one of client or servers');
+    checkOneOf(options, 'memcached driver', 'client', 'servers');
     this.prefix = checkPrefix(options.prefix);
     this.#batch = positiveInteger(options.batchSize, 200, 'batchSize');
     this.#listTimeout = positiveInteger(options.listTimeoutMs, 10_000, 'listTimeoutMs');

@@ -13,6 +13,7 @@ import { withTimeout } from '../tiers/guarded-driver.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
 import { lazyModule } from '../util/lazy-require.js';
+import { checkOneOf } from './sql-glob.js';
 
 const loadPg = lazyModule<typeof import('pg')>('pg');
 
@@ -69,10 +70,7 @@ export class PostgresBus implements InvalidationBus {
   #closed = false;
 
   constructor(options: PostgresBusOptions) {
-    if (options === null || typeof options !== 'object')
-      throw new TypeError('postgres bus options are required');
-    const given = [options.pool, options.connectionString].filter((v) => v !== undefined).length;
-    if (given !== 1) throw new TypeError('postgres bus needs exactly one of pool or connectionString');
+    checkOneOf(options, 'postgres bus', 'pool', 'connectionString');
     const channel = options.channel ?? 'larder_bus';
     if (typeof channel !== 'string' || !CHANNEL_RE.test(channel)) {
       throw new TypeError(

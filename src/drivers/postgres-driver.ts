@@ -13,6 +13,7 @@ import { requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { lazyModule } from '../util/lazy-require.js';
 import {
+  checkOneOf,
   checkPrefix,
   checkTableName,
   escapeLike,
@@ -66,11 +67,7 @@ export class PostgresDriver implements TierDriver {
   #closed = false;
 
   constructor(options: PostgresDriverOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError('postgres driver options are required');
-    }
-    const given = [options.pool, options.connectionString].filter((v) => v !== undefined).length;
-    if (given !== 1) throw new TypeError('postgres driver needs exactly one of pool or connectionString');
+    checkOneOf(options, 'postgres driver', 'pool', 'connectionString');
     if (options.pool !== undefined && typeof (options.pool as { query?: unknown }).query !== 'function') {
       throw new TypeError('pool must be a pg Pool');
     }

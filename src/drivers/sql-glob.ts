@@ -1,6 +1,7 @@
 // Larder globs (`*` any run, `?` one character, everything else literal) as SQL patterns: LIKE for
 // PostgreSQL (with `\` as the escape character) and GLOB for SQLite (whose LIKE ignores ASCII case).
 import { checkGlob } from '../util/glob.js';
+import { assertPositiveInteger } from '../util/validate.js';
 
 /** Escapes a literal for a LIKE pattern whose ESCAPE character is `\`: it then matches only itself. */
 export function escapeLike(literal: string): string {
@@ -54,13 +55,19 @@ export function checkPrefix(prefix: unknown): string {
   return prefix ?? '';
 }
 
-/** Checks a positive integer option, naming it. */
+/** Checks an optional positive integer option, naming it; `fallback` when it is absent. */
 export function positiveInteger(value: unknown, fallback: number, name: string): number {
-  const n = value ?? fallback;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
-    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return n;
+  return value === undefined ? fallback : assertPositiveInteger(value, name);
+}
+
+/**
+ * Checks a driver's options object and that it names exactly one of `a` and `b` (a client to use, or
+ * what to create one from): `what` names the driver in the errors.
+ */
+export function checkOneOf<O extends object>(options: O, what: string, a: keyof O, b: keyof O): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${what} options are required`);
+  const given = [options[a], options[b]].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new TypeError(`${what} needs exactly one of ${String(a)} or ${String(b)}`);
 }
 
 /** Absolute expiry (ms) of a TTL given now, or null for none (TTL 0 or undefined). */

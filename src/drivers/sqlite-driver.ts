@@ -15,6 +15,7 @@ import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf } from '..
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { lazyModule } from '../util/lazy-require.js';
 import {
+  checkOneOf,
   checkPrefix,
   checkTableName,
   escapeSqliteGlob,
@@ -71,11 +72,7 @@ export class SqliteDriver implements TierDriver {
   #closed = false;
 
   constructor(options: SqliteDriverOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError('sqlite driver options are required');
-    }
-    const given = [options.path, options.database].filter((v) => v !== undefined).length;
-    if (given !== 1) throw new TypeError('sqlite driver needs exactly one of path or database');
+    checkOneOf(options, 'sqlite driver', 'path', 'database');
     if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
       throw new TypeError('path must be a non-empty string');
     }

@@ -1,5 +1,6 @@
 // The caches an HTTP layer works with: one Cache, a CacheManager, or a `{ name: Cache }` record,
 // behind one small directory interface so the middleware and the admin API treat them alike.
+import { isCacheManager } from '../cache/manager.js';
 import type { Cache, CacheManager } from '../cache/types.js';
 
 /** What the HTTP layer and the admin API accept as their caches. */
@@ -21,16 +22,6 @@ function isCache(value: unknown): value is Cache<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as Cache).getOrSet === 'function';
 }
 
-function isManager(value: unknown): value is CacheManager {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as CacheManager).names === 'function' &&
-    typeof (value as CacheManager).get === 'function' &&
-    typeof (value as CacheManager).stats === 'function'
-  );
-}
-
 /** Builds the directory of `source`; a value that is none of the accepted shapes throws a TypeError naming `what`. */
 export function cacheDirectory(source: CacheSource, what: string): CacheDirectory {
   if (isCache(source)) {
@@ -41,7 +32,7 @@ export function cacheDirectory(source: CacheSource, what: string): CacheDirector
       single: source,
     };
   }
-  if (isManager(source)) {
+  if (isCacheManager(source)) {
     return {
       names: () => source.names(),
       get: (name) => (source.has(name) ? source.get(name) : undefined),

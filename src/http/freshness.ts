@@ -203,18 +203,9 @@ export function parseTargetedField(value: OutgoingHttpHeader): Directives | unde
       integer = item.integer;
       arg = item.value;
     }
-    // Parameters: ;key[=bare-item], any number.
-    while (rest.startsWith(';')) {
-      rest = rest.slice(1).replace(/^ +/, '');
-      const pkey = SF_KEY.exec(rest)?.[0];
-      if (pkey === undefined) return undefined;
-      rest = rest.slice(pkey.length);
-      if (rest.startsWith('=')) {
-        const item = readBareItem(rest.slice(1));
-        if (item === undefined) return undefined;
-        rest = item.rest;
-      }
-    }
+    const afterParameters = skipParameters(rest);
+    if (afterParameters === undefined) return undefined;
+    rest = afterParameters;
     if (INTEGER_DIRECTIVES.has(key) && (!integer || (arg as string).startsWith('-'))) return undefined;
     out.set(key, arg);
     rest = rest.replace(/^[ \t]+/, '');
@@ -239,20 +230,28 @@ function readBareItemOrList(input: string): SfItem | undefined {
     if (rest.startsWith(')')) return { value: true, integer: false, rest: rest.slice(1) };
     const item = readBareItem(rest);
     if (item === undefined) return undefined;
-    rest = item.rest;
-    while (rest.startsWith(';')) {
-      rest = rest.slice(1).replace(/^ +/, '');
-      const pkey = SF_KEY.exec(rest)?.[0];
-      if (pkey === undefined) return undefined;
-      rest = rest.slice(pkey.length);
-      if (rest.startsWith('=')) {
-        const param = readBareItem(rest.slice(1));
-        if (param === undefined) return undefined;
-        rest = param.rest;
-      }
-    }
+    const afterParameters = skipParameters(item.rest);
+    if (afterParameters === undefined) return undefined;
+    rest = afterParameters;
     if (!rest.startsWith(' ') && !rest.startsWith(')')) return undefined;
   }
+}
+
+/** Skips an item's parameters (`;key[=bare-item]`, any number): what follows them, or `undefined` when malformed. */
+function skipParameters(input: string): string | undefined {
+  let rest = input;
+  while (rest.startsWith(';')) {
+    rest = rest.slice(1).replace(/^ +/, '');
+    const key = SF_KEY.exec(rest)?.[0];
+    if (key === undefined) return undefined;
+    rest = rest.slice(key.length);
+    if (rest.startsWith('=')) {
+      const value = readBareItem(rest.slice(1));
+      if (value === undefined) return undefined;
+      rest = value.rest;
+    }
+  }
+  return rest;
 }
 
 function readBareItem(input: string): SfItem | undefined {

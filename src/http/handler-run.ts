@@ -6,6 +6,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import { responseUnstorable, responseVary } from './cacheability.js';
 import { captureResponse, type CaptureResult } from './capture.js';
+import { uriTag } from './invalidate.js';
 import { readFreshness, type Freshness } from './freshness.js';
 import type { PathParams } from './path-pattern.js';
 import type { CompiledCacheRule } from './rules.js';
@@ -70,8 +71,9 @@ export interface Serving {
   next: NextFunction;
   direct: DirectReply | undefined;
   params: PathParams;
-  /** The URI tag of what is stored (see `uriTag`). */
-  uri: string;
+  /** The request's path (in normal form) and user: what is stored carries their URI tag (see `uriTag`). */
+  path: string;
+  user: string | undefined;
   key: string;
 }
 
@@ -218,9 +220,10 @@ export class HandlerRun {
 
   /** The rule's tags filled from the params, and the URI tag a write to the path invalidates by. */
   #tags(): string[] {
-    const { route, params, uri } = this.serving;
+    const { route, params, path, user } = this.serving;
     const tags = route.rule.tags.map((t) => t.render(params));
-    tags.push(uri);
+    // A per-user entry carries its user's URI tag: a user's write drops that user's copies only.
+    tags.push(route.rule.perUser ? uriTag(path, user) : uriTag(path));
     return tags;
   }
 }

@@ -15,7 +15,7 @@ import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
 import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { ConnectionClosedError } from './capture.js';
-import { invalidateAfterWrite, uriTag, type MatchedWrite } from './invalidate.js';
+import { invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
 import { normalisePath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
@@ -267,8 +267,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const user = userFor(req, res, own);
     if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
     const key = deriveKey(rule, req, target, params, user, credentialHeaders, ownReq);
-    const uri = rule.perUser ? uriTag(target.path, user) : uriTag(target.path);
-    const serving: Serving = { route, req, res, next, direct, params, uri, key };
+    const serving: Serving = { route, req, res, next, direct, params, path: target.path, user, key };
     // A client's no-cache revalidates only where the rule lets it (single-flight, like a miss).
     const clientRevalidates = rule.requestNoCache === 'revalidate' && wantsRevalidation(req);
 

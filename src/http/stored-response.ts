@@ -100,12 +100,19 @@ export function toStoredResponse(
     handlerEtag,
     lastModified: typeof lm === 'string' ? lm : undefined,
     storedAt,
+    ...lifetimeOf(freshness),
+    ...(vary === undefined ? {} : { vary }),
+  };
+}
+
+/** The fields of a stored response that come from its freshness (the rest of Freshness is not kept). */
+function lifetimeOf(freshness: Freshness) {
+  return {
     initialAge: freshness.initialAge,
     lifetime: freshness.lifetime,
     mustRevalidate: freshness.mustRevalidate,
     staleWhileRevalidate: freshness.staleWhileRevalidate,
     staleIfError: freshness.staleIfError,
-    ...(vary === undefined ? {} : { vary }),
   };
 }
 
@@ -146,11 +153,7 @@ export function freshenStored(
     headers,
     lastModified: typeof lm === 'string' ? lm : stored.lastModified,
     storedAt,
-    initialAge: freshness.initialAge,
-    lifetime: freshness.lifetime,
-    mustRevalidate: freshness.mustRevalidate,
-    staleWhileRevalidate: freshness.staleWhileRevalidate,
-    staleIfError: freshness.staleIfError,
+    ...lifetimeOf(freshness),
   };
 }
 

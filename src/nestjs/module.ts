@@ -3,7 +3,7 @@
 import type { DynamicModule, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { createCacheManager } from '../cache/manager.js';
+import { createCacheManager, isCacheManager } from '../cache/manager.js';
 import type { Cache, CacheManager, CacheManagerOptions, CacheOptions } from '../cache/types.js';
 import { createHttpCache, type HttpCacheMiddleware, type HttpCacheOptions } from '../http/http-cache.js';
 import { LarderHttpInterceptor } from './interceptor.js';
@@ -63,16 +63,6 @@ class LarderShutdown implements OnApplicationShutdown {
   }
 }
 
-function isManager(value: unknown): value is CacheManager {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as CacheManager).names === 'function' &&
-    typeof (value as CacheManager).get === 'function' &&
-    typeof (value as CacheManager).close === 'function'
-  );
-}
-
 /**
  * Larder in Nest: `imports: [LarderModule.forRoot({ caches: { users: { ttl: '5m' } }, http: { rules } })]`.
  * Provides the `CacheManager` (`@InjectCacheManager()`), each named cache (`@InjectCache('users')`),
@@ -99,7 +89,7 @@ export class LarderModule {
       throw new TypeError('LarderModule.forRoot: closeOnShutdown must be a boolean');
     let names: string[];
     let makeManager: () => CacheManager;
-    if (isManager(caches)) {
+    if (isCacheManager(caches)) {
       if (managerOptions !== undefined) {
         throw new TypeError(
           'LarderModule.forRoot: `manager` options apply to a `caches` record, not a manager',
