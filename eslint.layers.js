@@ -6,16 +6,16 @@ const LAYERS = {
   engine: ['util', 'observability'],
   codec: ['util', 'observability'],
   tiers: ['util', 'observability', 'engine', 'codec'],
-  // Store drivers beyond Redis (larder/postgres, /sqlite, /keyv, /memcached) sit at the tiers level.
+  // Store drivers beyond Redis (larder-cache/postgres, /sqlite, /keyv, /memcached) sit at the tiers level.
   drivers: ['util', 'observability', 'codec', 'tiers'],
   persistence: ['util', 'observability', 'engine', 'codec'],
   advisor: ['util', 'observability', 'engine'],
   cache: ['util', 'observability', 'engine', 'codec', 'tiers', 'persistence', 'advisor'],
   metrics: ['util', 'observability', 'engine', 'cache'],
-  // larder/otel only subscribes to the tracing channels of observability/ (it knows no cache code).
+  // larder-cache/otel only subscribes to the tracing channels of observability/ (it knows no cache code).
   otel: ['util', 'observability'],
   http: ['util', 'observability', 'engine', 'cache', 'metrics'],
-  // The NestJS module wraps the caches and the HTTP core for Nest's injector (larder/nestjs).
+  // The NestJS module wraps the caches and the HTTP core for Nest's injector (larder-cache/nestjs).
   nestjs: ['util', 'observability', 'engine', 'cache', 'metrics', 'http'],
 };
 // Folders the cache layer may know only by type (it holds a tier through the L2Tier interface).

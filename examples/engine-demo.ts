@@ -1,6 +1,6 @@
 // The synchronous engine on its own: bounds, TTLs with an injected clock, tags and patterns, eviction
 // reasons, and W-TinyLFU keeping a hot set through a scan that flushes LRU.
-// Run: `node --import tsx examples/engine-demo.ts`. (In an application, import from 'larder'.)
+// Run: `node --import tsx examples/engine-demo.ts`. (In an application, import from 'larder-cache'.)
 import { MemoryCache, type EvictionReason } from '../src/index.js';
 
 let now = 0;

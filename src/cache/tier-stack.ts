@@ -64,7 +64,7 @@ export function bindRemoteTier(l2: L2Tier | undefined, name: string): TierBindin
   // A structural check by brand, not instanceof: the cache layer loads no tier code (see L2Tier).
   if (typeof l2 !== 'object' || (l2 as unknown as Record<symbol, unknown>)[L2_BRAND] !== true) {
     throw new TypeError(
-      'l2 is not a recognised tier object: pass redisTier() from larder/redis or memoryTier() from larder/tiers',
+      'l2 is not a recognised tier object: pass redisTier() from larder-cache/redis or memoryTier() from larder-cache/tiers',
     );
   }
   return l2.bind(name);

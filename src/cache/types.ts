@@ -196,7 +196,7 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
   autoSize?: AutoSizeOptions;
   /**
    * Put keys (and invalidated tags and patterns) in the `larder:*` tracing channel contexts and so in
-   * larder/otel spans. Off by default: keys often hold user ids, emails or tokens.
+   * larder-cache/otel spans. Off by default: keys often hold user ids, emails or tokens.
    */
   traceKeys?: boolean;
   /**

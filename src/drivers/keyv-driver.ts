@@ -1,5 +1,5 @@
 // The Keyv bridge: TierDriver over any Keyv 5 instance or store (`keyv` is loaded only by
-// `larder/keyv`), so every store of the Keyv ecosystem can serve as a shared tier.
+// `larder-cache/keyv`), so every store of the Keyv ecosystem can serve as a shared tier.
 // Keyv offers get/set/delete (and getMany/deleteMany) but no compare-and-set, so the operations the
 // tier would need atomic are left out and the tier degrades as TierDriver documents:
 // - no setIfNewer: writes are plain sets, no tombstones; a load racing a write may store its older

@@ -1,5 +1,5 @@
 // The Memcached driver: TierDriver over one or more memcached servers through `memjs` (loaded only
-// by `larder/memcached`), speaking memcached's binary protocol.
+// by `larder-cache/memcached`), speaking memcached's binary protocol.
 // - add is memcached's own ADD (atomic). setIfNewer and deleteIfEquals are optimistic CAS loops:
 //   read the value with its CAS token, decide, then write or delete only if the token still holds
 //   (memcached refuses otherwise, and the loop reads again), so they are atomic per key.

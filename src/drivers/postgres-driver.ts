@@ -1,4 +1,4 @@
-// The PostgreSQL driver: TierDriver over one table, through `pg` (loaded only by `larder/postgres`).
+// The PostgreSQL driver: TierDriver over one table, through `pg` (loaded only by `larder-cache/postgres`).
 // Every operation is one statement: UPSERTs (INSERT … ON CONFLICT DO UPDATE … WHERE) make add,
 // setIfNewer and setAtLeast atomic per key, since PostgreSQL locks the conflicting row and re-checks
 // the WHERE on its latest version. Bulk deletes go in LIMITed batches, each a short statement, so no

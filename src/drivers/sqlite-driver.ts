@@ -1,5 +1,5 @@
 // The SQLite driver: TierDriver over one table of a SQLite file, through `better-sqlite3` (loaded
-// only by `larder/sqlite`), for single-host persistence shared by the processes of one machine.
+// only by `larder-cache/sqlite`), for single-host persistence shared by the processes of one machine.
 // The file is opened in WAL mode with a busy timeout, so several processes read while one writes and
 // a writer waits its turn. SQLite has one writer at a time, so a BEGIN IMMEDIATE transaction (which
 // takes the write lock first) is atomic across processes: setIfNewer and setAtLeast read and write in
@@ -295,7 +295,7 @@ function bytesOf(value: DriverValue): Buffer {
   return value;
 }
 
-/** A {@link TierDriver} over SQLite; pass it to `new SharedTier({ driver })` (larder/tiers). */
+/** A {@link TierDriver} over SQLite; pass it to `new SharedTier({ driver })` (larder-cache/tiers). */
 export function sqliteDriver(options: SqliteDriverOptions): SqliteDriver {
   return new SqliteDriver(options);
 }

@@ -1,4 +1,4 @@
-// Subpath export `larder/http`: the response cache for node:http / connect-style stacks, its rules,
+// Subpath export `larder-cache/http`: the response cache for node:http / connect-style stacks, its rules,
 // and the admin API router.
 export { createHttpCache, DEFAULT_MAX_RESPONSE_BYTES } from '../http/http-cache.js';
 export type {

@@ -1,4 +1,4 @@
-// Subpath export `larder/nestjs`: Larder in NestJS 11 — LarderModule (named caches by injection, the
+// Subpath export `larder-cache/nestjs`: Larder in NestJS 11 — LarderModule (named caches by injection, the
 // HTTP response cache as an interceptor) and a Keyv store for @nestjs/cache-manager's CacheModule.
 // Needs the optional peers @nestjs/common, @nestjs/core, rxjs and reflect-metadata; `larder` alone
 // never loads them.

@@ -1,4 +1,4 @@
-// Subpath export `larder/postgres`: the shared tier over PostgreSQL through `pg` (an optional peer
+// Subpath export `larder-cache/postgres`: the shared tier over PostgreSQL through `pg` (an optional peer
 // dependency, loaded only from here) — the driver, the LISTEN/NOTIFY invalidation bus, and both together.
 export { postgresDriver, PostgresDriver } from '../drivers/postgres-driver.js';
 export type { PostgresDriverOptions } from '../drivers/postgres-driver.js';

@@ -1,5 +1,5 @@
-// Subpath export `larder/redis`: the Redis shared tier (L2 + invalidation bus) and its options, for
-// users who scale past one process. Driver and bus authors find the building blocks in `larder/tiers`.
+// Subpath export `larder-cache/redis`: the Redis shared tier (L2 + invalidation bus) and its options, for
+// users who scale past one process. Driver and bus authors find the building blocks in `larder-cache/tiers`.
 export { redisTier } from '../tiers/redis-tier.js';
 export type { RedisTierOptions } from '../tiers/redis-tier.js';
 export type { RedisConnectionOptions, RedisClient } from '../tiers/redis-connection.js';

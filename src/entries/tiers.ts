@@ -1,6 +1,6 @@
-// Subpath export `larder/tiers`: the building blocks of a shared tier, for driver and bus authors —
+// Subpath export `larder-cache/tiers`: the building blocks of a shared tier, for driver and bus authors —
 // the tier itself, the driver interface, the in-memory driver and bus (tests, single host), the Redis
-// driver and bus, and the serializers. `larder/test-suite` checks a driver against the same suite.
+// driver and bus, and the serializers. `larder-cache/test-suite` checks a driver against the same suite.
 export { SharedTier } from '../tiers/shared-tier.js';
 export type { SharedTierOptions, SharedTierSettings, LockSettings } from '../tiers/shared-tier.js';
 export { memoryTier } from '../tiers/redis-tier.js';

@@ -5,7 +5,7 @@
 // Keyv hands the store keys already prefixed with its namespace (`keyv:` by default) and values
 // already serialized (a string holding the value and its expiry), and checks that expiry itself on
 // read; the store only keeps them. The shape is declared here rather than imported from `keyv`, so
-// `larder/nestjs` needs no Keyv of its own: the test checks it against Keyv's `KeyvStoreAdapter`.
+// `larder-cache/nestjs` needs no Keyv of its own: the test checks it against Keyv's `KeyvStoreAdapter`.
 import { EventEmitter } from 'node:events';
 import type { Cache } from '../cache/types.js';
 

@@ -1,6 +1,6 @@
 // Tracing through node:diagnostics_channel, following Node's TracingChannel conventions (start, end,
 // asyncStart, asyncEnd, error) as lru-cache does: one tracing channel per operation, `larder:<op>`.
-// APMs, tests and larder/otel subscribe; the channel sets `result` or `error` on the context object.
+// APMs, tests and larder-cache/otel subscribe; the channel sets `result` or `error` on the context object.
 // Nothing is built when nobody listens: callers test the channel's `hasSubscribers` first (one
 // property read) and only then make a context and wrap the call, so the getOrSet hit path allocates
 // nothing for tracing. Keys are put in contexts only when the cache's `traceKeys` option is on.

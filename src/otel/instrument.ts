@@ -1,4 +1,4 @@
-// larder/otel: turns the `larder:*` tracing channels (observability/tracing.ts) into OpenTelemetry
+// larder-cache/otel: turns the `larder:*` tracing channels (observability/tracing.ts) into OpenTelemetry
 // spans and metrics. Each channel's start event is bound, through `bindStore`, to a store whose `run`
 // is the OpenTelemetry context API's `context.with`: the span is made from the caller's active context
 // when the operation starts, and is the active span while the operation runs, so whatever the operation
@@ -23,7 +23,7 @@ import {
 import { TRACE_CHANNELS, type LarderTraceContext } from '../observability/tracing.js';
 
 /** Name (and instrumentation scope) under which spans and metrics are created. */
-export const INSTRUMENTATION_NAME = 'larder';
+export const INSTRUMENTATION_NAME = 'larder-cache';
 
 /** Options of {@link instrumentLarder}. */
 export interface InstrumentLarderOptions {

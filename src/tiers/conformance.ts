@@ -1,4 +1,4 @@
-// The driver conformance suite (`larder/test-suite`): one set of vitest tests that every TierDriver
+// The driver conformance suite (`larder-cache/test-suite`): one set of vitest tests that every TierDriver
 // must pass — the memory driver, Redis standalone and Redis Cluster here, and anyone's own driver.
 // It talks to the driver only through the interface, with a fresh prefix per test for isolation.
 // Optional methods are tested too: a driver lacking one fails its test unless the suite is told the

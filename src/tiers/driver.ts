@@ -1,6 +1,6 @@
 // The driver interface of a remote (L2) tier: a small bytes-in/bytes-out key-value store.
 // Serialization, TTL bookkeeping, tags, the breaker and the bus live above drivers, so a driver
-// only moves strings or Buffers and can be checked by one conformance suite (larder/test-suite).
+// only moves strings or Buffers and can be checked by one conformance suite (larder-cache/test-suite).
 import { checkGlob } from '../util/glob.js';
 
 /** What a driver stores and returns: a string or raw bytes (what a serializer produces). */

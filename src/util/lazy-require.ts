@@ -1,5 +1,5 @@
 // Optional and heavy dependencies (msgpackr with its native addon, node:zlib) are loaded on first use,
-// so `import 'larder'` for an in-memory cache loads none of them. A synchronous require keeps the
+// so `import 'larder-cache'` for an in-memory cache loads none of them. A synchronous require keeps the
 // callers synchronous (a snapshot is restored before createCache returns).
 import { createRequire } from 'node:module';
 

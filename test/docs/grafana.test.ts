@@ -1,4 +1,4 @@
-// docs/grafana-dashboard.json (issue 14) may only query series that larder/prometheus really exposes:
+// docs/grafana-dashboard.json (issue 14) may only query series that larder-cache/prometheus really exposes:
 // every metric name in its panel expressions and template queries must appear in the exposition of a
 // real cache's registry (histogram series by their _bucket/_sum/_count names).
 import { readFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ describe('docs/grafana-dashboard.json', () => {
     for (const p of panels) expect(p.targets?.length ?? 0, p.title).toBeGreaterThan(0);
   });
 
-  it('queries only metrics that larder/prometheus registers', async () => {
+  it('queries only metrics that larder-cache/prometheus registers', async () => {
     const used = new Set(expressions().flatMap((e) => e.match(METRIC) ?? []));
     const exposed = await exposedNames();
     // The walk must find the metrics it checks, and the registry must really expose some.

@@ -1,4 +1,4 @@
-// A reverse proxy with `larder/http` in front: the subject of `npm run test:http-conformance`. A node:http
+// A reverse proxy with `larder-cache/http` in front: the subject of `npm run test:http-conformance`. A node:http
 // server whose handler forwards each request to an origin (method, target, headers, body) and sends back
 // the origin's status, reason phrase, headers (repeated ones kept) and body; `createHttpCache` runs before
 // the handler, so what the conformance suite measures is Larder's cache, with this proxy as its origin.
@@ -230,7 +230,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     options: { origin: { type: 'string', default: 'http://127.0.0.1:8000' }, port: { type: 'string' } },
   });
   const proxy = await startProxy({ origin: values.origin, port: Number(values.port ?? 0) });
-  console.log(`larder/http proxy on ${proxy.url} -> ${values.origin}`);
+  console.log(`larder-cache/http proxy on ${proxy.url} -> ${values.origin}`);
   const stop = (): void => void proxy.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

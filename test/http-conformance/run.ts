@@ -1,5 +1,5 @@
 // `npm run test:http-conformance`: the HTTP caching conformance suite (http-tests/cache-tests, the suite
-// behind cache-tests.fyi) against `larder/http` as a shared reverse-proxy cache. It copies the vendored
+// behind cache-tests.fyi) against `larder-cache/http` as a shared reverse-proxy cache. It copies the vendored
 // suite to a temporary folder and installs its dependencies, starts the suite's origin server and the
 // proxy of proxy.ts on free loopback ports, runs the suite's own client against the proxy (driver.ts
 // says why the tests that write run after the others, one at a time), classifies each
@@ -83,9 +83,9 @@ function cleanUp(): void {
 }
 
 process.on('exit', cleanUp);
-// The proxy runs in this process: a throw that escapes larder/http ends the run (children and folders go too).
+// The proxy runs in this process: a throw that escapes larder-cache/http ends the run (children and folders go too).
 process.on('uncaughtException', (error) => {
-  console.error('[conformance] uncaught exception, in larder/http or the proxy:');
+  console.error('[conformance] uncaught exception, in larder-cache/http or the proxy:');
   console.error(error);
   process.exit(2);
 });
@@ -244,7 +244,7 @@ async function main(): Promise<number> {
       origin: `http://127.0.0.1:${originPort}`,
       httpCacheOptions: { rules: [rule] },
     });
-    log(`origin on 127.0.0.1:${originPort}, larder/http proxy on ${proxy.url}`);
+    log(`origin on 127.0.0.1:${originPort}, larder-cache/http proxy on ${proxy.url}`);
 
     const ran = Date.now();
     const { stdout, stderr } = await runSuite(copy, proxy.url, values.id);
@@ -303,7 +303,7 @@ async function report(run: RunOutcome): Promise<number> {
   // answers "no"): when it is not "yes", they are not measured and the totals above say little.
   const base = classified.find((c) => c.id === 'freshness-none');
 
-  console.log('\nHTTP caching conformance of larder/http (http-tests/cache-tests), by suite:\n');
+  console.log('\nHTTP caching conformance of larder-cache/http (http-tests/cache-tests), by suite:\n');
   console.log(totalsTable(totals));
   console.log(
     `\nRequired failures: ${requiredFailures.length} (budget ${REQUIRED_FAILURE_BUDGET}, target <= 10)` +

@@ -1,4 +1,4 @@
-// larder/hono end to end: a real Hono 4 application served by @hono/node-server on a loopback port,
+// larder-cache/hono end to end: a real Hono 4 application served by @hono/node-server on a loopback port,
 // with the injected clock. The cache runs over c.env.incoming / c.env.outgoing; on a miss the Response
 // the Hono routes return is written through the cache's capture, and @hono/node-server is told the
 // response was already sent.

@@ -1,4 +1,4 @@
-// larder/koa end to end: a real Koa 3 application on a loopback port, with the injected clock. The
+// larder-cache/koa end to end: a real Koa 3 application on a loopback port, with the injected clock. The
 // cache runs as Koa middleware over ctx.req/ctx.res; Koa's own respond() writes ctx.body through the
 // cache's capture on a miss, and a HIT turns Koa's response handling off.
 import Koa from 'koa';

@@ -18,8 +18,8 @@ describe('the README’s NestJS example', () => {
     const body = example.slice(example.indexOf('\nimport ') + 1, example.indexOf('// --- stand-ins'));
     expect(
       body
-        .replace("from '../../src/entries/nestjs.js'", "from 'larder/nestjs'")
-        .replace("from '../../src/index.js'", "from 'larder'"),
+        .replace("from '../../src/entries/nestjs.js'", "from 'larder-cache/nestjs'")
+        .replace("from '../../src/index.js'", "from 'larder-cache'"),
     ).toBe(block);
   });
 

@@ -1,5 +1,5 @@
-// `import 'larder'` must not load Nest: the root entry's module graph (followed through every relative
-// import, static or dynamic) reaches none of larder/nestjs's files or its optional peers.
+// `import 'larder-cache'` must not load Nest: the root entry's module graph (followed through every relative
+// import, static or dynamic) reaches none of larder-cache/nestjs's files or its optional peers.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,14 +27,14 @@ function moduleGraph(entry: string): { files: string[]; packages: string[] } {
 const NEST_PEERS = /^(@nestjs\/|rxjs|reflect-metadata|express$|keyv$|cache-manager$)/;
 
 describe("the root entry doesn't load Nest", () => {
-  it('reaches no larder/nestjs file and none of its peers', () => {
+  it('reaches no larder-cache/nestjs file and none of its peers', () => {
     const root = moduleGraph('index.ts');
     expect(root.files.length).toBeGreaterThan(20);
     expect(root.files.filter((f) => f.startsWith('nestjs/') || f === 'entries/nestjs.ts')).toEqual([]);
     expect(root.packages.filter((p) => NEST_PEERS.test(p))).toEqual([]);
   });
 
-  it('while larder/nestjs does (the walk sees them)', () => {
+  it('while larder-cache/nestjs does (the walk sees them)', () => {
     const nest = moduleGraph('entries/nestjs.ts');
     expect(nest.files).toContain('nestjs/module.ts');
     expect(nest.packages).toEqual(expect.arrayContaining(['@nestjs/common', '@nestjs/core', 'rxjs']));

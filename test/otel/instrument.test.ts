@@ -1,4 +1,4 @@
-// larder/otel (issue 14): the tracing channels become OpenTelemetry spans, nested under the caller's
+// larder-cache/otel (issue 14): the tracing channels become OpenTelemetry spans, nested under the caller's
 // active span, and metrics; exercised with the SDK's in-memory exporter and a pull metric reader.
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';

@@ -1,5 +1,5 @@
-// `import 'larder'` must not load OpenTelemetry: the root entry's module graph (every relative import,
-// static or dynamic) reaches no file of src/otel and no @opentelemetry package; larder/otel does.
+// `import 'larder-cache'` must not load OpenTelemetry: the root entry's module graph (every relative import,
+// static or dynamic) reaches no file of src/otel and no @opentelemetry package; larder-cache/otel does.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ describe("the root entry doesn't load OpenTelemetry", () => {
     expect([...root.packages].filter((p) => p.startsWith('@opentelemetry/'))).toEqual([]);
   });
 
-  it('while larder/otel does (the walk sees it)', () => {
+  it('while larder-cache/otel does (the walk sees it)', () => {
     const otel = reach('entries/otel.ts');
     expect(otel.files.has('otel/instrument.ts')).toBe(true);
     expect(otel.packages.has('@opentelemetry/api')).toBe(true);

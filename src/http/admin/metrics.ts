@@ -1,5 +1,5 @@
 // `GET metrics`: Prometheus text through prom-client. By default the admin API keeps a private
-// Registry with the caches' metrics (registerMetrics from larder/prometheus), so mounting it never
+// Registry with the caches' metrics (registerMetrics from larder-cache/prometheus), so mounting it never
 // collides with metrics an application registered itself; `registry` serves an application's own.
 import { Registry } from 'prom-client';
 import type { Cache, CacheManager } from '../../cache/types.js';
