@@ -17,7 +17,7 @@ import type {
   MemoryCacheOptions,
   MemorySetOptions,
 } from './types.js';
-import { resolveOptions } from './options.js';
+import { assertCost, resolveOptions } from './options.js';
 import {
   assertByteCount,
   assertKey,
@@ -28,10 +28,19 @@ import {
 import { LruPolicy, type Policy } from './policy.js';
 import { FIRST_SLOT } from './links.js';
 import { TinyLfuPolicy } from './tinylfu.js';
-import { estimateSize } from './size-of.js';
+import { estimateSize, estimateTotalBytes } from './size-of.js';
 import { TagIndex } from './tag-index.js';
 import { Sweeper } from './sweeper.js';
 import { compileGlob } from '../util/glob.js';
+import {
+  checkEntries,
+  dumpEntries,
+  remainingTtl,
+  selectForLoad,
+  touchesFor,
+  type LoadResult,
+  type SnapshotEntry,
+} from './snapshot.js';
 
 /** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
 export const engineInternals: unique symbol = Symbol('larder.engineInternals');
@@ -116,7 +125,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     const maximum = Number.isFinite(o.maxBytes) ? o.maxBytes : o.maxEntries;
     this.#policy =
       o.policy === 'lru'
-        ? new LruPolicy(this.#capacity)
+        ? new LruPolicy(this.#capacity, Math.min(o.maxEntries, o.maxBytes))
         : new TinyLfuPolicy(this.#capacity, maximum, Math.min(this.#capacity - FIRST_SLOT, o.maxEntries));
     if (o.trackBytes) {
       this.#sizes = new Float64Array(this.#capacity);
@@ -150,7 +159,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       this.#misses++;
       return undefined;
     }
-    this.#policy.touch(slot);
+    this.#policy.read(slot);
     this.#hits++;
     return this.#values[slot];
   }
@@ -176,10 +185,12 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     let ttl = this.#defaultTtl;
     let tags: readonly string[] | undefined;
     let size: number | undefined;
+    let cost = 0;
     if (options !== undefined) {
       if (options.ttl !== undefined) ttl = parseDuration(options.ttl, 'ttl');
       if (options.tags !== undefined) tags = assertTags(options.tags);
       if (options.size !== undefined) size = assertByteCount(options.size, 'size');
+      if (options.cost !== undefined) cost = assertCost(options.cost);
     }
     let weight = 1;
     if (this.#sizes !== null) {
@@ -199,9 +210,9 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
         const old = this.#sizes[slot]!;
         this.#sizes[slot] = weight;
         this.#bytes += weight - old;
-        this.#policy.update(slot, old, weight);
+        this.#policy.update(slot, old, weight, cost);
       } else {
-        this.#policy.update(slot, 1, 1);
+        this.#policy.update(slot, 1, 1, cost);
       }
     } else {
       slot = this.#allocSlot();
@@ -213,7 +224,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
         this.#sizes[slot] = weight;
         this.#bytes += weight;
       }
-      this.#policy.add(slot, key, weight);
+      this.#policy.add(slot, key, weight, cost);
     }
     if (this.#timed || ttl > 0) this.#stamp(slot, ttl);
     if (tags !== undefined && tags.length > 0) (this.#tags ??= new TagIndex()).tag(slot, tags);
@@ -384,7 +395,14 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       totalRequests,
       hitRate: totalRequests === 0 ? 0 : Math.round((this.#hits / totalRequests) * 10_000) / 100,
       size: this.#count,
-      bytes: this.#bytes,
+      // Without a byte budget or sizeOf, entries are not measured: estimated from a sample instead.
+      bytes:
+        this.#sizes !== null
+          ? this.#bytes
+          : estimateTotalBytes(this.#count, FIRST_SLOT, this.#nextSlot, (slot) => {
+              const key = this.#keys[slot];
+              return key === undefined ? undefined : [key, this.#values[slot]];
+            }),
       maxEntries: Number.isFinite(this.#maxEntries) ? this.#maxEntries : undefined,
       maxBytes: Number.isFinite(this.#maxBytes) ? this.#maxBytes : undefined,
       active: this.#count - expired,
@@ -406,6 +424,36 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#sweeper?.stop();
     this.#sweeper = undefined;
     this.clear();
+  }
+
+  /**
+   * Live entries, most valuable first (see {@link MemoryCache.hottest}), with absolute expiry times
+   * per the cache's clock: what {@link MemoryCache.load} takes back, in this process or another.
+   */
+  dump(): SnapshotEntry<V>[] {
+    return dumpEntries(this.hottest(), this.#clock());
+  }
+
+  /**
+   * Loads snapshot entries (from {@link MemoryCache.dump}, here or in another process): expired ones
+   * are dropped, remaining TTLs are kept (never extended), and when they do not all fit, the most
+   * valuable are kept. Each entry's frequency is replayed into the policy without counting hits, so
+   * hot entries stay protected. A non-array throws a TypeError before anything changes; an invalid
+   * entry is left out and counted in `invalid`.
+   */
+  load(entries: readonly SnapshotEntry<V>[]): LoadResult {
+    const now = this.#clock();
+    const bounds = { maxEntries: this.#maxEntries, maxBytes: this.#maxBytes };
+    const { insert, result } = selectForLoad(checkEntries(entries), now, bounds);
+    for (const e of insert) {
+      const ttl = remainingTtl(e, now);
+      this.set(e.key as K, e.value as V, { ttl, tags: e.tags, ...(e.size > 0 ? { size: e.size } : {}) });
+    }
+    for (const e of insert) {
+      const slot = this.#index.get(e.key as K);
+      if (slot !== undefined) for (let i = touchesFor(e); i > 0; i--) this.#policy.touch(slot);
+    }
+    return result;
   }
 
   /** Test-only view of internal state. */

@@ -60,3 +60,11 @@ export function resolveOptions<K extends CacheKey, V>(
     name: o.name === undefined ? 'memory' : String(o.name),
   };
 }
+
+/** Checks an entry's reload `cost`: a finite number >= 0 (TypeError for a non-number, else RangeError). */
+export function assertCost(cost: unknown): number {
+  if (typeof cost !== 'number') throw new TypeError(`cost must be a finite number >= 0, got ${typeof cost}`);
+  if (!Number.isFinite(cost) || cost < 0)
+    throw new RangeError(`cost must be a finite number >= 0, got ${cost}`);
+  return cost;
+}

@@ -3,6 +3,7 @@
 // `victim()` for as long as it is over one of them. W-TinyLFU lives in tinylfu.ts.
 import type { CacheKey, EvictionPolicy } from './types.js';
 import { SlotLinks } from './links.js';
+import { ReadBuffer } from './read-buffer.js';
 
 /** What MemoryCache asks of an eviction policy; all slots are the cache's slot numbers. */
 export interface Policy {
@@ -12,12 +13,23 @@ export interface Policy {
   grow(capacity: number): void;
   /** Gives the policy the per-slot weights (bytes) of a byte-bounded cache; `null` means 1 per entry. */
   setWeights(weights: Float64Array | null): void;
-  /** A new entry in `slot` (its weight is already in the weights array). */
-  add(slot: number, key: CacheKey, weight: number): void;
-  /** A read hit on `slot`. */
+  /**
+   * A new entry in `slot` (its weight is already in the weights array), with its reload cost (finite,
+   * >= 0; 0 when none was given).
+   */
+  add(slot: number, key: CacheKey, weight: number, cost: number): void;
+  /**
+   * A read hit on `slot`, buffered: applied before the policy next changes or reports its order, or
+   * dropped if the read buffer is full (read-buffer.ts). The cache's get() path.
+   */
+  read(slot: number): void;
+  /** A hit on `slot` applied at once, never dropped (snapshot restores replay frequencies with it). */
   touch(slot: number): void;
-  /** The entry in `slot` was overwritten; its weight changed from `oldWeight` to `newWeight`. */
-  update(slot: number, oldWeight: number, newWeight: number): void;
+  /**
+   * The entry in `slot` was overwritten; its weight changed from `oldWeight` to `newWeight`, and its
+   * reload cost is now `cost`.
+   */
+  update(slot: number, oldWeight: number, newWeight: number, cost: number): void;
   /** The entry in `slot` leaves (called before the cache forgets its weight). */
   remove(slot: number): void;
   /** The slot to evict next; only called while the cache holds at least one entry. */
@@ -41,10 +53,13 @@ export interface Policy {
 export class LruPolicy implements Policy {
   readonly name = 'lru' as const;
   #links: SlotLinks;
+  /** Hits not yet applied to the order (read-buffer.ts). */
+  readonly #reads: ReadBuffer;
 
-  /** Creates an LRU order for slots below `capacity`. */
-  constructor(capacity: number) {
+  /** Creates an LRU order for slots below `capacity`, for a cache of up to `maxEntries` entries. */
+  constructor(capacity: number, maxEntries: number) {
     this.#links = new SlotLinks(capacity, 1);
+    this.#reads = new ReadBuffer(maxEntries);
   }
 
   grow(capacity: number): void {
@@ -56,26 +71,36 @@ export class LruPolicy implements Policy {
   }
 
   add(slot: number): void {
+    if (this.#reads.count !== 0) this.#drainReads();
     this.#links.pushBack(0, slot);
   }
 
+  read(slot: number): void {
+    this.#reads.record(slot);
+  }
+
   touch(slot: number): void {
+    if (this.#reads.count !== 0) this.#drainReads();
     this.#links.moveToBack(0, slot);
   }
 
   update(slot: number): void {
+    if (this.#reads.count !== 0) this.#drainReads();
     this.#links.moveToBack(0, slot);
   }
 
   remove(slot: number): void {
+    if (this.#reads.count !== 0) this.#drainReads();
     this.#links.unlink(slot);
   }
 
   victim(): number {
+    if (this.#reads.count !== 0) this.#drainReads();
     return this.#links.first(0);
   }
 
   retentionOrder(): number[] {
+    if (this.#reads.count !== 0) this.#drainReads();
     const out: number[] = [];
     this.#links.collectNewestFirst(0, out);
     return out;
@@ -90,10 +115,20 @@ export class LruPolicy implements Policy {
   }
 
   clear(): void {
+    this.#reads.count = 0;
     this.#links.reset();
   }
 
   snapshot(): Record<string, number> {
     return {};
+  }
+
+  // Applies the hits buffered by read(), in order.
+  #drainReads(): void {
+    const reads = this.#reads;
+    const slots = reads.slots;
+    const n = reads.count;
+    reads.count = 0;
+    for (let i = 0; i < n; i++) this.#links.moveToBack(0, slots[i]!);
   }
 }

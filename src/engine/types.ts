@@ -55,6 +55,12 @@ export interface MemorySetOptions {
   tags?: readonly string[];
   /** Size in bytes, overriding `sizeOf`. */
   size?: number;
+  /**
+   * What it costs to load this value again if it is evicted, in milliseconds (finite, >= 0; default
+   * 0). The read-through layer passes its loader's measured duration. Under `tinylfu`, an expensive
+   * entry is kept over a cheap one of about equal frequency (see tinylfu.ts, "Cost"); `lru` ignores it.
+   */
+  cost?: number;
 }
 
 /** One live entry as reported by {@link MemoryCache.entries}. */

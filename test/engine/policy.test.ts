@@ -5,7 +5,7 @@ import { TinyLfuPolicy } from '../../src/engine/tinylfu.js';
 
 describe('LruPolicy', () => {
   it('evicts the least recently added or touched slot', () => {
-    const lru = new LruPolicy(16);
+    const lru = new LruPolicy(16, 16);
     for (const slot of [3, 4, 5]) lru.add(slot);
     expect(lru.victim()).toBe(3);
     lru.touch(3);
@@ -17,14 +17,14 @@ describe('LruPolicy', () => {
   });
 
   it('retentionOrder is the reverse of the eviction order', () => {
-    const lru = new LruPolicy(16);
+    const lru = new LruPolicy(16, 16);
     for (const slot of [3, 4, 5, 6]) lru.add(slot);
     lru.touch(4);
     expect(lru.retentionOrder()).toEqual([4, 6, 5, 3]);
   });
 
   it('keeps no frequencies, ignores weights, and clear forgets every slot', () => {
-    const lru = new LruPolicy(16);
+    const lru = new LruPolicy(16, 16);
     lru.setWeights();
     lru.add(3);
     expect(lru.frequencyOf()).toBe(0);
@@ -34,7 +34,7 @@ describe('LruPolicy', () => {
   });
 
   it('grows its slot space keeping the order', () => {
-    const lru = new LruPolicy(8);
+    const lru = new LruPolicy(8, 8);
     for (const slot of [3, 7]) lru.add(slot);
     lru.grow(32);
     lru.add(20);
@@ -45,7 +45,7 @@ describe('LruPolicy', () => {
 // The contract MemoryCache relies on, held by both policies: every added slot is retained until
 // removed, victim() names a held slot, and clear() forgets them all.
 describe.each([
-  ['lru', () => new LruPolicy(64)],
+  ['lru', () => new LruPolicy(64, 64)],
   ['tinylfu', () => new TinyLfuPolicy(64, 32, 32)],
 ] as const)('Policy contract (%s)', (name, create: () => Policy) => {
   it('has its public name', () => {
@@ -56,7 +56,7 @@ describe.each([
     const policy = create();
     const held = new Set<number>();
     for (let slot = FIRST_SLOT; slot < FIRST_SLOT + 20; slot++) {
-      policy.add(slot, `k${slot}`, 1);
+      policy.add(slot, `k${slot}`, 1, 0);
       held.add(slot);
     }
     for (const slot of [5, 9, 9, 12]) policy.touch(slot);
@@ -72,7 +72,7 @@ describe.each([
 
   it('clear forgets every slot', () => {
     const policy = create();
-    for (let slot = FIRST_SLOT; slot < FIRST_SLOT + 5; slot++) policy.add(slot, slot, 1);
+    for (let slot = FIRST_SLOT; slot < FIRST_SLOT + 5; slot++) policy.add(slot, slot, 1, 0);
     policy.clear();
     expect(policy.retentionOrder()).toEqual([]);
   });

@@ -112,8 +112,9 @@ function checkInvariants(
     expect(info.value).toBe(model.get(info.key));
     bytes += info.size;
   }
-  // entries() skips expired ones; with no TTLs in play every entry is live.
-  expect(bytes).toBe(stats.bytes);
+  // entries() skips expired ones; with no TTLs in play every entry is live. Without a byte budget,
+  // entries are not measured and stats().bytes is a sampled estimate instead.
+  if (Number.isFinite(bounds.maxBytes)) expect(bytes).toBe(stats.bytes);
 }
 
 describe.each([
