@@ -88,10 +88,13 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
     shared.attachPersistence(attachPersistence(persist, cache, clock, () => shared.log, remote));
   if (options.warmOnStart !== undefined) {
     const source = options.warmOnStart;
-    cache.ready = cache.warm(source).then(
+    const warmed = cache.warm(source).then(
       () => undefined,
       (error: unknown) => shared.reportError(name, undefined, 'warmOnStart', error),
     );
+    // A snapshot warm-up (persist.warm) may already have set `ready`: wait for both.
+    const before = cache.ready;
+    cache.ready = before === undefined ? warmed : Promise.all([before, warmed]).then(() => undefined);
   }
   return cache;
 }

@@ -44,6 +44,8 @@ class NamedCaches implements CacheManager {
   readonly #log: LogSink;
   readonly #persist: ResolvedPersist | undefined;
   readonly #schedule: SnapshotSchedule | undefined;
+  /** Settles when `persist.warm` has warmed every cache (absent without it); never rejects. */
+  readonly ready: Promise<void> | undefined;
 
   constructor(options: CacheManagerOptions) {
     this.#options = options;
@@ -72,14 +74,16 @@ class NamedCaches implements CacheManager {
       throw error;
     }
     if (this.#persist !== undefined) {
-      // Restored before the manager is returned, so before the first request.
-      this.#schedule = persistCaches(
+      // Restored before the manager is returned, so before the first request; warming runs after.
+      const persisted = persistCaches(
         this.#persist,
         () => this.#caches.values(),
         (name) => this.#caches.get(name),
         options.clock ?? Date.now,
         () => this.#log,
       );
+      this.#schedule = persisted.schedule;
+      this.ready = persisted.warmed?.then(() => undefined);
     }
   }
 
@@ -162,7 +166,13 @@ class NamedCaches implements CacheManager {
   }
 
   async snapshot(path?: string): Promise<SnapshotWriteResult> {
-    return snapshotCaches(this.#snapshotPath(path, 'snapshot'), this.#caches.values(), this.#io());
+    return this.backup(this.#snapshotPath(path, 'snapshot'));
+  }
+
+  async backup(path: string): Promise<SnapshotWriteResult> {
+    if (typeof path !== 'string' || path === '')
+      throw new TypeError('backup(path): path must be a non-empty string');
+    return snapshotCaches(path, this.#caches.values(), this.#io());
   }
 
   async restore(path?: string): Promise<RestoreResult> {

@@ -5,11 +5,13 @@ import type { Envelope } from './envelope.js';
 import type { CacheKey, EngineStats, EntryInfo } from '../engine/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { nodeSnapshotFs, removeStaleTemporaries } from '../util/atomic-write.js';
-import { restoreCachesSync, snapshotCaches, type Persistable } from '../persistence/multi-cache.js';
+import { applySnapshot, snapshotCaches, type Persistable } from '../persistence/multi-cache.js';
 import type { LoadResult } from '../persistence/entries.js';
 import { loadEnvelopes } from './snapshot-envelopes.js';
 import { SnapshotSchedule, type ResolvedPersist } from '../persistence/schedule.js';
-import type { SnapshotIo } from '../persistence/snapshot.js';
+import { readSnapshotSync, type SnapshotIo } from '../persistence/snapshot.js';
+import { planWarm } from '../persistence/warm-plan.js';
+import { warmFromSnapshot, type SnapshotWarmReport, type WarmTarget } from './warm.js';
 import type { SnapshotEntry } from '../persistence/types.js';
 import type { TierBinding } from '../tiers/shared-tier.js';
 
@@ -70,14 +72,20 @@ export function outboxPath(persist: ResolvedPersist): string {
   return `${persist.path}.outbox`;
 }
 
+/** A cache as persistence and warming see it: dump/load, set, and the `ready` promise it exposes. */
+export interface PersistedCache extends Persistable, WarmTarget {
+  ready?: Promise<void>;
+}
+
 /**
  * Wires a resolved `persist` option into a new cache: the shared tier's outbox (when `remote` is
  * given) is read and its replay started first, then the snapshot is restored (synchronously; with a
  * shared tier, restored entries are served only once L2 confirmed them), then snapshots are scheduled.
+ * With `persist.warm`, the cache's `ready` settles once its hottest stale keys have been fetched again.
  */
 export function attachPersistence(
   persist: ResolvedPersist,
-  cache: Persistable,
+  cache: PersistedCache,
   clock: () => number,
   log: () => LogSink,
   remote?: Pick<TierBinding, 'keepOutbox'>,
@@ -89,7 +97,7 @@ export function attachPersistence(
     (name) => (name === cache.name ? cache : undefined),
     clock,
     log,
-  );
+  ).schedule;
 }
 
 /**
@@ -120,21 +128,49 @@ function cleanStaleTemporaries(persist: ResolvedPersist, log: LogSink): void {
   }
 }
 
+/** What {@link persistCaches} started: the snapshot schedule, and the warm-up when `persist.warm` is set. */
+export interface PersistedCaches {
+  schedule: SnapshotSchedule;
+  /** Settles (never rejects) when every cache in the snapshot has been warmed; undefined without warm. */
+  warmed: Promise<SnapshotWarmReport[]> | undefined;
+}
+
 /**
- * Cleans up after crashed writes, restores `lookup`'s caches from the persist file (when asked) and
- * returns the schedule that snapshots `all()` periodically and on close. Shared by a single cache and
- * a manager.
+ * Cleans up after crashed writes, restores `lookup`'s caches from the persist file (when asked), starts
+ * predictive warming (with `persist.warm`: each warmed cache's `ready` waits for it as well) and returns
+ * the schedule that snapshots `all()` periodically and on close. Shared by a single cache and a manager.
  */
 export function persistCaches(
   persist: ResolvedPersist,
   all: () => Iterable<Persistable>,
-  lookup: (name: string) => Persistable | undefined,
+  lookup: (name: string) => PersistedCache | undefined,
   clock: () => number,
   log: () => LogSink,
-): SnapshotSchedule {
+): PersistedCaches {
   const io = (): SnapshotIo => ({ fs: persist.fs, serializer: persist.serializer, clock, log: log() });
   // Before this process writes the file, so no temporary file of ours can be mistaken for a stale one.
   cleanStaleTemporaries(persist, log());
-  if (persist.restore) restoreCachesSync(persist.path, lookup, io());
-  return new SnapshotSchedule(() => snapshotCaches(persist.path, all(), io()), persist, log);
+  let warmed: Promise<SnapshotWarmReport[]> | undefined;
+  if (persist.restore) {
+    const content = readSnapshotSync(persist.path, io());
+    applySnapshot(persist.path, content, lookup, io());
+    const warm = persist.warm;
+    if (warm !== undefined) {
+      const now = clock();
+      const runs: Promise<SnapshotWarmReport>[] = [];
+      for (const [name, entries] of content?.caches ?? []) {
+        const cache = lookup(name);
+        if (cache === undefined) continue;
+        const run = warmFromSnapshot(cache, planWarm(entries, now, warm.top), warm, log());
+        const before = cache.ready;
+        cache.ready = (before === undefined ? run : Promise.all([before, run])).then(() => undefined);
+        runs.push(run);
+      }
+      warmed = Promise.all(runs);
+    }
+  }
+  return {
+    schedule: new SnapshotSchedule(() => snapshotCaches(persist.path, all(), io()), persist, log),
+    warmed,
+  };
 }

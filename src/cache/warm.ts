@@ -1,7 +1,14 @@
-// Warm-up sources: turns what `warm()` / `warmOnStart` accept (pairs as an array, iterable, async
-// iterable, or a function returning one) into one async stream of checked [key, value, options] items.
+// Warming a cache: what `warm()` / `warmOnStart` accept (pairs as an array, iterable, async iterable,
+// or a function returning one) read as one stream of checked [key, value, options] items; and the
+// predictive warm-up at start (`persist.warm`), which fetches the snapshot's hottest stale keys again
+// with bounded concurrency, within a deadline, counting failures instead of throwing them.
 import type { CacheKey } from '../engine/types.js';
 import { keyProblem } from '../util/validate.js';
+import { raceTimeout, since, TIMED_OUT } from '../util/time.js';
+import { errorMessage, type LogSink } from '../observability/log-sink.js';
+import type { ResolvedWarm } from '../persistence/schedule.js';
+import type { SnapshotEntry } from '../persistence/types.js';
+import type { WarmPlan } from '../persistence/warm-plan.js';
 import type { CacheSetOptions, WarmSource } from './types.js';
 
 /** One checked warm-up item. */
@@ -35,4 +42,96 @@ export async function* readWarmSource<V>(source: WarmSource<V>): AsyncGenerator<
     yield { key: key as CacheKey, value, options: options as CacheSetOptions | undefined };
     index++;
   }
+}
+
+/** What predictive warming writes to: a cache's name and its `set`. */
+export interface WarmTarget {
+  readonly name: string;
+  set(key: CacheKey, value: never, options?: CacheSetOptions): Promise<void>;
+}
+
+/** What predictive warming did for one cache (logged as `Cache WARM`). */
+export interface SnapshotWarmReport {
+  cache: string;
+  /** Hot keys considered: the snapshot's `top` most valuable entries of this cache. */
+  hottest: number;
+  /** Of those, entries still fresh: restored as they were, no upstream call. */
+  fresh: number;
+  /** Stale hot keys fetched again through the loader and stored. */
+  refetched: number;
+  /** Loader calls (or stores) that failed; counted, never thrown. */
+  failed: number;
+  /** Stale hot keys not fetched: no loader, or the deadline came first (late results are discarded). */
+  skipped: number;
+  /** Whether warming stopped at its deadline. */
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/**
+ * Warms `target` from its part of the last snapshot: the fresh hot entries were already restored; the
+ * stale ones are fetched through `warm.loader`, at most `warm.concurrency` at a time, hottest first,
+ * and stored with their tags and original TTL and grace. Resolves (never rejects) by `warm.timeout`.
+ */
+export async function warmFromSnapshot(
+  target: WarmTarget,
+  plan: WarmPlan,
+  warm: ResolvedWarm,
+  log: LogSink,
+): Promise<SnapshotWarmReport> {
+  const started = performance.now();
+  const queue = plan.stale;
+  const controller = new AbortController();
+  const { signal } = controller;
+  let next = 0;
+  let refetched = 0;
+  let failed = 0;
+  let firstError: unknown;
+  const loader = warm.loader;
+  const worker = async (): Promise<void> => {
+    while (loader !== undefined && next < queue.length && !signal.aborted) {
+      const entry = queue[next++]!;
+      try {
+        const value: unknown = await loader(entry.key, { cache: target.name, entry, signal });
+        // Warming is over: a result that arrives after the deadline is not stored.
+        if (signal.aborted) return;
+        await target.set(entry.key, value as never, refetchOptions(entry));
+        refetched++;
+      } catch (error) {
+        if (signal.aborted) return;
+        failed++;
+        firstError ??= error;
+      }
+    }
+  };
+  const workers = Array.from({ length: Math.min(warm.concurrency, queue.length) }, worker);
+  const timedOut = (await raceTimeout(Promise.all(workers), warm.timeout)) === TIMED_OUT;
+  controller.abort();
+  const report: SnapshotWarmReport = {
+    cache: target.name,
+    hottest: plan.fresh.length + queue.length,
+    fresh: plan.fresh.length,
+    refetched,
+    failed,
+    skipped: queue.length - refetched - failed,
+    timedOut,
+    durationMs: since(started),
+  };
+  if (failed > 0 || timedOut) {
+    if (log.warnOn)
+      log.warn('Cache WARM incomplete', {
+        ...report,
+        ...(firstError === undefined ? {} : { error: errorMessage(firstError) }),
+      });
+  } else if (log.infoOn) {
+    log.info('Cache WARM', { ...report });
+  }
+  return report;
+}
+
+// A refetched value lives as long as the stale one was given to live, with the same grace and tags.
+function refetchOptions(entry: SnapshotEntry): CacheSetOptions {
+  const ttl = Math.max(1, entry.staleAt - entry.createdAt);
+  const grace = entry.expiresAt > entry.staleAt ? entry.expiresAt - entry.staleAt : 0;
+  return { ttl, tags: entry.tags, ...(grace > 0 ? { grace } : {}) };
 }

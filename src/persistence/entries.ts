@@ -1,122 +1,13 @@
-// Which snapshot entries a restore loads, and in what order. Entries are ranked most valuable first
-// (higher frequency, then the order of the dump, which is the engine's retention order); a restore drops what has expired, takes the
-// best prefix that fits the cache's bounds, and inserts it least valuable first, so that in an LRU
-// order the most valuable entries end up most recent and nothing loaded is evicted by the load itself.
-import type { LoadBounds, SnapshotEntry } from './types.js';
-
-/** The highest frequency; the engine's sketch counters are 4 bits. */
-export const MAX_FREQUENCY = 15;
-
-/** The latest time a snapshot entry may carry: the largest valid Date (ms since the epoch). */
-export const MAX_TIME = 8.64e15;
-
-/** What a load did. */
-export interface LoadResult {
-  /** Entries now in the cache. */
-  loaded: number;
-  /** Entries dropped because they had expired. */
-  expired: number;
-  /** Entries left out because the cache's bounds were full (the least valuable ones). */
-  dropped: number;
-  /** Entries left out because a field was missing or out of range (see {@link entryProblem}). */
-  invalid: number;
-}
-
-/**
- * Orders entries in place, most valuable first: higher frequency first; entries with equal frequencies
- * keep the order they came in (a dump lists them in the engine's retention order, so recency within
- * a segment survives; write times cannot stand in for it, since a read makes an entry recent too).
- */
-export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
-  // Array.prototype.sort is stable (ES2019), which keeps ties in their given order.
-  return entries.sort((a, b) => b.frequency - a.frequency);
-}
-
-/**
- * The entries a restore should insert, in insertion order (least valuable first): valid, live at
- * `now`, and the most valuable ones that fit in `bounds` (an entry larger than the whole byte budget
- * is skipped). An invalid entry is counted in `result.invalid` and left out, never thrown on: one bad
- * entry must not stop a service from starting.
- */
-export function selectForLoad(
-  entries: readonly SnapshotEntry[],
-  now: number,
-  bounds: LoadBounds,
-): { insert: SnapshotEntry[]; result: LoadResult } {
-  const live: SnapshotEntry[] = [];
-  let expired = 0;
-  let invalid = 0;
-  for (const e of entries) {
-    if (entryProblem(e) !== undefined) invalid++;
-    else if (e.expiresAt !== 0 && e.expiresAt <= now) expired++;
-    else live.push(e);
-  }
-  rankEntries(live);
-  const chosen: SnapshotEntry[] = [];
-  let bytes = 0;
-  for (const e of live) {
-    if (chosen.length >= bounds.maxEntries) break;
-    // Every entry counts at least one byte, as in the engine.
-    const size = Math.max(1, e.size);
-    if (bytes + size > bounds.maxBytes) continue;
-    bytes += size;
-    chosen.push(e);
-  }
-  chosen.reverse();
-  return {
-    insert: chosen,
-    result: { loaded: chosen.length, expired, dropped: live.length - chosen.length, invalid },
-  };
-}
-
-/** Remaining lifetime of an entry at `now` in ms; 0 means "never expires" (as the engine reads a TTL). */
-export function remainingTtl(entry: SnapshotEntry, now: number): number {
-  // At least 1 ms: the engine reads 0 as "no expiry". selectForLoad already dropped expired entries.
-  return entry.expiresAt === 0 ? 0 : Math.max(1, entry.expiresAt - now);
-}
-
-/** How many reads replay an entry's frequency on restore (enough to reach W-TinyLFU's protected segment). */
-export function touchesFor(entry: SnapshotEntry): number {
-  return Math.min(entry.frequency, 3);
-}
-
-/**
- * Checks that `load()` was given an array (a TypeError otherwise). Its entries are validated one by
- * one by {@link selectForLoad}, which leaves out and counts the bad ones.
- */
-export function checkEntries(entries: unknown, what = 'load(entries)'): SnapshotEntry[] {
-  if (!Array.isArray(entries)) throw new TypeError(`${what} must be an array of snapshot entries`);
-  return entries as SnapshotEntry[];
-}
-
-/**
- * Why `entry` cannot be restored, in words (`'key is NaN'`), or undefined when it can: the key is a
- * string or a finite number; times are finite, >= 0 and at most MAX_TIME; size is a finite byte count;
- * frequency is within 0..MAX_FREQUENCY; tags are strings. The one check that snapshot decoding and load() share.
- */
-export function entryProblem(entry: unknown): string | undefined {
-  if (typeof entry !== 'object' || entry === null) return 'not an object';
-  const e = entry as Partial<Record<keyof SnapshotEntry, unknown>>;
-  const key = e.key;
-  if (typeof key === 'number') {
-    if (!Number.isFinite(key)) return `key is ${String(key)}`;
-  } else if (typeof key !== 'string') return `key is ${key === null ? 'null' : typeof key}`;
-  for (const field of ['createdAt', 'staleAt', 'expiresAt'] as const) {
-    const problem = rangeProblem(e[field], MAX_TIME);
-    if (problem !== undefined) return `${field} ${problem}`;
-  }
-  const size = rangeProblem(e.size, Number.MAX_SAFE_INTEGER);
-  if (size !== undefined) return `size ${size}`;
-  const frequency = rangeProblem(e.frequency, MAX_FREQUENCY);
-  if (frequency !== undefined) return `frequency ${frequency}`;
-  if (!Array.isArray(e.tags)) return 'tags is not an array';
-  if (!e.tags.every((tag) => typeof tag === 'string')) return 'tags holds a non-string';
-  return undefined;
-}
-
-// Why `value` is not a number in [0, max], or undefined when it is.
-function rangeProblem(value: unknown, max: number): string | undefined {
-  if (typeof value !== 'number') return `is ${value === null ? 'null' : typeof value}, not a number`;
-  if (!(value >= 0 && value <= max)) return `is ${String(value)}, outside 0..${max}`;
-  return undefined;
-}
+// The entry rules of snapshots (validation, ranking, what a restore loads) live with the engine, so that
+// MemoryCache's own dump()/load() can use them; the persistence layer reads them from here.
+export {
+  MAX_FREQUENCY,
+  MAX_TIME,
+  checkEntries,
+  entryProblem,
+  rankEntries,
+  remainingTtl,
+  selectForLoad,
+  touchesFor,
+} from '../engine/snapshot.js';
+export type { LoadResult } from '../engine/snapshot.js';

@@ -1,11 +1,12 @@
 // Snapshot and restore of named caches (a manager's, or one cache's under its own name): gathers each
 // cache's dump() into one file, and hands each cache its own entries back from a file. Caches named in
-// the file but not configured any more are skipped (logged), new caches simply start empty.
+// the file but not configured any more are skipped (logged, and named in the result), new caches
+// simply start empty.
 import { SILENT_LOG } from '../observability/log-sink.js';
 import type { LoadResult } from './entries.js';
 import type { SnapshotContent } from './format.js';
 import {
-  readSnapshot,
+  readSnapshotStrict,
   readSnapshotSync,
   writeSnapshot,
   type SnapshotIo,
@@ -37,6 +38,8 @@ export interface RestoreResult {
   invalid: number;
   /** Per cache name. */
   caches: Record<string, LoadResult>;
+  /** Caches the file holds that are not configured here: their entries were not loaded. */
+  unknown: string[];
 }
 
 /** Writes one snapshot holding every cache in `caches`. */
@@ -50,13 +53,17 @@ export function snapshotCaches(
   return writeSnapshot(path, content, io);
 }
 
-/** Reads `path` and loads each cache's entries into the cache of that name (`lookup`). */
+/**
+ * Reads `path` and loads each cache's entries into the cache of that name (`lookup`): an explicit
+ * restore, so a file that cannot be read or is refused rejects (see readSnapshotStrict) and no cache
+ * is touched.
+ */
 export async function restoreCaches(
   path: string,
   lookup: (name: string) => Persistable | undefined,
   io: SnapshotIo = {},
 ): Promise<RestoreResult> {
-  return apply(path, await readSnapshot(path, io), lookup, io);
+  return applySnapshot(path, await readSnapshotStrict(path, io), lookup, io);
 }
 
 /** {@link restoreCaches}, reading the file synchronously (at creation, before the first request). */
@@ -65,10 +72,14 @@ export function restoreCachesSync(
   lookup: (name: string) => Persistable | undefined,
   io: SnapshotIo = {},
 ): RestoreResult {
-  return apply(path, readSnapshotSync(path, io), lookup, io);
+  return applySnapshot(path, readSnapshotSync(path, io), lookup, io);
 }
 
-function apply(
+/**
+ * Loads decoded snapshot `content` (undefined: none, or refused) into the caches `lookup` finds by name;
+ * what is in the file for an unknown name is skipped and reported.
+ */
+export function applySnapshot(
   path: string,
   content: SnapshotContent | undefined,
   lookup: (name: string) => Persistable | undefined,
@@ -82,6 +93,7 @@ function apply(
     dropped: 0,
     invalid: content?.invalid ?? 0,
     caches: {},
+    unknown: [],
   };
   if (content === undefined) return result;
   result.restored = true;
@@ -89,6 +101,7 @@ function apply(
   for (const [name, entries] of content.caches) {
     const cache = lookup(name);
     if (cache === undefined) {
+      result.unknown.push(name);
       if (log.warnOn)
         log.warn('Cache RESTORE skipped an unknown cache', { path, cache: name, entries: entries.length });
       continue;
@@ -103,7 +116,7 @@ function apply(
     result.dropped += loaded.dropped;
   }
   if (log.infoOn) {
-    const { caches: _caches, ...totals } = result;
+    const { caches: _caches, unknown: _unknown, ...totals } = result;
     log.info('Cache RESTORE', {
       ...totals,
       snapshotAgeMs: Math.max(0, (io.clock ?? Date.now)() - content.createdAt),

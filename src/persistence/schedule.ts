@@ -4,7 +4,8 @@
 import { parseDuration } from '../util/duration.js';
 import { assertSerializer, type Serializer } from '../codec/serializer.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
-import type { PersistOptions, SnapshotFs } from './types.js';
+import { assertFunction, assertPositiveInteger } from '../util/validate.js';
+import type { PersistOptions, SnapshotFs, SnapshotWarmOptions } from './types.js';
 
 /** The `persist` option after validation. */
 export interface ResolvedPersist {
@@ -16,7 +17,23 @@ export interface ResolvedPersist {
   serializer: Serializer | undefined;
   /** Test door: file operations to use instead of node:fs. */
   fs: SnapshotFs | undefined;
+  /** Predictive warming at start; undefined when off. */
+  warm: ResolvedWarm | undefined;
 }
+
+/** The `persist.warm` option after validation. */
+export interface ResolvedWarm {
+  top: number;
+  loader: SnapshotWarmOptions['loader'];
+  concurrency: number;
+  /** ms. */
+  timeout: number;
+}
+
+/** Loader calls a warm-up keeps in flight by default. */
+export const DEFAULT_WARM_CONCURRENCY = 4;
+/** How long warming may run by default, ms. */
+export const DEFAULT_WARM_TIMEOUT = 5_000;
 
 /** Validates the `persist` option; a TypeError/RangeError names the bad field. Undefined when absent. */
 export function resolvePersist(option: unknown): ResolvedPersist | undefined {
@@ -33,6 +50,9 @@ export function resolvePersist(option: unknown): ResolvedPersist | undefined {
     }
   }
   if (o.serializer !== undefined) assertSerializer(o.serializer, 'persist.serializer');
+  // Warming ranks the keys of the snapshot it restores: without a restore there is nothing to rank.
+  if (o.warm !== undefined && o.restore === false)
+    throw new TypeError('persist.warm needs persist.restore: drop restore: false or the warm option');
   return {
     path: o.path,
     interval: o.interval === undefined ? 0 : parseDuration(o.interval, 'persist.interval'),
@@ -40,6 +60,27 @@ export function resolvePersist(option: unknown): ResolvedPersist | undefined {
     restore: o.restore ?? true,
     serializer: o.serializer,
     fs: o.fs,
+    warm: resolveWarm(o.warm),
+  };
+}
+
+/** Validates `persist.warm`; a TypeError/RangeError names the bad field. Undefined when absent. */
+export function resolveWarm(option: unknown): ResolvedWarm | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option !== 'object' || option === null) {
+    throw new TypeError('persist.warm must be an object like { top, loader }');
+  }
+  const o = option as SnapshotWarmOptions;
+  if (o.loader !== undefined) assertFunction(o.loader, 'persist.warm.loader');
+  return {
+    top: assertPositiveInteger(o.top, 'persist.warm.top'),
+    loader: o.loader,
+    concurrency:
+      o.concurrency === undefined
+        ? DEFAULT_WARM_CONCURRENCY
+        : assertPositiveInteger(o.concurrency, 'persist.warm.concurrency'),
+    timeout:
+      o.timeout === undefined ? DEFAULT_WARM_TIMEOUT : parseDuration(o.timeout, 'persist.warm.timeout'),
   };
 }
 

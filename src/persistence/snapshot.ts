@@ -91,22 +91,37 @@ export async function readSnapshot(path: string, io: SnapshotIo = {}): Promise<S
   return decoded(path, data, io);
 }
 
+/**
+ * Reads and checks a snapshot for an explicit restore: rejects with the file system's error (a missing
+ * file included) or a {@link SnapshotRefusedError} naming why the file was refused, before anything
+ * could be loaded. Entries that fail validation inside a sound file are skipped and logged, as at start.
+ */
+export async function readSnapshotStrict(path: string, io: SnapshotIo = {}): Promise<SnapshotContent> {
+  const data = await (io.fs ?? nodeSnapshotFs).readFile(path);
+  return reportSkipped(path, decodeSnapshot(data, snapshotSerializer(io)), io);
+}
+
+// Logs what decoding left out of a sound file (values the serializer could not read, invalid entries).
+function reportSkipped(path: string, content: SnapshotContent, io: SnapshotIo): SnapshotContent {
+  const log = io.log ?? SILENT_LOG;
+  if (content.skipped > 0 && log.warnOn) {
+    log.warn('Cache RESTORE skipped unreadable values', { path, skipped: content.skipped });
+  }
+  if (content.invalid > 0 && log.warnOn) {
+    log.warn('Cache RESTORE skipped invalid entries', {
+      path,
+      invalid: content.invalid,
+      caches: Object.fromEntries(content.invalidByCache),
+      examples: content.problems,
+    });
+  }
+  return content;
+}
+
 function decoded(path: string, data: Uint8Array, io: SnapshotIo): SnapshotContent | undefined {
   const log = io.log ?? SILENT_LOG;
   try {
-    const content = decodeSnapshot(data, snapshotSerializer(io));
-    if (content.skipped > 0 && log.warnOn) {
-      log.warn('Cache RESTORE skipped unreadable values', { path, skipped: content.skipped });
-    }
-    if (content.invalid > 0 && log.warnOn) {
-      log.warn('Cache RESTORE skipped invalid entries', {
-        path,
-        invalid: content.invalid,
-        caches: Object.fromEntries(content.invalidByCache),
-        examples: content.problems,
-      });
-    }
-    return content;
+    return reportSkipped(path, decodeSnapshot(data, snapshotSerializer(io)), io);
   } catch (error) {
     if (log.errorOn) {
       log.error(`Cache RESTORE refused ${path}: ${errorMessage(error)}; starting empty`, {

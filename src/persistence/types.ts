@@ -4,20 +4,7 @@
 import type { Duration } from '../util/duration.js';
 import type { CacheKey } from '../engine/types.js';
 import type { Serializer } from '../codec/serializer.js';
-import type { PortableEntry } from '../util/stored-entry.js';
-
-/**
- * One live entry of a snapshot: the stored entry's portable fields (see util/stored-entry.ts; times
- * are absolute, ms since the epoch per the cache's clock) with its key, size and frequency.
- */
-export interface SnapshotEntry<V = unknown> extends PortableEntry<V> {
-  /** The key as stored (a namespace's prefix included). */
-  key: CacheKey;
-  /** Size in bytes as the cache accounted it (0 when the cache does not measure sizes). */
-  size: number;
-  /** How valuable the entry is to the eviction policy (0..15, higher = hotter); restore keeps it hot. */
-  frequency: number;
-}
+import type { SnapshotEntry } from '../engine/snapshot.js';
 
 /** The `persist` option of createCache / createCacheManager. */
 export interface PersistOptions {
@@ -31,14 +18,38 @@ export interface PersistOptions {
   restore?: boolean;
   /** How values are encoded; default msgpackr with structured clone (the L2 serializer). */
   serializer?: Serializer;
+  /**
+   * Predictive warming at start (needs `restore`): the `top` keys the snapshot ranks hottest per cache
+   * are warmed, those still fresh as they are, those that went stale while the process was down
+   * through `loader`. Start is never blocked: `cache.ready` (and `manager.ready`) settle when done.
+   */
+  warm?: SnapshotWarmOptions;
 }
 
-/** Bounds a restore must respect (the cache's own). */
-export interface LoadBounds {
-  /** Entry bound; Infinity when none. */
-  maxEntries: number;
-  /** Byte bound; Infinity when none. */
-  maxBytes: number;
+/** What a warming loader is told about the key it fetches. */
+export interface WarmLoaderContext {
+  /** The cache the key belongs to (a manager's loader serves every cache). */
+  cache: string;
+  /** The key's stale snapshot entry: its old value, tags and times. */
+  entry: SnapshotEntry;
+  /** Aborted when warming ends at its timeout; the result is then discarded. */
+  signal: AbortSignal;
+}
+
+/** The `persist.warm` option: which keys a start warms from the last snapshot, and how. */
+export interface SnapshotWarmOptions {
+  /** How many of each cache's hottest snapshot keys to warm (ranked by their recorded frequency). */
+  top: number;
+  /**
+   * Fetches the current value of a hot key whose snapshot entry went stale. It is stored with the
+   * entry's tags and its original TTL. Without a loader, stale hot keys are skipped.
+   */
+  loader?: (key: CacheKey, ctx: WarmLoaderContext) => unknown;
+  /** Loader calls in flight at once (default 4). */
+  concurrency?: number;
+  /** Warming stops here: loads not started are skipped, results arriving later are discarded (default `'5s'`). */
+  timeout?: Duration;
 }
 
 export type { SnapshotFileHandle, SnapshotFs } from '../util/atomic-write.js';
+export type { LoadBounds, SnapshotEntry } from '../engine/snapshot.js';

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
 import { rankEntries, selectForLoad, checkEntries, entryProblem } from '../../src/persistence/entries.js';
 import type { SnapshotEntry } from '../../src/persistence/types.js';
-import { dumpMemoryCache, loadMemoryCache } from '../../src/persistence/engine-snapshot.js';
 import { dumpEnvelopes, loadEnvelopes } from '../../src/cache/snapshot-envelopes.js';
 import type { Envelope } from '../../src/cache/envelope.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/persistence/format.js';
@@ -93,7 +92,7 @@ describe('MemoryCache snapshots', () => {
     before.set('short', 's', { ttl: 1_000 });
     before.set('long', 'l', { ttl: 60_000, tags: ['t'] });
     before.set('forever', 'f');
-    const dumped = dumpMemoryCache(before, now);
+    const dumped = before.dump();
     const snapshot = decodeSnapshot(
       encodeSnapshot(new Map([['c', dumped]]), msgpackSerializer(), now).bytes,
       msgpackSerializer(),
@@ -101,7 +100,7 @@ describe('MemoryCache snapshots', () => {
 
     now += 5_000; // the process was down for five seconds
     const after = new MemoryCache<string, string>({ clock, cleanupInterval: 0, ttl: '1h' });
-    const result = loadMemoryCache(after, snapshot.caches.get('c') as never, now);
+    const result = after.load(snapshot.caches.get('c') as SnapshotEntry<string>[]);
     expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0, invalid: 0 });
     expect(after.has('short')).toBe(false);
     // 60 s TTL, 5 s gone: 55 s left, not a fresh 60 s and not the cache's default hour.
@@ -125,7 +124,7 @@ describe('MemoryCache snapshots', () => {
       big.set(i, i * 10);
     }
     const small = new MemoryCache<number, number>({ maxEntries: 10, policy: 'lru' });
-    const result = loadMemoryCache(small, dumpMemoryCache(big, now), now);
+    const result = small.load(big.dump());
     expect(result).toEqual({ loaded: 10, expired: 0, dropped: 90, invalid: 0 });
     expect([...small.keys()].sort((a, b) => a - b)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
     // The most valuable entry was inserted last, so LRU evicts the least valuable first.
@@ -140,11 +139,11 @@ describe('MemoryCache snapshots', () => {
     for (let i = 0; i < 1_000; i++) big.set(i, i);
     const hot = [3, 141, 592, 653, 589];
     for (let round = 0; round < 6; round++) for (const key of hot) big.get(key);
-    const dumped = dumpMemoryCache(big, 1_000);
+    const dumped = big.dump();
     expect(new Set(dumped.slice(0, hot.length).map((e) => e.key))).toEqual(new Set(hot));
     for (const e of dumped.slice(0, hot.length)) expect(e.frequency).toBeGreaterThanOrEqual(6);
     const small = new MemoryCache<number, number>({ maxEntries: 20, clock });
-    loadMemoryCache(small, dumped, 1_000);
+    small.load(dumped);
     for (const key of hot) expect(small.has(key)).toBe(true);
   });
 
@@ -162,7 +161,7 @@ describe('MemoryCache snapshots', () => {
     const entries = Array.from({ length: 20 }, (_, i) =>
       entry(`k${i}`, { size: 100, frequency: i % 4, createdAt: i }),
     );
-    const result = loadMemoryCache(small, entries, 0);
+    const result = small.load(entries);
     expect(result.loaded).toBe(10);
     expect(small.stats().bytes).toBeLessThanOrEqual(1_000);
     for (const key of small.keys()) expect(Number(key.slice(1)) % 4).toBeGreaterThanOrEqual(2);

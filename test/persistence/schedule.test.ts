@@ -149,15 +149,21 @@ describe('snapshotCaches / restoreCaches', () => {
     expect(lines.some((l) => l.level === 'warn' && (l.fields as { cache: string }).cache === 'gone')).toBe(
       true,
     );
+    expect(result.unknown).toEqual(['gone']);
     expect(restoreCachesSync(path, lookup).loaded).toBe(3);
   });
 
-  it('loads nothing at all from a refused file', async () => {
+  it('loads nothing at all from a refused file: an explicit restore rejects, a start reports it', async () => {
     const path = join(scratch.dir, 'bad.snap');
     writeFileSync(path, 'garbage');
     const url = fakeCache('url', []);
-    const result = await restoreCaches(path, () => url);
-    expect(result).toEqual({
+    await expect(restoreCaches(path, () => url)).rejects.toMatchObject({
+      name: 'SnapshotRefusedError',
+      reason: 'foreign',
+    });
+    expect(url.got).toEqual([]);
+    // At start (the persist option) a bad file never throws: it is reported and the caches start empty.
+    expect(restoreCachesSync(path, () => url)).toEqual({
       path,
       restored: false,
       loaded: 0,
@@ -165,6 +171,7 @@ describe('snapshotCaches / restoreCaches', () => {
       dropped: 0,
       invalid: 0,
       caches: {},
+      unknown: [],
     });
     expect(url.got).toEqual([]);
   });
