@@ -15,9 +15,26 @@ export type { MemoizeOptions } from './cache/memoize.js';
 export { stableKey } from './cache/stable-key.js';
 export { isRetryableError } from './cache/retry.js';
 export type { LoggerStyle } from './observability/log-sink.js';
-export { bracketedLogger, formatBracketed } from './observability/log-format.js';
+export {
+  bracketedLogger,
+  colonLogger,
+  formatBracketed,
+  formatColon,
+  formattedLogger,
+} from './observability/log-format.js';
 export { snakeCaseStats } from './observability/stats-format.js';
 export type { SnakeCaseStats, StatsCounters } from './observability/stats-format.js';
+export { cacheStatsBody } from './observability/stats-body.js';
+export type {
+  StatsBody,
+  StatsBodyEntry,
+  StatsBodyOptions,
+  StatsBodySource,
+} from './observability/stats-body.js';
+export { formatLogLine, sentenceLogger } from './observability/sentence-log.js';
+export type { SentenceLogOptions } from './observability/sentence-log.js';
+export { syncView } from './cache/sync-view.js';
+export type { SyncCacheView } from './cache/sync-view.js';
 export { LOADER_CHANNEL, TRACE_CHANNELS } from './observability/tracing.js';
 export type {
   BusTraceContext,
@@ -29,7 +46,7 @@ export type {
   TraceOutcome,
   TraceTier,
 } from './observability/tracing.js';
-export { dumpMemoryCache, loadMemoryCache } from './persistence/engine-snapshot.js';
 export { SnapshotRefusedError } from './persistence/format.js';
+export type { SnapshotWarmOptions, WarmLoaderContext } from './persistence/types.js';
 export type { RefusalReason } from './persistence/format.js';
 export type { L2Tier } from './tiers/types.js';

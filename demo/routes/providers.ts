@@ -23,7 +23,10 @@ export function providerRoutes(
       if (!provider) throw new HttpError(404, `provider ${params.id} not found`);
       if (!offers(provider.kind, kind)) throw new HttpError(404, `${provider.kind} does not offer ${kind}`);
       try {
-        return await cache.get(provider.id, kind, () => upstream.fetchResources(provider.id, kind));
+        // Conditional: an expired entry is revalidated with its ETag; a 304 renews it without a body.
+        return await cache.getConditional(provider.id, kind, (etag) =>
+          upstream.fetchResourcesIfChanged(provider.id, kind, etag),
+        );
       } catch (error) {
         throw upstreamFailure(error, `${provider.kind} API`);
       }
@@ -61,6 +64,21 @@ export function providerRoutes(
   router.on('GET', '/api/admin/providers/cache', ({ req }) => {
     requireKey(req.headers);
     return cache.getStats();
+  });
+
+  // What the conditional requests saved: body bytes the provider APIs sent, and those 304s spared.
+  router.on('GET', '/api/admin/providers/transfer', ({ req }) => {
+    requireKey(req.headers);
+    const t = upstream.transfer;
+    const total = t.bytesSent + t.bytesSaved;
+    return {
+      requests: t.requests,
+      full: t.full,
+      not_modified: t.notModified,
+      bytes_sent: t.bytesSent,
+      bytes_saved: t.bytesSaved,
+      saved_pct: total === 0 ? 0 : Math.round((10_000 * t.bytesSaved) / total) / 100,
+    };
   });
 }
 

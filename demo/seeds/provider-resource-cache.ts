@@ -29,19 +29,32 @@ export interface ProviderResourceCache {
   readonly caches: Readonly<Record<ResourceKind, Cache<unknown[]>>>;
   /** A provider's resources of one kind: cached, or fetched from its API once for all callers. */
   get<T>(providerId: string, kind: ResourceKind, fetch: () => Promise<T[]>): Promise<T[]>;
+  /**
+   * {@link get} with a conditional fetch (seed 000's ETag enhancement): once an entry has expired,
+   * `fetch` is handed the ETag it was stored with; a 304 answer renews the entry without a body.
+   */
+  getConditional<T>(providerId: string, kind: ResourceKind, fetch: ConditionalFetch<T>): Promise<T[]>;
   /** Drops every kind cached for a provider; resolves with the count removed. */
   invalidateProvider(providerId: string): Promise<number>;
   /** Drops one kind of a provider; resolves with the count removed (0 or 1). */
   invalidateResource(providerId: string, kind: ResourceKind): Promise<number>;
   /** Empties every kind. */
   clearAll(): Promise<void>;
-  /** Changes a kind's TTL at run time (ms, or a duration string). */
+  /**
+   * Changes a kind's TTL at run time (ms, or a duration string), for the entries already cached too:
+   * each counts its age from when it was cached, as the seed's timestamp check does.
+   */
   configureTTL(kind: ResourceKind, ttl: Duration): void;
   /** Turns caching of a kind on or off; off means every call goes to the provider API. */
   setCacheEnabled(kind: ResourceKind, enabled: boolean): void;
   /** Per kind: entries held and the providers they belong to (the seed's shape). */
   getStats(): Record<ResourceKind, { size: number; providers: string[] }>;
 }
+
+/** A provider API call with If-None-Match: 304 when `etag` still matches, else the body and its ETag. */
+export type ConditionalFetch<T> = (
+  etag: string | undefined,
+) => Promise<{ status: 304 } | { status: 200; body: T[]; etag?: string }>;
 
 /** The tag every entry of a provider carries. */
 export const providerTag = (providerId: string): string => `provider:${providerId}`;
@@ -77,6 +90,19 @@ export function createProviderResourceCache(
     caches,
     get: <T>(providerId: string, kind: ResourceKind, fetch: () => Promise<T[]>) =>
       caches[kind].getOrSet<T[]>(providerId, fetch, { tags: [providerTag(providerId)] }),
+    // The entry keeps its ETag, and an expired one is kept a TTL longer so it can be revalidated.
+    getConditional: <T>(providerId: string, kind: ResourceKind, fetch: ConditionalFetch<T>) =>
+      caches[kind].getOrSet<T[]>(
+        providerId,
+        async (ctx) => {
+          const answer = await fetch(ctx.previous?.etag);
+          if (answer.status === 304 && ctx.previous !== undefined) return ctx.notModified();
+          if (answer.status === 304) throw new Error(`${kind} of ${providerId}: 304 without a held value`);
+          if (answer.etag !== undefined) ctx.setValidators({ etag: answer.etag });
+          return answer.body;
+        },
+        { tags: [providerTag(providerId)] },
+      ),
     invalidateResource,
     async invalidateProvider(providerId) {
       const counts = await Promise.all(kinds.map((kind) => invalidateResource(providerId, kind)));
@@ -85,7 +111,9 @@ export function createProviderResourceCache(
     async clearAll() {
       await Promise.all(kinds.map((kind) => caches[kind].clear()));
     },
-    configureTTL: (kind, ttlMs) => caches[kind].configure({ ttl: ttlMs }),
+    // The seed checks an entry's age against its kind's TTL at every read, so a new TTL reaches the
+    // entries already cached: shortening can expire them at once, lengthening keeps them longer.
+    configureTTL: (kind, ttlMs) => caches[kind].configure({ ttl: ttlMs, applyToExisting: true }),
     setCacheEnabled: (kind, enabled) => caches[kind].configure({ enabled }),
     getStats() {
       const stats = {} as Record<ResourceKind, { size: number; providers: string[] }>;

@@ -1,6 +1,9 @@
 // Fake Linode and DigitalOcean APIs (seed 000) and the admin's provider registry. Each API call
 // takes 150-400 ms and spends a token of the provider's rate limit; this is what the provider
-// resource caches stand in front of.
+// resource caches stand in front of. Answers carry an ETag, and a call with a matching If-None-Match
+// is answered 304 without a body (seed 000's "conditional requests" enhancement); `transfer` counts
+// the bytes sent and the bytes such answers saved.
+import { createHash } from 'node:crypto';
 import { CallCounter, RateLimiter, simulateLatency, UpstreamError, type Simulation } from './simulate.js';
 
 /** The cloud providers the demo simulates. */
@@ -79,6 +82,24 @@ const CATALOGS: Record<ProviderKind, Catalog> = {
   },
 };
 
+/** A conditional API call's answer: 200 with the body and its ETag, or 304 (the ETag still matches). */
+export type ConditionalAnswer<T> =
+  { status: 200; etag: string; body: T; bytes: number } | { status: 304; etag: string };
+
+/** What the provider APIs sent, and what 304 answers spared (bytes of the bodies not sent again). */
+export interface TransferStats {
+  /** API calls answered (200 or 304). */
+  requests: number;
+  /** Answers with a body. */
+  full: number;
+  /** 304 answers. */
+  notModified: number;
+  /** Body bytes sent. */
+  bytesSent: number;
+  /** Body bytes a 304 did not send. */
+  bytesSaved: number;
+}
+
 /** Thrown when a provider does not offer a resource kind (Linode has no 1-Click marketplace). */
 export class UnsupportedResourceError extends Error {
   constructor(kind: ProviderKind, resource: ResourceType) {
@@ -103,6 +124,8 @@ export class ProviderUpstream {
   #nextId = 1;
   /** API calls per `<kind>.<resource>`, i.e. the calls the caches are meant to save. */
   readonly calls = new CallCounter();
+  /** Bytes sent and saved by conditional calls (fetchResourcesIfChanged). */
+  readonly transfer: TransferStats = { requests: 0, full: 0, notModified: 0, bytesSent: 0, bytesSaved: 0 };
 
   constructor(sim: Simulation) {
     this.#sim = sim;
@@ -152,6 +175,36 @@ export class ProviderUpstream {
 
   /** Calls the provider's API for one resource kind: slow, rate-limited, and counted. */
   async fetchResources(providerId: string, resource: ResourceType): Promise<ProviderResource[]> {
+    return (await this.#call(providerId, resource)).body;
+  }
+
+  /**
+   * The same call with `If-None-Match`: 304 without a body when `ifNoneMatch` is the resource's
+   * current ETag, else 200 with the body and its ETag. Both spend a rate-limit token, as a request.
+   */
+  async fetchResourcesIfChanged(
+    providerId: string,
+    resource: ResourceType,
+    ifNoneMatch: string | undefined,
+  ): Promise<ConditionalAnswer<ProviderResource[]>> {
+    const { body, json } = await this.#call(providerId, resource);
+    const etag = `"${createHash('sha1').update(json).digest('base64url').slice(0, 16)}"`;
+    const bytes = Buffer.byteLength(json);
+    this.transfer.requests++;
+    if (ifNoneMatch === etag) {
+      this.transfer.notModified++;
+      this.transfer.bytesSaved += bytes;
+      return { status: 304, etag };
+    }
+    this.transfer.full++;
+    this.transfer.bytesSent += bytes;
+    return { status: 200, etag, body, bytes };
+  }
+
+  async #call(
+    providerId: string,
+    resource: ResourceType,
+  ): Promise<{ body: ProviderResource[]; json: string }> {
     const provider = this.#providers.get(providerId);
     if (!provider) throw new UpstreamError(`provider ${providerId} not found`, { status: 404 });
     const catalog = CATALOGS[provider.kind][resource];
@@ -159,6 +212,7 @@ export class ProviderUpstream {
     this.#limiters.get(providerId)!.take(`${provider.kind} API`);
     this.calls.count(`${provider.kind}.${resource}`);
     await simulateLatency(this.#sim, 150, 400);
-    return catalog.map((item) => ({ ...item, providerId, revision: provider.revision }));
+    const body = catalog.map((item) => ({ ...item, providerId, revision: provider.revision }));
+    return { body, json: JSON.stringify(body) };
   }
 }

@@ -7,7 +7,7 @@ import type { CacheKey } from '../engine/types.js';
 import { globToRegExp } from '../util/glob.js';
 import { assertKey, copyTags, keyProblem } from '../util/validate.js';
 import type { LatencyRecorder } from '../observability/latency.js';
-import { LogSink } from '../observability/log-sink.js';
+import { LogSink, errorMessage } from '../observability/log-sink.js';
 import { hitRatePercent } from '../observability/numbers.js';
 import {
   deleteChannel,
@@ -19,7 +19,7 @@ import {
   type InvalidateTraceContext,
   type OperationTraceContext,
 } from '../observability/tracing.js';
-import { isFresh } from './envelope.js';
+import { entryLoadState, isFresh } from './envelope.js';
 import { detachAround } from './flights.js';
 import { abandonable, abortReason } from './abortable.js';
 import { BatchOps, checkKeys } from './batch.js';
@@ -48,7 +48,9 @@ import type { Advice } from '../advisor/types.js';
 import type { LoadResult } from '../persistence/entries.js';
 import { dumpEnvelopes } from './snapshot-envelopes.js';
 import { loadIntoView } from './snapshots.js';
+import { retimeEntries } from './retime.js';
 import type { SnapshotEntry } from '../persistence/types.js';
+import { SYNC_ACCESS, type SyncAccess } from './sync-view.js';
 
 // Characters with a meaning in glob patterns cannot appear in a namespace name, or a namespace's
 // clear()/invalidatePattern() would reach into other namespaces.
@@ -85,6 +87,11 @@ export class CacheView<V = unknown> implements Cache<V> {
   /** Whether caching is on for this view. */
   get enabled(): boolean {
     return this.#config.enabled;
+  }
+
+  /** The default TTL of new entries in this view, ms (0 = no expiry); `configure({ ttl })` changes it. */
+  get ttl(): number {
+    return this.#config.ttl;
   }
 
   /** Loader latency of the cache (shared with its namespaces); the manager merges these. */
@@ -136,10 +143,12 @@ export class CacheView<V = unknown> implements Cache<V> {
       }
     }
     // Without grace the engine expires an envelope exactly at staleAt, so what it returns is fresh and
-    // the hit path needs no clock read; with grace, a returned envelope may be logically stale.
+    // the hit path needs no clock read; with grace, or a record kept for revalidation (keepUntil), a
+    // returned envelope may be logically stale.
     if (
       envelope !== undefined &&
-      (envelope.staleAt === envelope.expiresAt || state.clock() < envelope.staleAt) &&
+      ((envelope.staleAt === envelope.expiresAt && envelope.keepUntil === undefined) ||
+        state.clock() < envelope.staleAt) &&
       options?.forceFresh !== true &&
       fits
     ) {
@@ -403,6 +412,8 @@ export class CacheView<V = unknown> implements Cache<V> {
   /** Changes settings at run time (validated first, logged as CONFIG, emitted as cache:config). */
   configure(update: CacheConfigUpdate): void {
     const next = applyConfigUpdate(this.#config, update);
+    if (update.applyToExisting !== undefined && typeof update.applyToExisting !== 'boolean')
+      throw new TypeError('applyToExisting must be a boolean');
     const state = this.#state;
     // The logger is shared with the namespaces; building the sink checks it before anything changes.
     const log = 'logger' in update ? new LogSink(update.logger, update.loggerStyle) : state.log;
@@ -416,7 +427,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     this.#config = next;
     state.useLog(log);
     const { logger: _logger, ...changes } = update;
-    if (state.log.debugOn) state.log.debug('Cache CONFIG', { cache: this.name, ...changes });
+    // Seed 000's configureTTL: the new TTL reaches the entries already cached (retime.ts).
+    const retimed =
+      update.applyToExisting === true && update.ttl !== undefined ? this.#retime(next) : undefined;
+    if (state.log.debugOn) state.log.debug('Cache CONFIG', { cache: this.name, ...changes, ...retimed });
     if (state.events.any) state.events.emit('cache:config', { cache: this.name, changes });
   }
 
@@ -504,6 +518,7 @@ export class CacheView<V = unknown> implements Cache<V> {
         size: info.size,
         tags: envelope.tags,
         stale: !isFresh(envelope, now),
+        ...entryLoadState(envelope),
       });
     }
     return out;
@@ -553,6 +568,11 @@ export class CacheView<V = unknown> implements Cache<V> {
     return this;
   }
 
+  /** The door of syncView (sync-view.ts): this view's shared state, key space and current settings. */
+  [SYNC_ACCESS](): SyncAccess {
+    return { state: this.#state, keys: this.#keys, settings: () => this.#config };
+  }
+
   /**
    * Closes the cache: loads in progress are aborted and their results ignored, tiers and timers are
    * released. Afterwards getOrSet calls the loader directly and get/has miss. On a namespace this is a
@@ -583,6 +603,33 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (signal.aborted) return Promise.reject(abortReason(signal));
     const { signal: _signal, ...rest } = options;
     return abandonable(this.#getOrSet(key, loader, rest, trace), signal);
+  }
+
+  /**
+   * Re-times this view's L1 entries to `config`'s TTL; removes from every tier those past their new
+   * lifetime (L1 at once, L2 in the background: a failure there is logged). Returns the counts.
+   */
+  #retime(config: ResolvedCacheSettings): { retimed: number; removed: number } {
+    const state = this.#state;
+    if (state.closed) return { retimed: 0, removed: 0 };
+    // A namespace's entries follow the namespace's own TTL, not this view's.
+    const inScope = this.#keys.inScope;
+    const children = [...this.#children.keys()].map((name) => `${this.#prefix}${name}:`);
+    const own = (key: CacheKey): boolean =>
+      (inScope === undefined || inScope(key)) &&
+      !(typeof key === 'string' && children.some((prefix) => key.startsWith(prefix)));
+    const { retimed, remove } = retimeEntries(state.tiers, own, config, state.clock(), state.random);
+    if (remove.length > 0) {
+      // deleteMany removes the L1 entries before its first await, so no reader sees them after this.
+      state.tiers.deleteMany(remove).catch((error: unknown) => {
+        if (state.log.warnOn)
+          state.log.warn('Cache CONFIG could not remove re-timed entries from the shared tier', {
+            cache: this.name,
+            error: errorMessage(error),
+          });
+      });
+    }
+    return { retimed, removed: remove.length };
   }
 
   /** A `larder:invalidate` context for this view (built only when the channel has subscribers). */

@@ -8,7 +8,8 @@ import { traceLoader } from '../observability/tracing.js';
 import { parseDuration, type Duration } from '../util/duration.js';
 import { copyTags } from '../util/validate.js';
 import { backoffDelay, isRetryableError, type ResolvedRetry } from './retry.js';
-import type { Loader, LoaderContext } from './types.js';
+import type { Loader, LoaderContext, PreviousEntry, UpstreamValidators } from './types.js';
+import type { EntryValidators } from '../util/stored-entry.js';
 import { raceTimeout, sleep, TIMED_OUT } from '../util/time.js';
 
 /**
@@ -32,11 +33,55 @@ export class LoaderCall<V> implements LoaderContext<V> {
   skipped = false;
   /** The loaded value (after success). */
   value: V | undefined = undefined;
+  /** How long the successful attempt took, ms: the entry's reload cost in L1 (cost-aware eviction). */
+  loadMs = 0;
+  /** What the cache held before this load, with its validators. */
+  readonly previous: PreviousEntry<V> | undefined;
+  /** Validators set by the loader: undefined = not called (keep none, or the previous on notModified). */
+  validators: EntryValidators | null | undefined = undefined;
+  /** True when the loader answered ctx.notModified(). */
+  unchanged = false;
 
-  constructor(key: CacheKey, signal: AbortSignal, stale: V | undefined) {
+  constructor(
+    key: CacheKey,
+    signal: AbortSignal,
+    stale: V | undefined,
+    previous: PreviousEntry<V> | undefined = undefined,
+  ) {
     this.key = key;
     this.signal = signal;
     this.stale = stale;
+    this.previous = previous;
+  }
+
+  /** Records the upstream's validators for the value this load returns (null: none). */
+  setValidators(validators: UpstreamValidators): void {
+    if (typeof validators !== 'object' || validators === null) {
+      throw new TypeError('ctx.setValidators(validators) takes an object like { etag, lastModified }');
+    }
+    const { etag, lastModified } = validators;
+    if (etag !== undefined && typeof etag !== 'string') {
+      throw new TypeError('ctx.setValidators: etag must be a string');
+    }
+    if (lastModified !== undefined && typeof lastModified !== 'string') {
+      throw new TypeError('ctx.setValidators: lastModified must be a string');
+    }
+    const kept: EntryValidators = {};
+    if (etag !== undefined && etag !== '') kept.etag = etag;
+    if (lastModified !== undefined && lastModified !== '') kept.lastModified = lastModified;
+    this.validators = kept.etag === undefined && kept.lastModified === undefined ? null : kept;
+  }
+
+  /** The upstream said "not modified": answers the previous value, renewed by the cache. */
+  notModified(): V {
+    const previous = this.previous;
+    if (previous === undefined) {
+      throw new TypeError(
+        `ctx.notModified() for key ${JSON.stringify(this.key)}: the cache holds no previous value (check ctx.previous first)`,
+      );
+    }
+    this.unchanged = true;
+    return previous.value;
   }
 
   /** Overrides the entry's TTL. */
@@ -109,6 +154,9 @@ async function attempts<V>(
   const policy = s.retry;
   for (let attempt = 0; ; attempt++) {
     ctx.attempt = attempt;
+    // What an attempt said about the upstream (validators, not modified) is that attempt's alone.
+    ctx.unchanged = false;
+    ctx.validators = undefined;
     const started = performance.now();
     try {
       const value = await traceLoader(
@@ -117,7 +165,8 @@ async function attempts<V>(
         s.traceKeys === true ? ctx.key : undefined,
         attempt,
       );
-      s.onAttempt(performance.now() - started, true, ctx.key);
+      ctx.loadMs = performance.now() - started;
+      s.onAttempt(ctx.loadMs, true, ctx.key);
       ctx.value = value;
       return ctx;
     } catch (error) {

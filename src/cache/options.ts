@@ -4,6 +4,8 @@ import { parseDuration, type Duration } from '../util/duration.js';
 import { assertBoolean, assertFraction, copyTags } from '../util/validate.js';
 import { DEFAULT_RETRY, resolveRetry, type ResolvedRetry } from './retry.js';
 import { compileValidator, type ValueCheck } from './validate-value.js';
+import type { LoadMeta } from './envelope.js';
+import { resolveAdaptiveTtl, type ResolvedAdaptiveTtl } from './adaptive-ttl.js';
 import type {
   CacheConfigUpdate,
   CacheOptions,
@@ -41,6 +43,8 @@ export interface ResolvedCacheSettings {
   validate: ValueCheck | undefined;
   /** Loads longer than this (ms) are logged as SLOW; 0 = off. */
   slowLoad: number;
+  /** The `adaptiveTtl` option resolved; undefined when off. */
+  adaptiveTtl: ResolvedAdaptiveTtl | undefined;
 }
 
 /** How a value is written by set(), warm() or a getOrSet load: view defaults overlaid with the call's. */
@@ -53,6 +57,10 @@ export interface ResolvedWriteOptions {
   jitter: number;
   /** Tags as the caller gave them. */
   tags: readonly string[];
+  /** A getOrSet load's validators and adaptive TTL state (absent on set() and warm()). */
+  meta?: LoadMeta;
+  /** A getOrSet load's measured duration, ms: the entry's reload cost in L1 (absent on set() and warm()). */
+  cost?: number;
 }
 
 /** Settings of one getOrSet call (view defaults overlaid with the call's options). */
@@ -71,6 +79,8 @@ export interface ResolvedCallOptions<V = unknown> extends ResolvedWriteOptions {
   validate: ValueCheck | undefined;
   /** Loads longer than this (ms) are logged as SLOW; 0 = off. */
   slowLoad: number;
+  /** The call's adaptive TTL (or the view's); undefined when the TTL is fixed. */
+  adaptiveTtl: ResolvedAdaptiveTtl | undefined;
 }
 
 /** Checks the `signal` option: an AbortSignal (anything with `aborted` and `addEventListener`). */
@@ -121,6 +131,7 @@ export function resolveCacheSettings(options: CacheOptions<unknown>): ResolvedCa
     failSafeBackoff: optionalDuration(options.failSafeBackoff, DEFAULT_FAIL_SAFE_BACKOFF, 'failSafeBackoff'),
     validate: compileValidator(options.validate, 'validate'),
     slowLoad: optionalDuration(options.slowLoad, 0, 'slowLoad'),
+    adaptiveTtl: resolveAdaptiveTtl(options.adaptiveTtl),
   };
 }
 
@@ -185,6 +196,7 @@ export function resolveCall<V>(
       forceFresh: false,
       validate: config.validate,
       slowLoad: config.slowLoad,
+      adaptiveTtl: config.adaptiveTtl,
     };
   }
   const timeout = checkTimeout(options.timeout);
@@ -212,5 +224,7 @@ export function resolveCall<V>(
     validate:
       options.validate === undefined ? config.validate : compileValidator(options.validate, 'validate'),
     slowLoad: optionalDuration(options.slowLoad, config.slowLoad, 'slowLoad'),
+    adaptiveTtl:
+      options.adaptiveTtl === undefined ? config.adaptiveTtl : resolveAdaptiveTtl(options.adaptiveTtl),
   };
 }

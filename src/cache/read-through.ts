@@ -9,7 +9,8 @@ import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { errorMessage } from '../observability/log-sink.js';
 import type { OperationTraceContext } from '../observability/tracing.js';
-import { inGrace, isFresh, type Envelope } from './envelope.js';
+import { inGrace, isFresh, type Envelope, type LoadMeta } from './envelope.js';
+import { adaptTtl } from './adaptive-ttl.js';
 import type { Flight, LoadOutcome } from './flights.js';
 import { LoaderCall, runLoader, type LoaderRunOptions } from './loader-runner.js';
 import {
@@ -19,7 +20,7 @@ import {
   type ResolvedWriteOptions,
 } from './options.js';
 import type { SharedCacheState } from './shared-state.js';
-import type { GetOrSetOptions, Loader } from './types.js';
+import type { GetOrSetOptions, Loader, PreviousEntry } from './types.js';
 import type { ValueCheck } from './validate-value.js';
 
 /** A view's name and place in the key space: how its keys and tags are stored (the root's as given). */
@@ -69,6 +70,11 @@ interface LoadRequest<T> {
   readonly options: ResolvedCallOptions<T>;
   /** The entry in grace, answered if the load fails (fail-safe); undefined when there is none. */
   readonly stale: Envelope | undefined;
+  /**
+   * What the tiers held for the key in any state (fresh on a forced load or refresh, stale, in grace,
+   * or kept past grace): the loader's ctx.previous, and what adaptive TTL compares the new value with.
+   */
+  readonly previous: Envelope | undefined;
   /** A background refresh-ahead: nobody awaits it, and its failure is a warning. */
   readonly refresh: boolean;
   /** The shared tier's write stamp from before the L2 read: L2 refuses the result over a newer write. */
@@ -79,6 +85,8 @@ interface LoadRequest<T> {
 export class ReadThrough {
   readonly #state: SharedCacheState;
   readonly #keys: KeySpace;
+  /** Loads of this view in flight (adaptive TTL's `underLoad.inFlight`). */
+  #loading = 0;
 
   constructor(state: SharedCacheState, keys: KeySpace) {
     this.#state = state;
@@ -150,7 +158,16 @@ export class ReadThrough {
     let flight = state.flights.get(full);
     if (flight === undefined) {
       state.recordMiss(cache, key, started);
-      flight = this.#startFlight({ key, full, loader, options: call, stale, refresh: false, version });
+      flight = this.#startFlight({
+        key,
+        full,
+        loader,
+        options: call,
+        stale,
+        previous: envelope,
+        refresh: false,
+        version,
+      });
     } else {
       state.recordCoalesced(cache, key, started);
       if (trace !== undefined) trace.coalesced = true;
@@ -197,7 +214,16 @@ export class ReadThrough {
     if (state.log.debugOn) state.log.debug('Cache REFRESH', { cache, key });
     if (state.events.any) state.events.emit('cache:refresh', { cache, key });
     const version = state.tiers.stamp();
-    this.#startFlight({ key, full, loader, options: call, stale: envelope, refresh: true, version });
+    this.#startFlight({
+      key,
+      full,
+      loader,
+      options: call,
+      stale: envelope,
+      previous: envelope,
+      refresh: true,
+      version,
+    });
   }
 
   /** Caching is off (disabled or closed): call the loader with retries and timeouts, store nothing. */
@@ -315,10 +341,12 @@ export class ReadThrough {
       request.key,
       flight.controller.signal,
       request.stale?.value as T | undefined,
+      request.previous === undefined ? undefined : previousEntry<T>(request.previous, this.#state.clock()),
     );
     const slowLoad = request.options.slowLoad;
     const startedAt = slowLoad > 0 ? this.#state.clock() : 0;
     let fromPeer: Envelope | undefined;
+    this.#loading++;
     try {
       // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
       fromPeer = await this.#state.tiers.exclusive(request.full, () =>
@@ -327,6 +355,8 @@ export class ReadThrough {
     } catch (error) {
       if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
       return this.loadFailed(request, error);
+    } finally {
+      this.#loading--;
     }
     if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
     return { value: fromPeer === undefined ? ctx.value : fromPeer.value, stale: false };
@@ -367,19 +397,52 @@ export class ReadThrough {
   async #loadAndStore<T>(flight: Flight, ctx: LoaderCall<T>, request: LoadRequest<T>): Promise<void> {
     const state = this.#state;
     const call = request.options;
+    const startedAt = call.adaptiveTtl === undefined ? 0 : state.clock();
     await runLoader(request.loader, ctx, flight.controller, this.runOptions(call));
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
     // A detached flight's result may be what a write removed or replaced: answer it, never store it.
     if (storable && !flight.detached && !state.closed) {
-      const ttl =
-        ctx.ttl ?? (value === undefined && call.negativeTtl !== undefined ? call.negativeTtl : call.ttl);
+      const previous = request.previous;
+      // "Not modified" renews the held value; a loader that then returned another value simply loaded it.
+      const renewed = ctx.unchanged && previous !== undefined && value === previous.value;
+      const negative = value === undefined && call.negativeTtl !== undefined;
+      let ttl = negative ? call.negativeTtl! : call.ttl;
+      const validators =
+        ctx.validators === undefined
+          ? renewed
+            ? previous.validators
+            : undefined
+          : (ctx.validators ?? undefined);
+      const adaptive = call.adaptiveTtl;
+      let adapted: LoadMeta['adaptive'];
+      if (adaptive !== undefined) {
+        const decision = adaptTtl(adaptive, {
+          value,
+          previous,
+          notModified: renewed,
+          ttl: call.ttl,
+          durationMs: state.clock() - startedAt,
+          inFlight: this.#loading,
+          now: state.clock(),
+        });
+        if (!negative) ttl = decision.ttl;
+        adapted = decision.state;
+      }
+      if (ctx.ttl !== undefined) ttl = ctx.ttl;
+      // Kept past staleness (never served) for the next load to compare with or revalidate.
+      const meta: LoadMeta | undefined =
+        validators === undefined && adapted === undefined
+          ? undefined
+          : { validators, adaptive: adapted, keepFor: Math.max(adaptive?.max ?? 0, ttl) };
       const tags = ctx.tags ?? call.tags;
       try {
         await this.write(
           request.key,
           value,
-          { ttl, grace: call.grace, jitter: call.jitter, tags },
+          meta === undefined
+            ? { ttl, grace: call.grace, jitter: call.jitter, tags, cost: ctx.loadMs }
+            : { ttl, grace: call.grace, jitter: call.jitter, tags, meta, cost: ctx.loadMs },
           'getOrSet',
           request.version,
         );
@@ -470,4 +533,15 @@ export class ReadThrough {
       traceKeys: state.traceKeys,
     };
   }
+}
+
+/** The loader's view of what the tiers held for its key (ctx.previous). */
+function previousEntry<V>(held: Envelope, now: number): PreviousEntry<V> {
+  return {
+    value: held.value as V,
+    storedAt: held.createdAt,
+    fresh: isFresh(held, now),
+    etag: held.validators?.etag,
+    lastModified: held.validators?.lastModified,
+  };
 }

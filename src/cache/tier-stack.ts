@@ -17,7 +17,7 @@ import type {
 import type { TierBinding } from '../tiers/shared-tier.js';
 import type { L2Tier, RemoteInvalidation } from '../tiers/types.js';
 import type { CacheHealth } from './types.js';
-import { createEnvelope, jitterTtl, storageTtl, type Envelope } from './envelope.js';
+import { applyLoadMeta, createEnvelope, jitterTtl, storageTtl, type Envelope } from './envelope.js';
 import type { ResolvedWriteOptions } from './options.js';
 import { l2ReadChannel, l2WriteChannel, traceL2, type L2TraceContext } from '../observability/tracing.js';
 
@@ -216,19 +216,20 @@ export class TierStack {
       envelope = createEnvelope(value, now, ttl, options.grace, options.tags);
       if (version !== undefined) envelope.version = version;
       if (indexTags !== envelope.tags) envelope.indexTags = indexTags;
+      if (options.meta !== undefined) applyLoadMeta(envelope, options.meta);
     } catch (error) {
       return Promise.reject(error);
     }
     // Not async itself: the write's promise is #set's, one hop fewer on every write.
-    return this.#set(key, envelope, indexTags);
+    return this.#set(key, envelope, indexTags, options.cost);
   }
 
   /**
    * Writes an envelope to every tier; the engine holds it until its grace ends. When L2 refuses it (a
    * newer write or invalidation than its `version` is known), L1 drops it again.
    */
-  async #set(key: CacheKey, envelope: Envelope, tags: readonly string[]): Promise<void> {
-    this.setLocal(key, envelope, tags);
+  async #set(key: CacheKey, envelope: Envelope, tags: readonly string[], cost?: number): Promise<void> {
+    this.setLocal(key, envelope, tags, undefined, cost);
     const remote = this.#remote;
     if (remote === undefined) return;
     // #writing, inlined: every write with L2 comes through here.
@@ -246,9 +247,10 @@ export class TierStack {
   }
 
   /** Sync L1 write (used by write, promotion and snapshot restores, which need no remote round trip). */
-  setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number): void {
+  setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number, cost?: number): void {
     const options: MemorySetOptions = { ttl: storageTtl(envelope, this.#clock()), tags };
     if (size !== undefined) options.size = size;
+    if (cost !== undefined) options.cost = cost;
     this.#localWriteGeneration++;
     this.#held?.delete(key);
     this.#l1.set(key, envelope, options);

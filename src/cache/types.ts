@@ -60,6 +60,68 @@ export interface LoaderContext<V = unknown> {
   setTags(tags: readonly string[]): void;
   /** Answers the loaded value but does not cache it. */
   skip(): void;
+  /**
+   * What the cache held for the key before this load (fresh on a refresh, stale, in grace, or kept
+   * after expiry for revalidation), with the upstream validators stored with it; undefined when nothing
+   * is held. Send `previous.etag` as If-None-Match, `previous.lastModified` as If-Modified-Since.
+   */
+  readonly previous: PreviousEntry<V> | undefined;
+  /**
+   * Records the upstream's validators (ETag, Last-Modified) with the value this load returns, for the
+   * next load's conditional request. Called with neither, it drops the validators held.
+   */
+  setValidators(validators: UpstreamValidators): void;
+  /**
+   * The upstream answered "not modified" (HTTP 304): returns `previous.value`, which the loader returns
+   * in turn; the entry is renewed (a fresh TTL) with the same value and its validators (unless
+   * setValidators gave new ones). Throws a TypeError when there is no previous value.
+   */
+  notModified(): V;
+}
+
+/** Upstream validators of a value (what HTTP calls ETag and Last-Modified). */
+export interface UpstreamValidators {
+  /** The entity tag as the upstream sent it, quotes included (`"v42"`, `W/"v42"`). */
+  etag?: string;
+  /** The Last-Modified date as the upstream sent it (an HTTP date). */
+  lastModified?: string;
+}
+
+/** The value a cache held for a key before a load, as the loader sees it in `ctx.previous`. */
+export interface PreviousEntry<V = unknown> extends Readonly<UpstreamValidators> {
+  /** The value held. */
+  readonly value: V;
+  /** When it was stored (ms, per the cache's clock). */
+  readonly storedAt: number;
+  /** Whether it was still fresh (a refresh-ahead or forceFresh load). */
+  readonly fresh: boolean;
+}
+
+/**
+ * Adaptive TTL of getOrSet (cache option or per call): each refresh of a key compares the loaded value
+ * with the one it replaces and updates an estimate of how often the key changes. The TTL aims at
+ * √(change interval × min) within [min, max]: an unchanged refresh grows it (by `factor` at most), a
+ * changed one shortens it. A key's first load uses the call's `ttl` clamped to [min, max] (`min` when
+ * there is no ttl). See docs/guides/adaptive-ttl.md.
+ */
+export interface AdaptiveTtlOptions {
+  /** Shortest TTL a key gets. */
+  min: Duration;
+  /** Longest TTL a key gets; the entry is also kept (never served) this long after it goes stale, for the comparison. */
+  max: Duration;
+  /** Most growth per unchanged refresh, > 1 (default 2). */
+  factor?: number;
+  /**
+   * Whether two values are the same; default: a 53-bit hash of the value's JSON form (Map, Set, BigInt and
+   * typed arrays included), computed once per load.
+   */
+  equals?: (previous: unknown, next: unknown) => boolean;
+  /**
+   * Stretch TTLs while the upstream struggles: a load slower than `latency` (by the cache's clock), or
+   * one of `inFlight` loads running at once in this cache (or namespace), writes its key with the TTL ×
+   * `stretch` (default 2, still at most `max`). The key's own adapted TTL is not changed by it.
+   */
+  underLoad?: { latency?: Duration; inFlight?: number; stretch?: number };
 }
 
 /** A loader: computes the value for a key on a miss. */
@@ -153,6 +215,8 @@ export interface GetOrSetOptions<V = unknown> extends CacheSetOptions {
   validate?: ValueValidator;
   /** Overrides the cache's {@link CacheOptions.slowLoad} for this call. */
   slowLoad?: Duration;
+  /** Overrides the cache's {@link CacheOptions.adaptiveTtl} for this call (`false`: a fixed TTL). */
+  adaptiveTtl?: AdaptiveTtlOptions | false;
 }
 
 /** Options of {@link createCache}. */
@@ -210,6 +274,11 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
    * cache, key and durationMs, and emitted as `cache:slow` (off by default).
    */
   slowLoad?: Duration;
+  /**
+   * Adaptive TTL for getOrSet loads (off by default): a key's TTL follows how often its value really
+   * changes, within [min, max]. set(), warm() and getOrSetMany write the fixed `ttl`.
+   */
+  adaptiveTtl?: AdaptiveTtlOptions | false;
 }
 
 /** Entries for {@link Cache.warm}: pairs, or an (async) iterable of pairs or loader-like producers. */
@@ -223,6 +292,13 @@ export type WarmSource<V> =
 /** Runtime-changeable settings (seed 000's configureTTL / setCacheEnabled). */
 export interface CacheConfigUpdate {
   ttl?: Duration;
+  /**
+   * With `ttl`: the new TTL also reaches the entries already cached, as if each had been written with it
+   * at its original write time (an entry now past its new lifetime is removed). Default false: only
+   * entries written from now on get the new TTL. Applies to this instance's in-memory tier; with a
+   * shared tier, entries whose lifetime is shortened are removed from every tier instead.
+   */
+  applyToExisting?: boolean;
   enabled?: boolean;
   grace?: Duration;
   jitter?: number;
@@ -276,6 +352,10 @@ export interface CacheEntrySummary {
   size: number;
   tags: readonly string[];
   stale: boolean;
+  /** The key's current adaptive TTL, ms (before any stretch under load); absent without adaptiveTtl. */
+  adaptiveTtlMs?: number;
+  /** Whether the entry holds upstream validators (its next load can be a conditional request). */
+  revalidatable?: boolean;
 }
 
 /** Health of a cache: ok, or degraded with the reason (e.g. L2 circuit open). */
@@ -318,6 +398,8 @@ export interface CacheEvents {
 export interface Cache<V = unknown> {
   readonly name: string;
   readonly enabled: boolean;
+  /** The default TTL of new entries, ms (0 = no expiry). Cheap to read, unlike `stats().ttl`. */
+  readonly ttl: number;
   /** Settles when `warmOnStart` has been applied (absent on caches without one). */
   readonly ready?: Promise<void>;
   /** Read-through: the cached value, or the loader's (one loader call per key at a time). */
@@ -428,8 +510,16 @@ export interface CacheManager {
   close(): Promise<void>;
   /** Writes every cache to one snapshot file (default: the `persist.path`). */
   snapshot(path?: string): Promise<SnapshotWriteResult>;
-  /** Loads each cache's entries from a snapshot file (default: the `persist.path`); a bad file loads nothing. */
+  /** Writes every cache to one snapshot file at `path` (atomically: a crash leaves the old file whole). */
+  backup(path: string): Promise<SnapshotWriteResult>;
+  /**
+   * Loads each cache's entries from a snapshot file (default: the `persist.path`), matched by name
+   * (names not configured here are listed in `unknown`); a missing, foreign or damaged file rejects
+   * and no cache is changed.
+   */
   restore(path?: string): Promise<RestoreResult>;
+  /** Settles when `persist.warm` has warmed every cache (absent without it); never rejects. */
+  readonly ready?: Promise<void>;
 }
 
 export type { LatencySummary } from '../observability/latency.js';

@@ -187,7 +187,7 @@ export class HandlerRun {
     const { rule, cache } = this.serving.route;
     let heuristic: number | undefined;
     if (rule.heuristic !== 'never' || rule.ignoreOrigin) {
-      heuristic = rule.statusTtl.get(status) ?? rule.ttl ?? cache.stats().ttl;
+      heuristic = rule.statusTtl.get(status) ?? rule.ttl ?? cache.ttl;
       if (heuristic === 0) heuristic = FOREVER;
     }
     return readFreshness(
@@ -212,7 +212,7 @@ export class HandlerRun {
     const freshLeft = Math.max(0, stored.lifetime - stored.initialAge);
     let extra = Math.max(stored.staleWhileRevalidate, stored.staleIfError);
     if (!stored.mustRevalidate && rule.grace !== undefined) extra = Math.max(extra, rule.grace);
-    if (hasValidator(stored)) extra = Math.max(extra, rule.keep ?? rule.ttl ?? cache.stats().ttl);
+    if (hasValidator(stored)) extra = Math.max(extra, rule.keep ?? rule.ttl ?? cache.ttl);
     const total = freshLeft + extra;
     if (total <= 0) return undefined;
     return total >= FOREVER ? 0 : Math.ceil(total);

@@ -28,6 +28,10 @@ export interface EntryReport {
   size: number;
   tags: readonly string[];
   stale: boolean;
+  /** The key's adaptive TTL in seconds (caches with `adaptiveTtl`); absent otherwise. */
+  adaptive_ttl?: number;
+  /** True when the entry holds upstream validators, so its next load can be a conditional request. */
+  revalidatable?: boolean;
 }
 
 type Snake = Record<string, unknown>;
@@ -61,15 +65,20 @@ export function entryReport(
   }
   return {
     total,
-    entries: matching.map((e) => ({
-      key: e.key,
-      key_type: e.keyType ?? 'string',
-      age: seconds(e.ageMs),
-      ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
-      size: e.size,
-      tags: e.tags,
-      stale: e.stale,
-    })),
+    entries: matching.map((e) => {
+      const report: EntryReport = {
+        key: e.key,
+        key_type: e.keyType ?? 'string',
+        age: seconds(e.ageMs),
+        ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
+        size: e.size,
+        tags: e.tags,
+        stale: e.stale,
+      };
+      if (e.adaptiveTtlMs !== undefined) report.adaptive_ttl = seconds(e.adaptiveTtlMs);
+      if (e.revalidatable === true) report.revalidatable = true;
+      return report;
+    }),
   };
 }
 
@@ -140,8 +149,15 @@ const MB = 1024 * 1024;
 const GB = 1024 * MB;
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** The `GET performance` report: overall figures, system info and one block per cache, plus the process's heap. */
-export function performanceReport(directory: CacheDirectory): Snake {
+/**
+ * The `GET performance` report: overall figures, system info and one block per cache (keyed by
+ * `instanceKey(name)`, default the name), plus the process's heap. `memory_usage_mb` is the cache's
+ * `bytes`: measured per entry with a byte budget or `sizeOf`, otherwise estimated from a sample.
+ */
+export function performanceReport(
+  directory: CacheDirectory,
+  instanceKey: (cache: string) => string = (name) => name,
+): Snake {
   const names = directory.names();
   const perCache = names.map((n) => directory.get(n)!.stats());
   const overall = overallStats(directory, names, perCache);
@@ -151,7 +167,7 @@ export function performanceReport(directory: CacheDirectory): Snake {
   const instances: Snake = {};
   names.forEach((name, i) => {
     const s = perCache[i]!;
-    instances[name] = {
+    instances[instanceKey(name)] = {
       hits: s.hits,
       misses: s.misses,
       hit_rate: s.hitRate,

@@ -207,9 +207,10 @@ const view = (() => {
       const cap = c.maxEntries;
       fill.style.width = `${Number.isFinite(cap) && cap > 0 ? Math.min(100, (100 * c.size) / cap) : 0}%`;
       sizeText.textContent = `${fmt.int(c.size)} / ${Number.isFinite(cap) ? fmt.int(cap) : '∞'}`;
+      // Without a byte budget the engine estimates its memory from a sample of entries.
       bytes.textContent = Number.isFinite(c.maxBytes)
         ? `${fmt.bytes(c.bytes)} / ${fmt.bytes(c.maxBytes)}`
-        : fmt.bytes(c.bytes);
+        : `≈ ${fmt.bytes(c.bytes)}`;
       evictions.textContent = `${fmt.int(c.evictions)} / ${fmt.int(c.expirations)}`;
       stale.textContent = `${fmt.int(c.staleHits)} / ${fmt.int(c.loadErrors)}`;
       latency.textContent =
@@ -353,6 +354,12 @@ const view = (() => {
           e.numeric ? el('td', 'key', e.key, ' ', el('span', 'tag', 'number')) : el('td', 'key', e.key),
           el('td', 'num', fmt.duration(e.ageMs)),
           el('td', 'num', fmt.duration(e.ttlRemainingMs)),
+          el(
+            'td',
+            'num',
+            Number.isFinite(e.adaptiveTtlMs) ? fmt.duration(e.adaptiveTtlMs) : '–',
+            e.revalidatable ? el('span', 'tag', 'etag') : '',
+          ),
           el('td', 'num', Number.isFinite(e.size) ? fmt.bytes(e.size) : '–'),
           el('td', 'tags', ...e.tags.map((t) => el('span', 'tag', t))),
         ),

@@ -31,6 +31,9 @@ const report = (() => {
       numeric: pick(e, 'key_type') === 'number',
       ageMs: ms(e, 'age'),
       ttlRemainingMs: ms(e, 'ttl_remaining'),
+      // Absent for keys without adaptive TTL: shown as a dash.
+      adaptiveTtlMs: ms(e, 'adaptive_ttl'),
+      revalidatable: pick(e, 'revalidatable') === true,
       size: num(e, 'size'),
       tags: Array.isArray(e.tags) ? e.tags.map(String) : [],
     }));
