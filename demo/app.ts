@@ -23,7 +23,7 @@ import { createIntegrationCache } from './seeds/integration-cache.js';
 import { createPlansCache } from './seeds/plans-cache.js';
 import { createProviderResourceCache } from './seeds/provider-resource-cache.js';
 import { createStatsCache } from './seeds/stats-cache.js';
-import { CACHE_RULES, createUrlCaches, INVALIDATION_RULES } from './seeds/url-cache.js';
+import { CACHE_RULES, createUrlCaches, INVALIDATION_RULES, instanceKey } from './seeds/url-cache.js';
 import { createUpstreams, type Upstreams } from './upstreams/index.js';
 
 /**
@@ -153,7 +153,12 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
 
   const requireKey = apiKeyCheck(config.apiKey);
   const admin = createAdmin({ caches, apiKey: config.apiKey, prefix: '/cache' });
-  const urlAdmin = createAdmin({ caches: cacheManager, apiKey: config.apiKey, prefix: '/api/cache' });
+  const urlAdmin = createAdmin({
+    caches: cacheManager,
+    apiKey: config.apiKey,
+    prefix: '/api/cache',
+    instanceKey,
+  });
   const responseCache = createHttpCache({
     cache: cacheManager,
     rules: CACHE_RULES,

@@ -68,7 +68,10 @@ export interface DemoConfig {
   integrationFailureRate: number;
   /** Run the load generator in-process after start, for this many ms (0 = off). */
   loadMs: number;
-  /** Log cache operations to the console (`LARDER_LOG=debug` or `LOG_LEVEL=debug`, any case). */
+  /**
+   * Log cache operations to the console: `LARDER_LOG=debug`, `LOG_LEVEL=debug` (any case, seed 003) or
+   * `CACHE_LOGGING=True` (seed 004's switch; on/off, true/false, 1/0, any case).
+   */
   logCacheOps: boolean;
   /** `LARDER_LOG_FORMAT`: `plain` (default) or `bracketed` (seed 000's `[Cache HIT] plans uuid-1`). */
   logFormat?: LogFormat;
@@ -97,7 +100,8 @@ export class ConfigError extends Error {
  * `REDIS_URL`, `LARDER_TTL_<CACHE>` (e.g. `LARDER_TTL_URL=30m`), `DEMO_LATENCY_SCALE` (default 1),
  * `LARDER_TTL_STATS_TOTAL` / `LARDER_TTL_ORCHESTRATOR_STATUS` / `LARDER_TTL_VPN_STATUS` (seed 001's
  * per-key TTLs), `DEMO_FAILURE_RATE` (default 0.2), `DEMO_LOAD` / `--load[=duration]`, `LARDER_LOG=debug`
- * or `LOG_LEVEL=DEBUG` (seed 003's switch; any other level leaves cache logging off),
+ * or `LOG_LEVEL=DEBUG` (seed 003's switch; any other level leaves cache logging off), `CACHE_LOGGING`
+ * (seed 004's switch: `True`/`False`, on/off, 1/0),
  * `LARDER_LOG_FORMAT` (`plain` or `bracketed`),
  * `LARDER_SNAPSHOT_DIR` (default `.larder-snapshots`, `off` disables warm restarts),
  * `LARDER_SNAPSHOT_INTERVAL` (default 1m) and `LARDER_ADVISOR` (`on` by default, `off`).
@@ -133,7 +137,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     latencyScale: readNumber(env, 'DEMO_LATENCY_SCALE', 1, 0, 100),
     integrationFailureRate: readNumber(env, 'DEMO_FAILURE_RATE', 0.2, 0, 1),
     loadMs: readLoad(env.DEMO_LOAD, args),
-    logCacheOps: env.LARDER_LOG === 'debug' || env.LOG_LEVEL?.trim().toLowerCase() === 'debug',
+    logCacheOps:
+      env.LARDER_LOG === 'debug' ||
+      env.LOG_LEVEL?.trim().toLowerCase() === 'debug' ||
+      readSwitch(env, 'CACHE_LOGGING', false),
     logFormat: readLogFormat(env.LARDER_LOG_FORMAT),
     snapshotDir: readSnapshotDir(env.LARDER_SNAPSHOT_DIR),
     snapshotIntervalMs: readDuration(

@@ -28,22 +28,24 @@ export function integrationRoutes(
     return { user_id: userId, integrations: await api.getCachedIntegrationsWithFallback(userId, fetchFn) };
   });
 
-  router.on('GET', '/api/integrations/cache', async ({ req }) => {
+  // The seed's synchronous instance API (this instance's memory; see demo/seeds/integration-cache.ts).
+  router.on('GET', '/api/integrations/cache', ({ req }) => {
     const userId = readUserId(req.headers['x-user-id']);
     const { integrationCache } = api;
     return {
       user_id: userId,
-      has: await integrationCache.has(userId),
-      time_to_expiry_ms: await integrationCache.getTimeToExpiry(userId),
+      has: integrationCache.has(userId),
+      time_to_expiry_ms: integrationCache.getTimeToExpiry(userId),
       size: integrationCache.size(),
       stats: integrationCache.getStats(),
     };
   });
 
   // Seed 002 "Invalidate Cache on Updates": after a user changes an integration.
+  // The route waits for every tier (the seed's synchronous invalidate leaves the shared one to finish).
   router.on('POST', '/api/integrations/invalidate', async ({ req }) => {
     const userId = readUserId(req.headers['x-user-id']);
-    await api.integrationCache.invalidate(userId);
+    await api.cache.delete(userId);
     return { user_id: userId, invalidated: true };
   });
 

@@ -1,8 +1,10 @@
 // Seed 003, subscription plan caching, on Larder: the three endpoint caches keyed by org and
 // provider (5 min, jittered so entries written together do not expire together; concurrent misses
 // share one query), the invalidation sets that every write applies, invalidateOrgCache /
-// invalidateProviderCache returning counts, and the seed's get_stats() shape.
+// invalidateProviderCache returning counts, the seed's get_stats() shape and its debug lines
+// (`Cache HIT: <key>`, `Invalidated cache for org … provider …`).
 import {
+  colonLogger,
   createCache,
   snakeCaseStats,
   type Cache,
@@ -10,11 +12,25 @@ import {
   type Duration,
   type SnakeCaseStats,
 } from '../../src/index.js';
+import { LogSink } from '../../src/observability/log-sink.js';
 
 /** The seed's TTL: 5 minutes. */
 export const PLANS_CACHE_TTL: Duration = '5m';
 
-/** The seed's cache keys. */
+/** The seed's slow-query threshold: a query (a loader) slower than 2 s is logged at warn. */
+export const SLOW_QUERY: Duration = '2s';
+
+/**
+ * The seed's line for an invalidation: `Invalidated cache for org acme provider slack`, or
+ * `Invalidated cache for org acme` for a whole org.
+ */
+export function invalidatedLine(org: string, provider?: string): string {
+  return provider === undefined
+    ? `Invalidated cache for org ${org}`
+    : `Invalidated cache for org ${org} provider ${provider}`;
+}
+
+/** The seed's cache keys: `providers_list_acme`, `plans_list_acme_slack_true`, `all_plans_acme_false`. */
 export const planKeys = {
   providersList: (org: string) => `providers_list_${org}`,
   plansList: (org: string, provider: string, includeDisabled: boolean) =>
@@ -67,15 +83,19 @@ export interface PlansCacheOptions extends Pick<
 
 /** Builds the plans cache and the seed's functions over it. */
 export function createPlansCache(options: PlansCacheOptions = {}) {
-  const { ttl = PLANS_CACHE_TTL, ...shared } = options;
+  const { ttl = PLANS_CACHE_TTL, logger, ...shared } = options;
   const cache: Cache = createCache({
     ...shared,
+    // The seed's own debug lines: `Cache HIT: providers_list_acme` (formatColon).
+    logger: logger === undefined ? undefined : colonLogger(logger),
     name: 'subscriptions',
     ttl,
     jitter: 0.1,
+    slowLoad: SLOW_QUERY,
     maxEntries: 10_000,
     maxBytes: 16 * 2 ** 20,
   });
+  const log = new LogSink(logger);
 
   const invalidate = async (templates: readonly string[], params: Record<string, string>) => {
     for (const [name, value] of Object.entries(params)) {
@@ -84,7 +104,9 @@ export function createPlansCache(options: PlansCacheOptions = {}) {
     }
     const patterns = templates.map((t) => t.replace(/\{(\w+)\}/g, (_, name: string) => params[name]!));
     const counts = await Promise.all(patterns.map((p) => cache.invalidatePattern(p)));
-    return counts.reduce((a, b) => a + b, 0);
+    const count = counts.reduce((a, b) => a + b, 0);
+    if (log.debugOn) log.debug(invalidatedLine(params.org!, params.provider), { ...params, count });
+    return count;
   };
 
   return {
@@ -103,5 +125,9 @@ export function createPlansCache(options: PlansCacheOptions = {}) {
     invalidatePattern: (pattern: string) => cache.invalidatePattern(seedPattern(pattern)),
     /** The seed's statistics. */
     getStats: (): PlansCacheStats => snakeCaseStats(cache.stats()),
+    /** The seed's `clear()`: empties the cache (all orgs, all endpoints). */
+    clear: () => cache.clear(),
+    /** The seed's `cleanup_expired()`: removes expired entries now; returns how many. */
+    cleanupExpired: () => cache.prune(),
   };
 }

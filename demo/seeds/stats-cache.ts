@@ -1,7 +1,14 @@
 // Seed 001, stats caching, on Larder: 2-3 s caches in front of the expensive endpoints a UI polls,
 // invalidated when an engine is provisioned or deleted, and `/cache/stats` in the seed's shape.
 // Concurrent polls of a cold key share one expensive call; if the cache fails, the call runs directly.
-import { createCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js';
+import {
+  cacheStatsBody,
+  createCache,
+  type Cache,
+  type CacheOptions,
+  type Duration,
+  type StatsBody,
+} from '../../src/index.js';
 
 /** The seed's cache keys (`<prefix>:<function_name>`) and their TTLs. */
 export const STATS_TTLS = {
@@ -16,14 +23,8 @@ export type StatsKey = keyof typeof STATS_TTLS;
 /** The keys an engine provision or deletion invalidates. */
 export const ENGINE_CHANGE_KEYS: readonly StatsKey[] = ['orchestrator:status', 'stats:total'];
 
-/** `GET /cache/stats` as seed 001 shows it; ages and TTLs in seconds. */
-export interface SeedStatsResponse {
-  size: number;
-  hits: number;
-  misses: number;
-  hit_rate: number;
-  entries: Array<{ key: string; age: number; ttl_remaining: number | null }>;
-}
+/** `GET /cache/stats` as seed 001 shows it (Larder's `cacheStatsBody`); ages and TTLs in seconds. */
+export type SeedStatsResponse = StatsBody;
 
 /**
  * Shared settings and warm restarts; `ttl` replaces all three TTLs (e.g. for a demo with slower polling),
@@ -58,7 +59,6 @@ export function createStatsCache(options: StatsCacheOptions = {}): StatsCache {
     maxEntries: 100,
     maxBytes: 2 ** 20,
   });
-  const seconds = (ms: number) => Math.round(ms / 10) / 100;
   return {
     cache,
     cached: <T>(key: StatsKey, compute: () => Promise<T>) =>
@@ -66,21 +66,7 @@ export function createStatsCache(options: StatsCacheOptions = {}): StatsCache {
     async onEngineChange() {
       await Promise.all(ENGINE_CHANGE_KEYS.map((key) => cache.delete(key)));
     },
-    stats() {
-      const s = cache.stats();
-      const entries = cache.entries().filter((e) => !e.stale);
-      return {
-        size: entries.length,
-        hits: s.hits,
-        misses: s.misses,
-        hit_rate: s.hitRate,
-        entries: entries.map((e) => ({
-          key: e.key,
-          age: seconds(e.ageMs),
-          ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
-        })),
-      };
-    },
+    stats: () => cacheStatsBody(cache),
     clear: () => cache.clear(),
   };
 }

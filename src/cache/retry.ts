@@ -1,6 +1,8 @@
 // Retry policy of loaders: which failures are worth retrying (transient network codes such as
-// ECONNREFUSED or ETIMEDOUT, HTTP 429/5xx, looked up through `error.cause`), and the exponential backoff
-// between attempts (defaults: 3 retries, 100 ms initial delay, 2000 ms cap, factor 2, ±10 % jitter).
+// ECONNREFUSED or ETIMEDOUT, HTTP 429/5xx, a CacheError by its own `retryable`, looked up through
+// `error.cause`), and the exponential backoff between attempts (defaults: 3 retries, 100 ms initial
+// delay, 2000 ms cap, factor 2, ±10 % jitter).
+import { CacheError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { RetryOptions } from './types.js';
 
@@ -14,8 +16,9 @@ export const RETRYABLE_CODES: readonly string[] = [
   'EAI_AGAIN',
 ];
 
-// `fetch failed` is undici's message for any network failure under fetch(); its cause holds the code.
-const FETCH_FAILED_MESSAGE = 'fetch failed';
+// `fetch failed` is undici's message for any network failure under fetch() (its cause holds the code);
+// `network error` is what browser-style clients (XHR, axios' `Network Error`) say for the same thing.
+const NETWORK_MESSAGES: readonly string[] = ['fetch failed', 'network error'];
 // Causes can nest (fetch → undici → socket); a cycle must not hang the classifier.
 const MAX_CAUSE_DEPTH = 8;
 
@@ -106,12 +109,18 @@ export function backoffDelay(
   return Math.max(0, Math.min(policy.maxDelay, Math.round(base + spread)));
 }
 
-/** Whether a loader failure is worth retrying: a network code, `fetch failed`, or HTTP 429/5xx. */
+/**
+ * Whether a loader failure is worth retrying: a network code, `fetch failed` / `network error`, HTTP
+ * 429/5xx, or a CacheError (say, from a cache the loader reads) whose `retryable` is true: FETCH_FAILED
+ * and CLEANUP_FAILED by default, never RETRY_EXHAUSTED or CACHE_GET/SET_FAILED, so retries do not nest.
+ */
 export function isRetryableError(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && current !== undefined && current !== null; depth++) {
     if (typeof current === 'string') return messageIsRetryable(current);
     if (typeof current !== 'object') return false;
+    // The error's own verdict: its message repeats the cause's (`… failed: connect ECONNREFUSED`).
+    if (current instanceof CacheError) return current.retryable;
     const e = current as { code?: unknown; status?: unknown; statusCode?: unknown; message?: unknown };
     if (typeof e.code === 'string' && RETRYABLE_CODES.includes(e.code)) return true;
     const status = typeof e.status === 'number' ? e.status : e.statusCode;
@@ -123,7 +132,8 @@ export function isRetryableError(error: unknown): boolean {
 }
 
 function messageIsRetryable(message: string): boolean {
-  if (message.toLowerCase().includes(FETCH_FAILED_MESSAGE)) return true;
+  const lower = message.toLowerCase();
+  for (const text of NETWORK_MESSAGES) if (lower.includes(text)) return true;
   for (const code of RETRYABLE_CODES) if (message.includes(code)) return true;
   return false;
 }

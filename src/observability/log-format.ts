@@ -1,9 +1,11 @@
-// Bracketed log lines: a Logger wrapper that turns Larder's `Cache HIT` style messages into the
-// `[Cache HIT] plans uuid-1` form some applications grep for (seed 000 lists HIT, MISS, SET,
-// INVALIDATE, CLEAR and CONFIG). The fields object is passed on unchanged, beside the new message.
+// Log lines in the forms ported applications grep for: a Logger wrapper rewrites Larder's `Cache HIT`
+// messages as `[Cache HIT] plans uuid-1` (bracketed, seed 000's HIT, MISS, SET, INVALIDATE, CLEAR and
+// CONFIG) or `Cache HIT: providers_list_acme` (colon, seed 003's form). The fields object is passed on
+// unchanged, beside the new message.
 import type { Logger, LogLevel } from './logger.js';
 
-const CACHE_MESSAGE = /^Cache ([A-Z]+)(.*)$/s;
+// `Cache <WORD>` not already followed by a colon, so a line formatted once is not formatted again.
+const CACHE_MESSAGE = /^Cache ([A-Z]+)(?![A-Z:])(.*)$/s;
 
 function detail(fields: Record<string, unknown> | undefined): string {
   if (fields === undefined) return '';
@@ -37,16 +39,40 @@ function isFields(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Wraps a pino-style or console-style logger so every Larder line it receives is written in the
- * bracketed form of {@link formatBracketed} (e.g. `[Cache MISS] plans uuid-1`), with the fields object
- * still passed along. Level checks (`isLevelEnabled`) and pino's `levels` are kept, so the cache detects
- * the same style and thresholds as for the wrapped logger. Give the result as a cache's or manager's
- * `logger`: `createCache({ logger: bracketedLogger(console) })`.
+ * Rewrites one of Larder's log messages into the colon form: `Cache HIT` with fields
+ * `{ cache: 'subscriptions', key: 'providers_list_acme' }` becomes `Cache HIT: providers_list_acme`
+ * (the key alone, as a service with a single cache logs it). A line without a key names what it acted on
+ * instead: `Cache INVALIDATE: pattern=plans_list_acme_* count=2`, `Cache CLEAR: subscriptions`,
+ * `Cache CONFIG: subscriptions ttl=10m`. Messages that do not start with `Cache <WORD>` are returned unchanged.
  */
-export function bracketedLogger(logger: Logger): Logger {
+export function formatColon(message: string, fields?: Record<string, unknown>): string {
+  const match = CACHE_MESSAGE.exec(message);
+  if (match === null) return message;
+  const rest = match[2] ?? '';
+  let subject: string;
+  if (fields?.key !== undefined) subject = ` ${String(fields.key)}`;
+  // Without a key, the cache's name is printed only when nothing narrower (tags, a pattern) is known.
+  else if (fields?.tags !== undefined || fields?.pattern !== undefined)
+    subject = detail({ ...fields, cache: undefined });
+  else subject = detail(fields);
+  return `Cache ${match[1]}:${subject}${rest}`;
+}
+
+/**
+ * Wraps a pino-style or console-style logger so every Larder line it receives is rewritten by `format`
+ * (such as {@link formatBracketed} or {@link formatColon}), with the fields object still passed along.
+ * Level checks (`isLevelEnabled`) and pino's `levels` are kept, so the cache detects the same style and
+ * thresholds as for the wrapped logger. Give the result as a cache's or manager's `logger`.
+ */
+export function formattedLogger(
+  logger: Logger,
+  format: (message: string, fields?: Record<string, unknown>) => string,
+): Logger {
   if (typeof logger !== 'object' || logger === null) {
-    throw new TypeError('bracketedLogger(logger) needs an object with debug/info/warn/error methods');
+    throw new TypeError('the logger to format needs to be an object with debug/info/warn/error methods');
   }
+  if (typeof format !== 'function')
+    throw new TypeError('format must be a function (message, fields) => string');
   const wrapped: Logger = {};
   for (const level of ['debug', 'info', 'warn', 'error'] as const satisfies readonly LogLevel[]) {
     const write = logger[level];
@@ -54,7 +80,7 @@ export function bracketedLogger(logger: Logger): Logger {
     wrapped[level] = (...args: unknown[]) => {
       // The message is the first string argument whatever the style; the fields, the first object.
       const at = args.findIndex((a) => typeof a === 'string');
-      if (at >= 0) args[at] = formatBracketed(args[at] as string, args.find(isFields) as never);
+      if (at >= 0) args[at] = format(args[at] as string, args.find(isFields) as never);
       write.apply(logger, args);
     };
   }
@@ -64,4 +90,26 @@ export function bracketedLogger(logger: Logger): Logger {
   }
   if ('levels' in logger) (wrapped as { levels?: unknown }).levels = (logger as { levels?: unknown }).levels;
   return wrapped;
+}
+
+/**
+ * Writes Larder's lines in the bracketed form of {@link formatBracketed} (e.g. `[Cache MISS] plans
+ * uuid-1`), seed 000's: `createCache({ logger: bracketedLogger(console) })`.
+ */
+export function bracketedLogger(logger: Logger): Logger {
+  if (typeof logger !== 'object' || logger === null) {
+    throw new TypeError('bracketedLogger(logger) needs an object with debug/info/warn/error methods');
+  }
+  return formattedLogger(logger, formatBracketed);
+}
+
+/**
+ * Writes Larder's lines in the colon form of {@link formatColon} (e.g. `Cache HIT: providers_list_acme`),
+ * seed 003's: `createCache({ logger: colonLogger(pino) })`.
+ */
+export function colonLogger(logger: Logger): Logger {
+  if (typeof logger !== 'object' || logger === null) {
+    throw new TypeError('colonLogger(logger) needs an object with debug/info/warn/error methods');
+  }
+  return formattedLogger(logger, formatColon);
 }

@@ -3,7 +3,6 @@
 // advisor, plus the dashboard's page. Every data and action route needs the X-API-Key (constant-time check); a bad key
 // gets 401 before anything is read or changed. The Express and Fastify adapters mount this same router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
 import type { CacheConfigUpdate } from '../../cache/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { LogSink, errorMessage } from '../../observability/log-sink.js';
@@ -12,6 +11,7 @@ import { cacheDirectory, requireCache, type CacheSource } from '../cache-directo
 import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
 import { assertPositiveInteger } from '../../util/validate.js';
+import { cacheStatsBody } from '../../observability/stats-body.js';
 import { createKeyCheck } from './auth.js';
 import {
   AdminRequestError,
@@ -21,6 +21,7 @@ import {
   readJsonBody,
 } from './body.js';
 import { adminMetrics } from './metrics.js';
+import type { MetricsRegistry } from './metrics.js';
 import { healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
 
 /** Options of {@link createAdmin}. */
@@ -36,9 +37,14 @@ export interface AdminOptions {
   /** Largest accepted request body in bytes (default 16 KiB). */
   maxRequestBytes?: number;
   /** Serve this prom-client registry at `metrics` instead of a private one with the caches' metrics. */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   /** A pino-style or console-style logger for admin actions; nothing is logged by default. */
   logger?: Logger;
+  /**
+   * The key of each cache in the `performance` report's `cache_instances` (default: its name), e.g.
+   * `(name) => \`${name}_cache\`` for a service that reports its `url` cache as `url_cache`.
+   */
+  instanceKey?: (cache: string) => string;
 }
 
 /** The admin router: `(req, res, next?)`; paths outside the prefix (or unknown below it) go to `next`, else 404. */
@@ -71,6 +77,7 @@ const OPTIONS = new Set([
   'maxRequestBytes',
   'registry',
   'logger',
+  'instanceKey',
 ]);
 const DEFAULT_ENTRY_LIMIT = 100;
 const MAX_ENTRY_LIMIT = 10_000;
@@ -106,6 +113,9 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       : assertPositiveInteger(options.maxRequestBytes, 'maxRequestBytes', 'number of bytes');
   const metrics = adminMetrics(directory, options.registry);
   const log = new LogSink(options.logger);
+  if (options.instanceKey !== undefined && typeof options.instanceKey !== 'function')
+    throw new TypeError('instanceKey must be a function (cache name) => string');
+  const instanceKey = options.instanceKey;
 
   const cacheNamed = (name: string) => {
     try {
@@ -127,6 +137,14 @@ export function createAdmin(options: AdminOptions): AdminHandler {
             throw new AdminRequestError(404, 'unknown cache');
           cacheNamed(name);
         }
+        // `?format=compact`: one cache's polled-stats body (seed 001's `GET /cache/stats` shape).
+        if (query.get('format') === 'compact') {
+          const only = name ?? (directory.names().length === 1 ? directory.names()[0] : undefined);
+          if (only === undefined) throw new AdminRequestError(400, 'format=compact needs ?cache=<name>');
+          const body = cacheStatsBody(cacheNamed(only), { limit: readLimit(query.get('limit')) });
+          // The public (keyless) view never shows key names.
+          return sendJson(res, 200, authorised ? body : { ...body, entries: [] });
+        }
         sendJson(
           res,
           200,
@@ -146,7 +164,10 @@ export function createAdmin(options: AdminOptions): AdminHandler {
         sendJson(res, report.status !== 'ok' && query.has('strict') ? 503 : 200, report);
       },
     },
-    performance: { method: 'GET', run: (_req, res) => sendJson(res, 200, performanceReport(directory)) },
+    performance: {
+      method: 'GET',
+      run: (_req, res) => sendJson(res, 200, performanceReport(directory, instanceKey)),
+    },
     // The sizing advisor's curve and recommendation per cache (null where the advisor option is off).
     advisor: {
       method: 'GET',
