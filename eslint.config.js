@@ -1,10 +1,20 @@
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { layerRules } from './eslint.layers.js';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/http/dashboard/vendor/**', 'test-output/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'src/http/dashboard/vendor/**',
+      'test-output/**',
+      // The docs site's build output and cache (npm run docs:build).
+      'docs/.vitepress/dist/**',
+      'docs/.vitepress/cache/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -31,6 +41,21 @@ export default tseslint.config(
         confirm: 'readonly',
         location: 'readonly',
       },
+    },
+  },
+  {
+    // Built-ins by their `node:` name: Deno, Bun and edge runtimes resolve only that form everywhere.
+    files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: ['src/http/dashboard/**/*.js'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules
+            .filter((name) => !name.startsWith('_') && !name.startsWith('node:'))
+            .map((name) => ({ name, message: `Import the built-in as 'node:${name}'.` })),
+        },
+      ],
     },
   },
   ...layerRules,

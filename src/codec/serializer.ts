@@ -128,8 +128,11 @@ export interface MsgpackSerializerOptions {
   strict?: boolean;
 }
 
-/** msgpackr, loaded when the first msgpack serializer is made. */
-const msgpackr = lazyModule<typeof import('msgpackr')>('msgpackr');
+/** msgpackr (an optional peer dependency), loaded when the first msgpack serializer is made. */
+const msgpackr = lazyModule<typeof import('msgpackr')>(
+  'msgpackr',
+  "The shared tier's default serializer (msgpackSerializer; pass `serializer: jsonSerializer()` to do without)",
+);
 
 /** The default serializer: msgpackr with structured clone (see the file comment for what round-trips). */
 export function msgpackSerializer(options: MsgpackSerializerOptions = {}): Serializer {

@@ -10,7 +10,11 @@ export type {
 } from '../http/http-cache.js';
 export { normalisePath } from '../http/normalise-path.js';
 export { createAdmin, ADMIN_PATHS } from '../http/admin/admin.js';
+// Seed 001's polled `GET /cache/stats` body, for a route of one's own (also in the root entry).
+export { cacheStatsBody } from '../observability/stats-body.js';
+export type { StatsBody, StatsBodyEntry, StatsBodyOptions } from '../observability/stats-body.js';
 export type { AdminOptions, AdminHandler } from '../http/admin/admin.js';
+export type { MetricsRegistry } from '../http/admin/metrics.js';
 export { rulesFromConfig } from '../http/rules-config.js';
 export type { ConfigRuleOptions } from '../http/rules-config.js';
 export { DEFAULT_CACHEABLE_STATUSES } from '../http/rules.js';

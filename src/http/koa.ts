@@ -8,7 +8,8 @@
 // of a 5xx). When the core answers by itself (HIT, 304, STALE) it sets `ctx.respond = false` so that Koa
 // writes nothing more.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Koa from 'koa';
+// A namespace import: in the published declarations it compiles without esModuleInterop as well.
+import type * as Koa from 'koa';
 import { createAdmin, type AdminOptions } from './admin/admin.js';
 import { createHttpCache, type HttpCacheOptions } from './http-cache.js';
 

@@ -2,8 +2,15 @@
 // lazily from stats() when the registry is scraped (one stats() snapshot per cache per scrape); loader
 // latency is observed into a histogram from `cache:load` events. The only label is the cache name, so
 // cardinality is bounded by the number of caches.
-import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
+import { lazyModule } from '../util/lazy-require.js';
+
+/** prom-client (an optional peer dependency), loaded by the first registerMetrics call. */
+export const promClient = lazyModule<typeof import('prom-client')>(
+  'prom-client',
+  'Prometheus metrics (larder-cache/prometheus, the admin API at GET metrics)',
+);
 
 /** Options of {@link registerMetrics}. */
 export interface MetricsOptions {
@@ -62,6 +69,7 @@ export function registerMetrics(target: Target, options: MetricsOptions = {}): M
   if (target === null || typeof target !== 'object' || typeof (target as Cache).stats !== 'function') {
     throw new TypeError('registerMetrics: target must be a Cache or a CacheManager');
   }
+  const { Counter, Gauge, Histogram, register: defaultRegistry } = promClient();
   const registry = options.registry ?? defaultRegistry;
   const prefix = options.prefix ?? 'larder_';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
