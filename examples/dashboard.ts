@@ -1,11 +1,10 @@
 // Larder's admin API and live dashboard in your own node:http service: a read-through cache in front
 // of a slow function, and `createAdmin` mounted at /admin. Run: `node --import tsx examples/dashboard.ts`,
 // then open http://127.0.0.1:8100/admin/dashboard and paste the key it prints.
-// (In an application, import from 'larder-cache' and 'larder-cache/http' instead of ../src.)
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { createAdmin } from '../src/entries/http.js';
-import { createCache } from '../src/index.js';
+import { createCache } from 'larder-cache';
+import { createAdmin } from 'larder-cache/http';
 
 const weather = createCache<{ city: string; celsius: number }>({
   name: 'weather',

@@ -1,7 +1,7 @@
 // The synchronous engine on its own: bounds, TTLs with an injected clock, tags and patterns, eviction
 // reasons, and W-TinyLFU keeping a hot set through a scan that flushes LRU.
-// Run: `node --import tsx examples/engine-demo.ts`. (In an application, import from 'larder-cache'.)
-import { MemoryCache, type EvictionReason } from '../src/index.js';
+// Run: `node --import tsx examples/engine-demo.ts`.
+import { MemoryCache, type EvictionReason } from 'larder-cache';
 
 let now = 0;
 const evicted: Record<string, number> = {};

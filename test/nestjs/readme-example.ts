@@ -1,5 +1,5 @@
-// The README's NestJS example, as written there but for the import paths (test/nestjs/readme.test.ts
-// checks they match, and `tsc -p test/nestjs` that it compiles). Below the marker: the README's stand-ins.
+// The NestJS example of docs/concepts/http.md, as written there but for the import paths (test/nestjs/readme.test.ts
+// checks they match, and `tsc -p test/nestjs` that it compiles). Below the marker: the page's stand-ins.
 import { CacheModule } from '@nestjs/cache-manager';
 import { Injectable, Module } from '@nestjs/common';
 import type { Request } from 'express';

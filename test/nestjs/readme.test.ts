@@ -1,4 +1,4 @@
-// The README's NestJS example is test/nestjs/readme-example.ts (typechecked by `tsc -p test/nestjs`):
+// The NestJS example of docs/concepts/http.md is test/nestjs/readme-example.ts (typechecked by `tsc -p test/nestjs`):
 // the two must not drift, and the module it declares must boot.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,11 +9,11 @@ import { serve } from './helpers.js';
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
 
-describe('the README’s NestJS example', () => {
+describe('the docs’ NestJS example (docs/concepts/http.md)', () => {
   it('is readme-example.ts, but for the import paths', () => {
-    const readme = read('../../README.md');
-    const section = readme.slice(readme.indexOf('### NestJS 11'));
-    const block = /```ts\n([\s\S]*?)```\n/.exec(section)![1]!;
+    const page = read('../../docs/concepts/http.md');
+    const section = page.slice(page.indexOf('## NestJS 11'));
+    const block = /```ts[^\n]*\n([\s\S]*?)```\n/.exec(section)![1]!;
     const example = read('./readme-example.ts');
     const body = example.slice(example.indexOf('\nimport ') + 1, example.indexOf('// --- stand-ins'));
     expect(
