@@ -32,6 +32,7 @@ export type {
   StatsBodySource,
 } from './observability/stats-body.js';
 export { formatLogLine, sentenceLogger } from './observability/sentence-log.js';
+export { LogSink } from './observability/log-sink.js';
 export type { SentenceLogOptions } from './observability/sentence-log.js';
 export { syncView } from './cache/sync-view.js';
 export type { SyncCacheView } from './cache/sync-view.js';

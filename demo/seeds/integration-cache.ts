@@ -14,7 +14,7 @@ import {
   type CacheOptions,
   type Duration,
   type Logger,
-} from '../../src/index.js';
+} from 'larder-cache';
 import type { Integration as UpstreamIntegration } from '../upstreams/integrations.js';
 
 export { CacheError, CacheErrorType };

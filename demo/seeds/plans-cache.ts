@@ -11,8 +11,8 @@ import {
   type CacheOptions,
   type Duration,
   type SnakeCaseStats,
-} from '../../src/index.js';
-import { LogSink } from '../../src/observability/log-sink.js';
+  LogSink,
+} from 'larder-cache';
 
 /** The seed's TTL: 5 minutes. */
 export const PLANS_CACHE_TTL: Duration = '5m';

@@ -1,7 +1,7 @@
 // Seed 000, provider resource caching, on Larder: one cache per resource kind (plans 1 h, images 1 h,
 // marketplace 6 h, regions 24 h), keyed by provider ID, with the seed's ProviderResourceCache API:
 // invalidateProvider / invalidateResource / clearAll / configureTTL / setCacheEnabled / getStats.
-import { createCache, type Cache, type CacheOptions, type Duration } from '../../src/index.js';
+import { createCache, type Cache, type CacheOptions, type Duration } from 'larder-cache';
 
 /** The resource kinds of seed 000. */
 export type ResourceKind = 'plans' | 'images' | 'marketplace' | 'regions';

@@ -8,7 +8,7 @@ import {
   type CacheOptions,
   type Duration,
   type StatsBody,
-} from '../../src/index.js';
+} from 'larder-cache';
 
 /** The seed's cache keys (`<prefix>:<function_name>`) and their TTLs. */
 export const STATS_TTLS = {

@@ -8,7 +8,7 @@ import {
   type CacheOptions,
   type CacheManagerOptions,
   type Duration,
-} from '../../src/index.js';
+} from 'larder-cache';
 
 /** The seed's cache types. */
 export type CacheType = 'url' | 'user' | 'analytics' | 'session' | 'general';
