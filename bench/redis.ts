@@ -5,14 +5,19 @@
 // told of a write), so its set does less than the others': the no-bus row compares all three doing the
 // same work (L1 + L2, no invalidation message). Each row reports ops/s (median of rotated rounds after
 // an unmeasured warm-up pass, C concurrent callers), Larder's ratio to each peer, client CPU per
-// operation, and Redis commands and round trips per operation, from the deltas of INFO commandstats
-// and INFO stats' total_reads_processed (one server read = one client round trip).
+// operation, Redis CPU per operation, and Redis commands and round trips per operation, from the deltas
+// of INFO cpu, INFO commandstats and INFO stats' total_reads_processed (one server read = one client
+// round trip). Before every pass the process settles: bus messages still in flight are delivered and
+// a full GC runs, so no library's numbers include the garbage or the pub/sub backlog of the one
+// measured before it (bentocache's bus row leaves thousands of messages and much garbage behind).
 // The numbers catch regressions and show the shape of the costs; on a shared machine they are noisy.
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Redis } from 'ioredis';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import KeyvRedis from '@keyv/redis';
 import { Keyv } from 'keyv';
 import { createCache } from '../src/index.js';
@@ -46,7 +51,21 @@ const quick = process.argv.includes('--quick');
 /** `--row <text>`: run only the rows whose name contains it (e.g. `--row set`). */
 const rowFilter = ((i) => (i === -1 ? undefined : process.argv[i + 1]))(process.argv.indexOf('--row'));
 const CONCURRENCY = 32;
-const ROUNDS = quick ? 3 : 5;
+/** `--rounds <n>`: measured rounds per row (more give a steadier median on a busy machine). */
+const ROUNDS = ((i) => (i === -1 ? (quick ? 3 : 5) : Number(process.argv[i + 1])))(
+  process.argv.indexOf('--rounds'),
+);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('--rounds must be a positive integer');
+// `gc` without --expose-gc on the command line: the flag is set before a fresh context asks for it.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** Lets the previous pass's leftovers (bus deliveries, timers) run out, then collects its garbage. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  collectGarbage();
+}
+
 /** True during each row's warm-up pass: every library runs the row once, unmeasured, at a quarter of the ops. */
 let warming = false;
 const HOT_KEYS = 1000;
@@ -173,8 +192,8 @@ async function cacheManager(url: string): Promise<Subject> {
   };
 }
 
-/** Sums INFO commandstats calls and total_reads_processed. */
-async function serverCounters(admin: Redis): Promise<{ commands: number; reads: number }> {
+/** Sums INFO commandstats calls, total_reads_processed and the server's CPU time (µs). */
+async function serverCounters(admin: Redis): Promise<{ commands: number; reads: number; cpu: number }> {
   const commandstats = await admin.info('commandstats');
   let commands = 0;
   for (const match of commandstats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
@@ -182,13 +201,17 @@ async function serverCounters(admin: Redis): Promise<{ commands: number; reads: 
   }
   const stats = await admin.info('stats');
   const reads = Number(/total_reads_processed:(\d+)/.exec(stats)?.[1] ?? 0);
-  return { commands, reads };
+  const cpu = await admin.info('cpu');
+  const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  return { commands, reads, cpu: (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6 };
 }
 
 interface RowResult {
   opsPerSec: number;
   /** Client-side CPU (user + system) per operation, µs: steadier than wall time on a busy machine. */
   cpuMicrosPerOp: number;
+  /** Redis CPU (user + system) per operation, µs: what the server spends, whoever waits for it. */
+  serverMicrosPerOp: number;
   commandsPerOp: number;
   roundTripsPerOp: number;
 }
@@ -200,6 +223,7 @@ async function measure(
   op: (i: number) => Promise<unknown>,
 ): Promise<RowResult> {
   const ops = warming ? Math.ceil(rowOps / 4) : rowOps;
+  await settle();
   const before = await serverCounters(admin);
   // The admin client's own INFO reads show up in total_reads_processed: two per serverCounters call.
   const started = performance.now();
@@ -215,6 +239,7 @@ async function measure(
   return {
     opsPerSec: (ops * 1000) / elapsed,
     cpuMicrosPerOp: (used.user + used.system) / ops,
+    serverMicrosPerOp: (after.cpu - before.cpu) / ops,
     commandsPerOp: (after.commands - before.commands) / ops,
     roundTripsPerOp: Math.max(0, after.reads - before.reads - 2) / ops,
   };
@@ -314,6 +339,7 @@ async function main(): Promise<void> {
           name: s.name,
           ops: median(results.map((r) => r.opsPerSec)),
           cpu: median(results.map((r) => r.cpuMicrosPerOp)),
+          server: median(results.map((r) => r.serverMicrosPerOp)),
           commands: median(results.map((r) => r.commandsPerOp)),
           trips: median(results.map((r) => r.roundTripsPerOp)),
         };
@@ -327,6 +353,7 @@ async function main(): Promise<void> {
         formatRatio(l.ops / b.ops),
         formatRatio(l.ops / c.ops),
         summary.map((s) => s.cpu.toFixed(1)).join(' / '),
+        summary.map((s) => s.server.toFixed(1)).join(' / '),
         summary.map((s) => s.commands.toFixed(2)).join(' / '),
         summary.map((s) => s.trips.toFixed(2)).join(' / '),
       ]);
@@ -348,11 +375,12 @@ async function main(): Promise<void> {
         'vs bentocache',
         'vs cache-manager',
         'client CPU µs/op (L/B/C)',
+        'Redis CPU µs/op (L/B/C)',
         'Redis cmds/op (L/B/C)',
         'round trips/op (L/B/C)',
       ],
       table,
-      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
   console.log(

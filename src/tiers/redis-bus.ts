@@ -4,12 +4,12 @@
 // their L1, because pub/sub does not replay what was published while this instance was deaf.
 // Whatever arrives on the channel is untrusted: malformed, out-of-bounds or (with a secret) unsigned
 // messages are dropped and counted, and listeners hear of each drop (the tier logs them, rate-limited).
-import { Cluster } from 'ioredis';
 import { CacheError } from '../errors.js';
 import { Deadlines } from './deadlines.js';
 import { withTimeout } from './guarded-driver.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from './bus.js';
 import { busKey, encodeBusMessage, inspectBusMessage, newInstanceId } from './bus.js';
+import { isCluster } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** Options of {@link RedisBus}. */
@@ -107,10 +107,9 @@ export class RedisBus implements InvalidationBus {
 
   async #open(): Promise<void> {
     const { client } = this.#options;
-    const subscriber =
-      client instanceof Cluster
-        ? client.duplicate(undefined, { enableOfflineQueue: true })
-        : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
+    const subscriber = isCluster(client)
+      ? client.duplicate(undefined, { enableOfflineQueue: true })
+      : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
     this.#subscriber = subscriber;
     subscriber.on('error', () => {
       // Outages are reported by the tier's guard once; the subscriber reconnects by itself.

@@ -9,11 +9,19 @@
 // ioredis is the client because one maintained package gives us standalone, Sentinel and Cluster
 // behind the same command API, auto-pipelining (concurrent commands share one write), and control
 // over the offline queue (we turn it off and fail fast; the breaker above decides what to do).
-import { Cluster, Redis } from 'ioredis';
-import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { CacheError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
+import { lazyModule } from '../util/lazy-require.js';
+
+/** ioredis (an optional peer dependency), loaded when the first connection is opened or adopted. */
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis', 'larder-cache/redis');
+
+/** Whether `client` is a Cluster client, read from the client so that ioredis itself need not be loaded. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
+}
 
 /** A standalone/Sentinel client or a Cluster client. */
 export type RedisClient = Redis | Cluster;
@@ -68,6 +76,7 @@ export function openRedisClient(options: RedisConnectionOptions): OpenedClient {
       `redisTier takes one of url, client, redis, sentinels or cluster, got ${given.join(', ')}`,
     );
   }
+  const { Cluster, Redis } = ioredis();
   if (options.client !== undefined) {
     if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) {
       throw new TypeError('client must be an ioredis Redis or Cluster instance');

@@ -4,12 +4,11 @@
 // Time source: the `clock` option (redisTier passes the tier's), by default `Date.now` like the rest of
 // tiers/; only the connection gate reads it, since key expiry is the server's own.
 import { createHash } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { escapeRedisGlob, globToRedisMatch, requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from './driver.js';
-import { ConnectionGate, openRedisClient } from './redis-connection.js';
+import { ConnectionGate, isCluster, openRedisClient } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 
 // Atomic compare-and-delete, so a lock holder never releases a lock that expired and was re-taken.
@@ -34,48 +33,67 @@ return 'OK'`;
 // Versioned writes (see TierDriver.setIfNewer), several keys in one call: for each key in turn,
 // compare the fixed-width stamp in front of the held value with the new one's, so a load that began
 // before a write can never land on top of it. ARGV: the stamp width, the tombstone kind byte, one flag
-// per key ('1': a write that replaces whatever is held), then each key's value and TTL (ms, 0 = none).
-// One result per key, in order; a key whose SET failed answers '!' and the error, and the others still
-// run. Every write of the tier passes here, so it is kept cheap: the held values come from one MGET
-// (a key written earlier in the same call is compared with what that write stored), PSETEX sets the
-// TTL, and a key holding another type reads as absent and is overwritten, as a plain SET would.
+// per key ('1': a write that replaces whatever is held), the TTLs (ms, 0 = none: one for every key, or
+// one per key joined by commas) and the values as one MessagePack array of strings (see packValues).
+// The answer is one character per key: 's' stored, 'r' replaced, 'x' refused, '!' its SET failed (the
+// others still run); with a failure, a list of that string and the errors in key order.
+// Every write of the tier passes here and the script holds Redis while it runs, so it is kept cheap:
+// the values arrive as two arguments rather than two per key (most of a batch's cost on both sides
+// was one RESP argument, one Lua string and one reply per key), the held values come from one MGET (a
+// key written earlier in the same call is compared with what that write stored), the digits of a held
+// header are checked only where they change the outcome, PSETEX sets the TTL, and a key holding
+// another type reads as absent and is overwritten, as a plain SET would.
 const SET_IF_NEWER = `
 local width = tonumber(ARGV[1])
-local tombstone = ARGV[2]
+local tombstone = string.byte(ARGV[2])
 local always = ARGV[3]
+local ttl = ARGV[4]
+local ttls
+if string.find(ttl, ',', 1, true) then
+  ttls = {}
+  for each in string.gmatch(ttl, '%d+') do ttls[#ttls + 1] = each end
+end
+local values = cmsgpack.unpack(ARGV[5])
 local helds = redis.call('mget', unpack(KEYS))
 local written = {}
-local out = {}
+local codes = {}
+local errors
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local new = ARGV[i * 2 + 2]
-  local result = 'stored'
-  local held = written[key]
-  if held == nil then held = helds[i] end
+  local new = values[i]
+  local held = written[key] or helds[i]
+  local code = 's'
   if held then
     local stamp = string.sub(held, 1, width)
-    if #held > width and not string.find(stamp, '%D') then
-      if stamp >= string.sub(new, 1, width) then
-        if string.sub(always, i, i) == '1' then
-          new = string.format('%0' .. width .. '.0f', tonumber(stamp) + 1) .. string.sub(new, width + 1)
-        else
-          result = 'refused'
-        end
+    if stamp >= string.sub(new, 1, width) then
+      if #held <= width or string.find(stamp, '%D') then
+        code = 'r'
+      elseif string.byte(always, i) == 49 then
+        new = string.format('%0' .. width .. '.0f', tonumber(stamp) + 1) .. string.sub(new, width + 1)
+        if string.byte(held, width + 1) ~= tombstone then code = 'r' end
+      else
+        code = 'x'
       end
-      if result == 'stored' and string.sub(held, width + 1, width + 1) ~= tombstone then result = 'replaced' end
-    else
-      result = 'replaced'
+    elseif string.byte(held, width + 1) ~= tombstone or string.find(stamp, '%D') then
+      code = 'r'
     end
   end
-  if result ~= 'refused' then
-    local ttl = ARGV[i * 2 + 3]
+  if code ~= 'x' then
+    if ttls then ttl = ttls[i] end
     local reply
     if ttl == '0' then reply = redis.pcall('set', key, new) else reply = redis.pcall('psetex', key, ttl, new) end
-    if type(reply) == 'table' and reply.err then result = '!' .. tostring(reply.err) else written[key] = new end
+    if reply.err then
+      code = '!'
+      errors = errors or {}
+      errors[#errors + 1] = tostring(reply.err)
+    else
+      written[key] = new
+    end
   end
-  out[i] = result
+  codes[i] = code
 end
-return out`;
+if errors then return { table.concat(codes), unpack(errors) } end
+return table.concat(codes)`;
 
 /** A Lua script with its SHA1, sent by EVALSHA (EVAL once when the server does not have it yet). */
 interface Script {
@@ -102,21 +120,84 @@ function sameHashTag(keys: readonly string[]): boolean {
   return keys.every((key) => hashTagOf(key) === first);
 }
 
-function isWriteResult(result: unknown): result is SetIfNewerResult {
-  return result === 'stored' || result === 'replaced' || result === 'refused';
+/** What each answer character of the setIfNewer script means ('!' is a failed SET). */
+const WRITE_CODES: Readonly<Record<string, SetIfNewerResult>> = { s: 'stored', r: 'replaced', x: 'refused' };
+
+/**
+ * Settles each write of a setIfNewer call from the script's reply: its string of codes, one per key,
+ * or after a failed SET a list of that string and the errors in key order.
+ */
+function settleWrites(
+  reply: unknown,
+  resolve: ReadonlyArray<(result: SetIfNewerResult) => void>,
+  reject: ReadonlyArray<(error: unknown) => void>,
+): void {
+  const codes: unknown = Array.isArray(reply) ? reply[0] : reply;
+  if (typeof codes !== 'string' || codes.length !== resolve.length) {
+    const error = new Error(`unexpected reply to setIfNewer: ${String(reply)}`);
+    for (const fail of reject) fail(error);
+    return;
+  }
+  let failure = 1;
+  for (let i = 0; i < codes.length; i++) {
+    const result = WRITE_CODES[codes[i]!];
+    if (result !== undefined) resolve[i]!(result);
+    else if (codes[i] === '!' && Array.isArray(reply)) reject[i]!(new Error(String(reply[failure++])));
+    else reject[i]!(new Error(`unexpected reply to setIfNewer: ${codes}`));
+  }
 }
 
-/** Why the setIfNewer script did not store a key: its command's error (`!…`), or an unexpected reply. */
-function writeFailure(result: unknown): string {
-  return typeof result === 'string' && result.startsWith('!')
-    ? result.slice(1)
-    : `unexpected reply to setIfNewer: ${String(result)}`;
+/**
+ * The values of a setIfNewer call as one MessagePack array of strings, the script's last argument:
+ * one argument to encode and one Lua string to make, instead of one per value. Only the str16 and
+ * str32 forms, which every Redis's Lua cmsgpack reads; strings are sent as UTF-8, as ioredis would.
+ */
+function packValues(values: readonly DriverValue[]): Buffer {
+  let size = 3;
+  const lengths = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    const length = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+    lengths[i] = length;
+    size += (length < 0x10000 ? 3 : 5) + length;
+  }
+  const packed = Buffer.allocUnsafe(size);
+  packed[0] = 0xdc; // array 16 (a batch holds at most MAX_WRITE_BATCH values)
+  packed.writeUInt16BE(values.length, 1);
+  let at = 3;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    const length = lengths[i]!;
+    if (length < 0x10000) {
+      packed[at] = 0xda;
+      packed.writeUInt16BE(length, at + 1);
+      at += 3;
+    } else {
+      packed[at] = 0xdb;
+      packed.writeUInt32BE(length, at + 1);
+      at += 5;
+    }
+    if (typeof value === 'string') packed.write(value, at, length, 'utf8');
+    else packed.set(value, at);
+    at += length;
+  }
+  return packed;
 }
 
-/** One key's answer of the setIfNewer script, checked. */
-function writeResult(result: unknown): SetIfNewerResult {
-  if (isWriteResult(result)) return result;
-  throw new Error(writeFailure(result));
+/** The TTL argument of a setIfNewer call: one for all keys when they agree (the usual case), else one per key. */
+function ttlArgument(ttls: readonly number[]): string {
+  const first = ttls[0]!;
+  for (let i = 1; i < ttls.length; i++) if (ttls[i] !== first) return ttls.join(',');
+  return String(first);
+}
+
+/** The setIfNewer script's ARGV for these values, TTLs and replace flags. */
+function writeArguments(
+  values: readonly DriverValue[],
+  ttls: readonly number[],
+  always: string,
+): Array<string | number | Buffer> {
+  return [STAMP_WIDTH, STAMP_TOMBSTONE, always, ttlArgument(ttls), packValues(values)];
 }
 
 /** Most keys one batched MGET carries. */
@@ -136,8 +217,9 @@ const MAX_WRITE_BYTES = 1024 * 1024;
 /** setIfNewer calls waiting for the script call that will store them all. */
 interface WriteBatch {
   keys: string[];
-  /** The script's ARGV after the stamp width, tombstone byte and flags: each key's value and TTL. */
-  args: Array<string | number | Buffer>;
+  values: DriverValue[];
+  /** Each key's TTL, ms (0 = none). */
+  ttls: number[];
   /** One character per key: '1' for a write that replaces whatever is held, else '0'. */
   always: string;
   bytes: number;
@@ -184,7 +266,7 @@ export class RedisDriver implements TierDriver {
     this.#owned = opened.owned;
     this.prefix = options.prefix ?? '';
     this.#scanCount = scanCount;
-    this.#isCluster = this.client instanceof Cluster;
+    this.#isCluster = isCluster(this.client);
     this.#gate = new ConnectionGate(this.client, connectTimeout, options.clock);
     // Without a listener ioredis prints every connection error; the breaker above reports outages once.
     if (this.#owned) this.client.on('error', () => {});
@@ -321,17 +403,19 @@ export class RedisDriver implements TierDriver {
    */
   #write(full: string, value: DriverValue, ttl: number, always: boolean): Promise<SetIfNewerResult> {
     if (this.#isCluster) {
-      return this.#run(
-        SCRIPTS.setIfNewer,
-        [full],
-        [STAMP_WIDTH, STAMP_TOMBSTONE, always ? '1' : '0', value, ttl],
-      ).then((reply) => writeResult(Array.isArray(reply) ? reply[0] : reply));
+      return new Promise((resolve, reject) => {
+        this.#run(SCRIPTS.setIfNewer, [full], writeArguments([value], [ttl], always ? '1' : '0')).then(
+          (reply) => settleWrites(reply, [resolve], [reject]),
+          reject,
+        );
+      });
     }
     let batch = this.#writes;
     if (batch === undefined) {
       batch = this.#writes = {
         keys: [],
-        args: [],
+        values: [],
+        ttls: [],
         always: '',
         bytes: 0,
         resolve: [],
@@ -343,7 +427,8 @@ export class RedisDriver implements TierDriver {
       }
     }
     batch.keys.push(full);
-    batch.args.push(value, ttl);
+    batch.values.push(value);
+    batch.ttls.push(ttl);
     batch.always += always ? '1' : '0';
     batch.bytes += value.length;
     const open = batch;
@@ -366,24 +451,8 @@ export class RedisDriver implements TierDriver {
     if (batch === undefined) return;
     this.#writes = undefined;
     const { resolve, reject } = batch;
-    this.#run(SCRIPTS.setIfNewer, batch.keys, [
-      STAMP_WIDTH,
-      STAMP_TOMBSTONE,
-      batch.always,
-      ...batch.args,
-    ]).then(
-      (reply) => {
-        if (!Array.isArray(reply) || reply.length !== resolve.length) {
-          const error = new Error(`unexpected reply to a batched setIfNewer: ${String(reply)}`);
-          for (const fail of reject) fail(error);
-          return;
-        }
-        for (let i = 0; i < resolve.length; i++) {
-          const result: unknown = reply[i];
-          if (isWriteResult(result)) resolve[i]!(result);
-          else reject[i]!(new Error(writeFailure(result)));
-        }
-      },
+    this.#run(SCRIPTS.setIfNewer, batch.keys, writeArguments(batch.values, batch.ttls, batch.always)).then(
+      (reply) => settleWrites(reply, resolve, reject),
       (error: unknown) => {
         for (const fail of reject) fail(error);
       },
@@ -430,7 +499,7 @@ export class RedisDriver implements TierDriver {
   async #scanDelete(match: string): Promise<number> {
     if (!this.#gate.ready) await this.#gate.pass();
     this.#sendWrites();
-    const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const nodes: Redis[] = isCluster(this.client) ? this.client.nodes('master') : [this.client];
     const counts = await Promise.all(nodes.map((node) => this.#scanNode(node, match)));
     return counts.reduce((a, b) => a + b, 0);
   }
@@ -449,7 +518,7 @@ export class RedisDriver implements TierDriver {
   /** UNLINKs full keys. On a cluster one key per command, since keys of one node may still span slots. */
   async #unlink(client: RedisClient, keys: readonly string[]): Promise<number> {
     if (!this.#isCluster) return client.unlink(...keys);
-    if (client instanceof Cluster) {
+    if (isCluster(client)) {
       // Auto-pipelining groups these per node; a Cluster pipeline would demand one node for all keys.
       const removed = await Promise.all(keys.map((key) => client.unlink(key)));
       return removed.reduce((a, b) => a + b, 0);

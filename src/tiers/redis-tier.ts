@@ -1,14 +1,13 @@
 // redisTier(): the shared tier over Redis, as users configure it — a Redis driver, a Redis pub/sub
 // bus on a dedicated subscriber connection, and the settings of SharedTier. memoryTier() builds the
 // same tier over an in-process driver and bus hub (tests, or several caches in one process).
-import { Cluster } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
 import { MemoryBusHub, busKey } from './bus.js';
 import type { BusSecret } from './bus.js';
 import { MemoryDriver } from './memory-driver.js';
 import type { MemoryDriverOptions } from './memory-driver.js';
 import { RedisBus } from './redis-bus.js';
-import { connectionCause } from './redis-connection.js';
+import { connectionCause, isCluster } from './redis-connection.js';
 import { RedisDriver } from './redis-driver.js';
 import type { RedisDriverOptions } from './redis-driver.js';
 import { SharedTier } from './shared-tier.js';
@@ -58,7 +57,7 @@ export function redisTier(options: RedisTierOptions): SharedTier {
       bus,
       name: 'redis',
       // On one standalone connection, commands run in the order sent; a cluster routes them to different nodes.
-      publishInOrder: !(driver.client instanceof Cluster),
+      publishInOrder: !isCluster(driver.client),
     });
     // Reconnected after an outage: probe and replay now rather than when the breaker next would.
     driver.client.on('ready', () => tier.driver.nudge());

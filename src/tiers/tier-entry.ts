@@ -5,13 +5,14 @@ import type { Codec } from '../codec/codec.js';
 import type { DriverValue } from './driver.js';
 import { stampMs, unframe } from './stamp.js';
 import type { TierEntry } from './types.js';
+import { copyLoadState, type LoadState } from '../util/stored-entry.js';
 
 /**
  * The record L2 holds for an entry, as the codec encodes it. Its field names are the wire format,
  * which earlier versions read: the end of grace travels as `graceUntil`. The stamp travels in the
  * frame header, and local bookkeeping (retryAt) stays behind.
  */
-export interface WireRecord {
+export interface WireRecord extends LoadState {
   value: unknown;
   createdAt: number;
   staleAt: number;
@@ -30,6 +31,8 @@ export function storedRecord(entry: TierEntry): WireRecord {
     tags: entry.tags,
   };
   if (entry.indexTags !== undefined && entry.indexTags !== entry.tags) record.indexTags = entry.indexTags;
+  // A load's validators and adaptive TTL state travel with the entry (absent on most entries).
+  if (entry.validators !== undefined || entry.adaptive !== undefined) copyLoadState(entry, record);
   return record;
 }
 
@@ -68,6 +71,7 @@ export function parseTierEntry(decoded: unknown): TierEntry {
     tags: record.tags,
   };
   if (record.indexTags !== undefined) entry.indexTags = record.indexTags;
+  if (record.validators !== undefined || record.adaptive !== undefined) copyLoadState(record, entry);
   return entry;
 }
 

@@ -120,6 +120,51 @@ describeWithRedis('RedisDriver (standalone)', () => {
     await driver.disconnect();
   });
 
+  it('carries any value and each key its own TTL through one batched write', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'pack:' });
+    const admin = new Redis(server.url);
+    const big = Buffer.alloc(70_000, 0xfe); // past 64 KiB: the long length form
+    const text = 'ünïcödé ✓ 漢字'; // a string value goes as UTF-8
+    const results = await Promise.all([
+      driver.setIfNewer('big', frame(1000, big), 60_000),
+      driver.setIfNewer('text', frame(1000, text), 0),
+      driver.setIfNewer('short', frame(1000, Buffer.from('s')), 5_000),
+    ]);
+    expect(results).toEqual(['stored', 'stored', 'stored']);
+    const held = await driver.get('big');
+    expect(Buffer.isBuffer(held) && held.subarray(17).equals(big)).toBe(true);
+    expect((await driver.get('text'))?.toString()).toBe(`${'1000'.padStart(16, '0')}v${text}`);
+    expect(await admin.pttl('pack:big')).toBeGreaterThan(55_000);
+    expect(await admin.pttl('pack:text')).toBe(-1);
+    const short = await admin.pttl('pack:short');
+    expect(short).toBeGreaterThan(0);
+    expect(short).toBeLessThanOrEqual(5_000);
+    admin.disconnect();
+    await driver.disconnect();
+  });
+
+  it('rejects each write of a batch whose SET failed with the error Redis gave it', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'oom:' });
+    const admin = new Redis(server.url);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const results = await Promise.allSettled([
+        driver.setIfNewer('a', frame(1000, 'a'), 0),
+        driver.setIfNewer('b', frame(1000, 'b'), 60_000),
+      ]);
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        expect(String((result as PromiseRejectedResult).reason)).toMatch(/OOM/);
+      }
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    expect(await driver.setIfNewer('a', frame(1000, 'a'), 0)).toBe('stored');
+    admin.disconnect();
+    await driver.disconnect();
+  });
+
   it('dates the first-connection deadline by the clock it is given', async () => {
     const clock = manualClock();
     const driver = new RedisDriver({ url: 'redis://127.0.0.1:1', connectTimeout: '1m', clock: clock.now });
