@@ -100,7 +100,11 @@ export class CacheView<V = unknown> implements Cache<V> {
   }
 
   /** Read-through: the fresh cached value, else the loader's (single-flight, retries, fail-safe). */
-  getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T> {
+  getOrSet<T extends V = V>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options?: GetOrSetOptions<NoInfer<T>>,
+  ): Promise<T> {
     // Tracing (observability/tracing.ts) costs the untraced call this one property read.
     if (getOrSetChannel.hasSubscribers) {
       const trace = operationContext('getOrSet', this.name, key, this.#state.traceKeys);

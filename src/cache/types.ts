@@ -403,7 +403,11 @@ export interface Cache<V = unknown> {
   /** Settles when `warmOnStart` has been applied (absent on caches without one). */
   readonly ready?: Promise<void>;
   /** Read-through: the cached value, or the loader's (one loader call per key at a time). */
-  getOrSet<T extends V = V>(key: CacheKey, loader: Loader<T>, options?: GetOrSetOptions<T>): Promise<T>;
+  getOrSet<T extends V = V>(
+    key: CacheKey,
+    loader: Loader<T>,
+    options?: GetOrSetOptions<NoInfer<T>>,
+  ): Promise<T>;
   get<T extends V = V>(key: CacheKey): Promise<T | undefined>;
   /**
    * The fresh values of `keys`, in order (`undefined` where none): L1 first, then one L2 round trip for
