@@ -63,7 +63,10 @@ type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], numbe
 
 // Plain msgpack for the frame: it only holds numbers, strings, arrays and byte strings.
 const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
-const msgpackr = lazyModule<typeof import('msgpackr')>('msgpackr');
+const msgpackr = lazyModule<typeof import('msgpackr')>(
+  'msgpackr',
+  'Writing or reading a larder-cache snapshot file',
+);
 let packr: Packr | undefined;
 /** The frame's own msgpack codec, made on first use (see util/lazy-require.ts). */
 function framePackr(): Packr {
