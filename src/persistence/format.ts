@@ -1,8 +1,8 @@
-// The snapshot file format, version 1. All integers big-endian:
+// The snapshot file format, versions 1 and 2. All integers big-endian:
 //
 //   offset  size  field
 //        0     8  magic "LARDSNAP"          a file that does not start with it is foreign
-//        8     2  format version (1)        a newer version is refused, never guessed at
+//        8     2  format version (1 or 2)   a newer version is refused, never guessed at
 //       10     2  flags (0, reserved)
 //       12     8  payload length in bytes   a shorter file is truncated, a longer one corrupt
 //       20     4  CRC-32 of bytes 8..20 and of the payload (node:zlib crc32)
@@ -10,6 +10,14 @@
 //
 // An entry tuple is [key, value bytes, createdAt, staleAt, expiresAt, tags, size, frequency]; the value
 // bytes come from the cache's serializer, so the frame never depends on what values look like.
+// Version 2 adds an optional ninth element to entries that carry a load's state: a map with the
+// StoredEntry field names { validators: { etag, lastModified }, adaptive: { ttl, hash, seen, changes },
+// keepUntil } (util/stored-entry.ts), so conditional revalidation and adaptive TTLs survive a restart.
+// A file none of whose entries has one is written as version 1, byte for byte what earlier builds
+// wrote and read; a file with one says 2, which earlier builds refuse whole rather than miscount its
+// entries as malformed. Both versions are read. The load state is checked like every field but never
+// costs its entry: a malformed validator, adaptive state or keepUntil (or unknown map keys) is dropped
+// and the entry loads without it, so its next load simply fetches in full.
 // Decoding checks the frame (magic, version, length, checksum) before returning anything: a damaged
 // file is refused whole. Inside a well-framed file, an entry that fails validation (a NaN key, an
 // out-of-range time, a non-string tag) is left out and counted, so one bad entry never stops a start.
@@ -18,13 +26,16 @@ import { lazyModule } from '../util/lazy-require.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import type { Serializer } from '../codec/serializer.js';
+import { loadStateOf, type LoadState } from '../util/stored-entry.js';
 import { entryProblem, MAX_TIME } from './entries.js';
 import type { SnapshotEntry } from './types.js';
 
 /** The first eight bytes of every snapshot. */
 export const SNAPSHOT_MAGIC = Buffer.from('LARDSNAP', 'latin1');
-/** The format version this build writes and the newest it reads. */
-export const SNAPSHOT_VERSION = 1;
+/** The newest format version this build reads; it writes it when some entry carries load state. */
+export const SNAPSHOT_VERSION = 2;
+/** The version of a file without load state (8-element entries only): what every build reads. */
+export const SNAPSHOT_BASE_VERSION = 1;
 /** Bytes before the payload. */
 export const HEADER_BYTES = 24;
 
@@ -59,7 +70,10 @@ export interface EncodedSnapshot {
   skipped: number;
 }
 
-type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], number, number];
+type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], number, number, LoadState?];
+
+/** Elements of an entry tuple without (and, from version 2, with) the trailing load state. */
+const BASE_TUPLE = 8;
 
 // Plain msgpack for the frame: it only holds numbers, strings, arrays and byte strings.
 const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
@@ -112,6 +126,7 @@ export function encodeSnapshot(
 ): EncodedSnapshot {
   let entries = 0;
   let skipped = 0;
+  let version = SNAPSHOT_BASE_VERSION;
   const out: { name: string; entries: EntryTuple[] }[] = [];
   for (const [name, list] of caches) {
     const tuples: EntryTuple[] = [];
@@ -132,7 +147,23 @@ export function encodeSnapshot(
         onSkip?.(name, e.key, error);
         continue;
       }
-      tuples.push([e.key, value, e.createdAt, e.staleAt, e.expiresAt, [...e.tags], e.size, e.frequency]);
+      const tuple: EntryTuple = [
+        e.key,
+        value,
+        e.createdAt,
+        e.staleAt,
+        e.expiresAt,
+        [...e.tags],
+        e.size,
+        e.frequency,
+      ];
+      // Only what the reader would keep is written (validated, bounded): it is the reader's copy too.
+      const state = loadStateOf(e);
+      if (state !== undefined) {
+        tuple[BASE_TUPLE] = state;
+        version = SNAPSHOT_VERSION;
+      }
+      tuples.push(tuple);
       entries++;
     }
     out.push({ name, entries: tuples });
@@ -140,7 +171,7 @@ export function encodeSnapshot(
   const payload = framePackr().pack({ createdAt, caches: out });
   const header = Buffer.alloc(HEADER_BYTES);
   SNAPSHOT_MAGIC.copy(header, 0);
-  header.writeUInt16BE(SNAPSHOT_VERSION, 8);
+  header.writeUInt16BE(version, 8);
   header.writeUInt16BE(0, 10);
   header.writeBigUInt64BE(BigInt(payload.length), 12);
   header.writeUInt32BE(checksum(header, payload), 20);
@@ -173,7 +204,7 @@ export function decodeSnapshot(data: Uint8Array, serializer: Serializer): Snapsh
   if (checksum(bytes.subarray(0, HEADER_BYTES), payload) !== bytes.readUInt32BE(20)) {
     throw refuse('corrupt', 'checksum mismatch');
   }
-  return readPayload(payload, serializer);
+  return readPayload(payload, serializer, version);
 }
 
 // The CRC covers the version, flags and length as well as the payload, so no header bit can flip unseen.
@@ -182,7 +213,7 @@ function checksum(header: Buffer, payload: Uint8Array): number {
   return crc32(payload, crc32(header.subarray(8, 20)));
 }
 
-function readPayload(payload: Buffer, serializer: Serializer): SnapshotContent {
+function readPayload(payload: Buffer, serializer: Serializer, version: number): SnapshotContent {
   let frame: unknown;
   try {
     frame = framePackr().unpack(payload);
@@ -207,7 +238,7 @@ function readPayload(payload: Buffer, serializer: Serializer): SnapshotContent {
       invalidEntry(content, `cache record ${index}`, 'malformed cache record');
       continue;
     }
-    content.caches.set(c.name, readEntries(c.name, c.entries as unknown[], serializer, content));
+    content.caches.set(c.name, readEntries(c.name, c.entries as unknown[], serializer, content, version));
   }
   return content;
 }
@@ -218,23 +249,39 @@ function readEntries(
   tuples: readonly unknown[],
   serializer: Serializer,
   content: SnapshotContent,
+  version: number,
 ): SnapshotEntry[] {
   const entries: SnapshotEntry[] = [];
+  // Version 1 has no load state: a ninth element there is as malformed as a tenth in version 2.
+  const longest = version >= 2 ? BASE_TUPLE + 1 : BASE_TUPLE;
   for (const [index, t] of tuples.entries()) {
     const where = `cache ${JSON.stringify(name)} entry ${index}`;
-    if (!Array.isArray(t) || t.length !== 8 || !(t[1] instanceof Uint8Array)) {
+    if (!Array.isArray(t) || t.length < BASE_TUPLE || t.length > longest || !(t[1] instanceof Uint8Array)) {
       invalidEntry(content, where, 'malformed entry', name);
       continue;
     }
-    const [key, bytes, createdAt, staleAt, expiresAt, tags, size, frequency] = t as EntryTuple;
-    const entry = { key, value: undefined as unknown, createdAt, staleAt, expiresAt, tags, size, frequency };
+    const [key, bytes, createdAt, staleAt, expiresAt, tags, size, frequency, loadState] = t as unknown[];
+    const entry = {
+      key,
+      value: undefined as unknown,
+      createdAt,
+      staleAt,
+      expiresAt,
+      tags,
+      size,
+      frequency,
+    } as SnapshotEntry;
     const problem = entryProblem(entry);
     if (problem !== undefined) {
       invalidEntry(content, where, problem, name);
       continue;
     }
+    // Untrusted like the rest: only well-formed fields are kept (copyLoadState's rules), never the record.
+    const state = loadStateOf(loadState);
+    if (state !== undefined) Object.assign(entry, state);
+    const raw = bytes as Uint8Array;
     try {
-      entry.value = serializer.deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      entry.value = serializer.deserialize(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
     } catch {
       // The checksum passed, so the bytes are what was written: a serializer that cannot read its
       // own output (changed between versions) loses this entry, not the snapshot.

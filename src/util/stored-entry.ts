@@ -70,6 +70,9 @@ export type LoadState = Pick<StoredEntry, 'validators' | 'adaptive' | 'keepUntil
 /** Longest validator string kept; a longer one (another writer's data) is dropped. */
 const MAX_VALIDATOR_CHARS = 1024;
 
+/** Latest keepUntil kept: the largest valid Date, like every snapshot time (engine/snapshot.ts MAX_TIME). */
+const MAX_KEEP_UNTIL = 8.64e15;
+
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
@@ -111,7 +114,19 @@ export function copyLoadState(from: LoadState, to: LoadState): void {
     }
   }
   const keep = from.keepUntil as unknown;
-  if (typeof keep === 'number' && Number.isFinite(keep) && keep > 0) to.keepUntil = keep;
+  if (typeof keep === 'number' && keep > 0 && keep <= MAX_KEEP_UNTIL) to.keepUntil = keep;
+}
+
+/**
+ * The well-formed load state of `from` (any decoded value: a snapshot file's record) as a new record,
+ * or undefined when nothing survives {@link copyLoadState}. A keepUntil alone is dropped too: it only
+ * means something beside validators or adaptive state.
+ */
+export function loadStateOf(from: unknown): LoadState | undefined {
+  if (typeof from !== 'object' || from === null) return undefined;
+  const state: LoadState = {};
+  copyLoadState(from as LoadState, state);
+  return state.validators === undefined && state.adaptive === undefined ? undefined : state;
 }
 
 /** The fields of an entry that leave the process (L2, snapshots): its local bookkeeping dropped. */
