@@ -109,6 +109,23 @@ export class FrequencySketch {
     addTo(t, block + 6 + ((h >>> 24) & 1), ((h >>> 25) & 7) << 2, count);
   }
 
+  /**
+   * Records `count` more occurrences of the key with this hash and returns its new estimate: the same
+   * as add() then frequency(), with the block and the counter offsets computed once.
+   */
+  increment(hash: number, count: number): number {
+    const t = this.#table;
+    const block = Math.floor((hash >>> 0) * this.#scale) << 3;
+    const h = rehash(hash);
+    let f = addTo(t, block + (h & 1), ((h >>> 1) & 7) << 2, count);
+    let g = addTo(t, block + 2 + ((h >>> 8) & 1), ((h >>> 9) & 7) << 2, count);
+    if (g < f) f = g;
+    g = addTo(t, block + 4 + ((h >>> 16) & 1), ((h >>> 17) & 7) << 2, count);
+    if (g < f) f = g;
+    g = addTo(t, block + 6 + ((h >>> 24) & 1), ((h >>> 25) & 7) << 2, count);
+    return g < f ? g : f;
+  }
+
   /** Ages the history: halves every counter, rounding down. */
   age(): void {
     const t = this.#table;
@@ -121,11 +138,12 @@ export class FrequencySketch {
   }
 }
 
-// Adds `count` to the 4-bit counter at bit `shift` of word `i`, saturating at 15.
-function addTo(t: Int32Array, i: number, shift: number, count: number): void {
+// Adds `count` to the 4-bit counter at bit `shift` of word `i`, saturating at 15; returns the new count.
+function addTo(t: Int32Array, i: number, shift: number, count: number): number {
   const v = t[i]!;
   const next = Math.min(15, ((v >>> shift) & 15) + count);
   t[i] = (v & ~(15 << shift)) | (next << shift);
+  return next;
 }
 
 // A second, independent mixing of the key hash, so the counter choice is not tied to the block choice.

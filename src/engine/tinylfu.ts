@@ -440,6 +440,19 @@ export class TinyLfuPolicy implements Policy {
     return meta & SEGMENT_MASK;
   }
 
+  // frequencyOf() without the read-buffer check (victim() drained it): the pending accesses go into
+  // the sketch and the estimate comes back from the same counters, in one pass over them.
+  #estimate(slot: number): number {
+    const record = this.#links.data;
+    const at = (slot << 2) + META;
+    const meta = record[at]!;
+    const hash = record[(slot << 2) + HASH]!;
+    const pending = (meta & PENDING_MAX) >>> PENDING_SHIFT;
+    if (pending === 0) return this.#sketch.frequency(hash);
+    record[at] = meta & ~PENDING_MAX;
+    return this.#sketch.increment(hash, pending);
+  }
+
   #setSegment(slot: number, segment: number): void {
     const at = (slot << 2) + META;
     const record = this.#links.data;
@@ -494,8 +507,8 @@ export class TinyLfuPolicy implements Policy {
   }
 
   #admit(candidate: number, victim: number): boolean {
-    const victimFreq = this.frequencyOf(victim);
-    const candidateFreq = this.frequencyOf(candidate);
+    const victimFreq = this.#estimate(victim);
+    const candidateFreq = this.#estimate(candidate);
     // Frequency x (1 + cost bucket); with equal buckets this is the plain frequency duel.
     if (candidateFreq * (this.costBucketOf(candidate) + 1) > victimFreq * (this.costBucketOf(victim) + 1))
       return true;
