@@ -34,7 +34,8 @@ export function formatBracketed(message: string, fields?: Record<string, unknown
   return `[Cache ${match[1]}]${rest}${detail(fields)}`;
 }
 
-function isFields(value: unknown): value is Record<string, unknown> {
+/** Whether a logger argument is the fields object (a plain object, not an array or null). */
+export function isFields(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

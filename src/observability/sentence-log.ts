@@ -3,6 +3,7 @@
 // would log at info, with the key under the application's field name and the time a load took
 // (`Cache hit { userId: 123, itemCount: 3, duration: 0 }`, `Fresh data fetched and cached { …,
 // duration: 245 }`: seed 002's lines). `formatLogLine` renders one as `[INFO] Cache hit { … }`.
+import { isFields } from './log-format.js';
 import { detectLoggerStyle } from './log-sink.js';
 import type { Logger, LogLevel } from './logger.js';
 
@@ -37,10 +38,6 @@ interface Sentence {
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 // Loads whose end was never logged (a skipped store) must not grow the table without bound.
 const MAX_PENDING = 10_000;
-
-function isFields(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function renderValue(value: unknown, depth: number): string {
   if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
