@@ -59,6 +59,13 @@ export function formatColon(message: string, fields?: Record<string, unknown>): 
   return `Cache ${match[1]}:${subject}${rest}`;
 }
 
+/** Throws a TypeError naming `wrapper` unless `logger` is an object (the logger wrappers' first check). */
+export function assertLoggerObject(logger: unknown, wrapper: string): asserts logger is Logger {
+  if (typeof logger !== 'object' || logger === null) {
+    throw new TypeError(`${wrapper} needs an object with debug/info/warn/error methods`);
+  }
+}
+
 /**
  * Wraps a pino-style or console-style logger so every Larder line it receives is rewritten by `format`
  * (such as {@link formatBracketed} or {@link formatColon}), with the fields object still passed along.
@@ -69,9 +76,7 @@ export function formattedLogger(
   logger: Logger,
   format: (message: string, fields?: Record<string, unknown>) => string,
 ): Logger {
-  if (typeof logger !== 'object' || logger === null) {
-    throw new TypeError('the logger to format needs to be an object with debug/info/warn/error methods');
-  }
+  assertLoggerObject(logger, 'the logger to format');
   if (typeof format !== 'function')
     throw new TypeError('format must be a function (message, fields) => string');
   const wrapped: Logger = {};
@@ -98,9 +103,7 @@ export function formattedLogger(
  * uuid-1`), seed 000's: `createCache({ logger: bracketedLogger(console) })`.
  */
 export function bracketedLogger(logger: Logger): Logger {
-  if (typeof logger !== 'object' || logger === null) {
-    throw new TypeError('bracketedLogger(logger) needs an object with debug/info/warn/error methods');
-  }
+  assertLoggerObject(logger, 'bracketedLogger(logger)');
   return formattedLogger(logger, formatBracketed);
 }
 
@@ -109,8 +112,6 @@ export function bracketedLogger(logger: Logger): Logger {
  * seed 003's: `createCache({ logger: colonLogger(pino) })`.
  */
 export function colonLogger(logger: Logger): Logger {
-  if (typeof logger !== 'object' || logger === null) {
-    throw new TypeError('colonLogger(logger) needs an object with debug/info/warn/error methods');
-  }
+  assertLoggerObject(logger, 'colonLogger(logger)');
   return formattedLogger(logger, formatColon);
 }

@@ -3,7 +3,7 @@
 // would log at info, with the key under the application's field name and the time a load took
 // (`Cache hit { userId: 123, itemCount: 3, duration: 0 }`, `Fresh data fetched and cached { …,
 // duration: 245 }`: seed 002's lines). `formatLogLine` renders one as `[INFO] Cache hit { … }`.
-import { isFields } from './log-format.js';
+import { assertLoggerObject, isFields } from './log-format.js';
 import { detectLoggerStyle } from './log-sink.js';
 import type { Logger, LogLevel } from './logger.js';
 
@@ -95,9 +95,7 @@ export function formatLogLine(level: LogLevel, message: string, fields?: Record<
  * info, since hits and misses arrive at debug.
  */
 export function sentenceLogger(logger: Logger, options: SentenceLogOptions = {}): Logger {
-  if (typeof logger !== 'object' || logger === null) {
-    throw new TypeError('sentenceLogger(logger) needs an object with debug/info/warn/error methods');
-  }
+  assertLoggerObject(logger, 'sentenceLogger(logger)');
   if (typeof options !== 'object' || options === null)
     throw new TypeError('sentenceLogger options must be an object');
   const keyField = options.keyField ?? 'key';
