@@ -9,7 +9,7 @@ import { Deadlines } from './deadlines.js';
 import { withTimeout } from './guarded-driver.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from './bus.js';
 import { busKey, encodeBusMessage, inspectBusMessage, newInstanceId } from './bus.js';
-import { isCluster } from './redis-connection.js';
+import { isCluster, sendNow } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** Options of {@link RedisBus}. */
@@ -79,7 +79,11 @@ export class RedisBus implements InvalidationBus {
       Object.assign({ source: this.instanceId }, message) as BusMessage,
       this.#key,
     );
-    await this.#deadlines.run(client.publish(this.#options.channel, wire), 'bus publish');
+    // At once when nothing issued earlier waits in the auto-pipeline (see sendNow), else behind it.
+    const sent =
+      (isCluster(client) ? undefined : sendNow(client, 'publish', [this.#options.channel, wire])) ??
+      client.publish(this.#options.channel, wire);
+    await this.#deadlines.run(sent, 'bus publish');
   }
 
   /** Messages dropped so far as malformed, out of bounds or wrongly signed. */

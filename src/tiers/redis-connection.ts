@@ -23,6 +23,26 @@ export function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster;
 }
 
+/**
+ * Sends one command on `client`'s socket at once, or returns undefined when that could reorder it.
+ * ioredis's auto-pipeline holds a command until the event loop's check phase, and while one pipeline
+ * is awaiting its replies it holds every later command until they arrive: a batched write would wait
+ * a whole round trip before Redis even saw it. Writing it now is safe exactly when nothing issued
+ * earlier is still held there (else the caller queues behind it, as any command would).
+ */
+export function sendNow(
+  client: Redis,
+  name: string,
+  args: ReadonlyArray<string | number | Buffer>,
+  replyEncoding: 'utf8' | null = 'utf8',
+): Promise<unknown> | undefined {
+  if (client.options.enableAutoPipelining === true && client.autoPipelineQueueSize > 0) return undefined;
+  const { Command } = ioredis();
+  return client.sendCommand(
+    new Command(name, args as Array<string | number | Buffer>, { replyEncoding }),
+  ) as Promise<unknown>;
+}
+
 /** A standalone/Sentinel client or a Cluster client. */
 export type RedisClient = Redis | Cluster;
 

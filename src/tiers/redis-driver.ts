@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { escapeRedisGlob, globToRedisMatch, requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from './driver.js';
-import { ConnectionGate, isCluster, openRedisClient } from './redis-connection.js';
+import { ConnectionGate, isCluster, openRedisClient, sendNow } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 
 // Atomic compare-and-delete, so a lock holder never releases a lock that expired and was re-taken.
@@ -309,10 +309,10 @@ export class RedisDriver implements TierDriver {
     // Writes issued in the same tick go first, as they would unbatched.
     this.#sendWrites();
     const { keys, waiters } = batch;
+    // At once when nothing issued earlier waits in the auto-pipeline (see sendNow).
     const reply =
-      keys.length === 1
-        ? this.client.getBuffer(keys[0]!).then((value) => [value])
-        : (this.client as Redis).mgetBuffer(...keys);
+      (sendNow(this.client as Redis, 'mget', keys, null) as Promise<Array<Buffer | null>> | undefined) ??
+      (this.client as Redis).mgetBuffer(...keys);
     reply.then(
       (values) => {
         for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(values[i] ?? undefined);
@@ -466,7 +466,10 @@ export class RedisDriver implements TierDriver {
     args: ReadonlyArray<string | number | Buffer>,
   ): Promise<unknown> {
     try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      const sent = this.#isCluster
+        ? undefined
+        : sendNow(this.client as Redis, 'evalsha', [script.sha, keys.length, ...keys, ...args]);
+      return await (sent ?? this.client.evalsha(script.sha, keys.length, ...keys, ...args));
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return this.client.eval(script.source, keys.length, ...keys, ...args);

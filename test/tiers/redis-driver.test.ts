@@ -104,6 +104,33 @@ describeWithRedis('RedisDriver (standalone)', () => {
     await driver.disconnect();
   });
 
+  it('sends a write at once only when no earlier command still waits in the auto-pipeline', async () => {
+    const driver = new RedisDriver({ url: server.url, prefix: 'direct:' });
+    const admin = new Redis(server.url);
+    await admin.set('direct:a', 'old');
+    await driver.setIfNewer('warm', frame(1000, 'w'), 0); // the server has the script: EVALSHA succeeds
+    // The UNLINK waits in ioredis's auto-pipeline until the check phase, and the batched write goes out
+    // at the end of this tick: sent past the pipeline, it would land first and the UNLINK would remove it.
+    const client = driver.client as Redis;
+    const deleted = driver.delete('a');
+    await Promise.resolve();
+    expect(client.autoPipelineQueueSize).toBe(1);
+    const written = driver.setIfNewer('a', frame(1000, 'new'), 0);
+    expect(await deleted).toBe(true);
+    expect(await written).toBe('stored');
+    expect(await admin.get('direct:a')).toBe(`${'1000'.padStart(16, '0')}vnew`);
+    // With nothing held back, the write reaches Redis before the auto-pipeline would have sent it:
+    // a command queued after it, in the same tick, still finds it done.
+    const again = driver.setIfNewer('b', frame(1000, 'b'), 0);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(client.autoPipelineQueueSize).toBe(0);
+    const read = client.get('direct:b');
+    expect(await again).toBe('stored');
+    expect(await read).toBe(`${'1000'.padStart(16, '0')}vb`);
+    admin.disconnect();
+    await driver.disconnect();
+  });
+
   it('overwrites a key that holds another type, as a plain SET would, within a batch of writes', async () => {
     const driver = new RedisDriver({ url: server.url, prefix: 'wrong:' });
     const admin = new Redis(server.url);
