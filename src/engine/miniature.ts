@@ -6,7 +6,8 @@
 // advisor, itself a W-TinyLFU, still sees an even sample of what reaches it) and are scaled down by
 // the same rate, so each behaves like the full cache would with its window share. Every period the
 // tuner compares their recent hit counts and names the best share; the real cache moves its window
-// there. The miniatures hold key hashes, not keys.
+// there. The miniatures hold key hashes, not keys. They all see the same requests and age after the
+// same number of them, so one frequency sketch, kept by the tuner, serves all five.
 import { FrequencySketch } from './sketch.js';
 import { SlotLinks } from './links.js';
 
@@ -31,6 +32,10 @@ export class WindowTuner {
   /** Hashes whose bits under this mask are all zero are sampled (the mask is 2^k - 1). */
   readonly mask: number;
   readonly #minis: MiniWTinyLfu[];
+  /** The miniatures' shared frequency history, aged every SAMPLE_FACTOR x their capacity requests. */
+  readonly #sketch: FrequencySketch;
+  #accesses = 0;
+  readonly #sampleSize: number;
   readonly #scores: Float64Array;
   readonly #period: number;
   #requests = 0;
@@ -44,7 +49,9 @@ export class WindowTuner {
     const k = Math.max(0, Math.min(24, Math.floor(Math.log2(Math.max(1, capacity) / MINI_ENTRIES))));
     this.mask = (1 << k) - 1;
     const size = Math.max(1, Math.round(capacity / 2 ** k));
-    this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share));
+    this.#sketch = new FrequencySketch(size);
+    this.#sampleSize = SAMPLE_FACTOR * size;
+    this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));
     this.#scores = new Float64Array(SHARES.length);
     this.#period = PERIOD_FACTOR * size;
   }
@@ -62,6 +69,11 @@ export class WindowTuner {
     const minis = this.#minis;
     // Sampled hashes share their low bits (all zero); remixed, every bit varies again.
     const mixed = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d);
+    this.#sketch.add(mixed, 1);
+    if (++this.#accesses >= this.#sampleSize) {
+      this.#sketch.age();
+      this.#accesses >>>= 1;
+    }
     for (let i = 0; i < minis.length; i++) minis[i]!.access(mixed);
     if (++this.#requests < this.#period) return false;
     this.#requests = 0;
@@ -79,7 +91,10 @@ export class WindowTuner {
   }
 }
 
-/** A W-TinyLFU over key hashes with a fixed window share and unit weights (no hill climbing). */
+/**
+ * A W-TinyLFU over key hashes with a fixed window share and unit weights (no hill climbing). Its
+ * sketch is shared with the other miniatures; the tuner counts each request in it before access().
+ */
 class MiniWTinyLfu {
   readonly capacity: number;
   hits = 0;
@@ -95,22 +110,20 @@ class MiniWTinyLfu {
   #window = 0;
   #protected = 0;
   #size = 0;
-  #accesses = 0;
-  readonly #sampleSize: number;
   #nextSlot = 3;
   readonly #free: number[] = [];
 
-  constructor(capacity: number, share: number) {
+  constructor(capacity: number, share: number, sketch: FrequencySketch) {
     this.capacity = capacity;
     this.#links = new SlotLinks(capacity + 4, 1);
     this.#hashes = new Int32Array(capacity + 4);
     this.#segment = new Uint8Array(capacity + 4);
-    this.#sketch = new FrequencySketch(capacity);
+    this.#sketch = sketch;
     this.#windowMax = Math.max(1, Math.round(share * capacity));
     this.#protectedMax = Math.floor(0.8 * (capacity - this.#windowMax));
-    this.#sampleSize = SAMPLE_FACTOR * capacity;
-    // At most about two thirds full (it holds up to capacity + 1 entries).
-    const bits = Math.max(2, Math.ceil(Math.log2(1.5 * (capacity + 1))));
+    // At most about a third full (it holds up to capacity + 1 entries), so probe runs stay short: at
+    // most 2,048 positions (8 KiB) per miniature.
+    const bits = Math.max(2, Math.ceil(Math.log2(3 * (capacity + 1))));
     this.#index = new Int32Array(1 << bits);
     this.#indexShift = 32 - bits;
   }
@@ -155,11 +168,6 @@ class MiniWTinyLfu {
   }
 
   access(hash: number): void {
-    this.#sketch.add(hash, 1);
-    if (++this.#accesses >= this.#sampleSize) {
-      this.#sketch.age();
-      this.#accesses >>>= 1;
-    }
     const links = this.#links;
     const slot = this.#find(hash);
     if (slot !== 0) {
