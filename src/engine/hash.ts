@@ -1,13 +1,14 @@
-// Key hashing for the frequency sketch. The engine hashes a key once, when it is inserted, and keeps
-// the 32-bit result per slot, so a cache hit never rehashes its key.
+// Key hashing for the engine's key index (key-index.ts) and W-TinyLFU's frequency sketch. The engine
+// hashes the key once per operation (a get, or a set) and keeps the 32-bit result per slot, so the
+// sketch, the window tuner's sampling and the index's removals never rehash a key.
 //
 // String keys are hashed in full, from a per-process random seed. Both halves matter against keys an
 // attacker chooses: a hash that samples long keys lets them vary the characters it skips and produce
-// any number of distinct keys with one hash (issue 13: a flood of such keys shared one sketch counter,
-// looked hot and pushed the legitimate working set out), and an unseeded hash lets them search offline
+// any number of distinct keys with one hash (a flood of such keys then shares one sketch counter,
+// looks hot and pushes the legitimate working set out), and an unseeded hash lets them search offline
 // for keys whose hashes land on the same sketch counters. A collision only ever blurs a frequency
-// estimate; the Map index decides identity. Numbers are hashed without the seed, so replaying a
-// numeric trace gives the same result in every process.
+// estimate or lengthens a probe run of the key index, which compares the keys themselves. Numbers
+// are hashed without the seed, so replaying a numeric trace gives the same result in every process.
 
 /** Finalises a 32-bit value so every input bit affects every output bit (MurmurHash3's fmix32). */
 export function mix32(h: number): number {

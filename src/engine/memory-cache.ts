@@ -1,8 +1,9 @@
-// MemoryCache: Larder's synchronous L1 engine. A Map from key to an integer slot indexes plain arrays
-// (keys, values) and typed arrays (start time, expiry, size) by slot; an eviction policy (W-TinyLFU
-// or LRU) orders the slots. Optional features (TTL, byte budget, tags) cost nothing until used. The
-// hot path (get, set, eviction) stays in this class; the cold parts beside it are the tag index
-// (tag-index.ts) and the background expiry sweep (sweeper.ts).
+// MemoryCache: Larder's synchronous L1 engine. A hash index from key to an integer slot (key-index.ts)
+// indexes a plain array (each slot's key and value, side by side) and typed arrays (key hash, start
+// time, expiry, size) by slot; an eviction policy (W-TinyLFU or LRU) orders the slots. Optional
+// features (TTL, byte budget, tags) cost nothing until used. The hot path (get, set, eviction) stays
+// in this class; the cold parts beside it are the tag index (tag-index.ts) and the background expiry
+// sweep (sweeper.ts).
 import { parseDuration } from '../util/duration.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -27,6 +28,8 @@ import {
 } from '../util/validate.js';
 import { LruPolicy, type Policy } from './policy.js';
 import { FIRST_SLOT } from './links.js';
+import { KeyIndex, NO_SLOT } from './key-index.js';
+import { hashKey, hashString } from './hash.js';
 import { TinyLfuPolicy } from './tinylfu.js';
 import { estimateSize, estimateTotalBytes } from './size-of.js';
 import { TagIndex } from './tag-index.js';
@@ -55,13 +58,27 @@ const neverStale = (): boolean => false;
  * byte budgets, tags, pattern invalidation and statistics.
  */
 export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
-  // A Map, not a prototype-less object: an object is faster only for keys that are already
-  // internalized strings (a benchmark's pre-built keys); for keys built per request ('user:' + id, as
-  // services do) a Map lookup measured 1.2-1.9x faster on the whole get, and it keeps 1 and '1' apart.
-  readonly #index = new Map<K, number>();
+  // Not a Map: a Map's set and delete reallocate its table every few thousand evictions, which cost
+  // more than the rest of a set (key-index.ts). Not a prototype-less object either: an object is fast
+  // only for keys that are already internalized strings (a benchmark's pre-built keys).
+  readonly #index: KeyIndex;
+  /** Each slot's key hash (hash.ts), computed once when the entry is inserted. */
+  #hashes: Int32Array;
+  /**
+   * The last key get() missed, with its hash and the index position it would take: a read-through
+   * set() of that key right after the miss neither hashes nor searches it again, unless the index
+   * changed in between (its version).
+   */
+  #missKey: unknown = undefined;
+  #missHash = 0;
+  #missVacancy = 0;
+  #missVersion = -1;
   #count = 0;
-  readonly #keys: (K | undefined)[] = [];
-  readonly #values: (V | undefined)[] = [];
+  /**
+   * Each slot's key at 2 x slot and value at 2 x slot + 1 (undefined when the slot is free): a hit
+   * reads the key (to confirm the index's match) and the value from one cache line.
+   */
+  readonly #entries: unknown[] = [];
   /** When each entry was set; allocated once the cache starts stamping entries (see #timed). */
   #starts: Float64Array | null = null;
   #expires: Float64Array | null = null;
@@ -118,9 +135,10 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     // One slot more than the bound: a new entry is inserted before the policy picks what to evict.
     this.#slotLimit = FIRST_SLOT + 1 + Math.min(o.maxEntries, o.maxBytes, 2 ** 31);
     this.#capacity = Math.min(this.#slotLimit, INITIAL_SLOTS);
+    this.#index = new KeyIndex(this.#capacity);
+    this.#hashes = new Int32Array(this.#capacity);
     for (let i = 0; i < FIRST_SLOT; i++) {
-      this.#keys.push(undefined);
-      this.#values.push(undefined);
+      this.#entries.push(undefined, undefined);
     }
     const maximum = Number.isFinite(o.maxBytes) ? o.maxBytes : o.maxEntries;
     this.#policy =
@@ -147,10 +165,22 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   /** The value for `key`, or `undefined`; counts a hit or a miss and refreshes the entry's rank. */
   get(key: K): V | undefined {
-    const slot = this.#index.get(key);
-    if (slot === undefined) {
+    let hash: number;
+    if (typeof key === 'string') hash = hashString(key);
+    else if (typeof key === 'number') hash = hashKey(key);
+    else {
+      this.#misses++;
+      return undefined;
+    }
+    const index = this.#index;
+    const slot = index.find(this.#entries, key, hash);
+    if (slot === NO_SLOT) {
       // A non-finite key is never stored, so checking it on the miss path keeps hits free.
       if (typeof key === 'number' && !Number.isFinite(key)) refuseNonFiniteKey(key);
+      this.#missKey = key;
+      this.#missHash = hash;
+      this.#missVacancy = index.vacancy;
+      this.#missVersion = index.version;
       this.#misses++;
       return undefined;
     }
@@ -161,13 +191,13 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     }
     this.#policy.read(slot);
     this.#hits++;
-    return this.#values[slot];
+    return this.#entries[2 * slot + 1] as V | undefined;
   }
 
   /** The value for `key` without counting a request or changing its rank. */
   peek(key: K): V | undefined {
     const slot = this.#liveSlot(key);
-    return slot === undefined ? undefined : this.#values[slot];
+    return slot === undefined ? undefined : (this.#entries[2 * slot + 1] as V | undefined);
   }
 
   /** Whether `key` has a live entry (neither counted nor ranked). */
@@ -201,11 +231,28 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
         return this;
       }
     }
-    let slot = this.#index.get(key);
-    if (slot !== undefined) {
-      this.#values[slot] = value;
-      const index = this.#tags;
-      if (index !== null && index.bySlot[slot] !== undefined) index.untag(slot);
+    // -0 and 0 are one key (SameValueZero, as in a Map), stored as 0.
+    if (key === 0) key = 0 as K;
+    const index = this.#index;
+    let hash: number;
+    let slot: number;
+    let vacancy: number;
+    let version: number;
+    if (key === this.#missKey && this.#missVersion === index.version) {
+      hash = this.#missHash;
+      slot = NO_SLOT;
+      vacancy = this.#missVacancy;
+      version = this.#missVersion;
+    } else {
+      hash = hashKey(key);
+      slot = index.find(this.#entries, key, hash);
+      vacancy = index.vacancy;
+      version = index.version;
+    }
+    if (slot !== NO_SLOT) {
+      this.#entries[2 * slot + 1] = value;
+      const tagIndex = this.#tags;
+      if (tagIndex !== null && tagIndex.bySlot[slot] !== undefined) tagIndex.untag(slot);
       if (this.#sizes !== null) {
         const old = this.#sizes[slot]!;
         this.#sizes[slot] = weight;
@@ -216,15 +263,18 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       }
     } else {
       slot = this.#allocSlot();
-      this.#keys[slot] = key;
-      this.#values[slot] = value;
-      this.#index.set(key, slot);
+      this.#entries[2 * slot] = key;
+      this.#entries[2 * slot + 1] = value;
+      this.#hashes[slot] = hash;
+      // Growing the slot arrays (#allocSlot) rebuilds the index, which moves every position.
+      if (index.version === version) index.insertAt(vacancy, hash, slot);
+      else index.insert(hash, slot);
       this.#count++;
       if (this.#sizes !== null) {
         this.#sizes[slot] = weight;
         this.#bytes += weight;
       }
-      this.#policy.add(slot, key, weight, cost);
+      this.#policy.add(slot, hash, weight, cost);
     }
     if (this.#timed || ttl > 0) this.#stamp(slot, ttl);
     if (tags !== undefined && tags.length > 0) (this.#tags ??= new TagIndex()).tag(slot, tags);
@@ -278,12 +328,13 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     const onEvict = this.#onEvict;
     const removed: [K, V][] = [];
     if (onEvict !== undefined) {
-      for (const slot of this.#slots()) removed.push([this.#keys[slot] as K, this.#values[slot] as V]);
+      for (const slot of this.#slots())
+        removed.push([this.#entries[2 * slot] as K, this.#entries[2 * slot + 1] as V]);
     }
     this.#index.clear();
+    this.#hashes.fill(0);
     this.#count = 0;
-    this.#keys.fill(undefined);
-    this.#values.fill(undefined);
+    this.#entries.fill(undefined);
     this.#free = [];
     this.#nextSlot = FIRST_SLOT;
     this.#bytes = 0;
@@ -304,7 +355,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   /** Live keys, in no particular order, without copying (expired entries are skipped, not removed). */
   *keys(): IterableIterator<K> {
     for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++) {
-      const key = this.#keys[slot];
+      const key = this.#entries[2 * slot] as K | undefined;
       if (key !== undefined && !this.#isStale(slot)) yield key;
     }
   }
@@ -312,8 +363,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   /** Live `[key, value]` pairs, in no particular order. */
   *[Symbol.iterator](): IterableIterator<[K, V]> {
     for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++) {
-      const key = this.#keys[slot];
-      if (key !== undefined && !this.#isStale(slot)) yield [key, this.#values[slot] as V];
+      const key = this.#entries[2 * slot] as K | undefined;
+      if (key !== undefined && !this.#isStale(slot)) yield [key, this.#entries[2 * slot + 1] as V];
     }
   }
 
@@ -338,7 +389,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     const out: RankedEntryInfo<K, V>[] = [];
     for (const slot of policy.retentionOrder()) {
       if (out.length >= limit) break;
-      if (this.#keys[slot] === undefined || this.#isStale(slot)) continue;
+      if (this.#entries[2 * slot] === undefined || this.#isStale(slot)) continue;
       const info = this.#info(slot, now) as RankedEntryInfo<K, V>;
       info.frequency = policy.frequencyOf(slot);
       out.push(info);
@@ -373,7 +424,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     if (this.#expires === null) return 0;
     const stale: number[] = [];
     for (const slot of this.#slots()) {
-      if (this.#isStale(slot) && (matches === undefined || matches(this.#keys[slot] as K))) stale.push(slot);
+      if (this.#isStale(slot) && (matches === undefined || matches(this.#entries[2 * slot] as K)))
+        stale.push(slot);
     }
     return this.#removeAll(stale, 'expired');
   }
@@ -400,8 +452,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
         this.#sizes !== null
           ? this.#bytes
           : estimateTotalBytes(this.#count, FIRST_SLOT, this.#nextSlot, (slot) => {
-              const key = this.#keys[slot];
-              return key === undefined ? undefined : [key, this.#values[slot]];
+              const key = this.#entries[2 * slot] as K | undefined;
+              return key === undefined ? undefined : [key, this.#entries[2 * slot + 1] as V | undefined];
             }),
       maxEntries: Number.isFinite(this.#maxEntries) ? this.#maxEntries : undefined,
       maxBytes: Number.isFinite(this.#maxBytes) ? this.#maxBytes : undefined,
@@ -450,8 +502,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       this.set(e.key as K, e.value as V, { ttl, tags: e.tags, ...(e.size > 0 ? { size: e.size } : {}) });
     }
     for (const e of insert) {
-      const slot = this.#index.get(e.key as K);
-      if (slot !== undefined) for (let i = touchesFor(e); i > 0; i--) this.#policy.touch(slot);
+      const slot = this.#find(e.key as K);
+      if (slot !== NO_SLOT) for (let i = touchesFor(e); i > 0; i--) this.#policy.touch(slot);
     }
     return result;
   }
@@ -469,10 +521,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       timer: this.#sweeper?.timer,
       capacity: this.#capacity,
       frequency: (key) => {
-        const slot = this.#index.get(key);
-        return slot === undefined || !(policy instanceof TinyLfuPolicy)
-          ? undefined
-          : policy.frequencyOf(slot);
+        const slot = this.#find(key);
+        return slot === NO_SLOT || !(policy instanceof TinyLfuPolicy) ? undefined : policy.frequencyOf(slot);
       },
     };
   }
@@ -480,8 +530,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #info(slot: number, now: number): EntryInfo<K, V> {
     const expiry = this.#expires === null ? 0 : this.#expires[slot]!;
     return {
-      key: this.#keys[slot] as K,
-      value: this.#values[slot] as V,
+      key: this.#entries[2 * slot] as K,
+      value: this.#entries[2 * slot + 1] as V,
       ageMs: Math.max(0, now - (this.#starts?.[slot] || this.#createdAt)),
       ttlRemainingMs: expiry === 0 ? undefined : Math.max(0, expiry - now),
       size: this.#sizes === null ? 0 : this.#sizes[slot]!,
@@ -489,10 +539,18 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     };
   }
 
+  // The slot of the entry for `key`, live or not, or NO_SLOT. Any value may be asked for: a value that
+  // is not a key (an object, say) finds nothing.
+  #find(key: K): number {
+    if (typeof key === 'string') return this.#index.find(this.#entries, key, hashString(key));
+    if (typeof key !== 'number') return NO_SLOT;
+    return this.#index.find(this.#entries, key, hashKey(key));
+  }
+
   // The slot of a live entry for `key`; an expired entry met here is removed at once.
   #liveSlot(key: K): number | undefined {
-    const slot = this.#index.get(key);
-    if (slot === undefined) {
+    const slot = this.#find(key);
+    if (slot === NO_SLOT) {
       if (typeof key === 'number' && !Number.isFinite(key)) refuseNonFiniteKey(key);
       return undefined;
     }
@@ -505,7 +563,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #slots(): number[] {
     const out: number[] = [];
     for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++)
-      if (this.#keys[slot] !== undefined) out.push(slot);
+      if (this.#entries[2 * slot] !== undefined) out.push(slot);
     return out;
   }
 
@@ -514,13 +572,16 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     if (this.#nextSlot === this.#capacity) this.#grow();
     const slot = this.#nextSlot++;
     // Appending keeps the plain arrays packed.
-    this.#keys.push(undefined);
-    this.#values.push(undefined);
+    this.#entries.push(undefined, undefined);
     return slot;
   }
 
   #grow(): void {
     const capacity = Math.min(this.#slotLimit, this.#capacity * 2);
+    const hashes = new Int32Array(capacity);
+    hashes.set(this.#hashes);
+    this.#hashes = hashes;
+    this.#index.grow(capacity, this.#nextSlot, this.#entries, hashes);
     if (this.#starts !== null) this.#starts = grown(this.#starts, capacity);
     if (this.#expires !== null) this.#expires = grown(this.#expires, capacity);
     if (this.#sizes !== null) {
@@ -535,9 +596,9 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   }
 
   #removeSlot(slot: number, reason: EvictionReason): void {
-    const key = this.#keys[slot] as K;
-    const value = this.#values[slot] as V;
-    this.#index.delete(key);
+    const key = this.#entries[2 * slot] as K;
+    const value = this.#entries[2 * slot + 1] as V;
+    this.#index.erase(this.#hashes[slot]!, slot);
     this.#count--;
     this.#policy.remove(slot);
     if (this.#sizes !== null) {
@@ -546,8 +607,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     }
     const index = this.#tags;
     if (index !== null && index.bySlot[slot] !== undefined) index.untag(slot);
-    this.#keys[slot] = undefined;
-    this.#values[slot] = undefined;
+    this.#entries[2 * slot] = undefined;
+    this.#entries[2 * slot + 1] = undefined;
     this.#free.push(slot);
     switch (reason) {
       case 'capacity':
@@ -569,10 +630,10 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   // Removes the given slots, skipping any that an onEvict callback already freed.
   #removeAll(slots: Iterable<number>, reason: EvictionReason): number {
     const targets: [number, K][] = [];
-    for (const slot of slots) targets.push([slot, this.#keys[slot] as K]);
+    for (const slot of slots) targets.push([slot, this.#entries[2 * slot] as K]);
     let count = 0;
     for (const [slot, key] of targets) {
-      if (this.#keys[slot] !== key) continue;
+      if (this.#entries[2 * slot] !== key) continue;
       this.#removeSlot(slot, reason);
       count++;
     }
@@ -581,7 +642,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   #invalidateWhere(matches: (key: string) => boolean): number {
     const slots: number[] = [];
-    for (const slot of this.#slots()) if (matches(String(this.#keys[slot]))) slots.push(slot);
+    for (const slot of this.#slots()) if (matches(String(this.#entries[2 * slot]))) slots.push(slot);
     return this.#removeAll(slots, 'invalidated');
   }
 
@@ -592,8 +653,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       `Cache SET refused: entry of ${size} bytes exceeds maxBytes ${this.#maxBytes}`,
     );
     // A stale value must not be served in place of the refused one.
-    const slot = this.#index.get(key);
-    if (slot !== undefined) this.#removeSlot(slot, 'capacity');
+    const slot = this.#find(key);
+    if (slot !== NO_SLOT) this.#removeSlot(slot, 'capacity');
   }
 
   #notify(key: K, value: V, reason: EvictionReason): void {
@@ -638,7 +699,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       {
         end: () => this.#nextSlot,
         expire: (slot) => {
-          if (this.#keys[slot] !== undefined && this.#isStale(slot)) this.#removeSlot(slot, 'expired');
+          if (this.#entries[2 * slot] !== undefined && this.#isStale(slot)) this.#removeSlot(slot, 'expired');
         },
         failed: (err) => {
           this.#logger?.error?.(

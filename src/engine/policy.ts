@@ -1,7 +1,7 @@
 // The eviction-policy seam of MemoryCache, and the plain LRU policy. A policy orders the cache's
 // slots and names the next one to evict; the cache owns keys, values, sizes and budgets, and calls
 // `victim()` for as long as it is over one of them. W-TinyLFU lives in tinylfu.ts.
-import type { CacheKey, EvictionPolicy } from './types.js';
+import type { EvictionPolicy } from './types.js';
 import { SlotLinks } from './links.js';
 import { ReadBuffer } from './read-buffer.js';
 
@@ -14,10 +14,10 @@ export interface Policy {
   /** Gives the policy the per-slot weights (bytes) of a byte-bounded cache; `null` means 1 per entry. */
   setWeights(weights: Float64Array | null): void;
   /**
-   * A new entry in `slot` (its weight is already in the weights array), with its reload cost (finite,
-   * >= 0; 0 when none was given).
+   * A new entry in `slot`, with its key's hash (hash.ts: hashKey), its weight (already in the weights
+   * array) and its reload cost (finite, >= 0; 0 when none was given).
    */
-  add(slot: number, key: CacheKey, weight: number, cost: number): void;
+  add(slot: number, hash: number, weight: number, cost: number): void;
   /**
    * A read hit on `slot`, buffered: applied before the policy next changes or reports its order, or
    * dropped if the read buffer is full (read-buffer.ts). The cache's get() path.

@@ -4,7 +4,7 @@
 // buffer does not fill between two such calls, the order and the frequency counts are exactly what
 // applying each hit at once would give. Hits past a full buffer are dropped, as in Caffeine (the
 // reordering and the frequency count both): a long run of hits with no write in between, a
-// read-mostly cache, then costs a Map lookup and a compare per hit, and what it loses is the relative
+// read-mostly cache, then costs an index lookup and a compare per hit, and what it loses is the relative
 // recency of entries that all stayed resident anyway.
 //
 // Size: 4 x the entry bound, between 64 and 4,096 slots (16 KiB). 256 slots lost 2-3.5 points on gli

@@ -38,16 +38,16 @@
 // loses at every static window share (41.7-45.2 %); neither W-TinyLFU nor its window is what ARC's
 // two-list split gets right there. S3-FIFO's quick demotion [9] is the direction left to measure.
 //
-// Hits (issue 13, speed): a get() that hits only records the slot in a read buffer (read-buffer.ts,
+// Hits: a get() that hits only records the slot in a read buffer (read-buffer.ts,
 // Caffeine's read buffer [5]); the policy replays the buffered hits in order, counting them for the
 // sketch and moving the entries up their segments, before it next changes or reports its order. So
 // the order at every eviction is what it would be with each hit applied at once, unless more hits
 // than the buffer holds arrive between two writes; those are dropped, as in Caffeine, and a
-// read-mostly cache then pays a Map lookup and one compare per hit. At 4 x the entry bound (up to
+// read-mostly cache then pays an index lookup and one compare per hit. At 4 x the entry bound (up to
 // 4,096 slots) no row of bench:hit-ratio lost anything (P3 at 131072 gained 0.4 point); at 256
 // slots gli lost 2-3.5 points.
 //
-// Cost (issue 15, seed 004's cost-aware eviction): an entry may carry a reload cost, the time its
+// Cost (cost-aware eviction): an entry may carry a reload cost, the time its
 // loader took (the read-through layer measures it) or a `cost` given to set(). GreedyDual-Size [10]
 // and its frequency variant GDSF [11] rank an entry by frequency x cost / size; Caffeine leaves cost
 // to a weigher, which only says how much room an entry takes [5]. Larder keeps TinyLFU's structure
@@ -114,10 +114,8 @@
 //     https://www.usenix.org/conference/usits-97/cost-aware-www-proxy-caching-algorithms
 // [11] L. Cherkasova. Improving WWW Proxy Performance with Greedy-Dual-Size-Frequency Caching
 //     Policy. HP Laboratories report HPL-98-69R1, 1998.
-import type { CacheKey } from './types.js';
 import type { Policy } from './policy.js';
 import { FrequencySketch } from './sketch.js';
-import { hashKey } from './hash.js';
 import { FIRST_SLOT, SlotLinks } from './links.js';
 import { WindowTuner } from './miniature.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -247,9 +245,8 @@ export class TinyLfuPolicy implements Policy {
     this.#setWindow(Math.max(1, Math.min(maximum, Math.round(share * maximum))));
   }
 
-  add(slot: number, key: CacheKey, weight: number, cost: number): void {
+  add(slot: number, hash: number, weight: number, cost: number): void {
     if (this.#reads.count !== 0) this.#drainReads();
-    const hash = hashKey(key);
     const record = this.#links.data;
     record[(slot << 2) + HASH] = hash;
     record[(slot << 2) + META] = WINDOW | PENDING_ONE | (cost === 0 ? 0 : this.#costBits(cost));
@@ -461,12 +458,13 @@ export class TinyLfuPolicy implements Policy {
 
   // Aging (TinyLFU's "reset"): pending accesses are folded into the sketch (free slots have none),
   // then the sketch halves every counter. The scan is sequential and runs once per sample.
+  // The scan is a module function over locals: as a method it was compiled on stack while it ran, with
+  // no type feedback yet for the code after its loop, and V8 threw that code away at every aging.
   #age(): void {
-    const end = this.#links.data.length >>> 2;
-    for (let slot = FIRST_SLOT; slot < end; slot++) this.#flush(slot);
-    this.#sketch.age();
     // Halved without Caffeine's odd-counter correction (see sketch.ts).
     this.#accesses >>>= 1;
+    flushAll(this.#links.data, this.#sketch);
+    this.#sketch.age();
   }
 
   #weight(slot: number): number {
@@ -608,6 +606,19 @@ export class TinyLfuPolicy implements Policy {
     }
     this.#protectedMax -= quota;
     this.#windowMax += quota;
+  }
+}
+
+// Adds the accesses pending in every slot's record to the sketch (#flush for all slots at once).
+function flushAll(record: Int32Array, sketch: FrequencySketch): void {
+  const end = record.length;
+  for (let at = (FIRST_SLOT << 2) + META; at < end; at += 4) {
+    const meta = record[at]!;
+    const pending = (meta & PENDING_MAX) >>> PENDING_SHIFT;
+    if (pending !== 0) {
+      sketch.add(record[at - META + HASH]!, pending);
+      record[at] = meta & ~PENDING_MAX;
+    }
   }
 }
 

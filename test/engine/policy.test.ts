@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FIRST_SLOT } from '../../src/engine/links.js';
+import { hashKey } from '../../src/engine/hash.js';
 import { LruPolicy, type Policy } from '../../src/engine/policy.js';
 import { TinyLfuPolicy } from '../../src/engine/tinylfu.js';
 
@@ -56,7 +57,7 @@ describe.each([
     const policy = create();
     const held = new Set<number>();
     for (let slot = FIRST_SLOT; slot < FIRST_SLOT + 20; slot++) {
-      policy.add(slot, `k${slot}`, 1, 0);
+      policy.add(slot, hashKey(`k${slot}`), 1, 0);
       held.add(slot);
     }
     for (const slot of [5, 9, 9, 12]) policy.touch(slot);
