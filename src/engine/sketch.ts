@@ -41,6 +41,8 @@
 //     applications. Journal of Algorithms 55(1), 2005. https://doi.org/10.1016/j.jalgor.2003.12.001
 // [4] Caffeine 3.2.4, FrequencySketch.java:
 //     https://github.com/ben-manes/caffeine/blob/v3.2.4/caffeine/src/main/java/com/github/benmanes/caffeine/cache/FrequencySketch.java
+// [12] C. Estan, G. Varghese. New Directions in Traffic Measurement and Accounting. ACM SIGCOMM 2002
+//     ("conservative update"; Cohen and Matias's "minimal increase", SIGMOD 2003, is the same rule).
 
 /** On aging, clears the top bit of every nibble, which a word's shift right carries in from its neighbour. */
 const AGE_MASK = 0x77777777;
@@ -124,6 +126,41 @@ export class FrequencySketch {
     if (g < f) f = g;
     g = addTo(t, block + 6 + ((h >>> 24) & 1), ((h >>> 25) & 7) << 2, count);
     return g < f ? g : f;
+  }
+
+  /**
+   * Records one occurrence of the key with this hash by *conservative update* [12]: only the key's
+   * counters that hold its current estimate (the least of its four) go up by one, so a key seen once
+   * raises no counter that another key already pushed higher. Returns the new estimate, as
+   * increment(hash, 1) would without collisions. tinylfu.ts uses it for a lone access at the admission
+   * duel (see "One-hit floods" in its essay).
+   */
+  incrementOnce(hash: number): number {
+    const t = this.#table;
+    const block = Math.floor((hash >>> 0) * this.#scale) << 3;
+    const h = rehash(hash);
+    const i0 = block + (h & 1);
+    const s0 = ((h >>> 1) & 7) << 2;
+    const i1 = block + 2 + ((h >>> 8) & 1);
+    const s1 = ((h >>> 9) & 7) << 2;
+    const i2 = block + 4 + ((h >>> 16) & 1);
+    const s2 = ((h >>> 17) & 7) << 2;
+    const i3 = block + 6 + ((h >>> 24) & 1);
+    const s3 = ((h >>> 25) & 7) << 2;
+    const c0 = (t[i0]! >>> s0) & 15;
+    const c1 = (t[i1]! >>> s1) & 15;
+    const c2 = (t[i2]! >>> s2) & 15;
+    const c3 = (t[i3]! >>> s3) & 15;
+    let f = c0 < c1 ? c0 : c1;
+    if (c2 < f) f = c2;
+    if (c3 < f) f = c3;
+    if (f === 15) return 15;
+    // Every counter equal to the minimum is raised; the others are above it already.
+    if (c0 === f) t[i0] = t[i0]! + (1 << s0);
+    if (c1 === f) t[i1] = t[i1]! + (1 << s1);
+    if (c2 === f) t[i2] = t[i2]! + (1 << s2);
+    if (c3 === f) t[i3] = t[i3]! + (1 << s3);
+    return f + 1;
   }
 
   /** Ages the history: halves every counter, rounding down. */
