@@ -387,7 +387,7 @@ async function main(): Promise<void> {
     '\ncache-manager has no bus: its "set (two-tier)" writes L1 and L2 only, which is what every library does in "set, no bus".',
   );
   console.log(
-    "Larder's Redis commands per write count the SET its versioned-write script runs per key (plus one script call and one MGET per tick's writes).",
+    "Larder's Redis commands per write count the SET its versioned-write script runs per key (plus one script call and one MGET per batch of up to 16 writes).",
   );
 }
 

@@ -81,7 +81,7 @@ export class RedisBus implements InvalidationBus {
     );
     // At once when nothing issued earlier waits in the auto-pipeline (see sendNow), else behind it.
     const sent =
-      (isCluster(client) ? undefined : sendNow(client, 'publish', [this.#options.channel, wire])) ??
+      sendNow(client, 'publish', [this.#options.channel, wire]) ??
       client.publish(this.#options.channel, wire);
     await this.#deadlines.run(sent, 'bus publish');
   }

@@ -28,14 +28,16 @@ export function isCluster(client: RedisClient): client is Cluster {
  * ioredis's auto-pipeline holds a command until the event loop's check phase, and while one pipeline
  * is awaiting its replies it holds every later command until they arrive: a batched write would wait
  * a whole round trip before Redis even saw it. Writing it now is safe exactly when nothing issued
- * earlier is still held there (else the caller queues behind it, as any command would).
+ * earlier is still held there (else the caller queues behind it, as any command would). A Cluster
+ * client always answers undefined: it must route each command to the node of its keys.
  */
 export function sendNow(
-  client: Redis,
+  client: RedisClient,
   name: string,
   args: ReadonlyArray<string | number | Buffer>,
   replyEncoding: 'utf8' | null = 'utf8',
 ): Promise<unknown> | undefined {
+  if (isCluster(client)) return undefined;
   if (client.options.enableAutoPipelining === true && client.autoPipelineQueueSize > 0) return undefined;
   const { Command } = ioredis();
   return client.sendCommand(

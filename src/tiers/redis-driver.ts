@@ -317,7 +317,7 @@ export class RedisDriver implements TierDriver {
     const { keys, waiters } = batch;
     // At once when nothing issued earlier waits in the auto-pipeline (see sendNow).
     const reply =
-      (sendNow(this.client as Redis, 'mget', keys, null) as Promise<Array<Buffer | null>> | undefined) ??
+      (sendNow(this.client, 'mget', keys, null) as Promise<Array<Buffer | null>> | undefined) ??
       (this.client as Redis).mgetBuffer(...keys);
     reply.then(
       (values) => {
@@ -403,9 +403,10 @@ export class RedisDriver implements TierDriver {
   }
 
   /**
-   * Queues one versioned write. The writes of one tick travel as one script call, sent when the tick
-   * ends or, earlier, before any other command of this driver, so the order in which commands reach
-   * Redis is the order they were issued in. A cluster sends each write alone (its keys span slots).
+   * Queues one versioned write. The writes of one tick travel as script calls of up to MAX_WRITE_BATCH
+   * keys, each sent once full, when the tick ends or, earlier, before any other command of this
+   * driver, so the order in which commands reach Redis is the order they were issued in. A cluster
+   * sends each write alone (its keys span slots).
    */
   #write(full: string, value: DriverValue, ttl: number, always: boolean): Promise<SetIfNewerResult> {
     if (this.#isCluster) {
@@ -472,9 +473,7 @@ export class RedisDriver implements TierDriver {
     args: ReadonlyArray<string | number | Buffer>,
   ): Promise<unknown> {
     try {
-      const sent = this.#isCluster
-        ? undefined
-        : sendNow(this.client as Redis, 'evalsha', [script.sha, keys.length, ...keys, ...args]);
+      const sent = sendNow(this.client, 'evalsha', [script.sha, keys.length, ...keys, ...args]);
       return await (sent ?? this.client.evalsha(script.sha, keys.length, ...keys, ...args));
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
