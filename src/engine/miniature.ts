@@ -1,13 +1,16 @@
-// Miniature simulations that choose W-TinyLFU's window size (see the essay in tinylfu.ts, [6], [7]).
+// Miniature simulations that choose W-TinyLFU's window size, or ARC mode (see the essay in tinylfu.ts,
+// [6], [7], [8]).
 //
-// A few small W-TinyLFU caches run beside the real one, each with a fixed window share. They see only
+// A few small W-TinyLFU caches run beside the real one, each with a fixed window share, and one small
+// ARC cache, which adapts its own split between keys seen once and keys seen again. They see only
 // a spatial sample of the keys (those whose hash has its low k bits zero, so a key is either always
 // or never sampled; the sizing advisor samples by the hash's high bits, so a miniature cache of the
 // advisor, itself a W-TinyLFU, still sees an even sample of what reaches it) and are scaled down by
 // the same rate, so each behaves like the full cache would with its window share. Every period the
 // tuner compares their recent hit counts and names the best share; the real cache moves its window
-// there. The miniatures hold key hashes, not keys. They all see the same requests and age after the
-// same number of them, so one frequency sketch, kept by the tuner, serves all five.
+// there, or into ARC mode with the miniature ARC's split when ARC leads every share. The miniatures hold
+// key hashes, not keys. The W-TinyLFU ones all see the same requests and age after the same number of
+// them, so one frequency sketch, kept by the tuner, serves all five.
 import { FrequencySketch } from './sketch.js';
 import { SlotLinks } from './links.js';
 
@@ -21,6 +24,11 @@ const PERIOD_FACTOR = 2;
 const SCORE_DECAY = 0.8;
 /** The best miniature must beat the current one's score by this share before the window moves. */
 const SWITCH_MARGIN = 0.05;
+/**
+ * ARC must also lead the best window share by this much: ARC mode changes more than the window's size,
+ * so a near tie keeps W-TinyLFU, whose admission filter guards against scans and one-hit floods.
+ */
+const ARC_MARGIN = 0.01;
 /** Accesses per unit of capacity between two agings of a miniature's sketch (as in tinylfu.ts). */
 const SAMPLE_FACTOR = 10;
 const WINDOW = 0;
@@ -39,9 +47,13 @@ export class WindowTuner {
   readonly #scores: Float64Array;
   readonly #period: number;
   #requests = 0;
+  /** The chosen miniature: an index into SHARES, or SHARES.length for ARC. */
   #current = 0;
-  /** The share chosen by the last decision. */
+  readonly #arc: MiniArc;
+  /** The window share chosen by the last decision; in ARC mode, the miniature ARC's share of T1. */
   share: number = SHARES[0];
+  /** Whether the last decision chose ARC mode. */
+  arc = false;
 
   /** Miniatures for a cache of up to `capacity` entries. */
   constructor(capacity: number) {
@@ -52,7 +64,8 @@ export class WindowTuner {
     this.#sketch = new FrequencySketch(size);
     this.#sampleSize = SAMPLE_FACTOR * size;
     this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));
-    this.#scores = new Float64Array(SHARES.length);
+    this.#arc = new MiniArc(size);
+    this.#scores = new Float64Array(SHARES.length + 1);
     this.#period = PERIOD_FACTOR * size;
   }
 
@@ -63,7 +76,8 @@ export class WindowTuner {
 
   /**
    * Feeds one sampled request (the caller checked `(hash & mask) === 0`); returns true when this
-   * request ended a period and {@link share} may have changed.
+   * request ended a period and {@link share} may have changed (in ARC mode, share follows the
+   * miniature ARC at every request).
    */
   access(hash: number): boolean {
     const minis = this.#minis;
@@ -75,19 +89,97 @@ export class WindowTuner {
       this.#accesses >>>= 1;
     }
     for (let i = 0; i < minis.length; i++) minis[i]!.access(mixed);
+    this.#arc.access(mixed);
+    // In ARC mode the cache follows the miniature's p at every sampled request, as ARC adapts p at
+    // every ghost hit.
+    if (this.arc) this.share = this.#arc.share;
     if (++this.#requests < this.#period) return false;
     this.#requests = 0;
-    let best = 0;
     const scores = this.#scores;
+    let best = 0;
     for (let i = 0; i < minis.length; i++) {
       const mini = minis[i]!;
       scores[i] = SCORE_DECAY * scores[i]! + mini.hits;
       mini.hits = 0;
       if (scores[i]! > scores[best]!) best = i;
     }
-    if (scores[best]! > scores[this.#current]! * (1 + SWITCH_MARGIN)) this.#current = best;
-    this.share = SHARES[this.#current]!;
+    const arc = minis.length;
+    scores[arc] = SCORE_DECAY * scores[arc]! + this.#arc.hits;
+    this.#arc.hits = 0;
+    if (this.#current === arc) {
+      // ARC mode lasts while ARC leads every window share.
+      if (scores[best]! >= scores[arc]!) this.#current = best;
+    } else if (
+      scores[arc]! > scores[best]! * (1 + ARC_MARGIN) &&
+      scores[arc]! > scores[this.#current]! * (1 + SWITCH_MARGIN)
+    ) {
+      this.#current = arc;
+    } else if (scores[best]! > scores[this.#current]! * (1 + SWITCH_MARGIN)) {
+      this.#current = best;
+    }
+    this.arc = this.#current === arc;
+    this.share = this.arc ? this.#arc.share : SHARES[this.#current]!;
     return true;
+  }
+}
+
+/**
+ * Open-addressing index from a miniature's key hashes to its slots (0 = empty), linear probing. At
+ * most about a third full, so probe runs stay short: a few thousand positions per miniature.
+ */
+class HashSlots {
+  /** Each slot's hash, owned by the miniature. */
+  readonly #hashes: Int32Array;
+  readonly #table: Int32Array;
+  readonly #shift: number;
+
+  /** An index for up to `entries` entries whose hashes are `hashes[slot]`. */
+  constructor(hashes: Int32Array, entries: number) {
+    this.#hashes = hashes;
+    const bits = Math.max(2, Math.ceil(Math.log2(3 * entries)));
+    this.#table = new Int32Array(1 << bits);
+    this.#shift = 32 - bits;
+  }
+
+  // The position `hash` probes first.
+  #home(hash: number): number {
+    return Math.imul(hash, 0x9e3779b1) >>> this.#shift;
+  }
+
+  /** The slot holding `hash`, or 0. */
+  find(hash: number): number {
+    const table = this.#table;
+    const mask = table.length - 1;
+    for (let i = this.#home(hash); ; i = (i + 1) & mask) {
+      const slot = table[i]!;
+      if (slot === 0 || this.#hashes[slot] === hash) return slot;
+    }
+  }
+
+  /** Adds `slot`, whose hash is absent from the index. */
+  insert(hash: number, slot: number): void {
+    const table = this.#table;
+    const mask = table.length - 1;
+    let i = this.#home(hash);
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot;
+  }
+
+  /** Removes `hash` and shifts later entries of its probe run back, so no tombstones are needed. */
+  erase(hash: number): void {
+    const table = this.#table;
+    const mask = table.length - 1;
+    let i = this.#home(hash);
+    while (this.#hashes[table[i]!] !== hash) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = this.#home(this.#hashes[table[j]!]!);
+      // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        table[i] = table[j]!;
+        i = j;
+      }
+    }
+    table[i] = 0;
   }
 }
 
@@ -98,9 +190,7 @@ export class WindowTuner {
 class MiniWTinyLfu {
   readonly capacity: number;
   hits = 0;
-  /** Open-addressing index from hash to slot (0 = empty; slots start at 3), linear probing. */
-  readonly #index: Int32Array;
-  readonly #indexShift: number;
+  readonly #index: HashSlots;
   readonly #links: SlotLinks;
   readonly #hashes: Int32Array;
   readonly #segment: Uint8Array;
@@ -121,55 +211,12 @@ class MiniWTinyLfu {
     this.#sketch = sketch;
     this.#windowMax = Math.max(1, Math.round(share * capacity));
     this.#protectedMax = Math.floor(0.8 * (capacity - this.#windowMax));
-    // At most about a third full (it holds up to capacity + 1 entries), so probe runs stay short: at
-    // most 2,048 positions (8 KiB) per miniature.
-    const bits = Math.max(2, Math.ceil(Math.log2(3 * (capacity + 1))));
-    this.#index = new Int32Array(1 << bits);
-    this.#indexShift = 32 - bits;
-  }
-
-  // The index position `hash` probes first.
-  #home(hash: number): number {
-    return Math.imul(hash, 0x9e3779b1) >>> this.#indexShift;
-  }
-
-  #find(hash: number): number {
-    const index = this.#index;
-    const mask = index.length - 1;
-    for (let i = this.#home(hash); ; i = (i + 1) & mask) {
-      const slot = index[i]!;
-      if (slot === 0 || this.#hashes[slot] === hash) return slot;
-    }
-  }
-
-  #insert(hash: number, slot: number): void {
-    const index = this.#index;
-    const mask = index.length - 1;
-    let i = this.#home(hash);
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = slot;
-  }
-
-  // Removes `hash` and shifts later entries of its probe run back, so no tombstones are needed.
-  #erase(hash: number): void {
-    const index = this.#index;
-    const mask = index.length - 1;
-    let i = this.#home(hash);
-    while (this.#hashes[index[i]!] !== hash) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#home(this.#hashes[index[j]!]!);
-      // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
-      if (((j - home) & mask) >= ((j - i) & mask)) {
-        index[i] = index[j]!;
-        i = j;
-      }
-    }
-    index[i] = 0;
+    this.#index = new HashSlots(this.#hashes, capacity + 1);
   }
 
   access(hash: number): void {
     const links = this.#links;
-    const slot = this.#find(hash);
+    const slot = this.#index.find(hash);
     if (slot !== 0) {
       this.hits++;
       const segment = this.#segment[slot]!;
@@ -192,7 +239,7 @@ class MiniWTinyLfu {
     const fresh = this.#free.pop() ?? this.#nextSlot++;
     this.#hashes[fresh] = hash;
     this.#segment[fresh] = WINDOW;
-    this.#insert(hash, fresh);
+    this.#index.insert(hash, fresh);
     links.pushBack(WINDOW, fresh);
     this.#size++;
     if (++this.#window <= this.#windowMax) return;
@@ -212,8 +259,129 @@ class MiniWTinyLfu {
         : victim;
     if (this.#segment[evict] === PROTECTED) this.#protected--;
     links.unlink(evict);
-    this.#erase(this.#hashes[evict]!);
+    this.#index.erase(this.#hashes[evict]!);
     this.#free.push(evict);
     this.#size--;
+  }
+}
+
+/** MiniArc's lists: the resident T1 and T2, and their ghosts B1 and B2 (hashes only). */
+const T1 = 0;
+const T2 = 1;
+const B1 = 2;
+const B2 = 3;
+/** MiniArc's first entry slot, after its four list heads. */
+const ARC_FIRST_SLOT = 4;
+
+/**
+ * ARC [8] over key hashes, as in the paper's algorithm: T1 holds keys seen once recently, T2 keys
+ * seen at least twice, B1 and B2 the keys last evicted from each (up to 2 x capacity keys in all),
+ * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2.
+ */
+class MiniArc {
+  readonly capacity: number;
+  hits = 0;
+  /** T1's target size. */
+  #p = 0;
+  /** The length of each list. */
+  readonly #lengths = new Int32Array(4);
+  readonly #links: SlotLinks;
+  /** Each slot's list. */
+  readonly #list: Uint8Array;
+  readonly #hashes: Int32Array;
+  readonly #index: HashSlots;
+  #nextSlot = ARC_FIRST_SLOT;
+  readonly #free: number[] = [];
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    const slots = ARC_FIRST_SLOT + 2 * capacity + 1;
+    this.#links = new SlotLinks(slots, 1);
+    // SlotLinks sets up FIRST_SLOT (3) list heads; B2's head is set up here.
+    this.#links.data[B2 << 1] = B2;
+    this.#links.data[(B2 << 1) + 1] = B2;
+    this.#list = new Uint8Array(slots);
+    this.#hashes = new Int32Array(slots);
+    this.#index = new HashSlots(this.#hashes, slots);
+  }
+
+  /** T1's target size as a share of the capacity. */
+  get share(): number {
+    return this.#p / this.capacity;
+  }
+
+  access(hash: number): void {
+    const lengths = this.#lengths;
+    const c = this.capacity;
+    const slot = this.#index.find(hash);
+    if (slot !== 0) {
+      const list = this.#list[slot]!;
+      if (list === T1 || list === T2) {
+        this.hits++;
+        this.#move(slot, T2);
+        return;
+      }
+      const b1 = lengths[B1]!;
+      const b2 = lengths[B2]!;
+      if (list === B1) {
+        this.#p = Math.min(this.#p + (b1 >= b2 ? 1 : b2 / b1), c);
+        this.#replace(false);
+      } else {
+        this.#p = Math.max(this.#p - (b2 >= b1 ? 1 : b1 / b2), 0);
+        this.#replace(true);
+      }
+      this.#move(slot, T2);
+      return;
+    }
+    // A key in no list: make room as the paper's case IV does, then add it to T1.
+    const t1 = lengths[T1]!;
+    const l1 = t1 + lengths[B1]!;
+    if (l1 === c) {
+      if (t1 < c) {
+        this.#drop(B1);
+        this.#replace(false);
+      } else {
+        this.#drop(T1);
+      }
+    } else {
+      const total = l1 + lengths[T2]! + lengths[B2]!;
+      if (total >= c) {
+        if (total === 2 * c) this.#drop(B2);
+        this.#replace(false);
+      }
+    }
+    const fresh = this.#free.pop() ?? this.#nextSlot++;
+    this.#hashes[fresh] = hash;
+    this.#index.insert(hash, fresh);
+    this.#list[fresh] = T1;
+    this.#links.pushBack(T1, fresh);
+    lengths[T1] = lengths[T1]! + 1;
+  }
+
+  // The paper's REPLACE: T1's oldest key goes to B1, or T2's oldest to B2.
+  #replace(inB2: boolean): void {
+    const t1 = this.#lengths[T1]!;
+    const fromT1 = t1 >= 1 && ((inB2 && t1 === this.#p) || t1 > this.#p);
+    if (fromT1 || this.#lengths[T2] === 0) this.#move(this.#links.first(T1), B1);
+    else this.#move(this.#links.first(T2), B2);
+  }
+
+  // Makes `slot` the newest key of `list`.
+  #move(slot: number, list: number): void {
+    const from = this.#list[slot]!;
+    this.#lengths[from] = this.#lengths[from]! - 1;
+    this.#links.unlink(slot);
+    this.#links.pushBack(list, slot);
+    this.#list[slot] = list;
+    this.#lengths[list] = this.#lengths[list]! + 1;
+  }
+
+  // Forgets the oldest key of `list`.
+  #drop(list: number): void {
+    const slot = this.#links.first(list);
+    this.#links.unlink(slot);
+    this.#lengths[list] = this.#lengths[list]! - 1;
+    this.#index.erase(this.#hashes[slot]!);
+    this.#free.push(slot);
   }
 }
