@@ -31,6 +31,7 @@ import { FIRST_SLOT } from './links.js';
 import { KeyIndex, NO_SLOT } from './key-index.js';
 import { hashKey, hashString } from './hash.js';
 import { TinyLfuPolicy } from './tinylfu.js';
+import type { PolicyMode } from './miniature.js';
 import { estimateSize, estimateTotalBytes } from './size-of.js';
 import { TagIndex } from './tag-index.js';
 import { Sweeper } from './sweeper.js';
@@ -514,10 +515,16 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     timer: ReturnType<typeof setInterval> | undefined;
     capacity: number;
     frequency: (key: K) => number | undefined;
+    pinMode: (mode: PolicyMode | null) => void;
   } {
     const policy = this.#policy;
     return {
       policy: policy.snapshot(),
+      pinMode: (mode) => {
+        if (!(policy instanceof TinyLfuPolicy))
+          throw new TypeError('pinMode: only the tinylfu policy has modes');
+        policy.pinMode(mode);
+      },
       timer: this.#sweeper?.timer,
       capacity: this.#capacity,
       frequency: (key) => {

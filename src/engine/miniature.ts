@@ -1,18 +1,18 @@
-// Miniature simulations that choose W-TinyLFU's window size, or ARC mode (see the essay in tinylfu.ts,
-// [6], [7], [8]).
+// Miniature simulations that choose W-TinyLFU's window size, or the ARC or S3-FIFO mode (see the essay
+// in tinylfu.ts, [6], [7], [8], [9]).
 //
 // A few small W-TinyLFU caches run beside the real one, each with a fixed window share, and one small
-// ARC cache, which adapts its own split between keys seen once and keys seen again. They see only
+// ARC cache and one small S3-FIFO cache, each as its paper describes it. They see only
 // a spatial sample of the keys (those whose hash has its low k bits zero, so a key is either always
 // or never sampled; the sizing advisor samples by the hash's high bits, so a miniature cache of the
 // advisor, itself a W-TinyLFU, still sees an even sample of what reaches it) and are scaled down by
 // the same rate, so each behaves like the full cache would with its window share. Every period the
 // tuner compares their recent hit counts and names the best share; the real cache moves its window
-// there, or into ARC mode with the miniature ARC's split when ARC leads every share. The miniatures hold
+// there, or into the ARC or S3-FIFO mode when that policy leads every share. The miniatures hold
 // key hashes, not keys. The W-TinyLFU ones all see the same requests and age after the same number of
 // them, so one frequency sketch, kept by the tuner, serves all five.
 import { FrequencySketch } from './sketch.js';
-import { SlotLinks } from './links.js';
+import { FIRST_SLOT, SlotLinks } from './links.js';
 
 /** Window shares the miniatures try, as fractions of the budget. */
 const SHARES = [0.01, 0.1, 0.3, 0.6, 1] as const;
@@ -25,10 +25,22 @@ const SCORE_DECAY = 0.8;
 /** The best miniature must beat the current one's score by this share before the window moves. */
 const SWITCH_MARGIN = 0.05;
 /**
- * ARC must also lead the best window share by this much: ARC mode changes more than the window's size,
- * so a near tie keeps W-TinyLFU, whose admission filter guards against scans and one-hit floods.
+ * ARC or S3-FIFO must also lead the best window share by this much: their modes change more than the
+ * window's size, so a near tie keeps W-TinyLFU, whose admission filter guards against scans and
+ * one-hit floods.
  */
-const ARC_MARGIN = 0.01;
+const MODE_MARGIN = 0.01;
+/** S3-FIFO's small queue, as a share of the capacity (the paper's 10 %). */
+const S3FIFO_SMALL_SHARE = 0.1;
+
+/** The policy a W-TinyLFU cache runs, as chosen by its tuner. */
+export type PolicyMode = 0 | 1 | 2;
+/** Window TinyLFU, with the window share the tuner chose. */
+export const MODE_WTINYLFU = 0;
+/** ARC [8], with the miniature ARC's split. */
+export const MODE_ARC = 1;
+/** S3-FIFO [9], with its 10 % small queue. */
+export const MODE_S3FIFO = 2;
 /** Accesses per unit of capacity between two agings of a miniature's sketch (as in tinylfu.ts). */
 const SAMPLE_FACTOR = 10;
 const WINDOW = 0;
@@ -47,13 +59,17 @@ export class WindowTuner {
   readonly #scores: Float64Array;
   readonly #period: number;
   #requests = 0;
-  /** The chosen miniature: an index into SHARES, or SHARES.length for ARC. */
+  /** The chosen miniature: an index into SHARES, or SHARES.length + i for the i-th other policy. */
   #current = 0;
   readonly #arc: MiniArc;
-  /** The window share chosen by the last decision; in ARC mode, the miniature ARC's share of T1. */
+  readonly #s3fifo: MiniS3Fifo;
+  /**
+   * The window share chosen by the last decision; in ARC mode, the miniature ARC's share of T1; in
+   * S3-FIFO mode, the small queue's share.
+   */
   share: number = SHARES[0];
-  /** Whether the last decision chose ARC mode. */
-  arc = false;
+  /** The policy chosen by the last decision. */
+  mode: PolicyMode = MODE_WTINYLFU;
 
   /** Miniatures for a cache of up to `capacity` entries. */
   constructor(capacity: number) {
@@ -65,8 +81,16 @@ export class WindowTuner {
     this.#sampleSize = SAMPLE_FACTOR * size;
     this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));
     this.#arc = new MiniArc(size);
-    this.#scores = new Float64Array(SHARES.length + 1);
+    this.#s3fifo = new MiniS3Fifo(size);
+    this.#scores = new Float64Array(SHARES.length + 2);
     this.#period = PERIOD_FACTOR * size;
+  }
+
+  /** The share of the window in `mode`: as chosen, ARC's T1 target, or S3-FIFO's small queue. */
+  shareFor(mode: PolicyMode): number {
+    if (mode === MODE_ARC) return this.#arc.share;
+    if (mode === MODE_S3FIFO) return S3FIFO_SMALL_SHARE;
+    return this.#current < SHARES.length ? SHARES[this.#current]! : SHARES[0];
   }
 
   /** Miniature capacity, for diagnostics. */
@@ -90,9 +114,10 @@ export class WindowTuner {
     }
     for (let i = 0; i < minis.length; i++) minis[i]!.access(mixed);
     this.#arc.access(mixed);
+    this.#s3fifo.access(mixed);
     // In ARC mode the cache follows the miniature's p at every sampled request, as ARC adapts p at
     // every ghost hit.
-    if (this.arc) this.share = this.#arc.share;
+    if (this.mode === MODE_ARC) this.share = this.#arc.share;
     if (++this.#requests < this.#period) return false;
     this.#requests = 0;
     const scores = this.#scores;
@@ -104,21 +129,24 @@ export class WindowTuner {
       if (scores[i]! > scores[best]!) best = i;
     }
     const arc = minis.length;
+    const s3fifo = arc + 1;
     scores[arc] = SCORE_DECAY * scores[arc]! + this.#arc.hits;
     this.#arc.hits = 0;
-    if (this.#current === arc) {
-      // ARC mode lasts while ARC leads every window share.
-      if (scores[best]! >= scores[arc]!) this.#current = best;
-    } else if (
-      scores[arc]! > scores[best]! * (1 + ARC_MARGIN) &&
-      scores[arc]! > scores[this.#current]! * (1 + SWITCH_MARGIN)
-    ) {
-      this.#current = arc;
-    } else if (scores[best]! > scores[this.#current]! * (1 + SWITCH_MARGIN)) {
+    scores[s3fifo] = SCORE_DECAY * scores[s3fifo]! + this.#s3fifo.hits;
+    this.#s3fifo.hits = 0;
+    const other = scores[s3fifo]! > scores[arc]! ? s3fifo : arc;
+    // The leader: the best other policy if it beats the best window share by MODE_MARGIN.
+    const leader = scores[other]! > scores[best]! * (1 + MODE_MARGIN) ? other : best;
+    const current = this.#current;
+    if (current >= arc && scores[current]! <= scores[best]!) {
+      // A mode lasts while its policy leads every window share.
       this.#current = best;
+    } else if (leader !== current && scores[leader]! > scores[current]! * (1 + SWITCH_MARGIN)) {
+      this.#current = leader;
     }
-    this.arc = this.#current === arc;
-    this.share = this.arc ? this.#arc.share : SHARES[this.#current]!;
+    const chosen = this.#current;
+    this.mode = chosen === arc ? MODE_ARC : chosen === s3fifo ? MODE_S3FIFO : MODE_WTINYLFU;
+    this.share = this.shareFor(this.mode);
     return true;
   }
 }
@@ -278,7 +306,7 @@ const ARC_FIRST_SLOT = 4;
  * seen at least twice, B1 and B2 the keys last evicted from each (up to 2 x capacity keys in all),
  * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2.
  */
-class MiniArc {
+export class MiniArc {
   readonly capacity: number;
   hits = 0;
   /** T1's target size. */
@@ -381,6 +409,131 @@ class MiniArc {
     const slot = this.#links.first(list);
     this.#links.unlink(slot);
     this.#lengths[list] = this.#lengths[list]! - 1;
+    this.#index.erase(this.#hashes[slot]!);
+    this.#free.push(slot);
+  }
+}
+
+/** MiniS3Fifo's queues: small, main and ghost (hashes only). */
+const SMALL = 0;
+const MAIN = 1;
+const GHOST = 2;
+
+/**
+ * S3-FIFO [9] over key hashes, as in the paper's algorithm (and bench/sim/s3fifo.ts): new keys enter
+ * a small FIFO queue holding 10 % of the capacity; one hit there while it is in the small queue moves
+ * a key to the main queue when it reaches the small queue's end, and a key never hit there is evicted
+ * into the ghost queue, from which a returning key goes straight to the main queue. The main queue
+ * reinserts a key hit since its last pass (2-bit counts) and evicts the others.
+ */
+export class MiniS3Fifo {
+  readonly capacity: number;
+  hits = 0;
+  readonly #smallMax: number;
+  readonly #ghostMax: number;
+  /** The length of each queue. */
+  readonly #lengths = new Int32Array(3);
+  readonly #links: SlotLinks;
+  /** Each slot's queue. */
+  readonly #queue: Uint8Array;
+  /** Each resident slot's hit count, 0..3. */
+  readonly #freq: Uint8Array;
+  /** Each ghost slot's insertion number into the ghost queue. */
+  readonly #ghostStamps: Int32Array;
+  #ghostInsertions = 0;
+  readonly #hashes: Int32Array;
+  readonly #index: HashSlots;
+  #nextSlot = FIRST_SLOT;
+  readonly #free: number[] = [];
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.#smallMax = Math.max(1, Math.floor(capacity * S3FIFO_SMALL_SHARE));
+    this.#ghostMax = Math.max(1, capacity - this.#smallMax);
+    // Every resident key and every ghost.
+    const slots = FIRST_SLOT + capacity + this.#ghostMax + 1;
+    this.#links = new SlotLinks(slots, 1);
+    this.#queue = new Uint8Array(slots);
+    this.#freq = new Uint8Array(slots);
+    this.#ghostStamps = new Int32Array(slots);
+    this.#hashes = new Int32Array(slots);
+    this.#index = new HashSlots(this.#hashes, slots);
+  }
+
+  access(hash: number): void {
+    const slot = this.#index.find(hash);
+    if (slot !== 0 && this.#queue[slot] !== GHOST) {
+      this.hits++;
+      if (this.#freq[slot]! < 3) this.#freq[slot] = this.#freq[slot]! + 1;
+      return;
+    }
+    const lengths = this.#lengths;
+    while (lengths[SMALL]! + lengths[MAIN]! >= this.capacity) this.#evict();
+    // Evicting may have pushed this key's ghost out of the ghost queue.
+    const ghost = slot === 0 ? 0 : this.#index.find(hash);
+    if (ghost !== 0) {
+      this.#freq[ghost] = 0;
+      this.#move(ghost, MAIN);
+      return;
+    }
+    const fresh = this.#free.pop() ?? this.#nextSlot++;
+    this.#hashes[fresh] = hash;
+    this.#index.insert(hash, fresh);
+    this.#queue[fresh] = SMALL;
+    this.#freq[fresh] = 0;
+    this.#links.pushBack(SMALL, fresh);
+    lengths[SMALL] = lengths[SMALL]! + 1;
+  }
+
+  // Evicts one key: from the small queue while it holds its share, else from the main queue.
+  #evict(): void {
+    const links = this.#links;
+    const freq = this.#freq;
+    if (this.#lengths[SMALL]! >= this.#smallMax) {
+      for (let slot = links.first(SMALL); slot !== SMALL; slot = links.first(SMALL)) {
+        if (freq[slot] === 0) {
+          // Into the ghost queue, which keeps the last ghostMax keys put into it (a ghost hit takes
+          // its key out early without keeping the others longer, as in the paper's implementation).
+          this.#move(slot, GHOST);
+          const stamp = ++this.#ghostInsertions;
+          this.#ghostStamps[slot] = stamp;
+          for (
+            let old = links.first(GHOST);
+            stamp - this.#ghostStamps[old]! >= this.#ghostMax;
+            old = links.first(GHOST)
+          )
+            this.#forget(old);
+          return;
+        }
+        freq[slot] = 0;
+        this.#move(slot, MAIN);
+      }
+    }
+    for (let slot = links.first(MAIN); slot !== MAIN; slot = links.first(MAIN)) {
+      if (freq[slot] === 0) {
+        this.#forget(slot);
+        return;
+      }
+      freq[slot] = freq[slot]! - 1;
+      links.moveToBack(MAIN, slot);
+    }
+  }
+
+  // Makes `slot` the newest key of `queue`.
+  #move(slot: number, queue: number): void {
+    const from = this.#queue[slot]!;
+    this.#lengths[from] = this.#lengths[from]! - 1;
+    this.#links.unlink(slot);
+    this.#links.pushBack(queue, slot);
+    this.#queue[slot] = queue;
+    this.#lengths[queue] = this.#lengths[queue]! + 1;
+  }
+
+  // Drops `slot`'s key from its queue and from the index.
+  #forget(slot: number): void {
+    const from = this.#queue[slot]!;
+    this.#lengths[from] = this.#lengths[from]! - 1;
+    this.#links.unlink(slot);
     this.#index.erase(this.#hashes[slot]!);
     this.#free.push(slot);
   }

@@ -34,38 +34,54 @@
 // noisy; admitting ties at frequency >= 2 helped cpp but cost 2-3 points on loop and cs. A
 // byte-bounded cache keeps the hill climber below (the miniatures count entries, not bytes).
 //
-// ARC mode: where popularity drifts, no window share is right. After the hot set jumps, with a 1 %
-// window, 40-60 % of the cache holds entries not read for 100,000 requests, most of them old hot keys
-// in the protected segment, which leave only as fast as new keys are promoted; a larger window lets
-// the new keys in but gives up the frequency filter. P3 at 131072 loses at every static share too
-// (41.7-45.2 %, against ARC's 50.6 %). What wins there is ARC's split [8]: keys seen once (T1) and
-// keys seen again (T2) in two LRU lists, with T1's target size p moved by hits on the ghosts of
-// recently evicted keys. So a sixth miniature runs ARC itself, with exact ghosts (a few thousand
-// hashes), and when it out-hits the best window share by 1 % (and the current choice by the 5 %
-// margin above), the policy turns its three lists into ARC's: the window is T1, with the miniature's
-// p (scaled) as its budget, updated at every sampled request while the mode lasts; probation and
-// protected together are T2, probation's leftovers evicted first. A hit in T1 moves the entry to T2,
-// and eviction is ARC's REPLACE: T1's oldest while T1, not counting the entry just added, is over p,
-// else T2's oldest. There is no admission duel and costs are not weighed. The real cache keeps no
-// ghosts (a ghost list of as many hashes as entries would cost 12 bytes per entry); the frequency
-// sketch answers for them instead: a new key whose estimate is already 2 or more enters T2 directly,
-// as a ghost hit does in ARC (1 sent too many one-off keys to T2: P3 -2 points; 3 cost P3 1.2).
-// The policy goes back to W-TinyLFU, with its window and protected segment cut to their budgets at
-// once, as soon as a window share scores as well as ARC. Entering on a plain 5 % lead over the
-// current share let an early, noisy lead put web12 at 1000 into ARC mode and keep it there (-1.4
-// points); the 1 % lead over every share keeps near ties with W-TinyLFU, whose filter guards against
-// scans and one-hit floods (ARC mode everywhere would lose 3.5-4 points on the flood rows, 6.5 on P3
-// at 32768). Measured on bench:hit-ratio: the drift rows 53.03 -> 53.66 and 55.95 -> 57.78 (0.7 and 0.1
-// behind ARC), P3 at 131072 44.28 -> 45.32, cpp +0.6, sprite at 512 +0.3, P3 at 32768 -0.6 (still
-// ahead of every reference), all else within 0.04.
+// Other policies (ARC and S3-FIFO modes): on some workloads no window share is right. Where popularity
+// drifts, after the hot set jumps, with a 1 % window, 40-60 % of the cache holds entries not read for
+// 100,000 requests, most of them old hot keys in the protected segment, which leave only as fast as
+// new keys are promoted; a larger window lets the new keys in but gives up the frequency filter. P3
+// at 131072 loses at every static share (41.7-45.2 %, against ARC's 50.6 % and S3-FIFO's 49.0 %), and
+// multi2 at 512 trails S3-FIFO by 1.6 points. What wins there is another structure: ARC's split [8]
+// (keys seen once in T1, keys seen again in T2, two LRU lists, T1's target size p moved by hits on
+// the ghosts of recently evicted keys), or S3-FIFO's [9] (a small FIFO queue of 10 % that a key leaves
+// after one pass unless it was hit there, a main FIFO queue that gives a hit key another pass, and a
+// ghost queue that sends a returning key straight to the main queue). So two more miniatures run ARC
+// and S3-FIFO themselves, exactly as their papers (and bench/sim's reference models, which a test
+// checks them against) describe, with exact ghosts of a few thousand hashes. When one of them out-hits
+// the best window share by 1 % (and the current choice by the 5 % margin above), the policy runs its
+// three lists as that policy's:
+// - ARC mode: the window is T1, with the miniature ARC's p (scaled) as its budget, followed at every
+//   sampled request; probation and protected together are T2. A hit in T1 moves the entry to T2, and
+//   eviction is ARC's REPLACE: T1's oldest while T1, not counting the entry just added, is over p,
+//   else T2's oldest.
+// - S3-FIFO mode: the window is the small queue (10 %) and protected the main queue; a hit only
+//   counts (2 bits in META) and moves nothing. Eviction takes the small queue's oldest while the queue
+//   is over its share (moving it to the main queue instead if it was hit), else the main queue's oldest
+//   (sending it round again, one count lower, if it was hit since its last pass).
+// In both, entries W-TinyLFU left in probation are evicted first, there is no admission duel and costs
+// are not weighed. The real cache keeps no ghosts (a ghost list of as many hashes as entries would
+// cost 12 bytes per entry); the frequency sketch answers for them instead: a new key whose estimate
+// is already 2 or more enters T2 or the main queue directly, as a ghost hit does (1 sent too many
+// one-off keys there: P3 -2 points in ARC mode; 3 cost P3 1.2). The policy goes back to W-TinyLFU,
+// with its window and protected segment cut to their budgets at once, as soon as a window share
+// scores as well as the mode's policy. Entering on a plain 5 % lead over the current share let an
+// early, noisy lead put web12 at 1000 into ARC mode and keep it there (-1.4 points); the 1 % lead over
+// every share keeps near ties with W-TinyLFU, whose filter guards against scans and one-hit floods
+// (ARC mode everywhere would lose 3.5-4 points on the flood rows and 6.5 on P3 at 32768, S3-FIFO mode
+// 6 on P3 at 32768 and 19-87 on loop, cs and gli). Measured on bench:hit-ratio: the drift rows 53.03 -> 53.66 and
+// 55.95 -> 57.78 (0.7 and 0.1 behind ARC), multi2 47.92 -> 49.03 (0.5 behind S3-FIFO), P3 at 131072
+// 44.28 -> 45.32, cpp +0.6, sprite at 512 +0.55, P3 at 32768 -0.6 (still ahead of every reference), all
+// else within 0.06. The miniatures cost memory per cache, not per entry (two more of a few KiB), and
+// time only on sampled requests.
 //
-// What it does not fix: P3 at 131072 is still 5 points behind ARC. Forced into ARC mode throughout,
-// the cache reaches 46.7 there (47.4-48.3 with exact ghosts in the real cache), so the sketch standing
-// in for the ghosts costs some of it; the rest is the tuner, whose miniatures sample 1 key in 512 at
-// that size and see ARC ahead by only a few percent, so the cache spends part of the trace in
-// W-TinyLFU mode. Demoting protected entries not read during one (or two) sketch periods, at each
-// aging, won 0.7 (0.5) point on the drift rows but lost 1.5 (0.8) on Zipf, whose protected tail is
-// read less often than once a period and is still worth keeping; not kept.
+// What it does not fix: P3 at 131072 is still 5 points behind ARC. Pinned to S3-FIFO mode the cache
+// reaches 48.8 there, in ARC mode 46.7 (47.4-48.3 with exact ghosts in the real cache, so the sketch
+// standing in for the ghosts costs ARC mode some of it), but the miniatures, at 1 key in 512 for that
+// size, see ARC and S3-FIFO ahead of a 1 % window by only a few percent and the cache spends much of
+// the trace in W-TinyLFU mode; miniatures 8 times larger (1 key in 64) chose no better. On web12 at
+// 5000 (1.3 behind) every miniature scores within 2 % of the others, under the switching margin. The
+// flood rows (2.4-2.8 behind S3-FIFO) are the sketch's (below). Demoting protected entries not read
+// during one (or two) sketch periods, at each aging, won 0.7 (0.5) point on the drift rows but lost
+// 1.5 (0.8) on Zipf, whose protected tail is read less often than once a period and is still worth
+// keeping; not kept.
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
 // unique ids, an attacker's random keys) hardly ever enters the main space, since a candidate seen once
@@ -179,7 +195,7 @@
 import type { Policy } from './policy.js';
 import { FrequencySketch } from './sketch.js';
 import { FIRST_SLOT, SlotLinks } from './links.js';
-import { WindowTuner } from './miniature.js';
+import { MODE_ARC, MODE_S3FIFO, MODE_WTINYLFU, WindowTuner, type PolicyMode } from './miniature.js';
 import { ReadBuffer } from './read-buffer.js';
 
 /** The three segments; each number is also the sentinel head slot of that segment's list. */
@@ -190,8 +206,9 @@ const PROTECTED = 2;
 const HASH = 2;
 const META = 3;
 // META packs the entry's segment (bits 0-1), its accesses not yet added to the sketch (bits 2-5,
-// 0..15; more than 15 would saturate the sketch's counters anyway) and its reload-cost bucket (bits
-// 6-10, 0..31; see "Cost" in the essay), so cost-awareness takes no memory beyond the record.
+// 0..15; more than 15 would saturate the sketch's counters anyway), its reload-cost bucket (bits
+// 6-10, 0..31; see "Cost" in the essay) and S3-FIFO mode's hit count (bits 11-12, 0..3), so neither
+// cost-awareness nor the modes take memory beyond the record.
 /** Selects the segment in META. */
 const SEGMENT_MASK = 3;
 /** Where the pending access count starts in META. */
@@ -204,13 +221,20 @@ const PENDING_MAX = 15 << PENDING_SHIFT;
 const COST_SHIFT = 6;
 /** Selects the cost bucket in META. */
 const COST_MASK = 31 << COST_SHIFT;
+/** Where S3-FIFO mode's 2-bit access count starts in META. */
+const FREQ_SHIFT = 11;
+/** One access in S3-FIFO mode's count, in META's units. */
+const FREQ_ONE = 1 << FREQ_SHIFT;
+/** Selects S3-FIFO mode's access count (saturated at 3) in META. */
+const FREQ_MASK = 3 << FREQ_SHIFT;
 /** How many of probation's oldest entries the victim is chosen from once costs differ. */
 const VICTIM_SCAN = 4;
 /**
- * In ARC mode, a new key whose estimated frequency is at least this goes straight to T2: the sketch
- * has seen it recently, which is what a hit in ARC's ghost lists means (see "ARC mode" in the essay).
+ * In ARC and S3-FIFO modes, a new key whose estimated frequency is at least this goes straight to T2
+ * or the main queue: the sketch has seen it recently, which is what a ghost hit means in those
+ * policies (see "Other policies" in the essay).
  */
-const ARC_SEEN = 2;
+const GHOST_SEEN = 2;
 
 /** Accesses per unit of capacity between two agings of the sketch (TinyLFU's sample size). */
 const SAMPLE_FACTOR = 10;
@@ -259,10 +283,13 @@ export class TinyLfuPolicy implements Policy {
   /** A hash is sampled for the tuner when its bits under this mask are all zero. */
   #tunerMask: number;
   /**
-   * ARC mode, chosen by the tuner: the window is ARC's T1 (its budget is T1's target p), probation
-   * and protected together are T2, and there is no admission duel (see "ARC mode" in the essay).
+   * The policy the tuner chose (see "Other policies" in the essay): W-TinyLFU; ARC, where the window
+   * is T1 (its budget is T1's target p) and probation and protected together are T2; or S3-FIFO,
+   * where the window is the small queue and protected the main queue.
    */
-  #arc = false;
+  #mode: PolicyMode = MODE_WTINYLFU;
+  /** A mode fixed by pinMode() (tests), or null to follow the tuner. */
+  #pinned: PolicyMode | null = null;
 
   /**
    * @param capacity slots to prepare for now.
@@ -306,8 +333,8 @@ export class TinyLfuPolicy implements Policy {
    */
   resize(maximum: number, expectedEntries: number): void {
     if (this.#reads.count !== 0) this.#drainReads();
-    // The new tuner starts over from a window share, so the cache leaves ARC mode (a resize is rare).
-    this.#arc = false;
+    // The new tuner starts over from a window share, so the cache goes back to W-TinyLFU.
+    this.#mode = MODE_WTINYLFU;
     const share = Math.max(this.#windowMax, 1) / this.#maximum;
     this.#maximum = maximum;
     this.#stepSize = Math.sign(this.#stepSize || -1) * STEP_PERCENT * maximum;
@@ -322,8 +349,10 @@ export class TinyLfuPolicy implements Policy {
   add(slot: number, hash: number, weight: number, cost: number): void {
     if (this.#reads.count !== 0) this.#drainReads();
     const record = this.#links.data;
-    // In ARC mode a key the sketch has seen recently skips T1, as a ghost hit does in ARC.
-    const segment = this.#arc && this.#sketch.frequency(hash) >= ARC_SEEN ? PROTECTED : WINDOW;
+    // In ARC and S3-FIFO modes a key the sketch has seen recently skips T1 or the small queue, as a
+    // ghost hit does in those policies.
+    const mode = this.#mode;
+    const segment = mode !== MODE_WTINYLFU && this.#sketch.frequency(hash) >= GHOST_SEEN ? PROTECTED : WINDOW;
     record[(slot << 2) + HASH] = hash;
     record[(slot << 2) + META] = segment | PENDING_ONE | (cost === 0 ? 0 : this.#costBits(cost));
     if (++this.#accesses >= this.#sampleSize) this.#age();
@@ -331,10 +360,11 @@ export class TinyLfuPolicy implements Policy {
     if (segment === WINDOW) this.#windowWeight += weight;
     else this.#protectedWeight += weight;
     this.#totalWeight += weight;
-    // ARC mode evicts from T1 or T2 by p (victim()); nothing moves between segments on the way in.
-    if (!this.#arc && this.#windowWeight > this.#windowMax) this.#drainWindow();
+    // ARC and S3-FIFO evict from either list (victim()); nothing moves between segments on the way in.
+    if (mode === MODE_WTINYLFU && this.#windowWeight > this.#windowMax) this.#drainWindow();
     if (this.#tuner !== null) {
-      if ((hash & this.#tunerMask) === 0 && (this.#tuner.access(hash) || this.#arc)) this.#retune();
+      if ((hash & this.#tunerMask) === 0 && (this.#tuner.access(hash) || this.#mode === MODE_ARC))
+        this.#retune();
     } else if (++this.#missesInSample + this.#hitsInSample >= this.#sampleSize) this.#climb();
   }
 
@@ -361,16 +391,27 @@ export class TinyLfuPolicy implements Policy {
     const segment = this.#recordAccess(slot);
     if (this.#tuner !== null) {
       const hash = this.#links.data[(slot << 2) + HASH]!;
-      if ((hash & this.#tunerMask) === 0 && (this.#tuner.access(hash) || this.#arc)) this.#retune();
+      if ((hash & this.#tunerMask) === 0 && (this.#tuner.access(hash) || this.#mode === MODE_ARC))
+        this.#retune();
     } else {
       this.#hitsInSample++;
     }
-    if (segment === PROBATION) this.#promote(slot);
-    else if (segment === WINDOW && this.#arc) {
+    const mode = this.#mode;
+    if (mode === MODE_S3FIFO) this.#countHit(slot);
+    else if (segment === PROBATION) this.#promote(slot);
+    else if (segment === WINDOW && mode === MODE_ARC) {
       // ARC: a hit in T1 moves the entry to T2.
       this.#windowWeight -= this.#weight(slot);
       this.#promote(slot);
     } else this.#links.moveToBack(segment, slot);
+  }
+
+  // S3-FIFO: a hit only counts, up to 3; the queues are FIFO.
+  #countHit(slot: number): void {
+    const at = (slot << 2) + META;
+    const record = this.#links.data;
+    const meta = record[at]!;
+    if ((meta & FREQ_MASK) !== FREQ_MASK) record[at] = meta + FREQ_ONE;
   }
 
   update(slot: number, oldWeight: number, newWeight: number, cost: number): void {
@@ -381,7 +422,13 @@ export class TinyLfuPolicy implements Policy {
     const segment = this.#recordAccess(slot);
     const delta = newWeight - oldWeight;
     this.#totalWeight += delta;
-    if (segment === PROBATION || (segment === WINDOW && this.#arc)) {
+    const mode = this.#mode;
+    if (mode === MODE_S3FIFO) {
+      // Entry-bounded only, so the weight is 1 before and after.
+      this.#countHit(slot);
+      return;
+    }
+    if (segment === PROBATION || (segment === WINDOW && mode === MODE_ARC)) {
       if (segment === WINDOW) this.#windowWeight -= oldWeight;
       this.#promote(slot);
       // #promote counted the new weight already.
@@ -390,7 +437,7 @@ export class TinyLfuPolicy implements Policy {
       else this.#protectedWeight += delta;
       this.#links.moveToBack(segment, slot);
     }
-    if (this.#arc) return;
+    if (mode === MODE_ARC) return;
     if (this.#windowWeight > this.#windowMax) this.#drainWindow();
     if (this.#protectedWeight > this.#protectedMax) this.#demote();
   }
@@ -409,7 +456,8 @@ export class TinyLfuPolicy implements Policy {
   victim(): number {
     if (this.#reads.count !== 0) this.#drainReads();
     const links = this.#links;
-    if (this.#arc) return this.#arcVictim();
+    if (this.#mode === MODE_ARC) return this.#arcVictim();
+    if (this.#mode === MODE_S3FIFO) return this.#s3FifoVictim();
     const victim = links.first(PROBATION);
     if (victim === PROBATION) {
       // No probation entries: evict from the window, else from the protected segment.
@@ -462,9 +510,20 @@ export class TinyLfuPolicy implements Policy {
       totalWeight: this.#totalWeight,
       stepSize: this.#stepSize,
       tunerShare: this.#tuner === null ? -1 : this.#tuner.share,
-      arc: this.#arc ? 1 : 0,
+      mode: this.#mode,
       sampleSize: this.#sampleSize,
     };
+  }
+
+  /**
+   * Runs the policy in `mode` from now on, whatever the tuner chooses (null: follow the tuner again).
+   * For tests, through MemoryCache's engineInternals; an entry-bounded cache only (it has the tuner).
+   */
+  pinMode(mode: PolicyMode | null): void {
+    if (this.#tuner === null) throw new TypeError('pinMode: a byte-bounded cache has no modes');
+    this.#pinned = mode;
+    if (this.#reads.count !== 0) this.#drainReads();
+    this.#retune();
   }
 
   /** The estimated frequency (0..15) of the entry in `slot`, all its accesses counted. */
@@ -568,12 +627,46 @@ export class TinyLfuPolicy implements Policy {
     this.#links.pushBack(PROTECTED, slot);
     this.#setSegment(slot, PROTECTED);
     this.#protectedWeight += this.#weight(slot);
-    if (!this.#arc && this.#protectedWeight > this.#protectedMax) this.#demote();
+    if (this.#mode === MODE_WTINYLFU && this.#protectedWeight > this.#protectedMax) this.#demote();
   }
 
   // ARC's REPLACE in ARC mode: T1's oldest entry while T1, not counting its newest entry (the one
   // just added, which ARC inserts after choosing), holds more than p; otherwise T2's oldest, which
   // is probation's (entries left there by W-TinyLFU mode) before protected's. Costs are not weighed.
+  #s3FifoVictim(): number {
+    const links = this.#links;
+    const record = links.data;
+    // Entries W-TinyLFU left in probation go first.
+    const leftover = links.first(PROBATION);
+    if (leftover !== PROBATION) return leftover;
+    for (;;) {
+      // The small queue's oldest entry while it holds more than its share (not counting its newest
+      // entry, the one just added, which S3-FIFO inserts after evicting): hit while there, it moves
+      // to the main queue, else it is the victim.
+      const oldest = links.first(WINDOW);
+      if (oldest !== WINDOW && oldest !== links.last(WINDOW) && this.#windowWeight > this.#windowMax) {
+        const at = (oldest << 2) + META;
+        const meta = record[at]!;
+        if ((meta & FREQ_MASK) === 0) return oldest;
+        record[at] = (meta & ~(FREQ_MASK | SEGMENT_MASK)) | PROTECTED;
+        links.unlink(oldest);
+        links.pushBack(PROTECTED, oldest);
+        this.#windowWeight -= 1;
+        this.#protectedWeight += 1;
+        continue;
+      }
+      // Otherwise the main queue's oldest: hit since it was last here, it goes round again with one
+      // hit less (each pass lowers a count, so the loop ends), else it is the victim.
+      const main = links.first(PROTECTED);
+      if (main === PROTECTED) return oldest;
+      const at = (main << 2) + META;
+      const meta = record[at]!;
+      if ((meta & FREQ_MASK) === 0) return main;
+      record[at] = meta - FREQ_ONE;
+      links.moveToBack(PROTECTED, main);
+    }
+  }
+
   #arcVictim(): number {
     const links = this.#links;
     const oldest = links.first(WINDOW);
@@ -627,17 +720,21 @@ export class TinyLfuPolicy implements Policy {
   // Moves the window to the share the miniatures chose (only entry-bounded caches have a tuner).
   #retune(): void {
     const tuner = this.#tuner!;
-    if (tuner.arc) {
-      // ARC mode: the window becomes T1 with the miniature ARC's target p; entries stay where they
-      // are, and ARC's eviction rule (victim()) brings the segments to their new sizes.
-      this.#arc = true;
-      this.#windowMax = Math.round(tuner.share * this.#maximum);
+    const mode = this.#pinned ?? tuner.mode;
+    const share = tuner.shareFor(mode);
+    if (mode !== MODE_WTINYLFU) {
+      // ARC or S3-FIFO: the window becomes T1 (budget: the miniature ARC's target p) or the small
+      // queue (its fixed share); entries stay where they are, and the mode's eviction rule
+      // (victim()) brings the lists to their new sizes.
+      if (mode === MODE_S3FIFO && this.#mode !== MODE_S3FIFO) clearHitCounts(this.#links.data);
+      this.#mode = mode;
+      this.#windowMax = Math.round(share * this.#maximum);
       return;
     }
-    const target = Math.max(1, Math.round(tuner.share * this.#maximum));
-    if (this.#arc) {
+    const target = Math.max(1, Math.round(share * this.#maximum));
+    if (this.#mode !== MODE_WTINYLFU) {
       // Back to W-TinyLFU: the window and protected segment drop to their budgets at once.
-      this.#arc = false;
+      this.#mode = MODE_WTINYLFU;
       this.#setWindow(target);
     } else if (target !== this.#windowMax) this.#setWindow(target);
   }
@@ -736,6 +833,11 @@ function flushAll(record: Int32Array, sketch: FrequencySketch): void {
       record[at] = meta & ~PENDING_MAX;
     }
   }
+}
+
+// Clears S3-FIFO mode's hit counts in every slot's record, left from an earlier stretch in that mode.
+function clearHitCounts(record: Int32Array): void {
+  for (let at = (FIRST_SLOT << 2) + META; at < record.length; at += 4) record[at] = record[at]! & ~FREQ_MASK;
 }
 
 /** The cost bucket of a reload cost (finite, >= 0): 0 below 1, else floor(log2(cost)) + 1, at most 31. */

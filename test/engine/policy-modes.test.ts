@@ -1,0 +1,242 @@
+// The policy's modes (tinylfu.ts, "Other policies"; miniature.ts): when the miniature ARC or S3-FIFO
+// out-hits every miniature W-TinyLFU, the policy runs its lists as that policy's, and it returns to
+// W-TinyLFU once a window share leads again.
+import { describe, expect, it } from 'vitest';
+import {
+  MODE_ARC,
+  MODE_S3FIFO,
+  MODE_WTINYLFU,
+  MiniArc,
+  MiniS3Fifo,
+  WindowTuner,
+  type PolicyMode,
+} from '../../src/engine/miniature.js';
+import { ArcModel } from '../../bench/sim/arc.js';
+import { S3FifoModel } from '../../bench/sim/s3fifo.js';
+import { hashKey } from '../../src/engine/hash.js';
+import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
+import { evictionLog, seededRandom } from './helpers.js';
+
+const CAPACITY = 200;
+
+/**
+ * Power-law popularity over 20 x `capacity` keys whose hot set moves to fresh keys every
+ * 20 x `capacity` requests: the workload where ARC leads W-TinyLFU at every window share.
+ */
+function drift(capacity: number, requests: number, seed: number): number[] {
+  const rand = seededRandom(seed);
+  const every = 20 * capacity;
+  return Array.from({ length: requests }, (_, i) => {
+    const rank = Math.floor(Math.pow(20 * capacity, rand()));
+    return 1_000_000 + Math.floor(i / every) * 100 * capacity + rank;
+  });
+}
+
+/** A loop over 1.5 x `capacity` keys: ARC and LRU hit nothing, a 1 % window most of the loop. */
+function loop(capacity: number, requests: number): number[] {
+  return Array.from({ length: requests }, (_, i) => i % Math.floor(capacity * 1.5));
+}
+
+/** Replays `keys` read-through (get, set on a miss) and returns the hit ratio. */
+function replay(cache: MemoryCache<number, number>, keys: readonly number[]): number {
+  let hits = 0;
+  for (const key of keys)
+    if (cache.get(key) !== undefined) hits++;
+    else cache.set(key, key);
+  return hits / keys.length;
+}
+
+function policyState(cache: MemoryCache<number, number>): Record<string, number> {
+  return cache[engineInternals]().policy;
+}
+
+/**
+ * `steps` random reads, writes and deletes on `cache` against a model of what it must hold; checks the
+ * bound, the eviction reports and the policy's weights after each. Returns the steps run in `mode`.
+ */
+function randomOperations(
+  cache: MemoryCache<number, number>,
+  log: ReturnType<typeof evictionLog<number, number>>,
+  mode: PolicyMode,
+  seed: number,
+  steps = 20_000,
+): number {
+  const model = new Map<number, number>();
+  for (const entry of cache.entries()) model.set(entry.key, entry.value);
+  log.calls.length = 0;
+  const rand = seededRandom(seed);
+  let stepsInMode = 0;
+  for (let step = 0; step < steps; step++) {
+    const key = 1_000_000 + Math.floor(rand() * CAPACITY * 3);
+    const op = rand();
+    if (op < 0.5) {
+      const got = cache.get(key);
+      if (got !== undefined) expect(got).toBe(model.get(key));
+    } else if (op < 0.9) {
+      cache.set(key, step);
+      model.set(key, step);
+    } else {
+      const had = model.has(key);
+      cache.delete(key);
+      model.delete(key);
+      // A delete is reported as such, and only for a key that was there.
+      const deletes = log.calls.filter((call) => call[2] === 'deleted');
+      expect(deletes.map((call) => call[0])).toEqual(had ? [key] : []);
+      log.calls.length = 0;
+    }
+    // Every eviction is reported with its reason, and an evicted key is no longer served.
+    for (const [evicted, value, reason] of log.calls) {
+      expect(reason).toBe('capacity');
+      expect(model.get(evicted)).toBe(value);
+      model.delete(evicted);
+      expect(cache.peek(evicted)).toBeUndefined();
+    }
+    log.calls.length = 0;
+    expect(cache.size).toBeLessThanOrEqual(CAPACITY);
+    expect(cache.size).toBe(model.size);
+    const state = policyState(cache);
+    expect(state.totalWeight).toBe(cache.size);
+    expect(state.windowWeight).toBeGreaterThanOrEqual(0);
+    expect(state.protectedWeight).toBeGreaterThanOrEqual(0);
+    expect(state.windowWeight! + state.protectedWeight!).toBeLessThanOrEqual(state.totalWeight!);
+    if (state.mode === mode) stepsInMode++;
+  }
+  for (const [key, value] of model) expect(cache.peek(key)).toBe(value);
+  return stepsInMode;
+}
+
+describe('WindowTuner and the modes', () => {
+  it('chooses ARC while it leads every window share, and leaves it when a share leads', () => {
+    const tuner = new WindowTuner(CAPACITY);
+    const feed = (keys: number[]): boolean[] => {
+      const decisions: boolean[] = [];
+      for (const key of keys) {
+        const hash = hashKey(key);
+        if ((hash & tuner.mask) === 0 && tuner.access(hash)) decisions.push(tuner.mode === MODE_ARC);
+      }
+      return decisions;
+    };
+    const onDrift = feed(drift(CAPACITY, 40_000, 1));
+    expect(onDrift.filter(Boolean).length).toBeGreaterThan(onDrift.length / 2);
+    expect(tuner.mode).toBe(MODE_ARC);
+    expect(tuner.share).toBeGreaterThanOrEqual(0);
+    expect(tuner.share).toBeLessThanOrEqual(1);
+    feed(loop(CAPACITY, 20_000));
+    expect(tuner.mode).toBe(MODE_WTINYLFU);
+    expect(tuner.share).toBe(0.01);
+  });
+});
+
+describe('TinyLfuPolicy in its modes', () => {
+  it('enters ARC mode on a drifting workload, hits more than LRU there, and regains the loop after', () => {
+    const cache = new MemoryCache<number, number>({ maxEntries: CAPACITY });
+    const lru = new MemoryCache<number, number>({ maxEntries: CAPACITY, policy: 'lru' });
+    const keys = drift(CAPACITY, 40_000, 2);
+    const tuned = replay(cache, keys);
+    expect(policyState(cache).mode).toBe(MODE_ARC);
+    expect(tuned).toBeGreaterThan(replay(lru, keys) + 0.01);
+    // T1's budget is the miniature ARC's target p, scaled to the cache.
+    const state = policyState(cache);
+    expect(state.windowMax).toBe(Math.round(state.tunerShare! * CAPACITY));
+    // A loop: ARC would hit nothing; the tuner goes back to a 1 % window, which keeps most of it.
+    const onLoop = replay(cache, loop(CAPACITY, 40_000));
+    expect(policyState(cache).mode).toBe(MODE_WTINYLFU);
+    expect(onLoop).toBeGreaterThan(0.5);
+    expect(policyState(cache).windowWeight).toBeLessThanOrEqual(policyState(cache).windowMax!);
+  });
+
+  it('keeps every invariant under random operations in ARC mode', () => {
+    const log = evictionLog<number, number>();
+    const cache = new MemoryCache<number, number>({ maxEntries: CAPACITY, onEvict: log.onEvict });
+    replay(cache, drift(CAPACITY, 40_000, 3));
+    expect(policyState(cache).mode).toBe(MODE_ARC);
+    const stepsInMode = randomOperations(cache, log, MODE_ARC, 4);
+    // The operations above ran in ARC mode, not after a quick return to W-TinyLFU.
+    expect(stepsInMode).toBeGreaterThan(10_000);
+  });
+
+  it.each([
+    ['W-TinyLFU', MODE_WTINYLFU],
+    ['ARC', MODE_ARC],
+    ['S3-FIFO', MODE_S3FIFO],
+  ] as const)('keeps every invariant when pinned to %s, switching in from every other mode', (_, mode) => {
+    for (const from of [MODE_WTINYLFU, MODE_ARC, MODE_S3FIFO] as const) {
+      const log = evictionLog<number, number>();
+      const cache = new MemoryCache<number, number>({ maxEntries: CAPACITY, onEvict: log.onEvict });
+      cache[engineInternals]().pinMode(from);
+      replay(cache, drift(CAPACITY, 10_000, 7));
+      cache[engineInternals]().pinMode(mode);
+      expect(randomOperations(cache, log, mode, 8, 6_000)).toBe(6_000);
+    }
+  });
+  it('leaves ARC mode on resize and stays within the new bound', () => {
+    const cache = new MemoryCache<number, number>({ maxEntries: CAPACITY });
+    replay(cache, drift(CAPACITY, 40_000, 5));
+    expect(policyState(cache).mode).toBe(MODE_ARC);
+    cache.resize({ maxEntries: CAPACITY / 2 });
+    const state = policyState(cache);
+    expect(state.mode).toBe(MODE_WTINYLFU);
+    expect(cache.size).toBeLessThanOrEqual(CAPACITY / 2);
+    expect(state.windowWeight).toBeLessThanOrEqual(state.windowMax!);
+    expect(state.protectedWeight).toBeLessThanOrEqual(state.protectedMax!);
+    replay(cache, drift(CAPACITY / 2, 10_000, 6));
+    expect(cache.size).toBeLessThanOrEqual(CAPACITY / 2);
+  });
+});
+
+describe('the miniature ARC and S3-FIFO', () => {
+  /** A skewed random trace over 4 x `capacity` keys. */
+  function skewed(capacity: number, requests: number, seed: number): number[] {
+    const rand = seededRandom(seed);
+    return Array.from({ length: requests }, () => Math.floor(Math.pow(4 * capacity, rand())));
+  }
+
+  it.each([
+    ['ARC', () => new MiniArc(50), () => new ArcModel<number>(50)],
+    ['S3-FIFO', () => new MiniS3Fifo(50), () => new S3FifoModel<number>(50)],
+  ] as const)('%s over hashes hits exactly where the reference model of bench/sim does', (_, mini, model) => {
+    const ours = mini();
+    const reference = model();
+    let hits = 0;
+    for (const key of skewed(50, 20_000, 9)) {
+      ours.access(key);
+      if (reference.access(key)) hits++;
+      expect(ours.hits).toBe(hits);
+    }
+    expect(hits).toBeGreaterThan(5_000);
+  });
+});
+
+describe('the policy in each mode', () => {
+  it('S3-FIFO: a key never hit in the small queue leaves first; one hit there moves it to the main queue', () => {
+    const log = evictionLog<number, number>();
+    const cache = new MemoryCache<number, number>({ maxEntries: 100, onEvict: log.onEvict });
+    cache[engineInternals]().pinMode(MODE_S3FIFO);
+    for (let key = 0; key < 100; key++) cache.set(key, key);
+    expect(cache.get(1)).toBe(1);
+    cache.set(100, 100);
+    cache.set(101, 101);
+    // 0 was never hit; 1 was, so it moved to the main queue and 2 left in its place.
+    expect(log.calls.map((call) => call[0])).toEqual([0, 2]);
+    expect(cache.peek(1)).toBe(1);
+    expect(policyState(cache).protectedWeight).toBe(1);
+  });
+
+  it('ARC: a hit moves an entry from T1 to T2, and T1 gives up its oldest while it is over p', () => {
+    const log = evictionLog<number, number>();
+    const cache = new MemoryCache<number, number>({ maxEntries: 100, onEvict: log.onEvict });
+    cache[engineInternals]().pinMode(MODE_ARC);
+    for (let key = 0; key < 100; key++) cache.set(key, key);
+    expect(cache.get(5)).toBe(5);
+    for (let key = 100; key < 110; key++) cache.set(key, key);
+    // No ghost hits yet, so p is 0: every eviction takes T1's oldest, and 5 is safe in T2.
+    expect(log.calls.map((call) => call[0])).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    expect(cache.peek(5)).toBe(5);
+    expect(policyState(cache).windowMax).toBe(0);
+  });
+
+  it('refuses to pin a mode on a byte-bounded cache, which has no tuner', () => {
+    const cache = new MemoryCache<number, number>({ maxBytes: 1000, sizeOf: () => 10 });
+    expect(() => cache[engineInternals]().pinMode(MODE_ARC)).toThrow(TypeError);
+  });
+});
