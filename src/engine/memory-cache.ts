@@ -46,7 +46,10 @@ import {
   type SnapshotEntry,
 } from './snapshot.js';
 
-/** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
+/**
+ * Door to the engine's internals, `cache[engineInternals]()`: for tests, and for the sizing advisor,
+ * which pins its miniature caches to W-TinyLFU. Not part of the public API.
+ */
 export const engineInternals: unique symbol = Symbol('larder.engineInternals');
 
 /** Slots reserved at first; the arrays double from here up to the entry bound. */
@@ -509,7 +512,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     return result;
   }
 
-  /** Test-only view of internal state. */
+  /** Internal state and controls, for tests and the sizing advisor. */
   [engineInternals](): {
     policy: Record<string, number>;
     timer: ReturnType<typeof setInterval> | undefined;
