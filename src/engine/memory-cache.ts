@@ -588,10 +588,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   #grow(): void {
     const capacity = Math.min(this.#slotLimit, this.#capacity * 2);
-    const hashes = new Int32Array(capacity);
-    hashes.set(this.#hashes);
-    this.#hashes = hashes;
-    this.#index.grow(capacity, this.#nextSlot, this.#entries, hashes);
+    this.#hashes = grown(this.#hashes, capacity);
+    this.#index.grow(capacity, this.#nextSlot, this.#entries, this.#hashes);
     if (this.#starts !== null) this.#starts = grown(this.#starts, capacity);
     if (this.#expires !== null) this.#expires = grown(this.#expires, capacity);
     if (this.#sizes !== null) {
@@ -726,8 +724,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   }
 }
 
-function grown(array: Float64Array, capacity: number): Float64Array {
-  const next = new Float64Array(capacity);
+function grown<T extends Float64Array | Int32Array>(array: T, capacity: number): T {
+  const next = new (array.constructor as new (length: number) => T)(capacity);
   next.set(array);
   return next;
 }

@@ -372,8 +372,7 @@ export class TinyLfuPolicy implements Policy {
     // ARC and S3-FIFO evict from either list (victim()); nothing moves between segments on the way in.
     if (mode === MODE_WTINYLFU && this.#windowWeight > this.#windowMax) this.#drainWindow();
     if (this.#tuner !== null) {
-      if ((hash & this.#tunerMask) === 0 && (this.#tuner.access(hash) || this.#mode === MODE_ARC))
-        this.#retune();
+      this.#sample(hash);
     } else if (++this.#missesInSample + this.#hitsInSample >= this.#sampleSize) this.#climb();
   }
 
@@ -398,21 +397,26 @@ export class TinyLfuPolicy implements Policy {
   // A hit: counted for the sketch, sampled for the tuner, and the entry moves up its segment.
   #applyRead(slot: number): void {
     const segment = this.#recordAccess(slot);
-    if (this.#tuner !== null) {
-      const hash = this.#links.data[(slot << 2) + HASH]!;
-      if ((hash & this.#tunerMask) === 0 && (this.#tuner.access(hash) || this.#mode === MODE_ARC))
-        this.#retune();
-    } else {
-      this.#hitsInSample++;
-    }
+    if (this.#tuner !== null) this.#sample(this.#links.data[(slot << 2) + HASH]!);
+    else this.#hitsInSample++;
+    this.#moveUp(slot, segment);
+  }
+
+  // Feeds a request to the window tuner if its hash is sampled (entry-bounded caches), and moves the
+  // window when the tuner decides; in ARC mode every sampled request carries the miniature's new p.
+  #sample(hash: number): void {
+    if ((hash & this.#tunerMask) === 0 && (this.#tuner!.access(hash) || this.#mode === MODE_ARC))
+      this.#retune();
+  }
+
+  // An access to the entry in `slot`, in `segment`, moves it as the mode says: S3-FIFO only counts it;
+  // a probation entry, or in ARC mode a window (T1) entry, is promoted to protected (T2); any other
+  // entry becomes its segment's newest.
+  #moveUp(slot: number, segment: number): void {
     const mode = this.#mode;
     if (mode === MODE_S3FIFO) this.#countHit(slot);
-    else if (segment === PROBATION) this.#promote(slot);
-    else if (segment === WINDOW && mode === MODE_ARC) {
-      // ARC: a hit in T1 moves the entry to T2.
-      this.#windowWeight -= this.#weight(slot);
-      this.#promote(slot);
-    } else this.#links.moveToBack(segment, slot);
+    else if (segment === PROBATION || (segment === WINDOW && mode === MODE_ARC)) this.#promote(slot);
+    else this.#links.moveToBack(segment, slot);
   }
 
   // S3-FIFO: a hit only counts, up to 3; the queues are FIFO.
@@ -431,22 +435,12 @@ export class TinyLfuPolicy implements Policy {
     const segment = this.#recordAccess(slot);
     const delta = newWeight - oldWeight;
     this.#totalWeight += delta;
-    const mode = this.#mode;
-    if (mode === MODE_S3FIFO) {
-      // Entry-bounded only, so the weight is 1 before and after.
-      this.#countHit(slot);
-      return;
-    }
-    if (segment === PROBATION || (segment === WINDOW && mode === MODE_ARC)) {
-      if (segment === WINDOW) this.#windowWeight -= oldWeight;
-      this.#promote(slot);
-      // #promote counted the new weight already.
-    } else {
-      if (segment === WINDOW) this.#windowWeight += delta;
-      else this.#protectedWeight += delta;
-      this.#links.moveToBack(segment, slot);
-    }
-    if (mode === MODE_ARC) return;
+    // Probation's weight is not kept (it is the rest); a promotion moves the new weight.
+    if (segment === WINDOW) this.#windowWeight += delta;
+    else if (segment === PROTECTED) this.#protectedWeight += delta;
+    this.#moveUp(slot, segment);
+    // ARC and S3-FIFO bring their lists to size when they evict.
+    if (this.#mode !== MODE_WTINYLFU) return;
     if (this.#windowWeight > this.#windowMax) this.#drainWindow();
     if (this.#protectedWeight > this.#protectedMax) this.#demote();
   }
@@ -631,22 +625,23 @@ export class TinyLfuPolicy implements Policy {
 
   // A probation entry that is hit has proven reuse: it moves to the protected segment, which may
   // push that segment's oldest entries back to probation. In ARC mode a hit window (T1) entry moves
-  // the same way (its caller took its weight off the window), and T2 has no inner bound.
+  // the same way, and in S3-FIFO mode a small-queue entry hit there; T2 and the main queue have no
+  // inner bound.
   #promote(slot: number): void {
+    const weight = this.#weight(slot);
+    if ((this.#links.data[(slot << 2) + META]! & SEGMENT_MASK) === WINDOW) this.#windowWeight -= weight;
     this.#links.unlink(slot);
     this.#links.pushBack(PROTECTED, slot);
     this.#setSegment(slot, PROTECTED);
-    this.#protectedWeight += this.#weight(slot);
+    this.#protectedWeight += weight;
     if (this.#mode === MODE_WTINYLFU && this.#protectedWeight > this.#protectedMax) this.#demote();
   }
 
-  // ARC's REPLACE in ARC mode: T1's oldest entry while T1, not counting its newest entry (the one
-  // just added, which ARC inserts after choosing), holds more than p; otherwise T2's oldest, which
-  // is probation's (entries left there by W-TinyLFU mode) before protected's. Costs are not weighed.
+  // S3-FIFO's eviction in S3-FIFO mode, after any entries W-TinyLFU left in probation. Costs are not
+  // weighed.
   #s3FifoVictim(): number {
     const links = this.#links;
     const record = links.data;
-    // Entries W-TinyLFU left in probation go first.
     const leftover = links.first(PROBATION);
     if (leftover !== PROBATION) return leftover;
     for (;;) {
@@ -658,11 +653,8 @@ export class TinyLfuPolicy implements Policy {
         const at = (oldest << 2) + META;
         const meta = record[at]!;
         if ((meta & FREQ_MASK) === 0) return oldest;
-        record[at] = (meta & ~(FREQ_MASK | SEGMENT_MASK)) | PROTECTED;
-        links.unlink(oldest);
-        links.pushBack(PROTECTED, oldest);
-        this.#windowWeight -= 1;
-        this.#protectedWeight += 1;
+        record[at] = meta & ~FREQ_MASK;
+        this.#promote(oldest);
         continue;
       }
       // Otherwise the main queue's oldest: hit since it was last here, it goes round again with one
@@ -677,6 +669,9 @@ export class TinyLfuPolicy implements Policy {
     }
   }
 
+  // ARC's REPLACE in ARC mode: T1's oldest entry while T1, not counting its newest entry (the one
+  // just added, which ARC inserts after choosing), holds more than p; otherwise T2's oldest, which
+  // is probation's (entries left there by W-TinyLFU mode) before protected's. Costs are not weighed.
   #arcVictim(): number {
     const links = this.#links;
     const oldest = links.first(WINDOW);
