@@ -303,13 +303,86 @@ class MiniWTinyLfu {
   }
 }
 
+/**
+ * Key hashes in a few linked lists, each in one list, with every list's length and an index by hash:
+ * the bookkeeping MiniArc and MiniS3Fifo share.
+ */
+class HashLists {
+  readonly links: SlotLinks;
+  /** Each list's length. */
+  readonly lengths: Int32Array;
+  /** How many slots there are (list heads included), for per-slot arrays beside these. */
+  readonly slots: number;
+  /** Each slot's list. */
+  readonly #list: Uint8Array;
+  readonly #hashes: Int32Array;
+  readonly #index: HashSlots;
+  #nextSlot: number;
+  readonly #free: number[] = [];
+
+  /** `lists` lists, headed by slots 0 to lists - 1, holding up to `keys` keys in all. */
+  constructor(lists: number, keys: number) {
+    const first = Math.max(FIRST_SLOT, lists);
+    this.slots = first + keys + 1;
+    this.links = new SlotLinks(this.slots, 1);
+    // SlotLinks sets up FIRST_SLOT list heads; any further ones are set up here.
+    for (let head = FIRST_SLOT; head < lists; head++) {
+      this.links.data[head << 1] = head;
+      this.links.data[(head << 1) + 1] = head;
+    }
+    this.lengths = new Int32Array(lists);
+    this.#list = new Uint8Array(this.slots);
+    this.#hashes = new Int32Array(this.slots);
+    this.#index = new HashSlots(this.#hashes, this.slots);
+    this.#nextSlot = first;
+  }
+
+  /** The slot holding `hash`, or 0. */
+  find(hash: number): number {
+    return this.#index.find(hash);
+  }
+
+  /** The list that holds `slot`. */
+  listOf(slot: number): number {
+    return this.#list[slot]!;
+  }
+
+  /** Adds `hash` (absent) as the newest key of `list`; returns its slot. */
+  add(hash: number, list: number): number {
+    const slot = this.#free.pop() ?? this.#nextSlot++;
+    this.#hashes[slot] = hash;
+    this.#index.insert(hash, slot);
+    this.#list[slot] = list;
+    this.links.pushBack(list, slot);
+    this.lengths[list] = this.lengths[list]! + 1;
+    return slot;
+  }
+
+  /** Makes `slot` the newest key of `list`. */
+  move(slot: number, list: number): void {
+    const from = this.#list[slot]!;
+    this.lengths[from] = this.lengths[from]! - 1;
+    this.links.unlink(slot);
+    this.links.pushBack(list, slot);
+    this.#list[slot] = list;
+    this.lengths[list] = this.lengths[list]! + 1;
+  }
+
+  /** Drops `slot`'s key from its list and from the index. */
+  forget(slot: number): void {
+    const from = this.#list[slot]!;
+    this.lengths[from] = this.lengths[from]! - 1;
+    this.links.unlink(slot);
+    this.#index.erase(this.#hashes[slot]!);
+    this.#free.push(slot);
+  }
+}
+
 /** MiniArc's lists: the resident T1 and T2, and their ghosts B1 and B2 (hashes only). */
 const T1 = 0;
 const T2 = 1;
 const B1 = 2;
 const B2 = 3;
-/** MiniArc's first entry slot, after its four list heads. */
-const ARC_FIRST_SLOT = 4;
 
 /**
  * ARC [8] over key hashes, as in the paper's algorithm: T1 holds keys seen once recently, T2 keys
@@ -321,26 +394,11 @@ export class MiniArc {
   hits = 0;
   /** T1's target size. */
   #p = 0;
-  /** The length of each list. */
-  readonly #lengths = new Int32Array(4);
-  readonly #links: SlotLinks;
-  /** Each slot's list. */
-  readonly #list: Uint8Array;
-  readonly #hashes: Int32Array;
-  readonly #index: HashSlots;
-  #nextSlot = ARC_FIRST_SLOT;
-  readonly #free: number[] = [];
+  readonly #lists: HashLists;
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    const slots = ARC_FIRST_SLOT + 2 * capacity + 1;
-    this.#links = new SlotLinks(slots, 1);
-    // SlotLinks sets up FIRST_SLOT (3) list heads; B2's head is set up here.
-    this.#links.data[B2 << 1] = B2;
-    this.#links.data[(B2 << 1) + 1] = B2;
-    this.#list = new Uint8Array(slots);
-    this.#hashes = new Int32Array(slots);
-    this.#index = new HashSlots(this.#hashes, slots);
+    this.#lists = new HashLists(4, 2 * capacity);
   }
 
   /** T1's target size as a share of the capacity. */
@@ -349,14 +407,15 @@ export class MiniArc {
   }
 
   access(hash: number): void {
-    const lengths = this.#lengths;
+    const lists = this.#lists;
+    const lengths = lists.lengths;
     const c = this.capacity;
-    const slot = this.#index.find(hash);
+    const slot = lists.find(hash);
     if (slot !== 0) {
-      const list = this.#list[slot]!;
+      const list = lists.listOf(slot);
       if (list === T1 || list === T2) {
         this.hits++;
-        this.#move(slot, T2);
+        lists.move(slot, T2);
         return;
       }
       const b1 = lengths[B1]!;
@@ -368,7 +427,7 @@ export class MiniArc {
         this.#p = Math.max(this.#p - (b2 >= b1 ? 1 : b1 / b2), 0);
         this.#replace(true);
       }
-      this.#move(slot, T2);
+      lists.move(slot, T2);
       return;
     }
     // A key in no list: make room as the paper's case IV does, then add it to T1.
@@ -376,51 +435,28 @@ export class MiniArc {
     const l1 = t1 + lengths[B1]!;
     if (l1 === c) {
       if (t1 < c) {
-        this.#drop(B1);
+        lists.forget(lists.links.first(B1));
         this.#replace(false);
       } else {
-        this.#drop(T1);
+        lists.forget(lists.links.first(T1));
       }
     } else {
       const total = l1 + lengths[T2]! + lengths[B2]!;
       if (total >= c) {
-        if (total === 2 * c) this.#drop(B2);
+        if (total === 2 * c) lists.forget(lists.links.first(B2));
         this.#replace(false);
       }
     }
-    const fresh = this.#free.pop() ?? this.#nextSlot++;
-    this.#hashes[fresh] = hash;
-    this.#index.insert(hash, fresh);
-    this.#list[fresh] = T1;
-    this.#links.pushBack(T1, fresh);
-    lengths[T1] = lengths[T1]! + 1;
+    lists.add(hash, T1);
   }
 
   // The paper's REPLACE: T1's oldest key goes to B1, or T2's oldest to B2.
   #replace(inB2: boolean): void {
-    const t1 = this.#lengths[T1]!;
+    const lists = this.#lists;
+    const t1 = lists.lengths[T1]!;
     const fromT1 = t1 >= 1 && ((inB2 && t1 === this.#p) || t1 > this.#p);
-    if (fromT1 || this.#lengths[T2] === 0) this.#move(this.#links.first(T1), B1);
-    else this.#move(this.#links.first(T2), B2);
-  }
-
-  // Makes `slot` the newest key of `list`.
-  #move(slot: number, list: number): void {
-    const from = this.#list[slot]!;
-    this.#lengths[from] = this.#lengths[from]! - 1;
-    this.#links.unlink(slot);
-    this.#links.pushBack(list, slot);
-    this.#list[slot] = list;
-    this.#lengths[list] = this.#lengths[list]! + 1;
-  }
-
-  // Forgets the oldest key of `list`.
-  #drop(list: number): void {
-    const slot = this.#links.first(list);
-    this.#links.unlink(slot);
-    this.#lengths[list] = this.#lengths[list]! - 1;
-    this.#index.erase(this.#hashes[slot]!);
-    this.#free.push(slot);
+    if (fromT1 || lists.lengths[T2] === 0) lists.move(lists.links.first(T1), B1);
+    else lists.move(lists.links.first(T2), B2);
   }
 }
 
@@ -441,70 +477,54 @@ export class MiniS3Fifo {
   hits = 0;
   readonly #smallMax: number;
   readonly #ghostMax: number;
-  /** The length of each queue. */
-  readonly #lengths = new Int32Array(3);
-  readonly #links: SlotLinks;
-  /** Each slot's queue. */
-  readonly #queue: Uint8Array;
+  /** Every resident key and every ghost. */
+  readonly #queues: HashLists;
   /** Each resident slot's hit count, 0..3. */
   readonly #freq: Uint8Array;
   /** Each ghost slot's insertion number into the ghost queue. */
   readonly #ghostStamps: Int32Array;
   #ghostInsertions = 0;
-  readonly #hashes: Int32Array;
-  readonly #index: HashSlots;
-  #nextSlot = FIRST_SLOT;
-  readonly #free: number[] = [];
 
   constructor(capacity: number) {
     this.capacity = capacity;
     this.#smallMax = Math.max(1, Math.floor(capacity * S3FIFO_SMALL_SHARE));
     this.#ghostMax = Math.max(1, capacity - this.#smallMax);
-    // Every resident key and every ghost.
-    const slots = FIRST_SLOT + capacity + this.#ghostMax + 1;
-    this.#links = new SlotLinks(slots, 1);
-    this.#queue = new Uint8Array(slots);
-    this.#freq = new Uint8Array(slots);
-    this.#ghostStamps = new Int32Array(slots);
-    this.#hashes = new Int32Array(slots);
-    this.#index = new HashSlots(this.#hashes, slots);
+    this.#queues = new HashLists(3, capacity + this.#ghostMax);
+    this.#freq = new Uint8Array(this.#queues.slots);
+    this.#ghostStamps = new Int32Array(this.#queues.slots);
   }
 
   access(hash: number): void {
-    const slot = this.#index.find(hash);
-    if (slot !== 0 && this.#queue[slot] !== GHOST) {
+    const queues = this.#queues;
+    const slot = queues.find(hash);
+    if (slot !== 0 && queues.listOf(slot) !== GHOST) {
       this.hits++;
       if (this.#freq[slot]! < 3) this.#freq[slot] = this.#freq[slot]! + 1;
       return;
     }
-    const lengths = this.#lengths;
+    const lengths = queues.lengths;
     while (lengths[SMALL]! + lengths[MAIN]! >= this.capacity) this.#evict();
     // Evicting may have pushed this key's ghost out of the ghost queue.
-    const ghost = slot === 0 ? 0 : this.#index.find(hash);
+    const ghost = slot === 0 ? 0 : queues.find(hash);
     if (ghost !== 0) {
       this.#freq[ghost] = 0;
-      this.#move(ghost, MAIN);
+      queues.move(ghost, MAIN);
       return;
     }
-    const fresh = this.#free.pop() ?? this.#nextSlot++;
-    this.#hashes[fresh] = hash;
-    this.#index.insert(hash, fresh);
-    this.#queue[fresh] = SMALL;
-    this.#freq[fresh] = 0;
-    this.#links.pushBack(SMALL, fresh);
-    lengths[SMALL] = lengths[SMALL]! + 1;
+    this.#freq[queues.add(hash, SMALL)] = 0;
   }
 
   // Evicts one key: from the small queue while it holds its share, else from the main queue.
   #evict(): void {
-    const links = this.#links;
+    const queues = this.#queues;
+    const links = queues.links;
     const freq = this.#freq;
-    if (this.#lengths[SMALL]! >= this.#smallMax) {
+    if (queues.lengths[SMALL]! >= this.#smallMax) {
       for (let slot = links.first(SMALL); slot !== SMALL; slot = links.first(SMALL)) {
         if (freq[slot] === 0) {
           // Into the ghost queue, which keeps the last ghostMax keys put into it (a ghost hit takes
           // its key out early without keeping the others longer, as in the paper's implementation).
-          this.#move(slot, GHOST);
+          queues.move(slot, GHOST);
           const stamp = ++this.#ghostInsertions;
           this.#ghostStamps[slot] = stamp;
           for (
@@ -512,39 +532,20 @@ export class MiniS3Fifo {
             stamp - this.#ghostStamps[old]! >= this.#ghostMax;
             old = links.first(GHOST)
           )
-            this.#forget(old);
+            queues.forget(old);
           return;
         }
         freq[slot] = 0;
-        this.#move(slot, MAIN);
+        queues.move(slot, MAIN);
       }
     }
     for (let slot = links.first(MAIN); slot !== MAIN; slot = links.first(MAIN)) {
       if (freq[slot] === 0) {
-        this.#forget(slot);
+        queues.forget(slot);
         return;
       }
       freq[slot] = freq[slot]! - 1;
       links.moveToBack(MAIN, slot);
     }
-  }
-
-  // Makes `slot` the newest key of `queue`.
-  #move(slot: number, queue: number): void {
-    const from = this.#queue[slot]!;
-    this.#lengths[from] = this.#lengths[from]! - 1;
-    this.#links.unlink(slot);
-    this.#links.pushBack(queue, slot);
-    this.#queue[slot] = queue;
-    this.#lengths[queue] = this.#lengths[queue]! + 1;
-  }
-
-  // Drops `slot`'s key from its queue and from the index.
-  #forget(slot: number): void {
-    const from = this.#queue[slot]!;
-    this.#lengths[from] = this.#lengths[from]! - 1;
-    this.#links.unlink(slot);
-    this.#index.erase(this.#hashes[slot]!);
-    this.#free.push(slot);
   }
 }
