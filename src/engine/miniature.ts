@@ -25,16 +25,25 @@ const SCORE_DECAY = 0.8;
 /** The best miniature must beat the current one's score by this share before the window moves. */
 const SWITCH_MARGIN = 0.05;
 /**
- * ARC or S3-FIFO must also lead the best window share by this much: their modes change more than the
- * window's size, so a near tie keeps W-TinyLFU, whose admission filter guards against scans and
- * one-hit floods.
+ * Weight the previous periods keep in the scores that choose a mode: ARC or S3-FIFO against
+ * W-TinyLFU is judged over about twenty periods, not five, because one period's sample often puts a
+ * policy ahead that loses over the run (P3 at 131072 entries changed policy at most decisions and
+ * ended below plain W-TinyLFU).
+ */
+const MODE_DECAY = 0.95;
+/**
+ * ARC or S3-FIFO takes over when it leads the best window share by this much, on the slow scores, at
+ * MODE_CONFIRMATIONS decisions in a row; the mode lasts while it leads at all, and the two modes
+ * trade places when one leads the other by this much.
  */
 const MODE_MARGIN = 0.01;
+const MODE_CONFIRMATIONS = 2;
 /**
- * ...and do so at this many decisions in a row: a lead seen once is often noise of the sample (P3 at
- * 32768 lost 1.2 points on average over ten key mappings with a single decision, 0.3 with three).
+ * The miniature ARC and S3-FIFO place a new key as the cache's modes do: past T1 or the small queue
+ * when the frequency sketch has seen it before. The tuner counts a request in the sketch before the
+ * miniatures see it, so "seen before" is one more than the cache's GHOST_SEEN (tinylfu.ts).
  */
-const MODE_CONFIRMATIONS = 3;
+const MINI_SEEN = 3;
 /** S3-FIFO's small queue, as a share of the capacity (the paper's 10 %). */
 const S3FIFO_SMALL_SHARE = 0.1;
 
@@ -61,11 +70,14 @@ export class WindowTuner {
   readonly #sketch: FrequencySketch;
   #accesses = 0;
   readonly #sampleSize: number;
+  /** Each miniature's hits, as an exponential moving average over periods (SCORE_DECAY). */
   readonly #scores: Float64Array;
+  /** The same with MODE_DECAY: what the choice of a mode reads. */
+  readonly #slowScores: Float64Array;
   readonly #period: number;
   #requests = 0;
-  /** The chosen miniature: an index into SHARES, or SHARES.length + i for the i-th other policy. */
-  #current = 0;
+  /** The window share W-TinyLFU runs with (an index into SHARES), kept while a mode runs. */
+  #shareIndex = 0;
   readonly #arc: MiniArc;
   readonly #s3fifo: MiniS3Fifo;
   /**
@@ -87,9 +99,10 @@ export class WindowTuner {
     this.#sketch = new FrequencySketch(size);
     this.#sampleSize = SAMPLE_FACTOR * size;
     this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));
-    this.#arc = new MiniArc(size);
-    this.#s3fifo = new MiniS3Fifo(size);
+    this.#arc = new MiniArc(size, this.#sketch);
+    this.#s3fifo = new MiniS3Fifo(size, this.#sketch);
     this.#scores = new Float64Array(SHARES.length + 2);
+    this.#slowScores = new Float64Array(SHARES.length + 2);
     this.#period = PERIOD_FACTOR * size;
   }
 
@@ -97,7 +110,7 @@ export class WindowTuner {
   shareFor(mode: PolicyMode): number {
     if (mode === MODE_ARC) return this.#arc.share;
     if (mode === MODE_S3FIFO) return S3FIFO_SMALL_SHARE;
-    return this.#current < SHARES.length ? SHARES[this.#current]! : SHARES[0];
+    return SHARES[this.#shareIndex]!;
   }
 
   /** Miniature capacity, for diagnostics. */
@@ -127,37 +140,46 @@ export class WindowTuner {
     if (this.mode === MODE_ARC) this.share = this.#arc.share;
     if (++this.#requests < this.#period) return false;
     this.#requests = 0;
-    const scores = this.#scores;
-    let best = 0;
-    for (let i = 0; i < minis.length; i++) {
-      const mini = minis[i]!;
-      scores[i] = SCORE_DECAY * scores[i]! + mini.hits;
-      mini.hits = 0;
-      if (scores[i]! > scores[best]!) best = i;
-    }
-    const arc = minis.length;
-    const s3fifo = arc + 1;
-    scores[arc] = SCORE_DECAY * scores[arc]! + this.#arc.hits;
-    this.#arc.hits = 0;
-    scores[s3fifo] = SCORE_DECAY * scores[s3fifo]! + this.#s3fifo.hits;
-    this.#s3fifo.hits = 0;
-    const other = scores[s3fifo]! > scores[arc]! ? s3fifo : arc;
-    // The leader: the best other policy if it beats the best window share by MODE_MARGIN.
-    const leader = scores[other]! > scores[best]! * (1 + MODE_MARGIN) ? other : best;
-    const current = this.#current;
-    if (current >= arc && scores[current]! <= scores[best]!) {
-      // A mode lasts while its policy leads every window share.
-      this.#current = best;
-    } else {
-      const qualifies = leader !== current && scores[leader]! > scores[current]! * (1 + SWITCH_MARGIN);
-      // Another policy must qualify at MODE_CONFIRMATIONS decisions in a row; a window share at once.
-      this.#otherLeads = qualifies && leader >= arc ? this.#otherLeads + 1 : 0;
-      if (qualifies && (leader < arc || this.#otherLeads >= MODE_CONFIRMATIONS)) this.#current = leader;
-    }
-    const chosen = this.#current;
-    this.mode = chosen === arc ? MODE_ARC : chosen === s3fifo ? MODE_S3FIFO : MODE_WTINYLFU;
+    this.#decide();
     this.share = this.shareFor(this.mode);
     return true;
+  }
+
+  // Scores the period's hits, moves the window share when another share leads by SWITCH_MARGIN, and
+  // chooses the mode on the slow scores.
+  #decide(): void {
+    const minis = this.#minis;
+    const scores = this.#scores;
+    const slow = this.#slowScores;
+    const arc = minis.length;
+    const s3fifo = arc + 1;
+    let best = this.#shareIndex;
+    let bestSlow = 0;
+    for (let i = 0; i < scores.length; i++) {
+      const hits = i < arc ? minis[i]!.hits : i === arc ? this.#arc.hits : this.#s3fifo.hits;
+      scores[i] = SCORE_DECAY * scores[i]! + hits;
+      slow[i] = MODE_DECAY * slow[i]! + hits;
+      if (i < arc && scores[i]! > scores[best]!) best = i;
+      if (i < arc && slow[i]! > slow[bestSlow]!) bestSlow = i;
+    }
+    for (const mini of minis) mini.hits = 0;
+    this.#arc.hits = 0;
+    this.#s3fifo.hits = 0;
+    if (scores[best]! > scores[this.#shareIndex]! * (1 + SWITCH_MARGIN)) this.#shareIndex = best;
+    const other = slow[s3fifo]! > slow[arc]! ? s3fifo : arc;
+    const otherMode = other === arc ? MODE_ARC : MODE_S3FIFO;
+    const leads = slow[other]! > slow[bestSlow]! * (1 + MODE_MARGIN);
+    if (this.mode !== MODE_WTINYLFU) {
+      // A mode lasts while ARC or S3-FIFO leads every window share at all; the two trade places on a
+      // clear lead.
+      const current = this.mode === MODE_ARC ? arc : s3fifo;
+      if (slow[other]! <= slow[bestSlow]!) this.mode = MODE_WTINYLFU;
+      else if (other !== current && slow[other]! > slow[current]! * (1 + MODE_MARGIN)) this.mode = otherMode;
+      this.#otherLeads = 0;
+      return;
+    }
+    this.#otherLeads = leads ? this.#otherLeads + 1 : 0;
+    if (this.#otherLeads >= MODE_CONFIRMATIONS) this.mode = otherMode;
   }
 }
 
@@ -387,7 +409,9 @@ const B2 = 3;
 /**
  * ARC [8] over key hashes, as in the paper's algorithm: T1 holds keys seen once recently, T2 keys
  * seen at least twice, B1 and B2 the keys last evicted from each (up to 2 x capacity keys in all),
- * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2.
+ * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2. Given the tuner's
+ * frequency sketch it models the cache's ARC mode instead: a new key the sketch has seen before
+ * enters T2 (the ghosts still steer p).
  */
 export class MiniArc {
   readonly capacity: number;
@@ -395,10 +419,13 @@ export class MiniArc {
   /** T1's target size. */
   #p = 0;
   readonly #lists: HashLists;
+  /** Places new keys, when given (see above). */
+  readonly #seen: FrequencySketch | null;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, seen: FrequencySketch | null = null) {
     this.capacity = capacity;
     this.#lists = new HashLists(4, 2 * capacity);
+    this.#seen = seen;
   }
 
   /** T1's target size as a share of the capacity. */
@@ -447,7 +474,7 @@ export class MiniArc {
         this.#replace(false);
       }
     }
-    lists.add(hash, T1);
+    lists.add(hash, this.#seen !== null && this.#seen.frequency(hash) >= MINI_SEEN ? T2 : T1);
   }
 
   // The paper's REPLACE: T1's oldest key goes to B1, or T2's oldest to B2.
@@ -470,7 +497,9 @@ const GHOST = 2;
  * a small FIFO queue holding 10 % of the capacity; one hit there while it is in the small queue moves
  * a key to the main queue when it reaches the small queue's end, and a key never hit there is evicted
  * into the ghost queue, from which a returning key goes straight to the main queue. The main queue
- * reinserts a key hit since its last pass (2-bit counts) and evicts the others.
+ * reinserts a key hit since its last pass (2-bit counts) and evicts the others. Given the tuner's
+ * frequency sketch it models the cache's S3-FIFO mode instead: the sketch, not a ghost queue, sends a
+ * key it has seen before straight to the main queue.
  */
 export class MiniS3Fifo {
   readonly capacity: number;
@@ -484,8 +513,11 @@ export class MiniS3Fifo {
   /** Each ghost slot's insertion number into the ghost queue. */
   readonly #ghostStamps: Int32Array;
   #ghostInsertions = 0;
+  /** Places new keys, when given (see above). */
+  readonly #seen: FrequencySketch | null;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, seen: FrequencySketch | null = null) {
+    this.#seen = seen;
     this.capacity = capacity;
     this.#smallMax = Math.max(1, Math.floor(capacity * S3FIFO_SMALL_SHARE));
     this.#ghostMax = Math.max(1, capacity - this.#smallMax);
@@ -504,6 +536,10 @@ export class MiniS3Fifo {
     }
     const lengths = queues.lengths;
     while (lengths[SMALL]! + lengths[MAIN]! >= this.capacity) this.#evict();
+    if (this.#seen !== null) {
+      this.#freq[queues.add(hash, this.#seen.frequency(hash) >= MINI_SEEN ? MAIN : SMALL)] = 0;
+      return;
+    }
     // Evicting may have pushed this key's ghost out of the ghost queue.
     const ghost = slot === 0 ? 0 : queues.find(hash);
     if (ghost !== 0) {
@@ -522,6 +558,11 @@ export class MiniS3Fifo {
     if (queues.lengths[SMALL]! >= this.#smallMax) {
       for (let slot = links.first(SMALL); slot !== SMALL; slot = links.first(SMALL)) {
         if (freq[slot] === 0) {
+          // With the sketch to remember it, the key just goes.
+          if (this.#seen !== null) {
+            queues.forget(slot);
+            return;
+          }
           // Into the ghost queue, which keeps the last ghostMax keys put into it (a ghost hit takes
           // its key out early without keeping the others longer, as in the paper's implementation).
           queues.move(slot, GHOST);

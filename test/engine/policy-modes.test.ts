@@ -11,6 +11,7 @@ import {
   WindowTuner,
   type PolicyMode,
 } from '../../src/engine/miniature.js';
+import { FrequencySketch } from '../../src/engine/sketch.js';
 import { ArcModel } from '../../bench/sim/arc.js';
 import { S3FifoModel } from '../../bench/sim/s3fifo.js';
 import { hashKey } from '../../src/engine/hash.js';
@@ -205,6 +206,29 @@ describe('the miniature ARC and S3-FIFO', () => {
     }
     expect(hits).toBeGreaterThan(5_000);
   });
+
+  it.each([
+    ['ARC', (seen?: FrequencySketch) => new MiniArc(10, seen)],
+    ['S3-FIFO', (seen?: FrequencySketch) => new MiniS3Fifo(10, seen)],
+  ] as const)(
+    "given the tuner's sketch, %s lets a key the sketch has seen skip T1 or the small queue, as the cache's mode does",
+    (_, create) => {
+      const seenKey = hashKey(-1);
+      const sketch = new FrequencySketch(1_000);
+      sketch.add(seenKey, 3);
+      const run = (mini: MiniArc | MiniS3Fifo): number => {
+        mini.access(seenKey);
+        // Thirty keys the sketch has never seen, each once: they pass through T1 or the small queue.
+        for (let key = 0; key < 30; key++) mini.access(hashKey(key));
+        mini.access(seenKey);
+        return mini.hits;
+      };
+      // The paper's policy puts the key in T1 or the small queue, which the new keys flush...
+      expect(run(create())).toBe(0);
+      // ...the cache's mode puts it in T2 or the main queue, where they do not reach it.
+      expect(run(create(sketch))).toBe(1);
+    },
+  );
 });
 
 describe('the policy in each mode', () => {
