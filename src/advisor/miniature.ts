@@ -4,8 +4,7 @@
 // the engine itself (not a textbook LRU/TinyLFU) means the prediction includes every detail of Larder's
 // policies: the adaptive window, the sketch's reset period (it scales with the miniature's capacity,
 // exactly as the sample scales the request count), the hash-flooding guard.
-import { MemoryCache, engineInternals } from '../engine/memory-cache.js';
-import { MODE_WTINYLFU } from '../engine/miniature.js';
+import { MemoryCache } from '../engine/memory-cache.js';
 import type { CacheKey, EvictionPolicy } from '../engine/types.js';
 
 /** The policies every capacity is simulated with. */
@@ -33,11 +32,9 @@ export class MiniatureSet {
     for (const multiplier of multipliers) {
       const maxEntries = Math.max(1, Math.round(capacity * multiplier * rate));
       for (const policy of SIMULATED_POLICIES) {
-        // No TTL and no sweep: a miniature never starts a timer.
+        // No TTL and no sweep: a miniature never starts a timer. A W-TinyLFU miniature's tuner may take
+        // the ARC or S3-FIFO mode, as the real cache's does.
         const cache = new MemoryCache<CacheKey, number>({ maxEntries, policy, cleanupInterval: 0 });
-        // W-TinyLFU only: a miniature's own tuner, seeing a sample of a sample, picks the ARC or S3-FIFO
-        // mode where the real cache would not (P3: 6 predictions beyond 2 points with modes, 4 without).
-        if (policy === 'tinylfu') cache[engineInternals]().pinMode(MODE_WTINYLFU);
         this.#minis.push({ policy, multiplier, cache, hits: 0 });
       }
     }

@@ -2,6 +2,8 @@
 // workloads whose LRU hit ratio is known in closed form the predicted curve lands on the answer.
 import { describe, expect, it } from 'vitest';
 import { SizingAdvisor } from '../../src/advisor/advisor.js';
+import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
+import { MODE_WTINYLFU } from '../../src/engine/miniature.js';
 import { chooseRate, rateOf, thresholdFor } from '../../src/advisor/sampler.js';
 // A seeded generator (mulberry32), so the workloads are the same on every run.
 import { seededRandom as random } from '../engine/helpers.js';
@@ -54,6 +56,29 @@ describe('SizingAdvisor predictions', () => {
       expect(Math.abs(point.tinylfu - expected)).toBeLessThan(3);
     }
     expect(advisor.sampledRequests / (keys + uniform)).toBeCloseTo(advisor.rate, 1);
+  });
+
+  it('predicts a small cache exactly, W-TinyLFU included when its tuner takes the ARC or S3-FIFO mode', () => {
+    const capacity = 200;
+    const advisor = new SizingAdvisor(capacity);
+    expect(advisor.rate).toBe(1);
+    const cache = new MemoryCache<string, number>({ maxEntries: capacity });
+    // Power-law popularity whose hot set moves to fresh keys every 4,000 requests.
+    const next = random(5);
+    let hits = 0;
+    let modeSeen = false;
+    const requests = 40_000;
+    for (let i = 0; i < requests; i++) {
+      const key = `k:${Math.floor(i / 4_000)}:${Math.floor(Math.pow(4_000, next()))}`;
+      advisor.record(key);
+      if (cache.get(key) === undefined) cache.set(key, i);
+      else hits++;
+      if (cache[engineInternals]().policy.mode !== MODE_WTINYLFU) modeSeen = true;
+    }
+    expect(modeSeen).toBe(true);
+    const here = advisor.curve().find((point) => point.multiplier === 1)!;
+    // The curve is rounded to hundredths of a point.
+    expect(Math.abs(here.tinylfu - (100 * hits) / requests)).toBeLessThanOrEqual(0.005 + 1e-9);
   });
 
   it('predicts LRU on a loop: nothing below the loop length, everything but the first pass above', () => {
