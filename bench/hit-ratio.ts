@@ -9,6 +9,9 @@
 // Caffeine on that row. Then synthetic rows: Zipf(0.99) read-through, a hash flood of crafted long keys
 // (hit ratio of the legitimate requests without a flood, with the crafted flood, and with a control
 // flood of ordinary long keys) and two drifting-popularity streams. Filter with names: `... hit-ratio.ts gli OLTP zipf flood drift`.
+// `--samples=N` (1 to 16, default 1) replays every row through the default policy N times, under N hash
+// samples of its keys (bench/sim/samples.ts), and reports their mean and range: one replay is one
+// sample of which keys the window tuner follows and which share sketch counters.
 import { MemoryCache } from '../src/index.js';
 import { hashKey, setHashSeed } from '../src/engine/hash.js';
 import { existsSync } from 'node:fs';
@@ -23,6 +26,7 @@ import { ArcModel } from './sim/arc.js';
 import { S3FifoModel } from './sim/s3fifo.js';
 import { SieveModel } from './sim/sieve.js';
 import { driftTrace, floodTrace, type FloodTrace } from './sim/workloads.js';
+import { MAX_SAMPLES, sampleKeys, sampleSeed } from './sim/samples.js';
 
 /** The reference models, in column order. */
 const MODELS: readonly { name: string; create: <K extends ModelKey>(capacity: number) => PolicyModel<K> }[] =
@@ -76,7 +80,28 @@ function replayModel<K extends ModelKey>(
 }
 
 // String keys hash from a per-process random seed; a fixed one makes the string-keyed rows repeatable.
-setHashSeed(0x2f6b_a3c1);
+const HASH_SEED = 0x2f6b_a3c1;
+setHashSeed(HASH_SEED);
+
+/** `--samples=N`: hash samples per row for the default policy (see the top of this file). */
+function parseSamples(args: readonly string[]): number {
+  const flag = args.find((a) => a.startsWith('--'));
+  if (flag === undefined) return 1;
+  const value = flag.startsWith('--samples=') ? Number(flag.slice('--samples='.length)) : NaN;
+  if (!flag.startsWith('--samples=') || args.filter((a) => a.startsWith('--')).length > 1)
+    throw new RangeError(`unknown or repeated option '${flag}' (only --samples=N is known)`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SAMPLES)
+    throw new RangeError(`--samples must be an integer from 1 to ${MAX_SAMPLES}, got '${flag.slice(10)}'`);
+  return value;
+}
+const SAMPLES = ((): number => {
+  try {
+    return parseSamples(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    return process.exit(2);
+  }
+})();
 
 const DEFAULT_POLICY = new MemoryCache<number, number>({ maxEntries: 1 }).policy;
 const fmt = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(2));
@@ -88,7 +113,10 @@ interface Row {
   models: number[];
   caffeine?: number;
   opt?: number;
+  /** The default policy's hit ratio: the mean over the samples. */
   larder: number;
+  /** The lowest and highest sample (equal with one sample). */
+  larderRange: [number, number];
   larderLru: number;
 }
 
@@ -108,11 +136,21 @@ function measure<K extends ModelKey>(
   size: number,
   skip?: Uint8Array,
 ): Row {
+  const samples: number[] = [];
+  for (let sample = 0; sample < SAMPLES; sample++) {
+    setHashSeed(sampleSeed(HASH_SEED, sample));
+    samples.push(
+      replayCache(sampleKeys(keys, sample), new MemoryCache<K, number>({ maxEntries: size }), skip),
+    );
+  }
+  setHashSeed(HASH_SEED);
   return {
     label,
     size,
+    // The models and LRU never hash a key, so one replay of each is exact.
     models: MODELS.map((m) => replayModel(keys, m.create<K>(size), skip)),
-    larder: replayCache(keys, new MemoryCache<K, number>({ maxEntries: size }), skip),
+    larder: samples.reduce((a, b) => a + b, 0) / samples.length,
+    larderRange: [Math.min(...samples), Math.max(...samples)],
     larderLru: replayCache(keys, new MemoryCache<K, number>({ maxEntries: size, policy: 'lru' }), skip),
   };
 }
@@ -124,7 +162,8 @@ function render(rows: readonly Row[]): string {
     ...MODELS.map((m) => m.name),
     'Caffeine model (ref)',
     'OPT (ref)',
-    `Larder ${DEFAULT_POLICY}`,
+    SAMPLES === 1 ? `Larder ${DEFAULT_POLICY}` : `Larder ${DEFAULT_POLICY} (mean of ${SAMPLES})`,
+    ...(SAMPLES === 1 ? [] : ['samples']),
     'Larder lru',
     'Larder − best (best)',
   ];
@@ -137,6 +176,7 @@ function render(rows: readonly Row[]): string {
       fmt(r.caffeine),
       fmt(r.opt),
       `**${fmt(r.larder)}**`,
+      ...(SAMPLES === 1 ? [] : [`${fmt(r.larderRange[0])}–${fmt(r.larderRange[1])}`]),
       fmt(r.larderLru),
       `${delta(r.larder - b.value)} (${b.name})`,
     ];
@@ -154,7 +194,7 @@ function worst(rows: readonly Row[]): string {
 }
 
 function main(): void {
-  const only = new Set(process.argv.slice(2));
+  const only = new Set(process.argv.slice(2).filter((a) => !a.startsWith('--')));
   const want = (name: string): boolean => only.size === 0 || only.has(name);
   const dir = tracesDir();
   if (!existsSync(join(dir, 'README.md'))) {
@@ -175,7 +215,10 @@ function main(): void {
 
   console.log(
     `Hit ratios (%) on the traces in ${dir}: reference models computed here (bench/sim), the README's Caffeine ` +
-      `and OPT figures, and MemoryCache (default policy: ${DEFAULT_POLICY}; and lru), get then set on a miss.\n`,
+      `and OPT figures, and MemoryCache (default policy: ${DEFAULT_POLICY}; and lru), get then set on a miss.` +
+      (SAMPLES === 1
+        ? ' One hash sample per row (--samples=N averages N).\n'
+        : ` The default policy's column is the mean of ${SAMPLES} hash samples of each row's keys.\n`),
   );
   const traceRows: Row[] = [];
   const mismatches: string[] = [];
