@@ -88,9 +88,11 @@
 // drift from -1.33 to -0.71 and the phase drift from -0.24 to +0.18.
 //
 // What it does not fix: P3 at 131072 (4.8 points behind ARC on average). Pinned to S3-FIFO mode the
-// cache reaches 48.8 there and 48.3 in ARC mode (the reference ARC, with exact ghosts, 50.6: the
-// sketch standing in for the ghosts costs the modes the rest); the tuner, at 1 key in 512 for that
-// size, still spends the first few of its fifteen decisions in W-TinyLFU. Miniatures 8 times larger
+// cache reaches 48.8 there and 48.3 in ARC mode, against the reference ARC's 50.6. Exact ghosts in
+// the real cache, steering its own p by ARC's rule, would bring ARC mode to 50.2-50.5, but the cache
+// as a whole only 0.46 further (averaged over five renamings; cpp +0.24, multi1 -0.33), for up to 12
+// bytes per entry: the tuner, at 1 key in 512 for that size, spends the first quarter of the trace
+// (where ARC leads W-TinyLFU by 17 points) in W-TinyLFU and later phases in S3-FIFO mode. Miniatures 8 times larger
 // (1 key in 64) chose no better, and judging a mode by the real cache's own hit rate in its first
 // periods failed on P3's swings (the sampled hits per period ranged from 3 to 177). On web12 at 5000
 // (1.3 behind; ARC mode would reach 81.8) and multi2 (1.1 behind; ARC mode 49.1) the miniatures,
