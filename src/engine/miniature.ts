@@ -521,7 +521,8 @@ export class MiniS3Fifo {
     this.capacity = capacity;
     this.#smallMax = Math.max(1, Math.floor(capacity * S3FIFO_SMALL_SHARE));
     this.#ghostMax = Math.max(1, capacity - this.#smallMax);
-    this.#queues = new HashLists(3, capacity + this.#ghostMax);
+    // Given the sketch, no key is kept as a ghost.
+    this.#queues = new HashLists(3, capacity + (seen === null ? this.#ghostMax : 0));
     this.#freq = new Uint8Array(this.#queues.slots);
     this.#ghostStamps = new Int32Array(this.#queues.slots);
   }
