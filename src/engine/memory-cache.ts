@@ -606,7 +606,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #removeSlot(slot: number, reason: EvictionReason): void {
     const key = this.#entries[2 * slot] as K;
     const value = this.#entries[2 * slot + 1] as V;
-    this.#index.erase(this.#hashes[slot]!, slot);
+    this.#index.erase(this.#hashes[slot]!, slot, this.#hashes);
     this.#count--;
     this.#policy.remove(slot);
     if (this.#sizes !== null) {

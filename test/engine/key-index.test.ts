@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyIndex, NO_SLOT } from '../../src/engine/key-index.js';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
 import { hashKey } from '../../src/engine/hash.js';
+import { seededRandom } from '../helpers/random.js';
 
 // Keys live at entries[2 * slot], as in MemoryCache.
 function entriesFor(keys: Map<number, string>, slots: number): unknown[] {
@@ -15,6 +16,7 @@ describe('KeyIndex', () => {
     const index = new KeyIndex(8);
     const keys = new Map<number, string>();
     const hash = 0x7fff_0000;
+    const hashes = new Int32Array(8).fill(hash);
     for (let slot = 3; slot < 8; slot++) {
       keys.set(slot, `k${slot}`);
       index.insert(hash, slot);
@@ -23,7 +25,7 @@ describe('KeyIndex', () => {
     for (let slot = 3; slot < 8; slot++) expect(index.find(entries, `k${slot}`, hash)).toBe(slot);
     expect(index.find(entries, 'absent', hash)).toBe(NO_SLOT);
     // Erasing from the middle of the run must keep every later entry reachable.
-    index.erase(hash, 5);
+    index.erase(hash, 5, hashes);
     keys.delete(5);
     entries = entriesFor(keys, 8);
     expect(index.find(entries, 'k5', hash)).toBe(NO_SLOT);
@@ -36,18 +38,73 @@ describe('KeyIndex', () => {
     // Home position 15 (the last) for all of them, so the run wraps to positions 0, 1, ...
     const last = 0xffff_ffff | 0;
     const early = 0x0000_0001; // home position 0
+    const hashes = Int32Array.of(0, 0, 0, last, last, last, early, 0);
     for (let slot = 3; slot < 6; slot++) {
       keys.set(slot, `w${slot}`);
       index.insert(last, slot);
     }
     keys.set(6, 'e6');
     index.insert(early, 6);
-    index.erase(last, 3);
+    index.erase(last, 3, hashes);
     keys.delete(3);
     const entries = entriesFor(keys, 8);
     expect(index.find(entries, 'w4', last)).toBe(4);
     expect(index.find(entries, 'w5', last)).toBe(5);
     expect(index.find(entries, 'e6', early)).toBe(6);
+  });
+
+  it('packs slot and tag into one word: the highest slot beside a tag with its top bit set', () => {
+    const index = new KeyIndex(8); // 16 positions, slots below 8, a 29-bit tag
+    const hashes = new Int32Array(8);
+    hashes[7] = 0x0fff_ffff; // home position 0, every tag bit set: the stored word is negative
+    hashes[6] = 0x0fff_fffe; // the same home, another tag
+    index.insert(hashes[7], 7);
+    index.insert(hashes[6], 6);
+    const entries = entriesFor(
+      new Map([
+        [7, 'seven'],
+        [6, 'six'],
+      ]),
+      8,
+    );
+    expect(index.find(entries, 'seven', hashes[7])).toBe(7);
+    expect(index.find(entries, 'six', hashes[6])).toBe(6);
+    // The right tag with another key, and the right key under another tag, are both misses.
+    expect(index.find(entries, 'six', hashes[7])).toBe(NO_SLOT);
+    index.erase(hashes[7], 7, hashes);
+    expect(index.find(entries, 'six', hashes[6])).toBe(6);
+    expect(index.find(entries, 'seven', hashes[7])).toBe(NO_SLOT);
+  });
+
+  it('answers like a Map through random inserts and erases with crowded probe runs', () => {
+    const slots = 64;
+    const index = new KeyIndex(slots); // 128 positions
+    const hashes = new Int32Array(slots);
+    const keys = new Map<number, string>();
+    const model = new Map<string, number>();
+    const free = Array.from({ length: slots - 3 }, (_, i) => i + 3);
+    const rand = seededRandom(11);
+    for (let step = 0; step < 20_000; step++) {
+      // Eight keys' worth of hashes: most keys share their home position with others.
+      const name = `k${Math.floor(rand() * 200)}`;
+      const hash = Math.imul(Number(name.slice(1)) % 8, 0x1357_9bdf) ^ (Number(name.slice(1)) >> 3);
+      const entries = entriesFor(keys, slots);
+      const found = index.find(entries, name, hash);
+      expect(found).toBe(model.get(name) ?? NO_SLOT);
+      if (found === NO_SLOT && free.length > 0 && rand() < 0.6) {
+        const slot = free.pop()!;
+        hashes[slot] = hash;
+        keys.set(slot, name);
+        model.set(name, slot);
+        index.insertAt(index.vacancy, hash, slot);
+      } else if (found !== NO_SLOT && rand() < 0.5) {
+        index.erase(hash, found, hashes);
+        keys.delete(found);
+        model.delete(name);
+        free.push(found);
+      }
+    }
+    expect(model.size).toBeGreaterThan(20);
   });
 
   it('grows without losing entries', () => {
