@@ -85,13 +85,15 @@ setHashSeed(HASH_SEED);
 
 /** `--samples=N`: hash samples per row for the default policy (see the top of this file). */
 function parseSamples(args: readonly string[]): number {
-  const flag = args.find((a) => a.startsWith('--'));
-  if (flag === undefined) return 1;
-  const value = flag.startsWith('--samples=') ? Number(flag.slice('--samples='.length)) : NaN;
-  if (!flag.startsWith('--samples=') || args.filter((a) => a.startsWith('--')).length > 1)
+  const flags = args.filter((a) => a.startsWith('--'));
+  if (flags.length === 0) return 1;
+  const flag = flags[0]!;
+  if (flags.length > 1 || !flag.startsWith('--samples='))
     throw new RangeError(`unknown or repeated option '${flag}' (only --samples=N is known)`);
+  const text = flag.slice('--samples='.length);
+  const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > MAX_SAMPLES)
-    throw new RangeError(`--samples must be an integer from 1 to ${MAX_SAMPLES}, got '${flag.slice(10)}'`);
+    throw new RangeError(`--samples must be an integer from 1 to ${MAX_SAMPLES}, got '${text}'`);
   return value;
 }
 const SAMPLES = ((): number => {

@@ -95,15 +95,15 @@ export class KeyIndex {
   }
 
   /**
-   * Removes `slot` (indexed under `hash`), moving later entries of its probe run back into the hole
-   * so that no lookup ever has to step over a deleted position; `hashes[s]` is slot s's hash.
+   * Removes `slot`, moving later entries of its probe run back into the hole so that no lookup ever
+   * has to step over a deleted position; `hashes[s]` is slot s's hash.
    */
-  erase(hash: number, slot: number, hashes: Int32Array): void {
+  erase(slot: number, hashes: Int32Array): void {
     const table = this.#table;
     const mask = this.#mask;
     const shift = this.#shift;
     const slotMask = this.#slotMask;
-    let i = hash >>> shift;
+    let i = hashes[slot]! >>> shift;
     while ((table[i]! & slotMask) !== slot) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
       const home = hashes[table[j]! & slotMask]! >>> shift;

@@ -46,10 +46,7 @@ import {
   type SnapshotEntry,
 } from './snapshot.js';
 
-/**
- * Door to the engine's internals, `cache[engineInternals]()`: for tests, and for the sizing advisor,
- * which pins its miniature caches to W-TinyLFU. Not part of the public API.
- */
+/** Test-only door to the engine's internals: `cache[engineInternals]()`. Not part of the public API. */
 export const engineInternals: unique symbol = Symbol('larder.engineInternals');
 
 /** Slots reserved at first; the arrays double from here up to the entry bound. */
@@ -512,7 +509,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     return result;
   }
 
-  /** Internal state and controls, for tests and the sizing advisor. */
+  /** Test-only view of internal state, and a control to pin the policy's mode. */
   [engineInternals](): {
     policy: Record<string, number>;
     timer: ReturnType<typeof setInterval> | undefined;
@@ -606,7 +603,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   #removeSlot(slot: number, reason: EvictionReason): void {
     const key = this.#entries[2 * slot] as K;
     const value = this.#entries[2 * slot + 1] as V;
-    this.#index.erase(this.#hashes[slot]!, slot, this.#hashes);
+    this.#index.erase(slot, this.#hashes);
     this.#count--;
     this.#policy.remove(slot);
     if (this.#sizes !== null) {

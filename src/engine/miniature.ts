@@ -168,7 +168,6 @@ export class WindowTuner {
     if (scores[best]! > scores[this.#shareIndex]! * (1 + SWITCH_MARGIN)) this.#shareIndex = best;
     const other = slow[s3fifo]! > slow[arc]! ? s3fifo : arc;
     const otherMode = other === arc ? MODE_ARC : MODE_S3FIFO;
-    const leads = slow[other]! > slow[bestSlow]! * (1 + MODE_MARGIN);
     if (this.mode !== MODE_WTINYLFU) {
       // A mode lasts while ARC or S3-FIFO leads every window share at all; the two trade places on a
       // clear lead.
@@ -178,6 +177,7 @@ export class WindowTuner {
       this.#otherLeads = 0;
       return;
     }
+    const leads = slow[other]! > slow[bestSlow]! * (1 + MODE_MARGIN);
     this.#otherLeads = leads ? this.#otherLeads + 1 : 0;
     if (this.#otherLeads >= MODE_CONFIRMATIONS) this.mode = otherMode;
   }

@@ -531,7 +531,7 @@ export class TinyLfuPolicy implements Policy {
 
   /**
    * Runs the policy in `mode` from now on, whatever the tuner chooses (null: follow the tuner again).
-   * For tests and the sizing advisor's miniatures, through MemoryCache's engineInternals; an
+   * For tests, through MemoryCache's engineInternals; an
    * entry-bounded cache only (it has the tuner).
    */
   pinMode(mode: PolicyMode | null): void {

@@ -25,7 +25,7 @@ describe('KeyIndex', () => {
     for (let slot = 3; slot < 8; slot++) expect(index.find(entries, `k${slot}`, hash)).toBe(slot);
     expect(index.find(entries, 'absent', hash)).toBe(NO_SLOT);
     // Erasing from the middle of the run must keep every later entry reachable.
-    index.erase(hash, 5, hashes);
+    index.erase(5, hashes);
     keys.delete(5);
     entries = entriesFor(keys, 8);
     expect(index.find(entries, 'k5', hash)).toBe(NO_SLOT);
@@ -45,7 +45,7 @@ describe('KeyIndex', () => {
     }
     keys.set(6, 'e6');
     index.insert(early, 6);
-    index.erase(last, 3, hashes);
+    index.erase(3, hashes);
     keys.delete(3);
     const entries = entriesFor(keys, 8);
     expect(index.find(entries, 'w4', last)).toBe(4);
@@ -71,7 +71,7 @@ describe('KeyIndex', () => {
     expect(index.find(entries, 'six', hashes[6])).toBe(6);
     // The right tag with another key, and the right key under another tag, are both misses.
     expect(index.find(entries, 'six', hashes[7])).toBe(NO_SLOT);
-    index.erase(hashes[7], 7, hashes);
+    index.erase(7, hashes);
     expect(index.find(entries, 'six', hashes[6])).toBe(6);
     expect(index.find(entries, 'seven', hashes[7])).toBe(NO_SLOT);
   });
@@ -98,7 +98,7 @@ describe('KeyIndex', () => {
         model.set(name, slot);
         index.insertAt(index.vacancy, hash, slot);
       } else if (found !== NO_SLOT && rand() < 0.5) {
-        index.erase(hash, found, hashes);
+        index.erase(found, hashes);
         keys.delete(found);
         model.delete(name);
         free.push(found);

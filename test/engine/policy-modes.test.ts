@@ -232,11 +232,17 @@ describe('the miniature ARC and S3-FIFO', () => {
 });
 
 describe('the policy in each mode', () => {
-  it('S3-FIFO: a key never hit in the small queue leaves first; one hit there moves it to the main queue', () => {
+  /** A cache of 100 entries pinned to `mode`, filled with keys 0..99 in order, logging evictions. */
+  function filledIn(mode: PolicyMode) {
     const log = evictionLog<number, number>();
     const cache = new MemoryCache<number, number>({ maxEntries: 100, onEvict: log.onEvict });
-    cache[engineInternals]().pinMode(MODE_S3FIFO);
+    cache[engineInternals]().pinMode(mode);
     for (let key = 0; key < 100; key++) cache.set(key, key);
+    return { cache, log };
+  }
+
+  it('S3-FIFO: a key never hit in the small queue leaves first; one hit there moves it to the main queue', () => {
+    const { cache, log } = filledIn(MODE_S3FIFO);
     expect(cache.get(1)).toBe(1);
     cache.set(100, 100);
     cache.set(101, 101);
@@ -247,10 +253,7 @@ describe('the policy in each mode', () => {
   });
 
   it('ARC: a hit moves an entry from T1 to T2, and T1 gives up its oldest while it is over p', () => {
-    const log = evictionLog<number, number>();
-    const cache = new MemoryCache<number, number>({ maxEntries: 100, onEvict: log.onEvict });
-    cache[engineInternals]().pinMode(MODE_ARC);
-    for (let key = 0; key < 100; key++) cache.set(key, key);
+    const { cache, log } = filledIn(MODE_ARC);
     expect(cache.get(5)).toBe(5);
     for (let key = 100; key < 110; key++) cache.set(key, key);
     // No ghost hits yet, so p is 0: every eviction takes T1's oldest, and 5 is safe in T2.
