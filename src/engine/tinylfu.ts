@@ -102,18 +102,18 @@
 // the flood rows count. Demoting protected entries not read during one (or two) sketch
 // periods, at each aging, won 0.7 (0.5) point on the drift rows but lost 1.5 (0.8) on Zipf, whose
 // protected tail is read less often than once a period and is still worth keeping; not kept.
-// Where the two rows lose: mostly right after the cache first fills. Replayed in windows of 5 % of
-// the trace, P3 at 131072 trails ARC by 22 and 16 points in the second and third windows (50.3 and
-// 40.5 against 72.4 and 56.4; pinned ARC or S3-FIFO mode matches ARC there) and web12 at 5000 by 1-3
-// points in most windows after its fill: every entry of a fresh cache has a frequency of one, a new
-// key loses its duel against one, and the cache keeps its first contents while LRU, ARC and S3-FIFO
-// keep the recent keys. The tuner's first decision comes two miniature periods in (262,144 requests on
-// P3 at 131072), and a large cache then needs about its own size in misses to turn over. Measured and
-// not kept: starting in ARC mode, left at the first decision where a window share scores as well,
-// brought web12 at 5000 to -0.91, P3 at 131072 to -3.95, multi2 to +0.49 and multi3 to +3.4, but gli
-// at 1000 (6,015 requests) fell 16.7 points and cs 3.4, since on a short trace the first periods are
-// most of it (starting in S3-FIFO mode: the same losses, P3 -3.46, web12 at 5000 -2.2); and a sign
-// test on the requests where a mode's miniature and the best share disagreed (z = 4), switching at
+// Where the two rows lose: mostly right after the cache first fills. Replayed in windows of 5 % of the
+// trace, P3 at 131072 trails ARC by 22 and 16 points in the second and third windows (50.3 and 40.5
+// against 72.4 and 56.4; pinned ARC or S3-FIFO mode matches ARC there) and web12 at 5000 by 1-4 points in
+// most windows after its fill. The tuner decides once a period (262,144 requests on P3 at 131072; a mode
+// also needs two decisions in a row), and a large cache then needs about its own size in misses to turn
+// over. Ties are not the cause: letting a candidate win a tie against an entry that entered probation
+// during the fill and never won a duel moved those rows by 0.1 point (and cost multi1 5.3, gli at 1000
+// 4.1). Measured and not kept: starting in ARC mode, left at the first decision where a window share
+// scores as well, brought web12 at 5000 to -0.91, P3 at 131072 to -3.95, multi2 to +0.49 and multi3 to
+// +3.4, but gli at 1000 (6,015 requests) fell 16.7 points and cs 3.4, since on a short trace the first
+// periods are most of it (starting in S3-FIFO mode: the same losses, P3 -3.46, web12 at 5000 -2.2); and a
+// sign test on the requests where a mode's miniature and the best share disagreed (z = 4), switching at
 // once on a decisive lead, took P3 at 131072 to -4.70 but multi2 to -1.09 and sprite at 1000 to -0.83.
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
