@@ -95,8 +95,10 @@
 // (where ARC leads W-TinyLFU by 17 points) in W-TinyLFU and later phases in S3-FIFO mode. Miniatures 8 times larger
 // (1 key in 64) chose no better, and judging a mode by the real cache's own hit rate in its first
 // periods failed on P3's swings (the sampled hits per period ranged from 3 to 177). On web12 at 5000
-// (1.3 behind; ARC mode would reach 81.8) and multi2 (1.1 behind; ARC mode 49.1) the miniatures,
-// scaled down, see ARC within a point or two of the best window share, under the margin. The flood
+// (1.3 behind; ARC mode would reach 81.8) the miniatures, at 1 key in 16, end with the 30 % share 1.0 %
+// ahead of the 1 % share on the slow scores and ARC 0.1 % behind the 30 % share, so neither rule
+// moves; a second rule moving the share on a 1 % lead on the slow scores at two (three) decisions in a
+// row took that row to -1.04 (-1.23), but cpp to -1.96 (-1.48) and multi2 to -1.27 (-0.70). The flood
 // rows (below) are the sketch's; there the modes' miniatures count the flood keys' own hits, which
 // ARC mode collects (33.4 % of all requests against 32.7), at some cost to the legitimate requests
 // the flood rows count. Demoting protected entries not read during one (or two) sketch
