@@ -106,7 +106,7 @@
 // protected tail is read less often than once a period and is still worth keeping; not kept.
 // Where the two rows lose: mostly right after the cache first fills. Replayed in windows of 5 % of the
 // trace, P3 at 131072 trails ARC by 22 and 16 points in the second and third windows (50.3 and 40.5
-// against 72.4 and 56.4; pinned ARC or S3-FIFO mode matches ARC there) and web12 at 5000 by 1-4 points in
+// against 72.4 and 56.4; pinned ARC or S3-FIFO mode: 72.5 and 53.6) and web12 at 5000 by 1-4 points in
 // most windows after its fill. The tuner decides once a period (262,144 requests on P3 at 131072; a mode
 // also needs two decisions in a row), and a large cache then needs about its own size in misses to turn
 // over. Ties are not the cause: letting a candidate win a tie against an entry that entered probation
