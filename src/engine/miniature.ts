@@ -510,7 +510,7 @@ export class MiniS3Fifo {
   readonly #queues: HashLists;
   /** Each resident slot's hit count, 0..3. */
   readonly #freq: Uint8Array;
-  /** Each ghost slot's insertion number into the ghost queue. */
+  /** Each ghost slot's insertion number into the ghost queue (empty when the sketch stands in). */
   readonly #ghostStamps: Int32Array;
   #ghostInsertions = 0;
   /** Places new keys, when given (see above). */
@@ -524,7 +524,7 @@ export class MiniS3Fifo {
     // Given the sketch, no key is kept as a ghost.
     this.#queues = new HashLists(3, capacity + (seen === null ? this.#ghostMax : 0));
     this.#freq = new Uint8Array(this.#queues.slots);
-    this.#ghostStamps = new Int32Array(this.#queues.slots);
+    this.#ghostStamps = new Int32Array(seen === null ? this.#queues.slots : 0);
   }
 
   access(hash: number): void {

@@ -546,8 +546,7 @@ export class TinyLfuPolicy implements Policy {
 
   /**
    * Runs the policy in `mode` from now on, whatever the tuner chooses (null: follow the tuner again).
-   * For tests, through MemoryCache's engineInternals; an
-   * entry-bounded cache only (it has the tuner).
+   * For tests, through MemoryCache's engineInternals; an entry-bounded cache only (it has the tuner).
    */
   pinMode(mode: PolicyMode | null): void {
     if (this.#tuner === null) throw new TypeError('pinMode: a byte-bounded cache has no modes');
