@@ -1,6 +1,6 @@
 // The policy's modes (tinylfu.ts, "Other policies"; miniature.ts): when the miniature ARC or S3-FIFO
-// out-hits every miniature W-TinyLFU, the policy runs its lists as that policy's, and it returns to
-// W-TinyLFU once a window share leads again.
+// out-hits the miniature W-TinyLFU with the window share in use, the policy runs its lists as that
+// policy's, and it returns to W-TinyLFU once that share scores as well again.
 import { describe, expect, it } from 'vitest';
 import {
   MODE_ARC,
@@ -9,6 +9,7 @@ import {
   MiniArc,
   MiniS3Fifo,
   WindowTuner,
+  chooseMode,
   type PolicyMode,
 } from '../../src/engine/miniature.js';
 import { FrequencySketch } from '../../src/engine/sketch.js';
@@ -106,8 +107,38 @@ function randomOperations(
   return stepsInMode;
 }
 
+describe('chooseMode', () => {
+  it('takes a mode that leads the share in use by 1 % at two decisions in a row, even behind another share', () => {
+    // The share in use scores 100; a share not in use would score 110 (not passed in: it does not count).
+    let state = chooseMode(100, 102, 90, MODE_WTINYLFU, 0);
+    expect(state).toEqual({ mode: MODE_WTINYLFU, leads: 1 });
+    state = chooseMode(100, 102, 90, state.mode, state.leads);
+    expect(state.mode).toBe(MODE_ARC);
+    // S3-FIFO when it is the one ahead.
+    state = chooseMode(100, 90, 102, MODE_WTINYLFU, 1);
+    expect(state.mode).toBe(MODE_S3FIFO);
+  });
+
+  it('needs the lead at consecutive decisions, and more than 1 %', () => {
+    let state = chooseMode(100, 102, 0, MODE_WTINYLFU, 0);
+    state = chooseMode(100, 100.5, 0, state.mode, state.leads);
+    expect(state).toEqual({ mode: MODE_WTINYLFU, leads: 0 });
+    state = chooseMode(100, 101, 0, state.mode, state.leads);
+    state = chooseMode(100, 101, 0, state.mode, state.leads);
+    expect(state.mode).toBe(MODE_WTINYLFU);
+  });
+
+  it('keeps a mode while it leads the share in use at all, and trades ARC for S3-FIFO on a clear lead', () => {
+    expect(chooseMode(100, 100.1, 0, MODE_ARC, 0).mode).toBe(MODE_ARC);
+    expect(chooseMode(100, 100, 0, MODE_ARC, 0).mode).toBe(MODE_WTINYLFU);
+    expect(chooseMode(100, 105, 105.5, MODE_ARC, 0).mode).toBe(MODE_ARC);
+    expect(chooseMode(100, 105, 107, MODE_ARC, 0).mode).toBe(MODE_S3FIFO);
+    expect(chooseMode(100, 99, 98, MODE_S3FIFO, 0).mode).toBe(MODE_WTINYLFU);
+  });
+});
+
 describe('WindowTuner and the modes', () => {
-  it('chooses ARC while it leads every window share, and leaves it when a share leads', () => {
+  it('chooses ARC while it leads the window share in use, and leaves it when that share leads', () => {
     const tuner = new WindowTuner(CAPACITY);
     const feed = (keys: number[]): boolean[] => {
       const decisions: boolean[] = [];
