@@ -128,6 +128,13 @@
 // periods are most of it (starting in S3-FIFO mode: the same losses, P3 -3.46, web12 at 5000 -2.2); and a
 // sign test on the requests where a mode's miniature and the best share disagreed (z = 4), switching at
 // once on a decisive lead, took P3 at 131072 to -4.70 but multi2 to -1.09 and sprite at 1000 to -0.83.
+// Nor is confirmation the cause: with one decision instead of two, the mode starts at the second
+// decision (2.5 twentieths in; P3 at 131072 -4.70, web12 at 5000 -0.73), since at the first, after the
+// fill, ARC does not yet lead; and once in ARC mode the cache hits 44.3 and 61.5 % in the third and
+// fourth twentieths, where pinned ARC mode hits 56.5 and 74.7, while the contents of its LRU-like
+// phase turn over. The other half of the gap is ARC mode itself: pinned, it hits 55.4 and 48.7 % in
+// the 17th and 18th twentieths, after a scan, where the reference ARC, whose exact ghosts hold its
+// T1 target at 0.26 of the cache against the miniature's 0.40, keeps its T2 and hits 71.8 and 70.1.
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
 // unique ids, an attacker's random keys) hardly ever enters the main space, since a candidate seen once
