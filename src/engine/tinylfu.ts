@@ -135,6 +135,16 @@
 // phase turn over. The other half of the gap is ARC mode itself: pinned, it hits 55.4 and 48.7 % in
 // the 17th and 18th twentieths, after a scan, where the reference ARC, whose exact ghosts hold its
 // T1 target at 0.26 of the cache against the miniature's 0.40, keeps its T2 and hits 71.8 and 70.1.
+// Following a smoothed p (moving averages of the miniature's over 10 to 200 sampled requests) changed
+// nothing, so the miniature's p is not noisy but different. Approximate ghosts in the real cache did
+// steer it well: two Bloom filters of recently evicted T1 and T2 keys (two generations each, about 2
+// bytes per entry), a hit in either moving p by ARC's rule and placing the key in T2, took pinned ARC
+// mode on P3 at 131072 from 48.31 to 49.27 % and on a Zipf(0.99) popular set sliding one key every
+// 100 requests from 59.92 to 61.39 (the reference ARC: 50.63 and 61.81). But the miniature ARC, which
+// the tuner's choice rests on, then no longer foretold the cache's ARC mode: over the whole table,
+// P3 at 131072 moved 0.1, the sliding drift +0.6, while multi2 fell 2.9 points (where ARC mode with
+// the sketch's placement reaches 48.8 and the papers' ARC 39.6), multi3 1.0 and cpp 0.6; keeping the
+// sketch's placement beside the ghosts' lost as much. Not kept.
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
 // unique ids, an attacker's random keys) hardly ever enters the main space, since a candidate seen once
