@@ -144,7 +144,11 @@
 // the tuner's choice rests on, then no longer foretold the cache's ARC mode: over the whole table,
 // P3 at 131072 moved 0.1, the sliding drift +0.6, while multi2 fell 2.9 points (where ARC mode with
 // the sketch's placement reaches 48.8 and the papers' ARC 39.6), multi3 1.0 and cpp 0.6; keeping the
-// sketch's placement beside the ghosts' lost as much. Not kept.
+// sketch's placement beside the ghosts' lost as much. With filters of 16 bits and 3 probes per key
+// (about 4 bytes per entry, far fewer false ghosts) multi2 fell 1.0 instead, cpp 0.25, while P3 at
+// 131072 gained 0.46, the flood rows 0.9 and 1.3 and the sliding drift 0.67; running the miniature
+// ARC as the paper's as well (its own exact ghosts placing keys) left multi2 0.7 and cpp 0.5 lower.
+// Each trades one row more than a point behind for another. Not kept.
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
 // unique ids, an attacker's random keys) hardly ever enters the main space, since a candidate seen once
