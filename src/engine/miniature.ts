@@ -177,9 +177,8 @@ export class WindowTuner {
  *
  * A mode is judged against the share W-TinyLFU would run instead: the one in use, which the share
  * rule keeps until another share leads it by SWITCH_MARGIN on the fast scores. Judged against the
- * best share, as it was first, a share the cache does not run kept out a mode that beat the cache as
- * it ran (web12 at 5000: the 1 % share in use, the 30 % share 1.0 % ahead of it on the slow scores,
- * ARC 0.1 % behind the 30 % share, and the cache 1.3 points behind ARC).
+ * best share, a share the cache does not run could keep out a mode that beats the cache as it runs
+ * (measured in the essay of tinylfu.ts, "Other policies").
  */
 export function chooseMode(
   inUse: number,

@@ -96,59 +96,61 @@
 // on the synthetic rows (one sample each) Zipf goes from -0.50 to -0.28 behind the best, the sliding
 // drift from -1.33 to -0.71 and the phase drift from -0.24 to +0.18.
 //
-// What it does not fix: P3 at 131072 (6.1 points behind ARC on average, 4.9 in one replay). Pinned to S3-FIFO mode the
-// cache reaches 48.8 there and 48.3 in ARC mode, against the reference ARC's 50.6. Exact ghosts in
-// the real cache, steering its own p by ARC's rule, would bring ARC mode to 50.2-50.5, but the cache
-// as a whole only 0.46 further (averaged over five renamings; cpp +0.24, multi1 -0.33), for up to 12
-// bytes per entry: the tuner, at 1 key in 512 for that size, spends the first quarter of the trace
-// (where ARC leads W-TinyLFU by 17 points) in W-TinyLFU and later phases in S3-FIFO mode. Miniatures 8 times larger
-// (1 key in 64) chose no better, and judging a mode by the real cache's own hit rate in its first
-// periods failed on P3's swings (the sampled hits per period ranged from 3 to 177), and so did
-// miniatures 8 times larger deciding four times as often (P3 at 131072 4.2 behind the best in one
-// replay, against 4.9; P3 at 32768 0.6-1.1 lower). For web12 at 5000, before modes were judged against the share in use, a second rule moving
-// the share on a 1 % lead on the slow scores at two (three) decisions in a row took that row to -1.04
-// (-1.23), but cpp to -1.96 (-1.48) and multi2 to -1.27 (-0.70); so did a share rule on the hit-rate
-// difference in points, or on a paired z test of the two miniatures' hits (web12 at 5000 -0.58 with
-// a 1-point or z = 2 threshold, cpp -2.7 or -3.1; z = 3 moved nothing). The flood
-// rows (below) are the sketch's; there the modes' miniatures count the flood keys' own hits, which
-// ARC mode collects (33.4 % of all requests against 32.7), at some cost to the legitimate requests
-// the flood rows count. Demoting protected entries not read during one (or two) sketch
-// periods, at each aging, won 0.7 (0.5) point on the drift rows but lost 1.5 (0.8) on Zipf, whose
-// protected tail is read less often than once a period and is still worth keeping; not kept.
-// Where P3 at 131072 loses (and web12 at 5000 lost): mostly right after the cache first fills. Replayed in windows of 5 % of the
-// trace, P3 at 131072 trails ARC by 22 and 16 points in the second and third windows (50.3 and 40.5
-// against 72.4 and 56.4; pinned ARC or S3-FIFO mode: 72.5 and 53.6) and web12 at 5000 by 1-4 points in
-// most windows after its fill. The tuner decides once a period (262,144 requests on P3 at 131072; a mode
-// also needs two decisions in a row), and a large cache then needs about its own size in misses to turn
-// over. Ties are not the cause: letting a candidate win a tie against an entry that entered probation
-// during the fill and never won a duel moved those rows by 0.1 point (and cost multi1 5.3, gli at 1000
-// 4.1). Measured and not kept: starting in ARC mode, left at the first decision where a window share
-// scores as well, brought web12 at 5000 to -0.91, P3 at 131072 to -3.95, multi2 to +0.49 and multi3 to
-// +3.4, but gli at 1000 (6,015 requests) fell 16.7 points and cs 3.4, since on a short trace the first
-// periods are most of it (starting in S3-FIFO mode: the same losses, P3 -3.46, web12 at 5000 -2.2); and a
-// sign test on the requests where a mode's miniature and the best share disagreed (z = 4), switching at
-// once on a decisive lead, took P3 at 131072 to -4.70 but multi2 to -1.09 and sprite at 1000 to -0.83.
-// Nor is confirmation the cause: with one decision instead of two, the mode starts at the second
-// decision (2.5 twentieths in; P3 at 131072 -4.70, web12 at 5000 -0.73), since at the first, after the
-// fill, ARC does not yet lead; and once in ARC mode the cache hits 44.3 and 61.5 % in the third and
-// fourth twentieths, where pinned ARC mode hits 56.5 and 74.7, while the contents of its LRU-like
-// phase turn over. The other half of the gap is ARC mode itself: pinned, it hits 55.4 and 48.7 % in
-// the 17th and 18th twentieths, after a scan, where the reference ARC, whose exact ghosts hold its
-// T1 target at 0.26 of the cache against the miniature's 0.40, keeps its T2 and hits 71.8 and 70.1.
-// Following a smoothed p (moving averages of the miniature's over 10 to 200 sampled requests) changed
-// nothing, so the miniature's p is not noisy but different. Approximate ghosts in the real cache did
-// steer it well: two Bloom filters of recently evicted T1 and T2 keys (two generations each, about 2
-// bytes per entry), a hit in either moving p by ARC's rule and placing the key in T2, took pinned ARC
-// mode on P3 at 131072 from 48.31 to 49.27 % and on a Zipf(0.99) popular set sliding one key every
-// 100 requests from 59.92 to 61.39 (the reference ARC: 50.63 and 61.81). But the miniature ARC, which
-// the tuner's choice rests on, then no longer foretold the cache's ARC mode: over the whole table,
-// P3 at 131072 moved 0.1, the sliding drift +0.6, while multi2 fell 2.9 points (where ARC mode with
-// the sketch's placement reaches 48.8 and the papers' ARC 39.6), multi3 1.0 and cpp 0.6; keeping the
-// sketch's placement beside the ghosts' lost as much. With filters of 16 bits and 3 probes per key
-// (about 4 bytes per entry, far fewer false ghosts) multi2 fell 1.0 instead, cpp 0.25, while P3 at
-// 131072 gained 0.46, the flood rows 0.9 and 1.3 and the sliding drift 0.67; running the miniature
-// ARC as the paper's as well (its own exact ghosts placing keys) left multi2 0.7 and cpp 0.5 lower.
-// Each trades one row more than a point behind for another. Not kept.
+// What it does not fix: P3 at 131072 (6.1 points behind ARC on average, 4.9 in one replay). Pinned to
+// S3-FIFO mode the cache reaches 48.8 there and 48.3 in ARC mode, against the reference ARC's 50.6.
+// Exact ghosts in the real cache, steering its own p by ARC's rule, would bring ARC mode to 50.2-50.5,
+// but the cache as a whole only 0.46 further (averaged over five renamings; cpp +0.24, multi1 -0.33),
+// for up to 12 bytes per entry: the tuner, at 1 key in 512 for that size, spends the first quarter of
+// the trace (where ARC leads W-TinyLFU by 17 points) in W-TinyLFU and later phases in S3-FIFO mode.
+// Miniatures 8 times larger (1 key in 64) chose no better, and judging a mode by the real cache's own
+// hit rate in its first periods failed on P3's swings (the sampled hits per period ranged from 3 to
+// 177), and so did miniatures 8 times larger deciding four times as often (P3 at 131072 4.2 behind the
+// best in one replay, against 4.9; P3 at 32768 0.6-1.1 lower). For web12 at 5000, before modes were
+// judged against the share in use, a second rule moving the share on a 1 % lead on the slow scores at
+// two (three) decisions in a row took that row to -1.04 (-1.23), but cpp to -1.96 (-1.48) and multi2
+// to -1.27 (-0.70); so did a share rule on the hit-rate difference in points, or on a paired z test of
+// the two miniatures' hits (web12 at 5000 -0.58 with a 1-point or z = 2 threshold, cpp -2.7 or -3.1; z
+// = 3 moved nothing). The flood rows (below) are the sketch's; there the modes' miniatures count the
+// flood keys' own hits, which ARC mode collects (33.4 % of all requests against 32.7), at some cost to
+// the legitimate requests the flood rows count. Demoting protected entries not read during one (or
+// two) sketch periods, at each aging, won 0.7 (0.5) point on the drift rows but lost 1.5 (0.8) on
+// Zipf, whose protected tail is read less often than once a period and is still worth keeping; not
+// kept.
+// Where P3 at 131072 loses (and web12 at 5000 lost): mostly right after the cache first fills.
+// Replayed in windows of 5 % of the trace, P3 at 131072 trails ARC by 22 and 16 points in the second
+// and third windows (50.3 and 40.5 against 72.4 and 56.4; pinned ARC or S3-FIFO mode: 72.5 and 53.6)
+// and web12 at 5000 by 1-4 points in most windows after its fill. The tuner decides once a period
+// (262,144 requests on P3 at 131072; a mode also needs two decisions in a row), and a large cache then
+// needs about its own size in misses to turn over. Ties are not the cause: letting a candidate win a
+// tie against an entry that entered probation during the fill and never won a duel moved those rows by
+// 0.1 point (and cost multi1 5.3, gli at 1000 4.1). Measured and not kept: starting in ARC mode, left
+// at the first decision where a window share scores as well, brought web12 at 5000 to -0.91, P3 at
+// 131072 to -3.95, multi2 to +0.49 and multi3 to +3.4, but gli at 1000 (6,015 requests) fell 16.7
+// points and cs 3.4, since on a short trace the first periods are most of it (starting in S3-FIFO
+// mode: the same losses, P3 -3.46, web12 at 5000 -2.2); and a sign test on the requests where a mode's
+// miniature and the best share disagreed (z = 4), switching at once on a decisive lead, took P3 at
+// 131072 to -4.70 but multi2 to -1.09 and sprite at 1000 to -0.83. Nor is confirmation the cause: with
+// one decision instead of two, the mode starts at the second decision (2.5 twentieths in; P3 at 131072
+// -4.70, web12 at 5000 -0.73), since at the first, after the fill, ARC does not yet lead; and once in
+// ARC mode the cache hits 44.3 and 61.5 % in the third and fourth twentieths, where pinned ARC mode
+// hits 56.5 and 74.7, while the contents of its LRU-like phase turn over. The other half of the gap is
+// ARC mode itself: pinned, it hits 55.4 and 48.7 % in the 17th and 18th twentieths, after a scan,
+// where the reference ARC, whose exact ghosts hold its T1 target at 0.26 of the cache against the
+// miniature's 0.40, keeps its T2 and hits 71.8 and 70.1. Following a smoothed p (moving averages of
+// the miniature's over 10 to 200 sampled requests) changed nothing, so the miniature's p is not noisy
+// but different. Approximate ghosts in the real cache did steer it well: two Bloom filters of recently
+// evicted T1 and T2 keys (two generations each, about 2 bytes per entry), a hit in either moving p by
+// ARC's rule and placing the key in T2, took pinned ARC mode on P3 at 131072 from 48.31 to 49.27 % and
+// on a Zipf(0.99) popular set sliding one key every 100 requests from 59.92 to 61.39 (the reference
+// ARC: 50.63 and 61.81). But the miniature ARC, which the tuner's choice rests on, then no longer
+// foretold the cache's ARC mode: over the whole table, P3 at 131072 moved 0.1, the sliding drift +0.6,
+// while multi2 fell 2.9 points (where ARC mode with the sketch's placement reaches 48.8 and the
+// papers' ARC 39.6), multi3 1.0 and cpp 0.6; keeping the sketch's placement beside the ghosts' lost as
+// much. With filters of 16 bits and 3 probes per key (about 4 bytes per entry, far fewer false ghosts)
+// multi2 fell 1.0 instead, cpp 0.25, while P3 at 131072 gained 0.46, the flood rows 0.9 and 1.3 and
+// the sliding drift 0.67; running the miniature ARC as the paper's as well (its own exact ghosts
+// placing keys) left multi2 0.7 and cpp 0.5 lower. Each trades one row more than a point behind for
+// another. Not kept.
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
 // unique ids, an attacker's random keys) hardly ever enters the main space, since a candidate seen once
