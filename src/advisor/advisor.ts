@@ -2,16 +2,15 @@
 // cache would have at other capacities, with either policy. Requests are sampled spatially (sampler.ts)
 // and replayed through miniature caches (miniature.ts); `advise()` turns the curve into a
 // recommendation (recommendation.ts). The per-request cost of an unsampled key is one hash compare.
-import { hashKey } from '../engine/hash.js';
 import { assertPositiveInteger } from '../util/validate.js';
 import type { CacheKey, EvictionPolicy } from '../engine/types.js';
 import { MiniatureSet, SIMULATED_POLICIES } from './miniature.js';
 import { buildRecommendation } from './recommendation.js';
-import { chooseRate, DEFAULT_MIN_SAMPLED_ENTRIES, rateOf, thresholdFor } from './sampler.js';
+import { chooseRate, DEFAULT_MIN_SAMPLED_ENTRIES, rateOf, samplingHash, thresholdFor } from './sampler.js';
 import type { Advice, AdviceCurvePoint, AdvisorOptions } from './types.js';
 
-// An entry's key hash (unsigned), kept on the object the cache stores for it (the facade's envelope) the
-// first time the entry is hit. A symbol key is invisible to JSON and to the msgpack serializer.
+// An entry's sampling hash (sampler.ts), kept on the object the cache stores for it (the facade's
+// envelope) the first time the entry is hit. A symbol key is invisible to JSON and to the msgpack serializer.
 const SAMPLED: unique symbol = Symbol('larder.advisor.sampled');
 
 /** Capacities simulated by default, relative to the current one. */
@@ -103,7 +102,7 @@ export class SizingAdvisor {
 
   /** Records one request for `key` (hit or miss alike). */
   record(key: CacheKey): void {
-    if (hashKey(key) >>> 0 < this.#threshold) this.#sampled(key);
+    if (samplingHash(key) < this.#threshold) this.#sampled(key);
   }
 
   /**
@@ -112,10 +111,10 @@ export class SizingAdvisor {
    * key (string hashing in JavaScript costs more than the rest of a hit).
    */
   recordHit(key: CacheKey, holder: object): void {
-    // The key's hash is remembered (not the decision), so a rebase's new threshold applies at once.
+    // The sampling hash is remembered (not the decision), so a rebase's new threshold applies at once.
     let hash = (holder as { [SAMPLED]?: number })[SAMPLED];
     if (hash === undefined) {
-      hash = hashKey(key) >>> 0;
+      hash = samplingHash(key);
       // A frozen holder cannot remember; its key is simply hashed again next time.
       Reflect.set(holder, SAMPLED, hash);
     }

@@ -24,8 +24,8 @@
 // capacity requests and steps a few percent at a time, the miniatures measure every alternative at
 // once, so the window lands on the right share within a few periods of a phase change and does not
 // wander on a stable workload. Sampling reads the low bits of the key hash already stored per slot
-// (the sizing advisor samples by the high bits, so its own miniature W-TinyLFU caches still tune on
-// an even sample): an unsampled request costs one comparison, and the miniatures together hold at
+// (the sizing advisor samples by a remix of the hash, so its own miniature W-TinyLFU caches still
+// tune on an even sample): an unsampled request costs one comparison, and the miniatures together hold at
 // most about 4,600 hashes (with those of "Other policies" below) whatever the cache size. The margin and the decay were set on synthetic
 // and real traces together and are round numbers; they are not fitted to one trace. What was
 // measured and dropped: ARC's ghost-driven adaptation [8] of the window (ghost hits of rejected
