@@ -96,9 +96,13 @@ describe('SqliteDriver', () => {
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     expect((await lines.next()).value).toBe('ready');
     const driver = sqliteDriver({ path: file, prefix: 'two:', busyTimeout: 5000 });
-    child.stdin!.write('go\n');
+    // Each side surely takes one key, so the race cannot end before it began on a busy machine: this
+    // process takes lock:0 before the child starts, and goes past the middle only once the child
+    // reports it has taken its first key (it adds from lock:999 down); in between they run side by side.
     let wins = 0;
     for (let i = 0; i < count; i++) {
+      if (i === 1) child.stdin!.write('go\n');
+      if (i === count / 2) expect((await lines.next()).value).toBe('started');
       await driver.setIfNewer('race', frame(100_000 + 2 * i, 'p0'), 0);
       if (await driver.add(`lock:${i}`, 'p0', 60_000)) wins++;
       await driver.setAtLeast('life', 'p0', 1000 + i, true);
@@ -106,7 +110,7 @@ describe('SqliteDriver', () => {
     }
     const theirs = JSON.parse((await lines.next()).value as string) as { wins: number };
     expect(wins + theirs.wins).toBe(count);
-    expect(wins).toBeGreaterThan(0); // they really raced
+    expect(wins).toBeGreaterThan(0);
     expect(theirs.wins).toBeGreaterThan(0);
     expect((await driver.get('race'))?.toString()).toBe(
       `${String(100_000 + 2 * (count - 1) + 1).padStart(16, '0')}vp1`,
