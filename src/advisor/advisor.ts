@@ -10,7 +10,8 @@ import { chooseRate, DEFAULT_MIN_SAMPLED_ENTRIES, rateOf, samplingHash, threshol
 import type { Advice, AdviceCurvePoint, AdvisorOptions } from './types.js';
 
 // An entry's sampling hash (sampler.ts), kept on the object the cache stores for it (the facade's
-// envelope) the first time the entry is hit. A symbol key is invisible to JSON and to the msgpack serializer.
+// envelope) the first time the entry is hit. A symbol key is invisible to JSON and to the msgpack
+// serializer.
 const SAMPLED: unique symbol = Symbol('larder.advisor.sampled');
 
 /** Capacities simulated by default, relative to the current one. */

@@ -1,16 +1,16 @@
 // Miniature simulations that choose W-TinyLFU's window size, or the ARC or S3-FIFO mode (see the essay
 // in tinylfu.ts, [6], [7], [8], [9]).
 //
-// A few small W-TinyLFU caches run beside the real one, each with a fixed window share, and one small
-// ARC cache and one small S3-FIFO cache, each as its paper describes it. They see only
-// a spatial sample of the keys (those whose hash has its low k bits zero, so a key is either always
+// A few small W-TinyLFU caches run beside the real one, each with a fixed window share, and one
+// small ARC cache and one small S3-FIFO cache, each as its paper describes it. They see only a
+// spatial sample of the keys (those whose hash has its low k bits zero, so a key is either always
 // or never sampled; the sizing advisor samples by a remix of the hash, independent of every bit the
-// engine reads, so a miniature cache of the advisor, itself a W-TinyLFU, still sees an even sample) and are scaled down by
-// the same rate, so each behaves like the full cache would with its window share. Every period the
-// tuner compares their recent hit counts and names the best share; the real cache moves its window
-// there, or into the ARC or S3-FIFO mode when that policy leads the share it runs. The miniatures hold
-// key hashes, not keys. The W-TinyLFU ones all see the same requests and age after the same number of
-// them, so one frequency sketch, kept by the tuner, serves all five.
+// engine reads, so a miniature cache of the advisor, itself a W-TinyLFU, still sees an even sample)
+// and are scaled down by the same rate, so each behaves like the full cache would with its window
+// share. Every period the tuner compares their recent hit counts and names the best share; the real
+// cache moves its window there, or into the ARC or S3-FIFO mode when that policy leads the share it
+// runs. The miniatures hold key hashes, not keys. The W-TinyLFU ones all see the same requests and
+// age after the same number of them, so one frequency sketch, kept by the tuner, serves all five.
 import { FrequencySketch } from './sketch.js';
 import { FIRST_SLOT, SlotLinks } from './links.js';
 

@@ -15,24 +15,25 @@
 // drifts (sprite, web traces, drifting Zipf), where a window of most of the cache is right.
 //
 // Window sizing (Larder's departure from Caffeine): an entry-bounded cache sizes its window from
-// *miniature simulations* [6] (miniature.ts). Five small W-TinyLFU caches, with fixed window shares of
-// 1, 10, 30, 60 and 100 % (100 % is plain LRU), replay a spatial hash sample of the requests [7]
+// *miniature simulations* [6] (miniature.ts). Five small W-TinyLFU caches, with fixed window shares
+// of 1, 10, 30, 60 and 100 % (100 % is plain LRU), replay a spatial hash sample of the requests [7]
 // at a rate of 2^-k, scaled to 256-511 entries (a cache of up to 511 entries is simulated in full);
-// every 2 x their capacity in sampled requests, the tuner compares their hit counts (a moving average
-// that keeps 0.8 of the past) and moves the real window to the best share when it leads the current
-// one by more than 5 %. Unlike a hill climber [3], which learns from one noisy hit-rate sample per 10 x
-// capacity requests and steps a few percent at a time, the miniatures measure every alternative at
-// once, so the window lands on the right share within a few periods of a phase change and does not
-// wander on a stable workload. Sampling reads the low bits of the key hash already stored per slot
-// (the sizing advisor samples by a remix of the hash, so its own miniature W-TinyLFU caches still
-// tune on an even sample): an unsampled request costs one comparison, and the miniatures together hold at
-// most about 4,600 hashes (with those of "Other policies" below) whatever the cache size. The margin and the decay were set on synthetic
-// and real traces together and are round numbers; they are not fitted to one trace. What was
-// measured and dropped: ARC's ghost-driven adaptation [8] of the window (ghost hits of rejected
-// candidates grow it) won the recency traces but lost 5-15 points on loop/ps/gli, where a rejected
-// candidate always returns but a larger window does not help; shorter hill-climbing samples were too
-// noisy; admitting ties at frequency >= 2 helped cpp but cost 2-3 points on loop and cs. A
-// byte-bounded cache keeps the hill climber below (the miniatures count entries, not bytes).
+// every 2 x their capacity in sampled requests, the tuner compares their hit counts (a moving
+// average that keeps 0.8 of the past) and moves the real window to the best share when it leads the
+// current one by more than 5 %. Unlike a hill climber [3], which learns from one noisy hit-rate
+// sample per 10 x capacity requests and steps a few percent at a time, the miniatures measure every
+// alternative at once, so the window lands on the right share within a few periods of a phase
+// change and does not wander on a stable workload. Sampling reads the low bits of the key hash
+// already stored per slot (the sizing advisor samples by a remix of the hash, so its own miniature
+// W-TinyLFU caches still tune on an even sample): an unsampled request costs one comparison, and
+// the miniatures together hold at most about 4,600 hashes (with those of "Other policies" below)
+// whatever the cache size. The margin and the decay were set on synthetic and real traces together
+// and are round numbers; they are not fitted to one trace. What was measured and dropped: ARC's
+// ghost-driven adaptation [8] of the window (ghost hits of rejected candidates grow it) won the
+// recency traces but lost 5-15 points on loop/ps/gli, where a rejected candidate always returns but
+// a larger window does not help; shorter hill-climbing samples were too noisy; admitting ties at
+// frequency >= 2 helped cpp but cost 2-3 points on loop and cs. A byte-bounded cache keeps the hill
+// climber below (the miniatures count entries, not bytes).
 //
 // Other policies (ARC and S3-FIFO modes): on some workloads no window share is right. Where popularity
 // drifts, after the hot set jumps, with a 1 % window, 40-60 % of the cache holds entries not read for
