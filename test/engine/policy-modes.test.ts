@@ -10,6 +10,7 @@ import {
   MiniS3Fifo,
   WindowTuner,
   chooseMode,
+  chooseShare,
   type PolicyMode,
 } from '../../src/engine/miniature.js';
 import { FrequencySketch } from '../../src/engine/sketch.js';
@@ -106,6 +107,50 @@ function randomOperations(
   for (const [key, value] of model) expect(cache.peek(key)).toBe(value);
   return stepsInMode;
 }
+
+describe('chooseShare', () => {
+  // Five shares' fast scores, then the ARC and S3-FIFO miniatures' (which never count here).
+  const scores = (...shares: number[]): number[] => [...shares, 1_000, 1_000];
+
+  it('moves at once to a share that leads the one in use by more than 5 %', () => {
+    expect(chooseShare(scores(100, 106, 90, 90, 90), 5, 0, -1, 0)).toEqual({ index: 1, leader: -1, run: 0 });
+    // Within 5 % one decision moves nothing, and the ARC and S3-FIFO scores are not shares.
+    expect(chooseShare(scores(100, 104, 90, 90, 90), 5, 0, -1, 0)).toEqual({ index: 0, leader: 1, run: 1 });
+    expect(chooseShare(scores(100, 100, 100, 100, 100), 5, 2, -1, 0)).toEqual({
+      index: 2,
+      leader: -1,
+      run: 0,
+    });
+  });
+
+  it('moves to a share that leads by 1-5 % at five decisions in a row', () => {
+    let state = { index: 0, leader: -1, run: 0 };
+    for (let decision = 1; decision <= 4; decision++) {
+      state = chooseShare(scores(100, 90, 90, 102, 90), 5, state.index, state.leader, state.run);
+      expect(state).toEqual({ index: 0, leader: 3, run: decision });
+    }
+    state = chooseShare(scores(100, 90, 90, 102, 90), 5, state.index, state.leader, state.run);
+    expect(state).toEqual({ index: 3, leader: -1, run: 0 });
+  });
+
+  it('starts the count again when the lead lapses, falls to 1 % or passes to another share', () => {
+    const after = (...rounds: number[][]): { index: number; leader: number; run: number } => {
+      let state = { index: 0, leader: -1, run: 0 };
+      for (const round of rounds)
+        state = chooseShare(scores(...round), 5, state.index, state.leader, state.run);
+      return state;
+    };
+    const lead = [100, 90, 90, 102, 90];
+    expect(after(lead, lead, lead, lead, [100, 90, 90, 100.5, 90])).toEqual({ index: 0, leader: -1, run: 0 });
+    expect(after(lead, lead, lead, lead, [100, 90, 90, 101, 90])).toEqual({ index: 0, leader: -1, run: 0 });
+    expect(after(lead, lead, lead, lead, [100, 102, 90, 90, 90])).toEqual({ index: 0, leader: 1, run: 1 });
+    expect(after(lead, lead, [100, 90, 90, 90, 90], lead, lead, lead)).toEqual({
+      index: 0,
+      leader: 3,
+      run: 3,
+    });
+  });
+});
 
 describe('chooseMode', () => {
   it('takes a mode that leads the share in use by 1 % at two decisions in a row, even behind another share', () => {
