@@ -1,10 +1,11 @@
-// Ghost entries for W-TinyLFU's ARC mode (see "Other policies" in tinylfu.ts): the hashes of the keys
-// the cache evicted most recently, each marked with the list it left (T1 or T2), so that a key coming
-// back is recognised as ARC's B1 or B2 hit. Only hashes are kept, in two typed arrays:
+// Ghost entries for W-TinyLFU's ARC and S3-FIFO modes (see "Other policies" in tinylfu.ts): the hashes
+// of the keys the cache evicted most recently, each marked with the list it left (T1 or T2), so that a
+// key coming back is recognised as ARC's B1 or B2 hit, or S3-FIFO's ghost hit. Only hashes are kept,
+// in two typed arrays:
 // - a ring of the last `capacity` evictions, oldest first (a slot is zeroed when its key comes back);
 // - an open-addressing table (linear probing, load at most 1/2) of ring positions, to find a hash.
-// So a ghost costs 12 bytes of the cache's entry bound, allocated only once the cache evicts in ARC
-// mode, and every operation is O(1) on average. A ghost is forgotten after `capacity` more evictions
+// So the ghosts cost 12 bytes per entry of the cache's bound, allocated only once a mode evicts, and
+// every operation is O(1) on average. A ghost is forgotten after `capacity` more evictions
 // whether or not others came back in between: the history is "the last `capacity` evictions", which
 // holds about as many keys as ARC's B1 and B2 together (at most the cache's size).
 

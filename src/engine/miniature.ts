@@ -557,8 +557,8 @@ const GHOST = 2;
  * a key to the main queue when it reaches the small queue's end, and a key never hit there is evicted
  * into the ghost queue, from which a returning key goes straight to the main queue. The main queue
  * reinserts a key hit since its last pass (2-bit counts) and evicts the others. Given the tuner's
- * frequency sketch it models the cache's S3-FIFO mode instead: the sketch, not a ghost queue, sends a
- * key it has seen before straight to the main queue.
+ * frequency sketch it models the cache's S3-FIFO mode instead: a new key the sketch has seen before
+ * goes straight to the main queue too, as a ghost hit does.
  */
 export class MiniS3Fifo {
   readonly capacity: number;
@@ -569,7 +569,7 @@ export class MiniS3Fifo {
   readonly #queues: HashLists;
   /** Each resident slot's hit count, 0..3. */
   readonly #freq: Uint8Array;
-  /** Each ghost slot's insertion number into the ghost queue (empty when the sketch stands in). */
+  /** Each ghost slot's insertion number into the ghost queue. */
   readonly #ghostStamps: Int32Array;
   #ghostInsertions = 0;
   /** Places new keys, when given (see above). */
@@ -580,10 +580,9 @@ export class MiniS3Fifo {
     this.capacity = capacity;
     this.#smallMax = Math.max(1, Math.floor(capacity * S3FIFO_SMALL_SHARE));
     this.#ghostMax = Math.max(1, capacity - this.#smallMax);
-    // Given the sketch, no key is kept as a ghost.
-    this.#queues = new HashLists(3, capacity + (seen === null ? this.#ghostMax : 0));
+    this.#queues = new HashLists(3, capacity + this.#ghostMax);
     this.#freq = new Uint8Array(this.#queues.slots);
-    this.#ghostStamps = new Int32Array(seen === null ? this.#queues.slots : 0);
+    this.#ghostStamps = new Int32Array(this.#queues.slots);
   }
 
   access(hash: number): void {
@@ -596,10 +595,6 @@ export class MiniS3Fifo {
     }
     const lengths = queues.lengths;
     while (lengths[SMALL]! + lengths[MAIN]! >= this.capacity) this.#evict();
-    if (this.#seen !== null) {
-      this.#freq[queues.add(hash, this.#seen.frequency(hash) >= MINI_SEEN ? MAIN : SMALL)] = 0;
-      return;
-    }
     // Evicting may have pushed this key's ghost out of the ghost queue.
     const ghost = slot === 0 ? 0 : queues.find(hash);
     if (ghost !== 0) {
@@ -607,7 +602,8 @@ export class MiniS3Fifo {
       queues.move(ghost, MAIN);
       return;
     }
-    this.#freq[queues.add(hash, SMALL)] = 0;
+    const seen = this.#seen !== null && this.#seen.frequency(hash) >= MINI_SEEN;
+    this.#freq[queues.add(hash, seen ? MAIN : SMALL)] = 0;
   }
 
   // Evicts one key: from the small queue while it holds its share, else from the main queue.
@@ -618,11 +614,6 @@ export class MiniS3Fifo {
     if (queues.lengths[SMALL]! >= this.#smallMax) {
       for (let slot = links.first(SMALL); slot !== SMALL; slot = links.first(SMALL)) {
         if (freq[slot] === 0) {
-          // With the sketch to remember it, the key just goes.
-          if (this.#seen !== null) {
-            queues.forget(slot);
-            return;
-          }
           // Into the ghost queue, which keeps the last ghostMax keys put into it (a ghost hit takes
           // its key out early without keeping the others longer, as in the paper's implementation).
           queues.move(slot, GHOST);

@@ -329,6 +329,17 @@ describe('the policy in each mode', () => {
     expect(policyState(cache).protectedWeight).toBe(1);
   });
 
+  it("S3-FIFO: a key evicted from the small queue without a hit comes back to the main queue (the ghost's)", () => {
+    const { cache, log } = filledIn(MODE_S3FIFO);
+    cache.set(100, 100);
+    cache.set(101, 101);
+    expect(log.calls.map((call) => call[0])).toEqual([0, 1]);
+    // Seen once, the sketch would send 0 to the small queue; its ghost sends it to the main queue.
+    cache.set(0, 0);
+    expect(policyState(cache).protectedWeight).toBe(1);
+    expect(cache.peek(0)).toBe(0);
+  });
+
   it('ARC: a hit moves an entry from T1 to T2, and T1 gives up its oldest while it is over p', () => {
     const { cache, log } = filledIn(MODE_ARC);
     expect(cache.get(5)).toBe(5);
