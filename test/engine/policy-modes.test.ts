@@ -350,7 +350,7 @@ describe('the policy in each mode', () => {
     expect(policyState(cache).windowMax).toBe(0);
   });
 
-  it("ARC: a key back from T1's ghosts enters T2 and grows p; one back from T2's shrinks p", () => {
+  it("ARC: a key back from T1's ghosts grows p, one back from T2's shrinks it, and both enter T2", () => {
     const log = evictionLog<number, number>();
     const cache = new MemoryCache<number, number>({ maxEntries: 10, onEvict: log.onEvict });
     cache[engineInternals]().pinMode(MODE_ARC);
@@ -367,9 +367,11 @@ describe('the policy in each mode', () => {
     expect(policyState(cache).windowMax).toBe(1);
     expect(log.calls.map((call) => call[0])).toEqual([0]);
     expect(cache.peek(11)).toBe(11);
-    // 0 is back from T2's ghosts: p shrinks by |B1| / |B2| = 2, to 0.
+    // 0 is back from T2's ghosts: p shrinks by |B1| / |B2| = 2, to 0, and 0 joins 1..7 and 8 in T2.
+    const inT2 = policyState(cache).protectedWeight!;
     cache.set(0, 0);
     expect(policyState(cache).windowMax).toBe(0);
+    expect(policyState(cache).protectedWeight).toBe(inT2 + 1);
   });
 
   it('refuses to pin a mode on a byte-bounded cache, which has no tuner', () => {
