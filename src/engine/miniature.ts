@@ -88,8 +88,9 @@ export class WindowTuner {
   readonly #arc: MiniArc;
   readonly #s3fifo: MiniS3Fifo;
   /**
-   * The window share chosen by the last decision; in ARC mode, the miniature ARC's share of T1; in
-   * S3-FIFO mode, the small queue's share.
+   * The window share chosen by the last decision; in ARC mode, the miniature ARC's share of T1 at
+   * that decision (the cache's ARC mode starts from it, then moves p by its own ghosts); in S3-FIFO
+   * mode, the small queue's share.
    */
   share: number = SHARES[0];
   /** The policy chosen by the last decision. */
@@ -131,8 +132,7 @@ export class WindowTuner {
 
   /**
    * Feeds one sampled request (the caller checked `(hash & mask) === 0`); returns true when this
-   * request ended a period and {@link share} may have changed (in ARC mode, share follows the
-   * miniature ARC at every request).
+   * request ended a period and {@link share} may have changed.
    */
   access(hash: number): boolean {
     const minis = this.#minis;
@@ -146,9 +146,6 @@ export class WindowTuner {
     for (let i = 0; i < minis.length; i++) minis[i]!.access(mixed);
     this.#arc.access(mixed);
     this.#s3fifo.access(mixed);
-    // In ARC mode the cache follows the miniature's p at every sampled request, as ARC adapts p at
-    // every ghost hit.
-    if (this.mode === MODE_ARC) this.share = this.#arc.share;
     if (++this.#requests < this.#period) return false;
     this.#requests = 0;
     this.#decide();
