@@ -582,13 +582,8 @@ export class TinyLfuPolicy implements Policy {
       const slot = this.#arcVictim();
       // The evicted key becomes a ghost of the list it leaves (the window is T1, protected T2); an
       // entry W-TinyLFU left in probation leaves none, as it never was in ARC's lists.
-      const record = links.data;
-      const segment = record[(slot << 2) + META]! & SEGMENT_MASK;
-      if (segment !== PROBATION)
-        (this.#ghosts ??= new GhostQueue(this.#maximum)).push(
-          record[(slot << 2) + HASH]!,
-          segment === WINDOW ? GHOST_T1 : GHOST_T2,
-        );
+      const segment = links.data[(slot << 2) + META]! & SEGMENT_MASK;
+      if (segment !== PROBATION) this.#leaveGhost(slot, segment === WINDOW ? GHOST_T1 : GHOST_T2);
       return slot;
     }
     if (this.#mode === MODE_S3FIFO) return this.#s3FifoVictim();
@@ -768,6 +763,12 @@ export class TinyLfuPolicy implements Policy {
     if (this.#mode === MODE_WTINYLFU && this.#protectedWeight > this.#protectedMax) this.#demote();
   }
 
+  // Records the key in `slot`, about to be evicted, as a ghost of `list`; the ghost history is made at
+  // the first such eviction (12 bytes per entry of the bound, see ghosts.ts).
+  #leaveGhost(slot: number, list: number): void {
+    (this.#ghosts ??= new GhostQueue(this.#maximum)).push(this.#links.data[(slot << 2) + HASH]!, list);
+  }
+
   // S3-FIFO's eviction in S3-FIFO mode, after any entries W-TinyLFU left in probation. Costs are not
   // weighed.
   #s3FifoVictim(): number {
@@ -785,7 +786,7 @@ export class TinyLfuPolicy implements Policy {
         const meta = record[at]!;
         if ((meta & FREQ_MASK) === 0) {
           // It leaves a ghost (S3-FIFO's ghost queue; every ghost here is marked T1).
-          (this.#ghosts ??= new GhostQueue(this.#maximum)).push(record[(oldest << 2) + HASH]!, GHOST_T1);
+          this.#leaveGhost(oldest, GHOST_T1);
           return oldest;
         }
         record[at] = meta & ~FREQ_MASK;
@@ -863,18 +864,16 @@ export class TinyLfuPolicy implements Policy {
     const mode = this.#pinned ?? tuner.mode;
     const share = tuner.shareFor(mode);
     if (mode !== MODE_WTINYLFU) {
-      // ARC or S3-FIFO: the window becomes T1 (budget: the miniature ARC's target p) or the small
-      // queue (its fixed share); entries stay where they are, and the mode's eviction rule
-      // (victim()) brings the lists to their new sizes.
-      if (mode === MODE_S3FIFO && this.#mode !== MODE_S3FIFO) {
-        clearHitCounts(this.#links.data);
+      // ARC or S3-FIFO: the window becomes T1 (budget: ARC's target p) or the small queue (its fixed
+      // share); entries stay where they are, and the mode's eviction rule (victim()) brings the lists
+      // to their new sizes. A mode starts with no ghosts; ARC starts from the miniature ARC's split,
+      // which from then on its own ghost hits move (#ghostHit), so a decision in ARC mode keeps it.
+      if (mode === this.#mode) {
+        if (mode === MODE_ARC) return;
+      } else {
         this.#ghosts?.clear();
-      }
-      if (mode === MODE_ARC) {
-        // ARC starts from the miniature ARC's split, with no ghosts; then its own ghost hits move it.
-        if (this.#mode === MODE_ARC) return;
-        this.#arcTarget = share * this.#maximum;
-        this.#ghosts?.clear();
+        if (mode === MODE_S3FIFO) clearHitCounts(this.#links.data);
+        else this.#arcTarget = share * this.#maximum;
       }
       this.#mode = mode;
       this.#windowMax = Math.round(share * this.#maximum);
