@@ -1,5 +1,5 @@
 // One stampede trial: N concurrent read-through calls on one cold key of a fresh cache, with a loader
-// that takes `loaderMs`. Shared by bench/stampede.ts and its test.
+// that takes `loaderMs` (or waits on a given promise). Shared by bench/stampede.ts and its test.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AsyncSubject } from './async-subjects.js';
@@ -17,14 +17,23 @@ export interface CrowdResult {
   otherAnswers: number;
 }
 
-/** Runs `crowd` concurrent calls of `subject` on one cold key and waits for all of them. */
-export async function runCrowd(subject: AsyncSubject, crowd: number, loaderMs: number): Promise<CrowdResult> {
+/**
+ * Runs `crowd` concurrent calls of `subject` on one cold key and waits for all of them. The loader
+ * sleeps `loaderWait` ms, or awaits `loaderWait()` when it is a function (tests use that to hold the
+ * load deterministically: a timer's delay is measured from the event loop's cached time, so a 5 ms sleep
+ * can end 1 ms after it was asked for on a busy machine).
+ */
+export async function runCrowd(
+  subject: AsyncSubject,
+  crowd: number,
+  loaderWait: number | (() => Promise<void>),
+): Promise<CrowdResult> {
   if (!Number.isInteger(crowd) || crowd < 1)
     throw new RangeError(`crowd must be a positive integer, got ${crowd}`);
   let loaderCalls = 0;
   const loader = async (): Promise<unknown> => {
     const call = ++loaderCalls;
-    await sleep(loaderMs);
+    await (typeof loaderWait === 'number' ? sleep(loaderWait) : loaderWait());
     return { providers: ['aws', 'hetzner'], loadedAt: call };
   };
   const instance = subject.create(loader);
