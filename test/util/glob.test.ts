@@ -89,7 +89,9 @@ describe('compileGlob', () => {
       for (const key of keys) if (glob.test(key)) hits++;
       const elapsed = performance.now() - started;
       expect(hits).toBe(0);
-      expect(elapsed).toBeLessThan(100);
+      // Backtracking took seconds on ten such keys; a linear matcher takes a few ms on 10k (the bound
+      // leaves room for a loaded CI machine).
+      expect(elapsed).toBeLessThan(500);
     }
   });
 
