@@ -1,5 +1,5 @@
-// ARC mode's ghost history (ghosts.ts): the hashes of the last `capacity` evictions, each with the list
-// it left, found in O(1) and forgotten in eviction order.
+// The modes' ghost history (ghosts.ts): the hashes of recent evictions, each with the list it left,
+// found in O(1) and forgotten a generation (3/4 of the capacity's pushes) at a time.
 import { describe, expect, it } from 'vitest';
 import { GHOST_T1, GHOST_T2, GhostQueue } from '../../src/engine/ghosts.js';
 import { hashKey } from '../../src/engine/hash.js';
@@ -22,39 +22,48 @@ describe('GhostQueue', () => {
     expect([ghosts.fromT1, ghosts.fromT2]).toEqual([0, 0]);
   });
 
-  it('forgets a ghost after `capacity` more evictions, whether or not others came back', () => {
-    const ghosts = new GhostQueue(3);
-    for (const key of ['a', 'b', 'c']) ghosts.push(hashKey(key), GHOST_T1);
-    expect(ghosts.take(hashKey('b'))).toBe(GHOST_T1);
-    ghosts.push(hashKey('d'), GHOST_T2);
-    // 'a' was the oldest of the last three evictions ('b' taken, 'c', 'd' remain).
-    expect(ghosts.take(hashKey('a'))).toBe(0);
-    expect([ghosts.fromT1, ghosts.fromT2]).toEqual([1, 1]);
-    expect(ghosts.take(hashKey('c'))).toBe(GHOST_T1);
-    expect(ghosts.take(hashKey('d'))).toBe(GHOST_T2);
+  it('forgets a ghost 3/4 to 3/2 x `capacity` evictions later, a generation at a time', () => {
+    // Capacity 4: generations of 3 pushes. a, b, c fill the first; d starts the second.
+    const ghosts = new GhostQueue(4);
+    for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) ghosts.push(hashKey(key), GHOST_T1);
+    expect(ghosts.take(hashKey('a'))).toBe(GHOST_T1);
+    expect(ghosts.fromT1).toBe(5);
+    // g starts a third generation: the first one (b, c left) goes.
+    ghosts.push(hashKey('g'), GHOST_T2);
+    expect(ghosts.take(hashKey('b'))).toBe(0);
+    expect(ghosts.take(hashKey('c'))).toBe(0);
+    expect([ghosts.fromT1, ghosts.fromT2]).toEqual([3, 1]);
+    for (const key of ['d', 'e', 'f']) expect(ghosts.take(hashKey(key))).toBe(GHOST_T1);
+    expect(ghosts.take(hashKey('g'))).toBe(GHOST_T2);
+    expect([ghosts.fromT1, ghosts.fromT2]).toEqual([0, 0]);
   });
 
-  it('agrees with a plain model of the last `capacity` evictions under random pushes and takes', () => {
+  it('agrees with a model of its two generations under random pushes and takes', () => {
     const capacity = 64;
+    const generation = 48;
     const ghosts = new GhostQueue(capacity);
-    // The model: every push in order, with whether it was taken since.
+    // The model: every push in order, with whether it was taken since. The live ghosts are those of
+    // the pushes since the start of the previous generation.
     const history: { key: number; list: number; taken: boolean }[] = [];
+    const live = (): typeof history => {
+      const current = history.length === 0 ? 0 : ((history.length - 1) % generation) + 1;
+      return history.slice(-(current + generation)).filter((g) => !g.taken);
+    };
     const rand = seededRandom(5);
     for (let step = 0; step < 50_000; step++) {
-      // Few enough keys that the table sees long probe runs, deletions inside them and keys coming back.
+      // Few enough keys that the tables see long probe runs, tombstones and keys coming back.
       const key = Math.floor(rand() * 200);
-      const window = history.slice(-capacity);
-      const live = window.filter((g) => !g.taken && g.key === key);
-      if (rand() < 0.5 && live.length === 0) {
+      const found = live().filter((g) => g.key === key);
+      if (rand() < 0.5 && found.length === 0) {
         const list = rand() < 0.5 ? GHOST_T1 : GHOST_T2;
         ghosts.push(hashKey(key), list);
         history.push({ key, list, taken: false });
       } else {
-        const expected = live[0];
+        const expected = found[0];
         expect(ghosts.take(hashKey(key))).toBe(expected === undefined ? 0 : expected.list);
         if (expected !== undefined) expected.taken = true;
       }
-      const current = history.slice(-capacity).filter((g) => !g.taken);
+      const current = live();
       expect(ghosts.fromT1).toBe(current.filter((g) => g.list === GHOST_T1).length);
       expect(ghosts.fromT2).toBe(current.filter((g) => g.list === GHOST_T2).length);
     }
