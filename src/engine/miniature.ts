@@ -173,7 +173,14 @@ export class WindowTuner {
     this.#shareIndex = share.index;
     this.#leader = share.leader;
     this.#leaderRun = share.run;
-    const next = chooseMode(slow[this.#shareIndex]!, slow[arc]!, slow[s3fifo]!, this.mode, this.#otherLeads);
+    const next = chooseMode(
+      slow[this.#shareIndex]!,
+      slow[arc]!,
+      slow[s3fifo]!,
+      this.mode,
+      this.#otherLeads,
+      SHARES[this.#shareIndex] === 1,
+    );
     this.mode = next.mode;
     this.#otherLeads = next.leads;
   }
@@ -218,6 +225,10 @@ export function chooseShare(
  * rule keeps until another share leads it by SWITCH_MARGIN on the fast scores. Judged against the
  * best share, a share the cache does not run could keep out a mode that beats the cache as it runs
  * (measured in the essay of tinylfu.ts, "Other policies").
+ *
+ * `filterless`: the share in use is the whole cache. W-TinyLFU is then plain LRU, with no frequency
+ * filter to guard, and ARC and S3-FIFO are LRU's adaptive refinements; so a mode that comes within
+ * MODE_MARGIN of that share takes over at once, and lasts while it does.
  */
 export function chooseMode(
   inUse: number,
@@ -225,9 +236,15 @@ export function chooseMode(
   s3fifo: number,
   mode: PolicyMode,
   leads: number,
+  filterless = false,
 ): { mode: PolicyMode; leads: number } {
   const otherMode = s3fifo > arc ? MODE_S3FIFO : MODE_ARC;
   const other = Math.max(arc, s3fifo);
+  if (filterless && other >= inUse) {
+    if (mode === MODE_WTINYLFU || (otherMode !== mode && other > Math.min(arc, s3fifo) * (1 + MODE_MARGIN)))
+      return { mode: otherMode, leads: 0 };
+    return { mode, leads: 0 };
+  }
   if (mode !== MODE_WTINYLFU) {
     // A mode lasts while ARC or S3-FIFO leads that share at all; the two trade places on a clear lead.
     const current = mode === MODE_ARC ? arc : s3fifo;

@@ -123,6 +123,14 @@
 // at 512 +0.09; cpp -0.08, multi1 -0.07, and the flood rows -0.40 and -0.54 (there ARC mode collects
 // more of the flood keys' own hits, which count for the cache). Requiring 0.5 % instead of 1 % gained
 // web12 at 5000 0.09 more but lost 0.12 on OLTP at 2000 and 0.3 more on the floods.
+// One exception to the 1 % lead at two decisions: when the share in use is the whole cache, W-TinyLFU
+// is plain LRU, with no filter left to guard, and a mode that scores at least as well takes over at
+// the same decision (chooseMode's `filterless`). On P3 at 131072 the first decision after the fill
+// moves the window from 1 % to 100 % with ARC, S3-FIFO and the 100 % share tied, and the mode came
+// two decisions (about 520,000 requests) later. On 24 sizes the README does not list (two renamings each),
+// no row lost and P3 at 262144 gained 0.47 (1.11 over five renamings), P3 at 65536 and sprite at 256
+// 0.16; on the README's rows nothing moved by more than 0.14 (P3 at 131072, down, within its noise).
+// Ties only: with a 1 % allowance sprite at 1000, where LRU leads ARC, lost 0.71.
 // The miniatures cost memory per cache, not per entry (two more of a few KiB), and time only on
 // sampled requests.
 //

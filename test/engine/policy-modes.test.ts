@@ -180,6 +180,19 @@ describe('chooseMode', () => {
     expect(chooseMode(100, 105, 107, MODE_ARC, 0).mode).toBe(MODE_S3FIFO);
     expect(chooseMode(100, 99, 98, MODE_S3FIFO, 0).mode).toBe(MODE_WTINYLFU);
   });
+
+  it('on a 100 % window (plain LRU) takes a mode that scores as well at once, and keeps it while it does', () => {
+    expect(chooseMode(100, 100, 90, MODE_WTINYLFU, 0, true)).toEqual({ mode: MODE_ARC, leads: 0 });
+    expect(chooseMode(100, 90, 100, MODE_WTINYLFU, 0, true).mode).toBe(MODE_S3FIFO);
+    expect(chooseMode(100, 99.9, 90, MODE_WTINYLFU, 0, true).mode).toBe(MODE_WTINYLFU);
+    // A smaller window keeps W-TinyLFU on the same scores.
+    expect(chooseMode(100, 100, 90, MODE_WTINYLFU, 0, false).mode).toBe(MODE_WTINYLFU);
+    expect(chooseMode(100, 100, 0, MODE_ARC, 0, true).mode).toBe(MODE_ARC);
+    expect(chooseMode(100, 99, 0, MODE_ARC, 0, true).mode).toBe(MODE_WTINYLFU);
+    // The modes still trade places only on a clear lead.
+    expect(chooseMode(100, 100, 100.5, MODE_ARC, 0, true).mode).toBe(MODE_ARC);
+    expect(chooseMode(100, 100, 102, MODE_ARC, 0, true).mode).toBe(MODE_S3FIFO);
+  });
 });
 
 describe('WindowTuner and the modes', () => {
