@@ -11,9 +11,10 @@
 // generation. The version before kept exactly the last `capacity` evictions in a ring, with an index
 // that deleted by backward shift: a push cost 65 ns there (10,000 entries) against 10 ns here, and a
 // cache pinned to ARC or S3-FIFO mode runs a Zipf read-through 4 and 8 % faster. Measured on P3 at
-// 131072 in one replay, the pinned modes moved both ways (ARC mode 49.81 to 50.22 %, S3-FIFO mode
-// 49.97 to 49.37) and the tuned cache by 0.05 (mean of five key renamings); a generation of the
-// whole capacity did no better and costs 16 bytes per entry.
+// 131072, the tuned cache went from 46.97 to 47.16 % (mean of five key renamings) and in one replay
+// the pinned modes moved both ways (ARC mode 49.81 to 50.22, S3-FIFO mode 49.97 to 49.37).
+// Generations of the whole capacity reached 47.56 there, at 16 bytes per entry, which would leave
+// the memory goal (lru-cache + 16 bytes) a byte or so of room once a mode has evicted.
 
 /** A ghost that left T1 (ARC's B1). */
 export const GHOST_T1 = 1;
