@@ -1,5 +1,5 @@
 // The modes' ghost history (ghosts.ts): the hashes of recent evictions, each with the list it left,
-// found in O(1) and forgotten a generation (3/4 of the capacity's pushes) at a time.
+// found in O(1) and forgotten a generation (half the capacity's pushes) at a time.
 import { describe, expect, it } from 'vitest';
 import { GHOST_T1, GHOST_T2, GhostQueue } from '../../src/engine/ghosts.js';
 import { hashKey } from '../../src/engine/hash.js';
@@ -22,32 +22,31 @@ describe('GhostQueue', () => {
     expect([ghosts.fromT1, ghosts.fromT2]).toEqual([0, 0]);
   });
 
-  it('forgets a ghost 3/4 to 3/2 x `capacity` evictions later, a generation at a time', () => {
-    // Capacity 4: generations of 3 pushes. a, b, c fill the first; d starts the second.
+  it('remembers at least the last `capacity` evictions, and forgets the oldest half at a time', () => {
+    // Capacity 4: generations of 2 pushes, three of them kept.
     const ghosts = new GhostQueue(4);
     for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) ghosts.push(hashKey(key), GHOST_T1);
     expect(ghosts.take(hashKey('a'))).toBe(GHOST_T1);
     expect(ghosts.fromT1).toBe(5);
-    // g starts a third generation: the first one (b, c left) goes.
+    // g starts a fourth generation: the first one (b left) goes; the last four evictions before g stay.
     ghosts.push(hashKey('g'), GHOST_T2);
     expect(ghosts.take(hashKey('b'))).toBe(0);
-    expect(ghosts.take(hashKey('c'))).toBe(0);
-    expect([ghosts.fromT1, ghosts.fromT2]).toEqual([3, 1]);
-    for (const key of ['d', 'e', 'f']) expect(ghosts.take(hashKey(key))).toBe(GHOST_T1);
+    expect([ghosts.fromT1, ghosts.fromT2]).toEqual([4, 1]);
+    for (const key of ['c', 'd', 'e', 'f']) expect(ghosts.take(hashKey(key))).toBe(GHOST_T1);
     expect(ghosts.take(hashKey('g'))).toBe(GHOST_T2);
     expect([ghosts.fromT1, ghosts.fromT2]).toEqual([0, 0]);
   });
 
-  it('agrees with a model of its two generations under random pushes and takes', () => {
+  it('agrees with a model of its three generations under random pushes and takes', () => {
     const capacity = 64;
-    const generation = 48;
+    const generation = 32;
     const ghosts = new GhostQueue(capacity);
     // The model: every push in order, with whether it was taken since. The live ghosts are those of
-    // the pushes since the start of the previous generation.
+    // the pushes since the start of the generation two before the current one.
     const history: { key: number; list: number; taken: boolean }[] = [];
     const live = (): typeof history => {
       const current = history.length === 0 ? 0 : ((history.length - 1) % generation) + 1;
-      return history.slice(-(current + generation)).filter((g) => !g.taken);
+      return history.slice(-(current + 2 * generation)).filter((g) => !g.taken);
     };
     const rand = seededRandom(5);
     for (let step = 0; step < 50_000; step++) {
