@@ -74,14 +74,14 @@
 // costs are not weighed. In both, a new key whose frequency estimate is already 2 or more enters T2
 // or the main queue directly, as a ghost hit does (1 sent too many one-off keys there: P3 -2 points
 // in ARC mode; 3 cost P3 1.2), and both keep real ghosts as well (ghosts.ts: the hashes of the
-// mode's last `maximum` evictions that leave one, each marked T1 or T2; 12 bytes per entry of the
-// bound, allocated at the first such eviction and emptied when a mode starts again). In S3-FIFO
-// mode an entry evicted from the small queue without a hit leaves a ghost, and a key back from one
-// enters the main queue, as in S3-FIFO. In ARC mode a key back from T1's ghosts grows p and one
-// back from T2's shrinks it, by ARC's steps, and either enters T2, as in ARC; an entry W-TinyLFU
-// left in probation leaves no ghost (as a T2 ghost it cost multi1 0.7 point). The miniature ARC and
-// S3-FIFO keep their papers' ghosts beside the sketch in the same way. Measured in three steps,
-// each averaged over five renamings of the keys against the step before. ARC mode's ghosts, with a
+// mode's last `maximum` to 3/2 x `maximum` evictions that leave one, each marked T1 or T2; 12 bytes
+// per entry of the bound, allocated at the first such eviction and emptied when a mode starts
+// again). In S3-FIFO mode an entry evicted from the small queue without a hit leaves a ghost, and a
+// key back from one enters the main queue, as in S3-FIFO. In ARC mode a key back from T1's ghosts
+// grows p and one back from T2's shrinks it, by ARC's steps, and either enters T2, as in ARC; an
+// entry W-TinyLFU left in probation leaves no ghost (as a T2 ghost it cost multi1 0.7 point). The
+// miniature ARC and S3-FIFO keep their papers' ghosts beside the sketch in the same way. Measured
+// in three steps, each averaged over five renamings of the keys against the step before. ARC mode's ghosts, with a
 // key back from T2's entering as a new key would, against following the miniature's p and placing
 // by the sketch alone: P3 at 131072 +0.81, the sliding drift +0.71, the phase drift +0.45, the
 // flood rows +0.26 and +0.14, P3 at 32768 +0.15, every other row within 0.05; on a Zipf(0.99)
@@ -128,8 +128,8 @@
 // the same decision (chooseMode's `filterless`). On P3 at 131072 the first decision after the fill
 // moves the window from 1 % to 100 % with ARC, S3-FIFO and the 100 % share tied, and the mode came
 // two decisions (about 520,000 requests) later. On 24 sizes the README does not list (two renamings each),
-// no row lost and P3 at 262144 gained 0.47 (1.11 over five renamings), P3 at 65536 and sprite at 256
-// 0.16; on the README's rows nothing moved by more than 0.14 (P3 at 131072, down, within its noise).
+// no row lost and P3 at 262144 gained 0.47 (1.10 over five renamings), P3 at 65536 and sprite at 256
+// 0.16; on the README's rows nothing moved by more than 0.16 (P3 at 131072, down, within its noise).
 // Ties only: with a 1 % allowance sprite at 1000, where LRU leads ARC, lost 0.71.
 // The miniatures cost memory per cache, not per entry (two more of a few KiB), and time only on
 // sampled requests.
