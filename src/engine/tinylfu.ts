@@ -83,8 +83,9 @@
 // miniature ARC and S3-FIFO keep their papers' ghosts beside the sketch in the same way. Measured
 // in three steps, each averaged over five renamings of the keys against the step before. ARC
 // mode's ghosts, with a key back from T2's entering as a new key would, against following the
-// miniature's p and placing by the sketch alone: P3 at 131072 +0.81, the sliding drift +0.71, the phase drift +0.45, the
-// flood rows +0.26 and +0.14, P3 at 32768 +0.15, every other row within 0.05; on a Zipf(0.99)
+// miniature's p and placing by the sketch alone: P3 at 131072 +0.81, the sliding drift +0.71, the
+// phase drift +0.45, the flood rows +0.26 and +0.14, P3 at 32768 +0.15, every other row within 0.05;
+// on a Zipf(0.99)
 // popular set sliding one key every 50 requests, at 10,000 entries the cache went from 2.44 behind
 // ARC to 0.75 (58.48 %) and at 1,000 from 1.70 behind to level (pinned, ARC mode reached 59.10
 // there against ARC's 59.22, where it had reached 57.14). At that step T2's returning ghosts sent
