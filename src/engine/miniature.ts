@@ -227,8 +227,8 @@ export function chooseShare(
  * (measured in the essay of tinylfu.ts, "Other policies").
  *
  * `filterless`: the share in use is the whole cache. W-TinyLFU is then plain LRU, with no frequency
- * filter to guard, and ARC and S3-FIFO are LRU's adaptive refinements; so a mode that comes within
- * MODE_MARGIN of that share takes over at once, and lasts while it does.
+ * filter to guard, and ARC and S3-FIFO are LRU's adaptive refinements; so a mode that scores at least
+ * as well as that share (a tie is enough) takes over at once, and lasts while it does.
  */
 export function chooseMode(
   inUse: number,
