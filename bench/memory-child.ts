@@ -2,19 +2,13 @@
 // fills one library with 100k entries of a ~100-byte object and prints the retained bytes per entry
 // as one JSON line. A fresh process per measurement so no library inherits another's heap layout.
 
+import { GHOSTED, PAYLOAD } from './lib/memory-names.js';
 import { loadSubjects, type Subject, type SyncStore } from './lib/subjects.js';
 import { MemoryCache, engineInternals } from '../src/engine/memory-cache.js';
 import { MODE_ARC } from '../src/engine/miniature.js';
 
 /** Entries per measurement (issue 2). */
 const ENTRIES = 100_000;
-/** Pseudo-subject: keys and values held in a plain array, i.e. the payload every cache must retain. */
-const PAYLOAD = 'payload only';
-/**
- * Pseudo-subject: the default policy at its largest, pinned to ARC mode and given `capacity` other keys
- * before the measured ones, so its ghost history (src/engine/ghosts.ts) is allocated and full.
- */
-const GHOSTED = 'Larder tinylfu, ghosts full';
 
 /** The key of entry `i`, as every subject is filled. */
 function key(i: number): string {

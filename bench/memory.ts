@@ -5,14 +5,12 @@
 import { environmentLine } from './lib/env.js';
 import { runChild } from './lib/child.js';
 import { matchesFilter, parseBenchArgs } from './lib/args.js';
+import { GHOSTED, PAYLOAD } from './lib/memory-names.js';
 import { median } from './lib/stats.js';
 import { loadSubjects } from './lib/subjects.js';
 import { markdownTable, formatRatio, type Align } from './lib/table.js';
 
 const BASELINE = 'lru-cache';
-const PAYLOAD = 'payload only';
-/** bench/memory-child.ts's pseudo-subject with ARC mode's ghosts allocated and full. */
-const GHOSTED = 'Larder tinylfu, ghosts full';
 /** Issue 13's target (issue 2 allowed 24): Larder may use at most this many bytes per entry more than lru-cache. */
 const ALLOWANCE = 16;
 
