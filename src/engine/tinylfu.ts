@@ -221,6 +221,35 @@
 // of the flood gain. The window's tuner keeps the window at 1 % throughout the flood (it does not grow),
 // and no fixed share from 1 to 10 % does better there.
 //
+// Recent misses: a candidate that loses its duel is dropped, so in a phase of recency (keys used a
+// second time soon after the first, then seldom) W-TinyLFU keeps rejecting what LRU would hit, and
+// only the tuner, a period or two later, can help. 2Q's A1out queue [13] and S3-FIFO's ghost queue
+// [9] remember the keys they dropped and admit one that comes back. Larder's W-TinyLFU does the same,
+// bounded by time: an entry-bounded cache records each add (a miss) as a 16-bit tag of the key's hash
+// and the 16-bit time of the miss, counted in requests (hits and adds), in a direct-mapped table of
+// three words per entry of the bound (ghosts.ts recent(); the memory the modes' ghosts use, made
+// when the cache first fills and started afresh whenever the policy changes). A key whose previous
+// miss is less than the cache's size in requests old skips its admission duel once: fewer requests
+// than entries means fewer distinct keys in between, so LRU of the same size would still hold it.
+// The bound in requests is what keeps loops and scans out. On loop at 1000 a key comes back 1,011
+// requests after its miss, too late; a history bounded by a count of evictions or rejections instead
+// (as ARC's and S3-FIFO's ghosts are) sends every returning loop key in: remembering at least the
+// cache's size in rejected candidates, loop at 1000 lost 9.5 points, gli at 1000 2.0 and P3 at 32768
+// 1.8 (mean of five renamings). Measured on that mean against the cache before, with the time bound:
+// multi2 +0.78 (level with S3-FIFO), multi3 +0.45, cpp +0.37 (ahead of ARC), P3 at 131072 +0.71,
+// OLTP at 2000 +0.25, web12 at 5000 +0.22, the flood rows +0.87 and +0.48; P3 at 32768 -0.87 (0.21
+// behind the Caffeine figure), OLTP at 250 -0.21, multi1 -0.17, every other row within 0.17. On
+// three traces of the ARC paper that bench/ does not have (P2, P6 and P12 at 32768, 131072 and
+// 262144 entries, one replay each): P2 +0.71 and +0.84 at the two larger sizes, P6 at 32768 -1.34
+// (-1.25 on four renamings, still 1.6 ahead of S3-FIFO), the other five within 0.25. Half the size
+// as the bound: P3 at 32768 +0.65 against the full size, but P3 at 131072 -0.31 and cpp -0.35.
+// Cost: one table word read and written per miss, which made the Zipf read-through pinned to
+// W-TinyLFU 4-7 % slower (paired runs in one process; as slow with the admissions turned off, so it
+// is the table). A four-way set-associative table cost 15 % there, and the modes' three generations
+// of hash sets (three probes and a push per miss) 6 % unpinned. The direct-mapped table forgets a
+// miss when a later one lands on its word (at worst about a quarter, the oldest); a tag shared by two
+// keys on one word (1 in 32,768) admits the wrong one once.
+//
 // Hits: a get() that hits only records the slot in a read buffer (read-buffer.ts,
 // Caffeine's read buffer [5]); the policy replays the buffered hits in order, counting them for the
 // sketch and moving the entries up their segments, before it next changes or reports its order. So
@@ -300,6 +329,8 @@
 // [12] C. Estan, G. Varghese. New Directions in Traffic Measurement and Accounting. ACM SIGCOMM 2002
 //     (conservative update); S. Cohen, Y. Matias. Spectral Bloom Filters. ACM SIGMOD 2003 (the same
 //     rule as "minimal increase").
+// [13] T. Johnson, D. Shasha. 2Q: A Low Overhead High Performance Buffer Management Replacement
+//     Algorithm. VLDB 1994. https://www.vldb.org/conf/1994/P439.PDF
 import type { Policy } from './policy.js';
 import { FrequencySketch } from './sketch.js';
 import { FIRST_SLOT, SlotLinks } from './links.js';
@@ -316,8 +347,9 @@ const HASH = 2;
 const META = 3;
 // META packs the entry's segment (bits 0-1), its accesses not yet added to the sketch (bits 2-5,
 // 0..15; more than 15 would saturate the sketch's counters anyway), its reload-cost bucket (bits
-// 6-10, 0..31; see "Cost" in the essay) and S3-FIFO mode's hit count (bits 11-12, 0..3), so neither
-// cost-awareness nor the modes take memory beyond the record.
+// 6-10, 0..31; see "Cost" in the essay), S3-FIFO mode's hit count (bits 11-12, 0..3) and whether
+// W-TinyLFU let the key back in as a recent miss (bit 13), so neither cost-awareness nor the modes
+// take memory beyond the record.
 /** Selects the segment in META. */
 const SEGMENT_MASK = 3;
 /** Where the pending access count starts in META. */
@@ -336,6 +368,11 @@ const FREQ_SHIFT = 11;
 const FREQ_ONE = 1 << FREQ_SHIFT;
 /** Selects S3-FIFO mode's access count (saturated at 3) in META. */
 const FREQ_MASK = 3 << FREQ_SHIFT;
+/**
+ * Set in META when W-TinyLFU adds a key it missed less than the cache's size in requests before:
+ * the key skips its admission duel (see "Recent misses" in the essay).
+ */
+const RETURNED = 1 << 13;
 /** How many of probation's oldest entries the victim is chosen from once costs differ. */
 const VICTIM_SCAN = 4;
 /**
@@ -398,12 +435,15 @@ export class TinyLfuPolicy implements Policy {
    */
   #mode: PolicyMode = MODE_WTINYLFU;
   /**
-   * The ghosts of ARC or S3-FIFO mode (ghosts.ts), made at the first eviction that leaves one and
-   * emptied whenever a mode starts again.
+   * The ghosts of ARC or S3-FIFO mode, or W-TinyLFU's recent misses (ghosts.ts), made at the first
+   * eviction that leaves a ghost or the first add to a full cache, and emptied whenever the policy
+   * changes.
    */
   #ghosts: GhostQueue | null = null;
   /** ARC mode's target size of T1 (the window), moved by ghost hits as ARC's p is. */
   #arcTarget = 0;
+  /** Requests seen (hits and adds): the clock that ages W-TinyLFU's recent misses. */
+  #clock = 0;
   /** A mode fixed by pinMode() (tests), or null to follow the tuner. */
   #pinned: PolicyMode | null = null;
 
@@ -470,12 +510,16 @@ export class TinyLfuPolicy implements Policy {
     // ghost hit does in those policies.
     const mode = this.#mode;
     let segment = mode !== MODE_WTINYLFU && this.#sketch.frequency(hash) >= GHOST_SEEN ? PROTECTED : WINDOW;
+    let returned = 0;
     // Back from the ghosts: to T2 (ARC mode) or to the main queue (S3-FIFO mode).
     const ghosts = this.#ghosts;
-    if (mode === MODE_ARC && ghosts !== null && this.#ghostHit(ghosts, hash)) segment = PROTECTED;
-    else if (mode === MODE_S3FIFO && ghosts !== null && ghosts.take(hash) !== 0) segment = PROTECTED;
+    if (mode === MODE_WTINYLFU) {
+      if (this.#tuner !== null) returned = this.#recentMiss(hash);
+    } else if (mode === MODE_ARC) {
+      if (ghosts !== null && this.#ghostHit(ghosts, hash)) segment = PROTECTED;
+    } else if (ghosts !== null && ghosts.take(hash) !== 0) segment = PROTECTED;
     record[(slot << 2) + HASH] = hash;
-    record[(slot << 2) + META] = segment | PENDING_ONE | (cost === 0 ? 0 : this.#costBits(cost));
+    record[(slot << 2) + META] = segment | PENDING_ONE | returned | (cost === 0 ? 0 : this.#costBits(cost));
     if (++this.#accesses >= this.#sampleSize) this.#age();
     this.#links.pushBack(segment, slot);
     if (segment === WINDOW) this.#windowWeight += weight;
@@ -489,6 +533,7 @@ export class TinyLfuPolicy implements Policy {
   }
 
   read(slot: number): void {
+    this.#clock++;
     this.#reads.record(slot);
   }
 
@@ -518,6 +563,20 @@ export class TinyLfuPolicy implements Policy {
   // window when the tuner decides.
   #sample(hash: number): void {
     if ((hash & this.#tunerMask) === 0 && this.#tuner!.access(hash)) this.#retune();
+  }
+
+  // W-TinyLFU's recent misses, for an entry-bounded cache (see "Recent misses" in the essay): records
+  // the miss of the key with `hash` and returns RETURNED if the same key missed less than the cache's
+  // size in requests before (unless its word was taken since), else 0. The table (ghosts.ts recent(),
+  // in the modes' memory, which they start afresh) is made once the cache is full.
+  #recentMiss(hash: number): number {
+    const clock = ++this.#clock;
+    let ghosts = this.#ghosts;
+    if (ghosts === null) {
+      if (this.#totalWeight < this.#maximum) return 0;
+      ghosts = this.#ghosts = new GhostQueue(this.#maximum);
+    }
+    return ghosts.recent(hash, clock) ? RETURNED : 0;
   }
 
   // ARC's cases II and III for a key coming back in ARC mode: a ghost from T1 (B1) means T1 was too
@@ -606,6 +665,13 @@ export class TinyLfuPolicy implements Policy {
     if (candidate === victim) return victim;
     if (this.#weight(candidate) > this.#maximum) return candidate;
     const chosen = this.#costed ? this.#cheapestOldest(victim, candidate) : victim;
+    // A recent miss come back is admitted without a duel, once.
+    const at = (candidate << 2) + META;
+    const meta = links.data[at]!;
+    if ((meta & RETURNED) !== 0) {
+      links.data[at] = meta & ~RETURNED;
+      return chosen;
+    }
     return this.#admit(candidate, chosen) ? chosen : candidate;
   }
 
@@ -890,8 +956,10 @@ export class TinyLfuPolicy implements Policy {
     }
     const target = Math.max(1, Math.round(share * this.#maximum));
     if (this.#mode !== MODE_WTINYLFU) {
-      // Back to W-TinyLFU: the window and protected segment drop to their budgets at once.
+      // Back to W-TinyLFU: the window and protected segment drop to their budgets at once, and the
+      // mode's ghosts make way for W-TinyLFU's recent misses.
       this.#mode = MODE_WTINYLFU;
+      this.#ghosts?.clear();
       this.#setWindow(target);
     } else if (target !== this.#windowMax) this.#setWindow(target);
   }

@@ -67,4 +67,50 @@ describe('GhostQueue', () => {
       expect(ghosts.fromT2).toBe(current.filter((g) => g.list === GHOST_T2).length);
     }
   });
+
+  describe('recent misses (W-TinyLFU)', () => {
+    it('knows a key that missed less than `capacity` ticks before, and only then', () => {
+      const ghosts = new GhostQueue(100);
+      const a = hashKey('a');
+      const b = hashKey('b');
+      expect(ghosts.recent(a, 0)).toBe(false);
+      expect(ghosts.recent(a, 99)).toBe(true);
+      // The second miss (tick 99) is now the last one: 100 ticks later is too late.
+      expect(ghosts.recent(a, 199)).toBe(false);
+      expect(ghosts.recent(b, 200)).toBe(false);
+      expect(ghosts.recent(a, 250)).toBe(true);
+      ghosts.clear();
+      expect(ghosts.recent(a, 251)).toBe(false);
+    });
+
+    it('measures the horizon in units of capacity / 1024 for a large bound, and survives the clock wrapping', () => {
+      const capacity = 10_000; // unit 9 ticks, horizon 1,112 units
+      const ghosts = new GhostQueue(capacity);
+      const a = hashKey(42);
+      const start = 2 ** 40; // far past 16 bits of units
+      expect(ghosts.recent(a, start)).toBe(false);
+      expect(ghosts.recent(a, start + capacity - 9)).toBe(true);
+      expect(ghosts.recent(a, start + 2 * capacity + 20)).toBe(false);
+    });
+
+    it('remembers most of the last `capacity` distinct misses, never a key it was not given', () => {
+      const capacity = 1_000;
+      const ghosts = new GhostQueue(capacity);
+      const random = seededRandom(7);
+      const keys = Array.from({ length: capacity }, (_, i) => hashKey(i * 7919 + Math.floor(random() * 7)));
+      keys.forEach((hash, i) => expect(ghosts.recent(hash, i)).toBe(false));
+      // Every key again, each less than `capacity` ticks after its first miss.
+      let found = 0;
+      keys.forEach((hash, i) => {
+        if (ghosts.recent(hash, capacity - 1 + i)) found++;
+      });
+      // Three words per entry: a miss is forgotten when a later miss lands on its word. Here each of
+      // the 2,000 misses takes a word of 3,000, so a key survives the others' with odds e^(-1/3).
+      expect(found).toBeGreaterThan(0.65 * capacity);
+      expect(found).toBeLessThan(capacity);
+      let strangers = 0;
+      for (let i = 0; i < 10_000; i++) if (ghosts.recent(hashKey(-1 - i), 2 * capacity)) strangers++;
+      expect(strangers).toBeLessThanOrEqual(2);
+    });
+  });
 });

@@ -114,6 +114,43 @@ describe('W-TinyLFU', () => {
     expect(window()).toBeLessThan(grown / 2);
   });
 
+  it('admits a key that misses again within the cache size in requests, without the duel it would lose', () => {
+    const capacity = 1000;
+    const cache = new MemoryCache<number, number>({ maxEntries: capacity });
+    cache[engineInternals]().pinMode(0);
+    const read = (key: number) => {
+      if (cache.get(key) === undefined) cache.set(key, key);
+    };
+    // A warm cache: every resident key read five times, so each wins a duel against a key seen twice.
+    for (let round = 0; round < 5; round++) for (let key = 0; key < capacity; key++) read(key);
+    let oneOff = 1e6;
+    // New keys through the window and into their duels, which they lose.
+    const pushThrough = () => {
+      const window = cache[engineInternals]().policy.windowMax!;
+      for (let i = 0; i <= window; i++) read(oneOff++);
+    };
+    const waitOut = (requests: number) => {
+      for (let i = 0; i < requests; i++) read(i % capacity);
+    };
+    // Back after more requests than the cache holds: a duel, lost again.
+    read(5000);
+    pushThrough();
+    expect(cache.has(5000)).toBe(false);
+    waitOut(capacity + 100);
+    read(5000);
+    pushThrough();
+    expect(cache.has(5000)).toBe(false);
+    // Back within them: admitted.
+    read(6000);
+    pushThrough();
+    expect(cache.has(6000)).toBe(false);
+    waitOut(capacity / 2);
+    read(6000);
+    pushThrough();
+    expect(cache.has(6000)).toBe(true);
+    expect(cache.size).toBe(capacity);
+  });
+
   it('works by weight in a byte-bounded cache', () => {
     const rand = seededRandom(11);
     const cache = new MemoryCache<number, string>({ maxBytes: 10_000, sizeOf: (v) => v.length });
