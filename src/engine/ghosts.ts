@@ -34,10 +34,8 @@ const TAKEN = -4;
 const GENERATIONS = 3;
 /** Multiplier that spreads a hash over a table (hash bits the engine reads elsewhere stay unused). */
 const SPREAD = 0x9e3779b1;
-/** Multiplier that draws a recent miss's tag from other bits of the hash than its bucket's. */
+/** Multiplier that draws a recent miss's tag from other bits of the hash than its word's. */
 const TAG_SPREAD = 0x85ebca6b;
-/** Clock units per horizon of the recent misses (a word keeps its time in 16 bits). */
-const HORIZON_UNITS = 1024;
 
 /** The hashes of recently evicted keys, by the list each left. */
 export class GhostQueue {
@@ -52,10 +50,6 @@ export class GhostQueue {
   readonly #scale: number;
   /** Maps a spread hash to a word of the recent misses. */
   readonly #wordScale: number;
-  /** The recent misses' clock units per tick: 1 / (`capacity` / HORIZON_UNITS, at least 1). */
-  readonly #perUnit: number;
-  /** The recent misses' horizon, `capacity` ticks, in clock units. */
-  readonly #recentLimit: number;
   /** The generation that takes new ghosts (0 to GENERATIONS - 1); the ones before it are older. */
   #newest = 0;
   /** Pushes into the newest generation. */
@@ -70,9 +64,6 @@ export class GhostQueue {
     this.#tables = new Int32Array(GENERATIONS * this.#size);
     this.#scale = this.#size / 2 ** 32;
     this.#wordScale = (GENERATIONS * this.#size) / 2 ** 32;
-    const unit = Math.max(1, Math.floor(capacity / HORIZON_UNITS));
-    this.#perUnit = 1 / unit;
-    this.#recentLimit = Math.ceil(capacity / unit);
   }
 
   /** Ghosts that left T1 (ARC's |B1|). */
@@ -116,24 +107,33 @@ export class GhostQueue {
   }
 
   /**
-   * The other use of the same memory, for W-TinyLFU (see "Recent misses" in tinylfu.ts): records a
-   * miss of the key with `hash` at time `now` (a count that never goes back) and returns whether the
-   * same key missed less than `capacity` ticks before. The tables then hold a direct-mapped table of
-   * words, three per entry of the bound, each a 16-bit tag of a hash and the 16-bit time of its last
-   * miss in units of `capacity` / HORIZON_UNITS; a miss overwrites its word. So at most `capacity`
-   * keys that missed within the horizon share three times as many words, and one is forgotten early
-   * when a later miss took its word (at most about a quarter of them, the oldest). A tag shared by two
-   * keys that share a word (1 in 32,768) passes one key for the other: it then skips one admission
-   * duel. Call clear() before switching between this and push()/take().
+   * The other use of the same memory, for W-TinyLFU (see "Recent misses" in tinylfu.ts): a
+   * direct-mapped table of words, three per entry of the bound, each a 16-bit tag of a key's hash
+   * and the 16-bit time of its miss (in the policy's units). Records that the key with `hash` missed
+   * at `time`, over whatever its word held. So a miss is forgotten when a later one lands on its word,
+   * at worst about a quarter of the last `capacity`. Call clear() before switching between this and
+   * push()/take().
    */
-  recent(hash: number, now: number): boolean {
+  remember(hash: number, time: number): void {
+    this.#tables[this.#word(hash)] = (tagOf(hash) << 16) | time;
+  }
+
+  /**
+   * Whether the key with `hash` was remembered as missing less than `limit` units before `time`
+   * (16-bit times, compared modulo 2^16); then records its miss at `time`. A tag shared by two keys
+   * on one word (1 in 32,768) passes one key for the other.
+   */
+  recall(hash: number, time: number, limit: number): boolean {
     const tables = this.#tables;
-    const time = Math.floor(now * this.#perUnit) & 0xffff;
-    const i = ((Math.imul(hash, SPREAD) >>> 0) * this.#wordScale) | 0;
-    const tag = (Math.imul(hash, TAG_SPREAD) >>> 16) | 1;
+    const i = this.#word(hash);
+    const tag = tagOf(hash);
     const word = tables[i]!;
     tables[i] = (tag << 16) | time;
-    return word >>> 16 === tag && ((time - word) & 0xffff) < this.#recentLimit;
+    return word >>> 16 === tag && ((time - word) & 0xffff) < limit;
+  }
+
+  #word(hash: number): number {
+    return ((Math.imul(hash, SPREAD) >>> 0) * this.#wordScale) | 0;
   }
 
   /** Forgets every ghost. */
@@ -177,4 +177,9 @@ function takeFrom(tables: Int32Array, start: number, size: number, home: number,
     }
     if (++i === end) i = start;
   }
+}
+
+// The 16-bit tag of a recent miss (never 0, so an empty word matches no key).
+function tagOf(hash: number): number {
+  return (Math.imul(hash, TAG_SPREAD) >>> 16) | 1;
 }

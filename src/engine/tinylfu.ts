@@ -225,30 +225,34 @@
 // second time soon after the first, then seldom) W-TinyLFU keeps rejecting what LRU would hit, and
 // only the tuner, a period or two later, can help. 2Q's A1out queue [13] and S3-FIFO's ghost queue
 // [9] remember the keys they dropped and admit one that comes back. Larder's W-TinyLFU does the same,
-// bounded by time: an entry-bounded cache records each add (a miss) as a 16-bit tag of the key's hash
-// and the 16-bit time of the miss, counted in requests (hits and adds), in a direct-mapped table of
-// three words per entry of the bound (ghosts.ts recent(); the memory the modes' ghosts use, made
-// when the cache first fills and started afresh whenever the policy changes). A key whose previous
-// miss is less than the cache's size in requests old skips its admission duel once: fewer requests
-// than entries means fewer distinct keys in between, so LRU of the same size would still hold it.
-// The bound in requests is what keeps loops and scans out. On loop at 1000 a key comes back 1,011
-// requests after its miss, too late; a history bounded by a count of evictions or rejections instead
-// (as ARC's and S3-FIFO's ghosts are) sends every returning loop key in: remembering at least the
-// cache's size in rejected candidates, loop at 1000 lost 9.5 points, gli at 1000 2.0 and P3 at 32768
-// 1.8 (mean of five renamings). Measured on that mean against the cache before, with the time bound:
-// multi2 +0.78 (level with S3-FIFO), multi3 +0.45, cpp +0.37 (ahead of ARC), P3 at 131072 +0.71,
-// OLTP at 2000 +0.25, web12 at 5000 +0.22, the flood rows +0.87 and +0.48; P3 at 32768 -0.87 (0.21
-// behind the Caffeine figure), OLTP at 250 -0.21, multi1 -0.17, every other row within 0.17. On
-// three traces of the ARC paper that bench/ does not have (P2, P6 and P12 at 32768, 131072 and
-// 262144 entries, one replay each): P2 +0.71 and +0.84 at the two larger sizes, P6 at 32768 -1.34
-// (-1.25 on four renamings, still 1.6 ahead of S3-FIFO), the other five within 0.25. Half the size
-// as the bound: P3 at 32768 +0.65 against the full size, but P3 at 131072 -0.31 and cpp -0.35.
-// Cost: one table word read and written per miss, which made the Zipf read-through pinned to
-// W-TinyLFU 4-7 % slower (paired runs in one process; as slow with the admissions turned off, so it
-// is the table). A four-way set-associative table cost 15 % there, and the modes' three generations
-// of hash sets (three probes and a push per miss) 6 % unpinned. The direct-mapped table forgets a
-// miss when a later one lands on its word (at worst about a quarter, the oldest); a tag shared by two
-// keys on one word (1 in 32,768) admits the wrong one once.
+// bounded by time. An entry-bounded cache counts requests (hits and adds) and stamps each new entry
+// with the time of the miss that added it (16 bits of META, in units of about 1/1024 of the cache's
+// size in requests). A candidate that loses its duel leaves a word in a direct-mapped table, three
+// words per entry of the bound (ghosts.ts remember() and recall(); the memory the modes' ghosts use,
+// made at the first loss and started afresh whenever the policy changes): a 16-bit tag of its hash
+// and its miss time. A loser whose previous loss was at a miss less than the cache's size in requests
+// before its own is admitted all the same: fewer requests than entries means fewer distinct keys in
+// between, so LRU of the same size would still hold it. A loser the sketch has seen only this once
+// cannot have lost before, so it only leaves its word. The bound in requests between the two misses
+// is what keeps loops and scans out. On loop at 1000 a key misses again 1,011 requests after its
+// last miss, too late; but a loser may sit in the window or probation long after its miss, and a
+// history bounded by the time of the loss, or by a count of evictions or rejections (as ARC's and
+// S3-FIFO's ghosts are), sends every returning loop key in: remembering at least the cache's size in
+// rejected candidates, loop at 1000 lost 9.5 points, gli at 1000 2.0 and P3 at 32768 1.8 (mean of
+// five renamings). Measured on that mean against the cache before: multi2 +0.79 (level with
+// S3-FIFO), multi3 +0.46, cpp +0.39 (ahead of ARC), P3 at 131072 +0.82, OLTP at 2000 +0.24, web12 at
+// 5000 +0.22, sprite at 1000 +0.17, the flood rows +0.82 and +0.47; P3 at 32768 -0.81 (0.15 behind
+// the Caffeine figure), multi1 -0.19, OLTP at 250 -0.18, every other row within 0.16. On three traces
+// of the ARC paper that bench/ does not have (P2, P6 and P12 at 32768, 131072 and 262144 entries,
+// one replay each): P2 +0.83 and +0.86 at the two larger sizes, P12 at 262144 +0.55, P6 at 32768
+// -1.26 (still 1.7 ahead of S3-FIFO), the other five within 0.21. Half the cache's size as the
+// bound: P3 at 32768 +0.65 against the full size, but P3 at 131072 -0.31 and cpp -0.35. Cost: a
+// word written per lost duel, read too when the loser was seen before. In paired runs in one
+// process, set with eviction (every candidate loses) ran 3-5 % slower and the Zipf read-through 0-3
+// %. Recording every miss at its add instead, and checking it there, cost 4-7 % on Zipf, and a
+// four-way set-associative table 15 %. The table forgets a loss when a later one lands on its word
+// (at worst about a quarter of them, the oldest); a tag shared by two keys on one word (1 in 32,768)
+// admits the wrong one once.
 //
 // Hits: a get() that hits only records the slot in a read buffer (read-buffer.ts,
 // Caffeine's read buffer [5]); the policy replays the buffered hits in order, counting them for the
@@ -347,9 +351,10 @@ const HASH = 2;
 const META = 3;
 // META packs the entry's segment (bits 0-1), its accesses not yet added to the sketch (bits 2-5,
 // 0..15; more than 15 would saturate the sketch's counters anyway), its reload-cost bucket (bits
-// 6-10, 0..31; see "Cost" in the essay), S3-FIFO mode's hit count (bits 11-12, 0..3) and whether
-// W-TinyLFU let the key back in as a recent miss (bit 13), so neither cost-awareness nor the modes
-// take memory beyond the record.
+// 6-10, 0..31; see "Cost" in the essay), S3-FIFO mode's hit count (bits 11-12, 0..3) and, in an
+// entry-bounded W-TinyLFU cache, the time of the miss that added it (bits 14-29, in units of
+// 2^#unitShift requests; see "Recent misses"), so neither cost-awareness nor the modes nor the
+// recent misses take memory beyond the record.
 /** Selects the segment in META. */
 const SEGMENT_MASK = 3;
 /** Where the pending access count starts in META. */
@@ -368,11 +373,10 @@ const FREQ_SHIFT = 11;
 const FREQ_ONE = 1 << FREQ_SHIFT;
 /** Selects S3-FIFO mode's access count (saturated at 3) in META. */
 const FREQ_MASK = 3 << FREQ_SHIFT;
-/**
- * Set in META when W-TinyLFU adds a key it missed less than the cache's size in requests before:
- * the key skips its admission duel (see "Recent misses" in the essay).
- */
-const RETURNED = 1 << 13;
+/** Where the time of the entry's miss starts in META (16 bits). */
+const TIME_SHIFT = 14;
+/** About this many time units make the cache's size in requests (the recent misses' horizon). */
+const HORIZON_UNITS = 1024;
 /** How many of probation's oldest entries the victim is chosen from once costs differ. */
 const VICTIM_SCAN = 4;
 /**
@@ -442,8 +446,14 @@ export class TinyLfuPolicy implements Policy {
   #ghosts: GhostQueue | null = null;
   /** ARC mode's target size of T1 (the window), moved by ghost hits as ARC's p is. */
   #arcTarget = 0;
-  /** Requests seen (hits and adds): the clock that ages W-TinyLFU's recent misses. */
+  /** Requests seen (hits and adds): the clock of W-TinyLFU's recent misses. */
   #clock = 0;
+  /** The recent misses' time unit: 2^#unitShift requests (see "Recent misses" in the essay). */
+  #unitShift = 0;
+  /** The recent misses' horizon, the cache's size in requests, in time units. */
+  #recentLimit = 0;
+  /** The candidate's estimated frequency at the last duel (#admit). */
+  #candidateFreq = 0;
   /** A mode fixed by pinMode() (tests), or null to follow the tuner. */
   #pinned: PolicyMode | null = null;
 
@@ -463,6 +473,14 @@ export class TinyLfuPolicy implements Policy {
     this.#stepSize = -STEP_PERCENT * maximum;
     this.#tuner = new WindowTuner(maximum);
     this.#tunerMask = this.#tuner.mask;
+    this.#setHorizon();
+  }
+
+  // The recent misses' time unit and horizon for a cache of #maximum entries: a power of two of
+  // requests near 1/HORIZON_UNITS of the cache's size, so a horizon fits 16-bit times many times over.
+  #setHorizon(): void {
+    this.#unitShift = Math.max(0, Math.floor(Math.log2(this.#maximum / HORIZON_UNITS)));
+    this.#recentLimit = Math.ceil(this.#maximum / 2 ** this.#unitShift);
   }
 
   grow(capacity: number): void {
@@ -499,6 +517,7 @@ export class TinyLfuPolicy implements Policy {
       this.#tuner = new WindowTuner(maximum);
       this.#tunerMask = this.#tuner.mask;
     }
+    this.#setHorizon();
     this.ensureSketchCapacity(Math.min(expectedEntries, this.#links.data.length >>> 2));
     this.#setWindow(Math.max(1, Math.min(maximum, Math.round(share * maximum))));
   }
@@ -510,16 +529,14 @@ export class TinyLfuPolicy implements Policy {
     // ghost hit does in those policies.
     const mode = this.#mode;
     let segment = mode !== MODE_WTINYLFU && this.#sketch.frequency(hash) >= GHOST_SEEN ? PROTECTED : WINDOW;
-    let returned = 0;
+    // The time of this miss, for W-TinyLFU's recent misses.
+    const time = ((++this.#clock >>> this.#unitShift) & 0xffff) << TIME_SHIFT;
     // Back from the ghosts: to T2 (ARC mode) or to the main queue (S3-FIFO mode).
     const ghosts = this.#ghosts;
-    if (mode === MODE_WTINYLFU) {
-      if (this.#tuner !== null) returned = this.#recentMiss(hash);
-    } else if (mode === MODE_ARC) {
-      if (ghosts !== null && this.#ghostHit(ghosts, hash)) segment = PROTECTED;
-    } else if (ghosts !== null && ghosts.take(hash) !== 0) segment = PROTECTED;
+    if (mode === MODE_ARC && ghosts !== null && this.#ghostHit(ghosts, hash)) segment = PROTECTED;
+    else if (mode === MODE_S3FIFO && ghosts !== null && ghosts.take(hash) !== 0) segment = PROTECTED;
     record[(slot << 2) + HASH] = hash;
-    record[(slot << 2) + META] = segment | PENDING_ONE | returned | (cost === 0 ? 0 : this.#costBits(cost));
+    record[(slot << 2) + META] = segment | PENDING_ONE | time | (cost === 0 ? 0 : this.#costBits(cost));
     if (++this.#accesses >= this.#sampleSize) this.#age();
     this.#links.pushBack(segment, slot);
     if (segment === WINDOW) this.#windowWeight += weight;
@@ -565,18 +582,19 @@ export class TinyLfuPolicy implements Policy {
     if ((hash & this.#tunerMask) === 0 && this.#tuner!.access(hash)) this.#retune();
   }
 
-  // W-TinyLFU's recent misses, for an entry-bounded cache (see "Recent misses" in the essay): records
-  // the miss of the key with `hash` and returns RETURNED if the same key missed less than the cache's
-  // size in requests before (unless its word was taken since), else 0. The table (ghosts.ts recent(),
-  // in the modes' memory, which they start afresh) is made once the cache is full.
-  #recentMiss(hash: number): number {
-    const clock = ++this.#clock;
-    let ghosts = this.#ghosts;
-    if (ghosts === null) {
-      if (this.#totalWeight < this.#maximum) return 0;
-      ghosts = this.#ghosts = new GhostQueue(this.#maximum);
-    }
-    return ghosts.recent(hash, clock) ? RETURNED : 0;
+  // W-TinyLFU's recent misses (see the essay): the candidate in `slot` just lost its duel. Returns
+  // true, to admit it after all, if it was a candidate that lost before, at a miss less than the
+  // cache's size in requests before this one; either way the table keeps this miss. A candidate the
+  // sketch has seen only now cannot have missed before, so its miss is only written down. The table
+  // (ghosts.ts, in the memory the modes use, which they start afresh) is made at the first loss.
+  #recentReturn(slot: number): boolean {
+    const record = this.#links.data;
+    const hash = record[(slot << 2) + HASH]!;
+    const time = (record[(slot << 2) + META]! >>> TIME_SHIFT) & 0xffff;
+    const ghosts = (this.#ghosts ??= new GhostQueue(this.#maximum));
+    if (this.#candidateFreq >= 2) return ghosts.recall(hash, time, this.#recentLimit);
+    ghosts.remember(hash, time);
+    return false;
   }
 
   // ARC's cases II and III for a key coming back in ARC mode: a ghost from T1 (B1) means T1 was too
@@ -665,14 +683,9 @@ export class TinyLfuPolicy implements Policy {
     if (candidate === victim) return victim;
     if (this.#weight(candidate) > this.#maximum) return candidate;
     const chosen = this.#costed ? this.#cheapestOldest(victim, candidate) : victim;
-    // A recent miss come back is admitted without a duel, once.
-    const at = (candidate << 2) + META;
-    const meta = links.data[at]!;
-    if ((meta & RETURNED) !== 0) {
-      links.data[at] = meta & ~RETURNED;
-      return chosen;
-    }
-    return this.#admit(candidate, chosen) ? chosen : candidate;
+    if (this.#admit(candidate, chosen)) return chosen;
+    // A loser that missed less than the cache's size in requests before is admitted all the same.
+    return this.#tuner !== null && this.#recentReturn(candidate) ? chosen : candidate;
   }
 
   /** The cost bucket (0..31) of the entry in `slot`: 0 below cost 1, else floor(log2(cost)) + 1. */
@@ -920,8 +933,14 @@ export class TinyLfuPolicy implements Policy {
   #admit(candidate: number, victim: number): boolean {
     const victimFreq = this.#estimate(victim);
     const candidateFreq = this.#estimate(candidate);
-    // Frequency x (1 + cost bucket); with equal buckets this is the plain frequency duel.
-    if (candidateFreq * (this.costBucketOf(candidate) + 1) > victimFreq * (this.costBucketOf(victim) + 1))
+    this.#candidateFreq = candidateFreq;
+    // Frequency x (1 + cost bucket); with equal buckets (every one 0 until a cost is set) this is the
+    // plain frequency duel.
+    if (
+      this.#costed
+        ? candidateFreq * (this.costBucketOf(candidate) + 1) > victimFreq * (this.costBucketOf(victim) + 1)
+        : candidateFreq > victimFreq
+    )
       return true;
     if (candidateFreq < ADMIT_HASHDOS_THRESHOLD) return false;
     // xorshift32: a cheap private random stream; admits about 1 warm loser in 128.

@@ -151,6 +151,16 @@ describe('W-TinyLFU', () => {
     expect(cache.size).toBe(capacity);
   });
 
+  it('keeps most of a loop just longer than the cache, whose keys miss again only after its size in requests', () => {
+    // 1,011 keys in a loop through 1,000 entries: LRU never hits. A key that missed comes back 1,011
+    // requests later, past the recent misses' horizon, so it must win a duel to get in.
+    const cache = new MemoryCache<number, number>({ maxEntries: 1000 });
+    const loop = function* () {
+      for (let pass = 0; pass < 60; pass++) for (let key = 0; key < 1011; key++) yield key;
+    };
+    expect(hitRatio(cache, loop())).toBeGreaterThan(0.9);
+  });
+
   it('works by weight in a byte-bounded cache', () => {
     const rand = seededRandom(11);
     const cache = new MemoryCache<number, string>({ maxBytes: 10_000, sizeOf: (v) => v.length });
