@@ -148,8 +148,9 @@
 //
 // What it does not fix: P3 at 131072 (3.7 points behind ARC on average then, 2.7 after the recent
 // misses below). Pinned to S3-FIFO mode the cache reaches 50.0 there and 49.8 in ARC mode (48.8 and
-// 48.3 before the modes kept ghosts), against the reference ARC's 50.6, but the tuner, at 1 key in 512 for that size, spends the first quarter of
-// the trace (where ARC leads W-TinyLFU by 17 points) in W-TinyLFU and later phases in S3-FIFO mode.
+// 48.3 before the modes kept ghosts), against the reference ARC's 50.6, but the tuner, at 1 key in
+// 512 for that size, spends the first quarter of the trace (where ARC leads W-TinyLFU by 17 points)
+// in W-TinyLFU and later phases in S3-FIFO mode.
 // Miniatures 8 times larger (1 key in 64) chose no better, and judging a mode by the real cache's own
 // hit rate in its first periods failed on P3's swings (the sampled hits per period ranged from 3 to
 // 177), and so did miniatures 8 times larger deciding four times as often (P3 at 131072 4.2 behind the
