@@ -18,9 +18,9 @@
 // evictions) lost 1.2 points pinned to ARC mode at 262144, where the hot keys come back after a scan
 // about the cache's size.
 //
-// In W-TinyLFU itself the same memory holds the recent misses (recent(), "Recent misses" in
-// tinylfu.ts): a direct-mapped table of 16-bit tags and 16-bit times. The policy clears it whenever
-// it changes, so one use never reads the other's words.
+// In W-TinyLFU itself the same memory holds the recent misses (remember() and recall(), "Recent
+// misses" in tinylfu.ts): a direct-mapped table of 16-bit tags and 16-bit times. The policy clears
+// it whenever it changes, so one use never reads the other's words.
 
 /** A ghost that left T1 (ARC's B1). */
 export const GHOST_T1 = 1;

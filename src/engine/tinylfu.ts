@@ -352,9 +352,9 @@ const HASH = 2;
 const META = 3;
 // META packs the entry's segment (bits 0-1), its accesses not yet added to the sketch (bits 2-5,
 // 0..15; more than 15 would saturate the sketch's counters anyway), its reload-cost bucket (bits
-// 6-10, 0..31; see "Cost" in the essay), S3-FIFO mode's hit count (bits 11-12, 0..3) and, in an
-// entry-bounded W-TinyLFU cache, the time of the miss that added it (bits 14-29, in units of
-// 2^#unitShift requests; see "Recent misses"), so neither cost-awareness nor the modes nor the
+// 6-10, 0..31; see "Cost" in the essay), S3-FIFO mode's hit count (bits 11-12, 0..3) and the time
+// of the miss that added it (bits 14-29, in units of 2^#unitShift requests; an entry-bounded
+// W-TinyLFU cache reads it, see "Recent misses"), so neither cost-awareness nor the modes nor the
 // recent misses take memory beyond the record.
 /** Selects the segment in META. */
 const SEGMENT_MASK = 3;
@@ -441,7 +441,7 @@ export class TinyLfuPolicy implements Policy {
   #mode: PolicyMode = MODE_WTINYLFU;
   /**
    * The ghosts of ARC or S3-FIFO mode, or W-TinyLFU's recent misses (ghosts.ts), made at the first
-   * eviction that leaves a ghost or the first add to a full cache, and emptied whenever the policy
+   * eviction that leaves a ghost or the first duel a candidate loses, and emptied whenever the policy
    * changes.
    */
   #ghosts: GhostQueue | null = null;
