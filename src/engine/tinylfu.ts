@@ -453,8 +453,6 @@ export class TinyLfuPolicy implements Policy {
   #unitShift = 0;
   /** The recent misses' horizon, the cache's size in requests, in time units. */
   #recentLimit = 0;
-  /** The candidate's estimated frequency at the last duel (#admit). */
-  #candidateFreq = 0;
   /** A mode fixed by pinMode() (tests), or null to follow the tuner. */
   #pinned: PolicyMode | null = null;
 
@@ -583,17 +581,18 @@ export class TinyLfuPolicy implements Policy {
     if ((hash & this.#tunerMask) === 0 && this.#tuner!.access(hash)) this.#retune();
   }
 
-  // W-TinyLFU's recent misses (see the essay): the candidate in `slot` just lost its duel. Returns
-  // true, to admit it after all, if it was a candidate that lost before, at a miss less than the
-  // cache's size in requests before this one; either way the table keeps this miss. A candidate the
-  // sketch has seen only now cannot have missed before, so its miss is only written down. The table
-  // (ghosts.ts, in the memory the modes use, which they start afresh) is made at the first loss.
-  #recentReturn(slot: number): boolean {
+  // W-TinyLFU's recent misses (see the essay): the candidate in `slot`, of estimated frequency
+  // `frequency`, just lost its duel. Returns true, to admit it after all, if it was a candidate that
+  // lost before, at a miss less than the cache's size in requests before this one; either way the
+  // table keeps this miss. A candidate the sketch has seen only now cannot have missed before, so its
+  // miss is only written down. The table (ghosts.ts, in the memory the modes use, which they start
+  // afresh) is made at the first loss.
+  #recentReturn(slot: number, frequency: number): boolean {
     const record = this.#links.data;
     const hash = record[(slot << 2) + HASH]!;
     const time = (record[(slot << 2) + META]! >>> TIME_SHIFT) & 0xffff;
-    const ghosts = (this.#ghosts ??= new GhostQueue(this.#maximum));
-    if (this.#candidateFreq >= 2) return ghosts.recall(hash, time, this.#recentLimit);
+    const ghosts = this.#ghostHistory();
+    if (frequency >= 2) return ghosts.recall(hash, time, this.#recentLimit);
     ghosts.remember(hash, time);
     return false;
   }
@@ -684,9 +683,7 @@ export class TinyLfuPolicy implements Policy {
     if (candidate === victim) return victim;
     if (this.#weight(candidate) > this.#maximum) return candidate;
     const chosen = this.#costed ? this.#cheapestOldest(victim, candidate) : victim;
-    if (this.#admit(candidate, chosen)) return chosen;
-    // A loser that missed less than the cache's size in requests before is admitted all the same.
-    return this.#tuner !== null && this.#recentReturn(candidate) ? chosen : candidate;
+    return this.#admit(candidate, chosen) ? chosen : candidate;
   }
 
   /** The cost bucket (0..31) of the entry in `slot`: 0 below cost 1, else floor(log2(cost)) + 1. */
@@ -852,10 +849,15 @@ export class TinyLfuPolicy implements Policy {
     if (this.#mode === MODE_WTINYLFU && this.#protectedWeight > this.#protectedMax) this.#demote();
   }
 
-  // Records the key in `slot`, about to be evicted, as a ghost of `list`; the ghost history is made at
-  // the first such eviction (12 bytes per entry of the bound, see ghosts.ts).
+  // Records the key in `slot`, about to be evicted, as a ghost of `list`.
   #leaveGhost(slot: number, list: number): void {
-    (this.#ghosts ??= new GhostQueue(this.#maximum)).push(this.#links.data[(slot << 2) + HASH]!, list);
+    this.#ghostHistory().push(this.#links.data[(slot << 2) + HASH]!, list);
+  }
+
+  // The ghost history (the modes' ghosts, or W-TinyLFU's recent misses), made at its first use: 12
+  // bytes per entry of the bound, see ghosts.ts.
+  #ghostHistory(): GhostQueue {
+    return (this.#ghosts ??= new GhostQueue(this.#maximum));
   }
 
   // S3-FIFO's eviction in S3-FIFO mode, after any entries W-TinyLFU left in probation. Costs are not
@@ -931,10 +933,11 @@ export class TinyLfuPolicy implements Policy {
     }
   }
 
+  // The admission duel: whether `candidate` enters the main space over `victim` (by frequency and
+  // cost, a warm loser now and then, or a recent miss come back).
   #admit(candidate: number, victim: number): boolean {
     const victimFreq = this.#estimate(victim);
     const candidateFreq = this.#estimate(candidate);
-    this.#candidateFreq = candidateFreq;
     // Frequency x (1 + cost bucket); with equal buckets (every one 0 until a cost is set) this is the
     // plain frequency duel.
     if (
@@ -943,14 +946,17 @@ export class TinyLfuPolicy implements Policy {
         : candidateFreq > victimFreq
     )
       return true;
-    if (candidateFreq < ADMIT_HASHDOS_THRESHOLD) return false;
-    // xorshift32: a cheap private random stream; admits about 1 warm loser in 128.
-    let r = this.#random;
-    r ^= r << 13;
-    r ^= r >>> 17;
-    r ^= r << 5;
-    this.#random = r;
-    return (r & ADMIT_HASHDOS_MASK) === 0;
+    if (candidateFreq >= ADMIT_HASHDOS_THRESHOLD) {
+      // xorshift32: a cheap private random stream; admits about 1 warm loser in 128.
+      let r = this.#random;
+      r ^= r << 13;
+      r ^= r >>> 17;
+      r ^= r << 5;
+      this.#random = r;
+      if ((r & ADMIT_HASHDOS_MASK) === 0) return true;
+    }
+    // A loser that missed less than the cache's size in requests before is admitted all the same.
+    return this.#tuner !== null && this.#recentReturn(candidate, candidateFreq);
   }
 
   // Moves the window to the share the miniatures chose (only entry-bounded caches have a tuner).
