@@ -191,6 +191,17 @@
 // evicted T1 and T2 keys (two generations each, 2 or 4 bytes per entry), a hit in either moving p and
 // placing the key in T2, were measured and not kept: their false ghosts sent one-off keys to T2, and
 // multi2 fell 1.0-2.9 points.
+// Where that first ARC stretch loses: when ARC mode starts (at request 248,714), probation holds
+// 79,226 entries the sketch has seen once, left from the fill, which the reference ARC would keep in
+// T1 and evict first; as T2 they stay, and T1's new keys go first. Moving such entries to T1's oldest
+// end when a mode starts from the whole-cache window share (as the first decision there does) took
+// that row to 48.64 on five renamings (+0.69; the 7th eightieth of the trace from 40 to 74 % hits),
+// but P3 at 262144 to 64.98 (-0.53; one renaming -2.66, where the entries given up were worth more
+// after a later scan than ARC's) and P6 at 32768 -0.24; moved at every mode start, it also cost multi1
+// 2.3 (a one-period ARC visit emptied probation of keys hit later). Not kept. Nor a candidate seen
+// once winning a tie against a victim seen once and added more than 1, 2 or 4 times the cache's size
+// in requests before (one replay: gli at 1000 -9.4, -6.5 and level, multi1 -2.3, -2.3 and -1.6, P3 at
+// 131072 +0.1, level and level).
 //
 // One-hit floods: a stream of keys that are each requested once (a crawler, a scan of
 // unique ids, an attacker's random keys) hardly ever enters the main space, since a candidate seen once
