@@ -18,6 +18,13 @@ import { FIRST_SLOT, SlotLinks } from './links.js';
 const SHARES = [0.01, 0.1, 0.3, 0.6, 1] as const;
 /** A miniature holds at least this many entries (below it the cache is simulated in full). */
 const MINI_ENTRIES = 256;
+/**
+ * The largest cache the miniatures model: a cache's slots are 32-bit, so it never holds more entries
+ * than this, and a larger bound (Number.MAX_SAFE_INTEGER as "no bound", or a byte budget, for which
+ * the policy makes a tuner before it learns that weights replace it) is modelled as this one. The
+ * sampling rate then bottoms out at 2^-24 with miniatures of MINI_ENTRIES entries.
+ */
+export const MAX_MODELLED_ENTRIES = 2 ** 32;
 /** Sampled requests per unit of miniature capacity between two decisions. */
 const PERIOD_FACTOR = 2;
 /** Weight the previous periods keep in a miniature's score (an exponential moving average). */
@@ -104,10 +111,11 @@ export class WindowTuner {
 
   /** Miniatures for a cache of up to `capacity` entries. */
   constructor(capacity: number) {
+    const modelled = Math.min(Math.max(1, capacity), MAX_MODELLED_ENTRIES);
     // The sampling rate is 2^-k, the smallest that leaves a miniature at least MINI_ENTRIES entries.
-    const k = Math.max(0, Math.min(24, Math.floor(Math.log2(Math.max(1, capacity) / MINI_ENTRIES))));
+    const k = Math.max(0, Math.floor(Math.log2(modelled / MINI_ENTRIES)));
     this.mask = (1 << k) - 1;
-    const size = Math.max(1, Math.round(capacity / 2 ** k));
+    const size = Math.max(1, Math.round(modelled / 2 ** k));
     this.#sketch = new FrequencySketch(size);
     this.#sampleSize = SAMPLE_FACTOR * size;
     this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));

@@ -350,7 +350,14 @@
 import type { Policy } from './policy.js';
 import { FrequencySketch } from './sketch.js';
 import { FIRST_SLOT, SlotLinks } from './links.js';
-import { MODE_ARC, MODE_S3FIFO, MODE_WTINYLFU, WindowTuner, type PolicyMode } from './miniature.js';
+import {
+  MAX_MODELLED_ENTRIES,
+  MODE_ARC,
+  MODE_S3FIFO,
+  MODE_WTINYLFU,
+  WindowTuner,
+  type PolicyMode,
+} from './miniature.js';
 import { ReadBuffer } from './read-buffer.js';
 import { GHOST_T1, GHOST_T2, GhostQueue } from './ghosts.js';
 
@@ -488,9 +495,11 @@ export class TinyLfuPolicy implements Policy {
 
   // The recent misses' time unit and horizon for a cache of #maximum entries: a power of two of
   // requests near 1/HORIZON_UNITS of the cache's size, so a horizon fits 16-bit times many times over.
+  // A bound above what a cache can hold counts as that (so the unit stays a shift of a 32-bit clock).
   #setHorizon(): void {
-    this.#unitShift = Math.max(0, Math.floor(Math.log2(this.#maximum / HORIZON_UNITS)));
-    this.#recentLimit = Math.ceil(this.#maximum / 2 ** this.#unitShift);
+    const size = Math.min(this.#maximum, MAX_MODELLED_ENTRIES);
+    this.#unitShift = Math.max(0, Math.floor(Math.log2(size / HORIZON_UNITS)));
+    this.#recentLimit = Math.ceil(size / 2 ** this.#unitShift);
   }
 
   grow(capacity: number): void {

@@ -50,3 +50,26 @@ describe.each(['tinylfu', 'lru'] as const)('MemoryCache stays bounded and consis
     expect(cache[engineInternals]().capacity).toBeLessThanOrEqual(64 + 4);
   });
 });
+
+// Number.MAX_SAFE_INTEGER is a positive integer the options accept (a caller's "no bound"); the
+// policy's window tuner sizes its miniatures from the bound, and once built them at 2^-24 of it.
+describe.each([
+  { maxEntries: Number.MAX_SAFE_INTEGER },
+  { maxBytes: Number.MAX_SAFE_INTEGER },
+  { maxEntries: 1e15 },
+  { maxEntries: 100, maxBytes: 1e15 },
+])('a bound beyond what a cache can hold: %o', (bound) => {
+  it('builds, resizes and serves without allocating in proportion to the bound', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const cache = new MemoryCache<string, string>({ ...bound, sizeOf: (v) => v.length });
+    for (let i = 0; i < 1_000; i++) cache.set(`k${i}`, `v${i}`);
+    cache.resize({ maxEntries: Number.MAX_SAFE_INTEGER });
+    for (let i = 1_000; i < 2_000; i++) cache.set(`k${i}`, `v${i}`);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+    expect(cache.get('k1999')).toBe('v1999');
+    cache.resize({ maxEntries: 10 });
+    expect(cache.size).toBe(10);
+    for (const entry of cache.entries()) expect(cache.get(entry.key)).toBe(`v${entry.key.slice(1)}`);
+    cache.close();
+  });
+});

@@ -44,6 +44,16 @@ describe('WindowTuner', () => {
     // Sampled: the low bits of the hash, so the advisor's high-bit sample is not a subset of it.
     expect(tuner.mask).toBeGreaterThanOrEqual(1023);
   });
+
+  it.each([2 ** 40, 1e15, Number.MAX_SAFE_INTEGER])(
+    'keeps miniatures small for a bound of %d, beyond any cache a 32-bit slot can hold',
+    (capacity) => {
+      const tuner = new WindowTuner(capacity);
+      expect(tuner.miniSize).toBeGreaterThanOrEqual(256);
+      expect(tuner.miniSize).toBeLessThan(512);
+      expect(tuner.mask).toBe(2 ** 24 - 1);
+    },
+  );
 });
 
 describe('TinyLfuPolicy window tuning', () => {
