@@ -248,18 +248,17 @@ export function chooseMode(
 ): { mode: PolicyMode; leads: number } {
   const otherMode = s3fifo > arc ? MODE_S3FIFO : MODE_ARC;
   const other = Math.max(arc, s3fifo);
-  if (filterless && other >= inUse) {
-    if (mode === MODE_WTINYLFU || (otherMode !== mode && other > Math.min(arc, s3fifo) * (1 + MODE_MARGIN)))
-      return { mode: otherMode, leads: 0 };
-    return { mode, leads: 0 };
-  }
+  // Whether ARC or S3-FIFO scores well enough to keep a mode: a lead at all, or a tie when filterless.
+  const holds = filterless ? other >= inUse : other > inUse;
   if (mode !== MODE_WTINYLFU) {
-    // A mode lasts while ARC or S3-FIFO leads that share at all; the two trade places on a clear lead.
+    // A mode lasts while it holds; the two trade places on a clear lead.
     const current = mode === MODE_ARC ? arc : s3fifo;
-    if (other <= inUse) return { mode: MODE_WTINYLFU, leads: 0 };
+    if (!holds) return { mode: MODE_WTINYLFU, leads: 0 };
     if (otherMode !== mode && other > current * (1 + MODE_MARGIN)) return { mode: otherMode, leads: 0 };
     return { mode, leads: 0 };
   }
+  // Filterless, a mode that holds takes over at once.
+  if (filterless && holds) return { mode: otherMode, leads: 0 };
   const next = other > inUse * (1 + MODE_MARGIN) ? leads + 1 : 0;
   return next >= MODE_CONFIRMATIONS ? { mode: otherMode, leads: next } : { mode, leads: next };
 }
