@@ -8,7 +8,8 @@
 // and prints "Larder − best": the default policy's ratio minus the best of LRU, ARC, S3-FIFO, SIEVE and
 // Caffeine on that row. Then synthetic rows: Zipf(0.99) read-through, a hash flood of crafted long keys
 // (hit ratio of the legitimate requests without a flood, with the crafted flood, and with a control
-// flood of ordinary long keys) and two drifting-popularity streams. Filter with names: `... hit-ratio.ts gli OLTP zipf flood drift`.
+// flood of ordinary long keys), a Zipf(0.8) stream beside never-repeated keys at two sizes, and two
+// drifting-popularity streams. Filter with names: `... hit-ratio.ts gli OLTP zipf flood one-off drift`.
 // `--samples=N` (1 to 16, default 1) replays every row through the default policy N times, under N hash
 // samples of its keys (bench/sim/samples.ts), and reports their mean and range: one replay is one
 // sample of which keys the window tuner follows and which share sketch counters.
@@ -25,7 +26,7 @@ import { LruModel } from './sim/lru.js';
 import { ArcModel } from './sim/arc.js';
 import { S3FifoModel } from './sim/s3fifo.js';
 import { SieveModel } from './sim/sieve.js';
-import { driftTrace, floodTrace, type FloodTrace } from './sim/workloads.js';
+import { driftTrace, floodTrace, oneOffTrace, type FloodTrace } from './sim/workloads.js';
 import { MAX_SAMPLES, sampleKeys, sampleSeed } from './sim/samples.js';
 
 /** The reference models, in column order. */
@@ -259,6 +260,16 @@ function main(): void {
     synthetic.push(measure('zipf(0.99), 1M keys, 2M requests', keys, SYNTHETIC_CAPACITY));
   }
   if (want('flood')) notes.push(...flood(synthetic));
+  if (want('one-off')) {
+    // Zipf(0.8): a flatter popularity than the flood rows', so the tail duels are the close ones.
+    const trace = oneOffTrace(
+      { legitimate: 1_000_000, universe: 1_000_000, skew: 0.8, perRequest: 2 },
+      createRandom(13),
+    );
+    const label = 'one-off: zipf(0.8) + 2 never-repeated keys per request (legitimate hits)';
+    for (const size of [1_000, SYNTHETIC_CAPACITY])
+      synthetic.push(measure(label, trace.keys, size, trace.flood));
+  }
   if (want('drift')) {
     const common = { requests: 2_000_000, universe: 1_000_000, skew: 0.99 };
     const gradual = driftTrace({ ...common, mode: 'gradual', every: 20 }, createRandom(7));
@@ -268,7 +279,7 @@ function main(): void {
   }
   if (synthetic.length > 0) {
     console.log(
-      `Synthetic workloads (capacity ${SYNTHETIC_CAPACITY}; "best" is the best model computed here):\n`,
+      `Synthetic workloads (capacity ${SYNTHETIC_CAPACITY} unless the size says otherwise; "best" is the best model computed here):\n`,
     );
     console.log(render(synthetic));
     console.log(`\nWorst Larder ${DEFAULT_POLICY} − best over these: ${worst(synthetic)}.`);

@@ -2,6 +2,7 @@
 // - a hash flood: a legitimate Zipf stream interleaved with crafted keys longer than 64 characters
 //   that all collided under the sampling string hash Larder used before (src/engine/hash.ts read only
 //   48 characters of such keys), so one shared sketch counter made every one of them look hot;
+// - one-off keys: a Zipf stream with keys after each request that never come again;
 // - drifting popularity: Zipf streams whose popular set moves over time, gradually or in jumps,
 //   where recency matters more than long-run frequency.
 import { createZipf } from '../lib/zipf.js';
@@ -106,6 +107,42 @@ export function floodTrace(options: FloodOptions, random: Random): FloodTrace {
     }
   }
   return { keys, flood: Uint8Array.from(flood) };
+}
+
+/** Shape of the one-off workload. */
+export interface OneOffOptions {
+  /** Legitimate requests (Zipf). */
+  legitimate: number;
+  /** Distinct legitimate keys. */
+  universe: number;
+  skew: number;
+  /** Never-repeated keys requested after each legitimate request. */
+  perRequest: number;
+}
+
+/**
+ * A Zipf(`skew`) stream of short keys (`item:<n>`) with `perRequest` keys after each request that are
+ * never requested again (`once:<n>`): a crawler or a scan of unique ids beside the real traffic. Unlike
+ * {@link floodTrace}'s flood keys, which come round again, these can never be hit; what they cost is
+ * what they displace and what they do to the frequency history.
+ */
+export function oneOffTrace(options: OneOffOptions, random: Random): FloodTrace {
+  const { legitimate, universe, skew, perRequest } = options;
+  if (!Number.isInteger(perRequest) || perRequest < 0)
+    throw new RangeError(`perRequest must be an integer >= 0, got ${perRequest}`);
+  const sample = createZipf(universe, skew, random);
+  const keys = new Array<string>(legitimate * (1 + perRequest));
+  const flood = new Uint8Array(keys.length);
+  let at = 0;
+  let next = 0;
+  for (let i = 0; i < legitimate; i++) {
+    keys[at++] = `item:${sample().toString(36)}`;
+    for (let f = 0; f < perRequest; f++) {
+      flood[at] = 1;
+      keys[at++] = `once:${(next++).toString(36)}`;
+    }
+  }
+  return { keys, flood };
 }
 
 /** Shape of a drifting-popularity workload. */

@@ -246,7 +246,9 @@
 // 0.13 (P6 at 32768). Conservative update also at aging, for the window's one-off keys, moved multi3
 // +0.54 but ps -0.21 (one replay); not kept. Nor conservative update of every request in the tuner's
 // own sketch: the miniature ARC and S3-FIFO then foretold the flood better (that stream at 1,000
-// entries +0.9 more), but P3 at 131072 lost 0.77 and multi1, multi3 and P6 at 32768 0.3-0.4.
+// entries +0.9 more), but P3 at 131072 lost 0.77 and multi1, multi3 and P6 at 32768 0.3-0.4; nor,
+// for the same gain, a seen-before test of 4 in those miniatures instead of 3 (P3 at 32768 -0.76, P6
+// at 32768 -1.18).
 //
 // Recent misses: a candidate that loses its duel is dropped, so in a phase of recency (keys used a
 // second time soon after the first, then seldom) W-TinyLFU keeps rejecting what LRU would hit, and
