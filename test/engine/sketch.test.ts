@@ -48,22 +48,23 @@ describe('FrequencySketch', () => {
   });
 
   it('increment returns what add then frequency would, and leaves the same counters', () => {
-    // A small table, so keys share counters and the estimate is the least of four different counts.
+    // The smallest table (64 entries) and ten times as many keys, so keys share counters and the
+    // estimate is the least of four different counts.
     const twin = new FrequencySketch(8);
     const sketch = new FrequencySketch(8);
     let seed = 7;
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 4_000; i++) {
       seed = (Math.imul(seed, 1103515245) + 12345) | 0;
-      const h = hashKey(`k${(seed >>> 8) % 60}`);
+      const h = hashKey(`k${(seed >>> 8) % 600}`);
       const count = 1 + ((seed >>> 4) & 7);
       twin.add(h, count);
       expect(sketch.increment(h, count)).toBe(twin.frequency(h));
-      if (i % 97 === 96) {
+      if (i % 997 === 996) {
         twin.age();
         sketch.age();
       }
     }
-    for (let k = 0; k < 60; k++)
+    for (let k = 0; k < 600; k++)
       expect(sketch.frequency(hashKey(`k${k}`))).toBe(twin.frequency(hashKey(`k${k}`)));
     // Saturation: a count past 15 still reports 15.
     expect(new FrequencySketch(64).increment(hashKey('hot'), 40)).toBe(15);
