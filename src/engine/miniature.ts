@@ -10,7 +10,9 @@
 // share. Every period the tuner compares their recent hit counts and names the best share; the real
 // cache moves its window there, or into the ARC or S3-FIFO mode when that policy leads the share it
 // runs. The miniatures hold key hashes, not keys. The W-TinyLFU ones all see the same requests and
-// age after the same number of them, so one frequency sketch, kept by the tuner, serves all five.
+// age after the same number of them, so one frequency sketch, kept by the tuner, serves all five; a
+// second, fed the same requests by conservative update, tells the miniature ARC and S3-FIFO whether a
+// key was seen before (see WindowTuner's #seen).
 import { FrequencySketch } from './sketch.js';
 import { FIRST_SLOT, SlotLinks } from './links.js';
 
@@ -54,8 +56,9 @@ const MODE_MARGIN = 0.01;
 const MODE_CONFIRMATIONS = 2;
 /**
  * The miniature ARC and S3-FIFO place a new key as the cache's modes do: past T1 or the small queue
- * when the frequency sketch has seen it before. The tuner counts a request in the sketch before the
- * miniatures see it, so "seen before" is one more than the cache's GHOST_SEEN (tinylfu.ts).
+ * when the frequency history has seen it before (WindowTuner's #seen). The tuner counts a request
+ * there before the miniatures see it, so "seen before" is one more than the cache's GHOST_SEEN
+ * (tinylfu.ts).
  */
 const MINI_SEEN = 3;
 /** S3-FIFO's small queue, as a share of the capacity (the paper's 10 %). */
@@ -82,6 +85,14 @@ export class WindowTuner {
   readonly #minis: MiniWTinyLfu[];
   /** The miniatures' shared frequency history, aged every SAMPLE_FACTOR x their capacity requests. */
   readonly #sketch: FrequencySketch;
+  /**
+   * What the miniature ARC and S3-FIFO read to tell whether a new key was seen before: the same
+   * requests counted by conservative update, aged with #sketch. The cache's modes read a sketch where
+   * a lone access went in that way (tinylfu.ts, "One-hit floods"), so in a stream of one-off keys few
+   * new keys look seen there; counted by plain increments, most of a flood's keys did in the
+   * miniatures, which then foretold modes far worse than the cache's.
+   */
+  readonly #seen: FrequencySketch;
   #accesses = 0;
   readonly #sampleSize: number;
   /** Each miniature's hits, as an exponential moving average over periods (SCORE_DECAY). */
@@ -119,8 +130,9 @@ export class WindowTuner {
     this.#sketch = new FrequencySketch(size);
     this.#sampleSize = SAMPLE_FACTOR * size;
     this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));
-    this.#arc = new MiniArc(size, this.#sketch);
-    this.#s3fifo = new MiniS3Fifo(size, this.#sketch);
+    this.#seen = new FrequencySketch(size);
+    this.#arc = new MiniArc(size, this.#seen);
+    this.#s3fifo = new MiniS3Fifo(size, this.#seen);
     this.#scores = new Float64Array(SHARES.length + 2);
     this.#slowScores = new Float64Array(SHARES.length + 2);
     this.#period = PERIOD_FACTOR * size;
@@ -147,8 +159,10 @@ export class WindowTuner {
     // Sampled hashes share their low bits (all zero); remixed, every bit varies again.
     const mixed = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d);
     this.#sketch.add(mixed, 1);
+    this.#seen.incrementOnce(mixed);
     if (++this.#accesses >= this.#sampleSize) {
       this.#sketch.age();
+      this.#seen.age();
       this.#accesses >>>= 1;
     }
     for (let i = 0; i < minis.length; i++) minis[i]!.access(mixed);
@@ -490,8 +504,8 @@ const B2 = 3;
  * ARC [8] over key hashes, as in the paper's algorithm: T1 holds keys seen once recently, T2 keys
  * seen at least twice, B1 and B2 the keys last evicted from each (up to 2 x capacity keys in all),
  * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2. Given the tuner's
- * frequency sketch it models the cache's ARC mode instead: a new key the sketch has seen before
- * enters T2 (the ghosts still steer p).
+ * seen-before history (a frequency sketch) it models the cache's ARC mode instead: a new key the
+ * sketch has seen before enters T2 (the ghosts still steer p).
  */
 export class MiniArc {
   readonly capacity: number;
@@ -578,8 +592,8 @@ const GHOST = 2;
  * a key to the main queue when it reaches the small queue's end, and a key never hit there is evicted
  * into the ghost queue, from which a returning key goes straight to the main queue. The main queue
  * reinserts a key hit since its last pass (2-bit counts) and evicts the others. Given the tuner's
- * frequency sketch it models the cache's S3-FIFO mode instead: a new key the sketch has seen before
- * goes straight to the main queue too, as a ghost hit does.
+ * seen-before history (a frequency sketch) it models the cache's S3-FIFO mode instead: a new key the
+ * sketch has seen before goes straight to the main queue too, as a ghost hit does.
  */
 export class MiniS3Fifo {
   readonly capacity: number;
