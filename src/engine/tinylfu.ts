@@ -75,7 +75,7 @@
 // costs are not weighed. In both, a new key whose frequency estimate is already 2 or more enters T2
 // or the main queue directly, as a ghost hit does (1 sent too many one-off keys there: P3 -2 points
 // in ARC mode; 3 cost P3 1.2), and both keep real ghosts as well (ghosts.ts: the hashes of the
-// mode's last `maximum` to 3/2 x `maximum` evictions that leave one, each marked T1 or T2; 12 bytes
+// mode's last `maximum` to 3/2 x `maximum` evictions that leave one, each marked T1 or T2; 13.5 bytes
 // per entry of the bound, allocated at the first such eviction and emptied when a mode starts
 // again). In S3-FIFO mode an entry evicted from the small queue without a hit leaves a ghost, and a
 // key back from one enters the main queue, as in S3-FIFO. In ARC mode a key back from T1's ghosts
@@ -660,10 +660,11 @@ export class TinyLfuPolicy implements Policy {
   // small and its target grows, one from T2 (B2) that T2 was, by ARC's step sizes. Returns true (the
   // key goes to T2) if the key was a ghost.
   #ghostHit(ghosts: GhostQueue, hash: number): boolean {
-    const b1 = ghosts.fromT1;
-    const b2 = ghosts.fromT2;
     const list = ghosts.take(hash);
     if (list === 0) return false;
+    // |B1| and |B2| as they were with this ghost still in them.
+    const b1 = ghosts.fromT1 + (list === GHOST_T1 ? 1 : 0);
+    const b2 = ghosts.fromT2 + (list === GHOST_T2 ? 1 : 0);
     const target =
       list === GHOST_T1
         ? Math.min(this.#arcTarget + (b1 >= b2 ? 1 : b2 / b1), this.#maximum)
