@@ -7,16 +7,16 @@
 // ghosts go into the newest generation; when it has taken half the capacity's pushes, the oldest is
 // emptied and takes the next ones. So every one of the last `capacity` evictions is remembered (as
 // ARC's B1 and B2 remember, at most the cache's size together), and at most 3/2 x `capacity`; the
-// history costs 12 bytes per entry of the cache's bound (13.5 with the filters below), and emptying a
-// generation is one fill of its table per generation. The version before kept exactly the last `capacity` evictions in a
-// ring, with an index that deleted by backward shift: a push cost 65 ns there (10,000 entries)
-// against 15 ns here, and a cache pinned to ARC or S3-FIFO mode runs a Zipf read-through 1 to 6 %
-// faster (paired runs in one process). On P3 at 131072 the tuned cache went from 46.97 to 47.13 %
-// (mean of five key renamings); in one replay, pinned to ARC mode, it went from 49.81 to 50.16 there
-// and from 67.68 to 67.59 at 262144, and pinned to S3-FIFO mode from 49.97 to 49.70. Two
-// generations of 3/4 x capacity (the same memory, but a ghost may be forgotten after 3/4 x capacity
-// evictions) lost 1.2 points pinned to ARC mode at 262144, where the hot keys come back after a scan
-// about the cache's size.
+// history costs 12 bytes per entry of the cache's bound (13.5 with the filters below), and emptying
+// a generation is one fill of its table per generation. The version before kept exactly the last
+// `capacity` evictions in a ring, with an index that deleted by backward shift: a push cost 65 ns
+// there (10,000 entries) against 15 ns here, and a cache pinned to ARC or S3-FIFO mode runs a Zipf
+// read-through 1 to 6 % faster (paired runs in one process). On P3 at 131072 the tuned cache went
+// from 46.97 to 47.13 % (mean of five key renamings); in one replay, pinned to ARC mode, it went
+// from 49.81 to 50.16 there and from 67.68 to 67.59 at 262144, and pinned to S3-FIFO mode from
+// 49.97 to 49.70. Two generations of 3/4 x capacity (the same memory, but a ghost may be forgotten
+// after 3/4 x capacity evictions) lost 1.2 points pinned to ARC mode at 262144, where the hot keys
+// come back after a scan about the cache's size.
 //
 // Filters: a key that is not a ghost (most of the keys a mode sees when they arrive) probed all three
 // tables to the end of a probe run, about 7.4 words in all at half load, with a branch at each that
