@@ -16,7 +16,8 @@
 //
 // Role in Larder: a cache hit does not touch this table. The entry counts the access in its own slot
 // record (see tinylfu.ts), and those pending counts are added here when they matter: before the entry
-// duels for admission, when it leaves, and before each aging. The table then holds what a sketch
+// duels for admission, when it leaves, and before each aging. (An insertion in the ARC and S3-FIFO
+// modes is counted here at once, as it reads the key's block anyway.) The table then holds what a sketch
 // incremented on every access would hold, without a random memory access per hit (Caffeine gets the
 // same effect by buffering reads and replaying them in batches).
 //

@@ -93,7 +93,9 @@ describe('the modes under a flood of one-off keys', () => {
     // it unhit (no aging yet: that comes after 10,000 accesses). A new key whose estimate is already 2
     // skips the small queue (GHOST_SEEN), so the flood must not lift never-seen keys to 2. Each probe's
     // estimate below includes its own insertion, so 3 or more means it read as seen twice before it
-    // came. Recorded by plain increments, 72 of 500 probes did; by conservative update, 10.
+    // came. Recorded by plain increments, 72 of 500 probes did; by conservative update when they left,
+    // 10; by conservative update as they arrive (the modes count an insertion at once, so the 1,000
+    // flood keys still resident count too), 34.
     const cache = new MemoryCache<number, number>({ maxEntries: 1_000 });
     const internals = cache[engineInternals]();
     internals.pinMode(MODE_S3FIFO);
@@ -103,6 +105,6 @@ describe('the modes under a flood of one-off keys', () => {
       cache.set(k, k);
       if (internals.frequency(k)! >= 3) seen++;
     }
-    expect(seen).toBeLessThan(25);
+    expect(seen).toBeLessThan(50);
   });
 });
