@@ -142,8 +142,9 @@ export class FrequencySketch {
    * Records one occurrence of the key with this hash by *conservative update* [12]: only the key's
    * counters that hold its current estimate (the least of its four) go up by one, so a key seen once
    * raises no counter that another key already pushed higher. Returns the new estimate, as
-   * increment(hash, 1) would without collisions. tinylfu.ts uses it for a lone access, at the
-   * admission duel or when an entry leaves (see "One-hit floods" in its essay).
+   * increment(hash, 1) would without collisions. tinylfu.ts uses it for a lone access: at the
+   * admission duel, when an entry leaves, and for an insertion in the ARC and S3-FIFO modes (see
+   * "One-hit floods" and "Counting at the door" in its essay).
    */
   incrementOnce(hash: number): number {
     const t = this.#table;

@@ -866,8 +866,9 @@ export class TinyLfuPolicy implements Policy {
   }
 
   // Adds the accesses pending in `slot`'s record to the sketch; returns the slot's segment. A lone
-  // access (an entry leaving as it came, typically a one-off key out of S3-FIFO mode's small queue or
-  // ARC mode's T1) goes in by conservative update, as at the duel ("One-hit floods" in the essay).
+  // access goes in by conservative update, as at the duel ("One-hit floods" in the essay): the
+  // insertion of an entry leaving as it came (added under W-TinyLFU, then evicted by a mode), or in
+  // the modes, which count an insertion at once ("Counting at the door"), a single hit.
   #flush(slot: number): number {
     const record = this.#links.data;
     const at = (slot << 2) + META;
