@@ -1,6 +1,6 @@
-// One-hit floods: a key's lone access (at the admission duel, or when its entry leaves) is recorded
-// by conservative update (sketch.ts incrementOnce), so a stream of one-off keys does not inflate the
-// frequency estimates of the keys the cache holds.
+// One-hit floods: a key's lone access (at the admission duel, when its entry leaves, or as it arrives
+// in the ARC and S3-FIFO modes) is recorded by conservative update (sketch.ts incrementOnce), so a
+// stream of one-off keys does not inflate the frequency estimates of the keys the cache holds.
 import { describe, expect, it } from 'vitest';
 import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
 import { FrequencySketch } from '../../src/engine/sketch.js';
@@ -88,7 +88,7 @@ describe('W-TinyLFU under a flood of one-off keys', () => {
 });
 
 describe('the modes under a flood of one-off keys', () => {
-  it('record a one-off key leaving the small queue by conservative update, so new keys do not look seen', () => {
+  it('record a one-off key by conservative update, so new keys do not look seen', () => {
     // 1,000 entries pinned to S3-FIFO mode: 8,000 one-off keys pass through the small queue and leave
     // it unhit (no aging yet: that comes after 10,000 accesses). A new key whose estimate is already 2
     // skips the small queue (GHOST_SEEN), so the flood must not lift never-seen keys to 2. Each probe's
