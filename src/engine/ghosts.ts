@@ -31,7 +31,8 @@
 //
 // In W-TinyLFU itself the same memory holds the recent misses (remember() and recall(), "Recent
 // misses" in tinylfu.ts): a direct-mapped table of 16-bit tags and 16-bit times. The policy clears
-// it whenever it changes, so one use never reads the other's words.
+// it whenever it enters or leaves W-TinyLFU, so one use never reads the other's words (ARC and
+// S3-FIFO modes share the ghosts).
 
 /** A ghost that left T1 (ARC's B1). */
 export const GHOST_T1 = 1;

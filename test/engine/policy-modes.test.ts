@@ -461,6 +461,25 @@ describe('the policy in each mode', () => {
     expect(policyState(cache).protectedWeight).toBe(inT2 + 1);
   });
 
+  it('keeps the ghosts from ARC to S3-FIFO mode, but not from W-TinyLFU', () => {
+    // In ARC mode with p at 0, keys 0..2 leave T1 as ghosts; seen once, each would enter S3-FIFO's
+    // small queue when it comes back, unless its ghost survived the switch.
+    const { cache, log } = filledIn(MODE_ARC);
+    for (let key = 100; key < 103; key++) cache.set(key, key);
+    expect(log.calls.map((call) => call[0])).toEqual([0, 1, 2]);
+    cache[engineInternals]().pinMode(MODE_S3FIFO);
+    const inMain = policyState(cache).protectedWeight!;
+    cache.set(0, 0);
+    expect(policyState(cache).protectedWeight).toBe(inMain + 1);
+    // Through W-TinyLFU, the ghosts are gone: 1 comes back to the small queue.
+    cache[engineInternals]().pinMode(MODE_WTINYLFU);
+    cache[engineInternals]().pinMode(MODE_S3FIFO);
+    const before = policyState(cache).protectedWeight!;
+    cache.set(1, 1);
+    expect(policyState(cache).protectedWeight).toBe(before);
+    expect(cache.peek(1)).toBe(1);
+  });
+
   it('refuses to pin a mode on a byte-bounded cache, which has no tuner', () => {
     const cache = new MemoryCache<number, number>({ maxBytes: 1000, sizeOf: () => 10 });
     expect(() => cache[engineInternals]().pinMode(MODE_ARC)).toThrow(TypeError);
