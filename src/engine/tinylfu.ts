@@ -134,7 +134,15 @@
 // 0.16; on the README's rows nothing moved by more than 0.16 (P3 at 131072, down, within its noise).
 // Ties only: with a 1 % allowance sprite at 1000, where LRU leads ARC, lost 0.71.
 // The miniatures cost memory per cache, not per entry (two more of a few KiB), and time only on
-// sampled requests.
+// sampled requests. That time is not small where every request misses: inserting a million new keys
+// into a 10,000-entry cache in ARC mode (as the throughput benchmark's set-evict rounds run, see
+// bench/lib/workloads.ts) took about 18 % less time with the tuner skipped (minimum of 31 paired
+// rounds in one process, twice). Two ways to cut it were measured over five renamings and dropped:
+// feeding only the share in use of the five W-TinyLFU miniatures while a mode runs (9 % less time)
+// froze the other shares' scores, and the mode was then judged against a stale share (OLTP at 250
+// -3.8 points, P3 at 32768 -2.4, P6 at 32768 -13.5); miniatures of 128 to 255 entries instead of
+// 256 to 511 (half the sampled requests, 9 % less time) cost P3 at 131072 1.2 points and P12 at
+// 262144 0.3.
 //
 // Where hits are few, a period is longer: it ends only once the best miniature has 32 hits, since a
 // count of n hits is uncertain by about sqrt(n) and the margins are 1 and 5 %. A 100-entry cache
@@ -167,6 +175,14 @@
 // from ARC to S3-FIFO mode, where pinned S3-FIFO mode hit 74.0 and 95.6; with them kept, 55.7 and
 // 83.7. Over five renamings: P3 at 131072 +0.18, P3 at 262144 +0.17, P12 at 262144 +0.26, P2 at
 // 32768 +0.07; no row lower by more than 0.04 (P6 at 131072).
+// A switch from W-TinyLFU to ARC mode leaves a poor T1: on P3 at 131072 the miniature ARC's split
+// was 0 at the switch, so each new key pushed the one before it out while W-TinyLFU's leftovers in
+// probation stayed, and in the next 2.5 % of the trace the cache hit 45.7 % where ARC hit 75.7.
+// Counting those leftovers as T1's oldest entries took that stretch to 68.5 but cost multi1 4.5
+// points (2.3 with their evictions leaving T1 ghosts) and P3 at 262144 0.4, and moved P3 at 131072
+// by +0.02 over five renamings; starting p at the window share in use when larger (all of the cache
+// there) left T1 too large for the following stretches (35.7 and 37.9 % against 59.4 and 49.0).
+// Neither was kept.
 // What it does not fix: P3 at 131072 (3.7 points behind ARC on average then, 2.7 after the recent
 // misses below). Pinned to S3-FIFO mode the cache reaches 50.0 there and 49.8 in ARC mode (48.8 and
 // 48.3 before the modes kept ghosts), against the reference ARC's 50.6, but the tuner, at 1 key in
