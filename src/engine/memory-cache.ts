@@ -335,7 +335,9 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#index.clear();
     this.#hashes.fill(0);
     this.#count = 0;
-    this.#entries.fill(undefined);
+    // Back to the reserved slots only: #allocSlot appends two words per new slot, so words left
+    // beyond them would be appended after, and every clear() and refill would lengthen the array.
+    this.#entries.length = 2 * FIRST_SLOT;
     this.#free = [];
     this.#nextSlot = FIRST_SLOT;
     this.#bytes = 0;
@@ -514,6 +516,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     policy: Record<string, number>;
     timer: ReturnType<typeof setInterval> | undefined;
     capacity: number;
+    /** Slots the key/value array holds words for (the reserved ones included). */
+    entrySlots: number;
     frequency: (key: K) => number | undefined;
     pinMode: (mode: PolicyMode | null) => void;
   } {
@@ -527,6 +531,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       },
       timer: this.#sweeper?.timer,
       capacity: this.#capacity,
+      entrySlots: this.#entries.length / 2,
       frequency: (key) => {
         const slot = this.#find(key);
         return slot === NO_SLOT || !(policy instanceof TinyLfuPolicy) ? undefined : policy.frequencyOf(slot);

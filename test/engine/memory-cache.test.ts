@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryCache } from '../../src/engine/memory-cache.js';
+import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
 import { MemoryCache as Exported } from '../../src/index.js';
 import { evictionLog } from './helpers.js';
 
@@ -60,6 +60,19 @@ describe.each(['tinylfu', 'lru'] as const)('MemoryCache basics (%s)', (policy) =
     for (let i = 0; i < 10; i++) c.set(`k${i}`, i);
     expect(c.size).toBe(3);
     expect(c.get('k9')).toBe(9);
+  });
+
+  it('holds no more slots after clear and refill, however often', () => {
+    const c = new MemoryCache<string, number>({ policy, maxEntries: 1_000 });
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 1_000; i++) c.set(`k${i}`, i);
+      c.clear();
+    }
+    for (let i = 0; i < 1_000; i++) c.set(`k${i}`, i);
+    expect(c.size).toBe(1_000);
+    expect(c.get('k999')).toBe(999);
+    // 1,000 entries and the few reserved slots, not 1,000 more per clear().
+    expect(c[engineInternals]().entrySlots).toBeLessThan(1_010);
   });
 
   it('keeps number keys and string keys apart, and treats __proto__ and constructor as keys', () => {
