@@ -54,6 +54,13 @@ const INITIAL_SLOTS = 256;
 
 const neverStale = (): boolean => false;
 
+/** A key/value array holding only the reserved slots' words, as every cache starts with. */
+function reservedEntries(): unknown[] {
+  const entries: unknown[] = [];
+  for (let i = 0; i < FIRST_SLOT; i++) entries.push(undefined, undefined);
+  return entries;
+}
+
 /**
  * A synchronous in-memory cache with W-TinyLFU (default) or LRU eviction, per-entry TTLs, entry and
  * byte budgets, tags, pattern invalidation and statistics.
@@ -79,7 +86,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
    * Each slot's key at 2 x slot and value at 2 x slot + 1 (undefined when the slot is free): a hit
    * reads the key (to confirm the index's match) and the value from one cache line.
    */
-  readonly #entries: unknown[] = [];
+  #entries: unknown[] = reservedEntries();
   /** When each entry was set; allocated once the cache starts stamping entries (see #timed). */
   #starts: Float64Array | null = null;
   #expires: Float64Array | null = null;
@@ -138,9 +145,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#capacity = Math.min(this.#slotLimit, INITIAL_SLOTS);
     this.#index = new KeyIndex(this.#capacity);
     this.#hashes = new Int32Array(this.#capacity);
-    for (let i = 0; i < FIRST_SLOT; i++) {
-      this.#entries.push(undefined, undefined);
-    }
     const maximum = Number.isFinite(o.maxBytes) ? o.maxBytes : o.maxEntries;
     this.#policy =
       o.policy === 'lru'
@@ -335,9 +339,10 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#index.clear();
     this.#hashes.fill(0);
     this.#count = 0;
-    // Back to the reserved slots only: #allocSlot appends two words per new slot, so words left
-    // beyond them would be appended after, and every clear() and refill would lengthen the array.
-    this.#entries.length = 2 * FIRST_SLOT;
+    // A new array, as a new cache starts with: #allocSlot appends two words per new slot, so words
+    // left beyond the reserved slots would be appended after, and every clear() and refill would
+    // lengthen the array; cut back in place, it regrew with other spare capacity than a new cache's.
+    this.#entries = reservedEntries();
     this.#free = [];
     this.#nextSlot = FIRST_SLOT;
     this.#bytes = 0;
