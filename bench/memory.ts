@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `\n- payload only: the same keys and values held in a plain array; "overhead" is what each cache adds on top.` +
-      `\n- ${GHOSTED}: the default policy pinned to ARC mode, given 100,000 other keys before the same 100,000 as the rest: it holds the same entries and remembers the 100,000 it evicted, a full ghost history (the most the ARC and S3-FIFO modes add).`,
+      `\n- ${GHOSTED}: the default policy pinned to ARC mode, given 200,000 other keys (the second 100,000 evict the first into its ghost history) and cleared before the same 100,000 as the rest: it holds the same entries plus a ghost history at its full size, whose tables take the same bytes full or empty (the most the ARC and S3-FIFO modes add).`,
   );
   if (base !== undefined) {
     const checks = names

@@ -4,7 +4,8 @@
 /** Keys and values held in a plain array: the payload every cache must retain. */
 export const PAYLOAD = 'payload only';
 /**
- * The default policy at its largest: pinned to ARC mode and given as many other keys before the
- * measured ones, so its ghost history (src/engine/ghosts.ts) is allocated and full.
+ * The default policy at its largest: pinned to ARC mode and given twice as many other keys, then
+ * cleared, before the measured ones, so its ghost history (src/engine/ghosts.ts) is allocated at its
+ * full size.
  */
 export const GHOSTED = 'Larder tinylfu, ghosts full';
