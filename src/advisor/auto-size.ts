@@ -2,7 +2,7 @@
 // sizing advisor move its entry bound within [min, max] when the advisor's curve says the change
 // pays, and never to a size whose estimated memory exceeds the budget. This file decides; the facade
 // (src/cache/advise.ts) applies the decision with MemoryCache.resize and logs it as RESIZE.
-import { assertPositiveInteger } from '../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger } from '../util/validate.js';
 import type { EvictionPolicy } from '../engine/types.js';
 import type { Advice } from './types.js';
 import { MIN_SAMPLED_REQUESTS, NEGLIGIBLE_POINTS, WORTHWHILE_POINTS } from './recommendation.js';
@@ -20,10 +20,13 @@ export interface AutoSizeOptions {
   memoryBudget: number;
 }
 
+const AUTO_SIZE_OPTIONS: ReadonlySet<string> = new Set(['min', 'max', 'memoryBudget']);
+
 /** Checks the `autoSize` option against the cache's starting bound; throws a TypeError/RangeError. */
 export function resolveAutoSize(option: unknown, maxEntries: number | undefined): AutoSizeOptions {
   if (typeof option !== 'object' || option === null)
     throw new TypeError('autoSize must be an object like { min, max, memoryBudget }');
+  assertKnownOptions(option, AUTO_SIZE_OPTIONS, 'autoSize');
   const o = option as Partial<AutoSizeOptions>;
   const min = assertPositiveInteger(o.min, 'autoSize.min');
   const max = assertPositiveInteger(o.max, 'autoSize.max');

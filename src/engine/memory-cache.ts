@@ -18,7 +18,7 @@ import type {
   MemoryCacheOptions,
   MemorySetOptions,
 } from './types.js';
-import { assertCost, resolveOptions } from './options.js';
+import { assertBounds, assertCost, resolveOptions } from './options.js';
 import {
   assertByteCount,
   assertKey,
@@ -298,8 +298,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
    * TypeError/RangeError naming an invalid bound before anything changes.
    */
   resize(bounds: MemoryCacheBounds): void {
-    if (typeof bounds !== 'object' || bounds === null)
-      throw new TypeError(`resize bounds must be an object, got ${bounds === null ? 'null' : typeof bounds}`);
+    assertBounds(bounds);
     const maxEntries =
       bounds.maxEntries === undefined
         ? this.#maxEntries

@@ -2,7 +2,12 @@
 // RangeError whose message names the offending option, before the cache changes any state.
 import { parseDuration } from '../util/duration.js';
 import { coarseNow } from '../util/clock.js';
-import { assertFraction, assertFunction, assertPositiveInteger } from '../util/validate.js';
+import {
+  assertFraction,
+  assertFunction,
+  assertKnownOptions,
+  assertPositiveInteger,
+} from '../util/validate.js';
 import type { Logger } from '../observability/logger.js';
 import type { CacheKey, EvictionPolicy, EvictionReason, MemoryCacheOptions } from './types.js';
 
@@ -10,6 +15,43 @@ import type { CacheKey, EvictionPolicy, EvictionReason, MemoryCacheOptions } fro
 export const DEFAULT_MAX_ENTRIES = 10_000;
 /** Default period of the background sweep of expired entries, in milliseconds. */
 export const DEFAULT_CLEANUP_INTERVAL = 60_000;
+
+// Every key MemoryCacheOptions declares. An unknown key is refused rather than ignored, so a typo
+// (`maxEntrys`) or an option of createCache passed to the bare engine does not silently fall back to
+// the defaults.
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'maxEntries',
+  'maxBytes',
+  'sizeOf',
+  'ttl',
+  'policy',
+  'jitter',
+  'cleanupInterval',
+  'onEvict',
+  'clock',
+  'logger',
+  'name',
+]);
+
+// Options of createCache that the engine does not take, with where they belong.
+const CACHE_ONLY_OPTIONS: ReadonlySet<string> = new Set([
+  'autoSize',
+  'advisor',
+  'l2',
+  'persist',
+  'warmOnStart',
+  'retry',
+  'timeout',
+  'refreshAhead',
+  'grace',
+  'adaptiveTtl',
+  'failSafeBackoff',
+  'validate',
+  'slowLoad',
+  'traceKeys',
+  'loggerStyle',
+  'enabled',
+]);
 
 /** MemoryCache options after validation, with defaults filled in and durations in milliseconds. */
 export interface ResolvedOptions<K extends CacheKey, V> {
@@ -34,6 +76,11 @@ export function resolveOptions<K extends CacheKey, V>(
 ): ResolvedOptions<K, V> {
   const o = options ?? {};
   if (typeof o !== 'object') throw new TypeError(`options must be an object, got ${typeof o}`);
+  for (const key of Object.keys(o)) {
+    if (CACHE_ONLY_OPTIONS.has(key))
+      throw new TypeError(`MemoryCache: ${key} is an option of createCache, not of MemoryCache`);
+  }
+  assertKnownOptions(o, KNOWN_OPTIONS, 'MemoryCache');
   const maxEntries =
     o.maxEntries === undefined ? undefined : assertPositiveInteger(o.maxEntries, 'maxEntries');
   const maxBytes = o.maxBytes === undefined ? undefined : assertPositiveInteger(o.maxBytes, 'maxBytes');
@@ -59,6 +106,15 @@ export function resolveOptions<K extends CacheKey, V>(
     logger: o.logger,
     name: o.name === undefined ? 'memory' : String(o.name),
   };
+}
+
+const BOUNDS: ReadonlySet<string> = new Set(['maxEntries', 'maxBytes']);
+
+/** Checks that resize() was given an object of known bounds (their values are checked by the caller). */
+export function assertBounds(bounds: unknown): asserts bounds is object {
+  if (typeof bounds !== 'object' || bounds === null)
+    throw new TypeError(`resize bounds must be an object, got ${bounds === null ? 'null' : typeof bounds}`);
+  assertKnownOptions(bounds, BOUNDS, 'resize');
 }
 
 /** Checks an entry's reload `cost`: a finite number >= 0 (TypeError for a non-number, else RangeError). */

@@ -6,7 +6,7 @@
 // replaying its answer), and arms the invalidation of successful writes. The Express and Fastify
 // adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
-import { assertBoolean, assertPositiveInteger } from '../util/validate.js';
+import { assertBoolean, assertKnownOptions, assertPositiveInteger } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -155,9 +155,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
 ): HttpCacheMiddleware<Req, Res> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('createHttpCache takes an options object');
-  for (const name of Object.keys(options)) {
-    if (!OPTIONS.has(name)) throw new TypeError(`createHttpCache: unknown option ${JSON.stringify(name)}`);
-  }
+  assertKnownOptions(options, OPTIONS, 'createHttpCache');
   if (options.user !== undefined && typeof options.user !== 'function') {
     throw new TypeError('user must be a function of the request');
   }

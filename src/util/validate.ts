@@ -25,6 +25,16 @@ export function refuseNonFiniteKey(key: number): never {
   throw new TypeError(keyProblem(key));
 }
 
+/**
+ * Throws a TypeError naming the first own key of `options` that `known` lacks, as `where: unknown
+ * option "name"`, so a misspelt option fails loudly instead of leaving a default in force.
+ */
+export function assertKnownOptions(options: object, known: ReadonlySet<string>, where: string): void {
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw new TypeError(`${where}: unknown option ${JSON.stringify(name)}`);
+  }
+}
+
 /** Checks that `tags` is an array of strings and returns it as is (no copy). */
 export function assertTags(tags: unknown, where = 'tags'): readonly string[] {
   if (!Array.isArray(tags)) throw new TypeError(`${where} must be an array of strings, got ${typeof tags}`);

@@ -62,6 +62,9 @@ describe('chooseSize', () => {
     expect(() => resolveAutoSize({ min: 1, max: 10, memoryBudget: 1.5 }, 5)).toThrow(/memoryBudget/);
     expect(() => resolveAutoSize({ min: 1, max: 10, memoryBudget: 100 }, 50)).toThrow(/within/);
     expect(() => resolveAutoSize('big', 5)).toThrow(TypeError);
+    expect(() => resolveAutoSize({ min: 1, max: 10, memoryBudget: 100, budget: 50 }, 5)).toThrow(
+      /autoSize: unknown option "budget"/,
+    );
     expect(() => resolveAutoSize({ min: 1, max: 10, memoryBudget: 100 }, undefined)).toThrow(/maxEntries/);
   });
 });

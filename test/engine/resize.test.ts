@@ -90,6 +90,10 @@ describe.each(POLICIES)('MemoryCache.resize (%s)', (policy) => {
     expect(() => cache.resize({ maxEntries: 2.5 })).toThrow(/maxEntries/);
     expect(() => cache.resize({ maxEntries: '5' as unknown as number })).toThrow(TypeError);
     expect(() => cache.resize(null as unknown as { maxEntries: number })).toThrow(TypeError);
+    // A misspelt bound is refused, not ignored (it would leave the old bound in force).
+    expect(() => cache.resize({ maxEntrys: 5 } as unknown as { maxEntries: number })).toThrow(
+      /resize: unknown option "maxEntrys"/,
+    );
     // maxBytes needs a cache created with a byte budget.
     expect(() => cache.resize({ maxEntries: 5, maxBytes: 100 })).toThrow(/maxBytes/);
     expect(cache.size).toBe(10);

@@ -20,6 +20,8 @@ describe('MemoryCache option validation', () => {
     ['non-function sizeOf', { sizeOf: 4 }, /sizeOf must be a function/],
     ['non-function onEvict', { onEvict: 'x' }, /onEvict must be a function/],
     ['non-function clock', { clock: 1 }, /clock must be a function/],
+    ['misspelt option', { maxEntrys: 10 }, /MemoryCache: unknown option "maxEntrys"/],
+    ['createCache option', { autoSize: { min: 10, max: 100 } }, /autoSize is an option of createCache/],
   ];
   it.each(cases)('rejects %s, naming the option', (_name, options, message) => {
     let error: unknown;

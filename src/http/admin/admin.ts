@@ -10,7 +10,7 @@ import { splitTarget } from '../cache-key.js';
 import { cacheDirectory, requireCache, type CacheSource } from '../cache-directory.js';
 import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
-import { assertPositiveInteger } from '../../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger } from '../../util/validate.js';
 import { cacheStatsBody } from '../../observability/stats-body.js';
 import { createKeyCheck } from './auth.js';
 import {
@@ -97,9 +97,7 @@ interface Route {
 export function createAdmin(options: AdminOptions): AdminHandler {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('createAdmin takes an options object');
-  for (const name of Object.keys(options)) {
-    if (!OPTIONS.has(name)) throw new TypeError(`createAdmin: unknown option ${JSON.stringify(name)}`);
-  }
+  assertKnownOptions(options, OPTIONS, 'createAdmin');
   const checkKey = createKeyCheck(options.apiKey);
   const directory = cacheDirectory(options.caches, 'caches');
   const prefix = readPrefix(options.prefix ?? '');
