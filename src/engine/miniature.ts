@@ -65,10 +65,9 @@ const MODE_DECAY = 0.95;
 const MODE_MARGIN = 0.01;
 const MODE_CONFIRMATIONS = 2;
 /**
- * The miniature ARC and S3-FIFO place a new key as the cache's modes do: past T1 or the small queue
- * when the frequency history has seen it before (WindowTuner's #seen). The tuner counts a request
- * there before the miniatures see it, so "seen before" is one more than the cache's GHOST_SEEN
- * (tinylfu.ts).
+ * The miniature S3-FIFO places a new key as the cache's S3-FIFO mode does: past the small queue when
+ * the frequency history has seen it before (WindowTuner's #seen). The tuner counts a request there
+ * before the miniatures see it, so "seen before" is one more than the cache's GHOST_SEEN (tinylfu.ts).
  */
 const MINI_SEEN = 3;
 /** S3-FIFO's small queue, as a share of the capacity (the paper's 10 %). */
@@ -141,7 +140,7 @@ export class WindowTuner {
     this.#sampleSize = SAMPLE_FACTOR * size;
     this.#minis = SHARES.map((share) => new MiniWTinyLfu(size, share, this.#sketch));
     this.#seen = new FrequencySketch(size);
-    this.#arc = new MiniArc(size, this.#seen);
+    this.#arc = new MiniArc(size);
     this.#s3fifo = new MiniS3Fifo(size, this.#seen);
     this.#scores = new Float64Array(SHARES.length + 2);
     this.#slowScores = new Float64Array(SHARES.length + 2);
@@ -520,9 +519,8 @@ const B2 = 3;
 /**
  * ARC [8] over key hashes, as in the paper's algorithm: T1 holds keys seen once recently, T2 keys
  * seen at least twice, B1 and B2 the keys last evicted from each (up to 2 x capacity keys in all),
- * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2. Given the tuner's
- * seen-before history (a frequency sketch) it models the cache's ARC mode instead: a new key the
- * sketch has seen before enters T2 (the ghosts still steer p).
+ * and p, T1's target size, grows on a hit in B1 and shrinks on a hit in B2. The cache's ARC mode
+ * places keys the same way, by its ghosts alone.
  */
 export class MiniArc {
   readonly capacity: number;
@@ -530,13 +528,10 @@ export class MiniArc {
   /** T1's target size. */
   #p = 0;
   readonly #lists: HashLists;
-  /** Places new keys, when given (see above). */
-  readonly #seen: FrequencySketch | null;
 
-  constructor(capacity: number, seen: FrequencySketch | null = null) {
+  constructor(capacity: number) {
     this.capacity = capacity;
     this.#lists = new HashLists(4, 2 * capacity);
-    this.#seen = seen;
   }
 
   /** T1's target size as a share of the capacity. */
@@ -585,7 +580,7 @@ export class MiniArc {
         this.#replace(false);
       }
     }
-    lists.add(hash, this.#seen !== null && this.#seen.frequency(hash) >= MINI_SEEN ? T2 : T1);
+    lists.add(hash, T1);
   }
 
   // The paper's REPLACE: T1's oldest key goes to B1, or T2's oldest to B2.
