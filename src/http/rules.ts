@@ -3,7 +3,7 @@
 // rule fails loudly there and a request only walks a short list of compiled matchers.
 import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
-import { assertBoolean, assertPositiveInteger } from '../util/validate.js';
+import { assertBoolean, assertKnownOptions, assertPositiveInteger } from '../util/validate.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
 import { compileTemplate, encodeKeyValue, type Template, type TemplateEncoding } from './template.js';
 
@@ -412,9 +412,7 @@ function checkShape(rule: unknown, what: string, known: ReadonlySet<string>): vo
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
     throw new TypeError(`${what} must be an object, got ${rule === null ? 'null' : typeof rule}`);
   }
-  for (const name of Object.keys(rule)) {
-    if (!known.has(name)) throw new TypeError(`${what} has an unknown option ${JSON.stringify(name)}`);
-  }
+  assertKnownOptions(rule, known, what);
   if (!('path' in rule)) throw new TypeError(`${what}.path is required`);
 }
 
