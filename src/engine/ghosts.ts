@@ -2,32 +2,33 @@
 // of the keys the cache evicted recently, each marked with the list it left (T1 or T2), so that a key
 // coming back is recognised as ARC's B1 or B2 hit, or S3-FIFO's ghost hit.
 //
-// The history is kept in three generations, each an open-addressing set of hashes (linear probing,
-// at most half full, no deletion: a ghost that comes back is overwritten with a tombstone). New
-// ghosts go into the newest generation; when it has taken half the capacity's pushes, the oldest is
-// emptied and takes the next ones. So every one of the last `capacity` evictions is remembered (as
-// ARC's B1 and B2 remember, at most the cache's size together), and at most 3/2 x `capacity`; the
-// history costs 12 bytes per entry of the cache's bound (13.5 with the filters below), and emptying
-// a generation is one fill of its table per generation. The version before kept exactly the last
-// `capacity` evictions in a ring, with an index that deleted by backward shift: a push cost 65 ns
-// there (10,000 entries) against 15 ns here, and a cache pinned to ARC or S3-FIFO mode runs a Zipf
-// read-through 1 to 6 % faster (paired runs in one process). On P3 at 131072 the tuned cache went
-// from 46.97 to 47.13 % (mean of five key renamings); in one replay, pinned to ARC mode, it went
-// from 49.81 to 50.16 there and from 67.68 to 67.59 at 262144, and pinned to S3-FIFO mode from
-// 49.97 to 49.70. Two generations of 3/4 x capacity (the same memory, but a ghost may be forgotten
-// after 3/4 x capacity evictions) lost 1.2 points pinned to ARC mode at 262144, where the hot keys
-// come back after a scan about the cache's size.
+// The history is kept in three generations of pushes, each half the capacity: new ghosts belong to
+// the newest, and when it has taken half the capacity's pushes a new one starts and the oldest of the
+// three is forgotten. So the last `capacity` evictions are remembered (as ARC's B1 and B2 remember,
+// at most the cache's size together), and never more than the last 3/2 x `capacity`.
 //
-// Filters: a key that is not a ghost (most of the keys a mode sees when they arrive) probed all three
-// tables to the end of a probe run, about 7.4 words in all at half load, with a branch at each that
-// the CPU cannot predict: 55 ns a miss at 10,000 entries, where reading three words at random costs
-// 4. So each generation also keeps a bit array of 8 bits per push, and sets one bit per ghost (from
-// another mixing of the hash than its table position); a generation whose bit is clear holds no
-// such ghost and is skipped. A miss then reads three words of 3 x 1,250 (at 10,000 entries) and
-// probes a table about one time in three: 25 ns. A bit is cleared only when its generation is
-// emptied, so a taken ghost's bit may send a later miss to probe for nothing; what take() returns is
-// unchanged. The filters add 1.5 bytes per entry of the bound. In a 10,000-entry cache pinned to ARC
-// or S3-FIFO mode, inserting a million new keys (every one a miss here) takes 12 % less time.
+// Buckets: the ghosts live in one table of 8-word buckets, about three words per entry of the
+// cache's bound (12 bytes). A ghost's word holds 26 bits of its hash, its generation (4 bits, counted
+// modulo 16) and its list; the bucket is chosen by the hash, and the bucket's first word counts the
+// pushes into it, so each push takes the next of its 7 ghost words in turn, over the oldest ghost
+// there. A take reads the one bucket (32 bytes, one or two cache lines) and compares 7 words, with no
+// branch the CPU cannot predict until a match; a ghost of a generation that has passed counts as
+// gone, so forgetting a generation costs nothing. At most 3/2 x `capacity` ghosts are live in about
+// 3/8 x `capacity` buckets, four per bucket on average, so a bucket that takes more than 7 pushes
+// while its oldest ghost is live forgets that ghost early: of the last `capacity` evictions
+// 99.6-99.9 % are found, of the half-capacity before them about 94 % (unique keys at 1,000 to 131,072
+// entries). A ghost older than 16 generations whose word was never reused would look live again; a
+// bucket takes about 21 pushes in that time, so that needs fewer than 7 of them, odds below 1 in
+// 10^4, and costs one key sent to T2 or the main queue.
+//
+// The version before kept three open-addressing tables (one per generation, tombstones for taken
+// ghosts, each emptied when its generation was reused) with a 1.5-byte-per-entry bit filter per
+// generation in front, so a miss read three filter words and probed a table one time in three, and a
+// push wrote a filter bit and probed a table. Pushing a million new keys through 10,000 entries (every
+// key a miss, a take and a push each) cost 38-44 ns per key there against 26-28 ns here; in the
+// cache, inserting a million new keys into 10,000 entries in S3-FIFO mode (the throughput benchmark's
+// set-evict) took about 13 % less time on an Intel Xeon, where the peers' inserts are cheap and
+// every cache line the policy touches shows.
 //
 // In W-TinyLFU itself the same memory holds the recent misses (remember() and recall(), "Recent
 // misses" in tinylfu.ts): a direct-mapped table of 16-bit tags and 16-bit times. The policy clears
@@ -38,58 +39,57 @@
 export const GHOST_T1 = 1;
 /** A ghost that left T2 (ARC's B2). */
 export const GHOST_T2 = 2;
-/** The low bits of a table word that carry the list; the rest is the key hash. */
+/** The low bits of a ghost's word that carry its list. */
 const LIST_MASK = 3;
-/** A table word that once held a ghost that came back (never a hash: its list bits are 0). */
-const TAKEN = -4;
-/** Generations kept: the current one and two full ones, each of half the capacity's pushes. */
+/** Where a ghost's generation number (0 to 15) starts in its word. */
+const GENERATION_SHIFT = 2;
+/** Generation numbers wrap at this. */
+const GENERATION_VALUES = 16;
+/** Generations live: the current one and two full ones, each of half the capacity's pushes. */
 const GENERATIONS = 3;
+/**
+ * Every this many generations the words of passed ones are zeroed, so no word is ever
+ * GENERATION_VALUES generations old (where its number would read as live again).
+ */
+const SWEEP_GENERATIONS = 8;
+/** The hash bits a ghost's word keeps. */
+const HASH_MASK = ~63;
+/** Where a bucket's push count sits in its first word (below it, list bits 0: never a ghost). */
+const TURN_SHIFT = 4;
+/** Words per bucket: the push count, then GHOST_WORDS ghosts. */
+const BUCKET = 8;
+const GHOST_WORDS = BUCKET - 1;
 /** Multiplier that spreads a hash over a table (hash bits the engine reads elsewhere stay unused). */
 const SPREAD = 0x9e3779b1;
 /** Multiplier that draws a recent miss's tag from other bits of the hash than its word's. */
 const TAG_SPREAD = 0x85ebca6b;
-/** Multiplier that draws a ghost's filter bit independently of its table position. */
-const FILTER_SPREAD = 0xc2b2ae35;
-/** Filter bits per push of a generation: a miss then finds a generation's bit set 1 time in 8.5. */
-const FILTER_BITS_PER_PUSH = 8;
 
 /** The hashes of recently evicted keys, by the list each left. */
 export class GhostQueue {
-  /**
-   * The generations' tables, one after another, each `#size` words: hash (without its two low bits)
-   * | list, 0 empty, or TAKEN.
-   */
-  readonly #tables: Int32Array;
-  readonly #size: number;
+  /** Buckets of BUCKET words (see "Buckets" above), or the recent misses' words. */
+  readonly #table: Int32Array;
   /** Pushes per generation. */
   readonly #generation: number;
-  readonly #scale: number;
+  /** Buckets per unit of unsigned spread hash. */
+  readonly #bucketScale: number;
   /** Maps a spread hash to a word of the recent misses. */
   readonly #wordScale: number;
-  /** The generation that takes new ghosts (0 to GENERATIONS - 1); the ones before it are older. */
-  #newest = 0;
-  /** Pushes into the newest generation. */
+  /** The current generation's number, 0 to GENERATION_VALUES - 1. */
+  #current = 0;
+  /** Pushes into the current generation. */
   #pushed = 0;
-  /** Live ghosts per generation and list: index generation * 3 + list. */
-  readonly #counts = new Int32Array(3 * GENERATIONS);
-  /**
-   * One bit array per generation, `#filterWords` words each, one after another: the bits of the
-   * generation's ghosts (see "Filters" above). A clear bit means the generation holds no such ghost.
-   */
-  readonly #filters: Int32Array;
-  readonly #filterWords: number;
-  readonly #filterScale: number;
+  /** Ghosts per generation number and list (index generation * 3 + list). */
+  readonly #counts = new Int32Array(3 * GENERATION_VALUES);
 
   /** A history of the last `capacity` (>= 1) evictions at least, 3/2 x `capacity` at most. */
   constructor(capacity: number) {
     this.#generation = Math.max(1, Math.ceil(capacity / (GENERATIONS - 1)));
-    this.#size = 2 * this.#generation;
-    this.#tables = new Int32Array(GENERATIONS * this.#size);
-    this.#scale = this.#size / 2 ** 32;
-    this.#wordScale = (GENERATIONS * this.#size) / 2 ** 32;
-    this.#filterWords = Math.ceil((FILTER_BITS_PER_PUSH * this.#generation) / 32);
-    this.#filters = new Int32Array(GENERATIONS * this.#filterWords);
-    this.#filterScale = (32 * this.#filterWords) / 2 ** 32;
+    // Three words per entry of the bound; the recent misses use exactly these, the ghosts whole buckets.
+    const words = GENERATIONS * 2 * this.#generation;
+    const buckets = Math.ceil(words / BUCKET);
+    this.#table = new Int32Array(buckets * BUCKET);
+    this.#bucketScale = buckets / 2 ** 32;
+    this.#wordScale = words / 2 ** 32;
   }
 
   /** Ghosts that left T1 (ARC's |B1|). */
@@ -106,34 +106,34 @@ export class GhostQueue {
   push(hash: number, list: number): void {
     if (this.#pushed === this.#generation) this.#rotate();
     this.#pushed++;
-    this.#counts[this.#newest * 3 + list]!++;
-    const bit = this.#filterBit(hash);
-    this.#filters[this.#newest * this.#filterWords + (bit >>> 5)]! |= 1 << (bit & 31);
-    const tables = this.#tables;
-    const start = this.#newest * this.#size;
-    const end = start + this.#size;
-    let i = start + this.#home(hash);
-    while (tables[i] !== 0) if (++i === end) i = start;
-    tables[i] = (hash & ~LIST_MASK) | list;
+    const current = this.#current;
+    this.#counts[current * 3 + list]!++;
+    const table = this.#table;
+    const bucket = this.#bucket(hash);
+    // The bucket's next ghost word in turn, over whatever it held (a live ghost is forgotten early).
+    const turn = table[bucket]! >>> TURN_SHIFT;
+    table[bucket] = (turn === GHOST_WORDS - 1 ? 0 : turn + 1) << TURN_SHIFT;
+    const at = bucket + 1 + turn;
+    const old = table[at]!;
+    if (old !== 0 && this.#live(old)) this.#counts[countIndex(old)]!--;
+    table[at] = (hash & HASH_MASK) | (current << GENERATION_SHIFT) | list;
   }
 
   /**
    * Forgets the ghost of `hash` if there is one and returns the list it left (GHOST_T1 or GHOST_T2),
-   * else 0. The newest generation is searched first.
+   * else 0.
    */
   take(hash: number): number {
-    const bit = this.#filterBit(hash);
-    const word = bit >>> 5;
-    const mask = 1 << (bit & 31);
-    const filters = this.#filters;
-    const home = this.#home(hash);
-    const wanted = hash & ~LIST_MASK;
-    for (let age = 0, g = this.#newest; age < GENERATIONS; age++, g = g === 0 ? GENERATIONS - 1 : g - 1) {
-      if ((filters[g * this.#filterWords + word]! & mask) === 0) continue;
-      const list = takeFrom(this.#tables, g * this.#size, this.#size, home, wanted);
-      if (list !== 0) {
-        this.#counts[g * 3 + list]!--;
-        return list;
+    const table = this.#table;
+    const bucket = this.#bucket(hash);
+    const wanted = hash & HASH_MASK;
+    for (let at = bucket + 1; at < bucket + BUCKET; at++) {
+      const word = table[at]!;
+      // An empty word (0) matches only a hash whose kept bits are all 0; its list bits tell it apart.
+      if ((word & HASH_MASK) === wanted && (word & LIST_MASK) !== 0 && this.#live(word)) {
+        table[at] = 0;
+        this.#counts[countIndex(word)]!--;
+        return word & LIST_MASK;
       }
     }
     return 0;
@@ -148,7 +148,7 @@ export class GhostQueue {
    * push()/take().
    */
   remember(hash: number, time: number): void {
-    this.#tables[this.#word(hash)] = (tagOf(hash) << 16) | time;
+    this.#table[this.#word(hash)] = (tagOf(hash) << 16) | time;
   }
 
   /**
@@ -157,69 +157,74 @@ export class GhostQueue {
    * on one word (1 in 32,768) passes one key for the other.
    */
   recall(hash: number, time: number, limit: number): boolean {
-    const tables = this.#tables;
+    const table = this.#table;
     const i = this.#word(hash);
     const tag = tagOf(hash);
-    const word = tables[i]!;
-    tables[i] = (tag << 16) | time;
+    const word = table[i]!;
+    table[i] = (tag << 16) | time;
     return word >>> 16 === tag && ((time - word) & 0xffff) < limit;
   }
 
-  // The filter bit of a ghost of `hash` (its list bits aside, as the tables compare it).
-  #filterBit(hash: number): number {
-    return ((Math.imul(hash & ~LIST_MASK, FILTER_SPREAD) >>> 0) * this.#filterScale) | 0;
+  /** Forgets every ghost. */
+  clear(): void {
+    this.#table.fill(0);
+    this.#current = 0;
+    this.#pushed = 0;
+    this.#counts.fill(0);
+  }
+
+  // Whether a ghost's word belongs to a live generation (the current one or the two before).
+  #live(word: number): boolean {
+    return ((this.#current - (word >>> GENERATION_SHIFT)) & (GENERATION_VALUES - 1)) < GENERATIONS;
+  }
+
+  #count(list: number): number {
+    let n = 0;
+    for (let age = 0; age < GENERATIONS; age++)
+      n += this.#counts[((this.#current - age) & (GENERATION_VALUES - 1)) * 3 + list]!;
+    return n;
+  }
+
+  // The first word of the bucket for `hash`.
+  #bucket(hash: number): number {
+    return (((Math.imul(hash, SPREAD) >>> 0) * this.#bucketScale) | 0) * BUCKET;
   }
 
   #word(hash: number): number {
     return ((Math.imul(hash, SPREAD) >>> 0) * this.#wordScale) | 0;
   }
 
-  /** Forgets every ghost. */
-  clear(): void {
-    this.#tables.fill(0);
-    this.#filters.fill(0);
-    this.#newest = 0;
-    this.#pushed = 0;
-    this.#counts.fill(0);
-  }
-
-  #count(list: number): number {
-    let n = 0;
-    for (let g = 0; g < GENERATIONS; g++) n += this.#counts[g * 3 + list]!;
-    return n;
-  }
-
-  #home(hash: number): number {
-    return ((Math.imul(hash & ~LIST_MASK, SPREAD) >>> 0) * this.#scale) | 0;
-  }
-
-  // The oldest generation is forgotten and takes the new ghosts.
+  // A new generation: the oldest of the three live ones passes (its ghosts read as gone from now on,
+  // #live), and the new one's number starts its counts afresh. Every SWEEP_GENERATIONS generations,
+  // one sequential pass without a branch zeroes the words of passed generations.
   #rotate(): void {
-    const g = this.#newest + 1 === GENERATIONS ? 0 : this.#newest + 1;
-    this.#tables.fill(0, g * this.#size, (g + 1) * this.#size);
-    this.#filters.fill(0, g * this.#filterWords, (g + 1) * this.#filterWords);
-    this.#counts.fill(0, g * 3, g * 3 + 3);
-    this.#newest = g;
+    const current = (this.#current + 1) & (GENERATION_VALUES - 1);
+    this.#current = current;
+    this.#counts.fill(0, current * 3, current * 3 + 3);
     this.#pushed = 0;
+    if (current % SWEEP_GENERATIONS === 0) sweep(this.#table, current);
   }
 }
 
-// Finds `wanted` (a hash without its list bits) in the table of `size` words at `start`, probing from
-// `home`; replaces it with TAKEN and returns its list, or returns 0.
-function takeFrom(tables: Int32Array, start: number, size: number, home: number, wanted: number): number {
-  const end = start + size;
-  for (let i = start + home; ;) {
-    const word = tables[i]!;
-    if (word === 0) return 0;
-    if ((word & ~LIST_MASK) === wanted && word !== TAKEN) {
-      tables[i] = TAKEN;
-      return word & LIST_MASK;
-    }
-    if (++i === end) i = start;
+// Zeroes every ghost word of a generation that has passed, the current one being `current` (a push
+// count's list bits are 0, so it is kept).
+function sweep(table: Int32Array, current: number): void {
+  for (let i = 0; i < table.length; i++) {
+    const word = table[i]!;
+    // 1 when the word is a ghost (list bits not 0) GENERATIONS or more generations old, else 0; then
+    // all its bits go.
+    const age = (current - (word >>> GENERATION_SHIFT)) & (GENERATION_VALUES - 1);
+    const isGhost = ((word & LIST_MASK) + LIST_MASK) >>> 2;
+    const doomed = ((GENERATIONS - 1 - age) >>> 31) & isGhost;
+    table[i] = word & (doomed - 1);
   }
 }
 
-// The 16-bit tag of a recent miss (never 0, so an empty word matches no key).
+// The index into GhostQueue's counts of a ghost's word: its generation and list.
+function countIndex(word: number): number {
+  return ((word >>> GENERATION_SHIFT) & (GENERATION_VALUES - 1)) * 3 + (word & LIST_MASK);
+}
+
 function tagOf(hash: number): number {
   return (Math.imul(hash, TAG_SPREAD) >>> 16) | 1;
 }

@@ -76,7 +76,7 @@
 // costs are not weighed. In S3-FIFO mode, a new key whose frequency estimate is already 2 or more
 // enters the main queue directly, as a ghost hit does (1 sent too many one-off keys there; ARC mode
 // did the same until its ghosts made it needless, below), and both keep real ghosts (ghosts.ts: the hashes of the
-// mode's last `maximum` to 3/2 x `maximum` evictions that leave one, each marked T1 or T2; 13.5 bytes
+// mode's last `maximum` to 3/2 x `maximum` evictions that leave one, each marked T1 or T2; 12 bytes
 // per entry of the bound, allocated at the first such eviction and emptied when a mode starts
 // from W-TinyLFU; a switch between the two modes keeps them, see "Switching modes" below). In S3-FIFO mode an entry evicted from the small queue without a hit leaves a ghost, and a
 // key back from one enters the main queue, as in S3-FIFO. In ARC mode a key back from T1's ghosts
