@@ -8,27 +8,26 @@
 // at most the cache's size together), and never more than the last 3/2 x `capacity`.
 //
 // Buckets: the ghosts live in one table of 8-word buckets, about three words per entry of the
-// cache's bound (12 bytes). A ghost's word holds 26 bits of its hash, its generation (4 bits, counted
-// modulo 16) and its list; the bucket is chosen by the hash, and the bucket's first word counts the
-// pushes into it, so each push takes the next of its 7 ghost words in turn, over the oldest ghost
-// there. A take reads the one bucket (32 bytes, one or two cache lines) and compares 7 words, with no
-// branch the CPU cannot predict until a match; a ghost of a generation that has passed counts as
-// gone, so forgetting a generation costs nothing. At most 3/2 x `capacity` ghosts are live in about
-// 3/8 x `capacity` buckets, four per bucket on average, so a bucket that takes more than 7 pushes
-// while its oldest ghost is live forgets that ghost early: of the last `capacity` evictions
-// 99.6-99.9 % are found, of the half-capacity before them about 94 % (unique keys at 1,000 to 131,072
-// entries). A ghost older than 16 generations whose word was never reused would look live again; a
-// bucket takes about 21 pushes in that time, so that needs fewer than 7 of them, odds below 1 in
-// 10^4, and costs one key sent to T2 or the main queue.
+// cache's bound (12 bytes). A ghost's word holds 26 bits of its hash, its generation's number (4
+// bits, counted modulo 16) and its list; the bucket is chosen by the hash, and the bucket's first
+// word counts the pushes into it, so each push takes the next of its 7 ghost words in turn, over the
+// oldest ghost there. A take reads the one bucket (32 bytes, one or two cache lines) and compares 7
+// words, with no branch the CPU cannot predict until a match. A ghost whose generation has passed
+// reads as gone at once, and every 8 generations one sequential pass without a branch zeroes such
+// words, so none is ever 16 generations old, where its number would read as live again. At most 3/2
+// x `capacity` ghosts are live in 3/8 x `capacity` buckets, four per bucket on average, so a bucket
+// that takes more than 7 pushes while its oldest ghost is live forgets that ghost early: of the last
+// `capacity` evictions 99.6-100 % are found, of the half-capacity before them 94-96 % (a stream of
+// new keys at 1,000 to 131,072 entries). Whatever the keys, a take or a push reads one bucket.
 //
 // The version before kept three open-addressing tables (one per generation, tombstones for taken
 // ghosts, each emptied when its generation was reused) with a 1.5-byte-per-entry bit filter per
 // generation in front, so a miss read three filter words and probed a table one time in three, and a
-// push wrote a filter bit and probed a table. Pushing a million new keys through 10,000 entries (every
-// key a miss, a take and a push each) cost 38-44 ns per key there against 26-28 ns here; in the
-// cache, inserting a million new keys into 10,000 entries in S3-FIFO mode (the throughput benchmark's
-// set-evict) took about 13 % less time on an Intel Xeon, where the peers' inserts are cheap and
-// every cache line the policy touches shows.
+// push wrote a filter bit and probed a table. A take and a push per key, every key new, 10,000
+// entries: 34 ns a key there, 29 here (Intel Xeon). In the cache, inserting a million new keys into
+// 10,000 entries in S3-FIFO mode (the throughput benchmark's set-evict) took 0.86-0.92x the time
+// (paired rounds in one process, both orders). Hit ratios moved by 0.07 or less on every row of
+// bench:hit-ratio and on the ARC paper's P2, P6 and P12 traces (five renamings each).
 //
 // In W-TinyLFU itself the same memory holds the recent misses (remember() and recall(), "Recent
 // misses" in tinylfu.ts): a direct-mapped table of 16-bit tags and 16-bit times. The policy clears
