@@ -26,8 +26,9 @@
 // push wrote a filter bit and probed a table. A take and a push per key, every key new, 10,000
 // entries: 34 ns a key there, 29 here (Intel Xeon). In the cache, inserting a million new keys into
 // 10,000 entries in S3-FIFO mode (the throughput benchmark's set-evict) took 0.86-0.92x the time
-// (paired rounds in one process, both orders). Hit ratios moved by 0.07 or less on every row of
-// bench:hit-ratio and on the ARC paper's P2, P6 and P12 traces (five renamings each).
+// (paired rounds in one process, both orders). Hit ratios, as means of five renamings, moved by 0.07
+// or less on every row of bench:hit-ratio and on the ARC paper's P2, P6 and P12 traces (one replay
+// of P3 at 131072, the README's, by -0.28).
 //
 // In W-TinyLFU itself the same memory holds the recent misses (remember() and recall(), "Recent
 // misses" in tinylfu.ts): a direct-mapped table of 16-bit tags and 16-bit times. The policy clears
