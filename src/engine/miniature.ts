@@ -39,6 +39,13 @@ const PERIOD_FACTOR = 2;
  * many wherever the best miniature hits more than 1 in 16 of them (see the essay in tinylfu.ts).
  */
 const PERIOD_HITS = 32;
+/**
+ * Sampled requests are buffered and fed to the miniatures this many at a time, at most (see
+ * WindowTuner.access); a period holds at least BATCH_PERIODS batches, so a decision comes at most an
+ * eighth of a period late.
+ */
+const MAX_BATCH = 64;
+const BATCH_PERIODS = 8;
 /** Weight the previous periods keep in a miniature's score (an exponential moving average). */
 const SCORE_DECAY = 0.8;
 /** The best miniature must beat the current one's score by this share before the window moves. */
@@ -128,6 +135,9 @@ export class WindowTuner {
   #leader = -1;
   /** Decisions in a row at which `#leader` has led so. */
   #leaderRun = 0;
+  /** Sampled requests not yet fed to the miniatures, in `#pending[0 .. #pendingCount)`. */
+  readonly #pending: Int32Array;
+  #pendingCount = 0;
 
   /** Miniatures for a cache of up to `capacity` entries. */
   constructor(capacity: number) {
@@ -145,6 +155,9 @@ export class WindowTuner {
     this.#scores = new Float64Array(SHARES.length + 2);
     this.#slowScores = new Float64Array(SHARES.length + 2);
     this.#period = PERIOD_FACTOR * size;
+    this.#pending = new Int32Array(
+      Math.max(1, Math.min(MAX_BATCH, Math.floor(this.#period / BATCH_PERIODS))),
+    );
   }
 
   /** The share of the window in `mode`: as chosen, ARC's T1 target, or S3-FIFO's small queue. */
@@ -160,10 +173,28 @@ export class WindowTuner {
   }
 
   /**
-   * Feeds one sampled request (the caller checked `(hash & mask) === 0`); returns true when this
-   * request ended a period and {@link share} may have changed.
+   * Takes one sampled request (the caller checked `(hash & mask) === 0`); returns true when a period
+   * ended and {@link share} or {@link mode} may have changed.
+   *
+   * Requests are buffered and fed to the miniatures in batches of up to MAX_BATCH (at 1 sampled
+   * request in 32, a batch every 2,048 requests): the miniatures' lists, indexes and sketches take a
+   * few hundred KiB, and fed one request at a time, between the cache's own accesses, each sampled
+   * request found most of the lines it touched evicted, so it cost about 1.5 us in the cache where it
+   * costs 0.6 us alone. Fed a batch at a time, the miniatures' lines stay in the CPU's cache across
+   * the batch. A decision then comes up to a batch late, less than an eighth of a period.
    */
   access(hash: number): boolean {
+    const pending = this.#pending;
+    pending[this.#pendingCount++] = hash;
+    if (this.#pendingCount < pending.length) return false;
+    this.#pendingCount = 0;
+    let decided = false;
+    for (let i = 0; i < pending.length; i++) if (this.#feed(pending[i]!)) decided = true;
+    return decided;
+  }
+
+  // Feeds one sampled request to the miniatures; true when it ended a period.
+  #feed(hash: number): boolean {
     const minis = this.#minis;
     // Sampled hashes share their low bits (all zero); remixed, every bit varies again.
     const mixed = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d);
