@@ -45,6 +45,24 @@ describe('WindowTuner', () => {
     expect(tuner.mask).toBeGreaterThanOrEqual(1023);
   });
 
+  it('reports each decision within an eighth of a period of the request that ended the period', () => {
+    // Capacity 300 is simulated in full (every request sampled): periods of 600 requests, each of
+    // which ends with plenty of hits on a cycle of 100 keys. Sampled requests reach the miniatures in
+    // batches, so a decision is reported late, but never by an eighth of a period, and none is lost.
+    const capacity = 300;
+    const period = 2 * capacity;
+    const tuner = new WindowTuner(capacity);
+    expect(tuner.mask).toBe(0);
+    const reported: number[] = [];
+    for (let i = 1; i <= 20 * period; i++) if (tuner.access(hashKey(i % 100))) reported.push(i);
+    expect(reported.length).toBeGreaterThanOrEqual(19);
+    reported.forEach((at, k) => {
+      const ended = (k + 1) * period;
+      expect(at).toBeGreaterThanOrEqual(ended);
+      expect(at - ended).toBeLessThan(period / 8);
+    });
+  });
+
   it.each([2 ** 40, 1e15, Number.MAX_SAFE_INTEGER])(
     'keeps miniatures small for a bound of %d, beyond any cache a 32-bit slot can hold',
     (capacity) => {
