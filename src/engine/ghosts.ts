@@ -175,7 +175,7 @@ export class GhostQueue {
 
   // Whether a ghost's word belongs to a live generation (the current one or the two before).
   #live(word: number): boolean {
-    return ((this.#current - (word >>> GENERATION_SHIFT)) & (GENERATION_VALUES - 1)) < GENERATIONS;
+    return ageOf(word, this.#current) < GENERATIONS;
   }
 
   #count(list: number): number {
@@ -213,11 +213,16 @@ function sweep(table: Int32Array, current: number): void {
     const word = table[i]!;
     // 1 when the word is a ghost (list bits not 0) GENERATIONS or more generations old, else 0; then
     // all its bits go.
-    const age = (current - (word >>> GENERATION_SHIFT)) & (GENERATION_VALUES - 1);
+    const age = ageOf(word, current);
     const isGhost = ((word & LIST_MASK) + LIST_MASK) >>> 2;
     const doomed = ((GENERATIONS - 1 - age) >>> 31) & isGhost;
     table[i] = word & (doomed - 1);
   }
+}
+
+// How many generations before the one numbered `current` a ghost's word was pushed (0 to 15).
+function ageOf(word: number, current: number): number {
+  return (current - (word >>> GENERATION_SHIFT)) & (GENERATION_VALUES - 1);
 }
 
 // The index into GhostQueue's counts of a ghost's word: its generation and list.
