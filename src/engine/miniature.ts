@@ -180,8 +180,9 @@ export class WindowTuner {
    * request in 32, a batch every 2,048 requests): the miniatures' lists, indexes and sketches take a
    * few hundred KiB, and fed one request at a time, between the cache's own accesses, each sampled
    * request found many of the lines it touched evicted, so it cost about 0.9 us in the cache where it
-   * costs 0.6 us alone (a 10,000-entry cache pinned to S3-FIFO mode, every request a new key). Fed a batch at a time, the miniatures' lines stay in the CPU's cache across
-   * the batch. A decision then comes up to a batch late, less than an eighth of a period.
+   * costs 0.6 us alone (a 10,000-entry cache pinned to S3-FIFO mode, every request a new key). Fed a
+   * batch at a time, the miniatures' lines stay in the CPU's cache across the batch. A decision then
+   * comes up to a batch late, less than an eighth of a period.
    */
   access(hash: number): boolean {
     const pending = this.#pending;
