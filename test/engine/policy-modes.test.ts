@@ -410,6 +410,18 @@ describe('the policy in each mode', () => {
     expect(policyState(cache).protectedWeight).toBe(1);
   });
 
+  it('S3-FIFO mode: an entry W-TinyLFU left in probation leaves first, unless hit since the mode began', () => {
+    // Under W-TinyLFU every entry but the window's newest sits in probation once the cache is full.
+    const { cache, log } = filledIn(MODE_WTINYLFU);
+    cache[engineInternals]().pinMode(MODE_S3FIFO);
+    expect(cache.get(2)).toBe(2);
+    for (let key = 100; key < 104; key++) cache.set(key, key);
+    // 0, 1, 3 and 4 leave in probation's order; 2 was hit, so it moved to the main queue instead.
+    expect(log.calls.map((call) => call[0])).toEqual([0, 1, 3, 4]);
+    expect(cache.peek(2)).toBe(2);
+    expect(policyState(cache).protectedWeight).toBe(1);
+  });
+
   it("S3-FIFO: a key evicted from the small queue without a hit comes back to the main queue (the ghost's)", () => {
     const { cache, log } = filledIn(MODE_S3FIFO);
     cache.set(100, 100);
