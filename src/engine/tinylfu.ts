@@ -1008,31 +1008,20 @@ export class TinyLfuPolicy implements Policy {
   #s3FifoVictim(): number {
     const links = this.#links;
     const record = links.data;
+    // Nothing enters probation in this loop, so once it is empty it stays so.
+    for (let leftover = links.first(PROBATION); leftover !== PROBATION; leftover = links.first(PROBATION)) {
+      if (!this.#passedToMain(leftover)) return leftover;
+    }
     for (;;) {
-      const leftover = links.first(PROBATION);
-      if (leftover !== PROBATION) {
-        const at = (leftover << 2) + META;
-        const meta = record[at]!;
-        if ((meta & FREQ_MASK) === 0) return leftover;
-        record[at] = meta & ~FREQ_MASK;
-        this.#promote(leftover);
-        continue;
-      }
       // The small queue's oldest entry while it holds more than its share (not counting its newest
       // entry, the one just added, which S3-FIFO inserts after evicting): hit while there, it moves
       // to the main queue, else it is the victim.
       const oldest = links.first(WINDOW);
       if (oldest !== WINDOW && oldest !== links.last(WINDOW) && this.#windowWeight > this.#windowMax) {
-        const at = (oldest << 2) + META;
-        const meta = record[at]!;
-        if ((meta & FREQ_MASK) === 0) {
-          // It leaves a ghost (S3-FIFO's ghost queue; every ghost here is marked T1).
-          this.#leaveGhost(oldest, GHOST_T1);
-          return oldest;
-        }
-        record[at] = meta & ~FREQ_MASK;
-        this.#promote(oldest);
-        continue;
+        if (this.#passedToMain(oldest)) continue;
+        // It leaves a ghost (S3-FIFO's ghost queue; every ghost here is marked T1).
+        this.#leaveGhost(oldest, GHOST_T1);
+        return oldest;
       }
       // Otherwise the main queue's oldest: hit since it was last here, it goes round again with one
       // hit less (each pass lowers a count, so the loop ends), else it is the victim.
@@ -1044,6 +1033,18 @@ export class TinyLfuPolicy implements Policy {
       record[at] = meta - FREQ_ONE;
       links.moveToBack(PROTECTED, main);
     }
+  }
+
+  // S3-FIFO's test of the oldest entry of its small queue (or of W-TinyLFU's leftovers): hit since it
+  // came, it moves to the main queue with its count cleared (true); else it is to be evicted (false).
+  #passedToMain(slot: number): boolean {
+    const record = this.#links.data;
+    const at = (slot << 2) + META;
+    const meta = record[at]!;
+    if ((meta & FREQ_MASK) === 0) return false;
+    record[at] = meta & ~FREQ_MASK;
+    this.#promote(slot);
+    return true;
   }
 
   // ARC's REPLACE in ARC mode: T1's oldest entry while T1, not counting its newest entry (the one
