@@ -72,9 +72,11 @@
 //   counts (2 bits in META) and moves nothing. Eviction takes the small queue's oldest while the queue
 //   is over its share (moving it to the main queue instead if it was hit), else the main queue's oldest
 //   (sending it round again, one count lower, if it was hit since its last pass).
-// In both, entries W-TinyLFU left in probation are evicted first, unless hit since the mode began
-// (ARC mode then moves them to T2, S3-FIFO mode to the main queue when their turn comes, as it does
-// for the small queue); there is no admission duel and costs are not weighed. In S3-FIFO mode, a new key whose frequency estimate is already 2 or more
+// Entries W-TinyLFU left in probation are, in S3-FIFO mode, evicted first and, in ARC mode, T2's
+// oldest (evicted once T1 is within p, before the rest of T2), unless hit since the mode began (ARC
+// mode then moves them to T2 at the hit, S3-FIFO mode to the main queue when their turn comes, as it
+// does for the small queue; evicting them before T1 was measured and dropped: see
+// docs/benchmarks/hit-ratio.md); there is no admission duel and costs are not weighed. In S3-FIFO mode, a new key whose frequency estimate is already 2 or more
 // enters the main queue directly, as a ghost hit does (1 sent too many one-off keys there; ARC mode
 // did the same until its ghosts made it needless, below), and both keep real ghosts (ghosts.ts: the hashes of the
 // mode's last `maximum` to 3/2 x `maximum` evictions that leave one, each marked T1 or T2; 12 bytes
