@@ -1,6 +1,7 @@
 // createCache: validates the options, builds the L1 engine (holding envelopes) inside a TierStack, the
 // SharedCacheState and the root CacheView, and starts warmOnStart. The one place a cache is assembled.
 import { coarseNow } from '../util/clock.js';
+import { assertKnownOptions } from '../util/validate.js';
 import { MemoryCache } from '../engine/memory-cache.js';
 import type { CacheKey } from '../engine/types.js';
 import { LogSink } from '../observability/log-sink.js';
@@ -19,6 +20,42 @@ import { resolvePersist } from '../persistence/schedule.js';
 /** Default cache name in logs, stats and metrics. */
 export const DEFAULT_CACHE_NAME = 'default';
 
+/**
+ * Every option createCache takes. `satisfies` holds it to CacheOptions both ways: a key the type lacks,
+ * or one of its keys left out, fails the typecheck, so a new option cannot be forgotten here.
+ */
+const CACHE_OPTIONS = {
+  name: true,
+  maxEntries: true,
+  maxBytes: true,
+  sizeOf: true,
+  policy: true,
+  cleanupInterval: true,
+  enabled: true,
+  retry: true,
+  timeout: true,
+  refreshAhead: true,
+  l2: true,
+  logger: true,
+  loggerStyle: true,
+  clock: true,
+  warmOnStart: true,
+  failSafeBackoff: true,
+  persist: true,
+  advisor: true,
+  autoSize: true,
+  traceKeys: true,
+  validate: true,
+  slowLoad: true,
+  adaptiveTtl: true,
+  ttl: true,
+  grace: true,
+  jitter: true,
+} satisfies Record<keyof CacheOptions, true>;
+
+/** The names of createCache's options (the tests check the engine's hints against them). */
+export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(CACHE_OPTIONS));
+
 /** Creates an async cache (L1 in memory; `l2` is the seam for a shared tier). */
 export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V> {
   return buildCache(options);
@@ -28,6 +65,9 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
 export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheView<V> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('createCache options must be an object');
+  // A misspelt option (`maxEntrys`) or one of the bare engine's (`onEvict`) is refused, not ignored:
+  // ignored, it would leave a default in force without a word.
+  assertKnownOptions(options, CACHE_OPTION_NAMES, 'createCache');
   const name = options.name ?? DEFAULT_CACHE_NAME;
   if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
   if (options.clock !== undefined && typeof options.clock !== 'function') {

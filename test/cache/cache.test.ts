@@ -460,3 +460,25 @@ describe('close and namespaces', () => {
     expect(child.health()).toEqual({ status: 'degraded', reason: 'closed' });
   });
 });
+
+describe('createCache options', () => {
+  it.each([
+    ['a misspelt option', { maxEntrys: 10 }, 'maxEntrys'],
+    ["the bare engine's onEvict", { onEvict: () => undefined }, 'onEvict'],
+    ['a per-call option', { forceFresh: true }, 'forceFresh'],
+  ])('refuses %s with a TypeError naming it', (_what, options, key) => {
+    expect(() => createCache(options as object)).toThrow(
+      new TypeError(`createCache: unknown option ${JSON.stringify(key)}`),
+    );
+  });
+
+  it("names the manager's cache whose options hold an unknown key, and creates no cache", async () => {
+    const { createCacheManager } = await import('../../src/cache/manager.js');
+    const manager = createCacheManager({ caches: {} });
+    expect(() => manager.create('users', { ttl: '1m', tll: '5m' } as object)).toThrow(
+      'cache "users": createCache: unknown option "tll"',
+    );
+    expect(manager.has('users')).toBe(false);
+    await manager.close();
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryCache } from '../../src/engine/memory-cache.js';
+import { CACHE_OPTION_NAMES } from '../../src/cache/create-cache.js';
 
 describe('MemoryCache option validation', () => {
   const cases: [string, object, RegExp][] = [
@@ -33,6 +34,22 @@ describe('MemoryCache option validation', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error instanceof TypeError || error instanceof RangeError).toBe(true);
     expect((error as Error).message).toMatch(message);
+  });
+
+  // An option of createCache passed to the bare engine is either one the engine takes too, or refused
+  // with a message that says where it belongs (not as an unknown option, which reads like a typo).
+  it.each([...CACHE_OPTION_NAMES])('takes createCache option %s or names createCache', (key) => {
+    let error: unknown;
+    try {
+      new MemoryCache({ [key]: undefined } as object).close();
+    } catch (err) {
+      error = err;
+    }
+    if (error === undefined) return;
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      `MemoryCache: ${key} is an option of createCache, not of MemoryCache`,
+    );
   });
 
   it('rejects a bad per-entry ttl, naming it, and leaves the cache unchanged', () => {
