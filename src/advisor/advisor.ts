@@ -2,7 +2,7 @@
 // cache would have at other capacities, with either policy. Requests are sampled spatially (sampler.ts)
 // and replayed through miniature caches (miniature.ts); `advise()` turns the curve into a
 // recommendation (recommendation.ts). The per-request cost of an unsampled key is one hash compare.
-import { assertPositiveInteger } from '../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { CacheKey, EvictionPolicy } from '../engine/types.js';
 import { MiniatureSet, SIMULATED_POLICIES } from './miniature.js';
 import { buildRecommendation } from './recommendation.js';
@@ -32,6 +32,12 @@ export interface AdviseInput {
 }
 
 /** Predicts hit ratios at other capacities from a spatially sampled replay (see the file comment). */
+const ADVISOR_OPTIONS = optionNames<AdvisorOptions>({
+  rate: true,
+  minSampledEntries: true,
+  multipliers: true,
+});
+
 export class SizingAdvisor {
   /** The entry bound of the advised cache. */
   capacity: number;
@@ -55,6 +61,7 @@ export class SizingAdvisor {
     assertPositiveInteger(capacity, 'advisor capacity');
     if (typeof options !== 'object' || options === null)
       throw new TypeError('advisor options must be an object');
+    assertKnownOptions(options, ADVISOR_OPTIONS, 'advisor');
     const { rate, minSampledEntries = DEFAULT_MIN_SAMPLED_ENTRIES } = options;
     if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0 && rate <= 1))) {
       throw new RangeError(`advisor.rate must be a number in (0, 1], got ${String(rate)}`);

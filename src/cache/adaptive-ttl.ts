@@ -22,9 +22,23 @@
 // spelt out, so they do not all look like `{}`), unless the user gives `equals`. A value that cannot
 // be serialised (a cycle) counts as changed: the safe side is a shorter TTL.
 import { parseDuration } from '../util/duration.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import type { AdaptiveState } from '../util/stored-entry.js';
 import type { Envelope } from './envelope.js';
 import type { AdaptiveTtlOptions } from './types.js';
+
+const ADAPTIVE_TTL_OPTIONS = optionNames<AdaptiveTtlOptions>({
+  min: true,
+  max: true,
+  factor: true,
+  equals: true,
+  underLoad: true,
+});
+const UNDER_LOAD_OPTIONS = optionNames<NonNullable<AdaptiveTtlOptions['underLoad']>>({
+  latency: true,
+  inFlight: true,
+  stretch: true,
+});
 
 /** Adaptive TTL options resolved to numbers (ms). */
 export interface ResolvedAdaptiveTtl {
@@ -50,6 +64,7 @@ export function resolveAdaptiveTtl(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${where} must be an object like { min, max } or false`);
   }
+  assertKnownOptions(options, ADAPTIVE_TTL_OPTIONS, where);
   if (options.min === undefined || options.max === undefined) {
     throw new TypeError(`${where} needs both min and max`);
   }
@@ -68,6 +83,7 @@ export function resolveAdaptiveTtl(
   if (load !== undefined && (typeof load !== 'object' || load === null)) {
     throw new TypeError(`${where}.underLoad must be an object like { latency, inFlight, stretch }`);
   }
+  if (load !== undefined) assertKnownOptions(load, UNDER_LOAD_OPTIONS, `${where}.underLoad`);
   let loadLatency = Infinity;
   let loadInFlight = Infinity;
   let stretch = 1;

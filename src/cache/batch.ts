@@ -127,7 +127,7 @@ export class BatchOps {
       const [key, value, own] = entry as [unknown, unknown, CacheSetOptions | undefined];
       const problem = keyProblem(key);
       if (problem !== undefined) throw new TypeError(`setMany: entries[${index}]: ${problem}`);
-      const write = resolveSetOptions(config, own ?? options);
+      const write = resolveSetOptions(config, own ?? options, 'setMany');
       const full = this.#keys.fullKey(key as CacheKey);
       writes.delete(full); // a key given twice keeps its last value, in its last place
       writes.set(full, { key: key as CacheKey, value, write });
@@ -191,7 +191,7 @@ export class BatchOps {
     config: ResolvedCacheSettings,
   ): Promise<Array<T | undefined>> {
     const state = this.#state;
-    const call = resolveCall(config, options);
+    const call = resolveCall(config, options, 'getOrSetMany');
     if (keys.length === 0) return [];
     if (!config.enabled || state.closed) return this.#loadUncached(keys, loadMany, call);
     const tiers = state.tiers;

@@ -461,7 +461,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     // A disabled cache stores nothing, as set() does; the source is not read.
     if (!this.#config.enabled) return 0;
     for await (const item of readWarmSource(source)) {
-      const write = resolveSetOptions(this.#config, item.options);
+      const write = resolveSetOptions(this.#config, item.options, 'warm');
       if (state.closed) break;
       // A warmed value replaces whatever a load in flight would store, as set() does.
       state.flights.detach(this.#keys.fullKey(item.key));

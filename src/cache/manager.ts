@@ -10,6 +10,7 @@ import { persistCaches } from './snapshots.js';
 import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/schedule.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import { buildCache } from './create-cache.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import type { CacheKey } from '../engine/types.js';
 import type {
   Cache,
@@ -193,9 +194,19 @@ class NamedCaches implements CacheManager {
   }
 }
 
+const MANAGER_OPTIONS = optionNames<CacheManagerOptions>({
+  defaults: true,
+  caches: true,
+  l2: true,
+  logger: true,
+  clock: true,
+  persist: true,
+});
+
 /** Creates a manager of named caches from shared defaults and per-cache options. */
 export function createCacheManager(options: CacheManagerOptions = {}): CacheManager {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('createCacheManager options must be an object');
+  assertKnownOptions(options, MANAGER_OPTIONS, 'createCacheManager');
   return new NamedCaches(options);
 }

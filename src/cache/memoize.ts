@@ -9,6 +9,8 @@
 // the user to pass a prefix. Across processes only a unique name or an explicit `prefix`/`key` is safe.
 import type { CacheKey } from '../engine/types.js';
 import { stableKey } from './stable-key.js';
+import { GET_OR_SET_OPTION_NAMES } from './options.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import type { Cache, GetOrSetOptions } from './types.js';
 
 /** Options of {@link memoize}: where to cache, how to key, plus any getOrSet option (ttl, grace, retry, …). */
@@ -110,10 +112,22 @@ export function memoize<This, A extends unknown[], R>(
   return wrap(fn, options, () => prefix!);
 }
 
+// getOrSet's options, and memoize's own (tags is both: memoize's may also be a function).
+const MEMOIZE_OPTIONS: ReadonlySet<string> = new Set([
+  ...GET_OR_SET_OPTION_NAMES,
+  ...optionNames<Omit<MemoizeOptions<unknown, unknown[], unknown>, keyof Omit<GetOrSetOptions, 'tags'>>>({
+    cache: true,
+    key: true,
+    prefix: true,
+    tags: true,
+  }),
+]);
+
 /** Throws a TypeError naming the first bad memoize option. */
 function checkOptions(options: unknown): asserts options is MemoizeOptions<unknown, unknown[], unknown> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('memoize: options must be an object');
+  assertKnownOptions(options, MEMOIZE_OPTIONS, 'memoize');
   const { cache, key, prefix, tags } = options as MemoizeOptions<unknown, unknown[], unknown>;
   if (cache === null || typeof cache !== 'object' || typeof cache.getOrSet !== 'function') {
     throw new TypeError('memoize: options.cache must be a Cache (createCache or manager.get(name))');

@@ -1,7 +1,13 @@
 // Option handling of the facade: validates createCache / configure / getOrSet options once, naming the
 // bad option in the error, and resolves them to plain millisecond numbers so the call paths never parse.
 import { parseDuration, type Duration } from '../util/duration.js';
-import { assertBoolean, assertFraction, copyTags } from '../util/validate.js';
+import {
+  assertBoolean,
+  assertFraction,
+  assertKnownOptions,
+  copyTags,
+  optionNames,
+} from '../util/validate.js';
 import { DEFAULT_RETRY, resolveRetry, type ResolvedRetry } from './retry.js';
 import { compileValidator, type ValueCheck } from './validate-value.js';
 import type { LoadMeta } from './envelope.js';
@@ -13,6 +19,41 @@ import type {
   GetOrSetOptions,
   TimeoutOptions,
 } from './types.js';
+
+const TIMEOUT_OPTIONS = optionNames<TimeoutOptions>({ soft: true, hard: true });
+const SET_OPTIONS = optionNames<CacheSetOptions>({ ttl: true, tags: true, grace: true, jitter: true });
+/** The names of getOrSet's options (memoize takes them too). */
+export const GET_OR_SET_OPTION_NAMES = optionNames<GetOrSetOptions>({
+  ttl: true,
+  tags: true,
+  grace: true,
+  jitter: true,
+  timeout: true,
+  refreshAhead: true,
+  retry: true,
+  fallback: true,
+  cacheUndefined: true,
+  negativeTtl: true,
+  failSafeBackoff: true,
+  forceFresh: true,
+  signal: true,
+  validate: true,
+  slowLoad: true,
+  adaptiveTtl: true,
+});
+const CONFIG_UPDATE_OPTIONS = optionNames<CacheConfigUpdate>({
+  ttl: true,
+  applyToExisting: true,
+  enabled: true,
+  grace: true,
+  jitter: true,
+  refreshAhead: true,
+  failSafeBackoff: true,
+  maxEntries: true,
+  maxBytes: true,
+  logger: true,
+  loggerStyle: true,
+});
 
 /** Default fail-safe backoff: after a failed load, a stale value is served this long before trying again. */
 export const DEFAULT_FAIL_SAFE_BACKOFF = 5_000;
@@ -112,6 +153,7 @@ function checkTimeout(timeout: TimeoutOptions | undefined): TimeoutOptions | und
   if (timeout !== undefined && (typeof timeout !== 'object' || timeout === null)) {
     throw new TypeError('timeout must be an object like { soft, hard }');
   }
+  if (timeout !== undefined) assertKnownOptions(timeout, TIMEOUT_OPTIONS, 'timeout');
   return timeout;
 }
 
@@ -141,6 +183,7 @@ export function applyConfigUpdate(
   update: CacheConfigUpdate,
 ): ResolvedCacheSettings {
   if (typeof update !== 'object' || update === null) throw new TypeError('configure() takes an object');
+  assertKnownOptions(update, CONFIG_UPDATE_OPTIONS, 'configure');
   const next = { ...config };
   if (update.ttl !== undefined) next.ttl = parseDuration(update.ttl, 'ttl');
   if (update.enabled !== undefined) next.enabled = assertBoolean(update.enabled, 'enabled');
@@ -159,10 +202,13 @@ export function applyConfigUpdate(
 export function resolveSetOptions(
   config: ResolvedCacheSettings,
   options: CacheSetOptions | undefined,
+  where = 'set',
+  known = SET_OPTIONS,
 ): ResolvedWriteOptions {
   if (options === undefined)
     return { ttl: config.ttl, grace: config.grace, jitter: config.jitter, tags: NO_TAGS };
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  assertKnownOptions(options, known, where);
   return {
     ttl: optionalDuration(options.ttl, config.ttl, 'ttl'),
     grace: optionalDuration(options.grace, config.grace, 'grace'),
@@ -175,10 +221,11 @@ export function resolveSetOptions(
 export function resolveCall<V>(
   config: ResolvedCacheSettings,
   options: GetOrSetOptions<V> | undefined,
+  where = 'getOrSet',
 ): ResolvedCallOptions<V> {
   // Built field by field: on Node 20 an object spread followed by more properties costs about 2 µs
   // (the result goes to dictionary mode), and every miss and every coalesced waiter comes through here.
-  const base = resolveSetOptions(config, options);
+  const base = resolveSetOptions(config, options, where, GET_OR_SET_OPTION_NAMES);
   if (options === undefined) {
     return {
       ttl: base.ttl,

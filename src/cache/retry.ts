@@ -4,7 +4,17 @@
 // delay, 2000 ms cap, factor 2, ±10 % jitter).
 import { CacheError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import type { RetryOptions } from './types.js';
+
+const RETRY_OPTIONS = optionNames<RetryOptions>({
+  maxRetries: true,
+  initialDelay: true,
+  maxDelay: true,
+  backoffFactor: true,
+  jitter: true,
+  retryOn: true,
+});
 
 /** Error codes (or message fragments) that mean "the network failed, try again". */
 export const RETRYABLE_CODES: readonly string[] = [
@@ -63,6 +73,7 @@ export function resolveRetry(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${what} must be an object or false`);
   }
+  assertKnownOptions(options, RETRY_OPTIONS, what);
   const maxRetries = options.maxRetries ?? base.maxRetries;
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
     throw new RangeError(`${what}.maxRetries must be a non-negative integer, got ${String(maxRetries)}`);

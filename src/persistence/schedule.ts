@@ -4,7 +4,7 @@
 import { parseDuration } from '../util/duration.js';
 import { assertSerializer, type Serializer } from '../codec/serializer.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
-import { assertFunction, assertPositiveInteger } from '../util/validate.js';
+import { assertFunction, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { PersistOptions, SnapshotFs, SnapshotWarmOptions } from './types.js';
 
 /** The `persist` option after validation. */
@@ -35,12 +35,30 @@ export const DEFAULT_WARM_CONCURRENCY = 4;
 /** How long warming may run by default, ms. */
 export const DEFAULT_WARM_TIMEOUT = 5_000;
 
+// `fs` is not public: the tests' seam for a file system that fails on cue.
+const PERSIST_OPTIONS = optionNames<PersistOptions & { fs?: SnapshotFs }>({
+  path: true,
+  interval: true,
+  onShutdown: true,
+  restore: true,
+  serializer: true,
+  warm: true,
+  fs: true,
+});
+const WARM_OPTIONS = optionNames<SnapshotWarmOptions>({
+  top: true,
+  loader: true,
+  concurrency: true,
+  timeout: true,
+});
+
 /** Validates the `persist` option; a TypeError/RangeError names the bad field. Undefined when absent. */
 export function resolvePersist(option: unknown): ResolvedPersist | undefined {
   if (option === undefined) return undefined;
   if (typeof option !== 'object' || option === null) {
     throw new TypeError('persist must be an object like { path, interval, onShutdown }');
   }
+  assertKnownOptions(option, PERSIST_OPTIONS, 'persist');
   const o = option as PersistOptions & { fs?: SnapshotFs };
   if (typeof o.path !== 'string' || o.path === '')
     throw new TypeError('persist.path must be a non-empty string');
@@ -70,6 +88,7 @@ export function resolveWarm(option: unknown): ResolvedWarm | undefined {
   if (typeof option !== 'object' || option === null) {
     throw new TypeError('persist.warm must be an object like { top, loader }');
   }
+  assertKnownOptions(option, WARM_OPTIONS, 'persist.warm');
   const o = option as SnapshotWarmOptions;
   if (o.loader !== undefined) assertFunction(o.loader, 'persist.warm.loader');
   return {

@@ -30,9 +30,21 @@ export function refuseNonFiniteKey(key: number): never {
  * option "name"`, so a misspelt option fails loudly instead of leaving a default in force.
  */
 export function assertKnownOptions(options: object, known: ReadonlySet<string>, where: string): void {
-  for (const name of Object.keys(options)) {
-    if (!known.has(name)) throw new TypeError(`${where}: unknown option ${JSON.stringify(name)}`);
+  // for-in allocates no array (a set's options are checked on every call); an inherited key is
+  // skipped, as Object.keys would skip it.
+  for (const name in options) {
+    if (!known.has(name) && Object.hasOwn(options, name))
+      throw new TypeError(`${where}: unknown option ${JSON.stringify(name)}`);
   }
+}
+
+/**
+ * The option names of an options type, from a record of them that the compiler holds to the type both
+ * ways (an object literal with a key the type lacks, or without one of its keys, does not compile), for
+ * {@link assertKnownOptions}.
+ */
+export function optionNames<T>(names: Record<keyof T, true>): ReadonlySet<string> {
+  return new Set(Object.keys(names));
 }
 
 /** Checks that `tags` is an array of strings and returns it as is (no copy). */

@@ -472,6 +472,51 @@ describe('createCache options', () => {
     );
   });
 
+  it.each([
+    ['retry', { retry: { maxRetrys: 1 } }, 'retry: unknown option "maxRetrys"'],
+    ['timeout', { timeout: { hrd: '1s' } }, 'timeout: unknown option "hrd"'],
+    ['advisor', { advisor: { rates: 0.5 } }, 'advisor: unknown option "rates"'],
+    [
+      'adaptiveTtl.underLoad',
+      { adaptiveTtl: { min: '1s', max: '1m', underLoad: { latncy: '1s' } } },
+      'adaptiveTtl.underLoad: unknown option "latncy"',
+    ],
+    ['persist', { persist: { path: '/tmp/x.snap', intervl: '1m' } }, 'persist: unknown option "intervl"'],
+    [
+      'persist.warm',
+      { persist: { path: '/tmp/x.snap', warm: { top: 10, concurency: 2 } } },
+      'persist.warm: unknown option "concurency"',
+    ],
+  ])('refuses an unknown key inside %s, naming the option it is in', (_what, options, message) => {
+    expect(() => createCache(options as object)).toThrow(new TypeError(message));
+  });
+
+  it('refuses an unknown key in a call or a configure, before anything changes', async () => {
+    const cache = createCache<number>({ ttl: '1m' });
+    await cache.set('a', 1);
+    await expect(cache.set('a', 2, { tll: '5s' } as object)).rejects.toThrow(
+      new TypeError('set: unknown option "tll"'),
+    );
+    await expect(cache.getOrSet('b', () => 2, { negativeTTL: '1s' } as object)).rejects.toThrow(
+      new TypeError('getOrSet: unknown option "negativeTTL"'),
+    );
+    await expect(
+      cache.getOrSetMany(['c'], () => [3], { retry: { maxRetries: 1, backof: 2 } } as object),
+    ).rejects.toThrow(new TypeError('retry: unknown option "backof"'));
+    await expect(cache.setMany([['d', 4, { tag: ['x'] } as object]])).rejects.toThrow(
+      new TypeError('setMany: unknown option "tag"'),
+    );
+    expect(() => cache.configure({ tll: '5s' } as object)).toThrow(
+      new TypeError('configure: unknown option "tll"'),
+    );
+    expect(await cache.get('a')).toBe(1);
+    expect(await cache.has('b')).toBe(false);
+    expect(await cache.has('c')).toBe(false);
+    expect(await cache.has('d')).toBe(false);
+    expect(await cache.ttlRemaining('a')).toBe(60_000);
+    await cache.close();
+  });
+
   it("names the manager's cache whose options hold an unknown key, and creates no cache", async () => {
     const { createCacheManager } = await import('../../src/cache/manager.js');
     const manager = createCacheManager({ caches: {} });
@@ -480,5 +525,8 @@ describe('createCache options', () => {
     );
     expect(manager.has('users')).toBe(false);
     await manager.close();
+    expect(() => createCacheManager({ cache: {} } as object)).toThrow(
+      new TypeError('createCacheManager: unknown option "cache"'),
+    );
   });
 });

@@ -98,6 +98,10 @@ describe('memoize', () => {
     const cache = createCache();
     expect(() => memoize(() => 1, { cache: {} as any })).toThrow(/options.cache/);
     expect(() => memoize(5 as any, { cache })).toThrow(/fn must be a function/);
+    // A misspelt option is refused, not ignored (here `ttl` would have stayed the cache's).
+    expect(() => memoize(() => 1, { cache, tll: '1s' } as any)).toThrow(
+      new TypeError('memoize: unknown option "tll"'),
+    );
     const m = memoize((f: unknown) => f, { cache });
     await expect(m(() => 1)).rejects.toThrow(/key function/);
   });
