@@ -18,6 +18,7 @@ import type { DriverBaseOptions, DriverValue, TierDriver } from '../tiers/driver
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { checkOneOf, checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
 
@@ -199,7 +200,17 @@ export class KeyvDriver implements TierDriver {
   }
 }
 
+const KEYV_DRIVER_OPTIONS = optionNames<KeyvDriverOptions>({
+  keyv: true,
+  store: true,
+  batchSize: true,
+  prefix: true,
+  clock: true,
+});
+
 /** A {@link TierDriver} over a Keyv 5 instance or store; pass it to `new SharedTier({ driver })`. */
 export function keyvDriver(options: KeyvDriverOptions): KeyvDriver {
+  if (options !== null && typeof options === 'object')
+    assertKnownOptions(options, KEYV_DRIVER_OPTIONS, 'keyvDriver');
   return new KeyvDriver(options);
 }

@@ -23,6 +23,7 @@ import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } fro
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { checkOneOf, checkPrefix, positiveInteger } from './sql-glob.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 const loadMemjs = lazyModule<typeof import('memjs')>('memjs');
 /** Key listings one clear or deletePattern makes per server at most (see #deleteWhere). */
@@ -392,7 +393,19 @@ function decodeKey(encoded: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+const MEMCACHED_DRIVER_OPTIONS = optionNames<MemcachedDriverOptions>({
+  client: true,
+  servers: true,
+  clientOptions: true,
+  batchSize: true,
+  listTimeoutMs: true,
+  prefix: true,
+  clock: true,
+});
+
 /** A {@link TierDriver} over memcached; pass it to `new SharedTier({ driver })`. */
 export function memcachedDriver(options: MemcachedDriverOptions): MemcachedDriver {
+  if (options !== null && typeof options === 'object')
+    assertKnownOptions(options, MEMCACHED_DRIVER_OPTIONS, 'memcachedDriver');
   return new MemcachedDriver(options);
 }

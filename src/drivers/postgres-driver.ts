@@ -12,6 +12,7 @@ import type { Pool, PoolConfig, QueryResultRow } from 'pg';
 import { requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { lazyModule } from '../util/lazy-require.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import {
   checkOneOf,
   checkPrefix,
@@ -319,7 +320,21 @@ function statements(t: string, bare: string) {
   };
 }
 
+/** The names of {@link postgresDriver}'s options (postgresTier takes them too). */
+export const POSTGRES_DRIVER_OPTION_NAMES = optionNames<PostgresDriverOptions>({
+  pool: true,
+  connectionString: true,
+  poolConfig: true,
+  table: true,
+  batchSize: true,
+  sweepIntervalMs: true,
+  prefix: true,
+  clock: true,
+});
+
 /** A {@link TierDriver} over PostgreSQL; pass it to `new SharedTier({ driver })` or use `postgresTier()`. */
 export function postgresDriver(options: PostgresDriverOptions): PostgresDriver {
+  if (options !== null && typeof options === 'object')
+    assertKnownOptions(options, POSTGRES_DRIVER_OPTION_NAMES, 'postgresDriver');
   return new PostgresDriver(options);
 }

@@ -14,6 +14,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { lazyModule } from '../util/lazy-require.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import {
   checkOneOf,
   checkPrefix,
@@ -295,7 +296,20 @@ function bytesOf(value: DriverValue): Buffer {
   return value;
 }
 
+const SQLITE_DRIVER_OPTIONS = optionNames<SqliteDriverOptions>({
+  path: true,
+  database: true,
+  table: true,
+  busyTimeout: true,
+  batchSize: true,
+  sweepIntervalMs: true,
+  prefix: true,
+  clock: true,
+});
+
 /** A {@link TierDriver} over SQLite; pass it to `new SharedTier({ driver })` (larder-cache/tiers). */
 export function sqliteDriver(options: SqliteDriverOptions): SqliteDriver {
+  if (options !== null && typeof options === 'object')
+    assertKnownOptions(options, SQLITE_DRIVER_OPTIONS, 'sqliteDriver');
   return new SqliteDriver(options);
 }

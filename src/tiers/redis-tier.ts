@@ -2,6 +2,7 @@
 // bus on a dedicated subscriber connection, and the settings of SharedTier. memoryTier() builds the
 // same tier over an in-process driver and bus hub (tests, or several caches in one process).
 import { parseDuration } from '../util/duration.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import { MemoryBusHub, busKey } from './bus.js';
 import type { BusSecret } from './bus.js';
 import { MemoryDriver } from './memory-driver.js';
@@ -10,7 +11,7 @@ import { RedisBus } from './redis-bus.js';
 import { connectionCause, isCluster } from './redis-connection.js';
 import { RedisDriver } from './redis-driver.js';
 import type { RedisDriverOptions } from './redis-driver.js';
-import { SharedTier } from './shared-tier.js';
+import { SHARED_TIER_SETTING_NAMES, SharedTier } from './shared-tier.js';
 import type { SharedTierSettings } from './shared-tier.js';
 
 /** Options of {@link redisTier}: a connection (url, client, redis, sentinels or cluster), a prefix, and tier settings. */
@@ -27,9 +28,30 @@ export interface RedisTierOptions extends RedisDriverOptions, SharedTierSettings
   busSecret?: BusSecret;
 }
 
+const REDIS_TIER_OPTIONS: ReadonlySet<string> = new Set([
+  ...SHARED_TIER_SETTING_NAMES,
+  ...optionNames<Omit<RedisTierOptions, keyof SharedTierSettings>>({
+    bus: true,
+    instanceId: true,
+    busSecret: true,
+    scanCount: true,
+    url: true,
+    client: true,
+    redis: true,
+    sentinels: true,
+    sentinelName: true,
+    cluster: true,
+    clusterOptions: true,
+    connectTimeout: true,
+    reconnectMaxDelay: true,
+    prefix: true,
+  }),
+]);
+
 /** The shared tier over Redis (standalone, Sentinel or Cluster); pass it as `createCache({ l2 })`. */
 export function redisTier(options: RedisTierOptions): SharedTier {
   if (options === null || typeof options !== 'object') throw new TypeError('redisTier options are required');
+  assertKnownOptions(options, REDIS_TIER_OPTIONS, 'redisTier');
   if (options.bus !== undefined && typeof options.bus !== 'boolean')
     throw new TypeError('bus must be a boolean');
   // Validate every tier setting before a connection is opened, so bad options leave nothing behind.
@@ -82,8 +104,21 @@ export interface MemoryTierOptions extends SharedTierSettings {
   instanceId?: string;
 }
 
+const MEMORY_TIER_OPTIONS: ReadonlySet<string> = new Set([
+  ...SHARED_TIER_SETTING_NAMES,
+  ...optionNames<Omit<MemoryTierOptions, keyof SharedTierSettings>>({
+    driver: true,
+    store: true,
+    hub: true,
+    instanceId: true,
+  }),
+]);
+
 /** The shared tier over process memory: same behaviour as {@link redisTier}, no server. */
 export function memoryTier(options: MemoryTierOptions = {}): SharedTier {
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('memoryTier options must be an object');
+  assertKnownOptions(options, MEMORY_TIER_OPTIONS, 'memoryTier');
   const driver = options.driver ?? new MemoryDriver({ clock: options.clock, ...options.store });
   const bus = options.hub?.connect(options.instanceId);
   return new SharedTier({ ...options, driver, bus, publishInOrder: true });

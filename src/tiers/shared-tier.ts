@@ -33,6 +33,7 @@ import type { TierParts } from './tier-binding.js';
 import { TierLog } from './tier-log.js';
 import type { L2Tier, TierHealth } from './types.js';
 import { WriteFence } from './write-fence.js';
+import { optionNames } from '../util/validate.js';
 
 export { TierBinding } from './tier-binding.js';
 export type { RestoredStamp } from './entry-reader.js';
@@ -96,6 +97,23 @@ export interface SharedTierSettings {
    */
   clock?: () => number;
 }
+
+/** The names of the settings every shared tier takes (the tier factories check their options against them). */
+export const SHARED_TIER_SETTING_NAMES = optionNames<SharedTierSettings>({
+  serializer: true,
+  compression: true,
+  timeout: true,
+  bulkTimeout: true,
+  breaker: true,
+  lock: true,
+  tagCacheTtl: true,
+  tagRetention: true,
+  fenceRetention: true,
+  maxPending: true,
+  outbox: true,
+  logger: true,
+  clock: true,
+});
 
 /** Options of {@link SharedTier}: a driver, an optional bus, and the settings. */
 export interface SharedTierOptions extends SharedTierSettings {
