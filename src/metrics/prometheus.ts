@@ -5,6 +5,7 @@
 import type { Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
 import { lazyModule } from '../util/lazy-require.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 /** prom-client (an optional peer dependency), loaded by the first registerMetrics call. */
 export const promClient = lazyModule<typeof import('prom-client')>(
@@ -21,6 +22,8 @@ export interface MetricsOptions {
   /** Histogram buckets for loader latency, in seconds. */
   buckets?: number[];
 }
+
+const METRICS_OPTIONS = optionNames<MetricsOptions>({ registry: true, prefix: true, buckets: true });
 
 /** What registerMetrics returns: a way to take the metrics out again. */
 export interface MetricsHandle {
@@ -69,6 +72,9 @@ export function registerMetrics(target: Target, options: MetricsOptions = {}): M
   if (target === null || typeof target !== 'object' || typeof (target as Cache).stats !== 'function') {
     throw new TypeError('registerMetrics: target must be a Cache or a CacheManager');
   }
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('registerMetrics: options must be an object');
+  assertKnownOptions(options, METRICS_OPTIONS, 'registerMetrics');
   const { Counter, Gauge, Histogram, register: defaultRegistry } = promClient();
   const registry = options.registry ?? defaultRegistry;
   const prefix = options.prefix ?? 'larder_';

@@ -7,6 +7,7 @@ import { createCacheManager, isCacheManager } from '../cache/manager.js';
 import type { Cache, CacheManager, CacheManagerOptions, CacheOptions } from '../cache/types.js';
 import { createHttpCache, type HttpCacheMiddleware, type HttpCacheOptions } from '../http/http-cache.js';
 import { LarderHttpInterceptor } from './interceptor.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import { getCacheToken, LARDER_CACHE_MANAGER, LARDER_HTTP_CACHE } from './tokens.js';
 
 /**
@@ -51,6 +52,14 @@ export interface LarderModuleOptions<Req extends Request = Request, Res extends 
   closeOnShutdown?: boolean;
 }
 
+const MODULE_OPTIONS = optionNames<LarderModuleOptions>({
+  caches: true,
+  manager: true,
+  http: true,
+  isGlobal: true,
+  closeOnShutdown: true,
+});
+
 /** Closes the manager on application shutdown; a provider so Nest calls its hook. */
 class LarderShutdown implements OnApplicationShutdown {
   constructor(
@@ -80,6 +89,7 @@ export class LarderModule {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('LarderModule.forRoot: options must be an object');
     }
+    assertKnownOptions(options, MODULE_OPTIONS, 'LarderModule.forRoot');
     const { caches, manager: managerOptions, http } = options;
     const isGlobal = options.isGlobal ?? true;
     const close = options.closeOnShutdown ?? true;

@@ -21,6 +21,7 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import { TRACE_CHANNELS, type LarderTraceContext } from '../observability/tracing.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 /** Name (and instrumentation scope) under which spans and metrics are created. */
 export const INSTRUMENTATION_NAME = 'larder-cache';
@@ -39,6 +40,13 @@ export interface InstrumentLarderOptions {
 
 /** Takes the instrumentation out again: no more spans or metrics, and the channels lose their subscribers. */
 export type UninstallLarder = () => void;
+
+const INSTRUMENT_OPTIONS = optionNames<InstrumentLarderOptions>({
+  tracerProvider: true,
+  meterProvider: true,
+  spans: true,
+  metrics: true,
+});
 
 /**
  * Subscribes OpenTelemetry to Larder's tracing channels, for every cache in the process.
@@ -72,6 +80,9 @@ export type UninstallLarder = () => void;
  * channels have no subscribers and cost one property read per operation.
  */
 export function instrumentLarder(options: InstrumentLarderOptions = {}): UninstallLarder {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('instrumentLarder: options must be an object');
+  assertKnownOptions(options, INSTRUMENT_OPTIONS, 'instrumentLarder');
   const undo: Array<() => void> = [];
   if (options.spans !== false) undo.push(...instrumentSpans(options.tracerProvider));
   if (options.metrics !== false) undo.push(instrumentMetrics(options.meterProvider));

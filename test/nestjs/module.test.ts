@@ -156,6 +156,9 @@ describe('LarderModule.forRoot: options it refuses', () => {
     expect(forRoot({ caches: {} })).toThrow(/at least one cache/);
     expect(forRoot({ caches: manager, manager: {} })).toThrow(/`manager` options apply to a `caches` record/);
     expect(forRoot({ caches: { a: {} }, isGlobal: 'yes' })).toThrow(/isGlobal must be a boolean/);
+    expect(forRoot({ caches: { a: {} }, global: false })).toThrow(
+      new TypeError('LarderModule.forRoot: unknown option "global"'),
+    );
     expect(forRoot({ caches: { a: {} }, closeOnShutdown: 1 })).toThrow(/closeOnShutdown must be a boolean/);
     expect(forRoot({ caches: { a: {} }, http: 'rules' })).toThrow(/http must be an object/);
     expect(forRoot({ caches: { a: {} }, http: { cache: 'b' } })).toThrow(

@@ -65,5 +65,10 @@ describe('registerMetrics', () => {
     expect(() => registerMetrics(createCache(), { registry: new Registry(), prefix: '9x' })).toThrow(
       /prefix/,
     );
+    // A misspelt option would leave the global registry in use: refused, and nothing registered.
+    const registry = new Registry();
+    expect(() => registerMetrics(createCache(), { registy: registry } as object)).toThrow(
+      new TypeError('registerMetrics: unknown option "registy"'),
+    );
   });
 });

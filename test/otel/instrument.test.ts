@@ -255,4 +255,10 @@ describe('instrumentLarder metrics', () => {
     expect(duration?.dataPoints[0]?.value.count).toBe(1);
     await cache.close();
   });
+
+  it('refuses an unknown option, naming it, and instruments nothing', () => {
+    expect(() => instrumentLarder({ span: false } as object)).toThrow(
+      new TypeError('instrumentLarder: unknown option "span"'),
+    );
+  });
 });
