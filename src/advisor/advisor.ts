@@ -31,13 +31,13 @@ export interface AdviseInput {
   bytesPerEntry?: number;
 }
 
-/** Predicts hit ratios at other capacities from a spatially sampled replay (see the file comment). */
 const ADVISOR_OPTIONS = optionNames<AdvisorOptions>({
   rate: true,
   minSampledEntries: true,
   multipliers: true,
 });
 
+/** Predicts hit ratios at other capacities from a spatially sampled replay (see the file comment). */
 export class SizingAdvisor {
   /** The entry bound of the advised cache. */
   capacity: number;

@@ -23,24 +23,23 @@ import type {
 const TIMEOUT_OPTIONS = optionNames<TimeoutOptions>({ soft: true, hard: true });
 const SET_OPTIONS = optionNames<CacheSetOptions>({ ttl: true, tags: true, grace: true, jitter: true });
 /** The names of getOrSet's options (memoize takes them too). */
-export const GET_OR_SET_OPTION_NAMES = optionNames<GetOrSetOptions>({
-  ttl: true,
-  tags: true,
-  grace: true,
-  jitter: true,
-  timeout: true,
-  refreshAhead: true,
-  retry: true,
-  fallback: true,
-  cacheUndefined: true,
-  negativeTtl: true,
-  failSafeBackoff: true,
-  forceFresh: true,
-  signal: true,
-  validate: true,
-  slowLoad: true,
-  adaptiveTtl: true,
-});
+export const GET_OR_SET_OPTION_NAMES: ReadonlySet<string> = new Set([
+  ...SET_OPTIONS,
+  ...optionNames<Omit<GetOrSetOptions, keyof CacheSetOptions>>({
+    timeout: true,
+    refreshAhead: true,
+    retry: true,
+    fallback: true,
+    cacheUndefined: true,
+    negativeTtl: true,
+    failSafeBackoff: true,
+    forceFresh: true,
+    signal: true,
+    validate: true,
+    slowLoad: true,
+    adaptiveTtl: true,
+  }),
+]);
 const CONFIG_UPDATE_OPTIONS = optionNames<CacheConfigUpdate>({
   ttl: true,
   applyToExisting: true,
