@@ -2,7 +2,7 @@
 // sizing advisor move its entry bound within [min, max] when the advisor's curve says the change
 // pays, and never to a size whose estimated memory exceeds the budget. This file decides; the facade
 // (src/cache/advise.ts) applies the decision with MemoryCache.resize and logs it as RESIZE.
-import { assertKnownOptions, assertPositiveInteger } from '../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { EvictionPolicy } from '../engine/types.js';
 import type { Advice } from './types.js';
 import { MIN_SAMPLED_REQUESTS, NEGLIGIBLE_POINTS, WORTHWHILE_POINTS } from './recommendation.js';
@@ -20,7 +20,11 @@ export interface AutoSizeOptions {
   memoryBudget: number;
 }
 
-const AUTO_SIZE_OPTIONS: ReadonlySet<string> = new Set(['min', 'max', 'memoryBudget']);
+const AUTO_SIZE_OPTIONS = optionNames<AutoSizeOptions>({
+  min: true,
+  max: true,
+  memoryBudget: true,
+});
 
 /** Checks the `autoSize` option against the cache's starting bound; throws a TypeError/RangeError. */
 export function resolveAutoSize(option: unknown, maxEntries: number | undefined): AutoSizeOptions {

@@ -7,31 +7,38 @@ import {
   assertFunction,
   assertKnownOptions,
   assertPositiveInteger,
+  optionNames,
 } from '../util/validate.js';
 import type { Logger } from '../observability/logger.js';
-import type { CacheKey, EvictionPolicy, EvictionReason, MemoryCacheOptions } from './types.js';
+import type {
+  CacheKey,
+  EvictionPolicy,
+  EvictionReason,
+  MemoryCacheBounds,
+  MemoryCacheOptions,
+} from './types.js';
 
 /** The entry bound used when neither `maxEntries` nor `maxBytes` is given. */
 export const DEFAULT_MAX_ENTRIES = 10_000;
 /** Default period of the background sweep of expired entries, in milliseconds. */
 export const DEFAULT_CLEANUP_INTERVAL = 60_000;
 
-// Every key MemoryCacheOptions declares. An unknown key is refused rather than ignored, so a typo
-// (`maxEntrys`) or an option of createCache passed to the bare engine does not silently fall back to
-// the defaults.
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'maxEntries',
-  'maxBytes',
-  'sizeOf',
-  'ttl',
-  'policy',
-  'jitter',
-  'cleanupInterval',
-  'onEvict',
-  'clock',
-  'logger',
-  'name',
-]);
+// Every key MemoryCacheOptions declares (optionNames holds the list to the type). An unknown key is
+// refused rather than ignored, so a typo (`maxEntrys`) or an option of createCache passed to the bare
+// engine does not silently fall back to the defaults.
+const KNOWN_OPTIONS = optionNames<MemoryCacheOptions>({
+  maxEntries: true,
+  maxBytes: true,
+  sizeOf: true,
+  ttl: true,
+  policy: true,
+  jitter: true,
+  cleanupInterval: true,
+  onEvict: true,
+  clock: true,
+  logger: true,
+  name: true,
+});
 
 // Options of createCache that the engine does not take, with where they belong.
 const CACHE_ONLY_OPTIONS: ReadonlySet<string> = new Set([
@@ -108,7 +115,10 @@ export function resolveOptions<K extends CacheKey, V>(
   };
 }
 
-const BOUNDS: ReadonlySet<string> = new Set(['maxEntries', 'maxBytes']);
+const BOUNDS = optionNames<MemoryCacheBounds>({
+  maxEntries: true,
+  maxBytes: true,
+});
 
 /** Checks that resize() was given an object of known bounds (their values are checked by the caller). */
 export function assertBounds(bounds: unknown): asserts bounds is object {

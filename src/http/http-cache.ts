@@ -6,7 +6,7 @@
 // replaying its answer), and arms the invalidation of successful writes. The Express and Fastify
 // adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
-import { assertBoolean, assertKnownOptions, assertPositiveInteger } from '../util/validate.js';
+import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions } from '../cache/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -135,19 +135,19 @@ export interface HttpCacheMiddleware<Req = IncomingMessage, Res = ServerResponse
 /** Methods that never change anything on the origin (RFC 9110 §9.2.1); any other invalidates its URI. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-const OPTIONS = new Set([
-  'cache',
-  'rules',
-  'invalidate',
-  'user',
-  'credentialHeaders',
-  'statuses',
-  'maxResponseBytes',
-  'targetedCacheControl',
-  'invalidateOnWrite',
-  'logger',
-  'clock',
-]);
+const OPTIONS = optionNames<HttpCacheOptions>({
+  cache: true,
+  rules: true,
+  invalidate: true,
+  user: true,
+  credentialHeaders: true,
+  statuses: true,
+  maxResponseBytes: true,
+  targetedCacheControl: true,
+  invalidateOnWrite: true,
+  logger: true,
+  clock: true,
+});
 
 /** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
 export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(

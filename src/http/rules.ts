@@ -3,7 +3,7 @@
 // rule fails loudly there and a request only walks a short list of compiled matchers.
 import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
-import { assertBoolean, assertKnownOptions, assertPositiveInteger } from '../util/validate.js';
+import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
 import { compileTemplate, encodeKeyValue, type Template, type TemplateEncoding } from './template.js';
 
@@ -217,29 +217,36 @@ function readTargets(
   });
 }
 
-const CACHE_RULE_OPTIONS = new Set([
-  'method',
-  'path',
-  'ttl',
-  'originFreshness',
-  'heuristic',
-  'keep',
-  'grace',
-  'clientCacheControl',
-  'requestNoCache',
-  'tags',
-  'perUser',
-  'shared',
-  'storePrivate',
-  'varyHeaders',
-  'varyQuery',
-  'key',
-  'statuses',
-  'statusTtl',
-  'cache',
-  'maxResponseBytes',
-]);
-const INVALIDATION_RULE_OPTIONS = new Set(['method', 'path', 'tags', 'patterns', 'keys', 'cache']);
+const CACHE_RULE_OPTIONS = optionNames<CacheRule>({
+  method: true,
+  path: true,
+  ttl: true,
+  originFreshness: true,
+  heuristic: true,
+  keep: true,
+  grace: true,
+  clientCacheControl: true,
+  requestNoCache: true,
+  tags: true,
+  perUser: true,
+  shared: true,
+  storePrivate: true,
+  varyHeaders: true,
+  varyQuery: true,
+  key: true,
+  statuses: true,
+  statusTtl: true,
+  cache: true,
+  maxResponseBytes: true,
+});
+const INVALIDATION_RULE_OPTIONS = optionNames<InvalidationRule>({
+  method: true,
+  path: true,
+  tags: true,
+  patterns: true,
+  keys: true,
+  cache: true,
+});
 
 /** Validates and compiles the response-caching rules; `defaults.statuses` applies where a rule names none. */
 export function compileCacheRules<Req>(

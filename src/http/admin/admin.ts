@@ -10,7 +10,7 @@ import { splitTarget } from '../cache-key.js';
 import { cacheDirectory, requireCache, type CacheSource } from '../cache-directory.js';
 import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
-import { assertKnownOptions, assertPositiveInteger } from '../../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger, optionNames } from '../../util/validate.js';
 import { cacheStatsBody } from '../../observability/stats-body.js';
 import { createKeyCheck } from './auth.js';
 import {
@@ -69,16 +69,16 @@ export const ADMIN_PATHS: readonly string[] = [
   '/dashboard/*',
 ];
 
-const OPTIONS = new Set([
-  'caches',
-  'apiKey',
-  'prefix',
-  'publicStats',
-  'maxRequestBytes',
-  'registry',
-  'logger',
-  'instanceKey',
-]);
+const OPTIONS = optionNames<AdminOptions>({
+  caches: true,
+  apiKey: true,
+  prefix: true,
+  publicStats: true,
+  maxRequestBytes: true,
+  registry: true,
+  logger: true,
+  instanceKey: true,
+});
 const DEFAULT_ENTRY_LIMIT = 100;
 const MAX_ENTRY_LIMIT = 10_000;
 
