@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duration } from '../../util/duration.js';
 import { parseDuration } from '../../util/duration.js';
+import { checkGlob } from '../../util/glob.js';
 
 /** A request the admin API refuses, with the status and message to answer. */
 export class AdminRequestError extends Error {
@@ -113,6 +114,22 @@ function list(body: Record<string, unknown>, name: string, numbers: boolean): (s
   return value as (string | number)[];
 }
 
+/**
+ * The `patterns` list, each within the glob limits: a pattern the cache would refuse must be a 400
+ * here, before the request's keys and tags are invalidated, not a 500 half-way through.
+ */
+function patternList(body: Record<string, unknown>): string[] {
+  const patterns = stringList(body, 'patterns');
+  patterns.forEach((pattern, i) => {
+    try {
+      checkGlob(pattern, `"patterns"[${i}]`);
+    } catch (error) {
+      throw new AdminRequestError(400, (error as Error).message);
+    }
+  });
+  return patterns;
+}
+
 /** Validates `{ cache?, keys?, tags?, patterns? }` (keys may be JSON numbers); at least one list must be non-empty. */
 export function parseInvalidate(body: unknown): InvalidateCommand {
   const example = '{ "tags": ["org:acme"] }';
@@ -121,7 +138,7 @@ export function parseInvalidate(body: unknown): InvalidateCommand {
   const command: InvalidateCommand = {
     keys: list(obj, 'keys', true),
     tags: stringList(obj, 'tags'),
-    patterns: stringList(obj, 'patterns'),
+    patterns: patternList(obj),
   };
   if (obj.cache !== undefined) {
     if (typeof obj.cache !== 'string' || obj.cache === '')

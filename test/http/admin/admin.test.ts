@@ -294,6 +294,19 @@ describe('createAdmin', () => {
     expect(manager.get('url').stats().size).toBe(3);
   });
 
+  it('POST invalidate checks every pattern before applying anything: too many stars is a 400, nothing goes', async () => {
+    await start();
+    const r = await json('POST', 'invalidate', {
+      body: JSON.stringify({ keys: ['user:7'], tags: ['org:acme'], patterns: ['url:*', '*'.repeat(33)] }),
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatch(/"patterns"\[1\] has 33 '\*' wildcards/);
+    expect(manager.get('url').stats().size).toBe(3);
+    expect(manager.get('user').stats().size).toBe(1);
+    const ok = await json('POST', 'invalidate', { body: JSON.stringify({ patterns: ['*'.repeat(32)] }) });
+    expect(ok.status).toBe(200);
+  });
+
   it('numeric keys: listed with key_type, invalidated as JSON numbers, distinct from their strings', async () => {
     await start();
     const user = manager.get('user');
