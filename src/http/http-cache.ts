@@ -16,7 +16,7 @@ import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cache
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { ConnectionClosedError } from './capture.js';
 import { invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
-import { normalisePath } from './normalise-path.js';
+import { normalisePath, targetPath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
 import {
@@ -207,15 +207,15 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       if (path !== target.path) return void (await next());
       return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params, own);
     }
+    // A write in absolute-form (`DELETE http://host/a`) is routed by its path: it invalidates by it too.
+    const writePath = targetPath(splitTarget(requestUrl(req)).path);
     const hits =
-      writeRules.length !== 0 && WRITE_METHODS.includes(method)
-        ? matchWrite(method, splitTarget(requestUrl(req)).path)
-        : [];
+      writeRules.length !== 0 && WRITE_METHODS.includes(method) ? matchWrite(method, writePath) : [];
     const uri =
       invalidateOnWrite && cacheRules.length !== 0 && !SAFE_METHODS.has(method)
         ? {
             req,
-            path: normalisePath(splitTarget(requestUrl(req)).path),
+            path: normalisePath(writePath),
             user: userFor(req, res, own),
             covered: isCached,
           }

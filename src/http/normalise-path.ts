@@ -55,6 +55,22 @@ function removeDotSegments(path: string): string {
   return `/${out.join('/')}`;
 }
 
+/**
+ * The path of a request target's path part (its query already split off): the absolute-form
+ * (`http://host/a/b`, RFC 9112 §3.2.2, which a server must accept and frameworks route by its path)
+ * reduced to `/a/b` (`/` when it names no path); any other form is returned as it is.
+ */
+export function targetPath(target: string): string {
+  if (target.startsWith('/')) return target;
+  const scheme = ABSOLUTE_FORM.exec(target);
+  if (scheme === null) return target;
+  const slash = target.indexOf('/', scheme[0].length);
+  return slash === -1 ? '/' : target.slice(slash);
+}
+
+// `scheme://` (RFC 3986 §3.1); the authority runs to the next `/`.
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
 /** The normal form of an absolute request path (without query); the same string when already normal. */
 export function normalisePath(path: string): string {
   if (!path.startsWith('/')) return path;

@@ -1,0 +1,72 @@
+// How a request's target is read for invalidation and matching: the absolute-form of a write
+// (`DELETE http://host/a`), and the spellings (case, a trailing slash) that frameworks route alike.
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import type { Cache } from '../../src/cache/types.js';
+import { createHttpCache, type HttpCacheOptions } from '../../src/http/http-cache.js';
+import { listen, type TestServer } from './helpers/server.js';
+
+let cache: Cache;
+let server: TestServer;
+let items: Map<string, string>;
+
+/** A store of items that routes by the path alone, case-insensitively and ignoring a trailing slash, as Express does. */
+function app(req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url ?? '/', 'http://x').pathname.toLowerCase().replace(/(.)\/$/, '$1');
+  const id = /^\/api\/items\/(\w+)$/.exec(path)?.[1];
+  if (id === undefined) return void res.writeHead(404).end();
+  if (req.method === 'DELETE') {
+    items.delete(id);
+    return void res.writeHead(204).end();
+  }
+  const item = items.get(id);
+  if (item === undefined) return void res.writeHead(404).end('gone');
+  res.end(item);
+}
+
+async function start(options: Omit<HttpCacheOptions, 'cache'>): Promise<void> {
+  const mw = createHttpCache({ cache, ...options });
+  server = await listen((req, res) => void mw(req, res, () => app(req, res)));
+}
+
+/** Sends `target` as the request line's target, exactly as given (absolute-form included). */
+function send(method: string, target: string): Promise<{ status: number; cache: string | undefined }> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, method, path: target }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, cache: res.headers['x-cache'] as string | undefined }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeEach(() => {
+  cache = createCache({ name: 'api', ttl: '5m' });
+  items = new Map([['1', 'apple']]);
+});
+afterEach(async () => {
+  await server.close();
+  await cache.close();
+});
+
+describe('a write in absolute-form (RFC 9112 §3.2.2)', () => {
+  it.each([
+    ['invalidateOnWrite', {}],
+    [
+      'an invalidate rule',
+      { invalidateOnWrite: false, invalidate: [{ path: '/api/items/:id', tags: ['item:{id}'] }] },
+    ],
+  ])('invalidates the path it names, by %s', async (_, options) => {
+    await start({ rules: [{ path: '/api/items/:id', tags: ['item:{id}'] }], ...options });
+    expect(await send('GET', '/api/items/1')).toEqual({ status: 200, cache: 'MISS' });
+    expect(await send('GET', '/api/items/1')).toEqual({ status: 200, cache: 'HIT' });
+    const { host } = new URL(server.url);
+    expect((await send('DELETE', `http://${host}/api/items/1`)).status).toBe(204);
+    expect(await send('GET', '/api/items/1')).toEqual({ status: 404, cache: 'MISS' });
+  });
+});
