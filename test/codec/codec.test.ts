@@ -1,5 +1,6 @@
 // The codec: compression above a threshold, one flag byte saying how each value is stored.
 import { describe, expect, it } from 'vitest';
+import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import { createCodec } from '../../src/codec/codec.js';
 import { jsonSerializer, msgpackSerializer } from '../../src/codec/serializer.js';
 
@@ -46,5 +47,50 @@ describe('createCodec', () => {
       /compression\.algorithm/,
     );
     expect(() => createCodec(jsonSerializer(), { threshold: -1 })).toThrow(/compression\.threshold/);
+  });
+});
+
+describe('createCodec decompression limit', () => {
+  // 16 gzip members of 16 MiB of zeros: about 256 KB stored, 256 MiB inflated.
+  const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
+  const bomb = Buffer.concat([Buffer.of(1), ...Array.from({ length: 16 }, () => member)]);
+
+  it('refuses a stored value that inflates past maxDecompressedBytes, without inflating it all', () => {
+    const codec = createCodec(msgpackSerializer(), { maxDecompressedBytes: 1024 * 1024 });
+    const started = performance.now();
+    expect(() => codec.decode(bomb)).toThrow(/compression\.maxDecompressedBytes \(1048576 bytes\)/);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    [
+      'brotli',
+      (input: Buffer) => brotliCompressSync(input, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }),
+    ],
+    ['deflate', deflateSync],
+  ] as const)('bounds %s by default (16 MiB)', (algorithm, compressSync) => {
+    const codec = createCodec(msgpackSerializer(), { algorithm });
+    const flag = { gzip: 1, brotli: 2, deflate: 3 }[algorithm];
+    const planted = Buffer.concat([Buffer.of(flag), compressSync(Buffer.alloc(17 * 1024 * 1024))]);
+    expect(() => codec.decode(planted)).toThrow(/maxDecompressedBytes \(16777216 bytes\)/);
+  });
+
+  it('stores a value larger than the limit uncompressed, so it reads back', () => {
+    const codec = createCodec(jsonSerializer(), { threshold: 0, maxDecompressedBytes: 1000 });
+    const value = { text: 'x'.repeat(5000) };
+    const stored = codec.encode(value) as Buffer;
+    expect(stored[0]).toBe(0);
+    expect(codec.decode(stored)).toEqual(value);
+    expect((codec.encode({ text: 'x'.repeat(500) }) as Buffer)[0]).toBe(1);
+  });
+
+  it('checks maxDecompressedBytes', () => {
+    expect(() => createCodec(jsonSerializer(), { maxDecompressedBytes: 0 })).toThrow(
+      /compression\.maxDecompressedBytes must be a positive integer/,
+    );
+    expect(() => createCodec(jsonSerializer(), { maxDecompressedBytes: 2 ** 53 })).toThrow(
+      /compression\.maxDecompressedBytes/,
+    );
   });
 });

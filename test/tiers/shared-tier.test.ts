@@ -1,6 +1,7 @@
 // SharedTier over the in-process driver and bus hub: two tiers are two instances of one L2. Covers
 // cross-instance invalidation of every kind, tags in O(1), remaining TTLs, serialization failures,
 // outage replay, resync on bus reconnect, the distributed lock, and option checks.
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
@@ -411,5 +412,22 @@ describe('SharedTier options and lifecycle', () => {
     const raw = (await driver.get('e:c:k')) as Buffer;
     expect(raw.length).toBeLessThan(500);
     expect((await binding.get('k'))?.value).toEqual(value);
+  });
+
+  it('reads a compressed value that would inflate past the limit as a corrupt miss, and removes it', async () => {
+    const driver = new MemoryDriver();
+    const tier = memoryTier({ driver, compression: { threshold: 100, maxDecompressedBytes: 1 << 20 } });
+    const binding = tier.bind('c');
+    const errors: unknown[] = [];
+    binding.onError((error) => errors.push(error));
+    await binding.set('k', entry({ text: 'x'.repeat(5000) }, Date.now()));
+    const stored = (await driver.get('e:c:k')) as Buffer;
+    // The 17-byte write stamp, the gzip flag, then 64 MiB of zeros in about 64 KB.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+    await driver.set('e:c:k', Buffer.concat([stored.subarray(0, 17), Buffer.of(1), bomb]), 60_000);
+    expect(await binding.get('k')).toBeUndefined();
+    expect(String(errors[0])).toMatch(/maxDecompressedBytes/);
+    await flush();
+    expect(await driver.get('e:c:k')).toBeUndefined();
   });
 });
