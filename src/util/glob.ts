@@ -7,7 +7,11 @@
 // hold `?`): the first is anchored at the start of the key, the last at its end, and each middle one
 // is placed at its leftmost fit after the previous one. Leftmost placement is always right for
 // globs — a later fit only leaves less room for what follows — so one forward pass decides the
-// match, in O(key length × pattern length) at worst and usually one `indexOf` per segment.
+// match. A middle segment without `?` is found by `indexOf`; one with `?` by a bit-parallel
+// (shift-and) scan that reads each key character once, keeping one bit per segment position in
+// ⌈length / 32⌉ words, and jumps with `indexOf` to the segment's first literal whenever no partial
+// fit is open. Each key character is read by one segment's search only, so a key costs
+// O(key length × ⌈segment length / 32⌉) at worst: at most 32 word operations per character.
 // Pattern length and star count are bounded (MAX_GLOB_LENGTH, MAX_GLOB_STARS) so that bound, and
 // Redis's own MATCH on the same pattern, stay small.
 
@@ -31,6 +35,8 @@ const QUESTION = 63; // '?'
 interface Segment {
   readonly text: string;
   readonly wild: boolean;
+  /** For a wild middle segment: its bit-parallel search. */
+  readonly search?: WildSearch;
 }
 
 /** How many `*` wildcards `pattern` holds (what MAX_GLOB_STARS bounds). */
@@ -63,7 +69,10 @@ export function compileGlob(pattern: string): GlobMatcher {
   const head = parts[0]!;
   if (parts.length === 1) return exactMatcher(pattern, head);
   const tail = parts[parts.length - 1]!;
-  const middle = parts.slice(1, -1).filter((segment) => segment.text !== '');
+  const middle = parts
+    .slice(1, -1)
+    .filter((segment) => segment.text !== '')
+    .map((segment) => (segment.wild ? { ...segment, search: new WildSearch(segment.text) } : segment));
   const minLength = parts.reduce((sum, segment) => sum + segment.text.length, 0);
   return {
     pattern,
@@ -108,10 +117,85 @@ function matchesAt(key: string, segment: Segment, at: number): boolean {
 /** The leftmost index in [from, end − segment length] where `segment` matches, or -1. */
 function findFrom(key: string, segment: Segment, from: number, end: number): number {
   const last = end - segment.text.length;
-  if (!segment.wild) {
-    const at = key.indexOf(segment.text, from);
-    return at !== -1 && at <= last ? at : -1;
+  if (segment.search !== undefined) return segment.search.find(key, from, last);
+  const at = key.indexOf(segment.text, from);
+  return at !== -1 && at <= last ? at : -1;
+}
+
+/**
+ * Shift-and search for a segment holding `?`. Its leading and trailing `?`s only shift where it may
+ * sit, so the scan runs over the core between them, which starts with a literal character. Bit i of
+ * the state says the core's first i + 1 characters end at the character just read.
+ */
+class WildSearch {
+  /** `?`s before the core, and the core's length. */
+  readonly #lead: number;
+  readonly #length: number;
+  /** The core's first character (a literal), where a fit must start. */
+  readonly #first: string;
+  /** Per literal code unit: the positions holding it or `?`; other code units match `?`s only. */
+  readonly #masks = new Map<number, Int32Array>();
+  readonly #other: Int32Array;
+  readonly #state: Int32Array;
+
+  constructor(text: string) {
+    let lead = 0;
+    while (text.charCodeAt(lead) === QUESTION) lead++;
+    let stop = text.length;
+    while (stop > lead && text.charCodeAt(stop - 1) === QUESTION) stop--;
+    const core = text.slice(lead, stop);
+    this.#lead = lead;
+    this.#length = core.length;
+    this.#first = core.charAt(0);
+    const words = Math.ceil(core.length / 32);
+    this.#other = new Int32Array(words);
+    this.#state = new Int32Array(words);
+    for (let i = 0; i < core.length; i++) {
+      if (core.charCodeAt(i) === QUESTION) this.#other[i >>> 5]! |= 1 << (i & 31);
+    }
+    for (let i = 0; i < core.length; i++) {
+      const code = core.charCodeAt(i);
+      if (code === QUESTION) continue;
+      let mask = this.#masks.get(code);
+      if (mask === undefined) this.#masks.set(code, (mask = Int32Array.from(this.#other)));
+      mask[i >>> 5]! |= 1 << (i & 31);
+    }
   }
-  for (let at = from; at <= last; at++) if (matchesAt(key, segment, at)) return at;
-  return -1;
+
+  /** The leftmost start in [from, last] where the whole segment fits in `key`, or -1. */
+  find(key: string, from: number, last: number): number {
+    const length = this.#length;
+    if (from > last) return -1;
+    if (length === 0) return from; // only `?`s: any position in range fits
+    const state = this.#state;
+    const words = state.length;
+    const top = length - 1;
+    const topWord = top >>> 5;
+    const topBit = 1 << (top & 31);
+    // The core starts at a position in [from + lead, last + lead], so it ends by `stop`.
+    const stop = last + this.#lead + top;
+    state.fill(0);
+    // Words at and above `used` are zero: a partial fit grows by one bit per character read.
+    let used = 0;
+    for (let i = from + this.#lead; i <= stop; i++) {
+      if (used === 0) {
+        // No partial fit: the next one starts at the core's first literal.
+        i = key.indexOf(this.#first, i);
+        if (i === -1 || i > last + this.#lead) return -1;
+      }
+      const mask = this.#masks.get(key.charCodeAt(i)) ?? this.#other;
+      let carry = 1; // a fit may start at i
+      const through = used < words ? used + 1 : words;
+      used = 0;
+      for (let w = 0; w < through; w++) {
+        const word = state[w]!;
+        const next = ((word << 1) | carry) & mask[w]!;
+        carry = word >>> 31;
+        state[w] = next;
+        if (next !== 0) used = w + 1;
+      }
+      if ((state[topWord]! & topBit) !== 0) return i - top - this.#lead;
+    }
+    return -1;
+  }
 }
