@@ -3,7 +3,7 @@
 // advisor, plus the dashboard's page. Every data and action route needs the X-API-Key (constant-time check); a bad key
 // gets 401 before anything is read or changed. The Express and Fastify adapters mount this same router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CacheConfigUpdate } from '../../cache/types.js';
+import type { Cache, CacheConfigUpdate } from '../../cache/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { LogSink, errorMessage } from '../../observability/log-sink.js';
 import { splitTarget } from '../cache-key.js';
@@ -81,6 +81,12 @@ const OPTIONS = optionNames<AdminOptions>({
 });
 const DEFAULT_ENTRY_LIMIT = 100;
 const MAX_ENTRY_LIMIT = 10_000;
+/**
+ * Most key tests one `POST invalidate` may ask for: each pattern is a scan of its caches' keys, so a
+ * request of many patterns costs patterns × entries, all of it blocking the event loop. One pattern
+ * (one scan, as invalidatePattern costs) is always allowed; a million cheap tests take about 0.1 s.
+ */
+const MAX_PATTERN_TESTS = 1_000_000;
 
 interface Route {
   method: 'GET' | 'POST';
@@ -201,7 +207,9 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       async run(req, res) {
         const command = parseInvalidate(await readJsonBody(req, maxRequestBytes));
         const names = command.cache === undefined ? directory.names() : [command.cache];
-        const counts = await invalidateIn(names.map(cacheNamed), command);
+        const caches = names.map(cacheNamed);
+        checkPatternWork(command.patterns.length, caches);
+        const counts = await invalidateIn(caches, command);
         log.info('Cache INVALIDATE', {
           caches: names,
           keys: command.keys,
@@ -325,6 +333,18 @@ function readPrefix(prefix: unknown): string {
     );
   }
   return prefix;
+}
+
+/** Refuses (413) a request whose patterns would test more keys than MAX_PATTERN_TESTS, before any runs. */
+function checkPatternWork(patterns: number, caches: readonly Cache<unknown>[]): void {
+  if (patterns <= 1) return;
+  const entries = caches.reduce((sum, cache) => sum + cache.stats().size, 0);
+  if (patterns * entries <= MAX_PATTERN_TESTS) return;
+  throw new AdminRequestError(
+    413,
+    `"patterns": ${patterns} patterns over ${entries} entries would test ${patterns * entries} keys; ` +
+      `one request may test at most ${MAX_PATTERN_TESTS} (send fewer patterns per request)`,
+  );
 }
 
 function readLimit(value: string | null): number {

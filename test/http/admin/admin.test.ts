@@ -307,6 +307,24 @@ describe('createAdmin', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('POST invalidate refuses (413) more pattern matching than one request may do, before anything runs', async () => {
+    const url = manager.get('url');
+    for (let i = 0; i < 1000; i++) await url.set(`bulk:${i}`, i);
+    await start();
+    // 1,000 patterns over 1,004 entries: over a million key tests, each pattern a scan of its own.
+    const patterns = Array.from({ length: 1000 }, (_, i) => `z${i}*`);
+    const r = await json('POST', 'invalidate', { body: JSON.stringify({ keys: ['user:7'], patterns }) });
+    expect(r.status).toBe(413);
+    expect(r.body.error).toMatch(/"patterns": 1000 patterns over 1004 entries .* at most 1000000/);
+    expect(manager.get('user').stats().size).toBe(1);
+    // One pattern is always one scan, and a few patterns fit.
+    expect((await json('POST', 'invalidate', { body: '{"patterns": ["bulk:1*"]}' })).body.invalidated).toBe(
+      111,
+    );
+    const few = await json('POST', 'invalidate', { body: '{"patterns": ["bulk:2*", "bulk:3*"]}' });
+    expect(few.body.invalidated).toBe(222);
+  });
+
   it('numeric keys: listed with key_type, invalidated as JSON numbers, distinct from their strings', async () => {
     await start();
     const user = manager.get('user');
