@@ -52,9 +52,10 @@ import { retimeEntries } from './retime.js';
 import type { SnapshotEntry } from '../persistence/types.js';
 import { SYNC_ACCESS, type SyncAccess } from './sync-view.js';
 
-// Characters with a meaning in glob patterns cannot appear in a namespace name, or a namespace's
-// clear()/invalidatePattern() would reach into other namespaces.
-const NAMESPACE_NAME_RE = /^[^*?[\]]+$/;
+// A namespace's keys are `<name>:<key>`. A name with ':' would overlap another namespace's keys
+// (ns('a:b') key 'k' is ns('a') key 'b:k'), and glob characters would let its clear() or
+// invalidatePattern() reach into other namespaces; nesting is .namespace('a').namespace('b').
+const NAMESPACE_NAME_RE = /^[^:*?[\]]+$/;
 
 /** A cache or one of its namespaces. */
 export class CacheView<V = unknown> implements Cache<V> {
@@ -438,10 +439,16 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (state.events.any) state.events.emit('cache:config', { cache: this.name, changes });
   }
 
-  /** The child cache `name` (same object on every call), keys stored as `<prefix><name>:<key>`. */
+  /**
+   * The child cache `name` (same object on every call), keys stored as `<prefix><name>:<key>`; `name`
+   * may not contain `:` (nest with `.namespace(a).namespace(b)`) or glob characters.
+   */
   namespace(name: string): Cache<V> {
     if (typeof name !== 'string' || !NAMESPACE_NAME_RE.test(name)) {
-      throw new TypeError(`namespace(name) must be a non-empty string without * ? [ ], got ${String(name)}`);
+      const got = typeof name === 'string' ? JSON.stringify(name) : String(name);
+      throw new TypeError(
+        `namespace(name) must be a non-empty string without : * ? [ ] (nest with .namespace(a).namespace(b)), got ${got}`,
+      );
     }
     let child = this.#children.get(name);
     if (child === undefined) {

@@ -170,6 +170,26 @@ describe('namespaces', () => {
     expect(await root.get('p1')).toBe('x');
     expect(() => root.namespace('a*b')).toThrow(/namespace/);
   });
+
+  it("refuses ':' in a namespace name, so sibling namespaces never share keys", async () => {
+    const root = createCache<string>({ ttl: '1h' });
+    expect(() => root.namespace('alice:admin')).toThrow(TypeError);
+    expect(() => root.namespace('alice:admin')).toThrow(/without : .*got "alice:admin"/);
+    // Nesting is the way to get there, and a nested namespace stays apart from its parent's keys.
+    const alice = root.namespace('alice');
+    const admin = alice.namespace('admin');
+    await alice.set('admin-token', 'alice-token');
+    await admin.set('x', 'admin-x');
+    expect(await admin.get('token')).toBeUndefined();
+    await alice.namespace('other').clear();
+    expect(await admin.get('x')).toBe('admin-x');
+    expect(
+      root
+        .entries()
+        .map((entry) => entry.key)
+        .sort(),
+    ).toEqual(['alice:admin-token', 'alice:admin:x']);
+  });
 });
 
 describe('configure', () => {
