@@ -42,7 +42,7 @@ import type {
   SetManyEntry,
   WarmSource,
 } from './types.js';
-import { readWarmSource } from './warm.js';
+import { readWarmSource, WARM_KEY } from './warm.js';
 import { adviseCache } from './advise.js';
 import type { Advice } from '../advisor/types.js';
 import type { LoadResult } from '../persistence/entries.js';
@@ -577,6 +577,18 @@ export class CacheView<V = unknown> implements Cache<V> {
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
     this.#state.events.off(event, listener);
     return this;
+  }
+
+  /** Predictive warming's load of `key` (warm.ts WarmTarget): stored unless a write reached the key. */
+  async [WARM_KEY](
+    key: CacheKey,
+    load: (signal: AbortSignal) => unknown,
+    options: CacheSetOptions,
+    until: AbortSignal,
+  ): Promise<boolean> {
+    const write = resolveSetOptions(this.#config, options, 'warm');
+    if (!this.#config.enabled) return false;
+    return this.#readThrough.warmLoad(key, load, write, until);
   }
 
   /** The door of syncView (sync-view.ts): this view's shared state, key space and current settings. */

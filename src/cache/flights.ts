@@ -1,6 +1,8 @@
 // Single-flight: at most one load per full key is in the map, and callers that miss while it runs join
 // it. Writes and invalidations detach the loads they reach: a detached load leaves the map (a call
 // started after the write loads afresh), still answers the callers already waiting, and is never stored.
+// Predictive warming's loads are registered beside them (joined by no caller, detached by the same
+// writes), and close() aborts them with the rest.
 import type { CacheKey } from '../engine/types.js';
 
 /** What a load resolves to for every caller that shares it. */
@@ -28,6 +30,8 @@ function ignore(): void {}
 /** The loads in progress of one cache (shared by its namespaces), by full key. */
 export class Flights {
   readonly #byKey = new Map<CacheKey, Flight>();
+  /** Loads no caller joins (predictive warming), by full key: writes detach them as they detach the rest. */
+  readonly #background = new Map<CacheKey, Flight>();
 
   /** The load of `key` a caller may join: only one no write has reached is in the map. */
   get(key: CacheKey): Flight | undefined {
@@ -45,15 +49,31 @@ export class Flights {
    * that answered stale (soft timeout), or a refresh nobody awaits, do not wait on it.
    */
   start(key: CacheKey, load: (flight: Flight) => Promise<LoadOutcome>): Flight {
+    // A background load of the key read the upstream before this one: its result must not land after it.
+    if (this.#background.size !== 0) detachIn(this.#background, key);
+    // In the map before `load` runs: a loader may call back synchronously, and must find its own flight.
+    return this.#run(this.#byKey, key, load);
+  }
+
+  /**
+   * Registers a load of `key` that no caller joins (predictive warming) and runs it; writes, invalidations
+   * and close() reach it as they reach any other. Undefined, and `load` is not run, when a load of the key
+   * is already in progress: that one will store the key.
+   */
+  startBackground(key: CacheKey, load: (flight: Flight) => Promise<LoadOutcome>): Flight | undefined {
+    if (this.#byKey.has(key) || this.#background.has(key)) return undefined;
+    return this.#run(this.#background, key, load);
+  }
+
+  #run(map: Map<CacheKey, Flight>, key: CacheKey, load: (flight: Flight) => Promise<LoadOutcome>): Flight {
     const flight: Flight = {
       promise: undefined as unknown as Promise<LoadOutcome>,
       controller: new AbortController(),
       detached: false,
     };
-    // In the map before `load` runs: a loader may call back synchronously, and must find its own flight.
-    this.#byKey.set(key, flight);
+    map.set(key, flight);
     flight.promise = load(flight).finally(() => {
-      if (this.#byKey.get(key) === flight) this.#byKey.delete(key);
+      if (map.get(key) === flight) map.delete(key);
     });
     flight.promise.catch(ignore);
     return flight;
@@ -64,29 +84,41 @@ export class Flights {
    * write loads afresh, and its result is not stored. Its waiting callers still get it.
    */
   detach(key: CacheKey): void {
-    const flight = this.#byKey.get(key);
-    if (flight === undefined) return;
-    flight.detached = true;
-    this.#byKey.delete(key);
+    detachIn(this.#byKey, key);
+    if (this.#background.size !== 0) detachIn(this.#background, key);
   }
 
   /** Detaches every load whose key matches (every load when `matches` is undefined); see detach. */
   detachWhere(matches?: (key: CacheKey) => boolean): void {
-    if (this.#byKey.size === 0) return;
-    for (const [key, flight] of this.#byKey) {
-      if (matches !== undefined && !matches(key)) continue;
-      flight.detached = true;
-      this.#byKey.delete(key);
-    }
+    detachWhereIn(this.#byKey, matches);
+    detachWhereIn(this.#background, matches);
   }
 
   /** Aborts every load in progress with `reason`; their results will not be stored. */
   abortAll(reason: unknown): void {
-    for (const flight of this.#byKey.values()) {
-      flight.detached = true;
-      flight.controller.abort(reason);
+    for (const map of [this.#byKey, this.#background]) {
+      for (const flight of map.values()) {
+        flight.detached = true;
+        flight.controller.abort(reason);
+      }
+      map.clear();
     }
-    this.#byKey.clear();
+  }
+}
+
+function detachIn(map: Map<CacheKey, Flight>, key: CacheKey): void {
+  const flight = map.get(key);
+  if (flight === undefined) return;
+  flight.detached = true;
+  map.delete(key);
+}
+
+function detachWhereIn(map: Map<CacheKey, Flight>, matches: ((key: CacheKey) => boolean) | undefined): void {
+  if (map.size === 0) return;
+  for (const [key, flight] of map) {
+    if (matches !== undefined && !matches(key)) continue;
+    flight.detached = true;
+    map.delete(key);
   }
 }
 

@@ -311,6 +311,42 @@ export class ReadThrough {
     if (state.events.any) state.events.emit('cache:set', { cache: keys.name, key });
   }
 
+  /**
+   * Predictive warming's load of a caller's key (warm.ts): a flight no caller joins, so the writes and
+   * invalidations that reach the key detach it as they detach getOrSet's loads, and close() aborts it.
+   * Stores the result unless detached or aborted (also by `until`, warming's deadline); resolves whether
+   * it stored. A load of the key already in progress will store it: then `load` is not called.
+   */
+  async warmLoad(
+    key: CacheKey,
+    load: (signal: AbortSignal) => unknown,
+    write: ResolvedWriteOptions,
+    until: AbortSignal,
+  ): Promise<boolean> {
+    const state = this.#state;
+    if (state.closed || until.aborted) return false;
+    let stored = false;
+    const flight = state.flights.startBackground(this.#keys.fullKey(key), async (flight) => {
+      const signal = flight.controller.signal;
+      const onDeadline = (): void => flight.controller.abort(until.reason);
+      until.addEventListener('abort', onDeadline, { once: true });
+      let value: unknown;
+      try {
+        value = await load(signal);
+      } finally {
+        until.removeEventListener('abort', onDeadline);
+      }
+      if (!flight.detached && !signal.aborted && !state.closed) {
+        await this.write(key, value, write, 'warm');
+        stored = true;
+      }
+      return { value, stale: false };
+    });
+    if (flight === undefined) return false;
+    await flight.promise;
+    return stored;
+  }
+
   #bypassAfterCacheError<T>(
     error: unknown,
     key: CacheKey,

@@ -72,7 +72,7 @@ export function outboxPath(persist: ResolvedPersist): string {
   return `${persist.path}.outbox`;
 }
 
-/** A cache as persistence and warming see it: dump/load, set, and the `ready` promise it exposes. */
+/** A cache as persistence and warming see it: dump/load, its warm-load door, and its `ready` promise. */
 export interface PersistedCache extends Persistable, WarmTarget {
   ready?: Promise<void>;
 }

@@ -1,7 +1,8 @@
 // Warming a cache: what `warm()` / `warmOnStart` accept (pairs as an array, iterable, async iterable,
 // or a function returning one) read as one stream of checked [key, value, options] items; and the
 // predictive warm-up at start (`persist.warm`), which fetches the snapshot's hottest stale keys again
-// with bounded concurrency, within a deadline, counting failures instead of throwing them.
+// with bounded concurrency, within a deadline, counting failures instead of throwing them. Its loads are
+// the cache's own (see WarmTarget): a write that reaches a key while it is being warmed wins.
 import type { CacheKey } from '../engine/types.js';
 import { keyProblem } from '../util/validate.js';
 import { raceTimeout, since, TIMED_OUT } from '../util/time.js';
@@ -44,10 +45,24 @@ export async function* readWarmSource<V>(source: WarmSource<V>): AsyncGenerator<
   }
 }
 
-/** What predictive warming writes to: a cache's name and its `set`. */
+/** The door through which predictive warming loads and stores one key of a cache (see WarmTarget). */
+export const WARM_KEY = Symbol('larder.warmKey');
+
+/** What predictive warming writes to: a cache's name and its warm-load door. */
 export interface WarmTarget {
   readonly name: string;
-  set(key: CacheKey, value: never, options?: CacheSetOptions): Promise<void>;
+  /**
+   * Loads `key` through `load` as a load of the cache that no caller joins, and stores the result with
+   * `options` unless a write, delete, invalidation or clear reached the key meanwhile, or `until` or
+   * close() aborted it (the signal `load` gets aborts then too). Resolves whether it stored the result;
+   * false without calling `load` when the key is already being loaded. Rejects with `load`'s error.
+   */
+  [WARM_KEY](
+    key: CacheKey,
+    load: (signal: AbortSignal) => unknown,
+    options: CacheSetOptions,
+    until: AbortSignal,
+  ): Promise<boolean>;
 }
 
 /** What predictive warming did for one cache (logged as `Cache WARM`). */
@@ -61,7 +76,10 @@ export interface SnapshotWarmReport {
   refetched: number;
   /** Loader calls (or stores) that failed; counted, never thrown. */
   failed: number;
-  /** Stale hot keys not fetched: no loader, or the deadline came first (late results are discarded). */
+  /**
+   * Stale hot keys not stored: no loader, the deadline came first (late results are discarded), or a
+   * write reached the key while it loaded (the write wins, as over a getOrSet load).
+   */
   skipped: number;
   /** Whether warming stopped at its deadline. */
   timedOut: boolean;
@@ -92,11 +110,14 @@ export async function warmFromSnapshot(
     while (loader !== undefined && next < queue.length && !signal.aborted) {
       const entry = queue[next++]!;
       try {
-        const value: unknown = await loader(entry.key, { cache: target.name, entry, signal });
-        // Warming is over: a result that arrives after the deadline is not stored.
-        if (signal.aborted) return;
-        await target.set(entry.key, value as never, refetchOptions(entry));
-        refetched++;
+        // Stored only if nothing reached the key while it loaded, and before the deadline.
+        const stored = await target[WARM_KEY](
+          entry.key,
+          (loadSignal) => loader(entry.key, { cache: target.name, entry, signal: loadSignal }),
+          refetchOptions(entry),
+          signal,
+        );
+        if (stored) refetched++;
       } catch (error) {
         if (signal.aborted) return;
         failed++;

@@ -186,6 +186,66 @@ describe('persist.warm', () => {
     await manager.close();
   });
 
+  it('does not store a result over a write, delete, invalidation or clear that reached its key while it loaded', async () => {
+    const clock = manualClock();
+    await previousRun(clock);
+    const pending = new Map<CacheKey, Deferred<string>>();
+    const signals = new Map<CacheKey, AbortSignal>();
+    const loader: Loader = (key, ctx) => {
+      const d = deferred<string>();
+      pending.set(key, d);
+      signals.set(key, ctx.signal);
+      return d.promise;
+    };
+    const { manager, links, lines } = nextStart(clock, { top: 10, loader, concurrency: 8 });
+    const ns = links.namespace('ns');
+    // Stale among the top ten: hot0, hot1, hot3 and the five cold keys, all loading now.
+    expect(pending.size).toBe(8);
+    await links.set('hot0', 'written by the app');
+    await links.delete('hot1');
+    await links.invalidatePattern('cold0');
+    await ns.clear(); // reaches no warmed key: cold1 is still stored
+    for (const [key, d] of pending) d.resolve(`upstream ${String(key)}`);
+    await manager.ready;
+    expect(await links.get('hot0')).toBe('written by the app');
+    expect(await links.get('hot1')).toBeUndefined();
+    expect(await links.get('cold0')).toBeUndefined();
+    expect(await links.get('hot3')).toBe('upstream hot3');
+    expect(await links.get('cold1')).toBe('upstream cold1');
+    expect(lines.find((l) => l.message === 'Cache WARM')?.fields).toMatchObject({ refetched: 5, skipped: 3 });
+    expect([...signals.values()].some((s) => s.aborted)).toBe(false);
+    await manager.close();
+  });
+
+  it('is reached by tag invalidation and clear() and aborted by close() like any load of the cache', async () => {
+    const clock = manualClock();
+    await previousRun(clock);
+    const signals: AbortSignal[] = [];
+    const gate = deferred<string>();
+    const loader: Loader = (_key, ctx) => {
+      signals.push(ctx.signal);
+      return gate.promise;
+    };
+    // Each start restores the same snapshot (onShutdown is off) and warms hot0 and hot1.
+    for (const write of ['invalidateTags', 'clear'] as const) {
+      const { manager, links } = nextStart(clock, { top: 2, loader });
+      if (write === 'clear') await links.clear();
+      else await links.invalidateTags(['links']);
+      gate.resolve('upstream');
+      await manager.ready;
+      expect([await links.get('hot0'), await links.get('hot1')]).toEqual([undefined, undefined]);
+      await manager.close();
+    }
+    expect(signals).toHaveLength(4);
+    const hung: Loader = (_key, ctx) => {
+      signals.push(ctx.signal);
+      return deferred().promise;
+    };
+    const { manager } = nextStart(clock, { top: 2, loader: hung });
+    await manager.close();
+    expect(signals.slice(4).map((s) => s.aborted)).toEqual([true, true]);
+  });
+
   it('without a loader, restores the fresh hot keys and skips the stale ones', async () => {
     const clock = manualClock();
     await previousRun(clock);
