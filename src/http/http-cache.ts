@@ -22,7 +22,9 @@ import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
 import {
   compileCacheRules,
   compileInvalidationRules,
+  hasUpperCase,
   matchCacheRule,
+  matchesOtherRuleIgnoringCase,
   matchInvalidationRules,
   readTargetedFields,
   WRITE_METHODS,
@@ -177,6 +179,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     targetedFields: readTargetedFields(options.targetedCacheControl),
   });
   const writeRules = compileInvalidationRules(options.invalidate ?? []);
+  // Whether a lower-case path can match a rule only ignoring case (a rule spelled with capitals).
+  const foldCase = cacheRules.some(hasUpperCase);
   const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxResponseBytes)]));
   for (const rule of writeRules)
     for (const name of rule.caches ?? []) requireCache(directory, name, `${rule.what}.cache`);
@@ -205,6 +209,12 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       // route it unlike the normal form (keying its answer there would let a client plant it for all),
       // and a raw key would be out of reach of the invalidation patterns written for the normal form.
       if (path !== target.path) return void (await next());
+      // A spelling that reaches another rule once case is ignored may be routed to that rule's handler.
+      if (
+        (foldCase || path !== path.toLowerCase()) &&
+        matchesOtherRuleIgnoringCase(cacheRules, method, path, match.rule)
+      )
+        return void (await next());
       return serve(runtimes.get(match.rule)!, req, res, next, direct, target, match.params, own);
     }
     // A write in absolute-form (`DELETE http://host/a`) is routed by its path: it invalidates by it too.
@@ -225,9 +235,9 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     await next();
   };
 
-  /** Whether a GET of `path` is cached by some rule. */
+  /** Whether a GET of `path` is cached by some rule, letter case ignored (a write is invalidated conservatively). */
   function isCached(path: string): boolean {
-    return matchCacheRule(cacheRules, 'GET', path) !== undefined;
+    return matchCacheRule(cacheRules, 'GET', path, true) !== undefined;
   }
 
   /** Who a request is for (`user()` on the framework's pair), `undefined` when anonymous. */

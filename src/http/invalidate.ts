@@ -86,7 +86,19 @@ export interface MatchedWrite {
  * that user's copies (and every shared one), not other users'.
  */
 export function uriTag(path: string, user?: string): string {
-  return user === undefined ? `larder:uri:${path}` : `larder:uri:${path} user=${encodeURIComponent(user)}`;
+  const uri = canonicalUri(path);
+  return user === undefined ? `larder:uri:${uri}` : `larder:uri:${uri} user=${encodeURIComponent(user)}`;
+}
+
+/**
+ * A normal-form path as URI tags hold it: lower-cased, trailing slashes trimmed. Frameworks route
+ * `/API/items/1/` like `/api/items/1` by default (Express, Nest), so a write to one must reach what is
+ * stored for the other; a write that also reaches a path differing only in case is a harmless extra miss.
+ */
+export function canonicalUri(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* '/' */) end--;
+  return (end === path.length ? path : path.slice(0, end)).toLowerCase();
 }
 
 /** A write whose own URI (and Location / Content-Location) is invalidated when it succeeds (RFC 9111 §4.4). */

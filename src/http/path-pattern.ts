@@ -12,8 +12,11 @@ export interface PathPattern {
   readonly source: string;
   /** The names of the `:params` it captures. */
   readonly params: readonly string[];
-  /** The params when `path` (without query string) matches, else `undefined`. */
-  match(path: string): PathParams | undefined;
+  /**
+   * The params when `path` (without query string) matches, else `undefined`; `ignoreCase` compares
+   * letters case-insensitively, as frameworks that route that way do (Express, Nest).
+   */
+  match(path: string, ignoreCase?: boolean): PathParams | undefined;
   /**
    * Whether this pattern matches every path `other` matches (so a rule with `other` listed after it
    * could never match). Exact for string patterns; a RegExp only covers the same RegExp.
@@ -34,6 +37,8 @@ interface Segment {
   kind: SegmentKind;
   /** Literal text, or the param name. */
   text: string;
+  /** The literal text lower-cased, for matching that ignores case. */
+  lower: string;
 }
 
 /** Compiles a path pattern (string with `:params` and `*`, or a RegExp); `what` names it in errors. */
@@ -50,7 +55,7 @@ export function compilePathPattern(pattern: string | RegExp, what = 'path'): Pat
   parts.forEach((part, index) => {
     if (part === '*') {
       const last = index === parts.length - 1;
-      segments.push({ kind: last ? SegmentKind.Rest : SegmentKind.One, text: '' });
+      segments.push({ kind: last ? SegmentKind.Rest : SegmentKind.One, text: '', lower: '' });
     } else if (part.startsWith(':')) {
       const name = part.slice(1);
       if (!PARAM_NAME_RE.test(name)) {
@@ -64,15 +69,15 @@ export function compilePathPattern(pattern: string | RegExp, what = 'path'): Pat
         );
       }
       params.push(name);
-      segments.push({ kind: SegmentKind.Param, text: name });
+      segments.push({ kind: SegmentKind.Param, text: name, lower: name });
     } else {
-      segments.push({ kind: SegmentKind.Literal, text: part });
+      segments.push({ kind: SegmentKind.Literal, text: part, lower: part.toLowerCase() });
     }
   });
   const compiled: PathPattern = {
     source: pattern,
     params,
-    match: (path) => matchSegments(segments, path),
+    match: (path, ignoreCase = false) => matchSegments(segments, path, ignoreCase),
     covers: (other) => {
       const theirs = SEGMENTS.get(other);
       return theirs !== undefined && segmentsCover(segments, theirs);
@@ -117,7 +122,11 @@ function splitPath(path: string): string[] {
  * Walks `path` segment by segment with indexes (no split, no array): this runs on every request, and
  * only a captured param allocates. A trailing slash is ignored; an empty segment never matches.
  */
-function matchSegments(segments: readonly Segment[], path: string): PathParams | undefined {
+function matchSegments(
+  segments: readonly Segment[],
+  path: string,
+  ignoreCase: boolean,
+): PathParams | undefined {
   if (path.charCodeAt(0) !== 47 /* '/' */) return undefined;
   const end = path.length > 1 && path.endsWith('/') ? path.length - 1 : path.length;
   let pos = 1;
@@ -129,7 +138,13 @@ function matchSegments(segments: readonly Segment[], path: string): PathParams |
     if (stop === -1 || stop > end) stop = end;
     if (stop === pos) return undefined;
     if (segment.kind === SegmentKind.Literal) {
-      if (stop - pos !== segment.text.length || !path.startsWith(segment.text, pos)) return undefined;
+      if (stop - pos !== segment.text.length) return undefined;
+      if (
+        !ignoreCase
+          ? !path.startsWith(segment.text, pos)
+          : path.slice(pos, stop).toLowerCase() !== segment.lower
+      )
+        return undefined;
     } else if (segment.kind === SegmentKind.Param) {
       (params ??= {})[segment.text] = decodeSegment(path.slice(pos, stop));
     }
@@ -142,6 +157,8 @@ function compileRegExp(re: RegExp): PathPattern {
   // Named groups are the params; a stateful (g/y) RegExp would make matching depend on the last call.
   const plain = re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re;
   const params = [...re.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+  // The same expression ignoring case, built on first use.
+  let folded: RegExp | undefined;
   const compiled: PathPattern = {
     source: re.source,
     params,
@@ -150,8 +167,10 @@ function compileRegExp(re: RegExp): PathPattern {
       const theirs = REGEXPS.get(other);
       return theirs !== undefined && theirs.source === plain.source && theirs.flags === plain.flags;
     },
-    match(path) {
-      const m = plain.exec(path);
+    match(path, ignoreCase = false) {
+      const re =
+        !ignoreCase || plain.ignoreCase ? plain : (folded ??= new RegExp(plain.source, `${plain.flags}i`));
+      const m = re.exec(path);
       if (!m) return undefined;
       const out: PathParams = {};
       for (const name of params) {

@@ -386,21 +386,53 @@ export function compileInvalidationRules(rules: readonly InvalidationRule[]): Co
   });
 }
 
-/** The first cache rule matching a request's method and path, with its params. */
+/** The first cache rule matching a request's method and path (letter case ignored if asked), with its params. */
 export function matchCacheRule(
   rules: readonly CompiledCacheRule[],
   method: string,
   path: string,
+  ignoreCase = false,
 ): { rule: CompiledCacheRule; params: PathParams } | undefined {
   for (const rule of rules) {
     if (!rule.methods.has(method)) continue;
-    const params = rule.pattern.match(path);
+    const params = rule.pattern.match(path, ignoreCase);
     if (params) return { rule, params };
   }
   return undefined;
 }
 
-/** Every invalidation rule matching a write (all of them apply, in order). */
+/**
+ * Whether `path`, once letter case is ignored, also matches a rule listed before `matched` or a
+ * `perUser` rule that it does not match as spelled. A framework that routes case-insensitively
+ * (Express, Nest) may hand such a request to that rule's handler, whose answer `matched` must not
+ * store or serve: `/ME/DASHBOARD` under a shared catch-all would share a user's dashboard.
+ */
+export function matchesOtherRuleIgnoringCase(
+  rules: readonly CompiledCacheRule[],
+  method: string,
+  path: string,
+  matched: CompiledCacheRule,
+): boolean {
+  let after = false;
+  for (const rule of rules) {
+    if (rule === matched) after = true;
+    else if (!rule.methods.has(method) || (after && !rule.perUser)) continue;
+    // Rules before `matched` do not match as spelled (the first match wins), so only later ones are checked.
+    else if (rule.pattern.match(path, true) && (!after || !rule.pattern.match(path))) return true;
+  }
+  return false;
+}
+
+/** Whether a rule's pattern has upper-case letters, so a lower-case path could match it only ignoring case. */
+export function hasUpperCase(rule: CompiledCacheRule): boolean {
+  return rule.pattern.source !== rule.pattern.source.toLowerCase();
+}
+
+/**
+ * Every invalidation rule matching a write (all of them apply, in order), ignoring letter case: a
+ * framework that routes case-insensitively acts on `/API/ITEMS/1` as on `/api/items/1`, and
+ * invalidating too much is safe where too little is not.
+ */
 export function matchInvalidationRules(
   rules: readonly CompiledInvalidationRule[],
   method: string,
@@ -409,7 +441,7 @@ export function matchInvalidationRules(
   const out: { rule: CompiledInvalidationRule; params: PathParams }[] = [];
   for (const rule of rules) {
     if (!rule.methods.has(method)) continue;
-    const params = rule.pattern.match(path);
+    const params = rule.pattern.match(path, true);
     if (params) out.push({ rule, params });
   }
   return out;

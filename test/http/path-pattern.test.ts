@@ -52,6 +52,16 @@ describe('compilePathPattern', () => {
     expect(p.match('/api/urls/x/')).toBeUndefined();
   });
 
+  it('matches letters ignoring case when asked, keeping the params as spelled', () => {
+    const p = compilePathPattern('/api/Items/:id');
+    expect(p.match('/API/ITEMS/Ab')).toBeUndefined();
+    expect(p.match('/API/ITEMS/Ab', true)).toEqual({ id: 'Ab' });
+    expect(p.match('/api/itemz/1', true)).toBeUndefined();
+    const re = compilePathPattern(/^\/api\/(?<id>\d+)$/);
+    expect(re.match('/API/12')).toBeUndefined();
+    expect(re.match('/API/12', true)).toEqual({ id: '12' });
+  });
+
   it('rejects bad patterns with a message naming the option', () => {
     expect(() => compilePathPattern('api/x', 'rules[0].path')).toThrow(
       /rules\[0\]\.path must start with '\/'/,

@@ -70,3 +70,55 @@ describe('a write in absolute-form (RFC 9112 §3.2.2)', () => {
     expect(await send('GET', '/api/items/1')).toEqual({ status: 404, cache: 'MISS' });
   });
 });
+
+describe('spellings a framework routes alike: letter case and a trailing slash', () => {
+  const rule = { path: '/api/items/:id', tags: ['item:{id}'] };
+  const byRule = { invalidateOnWrite: false, invalidate: [{ path: '/api/items/:id', tags: ['item:{id}'] }] };
+
+  it.each([
+    ['DELETE /API/ITEMS/1, invalidateOnWrite', '/api/items/1', '/API/ITEMS/1', {}],
+    ['DELETE /API/ITEMS/1, an invalidate rule', '/api/items/1', '/API/ITEMS/1', byRule],
+    ['DELETE /api/items/1/, invalidateOnWrite', '/api/items/1', '/api/items/1/', {}],
+    ['DELETE /api/items/1 of a stored /api/items/1/', '/api/items/1/', '/api/items/1', {}],
+    ['DELETE /Api/Items/1/ of a stored /API/items/1 under a catch-all', '/API/items/1', '/Api/Items/1/', {}],
+  ])('%s: the stored read is invalidated', async (_, read, write, options) => {
+    const rules = read === '/API/items/1' ? [{ path: '/*' }] : [rule];
+    await start({ rules, ...options });
+    expect(await send('GET', read)).toEqual({ status: 200, cache: 'MISS' });
+    expect(await send('GET', read)).toEqual({ status: 200, cache: 'HIT' });
+    expect((await send('DELETE', write)).status).toBe(204);
+    expect(await send('GET', read)).toEqual({ status: 404, cache: 'MISS' });
+  });
+
+  it("never shares a per-user answer that a shared rule matched only by the path's spelling", async () => {
+    const mw = createHttpCache({
+      cache,
+      user: (req) => req.headers['x-user'] as string | undefined,
+      rules: [
+        { path: '/me/dashboard', perUser: true },
+        { path: '/*', shared: true },
+      ],
+    });
+    // The handler routes case-insensitively: /ME/DASHBOARD is the caller's own dashboard.
+    server = await listen(
+      (req, res) =>
+        void mw(req, res, () => {
+          const mine = req.url!.toLowerCase() === '/me/dashboard';
+          res.end(mine ? `dashboard of ${String(req.headers['x-user'])}` : 'public');
+        }),
+    );
+    const get = (path: string, user?: string) =>
+      fetch(server.url + path, { headers: user ? { 'x-user': user } : {} }).then(async (r) => ({
+        text: await r.text(),
+        cache: r.headers.get('x-cache'),
+      }));
+    expect(await get('/ME/DASHBOARD', 'alice')).toEqual({ text: 'dashboard of alice', cache: null });
+    expect(await get('/ME/DASHBOARD', 'bob')).toEqual({ text: 'dashboard of bob', cache: null });
+    expect(await get('/Me/Dashboard')).toEqual({ text: 'dashboard of undefined', cache: null });
+    expect(cache.entries()).toEqual([]);
+    // The rules still cache their own spellings.
+    expect(await get('/me/dashboard', 'alice')).toEqual({ text: 'dashboard of alice', cache: 'MISS' });
+    expect(await get('/about')).toEqual({ text: 'public', cache: 'MISS' });
+    expect(await get('/about')).toEqual({ text: 'public', cache: 'HIT' });
+  });
+});
