@@ -8,7 +8,7 @@
 import type { Client, ClientConfig, Notification, Pool } from 'pg';
 import { CacheError } from '../errors.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from '../tiers/bus.js';
-import { busKey, encodeBusMessage, fitBusMessage, inspectBusMessage, newInstanceId } from '../tiers/bus.js';
+import { busKey, checkInstanceId, encodeBusMessage, fitBusMessage, inspectBusMessage } from '../tiers/bus.js';
 import { withTimeout } from '../tiers/guarded-driver.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
@@ -28,7 +28,7 @@ export interface PostgresBusOptions {
   connectionString?: string;
   /** Channel name, at most 63 characters of `A-Z a-z 0-9 _ . : -` (default `larder_bus`). */
   channel?: string;
-  /** Id of this instance; random by default. */
+  /** Id of this instance, 1 to 256 characters; random by default. */
   instanceId?: string;
   /** Shared secret (at least 16 bytes): messages are signed and unsigned ones refused, as on Redis. */
   secret?: BusSecret;
@@ -82,7 +82,7 @@ export class PostgresBus implements InvalidationBus {
     this.#timeoutMs = parseDuration(options.timeout ?? '1s', 'timeout');
     this.#connectTimeoutMs = parseDuration(options.connectTimeout ?? '2s', 'connectTimeout');
     this.#maxDelayMs = parseDuration(options.reconnectMaxDelay ?? '2s', 'reconnectMaxDelay');
-    this.instanceId = options.instanceId ?? newInstanceId();
+    this.instanceId = checkInstanceId(options.instanceId);
     this.#ownPrefix = `{"source":${JSON.stringify(this.instanceId)},`;
     if (options.pool !== undefined) {
       if (typeof (options.pool as { query?: unknown }).query !== 'function') {

@@ -1,5 +1,6 @@
 // postgresTier(): the shared tier over PostgreSQL as users configure it — the Postgres driver and,
 // unless turned off, the LISTEN/NOTIFY bus on the same pool — so a Postgres-only shop needs no Redis.
+import { checkInstanceId } from '../tiers/bus.js';
 import type { BusSecret } from '../tiers/bus.js';
 import { SHARED_TIER_SETTING_NAMES, SharedTier } from '../tiers/shared-tier.js';
 import type { SharedTierSettings } from '../tiers/shared-tier.js';
@@ -14,7 +15,7 @@ export interface PostgresTierOptions extends PostgresDriverOptions, Omit<SharedT
   bus?: boolean;
   /** NOTIFY channel (default `larder_bus`). */
   channel?: string;
-  /** Id of this instance on the bus (default: random). */
+  /** Id of this instance on the bus, 1 to 256 characters (default: random). */
   instanceId?: string;
   /** Shared secret (at least 16 bytes) signing bus messages, as on Redis. */
   busSecret?: BusSecret;
@@ -38,6 +39,8 @@ export function postgresTier(options: PostgresTierOptions): SharedTier {
   assertKnownOptions(options, POSTGRES_TIER_OPTIONS, 'postgresTier');
   if (options.bus !== undefined && typeof options.bus !== 'boolean')
     throw new TypeError('bus must be a boolean');
+  // Checked before the driver opens its pool, so a bad id leaves nothing open.
+  const instanceId = checkInstanceId(options.instanceId);
   const driver = new PostgresDriver(options);
   try {
     const bus =
@@ -46,7 +49,7 @@ export function postgresTier(options: PostgresTierOptions): SharedTier {
         : new PostgresBus({
             pool: driver.pool,
             channel: options.channel,
-            instanceId: options.instanceId,
+            instanceId,
             secret: options.busSecret,
           });
     return new SharedTier({ ...options, driver, bus, name: 'postgres' });

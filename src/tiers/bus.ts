@@ -77,6 +77,26 @@ export function newInstanceId(): string {
   return randomUUID();
 }
 
+/**
+ * Checks an `instanceId` option against what receivers accept as a message's `source` (a non-empty
+ * string of at most {@link BUS_LIMITS}.maxNameLength characters): every message from an id they refuse
+ * would be dropped by every peer. Returns it, or a random one when it is undefined.
+ */
+export function checkInstanceId(instanceId: unknown): string {
+  if (instanceId === undefined) return newInstanceId();
+  if (typeof instanceId !== 'string') {
+    throw new TypeError(
+      `instanceId must be a string, got ${instanceId === null ? 'null' : typeof instanceId}`,
+    );
+  }
+  if (instanceId.length === 0 || instanceId.length > BUS_LIMITS.maxNameLength) {
+    throw new RangeError(
+      `instanceId must be 1 to ${BUS_LIMITS.maxNameLength} characters (receivers drop messages from any other), got ${instanceId.length}`,
+    );
+  }
+  return instanceId;
+}
+
 const KINDS = new Set<string>(['set', 'delete', 'tags', 'pattern', 'prefix', 'clear', 'namespace-clear']);
 
 /**
@@ -305,8 +325,8 @@ export class MemoryBusHub {
   readonly #members = new Set<MemoryBus>();
 
   /** A new member bus. */
-  connect(instanceId: string = newInstanceId()): MemoryBus {
-    const bus = new MemoryBus(instanceId, this.#members);
+  connect(instanceId?: string): MemoryBus {
+    const bus = new MemoryBus(checkInstanceId(instanceId), this.#members);
     return bus;
   }
 }

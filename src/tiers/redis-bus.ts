@@ -8,7 +8,7 @@ import { CacheError } from '../errors.js';
 import { Deadlines } from './deadlines.js';
 import { withTimeout } from './guarded-driver.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from './bus.js';
-import { busKey, encodeBusMessage, inspectBusMessage, newInstanceId } from './bus.js';
+import { busKey, checkInstanceId, encodeBusMessage, inspectBusMessage } from './bus.js';
 import { isCluster, sendNow } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
 
@@ -18,7 +18,7 @@ export interface RedisBusOptions {
   client: RedisClient;
   /** Channel name (the tier uses `${prefix}bus`). */
   channel: string;
-  /** Id of this instance; random by default. */
+  /** Id of this instance, 1 to 256 characters; random by default. */
   instanceId?: string;
   /** Timeout of one PUBLISH, ms. */
   timeoutMs: number;
@@ -59,7 +59,7 @@ export class RedisBus implements InvalidationBus {
     this.#key = options.secret === undefined ? undefined : busKey(options.secret);
     this.#options = options;
     this.#deadlines = new Deadlines(options.timeoutMs);
-    this.instanceId = options.instanceId ?? newInstanceId();
+    this.instanceId = checkInstanceId(options.instanceId);
     this.#ownPrefix = Buffer.from(`{"source":${JSON.stringify(this.instanceId)},`);
   }
 

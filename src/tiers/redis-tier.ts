@@ -3,7 +3,7 @@
 // same tier over an in-process driver and bus hub (tests, or several caches in one process).
 import { parseDuration } from '../util/duration.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
-import { MemoryBusHub, busKey } from './bus.js';
+import { MemoryBusHub, busKey, checkInstanceId } from './bus.js';
 import type { BusSecret } from './bus.js';
 import { MemoryDriver } from './memory-driver.js';
 import type { MemoryDriverOptions } from './memory-driver.js';
@@ -18,7 +18,7 @@ import type { SharedTierSettings } from './shared-tier.js';
 export interface RedisTierOptions extends RedisDriverOptions, SharedTierSettings {
   /** Carry invalidations between instances over pub/sub (default true). */
   bus?: boolean;
-  /** Id of this instance on the bus (default: random). */
+  /** Id of this instance on the bus, 1 to 256 characters (default: random). */
   instanceId?: string;
   /**
    * Shared secret (at least 16 bytes) of every instance: bus messages are signed with HMAC-SHA256 and
@@ -58,6 +58,7 @@ export function redisTier(options: RedisTierOptions): SharedTier {
   const timeoutMs = parseDuration(options.timeout ?? '50ms', 'timeout');
   const connectTimeoutMs = parseDuration(options.connectTimeout ?? '1s', 'connectTimeout');
   if (options.busSecret !== undefined) busKey(options.busSecret);
+  const instanceId = checkInstanceId(options.instanceId);
   const prefix = options.prefix ?? 'larder:';
   const driver = new RedisDriver({ ...options, prefix });
   try {
@@ -67,7 +68,7 @@ export function redisTier(options: RedisTierOptions): SharedTier {
         : new RedisBus({
             client: driver.client,
             channel: `${prefix}bus`,
-            instanceId: options.instanceId,
+            instanceId,
             timeoutMs,
             connectTimeoutMs,
             secret: options.busSecret,
@@ -119,7 +120,8 @@ export function memoryTier(options: MemoryTierOptions = {}): SharedTier {
   if (options === null || typeof options !== 'object')
     throw new TypeError('memoryTier options must be an object');
   assertKnownOptions(options, MEMORY_TIER_OPTIONS, 'memoryTier');
+  const instanceId = checkInstanceId(options.instanceId);
   const driver = options.driver ?? new MemoryDriver({ clock: options.clock, ...options.store });
-  const bus = options.hub?.connect(options.instanceId);
+  const bus = options.hub?.connect(instanceId);
   return new SharedTier({ ...options, driver, bus, publishInOrder: true });
 }

@@ -7,6 +7,9 @@ import { postgresDriver } from '../../src/drivers/postgres-driver.js';
 import { memcachedDriver } from '../../src/drivers/memcached-driver.js';
 import { sqliteDriver } from '../../src/drivers/sqlite-driver.js';
 import { keyvDriver } from '../../src/drivers/keyv-driver.js';
+import { PostgresBus } from '../../src/drivers/postgres-bus.js';
+import { MemoryBusHub } from '../../src/tiers/bus.js';
+import { RedisBus } from '../../src/tiers/redis-bus.js';
 
 describe('tier and driver factories refuse unknown options', () => {
   it.each([
@@ -34,5 +37,52 @@ describe('tier and driver factories refuse unknown options', () => {
     await tier.close();
     // `prefix` belongs to the store's options here, not the tier's.
     expect(() => memoryTier({ prefix: 'app:' } as object)).toThrow('memoryTier: unknown option "prefix"');
+  });
+});
+
+describe('tier and bus factories refuse an instanceId their receivers would drop', () => {
+  // Receivers drop a message whose source is not 1 to 256 characters: every invalidation from such an
+  // instance would be lost on every peer, so it is refused up front (before anything connects).
+  const make: Array<[string, (instanceId: unknown) => unknown]> = [
+    ['redisTier', (instanceId) => redisTier({ url: 'redis://127.0.0.1:1', instanceId } as object)],
+    ['memoryTier', (instanceId) => memoryTier({ hub: new MemoryBusHub(), instanceId } as object)],
+    [
+      'postgresTier',
+      (instanceId) => postgresTier({ connectionString: 'postgres://127.0.0.1:1/x', instanceId } as object),
+    ],
+    [
+      'RedisBus',
+      (instanceId) =>
+        new RedisBus({
+          client: {} as never,
+          channel: 'c',
+          instanceId,
+          timeoutMs: 1,
+          connectTimeoutMs: 1,
+        } as never),
+    ],
+    ['PostgresBus', (instanceId) => new PostgresBus({ pool: {} as never, instanceId } as never)],
+    ['MemoryBusHub.connect', (instanceId) => new MemoryBusHub().connect(instanceId as string)],
+  ];
+
+  it.each(make)('%s', (_name, create) => {
+    expect(() => create('')).toThrow(RangeError);
+    expect(() => create('')).toThrow(/^instanceId must be 1 to 256 characters.*got 0$/);
+    expect(() => create(`pod-${'x'.repeat(260)}`)).toThrow(
+      /^instanceId must be 1 to 256 characters.*got 264$/,
+    );
+    expect(() => create(5)).toThrow(TypeError);
+    expect(() => create(5)).toThrow('instanceId must be a string, got number');
+  });
+
+  it('takes an id of 256 characters and gives each instance a random one by default', async () => {
+    const hub = new MemoryBusHub();
+    expect(hub.connect('x'.repeat(256)).instanceId).toHaveLength(256);
+    const a = hub.connect();
+    const b = hub.connect();
+    expect(a.instanceId).not.toBe(b.instanceId);
+    const tier = memoryTier({ hub, instanceId: 'y'.repeat(256) });
+    expect(tier.instanceId).toHaveLength(256);
+    await tier.close();
   });
 });
