@@ -515,13 +515,17 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** The entries of this cache (or namespace) without their values. */
   entries(): CacheEntrySummary[] {
+    return [...this.eachEntry()];
+  }
+
+  /** The entries {@link entries} lists, each summarised only when the iteration reaches it. */
+  *eachEntry(): IterableIterator<CacheEntrySummary> {
     const now = this.#state.clock();
-    const out: CacheEntrySummary[] = [];
-    for (const info of this.#state.tiers.entries()) {
+    for (const info of this.#state.tiers.eachEntry()) {
       const key = String(info.key);
       if (!key.startsWith(this.#prefix)) continue;
       const envelope = info.value;
-      out.push({
+      yield {
         key: key.slice(this.#prefix.length),
         keyType: typeof info.key === 'number' ? 'number' : 'string',
         ageMs: Math.max(0, now - envelope.createdAt),
@@ -530,9 +534,17 @@ export class CacheView<V = unknown> implements Cache<V> {
         tags: envelope.tags,
         stale: !isFresh(envelope, now),
         ...entryLoadState(envelope),
-      });
+      };
     }
-    return out;
+  }
+
+  /** How many entries {@link entries} would list, without summarising them. */
+  entryCount(): number {
+    const tiers = this.#state.tiers;
+    if (this.#isRoot) return tiers.stats().active;
+    let count = 0;
+    for (const info of tiers.eachEntry()) if (String(info.key).startsWith(this.#prefix)) count++;
+    return count;
   }
 
   /** ok, or degraded with the reason (closed, a tier down). */

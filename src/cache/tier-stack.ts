@@ -35,6 +35,8 @@ export interface LocalEngine {
   /** Removes expired entries now (those `matches` selects, when given); returns how many. */
   prune(matches?: (key: CacheKey) => boolean): number;
   entries(): Iterable<EntryInfo<CacheKey, Envelope>>;
+  /** Live entries, each built when the iteration reaches it (the caller must not write meanwhile). */
+  eachEntry(): Iterable<EntryInfo<CacheKey, Envelope>>;
   hottest(): Iterable<RankedEntryInfo<CacheKey, Envelope>>;
   stats(): EngineStats;
   resetStats(): void;
@@ -400,6 +402,11 @@ export class TierStack {
   /** Live L1 entries (the admin view). */
   entries(): Iterable<EntryInfo<CacheKey, Envelope>> {
     return this.#l1.entries();
+  }
+
+  /** Live L1 entries, each built when the iteration reaches it (a reader that stops early). */
+  eachEntry(): Iterable<EntryInfo<CacheKey, Envelope>> {
+    return this.#l1.eachEntry();
   }
 
   /** Live L1 entries, most valuable first, with frequency estimates (snapshots). */

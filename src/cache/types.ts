@@ -466,6 +466,13 @@ export interface Cache<V = unknown> {
   stats(): CacheStats;
   resetStats(): void;
   entries(): CacheEntrySummary[];
+  /**
+   * The entries {@link entries} lists, each summarised only when the iteration reaches it: a reader
+   * that wants the first few stops early and pays for those. Do not write to the cache meanwhile.
+   */
+  eachEntry(): IterableIterator<CacheEntrySummary>;
+  /** How many entries {@link entries} would list, without summarising them. */
+  entryCount(): number;
   health(): CacheHealth;
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this;
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this;

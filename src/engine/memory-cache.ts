@@ -377,11 +377,19 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   /** A snapshot of every live entry with its age, remaining TTL, size and tags. */
   entries(): EntryInfo<K, V>[] {
+    return [...this.eachEntry()];
+  }
+
+  /**
+   * Live entries as {@link entries} describes them, each built only when the iteration reaches it, so
+   * a reader that stops early pays for what it read (ages are as of the call).
+   */
+  *eachEntry(): IterableIterator<EntryInfo<K, V>> {
     this.#timed = true;
     const now = this.#clock();
-    const out: EntryInfo<K, V>[] = [];
-    for (const slot of this.#slots()) if (!this.#isStale(slot)) out.push(this.#info(slot, now));
-    return out;
+    for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++) {
+      if (this.#entries[2 * slot] !== undefined && !this.#isStale(slot)) yield this.#info(slot, now);
+    }
   }
 
   /**

@@ -49,7 +49,11 @@ export function snakeCase(value: unknown): unknown {
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
-/** Entries of a cache matching `q`, at most `limit`, plus how many matched in all. */
+/**
+ * Entries of a cache matching `q`, at most `limit`, plus how many matched in all. Without `q` the
+ * iteration stops at `limit` and the total is the cache's count, so a dashboard poll of a large cache
+ * summarises `limit` entries, not all of them.
+ */
 export function entryReport(
   cache: Cache<unknown>,
   q: string | undefined,
@@ -58,10 +62,20 @@ export function entryReport(
   const needle = q?.toLowerCase();
   const matching: CacheEntrySummary[] = [];
   let total = 0;
-  for (const e of cache.entries()) {
-    if (needle !== undefined && !e.key.toLowerCase().includes(needle)) continue;
-    total++;
-    if (matching.length < limit) matching.push(e);
+  if (needle === undefined) {
+    if (limit > 0) {
+      for (const e of cache.eachEntry()) {
+        matching.push(e);
+        if (matching.length >= limit) break;
+      }
+    }
+    total = cache.entryCount();
+  } else {
+    for (const e of cache.eachEntry()) {
+      if (!e.key.toLowerCase().includes(needle)) continue;
+      total++;
+      if (matching.length < limit) matching.push(e);
+    }
   }
   return {
     total,
