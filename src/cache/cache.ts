@@ -5,7 +5,8 @@
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
 import { globToRegExp } from '../util/glob.js';
-import { assertKey, copyTags, keyProblem } from '../util/validate.js';
+import { assertKey, keyProblem } from '../util/validate.js';
+import { copyCallerTags } from './tag-scope.js';
 import type { LatencyRecorder } from '../observability/latency.js';
 import { LogSink, errorMessage } from '../observability/log-sink.js';
 import { hitRatePercent } from '../observability/numbers.js';
@@ -336,7 +337,7 @@ export class CacheView<V = unknown> implements Cache<V> {
   }
 
   async #invalidateTags(tags: readonly string[]): Promise<number> {
-    const checked = copyTags(tags, 'invalidateTags(tags)');
+    const checked = copyCallerTags(tags, 'invalidateTags(tags)');
     const state = this.#state;
     if (state.closed || checked.length === 0) return 0;
     const started = state.log.debugOn ? performance.now() : 0;

@@ -6,7 +6,7 @@ import type { CacheKey } from '../engine/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { traceLoader } from '../observability/tracing.js';
 import { parseDuration, type Duration } from '../util/duration.js';
-import { copyTags } from '../util/validate.js';
+import { copyCallerTags } from './tag-scope.js';
 import { backoffDelay, isRetryableError, type ResolvedRetry } from './retry.js';
 import type { Loader, LoaderContext, PreviousEntry, UpstreamValidators } from './types.js';
 import type { EntryValidators } from '../util/stored-entry.js';
@@ -91,7 +91,7 @@ export class LoaderCall<V> implements LoaderContext<V> {
 
   /** Overrides the entry's tags. */
   setTags(tags: readonly string[]): void {
-    this.tags = copyTags(tags, 'ctx.setTags(tags)');
+    this.tags = copyCallerTags(tags, 'ctx.setTags(tags)');
   }
 
   /** Answers the value without caching it. */

@@ -1,13 +1,8 @@
 // Option handling of the facade: validates createCache / configure / getOrSet options once, naming the
 // bad option in the error, and resolves them to plain millisecond numbers so the call paths never parse.
 import { parseDuration, type Duration } from '../util/duration.js';
-import {
-  assertBoolean,
-  assertFraction,
-  assertKnownOptions,
-  copyTags,
-  optionNames,
-} from '../util/validate.js';
+import { assertBoolean, assertFraction, assertKnownOptions, optionNames } from '../util/validate.js';
+import { copyCallerTags } from './tag-scope.js';
 import { DEFAULT_RETRY, resolveRetry, type ResolvedRetry } from './retry.js';
 import { compileValidator, type ValueCheck } from './validate-value.js';
 import type { LoadMeta } from './envelope.js';
@@ -212,7 +207,7 @@ export function resolveSetOptions(
     ttl: optionalDuration(options.ttl, config.ttl, 'ttl'),
     grace: optionalDuration(options.grace, config.grace, 'grace'),
     jitter: options.jitter === undefined ? config.jitter : assertFraction(options.jitter, 'jitter'),
-    tags: options.tags === undefined ? NO_TAGS : copyTags(options.tags, 'tags'),
+    tags: options.tags === undefined ? NO_TAGS : copyCallerTags(options.tags, 'tags'),
   };
 }
 

@@ -22,6 +22,7 @@ import {
 import type { SharedCacheState } from './shared-state.js';
 import type { GetOrSetOptions, Loader, PreviousEntry } from './types.js';
 import type { ValueCheck } from './validate-value.js';
+import { scopedTag } from './tag-scope.js';
 
 /** A view's name and place in the key space: how its keys and tags are stored (the root's as given). */
 export class KeySpace {
@@ -48,15 +49,20 @@ export class KeySpace {
     return this.prefix === '' ? key : this.prefix + key;
   }
 
-  /** Tags as stored: a namespace also stores scoped copies so its invalidateTags stays inside it. */
+  /**
+   * Tags as stored: a namespace also stores scoped copies (tag-scope.ts), so that its invalidateTags
+   * reaches only its own entries, while the root's, which looks up the tags as given, reaches them all.
+   */
   storedTags(tags: readonly string[]): readonly string[] {
-    if (this.prefix === '' || tags.length === 0) return tags;
-    return [...tags, ...tags.map((t) => this.prefix + t)];
+    const prefix = this.prefix;
+    if (prefix === '' || tags.length === 0) return tags;
+    return [...tags, ...tags.map((t) => scopedTag(prefix, t))];
   }
 
   /** Tags as this view's invalidateTags looks them up: a namespace's scoped copies. */
   scopedTags(tags: readonly string[]): readonly string[] {
-    return this.prefix === '' ? tags : tags.map((t) => this.prefix + t);
+    const prefix = this.prefix;
+    return prefix === '' ? tags : tags.map((t) => scopedTag(prefix, t));
   }
 }
 

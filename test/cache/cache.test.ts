@@ -155,6 +155,38 @@ describe('namespaces', () => {
     expect(await plans.invalidatePattern('*')).toBe(0);
   });
 
+  it("tags: a namespace's scoped copies cannot collide with a caller's tags or another namespace's", async () => {
+    const root = createCache<string>({ ttl: '1h' });
+    const billing = root.namespace('billing');
+    const nested = billing.namespace('x');
+    await root.set('r', 'root', { tags: ['billing:paid'] });
+    await billing.set('b', 'billing', { tags: ['paid', 'x:paid'] });
+    await nested.set('n', 'nested', { tags: ['paid'] });
+    expect(await billing.invalidateTags(['paid'])).toBe(1);
+    expect(await root.get('r')).toBe('root');
+    expect(await nested.get('n')).toBe('nested');
+    await billing.set('b', 'billing', { tags: ['x:paid'] });
+    expect(await billing.invalidateTags(['x:paid'])).toBe(1);
+    expect(await nested.get('n')).toBe('nested');
+    expect(await nested.invalidateTags(['paid'])).toBe(1);
+    expect(await root.get('r')).toBe('root');
+    // The root's invalidateTags still reaches every namespace.
+    await billing.set('b', 'billing', { tags: ['paid'] });
+    await nested.set('n', 'nested', { tags: ['paid'] });
+    expect(await root.invalidateTags(['paid'])).toBe(2);
+    // The mark that starts a scoped copy is refused in a caller's tags, wherever tags are taken.
+    const marked = ['\uE0008:billing:paid'];
+    await expect(root.invalidateTags(marked)).rejects.toThrow(/U\+E000/);
+    await expect(root.set('k', 'v', { tags: marked })).rejects.toThrow(/tags: a tag may not start/);
+    await expect(
+      root.getOrSet('k', (ctx) => {
+        ctx.setTags(marked);
+        return 'v';
+      }),
+    ).rejects.toThrow(/ctx.setTags/);
+    expect(await root.get('r')).toBe('root');
+  });
+
   it('have their own ttl and switch (seed 000 configureTTL / setCacheEnabled)', async () => {
     const clock = manualClock();
     const root = createCache<string>({ ttl: '1h', clock: clock.now });
