@@ -163,6 +163,9 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
     cache: cacheManager,
     rules: CACHE_RULES,
     invalidate: INVALIDATION_RULES,
+    // Each user's /api/urls/ lists that user's links alone, so the seed's rules (the writer's answers
+    // and the link's tag) say what a write changes; the default would drop every user's list (RFC 9111 §4.4).
+    invalidateOnWrite: false,
     user: userOf,
     logger,
     clock: options.clock,

@@ -58,7 +58,14 @@ const FORGET_WRITER = {
  * before the answer goes out; a creation drops the writer's answers.
  */
 export const INVALIDATION_RULES = [
-  { method: ['PUT', 'DELETE'], path: '/api/urls/:id', tags: ['url:{id}'], ...FORGET_WRITER },
+  // The shared details live in `general`, so the link's tag is invalidated there too.
+  {
+    method: ['PUT', 'DELETE'],
+    path: '/api/urls/:id',
+    tags: ['url:{id}'],
+    ...FORGET_WRITER,
+    cache: [...FORGET_WRITER.cache, 'general'],
+  },
   { method: 'POST', path: '/api/urls/', ...FORGET_WRITER },
 ];
 

@@ -71,9 +71,8 @@ export interface Serving {
   next: NextFunction;
   direct: DirectReply | undefined;
   params: PathParams;
-  /** The request's path (in normal form) and user: what is stored carries their URI tag (see `uriTag`). */
+  /** The request's path (in normal form): what is stored carries its URI tag (see `uriTag`). */
   path: string;
-  user: string | undefined;
   key: string;
 }
 
@@ -220,10 +219,9 @@ export class HandlerRun {
 
   /** The rule's tags filled from the params, and the URI tag a write to the path invalidates by. */
   #tags(): string[] {
-    const { route, params, path, user } = this.serving;
+    const { route, params, path } = this.serving;
     const tags = route.rule.tags.map((t) => t.render(params));
-    // A per-user entry carries its user's URI tag: a user's write drops that user's copies only.
-    tags.push(route.rule.perUser ? uriTag(path, user) : uriTag(path));
+    tags.push(uriTag(path));
     return tags;
   }
 }

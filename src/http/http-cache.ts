@@ -226,7 +226,6 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
         ? {
             req,
             path: normalisePath(writePath),
-            user: userFor(req, res, own),
             covered: isCached,
           }
         : undefined;
@@ -275,7 +274,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const user = userFor(req, res, own);
     if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
     const key = deriveKey(rule, req, target, params, user, credentialHeaders, ownReq);
-    const serving: Serving = { route, req, res, next, direct, params, path: target.path, user, key };
+    const serving: Serving = { route, req, res, next, direct, params, path: target.path, key };
     // A client's no-cache revalidates only where the rule lets it (single-flight, like a miss).
     const clientRevalidates = rule.requestNoCache === 'revalidate' && wantsRevalidation(req);
 

@@ -82,12 +82,11 @@ export interface MatchedWrite {
 
 /**
  * The tag every stored response carries for its (normal-form) path, so a write to the URI can reach it.
- * A per-user entry carries its user's tag instead: like a browser's private cache, a user's write drops
- * that user's copies (and every shared one), not other users'.
+ * Per-user entries carry it too: a successful write invalidates every response stored for its URI
+ * (RFC 9111 §4.4), other users' copies included, since they all describe the resource it changed.
  */
-export function uriTag(path: string, user?: string): string {
-  const uri = canonicalUri(path);
-  return user === undefined ? `larder:uri:${uri}` : `larder:uri:${uri} user=${encodeURIComponent(user)}`;
+export function uriTag(path: string): string {
+  return `larder:uri:${canonicalUri(path)}`;
 }
 
 /**
@@ -106,8 +105,6 @@ export interface UriWrite {
   req: IncomingMessage;
   /** The write's path in normal form. */
   path: string;
-  /** Who wrote (`user()`), whose per-user copies go too. */
-  user: string | undefined;
   /** Whether a cache rule stores responses for a path: only those paths are invalidated. */
   covered: (path: string) => boolean;
 }
@@ -146,7 +143,7 @@ export function invalidateAfterWrite(
     if (rules.length === 0 && paths.length === 0) return finish();
     void Promise.all([
       runWriteRules(rules, method, directory, log),
-      runUriInvalidation(paths, uri?.user, method, directory, log),
+      runUriInvalidation(paths, method, directory, log),
     ]).finally(finish);
     return res;
   } as ServerResponse['end'];
@@ -196,14 +193,12 @@ function noteHeaders(arg: unknown, into: Record<string, string>): void {
 
 async function runUriInvalidation(
   paths: readonly string[],
-  user: string | undefined,
   method: string,
   directory: CacheDirectory,
   log: LogSink,
 ): Promise<void> {
   if (paths.length === 0) return;
   const tags = paths.map((path) => uriTag(path));
-  if (user !== undefined) for (const path of paths) tags.push(uriTag(path, user));
   try {
     const counts = await invalidateIn(
       directory.names().map((n) => requireCache(directory, n, 'cache')),
