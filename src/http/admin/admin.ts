@@ -63,6 +63,7 @@ export const ADMIN_PATHS: readonly string[] = [
   '/clear',
   '/clear/:cache',
   '/invalidate',
+  '/config',
   '/config/:cache',
   '/advisor',
   '/dashboard',
@@ -194,8 +195,10 @@ export function createAdmin(options: AdminOptions): AdminHandler {
     },
     clear: {
       method: 'POST',
-      async run(_req, res, _query, param) {
-        const names = param === undefined ? directory.names() : [param];
+      async run(_req, res, query, param) {
+        // Only a bare `POST clear` clears every cache; `clear/` (an empty name) is refused.
+        const name = cacheTarget('clear', query, param);
+        const names = name === undefined ? directory.names() : [name];
         const caches = names.map(cacheNamed);
         await Promise.all(caches.map((c) => c.clear()));
         log.info('Cache CLEAR', { caches: names, via: 'admin' });
@@ -227,18 +230,19 @@ export function createAdmin(options: AdminOptions): AdminHandler {
     },
     config: {
       method: 'POST',
-      async run(req, res, _query, param) {
-        if (param === undefined) throw new AdminRequestError(404, 'name the cache: POST config/:cache');
-        const cache = cacheNamed(param);
+      async run(req, res, query, param) {
+        const name = cacheTarget('config', query, param);
+        if (name === undefined) throw new AdminRequestError(404, 'name the cache: POST config/:cache');
+        const cache = cacheNamed(name);
         const command = parseConfig(await readJsonBody(req, maxRequestBytes));
         try {
           cache.configure(command as CacheConfigUpdate);
         } catch (error) {
           throw new AdminRequestError(400, errorMessage(error));
         }
-        log.info('Cache CONFIG', { cache: param, ...command, via: 'admin' });
+        log.info('Cache CONFIG', { cache: name, ...command, via: 'admin' });
         const stats = cache.stats();
-        sendJson(res, 200, { cache: param, enabled: stats.enabled, ttl: stats.ttl });
+        sendJson(res, 200, { cache: name, enabled: stats.enabled, ttl: stats.ttl });
       },
     },
   };
@@ -251,10 +255,12 @@ export function createAdmin(options: AdminOptions): AdminHandler {
         : path.startsWith(`${prefix}/`) || path === prefix
           ? path.slice(prefix.length)
           : undefined;
-    const segments = rest === undefined ? [] : rest.split('/').filter(Boolean);
+    // Empty segments are kept: `clear/` names the empty cache name, which is refused, not "every cache".
+    const segments = rest === undefined || rest === '' ? [] : rest.slice(1).split('/');
     const [head, param, extra] = segments;
     const method = req.method ?? 'GET';
-    if (head === 'dashboard') return void serveDashboard(req, res, segments.slice(1).join('/'), next);
+    if (head === 'dashboard')
+      return void serveDashboard(req, res, segments.slice(1).filter(Boolean).join('/'), next);
     const route =
       head === undefined || extra !== undefined
         ? undefined
@@ -262,7 +268,8 @@ export function createAdmin(options: AdminOptions): AdminHandler {
           ? routes[head]
           : undefined;
     const takesParam = head === 'clear' || head === 'config';
-    if (route === undefined || (param !== undefined && !takesParam)) {
+    // A trailing slash is tolerated on routes without a `:cache` (`stats/`).
+    if (route === undefined || (param !== undefined && !takesParam && param !== '')) {
       if (next) return void (await next());
       return sendJson(res, 404, { error: `no admin route ${method} ${path}` });
     }
@@ -276,7 +283,8 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       return sendJson(res, 405, { error: `${head} takes ${route.method}` });
     }
     try {
-      await route.run(req, res, new URLSearchParams(query), param === undefined ? undefined : decode(param));
+      const segment = param === undefined || (param === '' && !takesParam) ? undefined : decode(param);
+      await route.run(req, res, new URLSearchParams(query), segment);
     } catch (error) {
       if (error instanceof AdminRequestError) {
         if (error.status === 413) res.setHeader('connection', 'close');
@@ -345,6 +353,19 @@ function checkPatternWork(patterns: number, caches: readonly Cache<unknown>[]): 
     `"patterns": ${patterns} patterns over ${entries} entries would test ${patterns * entries} keys; ` +
       `one request may test at most ${MAX_PATTERN_TESTS} (send fewer patterns per request)`,
   );
+}
+
+/**
+ * The cache a `clear` or `config` request names, by its `:cache` segment or by `?cache=` (which the
+ * dashboard sends: a browser rewrites `clear/.` to `clear/`); undefined when it names none.
+ */
+function cacheTarget(route: string, query: URLSearchParams, segment: string | undefined): string | undefined {
+  const named = query.get('cache') ?? undefined;
+  if (segment !== undefined && named !== undefined)
+    throw new AdminRequestError(400, `name the cache once: POST ${route}/:cache or POST ${route}?cache=`);
+  const name = segment ?? named;
+  if (name === '') throw new AdminRequestError(400, `the cache name is empty: POST ${route}/:cache`);
+  return name;
 }
 
 function readLimit(value: string | null): number {

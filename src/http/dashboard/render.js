@@ -146,10 +146,15 @@ const view = (() => {
       const raw = ttlInput.value.trim();
       if (!raw) return;
       const ttl = /^\d+$/.test(raw) ? Number(raw) : raw;
-      act(`Change the TTL of "${name}" to ${raw}?`, `config/${encodeURIComponent(name)}`, { ttl }, () => {
-        ttlInput.value = '';
-        return `TTL of ${name} set to ${raw}.`;
-      });
+      act(
+        `Change the TTL of "${name}" to ${raw}?`,
+        `config?cache=${encodeURIComponent(name)}`,
+        { ttl },
+        () => {
+          ttlInput.value = '';
+          return `TTL of ${name} set to ${raw}.`;
+        },
+      );
     });
 
     const clear = el('button', 'btn', 'Clear');
@@ -158,7 +163,7 @@ const view = (() => {
     clear.addEventListener('click', () =>
       act(
         `Clear every entry of "${name}"?`,
-        `clear/${encodeURIComponent(name)}`,
+        `clear?cache=${encodeURIComponent(name)}`,
         undefined,
         () => `${name} cleared.`,
       ),
@@ -171,7 +176,7 @@ const view = (() => {
       const next = !enabled;
       act(
         `${next ? 'Enable' : 'Disable'} caching in "${name}"?`,
-        `config/${encodeURIComponent(name)}`,
+        `config?cache=${encodeURIComponent(name)}`,
         { enabled: next },
         () => `${name} ${next ? 'enabled' : 'disabled'}.`,
       );
