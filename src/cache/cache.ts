@@ -598,10 +598,11 @@ export class CacheView<V = unknown> implements Cache<V> {
     load: (signal: AbortSignal) => unknown,
     options: CacheSetOptions,
     until: AbortSignal,
+    scope: string | undefined,
   ): Promise<boolean> {
     const write = resolveSetOptions(this.#config, options, 'warm');
     if (!this.#config.enabled) return false;
-    return this.#readThrough.warmLoad(key, load, write, until);
+    return this.#readThrough.warmLoad(key, load, write, until, scope);
   }
 
   /** The door of syncView (sync-view.ts): this view's shared state, key space and current settings. */

@@ -52,9 +52,11 @@ export class KeySpace {
   /**
    * Tags as stored: a namespace also stores scoped copies (tag-scope.ts), so that its invalidateTags
    * reaches only its own entries, while the root's, which looks up the tags as given, reaches them all.
+   * `below` is the prefix, relative to this view, of a namespace under it that the entry belongs to (a
+   * restored entry's SnapshotEntry.scope, see snapshot-envelopes.ts).
    */
-  storedTags(tags: readonly string[]): readonly string[] {
-    const prefix = this.prefix;
+  storedTags(tags: readonly string[], below = ''): readonly string[] {
+    const prefix = this.prefix + below;
     if (prefix === '' || tags.length === 0) return tags;
     return [...tags, ...tags.map((t) => scopedTag(prefix, t))];
   }
@@ -296,7 +298,8 @@ export class ReadThrough {
 
   /**
    * Stores a value for a caller's key in every tier, logs SET and emits cache:set: the one write path of
-   * the view (set, warm, and getOrSet's loads). `method` names the caller in a CACHE_SET_FAILED error.
+   * the view (set, warm, and getOrSet's loads). `method` names the caller in a CACHE_SET_FAILED error;
+   * `below` a namespace under the view whose entry this is (KeySpace.storedTags; predictive warming).
    */
   async write(
     key: CacheKey,
@@ -304,12 +307,19 @@ export class ReadThrough {
     options: ResolvedWriteOptions,
     method: string,
     version?: number,
+    below?: string,
   ): Promise<void> {
     const state = this.#state;
     const keys = this.#keys;
     const started = state.log.debugOn ? performance.now() : 0;
     try {
-      await state.tiers.write(keys.fullKey(key), value, options, keys.storedTags(options.tags), version);
+      await state.tiers.write(
+        keys.fullKey(key),
+        value,
+        options,
+        keys.storedTags(options.tags, below),
+        version,
+      );
     } catch (error) {
       throw this.storeError(CacheErrorType.CACHE_SET_FAILED, method, key, error);
     }
@@ -321,13 +331,15 @@ export class ReadThrough {
    * Predictive warming's load of a caller's key (warm.ts): a flight no caller joins, so the writes and
    * invalidations that reach the key detach it as they detach getOrSet's loads, and close() aborts it.
    * Stores the result unless detached or aborted (also by `until`, warming's deadline); resolves whether
-   * it stored. A load of the key already in progress will store it: then `load` is not called.
+   * it stored. A load of the key already in progress will store it: then `load` is not called. `scope`
+   * names the namespace below this view the key belongs to (its tags are scoped to it, see write).
    */
   async warmLoad(
     key: CacheKey,
     load: (signal: AbortSignal) => unknown,
     write: ResolvedWriteOptions,
     until: AbortSignal,
+    scope?: string,
   ): Promise<boolean> {
     const state = this.#state;
     if (state.closed || until.aborted) return false;
@@ -343,7 +355,7 @@ export class ReadThrough {
         until.removeEventListener('abort', onDeadline);
       }
       if (!flight.detached && !signal.aborted && !state.closed) {
-        await this.write(key, value, write, 'warm');
+        await this.write(key, value, write, 'warm', undefined, scope);
         stored = true;
       }
       return { value, stale: false };

@@ -10,13 +10,18 @@ import {
   touchesFor,
   type LoadResult,
 } from '../persistence/entries.js';
+import { snapshotScope } from '../persistence/format.js';
 import type { LoadBounds, SnapshotEntry } from '../persistence/types.js';
 import { portableEntry } from '../util/stored-entry.js';
+import { scopeOfTag } from './tag-scope.js';
 
 /** How a load writes into the facade's store (the view supplies these, applying its key prefix and tag scoping). */
 export interface EnvelopeSink {
-  /** Stores an envelope under the caller's key; `size` is the accounted size, or undefined to measure. */
-  write(key: CacheKey, envelope: Envelope, size: number | undefined): void;
+  /**
+   * Stores an envelope under the caller's key; `size` is the accounted size, or undefined to measure;
+   * `scope` the entry's namespace below the view (SnapshotEntry.scope), whose tag copies it gets back.
+   */
+  write(key: CacheKey, envelope: Envelope, size: number | undefined, scope: string | undefined): void;
   /** Reads the key once, as a hit would (replays the snapshot's frequency); optional. */
   touch?(key: CacheKey): void;
 }
@@ -39,7 +44,15 @@ export function dumpEnvelopes(
     }
     const envelope = info.value;
     if (envelope.expiresAt !== 0 && envelope.expiresAt <= now) continue;
-    out.push({ ...portableEntry(envelope), key, size: info.size, frequency: info.frequency });
+    const entry: SnapshotEntry = {
+      ...portableEntry(envelope),
+      key,
+      size: info.size,
+      frequency: info.frequency,
+    };
+    const scope = scopeBelow(envelope, prefix);
+    if (scope !== undefined) entry.scope = scope;
+    out.push(entry);
   }
   return rankEntries(out);
 }
@@ -53,10 +66,26 @@ export function loadEnvelopes(
 ): LoadResult {
   const { insert, result } = selectForLoad(checkEntries(entries), now, bounds);
   for (const e of insert) {
-    sink.write(e.key, portableEntry(e), e.size > 0 ? e.size : undefined);
+    sink.write(e.key, portableEntry(e), e.size > 0 ? e.size : undefined, snapshotScope(e));
   }
   if (sink.touch !== undefined) {
     for (const e of insert) for (let i = touchesFor(e); i > 0; i--) sink.touch(e.key);
   }
   return result;
+}
+
+/**
+ * The namespace below `prefix` that wrote `envelope`, relative to `prefix` (`'users:'`), read off its
+ * scoped tag copies (tag-scope.ts); undefined when the view at `prefix` (or one above it) wrote it, or
+ * when it has no tags to scope.
+ */
+function scopeBelow(envelope: Envelope, prefix: string): string | undefined {
+  const tags = envelope.indexTags;
+  if (tags === undefined) return undefined;
+  for (const tag of tags) {
+    const scope = scopeOfTag(tag);
+    if (scope === undefined) continue;
+    return scope.length > prefix.length && scope.startsWith(prefix) ? scope.slice(prefix.length) : undefined;
+  }
+  return undefined;
 }

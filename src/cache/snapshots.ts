@@ -32,7 +32,8 @@ export interface SnapshotStore {
 /** How a view maps a caller's key and tags to stored ones (its KeySpace satisfies it). */
 export interface ViewKeys {
   fullKey(key: CacheKey): CacheKey;
-  storedTags(tags: readonly string[]): readonly string[];
+  /** Tags as stored for an entry of the view, or of its namespace `below` (a prefix relative to it). */
+  storedTags(tags: readonly string[], below?: string): readonly string[];
 }
 
 /**
@@ -54,8 +55,8 @@ export function loadIntoView(
     now,
     { maxEntries: stats.maxEntries ?? Infinity, maxBytes: stats.maxBytes ?? Infinity },
     {
-      write: (key, envelope, size) =>
-        write(view.fullKey(key), envelope, view.storedTags(envelope.tags), size),
+      write: (key, envelope, size, scope) =>
+        write(view.fullKey(key), envelope, view.storedTags(envelope.tags, scope), size),
       touch: (key) =>
         store.touchRestored === undefined
           ? void store.getLocal(view.fullKey(key))

@@ -8,6 +8,7 @@ import { keyProblem } from '../util/validate.js';
 import { raceTimeout, since, TIMED_OUT } from '../util/time.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import type { ResolvedWarm } from '../persistence/schedule.js';
+import { snapshotScope } from '../persistence/format.js';
 import type { SnapshotEntry } from '../persistence/types.js';
 import type { WarmPlan } from '../persistence/warm-plan.js';
 import type { CacheSetOptions, WarmSource } from './types.js';
@@ -56,12 +57,14 @@ export interface WarmTarget {
    * `options` unless a write, delete, invalidation or clear reached the key meanwhile, or `until` or
    * close() aborted it (the signal `load` gets aborts then too). Resolves whether it stored the result;
    * false without calling `load` when the key is already being loaded. Rejects with `load`'s error.
+   * `scope` is the snapshot entry's namespace (SnapshotEntry.scope): its tags are scoped to it again.
    */
   [WARM_KEY](
     key: CacheKey,
     load: (signal: AbortSignal) => unknown,
     options: CacheSetOptions,
     until: AbortSignal,
+    scope: string | undefined,
   ): Promise<boolean>;
 }
 
@@ -116,6 +119,7 @@ export async function warmFromSnapshot(
           (loadSignal) => loader(entry.key, { cache: target.name, entry, signal: loadSignal }),
           refetchOptions(entry),
           signal,
+          snapshotScope(entry),
         );
         if (stored) refetched++;
       } catch (error) {

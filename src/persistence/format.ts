@@ -17,7 +17,10 @@
 // wrote and read; a file with one says 2, which earlier builds refuse whole rather than miscount its
 // entries as malformed. Both versions are read. The load state is checked like every field but never
 // costs its entry: a malformed validator, adaptive state or keepUntil (or unknown map keys) is dropped
-// and the entry loads without it, so its next load simply fetches in full.
+// and the entry loads without it, so its next load simply fetches in full. The same map may hold `scope`,
+// the namespace an entry was written through (SnapshotEntry.scope), so that a namespace's invalidateTags
+// still reaches its entries after a restore; earlier builds ignore the key (as any unknown one), and an
+// entry without it (every entry of an earlier build's file) restores as before, its tags unscoped.
 // Decoding checks the frame (magic, version, length, checksum) before returning anything: a damaged
 // file is refused whole. Inside a well-framed file, an entry that fails validation (a NaN key, an
 // out-of-range time, a non-string tag) is left out and counted, so one bad entry never stops a start.
@@ -70,7 +73,25 @@ export interface EncodedSnapshot {
   skipped: number;
 }
 
-type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], number, number, LoadState?];
+/** The ninth element of an entry tuple: the load state, and the namespace scope of the entry's tags. */
+type EntryExtras = LoadState & { scope?: string };
+
+type EntryTuple = [CacheKey, Uint8Array, number, number, number, string[], number, number, EntryExtras?];
+
+/**
+ * An entry's `scope` when it is well-formed (a namespace key prefix, ending in ':', that its string key
+ * starts with), else undefined: what a writer keeps and a reader trusts (SnapshotEntry.scope).
+ */
+export function snapshotScope(entry: { key: unknown; scope?: unknown }): string | undefined {
+  const { key, scope } = entry;
+  return typeof scope === 'string' &&
+    scope.length > 1 &&
+    scope.endsWith(':') &&
+    typeof key === 'string' &&
+    key.startsWith(scope)
+    ? scope
+    : undefined;
+}
 
 /** Elements of an entry tuple without (and, from version 2, with) the trailing load state. */
 const BASE_TUPLE = 8;
@@ -159,8 +180,9 @@ export function encodeSnapshot(
       ];
       // Only what the reader would keep is written (validated, bounded): it is the reader's copy too.
       const state = loadStateOf(e);
-      if (state !== undefined) {
-        tuple[BASE_TUPLE] = state;
+      const scope = snapshotScope(e);
+      if (state !== undefined || scope !== undefined) {
+        tuple[BASE_TUPLE] = scope === undefined ? state : { ...state, scope };
         version = SNAPSHOT_VERSION;
       }
       tuples.push(tuple);
@@ -279,6 +301,10 @@ function readEntries(
     // Untrusted like the rest: only well-formed fields are kept (copyLoadState's rules), never the record.
     const state = loadStateOf(loadState);
     if (state !== undefined) Object.assign(entry, state);
+    if (typeof loadState === 'object' && loadState !== null) {
+      const scope = snapshotScope({ key, scope: (loadState as EntryExtras).scope });
+      if (scope !== undefined) entry.scope = scope;
+    }
     const raw = bytes as Uint8Array;
     try {
       entry.value = serializer.deserialize(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));

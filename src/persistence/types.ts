@@ -4,7 +4,7 @@
 import type { Duration } from '../util/duration.js';
 import type { CacheKey } from '../engine/types.js';
 import type { Serializer } from '../codec/serializer.js';
-import type { SnapshotEntry } from '../engine/snapshot.js';
+import type { SnapshotEntry as EngineSnapshotEntry } from '../engine/snapshot.js';
 
 /** The `persist` option of createCache / createCacheManager. */
 export interface PersistOptions {
@@ -52,4 +52,14 @@ export interface SnapshotWarmOptions {
 }
 
 export type { SnapshotFileHandle, SnapshotFs } from '../util/atomic-write.js';
-export type { LoadBounds, SnapshotEntry } from '../engine/snapshot.js';
+export type { LoadBounds } from '../engine/snapshot.js';
+
+/** One snapshot entry as `cache.dump()` returns it and `cache.load()` takes it. */
+export interface SnapshotEntry<V = unknown> extends EngineSnapshotEntry<V> {
+  /**
+   * For an entry written through a namespace below the view that dumped it: that namespace's key prefix
+   * relative to the view (`'users:'`, `'a:b:'`), which `key` starts with. load() indexes the entry's tags
+   * for that namespace again, so its invalidateTags still reaches the entry. Absent otherwise.
+   */
+  scope?: string;
+}

@@ -65,6 +65,48 @@ describe('cache.dump() / cache.load()', () => {
     await Promise.all([root.close(), other.close()]);
   });
 
+  it("keeps a namespace's tags its own across dump() and load() from the root", async () => {
+    const root = createCache<string>({ name: 'root', cleanupInterval: 0 });
+    const users = root.namespace('users');
+    const admins = users.namespace('admins');
+    await users.set('42', 'Ada', { tags: ['org:1'] });
+    await admins.set('7', 'Grace', { tags: ['org:1'] });
+    await root.set('plain', 'root', { tags: ['org:1'] });
+    await users.set('untagged', 'x');
+    const dumped = root.dump();
+    const scopes = Object.fromEntries(dumped.map((e) => [e.key, e.scope]));
+    expect(scopes).toEqual({
+      'users:42': 'users:',
+      'users:admins:7': 'users:admins:',
+      plain: undefined,
+      'users:untagged': undefined,
+    });
+    // Relative to the namespace that dumps: its own entries need none, a nested one's is relative.
+    expect(users.dump().map((e) => [e.key, e.scope])).toEqual(
+      expect.arrayContaining([
+        ['42', undefined],
+        ['admins:7', 'admins:'],
+      ]),
+    );
+
+    const after = createCache<string>({ name: 'root', cleanupInterval: 0 });
+    after.load(dumped);
+    expect(await after.namespace('users').invalidateTags(['org:1'])).toBe(1);
+    expect(await after.namespace('users').get('42')).toBeUndefined();
+    expect(await after.get('plain')).toBe('root');
+    expect(await after.namespace('users').namespace('admins').invalidateTags(['org:1'])).toBe(1);
+    // A namespace's dump loaded into the same namespace elsewhere keeps its nested scopes too.
+    const again = createCache<string>({ name: 'root', cleanupInterval: 0 });
+    again.namespace('users').load(users.dump());
+    expect(await again.namespace('users').namespace('admins').invalidateTags(['org:1'])).toBe(1);
+    expect(await again.namespace('users').invalidateTags(['org:1'])).toBe(1);
+    // A scope the key does not start with is not trusted: the entry loads with its tags unscoped.
+    const forged = createCache<string>({ name: 'root', cleanupInterval: 0 });
+    forged.load([{ ...dumped.find((e) => e.key === 'plain')!, scope: 'users:' }]);
+    expect(await forged.namespace('users').invalidateTags(['org:1'])).toBe(0);
+    await Promise.all([root.close(), after.close(), again.close(), forged.close()]);
+  });
+
   it('into a smaller cache, keeps the most recently written entries', async () => {
     const clock = manualClock();
     const big = createCache<number>({ name: 'c', maxEntries: 50, clock: clock.now, cleanupInterval: 0 });
@@ -110,6 +152,39 @@ describe('the persist option', () => {
         .sort(),
     ).toEqual(['/a', '/b']);
     expect(await second.get('/a')).toBe('A');
+    await second.close();
+  });
+
+  it("restores a namespace's entries where its invalidateTags reaches them", async () => {
+    const path = join(scratch.dir, 'users.snap');
+    const first = createCache<string>({ name: 'app', persist: { path } });
+    await first.namespace('users').set('42', 'Ada', { tags: ['org:1'] });
+    await first.set('users:43', 'root-written', { tags: ['org:1'] });
+    await first.close();
+    const second = createCache<string>({ name: 'app', persist: { path } });
+    const users = second.namespace('users');
+    expect(await users.invalidateTags(['org:1'])).toBe(1);
+    expect(await users.get('42')).toBeUndefined();
+    expect(await users.get('43')).toBe('root-written');
+    await second.close();
+  });
+
+  it("warms a namespace's stale entry back into the namespace's tag space", async () => {
+    const path = join(scratch.dir, 'warm.snap');
+    const clock = manualClock();
+    const first = createCache<string>({ name: 'app', clock: clock.now, persist: { path } });
+    await first.namespace('users').set('42', 'old', { ttl: '1s', tags: ['org:1'] });
+    await first.close();
+    clock.advance(5_000);
+    const second = createCache<string>({
+      name: 'app',
+      clock: clock.now,
+      persist: { path, warm: { top: 1, loader: () => 'new' } },
+    });
+    await second.ready;
+    const users = second.namespace('users');
+    expect(await users.get('42')).toBe('new');
+    expect(await users.invalidateTags(['org:1'])).toBe(1);
     await second.close();
   });
 

@@ -108,6 +108,23 @@ describe('snapshot format', () => {
     ).toEqual(['ok']);
   });
 
+  it("keeps a well-formed entry's namespace scope, in version 2, and drops a malformed one", () => {
+    const scoped = { ...entry('users:42'), scope: 'users:' };
+    const forged = { ...entry('plain'), scope: 'users:' };
+    const caches = new Map([['c', [scoped, forged, entry('users:43')]]]);
+    const { bytes } = encodeSnapshot(caches, serializer, 0);
+    expect(bytes.readUInt16BE(8)).toBe(SNAPSHOT_VERSION);
+    const read = decodeSnapshot(bytes, serializer).caches.get('c')!;
+    expect(read.map((e) => [e.key, e.scope])).toEqual([
+      ['users:42', 'users:'],
+      ['plain', undefined],
+      ['users:43', undefined],
+    ]);
+    // Without a scope (or load state) the file is version 1, as earlier builds wrote and read it.
+    const plain = encodeSnapshot(new Map([['c', [entry('users:43')]]]), serializer, 0).bytes;
+    expect(plain.readUInt16BE(8)).toBe(1);
+  });
+
   it('refuses a foreign file', () => {
     expect(refusal(Buffer.from('{"not":"a snapshot"}\n')).reason).toBe('foreign');
     expect(refusal(new Uint8Array(0)).reason).toBe('foreign');
