@@ -22,7 +22,7 @@ import {
 } from './body.js';
 import { adminMetrics } from './metrics.js';
 import type { MetricsRegistry } from './metrics.js';
-import { healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
+import { byName, healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
 
 /** Options of {@link createAdmin}. */
 export interface AdminOptions {
@@ -178,7 +178,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       method: 'GET',
       run(_req, res, query) {
         const only = query.get('cache') ?? undefined;
-        const caches: Record<string, unknown> = {};
+        const caches = byName<unknown>();
         for (const name of only === undefined ? directory.names() : [only]) {
           caches[name] = snakeCase(cacheNamed(name).advise?.() ?? null);
         }

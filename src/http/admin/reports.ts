@@ -41,13 +41,21 @@ export function snakeCase(value: unknown): unknown {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.map(snakeCase);
   if (typeof value !== 'object' || value === null) return value;
-  const out: Snake = {};
+  const out = byName<unknown>();
   for (const [k, v] of Object.entries(value))
     out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snakeCase(v);
   return out;
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
+
+/**
+ * An empty object to key by cache name: without a prototype, so a cache named `__proto__` is a
+ * property like any other rather than a prototype assignment that drops it from the report.
+ */
+export function byName<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
 
 /**
  * Entries of a cache matching `q`, at most `limit`, plus how many matched in all. Without `q` the
@@ -118,7 +126,7 @@ export function overallStats(
 /** The `GET stats` report. */
 export function statsReport(directory: CacheDirectory, names: readonly string[], query: StatsQuery): Snake {
   const perCache = names.map((n) => directory.get(n)!.stats());
-  const caches: Snake = {};
+  const caches = byName<unknown>();
   names.forEach((name, i) => {
     const report = snakeCase(perCache[i]) as Snake;
     if (!query.countersOnly) {
@@ -134,7 +142,7 @@ export function statsReport(directory: CacheDirectory, names: readonly string[],
 
 /** The `GET health` report: overall status (degraded when any cache is), and each cache's. */
 export function healthReport(directory: CacheDirectory): Snake & { status: CacheHealth['status'] } {
-  const caches: Record<string, CacheHealth> = {};
+  const caches = byName<CacheHealth>();
   for (const name of directory.names()) caches[name] = directory.get(name)!.health();
   let overall: CacheHealth;
   if (directory.manager !== undefined) overall = directory.manager.health();
@@ -178,7 +186,7 @@ export function performanceReport(
   const total = totalmem();
   const available = freemem();
   const memory = process.memoryUsage();
-  const instances: Snake = {};
+  const instances = byName<unknown>();
   names.forEach((name, i) => {
     const s = perCache[i]!;
     instances[instanceKey(name)] = {
