@@ -2,7 +2,7 @@
 // it. Writes and invalidations detach the loads they reach: a detached load leaves the map (a call
 // started after the write loads afresh), still answers the callers already waiting, and is never stored.
 // Predictive warming's loads are registered beside them (joined by no caller, detached by the same
-// writes), and close() aborts them with the rest.
+// writes), and every load not settled yet is tracked until it does, so close() aborts detached ones too.
 import type { CacheKey } from '../engine/types.js';
 
 /** What a load resolves to for every caller that shares it. */
@@ -32,6 +32,8 @@ export class Flights {
   readonly #byKey = new Map<CacheKey, Flight>();
   /** Loads no caller joins (predictive warming), by full key: writes detach them as they detach the rest. */
   readonly #background = new Map<CacheKey, Flight>();
+  /** Every load not settled yet, detached ones included: close() must abort them all. */
+  readonly #live = new Set<Flight>();
 
   /** The load of `key` a caller may join: only one no write has reached is in the map. */
   get(key: CacheKey): Flight | undefined {
@@ -72,7 +74,9 @@ export class Flights {
       detached: false,
     };
     map.set(key, flight);
+    this.#live.add(flight);
     flight.promise = load(flight).finally(() => {
+      this.#live.delete(flight);
       if (map.get(key) === flight) map.delete(key);
     });
     flight.promise.catch(ignore);
@@ -94,15 +98,18 @@ export class Flights {
     detachWhereIn(this.#background, matches);
   }
 
-  /** Aborts every load in progress with `reason`; their results will not be stored. */
+  /**
+   * Aborts every load in progress with `reason`, those a write detached earlier included (a detached load
+   * may still be retrying for callers that gave up on it); their results will not be stored.
+   */
   abortAll(reason: unknown): void {
-    for (const map of [this.#byKey, this.#background]) {
-      for (const flight of map.values()) {
-        flight.detached = true;
-        flight.controller.abort(reason);
-      }
-      map.clear();
+    for (const flight of this.#live) {
+      flight.detached = true;
+      flight.controller.abort(reason);
     }
+    this.#live.clear();
+    this.#byKey.clear();
+    this.#background.clear();
   }
 }
 

@@ -112,6 +112,11 @@ export interface LoaderRunOptions {
   random: () => number;
   /** Whether the `larder:loader` trace context carries the key (the cache's `traceKeys` option). */
   traceKeys?: boolean;
+  /**
+   * Whether retry backoff keeps the process alive (default true: callers wait for the answer). False for
+   * a background refresh-ahead nobody awaits, which must not hold a process open that is done.
+   */
+  keepAlive?: boolean;
 }
 
 /**
@@ -204,8 +209,8 @@ async function attempts<V>(
           error: errorMessage(error),
         });
       }
-      // The backoff keeps the process alive: callers are waiting for this load's answer.
-      await sleep(delay, ctx.signal, true);
+      // The backoff keeps the process alive when callers are waiting for this load's answer.
+      await sleep(delay, ctx.signal, s.keepAlive !== false);
     }
   }
 }

@@ -452,7 +452,10 @@ export class ReadThrough {
     const state = this.#state;
     const call = request.options;
     const startedAt = call.adaptiveTtl === undefined ? 0 : state.clock();
-    await runLoader(request.loader, ctx, flight.controller, this.runOptions(call));
+    const run = this.runOptions(call);
+    // Nobody awaits a refresh-ahead: its retry backoff must not keep the process alive.
+    if (request.refresh) run.keepAlive = false;
+    await runLoader(request.loader, ctx, flight.controller, run);
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
     // A detached flight's result may be what a write removed or replaced: answer it, never store it.
