@@ -46,7 +46,7 @@ export const CACHE_RULES = {
 /**
  * The seed's user-specific invalidation, as rules: after a user's successful write, that user's
  * cached list and analytics go (and only theirs). Per-user answers are stored under
- * `GET <path>[?query] user=<id>` (README "HTTP caching"); `{user}` is the writer's `user()`.
+ * `GET <path>[?query] host=<host> user=<id>` (README "HTTP caching"); `{user}` is the writer's `user()`.
  */
 const FORGET_WRITER = {
   patterns: ['GET /api/urls/* user={user}'],

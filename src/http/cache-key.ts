@@ -1,6 +1,7 @@
-// Cache keys of stored responses: `GET <path>` plus the chosen query params in a canonical order (or a
-// rule's key template or function), then the varied request headers and, for per-user rules, a digest
-// of the credentials and the user — appended to custom keys too, so no key can merge two users' answers.
+// Cache keys of stored responses: `GET <path>` plus the chosen query params in a canonical order and
+// the request's Host (or a rule's key template or function), then the varied request headers and, for
+// per-user rules, a digest of the credentials and the user — appended to custom keys too, so no key can
+// merge two users' answers.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { PathParams } from './path-pattern.js';
@@ -59,7 +60,9 @@ export function credentialDigest(
 
 /**
  * Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests,
- * and `own` is the framework's request a key function receives (default: `req`).
+ * and `own` is the framework's request a key function receives (default: `req`). The default key is
+ * `GET <path>[?<query>] host=<host>` (the Host lower-cased; left out when the request has none); a
+ * key template or function holds what it names, and no Host unless `varyHeaders` lists it.
  * A per-user key holds the {@link credentialDigest} of `credentialHeaders` before the user, so a
  * request that names a user without that user's credentials cannot reach their entry; the user
  * stays last, so `* user=<id>` still finds one user's entries.
@@ -77,6 +80,9 @@ export function deriveKey(
   if (rule.key === undefined) {
     const query = normaliseQuery(target.query, rule.varyQuery);
     key = query === '' ? `GET ${target.path}` : `GET ${target.path}?${query}`;
+    // The target URI includes its authority (RFC 9111 §2): two virtual hosts never share an answer.
+    const host = req.headers.host;
+    if (host !== undefined) key += ` host=${keyHost(host)}`;
   } else if (typeof rule.key === 'function') {
     // The rule was written for the adapter's request type, which is what `own` is.
     key = (rule.key as (req: unknown, params: PathParams) => string)(own, params);
@@ -95,6 +101,14 @@ export function deriveKey(
   }
   return key;
 }
+
+/** A Host header as the default key holds it: lower-cased, percent-encoded unless plainly a host[:port]. */
+function keyHost(host: string): string {
+  const lower = host.toLowerCase();
+  return PLAIN_HOST.test(lower) ? lower : encodeURIComponent(lower);
+}
+
+const PLAIN_HOST = /^[a-z0-9.:[\]_-]*$/;
 
 /** Values a key template may use: route params first, then (first) query values. */
 function templateValues(query: string, params: PathParams): Record<string, string | undefined> {

@@ -39,6 +39,20 @@ describe('deriveKey', () => {
     expect(keyOf({ path: '/p' }, '/p')).toBe('GET /p');
   });
 
+  it('holds the Host, lower-cased, encoded unless plainly a host and port', () => {
+    expect(keyOf({ path: '/p' }, '/p?b=1', { host: 'API.example:8080' })).toBe(
+      'GET /p?b=1 host=api.example:8080',
+    );
+    expect(keyOf({ path: '/p', perUser: true }, '/p', { host: 'a.example user=bob' }, 'eve')).toBe(
+      'GET /p host=a.example%20user%3Dbob user=eve',
+    );
+    // A key template names what it holds: no Host unless varyHeaders lists it.
+    expect(keyOf({ path: '/p', key: 'p' }, '/p', { host: 'a.example' })).toBe('p');
+    expect(keyOf({ path: '/p', key: 'p', varyHeaders: ['host'] }, '/p', { host: 'a.example' })).toBe(
+      'p host=a.example',
+    );
+  });
+
   it('appends varied headers and the user, encoded so they cannot forge separators', () => {
     const rule: CacheRule = { path: '/p', perUser: true, varyHeaders: ['Accept-Language'] };
     expect(keyOf(rule, '/p', { 'accept-language': 'de' }, 'u 1')).toBe(

@@ -153,7 +153,7 @@ describe('expressCache under a mount path', () => {
       const hit = await fetch(`${own.url}/v1/items`);
       expect(hit.headers.get('x-cache')).toBe('HIT');
       expect(await hit.text()).toBe('items 1');
-      expect(mounted.entries().map((e) => e.key)).toEqual(['GET /v1/items']);
+      expect(mounted.entries().map((e) => e.key)).toEqual([`GET /v1/items host=${new URL(own.url).host}`]);
     } finally {
       await own.close();
       await mounted.close();
@@ -179,7 +179,9 @@ describe('expressAdmin (Express 5)', () => {
     const stats = (await (await admin('GET', 'stats', KEY)).json()) as {
       caches: { api: { entries: { key: string }[] } };
     };
-    expect(stats.caches.api.entries.map((e) => e.key)).toEqual(['GET /subscriptions/acme/providers']);
+    expect(stats.caches.api.entries.map((e) => e.key)).toEqual([
+      `GET /subscriptions/acme/providers host=${new URL(server.url).host}`,
+    ]);
     expect((await admin('POST', 'invalidate', null, '{"tags":["org:acme"]}')).status).toBe(401);
     expect(cache.entries()).toHaveLength(1);
     const r = await admin('POST', 'invalidate', KEY, '{"tags":["org:acme"]}');

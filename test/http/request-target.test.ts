@@ -122,3 +122,38 @@ describe('spellings a framework routes alike: letter case and a trailing slash',
     expect(await get('/about')).toEqual({ text: 'public', cache: 'HIT' });
   });
 });
+
+describe('the Host in the default key (RFC 9111 §2: the target URI includes its authority)', () => {
+  /** Sends a request naming `host` in its Host header. */
+  function on(host: string, method = 'GET', path = '/catalog') {
+    const { hostname, port } = new URL(server.url);
+    return new Promise<{ text: string; cache: string | undefined }>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port, method, path, headers: { host } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ text, cache: res.headers['x-cache'] as string | undefined }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('keeps virtual hosts apart, and a write invalidates the path on every host', async () => {
+    let version = 1;
+    const mw = createHttpCache({ cache, rules: [{ path: '/catalog' }] });
+    server = await listen(
+      (req, res) =>
+        void mw(req, res, () => {
+          if (req.method !== 'GET') return void (version++, res.writeHead(204).end());
+          res.end(`prices of ${String(req.headers.host)} v${version}`);
+        }),
+    );
+    expect(await on('acme.example')).toEqual({ text: 'prices of acme.example v1', cache: 'MISS' });
+    expect(await on('globex.example')).toEqual({ text: 'prices of globex.example v1', cache: 'MISS' });
+    expect(await on('ACME.example')).toEqual({ text: 'prices of acme.example v1', cache: 'HIT' });
+    expect(await on('globex.example')).toEqual({ text: 'prices of globex.example v1', cache: 'HIT' });
+    await on('acme.example', 'PUT');
+    expect(await on('globex.example')).toEqual({ text: 'prices of globex.example v2', cache: 'MISS' });
+    expect(await on('acme.example')).toEqual({ text: 'prices of acme.example v2', cache: 'MISS' });
+  });
+});

@@ -36,7 +36,11 @@ describe('HTTP responses over a shared tier', () => {
         rules: [{ path: '/orgs/:org/report', ttl: '1m', tags: ['org:{org}'] }],
         invalidate: [{ method: 'POST', path: '/orgs/:org/*', tags: ['org:{org}'] }],
       });
-      const server = await listen((req, res) => void mw(req, res, () => app(req, res)));
+      // Behind one load balancer both instances see the public Host, which the default key holds.
+      const server = await listen((req, res) => {
+        req.headers.host = 'api.example';
+        void mw(req, res, () => app(req, res));
+      });
       opened.push({ cache, server });
       return server.url;
     };

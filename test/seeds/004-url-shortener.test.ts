@@ -353,7 +353,7 @@ describe('seed 004: the demo over HTTP', () => {
     const inv = await t.call('/api/cache/invalidate/', {
       method: 'POST',
       key: true,
-      json: { patterns: ['GET /api/urls/ user=*'] },
+      json: { patterns: ['GET /api/urls/ * user=*'] },
     });
     expect(((await inv.json()) as { invalidated: number }).invalidated).toBeGreaterThanOrEqual(1);
     expect(await list('user-6')).toBe('MISS');

@@ -188,7 +188,7 @@ describe('seed 004 endpoints', () => {
       const res = await t.call('/api/cache/invalidate/', {
         method: 'POST',
         key: true,
-        json: { patterns: ['GET /api/urls/ user=*'] },
+        json: { patterns: ['GET /api/urls/ * user=*'] },
       });
       expect(((await res.json()) as { invalidated: number }).invalidated).toBeGreaterThanOrEqual(2);
       expect((await list('user-1')).cache).toBe('MISS');
