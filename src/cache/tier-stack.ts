@@ -219,6 +219,8 @@ export class TierStack {
       if (version !== undefined) envelope.version = version;
       if (indexTags !== envelope.tags) envelope.indexTags = indexTags;
       if (options.meta !== undefined) applyLoadMeta(envelope, options.meta);
+      // A key or tag L2 could never take is refused before L1 holds a value L2 would not.
+      this.#remote?.checkKey(remoteKey(key), indexTags);
     } catch (error) {
       return Promise.reject(error);
     }

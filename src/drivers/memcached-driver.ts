@@ -204,16 +204,20 @@ export class MemcachedDriver implements TierDriver {
     if (this.#owned) this.client.close();
   }
 
+  /** Why memcached can never store `key` (over 250 bytes with the prefix), or undefined; see TierDriver. */
+  keyProblem(key: string, pattern = false): string | undefined {
+    if (pattern) return undefined;
+    const bytes = Buffer.byteLength(this.prefix) + Buffer.byteLength(key);
+    return bytes > MEMCACHED_MAX_KEY_BYTES
+      ? `memcached keys are at most ${MEMCACHED_MAX_KEY_BYTES} bytes with the prefix; this one has ${bytes}`
+      : undefined;
+  }
+
   /** The full key, checked against memcached's limits. */
   #key(key: string): string {
-    const full = this.prefix + key;
-    const bytes = Buffer.byteLength(full);
-    if (bytes > MEMCACHED_MAX_KEY_BYTES) {
-      throw new RangeError(
-        `memcached keys are at most ${MEMCACHED_MAX_KEY_BYTES} bytes; this one has ${bytes}`,
-      );
-    }
-    return full;
+    const problem = this.keyProblem(key);
+    if (problem !== undefined) throw new RangeError(problem);
+    return this.prefix + key;
   }
 
   /** memcached's expiration for a TTL in ms: 0 for none, else whole seconds rounded up plus one. */

@@ -99,6 +99,11 @@ export class PostgresDriver implements TierDriver {
     return this.#ready ? undefined : this.#ensureSchema();
   }
 
+  /** Why PostgreSQL can never take `key` (text may not hold NUL), or undefined; see TierDriver. */
+  keyProblem(key: string): string | undefined {
+    return key.includes('\0') ? 'PostgreSQL text cannot hold NUL (\\u0000)' : undefined;
+  }
+
   async get(key: string): Promise<DriverValue | undefined> {
     const rows = await this.#query<{ value: Buffer }>(this.#sql.get, [this.prefix + key, this.#now()]);
     return rows[0]?.value;

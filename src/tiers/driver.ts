@@ -33,6 +33,13 @@ export interface TierDriver {
    * issued one after another in one tick stay in order on a pipelined connection.
    */
   whenReady?(): Promise<void> | undefined;
+  /**
+   * Optional: why the store can never accept `key` (a key as the tier passes it, without the driver's
+   * prefix), or undefined. With `pattern` true it is a glob or prefix that is matched against keys, not
+   * stored (so a length limit does not apply). The tier refuses such a key with a RangeError before
+   * any call, so a bad argument is never mistaken for an outage.
+   */
+  keyProblem?(key: string, pattern?: boolean): string | undefined;
   /** Optional: deletes `key` only while it still holds `value`, byte for byte (atomic where the store allows). */
   deleteIfEquals?(key: string, value: DriverValue): Promise<boolean>;
   /**

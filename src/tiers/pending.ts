@@ -42,6 +42,8 @@ export interface ReplayActions {
 export class PendingInvalidations {
   readonly #max: number;
   readonly #byCache = new Map<string, CacheBacklog>();
+  /** Per cache, per item: passes in which it failed while other items were delivered. */
+  readonly #strikes = new Map<string, Map<string, number>>();
   #count = 0;
 
   constructor(max = 10_000) {
@@ -94,6 +96,7 @@ export class PendingInvalidations {
   /** Records a full clear of a cache (replaces everything else pending for it). */
   clear(cache: string): void {
     const backlog = this.#backlog(cache);
+    this.#strikes.delete(cache);
     this.#count -= backlog.keys.size + backlog.tags.size + backlog.patterns.size + backlog.prefixes.size;
     backlog.keys.clear();
     backlog.tags.clear();
@@ -152,38 +155,118 @@ export class PendingInvalidations {
     for (const prefix of record.prefixes) this.prefix(cache, prefix);
   }
 
-  /** Replays everything; items whose action fails stay pending. Resolves true when nothing is left. */
-  async replay(actions: ReplayActions): Promise<boolean> {
+  /**
+   * Replays everything; items whose action fails stay pending, and the pass goes on past them (one
+   * item the store keeps refusing must not hold back the others). A batch of keys that fails is
+   * retried key by key. An item that fails in {@link REPLAY_STRIKES} passes in which other items were
+   * delivered fails for its own reasons: it is widened to a clear of its cache (always correct, only
+   * colder; `onWiden` is told), never dropped. Resolves true when nothing is left.
+   */
+  async replay(actions: ReplayActions, onWiden?: (cache: string, item: string) => void): Promise<boolean> {
+    let delivered = false;
+    const failed: Array<[cache: string, item: string]> = [];
+    /** Runs one item's action; `done` removes it from the backlog once delivered. */
+    const run = async (cache: string, item: string, action: () => Promise<void>, done: () => void) => {
+      if (await attempt(action)) {
+        done();
+        this.#strikes.get(cache)?.delete(item);
+        delivered = true;
+        return true;
+      }
+      failed.push([cache, item]);
+      return false;
+    };
     for (const [cache, backlog] of [...this.#byCache]) {
       if (backlog.clear) {
-        if (!(await attempt(() => actions.clear(cache)))) return false;
-        this.#byCache.delete(cache);
-        this.#count--;
+        await run(
+          cache,
+          'clear',
+          () => actions.clear(cache),
+          () => {
+            this.#byCache.delete(cache);
+            this.#count--;
+          },
+        );
         continue;
       }
       if (backlog.keys.size > 0) {
         const keys = [...backlog.keys];
-        if (!(await attempt(() => actions.deleteKeys(cache, keys)))) return false;
-        for (const key of keys) if (backlog.keys.delete(key)) this.#count--;
+        const removeKey = (key: string) => () => {
+          if (backlog.keys.delete(key)) this.#count--;
+        };
+        if (keys.length === 1)
+          await run(cache, `key ${keys[0]!}`, () => actions.deleteKeys(cache, keys), removeKey(keys[0]!));
+        else if (await attempt(() => actions.deleteKeys(cache, keys))) {
+          for (const key of keys) removeKey(key)();
+          delivered = true;
+        } else {
+          // One by one, to find the key that fails; three failures in a row with nothing delivered
+          // yet mean the store itself is failing, and the rest waits for the next pass.
+          let streak = 0;
+          for (const key of keys) {
+            if (await run(cache, `key ${key}`, () => actions.deleteKeys(cache, [key]), removeKey(key)))
+              streak = 0;
+            else if (++streak >= 3 && !delivered) break;
+          }
+        }
       }
       for (const [tag, at] of [...backlog.tags]) {
-        if (!(await attempt(() => actions.tags(cache, [tag], at)))) return false;
-        if (backlog.tags.delete(tag)) this.#count--;
+        await run(
+          cache,
+          `tag ${tag}`,
+          () => actions.tags(cache, [tag], at),
+          () => {
+            if (backlog.tags.delete(tag)) this.#count--;
+          },
+        );
       }
       for (const pattern of [...backlog.patterns]) {
-        if (!(await attempt(() => actions.pattern(cache, pattern)))) return false;
-        if (backlog.patterns.delete(pattern)) this.#count--;
+        await run(
+          cache,
+          `pattern ${pattern}`,
+          () => actions.pattern(cache, pattern),
+          () => {
+            if (backlog.patterns.delete(pattern)) this.#count--;
+          },
+        );
       }
       for (const prefix of [...backlog.prefixes]) {
-        if (!(await attempt(() => actions.prefix(cache, prefix)))) return false;
-        if (backlog.prefixes.delete(prefix)) this.#count--;
+        await run(
+          cache,
+          `prefix ${prefix}`,
+          () => actions.prefix(cache, prefix),
+          () => {
+            if (backlog.prefixes.delete(prefix)) this.#count--;
+          },
+        );
       }
-      const empty =
-        !backlog.clear &&
-        backlog.keys.size + backlog.tags.size + backlog.patterns.size + backlog.prefixes.size === 0;
-      if (empty) this.#byCache.delete(cache);
+      this.#dropIfEmpty(cache, backlog);
+    }
+    // Failures in a pass where the store took other items count against the item itself.
+    if (delivered) {
+      for (const [cache, item] of failed) {
+        let counts = this.#strikes.get(cache);
+        if (counts === undefined) this.#strikes.set(cache, (counts = new Map()));
+        const strikes = (counts.get(item) ?? 0) + 1;
+        if (strikes < REPLAY_STRIKES || item === 'clear') {
+          counts.set(item, strikes);
+          continue;
+        }
+        if (this.#byCache.get(cache)?.clear === true) continue;
+        this.clear(cache);
+        onWiden?.(cache, item);
+      }
     }
     return this.#count === 0;
+  }
+
+  #dropIfEmpty(cache: string, backlog: CacheBacklog): void {
+    const empty =
+      !backlog.clear &&
+      backlog.keys.size + backlog.tags.size + backlog.patterns.size + backlog.prefixes.size === 0;
+    if (!empty || this.#byCache.get(cache) !== backlog) return;
+    this.#byCache.delete(cache);
+    this.#strikes.delete(cache);
   }
 
   #backlog(cache: string): CacheBacklog {
@@ -208,6 +291,12 @@ export class PendingInvalidations {
     if (cache !== undefined) this.clear(cache);
   }
 }
+
+/**
+ * Passes in which one backlog item fails while others are delivered before it is widened to a clear of
+ * its cache: a store that answers other items is up, so that item fails for its own reasons.
+ */
+export const REPLAY_STRIKES = 3;
 
 async function attempt(action: () => Promise<void>): Promise<boolean> {
   try {
@@ -382,7 +471,12 @@ export class Backlog {
     const before = this.pending.size;
     try {
       // Debug, not info: the recovery itself was the outage's one info line.
-      if (await this.pending.replay(this.#options.actions))
+      const widen = (cache: string, item: string): void =>
+        this.#options.log.warn(
+          'L2 kept refusing one pending invalidation while it took the others; widened to a clear of its cache',
+          { tier: this.#options.tier, cache, item },
+        );
+      if (await this.pending.replay(this.#options.actions, widen))
         this.#options.log.debug('L2 replayed the invalidations missed during the outage', {
           tier: this.#options.tier,
         });

@@ -229,6 +229,7 @@ export class SharedTier implements L2Tier {
       backlog,
       lock,
       log: this.#log,
+      keyProblem: options.driver.keyProblem?.bind(options.driver),
       release: () => this.#release(),
     };
   }

@@ -1,14 +1,15 @@
 // One cache's handle on a shared tier, and the record the tier keeps per bound cache. The binding is
 // the only object the cache layer calls; it holds its cache's record and calls the tier's parts (the
 // reader, the invalidator, the backlog, the lock) directly. None of its methods throws because L2 or
-// the bus is down.
+// the bus is down; a key, tag or pattern the store could never take is refused up front (a RangeError),
+// so a bad argument never counts as an outage nor waits in the replay backlog.
 import type { CacheError } from '../errors.js';
 import type { LogSink } from '../observability/log-sink.js';
 import type { SnapshotFs } from '../util/atomic-write.js';
 import type { BusHealth } from './bus.js';
 import type { EntryReader, RestoredStamp } from './entry-reader.js';
 import type { Invalidator } from './invalidations.js';
-import { lockKey } from './keys.js';
+import { cachePrefix, entryKey, lockKey, tagKey } from './keys.js';
 import type { DistributedLock } from './lock.js';
 import type { Backlog } from './pending.js';
 import type { SharedTier } from './shared-tier.js';
@@ -16,6 +17,7 @@ import type { StampClock } from './stamp.js';
 import type { TagClock } from './tag-clock.js';
 import type { TierLog } from './tier-log.js';
 import type { RemoteInvalidation, TierEntry, TierHealth } from './types.js';
+import { entryTags } from './tier-entry.js';
 
 /** One binding's listeners, as its cache's record holds them. */
 export interface BindingListeners {
@@ -83,6 +85,8 @@ export interface TierParts {
   readonly backlog: Backlog;
   readonly lock: DistributedLock | undefined;
   readonly log: TierLog;
+  /** The driver's own refusals (TierDriver.keyProblem), when it has any. */
+  readonly keyProblem: ((key: string, pattern?: boolean) => string | undefined) | undefined;
   /** Called by a binding that closed: closes the tier once no cache is bound to it. */
   release(binding: TierBinding): Promise<void>;
 }
@@ -116,14 +120,30 @@ export class TierBinding {
     return this.#parts.stamps.next();
   }
 
+  /**
+   * Throws a RangeError naming `key` and the limit when the store can never take it: a string that is
+   * not well-formed UTF-16 (stores encode a lone surrogate as U+FFFD, so two keys would share one
+   * entry), or one the driver refuses (memcached: over 250 bytes; PostgreSQL: NUL); `tags` (a write's)
+   * are checked too. Every method taking keys checks them; the cache calls this before a write reaches L1.
+   */
+  checkKey(key: string, tags: readonly string[] = []): void {
+    const cache = this.#cache.name;
+    let problem = this.#problem('key', key, entryKey(cache, key));
+    for (let i = 0; problem === undefined && i < tags.length; i++)
+      problem = this.#problem('tag', tags[i]!, tagKey(cache, tags[i]!));
+    if (problem !== undefined) throw new RangeError(problem);
+  }
+
   /** The entry in L2, or `undefined` (also when L2 is unreachable, or its tags were invalidated). */
   get(key: string): Promise<TierEntry | undefined> {
-    return this.#parts.reader.read(this.#cache, key);
+    const refused = this.#refuseKeys([key]);
+    return refused ?? this.#parts.reader.read(this.#cache, key);
   }
 
   /** {@link get} for several keys in one round trip, in the order asked. */
   getMany(keys: readonly string[]): Promise<Array<TierEntry | undefined>> {
-    return this.#parts.reader.readMany(this.#cache, keys);
+    const refused = this.#refuseKeys(keys);
+    return refused ?? this.#parts.reader.readMany(this.#cache, keys);
   }
 
   /**
@@ -131,27 +151,39 @@ export class TierBinding {
    * Resolves false when a newer write or invalidation than the entry's `version` is known: not stored.
    */
   set(key: string, entry: TierEntry): Promise<boolean> {
-    return this.#parts.invalidator.write(this.#cache, key, entry, this.#listeners);
+    const refused = this.#refuseKeys([key]) ?? this.#refuseTags(entryTags(entry));
+    return refused ?? this.#parts.invalidator.write(this.#cache, key, entry, this.#listeners);
   }
 
   /** Deletes keys in L2 and on every other instance; resolves how many L2 held. */
   delete(...keys: string[]): Promise<number> {
-    return this.#parts.invalidator.invalidate(this.#cache, { kind: 'delete', keys }, this.#listeners);
+    const refused = this.#refuseKeys(keys);
+    return (
+      refused ?? this.#parts.invalidator.invalidate(this.#cache, { kind: 'delete', keys }, this.#listeners)
+    );
   }
 
   /** Invalidates tags in L2 (O(1) per tag) and on every other instance. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
+    await this.#refuseTags(tags);
     await this.#parts.invalidator.invalidate(this.#cache, { kind: 'tags', tags }, this.#listeners);
   }
 
   /** Deletes the keys matching a glob (`*`, `?`) in L2 (by SCAN) and on every other instance; resolves L2's count. */
   invalidatePattern(pattern: string): Promise<number> {
-    return this.#parts.invalidator.invalidate(this.#cache, { kind: 'pattern', pattern }, this.#listeners);
+    const refused = this.#refusePattern('pattern', pattern);
+    return (
+      refused ??
+      this.#parts.invalidator.invalidate(this.#cache, { kind: 'pattern', pattern }, this.#listeners)
+    );
   }
 
   /** Deletes the keys starting with `prefix` (a namespace) in L2 and on every other instance; resolves L2's count. */
   invalidatePrefix(prefix: string): Promise<number> {
-    return this.#parts.invalidator.invalidate(this.#cache, { kind: 'prefix', prefix }, this.#listeners);
+    const refused = this.#refusePattern('prefix', prefix);
+    return (
+      refused ?? this.#parts.invalidator.invalidate(this.#cache, { kind: 'prefix', prefix }, this.#listeners)
+    );
   }
 
   /** Deletes every key of this cache in L2 and on every other instance. */
@@ -189,6 +221,7 @@ export class TierBinding {
     load: () => Promise<TierEntry | undefined>,
   ): Promise<{ entry: TierEntry | undefined; loaded: boolean }> {
     const { lock, reader, invalidator } = this.#parts;
+    this.checkKey(key);
     if (lock === undefined) return { entry: await load(), loaded: true };
     let loaded = false;
     const entry = await lock.run(
@@ -230,6 +263,43 @@ export class TierBinding {
     return this.#parts.tier.health();
   }
 
+  /** A rejection for the first of `keys` the store could never take, or undefined. */
+  #refuseKeys(keys: readonly string[]): Promise<never> | undefined {
+    const cache = this.#cache.name;
+    for (const key of keys) {
+      const problem = this.#problem('key', key, entryKey(cache, key));
+      if (problem !== undefined) return Promise.reject(new RangeError(problem));
+    }
+    return undefined;
+  }
+
+  /** A rejection for the first of `tags` the store could never take (as its tag key), or undefined. */
+  #refuseTags(tags: readonly string[]): Promise<never> | undefined {
+    const cache = this.#cache.name;
+    for (const tag of tags) {
+      const problem = this.#problem('tag', tag, tagKey(cache, tag));
+      if (problem !== undefined) return Promise.reject(new RangeError(problem));
+    }
+    return undefined;
+  }
+
+  #refusePattern(what: 'pattern' | 'prefix', text: string): Promise<never> | undefined {
+    const problem = this.#problem(what, text, cachePrefix(this.#cache.name) + text, true);
+    return problem === undefined ? undefined : Promise.reject(new RangeError(problem));
+  }
+
+  /** Why the store could never take `text` (stored as `storeKey`), naming it, or undefined. */
+  #problem(what: string, text: string, storeKey: string, pattern = false): string | undefined {
+    if (!isWellFormed(text)) {
+      return `${what} ${shown(text)} is not well-formed UTF-16 (a lone surrogate); stores encode it as U+FFFD, so two ${what}s could share one entry`;
+    }
+    const driver = this.#parts.keyProblem;
+    const problem = driver === undefined ? undefined : driver(storeKey, pattern);
+    return problem === undefined
+      ? undefined
+      : `${what} ${shown(text)} cannot be used with this shared tier: ${problem}`;
+  }
+
   /** Unbinds; the tier closes when its last binding does. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -244,4 +314,16 @@ export class TierBinding {
       this.#parts.log.revoke(this);
     }
   }
+}
+
+/** A key, tag or pattern in an error message: quoted and escaped (NUL, lone surrogates), cut at 100 characters. */
+function shown(text: string): string {
+  return text.length <= 100
+    ? JSON.stringify(text)
+    : `${JSON.stringify(text.slice(0, 100))}… (${text.length} characters)`;
+}
+
+/** String.prototype.isWellFormed (Node 20+, native and linear), typed here: the project's lib predates ES2024. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

@@ -75,4 +75,54 @@ describe('PendingInvalidations', () => {
     await pending.replay(actions);
     expect(log).toEqual(['clear("c")', 'deleteKeys("other",["x"])']);
   });
+
+  it('goes on past an item that keeps failing, and widens it to a clear of its cache once others got through', async () => {
+    const pending = new PendingInvalidations();
+    pending.keys('c', ['good', 'poison', 'other']);
+    pending.tags('c', ['t'], 5);
+    pending.keys('d', ['x']);
+    const log: string[] = [];
+    const actions: ReplayActions = {
+      clear: async (cache) => void log.push(`clear(${cache})`),
+      deleteKeys: async (cache, keys) => {
+        if (keys.includes('poison')) throw new RangeError('refused');
+        log.push(`deleteKeys(${cache},${keys.join('+')})`);
+      },
+      tags: async (cache, tags) => void log.push(`tags(${cache},${tags.join('+')})`),
+      pattern: async () => {},
+      prefix: async () => {},
+    };
+    const widened: string[] = [];
+    // The batch fails; its keys are retried one by one, and everything else is delivered.
+    expect(await pending.replay(actions, (cache, item) => widened.push(`${cache}: ${item}`))).toBe(false);
+    expect(log).toEqual(['deleteKeys(c,good)', 'deleteKeys(c,other)', 'tags(c,t)', 'deleteKeys(d,x)']);
+    expect(pending.size).toBe(1);
+    expect(pending.covers('c', 'poison', 0, [])).toBe(true);
+    // Still refused in a pass where the store takes something else: widened after the third such pass.
+    for (let pass = 2; pass <= 3; pass++) {
+      pending.keys('d', [`x${pass}`]);
+      await pending.replay(actions, (cache, item) => widened.push(`${cache}: ${item}`));
+    }
+    expect(widened).toEqual(['c: key poison']);
+    expect(pending.export('c')).toEqual({ clear: true, keys: [], tags: [], patterns: [], prefixes: [] });
+    expect(pending.covers('c', 'anything', 0, [])).toBe(true); // never dropped: the clear still covers it
+    log.length = 0;
+    expect(await pending.replay(actions)).toBe(true);
+    expect(log).toEqual(['clear(c)']);
+  });
+
+  it('while the store itself fails, a failed batch costs at most three more attempts, and nothing is widened', async () => {
+    const pending = new PendingInvalidations();
+    pending.keys('c', ['a', 'b', 'c', 'd', 'e']);
+    let calls = 0;
+    const down = async (): Promise<void> => {
+      calls++;
+      throw new Error('down');
+    };
+    const actions: ReplayActions = { clear: down, deleteKeys: down, tags: down, pattern: down, prefix: down };
+    for (let pass = 0; pass < 5; pass++) expect(await pending.replay(actions)).toBe(false);
+    expect(calls).toBe(5 * 4);
+    expect(pending.size).toBe(5);
+    expect(pending.export('c')?.clear).toBe(false);
+  });
 });
