@@ -1,7 +1,8 @@
 // Prometheus metrics for a Cache or a CacheManager through prom-client. Counters and gauges are read
 // lazily from stats() when the registry is scraped (one stats() snapshot per cache per scrape); loader
-// latency is observed into a histogram from `cache:load` events. The only label is the cache name, so
-// cardinality is bounded by the number of caches.
+// latency is observed into a histogram from `cache:load` events. The only label is the cache's name as
+// the target gives it (a manager's or a record's names), so cardinality is bounded by the number of
+// caches and two caches never share a series.
 import type { Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
 import { lazyModule } from '../util/lazy-require.js';
@@ -59,19 +60,46 @@ const GAUGES: ReadonlyArray<readonly [string, (s: CacheStats) => number, string]
   ],
 ];
 
-type Target = Cache | CacheManager;
+/** What registerMetrics labels: one cache, a manager, or a `{ name: Cache }` record (as createAdmin takes). */
+export type MetricsTarget = Cache | CacheManager | Readonly<Record<string, Cache>>;
 
-function isManager(target: Target): target is CacheManager {
+function isManager(target: MetricsTarget): target is CacheManager {
   return (
     typeof (target as CacheManager).names === 'function' && typeof (target as Cache).getOrSet !== 'function'
   );
 }
 
-/** Registers cache metrics for a Cache or a CacheManager; returns a handle to unregister them. */
-export function registerMetrics(target: Target, options: MetricsOptions = {}): MetricsHandle {
-  if (target === null || typeof target !== 'object' || typeof (target as Cache).stats !== 'function') {
-    throw new TypeError('registerMetrics: target must be a Cache or a CacheManager');
+const isCache = (value: unknown): value is Cache =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Cache).stats === 'function' &&
+  typeof (value as Cache).getOrSet === 'function';
+
+/**
+ * The caches of `target` with their labels: a manager's names, a record's keys, or a single cache's own
+ * name. Throws unless `target` is one of those shapes.
+ */
+function labelledCaches(target: MetricsTarget): () => [string, Cache][] {
+  const wrong = 'registerMetrics: target must be a Cache, a CacheManager or a { name: Cache } record';
+  if (target === null || typeof target !== 'object') throw new TypeError(wrong);
+  if (typeof (target as Cache).stats === 'function') {
+    if (isManager(target)) return () => target.names().map((name) => [name, target.get(name)]);
+    const cache = target as Cache;
+    return () => [[cache.name, cache]];
   }
+  const entries = Object.entries(target as Record<string, unknown>);
+  if (Array.isArray(target) || entries.length === 0 || !entries.every(([, cache]) => isCache(cache)))
+    throw new TypeError(wrong);
+  const record = entries as [string, Cache][];
+  return () => record;
+}
+
+/**
+ * Registers cache metrics for a Cache, a CacheManager or a `{ name: Cache }` record, labelled by the
+ * manager's or record's names (a single cache by its own name); returns a handle to unregister them.
+ */
+export function registerMetrics(target: MetricsTarget, options: MetricsOptions = {}): MetricsHandle {
+  const caches = labelledCaches(target);
   if (typeof options !== 'object' || options === null)
     throw new TypeError('registerMetrics: options must be an object');
   assertKnownOptions(options, METRICS_OPTIONS, 'registerMetrics');
@@ -81,14 +109,13 @@ export function registerMetrics(target: Target, options: MetricsOptions = {}): M
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
     throw new TypeError(`registerMetrics: prefix must be a valid metric name prefix, got ${String(prefix)}`);
   }
-  const caches = (): Cache[] => (isManager(target) ? target.names().map((n) => target.get(n)) : [target]);
 
   // One stats() per cache per scrape: prom-client calls every collect() in the same tick.
-  let snapshot: CacheStats[] | undefined;
-  const current = (): CacheStats[] => {
+  let snapshot: [string, CacheStats][] | undefined;
+  const current = (): [string, CacheStats][] => {
     if (snapshot === undefined) {
       observeNewCaches();
-      snapshot = caches().map((c) => c.stats());
+      snapshot = caches().map(([label, c]) => [label, c.stats()]);
       queueMicrotask(() => {
         snapshot = undefined;
       });
@@ -107,7 +134,7 @@ export function registerMetrics(target: Target, options: MetricsOptions = {}): M
       registers: [registry],
       collect() {
         this.reset();
-        for (const s of current()) this.inc({ cache: s.name }, s[field] as number);
+        for (const [cache, s] of current()) this.inc({ cache }, s[field] as number);
       },
     });
   }
@@ -121,7 +148,7 @@ export function registerMetrics(target: Target, options: MetricsOptions = {}): M
       registers: [registry],
       collect() {
         this.reset();
-        for (const s of current()) this.set({ cache: s.name }, read(s));
+        for (const [cache, s] of current()) this.set({ cache }, read(s));
       },
     });
   }
@@ -135,23 +162,27 @@ export function registerMetrics(target: Target, options: MetricsOptions = {}): M
     registers: [registry],
   });
 
-  const observed = new Map<Cache, (payload: CacheEvents['cache:load']) => void>();
+  // By label: the same Cache under two names is observed under both, as its counters are reported.
+  const observed = new Map<string, [Cache, (payload: CacheEvents['cache:load']) => void]>();
   function observeNewCaches(): void {
-    for (const cache of caches()) {
-      if (observed.has(cache)) continue;
-      // Labelled by the cache's own name, not the event's, so a namespace's loads count for its cache.
-      const label = { cache: cache.name };
+    for (const [name, cache] of caches()) {
+      const before = observed.get(name);
+      if (before?.[0] === cache) continue;
+      // A manager's cache that was replaced under the same name: stop observing the old one.
+      before?.[0].off('cache:load', before[1]);
+      // Labelled by the target's name, not the event's, so a namespace's loads count for its cache.
+      const label = { cache: name };
       const listener = (payload: CacheEvents['cache:load']): void =>
         histogram.observe(label, payload.durationMs / 1000);
       cache.on('cache:load', listener);
-      observed.set(cache, listener);
+      observed.set(name, [cache, listener]);
     }
   }
   observeNewCaches();
 
   return {
     unregister(): void {
-      for (const [cache, listener] of observed) cache.off('cache:load', listener);
+      for (const [cache, listener] of observed.values()) cache.off('cache:load', listener);
       observed.clear();
       for (const name of names) registry.removeSingleMetric(name);
     },

@@ -39,6 +39,30 @@ describe('registerMetrics', () => {
     expect(parse(await registry.metrics()).get('larder_cache_hits_total{cache="plans"}')).toBe(3);
   });
 
+  it('labels a { name: Cache } record by its names, so caches sharing a cache.name stay apart', async () => {
+    const registry = new Registry();
+    const first = createCache<number>({ name: 'dup' });
+    const second = createCache<number>({ name: 'dup' });
+    for (let i = 0; i < 3; i++) await first.getOrSet(`a${i}`, () => i);
+    for (let i = 0; i < 2; i++) await second.set(`b${i}`, i);
+    const handle = registerMetrics({ first, second }, { registry });
+    const m = parse(await registry.metrics());
+    expect(m.get('larder_cache_entries{cache="first"}')).toBe(3);
+    expect(m.get('larder_cache_entries{cache="second"}')).toBe(2);
+    expect(m.get('larder_cache_misses_total{cache="first"}')).toBe(3);
+    await first.getOrSet('late', () => 9);
+    expect(
+      parse(await registry.metrics()).get('larder_cache_load_duration_seconds_count{cache="first"}'),
+    ).toBe(1);
+    expect([...m.keys()].some((series) => series.includes('cache="dup"'))).toBe(false);
+    expect(() => registerMetrics({ first, bad: {} } as never, { registry })).toThrow(
+      /a Cache, a CacheManager or a \{ name: Cache \} record/,
+    );
+    handle.unregister();
+    await first.close();
+    await second.close();
+  });
+
   it('labels every cache of a manager by name, including caches created later, with a custom prefix', async () => {
     const registry = new Registry();
     const caches = createCacheManager({ caches: { url: { maxEntries: 5000 }, user: {} } });

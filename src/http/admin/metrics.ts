@@ -2,7 +2,7 @@
 // Registry with the caches' metrics (registerMetrics from larder-cache/prometheus), so mounting it never
 // collides with metrics an application registered itself; `registry` serves an application's own.
 // prom-client is an optional peer: without it the admin API serves everything but `metrics`.
-import type { Cache, CacheManager } from '../../cache/types.js';
+import type { Cache } from '../../cache/types.js';
 import { promClient, registerMetrics } from '../../metrics/prometheus.js';
 import { optionalModule } from '../../util/lazy-require.js';
 import type { CacheDirectory } from '../cache-directory.js';
@@ -42,24 +42,14 @@ export function adminMetrics(directory: CacheDirectory, registry?: MetricsRegist
     };
   }
   const own = new (promClient().Registry)();
+  // A record is registered as one, so its series carry the names the admin API shows.
   const handle = registerMetrics(directory.manager ?? directory.single ?? namedCaches(directory), {
     registry: own,
   });
   return { registry: own, close: () => handle.unregister() };
 }
 
-/**
- * A `{ name: Cache }` record seen as a manager, for registerMetrics, which reads only `names()` and
- * `get()` (and checks that `stats` exists to recognise a target); nothing else is ever called on it.
- */
-function namedCaches(directory: CacheDirectory): CacheManager {
-  const view: Pick<CacheManager, 'names' | 'get' | 'has' | 'stats'> = {
-    names: () => directory.names(),
-    has: (name: string) => directory.get(name) !== undefined,
-    get: <V>(name: string) => directory.get(name) as Cache<V>,
-    stats: () => {
-      throw new Error('stats() is not available on a { name: Cache } record view');
-    },
-  };
-  return view as CacheManager;
+/** The `{ name: Cache }` record behind `directory` (defined properties: a name may be `__proto__`). */
+function namedCaches(directory: CacheDirectory): Record<string, Cache> {
+  return Object.fromEntries(directory.names().map((name) => [name, directory.get(name) as Cache]));
 }

@@ -51,6 +51,23 @@ describe('admin reports and odd cache names', () => {
     expect(own((await get('advisor?cache=__proto__')).caches)).toEqual(['__proto__']);
   });
 
+  it('labels GET metrics by the names the admin API shows, not cache.name (two caches named dup)', async () => {
+    const first = createCache<number>({ name: 'dup' });
+    const second = createCache<number>({ name: 'dup' });
+    const proto = createCache<number>({ name: 'p' });
+    caches = [first, second, proto];
+    for (let i = 0; i < 3; i++) await first.set(`a${i}`, i);
+    for (let i = 0; i < 2; i++) await second.set(`b${i}`, i);
+    await start({ caches: { first, second, ['__proto__']: proto } });
+    expect(own((await get('stats')).caches)).toEqual(['__proto__', 'first', 'second']);
+    const res = await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': KEY } });
+    const text = await res.text();
+    expect(text).toMatch(/^larder_cache_entries\{cache="first"\} 3$/m);
+    expect(text).toMatch(/^larder_cache_entries\{cache="second"\} 2$/m);
+    expect(text).toMatch(/^larder_cache_entries\{cache="__proto__"\} 0$/m);
+    expect(text).not.toContain('cache="dup"');
+  });
+
   it('keeps an instance whose instanceKey is __proto__ in performance', async () => {
     const only = createCache<number>({ name: 'url' });
     caches = [only];
