@@ -106,6 +106,12 @@ export class HandlerRun {
         delete req.headers[name];
       }
     }
+    // Range without its If-Range would get a part of the current representation, which the client
+    // splices into an older one (RFC 9110 §13.1.5): the handler answers in full instead.
+    if (req.headers.range !== undefined && saved.some(([name]) => name === 'if-range')) {
+      saved.push(['range', req.headers.range]);
+      delete req.headers.range;
+    }
     if (held !== undefined) {
       if (held.handlerEtag) req.headers['if-none-match'] = held.etag;
       if (held.lastModified !== undefined) req.headers['if-modified-since'] = held.lastModified;

@@ -1,0 +1,53 @@
+// What the handler sees of a client's request while the cache runs it on a miss or a revalidation:
+// the conditions the cache answers itself are held back, and what depends on them goes with them.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import type { Cache } from '../../src/cache/types.js';
+import { createHttpCache, type HttpCacheOptions } from '../../src/http/http-cache.js';
+import { listen, rawRequest, type TestServer } from './helpers/server.js';
+
+let cache: Cache;
+let server: TestServer;
+let seen: IncomingMessage['headers'][];
+
+/** A 20-byte file with its ETag, honouring Range and If-Range as a static file server does. */
+function file(req: IncomingMessage, res: ServerResponse): void {
+  seen.push({ ...req.headers });
+  const body = 'abcdefghijklmnopqrst';
+  const etag = '"v2"';
+  res.setHeader('etag', etag);
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const ifRange = req.headers['if-range'];
+  if (range !== null && (ifRange === undefined || ifRange === etag)) {
+    const from = Number(range[1]);
+    res.writeHead(206, { 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
+    return void res.end(body.slice(from));
+  }
+  res.end(body);
+}
+
+async function start(options: Omit<HttpCacheOptions, 'cache'> = {}): Promise<void> {
+  const mw = createHttpCache({ cache, rules: [{ path: '/files/*' }], ...options });
+  server = await listen((req, res) => void mw(req, res, () => file(req, res)));
+}
+
+beforeEach(() => {
+  cache = createCache({ name: 'files', ttl: '5m' });
+  seen = [];
+});
+afterEach(async () => {
+  await server.close();
+  await cache.close();
+});
+
+describe('a Range request with If-Range on a miss', () => {
+  it('gets the whole current representation, not a part to splice into an older copy', async () => {
+    await start();
+    const res = await rawRequest(`${server.url}/files/a.txt`, { range: 'bytes=10-', 'if-range': '"v1"' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('abcdefghijklmnopqrst');
+    expect(seen[0]).not.toHaveProperty('range');
+    expect(seen[0]).not.toHaveProperty('if-range');
+  });
+});
