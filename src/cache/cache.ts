@@ -132,7 +132,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     const state = this.#state;
     const config = this.#config;
     if (!config.enabled || state.closed) return this.#readThrough.direct(key, loader, options, config);
-    const full = this.#isRoot ? key : this.#prefix + key;
+    const full = this.#isRoot ? key : this.#keys.fullKey(key);
     let envelope;
     try {
       envelope = state.tiers.getLocal(full);
@@ -379,13 +379,19 @@ export class CacheView<V = unknown> implements Cache<V> {
     const state = this.#state;
     if (state.closed) return 0;
     const started = state.log.debugOn ? performance.now() : 0;
-    // The glob is compiled only when loads are in flight (most invalidations find none).
-    let matcher: ReturnType<typeof globToRegExp> | undefined;
+    // A namespace may need two full-key globs (its number keys are marked: namespace-keys.ts). They are
+    // compiled only when loads are in flight (most invalidations find none).
+    const globs = this.#keys.globs(pattern);
+    let matchers: ReturnType<typeof globToRegExp>[] | undefined;
     const matches = (key: CacheKey): boolean =>
-      (matcher ??= globToRegExp(this.#prefix + pattern)).test(String(key));
+      (matchers ??= globs.map((glob) => globToRegExp(glob))).some((m) => m.test(String(key)));
     const count = await detachAround(
       () => state.flights.detachWhere(matches),
-      () => state.tiers.invalidatePattern(this.#prefix + pattern),
+      async () => {
+        let removed = 0;
+        for (const glob of globs) removed += await state.tiers.invalidatePattern(glob);
+        return removed;
+      },
     );
     if (state.log.debugOn) {
       state.log.debug('Cache INVALIDATE', { cache: this.name, pattern, count, durationMs: since(started) });
@@ -523,12 +529,12 @@ export class CacheView<V = unknown> implements Cache<V> {
   *eachEntry(): IterableIterator<CacheEntrySummary> {
     const now = this.#state.clock();
     for (const info of this.#state.tiers.eachEntry()) {
-      const key = String(info.key);
-      if (!key.startsWith(this.#prefix)) continue;
+      if (!this.#isRoot && !String(info.key).startsWith(this.#prefix)) continue;
+      const key = this.#keys.callerKey(info.key);
       const envelope = info.value;
       yield {
-        key: key.slice(this.#prefix.length),
-        keyType: typeof info.key === 'number' ? 'number' : 'string',
+        key: String(key),
+        keyType: typeof key === 'number' ? 'number' : 'string',
         ageMs: Math.max(0, now - envelope.createdAt),
         ttlRemainingMs: envelope.staleAt === 0 ? undefined : Math.max(0, envelope.staleAt - now),
         size: info.size,

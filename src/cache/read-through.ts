@@ -23,6 +23,7 @@ import type { SharedCacheState } from './shared-state.js';
 import type { GetOrSetOptions, Loader, PreviousEntry } from './types.js';
 import type { ValueCheck } from './validate-value.js';
 import { scopedTag } from './tag-scope.js';
+import { keyInNamespace, namespacedKey, namespaceGlobs } from './namespace-keys.js';
 
 /** A view's name and place in the key space: how its keys and tags are stored (the root's as given). */
 export class KeySpace {
@@ -44,9 +45,19 @@ export class KeySpace {
     return this.prefix === '';
   }
 
-  /** The full store key of a caller's key (namespace prefix applied). */
+  /** The full store key of a caller's key (namespace prefix applied, the key's type kept: namespace-keys.ts). */
   fullKey(key: CacheKey): CacheKey {
-    return this.prefix === '' ? key : this.prefix + key;
+    return this.prefix === '' ? key : namespacedKey(this.prefix, key);
+  }
+
+  /** The caller's key behind a full key of this view (one `inScope` accepts). */
+  callerKey(full: CacheKey): CacheKey {
+    return this.prefix === '' || typeof full !== 'string' ? full : keyInNamespace(full, this.prefix.length);
+  }
+
+  /** The full-key globs that match the keys of this view that a caller's `pattern` matches. */
+  globs(pattern: string): string[] {
+    return this.prefix === '' ? [pattern] : namespaceGlobs(this.prefix, pattern);
   }
 
   /**

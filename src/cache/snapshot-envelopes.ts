@@ -14,6 +14,7 @@ import { snapshotScope } from '../persistence/format.js';
 import type { LoadBounds, SnapshotEntry } from '../persistence/types.js';
 import { portableEntry } from '../util/stored-entry.js';
 import { scopeOfTag } from './tag-scope.js';
+import { keyInNamespace } from './namespace-keys.js';
 
 /** How a load writes into the facade's store (the view supplies these, applying its key prefix and tag scoping). */
 export interface EnvelopeSink {
@@ -40,7 +41,7 @@ export function dumpEnvelopes(
     let key = info.key;
     if (prefix !== '') {
       if (typeof key !== 'string' || !key.startsWith(prefix)) continue;
-      key = key.slice(prefix.length);
+      key = keyInNamespace(key, prefix.length);
     }
     const envelope = info.value;
     if (envelope.expiresAt !== 0 && envelope.expiresAt <= now) continue;

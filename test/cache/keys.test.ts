@@ -35,3 +35,49 @@ describe('non-finite keys', () => {
     await cache.close();
   });
 });
+
+describe('number and string keys in a namespace', () => {
+  it('keeps 1 and "1" apart, as the root does, in every method', async () => {
+    const root = createCache<string>({ name: 'keys' });
+    const ns = root.namespace('ns');
+    await ns.set(1, 'number');
+    await ns.set('1', 'string');
+    await ns.set('\uE0001', 'marked string');
+    expect([await ns.get(1), await ns.get('1'), await ns.get('\uE0001')]).toEqual([
+      'number',
+      'string',
+      'marked string',
+    ]);
+    expect(
+      ns
+        .entries()
+        .map((e) => [e.key, e.keyType])
+        .sort(),
+    ).toEqual([
+      ['1', 'number'],
+      ['1', 'string'],
+      ['\uE0001', 'string'],
+    ]);
+    const asked: unknown[] = [];
+    const values = await ns.getOrSetMany([2, '2', 2], (missing) => {
+      asked.push(...missing);
+      return missing.map((key) => typeof key);
+    });
+    expect(asked).toEqual([2, '2']);
+    expect(values).toEqual(['number', 'string', 'number']);
+    // dump()/load() of the namespace keep the type.
+    const other = createCache<string>({ name: 'keys' });
+    other.namespace('ns').load(ns.dump());
+    expect([await other.namespace('ns').get(1), await other.namespace('ns').get('1')]).toEqual([
+      'number',
+      'string',
+    ]);
+    // A pattern reaches number keys as the root's does (it matches String(key)).
+    expect(await ns.invalidatePattern('1')).toBe(2);
+    expect(await ns.get('\uE0001')).toBe('marked string');
+    expect(await ns.invalidatePattern('?1')).toBe(1);
+    expect(await ns.delete(2)).toBe(true);
+    expect(await ns.get('2')).toBe('string');
+    await Promise.all([root.close(), other.close()]);
+  });
+});
