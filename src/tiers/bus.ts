@@ -183,6 +183,8 @@ export function inspectBusMessage(raw: string | Buffer, options: BusDecodeOption
       return { problem: 'message signature is wrong' };
     }
   }
+  // JSON.parse of deeply nested brackets takes seconds for a few MB; a sound message nests 2 deep.
+  if (nestsDeeperThan(body, MAX_NESTING)) return { problem: `message nests deeper than ${MAX_NESTING}` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -201,6 +203,31 @@ export function inspectBusMessage(raw: string | Buffer, options: BusDecodeOption
     }
   }
   return { message };
+}
+
+/** Deepest nesting of arrays and objects a message may have (a sound one: an object holding arrays). */
+const MAX_NESTING = 4;
+
+/**
+ * Whether the JSON text in `bytes` opens more than `max` arrays or objects inside each other, brackets
+ * inside strings aside. One pass over the bytes, stopping at the first level too deep (UTF-8 continuation
+ * bytes are never ASCII, so a byte-wise scan cannot mistake one for a bracket or a quote).
+ */
+function nestsDeeperThan(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** Decodes a wire message; `undefined` for anything malformed (a stranger on the channel). */

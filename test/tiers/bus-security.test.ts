@@ -55,6 +55,25 @@ describe('inbound bus messages', () => {
     for (const [raw, expected] of cases) expect(problem(raw)).toMatch(expected);
   });
 
+  it('refuses deep nesting before parsing it, at once, and still reads brackets and quotes inside strings', () => {
+    const deep = '['.repeat(4 * 1024 * 1024);
+    const started = performance.now();
+    expect(problem(deep)).toBe('message nests deeper than 4');
+    expect(problem(`{"source":"x","cache":"c","kind":"clear","x":[[[[1]]]]}`)).toMatch(/nests deeper/);
+    expect(performance.now() - started).toBeLessThan(100);
+    // Brackets, escaped quotes and backslashes inside keys are text, not nesting.
+    const keys = ['[[[[[[', '{{{{{{', 'a\\"[[[[[[', '\\', '"]]]]]]', 'ключ [[[[[['];
+    const message = { ...base, kind: 'delete', keys };
+    expect(inspectBusMessage(JSON.stringify(message), { now: NOW }).message).toMatchObject(message);
+    // The largest sound message is scanned in well under what parsing it costs.
+    const big = JSON.stringify({
+      ...base,
+      kind: 'delete',
+      keys: Array.from({ length: 1000 }, (_, i) => `[${'k'.repeat(1000)}${i}`),
+    });
+    expect(problem(big)).toBeUndefined();
+  });
+
   it('with a key: accepts signed messages, refuses unsigned, wrongly signed, tampered and stale ones', () => {
     const key = busKey(SECRET);
     const message: BusMessage = { source: 'x', cache: 'c', kind: 'clear' };
