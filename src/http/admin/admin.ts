@@ -370,10 +370,10 @@ function cacheTarget(route: string, query: URLSearchParams, segment: string | un
 
 function readLimit(value: string | null): number {
   if (value === null) return DEFAULT_ENTRY_LIMIT;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
+  // Decimal digits only: Number() would read '' and ' ' as 0 and '0x10' as 16.
+  if (!/^\d+$/.test(value))
     throw new AdminRequestError(400, `limit must be a non-negative integer, got "${value}"`);
-  return Math.min(n, MAX_ENTRY_LIMIT);
+  return Math.min(Number(value), MAX_ENTRY_LIMIT);
 }
 
 function decode(segment: string): string {

@@ -133,6 +133,18 @@ describe('createAdmin', () => {
     expect((await json('GET', 'stats?limit=-1')).body.error).toMatch(/limit must be a non-negative integer/);
   });
 
+  it.each(['', '%20', '0x10', '1e2', '+5', '1.0', '5%20'])(
+    'GET stats?limit=%s is a 400: limit takes decimal digits only',
+    async (limit) => {
+      await start();
+      for (const path of [`stats?limit=${limit}`, `stats?cache=url&format=compact&limit=${limit}`]) {
+        const r = await json('GET', path);
+        expect(r.status, path).toBe(400);
+        expect(r.body.error).toMatch(/limit must be a non-negative integer/);
+      }
+    },
+  );
+
   it('publicStats opens GET stats without the key, counters only', async () => {
     await start({ publicStats: true });
     const open = await call('GET', 'stats', { key: null });
