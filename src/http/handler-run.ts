@@ -152,6 +152,13 @@ export class HandlerRun {
       );
       this.answer = stored;
       this.label = 'REVALIDATED';
+      const cookie = response.headers['set-cookie'];
+      if (cookie !== undefined) {
+        // Like a 200 that sets a cookie: this client gets it with the held body, and nothing is kept
+        // (freshenStored drops Set-Cookie, so the merged headers below would no longer show it).
+        this.answer = { ...stored, headers: [...stored.headers, 'set-cookie', headerList(cookie)] };
+        return this.#pass(ctx, held);
+      }
       const merged = storedHeaders(stored);
       if (
         responseUnstorable(stored.status, merged, rule, this.#freshness(stored.status, merged, responseTime))
@@ -241,6 +248,11 @@ const NO_FRESHNESS: Freshness = {
   staleIfError: 0,
   public: false,
 };
+
+/** A header value as a stored response lists it. */
+function headerList(value: string | string[] | number): string | string[] {
+  return Array.isArray(value) ? [...value] : String(value);
+}
 
 /** A stored response's headers as node:http's header object (for re-reading its freshness). */
 function storedHeaders(stored: StoredResponse): OutgoingHttpHeaders {

@@ -233,8 +233,10 @@ export function hasValidator(stored: StoredResponse): boolean {
   return stored.handlerEtag || stored.lastModified !== undefined;
 }
 
-// Headers a 304 carries (RFC 9110 §15.4.5): the ones a client needs to refresh its stored copy.
+// Headers a 304 carries (RFC 9110 §15.4.5): the ones a client needs to refresh its stored copy, and a
+// cookie the handler set for this client alone (never stored, so only an answer that is not kept has one).
 const NOT_MODIFIED_HEADERS = new Set([
+  'set-cookie',
   'cache-control',
   'content-location',
   'date',

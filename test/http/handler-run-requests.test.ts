@@ -51,3 +51,40 @@ describe('a Range request with If-Range on a miss', () => {
     expect(seen[0]).not.toHaveProperty('if-range');
   });
 });
+
+describe('a 304 from the handler that sets a cookie', () => {
+  it('reaches its client with the cookie, and the held entry is neither freshened nor kept', async () => {
+    let now = Date.UTC(2026, 11, 4, 12);
+    cache = createCache({ name: 'http', ttl: '5m', clock: () => now });
+    let calls = 0;
+    const mw = createHttpCache({ cache, clock: () => now, rules: [{ path: '/account' }] });
+    server = await listen(
+      (req, res) =>
+        void mw(req, res, () => {
+          calls++;
+          res.setHeader('etag', '"v1"');
+          res.setHeader('cache-control', 'max-age=1');
+          if (req.headers['if-none-match'] === '"v1"') {
+            res.setHeader('set-cookie', 'session=rotated; HttpOnly');
+            return void res.writeHead(304).end();
+          }
+          res.end('account page');
+        }),
+    );
+    const url = `${server.url}/account`;
+    expect((await rawRequest(url)).headers['x-cache']).toBe('MISS');
+    now += 2_000;
+    const revalidated = await rawRequest(url);
+    expect(revalidated).toMatchObject({ status: 200, text: 'account page' });
+    expect(revalidated.headers['set-cookie']).toEqual(['session=rotated; HttpOnly']);
+    const next = await rawRequest(url);
+    expect(next.headers['x-cache']).toBe('MISS');
+    expect(next.headers['set-cookie']).toBeUndefined();
+    // Asked conditionally, the client still gets its cookie on the 304.
+    now += 2_000;
+    const conditional = await rawRequest(url, { 'if-none-match': '"v1"' });
+    expect(conditional.status).toBe(304);
+    expect(conditional.headers['set-cookie']).toEqual(['session=rotated; HttpOnly']);
+    expect(calls).toBe(4);
+  });
+});
