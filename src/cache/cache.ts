@@ -107,12 +107,17 @@ export class CacheView<V = unknown> implements Cache<V> {
     loader: Loader<T>,
     options?: GetOrSetOptions<NoInfer<T>>,
   ): Promise<T> {
-    // Tracing (observability/tracing.ts) costs the untraced call this one property read.
-    if (getOrSetChannel.hasSubscribers) {
-      const trace = operationContext('getOrSet', this.name, key, this.#state.traceKeys);
-      return getOrSetChannel.tracePromise(() => this.#getOrSet(key, loader, options, trace), trace);
+    // A throwing options getter or Proxy must reject, never throw: the try costs a hit nothing measurable.
+    try {
+      // Tracing (observability/tracing.ts) costs the untraced call this one property read.
+      if (getOrSetChannel.hasSubscribers) {
+        const trace = operationContext('getOrSet', this.name, key, this.#state.traceKeys);
+        return getOrSetChannel.tracePromise(() => this.#getOrSet(key, loader, options, trace), trace);
+      }
+      return this.#getOrSet(key, loader, options, undefined);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#getOrSet(key, loader, options, undefined);
   }
 
   /** getOrSet; `trace` is the `larder:getOrSet` context to fill with the outcome, when traced. */

@@ -436,3 +436,39 @@ describe('close()', () => {
     await expect(cache.getOrSet('k', () => 'direct')).resolves.toBe('direct');
   });
 });
+
+describe('getOrSet never throws synchronously', () => {
+  it('rejects when reading its options throws, on a hit and on a miss', async () => {
+    const cache = buildCache<string>({ ttl: '1h', cleanupInterval: 0 });
+    await cache.set('held', 'v');
+    const throwing = (name: string) =>
+      Object.defineProperty({}, name, {
+        enumerable: true,
+        get() {
+          throw new Error(`bad ${name}`);
+        },
+      });
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('bad proxy');
+        },
+      },
+    );
+    const cases: Array<[string, object, RegExp]> = [
+      ['held', throwing('forceFresh'), /bad forceFresh/],
+      ['held', throwing('refreshAhead'), /bad refreshAhead/],
+      ['held', throwing('signal'), /bad signal/],
+      ['missing', throwing('signal'), /bad signal/],
+      ['held', proxy, /bad proxy/],
+      ['missing', proxy, /bad proxy/],
+    ];
+    for (const [key, options, message] of cases) {
+      let answer: Promise<string> | undefined;
+      expect(() => (answer = cache.getOrSet(key, () => 'loaded', options))).not.toThrow();
+      await expect(answer).rejects.toThrow(message);
+    }
+    await cache.close();
+  });
+});
