@@ -110,6 +110,13 @@ function list(body: Record<string, unknown>, name: string, numbers: boolean): (s
         `"${name}" must hold ${numbers ? 'numbers or ' : ''}non-empty strings of at most ${MAX_ITEM} characters`,
       );
     }
+    // JSON may spell a lone surrogate ("\ud800"), which a shared tier refuses mid-request: refuse it here.
+    if (!(item as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw new AdminRequestError(
+        400,
+        `"${name}" holds a string that is not well-formed UTF-16 (a lone surrogate)`,
+      );
+    }
   }
   return value as (string | number)[];
 }
