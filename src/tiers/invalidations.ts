@@ -296,8 +296,13 @@ export class Invalidator implements L2Ops {
     return ruleOf(inv).event(inv);
   }
 
-  /** A bulk invalidation at `at` heard from elsewhere (bus, or the fence key after a resync). */
-  heardBulk(cache: string, scope: BulkScope, at: number): void {
+  /**
+   * A bulk invalidation at `at` heard from elsewhere (bus, or the fence key after a resync). A time
+   * ahead of this host's clock (a skewed sender, or a forged message) is taken as now: a fence in the
+   * future would refuse every load's result until then, and nothing written later can predate it.
+   */
+  heardBulk(cache: string, scope: BulkScope, heardAt: number): void {
+    const at = Math.min(heardAt, this.#parts.clock());
     const reached = this.#parts.fence.bulk(cache, scope, at);
     if (reached.length === 0 || !this.driver.versioned) return;
     // Best effort: when L2 is unreachable now, the outage bound covers what stays.

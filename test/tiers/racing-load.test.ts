@@ -205,6 +205,20 @@ describe('a load racing a bulk invalidation on another instance (fences)', () =>
     expect((await c.get('other'))?.value).toBe('kept');
   });
 
+  it('a bulk fence heard with a time ahead of this host takes effect now, not until that time', async () => {
+    const { time, b, c, entry, hub } = tiers();
+    const before = b.stamp(); // a load that began before the clear
+    time.now += 5;
+    // A forged (unsigned) clear, or one from a host whose clock runs 59 s ahead.
+    await hub.connect('X').publish({ cache: 'c', kind: 'clear', at: time.now + 59_000 });
+    await tick();
+    expect(await b.set('k0', entry('old', before))).toBe(false); // older than the fence: refused
+    time.now += 5;
+    const version = b.stamp(); // a load that begins after it
+    expect(await b.set('k1', entry('fresh', version))).toBe(true); // before the fix: refused for 59 s
+    expect((await c.get('k1'))?.value).toBe('fresh');
+  });
+
   it('a fence whose message was missed is read from L2 when the bus resyncs', async () => {
     const time = { now: 1_000_000 };
     const clock = (): number => time.now;
