@@ -75,10 +75,18 @@ export function requestBypass(
   return user !== undefined || hasCredentials(req, credentialHeaders) ? 'credentials' : undefined;
 }
 
-/** Whether the request asks for revalidation (`Cache-Control: no-cache` or `Pragma: no-cache`). */
+/**
+ * Whether the request asks for revalidation: `Cache-Control: no-cache`, `max-age=0` (what browsers
+ * send on reload: no stored response is fresh enough, RFC 9111 §5.2.1.1) or `Pragma: no-cache`.
+ */
 export function wantsRevalidation(req: IncomingMessage): boolean {
   const cc = req.headers['cache-control'];
-  if (cc !== undefined && cacheControlDirectives(cc).has('no-cache')) return true;
+  if (cc !== undefined) {
+    const directives = parseCacheControl(cc);
+    if (directives.has('no-cache')) return true;
+    const maxAge = directives.get('max-age');
+    if (typeof maxAge === 'string' && /^0+$/.test(maxAge)) return true;
+  }
   const pragma = req.headers.pragma;
   return pragma !== undefined && pragma.toLowerCase().includes('no-cache');
 }

@@ -67,11 +67,14 @@ describe('request side', () => {
     expect(() => readCredentialHeaders([''])).toThrow(/credentialHeaders must be an array/);
   });
 
-  it('no-store bypasses, no-cache and Pragma revalidate', () => {
+  it('no-store bypasses, no-cache, max-age=0 and Pragma revalidate', () => {
     expect(bypass(req({ 'cache-control': 'no-store' }), rule({ shared: true }), undefined)).toBe('no-store');
     expect(wantsRevalidation(req({ 'cache-control': 'max-age=0, no-cache' }))).toBe(true);
     expect(wantsRevalidation(req({ pragma: 'no-cache' }))).toBe(true);
-    expect(wantsRevalidation(req({ 'cache-control': 'max-age=0' }))).toBe(false);
+    expect(wantsRevalidation(req({ 'cache-control': 'max-age=0' }))).toBe(true);
+    expect(wantsRevalidation(req({ 'cache-control': 'Max-Age=00' }))).toBe(true);
+    expect(wantsRevalidation(req({ 'cache-control': 'max-age=10' }))).toBe(false);
+    expect(wantsRevalidation(req({ 'cache-control': 'max-stale=0' }))).toBe(false);
   });
 });
 

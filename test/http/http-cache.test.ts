@@ -185,6 +185,23 @@ describe('createHttpCache over node:http', () => {
     expect(await body('/a', { 'cache-control': 'no-cache' })).toMatchObject({ xCache: 'MISS', text: '/a 2' });
     expect(await body('/a', { pragma: 'no-cache' })).toMatchObject({ xCache: 'MISS', text: '/a 3' });
     expect(await body('/a')).toMatchObject({ xCache: 'HIT', text: '/a 3' });
+    // What browsers send on reload: no stored answer is fresh enough (RFC 9111 §5.2.1.1).
+    expect(await body('/a', { 'cache-control': 'max-age=0' })).toMatchObject({
+      xCache: 'MISS',
+      text: '/a 4',
+    });
+    expect(await body('/a', { 'cache-control': 'max-age=5' })).toMatchObject({ xCache: 'HIT', text: '/a 4' });
+  });
+
+  it('revalidates on max-age=0 by default on a perUser rule, and answers it from the cache on a shared one', async () => {
+    await start({ rules: [{ path: '/mine', perUser: true }, { path: '/a' }] });
+    await body('/mine');
+    expect(await body('/mine', { 'cache-control': 'max-age=0' })).toMatchObject({
+      xCache: 'MISS',
+      text: '/mine 2',
+    });
+    await body('/a');
+    expect(await body('/a', { 'cache-control': 'max-age=0' })).toMatchObject({ xCache: 'HIT', text: '/a 1' });
   });
 
   it("answers a client's no-cache from the cache on a shared rule by default (no handler run per request)", async () => {
