@@ -252,7 +252,13 @@ export class TierStack {
 
   /** Sync L1 write (used by write, promotion and snapshot restores, which need no remote round trip). */
   setLocal(key: CacheKey, envelope: Envelope, tags: readonly string[], size?: number, cost?: number): void {
-    const options: MemorySetOptions = { ttl: storageTtl(envelope, this.#clock()), tags };
+    const now = this.#clock();
+    const ttl = storageTtl(envelope, now);
+    // L1 holds an entry at least 1 ms: one that ends sooner (a sub-ms TTL, a restore or re-time close to
+    // its end) is marked kept that long, never served, so the getOrSet hit path reads the clock for it.
+    if (ttl === 1 && envelope.expiresAt !== 0 && (envelope.keepUntil ?? envelope.expiresAt) < now + 1)
+      envelope.keepUntil = now + 1;
+    const options: MemorySetOptions = { ttl, tags };
     if (size !== undefined) options.size = size;
     if (cost !== undefined) options.cost = cost;
     this.#localWriteGeneration++;

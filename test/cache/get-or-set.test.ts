@@ -472,3 +472,22 @@ describe('getOrSet never throws synchronously', () => {
     await cache.close();
   });
 });
+
+describe('a lifetime under 1 ms', () => {
+  it('is not served by the hit path once get() and has() call it expired', async () => {
+    const clock = manualClock();
+    const cache = buildCache<string>({ clock: clock.now, cleanupInterval: 0 });
+    await cache.set('k', 'old', { ttl: 0.5 });
+    expect(await cache.getOrSet('k', () => 'loaded')).toBe('old');
+    clock.advance(0.8);
+    expect([await cache.get('k'), await cache.has('k')]).toEqual([undefined, false]);
+    expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded');
+    // The same through a restore that leaves an entry less than 1 ms to live.
+    const dumped = cache.dump();
+    const other = buildCache<string>({ clock: clock.now, cleanupInterval: 0 });
+    other.load([{ ...dumped[0]!, key: 'r', staleAt: clock.now() + 0.3, expiresAt: clock.now() + 0.3 }]);
+    clock.advance(0.5);
+    expect(await other.getOrSet('r', () => 'reloaded')).toBe('reloaded');
+    await Promise.all([cache.close(), other.close()]);
+  });
+});
