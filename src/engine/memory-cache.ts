@@ -448,7 +448,15 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   /** Counters since creation or the last resetStats, and gauges of the current contents. */
   stats(): EngineStats {
     let expired = 0;
-    if (this.#expires !== null) for (const slot of this.#slots()) if (this.#isStale(slot)) expired++;
+    const expires = this.#expires;
+    if (expires !== null) {
+      // One clock read and no slot list: stats() is polled (the dashboard, metrics scrapes).
+      const now = this.#clock();
+      for (let slot = FIRST_SLOT; slot < this.#nextSlot; slot++) {
+        const expiry = expires[slot]!;
+        if (expiry !== 0 && expiry <= now && this.#entries[2 * slot] !== undefined) expired++;
+      }
+    }
     const totalRequests = this.#hits + this.#misses;
     return {
       hits: this.#hits,

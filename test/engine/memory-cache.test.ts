@@ -143,6 +143,19 @@ describe.each(['tinylfu', 'lru'] as const)('MemoryCache basics (%s)', (policy) =
     });
   });
 
+  it('eachEntry() yields what entries() lists, building each entry only when it is reached', () => {
+    let now = 100;
+    const c = new MemoryCache<string, number>({ policy, clock: () => now });
+    for (let i = 0; i < 50; i++) c.set(`k${i}`, i, { ttl: i < 10 ? 5 : 0, tags: [`t${i % 3}`] });
+    now += 5; // the first ten have expired
+    expect([...c.eachEntry()]).toEqual(c.entries());
+    expect(c.entries()).toHaveLength(40);
+    const each = c.eachEntry();
+    const first = each.next();
+    expect(first.done).toBe(false);
+    expect(first.value).toMatchObject({ key: 'k10', value: 10, ageMs: 5, tags: ['t1'] });
+  });
+
   it('without a ttl, reads the clock for ages only once entries() has been asked for', () => {
     let now = 1_000;
     let reads = 0;

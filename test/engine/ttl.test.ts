@@ -87,6 +87,24 @@ describe.each(['tinylfu', 'lru'] as const)('MemoryCache TTL (%s)', (policy) => {
     expect(c.size).toBe(6);
     expect(c.stats().expirations).toBe(4);
   });
+
+  it('stats() counts expired entries with one clock read, however many entries there are', () => {
+    const clock = manualClock();
+    let reads = 0;
+    const now = () => {
+      reads++;
+      return clock.now();
+    };
+    const c = new MemoryCache<number, number>({ policy, clock: now, cleanupInterval: 0 });
+    for (let i = 0; i < 1000; i++) c.set(i, i, { ttl: i < 300 ? 10 : 1000 });
+    c.delete(0);
+    clock.advance(10);
+    reads = 0;
+    const s = c.stats();
+    expect([s.size, s.active, s.expired]).toEqual([999, 700, 299]);
+    // It was one read per entry with a TTL: a polled stats() of a large cache cost milliseconds.
+    expect(reads).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('MemoryCache background sweep', () => {
