@@ -42,7 +42,7 @@ export class BusListener {
       .start({
         message: (message) => this.#onMessage(message),
         resync: () => this.#onResync(),
-        invalid: (problem) => this.#onInvalid(problem),
+        invalid: (problem, untimely) => this.#onInvalid(problem, untimely),
       })
       .catch((error: unknown) =>
         this.#parts.log.error('bus failed to start', { error: errorMessage(error) }),
@@ -59,6 +59,14 @@ export class BusListener {
     cache.tellAll(invalidator.eventOf(inv));
   }
 
+  #evict(message: BusMessage): void {
+    const cache = this.#parts.caches.get(message.cache);
+    if (cache === undefined) return;
+    const { invalidator, clock } = this.#parts;
+    cache.epoch++;
+    cache.tellAll(invalidator.eventOf(fromBusMessage(message, clock)));
+  }
+
   #onResync(): void {
     const { caches, invalidator, log, tier } = this.#parts;
     log.warn('bus reconnected; dropping L1 entries that may have missed invalidations', { tier });
@@ -72,8 +80,14 @@ export class BusListener {
     invalidator.backlog.schedule(0);
   }
 
-  /** A dropped bus message: one warn line, then at most one a minute (with the count since the last). */
-  #onInvalid(problem: string): void {
+  /**
+   * A dropped bus message: one warn line, then at most one a minute (with the count since the last). A
+   * sound one dropped for its time only (a skewed or replayed sender) still evicts what it names from
+   * L1: never applied as an invalidation (no fence, no tag time), but otherwise this instance would
+   * serve what the sender removed for a whole TTL.
+   */
+  #onInvalid(problem: string, untimely?: BusMessage): void {
+    if (untimely !== undefined) this.#evict(untimely);
     this.#invalidSinceLog++;
     const now = this.#parts.clock();
     if (this.#invalidLoggedAt !== 0 && now - this.#invalidLoggedAt < INVALID_LOG_EVERY_MS) return;

@@ -55,8 +55,13 @@ export interface BusListeners {
   message(message: BusMessage): void;
   /** The bus reconnected after a disconnection: messages may have been missed. */
   resync(): void;
-  /** A message was dropped as malformed, out of bounds or wrongly signed (`problem` says which). */
-  invalid?(problem: string): void;
+  /**
+   * A message was dropped as malformed, out of bounds or wrongly signed (`problem` says which). With
+   * `untimely`: it was sound (and rightly signed) but its time is outside the accepted window; it is
+   * not applied as an invalidation (no fence, no tag time), but what it names may still be evicted
+   * locally, which is always safe.
+   */
+  invalid?(problem: string, untimely?: BusMessage): void;
 }
 
 /** A transport for invalidation messages between instances. */
@@ -157,9 +162,14 @@ export function encodeBusMessage(message: BusMessage, key?: Buffer, now: number 
   return `${body}\n${sign(key, body)}`;
 }
 
-/** What a receiver makes of raw bytes: the message, or why it was dropped. */
+/**
+ * What a receiver makes of raw bytes: the message, or why it was dropped; `untimely` when only its
+ * time (`at`, or a signed message's `sentAt`) is outside the accepted window.
+ */
 export type BusDecoding =
-  { message: BusMessage; problem?: undefined } | { message?: undefined; problem: string };
+  | { message: BusMessage; problem?: undefined; untimely?: undefined }
+  | { message?: undefined; problem: string; untimely?: undefined }
+  | { message: BusMessage; problem: string; untimely: true };
 
 /** Options of {@link inspectBusMessage}. */
 export interface BusDecodeOptions {
@@ -192,17 +202,22 @@ export function inspectBusMessage(raw: string | Buffer, options: BusDecodeOption
     return { problem: 'message is not JSON' };
   }
   const now = options.now ?? Date.now();
-  const problem = busMessageProblem(parsed, now);
+  const problem = shapeProblem(parsed);
   if (problem !== undefined) return { problem };
   const message = parsed as BusMessage;
   if (options.key !== undefined) {
     const sentAt = message.sentAt;
     if (sentAt === undefined) return { problem: 'signed message has no sentAt' };
     if (sentAt > now + BUS_LIMITS.maxFutureMs || sentAt < now - BUS_LIMITS.maxAgeMs) {
-      return { problem: `signed message sent at ${sentAt} is outside the accepted window` };
+      return {
+        message,
+        problem: `signed message sent at ${sentAt} is outside the accepted window`,
+        untimely: true,
+      };
     }
   }
-  return { message };
+  const late = timeProblem(message, now);
+  return late === undefined ? { message } : { message, problem: late, untimely: true };
 }
 
 /** Deepest nesting of arrays and objects a message may have (a sound one: an object holding arrays). */
@@ -237,6 +252,17 @@ export function decodeBusMessage(raw: string | Buffer, options?: BusDecodeOption
 
 /** What is wrong with a parsed message (shape, bounds, timestamps), or undefined when it is sound. */
 export function busMessageProblem(parsed: unknown, now: number): string | undefined {
+  return shapeProblem(parsed) ?? timeProblem(parsed as BusMessage, now);
+}
+
+/** Whether a sound message's times are in the accepted window (a tag time at most 60 s ahead). */
+function timeProblem(message: BusMessage, now: number): string | undefined {
+  const at = message.at;
+  return at !== undefined && at > now + BUS_LIMITS.maxFutureMs ? `at ${at} is in the future` : undefined;
+}
+
+/** What is wrong with a parsed message's shape and bounds, its times aside. */
+function shapeProblem(parsed: unknown): string | undefined {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     return 'message is not an object';
   const m = parsed as Record<string, unknown>;
@@ -252,10 +278,7 @@ export function busMessageProblem(parsed: unknown, now: number): string | undefi
     const problem = itemsProblem(m.tags, 'tags');
     if (problem !== undefined) return problem;
   }
-  if (m.at !== undefined) {
-    if (!isTime(m.at)) return 'at must be a time in ms';
-    if (m.at > now + BUS_LIMITS.maxFutureMs) return `at ${m.at} is in the future`;
-  }
+  if (m.at !== undefined && !isTime(m.at)) return 'at must be a time in ms';
   if (m.pattern !== undefined) {
     if (typeof m.pattern !== 'string') return 'pattern must be a string';
     const problem = patternProblem(m.pattern);

@@ -39,7 +39,10 @@ export class GuardedBus implements InvalidationBus {
         );
       },
       resync: () => listeners.resync(),
-      invalid: listeners.invalid === undefined ? undefined : (problem) => listeners.invalid?.(problem),
+      invalid:
+        listeners.invalid === undefined
+          ? undefined
+          : (problem, untimely) => listeners.invalid?.(problem, untimely),
     });
   }
 

@@ -158,7 +158,8 @@ export class RedisBus implements InvalidationBus {
     const decoded = inspectBusMessage(payload, { key: this.#key });
     if (decoded.problem !== undefined) {
       this.#rejected++;
-      this.#listeners?.invalid?.(decoded.problem);
+      const untimely = decoded.untimely === true && decoded.message.source !== this.instanceId;
+      this.#listeners?.invalid?.(decoded.problem, untimely ? decoded.message : undefined);
       return;
     }
     if (decoded.message.source === this.instanceId) return;

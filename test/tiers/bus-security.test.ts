@@ -210,4 +210,34 @@ describeWithRedis('bus messages over a real redis-server', () => {
     await publish('secu:', JSON.stringify({ source: 'peer', cache: 'sec', kind: 'delete', keys: ['k'] }));
     await vi.waitFor(() => expect(a.entries()).toEqual([]));
   });
+
+  it('a sound message whose time is out of the window is counted as rejected but still evicts locally', async () => {
+    const a = open('W', { busSecret: SECRET });
+    await vi.waitFor(() => expect(busOf(a).status).toBe('ok'));
+    await a.set('k', 'v');
+    await a.set('tagged', 'x', { tags: ['F'] });
+    await a.set('kept', 'y');
+    const key = busKey(SECRET);
+    // Signed, by a host whose clock runs 10 minutes behind (or replayed): outside the sentAt window.
+    const stale = encodeBusMessage(
+      { source: 'skewed', cache: 'sec', kind: 'delete', keys: ['k'] },
+      key,
+      Date.now() - 600_000,
+    );
+    // Signed now, but naming a tag time 70 s ahead (a host whose clock runs ahead).
+    const ahead = encodeBusMessage(
+      { source: 'skewed', cache: 'sec', kind: 'tags', tags: ['F'], at: Date.now() + 70_000 },
+      key,
+      Date.now(),
+    );
+    // A wrongly signed one evicts nothing.
+    const forged = encodeBusMessage(
+      { source: 'evil', cache: 'sec', kind: 'delete', keys: ['kept'] },
+      busKey('another secret, 16+ bytes'),
+      Date.now(),
+    );
+    for (const raw of [stale, ahead, forged]) await publish('secs:', raw);
+    await vi.waitFor(() => expect(busOf(a).rejected).toBe(3));
+    expect(a.entries().map((e) => e.key)).toEqual(['kept']);
+  });
 });
