@@ -3,7 +3,7 @@
 // Every decision returns a reason string instead of a boolean, so logs and tests say why.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { governingDirectives, parseCacheControl, type Freshness } from './freshness.js';
-import type { CompiledCacheRule } from './rules.js';
+import { readHeaderNames, type CompiledCacheRule } from './rules.js';
 
 /** Why a request is not answered from the cache: it passes through untouched. */
 export type RequestBypass = 'credentials' | 'no-store';
@@ -46,8 +46,9 @@ export function readCredentialHeaders(value: unknown): readonly string[] {
       'credentialHeaders must be an array of header names, e.g. ["authorization", "cookie"]',
     );
   }
-  // Node lower-cases incoming header names, so `X-API-Key` must be looked up as `x-api-key`.
-  return [...new Set((value as string[]).map((name) => name.toLowerCase()))];
+  // Node lower-cases incoming header names, so `X-API-Key` must be looked up as `x-api-key`; a name
+  // that is no token (`' cookie'`) would never match, leaving credentialed requests cacheable.
+  return readHeaderNames(value, 'credentialHeaders');
 }
 
 /** Whether the request carries any of the `credentialHeaders` (lower-cased names). */

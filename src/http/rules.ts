@@ -333,7 +333,7 @@ function compileCacheRule<Req>(
     perUser,
     shared,
     storePrivate,
-    varyHeaders: readStrings(rule.varyHeaders, `${what}.varyHeaders`).map((h) => h.toLowerCase()),
+    varyHeaders: readHeaderNames(rule.varyHeaders, `${what}.varyHeaders`),
     varyQuery: readVaryQuery(rule.varyQuery, `${what}.varyQuery`),
     key,
     statuses: statusTtl.size === 0 ? statuses : new Set([...statuses, ...statusTtl.keys()]),
@@ -550,15 +550,33 @@ function readHeaderValue(value: unknown, what: string): string | undefined {
 export function readTargetedFields(value: unknown): readonly string[] {
   if (value === undefined) return DEFAULT_TARGETED_FIELDS;
   if (value === false) return [];
-  if (
-    !Array.isArray(value) ||
-    value.some((v) => typeof v !== 'string' || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/i.test(v))
-  ) {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !HEADER_NAME.test(v))) {
     throw new TypeError(
       `targetedCacheControl must be a list of header names (e.g. ['larder-cache-control', 'cdn-cache-control']) or false, got ${JSON.stringify(value)}`,
     );
   }
   return (value as string[]).map((v) => v.toLowerCase());
+}
+
+/** A header field name: an RFC 9110 §5.6.2 token. */
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/i;
+
+/**
+ * Reads a list of header names as node:http holds them (lower-cased, each once); a name that is not
+ * an RFC 9110 token (`' cookie'` from a split on `', '`) throws, since it would never match a request.
+ */
+export function readHeaderNames(value: unknown, what: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value))
+    throw new TypeError(`${what} must be an array of header names, got ${typeof value}`);
+  value.forEach((name: unknown, i) => {
+    if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
+      throw new TypeError(
+        `${what}[${i}] must be a header name (an RFC 9110 token, no spaces), got ${JSON.stringify(name)}`,
+      );
+    }
+  });
+  return [...new Set((value as string[]).map((name) => name.toLowerCase()))];
 }
 
 function readHeuristic(value: unknown, what: string): 'always' | 'last-modified' | 'never' {

@@ -450,4 +450,33 @@ describe('createHttpCache over node:http', () => {
       /credentialHeaders must be an array of header names/,
     );
   });
+
+  it('refuses header names that are not tokens, which would never match a request', () => {
+    // 'authorization, cookie, x-api-key'.split(',') leaves a space before two of the names.
+    const split = 'authorization, cookie, x-api-key'.split(',');
+    expect(() => createHttpCache({ cache, credentialHeaders: split })).toThrow(
+      new TypeError(
+        'credentialHeaders[1] must be a header name (an RFC 9110 token, no spaces), got " cookie"',
+      ),
+    );
+    expect(() =>
+      createHttpCache({ cache, rules: [{ path: '/x', varyHeaders: [' accept-language'] }] }),
+    ).toThrow(
+      /rules\[0\]\.varyHeaders\[0\] must be a header name \(an RFC 9110 token, no spaces\), got " accept-language"/,
+    );
+    expect(() => createHttpCache({ cache, rules: [{ path: '/x', varyHeaders: ['x:y'] }] })).toThrow(
+      TypeError,
+    );
+  });
+
+  it('folds the case of header names it is given', async () => {
+    await start({
+      credentialHeaders: ['Authorization', 'X-API-Key'],
+      rules: [{ path: '/v', varyHeaders: ['Accept-Language'] }],
+    });
+    expect(await body('/v', { 'accept-language': 'en' })).toMatchObject({ xCache: 'MISS', text: '/v 1' });
+    expect(await body('/v', { 'accept-language': 'fr' })).toMatchObject({ xCache: 'MISS', text: '/v 2' });
+    expect(await body('/v', { 'accept-language': 'en' })).toMatchObject({ xCache: 'HIT', text: '/v 1' });
+    expect(await body('/v', { 'accept-language': 'en', 'x-api-key': 'k' })).toMatchObject({ xCache: null });
+  });
 });
