@@ -21,6 +21,7 @@ import type {
   CacheStats,
   ManagerStats,
 } from './types.js';
+import { putOwn } from '../util/records.js';
 
 /** Whether a value is a cache manager (what `createCacheManager` returns), told apart from a cache or a record. */
 export function isCacheManager(value: unknown): value is CacheManager {
@@ -131,7 +132,7 @@ class NamedCaches implements CacheManager {
 
   stats(): ManagerStats {
     const caches: Record<string, CacheStats> = {};
-    for (const [name, cache] of this.#caches) caches[name] = cache.stats();
+    for (const [name, cache] of this.#caches) putOwn(caches, name, cache.stats());
     const latency = summarizeLatency([...this.#caches.values()].map((c) => c.latency));
     return { overall: aggregateStats(Object.values(caches), latency), caches };
   }

@@ -3,6 +3,7 @@
 // the file but not configured any more are skipped (logged, and named in the result), new caches
 // simply start empty.
 import { SILENT_LOG } from '../observability/log-sink.js';
+import { putOwn } from '../util/records.js';
 import type { LoadResult } from './entries.js';
 import type { SnapshotContent } from './format.js';
 import {
@@ -110,7 +111,7 @@ export function applySnapshot(
     // result.invalid already holds what decoding left out; add what load() refused, then report both per cache.
     result.invalid += loaded.invalid;
     loaded.invalid += content.invalidByCache.get(name) ?? 0;
-    result.caches[name] = loaded;
+    putOwn(result.caches, name, loaded);
     result.loaded += loaded.loaded;
     result.expired += loaded.expired;
     result.dropped += loaded.dropped;

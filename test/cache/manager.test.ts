@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCacheManager } from '../../src/cache/manager.js';
+import { join } from 'node:path';
 import { manualClock } from '../helpers/clock.js';
+import { scratchDir } from '../persistence/helpers.js';
 
 // Seed 004's five cache types, as configuration alone.
 const SEED_004 = {
@@ -100,6 +102,30 @@ describe('createCacheManager', () => {
     expect(extra.stats()).toMatchObject({ ttl: 600_000, maxEntries: 5 });
     expect(() => caches.create('extra')).toThrow(/already exists/);
     expect(() => caches.create('')).toThrow(/name/);
+  });
+
+  it('lists a cache named "__proto__" in stats() and restore() like any other', async () => {
+    const scratch = scratchDir();
+    try {
+      const path = join(scratch.dir, 'caches.snap');
+      const manager = createCacheManager({ caches: { other: {} } });
+      manager.create('__proto__', { ttl: '1h' });
+      await manager.get('__proto__').set('k', 'v');
+      await manager.get('__proto__').get('k');
+      const stats = manager.stats();
+      expect(Object.keys(stats.caches).sort()).toEqual(['__proto__', 'other']);
+      expect(Object.getPrototypeOf(stats.caches)).toBe(Object.prototype);
+      expect([stats.overall.sets, stats.overall.hits]).toEqual([1, 1]);
+      await manager.backup(path);
+      const restored = await manager.restore(path);
+      expect(Object.keys(restored.caches).sort()).toEqual(['__proto__', 'other']);
+      expect(Object.getOwnPropertyDescriptor(restored.caches, '__proto__')?.value).toMatchObject({
+        loaded: 1,
+      });
+      await manager.close();
+    } finally {
+      scratch.remove();
+    }
   });
 
   it('names the cache whose options are bad', () => {
