@@ -11,6 +11,7 @@ import type { TierBinding } from '../tiers/shared-tier.js';
 import type { Envelope } from './envelope.js';
 import { resolveCacheSettings } from './options.js';
 import { bindRemoteTier, TierStack } from './tier-stack.js';
+import { checkWarmSource } from './warm.js';
 import type { Cache, CacheOptions } from './types.js';
 import { attachAutoSize, createCacheAdvisor } from './advise.js';
 import { resolveAutoSize, type AutoSizeOptions } from '../advisor/auto-size.js';
@@ -77,6 +78,7 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
     throw new TypeError('traceKeys must be a boolean');
   }
   const traceKeys = options.traceKeys === true;
+  if (options.warmOnStart !== undefined) checkWarmSource(options.warmOnStart, 'warmOnStart');
   const config = resolveCacheSettings(options as CacheOptions<unknown>);
   const persist = resolvePersist(options.persist);
   const log = new LogSink(options.logger, options.loggerStyle);

@@ -20,14 +20,29 @@ export interface WarmItem<V> {
   options: CacheSetOptions | undefined;
 }
 
+/** Whether `value` is an iterable or async iterable object (what a warm source, or its function, gives). */
+function isIterableObject(value: unknown): value is object {
+  return (
+    value !== null && typeof value === 'object' && (Symbol.iterator in value || Symbol.asyncIterator in value)
+  );
+}
+
+/**
+ * Throws a TypeError naming `where` unless `source` can be a warm source: an iterable, an async
+ * iterable, or a function (called when warming starts). Its items are checked as they are read.
+ */
+export function checkWarmSource(source: unknown, where: string): void {
+  if (typeof source !== 'function' && !isIterableObject(source)) {
+    throw new TypeError(
+      `${where} must be an iterable or async iterable of [key, value] pairs, or a function returning one`,
+    );
+  }
+}
+
 /** Iterates a warm source, validating each item (a TypeError names the bad item's position). */
 export async function* readWarmSource<V>(source: WarmSource<V>): AsyncGenerator<WarmItem<V>> {
   const iterable = typeof source === 'function' ? source() : source;
-  if (
-    iterable === null ||
-    typeof iterable !== 'object' ||
-    (!(Symbol.iterator in iterable) && !(Symbol.asyncIterator in iterable))
-  ) {
+  if (!isIterableObject(iterable)) {
     throw new TypeError('warm source must be an iterable or async iterable of [key, value] pairs');
   }
   let index = 0;

@@ -297,6 +297,18 @@ describe('warm', () => {
     expect(await cache.get('x')).toBe(1);
     expect(cache.stats().size).toBe(2);
   });
+
+  it('refuses a warmOnStart that cannot be a warm source at construction, naming it', () => {
+    for (const bad of [5, 'pairs', null, {}]) {
+      expect(() => createCache({ warmOnStart: bad as never })).toThrow(
+        /warmOnStart must be an iterable or async iterable/,
+      );
+    }
+    // Arrays, iterables and functions are taken; their items are checked as they are read.
+    for (const good of [[['a', 1]], new Map([['a', 1]]), () => [['a', 1]]]) {
+      void createCache({ warmOnStart: good as never }).close();
+    }
+  });
 });
 
 describe('stats and entries', () => {
