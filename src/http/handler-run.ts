@@ -116,15 +116,22 @@ export class HandlerRun {
       if (held.handlerEtag) req.headers['if-none-match'] = held.etag;
       if (held.lastModified !== undefined) req.headers['if-modified-since'] = held.lastModified;
     }
-    this.#requestTime = this.clock();
-    const result = runCaptured(res, next, route.maxResponseBytes, this.detached);
-    this.result = result;
-    void result.then(() => {
+    const restore = (): void => {
       delete req.headers['if-none-match'];
       delete req.headers['if-modified-since'];
       for (const [name, value] of saved) req.headers[name] = value;
-    });
-    return result;
+    };
+    try {
+      this.#requestTime = this.clock();
+      this.result = runCaptured(res, next, route.maxResponseBytes, this.detached);
+    } catch (error) {
+      // The handler never ran: the request goes on (to an error handler) with the headers it came with.
+      restore();
+      this.result = Promise.resolve({ outcome: 'failed', error });
+      throw error;
+    }
+    void this.result.then(restore);
+    return this.result;
   }
 
   /** The getOrSet loader: a storable answer is cached; a 5xx or a throw fails the load so a stale one can answer. */

@@ -184,6 +184,9 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   const runtimes = new Map(cacheRules.map((rule) => [rule, runtimeOf(rule, directory, maxResponseBytes)]));
   for (const rule of writeRules)
     for (const name of rule.caches ?? []) requireCache(directory, name, `${rule.what}.cache`);
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new TypeError(`clock must be a function returning the time in ms, got ${typeof options.clock}`);
+  }
   const clock = options.clock ?? coarseNow;
   const userOf = options.user;
   const credentialHeaders = readCredentialHeaders(options.credentialHeaders);

@@ -88,3 +88,25 @@ describe('a 304 from the handler that sets a cookie', () => {
     expect(calls).toBe(4);
   });
 });
+
+describe('a clock that fails', () => {
+  it("fails the request with its own error, and leaves the client's conditional headers in place", async () => {
+    let broken = false;
+    const clock = () => {
+      if (broken) throw new Error('clock broke');
+      return Date.now();
+    };
+    const mw = createHttpCache({ cache, clock, rules: [{ path: '/files/*' }] });
+    const errors: { message: string; inm: unknown }[] = [];
+    server = await listen((req, res) => {
+      mw(req, res, () => file(req, res)).catch((error: Error) => {
+        errors.push({ message: error.message, inm: req.headers['if-none-match'] });
+        res.writeHead(500).end();
+      });
+    });
+    broken = true;
+    expect((await rawRequest(`${server.url}/files/a.txt`, { 'if-none-match': '"v0"' })).status).toBe(500);
+    expect(errors).toEqual([{ message: 'clock broke', inm: '"v0"' }]);
+    expect(seen).toEqual([]);
+  });
+});

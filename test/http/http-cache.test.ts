@@ -446,6 +446,9 @@ describe('createHttpCache over node:http', () => {
       /rules\[0\]\.cache names an unknown cache "nope"/,
     );
     expect(() => createHttpCache({ cache, user: 'x' as never })).toThrow(/user must be a function/);
+    expect(() => createHttpCache({ cache, clock: 5 as never })).toThrow(
+      new TypeError('clock must be a function returning the time in ms, got number'),
+    );
     expect(() => createHttpCache({ cache, credentialHeaders: 'x-api-key' as never })).toThrow(
       /credentialHeaders must be an array of header names/,
     );
