@@ -14,7 +14,7 @@ import {
 } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
-import { assertPositiveInteger } from '../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { DriverValue, Serializer } from './serializer.js';
 
 /** Compression algorithms the codec offers. */
@@ -33,6 +33,12 @@ export interface CompressionOptions {
    */
   maxDecompressedBytes?: number;
 }
+
+const COMPRESSION_OPTIONS = optionNames<CompressionOptions>({
+  algorithm: true,
+  threshold: true,
+  maxDecompressedBytes: true,
+});
 
 /** Encodes values for a driver and decodes them back. */
 export interface Codec {
@@ -68,6 +74,7 @@ export function createCodec(serializer: Serializer, compression?: CompressionOpt
   if (compression === undefined || compression === false) {
     return { encode: (value) => serializer.serialize(value), decode: (data) => serializer.deserialize(data) };
   }
+  assertKnownOptions(compression, COMPRESSION_OPTIONS, 'compression');
   const algorithm = compression.algorithm ?? 'gzip';
   const flag = FLAG_BY_ALGORITHM[algorithm];
   if (flag === undefined) {

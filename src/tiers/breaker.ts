@@ -5,6 +5,7 @@
 // rest of tiers/.
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 /** Options of {@link CircuitBreaker}. */
 export interface BreakerOptions {
@@ -13,6 +14,8 @@ export interface BreakerOptions {
   /** How long the circuit stays open before one probe is let through (default `'5s'`). */
   resetAfter?: Duration;
 }
+
+const BREAKER_OPTIONS = optionNames<BreakerOptions>({ threshold: true, resetAfter: true });
 
 /** The three breaker states. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -35,6 +38,10 @@ export class CircuitBreaker {
     onChange: (state: BreakerState, previous: BreakerState) => void = () => {},
     clock: () => number = Date.now,
   ) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('breaker must be an object like { threshold, resetAfter }');
+    }
+    assertKnownOptions(options, BREAKER_OPTIONS, 'breaker');
     const threshold = options.threshold ?? 5;
     if (!Number.isInteger(threshold) || threshold <= 0) {
       throw new RangeError(`breaker.threshold must be a positive integer, got ${String(options.threshold)}`);

@@ -33,7 +33,7 @@ import type { TierParts } from './tier-binding.js';
 import { TierLog } from './tier-log.js';
 import type { L2Tier, TierHealth } from './types.js';
 import { WriteFence } from './write-fence.js';
-import { optionNames } from '../util/validate.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 export { TierBinding } from './tier-binding.js';
 export type { RestoredStamp } from './entry-reader.js';
@@ -127,6 +127,8 @@ export interface SharedTierOptions extends SharedTierSettings {
 }
 
 const CACHE_NAME_RE = /^[^:{}*?[\]\\]+$/;
+
+const LOCK_OPTIONS = optionNames<LockSettings>({ timeout: true, pollInterval: true });
 
 /** An L2 tier shared by caches (and, through the store and the bus, by instances). */
 export class SharedTier implements L2Tier {
@@ -325,6 +327,7 @@ export class SharedTier implements L2Tier {
       throw new TypeError('lock must be a boolean or { timeout, pollInterval }');
     }
     const settings = setting === true ? {} : setting;
+    assertKnownOptions(settings, LOCK_OPTIONS, 'lock');
     return new DistributedLock(this.#driver, {
       timeoutMs: parseDuration(settings.timeout ?? '5s', 'lock.timeout'),
       pollMs: Math.max(1, parseDuration(settings.pollInterval ?? '20ms', 'lock.pollInterval')),

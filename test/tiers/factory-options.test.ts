@@ -86,3 +86,26 @@ describe('tier and bus factories refuse an instanceId their receivers would drop
     await tier.close();
   });
 });
+
+describe('nested tier options refuse unknown keys', () => {
+  it.each([
+    ['breaker', { breaker: { treshold: 1 } }, 'breaker: unknown option "treshold"'],
+    ['lock', { lock: { timout: '30s' } }, 'lock: unknown option "timout"'],
+    ['compression', { compression: { algo: 'brotli' } }, 'compression: unknown option "algo"'],
+  ])('%s', (_name, options, message) => {
+    expect(() => memoryTier(options as object)).toThrow(TypeError);
+    expect(() => memoryTier(options as object)).toThrow(message);
+    // The Redis factory closes the connection it had opened.
+    expect(() => redisTier({ url: 'redis://127.0.0.1:1', ...options } as object)).toThrow(message);
+  });
+
+  it('still takes every known nested option', async () => {
+    const tier = memoryTier({
+      breaker: { threshold: 3, resetAfter: '1s' },
+      lock: { timeout: '1s', pollInterval: '10ms' },
+      compression: { algorithm: 'brotli', threshold: 10, maxDecompressedBytes: 1 << 20 },
+    });
+    expect(tier.driver.breaker.threshold).toBe(3);
+    await tier.close();
+  });
+});
