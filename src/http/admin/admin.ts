@@ -196,7 +196,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
     clear: {
       method: 'POST',
       async run(_req, res, query, param) {
-        // Only a bare `POST clear` clears every cache; `clear/` (an empty name) is refused.
+        // Only `POST clear` (or `clear/`) clears every cache; an empty name (`clear//`, `?cache=`) is refused.
         const name = cacheTarget('clear', query, param);
         const names = name === undefined ? directory.names() : [name];
         const caches = names.map(cacheNamed);
@@ -255,8 +255,11 @@ export function createAdmin(options: AdminOptions): AdminHandler {
         : path.startsWith(`${prefix}/`) || path === prefix
           ? path.slice(prefix.length)
           : undefined;
-    // Empty segments are kept: `clear/` names the empty cache name, which is refused, not "every cache".
+    // One trailing slash is allowed (`clear/`, `clear/url/`, as seed 004's Django-style paths are
+    // written); any other empty segment is kept, so `clear//` names the empty cache, which is refused
+    // rather than read as "every cache".
     const segments = rest === undefined || rest === '' ? [] : rest.slice(1).split('/');
+    if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
     const [head, param, extra] = segments;
     const method = req.method ?? 'GET';
     if (head === 'dashboard')
@@ -268,8 +271,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
           ? routes[head]
           : undefined;
     const takesParam = head === 'clear' || head === 'config';
-    // A trailing slash is tolerated on routes without a `:cache` (`stats/`).
-    if (route === undefined || (param !== undefined && !takesParam && param !== '')) {
+    if (route === undefined || (param !== undefined && !takesParam)) {
       if (next) return void (await next());
       return sendJson(res, 404, { error: `no admin route ${method} ${path}` });
     }
@@ -283,8 +285,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       return sendJson(res, 405, { error: `${head} takes ${route.method}` });
     }
     try {
-      const segment = param === undefined || (param === '' && !takesParam) ? undefined : decode(param);
-      await route.run(req, res, new URLSearchParams(query), segment);
+      await route.run(req, res, new URLSearchParams(query), param === undefined ? undefined : decode(param));
     } catch (error) {
       if (error instanceof AdminRequestError) {
         if (error.status === 413) res.setHeader('connection', 'close');

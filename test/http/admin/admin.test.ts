@@ -266,9 +266,9 @@ describe('createAdmin', () => {
     expect(manager.get('user').stats().size).toBe(0);
   });
 
-  it('only a bare POST clear clears every cache: clear/ is refused, ?cache= names one cache', async () => {
+  it('only POST clear (or clear/) clears every cache: an empty name is refused, ?cache= names one', async () => {
     await start();
-    for (const path of ['clear/', 'clear?cache=', 'clear/url?cache=user']) {
+    for (const path of ['clear//', 'clear?cache=', 'clear/?cache=', 'clear/url?cache=user']) {
       const r = await json('POST', path);
       expect(r.status, path).toBe(400);
       expect(r.body.error).toMatch(/cache name is empty|name the cache once/);
@@ -283,8 +283,11 @@ describe('createAdmin', () => {
     expect(manager.get('url').stats().size).toBe(3);
     const config = await json('POST', 'config?cache=url', { body: '{"enabled": false}' });
     expect(config).toMatchObject({ status: 200, body: { cache: 'url', enabled: false } });
-    expect((await json('POST', 'config/', { body: '{"enabled": false}' })).status).toBe(400);
+    expect((await json('POST', 'config//', { body: '{"enabled": false}' })).status).toBe(400);
+    expect((await json('POST', 'config/', { body: '{"enabled": false}' })).status).toBe(404);
     expect((await json('GET', 'stats/')).status).toBe(200);
+    expect((await json('POST', 'clear/url/')).body).toEqual({ cleared: ['url'] });
+    expect((await json('POST', 'clear/')).body).toEqual({ cleared: ['url', 'user'] });
   });
 
   it('POST invalidate: keys, tags and patterns with counts, in one cache or all', async () => {
