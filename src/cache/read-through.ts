@@ -24,6 +24,7 @@ import type { GetOrSetOptions, Loader, PreviousEntry } from './types.js';
 import type { ValueCheck } from './validate-value.js';
 import { scopedTag } from './tag-scope.js';
 import { keyInNamespace, namespacedKey, namespaceGlobs } from './namespace-keys.js';
+import { MAX_GLOB_LENGTH } from '../util/glob.js';
 
 /** A view's name and place in the key space: how its keys and tags are stored (the root's as given). */
 export class KeySpace {
@@ -55,9 +56,22 @@ export class KeySpace {
     return this.prefix === '' || typeof full !== 'string' ? full : keyInNamespace(full, this.prefix.length);
   }
 
-  /** The full-key globs that match the keys of this view that a caller's `pattern` matches. */
+  /**
+   * The full-key globs that match the keys of this view that a caller's `pattern` matches. In a
+   * namespace they are longer than `pattern`; one over the glob limit is refused here, with the
+   * caller's length and the namespace's own limit, before any tier is touched.
+   */
   globs(pattern: string): string[] {
-    return this.prefix === '' ? [pattern] : namespaceGlobs(this.prefix, pattern);
+    if (this.prefix === '') return [pattern];
+    const globs = namespaceGlobs(this.prefix, pattern);
+    const added = Math.max(...globs.map((glob) => glob.length)) - pattern.length;
+    if (pattern.length + added > MAX_GLOB_LENGTH) {
+      throw new RangeError(
+        `invalidatePattern(pattern) is ${pattern.length} characters long; in namespace "${this.name}" ` +
+          `(whose stored keys add ${added}) a glob pattern may have at most ${MAX_GLOB_LENGTH - added}`,
+      );
+    }
+    return globs;
   }
 
   /**

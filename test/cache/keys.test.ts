@@ -81,3 +81,21 @@ describe('number and string keys in a namespace', () => {
     await Promise.all([root.close(), other.close()]);
   });
 });
+
+describe('pattern length in a namespace', () => {
+  it("refuses a pattern too long with the namespace's prefix, naming the caller's length and the limit", async () => {
+    const root = createCache<string>({ name: 'keys' });
+    const ns = root.namespace('ns');
+    await ns.set('k', 'v');
+    // 'ns:' adds 3 characters, and a number-like pattern one more (the number keys' mark).
+    await expect(ns.invalidatePattern('a'.repeat(1022))).rejects.toThrow(
+      'invalidatePattern(pattern) is 1022 characters long; in namespace "keys:ns" (whose stored keys add 3) a glob pattern may have at most 1021',
+    );
+    await expect(ns.invalidatePattern('1'.repeat(1021))).rejects.toThrow(
+      /add 4\) a glob pattern may have at most 1020/,
+    );
+    expect(await ns.invalidatePattern('a'.repeat(1021))).toBe(0);
+    expect(await ns.get('k')).toBe('v');
+    await root.close();
+  });
+});
