@@ -56,7 +56,14 @@ export const CACHE_OPTION_NAMES = optionNames<CacheOptions>({
 
 /** Creates an async cache (L1 in memory; `l2` is the seam for a shared tier). */
 export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V> {
-  return buildCache(options);
+  try {
+    return buildCache(options);
+  } catch (error) {
+    // An inline `l2: redisTier(…)` that no cache took would keep its connection, and the process, alive.
+    const l2 = typeof options === 'object' && options !== null ? options.l2 : undefined;
+    if (typeof l2?.abandon === 'function') l2.abandon();
+    throw error;
+  }
 }
 
 /** createCache returning the concrete view (the manager and tests use its extra members). */

@@ -272,6 +272,11 @@ export class SharedTier implements L2Tier {
     return binding;
   }
 
+  /** Closes the tier when no cache was ever bound to it (see {@link L2Tier.abandon}); else does nothing. */
+  abandon(): void {
+    if (this.#caches.size === 0) void this.close();
+  }
+
   /** Health under `l2` and `bus` as `cache.health()` reports it. */
   health(): { l2: TierHealth; bus?: BusHealth } {
     const breaker = this.#driver.breaker.state;

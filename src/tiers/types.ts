@@ -34,4 +34,9 @@ export interface TierHealth {
 export interface L2Tier {
   /** Binds the cache `name` to this tier (one binding per cache name). */
   bind(name: string): TierBinding;
+  /**
+   * Closes the tier if no cache was ever bound to it: `createCache` calls it when it throws after being
+   * handed the tier, so an inline `l2: redisTier(…)` does not keep its connection (and the process) alive.
+   */
+  abandon?(): void;
 }
