@@ -91,7 +91,8 @@ export class HandlerRun {
   constructor(
     private readonly serving: Serving,
     private readonly clock: () => number,
-    private readonly detached = false,
+    /** For a detached (background) run: how long, ms, it may take before it is failed. */
+    private readonly deadline?: number,
   ) {}
 
   /** Runs the handler; `held` (a stale entry with a validator) makes it a conditional request. */
@@ -123,7 +124,7 @@ export class HandlerRun {
     };
     try {
       this.#requestTime = this.clock();
-      this.result = runCaptured(res, next, route.maxResponseBytes, this.detached);
+      this.result = runCaptured(res, next, route.maxResponseBytes, this.deadline);
     } catch (error) {
       // The handler never ran: the request goes on (to an error handler) with the headers it came with.
       restore();
@@ -269,14 +270,32 @@ function storedHeaders(stored: StoredResponse): OutgoingHttpHeaders {
   return out;
 }
 
-/** Starts a capture of `res` and runs the handler under it; a throw or rejection marks it failed. */
+/** A background run that outlived its deadline: it is failed, so the key's flight ends. */
+export class BackgroundTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`background revalidation did not end within ${ms} ms`);
+    this.name = 'BackgroundTimeoutError';
+  }
+}
+
+/**
+ * Starts a capture of `res` and runs the handler under it; a throw or rejection marks it failed. With
+ * a `deadline` (ms) the capture is detached (the client was answered already) and fails once the
+ * deadline passes: no connection close can end a detached run, and a hung one would hold its key's
+ * flight, which every later request joins, forever.
+ */
 export function runCaptured(
   res: ServerResponse,
   next: NextFunction,
   maxResponseBytes: number,
-  detached: boolean,
+  deadline?: number,
 ): Promise<CaptureResult> {
-  const capture = captureResponse(res, maxResponseBytes, detached);
+  const capture = captureResponse(res, maxResponseBytes, deadline !== undefined);
+  if (deadline !== undefined) {
+    const timer = setTimeout(() => capture.fail(new BackgroundTimeoutError(deadline)), deadline);
+    timer.unref();
+    void capture.result.then(() => clearTimeout(timer));
+  }
   try {
     const ran = next() as { then?: unknown } | undefined;
     if (ran !== undefined && ran !== null && typeof ran.then === 'function') {

@@ -8,7 +8,8 @@
 import { coarseNow } from '../util/clock.js';
 import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Cache, GetOrSetOptions } from '../cache/types.js';
+import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
+import { parseDuration, type Duration } from '../util/duration.js';
 import type { Logger } from '../observability/logger.js';
 import { LogSink } from '../observability/log-sink.js';
 import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
@@ -49,6 +50,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 import {
   HandlerRun,
+  PASS,
   type CompiledRoute,
   type DirectReply,
   type NextFunction,
@@ -109,6 +111,17 @@ export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
   logger?: Logger;
   /** Time source in ms (use the cache's clock in tests); default `Date.now`. */
   clock?: () => number;
+  /**
+   * How long a request waits for another request's handler run of the same key (request collapsing)
+   * before it runs its own handler, uncached (default `'5s'`, like nginx's proxy_cache_lock_timeout):
+   * one hung handler then delays the others by this much, not forever. The waited-for run goes on.
+   */
+  waitTimeout?: Duration;
+  /**
+   * How long a stale-while-revalidate background run may take before it is failed and the entry left
+   * as it was (default `'30s'`): no client waits on it, so nothing else would end a hung one.
+   */
+  backgroundTimeout?: Duration;
 }
 
 /** The framework's own request and response, handed to `user()` and key functions (default: the raw ones). */
@@ -149,7 +162,15 @@ const OPTIONS = optionNames<HttpCacheOptions>({
   invalidateOnWrite: true,
   logger: true,
   clock: true,
+  waitTimeout: true,
+  backgroundTimeout: true,
 });
+
+/** Default of `waitTimeout`, ms. */
+export const DEFAULT_WAIT_TIMEOUT = 5_000;
+
+/** Default of `backgroundTimeout`, ms. */
+export const DEFAULT_BACKGROUND_TIMEOUT = 30_000;
 
 /** Creates the response-caching middleware; bad options throw a TypeError/RangeError naming them. */
 export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
@@ -188,6 +209,12 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     throw new TypeError(`clock must be a function returning the time in ms, got ${typeof options.clock}`);
   }
   const clock = options.clock ?? coarseNow;
+  const waitTimeout = positiveDuration(options.waitTimeout, 'waitTimeout', DEFAULT_WAIT_TIMEOUT);
+  const backgroundTimeout = positiveDuration(
+    options.backgroundTimeout,
+    'backgroundTimeout',
+    DEFAULT_BACKGROUND_TIMEOUT,
+  );
   const userOf = options.user;
   const credentialHeaders = readCredentialHeaders(options.credentialHeaders);
   const log = new LogSink(options.logger);
@@ -293,18 +320,10 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     }
     if (clientRevalidates) return revalidate(serving);
 
-    // The hit path allocates nothing but this loader; the HandlerRun exists only on a miss.
-    let run: HandlerRun | undefined;
-    let value: unknown;
-    try {
-      value = await cache.getOrSet(
-        key,
-        (ctx) => (run = new HandlerRun(serving, clock)).load(ctx),
-        route.options,
-      );
-    } catch {
-      value = undefined;
-    }
+    // The HandlerRun exists only on a miss.
+    const { run, value, gaveUp } = await throughFlight(serving, route.options);
+    // Another request's run outlasted waitTimeout: this one runs its own handler, uncached.
+    if (gaveUp) return void (await next());
     if (run !== undefined) return finishRun(serving, run, asStoredResponse(value));
     const stored = asStoredResponse(value);
     // PASS or a failed load of another request: this request runs its own handler, uncached.
@@ -319,18 +338,9 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
 
   /** Revalidates what is held for the key with the handler (one run per key at a time), then answers. */
   async function revalidate(serving: Serving): Promise<void> {
-    const { route, key } = serving;
-    let run: HandlerRun | undefined;
-    let value: unknown;
-    try {
-      value = await route.cache.getOrSet(
-        key,
-        (ctx) => (run = new HandlerRun(serving, clock)).load(ctx),
-        route.forced,
-      );
-    } catch {
-      value = undefined;
-    }
+    const { route } = serving;
+    const { run, value, gaveUp } = await throughFlight(serving, route.forced);
+    if (gaveUp) return void (await serving.next());
     if (run !== undefined) return finishRun(serving, run, asStoredResponse(value));
     const stored = asStoredResponse(value);
     // Nothing shareable, or another request's variant: run this request's own handler, uncached.
@@ -354,23 +364,54 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     try {
       sendStored(serving.req, res, stored, sendOptions(route.rule, 'STALE', clock()));
       shadowResponse(res);
-      let run: HandlerRun | undefined;
-      try {
-        await route.cache.getOrSet(
-          key,
-          (ctx) => (run = new HandlerRun(serving, clock, true)).load(ctx),
-          route.forced,
-        );
-      } catch {
-        // A failed background run leaves the entry as it was; the next request past the window revalidates.
-      }
-      // Another request's revalidation answered: this request's handler never ran, so the framework is done.
+      // A failed background run (or one past backgroundTimeout) leaves the entry as it was; the next
+      // request past the window revalidates.
+      const { run } = await throughFlight(serving, route.forced, backgroundTimeout);
+      // Another request's revalidation answered (or was not waited for): this request's handler never
+      // ran, so the framework is done.
       if (run === undefined) serving.direct?.hijack();
       else if (run.dropHeld) await route.cache.delete(key).catch(() => undefined);
       endShadow(res);
     } finally {
       revalidating.delete(key);
     }
+  }
+
+  /**
+   * Loads the key through the cache's single flight (`cache.getOrSet`): this request's handler runs
+   * when it leads (`deadline`: as a background run, failed after that many ms). Following another
+   * request's run, it waits at most `waitTimeout`, then gives up on it (`gaveUp`; that run goes on).
+   * A load that fails answers `value: undefined`.
+   */
+  function throughFlight(
+    serving: Serving,
+    options: GetOrSetOptions<unknown>,
+    deadline?: number,
+  ): Promise<{ run: HandlerRun | undefined; value: unknown; gaveUp: boolean }> {
+    let run: HandlerRun | undefined;
+    let gaveUp = false;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        // Leading: the handler's own end, or its client's close, ends the wait.
+        if (run !== undefined) return;
+        gaveUp = true;
+        resolve({ run: undefined, value: undefined, gaveUp });
+      }, waitTimeout);
+      timer.unref();
+      const loader = (ctx: LoaderContext<unknown>) => {
+        // This request gave up waiting and runs its handler itself: it leads no run for others.
+        if (gaveUp) {
+          ctx.skip();
+          return PASS;
+        }
+        return (run = new HandlerRun(serving, clock, deadline)).load(ctx);
+      };
+      const settle = (value: unknown) => {
+        clearTimeout(timer);
+        if (!gaveUp) resolve({ run, value, gaveUp });
+      };
+      serving.route.cache.getOrSet(serving.key, loader, options).then(settle, () => settle(undefined));
+    });
   }
 
   function replay(serving: Serving, stored: StoredResponse, status: CacheStatus): void {
@@ -413,6 +454,14 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   const middleware = ((req, res, next) => handle(req, res, next)) as HttpCacheMiddleware<Req, Res>;
   middleware.handle = handle;
   return middleware;
+}
+
+/** A duration option that must be more than 0 ms, or its default. */
+function positiveDuration(value: Duration | undefined, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value, what);
+  if (ms <= 0) throw new RangeError(`${what} must be more than 0 ms, got ${JSON.stringify(value)}`);
+  return ms;
 }
 
 function sendOptions(rule: CompiledCacheRule, status: CacheStatus, now: number): SendOptions {

@@ -446,6 +446,8 @@ describe('createHttpCache over node:http', () => {
       /rules\[0\]\.cache names an unknown cache "nope"/,
     );
     expect(() => createHttpCache({ cache, user: 'x' as never })).toThrow(/user must be a function/);
+    expect(() => createHttpCache({ cache, waitTimeout: 0 })).toThrow(/waitTimeout must be more than 0 ms/);
+    expect(() => createHttpCache({ cache, backgroundTimeout: 'soon' })).toThrow(/backgroundTimeout/);
     expect(() => createHttpCache({ cache, clock: 5 as never })).toThrow(
       new TypeError('clock must be a function returning the time in ms, got number'),
     );
