@@ -209,5 +209,11 @@ export function createCacheManager(options: CacheManagerOptions = {}): CacheMana
   if (typeof options !== 'object' || options === null)
     throw new TypeError('createCacheManager options must be an object');
   assertKnownOptions(options, MANAGER_OPTIONS, 'createCacheManager');
-  return new NamedCaches(options);
+  try {
+    return new NamedCaches(options);
+  } catch (error) {
+    // As createCache: an inline `l2: redisTier(…)` no cache took must not keep the process alive.
+    if (typeof options.l2?.abandon === 'function') options.l2.abandon();
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createCache } from '../../src/index.js';
+import { createCache, createCacheManager } from '../../src/index.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
@@ -51,4 +51,16 @@ it('a tier some cache is bound to is not closed when another createCache throws'
   expect(() => createCache({ name: 'a:b', l2: unbound })).toThrow(/cache name/);
   await new Promise((resolve) => setTimeout(resolve, 0));
   expect(unbound.health().l2).toMatchObject({ status: 'down', reason: 'closed' });
+});
+
+it('createCacheManager that throws closes a tier no cache took, and leaves nothing bound', async () => {
+  const unbound = memoryTier();
+  expect(() => createCacheManager({ l2: unbound, caches: { 'a:b': {} } })).toThrow(/cache name/);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  expect(unbound.health().l2).toMatchObject({ status: 'down', reason: 'closed' });
+  // A bad cache after a good one: the good one is closed, and the tier with it.
+  const l2 = memoryTier();
+  expect(() => createCacheManager({ l2, caches: { good: {}, 'a:b': {} } })).toThrow(/cache name/);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  expect(l2.health().l2).toMatchObject({ status: 'down', reason: 'closed' });
 });
