@@ -151,6 +151,13 @@ export class HandlerRun {
     const responseTime = this.clock();
     let stored: StoredResponse;
     if (response.status === 304 && conditional !== undefined) {
+      if (!validates(response.headers.etag, conditional)) {
+        // A 304 naming another strong validator updates no held response (RFC 9111 §4.3.4): the held
+        // one answers as it is, and goes, so the next request gets the handler's full answer.
+        this.answer = conditional;
+        this.label = 'STALE';
+        return this.#pass(ctx, held);
+      }
       // The held response is still valid: freshen it with the 304's headers (RFC 9111 §4.3.4).
       stored = freshenStored(
         conditional,
@@ -256,6 +263,15 @@ const NO_FRESHNESS: Freshness = {
   staleIfError: 0,
   public: false,
 };
+
+/**
+ * Whether a 304 may freshen `held`: it names no strong validator (none, or a weak one), or the
+ * strong one `held` has from the handler.
+ */
+function validates(etag: string | string[] | number | undefined, held: StoredResponse): boolean {
+  if (typeof etag !== 'string' || etag.startsWith('W/')) return true;
+  return held.handlerEtag && held.etag === etag;
+}
 
 /** A header value as a stored response lists it. */
 function headerList(value: string | string[] | number): string | string[] {

@@ -110,3 +110,34 @@ describe('a clock that fails', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('a 304 from the handler naming another strong ETag', () => {
+  it('freshens nothing: the held entry is dropped and the next request gets the full answer', async () => {
+    let now = Date.UTC(2026, 11, 4, 12);
+    cache = createCache({ name: 'http', ttl: '5m', clock: () => now });
+    let calls = 0;
+    const mw = createHttpCache({ cache, clock: () => now, rules: [{ path: '/doc' }] });
+    server = await listen(
+      (req, res) =>
+        void mw(req, res, () => {
+          calls++;
+          res.setHeader('cache-control', 'max-age=1');
+          // A handler that contradicts itself: "not modified", yet with the new version's ETag.
+          if (req.headers['if-none-match'] !== undefined) {
+            res.setHeader('etag', '"v2"');
+            return void res.writeHead(304).end();
+          }
+          res.setHeader('etag', calls === 1 ? '"v1"' : '"v2"');
+          res.end(calls === 1 ? 'version 1' : 'version 2');
+        }),
+    );
+    const url = `${server.url}/doc`;
+    await rawRequest(url);
+    now += 2_000;
+    const contradicted = await rawRequest(url);
+    expect(contradicted).toMatchObject({ text: 'version 1', headers: { 'x-cache': 'STALE', etag: '"v1"' } });
+    expect(await rawRequest(url)).toMatchObject({ text: 'version 2', headers: { 'x-cache': 'MISS' } });
+    expect(await rawRequest(url)).toMatchObject({ text: 'version 2', headers: { 'x-cache': 'HIT' } });
+    expect(calls).toBe(3);
+  });
+});
