@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duration } from '../../util/duration.js';
 import { parseDuration } from '../../util/duration.js';
 import { checkGlob } from '../../util/glob.js';
+import { SCOPED_TAG_MARK } from '../../cache/tag-scope.js';
 
 /** A request the admin API refuses, with the status and message to answer. */
 export class AdminRequestError extends Error {
@@ -121,6 +122,14 @@ function list(body: Record<string, unknown>, name: string, numbers: boolean): (s
   return value as (string | number)[];
 }
 
+/** The `tags` list; a tag starting with U+E000 (reserved for namespaces' scoped tags) is refused here. */
+function tagList(body: Record<string, unknown>): string[] {
+  const tags = stringList(body, 'tags');
+  if (tags.some((tag) => tag.startsWith(SCOPED_TAG_MARK)))
+    throw new AdminRequestError(400, '"tags" holds a tag starting with U+E000 (reserved for namespaces)');
+  return tags;
+}
+
 /**
  * The `patterns` list, each within the glob limits: a pattern the cache would refuse must be a 400
  * here, before the request's keys and tags are invalidated, not a 500 half-way through.
@@ -144,7 +153,7 @@ export function parseInvalidate(body: unknown): InvalidateCommand {
   const obj = objectBody(body, ['cache', 'keys', 'tags', 'patterns'], example);
   const command: InvalidateCommand = {
     keys: list(obj, 'keys', true),
-    tags: stringList(obj, 'tags'),
+    tags: tagList(obj),
     patterns: patternList(obj),
   };
   if (obj.cache !== undefined) {

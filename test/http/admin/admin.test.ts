@@ -324,6 +324,7 @@ describe('createAdmin', () => {
     ['', /request body is required/],
     ['{"keys": ["user:7"], "tags": ["\\ud800"]}', /"tags" holds a string that is not well-formed UTF-16/],
     ['{"keys": ["url:1", "\\udc00x"]}', /"keys" holds a string that is not well-formed UTF-16/],
+    ['{"keys": ["url:1"], "tags": ["\\ue000x"]}', /"tags" holds a tag starting with U\+E000/],
   ])('POST invalidate with %j answers 400 naming the problem', async (body, message) => {
     await start();
     const r = await json('POST', 'invalidate', { body });
