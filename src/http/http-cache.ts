@@ -3,8 +3,8 @@
 // (RFC 9111), revalidates it with the handler when stale (a conditional request; a 304 freshens it),
 // serves it stale where stale-while-revalidate, stale-if-error or the rule's grace allow, runs the
 // handler once per key on a miss or revalidation (single-flight through `cache.getOrSet`, the others
-// replaying its answer), and arms the invalidation of successful writes. The Express and Fastify
-// adapters drive this same core.
+// replaying its answer, or running their own after `waitTimeout`), and arms the invalidation of
+// successful writes. The Express and Fastify adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
 import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
