@@ -390,14 +390,15 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   ): Promise<{ run: HandlerRun | undefined; value: unknown; gaveUp: boolean }> {
     let run: HandlerRun | undefined;
     let gaveUp = false;
+    let settled = false;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = () => {
         // Leading: the handler's own end, or its client's close, ends the wait.
         if (run !== undefined) return;
         gaveUp = true;
         resolve({ run: undefined, value: undefined, gaveUp });
-      }, waitTimeout);
-      timer.unref();
+      };
       const loader = (ctx: LoaderContext<unknown>) => {
         // This request gave up waiting and runs its handler itself: it leads no run for others.
         if (gaveUp) {
@@ -407,10 +408,18 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
         return (run = new HandlerRun(serving, clock, deadline)).load(ctx);
       };
       const settle = (value: unknown) => {
-        clearTimeout(timer);
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
         if (!gaveUp) resolve({ run, value, gaveUp });
       };
       serving.route.cache.getOrSet(serving.key, loader, options).then(settle, () => settle(undefined));
+      // A hit has settled by the next microtask (its reaction was queued first): only a wait on a run,
+      // or on L2, arms the timer, so hits cost no timer.
+      queueMicrotask(() => {
+        if (settled || run !== undefined) return;
+        timer = setTimeout(giveUp, waitTimeout);
+        timer.unref();
+      });
     });
   }
 
