@@ -104,6 +104,16 @@ export class PostgresDriver implements TierDriver {
     return key.includes('\0') ? 'PostgreSQL text cannot hold NUL (\\u0000)' : undefined;
   }
 
+  /**
+   * Whether `error` is PostgreSQL refusing a call's arguments rather than being unreachable: SQLSTATE
+   * class 22 (data exception) or 54 (program limit exceeded: a key past the B-tree's row size, about
+   * 2.7 KB after compression). See TierDriver.
+   */
+  refusesInput(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && code.length === 5 && (code.startsWith('22') || code.startsWith('54'));
+  }
+
   async get(key: string): Promise<DriverValue | undefined> {
     const rows = await this.#query<{ value: Buffer }>(this.#sql.get, [this.prefix + key, this.#now()]);
     return rows[0]?.value;

@@ -40,6 +40,13 @@ export interface TierDriver {
    * any call, so a bad argument is never mistaken for an outage.
    */
   keyProblem?(key: string, pattern?: boolean): string | undefined;
+  /**
+   * Optional: whether `error`, from a call of this driver, is the store refusing that call's arguments
+   * (a value or key it cannot take: PostgreSQL's data exceptions and program limits, say) rather than
+   * being unreachable. Such a failure fails its call but does not count toward the circuit breaker or
+   * start an outage, so one oversized key never takes the tier down for every other key.
+   */
+  refusesInput?(error: unknown): boolean;
   /** Optional: deletes `key` only while it still holds `value`, byte for byte (atomic where the store allows). */
   deleteIfEquals?(key: string, value: DriverValue): Promise<boolean>;
   /**

@@ -243,6 +243,13 @@ export class GuardedDriver implements TierDriver {
     if (call !== undefined && error instanceof CacheError && error.type === 'TIMEOUT') {
       call.then(this.#lateReply, noop);
     }
+    // The store answered, refusing this call's arguments: it is reachable, so no outage starts.
+    if (!(error instanceof CacheError) && this.#inner.refusesInput?.(error) === true) {
+      this.#passed(undefined);
+      return new CacheError('TIER_UNAVAILABLE', `${this.name} refused ${what}: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
     this.breaker.failure();
     this.#failed(what, error);
     return error instanceof CacheError

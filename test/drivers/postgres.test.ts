@@ -6,6 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { postgresDriver } from '../../src/entries/postgres.js';
 import { frame } from '../../src/tiers/stamp.js';
+import { GuardedDriver } from '../../src/tiers/guarded-driver.js';
+import { LogSink } from '../../src/observability/log-sink.js';
+import { randomBytes } from 'node:crypto';
 import { manualClock } from '../helpers/clock.js';
 import { createTestDatabase, describeWith, PG_MISSING } from './servers.js';
 import type { TestDatabase } from './servers.js';
@@ -113,5 +116,26 @@ describeWith('PostgresDriver (real PostgreSQL)', PG_MISSING, () => {
     );
     expect(wins.filter(Boolean)).toHaveLength(1);
     await other.end();
+  });
+  it('a key PostgreSQL refuses (past the B-tree row size) fails its call without opening the breaker', async () => {
+    const driver = postgresDriver({ pool, prefix: 'limit:', clock: clock.now });
+    const guard = new GuardedDriver(driver, {
+      name: 'postgres',
+      timeoutMs: 5000,
+      bulkTimeoutMs: 5000,
+      breaker: { threshold: 2, resetAfter: '1h' },
+      log: new LogSink({}),
+    });
+    // Incompressible, so the primary key's index row cannot shrink under its ~2.7 KB limit.
+    const huge = randomBytes(3000).toString('hex');
+    for (let i = 0; i < 4; i++) {
+      await expect(guard.set(`${huge}${i}`, 'v')).rejects.toThrow(/refused set/);
+    }
+    expect(guard.breaker.state).toBe('closed');
+    expect(guard.failing).toBe(false);
+    // Every other key is still served.
+    await guard.set('ok', 'fine');
+    expect((await guard.get('ok'))?.toString()).toBe('fine');
+    await driver.disconnect();
   });
 });
