@@ -18,6 +18,7 @@ import type { TagClock } from './tag-clock.js';
 import type { TierLog } from './tier-log.js';
 import type { RemoteInvalidation, TierEntry, TierHealth } from './types.js';
 import { entryTags } from './tier-entry.js';
+import { isWellFormed } from '../util/validate.js';
 
 /** One binding's listeners, as its cache's record holds them. */
 export interface BindingListeners {
@@ -321,9 +322,4 @@ function shown(text: string): string {
   return text.length <= 100
     ? JSON.stringify(text)
     : `${JSON.stringify(text.slice(0, 100))}… (${text.length} characters)`;
-}
-
-/** String.prototype.isWellFormed (Node 20+, native and linear), typed here: the project's lib predates ES2024. */
-function isWellFormed(text: string): boolean {
-  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

@@ -104,3 +104,8 @@ export function assertBoolean(value: unknown, where: string): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`${where} must be a boolean, got ${typeof value}`);
   return value;
 }
+
+/** String.prototype.isWellFormed (Node 20+, native and linear), typed here: the project's lib predates ES2024. */
+export function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}

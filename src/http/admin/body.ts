@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duration } from '../../util/duration.js';
 import { parseDuration } from '../../util/duration.js';
 import { checkGlob } from '../../util/glob.js';
+import { isWellFormed } from '../../util/validate.js';
 import { SCOPED_TAG_MARK } from '../../cache/tag-scope.js';
 
 /** A request the admin API refuses, with the status and message to answer. */
@@ -112,7 +113,7 @@ function list(body: Record<string, unknown>, name: string, numbers: boolean): (s
       );
     }
     // JSON may spell a lone surrogate ("\ud800"), which a shared tier refuses mid-request: refuse it here.
-    if (!(item as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    if (!isWellFormed(item)) {
       throw new AdminRequestError(
         400,
         `"${name}" holds a string that is not well-formed UTF-16 (a lone surrogate)`,
