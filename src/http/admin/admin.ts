@@ -22,7 +22,8 @@ import {
 } from './body.js';
 import { adminMetrics } from './metrics.js';
 import type { MetricsRegistry } from './metrics.js';
-import { byName, healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
+import { putOwn } from '../../util/records.js';
+import { healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
 
 /** Options of {@link createAdmin}. */
 export interface AdminOptions {
@@ -178,9 +179,9 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       method: 'GET',
       run(_req, res, query) {
         const only = query.get('cache') ?? undefined;
-        const caches = byName<unknown>();
+        const caches: Record<string, unknown> = {};
         for (const name of only === undefined ? directory.names() : [only]) {
-          caches[name] = snakeCase(cacheNamed(name).advise?.() ?? null);
+          putOwn(caches, name, snakeCase(cacheNamed(name).advise?.() ?? null));
         }
         sendJson(res, 200, { caches });
       },

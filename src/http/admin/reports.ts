@@ -5,6 +5,7 @@ import { freemem, totalmem } from 'node:os';
 import type { Cache, CacheEntrySummary, CacheHealth, CacheStats, ManagerStats } from '../../cache/types.js';
 import { aggregateStats } from '../../cache/stats.js';
 import type { CacheDirectory } from '../cache-directory.js';
+import { putOwn } from '../../util/records.js';
 
 /** Options of the stats report. */
 export interface StatsQuery {
@@ -41,21 +42,17 @@ export function snakeCase(value: unknown): unknown {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.map(snakeCase);
   if (typeof value !== 'object' || value === null) return value;
-  const out = byName<unknown>();
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value))
-    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snakeCase(v);
+    putOwn(
+      out,
+      k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      snakeCase(v),
+    );
   return out;
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
-
-/**
- * An empty object to key by cache name: without a prototype, so a cache named `__proto__` is a
- * property like any other rather than a prototype assignment that drops it from the report.
- */
-export function byName<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}
 
 /**
  * Entries of a cache matching `q`, at most `limit`, plus how many matched in all. Without `q` the
@@ -126,7 +123,7 @@ export function overallStats(
 /** The `GET stats` report. */
 export function statsReport(directory: CacheDirectory, names: readonly string[], query: StatsQuery): Snake {
   const perCache = names.map((n) => directory.get(n)!.stats());
-  const caches = byName<unknown>();
+  const caches: Record<string, unknown> = {};
   names.forEach((name, i) => {
     const report = snakeCase(perCache[i]) as Snake;
     if (!query.countersOnly) {
@@ -134,7 +131,7 @@ export function statsReport(directory: CacheDirectory, names: readonly string[],
       report.entries = entries;
       report.entries_total = total;
     }
-    caches[name] = report;
+    putOwn(caches, name, report);
   });
   const overall = overallStats(directory, names, perCache);
   return { timestamp: Date.now() / 1000, overall: snakeCase(overall), caches };
@@ -142,8 +139,8 @@ export function statsReport(directory: CacheDirectory, names: readonly string[],
 
 /** The `GET health` report: overall status (degraded when any cache is), and each cache's. */
 export function healthReport(directory: CacheDirectory): Snake & { status: CacheHealth['status'] } {
-  const caches = byName<CacheHealth>();
-  for (const name of directory.names()) caches[name] = directory.get(name)!.health();
+  const caches: Record<string, CacheHealth> = {};
+  for (const name of directory.names()) putOwn(caches, name, directory.get(name)!.health());
   let overall: CacheHealth;
   if (directory.manager !== undefined) overall = directory.manager.health();
   else {
@@ -186,10 +183,10 @@ export function performanceReport(
   const total = totalmem();
   const available = freemem();
   const memory = process.memoryUsage();
-  const instances = byName<unknown>();
+  const instances: Record<string, unknown> = {};
   names.forEach((name, i) => {
     const s = perCache[i]!;
-    instances[instanceKey(name)] = {
+    putOwn(instances, instanceKey(name), {
       hits: s.hits,
       misses: s.misses,
       hit_rate: s.hitRate,
@@ -200,7 +197,7 @@ export function performanceReport(
       expirations: s.expirations,
       load_time_p99_ms: round(s.loadTime.p99, 3),
       uptime_seconds: round(s.uptimeMs / 1000, 1),
-    };
+    });
   });
   return {
     timestamp: Date.now() / 1000,
