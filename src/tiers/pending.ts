@@ -189,11 +189,13 @@ export class PendingInvalidations {
         );
         continue;
       }
+      // Each item leaves its backlog once delivered.
+      const remove = (items: { delete(item: string): boolean }, item: string) => () => {
+        if (items.delete(item)) this.#count--;
+      };
       if (backlog.keys.size > 0) {
         const keys = [...backlog.keys];
-        const removeKey = (key: string) => () => {
-          if (backlog.keys.delete(key)) this.#count--;
-        };
+        const removeKey = (key: string) => remove(backlog.keys, key);
         if (keys.length === 1)
           await run(cache, `key ${keys[0]!}`, () => actions.deleteKeys(cache, keys), removeKey(keys[0]!));
         else if (await attempt(() => actions.deleteKeys(cache, keys))) {
@@ -211,34 +213,15 @@ export class PendingInvalidations {
         }
       }
       for (const [tag, at] of [...backlog.tags]) {
-        await run(
-          cache,
-          `tag ${tag}`,
-          () => actions.tags(cache, [tag], at),
-          () => {
-            if (backlog.tags.delete(tag)) this.#count--;
-          },
-        );
+        await run(cache, `tag ${tag}`, () => actions.tags(cache, [tag], at), remove(backlog.tags, tag));
       }
-      for (const pattern of [...backlog.patterns]) {
-        await run(
-          cache,
-          `pattern ${pattern}`,
-          () => actions.pattern(cache, pattern),
-          () => {
-            if (backlog.patterns.delete(pattern)) this.#count--;
-          },
-        );
-      }
-      for (const prefix of [...backlog.prefixes]) {
-        await run(
-          cache,
-          `prefix ${prefix}`,
-          () => actions.prefix(cache, prefix),
-          () => {
-            if (backlog.prefixes.delete(prefix)) this.#count--;
-          },
-        );
+      for (const [kind, items] of [
+        ['pattern', backlog.patterns],
+        ['prefix', backlog.prefixes],
+      ] as const) {
+        for (const item of [...items]) {
+          await run(cache, `${kind} ${item}`, () => actions[kind](cache, item), remove(items, item));
+        }
       }
       this.#dropIfEmpty(cache, backlog);
     }
