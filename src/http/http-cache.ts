@@ -16,7 +16,7 @@ import { deriveKey, splitTarget, type RequestTarget } from './cache-key.js';
 import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { ConnectionClosedError } from './capture.js';
-import { invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
+import { collapseSlashes, invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
 import { normalisePath, targetPath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
@@ -239,6 +239,9 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       // route it unlike the normal form (keying its answer there would let a client plant it for all),
       // and a raw key would be out of reach of the invalidation patterns written for the normal form.
       if (path !== target.path) return void (await next());
+      // An empty segment (`/api//items`) is a spelling too: Fastify's ignoreDuplicateSlashes routes it
+      // like `/api/items`, and an entry keyed by it would be out of reach of that path's invalidation.
+      if (path.includes('//')) return void (await next());
       // A spelling that reaches another rule once case is ignored may be routed to that rule's handler.
       if (
         (foldCase || path !== path.toLowerCase()) &&
@@ -280,10 +283,12 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   function matchWrite(method: string, raw: string): MatchedWrite[] {
     const path = normalisePath(raw);
     const hits = matchInvalidationRules(writeRules, method, path);
-    if (path === raw) return hits;
-    // Invalidating too much is safe, too little is not: whichever spelling the handler acted on counts.
-    for (const hit of matchInvalidationRules(writeRules, method, raw))
-      if (!hits.some((h) => h.rule === hit.rule)) hits.push(hit);
+    // Invalidating too much is safe, too little is not: whichever spelling the handler acted on counts,
+    // the raw one and (for a router that ignores duplicate slashes) the one without empty segments.
+    for (const spelling of new Set([raw, collapseSlashes(path)]))
+      if (spelling !== path)
+        for (const hit of matchInvalidationRules(writeRules, method, spelling))
+          if (!hits.some((h) => h.rule === hit.rule)) hits.push(hit);
     return hits;
   }
 

@@ -90,14 +90,22 @@ export function uriTag(path: string): string {
 }
 
 /**
- * A normal-form path as URI tags hold it: lower-cased, trailing slashes trimmed. Frameworks route
- * `/API/items/1/` like `/api/items/1` by default (Express, Nest), so a write to one must reach what is
- * stored for the other; a write that also reaches a path differing only in case is a harmless extra miss.
+ * A normal-form path as URI tags hold it: lower-cased, runs of slashes collapsed, trailing slashes
+ * trimmed. Frameworks route `/API/items/1/` like `/api/items/1` by default (Express, Nest), and
+ * `/api//items/1` too where they ignore duplicate slashes (Fastify's option), so a write to one must
+ * reach what is stored for the other; a write that also reaches a path differing only in case is a
+ * harmless extra miss.
  */
 export function canonicalUri(path: string): string {
-  let end = path.length;
-  while (end > 1 && path.charCodeAt(end - 1) === 47 /* '/' */) end--;
-  return (end === path.length ? path : path.slice(0, end)).toLowerCase();
+  const collapsed = collapseSlashes(path);
+  let end = collapsed.length;
+  while (end > 1 && collapsed.charCodeAt(end - 1) === 47 /* '/' */) end--;
+  return (end === collapsed.length ? collapsed : collapsed.slice(0, end)).toLowerCase();
+}
+
+/** `path` with each run of slashes made one (`/api//items` → `/api/items`). */
+export function collapseSlashes(path: string): string {
+  return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
 }
 
 /** A write whose own URI (and Location / Content-Location) is invalidated when it succeeds (RFC 9111 §4.4). */

@@ -189,3 +189,43 @@ describe('fastifyCache (Fastify 5)', () => {
     expect((await fetch(`${base}/api/cache/dashboard`)).status).toBe(200);
   });
 });
+
+describe('fastifyCache under a router that ignores duplicate slashes', () => {
+  let dup: FastifyInstance;
+  let url: string;
+  let items: Record<string, number>;
+  beforeEach(async () => {
+    items = { '1': 1, '2': 1 };
+    dup = Fastify({ routerOptions: { ignoreDuplicateSlashes: true } });
+    await dup.register(fastifyCache, {
+      cache: manager,
+      clock: () => now,
+      rules: [{ path: '/api/*', ttl: '1h', cache: 'url' }],
+      invalidate: [{ method: 'PUT', path: '/api/items/:id', patterns: ['GET /api/list *'], cache: 'url' }],
+    });
+    dup.get('/api/items/:id', async (req) => `item v${items[(req.params as { id: string }).id]}`);
+    dup.get('/api/list', async () => `list v${items['1']}`);
+    dup.put('/api/items/:id', async (req, reply) => {
+      items[(req.params as { id: string }).id]! += 1;
+      return reply.code(204).send();
+    });
+    url = await dup.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterEach(() => dup.close());
+
+  const send = async (path: string, method = 'GET') => (await rawRequest(url + path, {}, method)).text;
+
+  it('never serves what a write removed, whichever of the two spellings the read or the write used', async () => {
+    // Fastify routes `/api//items/1` to the `/api/items/:id` handler.
+    expect(await send('/api//items/1')).toBe('item v1');
+    await send('/api/items/1', 'PUT');
+    expect(await send('/api//items/1')).toBe('item v2');
+    // The write spelled with an empty segment reaches the entry of the normal path, and its write rule.
+    expect(await send('/api/items/2')).toBe('item v1');
+    expect(await send('/api/list')).toBe('list v2');
+    await send('/api//items/2', 'PUT');
+    expect(await send('/api/items/2')).toBe('item v2');
+    await send('/api//items/1', 'PUT');
+    expect(await send('/api/list')).toBe('list v3');
+  });
+});
