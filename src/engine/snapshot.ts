@@ -43,7 +43,10 @@ export interface LoadResult {
   expired: number;
   /** Entries left out because the cache's bounds were full (the least valuable ones). */
   dropped: number;
-  /** Entries left out because a field was missing or out of range (see {@link entryProblem}). */
+  /**
+   * Entries left out because a field was missing or out of range (see {@link entryProblem}), or because
+   * their key was listed again (only its most valuable entry loads).
+   */
   invalid: number;
 }
 
@@ -61,7 +64,8 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
  * The entries a restore should insert, in insertion order (least valuable first): valid, live at
  * `now`, and the most valuable ones that fit in `bounds` (an entry larger than the whole byte budget
  * is skipped). An invalid entry is counted in `result.invalid` and left out, never thrown on: one bad
- * entry must not stop a service from starting.
+ * entry must not stop a service from starting; so is a key listed again after its most valuable entry
+ * (it would replace that entry and still take a place of the bounds).
  */
 export function selectForLoad(
   entries: readonly SnapshotEntry[],
@@ -78,9 +82,17 @@ export function selectForLoad(
   }
   rankEntries(live);
   const chosen: SnapshotEntry[] = [];
+  const seen = new Set<CacheKey>();
   let bytes = 0;
+  let duplicates = 0;
   for (const e of live) {
-    if (chosen.length >= bounds.maxEntries) break;
+    // One entry per key (the Set, like the engine, takes 0 and -0 as one): the most valuable, seen first.
+    if (seen.has(e.key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(e.key);
+    if (chosen.length >= bounds.maxEntries) continue;
     // Every entry counts at least one byte, as in the engine.
     const size = Math.max(1, e.size);
     if (bytes + size > bounds.maxBytes) continue;
@@ -90,7 +102,12 @@ export function selectForLoad(
   chosen.reverse();
   return {
     insert: chosen,
-    result: { loaded: chosen.length, expired, dropped: live.length - chosen.length, invalid },
+    result: {
+      loaded: chosen.length,
+      expired,
+      dropped: live.length - duplicates - chosen.length,
+      invalid: invalid + duplicates,
+    },
   };
 }
 
