@@ -79,6 +79,19 @@ export class KeyvDriver implements TierDriver {
       // Failures reach the caller (throwOnErrors); the tier reports outages once.
       this.keyv.on('error', () => {});
     }
+    const namespace = this.#namespace();
+    if (namespace !== undefined && (namespace === '' || namespace.includes(':'))) {
+      throw new TypeError(
+        `keyv driver needs a Keyv whose namespace is non-empty and has no ':' (or one with useKeyPrefix: false), got ${JSON.stringify(namespace)}: ` +
+          "Keyv's iterator drops a key's first ':'-separated part as the namespace, so clear(namespace) and deletePattern would miss keys",
+      );
+    }
+    if (namespace !== undefined && this.prefix.startsWith(`${namespace}:`)) {
+      throw new TypeError(
+        `keyv driver: prefix ${JSON.stringify(this.prefix)} starts with the Keyv's own namespace "${namespace}:", which Keyv adds to every key itself; ` +
+          "leave it out of the prefix (Keyv's get and set take such a key as namespaced already, its getMany and deleteMany namespace it again)",
+      );
+    }
     if (typeof this.keyv.iterator !== 'function') {
       throw new TypeError(
         'keyv driver needs a store Keyv can iterate (a Map, Redis, Valkey, SQLite, Postgres, MySQL, Mongo, etcd): ' +
@@ -142,6 +155,25 @@ export class KeyvDriver implements TierDriver {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#owned) await this.keyv.disconnect();
+  }
+
+  /**
+   * Why Keyv cannot hold `key` consistently, or undefined; see TierDriver. A full key starting with the
+   * Keyv's namespace and `:` is taken as namespaced already by Keyv's get, set and delete but namespaced
+   * again by its getMany and deleteMany, so a batch delete (clear, deletePattern) would leave it live.
+   */
+  keyProblem(key: string, pattern = false): string | undefined {
+    const namespace = this.#namespace();
+    if (pattern || namespace === undefined || !(this.prefix + key).startsWith(`${namespace}:`))
+      return undefined;
+    return `it starts with the Keyv's namespace "${namespace}:", which Keyv would not add to it in get and set but would in getMany and deleteMany`;
+  }
+
+  /** The namespace Keyv puts before every key, or undefined when it puts none. */
+  #namespace(): string | undefined {
+    const keyv = this.keyv as { namespace?: unknown; useKeyPrefix?: unknown };
+    if (keyv.useKeyPrefix === false) return undefined;
+    return typeof keyv.namespace === 'string' ? keyv.namespace : '';
   }
 
   #check(): void {

@@ -64,6 +64,35 @@ describe('keyvDriver over a Map', () => {
     expect(store.size).toBe(1); // the given instance is not disconnected or cleared
   });
 
+  it('refuses a Keyv whose namespacing would let clear and deletePattern miss keys', async () => {
+    // Keyv's iterator drops every key's first `:` part, namespace or not.
+    expect(() => keyvDriver({ keyv: new Keyv({ store: new Map(), namespace: '' }) })).toThrow(
+      /namespace is non-empty and has no ':'.*got ""/,
+    );
+    expect(() => keyvDriver({ keyv: new Keyv({ store: new Map(), namespace: 'my:app' }) })).toThrow(
+      /got "my:app"/,
+    );
+    // Keyv's get and set take `app:k` as namespaced already; its getMany and deleteMany namespace it again.
+    expect(() =>
+      keyvDriver({ keyv: new Keyv({ store: new Map(), namespace: 'app' }), prefix: 'app:' }),
+    ).toThrow(/prefix "app:" starts with the Keyv's own namespace "app:"/);
+    expect(() => keyvDriver({ store: new Map(), prefix: 'keyv:x:' })).toThrow(/namespace "keyv:"/);
+    // A key of the tier that starts so is refused, not stored where clear would not reach it.
+    const keyv = new Keyv({ store: new Map(), namespace: 'e' });
+    const cache = createCache({
+      name: 'plans',
+      ttl: '1m',
+      l2: new SharedTier({ driver: keyvDriver({ keyv }) }),
+    });
+    await expect(cache.set('p:1', 1)).rejects.toThrow(/starts with the Keyv's namespace "e:"/);
+    await cache.close();
+    // Without key prefixes Keyv's iterator yields the keys as stored: any namespace setting works.
+    const bare = keyvDriver({ keyv: new Keyv({ store: new Map(), namespace: '', useKeyPrefix: false }) });
+    await bare.set('a:b', 'v');
+    expect(await bare.deletePattern('a:*')).toBe(1);
+    expect(await bare.get('a:b')).toBeUndefined();
+  });
+
   it('a failing store reaches the caller (the driver’s own Keyv throws on errors)', async () => {
     const failing = new Map();
     failing.get = () => {
