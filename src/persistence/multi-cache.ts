@@ -43,15 +43,33 @@ export interface RestoreResult {
   unknown: string[];
 }
 
-/** Writes one snapshot holding every cache in `caches`. */
+// The last write asked for per path (settled or not), so writes of one file run one at a time.
+const writes = new Map<string, Promise<unknown>>();
+
+/**
+ * Writes one snapshot holding every cache in `caches`. Writes to one `path` (as spelled) in this
+ * process run in the order they were asked for, each dumping its caches only once the previous one
+ * is done: a slower write of an older dump can never rename over a newer one, so a snapshot asked
+ * for after a delete never leaves the file holding what the delete removed.
+ */
 export function snapshotCaches(
   path: string,
   caches: Iterable<Persistable>,
   io: SnapshotIo = {},
 ): Promise<SnapshotWriteResult> {
-  const content = new Map<string, SnapshotEntry[]>();
-  for (const cache of caches) content.set(cache.name, cache.dump());
-  return writeSnapshot(path, content, io);
+  const write = (): Promise<SnapshotWriteResult> => {
+    const content = new Map<string, SnapshotEntry[]>();
+    for (const cache of caches) content.set(cache.name, cache.dump());
+    return writeSnapshot(path, content, io);
+  };
+  const before = writes.get(path);
+  const run = before === undefined ? write() : before.then(write);
+  const settled = run.catch(() => undefined);
+  writes.set(path, settled);
+  void settled.then(() => {
+    if (writes.get(path) === settled) writes.delete(path);
+  });
+  return run;
 }
 
 /**
