@@ -13,6 +13,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
+import { compileGlob, type GlobMatcher } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 import {
@@ -62,7 +63,7 @@ export class SqliteDriver implements TierDriver {
   readonly #batch: number;
   readonly #sweepInterval: number;
   readonly #sql: Record<
-    'get' | 'row' | 'put' | 'add' | 'delete' | 'deleteIfEquals' | 'deleteGlob' | 'sweep',
+    'get' | 'row' | 'put' | 'add' | 'delete' | 'deleteIfEquals' | 'deleteGlob' | 'deleteMatching' | 'sweep',
     Statement
   >;
   readonly #getMany: (keys: readonly string[], now: number) => Array<DriverValue | undefined>;
@@ -108,6 +109,19 @@ export class SqliteDriver implements TierDriver {
       value BLOB NOT NULL,
       expires_at INTEGER) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at) WHERE expires_at IS NOT NULL;`);
+    // A Larder glob's `?` is one UTF-16 code unit, GLOB's one character: for a character outside the
+    // BMP (two units) they differ. Patterns with `?` select by a GLOB with `*` in its place, a superset,
+    // and this function keeps exactly the keys the pattern matches.
+    let last: GlobMatcher | undefined;
+    db.function(
+      'larder_glob_match',
+      { deterministic: true },
+      (pattern: unknown, skip: unknown, key: unknown) => {
+        if (typeof pattern !== 'string' || typeof key !== 'string') return 0;
+        if (last?.pattern !== pattern) last = compileGlob(pattern);
+        return last.test(key.slice(Number(skip))) ? 1 : 0;
+      },
+    );
     const live = (alias = '') => `(${alias}expires_at IS NULL OR ${alias}expires_at > @now)`;
     this.#sql = {
       get: db.prepare(`SELECT value FROM ${t} WHERE key = @key AND ${live()}`).pluck(),
@@ -122,6 +136,13 @@ export class SqliteDriver implements TierDriver {
       deleteGlob: db
         .prepare(
           `DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE key GLOB @glob LIMIT @limit)
+          RETURNING ${live()} AS live`,
+        )
+        .pluck(),
+      deleteMatching: db
+        .prepare(
+          `DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t}
+            WHERE key GLOB @glob AND larder_glob_match(@pattern, @skip, key) LIMIT @limit)
           RETURNING ${live()} AS live`,
         )
         .pluck(),
@@ -215,7 +236,21 @@ export class SqliteDriver implements TierDriver {
   }
 
   async deletePattern(pattern: string): Promise<number> {
-    return this.#deleteGlob(globToSqliteGlob(this.prefix, pattern));
+    const glob = globToSqliteGlob(this.prefix, pattern);
+    if (!pattern.includes('?')) return this.#deleteGlob(glob);
+    const head = escapeSqliteGlob(this.prefix);
+    const superset = head + glob.slice(head.length).replace(/\?/g, '*');
+    return this.#deleteGlob(superset, { pattern, skip: this.prefix.length });
+  }
+
+  /**
+   * Why SQLite cannot hold `key` within reach of every operation, or undefined; see TierDriver. GLOB
+   * reads a key only up to a NUL, so a pattern could not reach what follows one.
+   */
+  keyProblem(key: string): string | undefined {
+    return key.includes('\0')
+      ? "SQLite's GLOB stops at NUL (\\u0000), so patterns could not reach such keys"
+      : undefined;
   }
 
   async deleteIfEquals(key: string, value: DriverValue): Promise<boolean> {
@@ -276,12 +311,20 @@ export class SqliteDriver implements TierDriver {
     }
   }
 
-  /** Deletes every key matching a GLOB, a batch per statement, yielding to the event loop in between. */
-  async #deleteGlob(glob: string): Promise<number> {
+  /**
+   * Deletes every key matching a GLOB (and, with `exact`, the Larder pattern too), a batch per
+   * statement, yielding to the event loop in between.
+   */
+  async #deleteGlob(glob: string, exact?: { pattern: string; skip: number }): Promise<number> {
     let count = 0;
     for (;;) {
       this.#open();
-      const lived = this.#sql.deleteGlob.all({ glob, limit: this.#batch, now: this.#now() }) as number[];
+      const params = { glob, limit: this.#batch, now: this.#now() };
+      const lived = (
+        exact === undefined
+          ? this.#sql.deleteGlob.all(params)
+          : this.#sql.deleteMatching.all({ ...params, ...exact })
+      ) as number[];
       for (const live of lived) if (live === 1) count++;
       if (lived.length < this.#batch) return count;
       await new Promise((resolve) => setImmediate(resolve));

@@ -9,8 +9,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/index.js';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { sqliteDriver } from '../../src/entries/sqlite.js';
+import { SharedTier } from '../../src/entries/tiers.js';
 import { frame } from '../../src/tiers/stamp.js';
 import { manualClock } from '../helpers/clock.js';
 
@@ -62,6 +64,29 @@ describe('SqliteDriver', () => {
     expect((await neighbour.get('a'))?.toString()).toBe('n');
     await driver.disconnect();
     await neighbour.disconnect();
+  });
+
+  it('a pattern reaches what it matches in L1: `?` is one UTF-16 code unit, and NUL keys are refused', async () => {
+    const open = () =>
+      createCache<string>({
+        name: 'emoji',
+        ttl: '1h',
+        l2: new SharedTier({ driver: sqliteDriver({ path: file, prefix: 'q:', clock: clock.now }) }),
+      });
+    const writer = open();
+    await writer.set('a\u{1F600}', 'old a');
+    await writer.set('b\u{1F600}', 'old b');
+    const invalidator = open();
+    // `?` matches one UTF-16 code unit, as in L1: `a??` reaches a😀 (two units), `b?` does not reach b😀.
+    await invalidator.invalidatePattern('a??');
+    await invalidator.invalidatePattern('b?');
+    const reader = open();
+    expect(await reader.get('a\u{1F600}')).toBeUndefined();
+    expect(await reader.get('b\u{1F600}')).toBe('old b');
+    // GLOB reads a key only up to a NUL: such a key could not be reached by a pattern.
+    await expect(writer.set('x\0y', 'v')).rejects.toThrow(/GLOB stops at NUL/);
+    await expect(writer.invalidatePattern('x\0*')).rejects.toThrow(RangeError);
+    for (const cache of [writer, invalidator, reader]) await cache.close();
   });
 
   it('sweeps expired rows from writes, at most batchSize per interval', async () => {
