@@ -39,7 +39,10 @@ export const MAX_TIME = 8.64e15;
 export interface LoadResult {
   /** Entries now in the cache. */
   loaded: number;
-  /** Entries dropped because they had expired. */
+  /**
+   * Entries dropped because they had expired, or may have: written later than the cache's clock now
+   * reads (a clock set back), so their age is unknown (see {@link hasLapsed}).
+   */
   expired: number;
   /** Entries left out because the cache's bounds were full (the least valuable ones). */
   dropped: number;
@@ -77,7 +80,7 @@ export function selectForLoad(
   let invalid = 0;
   for (const e of entries) {
     if (entryProblem(e) !== undefined) invalid++;
-    else if (e.expiresAt !== 0 && e.expiresAt <= now) expired++;
+    else if (hasLapsed(e, now)) expired++;
     else live.push(e);
   }
   rankEntries(live);
@@ -109,6 +112,16 @@ export function selectForLoad(
       invalid: invalid + duplicates,
     },
   };
+}
+
+/**
+ * Whether `entry` may have expired by `now`: its expiry has passed, or it was written after `now`.
+ * The second happens when the clock was set back across a restart (or the file comes from a host whose
+ * clock is ahead): the entry's age is then unknown, and keeping its absolute expiry would let it live
+ * longer than its TTL by as much as the clock went back, so it is treated as expired.
+ */
+export function hasLapsed(entry: SnapshotEntry, now: number): boolean {
+  return (entry.expiresAt !== 0 && entry.expiresAt <= now) || entry.createdAt > now;
 }
 
 /** Remaining lifetime of an entry at `now` in ms; 0 means "never expires" (as the engine reads a TTL). */

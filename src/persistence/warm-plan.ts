@@ -2,7 +2,7 @@
 // records each entry's frequency (the eviction policy's sketch estimate when it was taken), so the
 // keys the previous process read most rank first. Of the hottest N, those still fresh are restored as
 // they are; those that went stale (or expired) while the process was down are handed to the loader.
-import { rankEntries } from '../engine/snapshot.js';
+import { hasLapsed, rankEntries } from '../engine/snapshot.js';
 import type { SnapshotEntry } from './types.js';
 
 /** The hottest entries of one cache in a snapshot, split by whether they can be served as they are. */
@@ -20,7 +20,8 @@ export interface WarmPlan {
 export function planWarm(entries: readonly SnapshotEntry[], now: number, top: number): WarmPlan {
   const plan: WarmPlan = { fresh: [], stale: [] };
   for (const e of rankEntries([...entries]).slice(0, top)) {
-    if (e.staleAt !== 0 && e.staleAt <= now) plan.stale.push(e);
+    // An entry from a clock ahead of ours was not restored (hasLapsed): fetch it like a stale one.
+    if ((e.staleAt !== 0 && e.staleAt <= now) || hasLapsed(e, now)) plan.stale.push(e);
     else plan.fresh.push(e);
   }
   return plan;

@@ -29,11 +29,11 @@ describe('selectForLoad', () => {
 
   it('keeps the most valuable entries that fit the entry and byte bounds', () => {
     const entries = Array.from({ length: 10 }, (_, i) => entry(i, { frequency: i, size: 100 }));
-    expect(selectForLoad(entries, 0, { maxEntries: 3, maxBytes: Infinity }).insert.map((e) => e.key)).toEqual(
-      [7, 8, 9],
-    );
+    expect(
+      selectForLoad(entries, 1_000, { maxEntries: 3, maxBytes: Infinity }).insert.map((e) => e.key),
+    ).toEqual([7, 8, 9]);
     const big = [...entries, entry('huge', { frequency: 15, size: 10_000 })];
-    const byBytes = selectForLoad(big, 0, { maxEntries: Infinity, maxBytes: 450 });
+    const byBytes = selectForLoad(big, 1_000, { maxEntries: Infinity, maxBytes: 450 });
     // The huge entry cannot fit at all and is skipped; then the four hottest fit in 450 bytes.
     expect(byBytes.insert.map((e) => e.key)).toEqual([6, 7, 8, 9]);
     expect(byBytes.result).toEqual({ loaded: 4, expired: 0, dropped: 7, invalid: 0 });
@@ -66,7 +66,7 @@ describe('selectForLoad', () => {
       { ...entry('z2'), tags: 'a' },
       null,
     ] as unknown as SnapshotEntry[];
-    const { insert, result } = selectForLoad([entry('ok'), ...bad, entry(5)], 0, UNBOUNDED);
+    const { insert, result } = selectForLoad([entry('ok'), ...bad, entry(5)], 1_000, UNBOUNDED);
     expect(insert.map((e) => e.key)).toEqual([5, 'ok']);
     expect(result).toEqual({ loaded: 2, expired: 0, dropped: 0, invalid: bad.length });
   });
@@ -199,9 +199,9 @@ describe('facade envelopes', () => {
     const touched: unknown[] = [];
     const result = loadEnvelopes(
       [
-        entry('hot', { frequency: 7, staleAt: 900, expiresAt: 950, size: 12 }),
-        entry('cold'),
-        entry('old', { expiresAt: 10 }),
+        entry('hot', { frequency: 7, createdAt: 50, staleAt: 900, expiresAt: 950, size: 12 }),
+        entry('cold', { createdAt: 50 }),
+        entry('old', { createdAt: 5, expiresAt: 10 }),
       ],
       100,
       UNBOUNDED,
@@ -212,8 +212,8 @@ describe('facade envelopes', () => {
     );
     expect(result).toEqual({ loaded: 2, expired: 1, dropped: 0, invalid: 0 });
     expect(written).toEqual([
-      ['cold', { value: 'v:cold', createdAt: 1_000, staleAt: 0, expiresAt: 0, tags: [] }, undefined],
-      ['hot', { value: 'v:hot', createdAt: 1_000, staleAt: 900, expiresAt: 950, tags: [] }, 12],
+      ['cold', { value: 'v:cold', createdAt: 50, staleAt: 0, expiresAt: 0, tags: [] }, undefined],
+      ['hot', { value: 'v:hot', createdAt: 50, staleAt: 900, expiresAt: 950, tags: [] }, 12],
     ]);
     expect(touched).toEqual(['hot', 'hot', 'hot']);
   });
