@@ -11,6 +11,7 @@
 import type { Pool, PoolConfig, QueryResultRow } from 'pg';
 import { requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
+import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 import {
@@ -157,7 +158,26 @@ export class PostgresDriver implements TierDriver {
   }
 
   async deletePattern(pattern: string): Promise<number> {
-    return this.#deleteLike(globToLike(this.prefix, pattern));
+    const like = globToLike(this.prefix, pattern);
+    if (!pattern.includes('?')) return this.#deleteLike(like);
+    // A Larder glob's `?` is one UTF-16 code unit, LIKE's `_` one character (a character outside the
+    // BMP is two units): select by LIKE with `%` in its place, a superset, and delete exactly the keys
+    // the pattern matches.
+    const glob = compileGlob(pattern);
+    const skip = this.prefix.length;
+    let superset = escapeLike(this.prefix);
+    for (const ch of pattern) superset += ch === '*' || ch === '?' ? '%' : escapeLike(ch);
+    let count = 0;
+    for (let after = ''; ;) {
+      const rows = await this.#query<{ key: string }>(this.#sql.selectLike, [superset, after, this.#batch]);
+      const doomed = rows.map((row) => row.key).filter((key) => glob.test(key.slice(skip)));
+      if (doomed.length > 0) {
+        const deleted = await this.#query<{ live: boolean }>(this.#sql.delete, [doomed, this.#now()]);
+        count += deleted.filter((row) => row.live).length;
+      }
+      if (rows.length < this.#batch) return count;
+      after = rows[rows.length - 1]!.key;
+    }
   }
 
   async deleteIfEquals(key: string, value: DriverValue): Promise<boolean> {
@@ -309,6 +329,7 @@ function statements(t: string, bare: string) {
       WHERE NOT ${liveC} RETURNING 1 AS stored`,
     delete: `DELETE FROM ${t} WHERE key = ANY($1::text[]) RETURNING ${live('', 2)} AS live`,
     deleteIfEquals: `DELETE FROM ${t} WHERE key = $1 AND value = $2 AND ${live('', 3)} RETURNING 1 AS deleted`,
+    selectLike: `SELECT key FROM ${t} WHERE key LIKE $1 ESCAPE '\\' AND key > $2 ORDER BY key LIMIT $3`,
     deleteLike: `DELETE FROM ${t} d USING (SELECT key FROM ${t} WHERE key LIKE $1 ESCAPE '\\' LIMIT $2) doomed
       WHERE d.key = doomed.key RETURNING ${live('d.', 3)} AS live`,
     sweep: `DELETE FROM ${t} d USING (SELECT key FROM ${t} WHERE expires_at <= $1::bigint LIMIT $2) doomed

@@ -198,6 +198,18 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       expect(left.map((v) => v !== undefined)).toEqual([false, false, false, false, true, false, true]);
     });
 
+    it("deletePattern's ? is one UTF-16 code unit, as in L1, whatever the key's bytes", async () => {
+      const driver = await fresh();
+      // é is two bytes in UTF-8; 😀 is two UTF-16 code units and one character.
+      const keys = ['caf\u00e9', 'cafe', 'a\u{1F600}', 'b\u{1F600}'];
+      for (const key of keys) await driver.set(key, 'v');
+      expect(await driver.deletePattern('caf?')).toBe(2);
+      expect(await driver.deletePattern('a??')).toBe(1);
+      expect(await driver.deletePattern('b?')).toBe(0);
+      const left = await driver.getMany(keys);
+      expect(left.map((v) => v !== undefined)).toEqual([false, false, false, true]);
+    });
+
     it('deletePattern reaches every key when there are many (several SCAN pages)', async () => {
       const driver = await fresh();
       const count = 1300;

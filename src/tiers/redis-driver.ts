@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../util/duration.js';
+import { compileGlob } from '../util/glob.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { escapeRedisGlob, globToRedisMatch, requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from './driver.js';
 import { ConnectionGate, isCluster, openRedisClient, sendNow } from './redis-connection.js';
@@ -379,7 +380,15 @@ export class RedisDriver implements TierDriver {
   }
 
   async deletePattern(pattern: string): Promise<number> {
-    return this.#scanDelete(escapeRedisGlob(this.prefix) + globToRedisMatch(pattern));
+    const match = globToRedisMatch(pattern);
+    if (!pattern.includes('?')) return this.#scanDelete(escapeRedisGlob(this.prefix) + match);
+    // A Larder glob's `?` is one UTF-16 code unit, MATCH's one byte (`é` is two): SCAN with `*` in its
+    // place, a superset, and delete exactly the keys the pattern matches.
+    const glob = compileGlob(pattern);
+    const skip = this.prefix.length;
+    return this.#scanDelete(escapeRedisGlob(this.prefix) + match.replace(/\?/g, '*'), (key) =>
+      glob.test(key.slice(skip)),
+    );
   }
 
   setIfNewer(key: string, value: DriverValue, ttlMs: number, always = false): Promise<SetIfNewerResult> {
@@ -504,20 +513,22 @@ export class RedisDriver implements TierDriver {
   }
 
   /** SCANs every master for `match` and UNLINKs what it finds, batch by batch. */
-  async #scanDelete(match: string): Promise<number> {
+  /** UNLINKs the keys SCAN finds for `match` (only those `keep` accepts, when given) on every node. */
+  async #scanDelete(match: string, keep?: (key: string) => boolean): Promise<number> {
     if (!this.#gate.ready) await this.#gate.pass();
     this.#sendWrites();
     const nodes: Redis[] = isCluster(this.client) ? this.client.nodes('master') : [this.client];
-    const counts = await Promise.all(nodes.map((node) => this.#scanNode(node, match)));
+    const counts = await Promise.all(nodes.map((node) => this.#scanNode(node, match, keep)));
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  async #scanNode(node: Redis, match: string): Promise<number> {
+  async #scanNode(node: Redis, match: string, keep?: (key: string) => boolean): Promise<number> {
     let cursor = '0';
     let count = 0;
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount);
+      const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount);
       cursor = next;
+      const keys = keep === undefined ? found : found.filter(keep);
       if (keys.length > 0) count += await this.#unlink(node, keys);
     } while (cursor !== '0');
     return count;
