@@ -6,8 +6,8 @@
 // On a miss the core runs the rest of Nest's chain (`next.handle()`) under capture: Nest writes the
 // handler's result through Express's `res.json`/`res.send` once this interceptor's Observable has
 // emitted, and the capture takes that write as the response to store. On a hit the core writes the
-// stored response itself; Express's `status`/`send`/`json` on that response are then muted so the
-// value this interceptor emits (`undefined`) makes Nest send nothing more.
+// stored response itself; Express's `status`/`send`/`json`/`redirect`/`render` on that response are
+// then muted so the value this interceptor emits (`undefined`) makes Nest send nothing more.
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -87,11 +87,19 @@ const muted = new WeakSet<object>();
 
 /**
  * Makes Express's own reply methods on this response no-ops (the cache writes it with node:http's
- * `writeHead`/`end`, which stay as they are), so Nest's reply after the chain sends nothing more.
+ * `writeHead`/`end`, which stay as they are), so Nest's reply after the chain sends nothing more:
+ * its `send`/`json` for a value, `redirect` for a `@Redirect()` route, `render` for a `@Render()` one.
  */
 function muteReply(res: Response): void {
   if (muted.has(res)) return;
   muted.add(res);
   const self = (): Response => res;
-  Object.assign(res, { status: self, send: self, json: self, sendStatus: self });
+  Object.assign(res, {
+    status: self,
+    send: self,
+    json: self,
+    sendStatus: self,
+    redirect: self,
+    render: self,
+  });
 }

@@ -13,6 +13,7 @@ import {
   Injectable,
   Param,
   Post,
+  Redirect,
   Req,
   UseGuards,
   UseInterceptors,
@@ -83,6 +84,12 @@ class ApiController {
     return `news #${count('news')}`;
   }
 
+  @Get('moved')
+  @Redirect('/catalog', 301)
+  moved(): void {
+    count('moved');
+  }
+
   @Get('plain')
   @HttpCode(200)
   plain(): string {
@@ -109,6 +116,7 @@ beforeEach(async () => {
             { path: '/orgs/:org/items', ttl: '5m', shared: true, tags: ['org:{org}'] },
             { path: '/boom', ttl: '1m' },
             { path: '/news' },
+            { path: '/moved', ttl: '1m' },
           ],
           invalidate: [{ method: 'POST', path: '/orgs/:org/items', tags: ['org:{org}'] }],
         },
@@ -215,6 +223,23 @@ describe('LarderModule http: writes, errors and expiry', () => {
     const again = await get('/catalog', { 'if-none-match': etag });
     expect([again.status, again.text, again.headers['x-cache']]).toEqual([304, '', 'HIT']);
     expect(calls.catalog).toBe(1);
+    expectQuiet();
+  });
+
+  it('answers a @Redirect route from the entry, and Nest redirects nothing after it', async () => {
+    const first = await get('/moved');
+    expect([first.status, first.headers.location, first.headers['x-cache']]).toEqual([
+      301,
+      '/catalog',
+      'MISS',
+    ]);
+    const again = await get('/moved');
+    expect([again.status, again.headers.location, again.headers['x-cache']]).toEqual([
+      301,
+      '/catalog',
+      'HIT',
+    ]);
+    expect(calls.moved).toBe(1);
     expectQuiet();
   });
 
