@@ -381,7 +381,7 @@ export class TierStack {
   /** Empties every tier. */
   async clear(): Promise<void> {
     this.#localWriteGeneration++;
-    this.#held = undefined;
+    this.#dropAllHeld();
     this.#l1.clear();
     const remote = this.#remote;
     if (remote !== undefined) await this.#writing(() => remote.clear(), 'clear');
@@ -504,6 +504,15 @@ export class TierStack {
     }
   }
 
+  /**
+   * Drops every held restored entry. The map is emptied, not only let go: a confirmRestored() in flight
+   * holds it, and checks each entry against it before serving it.
+   */
+  #dropAllHeld(): void {
+    this.#held?.clear();
+    this.#held = undefined;
+  }
+
   /** Drops the held restored entries `reaches` selects: an invalidation got to them before L2 confirmed them. */
   #dropHeld(reaches: (key: CacheKey, held: Held) => boolean): void {
     const held = this.#held;
@@ -540,7 +549,7 @@ export class TierStack {
         break;
       case 'clear':
       case 'resync':
-        this.#held = undefined;
+        this.#dropAllHeld();
         l1.clear();
         break;
     }
