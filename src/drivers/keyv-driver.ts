@@ -25,9 +25,10 @@ const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
 /** Options of {@link keyvDriver}: a Keyv instance or a store, and a key prefix. */
 export interface KeyvDriverOptions extends DriverBaseOptions {
   /**
-   * A Keyv 5 instance to use as it is (never disconnected by the driver). Give it
-   * `throwOnErrors: true`: by default Keyv answers a failing store with `undefined`, which the tier
-   * would take for a miss rather than an outage.
+   * A Keyv 5 instance to use (never disconnected by the driver). Give it `throwOnErrors: true`: by
+   * default Keyv answers a failing store with `undefined`, which the tier would take for a miss rather
+   * than an outage. The driver wraps its deserializer so that a value it cannot parse reads as absent
+   * (see `tolerateUnparsable`).
    */
   keyv?: Keyv;
   /** Or a Keyv store (e.g. `new KeyvRedis(url)` or a `Map`): the driver wraps it in its own Keyv. */
@@ -79,6 +80,7 @@ export class KeyvDriver implements TierDriver {
       // Failures reach the caller (throwOnErrors); the tier reports outages once.
       this.keyv.on('error', () => {});
     }
+    tolerateUnparsable(this.keyv);
     const namespace = this.#namespace();
     if (namespace !== undefined && (namespace === '' || namespace.includes(':'))) {
       throw new TypeError(
@@ -230,6 +232,31 @@ export class KeyvDriver implements TierDriver {
     await flush();
     return count;
   }
+}
+
+const TOLERANT = Symbol('larder.tolerantDeserialize');
+
+type Parse = ((data: string) => unknown) & { [TOLERANT]?: true };
+
+/**
+ * Makes `keyv` read a stored value its deserializer cannot parse, or that parses to no record (another
+ * writer's, or a truncated one), as a record without a value, which Keyv answers as absent. Otherwise
+ * Keyv's get and getMany throw on it (counted against the tier's breaker, for every key) and its
+ * iterator stops there, so every clear and deletePattern would fail to reach L2 while it stays.
+ */
+function tolerateUnparsable(keyv: Keyv): void {
+  const parse = keyv.deserialize as Parse | undefined;
+  if (typeof parse !== 'function' || parse[TOLERANT] === true) return;
+  const tolerant: Parse = async (data) => {
+    try {
+      const parsed: unknown = await parse.call(keyv, data);
+      return typeof parsed === 'object' && parsed !== null ? parsed : { value: undefined };
+    } catch {
+      return { value: undefined };
+    }
+  };
+  tolerant[TOLERANT] = true;
+  keyv.deserialize = tolerant as Keyv['deserialize'];
 }
 
 const KEYV_DRIVER_OPTIONS = optionNames<KeyvDriverOptions>({

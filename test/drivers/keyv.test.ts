@@ -93,6 +93,29 @@ describe('keyvDriver over a Map', () => {
     expect(await bare.get('a:b')).toBeUndefined();
   });
 
+  it('a value Keyv cannot parse reads as absent: no outage, and clear and deletePattern go past it', async () => {
+    const store = new Map();
+    const open = () =>
+      createCache({ name: 'h', ttl: '1h', l2: new SharedTier({ driver: keyvDriver({ store }) }) });
+    const writer = open();
+    await writer.set('x1', 'old');
+    await writer.set('y', 'kept');
+    // Another writer's value in the namespace, and an entry that parses to no record.
+    store.set('keyv:junk', 'not json {');
+    store.set('keyv:e:h:z', 'null');
+    const invalidator = open();
+    await invalidator.invalidatePattern('x*');
+    const reader = open();
+    expect(await reader.get('x1')).toBeUndefined();
+    expect(await reader.get('z')).toBeUndefined();
+    expect(await reader.get('y')).toBe('kept'); // the breaker stayed closed
+    const driver = keyvDriver({ store });
+    await expect(driver.get('junk')).resolves.toBeUndefined();
+    expect(await driver.clear()).toBe(1); // y: junk and z held nothing live
+    expect(store.size).toBe(0);
+    for (const cache of [writer, invalidator, reader]) await cache.close();
+  });
+
   it('a failing store reaches the caller (the driver’s own Keyv throws on errors)', async () => {
     const failing = new Map();
     failing.get = () => {
