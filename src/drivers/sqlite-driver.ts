@@ -123,9 +123,12 @@ export class SqliteDriver implements TierDriver {
       },
     );
     const live = (alias = '') => `(${alias}expires_at IS NULL OR ${alias}expires_at > @now)`;
+    // Read as bytes whatever the row holds: a number or text another program left in the column would
+    // otherwise come back as a JS number or string, and a number breaks the stamp checks of every write.
+    const bytes = 'CAST(value AS BLOB) AS value';
     this.#sql = {
-      get: db.prepare(`SELECT value FROM ${t} WHERE key = @key AND ${live()}`).pluck(),
-      row: db.prepare(`SELECT value, expires_at FROM ${t} WHERE key = @key AND ${live()}`),
+      get: db.prepare(`SELECT ${bytes} FROM ${t} WHERE key = @key AND ${live()}`).pluck(),
+      row: db.prepare(`SELECT ${bytes}, expires_at FROM ${t} WHERE key = @key AND ${live()}`),
       put: db.prepare(`INSERT INTO ${t} (key, value, expires_at) VALUES (@key, @value, @expires)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`),
       add: db.prepare(`INSERT INTO ${t} (key, value, expires_at) VALUES (@key, @value, @expires)

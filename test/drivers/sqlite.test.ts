@@ -89,6 +89,26 @@ describe('SqliteDriver', () => {
     for (const cache of [writer, invalidator, reader]) await cache.close();
   });
 
+  it('reads a number or text another program left in the value column as bytes, and writes over it', async () => {
+    const driver = sqliteDriver({ path: file, prefix: 'odd:', clock: clock.now });
+    driver.database
+      .prepare(
+        `INSERT OR REPLACE INTO larder_cache (key, value, expires_at)
+        VALUES ('odd:n', 42, NULL), ('odd:r', 4.5, NULL), ('odd:t', 'text', NULL)`,
+      )
+      .run();
+    expect(await driver.getMany(['n', 'r', 't'])).toEqual([
+      Buffer.from('42'),
+      Buffer.from('4.5'),
+      Buffer.from('text'),
+    ]);
+    const stamped = Buffer.from('0000000000000001v');
+    for (const key of ['n', 'r', 't']) expect(await driver.setIfNewer(key, stamped, 0)).toBe('replaced');
+    expect(await driver.get('n')).toEqual(stamped);
+    await driver.clear();
+    await driver.disconnect();
+  });
+
   it('sweeps expired rows from writes, at most batchSize per interval', async () => {
     // A file of its own: a sweep removes expired rows of every prefix.
     const driver = sqliteDriver({
