@@ -40,6 +40,7 @@ import type {
   BatchLoader,
   GetOrSetOptions,
   Loader,
+  NotInferred,
   SetManyEntry,
   WarmSource,
 } from './types.js';
@@ -105,7 +106,7 @@ export class CacheView<V = unknown> implements Cache<V> {
   getOrSet<T extends V = V>(
     key: CacheKey,
     loader: Loader<T>,
-    options?: GetOrSetOptions<NoInfer<T>>,
+    options?: GetOrSetOptions<NotInferred<T>>,
   ): Promise<T> {
     // A throwing options getter or Proxy must reject, never throw: the try costs a hit nothing measurable.
     try {

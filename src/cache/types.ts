@@ -184,6 +184,12 @@ export interface CacheSetOptions {
   jitter?: number;
 }
 
+/**
+ * `T`, in a place TypeScript does not infer `T` from: the built-in `NoInfer` (TypeScript 5.4), written
+ * so that the published declarations still compile on TypeScript 5.0 to 5.3.
+ */
+export type NotInferred<T> = [T][T extends unknown ? 0 : never];
+
 /** Options of {@link Cache.getOrSet}. */
 export interface GetOrSetOptions<V = unknown> extends CacheSetOptions {
   /** Soft/hard timeouts. */
@@ -406,7 +412,7 @@ export interface Cache<V = unknown> {
   getOrSet<T extends V = V>(
     key: CacheKey,
     loader: Loader<T>,
-    options?: GetOrSetOptions<NoInfer<T>>,
+    options?: GetOrSetOptions<NotInferred<T>>,
   ): Promise<T>;
   get<T extends V = V>(key: CacheKey): Promise<T | undefined>;
   /**

@@ -1,5 +1,6 @@
 // Type-level check, compiled by `npm run typecheck` (not run): a `fallback` must not steer the inference
-// of getOrSet's value type. Without NoInfer, `fallback: []` made T `never[]` and the loader a type error.
+// of getOrSet's value type. Without NotInferred (a NoInfer that TypeScript 5.0 reads), `fallback: []`
+// made T `never[]` and the loader a type error.
 import { createCache } from '../../src/index.js';
 
 interface Plan {

@@ -115,6 +115,20 @@ console.log(JSON.stringify(out));
 }
 
 /**
+ * Global types that TypeScript added after 5.0, the oldest the declarations support (README "Runtimes"):
+ * one named in them is "Cannot find name" (or "not generic") to a user on 5.0 to 5.3 with skipLibCheck off.
+ */
+const NEWER_THAN_TS_5_0: Array<[added: string, pattern: RegExp]> = [
+  ['5.4', /\bNoInfer</],
+  ['5.2', /\b(?:Async)?Disposable(?:Stack)?\b/],
+  [
+    '5.6',
+    /\b(?:Map|Set|Array|String|Builtin)Iterator\b|\b(?:Async)?IteratorObject\b|\bBuiltinIteratorReturn\b/,
+  ],
+  ['5.7', /\b(?:Buffer|ArrayBuffer|DataView|(?:Big)?(?:Int|Uint|Float)(?:8|16|32|64)(?:Clamped)?Array)</],
+];
+
+/**
  * Type-checks a program importing `entries` in `project` under each resolution mode: one `tsc --build`
  * over the four tsconfigs, so the declarations every mode reads are parsed once. Returns each mode's
  * diagnostics (empty when it compiles); throws if tsc failed without any.
@@ -219,6 +233,22 @@ describe('the packed package', () => {
     expect(readFileSync(join(bare, 'node_modules', NAME, 'dist', 'index.js'), 'utf8')).not.toContain(
       'sourceMappingURL',
     );
+  });
+
+  it('names no type in its declarations that TypeScript 5.0 lacks', () => {
+    const dist = join(bare, 'node_modules', NAME, 'dist');
+    const found: string[] = [];
+    for (const file of readdirSync(dist).filter((name) => /\.d\.c?ts$/.test(name))) {
+      // TSDoc may mention such a type; only code counts.
+      const code = readFileSync(join(dist, file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
+      for (const [added, pattern] of NEWER_THAN_TS_5_0) {
+        const match = pattern.exec(code);
+        if (match !== null) found.push(`${file}: ${match[0]} (TypeScript ${added})`);
+      }
+    }
+    expect(found).toEqual([]);
   });
 
   it('maps every subpath for node10 resolution (typesVersions)', () => {
