@@ -19,7 +19,8 @@ import { LARDER_HTTP_CACHE } from './tokens.js';
 /**
  * Caches whole responses by the rules of `LarderModule.forRoot({ http })`, and invalidates them after
  * successful writes. Registered for every route by default (`http.global`); with `global: false`,
- * put it where it applies: `@UseInterceptors(LarderHttpInterceptor)`.
+ * put it where it applies: `@UseInterceptors(LarderHttpInterceptor)`, on the routes that write to what
+ * is cached too (a write invalidates only where the interceptor runs).
  *
  * It runs as an interceptor because Nest runs middleware first, then guards, then interceptors:
  * `user(req, res)` receives Express's `Request` and `Response` after your guards ran, so the identity
