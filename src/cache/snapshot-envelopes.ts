@@ -25,6 +25,8 @@ export interface EnvelopeSink {
   write(key: CacheKey, envelope: Envelope, size: number | undefined, scope: string | undefined): void;
   /** Reads the key once, as a hit would (replays the snapshot's frequency); optional. */
   touch?(key: CacheKey): void;
+  /** The size the store would account the envelope at (0 when it does not measure); optional. */
+  measure?(key: CacheKey, envelope: Envelope): number;
 }
 
 /**
@@ -65,7 +67,13 @@ export function loadEnvelopes(
   bounds: LoadBounds,
   sink: EnvelopeSink,
 ): LoadResult {
-  const { insert, result } = selectForLoad(checkEntries(entries), now, bounds);
+  const measure = sink.measure?.bind(sink);
+  const { insert, result } = selectForLoad(
+    checkEntries(entries),
+    now,
+    bounds,
+    measure === undefined ? undefined : (e) => measure(e.key, portableEntry(e)),
+  );
   for (const e of insert) {
     sink.write(e.key, portableEntry(e), e.size > 0 ? e.size : undefined, snapshotScope(e));
   }

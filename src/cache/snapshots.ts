@@ -27,6 +27,8 @@ export interface SnapshotStore {
   touchRestored?(key: CacheKey): void;
   /** Optional: has the shared tier vouch for the held restored entries, then serves the survivors. */
   confirmRestored?(): Promise<void>;
+  /** Optional: the size L1 would account an envelope at (0 when it does not measure sizes). */
+  measure?(key: CacheKey, envelope: Envelope): number;
 }
 
 /** How a view maps a caller's key and tags to stored ones (its KeySpace satisfies it). */
@@ -61,6 +63,9 @@ export function loadIntoView(
         store.touchRestored === undefined
           ? void store.getLocal(view.fullKey(key))
           : store.touchRestored(view.fullKey(key)),
+      ...(store.measure === undefined
+        ? {}
+        : { measure: (key: CacheKey, envelope: Envelope) => store.measure!(view.fullKey(key), envelope) }),
     },
   );
   // Never rejects: the tier logs what it could not check, and drops it.

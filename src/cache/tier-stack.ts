@@ -43,6 +43,8 @@ export interface LocalEngine {
   close(): void;
   /** Changes L1's bounds at run time (MemoryCache.resize). */
   resize?(bounds: MemoryCacheBounds): void;
+  /** The size L1 would account an envelope at; 0 when it does not measure (MemoryCache.measure). */
+  measure?(key: CacheKey, value: Envelope): number;
 }
 
 /** An entry restored from a snapshot, waiting for L2 to confirm it before L1 serves it. */
@@ -420,6 +422,11 @@ export class TierStack {
   /** Live L1 entries, most valuable first, with frequency estimates (snapshots). */
   hottest(): Iterable<RankedEntryInfo<CacheKey, Envelope>> {
     return this.#l1.hottest();
+  }
+
+  /** The size L1 would account `envelope` under `key` at; 0 when it does not measure sizes. */
+  measure(key: CacheKey, envelope: Envelope): number {
+    return this.#l1.measure?.(key, envelope) ?? 0;
   }
 
   /** L1 engine counters. */

@@ -519,7 +519,9 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
   load(entries: readonly SnapshotEntry<V>[]): LoadResult {
     const now = this.#clock();
     const bounds = { maxEntries: this.#maxEntries, maxBytes: this.#maxBytes };
-    const { insert, result } = selectForLoad(checkEntries(entries), now, bounds);
+    const measure =
+      this.#sizes === null ? undefined : (e: SnapshotEntry): number => this.measure(e.key as K, e.value as V);
+    const { insert, result } = selectForLoad(checkEntries(entries), now, bounds, measure);
     for (const e of insert) {
       const ttl = remainingTtl(e, now);
       this.set(e.key as K, e.value as V, { ttl, tags: e.tags, ...(e.size > 0 ? { size: e.size } : {}) });
@@ -529,6 +531,15 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       if (slot !== NO_SLOT) for (let i = touchesFor(e); i > 0; i--) this.#policy.touch(slot);
     }
     return result;
+  }
+
+  /**
+   * The size in bytes this cache would account `value` under `key` at (its `sizeOf`, at least 1), or 0
+   * when it does not measure sizes (neither `maxBytes` nor `sizeOf` was given). Nothing is stored.
+   */
+  measure(key: K, value: V): number {
+    if (this.#sizes === null) return 0;
+    return Math.max(1, Math.ceil(assertByteCount(this.#sizeOf(value, key), 'sizeOf result')));
   }
 
   /** Test-only view of internal state, and a control to pin the policy's mode. */

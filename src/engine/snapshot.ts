@@ -68,12 +68,16 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
  * `now`, and the most valuable ones that fit in `bounds` (an entry larger than the whole byte budget
  * is skipped). An invalid entry is counted in `result.invalid` and left out, never thrown on: one bad
  * entry must not stop a service from starting; so is a key listed again after its most valuable entry
- * (it would replace that entry and still take a place of the bounds).
+ * (it would replace that entry and still take a place of the bounds). An entry recorded with size 0
+ * (its cache did not measure sizes) is fitted at `measure(entry)`, the size the restoring cache will
+ * account it at, when given: counted as one byte, entries the byte bound cannot hold would be loaded
+ * and then evicted by the load itself, the most valuable among them.
  */
 export function selectForLoad(
   entries: readonly SnapshotEntry[],
   now: number,
   bounds: LoadBounds,
+  measure?: (entry: SnapshotEntry) => number,
 ): { insert: SnapshotEntry[]; result: LoadResult } {
   const live: SnapshotEntry[] = [];
   let expired = 0;
@@ -97,7 +101,7 @@ export function selectForLoad(
     seen.add(e.key);
     if (chosen.length >= bounds.maxEntries) continue;
     // Every entry counts at least one byte, as in the engine.
-    const size = Math.max(1, e.size);
+    const size = Math.max(1, e.size === 0 && measure !== undefined ? measure(e) : e.size);
     if (bytes + size > bounds.maxBytes) continue;
     bytes += size;
     chosen.push(e);
