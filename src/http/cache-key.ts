@@ -61,8 +61,9 @@ export function credentialDigest(
 /**
  * Derives the key of a cacheable request under `rule`; `user` is `undefined` for anonymous requests,
  * and `own` is the framework's request a key function receives (default: `req`). The default key is
- * `GET <path>[?<query>] host=<host>` (the Host lower-cased; left out when the request has none); a
- * key template or function holds what it names, and no Host unless `varyHeaders` lists it.
+ * `GET <path>[?<query>] host=<host>` (the Host lower-cased; left out when the request has none),
+ * followed by ` x-forwarded-host=<host>` when the request has an X-Forwarded-Host other than its Host;
+ * a key template or function holds what it names, and no Host unless `varyHeaders` lists it.
  * A per-user key holds the {@link credentialDigest} of `credentialHeaders` before the user, so a
  * request that names a user without that user's credentials cannot reach their entry; the user
  * stays last, so `* user=<id>` still finds one user's entries.
@@ -83,6 +84,12 @@ export function deriveKey(
     // The target URI includes its authority (RFC 9111 §2): two virtual hosts never share an answer.
     const host = req.headers.host;
     if (host !== undefined) key += ` host=${keyHost(host)}`;
+    // Behind a proxy that rewrites Host, a framework told to trust it (Koa `proxy`, Express `trust
+    // proxy`, Fastify `trustProxy`) builds the URI from X-Forwarded-Host: one Host then serves every
+    // public host, and a client could plant an answer built from a host it chose.
+    const forwarded = headerValue(req, 'x-forwarded-host');
+    if (forwarded !== undefined && forwarded.toLowerCase() !== host?.toLowerCase())
+      key += ` x-forwarded-host=${keyHost(forwarded)}`;
   } else if (typeof rule.key === 'function') {
     // The rule was written for the adapter's request type, which is what `own` is.
     key = (rule.key as (req: unknown, params: PathParams) => string)(own, params);

@@ -53,6 +53,19 @@ describe('deriveKey', () => {
     );
   });
 
+  it('holds an X-Forwarded-Host other than the Host, which a framework trusting its proxy builds the URI from', () => {
+    expect(
+      keyOf({ path: '/p', perUser: true }, '/p', { host: 'app:3000', 'x-forwarded-host': 'A.example' }, 'u'),
+    ).toBe('GET /p host=app:3000 x-forwarded-host=a.example user=u');
+    expect(keyOf({ path: '/p' }, '/p', { host: 'app:3000', 'x-forwarded-host': 'b.example, x' })).toBe(
+      'GET /p host=app:3000 x-forwarded-host=b.example%2C%20x',
+    );
+    // The same host as the Host (a proxy that keeps it) leaves the key as it was.
+    expect(keyOf({ path: '/p' }, '/p', { host: 'a.example', 'x-forwarded-host': 'A.example' })).toBe(
+      'GET /p host=a.example',
+    );
+  });
+
   it('appends varied headers and the user, encoded so they cannot forge separators', () => {
     const rule: CacheRule = { path: '/p', perUser: true, varyHeaders: ['Accept-Language'] };
     expect(keyOf(rule, '/p', { 'accept-language': 'de' }, 'u 1')).toBe(

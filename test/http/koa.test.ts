@@ -416,6 +416,30 @@ describe('koaCache under a rewritten URL', () => {
   });
 });
 
+describe('koaCache behind a proxy that rewrites Host', () => {
+  it('keeps the public hosts of X-Forwarded-Host apart when Koa trusts its proxy (app.proxy)', async () => {
+    const pages = createCache({ name: 'pages' });
+    const app = new Koa({ proxy: true });
+    app.use(koaCache({ cache: pages, rules: [{ path: '/home', ttl: '1h' }] }));
+    app.use((ctx) => void (ctx.body = `welcome to ${ctx.host}`));
+    const own = await listen(app.callback());
+    const home = (host: string) =>
+      rawRequest(`${own.url}/home`, { host: 'app:3000', 'x-forwarded-host': host });
+    try {
+      expect((await home('tenant-a.example')).text).toBe('welcome to tenant-a.example');
+      const b = await home('tenant-b.example');
+      expect([b.headers['x-cache'], b.text]).toEqual(['MISS', 'welcome to tenant-b.example']);
+      // A host a client chose gets an entry of its own, never another host's.
+      expect((await home('evil.example')).text).toBe('welcome to evil.example');
+      const a = await home('tenant-a.example');
+      expect([a.headers['x-cache'], a.text]).toEqual(['HIT', 'welcome to tenant-a.example']);
+    } finally {
+      await own.close();
+      await pages.close();
+    }
+  });
+});
+
 describe('koaAdmin (Koa 3)', () => {
   const admin = (method: string, path: string, key: string | null, body?: string) =>
     fetch(`${server.url}/api/cache/${path}`, {
