@@ -40,9 +40,21 @@ export function resolveAutoSize(option: unknown, maxEntries: number | undefined)
     throw new TypeError(
       'autoSize needs maxEntries: it moves an entry bound, and this cache has only maxBytes',
     );
-  if (maxEntries < min || maxEntries > max)
-    throw new RangeError(`maxEntries (${maxEntries}) must lie within autoSize [${min}, ${max}]`);
-  return { min, max, memoryBudget };
+  const bounds = { min, max, memoryBudget };
+  assertWithinAutoSize(maxEntries, bounds);
+  return bounds;
+}
+
+/**
+ * Throws a RangeError when an entry bound (the cache's `maxEntries`, at creation or by configure())
+ * lies outside autoSize's [min, max]: below `min`, no size the advisor simulates would be a candidate,
+ * and adaptive sizing could never bring the cache back.
+ */
+export function assertWithinAutoSize(maxEntries: number, bounds: AutoSizeOptions): void {
+  if (maxEntries < bounds.min || maxEntries > bounds.max)
+    throw new RangeError(
+      `maxEntries (${maxEntries}) must lie within autoSize [${bounds.min}, ${bounds.max}]`,
+    );
 }
 
 /**

@@ -47,6 +47,7 @@ import type {
 import { readWarmSource, WARM_KEY } from './warm.js';
 import { adviseCache } from './advise.js';
 import type { Advice } from '../advisor/types.js';
+import { assertWithinAutoSize } from '../advisor/auto-size.js';
 import type { LoadResult } from '../persistence/entries.js';
 import { dumpEnvelopes } from './snapshot-envelopes.js';
 import { loadIntoView } from './snapshots.js';
@@ -440,6 +441,8 @@ export class CacheView<V = unknown> implements Cache<V> {
       // validates both before it changes anything.
       if (this.#prefix !== '')
         throw new TypeError('maxEntries and maxBytes can be configured only on the root cache');
+      if (typeof update.maxEntries === 'number' && state.autoSize !== undefined)
+        assertWithinAutoSize(update.maxEntries, state.autoSize);
       state.tiers.resize({ maxEntries: update.maxEntries, maxBytes: update.maxBytes });
     }
     this.#config = next;

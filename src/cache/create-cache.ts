@@ -124,7 +124,7 @@ export function buildCache<V = unknown>(options: CacheOptions<V> = {}): CacheVie
   const random = Math.random;
   const tiers = new TierStack(engine, clock, remote, random);
   tiers.traceKeys = traceKeys;
-  const shared = new SharedCacheState({ name, tiers, clock, log, random, advisor, traceKeys });
+  const shared = new SharedCacheState({ name, tiers, clock, log, random, advisor, traceKeys, autoSize });
   state = shared;
   if (autoSize !== undefined && advisor !== undefined) attachAutoSize(advisor, autoSize, shared, name);
   if (remote !== undefined) connectRemote(shared, remote);

@@ -7,6 +7,7 @@ import { LatencyRecorder } from '../observability/latency.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { since } from '../util/time.js';
 import type { SizingAdvisor } from '../advisor/advisor.js';
+import type { AutoSizeOptions } from '../advisor/auto-size.js';
 import type { SnapshotSchedule } from '../persistence/schedule.js';
 import type { Envelope } from './envelope.js';
 import { Flights } from './flights.js';
@@ -39,6 +40,8 @@ export interface SharedCacheStateInit {
   advisor: SizingAdvisor | undefined;
   /** Whether tracing contexts carry keys (the `traceKeys` option); default false. */
   traceKeys?: boolean;
+  /** The `autoSize` option, validated; undefined when off. */
+  autoSize?: AutoSizeOptions;
 }
 
 /** State shared by a cache and its namespaces. */
@@ -55,6 +58,8 @@ export class SharedCacheState {
   readonly advisor: SizingAdvisor | undefined;
   /** Whether tracing contexts (observability/tracing.ts) carry keys, tags and patterns. */
   readonly traceKeys: boolean;
+  /** The bounds adaptive sizing moves the entry bound within; undefined when off. */
+  readonly autoSize: AutoSizeOptions | undefined;
   /** Event listeners. */
   readonly events = new EventHub<CacheEvents>();
   /** Loader latency. */
@@ -84,6 +89,7 @@ export class SharedCacheState {
     this.random = init.random;
     this.advisor = init.advisor;
     this.traceKeys = init.traceKeys === true;
+    this.autoSize = init.autoSize;
     this.createdAt = init.clock();
   }
 

@@ -261,7 +261,8 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
    * Adaptive sizing (opt-in; turns the advisor on): the advisor moves `maxEntries` within
    * [min, max] when its curve says the change pays (a gain of 2 points or more, or a loss under 1
    * point for a smaller size), never to a size whose estimated memory exceeds `memoryBudget` bytes.
-   * Each change is logged as `Cache RESIZE`. Needs `maxEntries` within the bounds.
+   * Each change is logged as `Cache RESIZE`. Needs `maxEntries` within the bounds, at creation and in
+   * configure(). A large shrink evicts at most 10,000 entries per turn of the event loop.
    */
   autoSize?: AutoSizeOptions;
   /**
