@@ -6,6 +6,7 @@
 // Needs a build first (`npm run build`; `npm test` runs it) and no registry (the tarball has no dependencies).
 import { execFile } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -63,6 +64,30 @@ const PEERS = [
   'rxjs',
   'vitest',
 ];
+
+/**
+ * What each entry needs installed, by its subpath ('' = the root), types included: the README's install
+ * table must name each of these in the entry's row, and the entry must type-check (skipLibCheck off)
+ * in a project holding only these, the package and @types/node.
+ */
+const ENTRY_NEEDS: Record<string, string[]> = {
+  '': [],
+  redis: ['ioredis', 'msgpackr'],
+  tiers: ['msgpackr', 'ioredis'],
+  postgres: ['pg', 'msgpackr', '@types/pg'],
+  sqlite: ['better-sqlite3', 'msgpackr', '@types/better-sqlite3'],
+  keyv: ['keyv', 'msgpackr'],
+  memcached: ['memjs', 'msgpackr', '@types/memjs'],
+  http: [],
+  express: ['express', '@types/express'],
+  fastify: ['fastify'],
+  koa: ['koa', '@types/koa'],
+  hono: ['hono', '@hono/node-server'],
+  nestjs: ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata', '@types/express'],
+  prometheus: ['prom-client'],
+  otel: ['@opentelemetry/api'],
+  'test-suite': ['vitest'],
+};
 
 const RESOLUTIONS = {
   'node16-esm': { type: 'module', module: 'node16', moduleResolution: 'node16' },
@@ -371,6 +396,73 @@ registerDriverSuite({ name: 'MemoryDriver from the tarball', create: (prefix) =>
   it('type-checks the root, HTTP and test-suite entries with no optional peer installed', async () => {
     const results = await typeCheckEveryMode(bare, [NAME, `${NAME}/http`, `${NAME}/test-suite`]);
     expect(results).toEqual(Object.fromEntries(Object.keys(RESOLUTIONS).map((mode) => [mode, []])));
+  }, 600_000);
+
+  it('names every package each entry needs in the install tables of the README and Getting started', () => {
+    expect(Object.keys(ENTRY_NEEDS).sort()).toEqual(specifiers.map((s) => s.slice(NAME.length + 1)).sort());
+    const missing: string[] = [];
+    for (const page of ['README.md', 'docs/getting-started.md']) {
+      const rows = readFileSync(join(ROOT, page), 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('| `'));
+      for (const [entry, needs] of Object.entries(ENTRY_NEEDS)) {
+        if (needs.length === 0) continue;
+        const row = rows.find((line) => line.split('|')[1]!.includes(`/${entry}\``));
+        for (const name of needs)
+          if (row?.includes(`\`${name}\``) !== true) missing.push(`${page} ${entry}: ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('type-checks each entry with only the packages it needs installed', async () => {
+    const project = join(work, 'each');
+    const names = Object.keys(ENTRY_NEEDS).map((entry) => (entry === '' ? 'root' : entry));
+    for (const [entry, needs] of Object.entries(ENTRY_NEEDS)) {
+      const dir = join(project, entry === '' ? 'root' : entry);
+      mkdirSync(join(dir, 'node_modules'), { recursive: true });
+      // A copy, not a link: the package's own imports must resolve from this project's node_modules.
+      cpSync(join(bare, 'node_modules', NAME), join(dir, 'node_modules', NAME), { recursive: true });
+      for (const name of [...needs, '@types/node']) {
+        mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
+        symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
+      }
+      writeJson(join(dir, 'package.json'), { type: 'module' });
+      writeJson(join(dir, 'tsconfig.json'), {
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2023'],
+          module: 'node16',
+          moduleResolution: 'node16',
+          types: ['node'],
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ['index.ts'],
+      });
+      const specifier = entry === '' ? NAME : `${NAME}/${entry}`;
+      writeFileSync(
+        join(dir, 'index.ts'),
+        `import * as entry from '${specifier}';\nexport const used = entry;\n`,
+      );
+    }
+    const results: Record<string, string[]> = Object.fromEntries(names.map((name) => [name, []]));
+    try {
+      await run(process.execPath, [TSC, '--build', ...names, '--verbose', '--pretty', 'false'], {
+        cwd: project,
+      });
+    } catch (error) {
+      let current: string | undefined;
+      for (const line of ((error as { stdout?: string }).stdout ?? '').split('\n')) {
+        const building = /Building project '(.*)[\\/]tsconfig\.json'/.exec(line);
+        if (building !== null) current = names.find((name) => building[1]!.endsWith(`/${name}`));
+        else if (current !== undefined && /error TS\d+/.test(line)) results[current]!.push(line);
+      }
+    }
+    expect(
+      Object.fromEntries(Object.entries(results).map(([name, lines]) => [name, ourDiagnostics(lines)])),
+    ).toEqual(Object.fromEntries(names.map((name) => [name, []])));
   }, 600_000);
 
   it('runs the root entry in Bun, by import and by require', async () => {
