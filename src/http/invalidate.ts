@@ -1,6 +1,7 @@
 // Invalidation of keys, tags and patterns across caches, with counts. One function serves both the
 // write rules (after a successful POST/PUT/PATCH/DELETE) and the admin API's `POST invalidate`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { headerValue } from './cache-key.js';
 import { normalisePath } from './normalise-path.js';
 import type { Cache } from '../cache/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
@@ -163,6 +164,17 @@ function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string
   const host = uri.req.headers.host;
   if (host === undefined) return [...paths].filter(uri.covered);
   const base = `http://${host}${uri.path}`;
+  // The request's own host, and the public ones a proxy that rewrites Host forwarded (an app behind
+  // it names those in an absolute Location).
+  const own = new Set<string>();
+  const forwarded = headerValue(uri.req, 'x-forwarded-host') ?? '';
+  for (const name of [host, ...forwarded.split(',')]) {
+    try {
+      own.add(new URL(`http://${name.trim()}`).host);
+    } catch {
+      // Not a host: no Location names it.
+    }
+  }
   for (const name of LOCATION_HEADERS) {
     const value = written[name] ?? res.getHeader(name);
     if (typeof value !== 'string' || value === '' || value.length > 8192) continue;
@@ -173,7 +185,7 @@ function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string
       continue;
     }
     // Only the same origin: a write must not reach into what another host's URIs name.
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host !== host) continue;
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !own.has(url.host)) continue;
     paths.add(normalisePath(url.pathname));
   }
   // A path no rule caches holds nothing to invalidate (and its invalidation would needlessly detach

@@ -440,6 +440,35 @@ describe('koaCache behind a proxy that rewrites Host', () => {
   });
 });
 
+describe('koaCache behind a proxy that rewrites Host: writes', () => {
+  it('a write invalidates the absolute Location it names on the forwarded public host', async () => {
+    const pages = createCache({ name: 'pages' });
+    const app = new Koa({ proxy: true });
+    let version = 1;
+    app.use(koaCache({ cache: pages, rules: [{ path: '/items/:id', ttl: '1h' }] }));
+    app.use((ctx) => {
+      if (ctx.method === 'GET') ctx.body = `item v${version}`;
+      else {
+        version++;
+        ctx.status = 201;
+        ctx.set('location', `${ctx.protocol}://${ctx.host}/items/7`);
+      }
+    });
+    const own = await listen(app.callback());
+    const headers = { host: 'app:3000', 'x-forwarded-host': 'api.example' };
+    try {
+      expect((await rawRequest(`${own.url}/items/7`, headers)).text).toBe('item v1');
+      const created = await rawRequest(`${own.url}/items`, headers, 'POST');
+      expect(created.headers.location).toBe('http://api.example/items/7');
+      const again = await rawRequest(`${own.url}/items/7`, headers);
+      expect([again.headers['x-cache'], again.text]).toEqual(['MISS', 'item v2']);
+    } finally {
+      await own.close();
+      await pages.close();
+    }
+  });
+});
+
 describe('koaAdmin (Koa 3)', () => {
   const admin = (method: string, path: string, key: string | null, body?: string) =>
     fetch(`${server.url}/api/cache/${path}`, {
