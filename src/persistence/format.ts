@@ -200,9 +200,14 @@ export function encodeSnapshot(
   return { bytes: Buffer.concat([header, payload]), entries, skipped };
 }
 
-/** Decodes snapshot bytes; throws a {@link SnapshotRefusedError} for a bad file. */
-export function decodeSnapshot(data: Uint8Array, serializer: Serializer): SnapshotContent {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+/**
+ * Checks a snapshot's header against the size of the whole file: magic, version and payload length.
+ * `head` is the file's first {@link HEADER_BYTES} bytes (all of it when shorter). Throws a
+ * {@link SnapshotRefusedError}; readers run it on the header alone before reading a file whole, so a
+ * foreign, truncated or padded file of any size costs 24 bytes to refuse. Answers the version.
+ */
+export function checkHeader(head: Uint8Array, size: number): number {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, size));
   if (
     bytes.length < SNAPSHOT_MAGIC.length ||
     !bytes.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)
@@ -219,9 +224,16 @@ export function decodeSnapshot(data: Uint8Array, serializer: Serializer): Snapsh
   }
   if (version === 0) throw refuse('corrupt', 'format version 0 does not exist');
   const length = bytes.readBigUInt64BE(12);
-  const actual = BigInt(bytes.length - HEADER_BYTES);
+  const actual = BigInt(size - HEADER_BYTES);
   if (actual < length) throw refuse('truncated', `payload is ${actual} of ${length} bytes`);
   if (actual > length) throw refuse('corrupt', `${actual - length} unexpected bytes after the payload`);
+  return version;
+}
+
+/** Decodes snapshot bytes; throws a {@link SnapshotRefusedError} for a bad file. */
+export function decodeSnapshot(data: Uint8Array, serializer: Serializer): SnapshotContent {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const version = checkHeader(bytes.subarray(0, HEADER_BYTES), bytes.length);
   const payload = bytes.subarray(HEADER_BYTES);
   if (checksum(bytes.subarray(0, HEADER_BYTES), payload) !== bytes.readUInt32BE(20)) {
     throw refuse('corrupt', 'checksum mismatch');

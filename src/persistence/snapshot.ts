@@ -5,8 +5,15 @@
 import { msgpackSerializer, type Serializer } from '../codec/serializer.js';
 import { errorMessage, SILENT_LOG, type LogSink } from '../observability/log-sink.js';
 import type { CacheKey } from '../engine/types.js';
-import { nodeSnapshotFs, writeFileAtomic } from '../util/atomic-write.js';
-import { decodeSnapshot, encodeSnapshot, refusalReasonOf, type SnapshotContent } from './format.js';
+import { nodeSnapshotFs, writeFileAtomic, type FileHead } from '../util/atomic-write.js';
+import {
+  checkHeader,
+  decodeSnapshot,
+  encodeSnapshot,
+  HEADER_BYTES,
+  refusalReasonOf,
+  type SnapshotContent,
+} from './format.js';
 import type { SnapshotEntry, SnapshotFs } from './types.js';
 import { since } from '../util/time.js';
 
@@ -68,9 +75,12 @@ export async function writeSnapshot(
 
 /** Reads and checks a snapshot at start (synchronously, before the first request); see {@link readSnapshot}. */
 export function readSnapshotSync(path: string, io: SnapshotIo = {}): SnapshotContent | undefined {
+  const fs = io.fs ?? nodeSnapshotFs;
   let data: Uint8Array;
   try {
-    data = (io.fs ?? nodeSnapshotFs).readFileSync(path);
+    const head = fs.readHeadSync?.(path, HEADER_BYTES);
+    if (head !== undefined && !headerSound(path, head, io)) return undefined;
+    data = fs.readFileSync(path);
   } catch (error) {
     return unreadable(path, error, io);
   }
@@ -82,9 +92,12 @@ export function readSnapshotSync(path: string, io: SnapshotIo = {}): SnapshotCon
  * refused (foreign, future version, truncated, corrupt: logged at error, with the reason).
  */
 export async function readSnapshot(path: string, io: SnapshotIo = {}): Promise<SnapshotContent | undefined> {
+  const fs = io.fs ?? nodeSnapshotFs;
   let data: Uint8Array;
   try {
-    data = await (io.fs ?? nodeSnapshotFs).readFile(path);
+    const head = await fs.readHead?.(path, HEADER_BYTES);
+    if (head !== undefined && !headerSound(path, head, io)) return undefined;
+    data = await fs.readFile(path);
   } catch (error) {
     return unreadable(path, error, io);
   }
@@ -97,7 +110,10 @@ export async function readSnapshot(path: string, io: SnapshotIo = {}): Promise<S
  * could be loaded. Entries that fail validation inside a sound file are skipped and logged, as at start.
  */
 export async function readSnapshotStrict(path: string, io: SnapshotIo = {}): Promise<SnapshotContent> {
-  const data = await (io.fs ?? nodeSnapshotFs).readFile(path);
+  const fs = io.fs ?? nodeSnapshotFs;
+  const head = await fs.readHead?.(path, HEADER_BYTES);
+  if (head !== undefined) checkHeader(head.head, head.size);
+  const data = await fs.readFile(path);
   return reportSkipped(path, decodeSnapshot(data, snapshotSerializer(io)), io);
 }
 
@@ -119,18 +135,33 @@ function reportSkipped(path: string, content: SnapshotContent, io: SnapshotIo): 
 }
 
 function decoded(path: string, data: Uint8Array, io: SnapshotIo): SnapshotContent | undefined {
-  const log = io.log ?? SILENT_LOG;
   try {
     return reportSkipped(path, decodeSnapshot(data, snapshotSerializer(io)), io);
   } catch (error) {
-    if (log.errorOn) {
-      log.error(`Cache RESTORE refused ${path}: ${errorMessage(error)}; starting empty`, {
-        path,
-        reason: refusalReasonOf(error) ?? 'unreadable',
-      });
-    }
-    return undefined;
+    return refused(path, error, io);
   }
+}
+
+// Checks the header before the file is read whole (a wrong one is refused, logged, at any file size).
+function headerSound(path: string, { head, size }: FileHead, io: SnapshotIo): boolean {
+  try {
+    checkHeader(head, size);
+    return true;
+  } catch (error) {
+    refused(path, error, io);
+    return false;
+  }
+}
+
+function refused(path: string, error: unknown, io: SnapshotIo): undefined {
+  const log = io.log ?? SILENT_LOG;
+  if (log.errorOn) {
+    log.error(`Cache RESTORE refused ${path}: ${errorMessage(error)}; starting empty`, {
+      path,
+      reason: refusalReasonOf(error) ?? 'unreadable',
+    });
+  }
+  return undefined;
 }
 
 function unreadable(path: string, error: unknown, io: SnapshotIo): undefined {

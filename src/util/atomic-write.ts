@@ -4,7 +4,7 @@
 // was and removes the temporary one. A process killed mid-write leaves its temporary file behind;
 // removeStaleTemporaries() deletes those when persistence starts.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -30,12 +30,25 @@ export interface SnapshotFs {
   readFile(path: string): Promise<Uint8Array>;
   /** Reads a whole file synchronously (restore at start, before the first request). */
   readFileSync(path: string): Uint8Array;
+  /**
+   * A file's first `length` bytes (fewer when it is shorter) and its size, read before the whole file
+   * so that a file whose header is wrong is refused without reading it; optional.
+   */
+  readHead?(path: string, length: number): Promise<FileHead>;
+  /** {@link SnapshotFs.readHead}, synchronously; optional. */
+  readHeadSync?(path: string, length: number): FileHead;
   /** Makes a rename durable by syncing the folder; optional (not every platform allows it). */
   syncDir?(path: string): Promise<void>;
   /** Lists a folder's file names (start-up cleanup of crashed writes); optional: without it none is done. */
   readdirSync?(path: string): string[];
   /** Removes a file synchronously (start-up cleanup of crashed writes); optional, as readdirSync. */
   unlinkSync?(path: string): void;
+}
+
+/** The first bytes of a file and its size in bytes (SnapshotFs.readHead). */
+export interface FileHead {
+  head: Uint8Array;
+  size: number;
 }
 
 /** The real file system. */
@@ -45,6 +58,28 @@ export const nodeSnapshotFs: SnapshotFs = {
   unlink,
   readFile: (path) => readFile(path),
   readFileSync: (path) => readFileSync(path),
+  async readHead(path, length) {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const head = Buffer.alloc(Math.min(length, size));
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      return { head: head.subarray(0, bytesRead), size };
+    } finally {
+      await handle.close();
+    }
+  },
+  readHeadSync(path, length) {
+    const fd = openSync(path, 'r');
+    try {
+      const { size } = fstatSync(fd);
+      const head = Buffer.alloc(Math.min(length, size));
+      const bytesRead = readSync(fd, head, 0, head.length, 0);
+      return { head: head.subarray(0, bytesRead), size };
+    } finally {
+      closeSync(fd);
+    }
+  },
   readdirSync: (path) => readdirSync(path),
   unlinkSync: (path) => unlinkSync(path),
   async syncDir(path) {
