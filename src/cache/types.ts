@@ -81,10 +81,10 @@ export interface LoaderContext<V = unknown> {
 
 /** Upstream validators of a value (what HTTP calls ETag and Last-Modified). */
 export interface UpstreamValidators {
-  /** The entity tag as the upstream sent it, quotes included (`"v42"`, `W/"v42"`). */
-  etag?: string;
-  /** The Last-Modified date as the upstream sent it (an HTTP date). */
-  lastModified?: string;
+  /** The entity tag as the upstream sent it, quotes included (`"v42"`, `W/"v42"`); `undefined`: none. */
+  etag?: string | undefined;
+  /** The Last-Modified date as the upstream sent it (an HTTP date); `undefined`: none. */
+  lastModified?: string | undefined;
 }
 
 /** The value a cache held for a key before a load, as the loader sees it in `ctx.previous`. */
@@ -196,8 +196,8 @@ export interface GetOrSetOptions<V = unknown> extends CacheSetOptions {
   timeout?: TimeoutOptions;
   /** Fraction of the TTL after which a hit triggers one background refresh (e.g. 0.8). */
   refreshAhead?: number;
-  /** Retry policy, or `false` for none. */
-  retry?: RetryOptions | false;
+  /** Retry policy, or `false` for none (`undefined`: the cache's). */
+  retry?: RetryOptions | false | undefined;
   /** When given, getOrSet never throws: it answers this value when nothing else can be had. */
   fallback?: V;
   /** Cache `undefined` results too (negative caching). */
@@ -237,8 +237,8 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
   cleanupInterval?: Duration;
   /** Start disabled (getOrSet calls the loader directly, get misses). */
   enabled?: boolean;
-  /** Defaults for getOrSet. */
-  retry?: RetryOptions | false;
+  /** Defaults for getOrSet (`undefined`: the default policy). */
+  retry?: RetryOptions | false | undefined;
   timeout?: TimeoutOptions;
   refreshAhead?: number;
   /** The shared tier (e.g. `redisTier({ url })`). */

@@ -50,8 +50,8 @@ export type RedisClient = Redis | Cluster;
 
 /** How to reach Redis: exactly one of `url`, `client`, `redis` (host/port or Sentinel), `sentinels` or `cluster`. */
 export interface RedisConnectionOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
-  url?: string;
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS (`undefined` counts as not given). */
+  url?: string | undefined;
   /** An ioredis client you own; Larder never closes it (it duplicates it for the bus subscriber). */
   client?: RedisClient;
   /** ioredis options for a standalone or Sentinel connection (host, port, password, tls, db, …). */

@@ -465,6 +465,51 @@ registerDriverSuite({ name: 'MemoryDriver from the tarball', create: (prefix) =>
     ).toEqual(Object.fromEntries(names.map((name) => [name, []])));
   }, 600_000);
 
+  it('takes a possibly undefined value where the docs pass one, under exactOptionalPropertyTypes', async () => {
+    // What the docs write (an env variable, an optional parameter, a header that may be absent) must
+    // compile for a user with exactOptionalPropertyTypes on: those options say `| undefined`.
+    const dir = join(full, 'exact-optional');
+    mkdirSync(dir, { recursive: true });
+    writeJson(join(dir, 'package.json'), { type: 'module' });
+    writeJson(join(dir, 'tsconfig.json'), {
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023', 'DOM'],
+        module: 'node16',
+        moduleResolution: 'node16',
+        types: ['node'],
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      files: ['index.ts'],
+    });
+    writeFileSync(
+      join(dir, 'index.ts'),
+      `import { createCache, type RetryOptions } from '${NAME}';
+import { redisTier } from '${NAME}/redis';
+
+export function build(retry?: RetryOptions, response?: Response) {
+  const cache = createCache<number>({ name: 'c', retry });
+  const value = cache.getOrSet('k', async (ctx) => {
+    ctx.setValidators({
+      etag: response?.headers.get('etag') ?? undefined,
+      lastModified: response?.headers.get('last-modified') ?? undefined,
+    });
+    return 1;
+  }, { retry });
+  return { value, l2: redisTier({ url: process.env.REDIS_URL, prefix: 'app:' }) };
+}
+`,
+    );
+    const diagnostics = await run(process.execPath, [TSC, '-p', dir, '--pretty', 'false']).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    expect(diagnostics).toBe('');
+  }, 120_000);
+
   it('runs the root entry in Bun, by import and by require', async () => {
     writeFileSync(
       join(bare, 'bun.mjs'),
