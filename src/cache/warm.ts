@@ -169,9 +169,10 @@ export async function warmFromSnapshot(
   return report;
 }
 
-// A refetched value lives as long as the stale one was given to live, with the same grace and tags.
+// A refetched value lives as long as the stale one was given to live, with the same grace and tags;
+// one that never went stale (refetched because it came from a clock ahead of ours) never expires either.
 function refetchOptions(entry: SnapshotEntry): CacheSetOptions {
-  const ttl = Math.max(1, entry.staleAt - entry.createdAt);
+  const ttl = entry.staleAt === 0 ? 0 : Math.max(1, entry.staleAt - entry.createdAt);
   const grace = entry.expiresAt > entry.staleAt ? entry.expiresAt - entry.staleAt : 0;
   return { ttl, tags: entry.tags, ...(grace > 0 ? { grace } : {}) };
 }

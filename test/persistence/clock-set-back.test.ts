@@ -42,6 +42,7 @@ describe('a restore on a clock set back', () => {
       persist: { path },
     });
     await first.set('/a', 'old', { ttl: HOUR });
+    await first.set('/forever', 'old'); // no TTL
     await first.close(); // the snapshot, taken at T + 1 min
 
     clock.advance(-60_000); // the next start's clock reads a minute earlier
@@ -53,6 +54,7 @@ describe('a restore on a clock set back', () => {
       persist: { path, onShutdown: false },
     });
     expect(await second.get('/a')).toBeUndefined();
+    expect(await second.get('/forever')).toBeUndefined();
     await second.close();
 
     const warmed = createCache<string>({
@@ -66,9 +68,12 @@ describe('a restore on a clock set back', () => {
       },
     });
     await warmed.ready;
-    expect(fetched).toEqual(['/a']);
+    expect(fetched.sort()).toEqual(['/a', '/forever']);
     expect(await warmed.get('/a')).toBe('new');
     expect(await warmed.ttlRemaining('/a')).toBeLessThanOrEqual(HOUR);
+    // Refetched with the lifetime it had: none.
+    clock.advance(10 * HOUR);
+    expect(await warmed.get('/forever')).toBe('new');
     await warmed.close();
   });
 });
