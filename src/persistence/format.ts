@@ -272,6 +272,11 @@ function readPayload(payload: Buffer, serializer: Serializer, version: number): 
       invalidEntry(content, `cache record ${index}`, 'malformed cache record');
       continue;
     }
+    // A writer lists each cache once: a second record of a name is not read, lest it replace the first.
+    if (content.caches.has(c.name)) {
+      invalidEntry(content, `cache record ${index}`, `cache ${JSON.stringify(c.name)} listed again`);
+      continue;
+    }
     content.caches.set(c.name, readEntries(c.name, c.entries as unknown[], serializer, content, version));
   }
   return content;
