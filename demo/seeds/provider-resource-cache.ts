@@ -14,6 +14,13 @@ export const RESOURCE_TTLS: Readonly<Record<ResourceKind, Duration>> = {
   regions: '24h',
 };
 
+/**
+ * The seed's background-refresh enhancement: a read after this fraction of a kind's TTL answers the
+ * cached list at once and refreshes it from the provider API (conditionally, with its ETag) in the
+ * background, so readers of a provider that is in use never wait on the API when its entry expires.
+ */
+export const REFRESH_AHEAD = 0.9;
+
 /** Shared settings (Redis tier, logger, clock) and per-kind TTL overrides, snapshots and advisor. */
 export interface ProviderResourceCacheOptions extends Pick<CacheOptions, 'l2' | 'logger' | 'clock'> {
   ttl?: Partial<Record<ResourceKind, Duration>>;
@@ -75,6 +82,7 @@ export function createProviderResourceCache(
         ttl: ttl[kind] ?? RESOURCE_TTLS[kind],
         maxEntries: 1000,
         maxBytes: 8 * 2 ** 20,
+        refreshAhead: REFRESH_AHEAD,
         persist: persist[kind],
         advisor: advisor[kind],
       }),

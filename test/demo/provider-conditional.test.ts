@@ -46,7 +46,7 @@ describe('provider resource cache: conditional revalidation', () => {
     now += HOUR; // plans live 1 h
     const second = await cache.getConditional('prov-1', 'plans', fetch);
     expect(second).toBe(first); // the held value, renewed
-    now += HOUR - 1;
+    now += HOUR / 2; // before the refresh-ahead point (90 % of the hour)
     await cache.getConditional('prov-1', 'plans', fetch); // fresh again: no call
     expect(etags).toHaveLength(2);
     expect(etags[1]).toMatch(/^"/);

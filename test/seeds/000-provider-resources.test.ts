@@ -110,7 +110,8 @@ describe('seed 000: the ProviderResourceCache API', () => {
     clock.advance(50 * 60_000);
     cache.configureTTL('plans', 2 * 60 * 60 * 1000);
     expect(await cache.caches.plans.ttlRemaining('uuid-1')).toBe(70 * 60_000);
-    clock.advance(60 * 60_000);
+    // 100 minutes in: past the old hour, before the new TTL's refresh-ahead point (108 minutes).
+    clock.advance(50 * 60_000);
     expect(await cache.get('uuid-1', 'plans', fetch)).toEqual(['call-1']);
     expect(fetch).toHaveBeenCalledTimes(1);
   });
@@ -253,6 +254,24 @@ describe('seed 000: the enhancements it lists', () => {
     expect(await plans.getOrSet('uuid-1', fetch)).toEqual(['rev-2']);
     expect(plans.stats().misses).toBe(1);
     await plans.close();
+  });
+
+  it('background refresh in the demo: a read late in the hour renews the plans with a 304, so the read after the hour does not wait on the API', async () => {
+    const t = await startTestDemo();
+    try {
+      const transfer = () => t.demo.upstreams.providers.transfer;
+      expect((await t.call('/api/providers/prov-1/plans')).status).toBe(200);
+      t.clock.advance(57 * 60_000); // past 90 % of the plans' hour
+      expect((await t.call('/api/providers/prov-1/plans')).status).toBe(200);
+      // The refresh runs behind the answer, revalidating with the entry's ETag.
+      await vi.waitFor(() => expect(transfer()).toMatchObject({ requests: 2, notModified: 1 }));
+      t.clock.advance(5 * 60_000); // the first hour is over; the renewed entry is not
+      expect((await t.call('/api/providers/prov-1/plans')).status).toBe(200);
+      expect(transfer().requests).toBe(2);
+      expect(t.demo.seeds.providers.caches.plans.stats().misses).toBe(1);
+    } finally {
+      await t.demo.close();
+    }
   });
 
   it('cache warming: warm() fills a kind before the first request', async () => {
