@@ -48,17 +48,31 @@ async function filled(options: Parameters<typeof createPlansCache>[0] = {}) {
 }
 
 describe('seed 003: cache configuration', () => {
-  it('keeps entries 5 minutes in memory, jittered ±10 % so entries written together expire apart', async () => {
+  it('keeps entries at most 5 minutes, spread below that so entries written together expire apart', async () => {
     expect(parseDuration(PLANS_CACHE_TTL)).toBe(5 * MIN);
     const { api, clock } = await filled();
     const remaining = await Promise.all(api.cache.entries().map((e) => api.cache.ttlRemaining(e.key)));
     for (const ms of remaining) {
-      expect(ms).toBeGreaterThanOrEqual(4.5 * MIN);
-      expect(ms).toBeLessThanOrEqual(5.5 * MIN);
+      expect(ms).toBeGreaterThanOrEqual(4.75 * MIN);
+      expect(ms).toBeLessThanOrEqual(5 * MIN);
     }
     expect(new Set(remaining).size).toBeGreaterThan(1);
-    clock.advance(5.5 * MIN + 1);
+    // Nothing outlives the stated TTL: 1 ms past 5 minutes every list is fetched again.
+    clock.advance(5 * MIN + 1);
+    expect(api.cache.entries().filter((e) => !e.stale)).toEqual([]);
     expect(await api.cache.has(planKeys.providersList('acme'))).toBe(false);
+    await api.cache.close();
+  });
+
+  it('keeps a configured TTL (LARDER_TTL_SUBSCRIPTIONS) as the bound too', async () => {
+    const { api, clock } = await filled({ ttl: '10m' });
+    for (const e of api.cache.entries()) {
+      const ms = await api.cache.ttlRemaining(e.key);
+      expect(ms).toBeGreaterThanOrEqual(9.5 * MIN);
+      expect(ms).toBeLessThanOrEqual(10 * MIN);
+    }
+    clock.advance(10 * MIN + 1);
+    expect(api.cache.entries().filter((e) => !e.stale)).toEqual([]);
     await api.cache.close();
   });
 
