@@ -97,6 +97,7 @@ const RESOLUTIONS = {
 } as const;
 
 let work = '';
+let tarball = '';
 let bare = '';
 let full = '';
 let specifiers: string[] = [];
@@ -225,7 +226,7 @@ beforeAll(async () => {
   const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
     cwd: ROOT,
   });
-  const tarball = join(work, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
+  tarball = join(work, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
   bare = join(work, 'bare');
   full = join(work, 'full');
   await Promise.all([installProject(bare, tarball), installProject(full, tarball)]);
@@ -508,6 +509,32 @@ export function build(retry?: RetryOptions, response?: Response) {
       (error: { stdout?: string }) => error.stdout ?? String(error),
     );
     expect(diagnostics).toBe('');
+  }, 120_000);
+
+  it('is refused at install beside a keyv major its driver does not work with', async () => {
+    // Keyv 6 makes a Keyv without a namespace and iterates its store otherwise: larder-cache/keyv fails
+    // the driver suite with it, so the peer range stops at 5 and npm says so before anything runs.
+    const install = async (version: string): Promise<string> => {
+      const dir = join(work, `keyv-${version}`);
+      for (const sub of ['keyv', 'project']) mkdirSync(join(dir, sub), { recursive: true });
+      writeJson(join(dir, 'keyv', 'package.json'), { name: 'keyv', version });
+      writeJson(join(dir, 'project', 'package.json'), { name: 'scratch-keyv', private: true });
+      const args = [
+        'install',
+        '../keyv',
+        tarball,
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+      ];
+      return run('npm', [...args, '--no-package-lock'], { cwd: join(dir, 'project') }).then(
+        () => 'installed',
+        (error: { stderr?: string }) => /ERESOLVE/.exec(error.stderr ?? '')?.[0] ?? String(error),
+      );
+    };
+    expect(await install('5.6.0')).toBe('installed');
+    expect(await install('6.0.0')).toBe('ERESOLVE');
   }, 120_000);
 
   it('runs the root entry in Bun, by import and by require', async () => {
