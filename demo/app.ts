@@ -49,7 +49,10 @@ export interface DemoOptions {
   clock?: () => number;
   /** Randomness of the upstreams (seed it for reproducible failures). */
   random?: () => number;
-  /** Logger for cache operations; default: the console when `config.logCacheOps`, else none. */
+  /**
+   * Logger for cache operations; default: the console when `config.logCacheOps`, else the console's
+   * warnings and errors only ({@link WARNINGS_ONLY}).
+   */
   logger?: Logger;
 }
 
@@ -88,7 +91,7 @@ export async function startDemo(config: DemoConfig, options: DemoOptions = {}): 
   const outbox =
     config.snapshotDir === undefined ? undefined : join(config.snapshotDir, SNAPSHOT_FILES.tierOutbox);
   const l2 = config.redisUrl === undefined ? undefined : await redisTierFor(config.redisUrl, outbox);
-  const plainLogger = options.logger ?? (config.logCacheOps ? console : undefined);
+  const plainLogger = options.logger ?? (config.logCacheOps ? console : WARNINGS_ONLY);
   // LARDER_LOG_FORMAT=bracketed writes seed 000's `[Cache HIT] plans uuid-1` lines.
   const logger =
     plainLogger !== undefined && config.logFormat === 'bracketed'
@@ -265,6 +268,18 @@ function snapshotsIn(config: DemoConfig): (file: string) => CacheOptions['persis
   }
   return (file) => ({ path: join(dir, file), interval: config.snapshotIntervalMs });
 }
+
+/**
+ * The console for warnings and errors alone, the demo's logger while cache operations are not logged:
+ * the switches (`LOG_LEVEL=DEBUG`, `CACHE_LOGGING`, `LARDER_LOG`) add the per-operation lines, but a
+ * slow query (seed 003 logs it at WARNING whatever the level), retries exhausted and a load that
+ * failed for good (seed 002's WARN and ERROR lines), a failed snapshot or an unavailable shared tier
+ * are reported without them.
+ */
+export const WARNINGS_ONLY: Logger = {
+  warn: (...args: unknown[]) => console.warn(...args),
+  error: (...args: unknown[]) => console.error(...args),
+};
 
 function isSeedStats(req: IncomingMessage): boolean {
   const path = (req.url ?? '').split('?')[0];

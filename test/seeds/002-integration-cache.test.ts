@@ -381,6 +381,33 @@ describe('seed 002 › logging', () => {
   });
 });
 
+describe('seed 002 › logging with cache logging off (the default)', () => {
+  it('the demo still writes the WARN and ERROR lines of a load that failed for good, and no INFO lines', async () => {
+    const spies = (['info', 'log', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation(() => {}),
+    );
+    const [info, log, warn, error] = spies;
+    const t = await startTestDemo();
+    try {
+      expect(t.demo.config.logCacheOps).toBe(false);
+      expect((await t.call('/api/integrations/status', { user: '21' })).status).toBe(200);
+      t.demo.upstreams.integrations.setOutage(true);
+      expect((await t.call('/api/integrations/status?strict=1', { user: '22' })).status).toBe(502);
+      expect(warn!.mock.calls.map((args) => args[0])).toEqual([
+        "[WARN] Retry exhausted { userId: 22, error: 'connect ECONNREFUSED integrations.internal:443' }",
+      ]);
+      expect(error!.mock.calls.map((args) => args[0])).toEqual([
+        expect.stringMatching(/^\[ERROR\] Failed to get cached integrations \{ userId: 22, duration: \d+, /),
+      ]);
+      expect(info).not.toHaveBeenCalled();
+      expect(log).not.toHaveBeenCalled();
+    } finally {
+      await t.demo.close();
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+});
+
 describe('seed 002 › endpoints (HTTP)', () => {
   let t: TestDemo;
   beforeAll(async () => {

@@ -244,6 +244,32 @@ describe('seed 003: log lines', () => {
     await api.cache.close();
   });
 
+  it('the demo logs a slow query at warn with no log switch set (LOG_LEVEL unset or INFO)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const debug = vi.spyOn(console, 'debug').mockImplementation(() => {});
+    const t = await startTestDemo();
+    try {
+      expect(t.demo.config.logCacheOps).toBe(false);
+      // The org's query takes 3.5 s on the demo's clock.
+      const store = t.demo.upstreams.subscriptions;
+      const listProviders = store.listProviders.bind(store);
+      store.listProviders = async (org) => {
+        const rows = await listProviders(org);
+        t.clock.advance(3500);
+        return rows;
+      };
+      expect((await t.call(`${BASE}/acme/providers`)).status).toBe(200);
+      expect(warn.mock.calls.map((args) => args[0])).toEqual(['Cache SLOW: providers_list_acme']);
+      expect(warn.mock.calls[0]![1]).toMatchObject({ durationMs: 3500, thresholdMs: 2000 });
+      // The per-operation lines stay off.
+      expect(debug).not.toHaveBeenCalled();
+    } finally {
+      await t.demo.close();
+      warn.mockRestore();
+      debug.mockRestore();
+    }
+  });
+
   it('LOG_LEVEL=DEBUG makes the demo’s 003 routes write these lines', async () => {
     const { logger, lines } = consoleLogger();
     const config = readConfig({
