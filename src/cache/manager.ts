@@ -5,7 +5,12 @@ import { summarizeLatency } from '../observability/latency.js';
 import { aggregateStats } from './stats.js';
 import { LogSink } from '../observability/log-sink.js';
 import type { CacheView } from './cache.js';
-import { restoreCaches, snapshotCaches, type RestoreResult } from '../persistence/multi-cache.js';
+import {
+  restoreCaches,
+  snapshotCaches,
+  type Persistable,
+  type RestoreResult,
+} from '../persistence/multi-cache.js';
 import { persistCaches } from './snapshots.js';
 import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/schedule.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
@@ -45,6 +50,8 @@ class NamedCaches implements CacheManager {
   readonly #options: CacheManagerOptions;
   readonly #log: LogSink;
   readonly #persist: ResolvedPersist | undefined;
+  /** Set once close() has taken the shutdown snapshot: from then on the caches are being emptied. */
+  #closed = false;
   readonly #schedule: SnapshotSchedule | undefined;
   /** Settles when `persist.warm` has warmed every cache (absent without it); never rejects. */
   readonly ready: Promise<void> | undefined;
@@ -164,6 +171,7 @@ class NamedCaches implements CacheManager {
   async close(): Promise<void> {
     // The shutdown snapshot is taken while every cache still holds its entries.
     if (this.#schedule !== undefined) await this.#schedule.stop();
+    this.#closed = true;
     await Promise.all([...this.#caches.values()].map((c) => c.close()));
   }
 
@@ -174,7 +182,20 @@ class NamedCaches implements CacheManager {
   async backup(path: string): Promise<SnapshotWriteResult> {
     if (typeof path !== 'string' || path === '')
       throw new TypeError('backup(path): path must be a non-empty string');
-    return snapshotCaches(path, this.#caches.values(), this.#io());
+    return snapshotCaches(path, this.#openCaches(), this.#io());
+  }
+
+  /**
+   * The caches, as a snapshot dumps them when its turn comes (snapshots of one file run in order):
+   * once close() has taken the shutdown snapshot the caches are emptied, and writing them would
+   * replace that snapshot with an empty file, so the snapshot is refused instead.
+   */
+  *#openCaches(): Generator<Persistable> {
+    if (this.#closed)
+      throw new TypeError(
+        'snapshot/backup: the manager is closed (close() took the shutdown snapshot); its caches are empty',
+      );
+    yield* this.#caches.values();
   }
 
   async restore(path?: string): Promise<RestoreResult> {

@@ -114,3 +114,35 @@ describe('snapshots of one file', () => {
     await next.close();
   });
 });
+
+describe('a snapshot after close()', () => {
+  it('is refused, so the shutdown snapshot is never replaced by the emptied caches', async () => {
+    const path = join(scratch.dir, 'closed.snap');
+    const manager = createCacheManager({ caches, persist: { path } });
+    await manager.get('url').set('/kept', 'K');
+    await manager.close(); // the shutdown snapshot
+    await expect(manager.snapshot()).rejects.toThrow(/the manager is closed/);
+    await expect(manager.backup(path)).rejects.toThrow(TypeError);
+
+    const next = createCacheManager({ caches, persist: { path, onShutdown: false } });
+    expect(await next.get('url').get('/kept')).toBe('K');
+    await next.close();
+  });
+
+  it('asked for while close() runs is written whole or refused, never empty', async () => {
+    const path = join(scratch.dir, 'closing.snap');
+    const manager = createCacheManager({ caches, persist: { path } });
+    await manager.get('url').set('/kept', 'K');
+    const closing = manager.close();
+    const late = manager.snapshot().then(
+      (written) => written.entries,
+      () => 'refused',
+    );
+    await closing;
+    expect([1, 'refused']).toContain(await late);
+
+    const next = createCacheManager({ caches, persist: { path, onShutdown: false } });
+    expect(await next.get('url').get('/kept')).toBe('K');
+    await next.close();
+  });
+});
