@@ -2,7 +2,7 @@
 // middleware (the seed's CACHE_RULES, one answer per user); a user's write drops that user's answers
 // before it is answered. Redirects read the `url` cache, profiles go through a memoized loader on the
 // `user` cache, and creation honours an Idempotency-Key kept in the `session` cache for 5 minutes.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { memoize, type Cache } from '../../src/index.js';
 import type { CacheType } from '../seeds/url-cache.js';
 import type { ShortUrl, UrlUpstream } from '../upstreams/urls.js';
@@ -45,8 +45,9 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
     return user;
   };
 
-  router.on('GET', '/api/urls/', async ({ req }) => {
+  router.on('GET', '/api/urls/', async ({ req, res }) => {
     const user = signedIn(req);
+    keepPrivate(res);
     const [owner, urls] = await Promise.all([getUserProfile(user), db.list(user)]);
     return { owner, count: urls.length, urls };
   });
@@ -67,7 +68,11 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
     return idempotency.getOrSet(idempotencyKey(user, idemKey), create, { ttl: '5m' });
   });
 
-  router.on('GET', '/api/urls/stats/', ({ req }) => db.stats(signedIn(req)));
+  router.on('GET', '/api/urls/stats/', ({ req, res }) => {
+    const user = signedIn(req);
+    keepPrivate(res);
+    return db.stats(user);
+  });
 
   router.on('GET', '/api/urls/:id', async ({ params }) => {
     const url = await db.get(params.id!);
@@ -97,6 +102,15 @@ export function urlRoutes(router: Router, db: UrlUpstream, getCache: <V>(type: C
     res.writeHead(302, { location: target, 'cache-control': 'no-store' });
     res.end();
   });
+}
+
+/**
+ * Marks one user's answer (their links, their analytics) `Cache-Control: private`, so that no shared
+ * cache between the demo and its clients (a proxy, a CDN) keeps it for other users; the demo's own
+ * response cache stores it per user (`store_private` in CACHE_RULES).
+ */
+function keepPrivate(res: ServerResponse): void {
+  res.setHeader('cache-control', 'private');
 }
 
 function readTarget(body: Record<string, unknown>): string {

@@ -36,10 +36,24 @@ export const instanceKey = (type: string): string => `${type}_cache`;
 /**
  * The seed's CACHE_RULES as its settings file has them (numbers are seconds), plus a rule of the
  * demo's own for link details, shared by all users since a link's details do not depend on who asks.
+ * The per-user answers go out `Cache-Control: private` (kept from shared caches downstream), which
+ * `store_private` lets this cache store, one per user.
  */
 export const CACHE_RULES = {
-  '^/api/urls/$': { cache_type: 'url', ttl: 300, vary_by_user: true, vary_by_method: false },
-  '^/api/urls/stats/$': { cache_type: 'analytics', ttl: 900, vary_by_user: true, vary_by_method: false },
+  '^/api/urls/$': {
+    cache_type: 'url',
+    ttl: 300,
+    vary_by_user: true,
+    vary_by_method: false,
+    store_private: true,
+  },
+  '^/api/urls/stats/$': {
+    cache_type: 'analytics',
+    ttl: 900,
+    vary_by_user: true,
+    vary_by_method: false,
+    store_private: true,
+  },
   '^/api/urls/(?<id>\\d+)/?$': { cache_type: 'general', ttl: 600, shared: true, tags: ['url:{id}'] },
 };
 

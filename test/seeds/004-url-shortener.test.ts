@@ -262,8 +262,15 @@ describe('seed 004: configuration', () => {
       ttl: 300,
       vary_by_user: true,
       vary_by_method: false,
+      // The demo's addition: its per-user answers are marked private, and stored per user all the same.
+      store_private: true,
     });
-    expect(CACHE_RULES['^/api/urls/stats/$']).toMatchObject({ cache_type: 'analytics', ttl: 900 });
+    expect(CACHE_RULES['^/api/urls/stats/$']).toMatchObject({
+      cache_type: 'analytics',
+      ttl: 900,
+      vary_by_user: true,
+      store_private: true,
+    });
   });
 
   it('CACHE_LOGGING = True turns the demo’s cache logging on', () => {
@@ -296,6 +303,16 @@ describe('seed 004: the demo over HTTP', () => {
     ];
     expect(stats.map((r) => r.headers.get('x-cache'))).toEqual(['MISS', 'HIT']);
     expect(t.demo.caches.analytics!.stats().size).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a user’s list and analytics go out Cache-Control: private, fresh or cached, so no shared cache downstream hands them to another user', async () => {
+    for (const path of ['/api/urls/', '/api/urls/stats/']) {
+      const answers = [await t.call(path, { user: 'user-8' }), await t.call(path, { user: 'user-8' })];
+      expect(answers.map((r) => r.headers.get('x-cache'))).toEqual(['MISS', 'HIT']);
+      for (const r of answers) expect(r.headers.get('cache-control')).toBe('private');
+    }
+    // A link's details are the same for everyone, and stay unmarked.
+    expect((await t.call('/api/urls/1', { user: 'user-8' })).headers.get('cache-control')).toBeNull();
   });
 
   it('CacheInvalidationMiddleware: a user’s POST drops that user’s cached answers only', async () => {
