@@ -4,6 +4,7 @@
 // with validators or adaptive TTL state, a keep window in which it is never served).
 
 import type { AdaptiveState, EntryValidators, StoredEntry } from '../util/stored-entry.js';
+import { MAX_DURATION } from '../util/duration.js';
 
 /** The facade's name for the stored entry (see util/stored-entry.ts): what L1 holds per key. */
 export type Envelope<V = unknown> = StoredEntry<V>;
@@ -49,7 +50,9 @@ export function storageTtl(envelope: Envelope, now: number): number {
   const end =
     envelope.keepUntil === undefined ? envelope.expiresAt : Math.max(envelope.expiresAt, envelope.keepUntil);
   // At least 1 ms: an engine treats 0 as "no expiry", which would be wrong for an envelope about to end.
-  return Math.max(1, end - now);
+  // At most MAX_DURATION, the longest TTL an engine takes (a ttl at the limit plus grace, or a snapshot
+  // entry ending later, is held that long: some 35,000 years).
+  return Math.min(MAX_DURATION, Math.max(1, end - now));
 }
 
 /** Whether the envelope is fresh (not logically expired) at `now`. */

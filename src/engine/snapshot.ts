@@ -6,6 +6,7 @@
 // the load itself. These rules live in the engine so that `MemoryCache.dump()`/`load()` can use them;
 // the facade (cache/snapshot-envelopes.ts) and the snapshot file (persistence/) use the same ones.
 import type { PortableEntry } from '../util/stored-entry.js';
+import { MAX_DURATION } from '../util/duration.js';
 import type { CacheKey, RankedEntryInfo } from './types.js';
 
 /**
@@ -131,7 +132,8 @@ export function hasLapsed(entry: SnapshotEntry, now: number): boolean {
 /** Remaining lifetime of an entry at `now` in ms; 0 means "never expires" (as the engine reads a TTL). */
 export function remainingTtl(entry: SnapshotEntry, now: number): number {
   // At least 1 ms: the engine reads 0 as "no expiry". selectForLoad already dropped expired entries.
-  return entry.expiresAt === 0 ? 0 : Math.max(1, entry.expiresAt - now);
+  // At most MAX_DURATION, the longest TTL the engine takes: a time up to MAX_TIME is a valid entry.
+  return entry.expiresAt === 0 ? 0 : Math.min(MAX_DURATION, Math.max(1, entry.expiresAt - now));
 }
 
 /** How many reads replay an entry's frequency on restore (enough to reach W-TinyLFU's protected segment). */
