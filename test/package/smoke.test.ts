@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allBlocks, CHECKED_LANGUAGES } from '../docs/blocks.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -535,6 +536,54 @@ export function build(retry?: RetryOptions, response?: Response) {
     };
     expect(await install('5.6.0')).toBe('installed');
     expect(await install('6.0.0')).toBe('ERESOLVE');
+  }, 120_000);
+
+  it("type-checks the docs' code blocks against the package, with a strict user's settings", async () => {
+    // test/docs/code-blocks.test.ts checks them against src/ with this repository's tsconfig; a user
+    // copies them into a project that reads dist/'s declarations, often with exactOptionalPropertyTypes.
+    const dir = join(full, 'docs-blocks');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['@opentelemetry/context-async-hooks', '@opentelemetry/sdk-trace-base']) {
+      const path = join(full, 'node_modules', name);
+      if (!existsSync(path)) symlinkSync(join(ROOT, 'node_modules', name), path, 'dir');
+    }
+    const files: string[] = [];
+    for (const block of allBlocks(ROOT)) {
+      if (!CHECKED_LANGUAGES.has(block.lang) || block.excerpt !== undefined || block.checkedBy !== undefined)
+        continue;
+      const file = `${block.source.replace(/[^\w]+/g, '_')}_L${block.line}.ts`;
+      writeFileSync(join(dir, file), block.code);
+      files.push(file);
+    }
+    expect(files.length).toBeGreaterThan(10);
+    writeJson(join(dir, 'package.json'), { type: 'module' });
+    writeJson(join(dir, 'tsconfig.json'), {
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023'],
+        module: 'node16',
+        moduleResolution: 'node16',
+        types: ['node'],
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        verbatimModuleSyntax: true,
+        esModuleInterop: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      files,
+    });
+    const output = await run(process.execPath, [TSC, '-p', dir, '--pretty', 'false']).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    // Errors inside another package's own declarations are not ours (see ourDiagnostics).
+    const ours = output
+      .split('\n')
+      .filter((line) => /error TS\d+/.test(line))
+      .filter((line) => !line.includes('node_modules/') || line.includes(`node_modules/${NAME}/`));
+    expect(ours).toEqual([]);
   }, 120_000);
 
   it('runs the root entry in Bun, by import and by require', async () => {
