@@ -1,5 +1,5 @@
-// Express 5 adapters: the response cache as middleware and the admin API as a mountable handler.
-// Both are the node:http core; this file only bridges Express's `next` (which must run once) and
+// Express adapters (Express 4 and 5): the response cache as middleware and the admin API as a mountable
+// handler. Both are the node:http core; this file only bridges Express's `next` (which must run once) and
 // its error path. Express keeps the full URL in `req.originalUrl`, which the cache rules match.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';

@@ -1,5 +1,5 @@
-// The Fastify 5 plugin: the response cache as an onRequest hook over the node:http core (a HIT hijacks
-// the reply and is written straight to the socket, skipping body parsing, validation and
+// The Fastify plugin (Fastify 4 and 5): the response cache as an onRequest hook over the node:http core
+// (a HIT hijacks the reply and is written straight to the socket, skipping body parsing, validation and
 // serialization), and the admin API as routes under `admin.prefix` whose onRequest hook hands the raw
 // request to the admin router before Fastify parses any body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,5 +1,5 @@
-// Koa 3 adapters: the response cache as middleware and the admin API as middleware, both over the
-// node:http core on ctx.req / ctx.res.
+// Koa adapters (Koa 2 and 3): the response cache as middleware and the admin API as middleware, both
+// over the node:http core on ctx.req / ctx.res.
 //
 // Koa writes a response only after the whole middleware chain has resolved (its respond() reads
 // ctx.body), while the core's capture waits for the handler's res.end. So on a miss this middleware
