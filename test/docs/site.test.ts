@@ -1,6 +1,6 @@
 // The docs site builds (`npm run docs:build`: VitePress + the TypeDoc API reference, here into
 // test-output/docs-site), and its home page works in a real browser: Debian's chromium, driven by playwright-core against the built files served
-// by a small static server. The test saves the home page's screenshot as docs/docs-home.png. Skips
+// by a small static server. The test saves the home page's screenshot as test-output/docs-home.png. Skips
 // loudly without /usr/bin/chromium unless CI or LARDER_REQUIRE_BROWSER is set.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where this test builds the site: its own folder, not docs/.vitepress/dist, which others may rebuild. */
 const DIST = join(ROOT, 'test-output/docs-site');
-const SCREENSHOT = join(ROOT, 'docs/docs-home.png');
+/** The home page's screenshot, beside the build (a file under docs/ would dirty the checkout at every run). */
+const SCREENSHOT = join(ROOT, 'test-output/docs-home.png');
 const CHROMIUM = '/usr/bin/chromium';
 const required = Boolean(process.env.CI || process.env.LARDER_REQUIRE_BROWSER);
 const available = existsSync(CHROMIUM);
