@@ -231,7 +231,10 @@ export class WindowTuner {
     const slow = this.#slowScores;
     const arc = minis.length;
     const s3fifo = arc + 1;
-    for (let i = 0; i < scores.length; i++) {
+    // A period in which every miniature hit the same (they were still filling, none had evicted) says
+    // nothing about the policies; scored, it would only shrink every later lead in both averages.
+    const tied = this.#arc.hits === this.#s3fifo.hits && minis.every((mini) => mini.hits === this.#arc.hits);
+    for (let i = 0; i < scores.length && !tied; i++) {
       const hits = i < arc ? minis[i]!.hits : i === arc ? this.#arc.hits : this.#s3fifo.hits;
       scores[i] = SCORE_DECAY * scores[i]! + hits;
       slow[i] = MODE_DECAY * slow[i]! + hits;
@@ -239,6 +242,7 @@ export class WindowTuner {
     for (const mini of minis) mini.hits = 0;
     this.#arc.hits = 0;
     this.#s3fifo.hits = 0;
+    if (tied) return;
     const share = chooseShare(scores, arc, this.#shareIndex, this.#leader, this.#leaderRun);
     this.#shareIndex = share.index;
     this.#leader = share.leader;

@@ -165,6 +165,19 @@
 // before). Over five renamings: P12 at 131072 +0.36, P12 at 32768 -0.18, P6 and P3 at 32768 -0.10
 // and -0.07, the other rows as before (a period in which the best miniature hits more than 1 in 16
 // sampled requests ends as it did).
+// Tied periods: a period in which every miniature hit the same is not scored (WindowTuner.#decide).
+// That happens while the miniatures are still filling, before any of them has evicted, and only
+// then in practice: every policy hits the same there. In a large cache fed many distinct keys the
+// first period (twice the cache in requests) can end before the cache is full, and scored, its
+// equal hits sat in both moving averages and shrank every later lead below the margins, so a trace
+// of a few million requests, with five or six decisions at such sizes, ran on the first share too
+// long. On workloads whose popular set drifts (synthetic, one replay each) it moved a Zipf(1.0)
+// stream whose hot set moves every 200,000 requests at 250,000 entries from 2.77 behind LRU to
+// 1.10, P3 at 262,144 from 2.70 behind ARC to 1.81, and others of that family by up to +0.47; over
+// five renamings the crafted flood row +0.25, web12 at 1,000 -0.07, every other row of
+// bench:hit-ratio by 0.06 or less. What it leaves: at those sizes a decision still comes once per
+// two cache-sizes of requests, and the same family trails LRU by 1 to 3.2 points
+// (docs/benchmarks/hit-ratio.md, "Large caches under drift").
 // Measured: one replay of a trace is one sample of which keys the miniatures see (and of the sketch's
 // collisions), and on some rows the samples differ by more than the modes do: replaying each trace
 // under five bijective renumberings of its keys, the engine without modes ranges over 5.3 points on
