@@ -15,11 +15,13 @@ import {
   type Attributes,
   type Context,
   type Counter,
+  type Exception,
   type Histogram,
   type MeterProvider,
   type Span,
   type TracerProvider,
 } from '@opentelemetry/api';
+import { errorMessage } from '../observability/log-sink.js';
 import { TRACE_CHANNELS, type LarderTraceContext } from '../observability/tracing.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
@@ -67,7 +69,9 @@ const INSTRUMENT_OPTIONS = optionNames<InstrumentLarderOptions>({
  * cache option `traceKeys: true`), `larder.cache.key_count`, `larder.invalidate.kind` / `.tags` /
  * `.pattern` / `.count`, `larder.bus.message_kind`, `larder.loader.attempt`; on failure the span's
  * status is ERROR with the exception recorded and `error.type` set (the CacheError type, else the
- * error's name), as the general conventions ask.
+ * error's name), as the general conventions ask. A CacheError's message names its key, so without
+ * `traceKeys` a CacheError is recorded as its type and code plus the message of the first error in its
+ * `cause` chain that is not a CacheError (what the loader or the driver threw), with no stack trace.
  *
  * **Metrics** (meter `larder`), each with `larder.cache.name`:
  * - `larder.cache.hits` (with `larder.cache.tier`), `larder.cache.misses` (with
@@ -154,6 +158,36 @@ function errorType(error: unknown): string {
   return '_OTHER';
 }
 
+/** Whether a value is one of Larder's CacheErrors (by shape: the root and /otel bundles hold separate classes). */
+function isCacheError(value: unknown): value is Error & { type: string; code: string; cause?: unknown } {
+  return (
+    value instanceof Error &&
+    value.name === 'CacheError' &&
+    typeof (value as { type?: unknown }).type === 'string' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
+
+/**
+ * What a span records about a failure. A CacheError's message names the key it failed on, so unless the
+ * context carries the key (the cache's `traceKeys`), a CacheError is recorded by its type and code, with
+ * the message of the first error in its `cause` chain that is not a CacheError (the loader's or the
+ * driver's own error) and no stack trace, whose first line repeats the message.
+ */
+function describeError(error: unknown, keysTraced: boolean): { exception: Exception; message: string } {
+  if (keysTraced || !isCacheError(error)) {
+    return {
+      exception: error instanceof Error ? error : String(error),
+      message: error instanceof Error ? error.message : String(error),
+    };
+  }
+  let cause: unknown = error.cause;
+  for (let depth = 0; isCacheError(cause) && depth < 8; depth++) cause = cause.cause;
+  const detail = cause === undefined || isCacheError(cause) ? '' : `: ${errorMessage(cause)}`;
+  const message = `${error.type}${detail}`;
+  return { exception: { name: error.name, code: error.code, message }, message };
+}
+
 function instrumentSpans(provider: TracerProvider | undefined): Array<() => void> {
   const tracer = (provider ?? otelTrace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME);
   const spans = new WeakMap<object, Span>();
@@ -196,12 +230,10 @@ function instrumentSpans(provider: TracerProvider | undefined): Array<() => void
       span.setAttribute('larder.invalidate.count', ctx.result);
     if ('error' in ctx && ctx.error !== undefined) {
       const error = ctx.error;
-      span.recordException(error instanceof Error ? error : String(error));
+      const { exception, message } = describeError(error, ctx.key !== undefined);
+      span.recordException(exception);
       span.setAttribute('error.type', errorType(error));
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
     }
     span.end();
   };

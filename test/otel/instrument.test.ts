@@ -199,6 +199,35 @@ describe('instrumentLarder spans', () => {
     await cache.close();
   });
 
+  it('keeps the key out of a failed span without traceKeys, though the CacheError message names it', async () => {
+    install();
+    const cache = buildCache<string>({ name: 'private', retry: false });
+    const error = await cache
+      .getOrSet('user:alice@example.com', () => {
+        throw new Error('upstream down');
+      })
+      .catch((e: unknown) => e as Error);
+    expect(error.message).toContain('alice@example.com'); // the caller's error keeps it
+    const getOrSet = named('getOrSet private');
+    expect(JSON.stringify([getOrSet.status, getOrSet.attributes, getOrSet.events])).not.toContain('alice');
+    expect(getOrSet.status.message).toBe('FETCH_FAILED: upstream down');
+    expect(getOrSet.events[0]?.attributes).toMatchObject({
+      'exception.type': 'E_FETCH_FAILED',
+      'exception.message': 'FETCH_FAILED: upstream down',
+    });
+    await cache.close();
+
+    exporter.reset();
+    const traced = buildCache<string>({ name: 'traced', retry: false, traceKeys: true });
+    await traced
+      .getOrSet('user:bob', () => {
+        throw new Error('upstream down');
+      })
+      .catch(() => undefined);
+    expect(named('getOrSet traced').status.message).toContain('user:bob');
+    await traced.close();
+  });
+
   it('traces invalidations with their count, tags only with traceKeys', async () => {
     install();
     const cache = buildCache<string>({ name: 'inv' });
