@@ -40,7 +40,12 @@ function encodeObject(value: object, seen: Set<object>): string {
   try {
     if (value instanceof Date)
       return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
-    if (Array.isArray(value)) return `[${value.map((v) => encode(v, seen)).join(',')}]`;
+    if (Array.isArray(value)) {
+      // Indexed, not mapped: map and join skip holes, which made [,] the key of [].
+      const items: string[] = [];
+      for (let i = 0; i < value.length; i++) items.push(encode(value[i], seen));
+      return `[${items.join(',')}]`;
+    }
     if (value instanceof Map) {
       const items = [...value].map(([k, v]) => `${encode(k, seen)}=>${encode(v, seen)}`).sort();
       return `Map{${items.join(',')}}`;
@@ -58,9 +63,24 @@ function encodeObject(value: object, seen: Set<object>): string {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return `json(${encode(toJSON.call(value), seen)})`;
     const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+    const plain = proto === null || proto === Object.prototype;
     // A class instance keeps its class name so that {x:1} and new Point(1) differ.
-    const tag = proto === null || proto === Object.prototype ? '' : (proto.constructor?.name ?? '?');
-    const fields = Object.keys(value)
+    const tag = plain ? '' : proto.constructor?.name || '(anonymous class)';
+    const names = Object.keys(value);
+    // Only own enumerable string-keyed fields are seen. An instance with none (private #fields, getters,
+    // an Error, a boxed number) would key every instance of its class alike, so one caller would get
+    // another's answer: refuse it, as a symbol-keyed field, which would be dropped, is refused.
+    if (!plain && names.length === 0) {
+      throw new TypeError(
+        `cannot derive a cache key from a ${tag} without enumerable own fields (its state is not visible); pass a key function`,
+      );
+    }
+    if (
+      Object.getOwnPropertySymbols(value).some((s) => Object.prototype.propertyIsEnumerable.call(value, s))
+    ) {
+      throw new TypeError('cannot derive a cache key from an object with symbol keys; pass a key function');
+    }
+    const fields = names
       .sort()
       .map((k) => `${JSON.stringify(k)}:${encode((value as Record<string, unknown>)[k], seen)}`);
     return `${tag}{${fields.join(',')}}`;

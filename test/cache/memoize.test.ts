@@ -105,4 +105,35 @@ describe('memoize', () => {
     const m = memoize((f: unknown) => f, { cache });
     await expect(m(() => 1)).rejects.toThrow(/key function/);
   });
+
+  it("never answers one account's call with another's when the argument's state is private", async () => {
+    class Account {
+      readonly #id: string;
+      constructor(id: string) {
+        this.#id = id;
+      }
+      get id(): string {
+        return this.#id;
+      }
+    }
+    const cache = createCache<unknown>();
+    let calls = 0;
+    const balance = memoize(
+      (account: Account) => {
+        calls++;
+        return `balance of ${account.id}`;
+      },
+      { cache },
+    );
+    await expect(balance(new Account('alice'))).rejects.toThrow(TypeError);
+    await expect(balance(new Account('bob'))).rejects.toThrow(/pass a key function/);
+    expect(calls).toBe(0);
+    const byId = memoize((account: Account) => `balance of ${account.id}`, {
+      cache,
+      key: (account) => `balance:${account.id}`,
+    });
+    expect(await byId(new Account('alice'))).toBe('balance of alice');
+    expect(await byId(new Account('bob'))).toBe('balance of bob');
+    await cache.close();
+  });
 });

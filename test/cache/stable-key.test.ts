@@ -71,6 +71,30 @@ describe('stableKey', () => {
     expect(() => stableKey([shared, shared])).not.toThrow();
   });
 
+  it('refuses instances whose state it cannot see, instead of keying them all alike', () => {
+    class Account {
+      readonly #id: number;
+      constructor(id: number) {
+        this.#id = id;
+      }
+      get id(): number {
+        return this.#id;
+      }
+    }
+    for (const value of [new Account(1), new Error('a'), Object(1) as object, Promise.resolve(1)]) {
+      expect(() => stableKey([value])).toThrow(/pass a key function/);
+    }
+    expect(() => stableKey([{ [Symbol('user')]: 1 }])).toThrow(/symbol keys/);
+  });
+
+  it('tells apart arrays with holes, and anonymous class instances from plain objects', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expect(stableKey([[, 1]])).not.toBe(stableKey([[1]]));
+    expect(stableKey([new Array(1)])).not.toBe(stableKey([[]]));
+    const Anonymous = (() => class {})();
+    expect(stableKey([Object.assign(new Anonymous(), { x: 1 })])).not.toBe(stableKey([{ x: 1 }]));
+  });
+
   it('replaces very long keys by a digest that still tells values apart', () => {
     const long1 = stableKey(['x'.repeat(2000)]);
     const long2 = stableKey(['x'.repeat(1999) + 'y']);
