@@ -90,6 +90,8 @@ export interface ResolvedWriteOptions {
   grace: number;
   /** TTL spread, fraction in [0, 1]. */
   jitter: number;
+  /** Bounds [min, max] (ms) the jittered TTL stays within: an adaptive TTL's, which jitter must not pass. */
+  ttlRange?: readonly [number, number];
   /** Tags as the caller gave them. */
   tags: readonly string[];
   /** A getOrSet load's validators and adaptive TTL state (absent on set() and warm()). */

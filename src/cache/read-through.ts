@@ -498,6 +498,8 @@ export class ReadThrough {
           : (ctx.validators ?? undefined);
       const adaptive = call.adaptiveTtl;
       let adapted: LoadMeta['adaptive'];
+      // Jitter spreads an adapted TTL within [min, max], never past the longest TTL the option allows.
+      let ttlRange: readonly [number, number] | undefined;
       if (adaptive !== undefined) {
         const decision = adaptTtl(adaptive, {
           value,
@@ -508,10 +510,16 @@ export class ReadThrough {
           inFlight: this.#loading,
           now: state.clock(),
         });
-        if (!negative) ttl = decision.ttl;
+        if (!negative) {
+          ttl = decision.ttl;
+          ttlRange = [adaptive.min, adaptive.max];
+        }
         adapted = decision.state;
       }
-      if (ctx.ttl !== undefined) ttl = ctx.ttl;
+      if (ctx.ttl !== undefined) {
+        ttl = ctx.ttl;
+        ttlRange = undefined;
+      }
       // Kept past staleness (never served) for the next load to compare with or revalidate.
       const meta: LoadMeta | undefined =
         validators === undefined && adapted === undefined
@@ -519,15 +527,12 @@ export class ReadThrough {
           : { validators, adaptive: adapted, keepFor: Math.max(adaptive?.max ?? 0, ttl) };
       const tags = ctx.tags ?? call.tags;
       try {
-        await this.write(
-          request.key,
-          value,
+        const write: ResolvedWriteOptions =
           meta === undefined
             ? { ttl, grace: call.grace, jitter: call.jitter, tags, cost: ctx.loadMs }
-            : { ttl, grace: call.grace, jitter: call.jitter, tags, meta, cost: ctx.loadMs },
-          'getOrSet',
-          request.version,
-        );
+            : { ttl, grace: call.grace, jitter: call.jitter, tags, meta, cost: ctx.loadMs };
+        if (ttlRange !== undefined) write.ttlRange = ttlRange;
+        await this.write(request.key, value, write, 'getOrSet', request.version);
       } catch {
         // write() has logged and emitted the failure; the caller still gets the loaded value.
       }

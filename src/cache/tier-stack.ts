@@ -216,7 +216,9 @@ export class TierStack {
     let envelope: Envelope;
     try {
       const now = this.#clock();
-      const ttl = jitterTtl(options.ttl, options.jitter, this.#random);
+      let ttl = jitterTtl(options.ttl, options.jitter, this.#random);
+      const range = options.ttlRange;
+      if (range !== undefined) ttl = Math.min(range[1], Math.max(range[0], ttl));
       envelope = createEnvelope(value, now, ttl, options.grace, options.tags);
       if (version !== undefined) envelope.version = version;
       if (indexTags !== envelope.tags) envelope.indexTags = indexTags;

@@ -223,6 +223,26 @@ describe('adaptive TTL', () => {
     await plain.close();
   });
 
+  it('jitter spreads an adapted TTL within [min, max], never past max', async () => {
+    const clock = manualClock();
+    // The first TTL is max, so any upward jitter would pass it (each key: a coin flip without the bound).
+    const cache = buildCache<string>({
+      clock: clock.now,
+      ttl: '10s',
+      jitter: 0.5,
+      adaptiveTtl: { min: '1s', max: '10s' },
+    });
+    const remaining: number[] = [];
+    for (let i = 0; i < 64; i++) {
+      await cache.getOrSet(`k${i}`, () => 'v');
+      remaining.push((await cache.ttlRemaining(`k${i}`))!);
+    }
+    expect(Math.max(...remaining)).toBeLessThanOrEqual(10 * SECOND);
+    expect(Math.min(...remaining)).toBeGreaterThanOrEqual(5 * SECOND);
+    expect(new Set(remaining).size).toBeGreaterThan(1); // still spread
+    await cache.close();
+  });
+
   it('a loader’s ctx.setTtl wins over the adapted TTL, which still adapts', async () => {
     const clock = manualClock();
     const cache = buildCache<string>({ clock: clock.now, ttl: '2s', adaptiveTtl: { min: '1s', max: '1m' } });
