@@ -3,7 +3,7 @@
 // latency is observed into a histogram from `cache:load` events. The only label is the cache's name as
 // the target gives it (a manager's or a record's names), so cardinality is bounded by the number of
 // caches and two caches never share a series.
-import type { Registry } from 'prom-client';
+import type { Histogram as PromHistogram, Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
@@ -20,7 +20,7 @@ export interface MetricsOptions {
   registry?: Registry;
   /** Metric name prefix; default `larder_`. */
   prefix?: string;
-  /** Histogram buckets for loader latency, in seconds. */
+  /** Histogram buckets for loader latency, in seconds: finite and strictly increasing. */
   buckets?: number[];
 }
 
@@ -97,6 +97,8 @@ function labelledCaches(target: MetricsTarget): () => [string, Cache][] {
 /**
  * Registers cache metrics for a Cache, a CacheManager or a `{ name: Cache }` record, labelled by the
  * manager's or record's names (a single cache by its own name); returns a handle to unregister them.
+ * Throws, registering nothing, when the registry already holds one of the metric names (a second call
+ * on one registry needs another `prefix`), or for bad `buckets` (TypeError / RangeError).
  */
 export function registerMetrics(target: MetricsTarget, options: MetricsOptions = {}): MetricsHandle {
   const caches = labelledCaches(target);
@@ -108,6 +110,28 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
   const prefix = options.prefix ?? 'larder_';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
     throw new TypeError(`registerMetrics: prefix must be a valid metric name prefix, got ${String(prefix)}`);
+  }
+
+  const buckets = loadBuckets(options.buckets);
+  if (
+    typeof registry !== 'object' ||
+    registry === null ||
+    typeof registry.getSingleMetric !== 'function' ||
+    typeof registry.removeSingleMetric !== 'function'
+  ) {
+    throw new TypeError('registerMetrics: registry must be a prom-client Registry');
+  }
+  const wanted = [
+    ...COUNTERS.map(([suffix]) => `${prefix}cache_${suffix}`),
+    ...GAUGES.map(([suffix]) => `${prefix}cache_${suffix}`),
+    `${prefix}cache_load_duration_seconds`,
+  ];
+  const taken = wanted.find((name) => registry.getSingleMetric(name) !== undefined);
+  if (taken !== undefined) {
+    throw new Error(
+      `registerMetrics: the registry already has a metric named ${taken} (registerMetrics called twice ` +
+        'on one registry?): unregister the first, or give this one another prefix or registry',
+    );
   }
 
   // One stats() per cache per scrape: prom-client calls every collect() in the same tick.
@@ -124,43 +148,50 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
   };
 
   const names: string[] = [];
-  for (const [suffix, field, help] of COUNTERS) {
-    const name = `${prefix}cache_${suffix}`;
-    names.push(name);
-    new Counter({
-      name,
-      help,
+  let histogram: PromHistogram<'cache'>;
+  try {
+    for (const [suffix, field, help] of COUNTERS) {
+      const name = `${prefix}cache_${suffix}`;
+      new Counter({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [cache, s] of current()) this.inc({ cache }, s[field] as number);
+        },
+      });
+      names.push(name);
+    }
+    for (const [suffix, read, help] of GAUGES) {
+      const name = `${prefix}cache_${suffix}`;
+      new Gauge({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [cache, s] of current()) this.set({ cache }, read(s));
+        },
+      });
+      names.push(name);
+    }
+    const histogramName = `${prefix}cache_load_duration_seconds`;
+    histogram = new Histogram({
+      name: histogramName,
+      help: 'Loader call duration',
       labelNames: ['cache'],
+      buckets,
       registers: [registry],
-      collect() {
-        this.reset();
-        for (const [cache, s] of current()) this.inc({ cache }, s[field] as number);
-      },
     });
+    names.push(histogramName);
+  } catch (error) {
+    // Nothing half-registered stays behind to make the next attempt fail too.
+    for (const name of names) registry.removeSingleMetric(name);
+    throw error;
   }
-  for (const [suffix, read, help] of GAUGES) {
-    const name = `${prefix}cache_${suffix}`;
-    names.push(name);
-    new Gauge({
-      name,
-      help,
-      labelNames: ['cache'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [cache, s] of current()) this.set({ cache }, read(s));
-      },
-    });
-  }
-  const histogramName = `${prefix}cache_load_duration_seconds`;
-  names.push(histogramName);
-  const histogram = new Histogram({
-    name: histogramName,
-    help: 'Loader call duration',
-    labelNames: ['cache'],
-    buckets: options.buckets ?? DEFAULT_LOAD_BUCKETS,
-    registers: [registry],
-  });
 
   // By label: the same Cache under two names is observed under both, as its counters are reported.
   const observed = new Map<string, [Cache, (payload: CacheEvents['cache:load']) => void]>();
@@ -187,4 +218,21 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
       for (const name of names) registry.removeSingleMetric(name);
     },
   };
+}
+
+/** The histogram's buckets: a copy (prom-client freezes what it is given) of finite, increasing bounds. */
+function loadBuckets(buckets: unknown): number[] {
+  if (buckets === undefined) return [...DEFAULT_LOAD_BUCKETS];
+  if (!Array.isArray(buckets) || !buckets.every((b) => typeof b === 'number')) {
+    throw new TypeError(`registerMetrics: buckets must be an array of numbers, got ${String(buckets)}`);
+  }
+  const copy = [...(buckets as number[])];
+  copy.forEach((bound, i) => {
+    if (!Number.isFinite(bound) || (i > 0 && !(bound > copy[i - 1]!))) {
+      throw new RangeError(
+        `registerMetrics: buckets must be finite and strictly increasing, got [${copy.join(', ')}]`,
+      );
+    }
+  });
+  return copy;
 }

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import { createCacheManager } from '../../src/cache/manager.js';
@@ -94,5 +94,41 @@ describe('registerMetrics', () => {
     expect(() => registerMetrics(createCache(), { registy: registry } as object)).toThrow(
       new TypeError('registerMetrics: unknown option "registy"'),
     );
+  });
+  it('refuses a second registration on one registry up front, registering nothing, and can be retried', async () => {
+    const registry = new Registry();
+    const cache = createCache<number>({ name: 'plans' });
+    const first = registerMetrics(cache, { registry });
+    expect(() => registerMetrics(cache, { registry })).toThrow(
+      /already has a metric named larder_cache_hits_total .*prefix/,
+    );
+    const other = registerMetrics(cache, { registry, prefix: 'other_' });
+    other.unregister();
+    first.unregister();
+
+    // A name taken by something else, late in the list: nothing of Larder's is left behind.
+    new Gauge({ name: 'larder_cache_entries', help: 'app', registers: [registry] });
+    expect(() => registerMetrics(cache, { registry })).toThrow(/larder_cache_entries/);
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['larder_cache_entries']);
+    registry.removeSingleMetric('larder_cache_entries');
+    registerMetrics(cache, { registry });
+    expect(parse(await registry.metrics()).get('larder_cache_entries{cache="plans"}')).toBe(0);
+    await cache.close();
+  });
+
+  it('refuses buckets that are not finite and strictly increasing, naming the option, and copies them', () => {
+    const cache = createCache();
+    const registry = new Registry();
+    expect(() => registerMetrics(cache, { registry, buckets: 'x' as never })).toThrow(
+      new TypeError('registerMetrics: buckets must be an array of numbers, got x'),
+    );
+    expect(() => registerMetrics(cache, { registry, buckets: [0.1, Number.NaN] })).toThrow(RangeError);
+    expect(() => registerMetrics(cache, { registry, buckets: [1, 0.5] })).toThrow(
+      /buckets must be finite and strictly increasing, got \[1, 0.5\]/,
+    );
+    expect(registry.getMetricsAsArray()).toEqual([]);
+    const mine = [0.1, 1];
+    registerMetrics(cache, { registry, buckets: mine });
+    expect(Object.isFrozen(mine)).toBe(false);
   });
 });
