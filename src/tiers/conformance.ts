@@ -230,6 +230,31 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       many.forEach((v, i) => expect(bytes(v)?.toString()).toBe(`value-${i}`));
     });
 
+    it('keeps apart keys a store could fold together (case, Unicode form, trailing space, length)', async () => {
+      // A store that lowercases, normalises, pads or truncates keys would hand one user's entry to another.
+      const driver = await fresh();
+      const long = 'k'.repeat(300);
+      const keys = [
+        'user:Ann',
+        'user:ann',
+        'caf\u00e9',
+        'cafe\u0301',
+        'pad',
+        'pad ',
+        `${long}:1`,
+        `${long}:2`,
+      ].filter(
+        (key) => driver.keyProblem?.(key) === undefined, // a key the store declares it refuses is not folded
+      );
+      for (const key of keys) await driver.set(key, `for ${key}`);
+      for (const key of keys) expect(bytes(await driver.get(key))?.toString()).toBe(`for ${key}`);
+      const many = await driver.getMany(keys);
+      many.forEach((v, i) => expect(bytes(v)?.toString()).toBe(`for ${keys[i]}`));
+      expect(await driver.delete('user:ann')).toBe(true);
+      expect(await driver.get('user:ann')).toBeUndefined();
+      expect(bytes(await driver.get('user:Ann'))?.toString()).toBe('for user:Ann');
+    });
+
     itOptional('deleteIfEquals', 'deleteIfEquals deletes only while the value matches', async (driver) => {
       await driver.set('lock', 'mine');
       expect(await driver.deleteIfEquals('lock', 'theirs')).toBe(false);
