@@ -113,7 +113,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     try {
       // Tracing (observability/tracing.ts) costs the untraced call this one property read.
       if (getOrSetChannel.hasSubscribers) {
-        const trace = operationContext('getOrSet', this.name, key, this.#state.traceKeys);
+        const trace = operationContext('getOrSet', this.name, key, this.#state.traceKeys, this.#state.name);
         return getOrSetChannel.tracePromise(() => this.#getOrSet(key, loader, options, trace), trace);
       }
       return this.#getOrSet(key, loader, options, undefined);
@@ -190,7 +190,7 @@ export class CacheView<V = unknown> implements Cache<V> {
   /** The fresh value for `key`, or undefined (a value in grace is not returned); counts a hit or miss. */
   get<T extends V = V>(key: CacheKey): Promise<T | undefined> {
     if (!getChannel.hasSubscribers) return this.#get<T>(key, undefined);
-    const trace = operationContext('get', this.name, key, this.#state.traceKeys);
+    const trace = operationContext('get', this.name, key, this.#state.traceKeys, this.#state.name);
     return getChannel.tracePromise(() => this.#get<T>(key, trace), trace);
   }
 
@@ -243,7 +243,7 @@ export class CacheView<V = unknown> implements Cache<V> {
    */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
     if (!setChannel.hasSubscribers) return this.#set(key, value, options);
-    const trace = operationContext('set', this.name, key, this.#state.traceKeys);
+    const trace = operationContext('set', this.name, key, this.#state.traceKeys, this.#state.name);
     return setChannel.tracePromise(() => this.#set(key, value, options), trace);
   }
 
@@ -287,7 +287,7 @@ export class CacheView<V = unknown> implements Cache<V> {
    */
   delete(key: CacheKey): Promise<boolean> {
     if (!deleteChannel.hasSubscribers) return this.#delete(key);
-    const trace = operationContext('delete', this.name, key, this.#state.traceKeys);
+    const trace = operationContext('delete', this.name, key, this.#state.traceKeys, this.#state.name);
     return deleteChannel.tracePromise(() => this.#delete(key), trace);
   }
 
@@ -686,7 +686,9 @@ export class CacheView<V = unknown> implements Cache<V> {
 
   /** A `larder:invalidate` context for this view (built only when the channel has subscribers). */
   #invalidateTrace(kind: InvalidateTraceContext['kind']): InvalidateTraceContext {
-    return { operation: 'invalidate', cache: this.name, kind };
+    const trace: InvalidateTraceContext = { operation: 'invalidate', cache: this.name, kind };
+    if (this.#state.name !== this.name) trace.root = this.#state.name;
+    return trace;
   }
 
   async #peek(key: CacheKey) {

@@ -103,6 +103,8 @@ export class LoaderCall<V> implements LoaderContext<V> {
 /** What one loader call needs to know besides the loader: its retry policy, hard timeout and hooks. */
 export interface LoaderRunOptions {
   cache: string;
+  /** The root cache's name, when `cache` is a namespace's (trace contexts carry it). */
+  root?: string;
   retry: ResolvedRetry;
   /** Bound on the whole call in ms; 0 = none. */
   hardTimeout: number;
@@ -169,6 +171,7 @@ async function attempts<V>(
         s.cache,
         s.traceKeys === true ? ctx.key : undefined,
         attempt,
+        s.root,
       );
       ctx.loadMs = performance.now() - started;
       s.onAttempt(ctx.loadMs, true, ctx.key);

@@ -612,6 +612,7 @@ export class ReadThrough {
     const state = this.#state;
     return {
       cache: this.#keys.name,
+      root: state.name,
       retry: call.retry,
       hardTimeout: call.hardTimeout,
       log: state.log,

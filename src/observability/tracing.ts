@@ -34,6 +34,11 @@ export type TraceTier = 'l1' | 'l2';
 export interface TraceContextBase {
   /** The cache's name (`root:namespace` for a namespace; for L2 and bus events, the root's). */
   cache: string;
+  /**
+   * For an operation on a namespace, the root cache's name (absent on the root itself). Namespace names
+   * may come from callers (a tenant, a user), so metrics label by this, not by `cache`.
+   */
+  root?: string;
   /** The key as the caller gave it (as stored, for L2 events); only with `traceKeys: true`. */
   key?: CacheKey;
   /** Set by the channel when the call resolves. */
@@ -123,21 +128,28 @@ export function traceLoader<T>(
   cache: string,
   key: CacheKey | undefined,
   attempt: number,
+  root: string = cache,
 ): Promise<T> {
   if (!loaderChannel.hasSubscribers) return run();
   const context: LoaderTraceContext = { cache, attempt };
+  if (root !== cache) context.root = root;
   if (key !== undefined) context.key = key;
   return loaderChannel.tracePromise(run, context);
 }
 
-/** A getOrSet/get/set/delete context; `key` is included only when `withKey` (the traceKeys option). */
+/**
+ * A getOrSet/get/set/delete context; `key` is included only when `withKey` (the traceKeys option), `root`
+ * only when it differs from `cache` (a namespace).
+ */
 export function operationContext(
   operation: OperationTraceContext['operation'],
   cache: string,
   key: CacheKey,
   withKey: boolean,
+  root: string = cache,
 ): OperationTraceContext {
   const context: OperationTraceContext = { operation, cache };
+  if (root !== cache) context.root = root;
   if (withKey) context.key = key;
   return context;
 }

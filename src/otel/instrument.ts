@@ -73,7 +73,11 @@ const INSTRUMENT_OPTIONS = optionNames<InstrumentLarderOptions>({
  * `traceKeys` a CacheError is recorded as its type and code plus the message of the first error in its
  * `cause` chain that is not a CacheError (what the loader or the driver threw), with no stack trace.
  *
- * **Metrics** (meter `larder`), each with `larder.cache.name`:
+ * Spans are named after the root cache, so a namespace's operations share its root's span names; their
+ * `larder.cache.name` attribute is the namespace's (`root:namespace`).
+ *
+ * **Metrics** (meter `larder`), each with `larder.cache.name`, the root cache's name (namespace names
+ * may come from callers, so they never multiply the series):
  * - `larder.cache.hits` (with `larder.cache.tier`), `larder.cache.misses` (with
  *   `larder.cache.coalesced`) and `larder.cache.stale_hits`: counters of get/getOrSet lookups;
  * - `larder.cache.loads`: loader attempts, with `error.type` on failed ones;
@@ -203,7 +207,7 @@ function instrumentSpans(provider: TracerProvider | undefined): Array<() => void
       const ctx = message as LarderTraceContext;
       const operation = operationOf(ctx);
       const span = tracer.startSpan(
-        `${operation} ${ctx.cache}`,
+        `${operation} ${ctx.root ?? ctx.cache}`,
         { kind: kindOf(operation), attributes: startAttributes(ctx, operation) },
         active,
       );
@@ -284,8 +288,14 @@ function instrumentMetrics(provider: MeterProvider | undefined): () => void {
   });
 
   const lookup = (message: unknown): void => {
-    const ctx = message as { cache: string; outcome?: string; tier?: string; coalesced?: boolean };
-    const attributes: Attributes = { 'larder.cache.name': ctx.cache };
+    const ctx = message as {
+      cache: string;
+      root?: string;
+      outcome?: string;
+      tier?: string;
+      coalesced?: boolean;
+    };
+    const attributes: Attributes = { 'larder.cache.name': ctx.root ?? ctx.cache };
     if (ctx.outcome === 'hit') {
       if (ctx.tier !== undefined) attributes['larder.cache.tier'] = ctx.tier;
       hits.add(1, attributes);
@@ -308,8 +318,8 @@ function instrumentMetrics(provider: MeterProvider | undefined): () => void {
     end: ignore,
     asyncStart: ignore,
     asyncEnd: (message) => {
-      const ctx = message as { cache: string; error?: unknown };
-      const attributes: Attributes = { 'larder.cache.name': ctx.cache };
+      const ctx = message as { cache: string; root?: string; error?: unknown };
+      const attributes: Attributes = { 'larder.cache.name': ctx.root ?? ctx.cache };
       if (ctx.error !== undefined) attributes['error.type'] = errorType(ctx.error);
       loads.add(1, attributes);
       const begun = started.get(ctx);

@@ -285,6 +285,26 @@ describe('instrumentLarder metrics', () => {
     await cache.close();
   });
 
+  it('labels a namespace’s metrics and names its spans by the root cache, so tenants do not multiply series', async () => {
+    install();
+    const cache = buildCache<string>({ name: 'sessions', retry: false });
+    for (const user of ['u1', 'u2', 'u3']) {
+      const mine = cache.namespace(user);
+      await mine.getOrSet('profile', () => `p-${user}`);
+      await mine.getOrSet('profile', () => 'unused');
+    }
+    const names = async (metricName: string) =>
+      ((await metric(metricName))?.dataPoints ?? []).map((p) => [p.attributes['larder.cache.name'], p.value]);
+    expect(await names('larder.cache.hits')).toEqual([['sessions', 3]]);
+    expect(await names('larder.cache.loads')).toEqual([['sessions', 3]]);
+    const spans = exporter.getFinishedSpans();
+    expect(new Set(spans.map((s) => s.name))).toEqual(new Set(['getOrSet sessions', 'loader sessions']));
+    expect(spans.find((s) => s.name === 'loader sessions')?.attributes['larder.cache.name']).toBe(
+      'sessions:u1',
+    );
+    await cache.close();
+  });
+
   it('refuses an unknown option, naming it, and instruments nothing', () => {
     expect(() => instrumentLarder({ span: false } as object)).toThrow(
       new TypeError('instrumentLarder: unknown option "span"'),
