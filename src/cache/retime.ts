@@ -24,6 +24,11 @@ export interface RetimeSettings {
   grace: number;
   /** Jitter fraction applied to each entry's new TTL, as writes do. */
   jitter: number;
+  /**
+   * The cache's adaptive TTL bounds (ms), if on: an entry a load wrote with adaptive state is re-timed
+   * within [min, max], as a load of it would be now, never past max and never to "no expiry".
+   */
+  adaptiveTtl?: { readonly min: number; readonly max: number } | undefined;
 }
 
 /** What a re-timing pass did. */
@@ -57,7 +62,11 @@ export function retimeEntries(
   for (const info of store.entries()) {
     if (inScope !== undefined && !inScope(info.key)) continue;
     const old = info.value;
-    const ttl = jitterTtl(settings.ttl, settings.jitter, random);
+    let ttl = jitterTtl(settings.ttl, settings.jitter, random);
+    const bounds = settings.adaptiveTtl;
+    if (bounds !== undefined && old.adaptive !== undefined) {
+      ttl = ttl === 0 ? bounds.max : Math.min(bounds.max, Math.max(bounds.min, ttl));
+    }
     const staleAt = ttl > 0 ? old.createdAt + ttl : 0;
     if (staleAt === old.staleAt) continue;
     const grace = old.staleAt === 0 ? settings.grace : old.expiresAt - old.staleAt;

@@ -28,6 +28,29 @@ describe('configure({ ttl, applyToExisting })', () => {
     await cache.close();
   });
 
+  it('keeps an adaptive entry within adaptiveTtl.max: a longer or no TTL re-times it to max', async () => {
+    const clock = manualClock();
+    const cache = createCache<string>({
+      ttl: '10s',
+      clock: clock.now,
+      adaptiveTtl: { min: '1s', max: '10s' },
+    });
+    await cache.getOrSet('loaded', () => 'v'); // adaptive state, TTL 10 s
+    await cache.set('written', 'v'); // set() writes the fixed TTL, no adaptive state
+    cache.configure({ ttl: '1d', applyToExisting: true });
+    expect(await cache.ttlRemaining('loaded')).toBe(10_000);
+    expect(await cache.ttlRemaining('written')).toBe(86_400_000);
+    cache.configure({ ttl: 0, applyToExisting: true });
+    expect(await cache.ttlRemaining('loaded')).toBe(10_000);
+    clock.advance(10_000);
+    expect(await cache.get('loaded')).toBeUndefined();
+    cache.configure({ ttl: '1s', applyToExisting: true }); // shortening still reaches it
+    await cache.getOrSet('again', () => 'v');
+    cache.configure({ ttl: '500ms', applyToExisting: true });
+    expect(await cache.ttlRemaining('again')).toBe(1_000); // not below min either
+    await cache.close();
+  });
+
   it('keeps each entry’s grace length, so a shortened entry can still be served by fail-safe', async () => {
     const clock = manualClock();
     const cache = createCache<number>({ ttl: '1h', grace: '10m', clock: clock.now });
