@@ -43,6 +43,9 @@ export interface InstrumentLarderOptions {
 /** Takes the instrumentation out again: no more spans or metrics, and the channels lose their subscribers. */
 export type UninstallLarder = () => void;
 
+/** Whether an instrumentLarder call is in force (the channels are process-wide, so one at a time). */
+let installed = false;
+
 const INSTRUMENT_OPTIONS = optionNames<InstrumentLarderOptions>({
   tracerProvider: true,
   meterProvider: true,
@@ -86,18 +89,34 @@ const INSTRUMENT_OPTIONS = optionNames<InstrumentLarderOptions>({
  *
  * Subscribing makes every traced operation build its context object; without instrumentation the
  * channels have no subscribers and cost one property read per operation.
+ *
+ * One instrumentation at a time: a second call before the first is uninstalled throws, since every
+ * operation would otherwise make two spans and add to each counter twice.
  */
 export function instrumentLarder(options: InstrumentLarderOptions = {}): UninstallLarder {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('instrumentLarder: options must be an object');
   assertKnownOptions(options, INSTRUMENT_OPTIONS, 'instrumentLarder');
+  if (installed) {
+    throw new Error(
+      'instrumentLarder: Larder is already instrumented in this process (every operation would make two ' +
+        'spans and count twice); call the function the first call returned before instrumenting again',
+    );
+  }
   const undo: Array<() => void> = [];
-  if (options.spans !== false) undo.push(...instrumentSpans(options.tracerProvider));
-  if (options.metrics !== false) undo.push(instrumentMetrics(options.meterProvider));
+  try {
+    if (options.spans !== false) undo.push(...instrumentSpans(options.tracerProvider));
+    if (options.metrics !== false) undo.push(instrumentMetrics(options.meterProvider));
+  } catch (error) {
+    for (const step of undo) step(); // a provider that threw leaves no channel subscribed
+    throw error;
+  }
+  installed = true;
   let done = false;
   return () => {
     if (done) return;
     done = true;
+    installed = false;
     for (const step of undo) step();
   };
 }

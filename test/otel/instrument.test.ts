@@ -305,6 +305,28 @@ describe('instrumentLarder metrics', () => {
     await cache.close();
   });
 
+  it('refuses a second instrumentation while one is in force, so nothing is counted twice', async () => {
+    install();
+    expect(() => instrumentLarder({ tracerProvider, meterProvider })).toThrow(/already instrumented/);
+    const cache = buildCache<string>({ name: 'once', retry: false });
+    await cache.getOrSet('k', () => 'v');
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['loader once', 'getOrSet once']);
+    expect((await metric('larder.cache.loads'))?.dataPoints.map((p) => p.value)).toEqual([1]);
+
+    uninstall!();
+    // A provider that throws leaves nothing subscribed, and does not block the next call.
+    const broken = {
+      getMeter: () => {
+        throw new Error('no meter');
+      },
+    };
+    expect(() => instrumentLarder({ tracerProvider, meterProvider: broken })).toThrow('no meter');
+    expect(getOrSetChannel.hasSubscribers).toBe(false);
+    install();
+    expect(getOrSetChannel.hasSubscribers).toBe(true);
+    await cache.close();
+  });
+
   it('refuses an unknown option, naming it, and instruments nothing', () => {
     expect(() => instrumentLarder({ span: false } as object)).toThrow(
       new TypeError('instrumentLarder: unknown option "span"'),
