@@ -127,7 +127,7 @@ export class BatchOps {
       const [key, value, own] = entry as [unknown, unknown, CacheSetOptions | undefined];
       const problem = keyProblem(key);
       if (problem !== undefined) throw new TypeError(`setMany: entries[${index}]: ${problem}`);
-      const write = resolveSetOptions(config, own ?? options, 'setMany');
+      const write = resolveSetOptions(config, entryOptions(own, options), 'setMany');
       const full = this.#keys.fullKey(key as CacheKey);
       writes.delete(full); // a key given twice keeps its last value, in its last place
       writes.set(full, { key: key as CacheKey, value, write });
@@ -442,6 +442,22 @@ export class BatchOps {
       }
     });
   }
+}
+
+/**
+ * One setMany entry's options: its own over the call's, field by field. An entry that gives only a `ttl`
+ * keeps the call's tags, so invalidating them reaches it (replacing the whole object dropped them).
+ */
+function entryOptions(
+  own: CacheSetOptions | undefined,
+  shared: CacheSetOptions | undefined,
+): CacheSetOptions | undefined {
+  if (own === undefined || shared === undefined) return own ?? shared;
+  // Not objects: left for resolveSetOptions to refuse by name.
+  if (typeof own !== 'object' || own === null || typeof shared !== 'object' || shared === null) return own;
+  const merged: Record<string, unknown> = { ...shared };
+  for (const [name, value] of Object.entries(own)) if (value !== undefined) merged[name] = value;
+  return merged as CacheSetOptions;
 }
 
 /** The fail-safe answer a load of a key keeps: the value in grace, or (forced) whatever is still held. */

@@ -439,8 +439,9 @@ export interface Cache<V = unknown> {
    */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void>;
   /**
-   * Writes several values, each to every tier, as {@link Cache.set} does (`options` applies to entries
-   * without options of their own; a key given twice keeps its last value). With a shared tier the
+   * Writes several values, each to every tier, as {@link Cache.set} does (`options` applies to every
+   * entry, and an entry's own options override it field by field: `[key, value, { ttl }]` keeps the
+   * call's tags; a key given twice keeps its last value). With a shared tier the
    * writes go out together and other instances hear of them in one bus message (per 500 keys).
    */
   setMany(entries: Iterable<SetManyEntry<V>>, options?: CacheSetOptions): Promise<void>;

@@ -122,6 +122,24 @@ describe('getMany', () => {
 });
 
 describe('setMany', () => {
+  it("an entry's own options override the call's field by field: invalidating the call's tags reaches it", async () => {
+    const clock = manualClock();
+    const cache = buildCache<string>({ clock: clock.now, ttl: '10m' });
+    await cache.setMany(
+      [
+        ['1', 'Ada'],
+        ['2', 'Grace', { ttl: '5m' }],
+        ['3', 'Edsger', { tags: ['other'] }],
+      ],
+      { tags: ['users'], ttl: '1m' },
+    );
+    expect(await cache.ttlRemaining('2')).toBe(300_000);
+    expect(await cache.ttlRemaining('3')).toBe(60_000);
+    expect(await cache.invalidateTags(['users'])).toBe(2);
+    expect(await cache.getMany(['1', '2', '3'])).toEqual([undefined, undefined, 'Edsger']);
+    await cache.close();
+  });
+
   it('writes every entry with its own options or the shared ones; a key given twice keeps its last value', async () => {
     const clock = manualClock();
     const cache = buildCache<string>({ clock: clock.now, ttl: '1m' });
