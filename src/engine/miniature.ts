@@ -58,6 +58,16 @@ const SWITCH_MARGIN = 0.05;
 const SUSTAINED_MARGIN = 0.01;
 const SUSTAINED_DECISIONS = 5;
 /**
+ * A share also takes over when, on the sampled requests where it and the share in use disagree (one
+ * hits, the other misses), it wins so much more often that chance would explain it at fewer than 4
+ * standard deviations: (wins - losses) / sqrt(wins + losses) > PAIRED_Z, the counts decayed as the fast
+ * scores are. The miniatures see the same requests, so most of their hits are shared and cancel here;
+ * a lead of 2 to 4 % of the hits, under both margins, is then clear within a few periods. It matters
+ * where a trace holds few decisions: a cache of 100,000 entries or more decides once per two of its
+ * sizes in requests (see "Paired leads" in the essay of tinylfu.ts).
+ */
+const PAIRED_Z = 4;
+/**
  * Weight the previous periods keep in the scores that choose a mode: ARC or S3-FIFO against
  * W-TinyLFU is judged over about twenty periods, not five, because one period's sample often puts a
  * policy ahead that loses over the run (P3 at 131072 entries changed policy at most decisions and
@@ -138,6 +148,14 @@ export class WindowTuner {
   /** Sampled requests not yet fed to the miniatures, in `#pending[0 .. #pendingCount)`. */
   readonly #pending: Int32Array;
   #pendingCount = 0;
+  /** Per share, whether its miniature hit the request being fed (1) or not (0). */
+  readonly #hitNow = new Uint8Array(SHARES.length);
+  /**
+   * Per share, the sampled requests it hit and the share in use missed (wins) and the reverse
+   * (losses), decayed with SCORE_DECAY at each decision and cleared when the share in use changes.
+   */
+  readonly #wins = new Float64Array(SHARES.length);
+  readonly #losses = new Float64Array(SHARES.length);
 
   /** Miniatures for a cache of up to `capacity` entries. */
   constructor(capacity: number) {
@@ -206,7 +224,22 @@ export class WindowTuner {
       this.#seen.age();
       this.#accesses >>>= 1;
     }
-    for (let i = 0; i < minis.length; i++) minis[i]!.access(mixed);
+    // Each share's hit or miss on this request, paired against the share in use's.
+    const inUse = this.#shareIndex;
+    let inUseHit = 0;
+    for (let i = 0; i < minis.length; i++) {
+      const mini = minis[i]!;
+      const before = mini.hits;
+      mini.access(mixed);
+      const hit = mini.hits - before;
+      this.#hitNow[i] = hit;
+      if (i === inUse) inUseHit = hit;
+    }
+    for (let i = 0; i < minis.length; i++) {
+      const hit = this.#hitNow[i]!;
+      if (hit > inUseHit) this.#wins[i]!++;
+      else if (hit < inUseHit) this.#losses[i]!++;
+    }
     this.#arc.access(mixed);
     this.#s3fifo.access(mixed);
     if (++this.#requests < this.#period || this.#bestHits() < PERIOD_HITS) return false;
@@ -243,7 +276,20 @@ export class WindowTuner {
     this.#arc.hits = 0;
     this.#s3fifo.hits = 0;
     if (tied) return;
-    const share = chooseShare(scores, arc, this.#shareIndex, this.#leader, this.#leaderRun);
+    let share = chooseShare(scores, arc, this.#shareIndex, this.#leader, this.#leaderRun);
+    if (share.index === this.#shareIndex) {
+      const paired = pairedLeader(this.#wins, this.#losses, arc);
+      if (paired >= 0) share = { index: paired, leader: -1, run: 0 };
+    }
+    if (share.index !== this.#shareIndex) {
+      this.#wins.fill(0);
+      this.#losses.fill(0);
+    } else {
+      for (let i = 0; i < arc; i++) {
+        this.#wins[i]! *= SCORE_DECAY;
+        this.#losses[i]! *= SCORE_DECAY;
+      }
+    }
     this.#shareIndex = share.index;
     this.#leader = share.leader;
     this.#leaderRun = share.run;
@@ -288,6 +334,28 @@ export function chooseShare(
   return next >= SUSTAINED_DECISIONS
     ? { index: best, leader: -1, run: 0 }
     : { index: inUse, leader: best, run: next };
+}
+
+/**
+ * The share (an index below `count`) whose paired lead over the share in use is clear, or -1: the
+ * one with the largest (wins - losses) / sqrt(wins + losses) above PAIRED_Z, where `wins[i]` counts
+ * the sampled requests share i hit and the share in use missed, and `losses[i]` the reverse (see
+ * PAIRED_Z). The share in use has no disagreements with itself, so it is never returned.
+ */
+export function pairedLeader(wins: ArrayLike<number>, losses: ArrayLike<number>, count: number): number {
+  let leader = -1;
+  let best = PAIRED_Z;
+  for (let i = 0; i < count; i++) {
+    const w = wins[i]!;
+    const l = losses[i]!;
+    if (w <= l) continue;
+    const z = (w - l) / Math.sqrt(w + l);
+    if (z > best) {
+      best = z;
+      leader = i;
+    }
+  }
+  return leader;
 }
 
 /**

@@ -176,8 +176,20 @@
 // 1.10, P3 at 262,144 from 2.70 behind ARC to 1.81, and others of that family by up to +0.47; over
 // five renamings the crafted flood row +0.25, web12 at 1,000 -0.07, every other row of
 // bench:hit-ratio by 0.06 or less. What it leaves: at those sizes a decision still comes once per
-// two cache-sizes of requests, and the same family trails LRU by 1 to 3.2 points
-// (docs/benchmarks/hit-ratio.md, "Large caches under drift").
+// two cache-sizes of requests (see "Paired leads", next).
+// Paired leads: a share also takes over when, on the sampled requests where its miniature and the
+// one of the share in use disagree, it hits so much more often than it misses that chance would be
+// more than 4 standard deviations away (miniature.ts, PAIRED_Z). Both margins compare whole hit
+// counts, whose noise (about their square root) hides a lead of 2 to 4 %; the miniatures see the same
+// requests, so most of their hits are shared and cancel in the paired count, where such a lead stands
+// out within a few periods. On large caches under drift (synthetic, one replay each) it moved a
+// recency-only stream at 100,000 entries from 3.00 behind LRU to 1.02, a Zipf(1.0) stream whose hot
+// set changes every 100,000 requests at 50,000 entries from 2.96 to 2.01, every 1,000,000 requests at
+// 250,000 entries from 1.97 to 0.99, a sliding Zipf(1.2) at 100,000 entries from 1.70 to 0.96, and
+// no row of that sweep lower. Over five renamings of bench:hit-ratio: sprite at 512 -0.14, sprite at
+// 1000 -0.02, no other row. At z = 3 the family gained more (a sliding Zipf(1.2) at 50,000 entries
+// +0.78) but cpp at 100 lost 0.59 and web12 at 5000 0.11 in one replay; requiring 64 disagreements
+// as well cost web12 at 5000 0.38.
 // Measured: one replay of a trace is one sample of which keys the miniatures see (and of the sketch's
 // collisions), and on some rows the samples differ by more than the modes do: replaying each trace
 // under five bijective renumberings of its keys, the engine without modes ranges over 5.3 points on

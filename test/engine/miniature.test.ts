@@ -1,7 +1,7 @@
 // The window tuner (miniature.ts): sampled miniature W-TinyLFU caches pick the window share that hits
 // most, and the policy moves its window there.
 import { describe, expect, it } from 'vitest';
-import { WindowTuner } from '../../src/engine/miniature.js';
+import { WindowTuner, pairedLeader } from '../../src/engine/miniature.js';
 import { hashKey } from '../../src/engine/hash.js';
 import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
 import { seededRandom } from './helpers.js';
@@ -103,5 +103,29 @@ describe('TinyLfuPolicy window tuning', () => {
   it('keeps the hill climber for a byte-bounded cache', () => {
     const cache = new MemoryCache<number, number>({ maxBytes: 1000, sizeOf: () => 10 });
     expect(cache[engineInternals]().policy.tunerShare).toBe(-1);
+  });
+});
+
+describe('pairedLeader', () => {
+  // Wins: sampled requests a share hit and the share in use missed; losses: the reverse.
+  it('names no share while every lead could be chance (z <= 4)', () => {
+    expect(pairedLeader([10, 0, 0, 0, 0], [5, 0, 0, 0, 0], 5)).toBe(-1);
+    // 64 more wins than losses out of 256 disagreements: z = 4 exactly, not above it.
+    expect(pairedLeader([0, 0, 0, 0, 160], [0, 0, 0, 0, 96], 5)).toBe(-1);
+    expect(pairedLeader([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], 5)).toBe(-1);
+  });
+
+  it('names a share whose wins outnumber its losses beyond chance', () => {
+    // 100 against 40: z = 60 / sqrt(140) = 5.07.
+    expect(pairedLeader([0, 0, 0, 0, 100], [0, 0, 0, 0, 40], 5)).toBe(4);
+  });
+
+  it('takes the clearest lead, never one that loses more than it wins', () => {
+    expect(pairedLeader([100, 0, 0, 300, 100], [40, 0, 0, 150, 400], 5)).toBe(3);
+    expect(pairedLeader([0, 0, 0, 0, 0], [500, 500, 500, 500, 500], 5)).toBe(-1);
+  });
+
+  it('looks only at the first `count` shares', () => {
+    expect(pairedLeader([0, 0, 0, 0, 100], [0, 0, 0, 0, 40], 4)).toBe(-1);
   });
 });
