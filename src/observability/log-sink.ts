@@ -75,13 +75,17 @@ export class LogSink {
   #write(level: LogLevel, message: string, fields: Record<string, unknown>): void {
     const logger = this.#logger!;
     try {
-      if (this.#pino) logger[level]!(fields, message);
-      else logger[level]!(message, fields);
+      const written: unknown = this.#pino ? logger[level]!(fields, message) : logger[level]!(message, fields);
+      // An async logger whose write rejects would otherwise be an unhandled rejection: a crash in Node.
+      if (typeof (written as PromiseLike<unknown> | undefined)?.then === 'function')
+        (written as PromiseLike<unknown>).then(undefined, ignoreRejection);
     } catch {
-      // A broken logger must never be the reason a cache call fails.
+      // A broken logger must never be the reason a cache call fails (or the process ends).
     }
   }
 }
+
+const ignoreRejection = (): void => {};
 
 /** A sink that writes nothing. */
 export const SILENT_LOG = new LogSink();

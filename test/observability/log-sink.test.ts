@@ -63,4 +63,25 @@ describe('LogSink', () => {
     expect(() => new LogSink('console' as any)).toThrow(/logger/);
     expect(() => new LogSink({}, 'winston' as any)).toThrow(/loggerStyle/);
   });
+  it('swallows the rejection of an async logger, so a failing log transport cannot crash the process', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let calls = 0;
+      const sink = new LogSink({
+        warn: async () => {
+          calls++;
+          throw new Error('log transport down');
+        },
+      });
+      sink.warn('Cache STALE', { cache: 'c' });
+      expect(calls).toBe(1);
+      // Unhandled rejections are reported after the microtask queue drains, before the next macrotask.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
