@@ -79,6 +79,25 @@ function claimPrefix(cache: object, name: string, owner: object, what = `functio
   return prefix;
 }
 
+/** The owner of a name that an explicit `prefix` took: lives as long as the module, so the claim never lapses. */
+const EXPLICIT_PREFIX = {};
+
+/**
+ * Records that an explicit `prefix` uses `prefix` in `cache`, so a default name equal to it (a function
+ * or `ClassName.method` of that name memoized later without a prefix) is numbered apart instead of
+ * sharing its keys. Explicit prefixes themselves are used as given: equal ones share on purpose.
+ */
+function claimExplicitPrefix(cache: object, prefix: string): void {
+  let names = claimsByCache.get(cache);
+  if (names === undefined) claimsByCache.set(cache, (names = new Map()));
+  const claims = names.get(prefix);
+  if (claims === undefined) {
+    names.set(prefix, { owners: [{ owner: new WeakRef(EXPLICIT_PREFIX), prefix }], next: 2, warned: false });
+  } else if (!claims.owners.some((claim) => claim.owner.deref() === EXPLICIT_PREFIX)) {
+    claims.owners.push({ owner: new WeakRef(EXPLICIT_PREFIX), prefix });
+  }
+}
+
 /** {@link claimPrefix} for a decorated method: the name is `ClassName.method`, the owner the method itself. */
 function claimMethodPrefix(cache: object, className: string, method: string, owner: object): string {
   const name = `${className}.${method}`;
@@ -103,6 +122,7 @@ export function memoize<This, A extends unknown[], R>(
   if (typeof fn !== 'function') throw new TypeError('memoize: fn must be a function');
   checkOptions(options);
   let prefix: string | undefined = options.prefix;
+  if (prefix !== undefined && options.key === undefined) claimExplicitPrefix(options.cache, prefix);
   if (prefix === undefined && options.key === undefined) {
     prefix =
       fn.name === ''
@@ -198,6 +218,9 @@ export function memoizeMethod<This, A extends unknown[], R extends Promise<unkno
   options: MemoizeOptions<This, A, Awaited<R>>,
 ): MemoizedDecorator<This, A, R> {
   checkOptions(options);
+  if (options.prefix !== undefined && options.key === undefined) {
+    claimExplicitPrefix(options.cache, options.prefix);
+  }
   function decorate(
     first: Method<This, A, R> | object,
     second: ClassMethodDecoratorContext<This, Method<This, A, R>> | string | symbol,

@@ -151,6 +151,26 @@ describe('default memoize keys', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('number a default name apart from an explicit prefix equal to it', async () => {
+    const cache = createCache();
+    async function getUser(id: number): Promise<string> {
+      return `user ${id}`;
+    }
+    const admin = { getUser: async (id: number) => `admin ${id}` };
+    const users = memoize(getUser, { cache, prefix: 'getUser' });
+    const admins = memoize(admin.getUser, { cache }); // default name: 'getUser'
+    expect(await users(1)).toBe('user 1');
+    expect(await admins(1)).toBe('admin 1');
+    expect(
+      cache
+        .entries()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['getUser#2:[1]', 'getUser:[1]']);
+    await flush();
+    expect(warnings).toHaveLength(1);
+  });
+
   it('use an explicit prefix or key as given, without claiming a name', async () => {
     const cache = createCache();
     const f = vi.fn(async (id: number) => id);
