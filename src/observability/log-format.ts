@@ -2,6 +2,7 @@
 // messages as `[Cache HIT] plans uuid-1` (bracketed, seed 000's HIT, MISS, SET, INVALIDATE, CLEAR and
 // CONFIG) or `Cache HIT: providers_list_acme` (colon, seed 003's form). The fields object is passed on
 // unchanged, beside the new message.
+import { quiet } from './log-sink.js';
 import type { Logger, LogLevel } from './logger.js';
 
 // `Cache <WORD>` not already followed by a colon, so a line formatted once is not formatted again.
@@ -87,7 +88,7 @@ export function formattedLogger(
       // The message is the first string argument whatever the style; the fields, the first object.
       const at = args.findIndex((a) => typeof a === 'string');
       if (at >= 0) args[at] = format(args[at] as string, args.find(isFields) as never);
-      write.apply(logger, args);
+      quiet(write.apply(logger, args));
     };
   }
   if (typeof logger.isLevelEnabled === 'function') {

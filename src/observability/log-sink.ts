@@ -75,10 +75,7 @@ export class LogSink {
   #write(level: LogLevel, message: string, fields: Record<string, unknown>): void {
     const logger = this.#logger!;
     try {
-      const written: unknown = this.#pino ? logger[level]!(fields, message) : logger[level]!(message, fields);
-      // An async logger whose write rejects would otherwise be an unhandled rejection: a crash in Node.
-      if (typeof (written as PromiseLike<unknown> | undefined)?.then === 'function')
-        (written as PromiseLike<unknown>).then(undefined, ignoreRejection);
+      quiet(this.#pino ? logger[level]!(fields, message) : logger[level]!(message, fields));
     } catch {
       // A broken logger must never be the reason a cache call fails (or the process ends).
     }
@@ -86,6 +83,15 @@ export class LogSink {
 }
 
 const ignoreRejection = (): void => {};
+
+/**
+ * Ignores the rejection of what a logger method returned, when it is a promise: an async logger whose
+ * write fails would otherwise be an unhandled rejection, which ends a Node process.
+ */
+export function quiet(written: unknown): void {
+  if (typeof (written as PromiseLike<unknown> | null | undefined)?.then === 'function')
+    (written as PromiseLike<unknown>).then(undefined, ignoreRejection);
+}
 
 /** A sink that writes nothing. */
 export const SILENT_LOG = new LogSink();

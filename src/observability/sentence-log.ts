@@ -4,7 +4,7 @@
 // (`Cache hit { userId: 123, itemCount: 3, duration: 0 }`, `Fresh data fetched and cached { …,
 // duration: 245 }`: seed 002's lines). `formatLogLine` renders one as `[INFO] Cache hit { … }`.
 import { assertLoggerObject, isFields } from './log-format.js';
-import { detectLoggerStyle } from './log-sink.js';
+import { detectLoggerStyle, quiet } from './log-sink.js';
 import type { Logger, LogLevel } from './logger.js';
 
 /** Options of {@link sentenceLogger}. */
@@ -201,9 +201,9 @@ export function sentenceLogger(logger: Logger, options: SentenceLogOptions = {})
     const fields: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(sentence.fields))
       if (value !== undefined) fields[name] = value;
-    if (render) out.call(logger, formatLogLine(sentence.level, sentence.message, fields));
-    else if (pino) out.call(logger, fields, sentence.message);
-    else out.call(logger, sentence.message, fields);
+    if (render) quiet(out.call(logger, formatLogLine(sentence.level, sentence.message, fields)));
+    else if (pino) quiet(out.call(logger, fields, sentence.message));
+    else quiet(out.call(logger, sentence.message, fields));
   };
 
   const wrapped: Logger = {};

@@ -1,5 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import { bracketedLogger } from '../../src/observability/log-format.js';
 import { detectLoggerStyle, LogSink } from '../../src/observability/log-sink.js';
+import { sentenceLogger } from '../../src/observability/sentence-log.js';
 
 describe('LogSink', () => {
   it('detects pino-style loggers by isLevelEnabled or levels, otherwise console-style', () => {
@@ -78,6 +81,29 @@ describe('LogSink', () => {
       sink.warn('Cache STALE', { cache: 'c' });
       expect(calls).toBe(1);
       // Unhandled rejections are reported after the microtask queue drains, before the next macrotask.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+  it('swallows it too through bracketedLogger and sentenceLogger, on a real cache', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let calls = 0;
+      const failing = async (): Promise<void> => {
+        calls++;
+        throw new Error('log transport down');
+      };
+      const base = { debug: failing, info: failing, warn: failing, error: failing };
+      for (const logger of [bracketedLogger(base), sentenceLogger(base)]) {
+        const cache = createCache<string>({ name: 'c', logger });
+        expect(await cache.getOrSet('k', () => 'v')).toBe('v');
+        await cache.close();
+      }
+      expect(calls).toBeGreaterThan(1);
       await new Promise<void>((resolve) => setImmediate(resolve));
       expect(unhandled).toEqual([]);
     } finally {
