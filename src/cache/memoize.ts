@@ -95,6 +95,24 @@ function claimExplicitPrefix(cache: object, prefix: string): void {
     names.set(prefix, { owners: [{ owner: new WeakRef(EXPLICIT_PREFIX), prefix }], next: 2, warned: false });
   } else if (!claims.owners.some((claim) => claim.owner.deref() === EXPLICIT_PREFIX)) {
     claims.owners.push({ owner: new WeakRef(EXPLICIT_PREFIX), prefix });
+    // A default name took it first: its keys and this prefix's are one key space. Too late to renumber.
+    if (
+      !claims.warned &&
+      claims.owners.some(
+        (claim) =>
+          claim.prefix === prefix &&
+          claim.owner.deref() !== EXPLICIT_PREFIX &&
+          claim.owner.deref() !== undefined,
+      )
+    ) {
+      claims.warned = true;
+      process.emitWarning(
+        `The memoize prefix '${prefix}' equals the default name of a function or method memoized earlier ` +
+          `into cache '${cacheName(cache)}': both key their results as '${prefix}:…' and answer each ` +
+          `other's calls. Pass a distinct \`prefix\` (or \`key\`) to each.`,
+        { code: NAME_CLASH_WARNING },
+      );
+    }
   }
 }
 

@@ -171,6 +171,21 @@ describe('default memoize keys', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it('warn when an explicit prefix equals a default name claimed earlier', async () => {
+    const cache = createCache();
+    async function getUser(id: number): Promise<string> {
+      return `user ${id}`;
+    }
+    memoize(getUser, { cache });
+    await flush();
+    expect(warnings).toEqual([]);
+    memoize(async (id: number) => `admin ${id}`, { cache, prefix: 'getUser' });
+    await flush();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.code).toBe(NAME_CLASH_WARNING);
+    expect(warnings[0]!.message).toMatch(/prefix 'getUser'.*Pass a distinct `prefix`/);
+  });
+
   it('use an explicit prefix or key as given, without claiming a name', async () => {
     const cache = createCache();
     const f = vi.fn(async (id: number) => id);
