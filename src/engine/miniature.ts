@@ -148,8 +148,6 @@ export class WindowTuner {
   /** Sampled requests not yet fed to the miniatures, in `#pending[0 .. #pendingCount)`. */
   readonly #pending: Int32Array;
   #pendingCount = 0;
-  /** Per share, whether its miniature hit the request being fed (1) or not (0). */
-  readonly #hitNow = new Uint8Array(SHARES.length);
   /**
    * Per share, the sampled requests it hit and the share in use missed (wins) and the reverse
    * (losses), decayed with SCORE_DECAY at each decision and cleared when the share in use changes.
@@ -224,21 +222,15 @@ export class WindowTuner {
       this.#seen.age();
       this.#accesses >>>= 1;
     }
-    // Each share's hit or miss on this request, paired against the share in use's.
+    // Each share's hit or miss on this request, paired against the share in use's (the miniatures
+    // only read the shared sketch, so the order they see the request in does not matter).
     const inUse = this.#shareIndex;
-    let inUseHit = 0;
+    const inUseHit = minis[inUse]!.access(mixed);
     for (let i = 0; i < minis.length; i++) {
-      const mini = minis[i]!;
-      const before = mini.hits;
-      mini.access(mixed);
-      const hit = mini.hits - before;
-      this.#hitNow[i] = hit;
-      if (i === inUse) inUseHit = hit;
-    }
-    for (let i = 0; i < minis.length; i++) {
-      const hit = this.#hitNow[i]!;
-      if (hit > inUseHit) this.#wins[i]!++;
-      else if (hit < inUseHit) this.#losses[i]!++;
+      if (i === inUse) continue;
+      const hit = minis[i]!.access(mixed);
+      if (hit && !inUseHit) this.#wins[i]!++;
+      else if (!hit && inUseHit) this.#losses[i]!++;
     }
     this.#arc.access(mixed);
     this.#s3fifo.access(mixed);
@@ -491,7 +483,8 @@ class MiniWTinyLfu {
     this.#index = new HashSlots(this.#hashes, capacity + 1);
   }
 
-  access(hash: number): void {
+  /** Feeds one request; true when it hit. */
+  access(hash: number): boolean {
     const links = this.#links;
     const slot = this.#index.find(hash);
     if (slot !== 0) {
@@ -511,7 +504,7 @@ class MiniWTinyLfu {
       } else {
         links.moveToBack(segment, slot);
       }
-      return;
+      return true;
     }
     const fresh = this.#free.pop() ?? this.#nextSlot++;
     this.#hashes[fresh] = hash;
@@ -519,14 +512,14 @@ class MiniWTinyLfu {
     this.#index.insert(hash, fresh);
     links.pushBack(WINDOW, fresh);
     this.#size++;
-    if (++this.#window <= this.#windowMax) return;
+    if (++this.#window <= this.#windowMax) return false;
     // The window's oldest entry becomes a candidate; it enters main if there is room or it wins.
     const candidate = links.first(WINDOW);
     links.unlink(candidate);
     this.#window--;
     links.pushBack(PROBATION, candidate);
     this.#segment[candidate] = PROBATION;
-    if (this.#size <= this.capacity) return;
+    if (this.#size <= this.capacity) return false;
     let victim = links.first(PROBATION);
     if (victim === candidate) victim = links.first(PROTECTED);
     const evict =
@@ -539,6 +532,7 @@ class MiniWTinyLfu {
     this.#index.erase(this.#hashes[evict]!);
     this.#free.push(evict);
     this.#size--;
+    return false;
   }
 }
 
