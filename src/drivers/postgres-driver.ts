@@ -158,15 +158,13 @@ export class PostgresDriver implements TierDriver {
   }
 
   async deletePattern(pattern: string): Promise<number> {
-    const like = globToLike(this.prefix, pattern);
-    if (!pattern.includes('?')) return this.#deleteLike(like);
+    if (!pattern.includes('?')) return this.#deleteLike(globToLike(this.prefix, pattern));
     // A Larder glob's `?` is one UTF-16 code unit, LIKE's `_` one character (a character outside the
     // BMP is two units): select by LIKE with `%` in its place, a superset, and delete exactly the keys
     // the pattern matches.
+    const superset = globToLike(this.prefix, pattern, '%');
     const glob = compileGlob(pattern);
     const skip = this.prefix.length;
-    let superset = escapeLike(this.prefix);
-    for (const ch of pattern) superset += ch === '*' || ch === '?' ? '%' : escapeLike(ch);
     let count = 0;
     for (let after = ''; ;) {
       const rows = await this.#query<{ key: string }>(this.#sql.selectLike, [superset, after, this.#batch]);

@@ -8,11 +8,14 @@ export function escapeLike(literal: string): string {
   return literal.replace(/[\\%_]/g, '\\$&');
 }
 
-/** A LIKE pattern (ESCAPE `\`) for keys that are `prefix` followed by something matching `pattern`. */
-export function globToLike(prefix: string, pattern: string): string {
+/**
+ * A LIKE pattern (ESCAPE `\`) for keys that are `prefix` followed by something matching `pattern`;
+ * `question` is what a `?` becomes (`%` gives a superset, for a driver that then tests each key).
+ */
+export function globToLike(prefix: string, pattern: string, question: '_' | '%' = '_'): string {
   checkGlob(pattern);
   let out = escapeLike(prefix);
-  for (const ch of pattern) out += ch === '*' ? '%' : ch === '?' ? '_' : escapeLike(ch);
+  for (const ch of pattern) out += ch === '*' ? '%' : ch === '?' ? question : escapeLike(ch);
   return out;
 }
 

@@ -512,8 +512,7 @@ export class RedisDriver implements TierDriver {
     if (this.#owned) this.client.disconnect();
   }
 
-  /** SCANs every master for `match` and UNLINKs what it finds, batch by batch. */
-  /** UNLINKs the keys SCAN finds for `match` (only those `keep` accepts, when given) on every node. */
+  /** UNLINKs, batch by batch, the keys SCAN finds for `match` (only those `keep` accepts, when given) on every master. */
   async #scanDelete(match: string, keep?: (key: string) => boolean): Promise<number> {
     if (!this.#gate.ready) await this.#gate.pass();
     this.#sendWrites();
