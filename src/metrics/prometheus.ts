@@ -121,10 +121,11 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
   ) {
     throw new TypeError('registerMetrics: registry must be a prom-client Registry');
   }
+  const histogramName = `${prefix}cache_load_duration_seconds`;
   const wanted = [
     ...COUNTERS.map(([suffix]) => `${prefix}cache_${suffix}`),
     ...GAUGES.map(([suffix]) => `${prefix}cache_${suffix}`),
-    `${prefix}cache_load_duration_seconds`,
+    histogramName,
   ];
   const taken = wanted.find((name) => registry.getSingleMetric(name) !== undefined);
   if (taken !== undefined) {
@@ -178,7 +179,6 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
       });
       names.push(name);
     }
-    const histogramName = `${prefix}cache_load_duration_seconds`;
     histogram = new Histogram({
       name: histogramName,
       help: 'Loader call duration',
