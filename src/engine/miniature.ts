@@ -59,14 +59,21 @@ const SUSTAINED_MARGIN = 0.01;
 const SUSTAINED_DECISIONS = 5;
 /**
  * A share also takes over when, on the sampled requests where it and the share in use disagree (one
- * hits, the other misses), it wins so much more often that chance would explain it at fewer than 4
+ * hits, the other misses), it wins so much more often that chance would explain it at fewer than 3
  * standard deviations: (wins - losses) / sqrt(wins + losses) > PAIRED_Z, the counts decayed as the fast
  * scores are. The miniatures see the same requests, so most of their hits are shared and cancel here;
  * a lead of 2 to 4 % of the hits, under both margins, is then clear within a few periods. It matters
  * where a trace holds few decisions: a cache of 100,000 entries or more decides once per two of its
  * sizes in requests (see "Paired leads" in the essay of tinylfu.ts).
  */
-const PAIRED_Z = 4;
+const PAIRED_Z = 3;
+/**
+ * The paired rule applies to caches of this many entries or more: sampled at 1 request in 4 or
+ * fewer. Smaller caches decide every one or two thousand requests, often enough for the margins, and
+ * there the rule only added noise (multi1 at 512 entries lost 0.45 point at z = 3, and cpp at 200,
+ * simulated whole, 1.37 at z = 4).
+ */
+const PAIRED_MIN_ENTRIES = 1024;
 /**
  * Weight the previous periods keep in the scores that choose a mode: ARC or S3-FIFO against
  * W-TinyLFU is judged over about twenty periods, not five, because one period's sample often puts a
@@ -154,6 +161,8 @@ export class WindowTuner {
    */
   readonly #wins = new Float64Array(SHARES.length);
   readonly #losses = new Float64Array(SHARES.length);
+  /** Whether the paired rule applies (a cache of PAIRED_MIN_ENTRIES or more). */
+  readonly #paired: boolean;
 
   /** Miniatures for a cache of up to `capacity` entries. */
   constructor(capacity: number) {
@@ -171,6 +180,7 @@ export class WindowTuner {
     this.#scores = new Float64Array(SHARES.length + 2);
     this.#slowScores = new Float64Array(SHARES.length + 2);
     this.#period = PERIOD_FACTOR * size;
+    this.#paired = modelled >= PAIRED_MIN_ENTRIES;
     this.#pending = new Int32Array(
       Math.max(1, Math.min(MAX_BATCH, Math.floor(this.#period / BATCH_PERIODS))),
     );
@@ -269,10 +279,8 @@ export class WindowTuner {
     this.#s3fifo.hits = 0;
     if (tied) return;
     let share = chooseShare(scores, arc, this.#shareIndex, this.#leader, this.#leaderRun);
-    // Only where requests are sampled (a cache of 512 entries or more): a smaller cache is simulated
-    // whole, decides every few hundred requests, and a short run of one-sided disagreements there
-    // (17 in a row pass z > 4) moved cpp at 200 entries by -1.37.
-    if (share.index === this.#shareIndex && this.mask !== 0) {
+    // Only in caches of PAIRED_MIN_ENTRIES or more (see there).
+    if (share.index === this.#shareIndex && this.#paired) {
       const paired = pairedLeader(this.#wins, this.#losses, arc);
       if (paired >= 0) share = { index: paired, leader: -1, run: 0 };
     }

@@ -179,21 +179,32 @@
 // two cache-sizes of requests (see "Paired leads", next).
 // Paired leads: a share also takes over when, on the sampled requests where its miniature and the
 // one of the share in use disagree, it hits so much more often than it misses that chance would be
-// more than 4 standard deviations away (miniature.ts, PAIRED_Z). Both margins compare whole hit
+// more than 3 standard deviations away (miniature.ts, PAIRED_Z). Both margins compare whole hit
 // counts, whose noise (about their square root) hides a lead of 2 to 4 %; the miniatures see the same
 // requests, so most of their hits are shared and cancel in the paired count, where such a lead stands
-// out within a few periods. On large caches under drift (synthetic, one replay each) it moved a
-// recency-only stream at 100,000 entries from 3.00 behind LRU to 1.02, a Zipf(1.0) stream whose hot
-// set changes every 100,000 requests at 50,000 entries from 2.96 to 2.01, every 1,000,000 requests at
-// 250,000 entries from 1.97 to 0.99 and a sliding Zipf(1.2) at 100,000 entries from 1.70 to 0.96,
-// and no row lower in the 184 rows of the sweep re-run (its large-cache, drift, recency and short
-// groups, and the real traces at unlisted sizes: sprite at 2000 +0.18, web12 at 2500 +0.13). Over
-// five renamings of bench:hit-ratio: sprite at 512 -0.14, sprite at 1000 -0.02, no other row. It
-// applies only where the miniatures sample (caches of 512 entries or more): a smaller cache is
-// simulated whole and decides every few hundred requests, and there a short run of one-sided
-// disagreements passed the test (17 in a row are z > 4) and cost cpp at 200 1.37 points. At z = 3
-// the family gained more (a sliding Zipf(1.2) at 50,000 entries +0.78) but cpp at 100 lost 0.59 and
-// web12 at 5000 0.11 in one replay; requiring 64 disagreements as well cost web12 at 5000 0.38.
+// out within a few periods. On large caches under drift (synthetic, one replay each), at z = 4, it
+// moved a recency-only stream at 100,000 entries from 3.00 behind LRU to 1.02, a Zipf(1.0) stream
+// whose hot set changes every 100,000 requests at 50,000 entries from 2.96 to 2.01, every 1,000,000
+// requests at 250,000 entries from 1.97 to 0.99 and a sliding Zipf(1.2) at 100,000 entries from 1.70
+// to 0.96, and no row lower in the 184 rows of the sweep re-run (its large-cache, drift, recency and
+// short groups, and the real traces at unlisted sizes: sprite at 2000 +0.18, web12 at 2500 +0.13).
+// Over five renamings of bench:hit-ratio: sprite at 512 -0.14, sprite at 1000 -0.02, no other row.
+// It applies only to caches of 1,024 entries or more (PAIRED_MIN_ENTRIES), sampled at 1 request in 4
+// or fewer. A cache simulated whole decides every few hundred requests, and there a short run of
+// one-sided disagreements passed the test (17 in a row are z > 4) and cost cpp at 200 1.37 points;
+// at 512 entries, sampled 1 in 2, z = 3 cost multi1 0.45 (mean of five renamings) and z = 4 sprite
+// 0.14. From 1,024 entries on, z = 3 instead of 4, as means of eight renamings: a Zipf(1.0) stream
+// whose hot set moves every 200,000 requests at 250,000 entries from 2.09 behind LRU to 1.68, P3 at
+// 262144 from 2.24 behind ARC to 1.70, a jump every 100,000 requests at 50,000 entries +0.13, a
+// sliding Zipf(0.8) at 250,000 +0.16, P3 at 131072 +0.06; stationary Zipf streams, three more drift
+// rows, OLTP at 8000 and web12 at 10000 within 0.05; over five renamings of bench:hit-ratio, sprite
+// at 512 +0.14 (the floor) and every other row within 0.03. Requiring 64 disagreements as well cost
+// web12 at 5000 0.38. Sub-periods: deciding twice per period (scores, paired counts and run lengths
+// rescaled to the same span in requests) gained the large drifting rows more, as means of eight
+// renamings (a sliding Zipf(0.8) at 250,000 entries +1.27, a sliding Zipf(1.2) +0.91, the hot set
+// moving every 200,000 requests +0.23), but cost P3 at 131072 0.43 (mean of eight; 0.48 of five),
+// the listed row already furthest behind; choosing the mode only at whole periods, or halving
+// periods only while W-TinyLFU runs, kept that cost. Not kept.
 // Measured: one replay of a trace is one sample of which keys the miniatures see (and of the sketch's
 // collisions), and on some rows the samples differ by more than the modes do: replaying each trace
 // under five bijective renumberings of its keys, the engine without modes ranges over 5.3 points on

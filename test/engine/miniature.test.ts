@@ -108,15 +108,17 @@ describe('TinyLfuPolicy window tuning', () => {
 
 describe('pairedLeader', () => {
   // Wins: sampled requests a share hit and the share in use missed; losses: the reverse.
-  it('names no share while every lead could be chance (z <= 4)', () => {
+  it('names no share while every lead could be chance (z <= 3)', () => {
     expect(pairedLeader([10, 0, 0, 0, 0], [5, 0, 0, 0, 0], 5)).toBe(-1);
-    // 64 more wins than losses out of 256 disagreements: z = 4 exactly, not above it.
-    expect(pairedLeader([0, 0, 0, 0, 160], [0, 0, 0, 0, 96], 5)).toBe(-1);
+    // 36 more wins than losses out of 144 disagreements: z = 3 exactly, not above it.
+    expect(pairedLeader([0, 0, 0, 0, 90], [0, 0, 0, 0, 54], 5)).toBe(-1);
+    expect(pairedLeader([0, 0, 0, 0, 91], [0, 0, 0, 0, 54], 5)).toBe(4);
     expect(pairedLeader([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], 5)).toBe(-1);
   });
 
   it('names a share whose wins outnumber its losses beyond chance', () => {
-    // 100 against 40: z = 60 / sqrt(140) = 5.07.
+    // 100 against 40: z = 60 / sqrt(140) = 5.07; 160 against 96: z = 4.
+    expect(pairedLeader([0, 0, 0, 0, 160], [0, 0, 0, 0, 96], 5)).toBe(4);
     expect(pairedLeader([0, 0, 0, 0, 100], [0, 0, 0, 0, 40], 5)).toBe(4);
   });
 
