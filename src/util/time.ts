@@ -20,14 +20,17 @@ export function sleep(ms: number, signal?: AbortSignal, keepAlive = false): Prom
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
-      clearTimeout(timer);
+      cancel();
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (!keepAlive) timer.unref();
+    const cancel = after(
+      ms,
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      keepAlive,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -38,17 +41,37 @@ export const TIMED_OUT: unique symbol = Symbol('timed out');
 /** Settles like `promise`, or resolves to TIMED_OUT after `ms`; the unref'ed timer is cleared either way. */
 export function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    timer.unref();
+    const cancel = after(ms, () => resolve(TIMED_OUT), false);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        cancel();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        cancel();
         reject(error);
       },
     );
   });
+}
+
+/**
+ * The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days): Node fires a longer one after
+ * 1 ms. Durations go up to MAX_DURATION (2^50 ms), so a longer wait is chained in steps of at most this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// Calls `fire` after `ms` (chaining timers past MAX_TIMER_MS); returns a function that cancels it. Every
+// timer is unref'ed unless `keepAlive` is set.
+function after(ms: number, fire: () => void, keepAlive: boolean): () => void {
+  let left = ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (): void => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(left > 0 ? arm : fire, step);
+    if (!keepAlive) timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
 }
