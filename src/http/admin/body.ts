@@ -1,5 +1,5 @@
 // Request bodies of the admin API: read with a byte limit (413 past it, without buffering the
-// rest), parsed as JSON (400 when malformed), and validated into typed commands whose errors name
+// rest), decoded as strict UTF-8 and parsed as JSON (400 when either fails), and validated into typed commands whose errors name
 // the offending field. A body already parsed by a framework (Express's json()) is used as it is.
 import type { IncomingMessage } from 'node:http';
 import type { Duration } from '../../util/duration.js';
@@ -23,6 +23,8 @@ export class AdminRequestError extends Error {
 export const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024;
 
 const MAX_LIST = 1000;
+/** Strict: a malformed byte sequence throws rather than decoding to U+FFFD; a leading BOM is dropped. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_ITEM = 1024;
 
 /** Reads and parses a JSON body of at most `limit` bytes; an empty body is `undefined`. */
@@ -47,7 +49,14 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => {
+      try {
+        resolve(UTF8.decode(Buffer.concat(chunks)));
+      } catch {
+        // Buffer#toString would turn each bad byte into U+FFFD: a key the client never named.
+        reject(new AdminRequestError(400, 'request body is not valid UTF-8 (JSON must be sent as UTF-8)'));
+      }
+    });
     req.once('error', reject);
   });
   if (text.trim() === '') return undefined;

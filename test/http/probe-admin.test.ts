@@ -1,0 +1,82 @@
+// Hostile input to the admin API over real HTTP: bodies that are not what the routes document must
+// get a 4xx naming the problem, and must never be applied as something else.
+import { afterEach, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
+import { createCache } from '../../src/cache/create-cache.js';
+import type { Cache } from '../../src/cache/types.js';
+import { createAdmin, type AdminHandler } from '../../src/http/admin/admin.js';
+import { listen, type TestServer } from './helpers/server.js';
+
+const KEY = 'p'.repeat(32);
+let admin: AdminHandler;
+let server: TestServer;
+let cache: Cache<number>;
+
+afterEach(async () => {
+  await server?.close();
+  admin?.close();
+  await cache?.close();
+});
+
+/** POSTs raw bytes (fetch would only send text it encodes itself). */
+function post(url: string, body: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function start(): Promise<string> {
+  cache = createCache<number>({ name: 'w', ttl: '1h' });
+  admin = createAdmin({ caches: { w: cache }, apiKey: KEY });
+  server = await listen((req, res) => void admin(req, res));
+  return server.url;
+}
+
+describe('admin request bodies that are not UTF-8', () => {
+  it('refuses invalid UTF-8 with a 400 instead of invalidating U+FFFD in its place', async () => {
+    const url = await start();
+    await cache.set('\uFFFD\uFFFD', 1);
+    const body = Buffer.concat([Buffer.from('{"keys":["'), Buffer.from([0xff, 0xfe]), Buffer.from('"]}')]);
+    const res = await post(`${url}/invalidate`, body);
+    expect(res.status).toBe(400);
+    expect((JSON.parse(res.text) as { error: string }).error).toMatch(/not valid UTF-8/);
+    expect(await cache.get('\uFFFD\uFFFD')).toBe(1);
+  });
+
+  it('refuses a UTF-8 sequence cut in half at the end of the body', async () => {
+    const url = await start();
+    const euro = Buffer.from('€');
+    const res = await post(
+      `${url}/config/w`,
+      Buffer.concat([Buffer.from('{"ttl":"5m"} '), euro.subarray(0, 2)]),
+    );
+    expect(res.status).toBe(400);
+    expect((JSON.parse(res.text) as { error: string }).error).toMatch(/not valid UTF-8/);
+  });
+
+  it('still reads multi-byte UTF-8, and a leading byte order mark', async () => {
+    const url = await start();
+    await cache.set('café', 1);
+    await cache.set('naïve', 2);
+    expect((await post(`${url}/invalidate`, Buffer.from('{"keys":["café"]}'))).status).toBe(200);
+    expect(await cache.get('café')).toBeUndefined();
+    expect((await post(`${url}/invalidate`, Buffer.from('\uFEFF{"keys":["naïve"]}'))).status).toBe(200);
+    expect(await cache.get('naïve')).toBeUndefined();
+  });
+});
