@@ -161,9 +161,13 @@ async function attempts<V>(
   const policy = s.retry;
   for (let attempt = 0; ; attempt++) {
     ctx.attempt = attempt;
-    // What an attempt said about the upstream (validators, not modified) is that attempt's alone.
+    // What an attempt said (validators, not modified, its ttl, tags or skip) is that attempt's alone:
+    // a failed attempt's ctx.skip() or ctx.setTtl() must not decide how the retry's value is stored.
     ctx.unchanged = false;
     ctx.validators = undefined;
+    ctx.ttl = undefined;
+    ctx.tags = undefined;
+    ctx.skipped = false;
     const started = performance.now();
     try {
       const value = await traceLoader(

@@ -2,6 +2,7 @@
 // count, fail-safe answers after a write, and loader context that outlives its attempt.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
+import { manualClock } from '../helpers/clock.js';
 import { deferred } from '../helpers/deferred.js';
 
 afterEach(() => {
@@ -46,6 +47,40 @@ describe("read-through timers past setTimeout's 24.8-day limit", () => {
     await vi.advanceTimersByTimeAsync(30 * 86_400_000);
     expect(loader).toHaveBeenCalledTimes(2);
     expect(await pending).toMatchObject({ type: 'RETRY_EXHAUSTED' });
+    await cache.close();
+  });
+});
+
+describe('loader context across retries', () => {
+  it("a failed attempt's skip(), setTtl() and setTags() do not carry into the retry that succeeds", async () => {
+    const clock = manualClock();
+    const cache = buildCache<string>({
+      ttl: '1h',
+      clock: clock.now,
+      retry: { maxRetries: 2, initialDelay: 0, jitter: 0 },
+    });
+    const reset = (): Error => Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+    let n = 0;
+    const value = await cache.getOrSet('k', (ctx) => {
+      n++;
+      if (n === 1) {
+        ctx.skip();
+        throw reset();
+      }
+      if (n === 2) {
+        ctx.setTtl('1s');
+        ctx.setTags(['partial']);
+        throw reset();
+      }
+      return 'v';
+    });
+    expect(value).toBe('v');
+    expect(n).toBe(3);
+    // Stored (attempt 1's skip is gone), with the call's TTL (attempt 2's 1s is gone) and no tags.
+    clock.advance(10_000);
+    expect(await cache.get('k')).toBe('v');
+    expect(await cache.invalidateTags(['partial'])).toBe(0);
+    expect(await cache.get('k')).toBe('v');
     await cache.close();
   });
 });
