@@ -2,6 +2,7 @@
 // get a 4xx naming the problem, and must never be applied as something else.
 import { afterEach, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { createAdmin, type AdminHandler } from '../../src/http/admin/admin.js';
@@ -78,5 +79,36 @@ describe('admin request bodies that are not UTF-8', () => {
     expect(await cache.get('café')).toBeUndefined();
     expect((await post(`${url}/invalidate`, Buffer.from('\uFEFF{"keys":["naïve"]}'))).status).toBe(200);
     expect(await cache.get('naïve')).toBeUndefined();
+  });
+});
+
+describe('admin request bodies cut off by the client', () => {
+  it('answers a 400 (not a logged 500) when the client closes the connection mid-body', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    const errors: unknown[] = [];
+    const logger = { info: () => {}, warn: () => {}, error: (...args: unknown[]) => errors.push(args) };
+    admin = createAdmin({ caches: { w: cache }, apiKey: KEY, logger });
+    let handled!: Promise<void>;
+    let reached!: () => void;
+    const bodyStarted = new Promise<void>((resolve) => (reached = resolve));
+    let status: number | undefined;
+    server = await listen((req, res) => {
+      req.once('data', () => reached());
+      handled = admin(req, res).then(() => {
+        status = res.statusCode;
+      });
+    });
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(
+      `POST /invalidate HTTP/1.1\r\nhost: x\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\n` +
+        'content-length: 100\r\n\r\n{"keys":',
+    );
+    await bodyStarted;
+    socket.destroy();
+    await handled;
+    expect(status).toBe(400);
+    expect(errors).toEqual([]);
   });
 });

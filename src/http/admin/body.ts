@@ -57,7 +57,13 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
         reject(new AdminRequestError(400, 'request body is not valid UTF-8 (JSON must be sent as UTF-8)'));
       }
     });
-    req.once('error', reject);
+    // A client that closes the connection mid-body is a bad request, not a failure of the admin API.
+    const cutOff = (): void =>
+      reject(new AdminRequestError(400, 'request body was cut off: the connection closed before it ended'));
+    req.once('error', cutOff);
+    req.once('close', () => {
+      if (!req.complete) cutOff();
+    });
   });
   if (text.trim() === '') return undefined;
   try {
