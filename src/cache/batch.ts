@@ -254,7 +254,7 @@ export class BatchOps {
     }
     await Promise.all(
       waits.map(async ({ item, flight, stale }) => {
-        const value = await this.#answer(item.key, flight, stale, call);
+        const value = await this.#answer(item.key, item.full, flight, stale, call);
         for (const slot of item.slots) out[slot] = value as T;
       }),
     );
@@ -264,6 +264,7 @@ export class BatchOps {
   /** What one key's waiters get from its flight: soft timeout and fallback as in getOrSet. */
   async #answer(
     key: CacheKey,
+    full: CacheKey,
     flight: Flight,
     stale: Envelope | undefined,
     call: ResolvedCallOptions<unknown>,
@@ -273,7 +274,13 @@ export class BatchOps {
       if (stale !== undefined && call.softTimeout > 0)
         outcome = await raceTimeout(flight.promise, call.softTimeout);
       else outcome = await flight.promise;
-      if (outcome === TIMED_OUT) return this.#readThrough.answerStale(key, stale!, undefined);
+      if (outcome === TIMED_OUT) {
+        // A write that removed or replaced the value in grace meanwhile: it is not answered; wait.
+        if (this.#readThrough.staleHeld(full, flight, stale)) {
+          return this.#readThrough.answerStale(key, stale!, undefined);
+        }
+        outcome = await flight.promise;
+      }
       if (outcome.stale) this.#state.countStaleHit();
       return outcome.value;
     } catch (error) {
@@ -333,8 +340,9 @@ export class BatchOps {
   ): Promise<LoadOutcome> {
     const result = await done;
     if (!result.ok) {
+      const stale = this.#readThrough.staleHeld(item.full, flight, item.stale) ? item.stale : undefined;
       return this.#readThrough.loadFailed(
-        { key: item.key, stale: item.stale, options: call, refresh: false },
+        { key: item.key, stale, options: call, refresh: false },
         result.error,
         true,
       );

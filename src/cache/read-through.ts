@@ -210,9 +210,16 @@ export class ReadThrough {
       if (stale !== undefined && call.softTimeout > 0)
         outcome = await raceTimeout(flight.promise, call.softTimeout);
       else outcome = await flight.promise;
-      if (outcome === TIMED_OUT || outcome.stale) {
+      if (outcome === TIMED_OUT) {
+        // A write that removed or replaced the value in grace meanwhile: it is not answered; wait.
+        if (this.staleHeld(full, flight, stale)) {
+          if (trace !== undefined) trace.outcome = 'stale';
+          return this.answerStale(key, stale!, undefined) as T;
+        }
+        outcome = await flight.promise;
+      }
+      if (outcome.stale) {
         if (trace !== undefined) trace.outcome = 'stale';
-        if (outcome === TIMED_OUT) return this.answerStale(key, stale!, undefined) as T;
         state.countStaleHit();
       }
       return outcome.value as T;
@@ -433,6 +440,9 @@ export class ReadThrough {
       );
     } catch (error) {
       if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
+      if (request.stale !== undefined && !this.staleHeld(request.full, flight, request.stale)) {
+        return this.loadFailed({ ...request, stale: undefined }, error);
+      }
       return this.loadFailed(request, error);
     } finally {
       this.#loading--;
@@ -580,6 +590,22 @@ export class ReadThrough {
       this.reportError(key, error, 'load');
     }
     throw error;
+  }
+
+  /**
+   * Whether the value in grace a load of `full` started with may still be answered (fail-safe, soft
+   * timeout): always, unless a write detached the load and the tiers no longer hold that entry. What a
+   * delete, set, clear or invalidation removed or replaced is never served again, not even to callers
+   * that were already waiting; a load detached by a write that left the entry in place keeps it.
+   */
+  staleHeld(full: CacheKey, flight: Flight, stale: Envelope | undefined): boolean {
+    if (stale === undefined) return false;
+    if (!flight.detached) return true;
+    try {
+      return this.#state.tiers.peekLocal(full) === stale;
+    } catch {
+      return false;
+    }
   }
 
   /** Answers a value in grace (fail-safe backoff, soft timeout): counts, logs and emits it as stale. */

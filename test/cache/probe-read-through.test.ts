@@ -84,3 +84,89 @@ describe('loader context across retries', () => {
     await cache.close();
   });
 });
+
+describe('fail-safe after a write reached the load', () => {
+  const down = (): Error => new Error('upstream down');
+
+  async function inGrace(): Promise<{
+    cache: ReturnType<typeof buildCache<string>>;
+    clock: ReturnType<typeof manualClock>;
+  }> {
+    const clock = manualClock();
+    const cache = buildCache<string>({ ttl: '1s', grace: '1h', clock: clock.now, retry: false });
+    await cache.set('k', 'old', { tags: ['t'] });
+    clock.advance(2000);
+    return { cache, clock };
+  }
+
+  it('a delete during a failing load: the waiting caller gets the error, not the deleted value', async () => {
+    const { cache } = await inGrace();
+    const gate = deferred<string>();
+    const pending = cache.getOrSet('k', () => gate.promise);
+    await cache.delete('k');
+    gate.reject(down());
+    await expect(pending).rejects.toMatchObject({ type: 'FETCH_FAILED' });
+    await cache.close();
+  });
+
+  it('a set during a failing load: the replaced value is not answered; the fallback is', async () => {
+    const { cache } = await inGrace();
+    const gate = deferred<string>();
+    const pending = cache.getOrSet('k', () => gate.promise, { fallback: 'fallback' });
+    await cache.set('k', 'new');
+    gate.reject(down());
+    expect(await pending).toBe('fallback');
+    expect(await cache.get('k')).toBe('new');
+    await cache.close();
+  });
+
+  it("an invalidation of the entry's tag during a failing getOrSetMany does not answer it either", async () => {
+    const { cache } = await inGrace();
+    const gate = deferred<Map<string, string>>();
+    const pending = cache.getOrSetMany(['k'], () => gate.promise);
+    expect(await cache.invalidateTags(['t'])).toBe(1);
+    gate.reject(down());
+    await expect(pending).rejects.toBeDefined();
+    await cache.close();
+  });
+
+  it('an invalidation that leaves the entry in place keeps its fail-safe answer', async () => {
+    const { cache } = await inGrace();
+    const gate = deferred<string>();
+    const pending = cache.getOrSet('k', () => gate.promise);
+    expect(await cache.invalidateTags(['other'])).toBe(0); // detaches every load, removes nothing
+    gate.reject(down());
+    expect(await pending).toBe('old');
+    await cache.close();
+  });
+
+  it('a soft timeout after a delete waits for the load instead of answering the deleted value', async () => {
+    vi.useFakeTimers();
+    const { cache } = await inGrace();
+    const gate = deferred<string>();
+    const pending = cache.getOrSet('k', () => gate.promise, { timeout: { soft: 100 } });
+    const batch = cache.getOrSetMany(['k'], () => new Promise<Map<string, string>>(() => {}), {
+      timeout: { soft: 100 },
+    });
+    await cache.delete('k');
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(settled).toBe(false);
+    gate.resolve('fresh');
+    expect(await pending).toBe('fresh');
+    expect(await batch).toEqual(['fresh']); // it joined the same load
+    await cache.close();
+  });
+
+  it('without a write, a soft timeout still answers the value in grace', async () => {
+    vi.useFakeTimers();
+    const { cache } = await inGrace();
+    const gate = deferred<string>();
+    const pending = cache.getOrSet('k', () => gate.promise, { timeout: { soft: 100 } });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(await pending).toBe('old');
+    gate.resolve('fresh');
+    await cache.close();
+  });
+});
