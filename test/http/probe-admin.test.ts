@@ -112,3 +112,24 @@ describe('admin request bodies cut off by the client', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('a body parser mounted before the admin API that did not parse the body', () => {
+  it('reads the body itself when the parser only left its {} placeholder (body-parser 1.x, Express 4)', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    await cache.set('a', 1);
+    admin = createAdmin({ caches: { w: cache }, apiKey: KEY });
+    // express.json() of Express 4 sets req.body = {} for a type it does not parse (curl -d sends
+    // application/x-www-form-urlencoded) and leaves the stream unread.
+    server = await listen((req, res) => {
+      (req as typeof req & { body?: unknown }).body = {};
+      void admin(req, res);
+    });
+    const res = await fetch(`${server.url}/invalidate`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"keys":["a"]}',
+    });
+    expect(await res.json()).toMatchObject({ invalidated: 1 });
+    expect(await cache.get('a')).toBeUndefined();
+  });
+});

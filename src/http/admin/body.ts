@@ -30,7 +30,9 @@ const MAX_ITEM = 1024;
 /** Reads and parses a JSON body of at most `limit` bytes; an empty body is `undefined`. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (parsed !== undefined) return parsed;
+  // Express 4's json() (body-parser 1.x) and Koa's body parsers leave `{}` for a content type they
+  // do not parse (curl -d sends application/x-www-form-urlencoded) and the stream unread: read it here.
+  if (parsed !== undefined && !(isEmptyPlaceholder(parsed) && !req.readableEnded)) return parsed;
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new AdminRequestError(413, `request body exceeds ${limit} bytes`);
   if (req.readableEnded) return undefined;
@@ -71,6 +73,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   } catch (error) {
     throw new AdminRequestError(400, `request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+function isEmptyPlaceholder(body: unknown): boolean {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    Object.getPrototypeOf(body) === Object.prototype &&
+    Object.keys(body).length === 0
+  );
 }
 
 /** A validated `POST invalidate` body. */
