@@ -120,14 +120,19 @@ export interface ResolvedCallOptions<V = unknown> extends ResolvedWriteOptions {
   adaptiveTtl: ResolvedAdaptiveTtl | undefined;
 }
 
-/** Checks the `signal` option: an AbortSignal (anything with `aborted` and `addEventListener`). */
+/**
+ * Checks the `signal` option: an AbortSignal (anything with `aborted`, `addEventListener` and
+ * `removeEventListener`: the wait removes its listener when it ends, and one that could not would leave
+ * the call hanging).
+ */
 export function checkSignal(signal: unknown, what = 'signal'): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (
     signal === null ||
     typeof signal !== 'object' ||
     typeof (signal as AbortSignal).aborted !== 'boolean' ||
-    typeof (signal as AbortSignal).addEventListener !== 'function'
+    typeof (signal as AbortSignal).addEventListener !== 'function' ||
+    typeof (signal as AbortSignal).removeEventListener !== 'function'
   ) {
     throw new TypeError(`${what} must be an AbortSignal`);
   }

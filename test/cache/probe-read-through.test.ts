@@ -170,3 +170,17 @@ describe('fail-safe after a write reached the load', () => {
     await cache.close();
   });
 });
+
+describe('signal-like objects', () => {
+  it('refuses a signal without removeEventListener instead of hanging the call', async () => {
+    const cache = buildCache<string>();
+    const halfSignal = { aborted: false, addEventListener: () => undefined } as unknown as AbortSignal;
+    await expect(cache.getOrSet('k', () => 'v', { signal: halfSignal })).rejects.toThrow(
+      /^getOrSet: signal must be an AbortSignal$/,
+    );
+    await expect(cache.getOrSetMany(['k'], () => new Map(), { signal: halfSignal })).rejects.toThrow(
+      /^getOrSetMany: signal must be an AbortSignal$/,
+    );
+    await cache.close();
+  });
+});
