@@ -133,3 +133,22 @@ describe('a body parser mounted before the admin API that did not parse the body
     expect(await cache.get('a')).toBeUndefined();
   });
 });
+
+describe('admin request targets', () => {
+  it('serves a request in absolute-form (GET http://host/admin/health) by its path', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    admin = createAdmin({ caches: { w: cache }, apiKey: KEY, prefix: '/admin' });
+    server = await listen((req, res) => void admin(req, res, () => res.writeHead(404).end('app')));
+    const { port } = new URL(server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(`GET http://${server.url.slice(7)}/admin/health HTTP/1.0\r\nx-api-key: ${KEY}\r\n\r\n`);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toMatch(/"status":"ok"/);
+  });
+});

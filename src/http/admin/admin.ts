@@ -10,6 +10,7 @@ import { splitTarget } from '../cache-key.js';
 import { cacheDirectory, requireCache, type CacheSource } from '../cache-directory.js';
 import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
+import { targetPath } from '../normalise-path.js';
 import { assertKnownOptions, assertPositiveInteger, optionNames } from '../../util/validate.js';
 import { cacheStatsBody } from '../../observability/stats-body.js';
 import { createKeyCheck } from './auth.js';
@@ -249,7 +250,10 @@ export function createAdmin(options: AdminOptions): AdminHandler {
   };
 
   const handler = (async (req, res, next) => {
-    const { path, query } = splitTarget(req.url);
+    const target = splitTarget(req.url);
+    // The absolute-form (`GET http://host/admin/stats`, RFC 9112 §3.2.2) is routed by its path.
+    const { query } = target;
+    const path = targetPath(target.path);
     const rest =
       prefix === ''
         ? path
