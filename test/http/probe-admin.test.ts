@@ -152,3 +152,17 @@ describe('admin request targets', () => {
     expect(answer).toMatch(/"status":"ok"/);
   });
 });
+
+describe('publicStats and HEAD', () => {
+  it('answers HEAD stats without a key as it answers GET (counters only), not 401', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    admin = createAdmin({ caches: { w: cache }, apiKey: KEY, publicStats: true });
+    server = await listen((req, res) => void admin(req, res));
+    expect((await fetch(`${server.url}/stats`)).status).toBe(200);
+    const head = await fetch(`${server.url}/stats`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/application\/json/);
+    // Other routes stay closed without the key, whatever the method.
+    expect((await fetch(`${server.url}/health`, { method: 'HEAD' })).status).toBe(401);
+  });
+});

@@ -281,7 +281,10 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       return sendJson(res, 404, { error: `no admin route ${method} ${path}` });
     }
     const publicRead =
-      publicStats && head === 'stats' && method === 'GET' && req.headers['x-api-key'] === undefined;
+      publicStats &&
+      head === 'stats' &&
+      (method === 'GET' || method === 'HEAD') &&
+      req.headers['x-api-key'] === undefined;
     if (!publicRead && !checkKey(req.headers['x-api-key'])) {
       return sendJson(res, 401, { error: 'missing or wrong X-API-Key' });
     }
