@@ -126,6 +126,15 @@ export function backoffDelay(
  * and CLEANUP_FAILED by default, never RETRY_EXHAUSTED or CACHE_GET/SET_FAILED, so retries do not nest.
  */
 export function isRetryableError(error: unknown): boolean {
+  // A thrown value whose fields cannot be read (a getter or Proxy trap that throws) is not retried.
+  try {
+    return classifyRetryable(error);
+  } catch {
+    return false;
+  }
+}
+
+function classifyRetryable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && current !== undefined && current !== null; depth++) {
     if (typeof current === 'string') return messageIsRetryable(current);

@@ -96,8 +96,20 @@ export function quiet(written: unknown): void {
 /** A sink that writes nothing. */
 export const SILENT_LOG = new LogSink();
 
-/** The message of an unknown thrown value, for log fields. */
+/**
+ * The message of an unknown thrown value, for log fields. Never throws: a value that cannot be turned
+ * into a string (a null-prototype object, a `message` getter or `toString` that throws or returns an
+ * object) is described by its type instead.
+ */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : String(error);
+  try {
+    if (error instanceof Error) return String(error.message);
+    return typeof error === 'string' ? error : String(error);
+  } catch {
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return `[${typeof error}]`;
+    }
+  }
 }

@@ -184,3 +184,32 @@ describe('signal-like objects', () => {
     await cache.close();
   });
 });
+
+describe('loaders that throw values that are hard to describe', () => {
+  it('still reject with FETCH_FAILED carrying the thrown value as its cause', async () => {
+    const cache = buildCache<string>({ retry: false });
+    const throwingMessage = Object.assign(new Error('x'), {});
+    Object.defineProperty(throwingMessage, 'message', {
+      get(): string {
+        throw new Error('getter boom');
+      },
+    });
+    const nullProto = Object.create(null) as object;
+    const objectToString = { toString: () => ({}) };
+    const hostileProxy = new Proxy(
+      {},
+      {
+        get(): never {
+          throw new Error('trap boom');
+        },
+      },
+    );
+    for (const thrown of [throwingMessage, nullProto, objectToString, hostileProxy]) {
+      const error = await cache.getOrSet('k', () => Promise.reject(thrown)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ type: 'FETCH_FAILED' });
+      expect((error as Error).cause).toBe(thrown);
+      expect((error as Error).message).toMatch(/^loader for key "k" of cache "default" failed: /);
+    }
+    await cache.close();
+  });
+});
