@@ -166,3 +166,23 @@ describe('publicStats and HEAD', () => {
     expect((await fetch(`${server.url}/health`, { method: 'HEAD' })).status).toBe(401);
   });
 });
+
+describe('an API key no HTTP client can present', () => {
+  it.each([
+    ['a trailing newline (read from a file)', 'secret-key-123\n'],
+    ['a leading space', ' secret-key-123'],
+    ['a character beyond Latin-1', 'secret-kéy-€123'],
+    ['a control character', 'secret\u0000key'],
+  ])('is refused at start-up when it has %s', (_what, apiKey) => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    expect(() => createAdmin({ caches: { w: cache }, apiKey })).toThrow(/apiKey .*HTTP header/);
+  });
+
+  it('still accepts a Latin-1 key, which a browser sends byte for byte', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    admin = createAdmin({ caches: { w: cache }, apiKey: 'pässwörd-123' });
+    server = await listen((req, res) => void admin(req, res));
+    const res = await fetch(`${server.url}/health`, { headers: { 'x-api-key': 'pässwörd-123' } });
+    expect(res.status).toBe(200);
+  });
+});
