@@ -186,3 +186,26 @@ describe('an API key no HTTP client can present', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('a request without the key that carries a body', () => {
+  it('gets 401 with Connection: close, so the server does not read the body it refused', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    admin = createAdmin({ caches: { w: cache }, apiKey: KEY });
+    server = await listen((req, res) => void admin(req, res));
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {});
+    const first = new Promise<string>((resolve) => socket.once('data', (c: Buffer) => resolve(c.toString())));
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    // Declares 100 MB and sends a few bytes: the rest never comes.
+    socket.write(
+      'POST /invalidate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+        'content-length: 100000000\r\n\r\n{"keys":',
+    );
+    const head = await first;
+    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toMatch(/\r\nconnection: close\r\n/i);
+    await ended;
+    socket.destroy();
+  });
+});

@@ -286,6 +286,9 @@ export function createAdmin(options: AdminOptions): AdminHandler {
       (method === 'GET' || method === 'HEAD') &&
       req.headers['x-api-key'] === undefined;
     if (!publicRead && !checkKey(req.headers['x-api-key'])) {
+      // Node would read and discard a refused body to keep the connection: close it instead, so a
+      // caller without the key cannot make the server take in bytes (up to its request timeout).
+      if (hasBody(req)) res.setHeader('connection', 'close');
       return sendJson(res, 401, { error: 'missing or wrong X-API-Key' });
     }
     if (method !== route.method && !(route.method === 'GET' && method === 'HEAD')) {
@@ -330,6 +333,12 @@ function serveDashboard(
   });
   res.end(req.method === 'HEAD' ? undefined : body);
   return undefined;
+}
+
+/** True when the request declares a body (a non-zero Content-Length or any Transfer-Encoding). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Sends a JSON answer that no cache may keep. */
