@@ -209,3 +209,23 @@ describe('a request without the key that carries a body', () => {
     socket.destroy();
   });
 });
+
+describe('the dashboard page address', () => {
+  it('is served only where its script finds the API beside it (dashboard, dashboard/)', async () => {
+    cache = createCache<number>({ name: 'w', ttl: '1h' });
+    admin = createAdmin({ caches: { w: cache }, apiKey: KEY, prefix: '/admin' });
+    server = await listen((req, res) => void admin(req, res));
+    for (const path of ['/admin/dashboard', '/admin/dashboard/']) {
+      expect((await fetch(`${server.url}${path}`)).status, path).toBe(200);
+    }
+    // The page calls `<its path without /dashboard>/stats`: from these it would ask
+    // /admin/dashboard/index.html/stats or /admin/dashboard///stats and show only errors.
+    for (const path of [
+      '/admin/dashboard/index.html',
+      '/admin/dashboard//',
+      '/admin/dashboard//index.html',
+    ]) {
+      expect((await fetch(`${server.url}${path}`)).status, path).toBe(404);
+    }
+  });
+});

@@ -267,8 +267,15 @@ export function createAdmin(options: AdminOptions): AdminHandler {
     if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
     const [head, param, extra] = segments;
     const method = req.method ?? 'GET';
+    // The page only at `dashboard` (one trailing slash popped above): its script finds the API by
+    // dropping `/dashboard` from its own path, which `dashboard/index.html` or `dashboard//` would defeat.
     if (head === 'dashboard')
-      return void serveDashboard(req, res, segments.slice(1).filter(Boolean).join('/'), next);
+      return void serveDashboard(
+        req,
+        res,
+        segments.length === 1 ? '' : `/${segments.slice(1).join('/')}`,
+        next,
+      );
     const route =
       head === undefined || extra !== undefined
         ? undefined
@@ -317,7 +324,8 @@ function serveDashboard(
   assetPath: string,
   next: ((error?: unknown) => unknown) | undefined,
 ): unknown {
-  const asset = req.method === 'GET' || req.method === 'HEAD' ? dashboardAsset(assetPath) : undefined;
+  const asset =
+    assetPath === '' && (req.method === 'GET' || req.method === 'HEAD') ? dashboardAsset('') : undefined;
   if (asset === undefined)
     return next ? next() : sendJson(res, 404, { error: `no dashboard asset ${assetPath}` });
   const body = typeof asset.body === 'string' ? Buffer.from(asset.body) : asset.body;
