@@ -1,5 +1,6 @@
-// Hostile input to the admin API over real HTTP: bodies that are not what the routes document must
-// get a 4xx naming the problem, and must never be applied as something else.
+// Hostile input to the admin API and dashboard over real HTTP: bodies that are not what the routes
+// document get a 4xx naming the problem and are never applied as something else; keyless callers
+// cannot make the server read their bodies; keys no header can carry are refused at start-up.
 import { afterEach, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
