@@ -520,9 +520,12 @@ export function build(retry?: RetryOptions, response?: Response) {
       for (const sub of ['keyv', 'project']) mkdirSync(join(dir, sub), { recursive: true });
       writeJson(join(dir, 'keyv', 'package.json'), { name: 'keyv', version });
       writeJson(join(dir, 'project', 'package.json'), { name: 'scratch-keyv', private: true });
+      // A tarball, as a registry serves it: a directory installs as a link, and npm then overrides a
+      // conflicting optional peer with a warning instead of refusing it (npm 11.19).
+      await run('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], { cwd: join(dir, 'keyv') });
       const args = [
         'install',
-        '../keyv',
+        join(dir, `keyv-${version}.tgz`),
         tarball,
         '--offline',
         '--no-audit',
