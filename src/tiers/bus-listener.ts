@@ -63,6 +63,8 @@ export class BusListener {
     const cache = this.#parts.caches.get(message.cache);
     if (cache === undefined) return;
     const { invalidator, clock } = this.#parts;
+    // Forgetting tag times is always safe; a clear may stand for a tag invalidation (see heard()).
+    if (message.kind === 'clear') cache.tags.forget();
     cache.epoch++;
     cache.tellAll(invalidator.eventOf(fromBusMessage(message, clock)));
   }

@@ -287,6 +287,9 @@ export class Invalidator implements L2Ops {
   /** What an invalidation heard from another instance does here, besides telling the bindings. */
   heard(cache: BoundCache, inv: Invalidation): void {
     if (inv.kind === 'tags') cache.tags.note(inv.tags, inv.at);
+    // A sender widens a tag invalidation it cannot fit on the bus (a tag beyond the bounds) to a clear:
+    // the tag's entries stay in L2, hidden only by its time there, which the one held here predates.
+    else if (inv.kind === 'clear') cache.tags.forget();
     const scope = ruleOf(inv).scope?.(inv);
     if (scope !== undefined && 'at' in inv) this.heardBulk(cache.name, scope, inv.at);
   }
