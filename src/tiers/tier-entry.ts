@@ -2,6 +2,7 @@
 // must pass before it is believed, and the time a stored write began (what tag and fence times are
 // compared with).
 import type { Codec } from '../codec/codec.js';
+import { BUS_LIMITS } from './bus.js';
 import type { DriverValue } from './driver.js';
 import { stampMs, unframe } from './stamp.js';
 import type { TierEntry } from './types.js';
@@ -58,7 +59,7 @@ export function parseTierEntry(decoded: unknown): TierEntry {
   if (e === null || typeof e !== 'object' || !('value' in e)) throw malformed('no value');
   for (const field of ['createdAt', 'staleAt', 'graceUntil'] as const) {
     const t = e[field];
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw malformed(`${field} is ${String(t)}`);
+    if (typeof t !== 'number' || !(t >= 0 && t <= MAX_TIME)) throw malformed(`${field} is ${String(t)}`);
   }
   if (!isStringArray(e.tags)) throw malformed('tags are not strings');
   if (e.indexTags !== undefined && !isStringArray(e.indexTags)) throw malformed('indexTags are not strings');
@@ -84,6 +85,18 @@ export function entryTags(entry: TierEntry): readonly string[] {
 export function sinceOf(entry: TierEntry): number {
   return entry.version === undefined ? entry.createdAt : Math.min(entry.createdAt, stampMs(entry.version));
 }
+
+/**
+ * Whether a decoded entry's write could have begun by `now` (give or take the clock skew a bus tag time
+ * is allowed, {@link BUS_LIMITS}.maxFutureMs). One that began later (an unstamped record whose
+ * createdAt is far ahead) would outlive every tag invalidation until then: it is not believed.
+ */
+export function believable(entry: TierEntry, now: number): boolean {
+  return sinceOf(entry) <= now + BUS_LIMITS.maxFutureMs;
+}
+
+/** The latest time an entry may carry: the largest valid Date (as snapshots and keepUntil). */
+const MAX_TIME = 8.64e15;
 
 function isStringArray(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');

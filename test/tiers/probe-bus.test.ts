@@ -1,8 +1,11 @@
 // Probes of the invalidation bus as a hostile user would drive it: messages that the sender had to
-// widen, and what receivers make of them.
+// widen, and what receivers make of them; and entries read back from the store with times no writer
+// could have given them.
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/index.js';
 import type { Cache } from '../../src/index.js';
+import { createCodec } from '../../src/codec/codec.js';
+import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { BUS_LIMITS, MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
@@ -39,5 +42,42 @@ describe('bus probes', () => {
     // The bus carried a clear of `plans` instead of the tag: B dropped its L1, and must not find the
     // entry in L2 valid by the tag time it still remembers.
     expect(await b.get('k')).toBeUndefined();
+  });
+});
+
+describe('entries read back with unbelievable times', () => {
+  const codec = createCodec(msgpackSerializer());
+  const now = 1_000_000_000_000;
+  const clock = (): number => now;
+
+  const read = async (record: Record<string, unknown>, invalidate: boolean): Promise<unknown> => {
+    const driver = new MemoryDriver({ clock });
+    const a = createCache<string>({ name: 'm', clock, retry: false, l2: memoryTier({ driver, clock }) });
+    await driver.set('e:m:k', codec.encode({ value: 'poison', tags: ['t'], ...record }));
+    if (invalidate) await a.invalidateTags(['t']);
+    const got = await a.get('k');
+    // On a miss, the loader's value replaces it.
+    if (got === undefined) expect(await a.getOrSet('k', async () => 'fresh')).toBe('fresh');
+    await a.close();
+    return got;
+  };
+
+  it.each([
+    ['a grace end past the largest Date', { createdAt: now, staleAt: 1e300, graceUntil: 1e300 }],
+    ['a staleAt past the largest Date', { createdAt: now, staleAt: 1e300, graceUntil: 0 }],
+  ])('an L2 entry with %s is a miss', async (_, times) => {
+    expect(await read(times, false)).toBeUndefined();
+  });
+
+  // Unstamped (an older Larder's format): its createdAt is what its tags' times are compared with.
+  it.each([
+    ['far in the future', 1e300],
+    ['a day ahead', now + 86_400_000],
+  ])('an unstamped L2 entry created %s is a miss, not served past its tags’ invalidation', async (_, at) => {
+    expect(await read({ createdAt: at, staleAt: 0, graceUntil: 0 }, true)).toBeUndefined();
+  });
+
+  it('an unstamped entry created a few seconds ahead (clock skew) is still served', async () => {
+    expect(await read({ createdAt: now + 5000, staleAt: 0, graceUntil: 0 }, false)).toBe('poison');
   });
 });
