@@ -24,6 +24,12 @@ export interface Capture {
   readonly result: Promise<CaptureResult>;
   /** Marks the handler as failed (it threw); restores the response so an error handler can use it. */
   fail(error: unknown): void;
+  /**
+   * Hands a captured response back to its own methods, for the cache to send its answer. Until then,
+   * what the handler writes after its end (`res.end(a); res.write(b)`, a second `end`) goes nowhere:
+   * on the real response it would send headers and a body of its own before the cache's answer.
+   */
+  release(): void;
 }
 
 /** The client went away before the handler ended its response. */
@@ -51,28 +57,37 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number, d
   let settle!: (result: CaptureResult) => void;
   const result = new Promise<CaptureResult>((resolve) => (settle = resolve));
 
+  /** Makes whatever the handler still writes go nowhere. */
+  const swallow = (): void => {
+    res.writeHead = function swallowWriteHead(this: ServerResponse) {
+      return this;
+    } as ServerResponse['writeHead'];
+    res.write = swallowWrite as ServerResponse['write'];
+    res.end = swallowEnd as ServerResponse['end'];
+    res.flushHeaders = () => undefined;
+  };
   const restore = (): void => {
-    if (detached) {
-      // The client has its answer: whatever the handler still writes goes nowhere.
-      res.writeHead = function swallowWriteHead(this: ServerResponse) {
-        return this;
-      } as ServerResponse['writeHead'];
-      res.write = swallowWrite as ServerResponse['write'];
-      res.end = swallowEnd as ServerResponse['end'];
-      res.flushHeaders = () => undefined;
-      return;
-    }
     res.writeHead = own.writeHead;
     res.write = own.write;
     res.end = own.end;
     res.flushHeaders = own.flushHeaders;
-    res.off('close', onClose);
   };
+  let held = false;
   const finish = (outcome: CaptureResult): void => {
     if (settled) return;
     settled = true;
-    restore();
+    if (!detached) res.off('close', onClose);
+    // The client has its answer (detached), or the cache has yet to send its own (captured, until
+    // release()): either way what the handler writes after its end must not reach the client.
+    if (detached || outcome.outcome === 'captured') swallow();
+    else restore();
+    held = !detached && outcome.outcome === 'captured';
     settle(outcome);
+  };
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    restore();
   };
   const onClose = (): void => finish({ outcome: 'failed', error: new ConnectionClosedError() });
   if (!detached) res.once('close', onClose);
@@ -157,7 +172,7 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number, d
     res.flushHeaders();
   };
 
-  return { result, fail: (error) => finish({ outcome: 'failed', error }) };
+  return { result, fail: (error) => finish({ outcome: 'failed', error }), release };
 }
 
 function swallowWrite(this: ServerResponse, _chunk: unknown, ...rest: unknown[]): boolean {

@@ -5,7 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import { responseUnstorable, responseVary } from './cacheability.js';
-import { captureResponse, type CaptureResult } from './capture.js';
+import { captureResponse, type Capture, type CaptureResult } from './capture.js';
 import { uriTag } from './invalidate.js';
 import { readFreshness, type Freshness } from './freshness.js';
 import type { PathParams } from './path-pattern.js';
@@ -86,6 +86,8 @@ export class HandlerRun {
   label: CacheStatus = 'MISS';
   /** The held entry is obsolete: the handler answered something that may not be kept. */
   dropHeld = false;
+  /** Hands a captured response back to the cache to send (see Capture.release). */
+  release: () => void = () => undefined;
   #requestTime = 0;
 
   constructor(
@@ -124,7 +126,9 @@ export class HandlerRun {
     };
     try {
       this.#requestTime = this.clock();
-      this.result = runCaptured(res, next, route.maxResponseBytes, this.deadline);
+      const capture = runCaptured(res, next, route.maxResponseBytes, this.deadline);
+      this.result = capture.result;
+      this.release = capture.release;
     } catch (error) {
       // The handler never ran: the request goes on (to an error handler) with the headers it came with.
       restore();
@@ -305,7 +309,7 @@ export function runCaptured(
   next: NextFunction,
   maxResponseBytes: number,
   deadline?: number,
-): Promise<CaptureResult> {
+): Capture {
   const capture = captureResponse(res, maxResponseBytes, deadline !== undefined);
   if (deadline !== undefined) {
     const timer = setTimeout(() => capture.fail(new BackgroundTimeoutError(deadline)), deadline);
@@ -320,5 +324,5 @@ export function runCaptured(
   } catch (error) {
     capture.fail(error);
   }
-  return capture.result;
+  return capture;
 }

@@ -443,6 +443,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const result = await run.result;
     // The held entry answered an unstorable new response: it is obsolete.
     if (run.dropHeld) await route.cache.delete(serving.key).catch(() => undefined);
+    // What the handler wrote after its end went nowhere; from here the cache writes the answer.
+    run.release();
     if (result.outcome === 'passed-through') return;
     const fallback =
       answer !== undefined && answer !== run.answer && mayServeOnError(route.rule, answer, clock())

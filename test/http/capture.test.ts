@@ -18,6 +18,7 @@ async function run(limit: number, handler: (req: IncomingMessage, res: ServerRes
     void capture.result.then((r) => {
       results.push(r);
       if (r.outcome !== 'captured') return;
+      capture.release();
       res.writeHead(r.response.status, {
         ...r.response.headers,
         'x-captured': String(r.response.body.length),

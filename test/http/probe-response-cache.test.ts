@@ -1,0 +1,62 @@
+// Probes of the response cache as a hostile client and a careless handler would drive it: over
+// node:http on 127.0.0.1 with the injected clock (no sleeps).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import type { Cache } from '../../src/cache/types.js';
+import { createHttpCache, type HttpCacheOptions } from '../../src/http/http-cache.js';
+import { listen, rawRequest, type RawResponse, type TestServer } from './helpers/server.js';
+
+const T0 = Date.UTC(2026, 11, 4, 12, 0, 0);
+let now = T0;
+let cache: Cache;
+let server: TestServer;
+let calls: number;
+let handler: (n: number, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+let errors: unknown[];
+
+async function start(overrides: Partial<HttpCacheOptions> = {}): Promise<void> {
+  const mw = createHttpCache({ cache, clock: () => now, rules: [{ path: '/*', ttl: '5m' }], ...overrides });
+  server = await listen((req, res) => {
+    mw(req, res, () => handler(++calls, req, res)).catch((error: unknown) => {
+      errors.push(error);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+}
+
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> =>
+  rawRequest(server.url + path, headers, method);
+
+beforeEach(() => {
+  now = T0;
+  calls = 0;
+  errors = [];
+  handler = (n, _req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`body ${n}`);
+  };
+  cache = createCache({ name: 'http', clock: () => now });
+});
+afterEach(async () => {
+  await server?.close();
+  await cache.close();
+});
+
+describe('probe', () => {
+  it('a handler that writes after end neither crashes nor corrupts', async () => {
+    await start();
+    handler = (n, _req, res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.end(`body ${n}`);
+      res.write('late');
+      res.end('again');
+    };
+    const first = await get('/a');
+    expect(first).toMatchObject({ status: 200, text: 'body 1' });
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(await get('/a')).toMatchObject({ status: 200, text: 'body 1' });
+    expect(errors).toEqual([]);
+  });
+});
