@@ -2,7 +2,13 @@
 // side (status, Set-Cookie, Cache-Control, Vary), plus which headers travel with a stored response.
 // Every decision returns a reason string instead of a boolean, so logs and tests say why.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { governingDirectives, parseCacheControl, type Freshness } from './freshness.js';
+import {
+  governingDirectives,
+  headerText,
+  MAX_FIELD_LENGTH,
+  parseCacheControl,
+  type Freshness,
+} from './freshness.js';
 import { readHeaderNames, type CompiledCacheRule } from './rules.js';
 
 /** Why a request is not answered from the cache: it passes through untouched. */
@@ -114,6 +120,9 @@ export function responseUnstorable(
   // read from the field that governs this cache (RFC 9213 §2.2): `Cache-Control: no-store` beside
   // `CDN-Cache-Control: max-age=60` is the origin letting this cache store what browsers must not.
   if (!rule.storePrivate) {
+    // Only the first 8 KiB of a field is parsed: a longer one could say private or no-store past it.
+    for (const name of ['cache-control', ...rule.targetedFields])
+      if ((headerText(headers[name])?.length ?? 0) > MAX_FIELD_LENGTH) return 'cache-control too long';
     const own = parseCacheControl(headers['cache-control']);
     if (own.has('private')) return 'cache-control private';
     // A targeted field is read leniently here: even one too malformed to govern may say private.

@@ -19,15 +19,18 @@ export function headerText(value: OutgoingHttpHeader | undefined): string | unde
   return Array.isArray(value) ? value.join(', ') : String(value);
 }
 
+/** The longest Cache-Control (or targeted) field read in full, in characters. */
+export const MAX_FIELD_LENGTH = 8192;
+
 /**
  * Parses a Cache-Control value: comma-separated directives, names lower-cased, arguments as tokens or
  * quoted strings (commas inside quotes do not split). The first occurrence of a directive wins. Input
- * is bounded: a value longer than 8 KiB is read as its first 8 KiB.
+ * is bounded: a value longer than {@link MAX_FIELD_LENGTH} is read as its first 8 KiB.
  */
 export function parseCacheControl(value: OutgoingHttpHeader | undefined): Directives {
   const text = headerText(value);
   if (text === undefined || text === '') return EMPTY;
-  const input = text.length > 8192 ? text.slice(0, 8192) : text;
+  const input = text.length > MAX_FIELD_LENGTH ? text.slice(0, MAX_FIELD_LENGTH) : text;
   const out = new Map<string, string | true>();
   let i = 0;
   const n = input.length;

@@ -45,6 +45,16 @@ afterEach(async () => {
 });
 
 describe('probe', () => {
+  it('private past the first 8 KiB of Cache-Control keeps the response out', async () => {
+    await start();
+    handler = (n, _req, res) => {
+      res.writeHead(200, { 'cache-control': `max-age=60, x-pad="${'a'.repeat(9000)}", private` });
+      res.end(`body ${n}`);
+    };
+    await get('/a');
+    expect((await get('/a')).text).toBe('body 2');
+  });
+
   it('a handler that writes after end neither crashes nor corrupts', async () => {
     await start();
     handler = (n, _req, res) => {
