@@ -88,6 +88,11 @@ export class HandlerRun {
   dropHeld = false;
   /** Hands a captured response back to the cache to send (see Capture.release). */
   release: () => void = () => undefined;
+  /**
+   * Settles when the handler's returned promise does: with its error when it rejected, else
+   * `undefined`. A handler that fails after its body passed through must still reach the error handler.
+   */
+  handlerError: Promise<unknown> = Promise.resolve(undefined);
   #requestTime = 0;
 
   constructor(
@@ -129,6 +134,7 @@ export class HandlerRun {
       const capture = runCaptured(res, next, route.maxResponseBytes, this.deadline);
       this.result = capture.result;
       this.release = capture.release;
+      this.handlerError = capture.handlerError;
     } catch (error) {
       // The handler never ran: the request goes on (to an error handler) with the headers it came with.
       restore();
@@ -309,20 +315,27 @@ export function runCaptured(
   next: NextFunction,
   maxResponseBytes: number,
   deadline?: number,
-): Capture {
+): Capture & { handlerError: Promise<unknown> } {
   const capture = captureResponse(res, maxResponseBytes, deadline !== undefined);
   if (deadline !== undefined) {
     const timer = setTimeout(() => capture.fail(new BackgroundTimeoutError(deadline)), deadline);
     timer.unref();
     void capture.result.then(() => clearTimeout(timer));
   }
+  let handlerError: Promise<unknown> = Promise.resolve(undefined);
   try {
     const ran = next() as { then?: unknown } | undefined;
     if (ran !== undefined && ran !== null && typeof ran.then === 'function') {
-      (ran as Promise<unknown>).then(undefined, (error: unknown) => capture.fail(error));
+      handlerError = (ran as Promise<unknown>).then(
+        () => undefined,
+        (error: unknown) => {
+          capture.fail(error);
+          return error ?? new Error('handler rejected');
+        },
+      );
     }
   } catch (error) {
     capture.fail(error);
   }
-  return capture;
+  return { ...capture, handlerError };
 }

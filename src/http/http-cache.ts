@@ -445,7 +445,13 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     if (run.dropHeld) await route.cache.delete(serving.key).catch(() => undefined);
     // What the handler wrote after its end went nowhere; from here the cache writes the answer.
     run.release();
-    if (result.outcome === 'passed-through') return;
+    if (result.outcome === 'passed-through') {
+      // The body streamed on to the client; a failure of the handler after that is still its error,
+      // for the error handler to end (or destroy) the response, which would otherwise stay open.
+      const error = await run.handlerError;
+      if (error !== undefined) throw error;
+      return;
+    }
     const fallback =
       answer !== undefined && answer !== run.answer && mayServeOnError(route.rule, answer, clock())
         ? answer

@@ -69,4 +69,48 @@ describe('probe', () => {
     expect(await get('/a')).toMatchObject({ status: 200, text: 'body 1' });
     expect(errors).toEqual([]);
   });
+
+  it('a handler that fails after its body outgrew the limit reaches the error handler, nothing stored', async () => {
+    await start({ maxResponseBytes: 1024 });
+    handler = async (n, _req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      for (let i = 0; i < 4; i++) res.write('x'.repeat(500));
+      await Promise.resolve();
+      if (n === 1) throw new Error('upstream broke mid-stream');
+      res.end();
+    };
+    const first = await get('/a');
+    expect(first.text.length).toBe(2000);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe('upstream broke mid-stream');
+    const second = await get('/a');
+    expect(second.headers['x-cache']).toBeUndefined();
+    expect(calls).toBe(2);
+  });
+
+  it('a Vary with odd spacing, case and duplicates keeps variants apart; HEAD and If-None-Match lists, W/ and * answer from them', async () => {
+    await start();
+    handler = (n, _req, res) => {
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        etag: '"v1"',
+        vary: 'Accept-Language ,  ACCEPT-language,X-A',
+      });
+      res.end(`body ${n}`);
+    };
+    await get('/a', { 'accept-language': 'en' });
+    expect((await get('/a', { 'accept-language': 'fr' })).text).toBe('body 2');
+    expect((await get('/a', { 'accept-language': 'fr' })).text).toBe('body 2');
+    expect((await get('/a', { 'accept-language': 'fr', 'x-a': '1' })).text).toBe('body 3');
+    const head = await get('/a', { 'accept-language': 'fr', 'x-a': '1' }, 'HEAD');
+    expect(head.text).toBe('');
+    expect(head.headers['x-cache']).toBe('HIT');
+    for (const inm of ['"x", W/"v1"', '*', ' "v1" ']) {
+      const r = await get('/a', { 'accept-language': 'fr', 'x-a': '1', 'if-none-match': inm });
+      expect([inm, r.status, r.text]).toEqual([inm, 304, '']);
+    }
+    expect((await get('/a', { 'accept-language': 'fr', 'x-a': '1', 'if-none-match': '"v2"' })).status).toBe(
+      200,
+    );
+  });
 });
