@@ -426,11 +426,14 @@ export class Invalidator implements L2Ops {
       await rule.apply!(this, cache, inv);
       if (this.#parts.bus !== undefined) await this.#parts.bus.publish(rule.message(cache, inv));
     };
-    // A bulk kind takes a fresh fence time when it is replayed; a tag keeps the time it was invalidated at.
+    // A bulk kind takes a fresh fence time when it is replayed, and so does a tag: the store keeps the
+    // last time written, not the latest, so the time it was invalidated at (before the outage) would
+    // rewind a newer invalidation made meanwhile and bring back the entries that one hid. Now hides
+    // more (colder), never less.
     return {
       clear: (cache) => replay(cache, this.#timed({ kind: 'clear' })),
       deleteKeys: (cache, keys) => replay(cache, { kind: 'delete', keys }),
-      tags: (cache, tags, at) => replay(cache, { kind: 'tags', tags, at }),
+      tags: (cache, tags, at) => replay(cache, { kind: 'tags', tags, at: Math.max(at, this.#parts.clock()) }),
       pattern: (cache, pattern) => replay(cache, this.#timed({ kind: 'pattern', pattern })),
       prefix: (cache, prefix) => replay(cache, this.#timed({ kind: 'prefix', prefix })),
     };

@@ -9,6 +9,9 @@ import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { BUS_LIMITS, MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
+import { SharedTier } from '../../src/tiers/shared-tier.js';
+import type { TierDriver } from '../../src/tiers/driver.js';
+import { ChaosDriver } from './chaos-driver.js';
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -79,5 +82,44 @@ describe('entries read back with unbelievable times', () => {
 
   it('an unstamped entry created a few seconds ahead (clock skew) is still served', async () => {
     expect(await read({ createdAt: now + 5000, staleAt: 0, graceUntil: 0 }, false)).toBe('poison');
+  });
+});
+
+describe('tag invalidations replayed after an outage', () => {
+  it('a replayed tag invalidation does not rewind a newer one made meanwhile (its entries stay hidden)', async () => {
+    const time = { now: 1_000_000 };
+    const clock = (): number => time.now;
+    const driver = new MemoryDriver({ clock });
+    const chaos = new ChaosDriver(driver);
+    const hub = new MemoryBusHub();
+    const make = (id: string, store: TierDriver): Cache<string> =>
+      createCache<string>({
+        name: 'plans',
+        ttl: '1h',
+        clock,
+        retry: false,
+        l2: new SharedTier({ driver: store, bus: hub.connect(id), clock }),
+      });
+    const a = make('A', driver);
+    const b = make('B', chaos);
+    // B cannot reach L2: its invalidation of `t` waits for replay.
+    chaos.mode = 'fail';
+    await b.invalidateTags(['t']);
+    const pending = (): unknown => b.health().l2?.pending;
+    expect(pending()).toBe(1);
+    time.now += 1000;
+    await a.set('k', 'v', { tags: ['t'] });
+    time.now += 1000;
+    await a.invalidateTags(['t']);
+    // L2 is back; B's next call finds it and replays.
+    chaos.mode = 'ok';
+    time.now += 1000;
+    await b.get('other');
+    for (let i = 0; i < 20 && pending() !== 0; i++) await tick();
+    expect(pending()).toBe(0);
+    // An instance that knows nothing of either invalidation but what L2 says.
+    const c = make('C', driver);
+    expect(await c.get('k')).toBeUndefined();
+    await Promise.all([a.close(), b.close(), c.close()]);
   });
 });
