@@ -107,6 +107,9 @@ export const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
   200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 451, 501,
 ]);
 
+/** Statuses no rule can make storable: partial content, and a 304 (which only freshens a stored response). */
+const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304]);
+
 /** Why a response may not be stored under `rule`, or `undefined` when it may. */
 export function responseUnstorable(
   status: number,
@@ -115,6 +118,9 @@ export function responseUnstorable(
   freshness: Freshness | undefined,
 ): string | undefined {
   if (headers['set-cookie'] !== undefined) return 'set-cookie';
+  // Whatever a rule lists: a 206 is part of a body (the key holds no Range, so it would answer every
+  // request for the whole), and a 304 or 1xx has no body of its own to answer anyone with.
+  if (NEVER_STORED_STATUSES.has(status) || status < 200) return `status ${status}`;
   // `private` in Cache-Control or in any targeted field keeps the response out: it says the answer is
   // one user's, and a targeted field may loosen freshness for this cache, never that. `no-store` is
   // read from the field that governs this cache (RFC 9213 §2.2): `Cache-Control: no-store` beside

@@ -113,4 +113,21 @@ describe('probe', () => {
       200,
     );
   });
+
+  it('a partial 206 is never stored, even where a rule lists the status, nor is a bodiless 304', async () => {
+    await start({ rules: [{ path: '/*', ttl: '5m', statuses: [200, 206, 304] }] });
+    handler = (n, req, res) => {
+      if (req.headers.range !== undefined) {
+        res.writeHead(206, { 'content-range': 'bytes 0-1/10', 'cache-control': 'max-age=60' });
+        res.end('bo');
+      } else if (req.url === '/nm') {
+        res.writeHead(304, { 'cache-control': 'max-age=60' });
+        res.end();
+      } else res.end(`body ${n}`);
+    };
+    expect(await get('/a', { range: 'bytes=0-1' })).toMatchObject({ status: 206, text: 'bo' });
+    expect(await get('/a')).toMatchObject({ status: 200, text: 'body 2' });
+    expect((await get('/nm')).status).toBe(304);
+    expect((await get('/nm')).headers['x-cache']).toBe('MISS');
+  });
 });
