@@ -98,10 +98,15 @@ export class TagClock {
     const out = new Map<string, number>();
     for (let i = 0; i < tags.length; i++) {
       const raw = stored[i];
-      const at = raw === undefined ? 0 : Number(raw.toString());
-      this.#remember(tags[i]!, Number.isFinite(at) ? at : 0, now);
+      const at = raw === undefined ? 0 : readTime(raw.toString());
+      if (at === undefined) {
+        // Not a time the tier wrote: it cannot vouch for any entry of the tag (read again next time).
+        out.set(tags[i]!, Infinity);
+        continue;
+      }
+      this.#remember(tags[i]!, at, now);
       // A time heard on the bus may be newer than the store's answer; the later one counts.
-      out.set(tags[i]!, Math.max(this.#known.get(tags[i]!)?.at ?? 0, Number.isFinite(at) ? at : 0));
+      out.set(tags[i]!, Math.max(this.#known.get(tags[i]!)?.at ?? 0, at));
     }
     return out;
   }
@@ -149,4 +154,10 @@ export class TagClock {
       if (oldest.done !== true) this.#known.delete(oldest.value);
     }
   }
+}
+
+/** A stored tag time (what `String(at)` wrote: a finite number >= 0), or undefined for anything else. */
+function readTime(text: string): number | undefined {
+  const at = text.trim() === '' ? NaN : Number(text);
+  return Number.isFinite(at) && at >= 0 ? at : undefined;
 }

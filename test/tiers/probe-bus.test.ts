@@ -123,3 +123,27 @@ describe('tag invalidations replayed after an outage', () => {
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 });
+
+describe('tag times read back from the store', () => {
+  it.each([['garbage'], [''], ['-5'], ['NaN']])(
+    'a tag time the store holds as %j cannot vouch for the tag’s entries (a miss, not served)',
+    async (held) => {
+      const time = { now: 1_000_000 };
+      const clock = (): number => time.now;
+      const driver = new MemoryDriver({ clock });
+      const a = createCache<string>({ name: 'm', clock, retry: false, l2: memoryTier({ driver, clock }) });
+      await a.set('k', 'v', { tags: ['t'] });
+      await a.invalidateTags(['t']);
+      await driver.set('t:{m}:t', held);
+      const b = createCache<string>({ name: 'm', clock, retry: false, l2: memoryTier({ driver, clock }) });
+      expect(await b.get('k')).toBeUndefined();
+      // Once the tag is invalidated again, its time is readable and a newer entry is served.
+      await b.invalidateTags(['t']);
+      time.now += 1;
+      await b.set('k2', 'v2', { tags: ['t'] });
+      const c = createCache<string>({ name: 'm', clock, retry: false, l2: memoryTier({ driver, clock }) });
+      expect(await c.get('k2')).toBe('v2');
+      await Promise.all([a.close(), b.close(), c.close()]);
+    },
+  );
+});
