@@ -130,4 +130,95 @@ describe('probe', () => {
     expect((await get('/nm')).status).toBe(304);
     expect((await get('/nm')).headers['x-cache']).toBe('MISS');
   });
+
+  it('a write removes the stored answers of its URI however the paths are spelled', async () => {
+    await start();
+    handler = (n, req, res) => {
+      if (req.method === 'POST') {
+        res.writeHead(201, { location: String(req.headers['x-location'] ?? '/') });
+        return void res.end();
+      }
+      res.end(`body ${n}`);
+    };
+    const hit = async (path: string) => (await get(path)).headers['x-cache'];
+    for (const [read, write, location] of [
+      ['/items/~1?b=2&a=1', '/items/%7e1', '/'],
+      ['/items/~1', '/items/%7E1?z', '/'],
+      ['/items/a%2Fb', '/other', '/items/a%2fb'],
+      ['/items/x', '/other', `http://127.0.0.1:${new URL(server.url).port}/items/./x`],
+      ['/items/y', '/Items/y/', '/'],
+    ] as const) {
+      await get(read);
+      expect(await hit(read)).toBe('HIT');
+      expect((await get(read, {}, 'HEAD')).headers['x-cache']).toBe('HIT');
+      expect((await get(write, { 'x-location': location }, 'POST')).status).toBe(201);
+      expect([read, write, await hit(read)]).toEqual([read, write, 'MISS']);
+    }
+  });
+
+  it('Vary: * in any spelling, credentials and cookies keep responses out', async () => {
+    await start();
+    handler = (n, req, res) => {
+      if (req.url === '/star') res.setHeader('vary', ['accept', ' * ']);
+      if (req.url === '/cookie') res.setHeader('Set-Cookie', 'sid=1');
+      res.end(`body ${n}`);
+    };
+    for (const path of ['/star', '/cookie']) {
+      await get(path);
+      expect((await get(path)).headers['x-cache']).toBe('MISS');
+    }
+    await get('/p');
+    expect((await get('/p', { authorization: 'Bearer x' })).headers['x-cache']).toBeUndefined();
+    expect((await get('/p', { cookie: '' })).headers['x-cache']).toBeUndefined();
+  });
+
+  it('hostile Cache-Control and Age values never extend freshness', async () => {
+    await start();
+    let cc: Record<string, string> = {};
+    handler = (n, _req, res) => {
+      res.writeHead(200, cc);
+      res.end(`body ${n}`);
+    };
+    const lifetimes: [Record<string, string>, number | 'stale'][] = [
+      [{ 'cache-control': 'max-age=-1' }, 'stale'],
+      [{ 'cache-control': 'max-age=60, max-age=0' }, 60],
+      [{ 'cache-control': 'max-age="30"' }, 30],
+      [{ 'cache-control': 'no-cache="set-cookie", max-age=60' }, 'stale'],
+      [{ 'cache-control': 'x="a, max-age=0", max-age=40' }, 40],
+      [{ 'cache-control': 's-maxage=0, max-age=60' }, 'stale'],
+      [{ 'cache-control': 'max-age=60', age: '50' }, 10],
+      [{ 'cache-control': 'max-age=60', age: '-5' }, 60],
+      [{ 'cache-control': 'max-age=1.5' }, 'stale'],
+      [{ 'cache-control': 'max-age=99999999999999999999' }, 86400],
+      [{ expires: 'Thu, 01 Jan 1970 00:00:00 GMT' }, 'stale'],
+      [{ 'cache-control': 'max-age=60', 'cdn-cache-control': 'max-age=10' }, 10],
+      [{ 'cache-control': 'max-age=60', 'cdn-cache-control': 'max-age="a"' }, 60],
+    ];
+    let i = 0;
+    for (const [headers, seconds] of lifetimes) {
+      cc = headers;
+      const path = `/f${i++}`;
+      now = T0;
+      await get(path);
+      const label = JSON.stringify(headers);
+      if (seconds === 'stale') {
+        expect([label, (await get(path)).headers['x-cache']]).toEqual([label, 'MISS']);
+        continue;
+      }
+      now = T0 + seconds * 1000 - 1000;
+      expect([label, (await get(path)).headers['x-cache']]).toEqual([label, 'HIT']);
+      if (seconds < 86400) {
+        now = T0 + seconds * 1000;
+        expect([label, (await get(path)).headers['x-cache']]).not.toEqual([label, 'HIT']);
+      }
+    }
+  });
+
+  it('a request may not widen what is served: no-store passes through, no-cache revalidates on perUser', async () => {
+    await start();
+    await get('/r');
+    expect((await get('/r', { 'cache-control': 'no-store' })).headers['x-cache']).toBeUndefined();
+    expect((await get('/r', { 'cache-control': 'NO-STORE, max-stale' })).headers['x-cache']).toBeUndefined();
+    expect((await get('/r', { 'cache-control': 'max-stale=999' })).headers['x-cache']).toBe('HIT');
+  });
 });
