@@ -175,6 +175,9 @@ export class HandlerRun {
         responseTime,
         (headers) => this.#freshness(200, headers, responseTime) ?? { ...NO_FRESHNESS, initialAge: 0 },
       );
+      // The 304's Vary replaces the stored one: record this request's values of what it names (the
+      // held response was selected for this request), or a newly varied header would not be compared.
+      stored = withVary(stored, varyOf(this.serving.req, responseVary(storedHeaders(stored), rule)));
       this.answer = stored;
       this.label = 'REVALIDATED';
       const cookie = response.headers['set-cookie'];
@@ -281,6 +284,12 @@ const NO_FRESHNESS: Freshness = {
 function validates(etag: string | string[] | number | undefined, held: StoredResponse): boolean {
   if (typeof etag !== 'string' || etag.startsWith('W/')) return true;
   return held.handlerEtag && held.etag === etag;
+}
+
+/** `stored` with `vary` in place of its own (none when `undefined`). */
+function withVary(stored: StoredResponse, vary: StoredResponse['vary']): StoredResponse {
+  const { vary: _held, ...rest } = stored;
+  return vary === undefined ? rest : { ...rest, vary };
 }
 
 /** A header value as a stored response lists it. */

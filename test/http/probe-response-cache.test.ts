@@ -221,4 +221,23 @@ describe('probe', () => {
     expect((await get('/r', { 'cache-control': 'NO-STORE, max-stale' })).headers['x-cache']).toBeUndefined();
     expect((await get('/r', { 'cache-control': 'max-stale=999' })).headers['x-cache']).toBe('HIT');
   });
+
+  it('a Vary that arrives on a 304 revalidation keeps the other variants apart from then on', async () => {
+    await start();
+    handler = (n, req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=60', vary: 'Accept-Language' });
+        return void res.end();
+      }
+      res.writeHead(200, { etag: '"v1"', 'cache-control': 'max-age=1' });
+      res.end(`body ${n} ${String(req.headers['accept-language'])}`);
+    };
+    expect((await get('/v', { 'accept-language': 'en' })).text).toBe('body 1 en');
+    now += 2000;
+    const revalidated = await get('/v', { 'accept-language': 'en' });
+    expect(revalidated.headers['x-cache']).toBe('REVALIDATED');
+    expect(revalidated.headers.vary).toBe('Accept-Language');
+    expect((await get('/v', { 'accept-language': 'en' })).headers['x-cache']).toBe('HIT');
+    expect((await get('/v', { 'accept-language': 'fr' })).text).toBe('body 3 fr');
+  });
 });
