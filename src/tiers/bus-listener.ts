@@ -63,8 +63,9 @@ export class BusListener {
     const cache = this.#parts.caches.get(message.cache);
     if (cache === undefined) return;
     const { invalidator, clock } = this.#parts;
-    // Forgetting tag times is always safe; a clear may stand for a tag invalidation (see heard()).
-    if (message.kind === 'clear') cache.tags.forget();
+    // Its tag time is not noted, but the ones held here may predate what the sender stored in L2:
+    // forgetting them (always safe) has the next read ask L2. A clear may stand for tags (see heard()).
+    if (message.kind === 'clear' || message.kind === 'tags') cache.tags.forget();
     cache.epoch++;
     cache.tellAll(invalidator.eventOf(fromBusMessage(message, clock)));
   }

@@ -7,6 +7,7 @@ import type { Cache } from '../../src/index.js';
 import { createCodec } from '../../src/codec/codec.js';
 import { msgpackSerializer } from '../../src/codec/serializer.js';
 import { BUS_LIMITS, MemoryBusHub } from '../../src/tiers/bus.js';
+import type { BusListeners, InvalidationBus } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
@@ -146,4 +147,43 @@ describe('tag times read back from the store', () => {
       await Promise.all([a.close(), b.close(), c.close()]);
     },
   );
+});
+
+describe('untimely bus messages', () => {
+  it('a tag invalidation dropped for its time still stops the tag time held in memory from vouching for L2 entries', async () => {
+    const time = { now: 1_000_000 };
+    const clock = (): number => time.now;
+    const driver = new MemoryDriver({ clock });
+    let heard: BusListeners | undefined;
+    const bus: InvalidationBus = {
+      instanceId: 'B',
+      start: async (listeners) => {
+        heard = listeners;
+      },
+      publish: async () => {},
+      health: () => ({ status: 'ok', resyncs: 0 }),
+      close: async () => {},
+    };
+    const a = createCache<string>({ name: 'plans', clock, retry: false, l2: memoryTier({ driver, clock }) });
+    const b = createCache<string>({
+      name: 'plans',
+      clock,
+      retry: false,
+      l2: new SharedTier({ driver, bus, clock }),
+    });
+    await a.set('k', 'v', { tags: ['t'] });
+    expect(await b.get('k')).toBe('v');
+    time.now += 1;
+    await a.invalidateTags(['t']);
+    // What A sent arrives with a time B refuses (A's clock is far ahead): evicted, not applied.
+    heard!.invalid!('at is in the future', {
+      source: 'A',
+      cache: 'plans',
+      kind: 'tags',
+      tags: ['t'],
+      at: time.now + 120_000,
+    });
+    expect(await b.get('k')).toBeUndefined();
+    await Promise.all([a.close(), b.close()]);
+  });
 });
