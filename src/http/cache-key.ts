@@ -104,7 +104,7 @@ export function deriveKey(
   if (rule.perUser) {
     const credential = credentialDigest(req, credentialHeaders);
     if (credential !== undefined) key += ` cred=${credential}`;
-    key += user === undefined ? ' user=' : ` user=${encodeURIComponent(user)}`;
+    key += user === undefined ? ' user=' : ` user=${encodeUserId(user)}`;
   }
   return key;
 }
@@ -116,6 +116,23 @@ function keyHost(host: string): string {
 }
 
 const PLAIN_HOST = /^[a-z0-9.:[\]_-]*$/;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A user id as keys (and a write's `{user}`) hold it: encodeURIComponent, with each lone surrogate,
+ * on which it throws, written `%uXXXX`, which no other id encodes to (a literal `%` becomes `%25`).
+ */
+export function encodeUserId(user: string): string {
+  if (!LONE_SURROGATE.test(user)) return encodeURIComponent(user);
+  let out = '';
+  for (const part of user.split(new RegExp(`(${LONE_SURROGATE.source})`))) {
+    if (part.length === 1 && LONE_SURROGATE.test(part))
+      out += `%u${part.charCodeAt(0).toString(16).toUpperCase()}`;
+    else out += encodeURIComponent(part);
+  }
+  return out;
+}
 
 /** Values a key template may use: route params first, then (first) query values. */
 function templateValues(query: string, params: PathParams): Record<string, string | undefined> {

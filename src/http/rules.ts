@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
 import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
+import { encodeUserId } from './cache-key.js';
 import { compilePathPattern, type PathParams, type PathPattern } from './path-pattern.js';
 import { compileTemplate, encodeKeyValue, type Template, type TemplateEncoding } from './template.js';
 
@@ -175,7 +176,7 @@ export const USER_PLACEHOLDER = 'user';
 
 /**
  * A key or pattern template where `{user}` is written as a per-user cache key holds the user
- * (encodeURIComponent, see cache-key.ts) and every route param as {@link encodeKeyValue} writes it.
+ * ({@link encodeUserId}) and every route param as {@link encodeKeyValue} writes it.
  */
 function userKeyTemplate(source: string, what: string, params: readonly string[], glob: boolean): Template {
   const raw = compileTemplate(source, what, [...params, USER_PLACEHOLDER], 'raw');
@@ -188,7 +189,7 @@ function userKeyTemplate(source: string, what: string, params: readonly string[]
         const value = values[name] ?? '';
         if (name !== USER_PLACEHOLDER) encoded[name] = encodeKeyValue(value);
         else {
-          const user = encodeURIComponent(value.replace(LONE_SURROGATES, '\uFFFD'));
+          const user = encodeUserId(value);
           // encodeURIComponent keeps `*`; in a glob it would reach every user, `?` reaches one character.
           encoded[name] = glob ? user.replaceAll('*', '?') : user;
         }
@@ -197,8 +198,6 @@ function userKeyTemplate(source: string, what: string, params: readonly string[]
     },
   };
 }
-
-const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Compiles invalidation targets: `{user}` is the writer's user unless the path captures `:user`. */
 function readTargets(

@@ -1,6 +1,6 @@
 // Probes of the response cache as a hostile client and a careless handler would drive it: over
 // node:http on 127.0.0.1 with the injected clock (no sleeps).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
@@ -239,5 +239,61 @@ describe('probe', () => {
     expect(revalidated.headers.vary).toBe('Accept-Language');
     expect((await get('/v', { 'accept-language': 'en' })).headers['x-cache']).toBe('HIT');
     expect((await get('/v', { 'accept-language': 'fr' })).text).toBe('body 3 fr');
+  });
+
+  it('an absolute-form GET is neither served nor stored under a key its client chose', async () => {
+    await start({
+      rules: [
+        { path: /items/, ttl: '5m' },
+        { path: '/*', ttl: '5m' },
+      ],
+    });
+    const { port } = new URL(server.url);
+    const absolute = (target: string) =>
+      new Promise<RawResponse>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: target }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text: Buffer.concat(chunks).toString(),
+            }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    await absolute('http://evil.example/items');
+    expect((await absolute('http://evil.example/items')).headers['x-cache']).toBeUndefined();
+    expect((await absolute('http://evil.example/other')).headers['x-cache']).toBeUndefined();
+  });
+
+  it("a user id holding a lone surrogate is cached per user like any other, and a write's {user} reaches it", async () => {
+    const who = '\ud800me';
+    await start({
+      rules: [{ path: '/me', perUser: true, ttl: '5m' }],
+      user: (req) => (req.headers['x-user'] === undefined ? undefined : who),
+      invalidate: [{ method: 'POST', path: '/me', patterns: ['GET /me * user={user}'] }],
+      invalidateOnWrite: false,
+    });
+    handler = (n, _req, res) => void res.end(`body ${n}`);
+    expect((await get('/me', { 'x-user': '1' })).text).toBe('body 1');
+    expect((await get('/me', { 'x-user': '1' })).headers['x-cache']).toBe('HIT');
+    await get('/me', { 'x-user': '1' }, 'POST');
+    expect((await get('/me', { 'x-user': '1' })).headers['x-cache']).toBe('MISS');
+    expect(errors).toEqual([]);
+  });
+
+  it('two user ids with different lone surrogates never share a per-user key', async () => {
+    await start({
+      rules: [{ path: '/me', perUser: true, ttl: '5m' }],
+      user: (req) => (req.headers['x-user'] === 'a' ? '\ud800' : '\udbff'),
+    });
+    handler = (n, _req, res) => void res.end(`body ${n}`);
+    expect((await get('/me', { 'x-user': 'a' })).text).toBe('body 1');
+    expect((await get('/me', { 'x-user': 'b' })).text).toBe('body 2');
+    expect((await get('/me', { 'x-user': 'a' })).text).toBe('body 1');
   });
 });
