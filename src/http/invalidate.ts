@@ -144,12 +144,29 @@ export function invalidateAfterWrite(
   }
   res.end = function endAfterInvalidation(this: ServerResponse, ...args: unknown[]) {
     res.end = end;
-    const finish = () => end.apply(res, args as Parameters<typeof end>);
     const status = res.statusCode;
     // A failed write changed nothing, so it invalidates nothing.
     const rules = status >= 200 && status < 300 ? writes : [];
     const paths = uri !== undefined && status >= 200 && status < 400 ? writtenPaths(res, uri, written) : [];
-    if (rules.length === 0 && paths.length === 0) return finish();
+    if (rules.length === 0 && paths.length === 0) return end.apply(res, args as Parameters<typeof end>);
+    // The response has ended as far as the handler knows: what it writes or ends again meanwhile
+    // (a second `res.end()`) must neither end it early, before the invalidation, nor lose its body.
+    const write = res.write;
+    res.end = function endPending(this: ServerResponse, ...later: unknown[]) {
+      const cb = later.find((a) => typeof a === 'function') as (() => void) | undefined;
+      if (cb !== undefined) res.once('finish', () => cb());
+      return res;
+    } as ServerResponse['end'];
+    res.write = function writePending(...later: unknown[]) {
+      const cb = later.find((a) => typeof a === 'function') as ((error?: Error) => void) | undefined;
+      if (cb !== undefined) process.nextTick(cb);
+      return true;
+    } as ServerResponse['write'];
+    const finish = () => {
+      res.end = end;
+      res.write = write;
+      end.apply(res, args as Parameters<typeof end>);
+    };
     void Promise.all([
       runWriteRules(rules, method, directory, log),
       runUriInvalidation(paths, method, directory, log),

@@ -296,4 +296,20 @@ describe('probe', () => {
     expect((await get('/me', { 'x-user': 'b' })).text).toBe('body 2');
     expect((await get('/me', { 'x-user': 'a' })).text).toBe('body 1');
   });
+
+  it('a write whose handler ends twice still answers its body, after the invalidation', async () => {
+    await start();
+    handler = (n, req, res) => {
+      if (req.method === 'POST') {
+        res.end('written');
+        return void res.end();
+      }
+      res.end(`body ${n}`);
+    };
+    await get('/w');
+    expect((await get('/w')).headers['x-cache']).toBe('HIT');
+    expect(await get('/w', {}, 'POST')).toMatchObject({ status: 200, text: 'written' });
+    expect((await get('/w')).headers['x-cache']).toBe('MISS');
+    expect(errors).toEqual([]);
+  });
 });
