@@ -468,6 +468,11 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       return sendStored(req, res, run.answer, sendOptions(route.rule, run.label, clock()));
     }
     if (fallback !== undefined && result.response.status >= 500) return replay(serving, fallback, 'STALE');
+    // The headers the handler had set when it ended: what it sets after (a Content-Length that no
+    // longer matches the body would break the connection's framing) is not part of its answer.
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    for (const [name, value] of Object.entries(result.response.headers))
+      if (value !== undefined) res.setHeader(name, value);
     res.setHeader('x-cache', 'MISS');
     res.writeHead(result.response.status);
     res.end(result.response.body);

@@ -312,4 +312,18 @@ describe('probe', () => {
     expect((await get('/w')).headers['x-cache']).toBe('MISS');
     expect(errors).toEqual([]);
   });
+
+  it('headers a handler sets after its end do not reach an answer that is not stored', async () => {
+    await start();
+    handler = (n, _req, res) => {
+      res.setHeader('set-cookie', 'sid=1');
+      res.end(`body ${n} is long`);
+      res.setHeader('content-length', '1');
+      res.setHeader('x-late', '1');
+    };
+    const r = await get('/sc');
+    expect(r).toMatchObject({ status: 200, text: 'body 1 is long' });
+    expect(r.headers['x-late']).toBeUndefined();
+    expect(r.headers['set-cookie']).toEqual(['sid=1']);
+  });
 });
