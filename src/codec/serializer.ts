@@ -70,13 +70,14 @@ const NOT_PLAIN = -2;
  */
 function plainTree(value: unknown, budget: number): number {
   const type = typeof value;
-  if (type !== 'object') return type === 'function' || type === 'symbol' ? UNFAITHFUL : budget;
+  if (type !== 'object') return unfaithfulPrimitive(value) === undefined ? budget : UNFAITHFUL;
   if (value === null) return budget;
   if (--budget < 0) return NOT_PLAIN;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== Array.prototype) return NOT_PLAIN;
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
+  if (unfaithfulShape(object, keys) !== undefined) return UNFAITHFUL;
   for (let i = 0; i < keys.length; i++) {
     budget = plainTree(object[keys[i]!], budget);
     if (budget < 0) return budget;
@@ -84,15 +85,64 @@ function plainTree(value: unknown, budget: number): number {
   return budget;
 }
 
+// msgpackr writes a lone surrogate as U+FFFD and -0 as the integer 0: both would come back changed.
+function unfaithfulPrimitive(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'function':
+    case 'symbol':
+      return `is a ${typeof value}`;
+    case 'number':
+      return Object.is(value, -0) ? 'is -0, which msgpack stores as 0' : undefined;
+    case 'string':
+      return wellFormed(value)
+        ? undefined
+        : 'is a string holding a lone surrogate, which msgpack stores as U+FFFD';
+    default:
+      return undefined;
+  }
+}
+
+const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function wellFormed(text: string): boolean {
+  return isWellFormed === undefined ? !LONE_SURROGATE.test(text) : isWellFormed.call(text);
+}
+
+/**
+ * Why an object or array (with its enumerable own `keys`) would not come back as it is, or undefined:
+ * msgpackr reads an own `__proto__` key back as `__proto_`, drops symbol keys and an array's named
+ * properties, and reads an array's holes back as undefined elements.
+ */
+function unfaithfulShape(object: object, keys: readonly string[]): string | undefined {
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) if (!(i in object)) return `has a hole at index ${i}`;
+    if (keys.length !== object.length)
+      return `has an extra property ${JSON.stringify(keys[object.length] ?? '')}, which would be dropped`;
+  } else {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (key === '__proto__') return 'has an own __proto__ key, which msgpack renames';
+      if (!wellFormed(key)) return `has a key ${JSON.stringify(key)} holding a lone surrogate`;
+    }
+  }
+  const symbols = Object.getOwnPropertySymbols(object);
+  for (let i = 0; i < symbols.length; i++)
+    if (Object.prototype.propertyIsEnumerable.call(object, symbols[i]!))
+      return `has a symbol key ${String(symbols[i])}, which would be dropped`;
+  return undefined;
+}
+
 // Whether every part of `value` round-trips. With a `path`, the first part that does not throws a
 // TypeError naming it (and the paths of nested parts are built); without one, it answers false.
 function faithful(value: unknown, path: string | undefined, seen: Set<object>): boolean {
   const type = typeof value;
-  if (type === 'function' || type === 'symbol') {
+  if (type !== 'object' || value === null) {
+    const why = unfaithfulPrimitive(value);
+    if (why === undefined) return true;
     if (path === undefined) return false;
-    throw new TypeError(`${path} is a ${type} and cannot be stored in L2`);
+    throw new TypeError(`${path} ${why} and cannot be stored in L2`);
   }
-  if (type !== 'object' || value === null) return true;
   const object = value as object;
   if (seen.has(object)) return true;
   seen.add(object);
@@ -115,7 +165,13 @@ function faithful(value: unknown, path: string | undefined, seen: Set<object>): 
       if (!faithful(v, path === undefined ? undefined : `${path}<item>`, seen)) return false;
     return true;
   }
-  for (const key of Object.keys(object)) {
+  const keys = Object.keys(object);
+  const why = unfaithfulShape(object, keys);
+  if (why !== undefined) {
+    if (path === undefined) return false;
+    throw new TypeError(`${path} ${why}, and cannot be stored in L2`);
+  }
+  for (const key of keys) {
     const child = (object as Record<string, unknown>)[key];
     if (!faithful(child, path === undefined ? undefined : `${path}.${key}`, seen)) return false;
   }
