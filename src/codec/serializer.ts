@@ -201,9 +201,119 @@ export function msgpackSerializer(options: MsgpackSerializerOptions = {}): Seria
       return packr.pack(value);
     },
     deserialize(data) {
-      return packr.unpack(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+      assertCountsFit(bytes);
+      return packr.unpack(bytes);
     },
   };
+}
+
+/**
+ * Throws a RangeError when a msgpack array or map header declares more items than bytes follow it
+ * (each item takes at least one). msgpackr allocates the declared length up front and reads on past the
+ * end before it notices: five stored bytes declaring 2^25 items cost it ~250 MB and close to a second.
+ * A linear walk over the tokens (the payloads of strings, binaries and extensions are skipped).
+ */
+export function assertCountsFit(bytes: Uint8Array): void {
+  const end = bytes.length;
+  let at = 0;
+  while (at < end) {
+    const token = bytes[at++]!;
+    let items = -1;
+    if (token < 0x80 || token >= 0xe0 || token === 0xc0 || token === 0xc2 || token === 0xc3) continue;
+    if (token < 0x90) items = (token & 0x0f) * 2;
+    else if (token < 0xa0) items = token & 0x0f;
+    else if (token < 0xc0) at += token & 0x1f;
+    else {
+      switch (token) {
+        case 0xc4: // bin 8, 16, 32
+        case 0xd9: // str 8, 16, 32
+          at += 1 + readLength(bytes, at, 1);
+          break;
+        case 0xc5:
+        case 0xda:
+          at += 2 + readLength(bytes, at, 2);
+          break;
+        case 0xc6:
+        case 0xdb:
+          at += 4 + readLength(bytes, at, 4);
+          break;
+        case 0xc7: // ext 8, 16, 32: length, type, data
+          at += 2 + readLength(bytes, at, 1);
+          break;
+        case 0xc8:
+          at += 3 + readLength(bytes, at, 2);
+          break;
+        case 0xc9:
+          at += 5 + readLength(bytes, at, 4);
+          break;
+        case 0xcc:
+        case 0xd0:
+          at += 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          at += 2;
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          at += 4;
+          break;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          at += 8;
+          break;
+        case 0xd4: // fixext 1, 2, 4, 8, 16: type, data
+          at += 2;
+          break;
+        case 0xd5:
+          at += 3;
+          break;
+        case 0xd6:
+          at += 5;
+          break;
+        case 0xd7:
+          at += 9;
+          break;
+        case 0xd8:
+          at += 17;
+          break;
+        case 0xdc:
+          items = readLength(bytes, at, 2);
+          at += 2;
+          break;
+        case 0xdd:
+          items = readLength(bytes, at, 4);
+          at += 4;
+          break;
+        case 0xde:
+          items = readLength(bytes, at, 2) * 2;
+          at += 2;
+          break;
+        case 0xdf:
+          items = readLength(bytes, at, 4) * 2;
+          at += 4;
+          break;
+        default: // 0xc1 (never used): msgpackr decides
+          break;
+      }
+    }
+    if (items > end - at) {
+      throw new RangeError(
+        `stored value declares ${token >= 0xde || (token >= 0x80 && token < 0x90) ? 'a map' : 'an array'} of ${items} items with only ${Math.max(0, end - at)} bytes left`,
+      );
+    }
+  }
+}
+
+// A big-endian length of `size` bytes at `at` (0 past the end: the unpacker reports the truncation).
+function readLength(bytes: Uint8Array, at: number, size: number): number {
+  if (at + size > bytes.length) return 0;
+  let length = 0;
+  for (let i = 0; i < size; i++) length = length * 256 + bytes[at + i]!;
+  return length;
 }
 
 /** A JSON serializer for interop: other languages can read the values; Date/Map/Set/BigInt do not survive. */

@@ -35,3 +35,27 @@ describe('msgpackSerializer (strict) refuses values it would change', () => {
     expect(serializer.deserialize(serializer.serialize(value))).toEqual(value);
   });
 });
+
+describe('msgpackSerializer reading untrusted bytes', () => {
+  it.each([
+    ['array 32', [0xdd, 0x01, 0xff, 0xff, 0xff]],
+    ['array 16 inside a map', [0x81, 0xa1, 0x61, 0xdc, 0xff, 0xff]],
+    ['map 32', [0xdf, 0x00, 0x10, 0x00, 0x00]],
+  ])('refuses a %s header declaring more items than bytes follow, before allocating them', (_name, bytes) => {
+    const started = performance.now();
+    expect(() => serializer.deserialize(Buffer.from(bytes))).toThrow(/declares .* items/);
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+
+  it('still reads what it wrote: records, extensions, big arrays and maps', () => {
+    const value = {
+      rows: Array.from({ length: 70_000 }, (_, i) => ({ id: i, name: `n${i}`, at: new Date(i) })),
+      set: new Set([1, 'a', 2n ** 70n]),
+      map: new Map(Array.from({ length: 300 }, (_, i) => [i, [i, -i - 1, i / 3]])),
+      bytes: Buffer.alloc(70_000, 7),
+      floats: new Float64Array([1.5, -2]),
+      nested: [[[[[]]]], {}, null, true, false, 'x'.repeat(70_000)],
+    };
+    expect(serializer.deserialize(serializer.serialize(value))).toEqual(value);
+  });
+});
