@@ -1,9 +1,14 @@
 // Values msgpackr would silently change on the way through L2 are refused at serialize (strict) with a
 // TypeError naming the part, rather than served back different from what was written.
 import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { createCache } from '../../src/cache/create-cache.js';
 import { msgpackSerializer } from '../../src/codec/serializer.js';
+import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { memoryTier } from '../../src/tiers/redis-tier.js';
 
 const serializer = msgpackSerializer();
+const MiB = 1024 * 1024;
 
 function sparse(): unknown[] {
   const array = [1, 2, 3];
@@ -57,5 +62,31 @@ describe('msgpackSerializer reading untrusted bytes', () => {
       nested: [[[[[]]]], {}, null, true, false, 'x'.repeat(70_000)],
     };
     expect(serializer.deserialize(serializer.serialize(value))).toEqual(value);
+  });
+});
+
+describe('hostile bytes under a shared-tier key', () => {
+  const cases: Array<[string, Buffer]> = [
+    ['an array header declaring 2^25 items', Buffer.from([0x00, 0xdd, 0x01, 0xff, 0xff, 0xff])],
+    ['arrays nested 200,000 deep', Buffer.concat([Buffer.of(0x00), Buffer.alloc(200_000, 0x91)])],
+    [
+      'a gzip bomb past maxDecompressedBytes',
+      Buffer.concat([Buffer.of(0x01), gzipSync(Buffer.alloc(2 * MiB))]),
+    ],
+  ];
+
+  it.each(cases)('%s is a miss, reported, and the loader replaces it', async (_name, planted) => {
+    const driver = new MemoryDriver();
+    const cache = createCache<string>({
+      name: 'h',
+      l2: memoryTier({ driver, compression: { maxDecompressedBytes: MiB } }),
+    });
+    const errors: unknown[] = [];
+    cache.on('cache:error', (e) => errors.push(e.error));
+    await driver.set('e:h:k', planted);
+    expect(await cache.getOrSet('k', async () => 'fresh')).toBe('fresh');
+    expect(errors[0]).toMatchObject({ type: 'SERIALIZATION_FAILED' });
+    expect(await driver.get('e:h:k')).not.toEqual(planted);
+    await cache.close();
   });
 });
