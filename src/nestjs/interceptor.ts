@@ -20,7 +20,8 @@ import { LARDER_HTTP_CACHE } from './tokens.js';
  * Caches whole responses by the rules of `LarderModule.forRoot({ http })`, and invalidates them after
  * successful writes. Registered for every route by default (`http.global`); with `global: false`,
  * put it where it applies: `@UseInterceptors(LarderHttpInterceptor)`, on the routes that write to what
- * is cached too (a write invalidates only where the interceptor runs).
+ * is cached too (a write invalidates only where the interceptor runs). Bound more than once to a route
+ * (globally and with `@UseInterceptors`), it caches at its first binding and lets the others pass.
  *
  * It runs as an interceptor because Nest runs middleware first, then guards, then interceptors:
  * `user(req, res)` receives Express's `Request` and `Response` after your guards ran, so the identity
@@ -49,6 +50,13 @@ export class LarderHttpInterceptor implements NestInterceptor {
     if (typeof (res as Partial<ServerResponse>).writeHead !== 'function') {
       throw new TypeError('LarderHttpInterceptor needs Nest on Express (@nestjs/platform-express)');
     }
+    // Bound twice to one route (globally and with @UseInterceptors): the outer binding runs the
+    // cache; the inner one would find the outer's run of the same key in flight and wait on it, which
+    // is waiting on the inner one, until waitTimeout.
+    let seen = handling.get(this.core);
+    if (seen === undefined) handling.set(this.core, (seen = new WeakSet()));
+    if (seen.has(req)) return next.handle();
+    seen.add(req);
     return new Observable<unknown>((subscriber) => {
       let passed = false;
       let inner: Subscription | undefined;
@@ -83,6 +91,9 @@ export class LarderHttpInterceptor implements NestInterceptor {
 // decorator metadata): the same metadata `@Injectable()` and `@Inject(LARDER_HTTP_CACHE)` would set.
 Injectable()(LarderHttpInterceptor);
 Inject(LARDER_HTTP_CACHE)(LarderHttpInterceptor, undefined, 0);
+
+/** Per cache core, the requests it already handles. */
+const handling = new WeakMap<object, WeakSet<object>>();
 
 const muted = new WeakSet<object>();
 

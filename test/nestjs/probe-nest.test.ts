@@ -13,6 +13,7 @@ import {
   Res,
   StreamableFile,
   UseGuards,
+  UseInterceptors,
   VersioningType,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -21,7 +22,9 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { from, of } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LarderHttpInterceptor } from '../../src/nestjs/interceptor.js';
 import { LarderModule } from '../../src/nestjs/module.js';
+import { serve } from './helpers.js';
 import { rawRequest } from '../http/helpers/server.js';
 import type { INestApplication } from '@nestjs/common';
 
@@ -275,4 +278,42 @@ describe('probe: one manager in two registrations', () => {
     await expect(twice.close()).resolves.toBeUndefined();
     expect(manager.get('pages').health()).toMatchObject({ status: 'degraded', reason: 'closed' });
   });
+});
+
+let doubled = 0;
+
+@Controller()
+@UseInterceptors(LarderHttpInterceptor)
+class DoubleBoundController {
+  @Get('x')
+  x(): string {
+    return `x #${++doubled}`;
+  }
+}
+
+describe('probe: the interceptor bound twice to a route', () => {
+  // With http.global and @UseInterceptors(LarderHttpInterceptor) both, the second binding saw the
+  // first's run in flight for the same key and waited for it: for waitTimeout (5s by default), as the
+  // first run was waiting on it. waitTimeout is an hour here: the test times out unless nothing waits.
+  it('global plus @UseInterceptors answers a miss at once, and a hit after it', async () => {
+    doubled = 0;
+    const server = await serve({
+      imports: [
+        LarderModule.forRoot({
+          caches: { pages: { clock: () => now, ttl: '5m' } },
+          http: { clock: () => now, waitTimeout: '1h', rules: [{ path: '/x', ttl: '1m' }] },
+        }),
+      ],
+      controllers: [DoubleBoundController],
+    });
+    try {
+      const a = await rawRequest(`${server.url}/x`, {});
+      expect([a.status, a.text, a.headers['x-cache']]).toEqual([200, 'x #1', 'MISS']);
+      const b = await rawRequest(`${server.url}/x`, {});
+      expect([b.status, b.text, b.headers['x-cache']]).toEqual([200, 'x #1', 'HIT']);
+      expect(server.problems).toEqual([]);
+    } finally {
+      await server.app.close();
+    }
+  }, 3_000);
 });
