@@ -28,7 +28,6 @@ const FAITHFUL_PROTOTYPES = new Set<unknown>([
   Set.prototype,
   Date.prototype,
   RegExp.prototype,
-  Error.prototype,
   Buffer.prototype,
   Uint8Array.prototype,
   Int8Array.prototype,
@@ -42,6 +41,18 @@ const FAITHFUL_PROTOTYPES = new Set<unknown>([
   BigInt64Array.prototype,
   BigUint64Array.prototype,
   ArrayBuffer.prototype,
+]);
+
+// Errors msgpackr restores with their own class (with name, message and cause; not other properties).
+// An instance of a subclass comes back as one of these, and an AggregateError loses its errors.
+const ERROR_PROTOTYPES = new Set<unknown>([
+  Error.prototype,
+  EvalError.prototype,
+  RangeError.prototype,
+  ReferenceError.prototype,
+  SyntaxError.prototype,
+  TypeError.prototype,
+  URIError.prototype,
 ]);
 
 /**
@@ -147,12 +158,21 @@ function faithful(value: unknown, path: string | undefined, seen: Set<object>): 
   if (seen.has(object)) return true;
   seen.add(object);
   const proto: unknown = Object.getPrototypeOf(object);
-  if (!FAITHFUL_PROTOTYPES.has(proto) && !(object instanceof Error)) {
+  if (!FAITHFUL_PROTOTYPES.has(proto) && !ERROR_PROTOTYPES.has(proto)) {
     if (path === undefined) return false;
     const name = (object as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
     throw new TypeError(`${path} is an instance of ${name}, which would not round-trip through L2`);
   }
   if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer || object instanceof Date) return true;
+  if (ERROR_PROTOTYPES.has(proto)) {
+    const extra = Object.keys(object).find((key) => key !== 'name' && key !== 'cause');
+    if (extra !== undefined) {
+      if (path === undefined) return false;
+      throw new TypeError(
+        `${path} is an error with a property ${JSON.stringify(extra)}, which msgpack drops (it keeps name, message and cause)`,
+      );
+    }
+  }
   if (object instanceof Map) {
     for (const [k, v] of object) {
       if (!faithful(k, path === undefined ? undefined : `${path}<key>`, seen)) return false;

@@ -30,6 +30,36 @@ describe('msgpackSerializer (strict) refuses values it would change', () => {
     expect(() => serializer.serialize(value)).toThrow(message);
   });
 
+  it.each([
+    [
+      'an Error subclass',
+      { e: new (class NotFound extends Error {})('m') },
+      /value\.e is an instance of NotFound/,
+    ],
+    [
+      'an AggregateError',
+      { e: new AggregateError([new Error('x')], 'm') },
+      /value\.e is an instance of AggregateError/,
+    ],
+    [
+      'an error with a property',
+      { e: Object.assign(new Error('m'), { status: 404 }) },
+      /value\.e .*"status"/,
+    ],
+  ])('%s', (_name, value, message) => {
+    expect(() => serializer.serialize(value)).toThrow(message);
+  });
+
+  it('still round-trips built-in errors with their class, message, name and cause', () => {
+    const error = new RangeError('m', { cause: { a: 1 } });
+    const named = Object.assign(new Error('n'), { name: 'Custom' });
+    const back = serializer.deserialize(serializer.serialize({ error, named })) as Record<string, Error>;
+    expect(back.error).toBeInstanceOf(RangeError);
+    expect(back.error!.message).toBe('m');
+    expect(back.error!.cause).toEqual({ a: 1 });
+    expect(back.named!.name).toBe('Custom');
+  });
+
   it('still refuses inside a value too large for the fast check', () => {
     const value = { list: Array.from({ length: 300 }, (_, i) => ({ i })), n: -0 };
     expect(() => serializer.serialize(value)).toThrow(/value\.n is -0/);
