@@ -127,9 +127,13 @@ function wellFormed(text: string): boolean {
  */
 function unfaithfulShape(object: object, keys: readonly string[]): string | undefined {
   if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) if (!(i in object)) return `has a hole at index ${i}`;
-    if (keys.length !== object.length)
-      return `has an extra property ${JSON.stringify(keys[object.length] ?? '')}, which would be dropped`;
+    // Index keys come first, in order: an array with holes or named properties (as many holes as
+    // names, say) has another key count or does not end with its last index.
+    const length = object.length;
+    if (keys.length !== length || (length > 0 && keys[length - 1] !== String(length - 1))) {
+      for (let i = 0; i < length; i++) if (!(i in object)) return `has a hole at index ${i}`;
+      return `has an extra property ${JSON.stringify(keys[length] ?? '')}, which would be dropped`;
+    }
   } else {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;

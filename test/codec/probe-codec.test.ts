@@ -25,6 +25,11 @@ describe('msgpackSerializer (strict) refuses values it would change', () => {
     ['a symbol key', { a: { [Symbol('s')]: 1 } }, /value\.a .*symbol key/],
     ['a sparse array', { list: sparse() }, /value\.list .*hole/],
     ['an array with a named property', { list: Object.assign([1], { extra: 2 }) }, /value\.list .*extra/],
+    [
+      'an array with as many holes as named properties',
+      { list: Object.assign(sparse(), { x: 1 }) },
+      /value\.list .*hole/,
+    ],
   ])('%s', (_name, value, message) => {
     expect(() => serializer.serialize(value)).toThrow(TypeError);
     expect(() => serializer.serialize(value)).toThrow(message);
