@@ -3,6 +3,7 @@
 // Buffers, shared and circular references — so a value read from L2 has the same shape as in L1.
 // JSON is offered for interop with other languages; it loses those types by design.
 import { lazyModule } from '../util/lazy-require.js';
+import { isWellFormed } from '../util/validate.js';
 import { CacheError } from '../errors.js';
 
 /** What a serializer produces and a tier's driver stores: a string or raw bytes. */
@@ -105,19 +106,12 @@ function unfaithfulPrimitive(value: unknown): string | undefined {
     case 'number':
       return Object.is(value, -0) ? 'is -0, which msgpack stores as 0' : undefined;
     case 'string':
-      return wellFormed(value)
+      return isWellFormed(value)
         ? undefined
         : 'is a string holding a lone surrogate, which msgpack stores as U+FFFD';
     default:
       return undefined;
   }
-}
-
-const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function wellFormed(text: string): boolean {
-  return isWellFormed === undefined ? !LONE_SURROGATE.test(text) : isWellFormed.call(text);
 }
 
 /**
@@ -138,7 +132,7 @@ function unfaithfulShape(object: object, keys: readonly string[]): string | unde
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       if (key === '__proto__') return 'has an own __proto__ key, which msgpack renames';
-      if (!wellFormed(key)) return `has a key ${JSON.stringify(key)} holding a lone surrogate`;
+      if (!isWellFormed(key)) return `has a key ${JSON.stringify(key)} holding a lone surrogate`;
     }
   }
   const symbols = Object.getOwnPropertySymbols(object);

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { PathParams } from './path-pattern.js';
 import type { CompiledCacheRule } from './rules.js';
+import { LONE_SURROGATE_RE } from './template.js';
+import { isWellFormed } from '../util/validate.js';
 
 /** A request's target split into path and raw query (without `?`). */
 export interface RequestTarget {
@@ -117,21 +119,19 @@ function keyHost(host: string): string {
 
 const PLAIN_HOST = /^[a-z0-9.:[\]_-]*$/;
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * A user id as keys (and a write's `{user}`) hold it: encodeURIComponent, with each lone surrogate,
  * on which it throws, written `%uXXXX`, which no other id encodes to (a literal `%` becomes `%25`).
  */
 export function encodeUserId(user: string): string {
-  if (!LONE_SURROGATE.test(user)) return encodeURIComponent(user);
+  if (isWellFormed(user)) return encodeURIComponent(user);
   let out = '';
-  for (const part of user.split(new RegExp(`(${LONE_SURROGATE.source})`))) {
-    if (part.length === 1 && LONE_SURROGATE.test(part))
-      out += `%u${part.charCodeAt(0).toString(16).toUpperCase()}`;
-    else out += encodeURIComponent(part);
+  let from = 0;
+  for (const lone of user.matchAll(LONE_SURROGATE_RE)) {
+    out += `${encodeURIComponent(user.slice(from, lone.index))}%u${lone[0].charCodeAt(0).toString(16).toUpperCase()}`;
+    from = lone.index + 1;
   }
-  return out;
+  return out + encodeURIComponent(user.slice(from));
 }
 
 /** Values a key template may use: route params first, then (first) query values. */

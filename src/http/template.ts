@@ -25,7 +25,8 @@ const PLACEHOLDER_RE = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const KEY_SAFE_RE = /^[A-Za-z0-9.-]*$/;
 // What encodeURIComponent leaves as it is but a key value must not hold.
 const URI_UNRESERVED_EXTRA_RE = /[!'()*_~]/g;
-const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** A lone (unpaired) surrogate: encodeURIComponent throws on one. */
+export const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * Percent-encodes a value for a cache key: everything but ASCII letters, digits, `-` and `.` becomes
