@@ -175,7 +175,8 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number, d
   return { result, fail: (error) => finish({ outcome: 'failed', error }), release };
 }
 
-function swallowWrite(this: ServerResponse, _chunk: unknown, ...rest: unknown[]): boolean {
+/** A `write` that sends nothing (its callback still runs, on the next tick). */
+export function swallowWrite(this: ServerResponse, _chunk: unknown, ...rest: unknown[]): boolean {
   const cb = rest.find((a) => typeof a === 'function') as Callback | undefined;
   if (cb) process.nextTick(cb);
   return true;

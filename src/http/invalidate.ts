@@ -2,6 +2,7 @@
 // write rules (after a successful POST/PUT/PATCH/DELETE) and the admin API's `POST invalidate`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headerValue } from './cache-key.js';
+import { swallowWrite } from './capture.js';
 import { normalisePath } from './normalise-path.js';
 import type { Cache } from '../cache/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
@@ -157,11 +158,7 @@ export function invalidateAfterWrite(
       if (cb !== undefined) res.once('finish', () => cb());
       return res;
     } as ServerResponse['end'];
-    res.write = function writePending(...later: unknown[]) {
-      const cb = later.find((a) => typeof a === 'function') as ((error?: Error) => void) | undefined;
-      if (cb !== undefined) process.nextTick(cb);
-      return true;
-    } as ServerResponse['write'];
+    res.write = swallowWrite as ServerResponse['write'];
     const finish = () => {
       res.end = end;
       res.write = write;
