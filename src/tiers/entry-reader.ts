@@ -8,7 +8,7 @@ import type { GuardedDriver } from './guarded-driver.js';
 import { entryKey } from './keys.js';
 import type { Backlog } from './pending.js';
 import type { BoundCache } from './tier-binding.js';
-import { believable, decodeTierEntry, entryTags, sinceOf } from './tier-entry.js';
+import { decodeTierEntry, entryTags, sinceOf, usable } from './tier-entry.js';
 import type { TierLog } from './tier-log.js';
 import type { TierEntry } from './types.js';
 import { since as msSince } from '../util/time.js';
@@ -100,11 +100,7 @@ export class EntryReader {
       } catch (error) {
         cache.reportError(serializationError(key, 'deserialize', error), key);
       }
-      if (
-        entry === undefined ||
-        (entry.expiresAt !== 0 && entry.expiresAt <= now) ||
-        !believable(entry, now)
-      ) {
+      if (entry === undefined || !usable(entry, now)) {
         driver.delete(full[i]!).catch(() => {});
         continue;
       }
@@ -146,7 +142,7 @@ export class EntryReader {
       cache.reportError(serializationError(key, 'deserialize', error), key);
     }
     const now = clock();
-    if (entry === undefined || (entry.expiresAt !== 0 && entry.expiresAt <= now) || !believable(entry, now)) {
+    if (entry === undefined || !usable(entry, now)) {
       driver.delete(full).catch(() => {});
       return undefined;
     }

@@ -2,6 +2,7 @@
 // must pass before it is believed, and the time a stored write began (what tag and fence times are
 // compared with).
 import type { Codec } from '../codec/codec.js';
+import { MAX_TIME } from '../engine/snapshot.js';
 import { BUS_LIMITS } from './bus.js';
 import type { DriverValue } from './driver.js';
 import { stampMs, unframe } from './stamp.js';
@@ -87,16 +88,14 @@ export function sinceOf(entry: TierEntry): number {
 }
 
 /**
- * Whether a decoded entry's write could have begun by `now` (give or take the clock skew a bus tag time
- * is allowed, {@link BUS_LIMITS}.maxFutureMs). One that began later (an unstamped record whose
- * createdAt is far ahead) would outlive every tag invalidation until then: it is not believed.
+ * Whether a decoded entry may be served at `now`: it has not expired, and its write could have begun
+ * by then (give or take the clock skew a bus tag time is allowed, {@link BUS_LIMITS}.maxFutureMs). One
+ * that began later (an unstamped record whose createdAt is far ahead) would outlive every tag
+ * invalidation until then: it is not believed.
  */
-export function believable(entry: TierEntry, now: number): boolean {
-  return sinceOf(entry) <= now + BUS_LIMITS.maxFutureMs;
+export function usable(entry: TierEntry, now: number): boolean {
+  return (entry.expiresAt === 0 || entry.expiresAt > now) && sinceOf(entry) <= now + BUS_LIMITS.maxFutureMs;
 }
-
-/** The latest time an entry may carry: the largest valid Date (as snapshots and keepUntil). */
-const MAX_TIME = 8.64e15;
 
 function isStringArray(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
