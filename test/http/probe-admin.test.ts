@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { createAdmin, type AdminHandler } from '../../src/http/admin/admin.js';
-import { listen, type TestServer } from './helpers/server.js';
+import { listen, rawRequest, type TestServer } from './helpers/server.js';
 
 const KEY = 'p'.repeat(32);
 let admin: AdminHandler;
@@ -140,17 +140,14 @@ describe('admin request targets', () => {
     cache = createCache<number>({ name: 'w', ttl: '1h' });
     admin = createAdmin({ caches: { w: cache }, apiKey: KEY, prefix: '/admin' });
     server = await listen((req, res) => void admin(req, res, () => res.writeHead(404).end('app')));
-    const { port } = new URL(server.url);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(`GET http://${server.url.slice(7)}/admin/health HTTP/1.0\r\nx-api-key: ${KEY}\r\n\r\n`);
-    });
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-    expect(answer).toMatch(/"status":"ok"/);
+    const answer = await rawRequest(
+      server.url,
+      { 'x-api-key': KEY },
+      'GET',
+      `http://${server.url.slice(7)}/admin/health`,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.text).toMatch(/"status":"ok"/);
   });
 });
 

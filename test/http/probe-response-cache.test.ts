@@ -1,6 +1,6 @@
 // Probes of the response cache as a hostile client and a careless handler would drive it: over
 // node:http on 127.0.0.1 with the injected clock (no sleeps).
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
@@ -248,23 +248,7 @@ describe('probe', () => {
         { path: '/*', ttl: '5m' },
       ],
     });
-    const { port } = new URL(server.url);
-    const absolute = (target: string) =>
-      new Promise<RawResponse>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: target }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              text: Buffer.concat(chunks).toString(),
-            }),
-          );
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const absolute = (target: string) => rawRequest(server.url, {}, 'GET', target);
     await absolute('http://evil.example/items');
     expect((await absolute('http://evil.example/items')).headers['x-cache']).toBeUndefined();
     expect((await absolute('http://evil.example/other')).headers['x-cache']).toBeUndefined();

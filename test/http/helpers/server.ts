@@ -41,9 +41,12 @@ export function rawRequest(
   url: string,
   headers: Record<string, string> = {},
   method = 'GET',
+  target?: string,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
+    // `target`: the request line's target as sent, in place of the url's path (the absolute-form, say).
+    const options = target === undefined ? { method, headers } : { method, headers, path: target };
+    const req = httpRequest(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
