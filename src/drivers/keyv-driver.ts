@@ -163,12 +163,34 @@ export class KeyvDriver implements TierDriver {
    * Why Keyv cannot hold `key` consistently, or undefined; see TierDriver. A full key starting with the
    * Keyv's namespace and `:` is taken as namespaced already by Keyv's get, set and delete but namespaced
    * again by its getMany and deleteMany, so a batch delete (clear, deletePattern) would leave it live.
+   * A full key holding the separator of a store whose iterator skips such keys (see #hiddenBy) would
+   * never be listed, so clear and deletePattern would leave it live too.
    */
   keyProblem(key: string, pattern = false): string | undefined {
+    if (pattern) return undefined;
+    const full = this.prefix + key;
     const namespace = this.#namespace();
-    if (pattern || namespace === undefined || !(this.prefix + key).startsWith(`${namespace}:`))
-      return undefined;
-    return `it starts with the Keyv's namespace "${namespace}:", which Keyv would not add to it in get and set but would in getMany and deleteMany`;
+    if (namespace !== undefined && full.startsWith(`${namespace}:`))
+      return `it starts with the Keyv's namespace "${namespace}:", which Keyv would not add to it in get and set but would in getMany and deleteMany`;
+    const separator = this.#hiddenBy();
+    if (separator !== undefined && full.includes(separator))
+      return `it holds "${separator}", and the store (without a namespace) leaves keys holding its keyPrefixSeparator out of its iterator, so clear and deletePattern would never reach it`;
+    return undefined;
+  }
+
+  /**
+   * The separator whose keys the store's iterator skips, or undefined: @keyv/redis (and @keyv/valkey)
+   * without a namespace iterate only keys without their `keyPrefixSeparator` (`::`), taking the others
+   * for namespaced keys, unless `noNamespaceAffectsAll` is set.
+   */
+  #hiddenBy(): string | undefined {
+    const store = this.keyv.store as
+      { namespace?: unknown; keyPrefixSeparator?: unknown; noNamespaceAffectsAll?: unknown } | undefined;
+    if (store === undefined || store === null) return undefined;
+    const separator = store.keyPrefixSeparator;
+    if (typeof separator !== 'string' || separator === '') return undefined;
+    if (store.noNamespaceAffectsAll === true) return undefined;
+    return typeof store.namespace === 'string' && store.namespace !== '' ? undefined : separator;
   }
 
   /** The namespace Keyv puts before every key, or undefined when it puts none. */

@@ -1,0 +1,285 @@
+// Hostile probes of pattern and prefix invalidation in every driver: each driver's deletePattern and
+// clear(namespace) are compared with a reference glob matcher (a plain dynamic program over UTF-16
+// code units, independent of util/glob.ts) on keys and prefixes full of SQL LIKE/GLOB and Redis MATCH
+// metacharacters, case variants, control characters and astral characters. A key the pattern matches
+// must be gone (never served again); a key it does not match must survive.
+import Database from 'better-sqlite3';
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/index.js';
+import { keyvDriver } from '../../src/entries/keyv.js';
+import { memcachedDriver } from '../../src/entries/memcached.js';
+import { postgresDriver } from '../../src/entries/postgres.js';
+import { sqliteDriver } from '../../src/entries/sqlite.js';
+import { SharedTier } from '../../src/entries/tiers.js';
+import type { TierDriver } from '../../src/tiers/driver.js';
+import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { RedisDriver } from '../../src/tiers/redis-driver.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { describeWithRedis } from '../tiers/describe-with-redis.js';
+import { createTestDatabase, describeWith, MEMCACHED, MemcachedServer, PG_MISSING } from './servers.js';
+import type { TestDatabase } from './servers.js';
+
+/** Whether `key` matches the Larder glob `pattern` (`*` any run, `?` one UTF-16 unit, all else literal). */
+function referenceMatch(pattern: string, key: string): boolean {
+  let row = new Array<boolean>(key.length + 1).fill(false);
+  row[0] = true;
+  for (const ch of pattern.split('')) {
+    const next = new Array<boolean>(key.length + 1).fill(false);
+    if (ch === '*') {
+      let any = false;
+      for (let j = 0; j <= key.length; j++) next[j] = any ||= row[j]!;
+    } else {
+      for (let j = 1; j <= key.length; j++) next[j] = row[j - 1]! && (ch === '?' || key[j - 1] === ch);
+    }
+    row = next;
+  }
+  return row[key.length]!;
+}
+
+/** A deterministic generator (so a failure names a reproducible case). */
+function random(seed: number): (n: number) => number {
+  let s = seed;
+  return (n) => {
+    s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff;
+    return s % n;
+  };
+}
+
+const HOSTILE = [
+  'a',
+  'A',
+  'b',
+  '%',
+  '_',
+  '\\',
+  '[',
+  ']',
+  '^',
+  '-',
+  '!',
+  '*',
+  '?',
+  "'",
+  '"',
+  ' ',
+  '\n',
+  '\t',
+  'é',
+  'É',
+  '\u{1F600}',
+  '\uE000',
+  ':',
+  '{',
+  '}',
+  '.',
+  '$',
+  '\u2028',
+];
+
+interface Probe {
+  /** Whether the store can hold NUL in a key. */
+  nul: boolean;
+  /** Rounds of the property test (servers are slower). */
+  rounds: number;
+}
+
+function hostileKeys(rnd: (n: number) => number, nul: boolean, count: number): string[] {
+  const alphabet = nul ? [...HOSTILE, '\0'] : HOSTILE;
+  const keys = new Set<string>();
+  while (keys.size < count) {
+    let key = '';
+    const length = 1 + rnd(6);
+    for (let i = 0; i < length; i++) key += alphabet[rnd(alphabet.length)];
+    keys.add(key);
+  }
+  return [...keys];
+}
+
+/** A pattern derived from one of `keys`: some characters become `?`, some runs `*`, some change case. */
+function patternFrom(rnd: (n: number) => number, keys: readonly string[]): string {
+  // By code points: the tier refuses a lone surrogate in a pattern, as in a key.
+  const chars = Array.from(keys[rnd(keys.length)]!);
+  let out = '';
+  for (let i = 0; i < chars.length; i++) {
+    const roll = rnd(10);
+    if (roll === 0) out += '?';
+    else if (roll === 1) {
+      out += '*';
+      i += rnd(3);
+    } else if (roll === 2)
+      out += chars[i]!.toUpperCase() === chars[i] ? chars[i]!.toLowerCase() : chars[i]!.toUpperCase();
+    else out += chars[i];
+  }
+  if (rnd(4) === 0) out += '*';
+  if (rnd(6) === 0) out = '*' + out;
+  return out === '' ? '?' : out;
+}
+
+async function present(driver: TierDriver, keys: readonly string[]): Promise<string[]> {
+  const values = await driver.getMany(keys);
+  return keys.filter((_, i) => values[i] !== undefined);
+}
+
+/**
+ * The property tests of one driver: `create(prefix)` makes a driver over one shared store. Two drivers
+ * whose prefixes differ only in metacharacters share the store, so a pattern escaping its prefix shows.
+ */
+function probePatterns(create: (prefix: string) => TierDriver | Promise<TierDriver>, probe: Probe): void {
+  const prefixes = ['p%_\\[*?]:', 'pX_\\[*?]:', 'pxYY[*?]:', 'P%_\\[*?]:'];
+
+  it('deletePattern removes exactly the keys the reference glob matches, and none of a neighbour prefix', async () => {
+    const drivers = await Promise.all(prefixes.map((prefix) => create(prefix)));
+    const [driver, ...neighbours] = drivers as [TierDriver, ...TierDriver[]];
+    const rnd = random(7);
+    try {
+      for (let round = 0; round < probe.rounds; round++) {
+        const keys = hostileKeys(rnd, probe.nul, 12);
+        for (const d of drivers) await d.clear();
+        for (const d of drivers) for (const key of keys) await d.set(key, 'v');
+        const pattern = patternFrom(rnd, keys);
+        const expected = keys.filter((key) => !referenceMatch(pattern, key));
+        const count = await driver.deletePattern(pattern);
+        const left = await present(driver, keys);
+        const what = `pattern ${JSON.stringify(pattern)} over ${JSON.stringify(keys)}`;
+        expect(left, what).toEqual(expected);
+        expect(count, what).toBe(keys.length - expected.length);
+        for (const neighbour of neighbours) expect(await present(neighbour, keys), what).toEqual(keys);
+      }
+    } finally {
+      for (const d of drivers) await d.clear().catch(() => {});
+      await Promise.all(drivers.map((d) => d.disconnect()));
+    }
+  });
+
+  it('clear(namespace) removes exactly the keys starting with it, and none of a neighbour prefix', async () => {
+    const drivers = await Promise.all(prefixes.map((prefix) => create(prefix)));
+    const [driver, ...neighbours] = drivers as [TierDriver, ...TierDriver[]];
+    const rnd = random(11);
+    try {
+      for (let round = 0; round < probe.rounds; round++) {
+        const keys = hostileKeys(rnd, probe.nul, 12);
+        for (const d of drivers) await d.clear();
+        for (const d of drivers) for (const key of keys) await d.set(key, 'v');
+        const points = Array.from(keys[rnd(keys.length)]!);
+        const namespace = points.slice(0, 1 + rnd(points.length)).join('');
+        const expected = keys.filter((key) => !key.startsWith(namespace));
+        const count = await driver.clear(namespace);
+        const left = await present(driver, keys);
+        const what = `namespace ${JSON.stringify(namespace)} over ${JSON.stringify(keys)}`;
+        expect(left, what).toEqual(expected);
+        expect(count, what).toBe(keys.length - expected.length);
+        for (const neighbour of neighbours) expect(await present(neighbour, keys), what).toEqual(keys);
+      }
+    } finally {
+      for (const d of drivers) await d.clear().catch(() => {});
+      await Promise.all(drivers.map((d) => d.disconnect()));
+    }
+  });
+}
+
+describe('probe: MemoryDriver patterns', () => {
+  // Each MemoryDriver has its own store: this checks the matching, not the prefixes.
+  probePatterns((prefix) => new MemoryDriver({ prefix }), { nul: true, rounds: 300 });
+});
+
+describe('probe: SqliteDriver patterns', () => {
+  const database = new Database(':memory:');
+  afterAll(() => database.close());
+  probePatterns((prefix) => sqliteDriver({ database, prefix }), { nul: false, rounds: 300 });
+});
+
+describe('probe: keyv (Map store) patterns', () => {
+  const store = new Map();
+  probePatterns((prefix) => keyvDriver({ keyv: new Keyv({ store, throwOnErrors: true }), prefix }), {
+    nul: true,
+    rounds: 150,
+  });
+});
+
+describeWith('probe: PostgresDriver patterns', PG_MISSING, () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+  probePatterns((prefix) => postgresDriver({ pool, prefix }), { nul: false, rounds: 120 });
+});
+
+describeWith('probe: MemcachedDriver patterns', MEMCACHED === undefined ? 'memcached' : undefined, () => {
+  let server: MemcachedServer;
+  beforeAll(async () => {
+    server = await MemcachedServer.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  probePatterns((prefix) => memcachedDriver({ servers: server.address, prefix }), { nul: true, rounds: 25 });
+});
+
+describeWithRedis('probe: RedisDriver patterns', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+  probePatterns((prefix) => new RedisDriver({ url: server.url, prefix }), { nul: true, rounds: 120 });
+});
+
+describeWithRedis('probe: keyv over @keyv/redis', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+  probePatterns((prefix) => keyvDriver({ store: new KeyvRedis(server.url), prefix }), {
+    nul: false,
+    rounds: 40,
+  });
+
+  it('over a store without a namespace, a key its iterator would skip is refused, never left out of invalidations', async () => {
+    // @keyv/redis without a namespace lists only keys without its separator `::`: such a key, once
+    // stored, would outlive every clear and pattern invalidation and be served again.
+    const open = () =>
+      new Keyv({ store: new KeyvRedis(server.url), namespace: '', useKeyPrefix: false, throwOnErrors: true });
+    const writer = open();
+    const driver = keyvDriver({ keyv: writer, prefix: 'bare:' });
+    expect(driver.keyProblem('e:c:user::1')).toMatch(/holds "::"/);
+    expect(driver.keyProblem('e:c:user:1')).toBeUndefined();
+    expect(driver.keyProblem('e:c:user::*', true)).toBeUndefined();
+    const a = createCache({ name: 'plans', ttl: '1m', l2: new SharedTier({ driver }) });
+    await expect(a.set('user::1', 'old')).rejects.toMatchObject({ cause: expect.any(RangeError) });
+    await a.set('user:1', 'old');
+    await a.invalidatePattern('user*');
+    const reader = open();
+    const b = createCache({
+      name: 'plans',
+      ttl: '1m',
+      l2: new SharedTier({ driver: keyvDriver({ keyv: reader, prefix: 'bare:' }) }),
+    });
+    expect(await b.get('user:1')).toBeUndefined();
+    // With noNamespaceAffectsAll the iterator lists every key, and nothing is refused.
+    const all = new KeyvRedis(server.url, { noNamespaceAffectsAll: true });
+    const every = keyvDriver({ keyv: new Keyv({ store: all, namespace: '', useKeyPrefix: false }) });
+    expect(every.keyProblem('e:c:user::1')).toBeUndefined();
+    await every.set('user::2', 'v');
+    expect(await every.deletePattern('user*')).toBe(1);
+    await a.close();
+    await b.close();
+    await every.disconnect();
+    await all.disconnect();
+    await writer.disconnect();
+    await reader.disconnect();
+  });
+});
