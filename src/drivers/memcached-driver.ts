@@ -17,6 +17,7 @@
 //   times) are not evicted early, or accept that an evicted tag time forgets an invalidation.
 // Keys are at most 250 bytes (memcached's limit, prefix included); longer ones are refused.
 import { createConnection } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Client as MemjsClient, ClientOptions } from 'memjs';
 import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
@@ -97,6 +98,7 @@ export class MemcachedDriver implements TierDriver {
       });
       this.#owned = true;
     }
+    for (const server of this.client.servers) repairConnections(server as unknown as MemjsServer);
   }
 
   async get(key: string): Promise<DriverValue | undefined> {
@@ -201,7 +203,12 @@ export class MemcachedDriver implements TierDriver {
   async disconnect(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#owned) this.client.close();
+    if (!this.#owned) return;
+    this.client.close();
+    // A connection ending on a paused server would wait for its FIN and keep the process alive.
+    for (const server of this.client.servers) {
+      for (const socket of (server as unknown as MemjsServer)[SOCKETS] ?? []) socket.destroy();
+    }
   }
 
   /** Why memcached can never store `key` (over 250 bytes with the prefix), or undefined; see TierDriver. */
@@ -286,6 +293,59 @@ export class MemcachedDriver implements TierDriver {
       });
     });
   }
+}
+
+const SOCKETS = Symbol('larder.memcachedSockets');
+
+/** The parts of a memjs 1.x Server (not in its types) that {@link repairConnections} wraps. */
+interface MemjsServer {
+  _socket?: Socket;
+  responseBuffer: Buffer;
+  sock(sasl: boolean, go: (socket: Socket) => void): void;
+  error(error: Error): void;
+  [SOCKETS]?: Set<Socket>;
+}
+
+/**
+ * Repairs memjs's connection handling of one server, where a fault would otherwise break the driver
+ * for good or leak connections:
+ * - a reply cut off by a dropped connection stayed in the server's one response buffer, in front of
+ *   the next connection's replies: every later reply was misframed (calls hung or timed out forever,
+ *   and a misframed reply could reach another call). Each failure and each new connection start an
+ *   empty buffer, and a connection memjs gave up on is destroyed, so its late replies cannot land there;
+ * - a connection the server closed (restart, FIN) left its calls waiting forever: they fail at once;
+ * - when a connection memjs gave up on closed, memjs forgot the *current* one, which stayed open
+ *   (the process could not exit) while every later call opened another: only the current one's close
+ *   resets the server's state.
+ * Idempotent (several drivers may share one client).
+ */
+function repairConnections(server: MemjsServer): void {
+  if (server[SOCKETS] !== undefined) return;
+  const sockets = new Set<Socket>();
+  server[SOCKETS] = sockets;
+  const { sock, error } = server;
+  server.error = function (this: MemjsServer, cause: Error): void {
+    this.responseBuffer = Buffer.alloc(0);
+    for (const socket of sockets) socket.destroy();
+    error.call(this, cause);
+  };
+  server.sock = function (this: MemjsServer, sasl: boolean, go: (socket: Socket) => void): void {
+    const before = this._socket;
+    sock.call(this, sasl, go);
+    const socket = this._socket;
+    if (socket === undefined || socket === before) return;
+    this.responseBuffer = Buffer.alloc(0);
+    for (const old of sockets) old.destroy();
+    sockets.add(socket);
+    const onClose = socket.listeners('close') as Array<(this: Socket) => void>;
+    socket.removeAllListeners('close');
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (this._socket !== socket) return;
+      for (const listener of onClose) listener.call(socket);
+      this.error(new Error('memcached closed the connection'));
+    });
+  };
 }
 
 function checked(value: DriverValue): DriverValue {

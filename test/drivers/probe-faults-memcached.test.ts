@@ -1,0 +1,230 @@
+// The memcached driver under faults, against real memcached processes on free loopback ports: a
+// connection dropped in the middle of a reply (through a small TCP proxy), a server paused
+// (SIGSTOP/SIGCONT) so calls hang, and a server killed and restarted empty on the same port.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { ClientOptions } from 'memjs';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { createCache } from '../../src/index.js';
+import type { Cache } from '../../src/index.js';
+import { memcachedDriver } from '../../src/entries/memcached.js';
+import type { MemcachedDriver } from '../../src/entries/memcached.js';
+import { SharedTier } from '../../src/entries/tiers.js';
+import { freePort } from '../helpers/redis-server.js';
+import { describeWith, MEMCACHED } from './servers.js';
+
+/** memjs gives up on a call after 0.2 s (its `timeout`, a server option its types leave out of ClientOptions). */
+const QUICK_MEMJS = { timeout: 0.2 } as ClientOptions;
+
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** memcached on `port`, once it accepts connections. */
+async function startMemcached(port: number): Promise<ChildProcess> {
+  const args = ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-m', '16'];
+  if (process.getuid?.() === 0) args.push('-u', 'root');
+  const child = spawn(MEMCACHED!, args, { stdio: 'ignore' });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  for (let i = 0; i < 100; i++) {
+    if (await accepts(port)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  throw new Error(`memcached did not start on port ${port}`);
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL'); // a stopped process too, without resuming it
+  await exited;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Sockets of this process connected to `port`, but those in `except`. */
+function openTo(port: number, except: ReadonlySet<unknown>): number {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter((h) => !except.has(h) && (h as { remotePort?: number }).remotePort === port).length;
+}
+
+/** Settles with the outcome of `promise`, or 'pending' after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | Error | 'pending'> {
+  return Promise.race([
+    promise.catch((error: unknown) => error as Error),
+    new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms)),
+  ]);
+}
+
+describeWith(
+  'memcached under faults (real memcached)',
+  MEMCACHED === undefined ? 'memcached' : undefined,
+  () => {
+    let port: number;
+    let server: ChildProcess;
+    let proxy: Server;
+    /** When set, the proxy forwards only this many bytes of memcached's next reply, then closes. */
+    let cutNextReply: number | undefined;
+    const proxied = new Set<Socket>();
+    const cleanups: Array<() => Promise<unknown>> = [];
+
+    beforeAll(async () => {
+      port = await freePort();
+      server = await startMemcached(port);
+      proxy = createServer((client) => {
+        const upstream = createConnection({ host: '127.0.0.1', port });
+        proxied.add(client).add(upstream);
+        client.on('data', (data) => upstream.write(data));
+        upstream.on('data', (data) => {
+          if (cutNextReply === undefined) return void client.write(data);
+          client.end(data.subarray(0, cutNextReply));
+          cutNextReply = undefined;
+          upstream.destroy();
+        });
+        for (const socket of [client, upstream]) socket.on('error', () => {});
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => {});
+      proxy?.close();
+      for (const socket of proxied) socket.destroy();
+      for (const child of [...children]) await kill(child);
+    });
+
+    const driver = (servers: string, extra: Partial<Parameters<typeof memcachedDriver>[0]> = {}) => {
+      const made: MemcachedDriver = memcachedDriver({ servers, prefix: 'pf:', ...extra });
+      cleanups.push(() => made.disconnect());
+      return made;
+    };
+
+    it('a connection dropped mid-reply fails its call at once, and later calls get their own values', async () => {
+      const proxyPort = (proxy.address() as { port: number }).port;
+      const d = driver(`127.0.0.1:${proxyPort}`);
+      await d.set('alice', `alice:${'a'.repeat(200)}`);
+      await d.set('bob', `bob:${'b'.repeat(200)}`);
+      cutNextReply = 40; // the header and a few bytes of alice's value
+      // Before: the call never settled (memjs ignored the connection's end), and the 40 bytes stayed
+      // in front of the next connection's replies, so every later call hung or timed out.
+      const cut = await within(d.get('alice'), 2000);
+      expect(cut).toBeInstanceOf(Error);
+      for (let i = 0; i < 3; i++) {
+        const value = await within(d.get('bob'), 2000);
+        expect(String(value)).toBe(`bob:${'b'.repeat(200)}`);
+      }
+      expect(String(await d.get('alice'))).toBe(`alice:${'a'.repeat(200)}`);
+    });
+
+    it('paused: calls time out within the tier timeout, a delete made then holds, and close leaves no connection open', async () => {
+      const open = (): Cache => {
+        const d = memcachedDriver({
+          servers: `127.0.0.1:${port}`,
+          prefix: 'pause:',
+          clientOptions: QUICK_MEMJS,
+        });
+        const cache = createCache({
+          name: 'p',
+          ttl: '1h',
+          l2: new SharedTier({ driver: d, timeout: '50ms', breaker: { threshold: 2, resetAfter: '150ms' } }),
+        });
+        cleanups.push(() => cache.close());
+        return cache;
+      };
+      const a = open();
+      await a.set('k', 'old');
+      server.kill('SIGSTOP');
+      try {
+        const took: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          const started = performance.now();
+          expect(await a.getOrSet(`miss${i}`, () => 'loaded')).toBe('loaded');
+          took.push(performance.now() - started);
+        }
+        expect(Math.max(...took)).toBeLessThan(400);
+        expect(a.health().l2?.breaker).toBe('open');
+        await a.delete('k');
+        expect(a.health().l2?.pending).toBeGreaterThan(0);
+        // Long enough for memjs to give up on connections (its own 0.2 s timeout) and probe again.
+        await new Promise((resolve) => setTimeout(resolve, 700));
+      } finally {
+        server.kill('SIGCONT');
+      }
+      await vi.waitFor(() => expect(a.health().l2?.pending).toBe(0), { timeout: 5000, interval: 50 });
+      const b = open();
+      expect(await b.get('k')).toBeUndefined();
+      expect(await a.get('k')).toBeUndefined();
+      await a.close();
+      await b.close();
+      await vi.waitFor(() => expect(openTo(port, proxied)).toBe(0), { timeout: 2000, interval: 50 });
+    });
+
+    it('a connection given up on during a pause does not orphan the next one: disconnect closes every connection', async () => {
+      const d = driver(`127.0.0.1:${port}`, { clientOptions: QUICK_MEMJS });
+      await d.set('k', 'old');
+      server.kill('SIGSTOP');
+      let deleted: Promise<boolean | Error>;
+      try {
+        // memjs gives up on this connection after its 0.2 s timeout (it ends it, the server paused)…
+        expect(await within(d.get('k'), 2000)).toBeInstanceOf(Error);
+        // …and opens another for the next call.
+        deleted = d.delete('k').catch((error: unknown) => error as Error);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        server.kill('SIGCONT');
+      }
+      expect(await deleted).toBe(true);
+      expect(await d.get('k')).toBeUndefined();
+      await d.disconnect();
+      // Before: the first connection's close, once the server resumed, made memjs forget the live
+      // one, which stayed open after disconnect (the process could not exit) while the next call
+      // opened a third.
+      await vi.waitFor(() => expect(openTo(port, proxied)).toBe(0), { timeout: 2000, interval: 50 });
+    });
+
+    it('killed with a call in flight, then restarted empty on its port: the call fails at once, and a delete made meanwhile is replayed', async () => {
+      const d = memcachedDriver({ servers: `127.0.0.1:${port}`, prefix: 'kill:' });
+      const tier = new SharedTier({
+        driver: d,
+        timeout: '50ms',
+        breaker: { threshold: 1, resetAfter: '100ms' },
+      });
+      const cache = createCache({ name: 'k', ttl: '1h', l2: tier });
+      cleanups.push(() => cache.close());
+      await cache.set('gone', 'old');
+      server.kill('SIGSTOP');
+      const inFlight = d.get('kill-probe');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await kill(server);
+      expect(await within(inFlight, 500)).toBeInstanceOf(Error);
+      await cache.delete('gone'); // the store is down: kept for replay
+      expect(cache.health().l2?.pending).toBeGreaterThan(0);
+      server = await startMemcached(port);
+      await vi.waitFor(() => expect(cache.health().l2?.pending).toBe(0), { timeout: 5000, interval: 50 });
+      expect(await cache.get('gone')).toBeUndefined();
+      await cache.set('back', 'yes');
+      const other = createCache({
+        name: 'k',
+        ttl: '1h',
+        l2: new SharedTier({ driver: memcachedDriver({ servers: `127.0.0.1:${port}`, prefix: 'kill:' }) }),
+      });
+      cleanups.push(() => other.close());
+      expect(await other.get('back')).toBe('yes');
+      expect(await other.get('gone')).toBeUndefined();
+    });
+  },
+);
