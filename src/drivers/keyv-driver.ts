@@ -49,6 +49,13 @@ function open(raw: unknown): { expiresAt: number; bytes: Buffer } | undefined {
   return { expiresAt, bytes: Buffer.from(raw.slice(cut + 1), 'base64') };
 }
 
+/** What the driver reads of a Keyv store: @keyv/redis and @keyv/valkey namespace keys themselves. */
+interface IteratingStore {
+  namespace?: unknown;
+  keyPrefixSeparator?: unknown;
+  noNamespaceAffectsAll?: unknown;
+}
+
 /** A {@link TierDriver} over Keyv 5; without setIfNewer, setAtLeast and deleteIfEquals (see above). */
 export class KeyvDriver implements TierDriver {
   /** @inheritdoc */
@@ -92,6 +99,14 @@ export class KeyvDriver implements TierDriver {
       throw new TypeError(
         `keyv driver: prefix ${JSON.stringify(this.prefix)} starts with the Keyv's own namespace "${namespace}:", which Keyv adds to every key itself; ` +
           "leave it out of the prefix (Keyv's get and set take such a key as namespaced already, its getMany and deleteMany namespace it again)",
+      );
+    }
+    const store = this.#store();
+    const listed = `${String(store?.namespace ?? '')}${String(store?.keyPrefixSeparator ?? '')}`;
+    if (typeof store?.keyPrefixSeparator === 'string' && /[*?[\]\\]/.test(listed)) {
+      throw new TypeError(
+        `keyv driver needs a store namespace and keyPrefixSeparator without * ? [ ] \\, got ${JSON.stringify(listed)}: ` +
+          "the store's iterator (@keyv/redis, @keyv/valkey) finds its keys by SCAN MATCH on them unescaped, so clear(namespace) and deletePattern would miss keys",
       );
     }
     if (typeof this.keyv.iterator !== 'function') {
@@ -184,13 +199,18 @@ export class KeyvDriver implements TierDriver {
    * for namespaced keys, unless `noNamespaceAffectsAll` is set.
    */
   #hiddenBy(): string | undefined {
-    const store = this.keyv.store as
-      { namespace?: unknown; keyPrefixSeparator?: unknown; noNamespaceAffectsAll?: unknown } | undefined;
-    if (store === undefined || store === null) return undefined;
+    const store = this.#store();
+    if (store === undefined) return undefined;
     const separator = store.keyPrefixSeparator;
     if (typeof separator !== 'string' || separator === '') return undefined;
     if (store.noNamespaceAffectsAll === true) return undefined;
     return typeof store.namespace === 'string' && store.namespace !== '' ? undefined : separator;
+  }
+
+  /** The Keyv's store, as far as the driver reads it (a Map has none of these). */
+  #store(): IteratingStore | undefined {
+    const store = this.keyv.store as IteratingStore | null | undefined;
+    return store ?? undefined;
   }
 
   /** The namespace Keyv puts before every key, or undefined when it puts none. */

@@ -248,6 +248,23 @@ describeWithRedis('probe: keyv over @keyv/redis', () => {
     rounds: 40,
   });
 
+  it('refuses a store namespace that its iterator would read as a glob and so list none of its keys', async () => {
+    // @keyv/redis lists a namespace's keys by SCAN MATCH `<namespace>::*`, unescaped: `app[1]::*`
+    // matches `app1::…` and never `app[1]::…`, so no clear or pattern invalidation would reach a key.
+    for (const namespace of ['app[1]', 'a*b', 'a?b', 'a\\b']) {
+      const keyv = new Keyv({ store: new KeyvRedis(server.url), namespace, throwOnErrors: true });
+      expect(() => keyvDriver({ keyv, prefix: 'x:' }), namespace).toThrow(/without \* \? \[ \] \\/);
+      await keyv.disconnect();
+    }
+    const keyv = new Keyv({ store: new KeyvRedis(server.url), namespace: 'app-1.x', throwOnErrors: true });
+    const driver = keyvDriver({ keyv, prefix: 'x:' });
+    await driver.set('k', 'v');
+    expect(await driver.deletePattern('k')).toBe(1);
+    expect(await driver.get('k')).toBeUndefined();
+    await driver.disconnect();
+    await keyv.disconnect();
+  });
+
   it('over a store without a namespace, a key its iterator would skip is refused, never left out of invalidations', async () => {
     // @keyv/redis without a namespace lists only keys without its separator `::`: such a key, once
     // stored, would outlive every clear and pattern invalidation and be served again.
