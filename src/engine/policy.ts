@@ -41,6 +41,8 @@ export interface Policy {
   /**
    * The budget changed to `maximum` (entries, or bytes when weights are set) for a cache of up to
    * `expectedEntries` entries; the cache then evicts through victim() while it is over the budget.
+   * The read buffer is sized anew for `maximum`, so a cache grown at run time drops no more hits
+   * than one created at its new bound.
    */
   resize(maximum: number, expectedEntries: number): void;
   /** Forgets every entry (the cache was cleared). */
@@ -53,8 +55,8 @@ export interface Policy {
 export class LruPolicy implements Policy {
   readonly name = 'lru' as const;
   #links: SlotLinks;
-  /** Hits not yet applied to the order (read-buffer.ts). */
-  readonly #reads: ReadBuffer;
+  /** Hits not yet applied to the order (read-buffer.ts), sized for the current bound. */
+  #reads: ReadBuffer;
 
   /** Creates an LRU order for slots below `capacity`, for a cache of up to `maxEntries` entries. */
   constructor(capacity: number, maxEntries: number) {
@@ -110,8 +112,10 @@ export class LruPolicy implements Policy {
     return 0;
   }
 
-  resize(): void {
-    // Recency order does not depend on the budget.
+  resize(maximum: number): void {
+    // Recency order does not depend on the budget; the read buffer's size does.
+    if (this.#reads.count !== 0) this.#drainReads();
+    this.#reads = new ReadBuffer(maximum);
   }
 
   clear(): void {

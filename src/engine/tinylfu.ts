@@ -591,8 +591,8 @@ export class TinyLfuPolicy implements Policy {
   #previousHitRate = 0;
   #stepSize: number;
   #random = 0x2545f491;
-  /** Hits not yet applied to the order (read-buffer.ts). */
-  readonly #reads: ReadBuffer;
+  /** Hits not yet applied to the order (read-buffer.ts), sized for the current budget. */
+  #reads: ReadBuffer;
   /** Whether any entry has carried a cost above 0 (only then is the victim chosen by cost). */
   #costed = false;
   /** Miniature simulations that pick the window size of an entry-bounded cache (miniature.ts). */
@@ -670,10 +670,12 @@ export class TinyLfuPolicy implements Policy {
    * Changes the budget to `maximum` (entries, or bytes when weights are set) for a cache that may hold
    * up to `expectedEntries` entries. The segments keep their shares of the budget and entries move
    * between them at once; the cache evicts (victim()) while it is over the new budget. The sketch
-   * grows with the cache and keeps its counts when the cache shrinks.
+   * grows with the cache and keeps its counts when the cache shrinks. The read buffer is sized anew
+   * for the new budget (read-buffer.ts), as a cache created at it would have it.
    */
   resize(maximum: number, expectedEntries: number): void {
     if (this.#reads.count !== 0) this.#drainReads();
+    this.#reads = new ReadBuffer(maximum);
     // The new tuner starts over from a window share, so the cache goes back to W-TinyLFU.
     this.#mode = MODE_WTINYLFU;
     this.#ghosts = null;

@@ -1,0 +1,37 @@
+// Hostile probes of MemoryCache.resize: what a cache resized at run time keeps of its policy's state
+// (read buffer, frequency sketch), and how it behaves under re-entrant and invalid use.
+import { describe, expect, it } from 'vitest';
+import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
+
+describe('MemoryCache.resize: the read buffer follows the bound', () => {
+  it('a cache grown from 10 to 1000 entries keeps every hit of a run of 500 (LRU)', () => {
+    // Created at 10 entries, the read buffer holds 64 hits; grown to 1000 it must hold 4000, as a cache
+    // created at 1000 does, or hits past the 64th are dropped and their entries evicted as if unread.
+    const evicted: number[] = [];
+    const cache = new MemoryCache<number, number>({
+      policy: 'lru',
+      maxEntries: 10,
+      onEvict: (key) => void evicted.push(key),
+    });
+    cache.resize({ maxEntries: 1000 });
+    for (let i = 0; i < 1000; i++) cache.set(i, i);
+    // Keys 0..499 are the oldest; a run of hits with no write in between makes them the newest.
+    for (let i = 0; i < 500; i++) cache.get(i);
+    cache.resize({ maxEntries: 500 });
+    expect(evicted).toHaveLength(500);
+    expect(evicted.every((key) => key >= 500)).toBe(true);
+    for (let i = 0; i < 500; i++) expect(cache.has(i)).toBe(true);
+  });
+
+  it('a cache grown from 10 to 1000 entries counts every hit of a run of 500 (W-TinyLFU)', () => {
+    const cache = new MemoryCache<number, number>({ maxEntries: 10 });
+    cache.resize({ maxEntries: 1000 });
+    for (let i = 0; i < 1000; i++) cache.set(i, i);
+    const frequency = cache[engineInternals]().frequency;
+    const before = frequency(400)!;
+    for (let i = 0; i < 500; i++) cache.get(i);
+    // The 401st hit of the run reached the policy: key 400 is counted once more than an unread key.
+    expect(frequency(400)).toBe(before + 1);
+    expect(frequency(700)).toBe(before);
+  });
+});
