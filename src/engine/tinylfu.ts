@@ -687,7 +687,12 @@ export class TinyLfuPolicy implements Policy {
       this.#tunerMask = this.#tuner.mask;
     }
     this.#setHorizon();
+    const sampleSize = this.#sampleSize;
     this.ensureSketchCapacity(Math.min(expectedEntries, this.#links.data.length >>> 2));
+    // The accesses counted so far keep their share of the sample: left as they were, a shrink put
+    // them over the shorter sample, and the sketch aged (halving every count) at each access until
+    // they fell below it, so a few accesses after a large shrink wiped the counts it is to keep.
+    this.#accesses = Math.floor((this.#accesses * this.#sampleSize) / sampleSize);
     this.#setWindow(Math.max(1, Math.min(maximum, Math.round(share * maximum))));
   }
 

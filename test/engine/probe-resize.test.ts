@@ -35,3 +35,23 @@ describe('MemoryCache.resize: the read buffer follows the bound', () => {
     expect(frequency(700)).toBe(before);
   });
 });
+
+describe('MemoryCache.resize: the frequency sketch keeps its counts on a shrink', () => {
+  it('a few hits after a shrink from 20,000 to 100 entries age the sketch once at most', () => {
+    const cache = new MemoryCache<number, number>({ maxEntries: 20_000 });
+    for (let i = 0; i < 20_000; i++) cache.set(i, i);
+    for (let round = 0; round < 8; round++) for (let i = 0; i < 10; i++) cache.get(i);
+    const frequency = cache[engineInternals]().frequency;
+    const before = frequency(0)!;
+    expect(before).toBeGreaterThanOrEqual(8);
+    cache.resize({ maxEntries: 100 });
+    expect(frequency(0)).toBe(before);
+    // Twenty hits: the accesses counted toward the 20,000-entry sample must not age the sketch at
+    // every one of them (that halved the counts of the hot keys to 1 or 2).
+    for (let i = 0; i < 20; i++) cache.get(i % 10);
+    for (let key = 0; key < 10; key++) expect(frequency(key)).toBeGreaterThanOrEqual(Math.floor(before / 2));
+    // The hot keys are still the ones a shrink keeps.
+    for (let i = 1000; i < 1200; i++) cache.set(i, i);
+    for (let key = 0; key < 10; key++) expect(cache.has(key)).toBe(true);
+  });
+});
