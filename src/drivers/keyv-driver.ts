@@ -244,10 +244,11 @@ export class KeyvDriver implements TierDriver {
     if (stored === false) throw new Error(`keyv store refused to set ${full}`);
   }
 
-  /** Deletes full keys; counts those that were live. */
+  /** Deletes full keys; counts those that were live, each once however often it is named. */
   async #deleteFull(full: readonly string[]): Promise<number> {
-    const raw = (await this.keyv.getMany([...full])) as unknown[];
-    await this.keyv.deleteMany([...full]);
+    const unique = [...new Set(full)];
+    const raw = (await this.keyv.getMany(unique)) as unknown[];
+    await this.keyv.deleteMany(unique);
     return raw.filter((value) => this.#live(value) !== undefined).length;
   }
 

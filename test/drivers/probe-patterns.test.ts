@@ -9,6 +9,8 @@ import Keyv from 'keyv';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/index.js';
+import type { Cache, CacheKey } from '../../src/index.js';
+import { MemoryBusHub } from '../../src/tiers/bus.js';
 import { keyvDriver } from '../../src/entries/keyv.js';
 import { memcachedDriver } from '../../src/entries/memcached.js';
 import { postgresDriver } from '../../src/entries/postgres.js';
@@ -154,6 +156,20 @@ function probePatterns(create: (prefix: string) => TierDriver | Promise<TierDriv
     }
   });
 
+  it('deleteMany removes every key named, counting each live key once however often it is named', async () => {
+    const driver = await create(prefixes[0]!);
+    try {
+      await driver.clear();
+      await driver.set('a', 'v');
+      await driver.set('b', 'v');
+      expect(await driver.deleteMany([])).toBe(0);
+      expect(await driver.deleteMany(['a', 'a', 'nope', 'b', 'a', 'nope'])).toBe(2);
+      expect(await driver.getMany(['a', 'b'])).toEqual([undefined, undefined]);
+    } finally {
+      await driver.disconnect();
+    }
+  });
+
   it('clear(namespace) removes exactly the keys starting with it, and none of a neighbour prefix', async () => {
     const drivers = await Promise.all(prefixes.map((prefix) => create(prefix)));
     const [driver, ...neighbours] = drivers as [TierDriver, ...TierDriver[]];
@@ -189,6 +205,9 @@ describe('probe: SqliteDriver patterns', () => {
   const database = new Database(':memory:');
   afterAll(() => database.close());
   probePatterns((prefix) => sqliteDriver({ database, prefix }), { nul: false, rounds: 300 });
+  describe('in batches of 2', () => {
+    probePatterns((prefix) => sqliteDriver({ database, prefix, batchSize: 2 }), { nul: false, rounds: 100 });
+  });
 });
 
 describe('probe: keyv (Map store) patterns', () => {
@@ -196,6 +215,12 @@ describe('probe: keyv (Map store) patterns', () => {
   probePatterns((prefix) => keyvDriver({ keyv: new Keyv({ store, throwOnErrors: true }), prefix }), {
     nul: true,
     rounds: 150,
+  });
+  describe('in batches of 2', () => {
+    probePatterns(
+      (prefix) => keyvDriver({ keyv: new Keyv({ store, throwOnErrors: true }), prefix, batchSize: 2 }),
+      { nul: true, rounds: 60 },
+    );
   });
 });
 
@@ -211,6 +236,9 @@ describeWith('probe: PostgresDriver patterns', PG_MISSING, () => {
     await db?.drop();
   });
   probePatterns((prefix) => postgresDriver({ pool, prefix }), { nul: false, rounds: 120 });
+  describe('in batches of 2', () => {
+    probePatterns((prefix) => postgresDriver({ pool, prefix, batchSize: 2 }), { nul: false, rounds: 60 });
+  });
 });
 
 describeWith('probe: MemcachedDriver patterns', MEMCACHED === undefined ? 'memcached' : undefined, () => {
@@ -233,6 +261,12 @@ describeWithRedis('probe: RedisDriver patterns', () => {
     await server?.destroy();
   });
   probePatterns((prefix) => new RedisDriver({ url: server.url, prefix }), { nul: true, rounds: 120 });
+  describe('scanning 2 at a time', () => {
+    probePatterns((prefix) => new RedisDriver({ url: server.url, prefix, scanCount: 2 }), {
+      nul: true,
+      rounds: 60,
+    });
+  });
 });
 
 describeWithRedis('probe: keyv over @keyv/redis', () => {
@@ -299,4 +333,62 @@ describeWithRedis('probe: keyv over @keyv/redis', () => {
     await writer.disconnect();
     await reader.disconnect();
   });
+});
+
+/**
+ * Two instances over one store and bus: after A invalidates a pattern (at the root or in a namespace,
+ * where number keys are marked), neither A nor B serves a matched key again, from L1 or L2, and both
+ * still serve every unmatched one.
+ */
+function probeCaches(makeDriver: () => TierDriver): void {
+  it('invalidatePattern across two instances: matched keys never served again, others kept', async () => {
+    const driver = makeDriver();
+    const hub = new MemoryBusHub();
+    const make = (id: string): Cache =>
+      createCache({
+        name: 'probe',
+        ttl: '1h',
+        retry: false,
+        l2: new SharedTier({ driver, bus: hub.connect(id), publishInOrder: true }),
+      });
+    const a = make('A');
+    const b = make('B');
+    const rnd = random(23);
+    try {
+      for (let round = 0; round < 60; round++) {
+        const strings = hostileKeys(rnd, false, 8);
+        const keys: CacheKey[] = [...strings, rnd(100), -rnd(5) / 4, 1e21 * (1 + rnd(3))];
+        const inNamespace = rnd(2) === 0;
+        const [viewA, viewB] = inNamespace ? [a.namespace('ns'), b.namespace('ns')] : [a, b];
+        await a.clear();
+        for (const key of keys) await viewA.set(key, `v${String(key)}`);
+        for (const key of keys) expect(await viewB.get(key)).toBe(`v${String(key)}`); // into B's L1
+        const pattern =
+          rnd(3) === 0 ? patternFrom(rnd, keys.map(String).slice(-3)) : patternFrom(rnd, strings);
+        await viewA.invalidatePattern(pattern);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // the bus delivers
+        const what = `${inNamespace ? 'namespace ' : ''}pattern ${JSON.stringify(pattern)} over ${JSON.stringify(keys)}`;
+        for (const view of [viewA, viewB]) {
+          const served = await Promise.all(keys.map((key) => view.get(key)));
+          const expected = keys.map((key) =>
+            referenceMatch(pattern, String(key)) ? undefined : `v${String(key)}`,
+          );
+          expect(served, what).toEqual(expected);
+        }
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+}
+
+describe('probe: caches over the memory driver', () => {
+  probeCaches(() => new MemoryDriver());
+});
+
+describe('probe: caches over SQLite', () => {
+  const database = new Database(':memory:');
+  afterAll(() => database.close());
+  probeCaches(() => sqliteDriver({ database, prefix: 'c:' }));
 });
