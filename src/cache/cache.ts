@@ -444,6 +444,11 @@ export class CacheView<V = unknown> implements Cache<V> {
       if (typeof update.maxEntries === 'number' && state.autoSize !== undefined)
         assertWithinAutoSize(update.maxEntries, state.autoSize);
       state.tiers.resize({ maxEntries: update.maxEntries, maxBytes: update.maxBytes });
+      // The advisor models the entry bound: re-centred on the new one, or advise() would go on
+      // describing (and recommending from) the old size.
+      const advisor = state.advisor;
+      if (advisor !== undefined && update.maxEntries !== undefined && update.maxEntries !== advisor.capacity)
+        advisor.rebase(update.maxEntries);
     }
     this.#config = next;
     state.useLog(log);

@@ -1,0 +1,41 @@
+// Hostile probes of the sizing advisor and adaptive sizing around run-time resizes: configure() moving
+// the bound under the advisor, and the advice that follows.
+import { describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+
+/** A cache of 1,000 entries with the advisor on, after a loop of reads over all of them. */
+async function advised(autoSize: boolean) {
+  const cache = createCache<string>({
+    maxEntries: 1000,
+    cleanupInterval: 0,
+    ...(autoSize ? { autoSize: { min: 50, max: 4000, memoryBudget: 1e9 } } : { advisor: true }),
+  });
+  for (let i = 0; i < 1000; i++) await cache.set(`k${i}`, 'v');
+  for (let i = 0; i < 3000; i++) await cache.get(`k${i % 1000}`);
+  return cache;
+}
+
+describe('configure({ maxEntries }) re-centres the sizing advisor', () => {
+  it.each([false, true])('advise() describes the new bound at once (autoSize: %s)', async (autoSize) => {
+    const cache = await advised(autoSize);
+    expect(cache.advise()!.current.capacity).toBe(1000);
+    cache.configure({ maxEntries: 100 });
+    const advice = cache.advise()!;
+    // Not the 1,000 entries the cache no longer has, nor a curve (and a recommendation) around them.
+    expect(advice.current.capacity).toBe(100);
+    expect(advice.curve.map((p) => p.capacity)).toEqual([25, 50, 100, 200, 400]);
+    // The model starts over at the new size, so it does not advise from the old one's traffic.
+    expect(advice.sampledRequests).toBe(0);
+    expect(advice.recommendation).toMatch(/^Not enough traffic/);
+    await cache.close();
+  });
+
+  it('a refused bound leaves the advisor where it was', async () => {
+    const cache = await advised(true);
+    expect(() => cache.configure({ maxEntries: 10 })).toThrow(RangeError);
+    expect(() => cache.configure({ maxEntries: 100, maxBytes: 5000 })).toThrow(/maxBytes/);
+    expect(cache.advise()!.current.capacity).toBe(1000);
+    expect(cache.stats().maxEntries).toBe(1000);
+    await cache.close();
+  });
+});
