@@ -436,19 +436,21 @@ export class CacheView<V = unknown> implements Cache<V> {
     const state = this.#state;
     // The logger is shared with the namespaces; building the sink checks it before anything changes.
     const log = 'logger' in update ? new LogSink(update.logger, update.loggerStyle) : state.log;
-    if (update.maxEntries !== undefined || update.maxBytes !== undefined) {
+    // Each bound is read once: the value checked against autoSize is the one the tier takes.
+    const { maxEntries, maxBytes } = update;
+    if (maxEntries !== undefined || maxBytes !== undefined) {
       // Bounds belong to the shared in-memory tier, so only the root may change them; the engine
       // validates both before it changes anything.
       if (this.#prefix !== '')
         throw new TypeError('maxEntries and maxBytes can be configured only on the root cache');
-      if (typeof update.maxEntries === 'number' && state.autoSize !== undefined)
-        assertWithinAutoSize(update.maxEntries, state.autoSize);
-      state.tiers.resize({ maxEntries: update.maxEntries, maxBytes: update.maxBytes });
+      if (typeof maxEntries === 'number' && state.autoSize !== undefined)
+        assertWithinAutoSize(maxEntries, state.autoSize);
+      state.tiers.resize({ maxEntries, maxBytes });
       // The advisor models the entry bound: re-centred on the new one, or advise() would go on
       // describing (and recommending from) the old size.
       const advisor = state.advisor;
-      if (advisor !== undefined && update.maxEntries !== undefined && update.maxEntries !== advisor.capacity)
-        advisor.rebase(update.maxEntries);
+      if (advisor !== undefined && maxEntries !== undefined && maxEntries !== advisor.capacity)
+        advisor.rebase(maxEntries);
     }
     this.#config = next;
     state.useLog(log);

@@ -39,3 +39,25 @@ describe('configure({ maxEntries }) re-centres the sizing advisor', () => {
     await cache.close();
   });
 });
+
+describe('configure({ maxEntries }) under hostile input', () => {
+  it('checks against autoSize the same bound it applies (a getter cannot answer twice)', async () => {
+    const cache = createCache<string>({
+      maxEntries: 100,
+      autoSize: { min: 50, max: 200, memoryBudget: 1e9 },
+      cleanupInterval: 0,
+    });
+    for (let i = 0; i < 100; i++) await cache.set(`k${i}`, 'v');
+    // 100 for the autoSize check, 5 for the resize: the bound below min must not get through.
+    const answers = [100, 5];
+    let reads = 0;
+    const update = {
+      get maxEntries(): number {
+        return answers[Math.min(reads++, answers.length - 1)]!;
+      },
+    };
+    cache.configure(update);
+    expect(cache.stats()).toMatchObject({ maxEntries: 100, size: 100 });
+    await cache.close();
+  });
+});
