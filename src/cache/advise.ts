@@ -87,11 +87,13 @@ export function attachAutoSize(
 ): void {
   let stepping = false;
   // Moves the bound from `from` toward `target`, evicting at most MAX_EVICTIONS_PER_STEP entries per call.
+  // The advisor is centred on `target` first; configure() re-centres it on its own bound, so a bound
+  // configured meanwhile stands even when it equals the step the shrink had reached.
   const step = (from: number, target: number): void => {
     stepping = false;
     if (state.closed) return;
     const { size, maxEntries } = state.tiers.stats();
-    if (maxEntries !== from) return; // configure() moved it meanwhile: that bound stands
+    if (maxEntries !== from || advisor.capacity !== target) return; // configure() moved it meanwhile
     const bound = Math.max(target, size - MAX_EVICTIONS_PER_STEP);
     state.tiers.resize({ maxEntries: bound });
     if (bound === target) return;
@@ -110,8 +112,8 @@ export function attachAutoSize(
     const advice = adviseCache(advisor, name, stats.policy, stats, () => state.tiers.entries());
     const next = chooseSize(advice, bounds, stats.policy);
     if (next === undefined || next === bound) return;
-    step(bound, next);
     advisor.rebase(next);
+    step(bound, next);
     const here = advice.curve.find((p) => p.multiplier === 1)?.[stats.policy];
     const there = advice.curve.find((p) => p.capacity === next)?.[stats.policy];
     state.log.info('Cache RESIZE', {

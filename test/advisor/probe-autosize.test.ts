@@ -2,6 +2,9 @@
 // the bound under the advisor, and the advice that follows.
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
+import { MAX_EVICTIONS_PER_STEP } from '../../src/cache/advise.js';
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A cache of 1,000 entries with the advisor on, after a loop of reads over all of them. */
 async function advised(autoSize: boolean) {
@@ -58,6 +61,29 @@ describe('configure({ maxEntries }) under hostile input', () => {
     };
     cache.configure(update);
     expect(cache.stats()).toMatchObject({ maxEntries: 100, size: 100 });
+    await cache.close();
+  });
+});
+
+describe('configure() during a stepped autoSize shrink', () => {
+  it('keeps a bound set to the step the shrink is at (an operator pinning the current size)', async () => {
+    const entries = 2 * MAX_EVICTIONS_PER_STEP + 5_000;
+    const cache = createCache<string>({
+      maxEntries: entries,
+      autoSize: { min: 1_000, max: entries, memoryBudget: 1 },
+      sizeOf: () => 1_000,
+      cleanupInterval: 0,
+    });
+    for (let i = 0; i < entries; i++) await cache.set(`k${i}`, 'v');
+    for (let i = 0; cache.stats().maxEntries === entries; i++) await cache.get(`k${i % entries}`);
+    const pinned = cache.stats().maxEntries!;
+    expect(pinned).toBe(entries - MAX_EVICTIONS_PER_STEP);
+    cache.configure({ maxEntries: pinned });
+    await nextTurn();
+    await nextTurn();
+    await nextTurn();
+    expect(cache.stats()).toMatchObject({ maxEntries: pinned, size: pinned });
+    expect(cache.advise()!.current.capacity).toBe(pinned);
     await cache.close();
   });
 });
