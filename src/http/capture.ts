@@ -48,8 +48,15 @@ type Chunk = string | Uint8Array;
  * already answered (a background revalidation): the connection closing does not fail it, and a body
  * past the limit is dropped instead of sent.
  */
-export function captureResponse(res: ServerResponse, maxResponseBytes: number, detached = false): Capture {
+export function captureResponse(
+  res: ServerResponse,
+  maxResponseBytes: number,
+  detached = false,
+  preset?: Readonly<Record<string, string | number | readonly string[] | undefined>>,
+): Capture {
   const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders };
+  // What was set before the handler ran: this request's own (see CapturedResponse.preset).
+  const before = headersBefore(res, preset);
   const chunks: Buffer[] = [];
   let size = 0;
   let statusMessage: string | undefined;
@@ -159,9 +166,15 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number, d
     }
     // A shadowed response (see shadow.ts) now reads as ended to whoever checks.
     if (detached) res.emit(SHADOW_ENDED);
+    const headers = res.getHeaders();
     finish({
       outcome: 'captured',
-      response: { status: res.statusCode, headers: res.getHeaders(), body: Buffer.concat(chunks, size) },
+      response: {
+        status: res.statusCode,
+        headers,
+        body: Buffer.concat(chunks, size),
+        preset: unchangedSince(before, headers),
+      },
     });
     return res;
   } as ServerResponse['end'];
@@ -173,6 +186,38 @@ export function captureResponse(res: ServerResponse, maxResponseBytes: number, d
   };
 
   return { result, fail: (error) => finish({ outcome: 'failed', error }), release };
+}
+
+/**
+ * The headers `res` carries before its handler runs, with `preset` (a framework's reply headers that
+ * reach `res` only when the reply is sent, as Fastify's do) over them; values copied, as a handler may
+ * append to an array in place.
+ */
+function headersBefore(
+  res: ServerResponse,
+  preset: Readonly<Record<string, string | number | readonly string[] | undefined>> | undefined,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const headers of [res.getHeaders(), preset ?? {}])
+    for (const [name, value] of Object.entries(headers))
+      if (value !== undefined) out.set(name.toLowerCase(), headerText(value));
+  return out;
+}
+
+/** The names in `before` that `headers` still carries with the same value. */
+function unchangedSince(before: Map<string, string>, headers: OutgoingHttpHeaders): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const [name, value] of before) {
+    const now = headers[name];
+    if (now !== undefined && headerText(now) === value) out.add(name);
+  }
+  return out;
+}
+
+// One header value as comparable text (a repeated header's values joined by a line break, which no
+// header value can hold).
+function headerText(value: string | number | readonly string[]): string {
+  return Array.isArray(value) ? value.join('\n') : String(value);
 }
 
 /** A `write` that sends nothing (its callback still runs, on the next tick). */

@@ -12,6 +12,7 @@ import type { PathParams } from './path-pattern.js';
 import type { CompiledCacheRule } from './rules.js';
 import {
   asStoredResponse,
+  answerHeaders,
   freshenStored,
   hasValidator,
   toStoredResponse,
@@ -24,7 +25,15 @@ import {
 /** Told before the cache writes a reply itself (Fastify's reply, whose `hijack()` stops its own sending). */
 export interface DirectReply {
   hijack(): unknown;
+  /**
+   * The headers the framework holds for this reply and writes to `res` only when it sends it (what
+   * Fastify's earlier hooks set): this request's own, sent with a HIT as they are with a MISS.
+   */
+  getHeaders?(): ReplyHeaders;
 }
+
+/** Headers as a framework holds them for its reply (Fastify's `reply.getHeaders()`). */
+export type ReplyHeaders = Record<string, string | number | readonly string[] | undefined>;
 
 /** Continues to the handler (connect's `next`, or a plain callback for node:http). */
 export type NextFunction = (error?: unknown) => unknown;
@@ -131,7 +140,13 @@ export class HandlerRun {
     };
     try {
       this.#requestTime = this.clock();
-      const capture = runCaptured(res, next, route.maxResponseBytes, this.deadline);
+      const capture = runCaptured(
+        res,
+        next,
+        route.maxResponseBytes,
+        this.deadline,
+        this.serving.direct?.getHeaders?.(),
+      );
       this.result = capture.result;
       this.release = capture.release;
       this.handlerError = capture.handlerError;
@@ -171,7 +186,7 @@ export class HandlerRun {
       // The held response is still valid: freshen it with the 304's headers (RFC 9111 §4.3.4).
       stored = freshenStored(
         conditional,
-        response.headers,
+        answerHeaders(response),
         responseTime,
         (headers) => this.#freshness(200, headers, responseTime) ?? { ...NO_FRESHNESS, initialAge: 0 },
       );
@@ -324,8 +339,9 @@ export function runCaptured(
   next: NextFunction,
   maxResponseBytes: number,
   deadline?: number,
+  preset?: ReplyHeaders,
 ): Capture & { handlerError: Promise<unknown> } {
-  const capture = captureResponse(res, maxResponseBytes, deadline !== undefined);
+  const capture = captureResponse(res, maxResponseBytes, deadline !== undefined, preset);
   if (deadline !== undefined) {
     const timer = setTimeout(() => capture.fail(new BackgroundTimeoutError(deadline)), deadline);
     timer.unref();

@@ -429,8 +429,14 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   }
 
   function replay(serving: Serving, stored: StoredResponse, status: CacheStatus): void {
-    serving.direct?.hijack();
-    sendStored(serving.req, serving.res, stored, sendOptions(serving.route.rule, status, clock()));
+    const { direct, res } = serving;
+    // This request's own headers from hooks ahead of the cache, which the framework would have sent
+    // with its reply (stored headers of the same name win, as they do over middleware's on `res`).
+    const own = direct?.getHeaders?.();
+    direct?.hijack();
+    if (own !== undefined)
+      for (const [name, value] of Object.entries(own)) if (value !== undefined) res.setHeader(name, value);
+    sendStored(serving.req, res, stored, sendOptions(serving.route.rule, status, clock()));
   }
 
   /** The request whose handler ran: send what it produced, or the stale answer the fail-safe gave. */
@@ -463,8 +469,10 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     }
     if (run.answer !== undefined) {
       // Answer exactly what a HIT will answer: the stored headers, not the handler's set on `res`
-      // (merging the two through setHeader would keep one value of a repeated header).
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      // (merging the two through setHeader would keep one value of a repeated header), over this
+      // request's own that were set before the handler ran and are not stored.
+      const preset = result.response.preset;
+      for (const name of res.getHeaderNames()) if (preset?.has(name) !== true) res.removeHeader(name);
       return sendStored(req, res, run.answer, sendOptions(route.rule, run.label, clock()));
     }
     if (fallback !== undefined && result.response.status >= 500) return replay(serving, fallback, 'STALE');

@@ -57,6 +57,39 @@ export interface CapturedResponse {
   status: number;
   headers: OutgoingHttpHeaders;
   body: Buffer;
+  /**
+   * The headers that were set before the handler ran (by middleware or hooks ahead of the cache) and
+   * that it left as they were: this request's own, which that middleware sets again on every request.
+   * They count for whether and how long the response may be kept, but only those that describe the
+   * body or its caching (REPRESENTATION) are stored: the rest may be one user's (`X-User`, a CSRF
+   * token, CORS's echoed origin) and must not be replayed to another.
+   */
+  preset?: ReadonlySet<string>;
+}
+
+/** Headers kept with a stored response even when set before the handler ran. */
+const REPRESENTATION = new Set([
+  'cache-control',
+  'expires',
+  'pragma',
+  'vary',
+  'etag',
+  'last-modified',
+  'content-type',
+  'content-language',
+  'content-encoding',
+  'content-location',
+  'content-disposition',
+]);
+
+/** The headers of `captured` that belong to the stored answer (see CapturedResponse.preset). */
+export function answerHeaders(captured: CapturedResponse): OutgoingHttpHeaders {
+  const preset = captured.preset;
+  if (preset === undefined || preset.size === 0) return captured.headers;
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(captured.headers))
+    if (!preset.has(name) || REPRESENTATION.has(name)) out[name] = value;
+  return out;
 }
 
 // Statuses that never carry a body or a Content-Length (RFC 9110 §8.6, §15.3.5).
@@ -77,7 +110,7 @@ export function toStoredResponse(
   const own = captured.headers.etag;
   const handlerEtag = typeof own === 'string' && own !== '';
   const etag = handlerEtag ? own : computeEtag(captured.body);
-  const kept = storableHeaders(captured.headers);
+  const kept = storableHeaders(answerHeaders(captured));
   const headers: (string | string[])[] = [];
   let hasDate = false;
   for (let i = 0; i < kept.length; i += 2) {
