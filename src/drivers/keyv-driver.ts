@@ -88,6 +88,7 @@ export class KeyvDriver implements TierDriver {
       this.keyv.on('error', () => {});
     }
     tolerateUnparsable(this.keyv);
+    tolerateVanished(this.keyv);
     const namespace = this.#namespace();
     if (namespace !== undefined && (namespace === '' || namespace.includes(':'))) {
       throw new TypeError(
@@ -300,6 +301,25 @@ function tolerateUnparsable(keyv: Keyv): void {
   };
   tolerant[TOLERANT] = true;
   keyv.deserialize = tolerant as Keyv['deserialize'];
+}
+
+type Unpack = ((data: unknown) => Promise<unknown>) & { [TOLERANT]?: true };
+
+/**
+ * Makes Keyv's iterator pass over a key that vanished between being listed and its value being read
+ * (it expired, or another instance deleted it: @keyv/redis SCANs, then MGETs). The iterator hands such
+ * an absent value to deserializeData, which answers undefined, and then throws reading its expiry, so
+ * the clear or deletePattern walking it would fail, leaving the keys after it live. Only the iterator
+ * passes deserializeData an absent value: it now gets a record without a value (and the key's delete
+ * does nothing).
+ */
+function tolerateVanished(keyv: Keyv): void {
+  const unpack = keyv.deserializeData as unknown as Unpack | undefined;
+  if (typeof unpack !== 'function' || unpack[TOLERANT] === true) return;
+  const tolerant: Unpack = async (data) =>
+    data === undefined || data === null ? { value: undefined } : unpack.call(keyv, data);
+  tolerant[TOLERANT] = true;
+  keyv.deserializeData = tolerant as unknown as Keyv['deserializeData'];
 }
 
 const KEYV_DRIVER_OPTIONS = optionNames<KeyvDriverOptions>({

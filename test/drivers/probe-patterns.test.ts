@@ -19,6 +19,7 @@ import { SharedTier } from '../../src/entries/tiers.js';
 import type { TierDriver } from '../../src/tiers/driver.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { RedisDriver } from '../../src/tiers/redis-driver.js';
+import { manualClock } from '../helpers/clock.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { describeWithRedis } from '../tiers/describe-with-redis.js';
 import { createTestDatabase, describeWith, MEMCACHED, MemcachedServer, PG_MISSING } from './servers.js';
@@ -216,6 +217,8 @@ describe('probe: keyv (Map store) patterns', () => {
     nul: true,
     rounds: 150,
   });
+  describe('caches', () =>
+    probeCaches(() => keyvDriver({ keyv: new Keyv({ store, throwOnErrors: true }), prefix: 'c:' })));
   describe('in batches of 2', () => {
     probePatterns(
       (prefix) => keyvDriver({ keyv: new Keyv({ store, throwOnErrors: true }), prefix, batchSize: 2 }),
@@ -236,6 +239,7 @@ describeWith('probe: PostgresDriver patterns', PG_MISSING, () => {
     await db?.drop();
   });
   probePatterns((prefix) => postgresDriver({ pool, prefix }), { nul: false, rounds: 120 });
+  describe('caches', () => probeCaches(() => postgresDriver({ pool, prefix: 'c:' })));
   describe('in batches of 2', () => {
     probePatterns((prefix) => postgresDriver({ pool, prefix, batchSize: 2 }), { nul: false, rounds: 60 });
   });
@@ -250,6 +254,7 @@ describeWith('probe: MemcachedDriver patterns', MEMCACHED === undefined ? 'memca
     await server?.stop();
   });
   probePatterns((prefix) => memcachedDriver({ servers: server.address, prefix }), { nul: true, rounds: 25 });
+  describe('caches', () => probeCaches(() => memcachedDriver({ servers: server.address, prefix: 'c:' })));
 });
 
 describeWithRedis('probe: RedisDriver patterns', () => {
@@ -261,6 +266,7 @@ describeWithRedis('probe: RedisDriver patterns', () => {
     await server?.destroy();
   });
   probePatterns((prefix) => new RedisDriver({ url: server.url, prefix }), { nul: true, rounds: 120 });
+  describe('caches', () => probeCaches(() => new RedisDriver({ url: server.url, prefix: 'c:' })));
   describe('scanning 2 at a time', () => {
     probePatterns((prefix) => new RedisDriver({ url: server.url, prefix, scanCount: 2 }), {
       nul: true,
@@ -280,6 +286,42 @@ describeWithRedis('probe: keyv over @keyv/redis', () => {
   probePatterns((prefix) => keyvDriver({ store: new KeyvRedis(server.url), prefix }), {
     nul: false,
     rounds: 40,
+  });
+
+  it('a key that vanishes between SCAN and MGET does not stop a pattern invalidation halfway', async () => {
+    // @keyv/redis lists keys by SCAN, then reads them by MGET: one that expired (or another instance
+    // deleted) in between reads as absent, and Keyv's iterator threw on it, ending the walk.
+    const store = new KeyvRedis(server.url);
+    const a = createCache({
+      name: 'plans',
+      ttl: '1m',
+      l2: new SharedTier({ driver: keyvDriver({ store, prefix: 'gone:' }) }),
+    });
+    for (const key of ['p1', 'p2', 'p3']) await a.set(key, 'old');
+    // mget is private in @keyv/redis's types: the test wraps it on this one instance.
+    const reads = store as unknown as { mget(keys: string[]): Promise<unknown[]> };
+    const mget = reads.mget.bind(store);
+    const client = (await store.getClient()) as unknown as { del(key: string): Promise<number> };
+    let vanished = 0;
+    reads.mget = async (keys) => {
+      if (vanished === 0) vanished += await client.del(keys[0]!);
+      return mget(keys);
+    };
+    await a.invalidatePattern('p*');
+    expect(vanished).toBe(1);
+    const otherStore = new KeyvRedis(server.url);
+    const b = createCache({
+      name: 'plans',
+      ttl: '1m',
+      l2: new SharedTier({ driver: keyvDriver({ store: otherStore, prefix: 'gone:' }) }),
+    });
+    expect(await Promise.all(['p1', 'p2', 'p3'].map((key) => b.get(key)))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    await a.close();
+    await b.close();
   });
 
   it('refuses a store namespace that its iterator would read as a glob and so list none of its keys', async () => {
@@ -341,6 +383,7 @@ describeWithRedis('probe: keyv over @keyv/redis', () => {
  * still serve every unmatched one.
  */
 function probeCaches(makeDriver: () => TierDriver): void {
+  // makeDriver() answers a driver over one store each time (an instance closing closes its own).
   it('invalidatePattern across two instances: matched keys never served again, others kept', async () => {
     const driver = makeDriver();
     const hub = new MemoryBusHub();
@@ -381,10 +424,63 @@ function probeCaches(makeDriver: () => TierDriver): void {
       await b.close();
     }
   });
+
+  it('invalidateTags across two instances with hostile tags: tagged keys never served again, others kept', async () => {
+    const hub = new MemoryBusHub();
+    // A write in the millisecond of a tag invalidation counts as invalidated: each round is later.
+    const clock = manualClock(Date.now());
+    const make = (id: string): Cache =>
+      createCache({
+        name: 'probe',
+        ttl: '1h',
+        retry: false,
+        clock: clock.now,
+        l2: new SharedTier({
+          driver: makeDriver(),
+          bus: hub.connect(id),
+          publishInOrder: true,
+          clock: clock.now,
+        }),
+      });
+    const a = make('A');
+    const b = make('B');
+    const rnd = random(29);
+    try {
+      for (let round = 0; round < 40; round++) {
+        clock.advance(10);
+        const keys = hostileKeys(rnd, false, 6);
+        // A tag may not start with U+E000 (namespaces' tags are marked with it).
+        const tags = hostileKeys(rnd, false, 4).map((tag) => (tag.startsWith('\uE000') ? `t${tag}` : tag));
+        const tagged = keys.map(() => tags.filter(() => rnd(3) === 0));
+        for (let i = 0; i < keys.length; i++) await a.set(keys[i]!, `v${round}`, { tags: tagged[i]! });
+        for (const key of keys) expect(await b.get(key)).toBe(`v${round}`);
+        const gone = tags.filter(() => rnd(2) === 0);
+        await a.invalidateTags(gone);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // the bus delivers
+        const what = `tags ${JSON.stringify(gone)} over ${JSON.stringify(tagged)}`;
+        for (const cache of [a, b]) {
+          const served = await Promise.all(keys.map((key) => cache.get(key)));
+          const expected = tagged.map((t) => (t.some((tag) => gone.includes(tag)) ? undefined : `v${round}`));
+          expect(served, what).toEqual(expected);
+        }
+        // A fresh instance reads L2 only.
+        const c = make('C' + String(round));
+        const fresh = await Promise.all(keys.map((key) => c.get(key)));
+        expect(fresh, what).toEqual(
+          tagged.map((t) => (t.some((tag) => gone.includes(tag)) ? undefined : `v${round}`)),
+        );
+        await c.close();
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 }
 
 describe('probe: caches over the memory driver', () => {
-  probeCaches(() => new MemoryDriver());
+  const driver = new MemoryDriver();
+  probeCaches(() => driver);
 });
 
 describe('probe: caches over SQLite', () => {
