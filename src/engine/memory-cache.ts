@@ -294,7 +294,7 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
    * Changes the entry and/or byte bound at run time, without a rebuild. Growing takes effect at once
    * (storage grows as entries arrive); shrinking evicts in the policy's order until the cache fits,
    * each eviction reported to onEvict with reason 'capacity' and counted in `evictions`. A bound that
-   * is not given is kept. `maxBytes` can be changed only on a cache created with `maxBytes`. Throws a
+   * is not given is kept; bounds equal to those in force change nothing. `maxBytes` can be changed only on a cache created with `maxBytes`. Throws a
    * TypeError/RangeError naming an invalid bound before anything changes.
    */
   resize(bounds: MemoryCacheBounds): void {
@@ -309,6 +309,9 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       if (!Number.isFinite(this.#maxBytes))
         throw new RangeError('maxBytes can only be resized on a cache created with maxBytes');
     }
+    // The bounds in force (a configure() that restates them): the policy keeps what it has learnt,
+    // its window share, its mode and its ghosts, which a resize starts over.
+    if (maxEntries === this.#maxEntries && maxBytes === this.#maxBytes) return;
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
     this.#slotLimit = Math.max(this.#capacity, FIRST_SLOT + 1 + Math.min(maxEntries, maxBytes, 2 ** 31));

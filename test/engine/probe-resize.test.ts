@@ -2,6 +2,7 @@
 // (read buffer, frequency sketch), and how it behaves under re-entrant and invalid use.
 import { describe, expect, it } from 'vitest';
 import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
+import { seededRandom } from './helpers.js';
 
 describe('MemoryCache.resize: the read buffer follows the bound', () => {
   it('a cache grown from 10 to 1000 entries keeps every hit of a run of 500 (LRU)', () => {
@@ -53,5 +54,29 @@ describe('MemoryCache.resize: the frequency sketch keeps its counts on a shrink'
     // The hot keys are still the ones a shrink keeps.
     for (let i = 1000; i < 1200; i++) cache.set(i, i);
     for (let key = 0; key < 10; key++) expect(cache.has(key)).toBe(true);
+  });
+});
+
+describe('MemoryCache.resize to the bounds in force', () => {
+  /** Power-law keys whose hot set moves every 20 x `capacity` requests: W-TinyLFU's tuner takes ARC mode. */
+  function drift(capacity: number, requests: number): number[] {
+    const rand = seededRandom(5);
+    const every = 20 * capacity;
+    return Array.from({ length: requests }, (_, i) => {
+      const rank = Math.floor(Math.pow(20 * capacity, rand()));
+      return 1_000_000 + Math.floor(i / every) * 100 * capacity + rank;
+    });
+  }
+
+  it('changes nothing: the policy keeps its mode, window and segments', () => {
+    const cache = new MemoryCache<number, number>({ maxEntries: 200 });
+    for (const key of drift(200, 40_000)) if (cache.get(key) === undefined) cache.set(key, key);
+    const before = cache[engineInternals]().policy;
+    expect(before.mode).not.toBe(0);
+    // What an admin config POST or a configure() restating the bound does.
+    cache.resize({ maxEntries: 200 });
+    cache.resize({});
+    expect(cache[engineInternals]().policy).toEqual(before);
+    expect(cache.size).toBe(200);
   });
 });
