@@ -245,17 +245,23 @@ export class PostgresDriver implements TierDriver {
     );
   }
 
-  /** Deletes every key matching a LIKE pattern, batch by batch; counts the live ones. */
+  /**
+   * Deletes every key matching a LIKE pattern, batch by batch; counts the live ones. It stops after a
+   * batch that selected fewer rows than the batch size, not one that deleted fewer: rows of a batch
+   * that a concurrent delete (another instance's, or a sweep) removed first are not deleted again, and
+   * stopping then would leave the matching rows beyond the batch.
+   */
   async #deleteLike(like: string): Promise<number> {
     let count = 0;
     for (;;) {
-      const rows = await this.#query<{ live: boolean }>(this.#sql.deleteLike, [
+      const rows = await this.#query<{ selected: number; live: number }>(this.#sql.deleteLike, [
         like,
         this.#batch,
         this.#now(),
       ]);
-      for (const row of rows) if (row.live) count++;
-      if (rows.length < this.#batch) return count;
+      const { selected, live } = rows[0]!;
+      count += live;
+      if (selected < this.#batch) return count;
     }
   }
 
@@ -328,8 +334,9 @@ function statements(t: string, bare: string) {
     delete: `DELETE FROM ${t} WHERE key = ANY($1::text[]) RETURNING ${live('', 2)} AS live`,
     deleteIfEquals: `DELETE FROM ${t} WHERE key = $1 AND value = $2 AND ${live('', 3)} RETURNING 1 AS deleted`,
     selectLike: `SELECT key FROM ${t} WHERE key LIKE $1 ESCAPE '\\' AND key > $2 ORDER BY key LIMIT $3`,
-    deleteLike: `DELETE FROM ${t} d USING (SELECT key FROM ${t} WHERE key LIKE $1 ESCAPE '\\' LIMIT $2) doomed
-      WHERE d.key = doomed.key RETURNING ${live('d.', 3)} AS live`,
+    deleteLike: `WITH doomed AS (SELECT key FROM ${t} WHERE key LIKE $1 ESCAPE '\\' LIMIT $2),
+      gone AS (DELETE FROM ${t} d USING doomed WHERE d.key = doomed.key RETURNING ${live('d.', 3)} AS live)
+      SELECT (SELECT count(*) FROM doomed)::int AS selected, (SELECT count(*) FROM gone WHERE live)::int AS live`,
     sweep: `DELETE FROM ${t} d USING (SELECT key FROM ${t} WHERE expires_at <= $1::bigint LIMIT $2) doomed
       WHERE d.key = doomed.key RETURNING 1 AS swept`,
     // $5: always. The `replaced` column records, in the same statement, whether a live value (not a

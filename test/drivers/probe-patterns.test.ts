@@ -240,6 +240,36 @@ describeWith('probe: PostgresDriver patterns', PG_MISSING, () => {
   });
   probePatterns((prefix) => postgresDriver({ pool, prefix }), { nul: false, rounds: 120 });
   describe('caches', () => probeCaches(() => postgresDriver({ pool, prefix: 'c:' })));
+
+  for (const how of ['deletePattern', 'clear'] as const) {
+    it(`${how} goes on past a batch that a concurrent delete thinned, leaving no matching row`, async () => {
+      const driver = postgresDriver({ pool, prefix: `thin-${how}:`, batchSize: 2 });
+      const keys = ['p1', 'p2', 'p3', 'p4', 'p5'];
+      for (const key of keys) await driver.set(key, 'v');
+      // Another session (an instance's delete, or a sweep) holds p1 deleted but not committed: the
+      // first batch (p1, p2) waits on it, then finds p1 gone and deletes only p2.
+      const other = new pg.Client({ connectionString: db.url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query('DELETE FROM larder_cache WHERE key = $1', [`thin-${how}:p1`]);
+        const deleting = how === 'clear' ? driver.clear('p') : driver.deletePattern('p*');
+        // Until the first batch waits on the other session's lock (a condition, not a time).
+        for (;;) {
+          const { rows } = await pool.query<{ waiting: number }>(
+            "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+          );
+          if (rows[0]!.waiting > 0) break;
+        }
+        await other.query('COMMIT');
+        expect(await deleting).toBe(4);
+        expect(await driver.getMany(keys)).toEqual(keys.map(() => undefined));
+      } finally {
+        await other.end();
+        await driver.disconnect();
+      }
+    });
+  }
   describe('in batches of 2', () => {
     probePatterns((prefix) => postgresDriver({ pool, prefix, batchSize: 2 }), { nul: false, rounds: 60 });
   });
