@@ -2,7 +2,7 @@
 // (read buffer, frequency sketch), and how it behaves under re-entrant and invalid use.
 import { describe, expect, it } from 'vitest';
 import { MemoryCache, engineInternals } from '../../src/engine/memory-cache.js';
-import { seededRandom } from './helpers.js';
+import { manualClock, seededRandom } from './helpers.js';
 
 describe('MemoryCache.resize: the read buffer follows the bound', () => {
   it('a cache grown from 10 to 1000 entries keeps every hit of a run of 500 (LRU)', () => {
@@ -79,4 +79,101 @@ describe('MemoryCache.resize to the bounds in force', () => {
     expect(cache[engineInternals]().policy).toEqual(before);
     expect(cache.size).toBe(200);
   });
+});
+
+describe('MemoryCache.resize under random load with re-entrant callbacks, TTLs and costs', () => {
+  type Held = { value: string; expires: number };
+
+  it.each([
+    ['tinylfu', 'entries'],
+    ['tinylfu', 'bytes'],
+    ['tinylfu', 'both'],
+    ['lru', 'entries'],
+    ['lru', 'bytes'],
+    ['lru', 'both'],
+  ] as const)(
+    '%s bounded by %s: bounds hold, every removal is reported once and nothing else is lost',
+    (policy, mode) => {
+      const rand = seededRandom(policy.length * 31 + mode.length);
+      const clock = manualClock();
+      const model = new Map<number, Held>();
+      const bounds = {
+        maxEntries: mode === 'bytes' ? Infinity : 50,
+        maxBytes: mode === 'entries' ? Infinity : 2000,
+      };
+      let depth = 0;
+      let step = 0;
+      const live = (held: Held | undefined): boolean =>
+        held !== undefined && (held.expires === 0 || held.expires > clock.now());
+      // A write the model learns of before the cache does, as a nested removal may report it at once.
+      const write = (key: number, value: string, ttl: number, cost?: number): void => {
+        model.set(key, { value, expires: ttl === 0 ? 0 : clock.now() + ttl });
+        cache.set(key, value, cost === undefined ? { ttl } : { ttl, cost });
+        if (model.get(key)?.value === value) expect(cache.has(key)).toBe(true);
+      };
+      // delete() answers whether a live entry was there, which its own report then takes from the model.
+      const deleteChecked = (key: number): void => {
+        const expected = live(model.get(key));
+        expect(cache.delete(key)).toBe(expected);
+      };
+      const cache: MemoryCache<number, string> = new MemoryCache<number, string>({
+        policy,
+        clock: clock.now,
+        cleanupInterval: 0,
+        ...(mode === 'bytes' ? {} : { maxEntries: bounds.maxEntries }),
+        ...(mode === 'entries' ? {} : { maxBytes: bounds.maxBytes, sizeOf: (v: string) => v.length }),
+        onEvict: (key, value, reason) => {
+          const held = model.get(key);
+          // Reported once, with the value the cache held, and gone by the time it is reported.
+          expect(held?.value).toBe(value);
+          expect(cache.has(key)).toBe(false);
+          if (reason === 'expired') expect(live(held)).toBe(false);
+          model.delete(key);
+          // Now and then the callback writes, deletes or resizes (never clears: clear() reports after it
+          // has emptied the cache, so a write from its callbacks would race the reports still due).
+          if (depth < 2 && rand() < 0.05) {
+            depth++;
+            const other = Math.floor(rand() * 400);
+            const choice = rand();
+            if (choice < 0.5)
+              write(other, `r${step}-${depth}`, rand() < 0.3 ? 1 + Math.floor(rand() * 100) : 0);
+            else if (choice < 0.75) deleteChecked(other);
+            else resizeAtRandom();
+            depth--;
+          }
+        },
+      });
+      const resizeAtRandom = (): void => {
+        if (mode !== 'bytes') bounds.maxEntries = 1 + Math.floor(rand() * 120);
+        if (mode !== 'entries') bounds.maxBytes = 130 + Math.floor(rand() * 5000);
+        cache.resize(
+          mode === 'entries'
+            ? { maxEntries: bounds.maxEntries }
+            : mode === 'bytes'
+              ? { maxBytes: bounds.maxBytes }
+              : bounds,
+        );
+      };
+      for (step = 0; step < 3000; step++) {
+        const key = Math.floor(rand() * 400);
+        const op = rand();
+        if (op < 0.45) expect(cache.get(key)).toBe(live(model.get(key)) ? model.get(key)!.value : undefined);
+        else if (op < 0.8) {
+          const value = `${'v'.repeat(1 + Math.floor(rand() * 120))}#${step}`;
+          const ttl = rand() < 0.3 ? 1 + Math.floor(rand() * 100) : 0;
+          write(key, value, ttl, rand() < 0.3 ? Math.floor(rand() * 1000) : undefined);
+        } else if (op < 0.88) deleteChecked(key);
+        else if (op < 0.93) clock.advance(Math.floor(rand() * 50));
+        else resizeAtRandom();
+        const stats = cache.stats();
+        expect(stats.size).toBeLessThanOrEqual(bounds.maxEntries);
+        expect(stats.bytes).toBeLessThanOrEqual(bounds.maxBytes);
+        expect(stats.size).toBe(model.size);
+        if (step % 100 === 0) {
+          for (const [held, value] of model) if (live(value)) expect(cache.peek(held)).toBe(value.value);
+          expect(new Set(cache.keys()).size).toBe([...model.values()].filter(live).length);
+        }
+      }
+    },
+  );
 });
