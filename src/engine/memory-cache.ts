@@ -7,6 +7,7 @@
 import { parseDuration } from '../util/duration.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { quiet } from '../observability/log-sink.js';
 import type {
   CacheKey,
   EngineStats,
@@ -692,7 +693,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   #refuse(key: K, size: number): void {
     this.#rejections++;
-    this.#logger?.warn?.(
+    this.#log(
+      'warn',
       { cache: this.#name, key, size, maxBytes: this.#maxBytes },
       `Cache SET refused: entry of ${size} bytes exceeds maxBytes ${this.#maxBytes}`,
     );
@@ -706,7 +708,20 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
       this.#onEvict!(key, value, reason);
     } catch (err) {
       // A failing callback must not leave the cache half-updated; the removal already happened.
-      this.#logger?.error?.({ cache: this.#name, key, reason, err }, 'Cache onEvict callback failed');
+      this.#log('error', { cache: this.#name, key, reason, err }, 'Cache onEvict callback failed');
+    }
+  }
+
+  // Writes a line (pino-style) to the logger. A logger that throws or rejects loses the line, never
+  // the operation under way: it threw out of an eviction loop (a shrink stopped over its new bound)
+  // and out of a refused set before the stale value was removed.
+  #log(level: 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    const logger = this.#logger;
+    if (logger === undefined) return;
+    try {
+      quiet(logger[level]?.(fields, message));
+    } catch {
+      // A broken logger must never be the reason a cache call fails.
     }
   }
 
@@ -746,7 +761,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
           if (this.#entries[2 * slot] !== undefined && this.#isStale(slot)) this.#removeSlot(slot, 'expired');
         },
         failed: (err) => {
-          this.#logger?.error?.(
+          this.#log(
+            'error',
             {
               cache: this.#name,
               err: new CacheError(CacheErrorType.CLEANUP_FAILED, 'sweep failed', { cause: err }),

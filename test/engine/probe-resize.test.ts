@@ -177,3 +177,39 @@ describe('MemoryCache.resize under random load with re-entrant callbacks, TTLs a
     },
   );
 });
+
+describe('MemoryCache with a logger that throws', () => {
+  // A failing log transport: every line throws (what LogSink swallows for the rest of Larder).
+  const broken = {
+    warn: (): never => {
+      throw new Error('log transport down');
+    },
+    error: (): never => {
+      throw new Error('log transport down');
+    },
+  };
+
+  it('a shrink whose onEvict fails still evicts down to the new bound, and does not throw', () => {
+    const cache = new MemoryCache<number, number>({
+      maxEntries: 100,
+      logger: broken,
+      onEvict: () => {
+        throw new Error('callback failed');
+      },
+    });
+    for (let i = 0; i < 100; i++) cache.set(i, i);
+    expect(() => cache.resize({ maxEntries: 10 })).not.toThrow();
+    expect(cache.size).toBe(10);
+    expect(cache.stats().evictions).toBe(90);
+    expect(() => cache.set(1000, 1000)).not.toThrow();
+    expect(cache.size).toBe(10);
+  });
+
+  it('a refused set still removes the stale value it replaces', () => {
+    const cache = new MemoryCache<string, string>({ maxBytes: 100, sizeOf: (v) => v.length, logger: broken });
+    cache.set('k', 'old');
+    expect(() => cache.set('k', 'x'.repeat(101))).not.toThrow();
+    expect(cache.get('k')).toBeUndefined();
+    expect(cache.stats().rejections).toBe(1);
+  });
+});
