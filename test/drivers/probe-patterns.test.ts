@@ -300,7 +300,7 @@ describeWithRedis('probe: RedisDriver patterns', () => {
   describe('scanning 2 at a time', () => {
     probePatterns((prefix) => new RedisDriver({ url: server.url, prefix, scanCount: 2 }), {
       nul: true,
-      rounds: 60,
+      rounds: 15,
     });
   });
 });
@@ -412,6 +412,9 @@ describeWithRedis('probe: keyv over @keyv/redis', () => {
  * where number keys are marked), neither A nor B serves a matched key again, from L1 or L2, and both
  * still serve every unmatched one.
  */
+/** A namespace name full of the metacharacters a namespace may hold (not `: * ? [ ]`). */
+const NS = 'n%_\\^{}-\'" é\u{1F600}';
+
 function probeCaches(makeDriver: () => TierDriver): void {
   // makeDriver() answers a driver over one store each time (an instance closing closes its own).
   it('invalidatePattern across two instances: matched keys never served again, others kept', async () => {
@@ -432,7 +435,7 @@ function probeCaches(makeDriver: () => TierDriver): void {
         const strings = hostileKeys(rnd, false, 8);
         const keys: CacheKey[] = [...strings, rnd(100), -rnd(5) / 4, 1e21 * (1 + rnd(3))];
         const inNamespace = rnd(2) === 0;
-        const [viewA, viewB] = inNamespace ? [a.namespace('ns'), b.namespace('ns')] : [a, b];
+        const [viewA, viewB] = inNamespace ? [a.namespace(NS), b.namespace(NS)] : [a, b];
         await a.clear();
         for (const key of keys) await viewA.set(key, `v${String(key)}`);
         for (const key of keys) expect(await viewB.get(key)).toBe(`v${String(key)}`); // into B's L1
@@ -449,6 +452,50 @@ function probeCaches(makeDriver: () => TierDriver): void {
           expect(served, what).toEqual(expected);
         }
       }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("a namespace's clear() across two instances removes its keys (nested ones too) and no neighbour's", async () => {
+    const hub = new MemoryBusHub();
+    const make = (id: string): Cache =>
+      createCache({
+        name: 'probe',
+        ttl: '1h',
+        retry: false,
+        l2: new SharedTier({ driver: makeDriver(), bus: hub.connect(id), publishInOrder: true }),
+      });
+    const a = make('A');
+    const b = make('B');
+    try {
+      const views = (cache: Cache) => ({
+        target: cache.namespace(NS),
+        nested: cache.namespace(NS).namespace('in'),
+        prefixOf: cache.namespace(NS.slice(0, 3)),
+        extended: cache.namespace(`${NS}x`),
+        root: cache,
+      });
+      const keys: CacheKey[] = ['k', 'k%', 7, '\uE000k'];
+      for (const view of Object.values(views(a))) for (const key of keys) await view.set(key, 'v');
+      for (const view of Object.values(views(b)))
+        for (const key of keys) expect(await view.get(key)).toBe('v');
+      await views(a).target.clear();
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the bus delivers
+      const fresh = make('C');
+      for (const cache of [a, b, fresh]) {
+        const v = views(cache);
+        for (const key of keys) {
+          const what = `${cache === a ? 'A' : cache === b ? 'B' : 'C'} ${String(key)}`;
+          expect(await v.target.get(key), what).toBeUndefined();
+          expect(await v.nested.get(key), what).toBeUndefined();
+          expect(await v.prefixOf.get(key), what).toBe('v');
+          expect(await v.extended.get(key), what).toBe('v');
+          expect(await v.root.get(key), what).toBe('v');
+        }
+      }
+      await fresh.close();
     } finally {
       await a.close();
       await b.close();
