@@ -268,8 +268,20 @@ export class PostgresDriver implements TierDriver {
   async #query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
     if (this.#closed) throw new Error('postgres driver is disconnected');
     if (!this.#ready) await this.#ensureSchema();
-    const result = await this.pool.query<R>(text, values);
-    return result.rows;
+    try {
+      return (await this.pool.query<R>(text, values)).rows;
+    } catch (error) {
+      // undefined_table: the server came back empty (or the table was dropped). Without this every
+      // call failed from then on and the tier stayed down: make the table again and retry once (the
+      // statement did nothing without its table).
+      if ((error as { code?: unknown } | null)?.code !== '42P01') throw error;
+      if (this.#ready) {
+        this.#ready = false;
+        this.#schema = undefined;
+      }
+      await this.#ensureSchema();
+      return (await this.pool.query<R>(text, values)).rows;
+    }
   }
 
   #ensureSchema(): Promise<void> {
