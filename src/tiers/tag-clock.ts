@@ -111,12 +111,20 @@ export class TagClock {
     return out;
   }
 
-  /** Records in the store that `tags` were invalidated at `at`, and remembers it locally. */
+  /**
+   * Records in the store that `tags` were invalidated at `at`, and remembers it locally. A tag's stored
+   * time replaces the one held, so each tag gets the latest time known here (`at`, or a later one heard
+   * from another instance): an instance whose clock is behind, invalidating after it, must not move the
+   * time back and bring back the entries that later invalidation hid.
+   */
   async invalidate(tags: readonly string[], at: number): Promise<void> {
     this.note(tags, at);
-    const value = String(at);
     const { keyOf, retentionMs } = this.#options;
-    await Promise.all(tags.map((tag) => this.#driver.setAtLeast(keyOf(tag), value, retentionMs)));
+    await Promise.all(
+      tags.map((tag) =>
+        this.#driver.setAtLeast(keyOf(tag), String(this.#known.get(tag)?.at ?? at), retentionMs),
+      ),
+    );
   }
 
   /**
