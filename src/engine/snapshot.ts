@@ -101,8 +101,9 @@ export function selectForLoad(
     }
     seen.add(e.key);
     if (chosen.length >= bounds.maxEntries) continue;
-    // Every entry counts at least one byte, as in the engine.
-    const size = Math.max(1, e.size === 0 && measure !== undefined ? measure(e) : e.size);
+    // Every entry counts at least one byte, and a whole number of them, as in the engine: summed as
+    // given, two entries of 1.5 bytes fitted a budget of 3 that takes them as 2 each.
+    const size = Math.max(1, Math.ceil(e.size === 0 && measure !== undefined ? measure(e) : e.size));
     if (bytes + size > bounds.maxBytes) continue;
     bytes += size;
     chosen.push(e);

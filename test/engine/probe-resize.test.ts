@@ -213,3 +213,31 @@ describe('MemoryCache with a logger that throws', () => {
     expect(cache.stats().rejections).toBe(1);
   });
 });
+
+describe('MemoryCache.load into a byte budget', () => {
+  it('counts fractional snapshot sizes as the engine does (rounded up), so what it loads stays', () => {
+    const evicted: string[] = [];
+    const clock = manualClock();
+    const cache = new MemoryCache<string, string>({
+      maxBytes: 3,
+      clock: clock.now,
+      onEvict: (key, _value, reason) => void evicted.push(`${key}:${reason}`),
+    });
+    const entry = (key: string, frequency: number) => ({
+      key,
+      value: key,
+      size: 1.5,
+      createdAt: clock.now() - 1000,
+      staleAt: 0,
+      expiresAt: 0,
+      tags: [],
+      frequency,
+    });
+    // 1.5 bytes are 2 in the engine: only the more valuable entry fits a budget of 3.
+    const result = cache.load([entry('a', 3), entry('b', 2)]);
+    expect(result).toMatchObject({ loaded: 1, dropped: 1 });
+    expect(evicted).toEqual([]);
+    expect(cache.has('a')).toBe(true);
+    expect(cache.stats().bytes).toBe(2);
+  });
+});
