@@ -241,3 +241,25 @@ describe('MemoryCache.load into a byte budget', () => {
     expect(cache.stats().bytes).toBe(2);
   });
 });
+
+describe('MemoryCache.load with jitter', () => {
+  it('keeps remaining TTLs as they are: the cache jitter never extends them', () => {
+    const clock = manualClock();
+    const cache = new MemoryCache<string, string>({ jitter: 0.5, ttl: 1000, clock: clock.now });
+    const expiresAt = clock.now() + 10_000;
+    const snapshot = Array.from({ length: 50 }, (_, i) => ({
+      key: `k${i}`,
+      value: 'v',
+      size: 0,
+      createdAt: clock.now() - 10,
+      staleAt: expiresAt,
+      expiresAt,
+      tags: [],
+      frequency: 0,
+    }));
+    expect(cache.load(snapshot).loaded).toBe(50);
+    for (let i = 0; i < 50; i++) expect(cache.ttlRemaining(`k${i}`)).toBe(10_000);
+    clock.advance(10_000);
+    expect(cache.prune()).toBe(50);
+  });
+});
