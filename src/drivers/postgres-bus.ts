@@ -13,6 +13,7 @@ import { withTimeout } from '../tiers/guarded-driver.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
 import { lazyModule } from '../util/lazy-require.js';
+import { endClient, endPool } from './postgres-driver.js';
 import { checkOneOf } from './sql-glob.js';
 
 const loadPg = lazyModule<typeof import('pg')>('pg');
@@ -142,8 +143,9 @@ export class PostgresBus implements InvalidationBus {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     const client = this.#client;
     this.#client = undefined;
-    await client?.end().catch(() => {});
-    if (this.#owned) await this.#pool.end().catch(() => {});
+    // Bounded: a hung server never closes the sessions (see endPool).
+    if (client !== undefined) await endClient(client);
+    if (this.#owned) await endPool(this.#pool);
   }
 
   /** The wire payloads of one message: each at most {@link NOTIFY_MAX_BYTES}. */

@@ -8,8 +8,10 @@
 // sane wall clock, as write stamps already require; skew between hosts shifts expiry by that skew.
 // Keys are `text COLLATE "C"` (byte order, so prefix LIKEs use the primary key): a key may not hold
 // NUL, and the btree limits one to about 2,700 bytes.
-import type { Pool, PoolConfig, QueryResultRow } from 'pg';
+import type { Socket } from 'node:net';
+import type { Client, Pool, PoolConfig, QueryResultRow } from 'pg';
 import { requireStamp, STAMP_TOMBSTONE, STAMP_WIDTH } from '../tiers/driver.js';
+import { withTimeout } from '../tiers/guarded-driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
@@ -26,6 +28,9 @@ import {
 } from './sql-glob.js';
 
 const loadPg = lazyModule<typeof import('pg')>('pg');
+
+/** How long `disconnect()` waits for sessions to end before it closes their sockets, ms. */
+export const PG_CLOSE_WAIT_MS = 1000;
 
 /** Options of {@link postgresDriver}: a pool or a connection string, a table and a key prefix. */
 export interface PostgresDriverOptions extends DriverBaseOptions {
@@ -227,8 +232,8 @@ export class PostgresDriver implements TierDriver {
   async disconnect(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#sweeping?.catch(() => {});
-    if (this.#owned) await this.pool.end();
+    if (this.#owned) await endPool(this.pool);
+    else await withTimeout(this.#sweeping ?? Promise.resolve(), PG_CLOSE_WAIT_MS, 'sweep').catch(() => {});
   }
 
   #now(): number {
@@ -312,6 +317,37 @@ export class PostgresDriver implements TierDriver {
       }
     }
   }
+}
+
+/** The socket under a pg Client (pg keeps it as `connection.stream`). */
+function socketOf(client: Client): Socket | undefined {
+  return (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+}
+
+/**
+ * Ends a pool the driver or the bus opened, waiting at most {@link PG_CLOSE_WAIT_MS} for the server
+ * to close every session, then closing what is left. A hung server (paused, unreachable) never
+ * answers: pool.end() waited for ever for the statements in flight, and the sessions it ended stayed
+ * half-closed, so close() hung or the sockets kept the process alive.
+ */
+export function endPool(pool: Pool): Promise<void> {
+  const clients = [...((pool as unknown as { _clients?: Client[] })._clients ?? [])];
+  return endWithin(clients, pool.end());
+}
+
+/** Ends one pg Client as {@link endPool} ends a pool. */
+export function endClient(client: Client): Promise<void> {
+  return endWithin([client], client.end());
+}
+
+async function endWithin(clients: readonly Client[], ending: Promise<void>): Promise<void> {
+  const sockets = clients
+    .map(socketOf)
+    .filter((socket): socket is Socket => socket !== undefined && !socket.destroyed);
+  const closed = sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+  await withTimeout(Promise.all([ending, ...closed]), PG_CLOSE_WAIT_MS, 'postgres close').catch(() => {
+    for (const socket of sockets) socket.destroy();
+  });
 }
 
 /** A string value as its UTF-8 bytes: the column is bytea, and reads answer Buffers. */

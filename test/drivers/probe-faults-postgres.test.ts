@@ -185,6 +185,49 @@ describeWith('postgres tier under faults (private PostgreSQL cluster)', MISSING,
     cleanups.push(() => cache.close());
     return cache;
   };
+  const openHere = (): number => {
+    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+    return handles.filter((h) => (h as { remotePort?: number }).remotePort === cluster.port).length;
+  };
+
+  it('paused: calls time out within the tier timeout, a delete made then holds on both instances, and close does not wait for the server', async () => {
+    const a = open('pause', 'A');
+    const b = open('pause', 'B');
+    await busUp(a);
+    await busUp(b);
+    await a.set('k', 'old');
+    expect(await b.get('k')).toBe('old'); // in B's L1 now
+    cluster.signal('SIGSTOP');
+    try {
+      const took: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const started = performance.now();
+        expect(await a.getOrSet(`miss${i}`, () => 'loaded')).toBe('loaded');
+        took.push(performance.now() - started);
+      }
+      expect(Math.max(...took)).toBeLessThan(400);
+      await a.delete('k');
+      expect(a.health().l2?.pending).toBeGreaterThan(0);
+      expect(await a.get('k')).toBeUndefined();
+    } finally {
+      cluster.signal('SIGCONT');
+    }
+    await vi.waitFor(() => expect(a.health().l2?.pending).toBe(0), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined(), { timeout: 5000, interval: 20 });
+    // Closing while the server hangs again: bounded, and nothing is left open afterwards.
+    cluster.signal('SIGSTOP');
+    try {
+      const closed = Promise.all([a.close(), b.close()]).then(() => 'closed');
+      const late = new Promise((resolve) => setTimeout(() => resolve('still closing'), 3000));
+      // Before: close() never returned while the server hung (pool.end() and the LISTEN session's
+      // end() wait for it), and their sockets kept the process alive.
+      expect(await Promise.race([closed, late])).toBe('closed');
+      await vi.waitFor(() => expect(openHere()).toBe(0), { timeout: 1000, interval: 20 });
+    } finally {
+      cluster.signal('SIGCONT');
+    }
+  });
+
   it('a missed NOTIFY (listening session killed while another instance deletes) never leaves the old value in L1', async () => {
     const a = open('deaf', 'A');
     const b = open('deaf', 'B');
@@ -268,6 +311,7 @@ describeWith('postgres tier under faults (private PostgreSQL cluster)', MISSING,
       },
       { timeout: 3000, interval: 200 },
     );
+    expect(b.health().l2).toMatchObject({ status: 'ok' });
     expect(await b.get('k')).toBe('v2');
   });
 });
