@@ -446,11 +446,13 @@ export class CacheView<V = unknown> implements Cache<V> {
       if (typeof maxEntries === 'number' && state.autoSize !== undefined)
         assertWithinAutoSize(maxEntries, state.autoSize);
       state.tiers.resize({ maxEntries, maxBytes });
-      // The advisor models the entry bound: re-centred on the new one, or advise() would go on
-      // describing (and recommending from) the old size.
+      // The advisor models the entry bound: re-centred on the one the tier ends with (a cache:evict
+      // listener may have configured another meanwhile), or advise() would go on describing (and
+      // recommending from) the old size.
       const advisor = state.advisor;
-      if (advisor !== undefined && maxEntries !== undefined && maxEntries !== advisor.capacity)
-        advisor.rebase(maxEntries);
+      const bound =
+        advisor === undefined || maxEntries === undefined ? undefined : state.tiers.stats().maxEntries;
+      if (advisor !== undefined && bound !== undefined && bound !== advisor.capacity) advisor.rebase(bound);
     }
     this.#config = next;
     state.useLog(log);

@@ -87,3 +87,21 @@ describe('configure() during a stepped autoSize shrink', () => {
     await cache.close();
   });
 });
+
+describe('configure() from a cache:evict listener', () => {
+  it('leaves the advisor on the bound the cache ends with', async () => {
+    const cache = createCache<string>({ maxEntries: 1000, advisor: true, cleanupInterval: 0 });
+    for (let i = 0; i < 1000; i++) await cache.set(`k${i}`, 'v');
+    let nested = false;
+    cache.on('cache:evict', () => {
+      if (nested) return;
+      nested = true;
+      // The shrink to 100 is under way: this bound is the one the cache ends with.
+      cache.configure({ maxEntries: 400 });
+    });
+    cache.configure({ maxEntries: 100 });
+    expect(cache.stats().maxEntries).toBe(400);
+    expect(cache.advise()!.current.capacity).toBe(400);
+    await cache.close();
+  });
+});
