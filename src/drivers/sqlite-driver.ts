@@ -98,17 +98,26 @@ export class SqliteDriver implements TierDriver {
       const Sqlite = loadSqlite();
       this.database = new Sqlite(options.path!, { timeout: busyTimeout });
       this.#owned = true;
-      this.database.pragma('journal_mode = WAL');
-      // A cache may lose its last writes on power loss; it must not corrupt: NORMAL is safe in WAL.
-      this.database.pragma('synchronous = NORMAL');
     }
     const db = this.database;
     const t = `"${table}"`;
-    db.exec(`CREATE TABLE IF NOT EXISTS ${t} (
-      key TEXT PRIMARY KEY NOT NULL,
-      value BLOB NOT NULL,
-      expires_at INTEGER) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at) WHERE expires_at IS NOT NULL;`);
+    try {
+      if (this.#owned) {
+        db.pragma('journal_mode = WAL');
+        // A cache may lose its last writes on power loss; it must not corrupt: NORMAL is safe in WAL.
+        db.pragma('synchronous = NORMAL');
+      }
+      db.exec(`CREATE TABLE IF NOT EXISTS ${t} (
+        key TEXT PRIMARY KEY NOT NULL,
+        value BLOB NOT NULL,
+        expires_at INTEGER) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at) WHERE expires_at IS NOT NULL;`);
+    } catch (error) {
+      // A file that is no database (garbage, corrupt) fails here: the file the driver opened is closed
+      // again, where each attempt used to leave it open (a file descriptor leaked per attempt).
+      if (this.#owned) db.close();
+      throw error;
+    }
     // A Larder glob's `?` is one UTF-16 code unit, GLOB's one character: for a character outside the
     // BMP (two units) they differ. Patterns with `?` select by a GLOB with `*` in its place, a superset,
     // and this function keeps exactly the keys the pattern matches.
