@@ -13,10 +13,20 @@ const OBJECT_BYTES = 24;
 const SLOT_BYTES = 8;
 const STRING_BYTES = 16;
 
-/** Estimates the bytes held by `value` plus its `key`; always at least 1. */
+/**
+ * Estimates the bytes held by `value` plus its `key`; always at least 1. Never throws: a value that
+ * cannot be walked (a getter or a Proxy trap that throws) counts as one object header, so one such
+ * value cannot make stats() (and the sizing advisor, which reads it inside a request) throw.
+ */
 export function estimateSize(value: unknown, key?: unknown): number {
   const budget = { left: MAX_VISITS };
-  return Math.max(1, Math.ceil(sizeOf(value, 0, budget) + (key === undefined ? 0 : sizeOf(key, 0, budget))));
+  let bytes: number;
+  try {
+    bytes = sizeOf(value, 0, budget);
+  } catch {
+    bytes = OBJECT_BYTES;
+  }
+  return Math.max(1, Math.ceil(bytes + (key === undefined ? 0 : sizeOf(key, 0, budget))));
 }
 
 function sizeOf(value: unknown, depth: number, budget: { left: number }): number {

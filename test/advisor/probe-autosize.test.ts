@@ -105,3 +105,32 @@ describe('configure() from a cache:evict listener', () => {
     await cache.close();
   });
 });
+
+describe('autoSize with a value that cannot be measured', () => {
+  it("never makes a request throw when the advisor's period ends inside it", async () => {
+    const cache = createCache<unknown>({
+      maxEntries: 200,
+      autoSize: { min: 100, max: 800, memoryBudget: 1e9 },
+      cleanupInterval: 0,
+    });
+    const hostile = {
+      get boom(): string {
+        throw new Error('getter');
+      },
+    };
+    await cache.set('hostile', hostile);
+    let failures = 0;
+    for (let i = 0; i < 6000; i++) {
+      try {
+        await cache.get('hostile');
+        const key = `k${i % 600}`;
+        if ((await cache.get(key)) === undefined) await cache.set(key, 'v');
+      } catch {
+        failures++;
+      }
+    }
+    expect(failures).toBe(0);
+    expect(() => cache.stats()).not.toThrow();
+    await cache.close();
+  });
+});

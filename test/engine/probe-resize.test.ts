@@ -263,3 +263,27 @@ describe('MemoryCache.load with jitter', () => {
     expect(cache.prune()).toBe(50);
   });
 });
+
+describe('byte estimates of values that cannot be walked', () => {
+  const hostile = {
+    ok: 'x',
+    get boom(): string {
+      throw new Error('getter');
+    },
+  };
+
+  it('stats() of a cache holding one does not throw', () => {
+    const cache = new MemoryCache<string, unknown>({ maxEntries: 100 });
+    cache.set('a', hostile);
+    cache.set('b', 'plain');
+    expect(() => cache.stats()).not.toThrow();
+    expect(cache.stats().bytes).toBeGreaterThan(0);
+  });
+
+  it('a byte-bounded cache measures one with a guess instead of throwing, and stays within its bound', () => {
+    const cache = new MemoryCache<string, unknown>({ maxBytes: 200 });
+    for (let i = 0; i < 20; i++) cache.set(`k${i}`, hostile);
+    expect(cache.size).toBeGreaterThan(0);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(200);
+  });
+});
