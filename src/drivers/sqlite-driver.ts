@@ -9,7 +9,10 @@
 // better-sqlite3 is synchronous: a call runs on the event loop, and while another process holds the
 // write lock a write may wait up to `busyTimeout` (default 1 s) there. Keep transactions of other
 // programs on the same file short.
+// A driver that opened its file by `path` follows that path: once the file there is deleted or
+// replaced, it opens the new one within a second (see #followFile).
 // Time source: the `clock` option (default `Date.now`); processes sharing a file share a wall clock.
+import { statSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
 import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf } from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
@@ -54,22 +57,27 @@ interface Row {
 export class SqliteDriver implements TierDriver {
   /** @inheritdoc */
   readonly name = 'sqlite';
-  /** The database the driver works on. */
-  readonly database: Database;
+  #database: Database;
   /** The key prefix, as given. */
   readonly prefix: string;
   readonly #owned: boolean;
   readonly #clock: () => number;
   readonly #batch: number;
   readonly #sweepInterval: number;
-  readonly #sql: Record<
+  #sql!: Record<
     'get' | 'row' | 'put' | 'add' | 'delete' | 'deleteIfEquals' | 'deleteGlob' | 'deleteMatching' | 'sweep',
     Statement
   >;
-  readonly #getMany: (keys: readonly string[], now: number) => Array<DriverValue | undefined>;
-  readonly #deleteMany: (keys: readonly string[], now: number) => number;
-  readonly #setIfNewer: (key: string, value: Buffer, ttlMs: number, always: boolean) => SetIfNewerResult;
-  readonly #setAtLeast: (key: string, value: Buffer, ttlMs: number, keepValue: boolean) => void;
+  #getMany!: (keys: readonly string[], now: number) => Array<DriverValue | undefined>;
+  #deleteMany!: (keys: readonly string[], now: number) => number;
+  #setIfNewer!: (key: string, value: Buffer, ttlMs: number, always: boolean) => SetIfNewerResult;
+  #setAtLeast!: (key: string, value: Buffer, ttlMs: number, keepValue: boolean) => void;
+  readonly #path: string | undefined;
+  readonly #table: string;
+  readonly #busyTimeout: number;
+  /** The file the driver opened (device and inode), and when it last looked whether `path` still is it. */
+  #file: { dev: number; ino: number } | undefined;
+  #checkedAt = 0;
   #lastSweep: number;
   #closed = false;
 
@@ -85,39 +93,55 @@ export class SqliteDriver implements TierDriver {
       throw new TypeError('database must be a better-sqlite3 Database');
     }
     this.prefix = checkPrefix(options.prefix);
-    const table = checkTableName(options.table ?? 'larder_cache', false);
-    const busyTimeout = positiveInteger(options.busyTimeout, 1000, 'busyTimeout');
+    this.#table = checkTableName(options.table ?? 'larder_cache', false);
+    this.#busyTimeout = positiveInteger(options.busyTimeout, 1000, 'busyTimeout');
     this.#batch = positiveInteger(options.batchSize, 500, 'batchSize');
     this.#sweepInterval = positiveInteger(options.sweepIntervalMs, 60_000, 'sweepIntervalMs');
     this.#clock = options.clock ?? Date.now;
     this.#lastSweep = this.#clock();
-    if (options.database !== undefined) {
-      this.database = options.database;
-      this.#owned = false;
+    this.#path = options.database === undefined ? options.path : undefined;
+    this.#owned = this.#path !== undefined;
+    if (options.database === undefined) {
+      this.#database = this.#openFile();
     } else {
-      const Sqlite = loadSqlite();
-      this.database = new Sqlite(options.path!, { timeout: busyTimeout });
-      this.#owned = true;
+      this.#database = options.database;
+      this.#prepare(options.database);
     }
-    const db = this.database;
-    const t = `"${table}"`;
+  }
+
+  /** The database the driver works on (a new one once the file at `path` was deleted or replaced). */
+  get database(): Database {
+    return this.#database;
+  }
+
+  /** Opens the file at `path` and prepares everything on it; closes it again if that fails. */
+  #openFile(): Database {
+    const db = new (loadSqlite())(this.#path!, { timeout: this.#busyTimeout });
     try {
-      if (this.#owned) {
-        db.pragma('journal_mode = WAL');
-        // A cache may lose its last writes on power loss; it must not corrupt: NORMAL is safe in WAL.
-        db.pragma('synchronous = NORMAL');
-      }
-      db.exec(`CREATE TABLE IF NOT EXISTS ${t} (
-        key TEXT PRIMARY KEY NOT NULL,
-        value BLOB NOT NULL,
-        expires_at INTEGER) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at) WHERE expires_at IS NOT NULL;`);
+      db.pragma('journal_mode = WAL');
+      // A cache may lose its last writes on power loss; it must not corrupt: NORMAL is safe in WAL.
+      db.pragma('synchronous = NORMAL');
+      this.#prepare(db);
+      this.#file = fileOf(this.#path!);
+      this.#checkedAt = performance.now();
+      return db;
     } catch (error) {
       // A file that is no database (garbage, corrupt) fails here: the file the driver opened is closed
       // again, where each attempt used to leave it open (a file descriptor leaked per attempt).
-      if (this.#owned) db.close();
+      db.close();
       throw error;
     }
+  }
+
+  /** Creates the table on `db` if missing and prepares the statements the calls run. */
+  #prepare(db: Database): void {
+    const table = this.#table;
+    const t = `"${table}"`;
+    db.exec(`CREATE TABLE IF NOT EXISTS ${t} (
+      key TEXT PRIMARY KEY NOT NULL,
+      value BLOB NOT NULL,
+      expires_at INTEGER) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at) WHERE expires_at IS NOT NULL;`);
     // A Larder glob's `?` is one UTF-16 code unit, GLOB's one character: for a character outside the
     // BMP (two units) they differ. Patterns with `?` select by a GLOB with `*` in its place, a superset,
     // and this function keeps exactly the keys the pattern matches.
@@ -302,7 +326,7 @@ export class SqliteDriver implements TierDriver {
   async disconnect(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#owned) this.database.close();
+    if (this.#owned) this.#database.close();
   }
 
   #now(): number {
@@ -311,6 +335,27 @@ export class SqliteDriver implements TierDriver {
 
   #open(): void {
     if (this.#closed) throw new Error('sqlite driver is disconnected');
+    if (this.#owned && performance.now() - this.#checkedAt >= FILE_CHECK_MS) this.#followFile();
+  }
+
+  /**
+   * Reopens `path` when the file there is no longer the one the driver opened (deleted, or replaced
+   * by a rename). SQLite keeps working on the file it opened, so the driver kept reading and writing
+   * a file no other process saw any more: their writes and deletes never reached it, and it served
+   * values they had removed. Looked at once per FILE_CHECK_MS at most.
+   */
+  #followFile(): void {
+    this.#checkedAt = performance.now();
+    const file = fileOf(this.#path!);
+    if (file !== undefined && file.dev === this.#file?.dev && file.ino === this.#file.ino) return;
+    const stale = this.#database;
+    try {
+      this.#database = this.#openFile();
+    } catch (error) {
+      this.#checkedAt = -Infinity; // never the stale file again: every call tries until one opens it
+      throw error;
+    }
+    stale.close();
   }
 
   #maybeSweep(now: number): void {
@@ -341,6 +386,19 @@ export class SqliteDriver implements TierDriver {
       if (lived.length < this.#batch) return count;
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+}
+
+/** How often, at most, a driver that opened its file looks whether the file at its path is still it, ms. */
+const FILE_CHECK_MS = 1000;
+
+/** Device and inode of the file at `path`, or undefined when there is none. */
+function fileOf(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const stats = statSync(path);
+    return { dev: stats.dev, ino: stats.ino };
+  } catch {
+    return undefined;
   }
 }
 

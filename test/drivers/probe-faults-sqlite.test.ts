@@ -41,6 +41,29 @@ describe('SqliteDriver at open', () => {
   });
 });
 
+describe('SqliteDriver whose file is deleted while it runs', () => {
+  it('follows its path: another process’s writes and deletes reach it again within a second', async () => {
+    const file = join(dir, 'deleted.db');
+    const a = sqliteDriver({ path: file, prefix: 'del:' });
+    cleanups.push(() => a.disconnect());
+    await a.set('k', 'old');
+    await a.set('gone', 'old');
+    // "Clearing the cache" by hand, then a process started afterwards opens a fresh file there.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    const b = sqliteDriver({ path: file, prefix: 'del:' });
+    cleanups.push(() => b.disconnect());
+    await b.set('k', 'new');
+    // Before: A kept working on the deleted file for good, serving what B replaced or never had.
+    await vi.waitFor(async () => expect(String(await a.get('k'))).toBe('new'), {
+      timeout: 3000,
+      interval: 50,
+    });
+    expect(await a.get('gone')).toBeUndefined();
+    await a.set('fromA', 'yes');
+    expect(String(await b.get('fromA'))).toBe('yes');
+  });
+});
+
 describeWith('SqliteDriver locked by another process', SQLITE3 === '' ? 'sqlite3' : undefined, () => {
   it('a delete made while the sqlite3 shell holds the write lock is kept, replayed once it is killed, and its uncommitted row never appears', async () => {
     const file = join(dir, 'locked.db');
