@@ -14,13 +14,17 @@
 // expiry survive any Keyv serializer); the TTL is passed to Keyv too, so the store reclaims space.
 import type { KeyvStoreAdapter } from 'keyv';
 import type Keyv from 'keyv';
+import { CacheError } from '../errors.js';
 import type { DriverBaseOptions, DriverValue, TierDriver } from '../tiers/driver.js';
+import { withTimeout } from '../tiers/guarded-driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { checkOneOf, checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
+/** How long `disconnect()` waits, at most, for the driver's own Keyv to disconnect, ms. */
+const KEYV_CLOSE_WAIT_MS = 1000;
 
 /** Options of {@link keyvDriver}: a Keyv instance or a store, and a key prefix. */
 export interface KeyvDriverOptions extends DriverBaseOptions {
@@ -172,7 +176,15 @@ export class KeyvDriver implements TierDriver {
   async disconnect(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#owned) await this.keyv.disconnect();
+    if (!this.#owned) return;
+    // A store whose server hangs (paused, unreachable) never finishes a graceful disconnect while
+    // calls are in flight (@keyv/redis waits for their replies), and close() hung with it. Not
+    // waited for past KEYV_CLOSE_WAIT_MS: the store's connection closes once the server answers.
+    await withTimeout(this.keyv.disconnect(), KEYV_CLOSE_WAIT_MS, 'keyv disconnect').catch(
+      (error: unknown) => {
+        if (!(error instanceof CacheError && error.type === 'TIMEOUT')) throw error;
+      },
+    );
   }
 
   /**
