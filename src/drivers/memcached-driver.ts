@@ -417,6 +417,10 @@ function metadump(host: string, port: number, timeoutMs: number): Promise<string
     const timer = setTimeout(() => finish(new Error('memcached key listing timed out')), timeoutMs);
     socket.setEncoding('latin1');
     socket.once('error', (error) => finish(error));
+    // Closed before END (a restart, a dropped connection): fail now, not after the whole timeout.
+    socket.once('close', () =>
+      finish(new Error('memcached closed the connection before the key listing ended')),
+    );
     socket.once('connect', () => socket.write('lru_crawler metadump all\r\n'));
     socket.on('data', (chunk: string) => {
       pending += chunk;

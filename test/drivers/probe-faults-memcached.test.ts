@@ -3,6 +3,7 @@
 // (SIGSTOP/SIGCONT) so calls hang, and a server killed and restarted empty on the same port.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { ClientOptions } from 'memjs';
@@ -35,6 +36,17 @@ async function startMemcached(port: number): Promise<ChildProcess> {
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
   throw new Error(`memcached did not start on port ${port}`);
+}
+
+/** SIGSTOP, and (on Linux) wait until the process is stopped indeed. */
+async function pause(child: ChildProcess): Promise<void> {
+  child.kill('SIGSTOP');
+  const stat = `/proc/${child.pid}/stat`;
+  if (!existsSync(stat)) return;
+  await vi.waitFor(() => expect(readFileSync(stat, 'utf8').split(') ')[1]?.[0]).toBe('T'), {
+    timeout: 2000,
+    interval: 5,
+  });
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -130,6 +142,18 @@ describeWith(
       expect(String(await d.get('alice'))).toBe(`alice:${'a'.repeat(200)}`);
     });
 
+    it('a key listing cut off by a dropped connection fails at once, not after listTimeoutMs', async () => {
+      const proxyPort = (proxy.address() as { port: number }).port;
+      const d = driver(`127.0.0.1:${proxyPort}`, { listTimeoutMs: 10_000 });
+      for (let i = 0; i < 20; i++) await d.set(`list:${i}`, 'v');
+      cutNextReply = 30; // the metadump's first line, in part
+      // Before: the listing waited for an END that never came, for the whole listTimeoutMs.
+      const cut = await within(d.clear('list:'), 2000);
+      expect(cut).toBeInstanceOf(Error);
+      expect(String(cut)).toMatch(/closed the connection/);
+      expect(await d.clear('list:')).toBe(20);
+    });
+
     it('paused: calls time out within the tier timeout, a delete made then holds, and close leaves no connection open', async () => {
       const open = (): Cache => {
         const d = memcachedDriver({
@@ -147,7 +171,7 @@ describeWith(
       };
       const a = open();
       await a.set('k', 'old');
-      server.kill('SIGSTOP');
+      await pause(server);
       try {
         const took: number[] = [];
         for (let i = 0; i < 4; i++) {
@@ -176,7 +200,7 @@ describeWith(
     it('a connection given up on during a pause does not orphan the next one: disconnect closes every connection', async () => {
       const d = driver(`127.0.0.1:${port}`, { clientOptions: QUICK_MEMJS });
       await d.set('k', 'old');
-      server.kill('SIGSTOP');
+      await pause(server);
       let deleted: Promise<boolean | Error>;
       try {
         // memjs gives up on this connection after its 0.2 s timeout (it ends it, the server paused)…
@@ -206,7 +230,7 @@ describeWith(
       const cache = createCache({ name: 'k', ttl: '1h', l2: tier });
       cleanups.push(() => cache.close());
       await cache.set('gone', 'old');
-      server.kill('SIGSTOP');
+      await pause(server);
       const inFlight = d.get('kill-probe');
       await new Promise((resolve) => setTimeout(resolve, 20));
       await kill(server);
