@@ -19,7 +19,7 @@ import type { DriverBaseOptions, DriverValue, TierDriver } from '../tiers/driver
 import { withTimeout } from '../tiers/guarded-driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
-import { checkOneOf, checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
+import { checkClock, checkOneOf, checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
@@ -77,7 +77,7 @@ export class KeyvDriver implements TierDriver {
     checkOneOf(options, 'keyv driver', 'keyv', 'store');
     this.prefix = checkPrefix(options.prefix);
     this.#batch = positiveInteger(options.batchSize, 500, 'batchSize');
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = checkClock(options.clock);
     if (options.keyv !== undefined) {
       if (typeof (options.keyv as { get?: unknown }).get !== 'function') {
         throw new TypeError('keyv must be a Keyv instance');

@@ -23,7 +23,7 @@ import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueByte
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
-import { checkOneOf, checkPrefix, positiveInteger } from './sql-glob.js';
+import { checkClock, checkOneOf, checkPrefix, positiveInteger } from './sql-glob.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
 const loadMemjs = lazyModule<typeof import('memjs')>('memjs');
@@ -78,7 +78,7 @@ export class MemcachedDriver implements TierDriver {
     this.prefix = checkPrefix(options.prefix);
     this.#batch = positiveInteger(options.batchSize, 200, 'batchSize');
     this.#listTimeout = positiveInteger(options.listTimeoutMs, 10_000, 'listTimeoutMs');
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = checkClock(options.clock);
     if (options.client !== undefined) {
       if (typeof (options.client as { perform?: unknown }).perform !== 'function') {
         throw new TypeError('client must be a memjs Client');

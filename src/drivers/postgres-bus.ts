@@ -13,6 +13,7 @@ import { withTimeout } from '../tiers/guarded-driver.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
 import { lazyModule } from '../util/lazy-require.js';
+import { assertKnownOptions, optionNames } from '../util/validate.js';
 import { endClient, endPool } from './postgres-driver.js';
 import { checkOneOf } from './sql-glob.js';
 
@@ -249,7 +250,21 @@ export class PostgresBus implements InvalidationBus {
   }
 }
 
+const POSTGRES_BUS_OPTIONS = optionNames<PostgresBusOptions>({
+  pool: true,
+  connectionString: true,
+  channel: true,
+  instanceId: true,
+  secret: true,
+  timeout: true,
+  connectTimeout: true,
+  reconnectMaxDelay: true,
+});
+
 /** An {@link InvalidationBus} over PostgreSQL LISTEN/NOTIFY; pass it to `new SharedTier({ bus })`. */
 export function postgresBus(options: PostgresBusOptions): PostgresBus {
+  // As every other factory: a misspelt option (`chanel`) is refused, not silently left at its default.
+  if (options !== null && typeof options === 'object')
+    assertKnownOptions(options, POSTGRES_BUS_OPTIONS, 'postgresBus');
   return new PostgresBus(options);
 }

@@ -17,6 +17,7 @@ import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 import {
+  checkClock,
   checkOneOf,
   checkPrefix,
   checkTableName,
@@ -85,7 +86,7 @@ export class PostgresDriver implements TierDriver {
     this.table = checkTableName(options.table ?? 'larder_cache', true);
     this.#batch = positiveInteger(options.batchSize, 1000, 'batchSize');
     this.#sweepInterval = positiveInteger(options.sweepIntervalMs, 60_000, 'sweepIntervalMs');
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = checkClock(options.clock);
     this.#lastSweep = this.#clock();
     this.#sql = statements(quoteTable(this.table), this.table.split('.').pop()!);
     if (options.pool !== undefined) {

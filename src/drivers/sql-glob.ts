@@ -1,7 +1,7 @@
 // Larder globs (`*` any run, `?` one character, everything else literal) as SQL patterns: LIKE for
 // PostgreSQL (with `\` as the escape character) and GLOB for SQLite (whose LIKE ignores ASCII case).
 import { checkGlob } from '../util/glob.js';
-import { assertPositiveInteger } from '../util/validate.js';
+import { assertFunction, assertPositiveInteger } from '../util/validate.js';
 
 /** Escapes a literal for a LIKE pattern whose ESCAPE character is `\`: it then matches only itself. */
 export function escapeLike(literal: string): string {
@@ -56,6 +56,11 @@ export function quoteTable(table: string): string {
 export function checkPrefix(prefix: unknown): string {
   if (prefix !== undefined && typeof prefix !== 'string') throw new TypeError('prefix must be a string');
   return prefix ?? '';
+}
+
+/** The `clock` option, checked (a value that is no function used to fail only at the first call); `Date.now` when absent. */
+export function checkClock(clock: (() => number) | undefined): () => number {
+  return clock === undefined ? Date.now : assertFunction(clock, 'clock');
 }
 
 /** Checks an optional positive integer option, naming it; `fallback` when it is absent. */

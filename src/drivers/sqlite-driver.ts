@@ -20,6 +20,7 @@ import { compileGlob, type GlobMatcher } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 import {
+  checkClock,
   checkOneOf,
   checkPrefix,
   checkTableName,
@@ -97,7 +98,7 @@ export class SqliteDriver implements TierDriver {
     this.#busyTimeout = positiveInteger(options.busyTimeout, 1000, 'busyTimeout');
     this.#batch = positiveInteger(options.batchSize, 500, 'batchSize');
     this.#sweepInterval = positiveInteger(options.sweepIntervalMs, 60_000, 'sweepIntervalMs');
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = checkClock(options.clock);
     this.#lastSweep = this.#clock();
     this.#path = options.database === undefined ? options.path : undefined;
     this.#owned = this.#path !== undefined;
