@@ -287,6 +287,27 @@ describeWith('postgres tier under faults (private PostgreSQL cluster)', MISSING,
     expect(String(await driver.get('row'))).toBe('v3');
   });
 
+  it('killed (SIGKILL) and restarted with its data: a delete made meanwhile is replayed, and the other instance drops what it held', async () => {
+    const a = open('killed', 'A');
+    const b = open('killed', 'B');
+    await busUp(a);
+    await busUp(b);
+    await a.set('k', 'old');
+    expect(await b.get('k')).toBe('old'); // in B's L1
+    await cluster.kill();
+    await a.delete('k'); // the store is gone: kept for replay
+    expect(a.health().l2?.pending).toBeGreaterThan(0);
+    await cluster.start();
+    await vi.waitFor(() => expect(a.health().l2?.pending).toBe(0), { timeout: 8000, interval: 20 });
+    await vi.waitFor(() => expect(b.health().bus).toMatchObject({ status: 'ok', resyncs: 1 }), {
+      timeout: 8000,
+      interval: 20,
+    });
+    expect(await b.get('k')).toBeUndefined();
+    await a.set('k', 'new');
+    await vi.waitFor(async () => expect(await b.get('k')).toBe('new'), { timeout: 3000, interval: 20 });
+  });
+
   it('restarted empty: the driver makes its table again, and writes reach the other instance', async () => {
     const a = open('empty', 'A');
     const b = open('empty', 'B');
