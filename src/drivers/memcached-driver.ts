@@ -46,6 +46,8 @@ export interface MemcachedDriverOptions extends DriverBaseOptions {
 
 const OP = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04 } as const;
 const STATUS = { ok: 0x0000, notFound: 0x0001, exists: 0x0002, notStored: 0x0005 } as const;
+/** Statuses of memcached refusing a request's arguments: value too large (E2BIG), invalid arguments. */
+const REFUSED_INPUT: ReadonlySet<number> = new Set([0x0003, 0x0004]);
 /** Longest key memcached accepts, bytes. */
 export const MEMCACHED_MAX_KEY_BYTES = 250;
 /** Relative expirations above this (30 days, s) are read by memcached as Unix times. */
@@ -220,6 +222,15 @@ export class MemcachedDriver implements TierDriver {
       : undefined;
   }
 
+  /**
+   * Whether `error` is memcached refusing a call's arguments (a value over its item size limit, 1 MB
+   * by default, or invalid arguments) rather than being unreachable; see TierDriver. Without it, a
+   * few writes of one large value opened the breaker and took the tier down for every key.
+   */
+  refusesInput(error: unknown): boolean {
+    return error instanceof MemcachedStatusError && REFUSED_INPUT.has(error.status);
+  }
+
   /** The full key, checked against memcached's limits. */
   #key(key: string): string {
     const problem = this.keyProblem(key);
@@ -354,9 +365,21 @@ function checked(value: DriverValue): DriverValue {
   return value;
 }
 
+/** memcached answered a request with an error status. */
+class MemcachedStatusError extends Error {
+  /** The binary protocol's response status. */
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = 'MemcachedStatusError';
+    this.status = status;
+  }
+}
+
 function failure(what: string, reply: Reply): Error {
   const text = reply.value.length > 0 ? reply.value.toString('utf8') : `status ${reply.status}`;
-  return new Error(`memcached ${what} failed: ${text}`);
+  return new MemcachedStatusError(`memcached ${what} failed: ${text}`, reply.status);
 }
 
 /** A binary-protocol request: 24-byte header, extras (flags and expiration for SET/ADD), key, value. */

@@ -154,6 +154,25 @@ describeWith(
       expect(await d.clear('list:')).toBe(20);
     });
 
+    it('a value over memcached’s item size fails its write without opening the breaker', async () => {
+      const tier = (): SharedTier =>
+        new SharedTier({ driver: memcachedDriver({ servers: `127.0.0.1:${port}`, prefix: 'big:' }) });
+      const a = createCache({ name: 'b', ttl: '1h', l2: tier() });
+      const b = createCache({ name: 'b', ttl: '1h', l2: tier() });
+      try {
+        const big = 'x'.repeat(2 * 1024 * 1024); // memcached's default item size is 1 MB
+        for (let i = 0; i < 8; i++) await a.set(`big${i}`, big);
+        // Before: each refusal counted as an outage, and the fifth opened the circuit for every key.
+        expect(a.health().l2).toMatchObject({ status: 'ok', breaker: 'closed' });
+        await a.set('small', 'v');
+        expect(await b.get('small')).toBe('v');
+        expect(await b.get('big0')).toBeUndefined();
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('paused: calls time out within the tier timeout, a delete made then holds, and close leaves no connection open', async () => {
       const open = (): Cache => {
         const d = memcachedDriver({
