@@ -192,14 +192,22 @@ export class PostgresBus implements InvalidationBus {
   /** Opens the listening connection and LISTENs; on failure schedules the next attempt. */
   async #listen(): Promise<void> {
     if (this.#closed) return;
-    const client: Client = new (loadPg().Client)({ ...this.#connection, keepAlive: true });
+    const client: Client = new (loadPg().Client)({
+      ...this.#connection,
+      connectionTimeoutMillis: this.#connectTimeoutMs,
+      keepAlive: true,
+    });
     this.#client = client;
     client.on('error', (error: Error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, new Error('connection ended')));
     client.on('notification', (note: Notification) => this.#onNotification(note));
     try {
+      // Both bounded (connectionTimeoutMillis is connectTimeout): a server that accepts the connection but never
+      // answers (a black hole, a paused postmaster) left the bus waiting, and deaf, for good. A
+      // timeout fails the attempt like any other error: the client is closed, and the next attempt
+      // follows the backoff.
       await client.connect();
-      await client.query(`LISTEN "${this.channel}"`);
+      await withTimeout(client.query(`LISTEN "${this.channel}"`), this.#connectTimeoutMs, 'bus LISTEN');
     } catch (error) {
       this.#lost(client, error as Error);
       return;
