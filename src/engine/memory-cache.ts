@@ -295,8 +295,9 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
    * Changes the entry and/or byte bound at run time, without a rebuild. Growing takes effect at once
    * (storage grows as entries arrive); shrinking evicts in the policy's order until the cache fits,
    * each eviction reported to onEvict with reason 'capacity' and counted in `evictions`. A bound that
-   * is not given is kept; bounds equal to those in force change nothing. `maxBytes` can be changed only on a cache created with `maxBytes`. Throws a
-   * TypeError/RangeError naming an invalid bound before anything changes.
+   * is not given is kept; bounds equal to those in force change nothing. `maxBytes` can be changed
+   * only on a cache created with `maxBytes`. Throws a TypeError/RangeError naming an invalid bound
+   * before anything changes.
    */
   resize(bounds: MemoryCacheBounds): void {
     assertBounds(bounds);
