@@ -64,6 +64,54 @@ describe('SqliteDriver whose file is deleted while it runs', () => {
   });
 });
 
+describe('SqliteDriver holding values another program damaged', () => {
+  it('a truncated, garbage or huge value reads as a miss: the loader answers, and the next load overwrites it', async () => {
+    const file = join(dir, 'damaged.db');
+    const driver = sqliteDriver({ path: file, prefix: 'dmg:' });
+    const cache = createCache({ name: 'd', ttl: '1h', l2: new SharedTier({ driver }) });
+    cleanups.push(() => cache.close());
+    await cache.set('user:1', { name: 'alice', secret: 'a'.repeat(100) });
+    const raw = new Database(file);
+    try {
+      const good = raw
+        .prepare(`SELECT value FROM larder_cache WHERE key = 'dmg:e:d:user:1'`)
+        .pluck()
+        .get() as Buffer;
+      const damaged = {
+        truncated: good.subarray(0, Math.floor(good.length / 2)),
+        garbage: Buffer.from('not an entry at all'),
+        header: Buffer.concat([good.subarray(0, 17), Buffer.alloc(64, 0xc1)]),
+        huge: Buffer.concat([good.subarray(0, 17), Buffer.alloc(8 * 1024 * 1024, 0xff)]),
+      };
+      const put = raw.prepare(
+        `INSERT OR REPLACE INTO larder_cache (key, value, expires_at) VALUES (?, ?, NULL)`,
+      );
+      for (const [name, bytes] of Object.entries(damaged)) {
+        put.run(`dmg:e:d:${name}`, bytes);
+        const fresh = createCache({
+          name: 'd',
+          ttl: '1h',
+          l2: new SharedTier({ driver: sqliteDriver({ path: file, prefix: 'dmg:' }) }),
+        });
+        cleanups.push(() => fresh.close());
+        const started = performance.now();
+        expect(await fresh.getOrSet(name, () => `loaded ${name}`)).toBe(`loaded ${name}`);
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(fresh.health().l2?.status).toBe('ok');
+        const other = createCache({
+          name: 'd',
+          ttl: '1h',
+          l2: new SharedTier({ driver: sqliteDriver({ path: file, prefix: 'dmg:' }) }),
+        });
+        cleanups.push(() => other.close());
+        expect(await other.get(name)).toBe(`loaded ${name}`); // the load replaced it in L2
+      }
+    } finally {
+      raw.close();
+    }
+  });
+});
+
 describeWith('SqliteDriver locked by another process', SQLITE3 === '' ? 'sqlite3' : undefined, () => {
   it('a delete made while the sqlite3 shell holds the write lock is kept, replayed once it is killed, and its uncommitted row never appears', async () => {
     const file = join(dir, 'locked.db');
