@@ -7,7 +7,10 @@ import type { CacheKey } from '../engine/types.js';
 /** The character that marks a number key (or escapes a string key starting with it) after a prefix. */
 const MARK = '\uE000';
 
-/** The full key of a caller's key in the namespace whose key prefix is `prefix` (not empty). */
+/**
+ * The full key of a caller's key in the namespace whose key prefix is `prefix`; with `''`, the key as the
+ * root's keys are stored in a shared tier (tier-stack.ts), where `1` and `'1'` must not meet either.
+ */
 export function namespacedKey(prefix: string, key: CacheKey): string {
   if (typeof key === 'number') return `${prefix}${MARK}${key}`;
   return key.startsWith(MARK) ? `${prefix}${MARK}${key}` : prefix + key;

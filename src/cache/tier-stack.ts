@@ -19,6 +19,8 @@ import type { L2Tier, RemoteInvalidation } from '../tiers/types.js';
 import type { CacheHealth } from './types.js';
 import { applyLoadMeta, createEnvelope, jitterTtl, storageTtl, type Envelope } from './envelope.js';
 import type { ResolvedWriteOptions } from './options.js';
+import { keyInNamespace, namespacedKey, namespaceGlobs } from './namespace-keys.js';
+import { checkGlob } from '../util/glob.js';
 import { l2ReadChannel, l2WriteChannel, traceL2, type L2TraceContext } from '../observability/tracing.js';
 
 /** The subset of MemoryCache the facade uses; typed structurally so a test can hand in a double. */
@@ -77,15 +79,33 @@ export function bindRemoteTier(l2: L2Tier | undefined, name: string): TierBindin
 /** The brand every shared tier carries (tiers/shared-tier.ts SHARED_TIER, the same registered symbol). */
 const L2_BRAND = Symbol.for('larder.shared-tier');
 
-/** A key as L2 stores it (L2 keys are strings; L1 keeps numbers as numbers). */
+/**
+ * A key as L2 stores it. L2 keys are strings and L1 keeps numbers as numbers, so `1` and `'1'` must not
+ * share one L2 entry: a number key is stored as U+E000 and its digits, and a string key that starts with
+ * U+E000 with one more in front, as a namespace marks its keys (namespace-keys.ts). A namespace's full
+ * key is such a string already, and any other string key is stored as it is.
+ */
 function remoteKey(key: CacheKey): string {
-  return typeof key === 'string' ? key : String(key);
+  return namespacedKey('', key);
 }
 
-/** The L1 keys a key heard from L2 may stand for: itself, and the number it spells, if any. */
+/**
+ * The L1 keys a key heard from L2 may stand for: the key {@link remoteKey} maps to it, and, for a plain
+ * string that spells a number, that number too (a build before number keys were marked in L2 named
+ * them so: dropping both costs at most a miss).
+ */
 function localKeys(key: string): CacheKey[] {
+  const local = keyInNamespace(key, 0);
+  if (typeof local === 'number' || local !== key) return [local];
   const n = Number(key);
   return key !== '' && String(n) === key ? [key, n] : [key];
+}
+
+/** The L2 globs that reach every key whose `String(key)` matches `glob` as L2 stores it ({@link remoteKey}). */
+function remoteGlobs(glob: string): string[] {
+  const globs = namespaceGlobs('', glob);
+  for (const g of globs) checkGlob(g, 'invalidatePattern(pattern) as the shared tier stores it');
+  return globs;
 }
 
 /** L1 and the optional L2 behind one set of async methods, plus the sync L1 reads the hit path needs. */
@@ -364,12 +384,17 @@ export class TierStack {
    * L2, the larger of L1's and L2's counts (L2 holds what L1 holds, and what other instances wrote).
    */
   async invalidatePattern(pattern: string): Promise<number> {
+    // Checked before any tier is touched: a number-like glob needs a second, marked one in L2.
+    const globs = this.#remote === undefined ? [] : remoteGlobs(pattern);
     this.#localWriteGeneration++;
     this.#dropHeld(() => true); // a glob is matched by the engine; held entries are simply dropped
     const count = this.#l1.invalidatePattern(pattern);
     const remote = this.#remote;
     if (remote === undefined) return count;
-    return Math.max(count, await this.#writing(() => remote.invalidatePattern(pattern), 'invalidatePattern'));
+    let removed = 0;
+    for (const glob of globs)
+      removed += await this.#writing(() => remote.invalidatePattern(glob), 'invalidatePattern');
+    return Math.max(count, removed);
   }
 
   /** Removes every key starting with `prefix` (namespace clear); returns the count, as invalidatePattern. */
@@ -379,7 +404,8 @@ export class TierStack {
     const count = this.#l1.invalidatePrefix(prefix);
     const remote = this.#remote;
     if (remote === undefined) return count;
-    return Math.max(count, await this.#writing(() => remote.invalidatePrefix(prefix), 'invalidatePrefix'));
+    const stored = remoteKey(prefix);
+    return Math.max(count, await this.#writing(() => remote.invalidatePrefix(stored), 'invalidatePrefix'));
   }
 
   /** Empties every tier. */
@@ -552,10 +578,14 @@ export class TierStack {
         this.#dropHeld(() => true);
         l1.invalidatePattern(event.pattern);
         break;
-      case 'prefix':
-        this.#dropHeld((key) => typeof key === 'string' && key.startsWith(event.prefix));
-        l1.invalidatePrefix(event.prefix);
+      case 'prefix': {
+        // As L2 stores it (remoteKey): a namespace whose name starts with U+E000 has one more in front.
+        const local = keyInNamespace(event.prefix, 0);
+        const prefix = typeof local === 'string' ? local : event.prefix;
+        this.#dropHeld((key) => typeof key === 'string' && key.startsWith(prefix));
+        l1.invalidatePrefix(prefix);
         break;
+      }
       case 'clear':
       case 'resync':
         this.#dropAllHeld();
