@@ -19,6 +19,14 @@ import { checkOneOf } from './sql-glob.js';
 
 const loadPg = lazyModule<typeof import('pg')>('pg');
 
+/**
+ * How often the listening session is checked with a `SELECT 1`, ms. A session lost without a word
+ * (a NAT or firewall dropping an idle connection, a partition) otherwise kept the bus deaf, and the
+ * instance serving what others removed, for as long as the process ran: a check that fails (or does
+ * not answer within `connectTimeout`) reopens the session, and the resync follows.
+ */
+export const LISTEN_CHECK_MS = 5000;
+
 /** Largest NOTIFY payload PostgreSQL accepts is 7999 bytes; keep a margin. */
 export const NOTIFY_MAX_BYTES = 7900;
 
@@ -67,6 +75,7 @@ export class PostgresBus implements InvalidationBus {
   #rejected = 0;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
+  #check: NodeJS.Timeout | undefined;
   #starting: Promise<void> | undefined;
   #lastError = '';
   #closed = false;
@@ -142,6 +151,7 @@ export class PostgresBus implements InvalidationBus {
     this.#listening = false;
     this.#listeners = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearInterval(this.#check);
     const client = this.#client;
     this.#client = undefined;
     // Bounded: a hung server never closes the sessions (see endPool).
@@ -216,6 +226,7 @@ export class PostgresBus implements InvalidationBus {
     this.#listening = true;
     this.#attempt = 0;
     this.#lastError = '';
+    this.#watch(client);
     // A first LISTEN that lands after start() stopped waiting also follows a deaf period.
     if (this.#everListened || this.#startupDone) {
       this.#resyncs++;
@@ -224,15 +235,31 @@ export class PostgresBus implements InvalidationBus {
     this.#everListened = true;
   }
 
+  /** Checks the listening session every {@link LISTEN_CHECK_MS}; one that fails the check is lost. */
+  #watch(client: Client): void {
+    clearInterval(this.#check);
+    let checking = false;
+    this.#check = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      withTimeout(client.query('SELECT 1'), this.#connectTimeoutMs, 'bus session check').then(
+        () => (checking = false),
+        (error: unknown) => this.#lost(client, error as Error),
+      );
+    }, LISTEN_CHECK_MS);
+    this.#check.unref();
+  }
+
   /** The listening connection failed: forget it and try again after a backoff. */
   #lost(client: Client, error: Error): void {
     if (this.#client !== client) return;
     this.#client = undefined;
     this.#listening = false;
     this.#lastError = error.message;
+    clearInterval(this.#check);
     client.removeAllListeners('notification');
     client.on('error', () => {});
-    void client.end().catch(() => {});
+    void endClient(client);
     if (this.#closed) return;
     const delay = Math.min(this.#maxDelayMs, 50 * 2 ** this.#attempt++);
     this.#timer = setTimeout(() => {

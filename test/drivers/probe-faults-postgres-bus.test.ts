@@ -1,6 +1,6 @@
-// The LISTEN/NOTIFY bus when its listening session is lost and the way back hangs: a TCP proxy in
-// front of the machine's PostgreSQL drops every connection, then accepts new ones without ever
-// answering (a black hole), then heals.
+// The LISTEN/NOTIFY bus when its listening session is lost without a word or the way back hangs: a
+// TCP proxy in front of the machine's PostgreSQL stops carrying bytes on open connections without
+// closing them, or drops every connection and accepts new ones without ever answering (a black hole).
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -10,11 +10,13 @@ import { postgresTier } from '../../src/entries/postgres.js';
 import { createTestDatabase, describeWith, PG_MISSING } from './servers.js';
 import type { TestDatabase } from './servers.js';
 
-describeWith('postgres bus whose reconnection hangs (real PostgreSQL)', PG_MISSING, () => {
+describeWith('postgres bus losing its listening session (real PostgreSQL)', PG_MISSING, () => {
   let db: TestDatabase;
   let proxy: Server;
   let blackHole = false;
   const sockets = new Set<Socket>();
+  /** Stops carrying bytes on every connection open now, without closing any (a silent partition). */
+  const freezers = new Set<() => void>();
   const caches: Cache[] = [];
 
   beforeAll(async () => {
@@ -29,6 +31,12 @@ describeWith('postgres bus whose reconnection hangs (real PostgreSQL)', PG_MISSI
       sockets.add(upstream);
       upstream.on('error', () => {});
       client.pipe(upstream).pipe(client);
+      freezers.add(() => {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => {
         sockets.delete(upstream);
@@ -74,4 +82,33 @@ describeWith('postgres bus whose reconnection hangs (real PostgreSQL)', PG_MISSI
     await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined(), { timeout: 8000, interval: 50 });
     expect(b.health().bus).toMatchObject({ status: 'ok' });
   });
+
+  it('a listening session lost without a word (a silent partition) is noticed, so the instance drops what others deleted', async () => {
+    const open = (url: string, id: string): Cache => {
+      const cache = createCache({
+        name: 'silent',
+        ttl: '1h',
+        l2: postgresTier({ connectionString: url, instanceId: id, timeout: '200ms', channel: 'silent' }),
+      });
+      caches.push(cache);
+      return cache;
+    };
+    const proxied = new URL(db.url);
+    proxied.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const a = open(db.url, 'A');
+    const b = open(proxied.toString(), 'B');
+    for (const cache of [a, b]) {
+      await vi.waitFor(() => expect(cache.health().bus?.status).toBe('ok'), { timeout: 5000 });
+    }
+    await a.set('k', 'old');
+    expect(await b.get('k')).toBe('old'); // in B's L1
+    for (const freeze of freezers) freeze(); // B's sessions stay open, and carry nothing
+    freezers.clear();
+    await a.delete('k'); // its NOTIFY never reaches B
+    // Before: nothing told B its session was gone; it served the deleted value from L1 for good.
+    await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined(), {
+      timeout: 12_000,
+      interval: 100,
+    });
+  }, 20_000);
 });
