@@ -30,6 +30,8 @@ import {
 
 const loadPg = lazyModule<typeof import('pg')>('pg');
 
+/** How long after the driver is made calls wait for the server's first answer (see whenReady), ms. */
+export const PG_READY_WAIT_MS = 2000;
 /** How long `disconnect()` waits for sessions to end before it closes their sockets, ms. */
 export const PG_CLOSE_WAIT_MS = 1000;
 
@@ -70,6 +72,9 @@ export class PostgresDriver implements TierDriver {
   readonly #sql: ReturnType<typeof statements>;
   #ready = false;
   #schema: Promise<void> | undefined;
+  #recreating: Promise<void> | undefined;
+  /** Until when (performance.now()) calls wait for the table to be made (see whenReady). */
+  readonly #readyBy = performance.now() + PG_READY_WAIT_MS;
   #lastSweep: number;
   #sweeping: Promise<void> | undefined;
   #closed = false;
@@ -103,7 +108,13 @@ export class PostgresDriver implements TierDriver {
 
   /** `undefined` once the table is known to exist, else a promise that resolves when it does. */
   whenReady(): Promise<void> | undefined {
-    return this.#ready ? undefined : this.#ensureSchema();
+    if (this.#ready) return undefined;
+    // Bounded as Redis's first connection is: a server that hangs (paused, black-holed) made every
+    // call of a tier made then wait for it, outside the call's timeout, for good (loaders never ran).
+    // Until PG_READY_WAIT_MS after the driver was made calls wait for the table; then they fail fast
+    // (the breaker takes over) while it is still being made.
+    const left = this.#readyBy - performance.now();
+    return withTimeout(this.#ensureSchema(), Math.max(1, left), 'postgres first connection');
   }
 
   /** Why PostgreSQL can never take `key` (text may not hold NUL), or undefined; see TierDriver. */
@@ -281,11 +292,9 @@ export class PostgresDriver implements TierDriver {
       // call failed from then on and the tier stayed down: make the table again and retry once (the
       // statement did nothing without its table).
       if ((error as { code?: unknown } | null)?.code !== '42P01') throw error;
-      if (this.#ready) {
-        this.#ready = false;
-        this.#schema = undefined;
-      }
-      await this.#ensureSchema();
+      // Calls failing together share one re-creation; the table existed, so whenReady stays fast.
+      this.#recreating ??= this.#createSchema().finally(() => (this.#recreating = undefined));
+      await this.#recreating;
       return (await this.pool.query<R>(text, values)).rows;
     }
   }

@@ -308,6 +308,37 @@ describeWith('postgres tier under faults (private PostgreSQL cluster)', MISSING,
     await vi.waitFor(async () => expect(await b.get('k')).toBe('new'), { timeout: 3000, interval: 20 });
   });
 
+  it('a tier made while the server hangs answers from loaders: its first calls wait a bounded time, and it works once the server does', async () => {
+    cluster.signal('SIGSTOP');
+    let cache: Cache;
+    try {
+      cache = open('startup', 'S');
+      const started = performance.now();
+      // Before: this waited for the table to be made, outside the call's timeout, for as long as
+      // the server hung; the loader never ran.
+      const first = await Promise.race([
+        cache.getOrSet('x', () => 'loaded'),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+      ]);
+      expect(first).toBe('loaded');
+      expect(performance.now() - started).toBeLessThan(3500);
+      const later = performance.now();
+      expect(await cache.getOrSet('y', () => 'loaded')).toBe('loaded');
+      expect(performance.now() - later).toBeLessThan(500);
+    } finally {
+      cluster.signal('SIGCONT');
+    }
+    const other = open('startup', 'T');
+    await busUp(other);
+    await vi.waitFor(
+      async () => {
+        await cache.set('z', 'stored');
+        expect(await other.get('z')).toBe('stored');
+      },
+      { timeout: 8000, interval: 200 },
+    );
+  });
+
   it('restarted empty: the driver makes its table again, and writes reach the other instance', async () => {
     const a = open('empty', 'A');
     const b = open('empty', 'B');
