@@ -36,6 +36,26 @@ export function normaliseQuery(query: string, vary: readonly string[] | boolean)
   return params.toString();
 }
 
+/**
+ * Whether every name and value of a raw query percent-decodes as UTF-8 (`+` read as a space). Keys are
+ * built with URLSearchParams, which reads an escape that does not (`%C0`, a lone `%`) its own way: as
+ * U+FFFD, or the `%` kept while the rest is decoded. Fastify's, Express 4's and Hono's parsers keep such
+ * a component as written instead, so `?q=%C0`, `?q=%C1` and `?q=%EF%BF%BD` would share a key that
+ * their handlers answer three ways.
+ */
+export function queryDecodes(query: string): boolean {
+  if (!query.includes('%')) return true;
+  for (const pair of query.split('&')) {
+    if (!pair.includes('%')) continue;
+    try {
+      decodeURIComponent(pair.replaceAll('+', ' '));
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** The value of a request header as one string (repeated headers joined with `, `). */
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

@@ -1,0 +1,59 @@
+// Hostile probes of HTTP cache keys: two requests that the handler answers differently must never
+// share one stored response (real HTTP on 127.0.0.1).
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/create-cache.js';
+import type { Cache } from '../../src/cache/types.js';
+import { fastifyCache } from '../../src/http/fastify.js';
+import type { CacheRule } from '../../src/http/rules.js';
+import { rawRequest } from './helpers/server.js';
+
+let cache: Cache;
+let app: FastifyInstance | undefined;
+let url = '';
+
+beforeEach(() => {
+  cache = createCache({ name: 'api', ttl: '5m', clock: () => 5_000_000 });
+});
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await cache.close();
+});
+
+/** A Fastify app whose /search echoes `q` as Fastify's query parser (fast-querystring) reads it. */
+async function searchApp(rules: CacheRule<FastifyRequest>[]): Promise<void> {
+  app = Fastify();
+  await app.register(fastifyCache, { cache, clock: () => 5_000_000, rules });
+  app.get('/search', async (req) => ({ q: (req.query as { q?: string }).q }));
+  url = await app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+const search = async (query: string) => {
+  const res = await rawRequest(url, {}, 'GET', `/search?${query}`);
+  return { q: (JSON.parse(res.text) as { q: unknown }).q, cache: res.headers['x-cache'] };
+};
+
+describe('query strings that the key read alike but the handler does not', () => {
+  it.each<[string, CacheRule<FastifyRequest>]>([
+    ['the default key', { path: '/search', ttl: '5m' }],
+    ['a key template', { path: '/search', ttl: '5m', key: 'search_{q}' }],
+  ])(
+    '%s keeps escapes that do not decode as UTF-8 apart from each other and from U+FFFD',
+    async (_, rule) => {
+      await searchApp([rule]);
+      // fast-querystring (Fastify), qs (Express 4's default parser) and Hono keep an undecodable value as
+      // written, while URLSearchParams, which the key was built from, reads the first three as U+FFFD.
+      const queries = ['q=%C0', 'q=%C1', 'q=%EF%BF%BD', 'q=a%20b%', 'q=a+b%25'];
+      const first = [];
+      for (const query of queries) first.push(await search(query));
+      const again = [];
+      for (const query of queries) again.push((await search(query)).q);
+      expect(first.map((r) => r.q)).toEqual(['%C0', '%C1', '\uFFFD', 'a%20b%', 'a b%']);
+      expect(again).toEqual(['%C0', '%C1', '\uFFFD', 'a%20b%', 'a b%']);
+      // A query that decodes is still cached.
+      expect((await search('q=caf%C3%A9')).cache).toBe('MISS');
+      expect(await search('q=caf%C3%A9')).toEqual({ q: 'café', cache: 'HIT' });
+    },
+  );
+});
