@@ -60,7 +60,8 @@ import {
 export type { DirectReply, NextFunction } from './handler-run.js';
 
 /**
- * Who a request is for; `undefined`/`null`/`''` = anonymous. It receives the framework's own request
+ * Who a request is for; `undefined`/`null`/`''` = anonymous, and anything but a string or a finite number
+ * fails the request with a TypeError (an object or `true` would name every user alike). It receives the framework's own request
  * and response (Express `Request`/`Response`, Fastify `FastifyRequest`/`FastifyReply`, node:http
  * `IncomingMessage`/`ServerResponse`), so identity your auth hook or middleware set on them is visible.
  */
@@ -275,8 +276,13 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   /** Who a request is for (`user()` on the framework's pair), `undefined` when anonymous. */
   function userFor(req: IncomingMessage, res: ServerResponse, own: FrameworkPair<Req, Res> | undefined) {
     if (userOf === undefined) return undefined;
-    const who = own === undefined ? userOf(req as Req, res as Res) : userOf(own.req, own.res);
-    return who === undefined || who === null || who === '' ? undefined : String(who);
+    const who: unknown = own === undefined ? userOf(req as Req, res as Res) : userOf(own.req, own.res);
+    if (who === undefined || who === null || who === '') return undefined;
+    // Anything else would print alike for every user (`[object Object]`, `true`, `NaN`): one key for all.
+    if (typeof who === 'string' || (typeof who === 'number' && Number.isFinite(who))) return String(who);
+    throw new TypeError(
+      `user() must return a string, a finite number, null or undefined, got ${typeof who === 'number' ? String(who) : typeof who}`,
+    );
   }
 
   /** The write rules a write matches under its normal path and (when spelled otherwise) its raw one. */

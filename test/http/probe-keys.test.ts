@@ -57,3 +57,30 @@ describe('query strings that the key read alike but the handler does not', () =>
     },
   );
 });
+
+describe('what user() returns', () => {
+  it.each<[string, (id: string) => unknown]>([
+    ['an object', (id) => ({ id })],
+    ['a boolean', (id) => id !== ''],
+    ['NaN', (id) => Number(`x${id}`)],
+  ])(
+    "refuses %s, which would name every user alike, instead of sharing one user's answer",
+    async (_, who) => {
+      app = Fastify();
+      await app.register(fastifyCache, {
+        cache,
+        clock: () => 5_000_000,
+        // A JavaScript caller (or an `any`) can hand back what the type forbids.
+        user: (req) => who(req.headers['x-user'] as string) as string,
+        rules: [{ path: '/me', ttl: '5m', perUser: true }],
+      });
+      app.get('/me', async (req) => ({ me: req.headers['x-user'] }));
+      url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const alice = await rawRequest(url, { 'x-user': 'alice' }, 'GET', '/me');
+      const bob = await rawRequest(url, { 'x-user': 'bob' }, 'GET', '/me');
+      expect(bob.text).not.toContain('alice');
+      expect([alice.status, bob.status]).toEqual([500, 500]);
+      expect(cache.stats().size).toBe(0);
+    },
+  );
+});
