@@ -328,10 +328,13 @@ interface MemjsServer {
  * - when a connection memjs gave up on closed, memjs forgot the *current* one, which stayed open
  *   (the process could not exit) while every later call opened another: only the current one's close
  *   resets the server's state.
- * Idempotent (several drivers may share one client).
+ * Idempotent (several drivers may share one client); a server without these parts (a memjs other
+ * than 1.x) is left alone.
  */
 function repairConnections(server: MemjsServer): void {
   if (server[SOCKETS] !== undefined) return;
+  // Another memjs whose servers lack these parts is left as it is rather than broken.
+  if (typeof server.sock !== 'function' || typeof server.error !== 'function') return;
   const sockets = new Set<Socket>();
   server[SOCKETS] = sockets;
   const { sock, error } = server;

@@ -250,7 +250,8 @@ describeWith(
       cleanups.push(() => cache.close());
       await cache.set('gone', 'old');
       await pause(server);
-      const inFlight = d.get('kill-probe');
+      // Its failure is taken at once: it comes while the test waits on the kill below.
+      const inFlight = d.get('kill-probe').catch((error: unknown) => error as Error);
       await new Promise((resolve) => setTimeout(resolve, 20));
       await kill(server);
       expect(await within(inFlight, 500)).toBeInstanceOf(Error);
