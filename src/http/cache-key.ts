@@ -56,6 +56,30 @@ export function queryDecodes(query: string): boolean {
   return true;
 }
 
+/**
+ * Whether the key of `rule` can hold the request's query as a handler reads it; when not, the request
+ * is neither served nor stored. The query must decode ({@link queryDecodes}) wherever the key reads it,
+ * and a param a key template fills from the query must appear once and without brackets: the template
+ * holds one value, while Express and Fastify hand the handler `?q=a&q=b` (and Express 4's qs `?q[]=a`)
+ * as a list, whose answer would become that of `?q=a` (or of no `q`).
+ */
+export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: PathParams): boolean {
+  if (query === '' || typeof rule.key === 'function') return true;
+  if (rule.key === undefined) return rule.varyQuery === false || queryDecodes(query);
+  const names = rule.key.names.filter((name) => !(name in params));
+  if (names.length === 0) return true;
+  if (!queryDecodes(query)) return false;
+  const seen = new Set<string>();
+  for (const [name] of new URLSearchParams(query)) {
+    const bracket = name.indexOf('[');
+    const base = bracket === -1 ? name : name.slice(0, bracket);
+    if (!names.includes(base)) continue;
+    if (bracket !== -1 || seen.has(base)) return false;
+    seen.add(base);
+  }
+  return true;
+}
+
 /** The value of a request header as one string (repeated headers joined with `, `). */
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

@@ -58,6 +58,19 @@ describe('query strings that the key read alike but the handler does not', () =>
   );
 });
 
+describe('a key template over query values', () => {
+  it('does not key a repeated param, which the handler reads as a list, as its first value', async () => {
+    await searchApp([{ path: '/search', ttl: '5m', key: 'search_{q}' }]);
+    // Fastify (and Express) hand the handler ['a', 'evil']: its answer must not become that of ?q=a.
+    expect(await search('q=a&q=evil')).toEqual({ q: ['a', 'evil'], cache: undefined });
+    expect(await search('q=a')).toEqual({ q: 'a', cache: 'MISS' });
+    expect(await search('q=a')).toEqual({ q: 'a', cache: 'HIT' });
+    expect(await search('q=evil&q=a')).toEqual({ q: ['evil', 'a'], cache: undefined });
+    // A param the template does not name may repeat: the key does not hold it.
+    expect(await search('q=a&x=1&x=2')).toEqual({ q: 'a', cache: 'HIT' });
+  });
+});
+
 describe('what user() returns', () => {
   it.each<[string, (id: string) => unknown]>([
     ['an object', (id) => ({ id })],
