@@ -59,13 +59,21 @@ export function queryDecodes(query: string): boolean {
 /**
  * Whether the key of `rule` can hold the request's query as a handler reads it; when not, the request
  * is neither served nor stored. The query must decode ({@link queryDecodes}) wherever the key reads it,
- * and a param a key template fills from the query must appear once and without brackets: the template
- * holds one value, while Express and Fastify hand the handler `?q=a&q=b` (and Express 4's qs `?q[]=a`)
- * as a list, whose answer would become that of `?q=a` (or of no `q`).
+ * a param a `varyQuery` list names must not come with brackets (`q[]=x`, which Express 4's qs reads as
+ * `q` while the list keeps `q` alone), and a param a key template fills from the query must appear
+ * once and without brackets: the template holds one value, while Express and Fastify hand the handler
+ * `?q=a&q=b` (and Express 4's qs `?q[]=a`) as a list, whose answer would become that of `?q=a` (or of
+ * no `q`).
  */
 export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: PathParams): boolean {
   if (query === '' || typeof rule.key === 'function') return true;
-  if (rule.key === undefined) return rule.varyQuery === false || queryDecodes(query);
+  if (rule.key === undefined) {
+    const vary = rule.varyQuery;
+    if (vary === false) return true;
+    if (!queryDecodes(query)) return false;
+    // A listed param is kept by its exact name, so its bracketed spelling would be left out of the key.
+    return vary === true || !listedWithBrackets(query, vary);
+  }
   const names = rule.key.names.filter((name) => !(name in params));
   if (names.length === 0) return true;
   if (!queryDecodes(query)) return false;
@@ -78,6 +86,16 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
     seen.add(base);
   }
   return true;
+}
+
+/** Whether `query` names one of `names` with brackets (`q[]=`, `q[0]=`, `q[a]=`). */
+function listedWithBrackets(query: string, names: readonly string[]): boolean {
+  if (!query.includes('[') && !/%5B/i.test(query)) return false;
+  for (const [name] of new URLSearchParams(query)) {
+    const bracket = name.indexOf('[');
+    if (bracket !== -1 && names.includes(name.slice(0, bracket))) return true;
+  }
+  return false;
 }
 
 /** The value of a request header as one string (repeated headers joined with `, `). */

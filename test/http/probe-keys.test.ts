@@ -5,7 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { fastifyCache } from '../../src/http/fastify.js';
+import { createHttpCache } from '../../src/http/http-cache.js';
 import type { CacheRule } from '../../src/http/rules.js';
+import { parse as parseQs } from 'qs';
+import { listen, type TestServer } from './helpers/server.js';
 import { rawRequest } from './helpers/server.js';
 
 let cache: Cache;
@@ -68,6 +71,34 @@ describe('a key template over query values', () => {
     expect(await search('q=evil&q=a')).toEqual({ q: ['evil', 'a'], cache: undefined });
     // A param the template does not name may repeat: the key does not hold it.
     expect(await search('q=a&x=1&x=2')).toEqual({ q: 'a', cache: 'HIT' });
+  });
+});
+
+describe('a varyQuery list', () => {
+  it("does not leave out a listed param written with brackets, which Express 4's qs reads as that param", async () => {
+    const mw = createHttpCache({
+      cache,
+      clock: () => 5_000_000,
+      rules: [{ path: '/search', ttl: '5m', varyQuery: ['q'] }],
+    });
+    // Express 4's default query parser (extended: qs) reads q[]=x and q[0]=x as q = ['x'].
+    const server: TestServer = await listen(
+      (req, res) =>
+        void mw(req, res, () => {
+          const q = parseQs(req.url!.split('?')[1] ?? '').q;
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ q: q ?? null }));
+        }),
+    );
+    try {
+      const get = async (target: string) => (await rawRequest(server.url, {}, 'GET', target)).text;
+      expect(await get('/search?q[]=evil')).toBe('{"q":["evil"]}');
+      expect(await get('/search?q[0]=evil')).toBe('{"q":["evil"]}');
+      expect(await get('/search')).toBe('{"q":null}');
+      expect(await get('/search')).toBe('{"q":null}');
+    } finally {
+      await server.close();
+    }
   });
 });
 
