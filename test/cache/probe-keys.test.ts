@@ -73,3 +73,20 @@ describe('number and string keys across a shared tier', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
+
+describe('namespace keys across a shared tier', () => {
+  it('keeps number and string keys of a namespace apart on another instance, and a nested namespace is a key prefix', async () => {
+    const { a, b } = instances();
+    await a.namespace('ns').set(1, 'number');
+    await a.namespace('ns').set('1', 'string');
+    expect([await b.namespace('ns').get(1), await b.namespace('ns').get('1')]).toEqual(['number', 'string']);
+    // A root number key is not the namespace's: root 1 is neither 'ns:1' nor ns's 1.
+    await a.set(1, 'root number');
+    expect([await b.get(1), await b.get('ns:1'), await b.namespace('ns').get(1)]).toEqual([
+      'root number',
+      'string',
+      'number',
+    ]);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
