@@ -31,7 +31,18 @@ export interface RedisBusOptions {
    * batching, so a message never reaches Redis before a write issued ahead of it.
    */
   beforePublish?: () => void;
+  /**
+   * How often the subscriber is checked with a PING, ms (default 5,000; 0: never). A connection
+   * lost without a word (a NAT or firewall dropping it, a partition) is not noticed by the client,
+   * and this instance would stay deaf to invalidations, serving what others removed, for as long as
+   * the process lives; a PING unanswered within the interval drops the connection, and the
+   * subscription that comes back resyncs.
+   */
+  heartbeatMs?: number;
 }
+
+/** Default interval of the subscriber's PING. */
+const HEARTBEAT_MS = 5_000;
 
 /** An {@link InvalidationBus} over Redis pub/sub. */
 export class RedisBus implements InvalidationBus {
@@ -51,6 +62,9 @@ export class RedisBus implements InvalidationBus {
   #resyncs = 0;
   #closed = false;
   #starting: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** A heartbeat PING is out. */
+  #pinging = false;
 
   constructor(options: RedisBusOptions) {
     if (typeof options.channel !== 'string' || options.channel === '') {
@@ -106,6 +120,7 @@ export class RedisBus implements InvalidationBus {
     this.#listeners = undefined;
     // The publish deadlines are left running: a publish still out fails on time, then the sweep stops.
     // disconnect() rather than quit(): quit would wait on a server that may be gone.
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     this.#subscriber?.disconnect();
   }
 
@@ -125,6 +140,26 @@ export class RedisBus implements InvalidationBus {
       // Redis down at startup: the subscriber keeps retrying and `resync` fires when it gets through.
     });
     this.#startupDone = true;
+    const every = this.#options.heartbeatMs ?? HEARTBEAT_MS;
+    // A cluster's subscriber is its own set of node connections, which a PING through it may not reach.
+    if (every > 0 && !this.#closed && !isCluster(subscriber)) {
+      this.#heartbeat = setInterval(() => this.#check(subscriber, every), every);
+      this.#heartbeat.unref();
+    }
+  }
+
+  /** Drops the subscriber's connection when a PING goes unanswered for `ms` (see heartbeatMs). */
+  #check(subscriber: RedisClient, ms: number): void {
+    if (this.#pinging || this.#closed || !this.#subscribed) return;
+    this.#pinging = true;
+    withTimeout(subscriber.ping(), ms, 'bus heartbeat')
+      .catch(() => {
+        if (this.#closed || this.#subscriber !== subscriber) return;
+        // Deaf since some time in the last interval: reconnect; #subscribe then tells listeners to resync.
+        this.#subscribed = false;
+        subscriber.disconnect(true);
+      })
+      .finally(() => (this.#pinging = false));
   }
 
   /** (Re)subscribes; after any gap in the subscription, tells listeners to resync. */
