@@ -61,9 +61,9 @@ export function queryDecodes(query: string): boolean {
  * is neither served nor stored. The query must decode ({@link queryDecodes}) wherever the key reads it,
  * a param a `varyQuery` list names must not come with brackets (`q[]=x`, which Express 4's qs reads as
  * `q` while the list keeps `q` alone), and a param a key template fills from the query must appear
- * once and without brackets: the template holds one value, while Express and Fastify hand the handler
- * `?q=a&q=b` (and Express 4's qs `?q[]=a`) as a list, whose answer would become that of `?q=a` (or of
- * no `q`).
+ * once, without brackets and with a value: the template holds one value, while Express and Fastify
+ * hand the handler `?q=a&q=b` (and Express 4's qs `?q[]=a`) as a list, whose answer would become that
+ * of `?q=a` (or of no `q`), and it renders `?q` as it renders no `q`, which a handler tells apart.
  */
 export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: PathParams): boolean {
   if (query === '' || typeof rule.key === 'function') return true;
@@ -78,11 +78,12 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
   if (names.length === 0) return true;
   if (!queryDecodes(query)) return false;
   const seen = new Set<string>();
-  for (const [name] of new URLSearchParams(query)) {
+  for (const [name, value] of new URLSearchParams(query)) {
     const bracket = name.indexOf('[');
     const base = bracket === -1 ? name : name.slice(0, bracket);
     if (!names.includes(base)) continue;
-    if (bracket !== -1 || seen.has(base)) return false;
+    // Empty (`?q`, `?q=`) renders as a missing param does, which a handler can tell apart.
+    if (bracket !== -1 || value === '' || seen.has(base)) return false;
     seen.add(base);
   }
   return true;

@@ -74,6 +74,18 @@ describe('a key template over query values', () => {
   });
 });
 
+describe('present but empty versus absent', () => {
+  it('a key template does not key ?flag (present, empty) as it keys a request without it', async () => {
+    await searchApp([{ path: '/search', ttl: '5m', key: 'search_{q}' }]);
+    // A presence flag: Fastify's parser gives '' for ?q and ?q=, undefined without it.
+    expect((await search('q')).q).toBe('');
+    expect((await search('q=')).q).toBe('');
+    expect(await search('x=1')).toEqual({ q: undefined, cache: 'MISS' });
+    expect(await search('x=1')).toEqual({ q: undefined, cache: 'HIT' });
+    expect((await search('q')).q).toBe('');
+  });
+});
+
 describe('a varyQuery list', () => {
   it("does not leave out a listed param written with brackets, which Express 4's qs reads as that param", async () => {
     const mw = createHttpCache({
