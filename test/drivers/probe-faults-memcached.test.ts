@@ -1,8 +1,6 @@
 // The memcached driver under faults, against real memcached processes on free loopback ports: a
 // connection dropped in the middle of a reply (through a small TCP proxy), a server paused
 // (SIGSTOP/SIGCONT) so calls hang, and a server killed and restarted empty on the same port.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -13,57 +11,20 @@ import type { Cache } from '../../src/index.js';
 import { memcachedDriver } from '../../src/entries/memcached.js';
 import type { MemcachedDriver } from '../../src/entries/memcached.js';
 import { SharedTier } from '../../src/entries/tiers.js';
-import { freePort } from '../helpers/redis-server.js';
-import { describeWith, MEMCACHED } from './servers.js';
+import { describeWith, MEMCACHED, MemcachedServer } from './servers.js';
 
 /** memjs gives up on a call after 0.2 s (its `timeout`, a server option its types leave out of ClientOptions). */
 const QUICK_MEMJS = { timeout: 0.2 } as ClientOptions;
 
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** memcached on `port`, once it accepts connections. */
-async function startMemcached(port: number): Promise<ChildProcess> {
-  const args = ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-m', '16'];
-  if (process.getuid?.() === 0) args.push('-u', 'root');
-  const child = spawn(MEMCACHED!, args, { stdio: 'ignore' });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  for (let i = 0; i < 100; i++) {
-    if (await accepts(port)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 30));
-  }
-  throw new Error(`memcached did not start on port ${port}`);
-}
-
 /** SIGSTOP, and (on Linux) wait until the process is stopped indeed. */
-async function pause(child: ChildProcess): Promise<void> {
+async function pause(server: MemcachedServer): Promise<void> {
+  const child = server.process!;
   child.kill('SIGSTOP');
   const stat = `/proc/${child.pid}/stat`;
   if (!existsSync(stat)) return;
   await vi.waitFor(() => expect(readFileSync(stat, 'utf8').split(') ')[1]?.[0]).toBe('T'), {
     timeout: 2000,
     interval: 5,
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL'); // a stopped process too, without resuming it
-  await exited;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }
 
@@ -86,7 +47,7 @@ describeWith(
   MEMCACHED === undefined ? 'memcached' : undefined,
   () => {
     let port: number;
-    let server: ChildProcess;
+    let server: MemcachedServer;
     let proxy: Server;
     /** When set, the proxy forwards only this many bytes of memcached's next reply, then closes. */
     let cutNextReply: number | undefined;
@@ -94,8 +55,8 @@ describeWith(
     const cleanups: Array<() => Promise<unknown>> = [];
 
     beforeAll(async () => {
-      port = await freePort();
-      server = await startMemcached(port);
+      server = await MemcachedServer.start();
+      port = server.port;
       proxy = createServer((client) => {
         const upstream = createConnection({ host: '127.0.0.1', port });
         proxied.add(client).add(upstream);
@@ -116,7 +77,7 @@ describeWith(
       for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => {});
       proxy?.close();
       for (const socket of proxied) socket.destroy();
-      for (const child of [...children]) await kill(child);
+      await server?.stop();
     });
 
     const driver = (servers: string, extra: Partial<Parameters<typeof memcachedDriver>[0]> = {}) => {
@@ -205,7 +166,7 @@ describeWith(
         // Long enough for memjs to give up on connections (its own 0.2 s timeout) and probe again.
         await new Promise((resolve) => setTimeout(resolve, 700));
       } finally {
-        server.kill('SIGCONT');
+        server.process!.kill('SIGCONT');
       }
       await vi.waitFor(() => expect(a.health().l2?.pending).toBe(0), { timeout: 5000, interval: 50 });
       const b = open();
@@ -228,7 +189,7 @@ describeWith(
         deleted = d.delete('k').catch((error: unknown) => error as Error);
         await new Promise((resolve) => setTimeout(resolve, 50));
       } finally {
-        server.kill('SIGCONT');
+        server.process!.kill('SIGCONT');
       }
       expect(await deleted).toBe(true);
       expect(await d.get('k')).toBeUndefined();
@@ -253,11 +214,11 @@ describeWith(
       // Its failure is taken at once: it comes while the test waits on the kill below.
       const inFlight = d.get('kill-probe').catch((error: unknown) => error as Error);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      await kill(server);
+      await server.stop(); // SIGKILL: a stopped process too, without resuming it
       expect(await within(inFlight, 500)).toBeInstanceOf(Error);
       await cache.delete('gone'); // the store is down: kept for replay
       expect(cache.health().l2?.pending).toBeGreaterThan(0);
-      server = await startMemcached(port);
+      server = await MemcachedServer.start(port);
       await vi.waitFor(() => expect(cache.health().l2?.pending).toBe(0), { timeout: 5000, interval: 50 });
       expect(await cache.get('gone')).toBeUndefined();
       await cache.set('back', 'yes');

@@ -116,10 +116,13 @@ export class MemcachedServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Starts memcached (`-U 0`: no UDP) and waits until it accepts connections. */
-  static async start(): Promise<MemcachedServer> {
+  /**
+   * Starts memcached (`-U 0`: no UDP) on `port` (default: a free one; give the port of one stopped to
+   * restart it there, empty) and waits until it accepts connections.
+   */
+  static async start(port?: number): Promise<MemcachedServer> {
     if (MEMCACHED === undefined) throw new Error('memcached is not installed');
-    const server = new MemcachedServer(await freePort());
+    const server = new MemcachedServer(port ?? (await freePort()));
     const args = ['-p', String(server.port), '-l', '127.0.0.1', '-U', '0', '-m', '64'];
     // memcached refuses to run as root unless told which user to be.
     if (process.getuid?.() === 0) args.push('-u', 'root');
