@@ -89,6 +89,16 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
   return true;
 }
 
+/**
+ * Whether the key of `rule` can hold the request's varied headers: not when one is sent empty, which
+ * the key writes as it writes a header left out (` name=`), while a handler tells them apart
+ * (`req.headers['x-tenant'] ?? 'default'`). Such a request is neither served nor stored.
+ */
+export function keyHoldsHeaders(rule: CompiledCacheRule, req: IncomingMessage): boolean {
+  for (const name of rule.varyHeaders) if (headerValue(req, name) === '') return false;
+  return true;
+}
+
 /** Whether `query` names one of `names` with brackets (`q[]=`, `q[0]=`, `q[a]=`). */
 function listedWithBrackets(query: string, names: readonly string[]): boolean {
   if (!query.includes('[') && !/%5B/i.test(query)) return false;

@@ -12,7 +12,7 @@ import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import { parseDuration, type Duration } from '../util/duration.js';
 import type { Logger } from '../observability/logger.js';
 import { LogSink } from '../observability/log-sink.js';
-import { deriveKey, keyHoldsQuery, splitTarget, type RequestTarget } from './cache-key.js';
+import { deriveKey, keyHoldsHeaders, keyHoldsQuery, splitTarget, type RequestTarget } from './cache-key.js';
 import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cacheability.js';
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { ConnectionClosedError } from './capture.js';
@@ -314,8 +314,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const ownReq = own === undefined ? (req as Req) : own.req;
     const user = userFor(req, res, own);
     if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
-    // A query the key would read unlike the handler's parser is neither served nor stored (cache-key.ts).
-    if (!keyHoldsQuery(rule, target.query, params)) return void (await next());
+    // A query or varied header the key would read unlike the handler is neither served nor stored (cache-key.ts).
+    if (!keyHoldsQuery(rule, target.query, params) || !keyHoldsHeaders(rule, req)) return void (await next());
     const key = deriveKey(rule, req, target, params, user, credentialHeaders, ownReq);
     const serving: Serving = { route, req, res, next, direct, params, path: target.path, key };
     // A client's no-cache revalidates only where the rule lets it (single-flight, like a miss).

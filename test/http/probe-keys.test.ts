@@ -84,6 +84,23 @@ describe('present but empty versus absent', () => {
     expect(await search('x=1')).toEqual({ q: undefined, cache: 'HIT' });
     expect((await search('q')).q).toBe('');
   });
+
+  it('a varied header sent empty is not keyed as the header left out', async () => {
+    app = Fastify();
+    await app.register(fastifyCache, {
+      cache,
+      clock: () => 5_000_000,
+      rules: [{ path: '/home', ttl: '5m', varyHeaders: ['x-tenant'] }],
+    });
+    app.get('/home', async (req) => ({ tenant: req.headers['x-tenant'] ?? 'default' }));
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const home = async (headers: Record<string, string>) =>
+      (JSON.parse((await rawRequest(url, headers, 'GET', '/home')).text) as { tenant: string }).tenant;
+    expect(await home({ 'x-tenant': '' })).toBe('');
+    expect(await home({})).toBe('default');
+    expect(await home({})).toBe('default');
+    expect(await home({ 'x-tenant': '' })).toBe('');
+  });
 });
 
 describe('a varyQuery list', () => {
