@@ -52,23 +52,28 @@ describeWith('postgres bus losing its listening session (real PostgreSQL)', PG_M
     await db?.drop();
   });
 
-  it('a reconnection that hangs is given up on and tried again, so the instance hears of deletes once the network heals', async () => {
+  /** Two caches on one table and channel `name`: A straight to PostgreSQL, B through the proxy; both listening. */
+  async function pair(name: string): Promise<[Cache, Cache]> {
     const open = (url: string, id: string): Cache => {
       const cache = createCache({
-        name: 'hole',
+        name,
         ttl: '1h',
-        l2: postgresTier({ connectionString: url, instanceId: id, timeout: '200ms', channel: 'hole' }),
+        l2: postgresTier({ connectionString: url, instanceId: id, timeout: '200ms', channel: name }),
       });
       caches.push(cache);
       return cache;
     };
     const proxied = new URL(db.url);
     proxied.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    const a = open(db.url, 'A');
-    const b = open(proxied.toString(), 'B');
-    for (const cache of [a, b]) {
+    const pair: [Cache, Cache] = [open(db.url, 'A'), open(proxied.toString(), 'B')];
+    for (const cache of pair) {
       await vi.waitFor(() => expect(cache.health().bus?.status).toBe('ok'), { timeout: 5000 });
     }
+    return pair;
+  }
+
+  it('a reconnection that hangs is given up on and tried again, so the instance hears of deletes once the network heals', async () => {
+    const [a, b] = await pair('hole');
     await a.set('k', 'old');
     expect(await b.get('k')).toBe('old'); // in B's L1
     blackHole = true;
@@ -84,22 +89,7 @@ describeWith('postgres bus losing its listening session (real PostgreSQL)', PG_M
   });
 
   it('a listening session lost without a word (a silent partition) is noticed, so the instance drops what others deleted', async () => {
-    const open = (url: string, id: string): Cache => {
-      const cache = createCache({
-        name: 'silent',
-        ttl: '1h',
-        l2: postgresTier({ connectionString: url, instanceId: id, timeout: '200ms', channel: 'silent' }),
-      });
-      caches.push(cache);
-      return cache;
-    };
-    const proxied = new URL(db.url);
-    proxied.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    const a = open(db.url, 'A');
-    const b = open(proxied.toString(), 'B');
-    for (const cache of [a, b]) {
-      await vi.waitFor(() => expect(cache.health().bus?.status).toBe('ok'), { timeout: 5000 });
-    }
+    const [a, b] = await pair('silent');
     await a.set('k', 'old');
     expect(await b.get('k')).toBe('old'); // in B's L1
     for (const freeze of freezers) freeze(); // B's sessions stay open, and carry nothing
