@@ -72,7 +72,8 @@ export function chooseSize(
 ): number | undefined {
   const current = advice.current.capacity;
   const price = advice.bytesPerEntry;
-  const affordable = price > 0 ? Math.floor(bounds.memoryBudget / price) : Infinity;
+  // No entry to price (an empty cache) says nothing about what a larger one would cost: no growth.
+  const affordable = price > 0 ? Math.floor(bounds.memoryBudget / price) : current;
   const ceiling = Math.max(bounds.min, Math.min(bounds.max, affordable));
   if (current > ceiling) return ceiling;
   if (advice.sampledRequests < MIN_SAMPLED_REQUESTS) return undefined;

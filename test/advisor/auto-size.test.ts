@@ -52,6 +52,17 @@ describe('chooseSize', () => {
     ).toBe(500);
   });
 
+  it('does not grow an empty cache, whose entries it cannot price against the budget', () => {
+    // Growth would pay, but with no entry to measure (cleared, or every value expired) the budget
+    // could not bound it: it stays until entries say what a larger cache would cost.
+    expect(
+      chooseSize(advice(1000, [20, 30, 40, 55, 60], 0), { ...wide, memoryBudget: 150_000 }, 'tinylfu'),
+    ).toBe(undefined);
+    // It may still shrink, and grow to the bounds' minimum.
+    expect(chooseSize(advice(1000, [39.5, 39.8, 40, 41, 41.5], 0), wide, 'tinylfu')).toBe(250);
+    expect(chooseSize(advice(1000, [20, 30, 40, 55, 60], 0), { ...wide, min: 2000 }, 'tinylfu')).toBe(2000);
+  });
+
   it('waits for enough sampled requests', () => {
     expect(chooseSize(advice(1000, [20, 30, 40, 55, 60], 100, 10), wide, 'tinylfu')).toBeUndefined();
   });
