@@ -293,11 +293,11 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
 
   /**
    * Changes the entry and/or byte bound at run time, without a rebuild. Growing takes effect at once
-   * (storage grows as entries arrive); shrinking evicts in the policy's order until the cache fits,
-   * each eviction reported to onEvict with reason 'capacity' and counted in `evictions`. A bound that
-   * is not given is kept; bounds equal to those in force change nothing. `maxBytes` can be changed
-   * only on a cache created with `maxBytes`. Throws a TypeError/RangeError naming an invalid bound
-   * before anything changes.
+   * (storage grows as entries arrive); shrinking removes expired entries first (reason 'expired'),
+   * then evicts in the policy's order until the cache fits, each eviction reported to onEvict with
+   * reason 'capacity' and counted in `evictions`. A bound that is not given is kept; bounds equal to
+   * those in force change nothing. `maxBytes` can be changed only on a cache created with `maxBytes`.
+   * Throws a TypeError/RangeError naming an invalid bound before anything changes.
    */
   resize(bounds: MemoryCacheBounds): void {
     assertBounds(bounds);
@@ -319,6 +319,8 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     this.#slotLimit = Math.max(this.#capacity, FIRST_SLOT + 1 + Math.min(maxEntries, maxBytes, 2 ** 31));
     const byBytes = Number.isFinite(maxBytes);
     this.#policy.resize(byBytes ? maxBytes : maxEntries, Math.min(this.#capacity - FIRST_SLOT, maxEntries));
+    // A shrink takes what has expired first (as expired): live entries must not make way for dead ones.
+    if (this.#count > this.#maxEntries || this.#bytes > this.#maxBytes) this.prune();
     while (this.#count > this.#maxEntries || this.#bytes > this.#maxBytes) {
       this.#removeSlot(this.#policy.victim(), 'capacity');
     }

@@ -287,3 +287,27 @@ describe('byte estimates of values that cannot be walked', () => {
     expect(cache.stats().bytes).toBeLessThanOrEqual(200);
   });
 });
+
+describe('MemoryCache.resize: a shrink takes expired entries first', () => {
+  it.each(['lru', 'tinylfu'] as const)(
+    'expired entries go as expired before any live one is evicted (%s)',
+    (policy) => {
+      const clock = manualClock();
+      const removed: [number, string][] = [];
+      const cache = new MemoryCache<number, number>({
+        policy,
+        maxEntries: 100,
+        clock: clock.now,
+        onEvict: (key, _value, reason) => void removed.push([key, reason]),
+      });
+      // The newest half is short-lived; the oldest half (the policy's first victims) lives on.
+      for (let i = 0; i < 50; i++) cache.set(i, i);
+      for (let i = 50; i < 100; i++) cache.set(i, i, { ttl: 10 });
+      clock.advance(11);
+      cache.resize({ maxEntries: 50 });
+      expect(removed).toHaveLength(50);
+      expect(removed.every(([key, reason]) => key >= 50 && reason === 'expired')).toBe(true);
+      for (let i = 0; i < 50; i++) expect(cache.has(i)).toBe(true);
+    },
+  );
+});
