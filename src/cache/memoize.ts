@@ -65,7 +65,10 @@ function claimPrefix(cache: object, name: string, owner: object, what = `functio
     return live !== undefined;
   });
   if (mine !== undefined) return mine;
-  const prefix = `${name}#${claims.next++}`;
+  // A number whose prefix an explicit prefix (or another name) holds is skipped: its keys are taken.
+  let prefix: string;
+  do prefix = `${name}#${claims.next++}`;
+  while (names.has(prefix));
   claims.owners.push({ owner: new WeakRef(owner), prefix });
   if (!claims.warned) {
     claims.warned = true;
@@ -85,14 +88,31 @@ const EXPLICIT_PREFIX = {};
 /**
  * Records that an explicit `prefix` uses `prefix` in `cache`, so a default name equal to it (a function
  * or `ClassName.method` of that name memoized later without a prefix) is numbered apart instead of
- * sharing its keys. Explicit prefixes themselves are used as given: equal ones share on purpose.
+ * sharing its keys, and no second owner of a name is numbered onto it (`getUser#2`). Explicit prefixes
+ * themselves are used as given: equal ones share on purpose.
  */
 function claimExplicitPrefix(cache: object, prefix: string): void {
   let names = claimsByCache.get(cache);
   if (names === undefined) claimsByCache.set(cache, (names = new Map()));
   const claims = names.get(prefix);
   if (claims === undefined) {
-    names.set(prefix, { owners: [{ owner: new WeakRef(EXPLICIT_PREFIX), prefix }], next: 2, warned: false });
+    // A default name numbered earlier (`name#2`) has this prefix: too late to renumber, so say so.
+    const numbered = [...names.values()].some((other) =>
+      other.owners.some((claim) => claim.prefix === prefix && claim.owner.deref() !== undefined),
+    );
+    names.set(prefix, {
+      owners: [{ owner: new WeakRef(EXPLICIT_PREFIX), prefix }],
+      next: 2,
+      warned: numbered,
+    });
+    if (numbered) {
+      process.emitWarning(
+        `The memoize prefix '${prefix}' equals the numbered default prefix of a function or method memoized ` +
+          `earlier into cache '${cacheName(cache)}': both key their results as '${prefix}:…' and answer ` +
+          `each other's calls. Pass a distinct \`prefix\` (or \`key\`) to each.`,
+        { code: NAME_CLASH_WARNING },
+      );
+    }
   } else if (!claims.owners.some((claim) => claim.owner.deref() === EXPLICIT_PREFIX)) {
     claims.owners.push({ owner: new WeakRef(EXPLICIT_PREFIX), prefix });
     // A default name took it first: its keys and this prefix's are one key space. Too late to renumber.

@@ -1,6 +1,7 @@
 // Hostile probes of key collisions: two logical keys that must never share one stored entry.
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/index.js';
+import { memoize } from '../../src/cache/memoize.js';
 import type { Cache } from '../../src/index.js';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
@@ -88,5 +89,36 @@ describe('namespace keys across a shared tier', () => {
       'number',
     ]);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe('memoize default prefixes', () => {
+  it('never number a second owner onto a prefix that an explicit prefix already uses', async () => {
+    const cache = createCache<string>({ name: 'm' });
+    const warnings: string[] = [];
+    const quiet = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', quiet);
+    try {
+      const first = { getUser: async (id: number) => `first ${id}` };
+      const second = { getUser: async (id: number) => `second ${id}` };
+      const reports = memoize(async (id: number) => `report ${id}`, { cache, prefix: 'getUser#2' });
+      const a = memoize(first.getUser, { cache }); // 'getUser'
+      const b = memoize(second.getUser, { cache }); // the second 'getUser': numbered, but not 'getUser#2'
+      expect([await reports(1), await a(1), await b(1)]).toEqual(['report 1', 'first 1', 'second 1']);
+      expect(await reports(1)).toBe('report 1');
+      // The other order: a numbered default prefix taken first, then an explicit prefix equal to it.
+      const later = createCache<string>({ name: 'm2' });
+      const c = memoize(first.getUser, { cache: later });
+      const d = memoize(second.getUser, { cache: later }); // 'getUser#2'
+      memoize(async (id: number) => `report ${id}`, { cache: later, prefix: 'getUser#2' });
+      expect([await c(1), await d(1)]).toEqual(['first 1', 'second 1']);
+      // Too late to renumber: it warns, as for an explicit prefix equal to a default name.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.includes("prefix 'getUser#2' equals"))).toHaveLength(1);
+      await later.close();
+    } finally {
+      process.off('warning', quiet);
+    }
+    await cache.close();
   });
 });
