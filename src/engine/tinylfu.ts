@@ -676,10 +676,14 @@ export class TinyLfuPolicy implements Policy {
   resize(maximum: number, expectedEntries: number): void {
     if (this.#reads.count !== 0) this.#drainReads();
     this.#reads = new ReadBuffer(maximum);
-    // The new tuner starts over from a window share, so the cache goes back to W-TinyLFU.
+    // The new tuner starts over from a window share, so the cache goes back to W-TinyLFU, at the
+    // share it ran last (in ARC or S3-FIFO mode the window is T1 or the small queue, not a share).
+    const share =
+      this.#mode === MODE_WTINYLFU || this.#tuner === null
+        ? Math.max(this.#windowMax, 1) / this.#maximum
+        : this.#tuner.shareFor(MODE_WTINYLFU);
     this.#mode = MODE_WTINYLFU;
     this.#ghosts = null;
-    const share = Math.max(this.#windowMax, 1) / this.#maximum;
     this.#maximum = maximum;
     this.#stepSize = Math.sign(this.#stepSize || -1) * STEP_PERCENT * maximum;
     if (this.#tuner !== null) {

@@ -347,6 +347,19 @@ describe('TinyLfuPolicy in its modes', () => {
     replay(cache, drift(CAPACITY / 2, 10_000, 6));
     expect(cache.size).toBeLessThanOrEqual(CAPACITY / 2);
   });
+  it('leaves ARC or S3-FIFO mode on resize for a window share, not its T1 or small queue', () => {
+    for (const mode of [MODE_ARC, MODE_S3FIFO] as const) {
+      const cache = new MemoryCache<number, number>({ maxEntries: CAPACITY });
+      replay(cache, drift(CAPACITY, 40_000, 5));
+      cache[engineInternals]().pinMode(mode);
+      replay(cache, drift(CAPACITY, 5_000, 7));
+      cache[engineInternals]().pinMode(null);
+      cache.resize({ maxEntries: CAPACITY / 2 });
+      const state = policyState(cache);
+      const share = state.windowMax! / (CAPACITY / 2);
+      expect([0.01, 0.1, 0.3, 0.6, 1].some((s) => Math.abs(share - s) < 0.01)).toBe(true);
+    }
+  });
 });
 
 describe('the miniature ARC and S3-FIFO', () => {
