@@ -60,10 +60,12 @@ export function queryDecodes(query: string): boolean {
  * Whether the key of `rule` can hold the request's query as a handler reads it; when not, the request
  * is neither served nor stored. The query must decode ({@link queryDecodes}) wherever the key reads it,
  * a param a `varyQuery` list names must not come with brackets (`q[]=x`, which Express 4's qs reads as
- * `q` while the list keeps `q` alone), and a param a key template fills from the query must appear
- * once, without brackets and with a value: the template holds one value, while Express and Fastify
- * hand the handler `?q=a&q=b` (and Express 4's qs `?q[]=a`) as a list, whose answer would become that
- * of `?q=a` (or of no `q`), and it renders `?q` as it renders no `q`, which a handler tells apart.
+ * `q` while the list keeps `q` alone), a list or template must not read a query longer than the
+ * handler's parser reads ({@link PARSER_PARAM_LIMIT}), and a param a key template fills from the
+ * query must appear once, without brackets and with a value: the template holds one value, while
+ * Express and Fastify hand the handler `?q=a&q=b` (and Express 4's qs `?q[]=a`) as a list, whose
+ * answer would become that of `?q=a` (or of no `q`), and it renders `?q` as it renders no `q`, which a
+ * handler tells apart.
  */
 export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: PathParams): boolean {
   if (query === '' || typeof rule.key === 'function') return true;
@@ -71,12 +73,14 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
     const vary = rule.varyQuery;
     if (vary === false) return true;
     if (!queryDecodes(query)) return false;
+    // The whole query is keyed: a param a parser dropped changes the key, not only the answer.
+    if (vary === true) return true;
     // A listed param is kept by its exact name, so its bracketed spelling would be left out of the key.
-    return vary === true || !listedWithBrackets(query, vary);
+    return !pastParserLimit(query) && !listedWithBrackets(query, vary);
   }
   const names = rule.key.names.filter((name) => !(name in params));
   if (names.length === 0) return true;
-  if (!queryDecodes(query)) return false;
+  if (!queryDecodes(query) || pastParserLimit(query)) return false;
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(query)) {
     const bracket = name.indexOf('[');
@@ -97,6 +101,21 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
 export function keyHoldsHeaders(rule: CompiledCacheRule, req: IncomingMessage): boolean {
   for (const name of rule.varyHeaders) if (headerValue(req, name) === '') return false;
   return true;
+}
+
+/**
+ * How many `&`-separated parts (empty ones too) a query may have before a parser drops the rest:
+ * node:querystring (Express 5's and Koa's) reads 1,000 (`maxKeys`), and so does qs (Express 4's,
+ * `parameterLimit`). A param past them is keyed by a list or template but never reaches the handler.
+ */
+const PARSER_PARAM_LIMIT = 1000;
+
+/** Whether `query` has more parts than {@link PARSER_PARAM_LIMIT}. */
+function pastParserLimit(query: string): boolean {
+  let parts = 1;
+  for (let i = query.indexOf('&'); i !== -1; i = query.indexOf('&', i + 1))
+    if (++parts > PARSER_PARAM_LIMIT) return true;
+  return false;
 }
 
 /** Whether `query` names one of `names` with brackets (`q[]=`, `q[0]=`, `q[a]=`). */

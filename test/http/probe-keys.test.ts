@@ -1,9 +1,11 @@
 // Hostile probes of HTTP cache keys: two requests that the handler answers differently must never
 // share one stored response (real HTTP on 127.0.0.1).
+import express from 'express';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
+import { expressCache } from '../../src/http/express.js';
 import { fastifyCache } from '../../src/http/fastify.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
 import type { CacheRule } from '../../src/http/rules.js';
@@ -129,6 +131,32 @@ describe('a varyQuery list', () => {
       await server.close();
     }
   });
+});
+
+describe("params past a parser's limit", () => {
+  it.each<[string, CacheRule]>([
+    ['a key template', { path: '/search', ttl: '5m', key: 'search_{q}' }],
+    ['a varyQuery list', { path: '/search', ttl: '5m', varyQuery: ['q'] }],
+  ])(
+    "%s does not key a param the handler's parser dropped (Express 5, Koa: 1,000 params)",
+    async (_, rule) => {
+      const app = express();
+      app.use(expressCache({ cache, clock: () => 5_000_000, rules: [rule] }));
+      app.get('/search', (req, res) => void res.json({ q: req.query.q ?? null }));
+      const server: TestServer = await listen(app);
+      try {
+        const get = async (query: string) =>
+          (JSON.parse((await rawRequest(server.url, {}, 'GET', `/search?${query}`)).text) as { q: unknown })
+            .q;
+        const padding = Array.from({ length: 1000 }, (_, i) => `p${i}=`).join('&');
+        // Express 5's parser (node:querystring) reads 1,000 params: q, the 1,001st, never reaches the handler.
+        expect(await get(`${padding}&q=evil`)).toBeNull();
+        expect(await get('q=evil')).toBe('evil');
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });
 
 describe('what user() returns', () => {
