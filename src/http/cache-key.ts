@@ -23,12 +23,20 @@ export function splitTarget(url: string | undefined): RequestTarget {
 }
 
 /**
+ * The params of a raw query (without its `?`). The URLSearchParams constructor drops one leading `?`,
+ * which the handler's parser keeps as part of the first name: `/search??q=x` has a param `?q`, not `q`.
+ */
+function queryParams(query: string): URLSearchParams {
+  return new URLSearchParams(query.startsWith('?') ? `&${query}` : query);
+}
+
+/**
  * The canonical form of a query string restricted to `vary` (`true` = all params, `false` = none):
  * params sorted by name (values of one name keep their order, which can be meaningful), re-encoded.
  */
 export function normaliseQuery(query: string, vary: readonly string[] | boolean): string {
   if (query === '' || vary === false) return '';
-  const params = new URLSearchParams(query);
+  const params = queryParams(query);
   if (vary !== true) {
     for (const name of [...params.keys()]) if (!vary.includes(name)) params.delete(name);
   }
@@ -82,7 +90,7 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
   if (names.length === 0) return true;
   if (!queryDecodes(query) || pastParserLimit(query)) return false;
   const seen = new Set<string>();
-  for (const [name, value] of new URLSearchParams(query)) {
+  for (const [name, value] of queryParams(query)) {
     const bracket = name.indexOf('[');
     const base = bracket === -1 ? name : name.slice(0, bracket);
     if (!names.includes(base)) continue;
@@ -121,7 +129,7 @@ function pastParserLimit(query: string): boolean {
 /** Whether `query` names one of `names` with brackets (`q[]=`, `q[0]=`, `q[a]=`). */
 function listedWithBrackets(query: string, names: readonly string[]): boolean {
   if (!query.includes('[') && !/%5B/i.test(query)) return false;
-  for (const [name] of new URLSearchParams(query)) {
+  for (const [name] of queryParams(query)) {
     const bracket = name.indexOf('[');
     if (bracket !== -1 && names.includes(name.slice(0, bracket))) return true;
   }
@@ -230,6 +238,6 @@ export function encodeUserId(user: string): string {
 function templateValues(query: string, params: PathParams): Record<string, string | undefined> {
   if (query === '') return params;
   const values: Record<string, string | undefined> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(query)) if (!(name in values)) values[name] = value;
+  for (const [name, value] of queryParams(query)) if (!(name in values)) values[name] = value;
   return Object.assign(values, params);
 }

@@ -159,6 +159,18 @@ describe("params past a parser's limit", () => {
   );
 });
 
+describe('a query that starts with ?', () => {
+  it.each<[string, CacheRule<FastifyRequest>]>([
+    ['the default key', { path: '/search', ttl: '5m' }],
+    ['a key template', { path: '/search', ttl: '5m', key: 'search_{q}' }],
+    ['a varyQuery list', { path: '/search', ttl: '5m', varyQuery: ['q'] }],
+  ])('%s does not read ??q=evil as ?q=evil (the handler reads a param named ?q)', async (_, rule) => {
+    await searchApp([rule]);
+    expect((await search('?q=evil')).q).toBeUndefined();
+    expect((await search('q=evil')).q).toBe('evil');
+  });
+});
+
 describe('what user() returns', () => {
   it.each<[string, (id: string) => unknown]>([
     ['an object', (id) => ({ id })],
