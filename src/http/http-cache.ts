@@ -62,8 +62,9 @@ export type { DirectReply, NextFunction } from './handler-run.js';
 /**
  * Who a request is for; `undefined`/`null`/`''` = anonymous, and anything but a string or a finite
  * number fails the request with a TypeError (an object or `true` would name every user alike). It
- * receives the framework's own request and response (Express `Request`/`Response`, Fastify `FastifyRequest`/`FastifyReply`, node:http
- * `IncomingMessage`/`ServerResponse`), so identity your auth hook or middleware set on them is visible.
+ * receives the framework's own request and response (Express `Request`/`Response`, Fastify
+ * `FastifyRequest`/`FastifyReply`, node:http `IncomingMessage`/`ServerResponse`), so identity your
+ * auth hook or middleware set on them is visible.
  */
 export type UserFunction<Req = IncomingMessage, Res = ServerResponse> = (
   req: Req,
