@@ -9,7 +9,7 @@ import type { Client, ClientConfig, Notification, Pool } from 'pg';
 import { CacheError } from '../errors.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from '../tiers/bus.js';
 import { busKey, checkInstanceId, encodeBusMessage, fitBusMessage, inspectBusMessage } from '../tiers/bus.js';
-import { withTimeout } from '../tiers/guarded-driver.js';
+import { heartbeat, withTimeout } from '../tiers/guarded-driver.js';
 import { parseDuration } from '../util/duration.js';
 import type { Duration } from '../util/duration.js';
 import { lazyModule } from '../util/lazy-require.js';
@@ -75,7 +75,8 @@ export class PostgresBus implements InvalidationBus {
   #rejected = 0;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
-  #check: NodeJS.Timeout | undefined;
+  /** Stops the listening session's check (see #watch). */
+  #stopCheck: (() => void) | undefined;
   #starting: Promise<void> | undefined;
   #lastError = '';
   #closed = false;
@@ -151,7 +152,7 @@ export class PostgresBus implements InvalidationBus {
     this.#listening = false;
     this.#listeners = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    clearInterval(this.#check);
+    this.#stopCheck?.();
     const client = this.#client;
     this.#client = undefined;
     // Bounded: a hung server never closes the sessions (see endPool).
@@ -237,17 +238,14 @@ export class PostgresBus implements InvalidationBus {
 
   /** Checks the listening session every {@link LISTEN_CHECK_MS}; one that fails the check is lost. */
   #watch(client: Client): void {
-    clearInterval(this.#check);
-    let checking = false;
-    this.#check = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      withTimeout(client.query('SELECT 1'), this.#connectTimeoutMs, 'bus session check').then(
-        () => (checking = false),
-        (error: unknown) => this.#lost(client, error as Error),
-      );
-    }, LISTEN_CHECK_MS);
-    this.#check.unref();
+    this.#stopCheck?.();
+    this.#stopCheck = heartbeat(
+      () => client.query('SELECT 1'),
+      LISTEN_CHECK_MS,
+      this.#connectTimeoutMs,
+      'bus session check',
+      (error) => this.#lost(client, error as Error),
+    );
   }
 
   /** The listening connection failed: forget it and try again after a backoff. */
@@ -256,7 +254,7 @@ export class PostgresBus implements InvalidationBus {
     this.#client = undefined;
     this.#listening = false;
     this.#lastError = error.message;
-    clearInterval(this.#check);
+    this.#stopCheck?.();
     client.removeAllListeners('notification');
     client.on('error', () => {});
     void endClient(client);

@@ -49,6 +49,35 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Calls `check` every `everyMs` (an unref'd interval, one call out at a time) and `onFailure` when a
+ * call rejects or takes longer than `timeoutMs`; returns what stops it. The buses watch their listening
+ * connection with it: one lost without a word (a NAT or firewall forgetting the flow, a partition) is
+ * noticed by nothing else, and the instance would stay deaf to invalidations.
+ */
+export function heartbeat(
+  check: () => Promise<unknown>,
+  everyMs: number,
+  timeoutMs: number,
+  what: string,
+  onFailure: (error: unknown) => void,
+): () => void {
+  let out = false;
+  const timer = setInterval(() => {
+    if (out) return;
+    out = true;
+    withTimeout(check(), timeoutMs, what).then(
+      () => (out = false),
+      (error: unknown) => {
+        out = false;
+        onFailure(error);
+      },
+    );
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** A {@link TierDriver} with timeouts, a circuit breaker and outage logging around another driver. */
 export class GuardedDriver implements TierDriver {
   /** @inheritdoc */

@@ -6,7 +6,7 @@
 // messages are dropped and counted, and listeners hear of each drop (the tier logs them, rate-limited).
 import { CacheError } from '../errors.js';
 import { Deadlines } from './deadlines.js';
-import { withTimeout } from './guarded-driver.js';
+import { heartbeat, withTimeout } from './guarded-driver.js';
 import type { BusHealth, BusListeners, BusMessage, BusSecret, InvalidationBus } from './bus.js';
 import { busKey, checkInstanceId, encodeBusMessage, inspectBusMessage } from './bus.js';
 import { isCluster, sendNow } from './redis-connection.js';
@@ -62,9 +62,8 @@ export class RedisBus implements InvalidationBus {
   #resyncs = 0;
   #closed = false;
   #starting: Promise<void> | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
-  /** A heartbeat PING is out. */
-  #pinging = false;
+  /** Stops the subscriber's heartbeat. */
+  #stopHeartbeat: (() => void) | undefined;
 
   constructor(options: RedisBusOptions) {
     if (typeof options.channel !== 'string' || options.channel === '') {
@@ -120,7 +119,7 @@ export class RedisBus implements InvalidationBus {
     this.#listeners = undefined;
     // The publish deadlines are left running: a publish still out fails on time, then the sweep stops.
     // disconnect() rather than quit(): quit would wait on a server that may be gone.
-    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#stopHeartbeat?.();
     this.#subscriber?.disconnect();
   }
 
@@ -143,23 +142,20 @@ export class RedisBus implements InvalidationBus {
     const every = this.#options.heartbeatMs ?? HEARTBEAT_MS;
     // A cluster's subscriber is its own set of node connections, which a PING through it may not reach.
     if (every > 0 && !this.#closed && !isCluster(subscriber)) {
-      this.#heartbeat = setInterval(() => this.#check(subscriber, every), every);
-      this.#heartbeat.unref();
+      // Pinged only while subscribed (a reconnection under way is already a gap); a PING unanswered
+      // within the interval drops the connection, and #subscribe then tells listeners to resync.
+      this.#stopHeartbeat = heartbeat(
+        () => (this.#subscribed ? subscriber.ping() : Promise.resolve()),
+        every,
+        every,
+        'bus heartbeat',
+        () => {
+          if (this.#closed || this.#subscriber !== subscriber) return;
+          this.#subscribed = false;
+          subscriber.disconnect(true);
+        },
+      );
     }
-  }
-
-  /** Drops the subscriber's connection when a PING goes unanswered for `ms` (see heartbeatMs). */
-  #check(subscriber: RedisClient, ms: number): void {
-    if (this.#pinging || this.#closed || !this.#subscribed) return;
-    this.#pinging = true;
-    withTimeout(subscriber.ping(), ms, 'bus heartbeat')
-      .catch(() => {
-        if (this.#closed || this.#subscriber !== subscriber) return;
-        // Deaf since some time in the last interval: reconnect; #subscribe then tells listeners to resync.
-        this.#subscribed = false;
-        subscriber.disconnect(true);
-      })
-      .finally(() => (this.#pinging = false));
   }
 
   /** (Re)subscribes; after any gap in the subscription, tells listeners to resync. */
