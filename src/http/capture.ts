@@ -32,6 +32,9 @@ export interface Capture {
   release(): void;
 }
 
+/** Headers as a framework holds them for its reply (Fastify's `reply.getHeaders()`). */
+export type ReplyHeaders = Readonly<Record<string, string | number | readonly string[] | undefined>>;
+
 /** The client went away before the handler ended its response. */
 export class ConnectionClosedError extends Error {
   constructor() {
@@ -52,7 +55,7 @@ export function captureResponse(
   res: ServerResponse,
   maxResponseBytes: number,
   detached = false,
-  preset?: Readonly<Record<string, string | number | readonly string[] | undefined>>,
+  preset?: ReplyHeaders,
 ): Capture {
   const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders };
   // What was set before the handler ran: this request's own (see CapturedResponse.preset).
@@ -193,10 +196,7 @@ export function captureResponse(
  * reach `res` only when the reply is sent, as Fastify's do) over them; values copied, as a handler may
  * append to an array in place.
  */
-function headersBefore(
-  res: ServerResponse,
-  preset: Readonly<Record<string, string | number | readonly string[] | undefined>> | undefined,
-): Map<string, string> {
+function headersBefore(res: ServerResponse, preset: ReplyHeaders | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const headers of [res.getHeaders(), preset ?? {}])
     for (const [name, value] of Object.entries(headers))

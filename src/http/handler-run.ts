@@ -5,7 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import { responseUnstorable, responseVary } from './cacheability.js';
-import { captureResponse, type Capture, type CaptureResult } from './capture.js';
+import { captureResponse, type Capture, type CaptureResult, type ReplyHeaders } from './capture.js';
 import { uriTag } from './invalidate.js';
 import { readFreshness, type Freshness } from './freshness.js';
 import type { PathParams } from './path-pattern.js';
@@ -31,9 +31,6 @@ export interface DirectReply {
    */
   getHeaders?(): ReplyHeaders;
 }
-
-/** Headers as a framework holds them for its reply (Fastify's `reply.getHeaders()`). */
-export type ReplyHeaders = Record<string, string | number | readonly string[] | undefined>;
 
 /** Continues to the handler (connect's `next`, or a plain callback for node:http). */
 export type NextFunction = (error?: unknown) => unknown;
