@@ -532,12 +532,16 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     for (const e of insert) {
       const ttl = remainingTtl(e, now);
       this.set(e.key as K, e.value as V, { ttl, tags: e.tags, ...(e.size > 0 ? { size: e.size } : {}) });
-      // set() spreads a TTL by the cache's jitter, which would extend a remaining TTL by up to that share.
-      if (ttl > 0 && this.#jitter !== 0) this.#expireAt(e.key as K, e.value as V, now + ttl);
     }
     for (const e of insert) {
       const slot = this.#find(e.key as K);
-      if (slot !== NO_SLOT) for (let i = touchesFor(e); i > 0; i--) this.#policy.touch(slot);
+      if (slot === NO_SLOT) continue;
+      // set() spread the TTL by the cache's jitter, which would extend a remaining TTL by up to that
+      // share: the entry (unless a callback replaced it since) expires when the snapshot said.
+      const ttl = remainingTtl(e, now);
+      if (ttl > 0 && this.#jitter !== 0 && this.#entries[2 * slot + 1] === e.value)
+        this.#expires![slot] = now + ttl;
+      for (let i = touchesFor(e); i > 0; i--) this.#policy.touch(slot);
     }
     return result;
   }
@@ -742,13 +746,6 @@ export class MemoryCache<K extends CacheKey = CacheKey, V = unknown> {
     } else if (this.#expires !== null) {
       this.#expires[slot] = 0;
     }
-  }
-
-  // Sets the expiry of the entry for `key` to `expiry`, if it still holds `value` (a callback may have
-  // replaced or removed it since it was set).
-  #expireAt(key: K, value: V, expiry: number): void {
-    const slot = this.#find(key);
-    if (slot !== NO_SLOT && this.#entries[2 * slot + 1] === value) this.#expires![slot] = expiry;
   }
 
   // Swaps in the TTL hooks: before any TTL is used, the stale check is a constant `false`.
