@@ -450,9 +450,10 @@ export class CacheView<V = unknown> implements Cache<V> {
       // listener may have configured another meanwhile), or advise() would go on describing (and
       // recommending from) the old size.
       const advisor = state.advisor;
-      const bound =
-        advisor === undefined || maxEntries === undefined ? undefined : state.tiers.stats().maxEntries;
-      if (advisor !== undefined && bound !== undefined && bound !== advisor.capacity) advisor.rebase(bound);
+      if (advisor !== undefined && maxEntries !== undefined) {
+        const bound = state.tiers.stats().maxEntries;
+        if (bound !== undefined && bound !== advisor.capacity) advisor.rebase(bound);
+      }
     }
     this.#config = next;
     state.useLog(log);
