@@ -133,20 +133,30 @@ async function present(driver: TierDriver, keys: readonly string[]): Promise<str
 function probePatterns(create: (prefix: string) => TierDriver | Promise<TierDriver>, probe: Probe): void {
   const prefixes = ['p%_\\[*?]:', 'pX_\\[*?]:', 'pxYY[*?]:', 'P%_\\[*?]:'];
 
-  it('deletePattern removes exactly the keys the reference glob matches, and none of a neighbour prefix', async () => {
+  /**
+   * Rounds of hostile keys written through every driver; `remove` makes one removal through the first
+   * and says what it must leave there: the neighbours, whose prefixes differ only in metacharacters or
+   * case, must keep every key.
+   */
+  async function rounds(
+    seed: number,
+    remove: (
+      driver: TierDriver,
+      keys: string[],
+      rnd: (n: number) => number,
+    ) => Promise<{ count: number; expected: string[]; what: string }>,
+  ): Promise<void> {
     const drivers = await Promise.all(prefixes.map((prefix) => create(prefix)));
     const [driver, ...neighbours] = drivers as [TierDriver, ...TierDriver[]];
-    const rnd = random(7);
+    const rnd = random(seed);
     try {
       for (let round = 0; round < probe.rounds; round++) {
         const keys = hostileKeys(rnd, probe.nul, 12);
         for (const d of drivers) await d.clear();
         for (const d of drivers) for (const key of keys) await d.set(key, 'v');
-        const pattern = patternFrom(rnd, keys);
-        const expected = keys.filter((key) => !referenceMatch(pattern, key));
-        const count = await driver.deletePattern(pattern);
+        const { count, expected, what: removal } = await remove(driver, keys, rnd);
         const left = await present(driver, keys);
-        const what = `pattern ${JSON.stringify(pattern)} over ${JSON.stringify(keys)}`;
+        const what = `${removal} over ${JSON.stringify(keys)}`;
         expect(left, what).toEqual(expected);
         expect(count, what).toBe(keys.length - expected.length);
         for (const neighbour of neighbours) expect(await present(neighbour, keys), what).toEqual(keys);
@@ -155,7 +165,18 @@ function probePatterns(create: (prefix: string) => TierDriver | Promise<TierDriv
       for (const d of drivers) await d.clear().catch(() => {});
       await Promise.all(drivers.map((d) => d.disconnect()));
     }
-  });
+  }
+
+  it('deletePattern removes exactly the keys the reference glob matches, and none of a neighbour prefix', () =>
+    rounds(7, async (driver, keys, rnd) => {
+      const pattern = patternFrom(rnd, keys);
+      const expected = keys.filter((key) => !referenceMatch(pattern, key));
+      return {
+        count: await driver.deletePattern(pattern),
+        expected,
+        what: `pattern ${JSON.stringify(pattern)}`,
+      };
+    }));
 
   it('deleteMany removes every key named, counting each live key once however often it is named', async () => {
     const driver = await create(prefixes[0]!);
@@ -171,30 +192,17 @@ function probePatterns(create: (prefix: string) => TierDriver | Promise<TierDriv
     }
   });
 
-  it('clear(namespace) removes exactly the keys starting with it, and none of a neighbour prefix', async () => {
-    const drivers = await Promise.all(prefixes.map((prefix) => create(prefix)));
-    const [driver, ...neighbours] = drivers as [TierDriver, ...TierDriver[]];
-    const rnd = random(11);
-    try {
-      for (let round = 0; round < probe.rounds; round++) {
-        const keys = hostileKeys(rnd, probe.nul, 12);
-        for (const d of drivers) await d.clear();
-        for (const d of drivers) for (const key of keys) await d.set(key, 'v');
-        const points = Array.from(keys[rnd(keys.length)]!);
-        const namespace = points.slice(0, 1 + rnd(points.length)).join('');
-        const expected = keys.filter((key) => !key.startsWith(namespace));
-        const count = await driver.clear(namespace);
-        const left = await present(driver, keys);
-        const what = `namespace ${JSON.stringify(namespace)} over ${JSON.stringify(keys)}`;
-        expect(left, what).toEqual(expected);
-        expect(count, what).toBe(keys.length - expected.length);
-        for (const neighbour of neighbours) expect(await present(neighbour, keys), what).toEqual(keys);
-      }
-    } finally {
-      for (const d of drivers) await d.clear().catch(() => {});
-      await Promise.all(drivers.map((d) => d.disconnect()));
-    }
-  });
+  it('clear(namespace) removes exactly the keys starting with it, and none of a neighbour prefix', () =>
+    rounds(11, async (driver, keys, rnd) => {
+      const points = Array.from(keys[rnd(keys.length)]!);
+      const namespace = points.slice(0, 1 + rnd(points.length)).join('');
+      const expected = keys.filter((key) => !key.startsWith(namespace));
+      return {
+        count: await driver.clear(namespace),
+        expected,
+        what: `namespace ${JSON.stringify(namespace)}`,
+      };
+    }));
 }
 
 describe('probe: MemoryDriver patterns', () => {
