@@ -37,7 +37,7 @@ const view = (() => {
   }
 
   function renderTiles(stats, health, perf) {
-    let hits = 0;
+    let answered = 0;
     let lookups = 0;
     let rps = 0;
     let size = 0;
@@ -47,8 +47,8 @@ const view = (() => {
     for (const c of state.caches) {
       const minute = trend.recent(state.history.get(c.name), 60_000);
       if (minute) {
-        hits += minute.hits;
-        lookups += minute.hits + minute.misses;
+        answered += minute.total - minute.misses;
+        lookups += minute.total;
       }
       const r = trend.recent(state.history.get(c.name), trend.RATE_WINDOW_MS);
       if (r && r.seconds > 0) rps += r.total / r.seconds;
@@ -58,7 +58,7 @@ const view = (() => {
       total += c.total || 0;
     }
     const overall = (stats && stats.overall) || {};
-    $('t-hit-rate').textContent = lookups > 0 ? fmt.pct((100 * hits) / lookups) : '–';
+    $('t-hit-rate').textContent = lookups > 0 ? fmt.pct((100 * answered) / lookups) : '–';
     $('t-hit-rate-sub').textContent = `last minute · ${fmt.pct(report.num(overall, 'hit_rate'))} overall`;
     $('t-rps').textContent = fmt.rate(rps);
     $('t-rps-sub').textContent = `${fmt.int(total)} requests since start`;
@@ -203,9 +203,8 @@ const view = (() => {
       status.textContent = c.enabled ? 'on' : 'off';
       status.className = `pill ${c.enabled ? 'pill-ok' : 'pill-off'}`;
       toggle.textContent = c.enabled ? 'Disable' : 'Enable';
-      const minute = trend.recent(state.history.get(name), 60_000);
-      const lookups = minute ? minute.hits + minute.misses : 0;
-      hitRate.textContent = lookups > 0 ? fmt.pct((100 * minute.hits) / lookups) : fmt.pct(c.hitRate);
+      const minute = trend.hitRate(trend.recent(state.history.get(name), 60_000));
+      hitRate.textContent = fmt.pct(minute ?? c.hitRate);
       hitRate.title = `${fmt.pct(c.hitRate)} since start`;
       const r = trend.recent(state.history.get(name), trend.RATE_WINDOW_MS);
       rps.textContent = r && r.seconds > 0 ? fmt.rate(r.total / r.seconds) : '–';

@@ -29,15 +29,21 @@ const trend = (() => {
     return { hits, misses, total, seconds: (b.t - a.t) / 1000 };
   }
 
+  /**
+   * The hit rate % of a delta as the server computes hit_rate: the share of lookups that cost no
+   * upstream call (hits and coalesced, i.e. all but misses); undefined without lookups or a delta.
+   */
+  function hitRate(d) {
+    return d && d.total > 0 ? (100 * (d.total - d.misses)) / d.total : undefined;
+  }
+
   /** [t, hit rate %] over the RATE_WINDOW_MS before each sample; null where there was no traffic or a reset. */
   function hitRateSeries(samples) {
     const points = [];
     let first = 0;
     for (let i = 1; i < samples.length; i++) {
       while (first < i - 1 && samples[first + 1].t <= samples[i].t - RATE_WINDOW_MS) first++;
-      const d = delta(samples[first], samples[i]);
-      const lookups = d ? d.hits + d.misses : 0;
-      points.push([samples[i].t, lookups > 0 ? (100 * d.hits) / lookups : null]);
+      points.push([samples[i].t, hitRate(delta(samples[first], samples[i])) ?? null]);
     }
     return points;
   }
@@ -51,5 +57,5 @@ const trend = (() => {
     return delta(samples[first], last);
   }
 
-  return { HISTORY_MS, RATE_WINDOW_MS, record, hitRateSeries, recent };
+  return { HISTORY_MS, RATE_WINDOW_MS, record, hitRate, hitRateSeries, recent };
 })();
