@@ -5,7 +5,12 @@ import type { Envelope } from './envelope.js';
 import type { CacheKey, EngineStats, EntryInfo } from '../engine/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { nodeSnapshotFs, removeStaleTemporaries } from '../util/atomic-write.js';
-import { applySnapshot, snapshotCaches, type Persistable } from '../persistence/multi-cache.js';
+import {
+  applySnapshot,
+  snapshotCaches,
+  type Dumpable,
+  type Persistable,
+} from '../persistence/multi-cache.js';
 import type { LoadResult } from '../persistence/entries.js';
 import { loadEnvelopes } from './snapshot-envelopes.js';
 import { SnapshotSchedule, type ResolvedPersist } from '../persistence/schedule.js';
@@ -175,8 +180,14 @@ export function persistCaches(
       warmed = Promise.all(runs);
     }
   }
-  return {
-    schedule: new SnapshotSchedule(() => snapshotCaches(persist.path, all(), io()), persist, log),
-    warmed,
+  const save = (caches: Iterable<Dumpable>): Promise<unknown> => snapshotCaches(persist.path, caches, io());
+  // The shutdown snapshot is dumped when the schedule stops: a manager closes its caches right after.
+  const freeze = (): (() => Promise<unknown>) => {
+    const dumped = [...all()].map((cache): Dumpable => {
+      const entries = cache.dump();
+      return { name: cache.name, dump: () => entries };
+    });
+    return () => save(dumped);
   };
+  return { schedule: new SnapshotSchedule(() => save(all()), persist, log, freeze), warmed };
 }

@@ -15,12 +15,16 @@ import {
 } from './snapshot.js';
 import type { SnapshotEntry } from './types.js';
 
-/** What a cache offers to snapshots: the facade's dump() and load(). */
-export interface Persistable {
+/** What a snapshot writes of a cache: its name and its dump(). */
+export interface Dumpable {
   /** The name the cache is stored under in the file. */
   readonly name: string;
   /** Live entries, most valuable first. */
   dump(): SnapshotEntry[];
+}
+
+/** What a cache offers to snapshots: the facade's dump() and load(). */
+export interface Persistable extends Dumpable {
   /** Loads entries within the cache's bounds. */
   load(entries: readonly SnapshotEntry[]): LoadResult;
 }
@@ -54,7 +58,7 @@ const writes = new Map<string, Promise<unknown>>();
  */
 export function snapshotCaches(
   path: string,
-  caches: Iterable<Persistable>,
+  caches: Iterable<Dumpable>,
   io: SnapshotIo = {},
 ): Promise<SnapshotWriteResult> {
   const write = (): Promise<SnapshotWriteResult> => {

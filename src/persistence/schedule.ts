@@ -106,19 +106,29 @@ export function resolveWarm(option: unknown): ResolvedWarm | undefined {
 /** Periodic and final snapshots of one cache or manager. */
 export class SnapshotSchedule {
   readonly #save: () => Promise<unknown>;
+  readonly #freeze: () => () => Promise<unknown>;
   readonly #options: ResolvedPersist;
   readonly #log: () => LogSink;
   #timer: ReturnType<typeof setInterval> | undefined;
   #running: Promise<void> | undefined;
-  #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   /**
    * @param save takes one snapshot (rejects on failure).
    * @param options the resolved `persist` option.
    * @param log the current log sink (read at each use: configure() may replace it).
+   * @param freeze dumps the caches now and answers a save that writes that dump: the shutdown snapshot's,
+   *   so it holds what the caches held when stop() was called even when they are closed (emptied) before
+   *   its turn to be written comes. Default: `save` itself, which dumps when it runs.
    */
-  constructor(save: () => Promise<unknown>, options: ResolvedPersist, log: () => LogSink) {
+  constructor(
+    save: () => Promise<unknown>,
+    options: ResolvedPersist,
+    log: () => LogSink,
+    freeze: () => () => Promise<unknown> = () => save,
+  ) {
     this.#save = save;
+    this.#freeze = freeze;
     this.#options = options;
     this.#log = log;
     if (options.interval > 0) this.#start(options.interval);
@@ -131,8 +141,13 @@ export class SnapshotSchedule {
 
   /** Takes a snapshot now unless one is already being written (then waits for that one). */
   snapshotNow(): Promise<void> {
+    return this.#run(this.#save);
+  }
+
+  // Runs `save` unless a snapshot is being written (then answers that one), logging its failure.
+  #run(save: () => Promise<unknown>): Promise<void> {
     if (this.#running !== undefined) return this.#running;
-    const run = this.#save().then(
+    const run = save().then(
       () => undefined,
       (error: unknown) => {
         const log = this.#log();
@@ -146,14 +161,21 @@ export class SnapshotSchedule {
     return this.#running;
   }
 
-  /** Stops the timer; takes the final snapshot when `onShutdown` is set. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
+  /**
+   * Stops the timer; takes the final snapshot when `onShutdown` is set, of what the caches hold now (see
+   * `freeze`): its owner may close them as soon as this returns. Idempotent: every call resolves once
+   * that snapshot is written (or has failed, logged), so a second close() never outruns the first's.
+   */
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    const final = this.#options.onShutdown ? this.#freeze() : undefined;
     if (this.#running !== undefined) await this.#running;
-    if (this.#options.onShutdown) await this.snapshotNow();
+    if (final !== undefined) await this.#run(final);
   }
 
   // The timer holds the schedule only weakly, so an owner dropped without close() can be collected.
