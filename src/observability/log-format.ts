@@ -8,13 +8,42 @@ import type { Logger, LogLevel } from './logger.js';
 // `Cache <WORD>` not already followed by a colon, so a line formatted once is not formatted again.
 const CACHE_MESSAGE = /^Cache ([A-Z]+)(?![A-Z:])(.*)$/s;
 
+// C0 and C1 control characters, DEL, and the line and paragraph separators: what ends a log line or
+// drives a terminal.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED_ESCAPES: Readonly<Record<string, string>> = {
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\f': '\\f',
+  '\r': '\\r',
+};
+
+/**
+ * Writes the control characters of `text` as escapes, as util.inspect writes them in a string (`\n`,
+ * `\x1B`; `\u2028` for the line separators). Keys, tags and patterns come from callers: written raw into
+ * a log line, a line break in one would start a forged line.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return (
+      NAMED_ESCAPES[c] ??
+      (code < 0x100
+        ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
+        : `\\u${code.toString(16).toUpperCase()}`)
+    );
+  });
+}
+
 function detail(fields: Record<string, unknown> | undefined): string {
   if (fields === undefined) return '';
   const parts: string[] = [];
-  if (fields.cache !== undefined) parts.push(String(fields.cache));
-  if (fields.key !== undefined) parts.push(String(fields.key));
-  if (Array.isArray(fields.tags)) parts.push(`tags=${fields.tags.join(',')}`);
-  if (fields.pattern !== undefined) parts.push(`pattern=${String(fields.pattern)}`);
+  if (fields.cache !== undefined) parts.push(escapeControl(String(fields.cache)));
+  if (fields.key !== undefined) parts.push(escapeControl(String(fields.key)));
+  if (Array.isArray(fields.tags)) parts.push(`tags=${escapeControl(fields.tags.join(','))}`);
+  if (fields.pattern !== undefined) parts.push(`pattern=${escapeControl(String(fields.pattern))}`);
   if (typeof fields.count === 'number') parts.push(`count=${fields.count}`);
   if (typeof fields.ttl === 'number' || typeof fields.ttl === 'string') parts.push(`ttl=${fields.ttl}`);
   if (typeof fields.enabled === 'boolean') parts.push(`enabled=${fields.enabled}`);
@@ -52,7 +81,7 @@ export function formatColon(message: string, fields?: Record<string, unknown>): 
   if (match === null) return message;
   const rest = match[2] ?? '';
   let subject: string;
-  if (fields?.key !== undefined) subject = ` ${String(fields.key)}`;
+  if (fields?.key !== undefined) subject = ` ${escapeControl(String(fields.key))}`;
   // Without a key, the cache's name is printed only when nothing narrower (tags, a pattern) is known.
   else if (fields?.tags !== undefined || fields?.pattern !== undefined)
     subject = detail({ ...fields, cache: undefined });

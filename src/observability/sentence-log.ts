@@ -3,7 +3,7 @@
 // would log at info, with the key under the application's field name and the time a load took
 // (`Cache hit { userId: 123, itemCount: 3, duration: 0 }`, `Fresh data fetched and cached { …,
 // duration: 245 }`: seed 002's lines). `formatLogLine` renders one as `[INFO] Cache hit { … }`.
-import { assertLoggerObject, isFields } from './log-format.js';
+import { assertLoggerObject, escapeControl, isFields } from './log-format.js';
 import { detectLoggerStyle, quiet } from './log-sink.js';
 import type { Logger, LogLevel } from './logger.js';
 
@@ -39,8 +39,13 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonly Lo
 // Loads whose end was never logged (a skipped store) must not grow the table without bound.
 const MAX_PENDING = 10_000;
 
+/** A string in single quotes, as util.inspect writes it: backslashes, quotes and control characters escaped. */
+function quoted(text: string): string {
+  return `'${escapeControl(text.replace(/\\/g, '\\\\').replace(/'/g, "\\'"))}'`;
+}
+
 function renderValue(value: unknown, depth: number): string {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'string') return quoted(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
   if (depth > 3) return Array.isArray(value) ? '[Array]' : '[Object]';
@@ -54,7 +59,7 @@ function renderFields(fields: Record<string, unknown>, depth: number): string {
   const parts: string[] = [];
   for (const [name, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    const label = /^[A-Za-z_$][\w$]*$/.test(name) ? name : `'${name}'`;
+    const label = /^[A-Za-z_$][\w$]*$/.test(name) ? name : quoted(name);
     parts.push(`${label}: ${renderValue(value, depth)}`);
   }
   return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
