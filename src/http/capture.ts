@@ -83,9 +83,26 @@ export function captureResponse(
     res.flushHeaders = own.flushHeaders;
   };
   let held = false;
+  // A real response's headers go out at its first writeHead or write, and frameworks read
+  // `headersSent` to tell whether an error may still replace the response (Express's finalhandler,
+  // Fastify's stream errors, Nest's StreamableFile): one that reads false after part of the body was
+  // captured would append an error page to that part under the page's own Content-Length, breaking
+  // the connection's framing. So while capturing it reads true from then on, and they end the
+  // response the way they end one whose headers went out (the client's connection closes).
+  const ownHeadersSent = Object.getOwnPropertyDescriptor(res, 'headersSent');
+  let begun = false;
+  const begin = (): void => {
+    if (begun || detached) return;
+    begun = true;
+    Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
+  };
   const finish = (outcome: CaptureResult): void => {
     if (settled) return;
     settled = true;
+    if (begun) {
+      if (ownHeadersSent === undefined) Reflect.deleteProperty(res, 'headersSent');
+      else Object.defineProperty(res, 'headersSent', ownHeadersSent);
+    }
     if (!detached) res.off('close', onClose);
     // The client has its answer (detached), or the cache has yet to send its own (captured, until
     // release()): either way what the handler writes after its end must not reach the client.
@@ -135,6 +152,7 @@ export function captureResponse(
     else headers = reasonOrHeaders;
     res.statusCode = status;
     if (headers) applyHeaders(res, headers);
+    begin();
     return res;
   } as ServerResponse['writeHead'];
 
@@ -144,6 +162,7 @@ export function captureResponse(
     cb?: Callback,
   ): boolean {
     if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];
+    begin();
     if (append(chunk, encoding)) {
       if (cb) process.nextTick(cb);
       return true;
