@@ -18,11 +18,13 @@ import { CacheError } from '../errors.js';
 import type { DriverBaseOptions, DriverValue, TierDriver } from '../tiers/driver.js';
 import { withTimeout } from '../tiers/guarded-driver.js';
 import { compileGlob } from '../util/glob.js';
-import { lazyModule } from '../util/lazy-require.js';
+import { lazyModule, MISSING_DEPENDENCY } from '../util/lazy-require.js';
 import { checkClock, checkOneOf, checkPrefix, expiryOf, positiveInteger } from './sql-glob.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
-const loadKeyv = lazyModule<typeof import('keyv')>('keyv');
+// Keyv 6 makes a Keyv without a namespace and iterates its stores otherwise (the driver suite fails
+// with it); npm installs it beside this package with only a warning, so its major is checked here.
+const loadKeyv = lazyModule<typeof import('keyv')>('keyv', 'larder-cache/keyv', [5]);
 /** How long `disconnect()` waits, at most, for the driver's own Keyv to disconnect, ms. */
 const KEYV_CLOSE_WAIT_MS = 1000;
 
@@ -81,6 +83,12 @@ export class KeyvDriver implements TierDriver {
     if (options.keyv !== undefined) {
       if (typeof (options.keyv as { get?: unknown }).get !== 'function') {
         throw new TypeError('keyv must be a Keyv instance');
+      }
+      // A Keyv given is most likely made by the keyv installed here: refuse one of a major that fails.
+      try {
+        loadKeyv();
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== MISSING_DEPENDENCY) throw error;
       }
       this.keyv = options.keyv;
       this.#owned = false;

@@ -512,7 +512,7 @@ export function build(retry?: RetryOptions, response?: Response) {
     expect(diagnostics).toBe('');
   }, 120_000);
 
-  it('is flagged at install beside a keyv major its driver does not work with', async () => {
+  it('is flagged at install, and refused by its driver, beside a keyv major it does not work with', async () => {
     // Keyv 6 makes a Keyv without a namespace and iterates its store otherwise: larder-cache/keyv fails
     // the driver suite with it, so the peer range stops at 5. keyv is an optional peer, so npm either
     // refuses the install (ERESOLVE) or, depending on its version and cache, overrides the peer with an
@@ -521,7 +521,8 @@ export function build(retry?: RetryOptions, response?: Response) {
     const install = async (version: string): Promise<string> => {
       const dir = join(work, `keyv-${version}`);
       for (const sub of ['keyv', 'project']) mkdirSync(join(dir, sub), { recursive: true });
-      writeJson(join(dir, 'keyv', 'package.json'), { name: 'keyv', version });
+      writeJson(join(dir, 'keyv', 'package.json'), { name: 'keyv', version, main: 'index.js' });
+      writeFileSync(join(dir, 'keyv', 'index.js'), "throw new Error('keyv stand-in loaded');\n");
       writeJson(join(dir, 'project', 'package.json'), { name: 'scratch-keyv', private: true });
       await run('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], { cwd: join(dir, 'keyv') });
       const args = [
@@ -543,6 +544,22 @@ export function build(retry?: RetryOptions, response?: Response) {
     };
     expect(await install('5.6.0')).toBe('installed');
     expect(await install('6.0.0')).toBe('ERESOLVE');
+    // Where keyv 6 is installed anyway (npm overrides an optional peer with a warning, --force, a
+    // hoisted monorepo), the driver refuses it when made, before loading it (the stand-in throws
+    // when loaded), rather than failing at its first clear.
+    const project = join(work, 'keyv-5.6.0', 'project');
+    const installed = join(project, 'node_modules', 'keyv');
+    const probe = async (): Promise<string> => {
+      const script =
+        "import('larder-cache/keyv').then((m) => { try { m.keyvDriver({ store: new Map() }); console.log('made'); }" +
+        ' catch (error) { console.log(error.code, error.message); } });';
+      return (await run(process.execPath, ['-e', script], { cwd: project })).stdout;
+    };
+    expect(await probe()).toBe('undefined keyv stand-in loaded\n'); // 5.x passes the check and is loaded
+    writeJson(join(installed, 'package.json'), { name: 'keyv', version: '6.0.0', main: 'index.js' });
+    expect(await probe()).toMatch(
+      /^E_UNSUPPORTED_DEPENDENCY larder-cache\/keyv works with keyv 5\.x, but keyv 6\.0\.0 is installed/,
+    );
   }, 120_000);
 
   it("type-checks the docs' code blocks against the package, with a strict user's settings", async () => {

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lazyModule, MISSING_DEPENDENCY, optionalModule } from '../../src/util/lazy-require.js';
+import {
+  lazyModule,
+  MISSING_DEPENDENCY,
+  optionalModule,
+  UNSUPPORTED_DEPENDENCY,
+} from '../../src/util/lazy-require.js';
 
 // A package that is never installed stands in for a missing optional peer (ioredis, prom-client, …).
 const ABSENT = 'larder-cache-test-absent-peer';
@@ -58,5 +63,51 @@ describe('optionalModule', () => {
 
   it('still throws when an installed package fails to load', () => {
     expect(() => optionalModule(join(broken, 'index.js'))).toThrow(`Cannot find module '${ABSENT}-inner'`);
+  });
+});
+
+describe('lazyModule with supported majors', () => {
+  const fake = (version: string): string => {
+    const dir = join(fixture, 'node_modules', `versioned-${version}`);
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'versioned', version, main: 'dist/index.js' }),
+    );
+    // A nameless dist/package.json, as dual packages ship, is passed over for the package's own.
+    writeFileSync(join(dir, 'dist', 'package.json'), JSON.stringify({ type: 'commonjs' }));
+    writeFileSync(
+      join(dir, 'dist', 'index.js'),
+      `module.exports = { version: ${JSON.stringify(version)} };\n`,
+    );
+    return dir;
+  };
+
+  it('loads a package whose installed major is supported', () => {
+    const get = lazyModule<{ version: string }>(fake('5.6.0'), 'larder-cache/keyv', [5]);
+    expect(get().version).toBe('5.6.0');
+  });
+
+  it('refuses another major before loading it, naming the version found and the ones that work', () => {
+    const get = lazyModule(fake('6.0.1'), 'larder-cache/keyv', [5]);
+    let caught: unknown;
+    try {
+      get();
+    } catch (error) {
+      caught = error;
+    }
+    const error = caught as Error & { code?: string };
+    expect(error.name).toBe('UnsupportedDependencyError');
+    expect(error.code).toBe(UNSUPPORTED_DEPENDENCY);
+    expect(error.message).toMatch(
+      /^larder-cache\/keyv works with .*versioned-6\.0\.1 5\.x, but .* 6\.0\.1 is installed/,
+    );
+    expect(error.message).toContain('@5');
+    // Refused every time, not loaded on a second call.
+    expect(get).toThrow(/6\.0\.1 is installed/);
+  });
+
+  it('checks nothing when no majors are given', () => {
+    expect(lazyModule<{ version: string }>(fake('7.0.0'))().version).toBe('7.0.0');
   });
 });
