@@ -435,8 +435,10 @@ export class ReadThrough {
     this.#loading++;
     try {
       // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
-      fromPeer = await this.#state.tiers.exclusive(request.full, () =>
-        this.#loadAndStore(flight, ctx, request),
+      fromPeer = await this.#state.tiers.exclusive(
+        request.full,
+        () => this.#loadAndStore(flight, ctx, request),
+        (entry) => this.#peerAnswers(entry, request),
       );
     } catch (error) {
       if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
@@ -449,6 +451,28 @@ export class ReadThrough {
     }
     if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
     return { value: fromPeer === undefined ? ctx.value : fromPeer.value, stale: false };
+  }
+
+  /**
+   * Whether an entry a lock waiter finds in L2 is the lock holder's answer to this load: a fresh value
+   * that passes the call's `validate`, and not the write the load started from. That one (in grace, a
+   * value `validate` refused, or the fresh value a forced load replaces) is still in L2 while the holder
+   * loads: answered, it would end the load with what the load was started to replace.
+   */
+  #peerAnswers<T>(entry: Envelope, request: LoadRequest<T>): boolean {
+    const held = request.previous;
+    if (
+      held !== undefined &&
+      entry.createdAt === held.createdAt &&
+      entry.staleAt === held.staleAt &&
+      entry.expiresAt === held.expiresAt &&
+      // L1 may not know the stamp the shared tier gave a set() (nor a write of a build without stamps).
+      (entry.version === undefined || held.version === undefined || entry.version === held.version)
+    ) {
+      return false;
+    }
+    const validate = request.options.validate;
+    return isFresh(entry, this.#state.clock()) && (validate === undefined || validate(entry.value));
   }
 
   /**

@@ -420,18 +420,27 @@ export class TierStack {
   /**
    * Runs `load` (which loads and stores a key) under the tier's distributed lock when `lock: true`:
    * across instances one load runs; the others answer the envelope it left in L2, promoted to L1.
-   * Resolves undefined when this instance loaded (or there is no lock).
+   * `accept` says whether an entry L2 holds is that load's answer (not what this load started from):
+   * a waiter waits past any other. Resolves undefined when this instance loaded (or there is no lock).
    */
-  async exclusive(key: CacheKey, load: () => Promise<void>): Promise<Envelope | undefined> {
+  async exclusive(
+    key: CacheKey,
+    load: () => Promise<void>,
+    accept?: (entry: Envelope) => boolean,
+  ): Promise<Envelope | undefined> {
     if (this.#remote === undefined || !this.#remote.lockEnabled) {
       await load();
       return undefined;
     }
     const generation = this.#localWriteGeneration;
-    const { entry, loaded } = await this.#remote.lockedLoad(remoteKey(key), async () => {
-      await load();
-      return undefined; // load() has written L1 and L2 through write().
-    });
+    const { entry, loaded } = await this.#remote.lockedLoad(
+      remoteKey(key),
+      async () => {
+        await load();
+        return undefined; // load() has written L1 and L2 through write().
+      },
+      accept,
+    );
     if (loaded || entry === undefined) return undefined;
     this.#promote(key, entry, generation);
     return entry;

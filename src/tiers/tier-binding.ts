@@ -215,11 +215,14 @@ export class TierBinding {
 
   /**
    * Loads under the distributed lock: one instance runs `load` (its result is written to L2 before
-   * the lock is released); the others get that entry from L2 (`loaded: false`).
+   * the lock is released); the others get that entry from L2 (`loaded: false`). `accept` tells the
+   * holder's entry from what L2 held before (a waiter's first polls still find that): an entry it
+   * refuses is waited past, as if L2 held none.
    */
   async lockedLoad(
     key: string,
     load: () => Promise<TierEntry | undefined>,
+    accept?: (entry: TierEntry) => boolean,
   ): Promise<{ entry: TierEntry | undefined; loaded: boolean }> {
     const { lock, reader, invalidator } = this.#parts;
     this.checkKey(key);
@@ -227,7 +230,10 @@ export class TierBinding {
     let loaded = false;
     const entry = await lock.run(
       lockKey(this.#cache.name, key),
-      () => reader.readNow(this.#cache, key),
+      async () => {
+        const found = await reader.readNow(this.#cache, key);
+        return found === undefined || accept === undefined || accept(found) ? found : undefined;
+      },
       async () => {
         loaded = true;
         const fresh = await load();

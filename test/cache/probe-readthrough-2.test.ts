@@ -1,0 +1,93 @@
+// Probes of the read-through core as a hostile user, second round: what a lock waiter on another
+// instance answers while the lock holder loads. Races are driven by deferreds; the lock's own polls are
+// real (2 ms) timers, waited on by counting the store reads they make.
+import { describe, expect, it, vi } from 'vitest';
+import { buildCache } from '../../src/cache/create-cache.js';
+import type { CacheOptions } from '../../src/cache/types.js';
+import { MemoryBusHub } from '../../src/tiers/bus.js';
+import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { memoryTier } from '../../src/tiers/redis-tier.js';
+import { deferred } from '../helpers/deferred.js';
+
+interface Plan {
+  v: number;
+}
+
+/** Two instances (caches named `plans`) over one store and bus with `lock: true`; `time.now` drives every clock. */
+function lockedPair(options: CacheOptions<Plan> = {}) {
+  const time = { now: 1_000_000 };
+  const clock = (): number => time.now;
+  const driver = new MemoryDriver({ clock });
+  const hub = new MemoryBusHub();
+  const make = (id: string) =>
+    buildCache<Plan>({
+      name: 'plans',
+      ttl: '10s',
+      clock,
+      retry: false,
+      ...options,
+      l2: memoryTier({ driver, hub, instanceId: id, clock, lock: { pollInterval: 2 } }),
+    });
+  return { a: make('A'), b: make('B'), time, driver };
+}
+
+/**
+ * A loads `k` holding the lock (its loader answers when the test says); B misses `k` too and waits on
+ * the lock, and has read L2 at least once while waiting. Resolves A's and B's calls.
+ */
+async function raceOnLock(
+  pair: ReturnType<typeof lockedPair>,
+  options: { forceFresh?: boolean } = {},
+): Promise<[Plan, Plan]> {
+  const { a, b, driver } = pair;
+  const add = vi.spyOn(driver, 'add');
+  const get = vi.spyOn(driver, 'get');
+  const gate = deferred<Plan>();
+  const first = a.getOrSet('k', () => gate.promise, options);
+  await vi.waitFor(() => expect(add).toHaveBeenCalledTimes(1));
+  const second = b.getOrSet('k', () => ({ v: 3 }), options);
+  await vi.waitFor(() => expect(add).toHaveBeenCalledTimes(2));
+  // B polls L2 for the holder's entry while A's loader is still running.
+  const reads = get.mock.calls.length;
+  await vi.waitFor(() => expect(get.mock.calls.length).toBeGreaterThan(reads));
+  gate.resolve({ v: 2 });
+  return Promise.all([first, second]);
+}
+
+describe('a lock waiter answers the lock holder’s load, not what L2 held before it', () => {
+  it('not a value in L2 that fails validate (the reason both instances are loading)', async () => {
+    const pair = lockedPair({ validate: (value) => (value as Plan).v === 2 });
+    await pair.a.set('k', { v: 1 });
+    expect(await raceOnLock(pair)).toEqual([{ v: 2 }, { v: 2 }]);
+    expect(await pair.b.get('k')).toEqual({ v: 2 });
+    await pair.a.close();
+    await pair.b.close();
+  });
+
+  it('not the value in grace, as if it were freshly loaded', async () => {
+    const pair = lockedPair({ grace: '1h' });
+    await pair.a.set('k', { v: 1 });
+    pair.time.now += 11_000;
+    expect(await raceOnLock(pair)).toEqual([{ v: 2 }, { v: 2 }]);
+    expect(pair.b.stats().staleHits).toBe(0);
+    await pair.a.close();
+    await pair.b.close();
+  });
+
+  it('not the fresh value a forceFresh load replaces', async () => {
+    const pair = lockedPair();
+    await pair.a.set('k', { v: 1 });
+    expect(await raceOnLock(pair, { forceFresh: true })).toEqual([{ v: 2 }, { v: 2 }]);
+    await pair.a.close();
+    await pair.b.close();
+  });
+
+  it('not the fresh value a forceFresh load replaces when the waiter holds it in L1 (its own set)', async () => {
+    const pair = lockedPair();
+    await pair.b.set('k', { v: 1 });
+    pair.time.now += 1000;
+    expect(await raceOnLock(pair, { forceFresh: true })).toEqual([{ v: 2 }, { v: 2 }]);
+    await pair.a.close();
+    await pair.b.close();
+  });
+});
