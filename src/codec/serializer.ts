@@ -227,16 +227,20 @@ export function msgpackSerializer(options: MsgpackSerializerOptions = {}): Seria
 }
 
 /**
- * Throws a RangeError when a msgpack array or map header declares more items than bytes follow it
- * (each item takes at least one). msgpackr allocates the declared length up front and reads on past the
- * end before it notices: five stored bytes declaring 2^25 items cost it ~250 MB and close to a second.
+ * Throws a RangeError when msgpack array or map headers declare more items than bytes follow them
+ * (each item takes at least one; nested headers count together). msgpackr allocates the declared length
+ * up front and reads on past the end before it notices: five stored bytes declaring 2^25 items cost it
+ * ~250 MB and close to a second, and each nested header claiming the same bytes as much again.
  * A linear walk over the tokens (the payloads of strings, binaries and extensions are skipped).
  */
 export function assertCountsFit(bytes: Uint8Array): void {
   const end = bytes.length;
   let at = 0;
+  // Items declared by the headers read so far and not reached yet: nested headers share what follows.
+  let owed = 0;
   while (at < end) {
     const token = bytes[at++]!;
+    if (owed > 0) owed--;
     let items = -1;
     if (token < 0x80 || token >= 0xe0 || token === 0xc0 || token === 0xc2 || token === 0xc3) continue;
     if (token < 0x90) items = (token & 0x0f) * 2;
@@ -318,9 +322,11 @@ export function assertCountsFit(bytes: Uint8Array): void {
           break;
       }
     }
-    if (items > end - at) {
+    if (items > 0) owed += items;
+    if (owed > end - at) {
+      const kind = token >= 0xde || (token >= 0x80 && token < 0x90) ? 'a map' : 'an array';
       throw new RangeError(
-        `stored value declares ${token >= 0xde || (token >= 0x80 && token < 0x90) ? 'a map' : 'an array'} of ${items} items with only ${Math.max(0, end - at)} bytes left`,
+        `stored value declares ${items > 0 ? `${kind} of ${items} items` : 'more items'} than it holds: ${owed} items with only ${Math.max(0, end - at)} bytes left`,
       );
     }
   }

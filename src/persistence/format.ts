@@ -28,7 +28,7 @@ import type { Packr } from 'msgpackr';
 import { lazyModule } from '../util/lazy-require.js';
 import { CacheError, CacheErrorType } from '../errors.js';
 import type { CacheKey } from '../engine/types.js';
-import type { Serializer } from '../codec/serializer.js';
+import { assertCountsFit, type Serializer } from '../codec/serializer.js';
 import { loadStateOf, type LoadState } from '../util/stored-entry.js';
 import { entryProblem, MAX_TIME } from './entries.js';
 import type { SnapshotEntry } from './types.js';
@@ -250,6 +250,8 @@ function checksum(header: Buffer, payload: Uint8Array): number {
 function readPayload(payload: Buffer, serializer: Serializer, version: number): SnapshotContent {
   let frame: unknown;
   try {
+    // msgpackr allocates what an array or map header declares before reading its items: checked first.
+    assertCountsFit(payload);
     frame = framePackr().unpack(payload);
   } catch (error) {
     throw refuse('corrupt', `unreadable payload: ${error instanceof Error ? error.message : String(error)}`);
