@@ -5,6 +5,7 @@
 // caches and two caches never share a series.
 import type { Histogram as PromHistogram, Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
+import { LOAD_DURATION_BUCKETS } from '../observability/latency.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
@@ -33,7 +34,7 @@ export interface MetricsHandle {
 }
 
 /** Default loader-latency buckets (seconds): 1 ms … 10 s. */
-export const DEFAULT_LOAD_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const DEFAULT_LOAD_BUCKETS: number[] = [...LOAD_DURATION_BUCKETS];
 
 // Counter metrics read from stats(): metric suffix → stats field.
 const COUNTERS: ReadonlyArray<readonly [string, keyof CacheStats, string]> = [

@@ -11,6 +11,14 @@ export interface LatencySummary {
   p99: number;
 }
 
+/**
+ * Bucket bounds of the loader-latency histograms, in seconds (1 ms … 10 s): the Prometheus histogram's
+ * default and the OpenTelemetry histogram's advice, so both read alike.
+ */
+export const LOAD_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
 /** Samples kept for percentiles; 1024 keeps p99 meaningful (≈10 samples above it) at 8 KiB per cache. */
 export const LATENCY_WINDOW = 1024;
 

@@ -21,6 +21,7 @@ import {
   type Span,
   type TracerProvider,
 } from '@opentelemetry/api';
+import { LOAD_DURATION_BUCKETS } from '../observability/latency.js';
 import { errorMessage } from '../observability/log-sink.js';
 import { TRACE_CHANNELS, type LarderTraceContext } from '../observability/tracing.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
@@ -85,7 +86,7 @@ const INSTRUMENT_OPTIONS = optionNames<InstrumentLarderOptions>({
  *   `larder.cache.coalesced`) and `larder.cache.stale_hits`: counters of get/getOrSet lookups;
  * - `larder.cache.loads`: loader attempts, with `error.type` on failed ones;
  * - `larder.cache.load.duration`: histogram of loader attempt durations in seconds (unit `s`, as the
- *   conventions recommend for durations).
+ *   conventions recommend for durations), advising the Prometheus histogram's bounds (1 ms … 10 s).
  *
  * Subscribing makes every traced operation build its context object; without instrumentation the
  * channels have no subscribers and cost one property read per operation.
@@ -304,6 +305,9 @@ function instrumentMetrics(provider: MeterProvider | undefined): () => void {
   const loadDuration: Histogram = meter.createHistogram('larder.cache.load.duration', {
     description: 'Duration of loader attempts',
     unit: 's',
+    // The SDK's default bounds (0, 5, 10 … 10000) are made for milliseconds: in seconds, every load
+    // under 5 s would fall in one bucket. A View the application sets still wins over this advice.
+    advice: { explicitBucketBoundaries: [...LOAD_DURATION_BUCKETS] },
   });
 
   const lookup = (message: unknown): void => {
