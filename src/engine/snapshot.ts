@@ -48,8 +48,9 @@ export interface LoadResult {
   /** Entries left out because the cache's bounds were full (the least valuable ones). */
   dropped: number;
   /**
-   * Entries left out because a field was missing or out of range (see {@link entryProblem}), or because
-   * their key was listed again (only its most valuable entry loads).
+   * Entries left out because a field was missing or out of range (see {@link entryProblem}), because
+   * their key was listed again (only its most valuable entry loads), or because they were recorded
+   * without a size and the cache's sizeOf threw on their value.
    */
   invalid: number;
 }
@@ -72,7 +73,8 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
  * (it would replace that entry and still take a place of the bounds). An entry recorded with size 0
  * (its cache did not measure sizes) is fitted at `measure(entry)`, the size the restoring cache will
  * account it at, when given: counted as one byte, entries the byte bound cannot hold would be loaded
- * and then evicted by the load itself, the most valuable among them.
+ * and then evicted by the load itself, the most valuable among them. An entry `measure` throws on (a
+ * sizeOf changed since the dump, meeting an old value) is counted in `result.invalid` and left out.
  */
 export function selectForLoad(
   entries: readonly SnapshotEntry[],
@@ -93,6 +95,7 @@ export function selectForLoad(
   const seen = new Set<CacheKey>();
   let bytes = 0;
   let duplicates = 0;
+  let unmeasurable = 0;
   for (const e of live) {
     // One entry per key (the Set, like the engine, takes 0 and -0 as one): the most valuable, seen first.
     if (seen.has(e.key)) {
@@ -101,9 +104,19 @@ export function selectForLoad(
     }
     seen.add(e.key);
     if (chosen.length >= bounds.maxEntries) continue;
+    let size = e.size;
+    if (size === 0 && measure !== undefined) {
+      try {
+        size = measure(e);
+      } catch {
+        // A sizeOf that throws on the value (written before it changed) costs the entry, never the start.
+        unmeasurable++;
+        continue;
+      }
+    }
     // Every entry counts at least one byte, and a whole number of them, as in the engine: summed as
     // given, two entries of 1.5 bytes fitted a budget of 3 that takes them as 2 each.
-    const size = Math.max(1, Math.ceil(e.size === 0 && measure !== undefined ? measure(e) : e.size));
+    size = Math.max(1, Math.ceil(size));
     if (bytes + size > bounds.maxBytes) continue;
     bytes += size;
     chosen.push(e);
@@ -114,8 +127,8 @@ export function selectForLoad(
     result: {
       loaded: chosen.length,
       expired,
-      dropped: live.length - duplicates - chosen.length,
-      invalid: invalid + duplicates,
+      dropped: live.length - duplicates - unmeasurable - chosen.length,
+      invalid: invalid + duplicates + unmeasurable,
     },
   };
 }
