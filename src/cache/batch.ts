@@ -233,6 +233,7 @@ export class BatchOps {
       const flight = state.flights.get(item.full);
       if (flight !== undefined) {
         for (let n = 0; n < item.slots.length; n++) state.recordCoalesced(cache, item.key, started);
+        flight.hold?.(); // a refresh-ahead nobody awaited: this call does (see getOrSet)
         waits.push({ item, flight, stale });
       } else {
         state.recordMiss(cache, item.key, started);

@@ -23,6 +23,11 @@ export interface Flight {
    * a fresh load), its result still answers the callers already waiting, and is not stored.
    */
   detached: boolean;
+  /**
+   * Set on a load no caller waits on when it starts (a background refresh-ahead): called when a caller
+   * joins it, so that its retry backoff keeps the process alive from then on.
+   */
+  hold?: () => void;
 }
 
 function ignore(): void {}

@@ -115,10 +115,55 @@ export interface LoaderRunOptions {
   /** Whether the `larder:loader` trace context carries the key (the cache's `traceKeys` option). */
   traceKeys?: boolean;
   /**
-   * Whether retry backoff keeps the process alive (default true: callers wait for the answer). False for
-   * a background refresh-ahead nobody awaits, which must not hold a process open that is done.
+   * Whether retry backoff keeps the process alive (default true: callers wait for the answer). A
+   * background refresh-ahead, which nobody awaits and which must not hold a process open that is done,
+   * passes a {@link BackoffHold} that does so only once a caller joins it.
    */
-  keepAlive?: boolean;
+  keepAlive?: boolean | BackoffHold;
+}
+
+/** Why a backoff wait that did not hold the process was cut short: a caller joined (BackoffHold.hold). */
+const HELD: unique symbol = Symbol('held');
+
+/**
+ * The retry backoff of a load nobody waits on yet (a background refresh-ahead): it does not keep the
+ * process alive until {@link hold} is called, when a caller joins the load; from then on it does, the
+ * wait already under way included, as for any load a caller waits on.
+ */
+export class BackoffHold {
+  #held = false;
+  /** Ends the current wait that does not hold the process, so it goes on as one that does. */
+  #wake: (() => void) | undefined = undefined;
+
+  /** A caller now waits on the load: its backoff keeps the process alive from now on. */
+  hold(): void {
+    if (this.#held) return;
+    this.#held = true;
+    this.#wake?.();
+  }
+
+  /** Waits `ms`, or rejects with the reason as soon as `signal` aborts; holds the process once held. */
+  async wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (!this.#held) {
+      if (signal.aborted) throw signal.reason;
+      const started = performance.now();
+      const quiet = new AbortController();
+      const forward = (): void => quiet.abort(signal.reason);
+      signal.addEventListener('abort', forward, { once: true });
+      this.#wake = () => quiet.abort(HELD);
+      try {
+        await sleep(ms, quiet.signal, false);
+        return;
+      } catch (error) {
+        if (error !== HELD) throw error;
+        ms = Math.max(0, ms - (performance.now() - started));
+      } finally {
+        this.#wake = undefined;
+        signal.removeEventListener('abort', forward);
+      }
+    }
+    await sleep(ms, signal, true);
+  }
 }
 
 /**
@@ -217,7 +262,9 @@ async function attempts<V>(
         });
       }
       // The backoff keeps the process alive when callers are waiting for this load's answer.
-      await sleep(delay, ctx.signal, s.keepAlive !== false);
+      const keepAlive = s.keepAlive;
+      if (typeof keepAlive === 'object') await keepAlive.wait(delay, ctx.signal);
+      else await sleep(delay, ctx.signal, keepAlive !== false);
     }
   }
 }

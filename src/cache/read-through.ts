@@ -12,7 +12,7 @@ import type { OperationTraceContext } from '../observability/tracing.js';
 import { inGrace, isFresh, type Envelope, type LoadMeta } from './envelope.js';
 import { adaptTtl } from './adaptive-ttl.js';
 import type { Flight, LoadOutcome } from './flights.js';
-import { LoaderCall, runLoader, type LoaderRunOptions } from './loader-runner.js';
+import { BackoffHold, LoaderCall, runLoader, type LoaderRunOptions } from './loader-runner.js';
 import {
   resolveCall,
   type ResolvedCacheSettings,
@@ -204,6 +204,8 @@ export class ReadThrough {
     } else {
       state.recordCoalesced(cache, key, started);
       if (trace !== undefined) trace.coalesced = true;
+      // A refresh-ahead nobody awaited until now: this caller does, so its backoff holds the process.
+      flight.hold?.();
     }
     try {
       let outcome: LoadOutcome | typeof TIMED_OUT;
@@ -423,6 +425,12 @@ export class ReadThrough {
   }
 
   async #load<T>(flight: Flight, request: LoadRequest<T>): Promise<LoadOutcome> {
+    // Nobody awaits a refresh-ahead: its retry backoff keeps the process alive only once a caller joins.
+    let backoff: BackoffHold | undefined;
+    if (request.refresh) {
+      const hold = (backoff = new BackoffHold());
+      flight.hold = () => hold.hold();
+    }
     const ctx = new LoaderCall<T>(
       request.key,
       flight.controller.signal,
@@ -437,7 +445,7 @@ export class ReadThrough {
       // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
       fromPeer = await this.#state.tiers.exclusive(
         request.full,
-        () => this.#loadAndStore(flight, ctx, request),
+        () => this.#loadAndStore(flight, ctx, request, backoff),
         (entry) => this.#peerAnswers(entry, request),
       );
     } catch (error) {
@@ -507,13 +515,17 @@ export class ReadThrough {
     }
   }
 
-  async #loadAndStore<T>(flight: Flight, ctx: LoaderCall<T>, request: LoadRequest<T>): Promise<void> {
+  async #loadAndStore<T>(
+    flight: Flight,
+    ctx: LoaderCall<T>,
+    request: LoadRequest<T>,
+    backoff: BackoffHold | undefined,
+  ): Promise<void> {
     const state = this.#state;
     const call = request.options;
     const startedAt = call.adaptiveTtl === undefined ? 0 : state.clock();
     const run = this.runOptions(call);
-    // Nobody awaits a refresh-ahead: its retry backoff must not keep the process alive.
-    if (request.refresh) run.keepAlive = false;
+    if (backoff !== undefined) run.keepAlive = backoff;
     await runLoader(request.loader, ctx, flight.controller, run);
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);

@@ -1,6 +1,10 @@
 // Probes of the read-through core as a hostile user, second round: what a lock waiter on another
-// instance answers while the lock holder loads. Races are driven by deferreds; the lock's own polls are
-// real (2 ms) timers, waited on by counting the store reads they make.
+// instance answers while the lock holder loads, and whether a caller joining a background refresh is
+// waited for. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
+// counting the store reads they make.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
 import type { CacheOptions } from '../../src/cache/types.js';
@@ -90,4 +94,21 @@ describe('a lock waiter answers the lock holder’s load, not what L2 held befor
     await pair.a.close();
     await pair.b.close();
   });
+});
+
+const run = promisify(execFile);
+const JOIN_CHILD = fileURLToPath(new URL('./refresh-join-child.ts', import.meta.url));
+
+describe('a caller joining a background refresh-ahead', () => {
+  // Before, the backoff timer stayed unref'd: the child exited (code 13, unsettled await) unanswered.
+  it.each(['getOrSet', 'many'])(
+    '%s: keeps the process alive through the refresh’s retry backoff until it is answered',
+    async (how) => {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', JOIN_CHILD, how], {
+        timeout: 15_000,
+      });
+      expect(JSON.parse(stdout)).toEqual({ hit: 'v', joined: 'new', calls: 2 });
+    },
+    20_000,
+  );
 });
