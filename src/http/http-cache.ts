@@ -17,7 +17,7 @@ import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cache
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { ConnectionClosedError } from './capture.js';
 import { collapseSlashes, invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
-import { normalisePath, targetPath } from './normalise-path.js';
+import { normalisePath, pathBeforeSemicolon, targetPath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
 import {
@@ -244,6 +244,9 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       // An empty segment (`/api//items`) is a spelling too: Fastify's ignoreDuplicateSlashes routes it
       // like `/api/items`, and an entry keyed by it would be out of reach of that path's invalidation.
       if (path.includes('//')) return void (await next());
+      // So is a `;`: a router that reads it as the start of a query (Fastify 4's default) routes
+      // `/me;x` as `/me`, whose answer must not be keyed, or invalidated, as that of another path.
+      if (path.includes(';')) return void (await next());
       // A spelling that reaches another rule once case is ignored may be routed to that rule's handler.
       if (
         (foldCase || path !== path.toLowerCase()) &&
@@ -260,7 +263,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       invalidateOnWrite && cacheRules.length !== 0 && !SAFE_METHODS.has(method)
         ? {
             req,
-            path: normalisePath(writePath),
+            // Entries are stored for paths without `;` only: this is the one a router may act on.
+            path: normalisePath(pathBeforeSemicolon(writePath)),
             covered: isCached,
           }
         : undefined;
@@ -291,11 +295,14 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const path = normalisePath(raw);
     const hits = matchInvalidationRules(writeRules, method, path);
     // Invalidating too much is safe, too little is not: whichever spelling the handler acted on counts,
-    // the raw one and (for a router that ignores duplicate slashes) the one without empty segments.
-    for (const spelling of new Set([raw, collapseSlashes(path)]))
+    // the raw one, (for a router that ignores duplicate slashes) the one without empty segments and
+    // (for one that reads `;` as the start of a query) the one before its first `;`.
+    const routed = collapseSlashes(normalisePath(pathBeforeSemicolon(raw)));
+    for (const spelling of new Set([raw, collapseSlashes(path), routed]))
       if (spelling !== path)
         for (const hit of matchInvalidationRules(writeRules, method, spelling))
-          if (!hits.some((h) => h.rule === hit.rule)) hits.push(hit);
+          // One rule may match two spellings with other params (`/items/1;x` and `/items/1`): both go.
+          if (!hits.some((h) => h.rule === hit.rule && sameParams(h.params, hit.params))) hits.push(hit);
     return hits;
   }
 
@@ -498,6 +505,12 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
   const middleware = ((req, res, next) => handle(req, res, next)) as HttpCacheMiddleware<Req, Res>;
   middleware.handle = handle;
   return middleware;
+}
+
+/** Whether two matches captured the same params. */
+function sameParams(a: PathParams, b: PathParams): boolean {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((name) => a[name] === b[name]);
 }
 
 /** A duration option that must be more than 0 ms, or its default. */

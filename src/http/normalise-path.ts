@@ -68,6 +68,16 @@ export function targetPath(target: string): string {
   return slash === -1 ? '/' : target.slice(slash);
 }
 
+/**
+ * The path before its first `;` (the whole path when it has none): what Fastify 4 (by default) and
+ * any router with find-my-way's `useSemicolonDelimiter` route `/items/1;x` as, the rest being a query
+ * to them, while Express and Koa route the path as written.
+ */
+export function pathBeforeSemicolon(path: string): string {
+  const semicolon = path.indexOf(';');
+  return semicolon === -1 ? path : path.slice(0, semicolon);
+}
+
 // `scheme://` (RFC 3986 §3.1); the authority runs to the next `/`.
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 

@@ -2,6 +2,7 @@
 // part-way through its body leaves on the connection, under each framework's own error handling.
 import express from 'express';
 import Fastify from 'fastify';
+import fastify4, { type FastifyPluginCallback } from 'fastify-4';
 import { connect, type AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
@@ -9,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { expressCache } from '../../src/http/express.js';
-import { fastifyCache } from '../../src/http/fastify.js';
+import { fastifyCache, type FastifyCacheOptions } from '../../src/http/fastify.js';
 import { listen, rawRequest, type TestServer } from './helpers/server.js';
 
 let cache: Cache;
@@ -125,3 +126,80 @@ describe.each([
     expect((await rawRequest(`${url}/s`)).headers['x-cache']).toBe('HIT');
   });
 });
+
+/**
+ * Fastify 4 (by default) and Fastify 5 with `useSemicolonDelimiter` route `/items/1;x` as `/items/1`:
+ * the rest is a query to them. An answer stored under that spelling was out of reach of the writes
+ * to `/items/1`, and under a `shared` catch-all it held a per-user page.
+ */
+describe.each([
+  ['its URI', {}],
+  [
+    'a write rule',
+    {
+      invalidateOnWrite: false,
+      invalidate: [{ method: 'PUT', path: '/items/:id', tags: ['item:{id}'] }],
+    },
+  ],
+] as const)(
+  'a path spelled with a semicolon (Fastify 4 routes it as the path before it; writes invalidate by %s)',
+  (_by, writes) => {
+    let version: number;
+    let url: string;
+
+    beforeEach(async () => {
+      version = 1;
+      const app = fastify4();
+      await app.register(fastifyCache as unknown as FastifyPluginCallback<FastifyCacheOptions>, {
+        cache,
+        user: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
+        rules: [
+          { path: '/items/:id', ttl: '1m', tags: ['item:{id}'] },
+          { path: '/me', perUser: true, ttl: '1m' },
+          { path: '/*', ttl: '1m', shared: true },
+        ],
+        ...writes,
+      });
+      app.get('/items/:id', (req) => `item ${(req.params as { id: string }).id} v${version}`);
+      app.put('/items/:id', async (_req, reply) => {
+        version++;
+        return reply.code(204).send();
+      });
+      app.post('/items', async (_req, reply) => {
+        version++;
+        return reply.code(201).header('location', '/items/1;rev=2').send();
+      });
+      app.get('/me', (req) => `me ${String(req.headers['x-user'])}`);
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      closers.push(() => app.close());
+      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    });
+
+    it('is never served after a write to the path it is routed as', async () => {
+      expect((await rawRequest(`${url}/items/1;x`)).text).toBe('item 1 v1');
+      expect((await rawRequest(`${url}/items/1`, {}, 'PUT')).status).toBe(204);
+      expect((await rawRequest(`${url}/items/1;x`)).text).toBe('item 1 v2');
+    });
+
+    it('a write so spelled invalidates the path it is routed as', async () => {
+      expect((await rawRequest(`${url}/items/1`)).text).toBe('item 1 v1');
+      expect((await rawRequest(`${url}/items/1;x`, {}, 'PUT')).status).toBe(204);
+      expect((await rawRequest(`${url}/items/1`)).text).toBe('item 1 v2');
+    });
+
+    // Location is invalidated by the write's URI invalidation only.
+    it.skipIf('invalidateOnWrite' in writes)(
+      'a Location so spelled invalidates the path it is routed as',
+      async () => {
+        expect((await rawRequest(`${url}/items/1`)).text).toBe('item 1 v1');
+        expect((await rawRequest(`${url}/items`, {}, 'POST')).status).toBe(201);
+        expect((await rawRequest(`${url}/items/1`)).text).toBe('item 1 v2');
+      },
+    );
+
+    it("never stores one user's page under a shared rule", async () => {
+      expect((await rawRequest(`${url}/me;x`, { 'x-user': 'alice' })).text).toBe('me alice');
+      expect((await rawRequest(`${url}/me;x`, { 'x-user': 'bob' })).text).toBe('me bob');
+    });
+  },
+);
