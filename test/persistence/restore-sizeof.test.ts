@@ -15,7 +15,7 @@ interface Doc {
 }
 
 // The new build's sizeOf reads a field the old values do not have.
-const sizeOf = (doc: Doc): number => doc.payload!.length;
+const sizeOf = (doc: unknown): number => (doc as Doc).payload!.length;
 
 let scratch: ReturnType<typeof scratchDir>;
 beforeEach(() => {
@@ -55,7 +55,7 @@ describe('a restore whose sizeOf throws on a snapshot value', () => {
   });
 
   it('MemoryCache.load leaves the entry out and loads the rest', () => {
-    const cache = new MemoryCache<string, Doc>({ maxBytes: 1_000, sizeOf: (doc) => sizeOf(doc) });
+    const cache = new MemoryCache<string, unknown>({ maxBytes: 1_000, sizeOf });
     const result = cache.load([
       entry('old', { value: { text: 'x' }, frequency: 3 }),
       entry('new', { value: { payload: 'abcd' } }),
