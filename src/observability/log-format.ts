@@ -37,13 +37,27 @@ export function escapeControl(text: string): string {
   });
 }
 
+/** A list field's items joined with commas, control characters escaped; undefined when absent or empty. */
+function list(value: unknown): string | undefined {
+  return Array.isArray(value) && value.length > 0 ? escapeControl(value.join(',')) : undefined;
+}
+
+// A cache's own lines name one `cache`, `key`, `tags` or `pattern`; the admin API's and the write
+// rules' name `caches` and lists of `keys`, `tags` and `patterns`, some of them empty.
 function detail(fields: Record<string, unknown> | undefined): string {
   if (fields === undefined) return '';
   const parts: string[] = [];
+  const named = (label: string, value: string | undefined): void => {
+    if (value !== undefined) parts.push(`${label}=${value}`);
+  };
   if (fields.cache !== undefined) parts.push(escapeControl(String(fields.cache)));
+  const caches = list(fields.caches);
+  if (caches !== undefined) parts.push(caches);
   if (fields.key !== undefined) parts.push(escapeControl(String(fields.key)));
-  if (Array.isArray(fields.tags)) parts.push(`tags=${escapeControl(fields.tags.join(','))}`);
+  named('keys', list(fields.keys));
+  named('tags', list(fields.tags));
   if (fields.pattern !== undefined) parts.push(`pattern=${escapeControl(String(fields.pattern))}`);
+  named('patterns', list(fields.patterns));
   if (typeof fields.count === 'number') parts.push(`count=${fields.count}`);
   if (typeof fields.ttl === 'number' || typeof fields.ttl === 'string') parts.push(`ttl=${fields.ttl}`);
   if (typeof fields.enabled === 'boolean') parts.push(`enabled=${fields.enabled}`);
@@ -82,9 +96,12 @@ export function formatColon(message: string, fields?: Record<string, unknown>): 
   const rest = match[2] ?? '';
   let subject: string;
   if (fields?.key !== undefined) subject = ` ${escapeControl(String(fields.key))}`;
-  // Without a key, the cache's name is printed only when nothing narrower (tags, a pattern) is known.
-  else if (fields?.tags !== undefined || fields?.pattern !== undefined)
-    subject = detail({ ...fields, cache: undefined });
+  // Without a key, the cache's name is printed only when nothing narrower (keys, tags, patterns) is known.
+  else if (
+    fields !== undefined &&
+    ['keys', 'tags', 'pattern', 'patterns'].some((name) => fields[name] !== undefined)
+  )
+    subject = detail({ ...fields, cache: undefined, caches: undefined });
   else subject = detail(fields);
   return `Cache ${match[1]}:${subject}${rest}`;
 }
