@@ -2,6 +2,7 @@
 // cache's dump() into one file, and hands each cache its own entries back from a file. Caches named in
 // the file but not configured any more are skipped (logged, and named in the result), new caches
 // simply start empty.
+import { resolve } from 'node:path';
 import { SILENT_LOG } from '../observability/log-sink.js';
 import { putOwn } from '../util/records.js';
 import type { LoadResult } from './entries.js';
@@ -47,14 +48,15 @@ export interface RestoreResult {
   unknown: string[];
 }
 
-// The last write asked for per path (settled or not), so writes of one file run one at a time.
+// The last write asked for per resolved path (settled or not), so writes of one file run one at a time.
 const writes = new Map<string, Promise<unknown>>();
 
 /**
- * Writes one snapshot holding every cache in `caches`. Writes to one `path` (as spelled) in this
- * process run in the order they were asked for, each dumping its caches only once the previous one
- * is done: a slower write of an older dump can never rename over a newer one, so a snapshot asked
- * for after a delete never leaves the file holding what the delete removed.
+ * Writes one snapshot holding every cache in `caches`. Writes to one `path` in this process (however
+ * it is spelled: `a.snap`, `./a.snap` and its absolute path are one file) run in the order they were
+ * asked for, each dumping its caches only once the previous one is done: a slower write of an older
+ * dump can never rename over a newer one, so a snapshot asked for after a delete never leaves the file
+ * holding what the delete removed.
  */
 export function snapshotCaches(
   path: string,
@@ -66,12 +68,13 @@ export function snapshotCaches(
     for (const cache of caches) content.set(cache.name, cache.dump());
     return writeSnapshot(path, content, io);
   };
-  const before = writes.get(path);
+  const file = resolve(path);
+  const before = writes.get(file);
   const run = before === undefined ? write() : before.then(write);
   const settled = run.catch(() => undefined);
-  writes.set(path, settled);
+  writes.set(file, settled);
   void settled.then(() => {
-    if (writes.get(path) === settled) writes.delete(path);
+    if (writes.get(file) === settled) writes.delete(file);
   });
   return run;
 }
