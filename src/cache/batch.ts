@@ -134,9 +134,11 @@ export class BatchOps {
       index++;
     }
     const state = this.#state;
-    if (!config.enabled || state.closed || writes.size === 0) return;
+    if (state.closed || writes.size === 0) return;
     const flights = state.flights;
     for (const full of writes.keys()) flights.detach(full);
+    // Disabled, nothing is written; the loads in flight are detached all the same (see set).
+    if (!config.enabled) return;
     let results: PromiseSettledResult<void>[];
     try {
       results = await Promise.allSettled(

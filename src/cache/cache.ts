@@ -238,8 +238,8 @@ export class CacheView<V = unknown> implements Cache<V> {
   }
 
   /**
-   * Stores a value (no-op while disabled or closed). A load of the key in flight is detached: it cannot
-   * overwrite this value, and calls started after set() resolves do not join it.
+   * Stores a value (no-op while disabled or closed). A load of the key in flight is detached (also while
+   * disabled): it cannot overwrite this value, and calls started after set() resolves do not join it.
    */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
     if (!setChannel.hasSubscribers) return this.#set(key, value, options);
@@ -251,8 +251,11 @@ export class CacheView<V = unknown> implements Cache<V> {
     assertKey(key, 'set');
     const write = resolveSetOptions(this.#config, options);
     const state = this.#state;
-    if (!this.#config.enabled || state.closed) return;
+    if (state.closed) return;
     const full = this.#keys.fullKey(key);
+    // Disabled, nothing is stored; a load already in flight is still detached, or it would store what
+    // it read before this write and be served once caching is on again.
+    if (!this.#config.enabled) return state.flights.detach(full);
     // detachAround, inlined (no closures on the write path): detached before the write and after it.
     state.flights.detach(full);
     try {

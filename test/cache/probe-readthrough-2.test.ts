@@ -1,6 +1,6 @@
 // Probes of the read-through core as a hostile user, second round: what a lock waiter on another
-// instance answers while the lock holder loads, and whether a caller joining a background refresh is
-// waited for. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
+// instance answers while the lock holder loads, whether a caller joining a background refresh is
+// waited for, and writes made while caching is switched off. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
 // counting the store reads they make.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -110,5 +110,28 @@ describe('a caller joining a background refresh-ahead', () => {
       expect(JSON.parse(stdout)).toEqual({ hit: 'v', joined: 'new', calls: 2 });
     },
     20_000,
+  );
+});
+
+describe('a write while caching is switched off (enabled: false)', () => {
+  const writes = {
+    set: (cache: ReturnType<typeof buildCache<string>>) => cache.set('k', 'written'),
+    setMany: (cache: ReturnType<typeof buildCache<string>>) => cache.setMany([['k', 'written']]),
+  };
+  it.each(Object.keys(writes) as Array<keyof typeof writes>)(
+    '%s still detaches the load in flight: once on again, its older answer is not served',
+    async (write) => {
+      const cache = buildCache<string>();
+      const upstream = deferred<string>();
+      const before = cache.getOrSet('k', () => upstream.promise);
+      cache.configure({ enabled: false });
+      await writes[write](cache);
+      upstream.resolve('read before the write');
+      // Its callers, who asked before the write, still get it; it is not stored.
+      expect(await before).toBe('read before the write');
+      cache.configure({ enabled: true });
+      expect(await cache.getOrSet('k', () => 'loaded after')).toBe('loaded after');
+      await cache.close();
+    },
   );
 });
