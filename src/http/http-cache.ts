@@ -17,7 +17,7 @@ import { readCredentialHeaders, requestBypass, wantsRevalidation } from './cache
 import { cacheDirectory, requireCache, type CacheDirectory, type CacheSource } from './cache-directory.js';
 import { ConnectionClosedError } from './capture.js';
 import { collapseSlashes, invalidateAfterWrite, type MatchedWrite } from './invalidate.js';
-import { normalisePath, pathBeforeSemicolon, targetPath } from './normalise-path.js';
+import { normalisePath, routedPath, targetPath } from './normalise-path.js';
 import type { PathParams } from './path-pattern.js';
 import { rulesFromConfig, type ConfigRuleOptions } from './rules-config.js';
 import {
@@ -244,9 +244,9 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       // An empty segment (`/api//items`) is a spelling too: Fastify's ignoreDuplicateSlashes routes it
       // like `/api/items`, and an entry keyed by it would be out of reach of that path's invalidation.
       if (path.includes('//')) return void (await next());
-      // So is a `;`: a router that reads it as the start of a query (Fastify 4's default) routes
-      // `/me;x` as `/me`, whose answer must not be keyed, or invalidated, as that of another path.
-      if (path.includes(';')) return void (await next());
+      // So is a `;` or `#` (see routedPath): a router may route `/me;x` or `/me#x` as `/me`, whose
+      // answer must not be keyed, or invalidated, as that of another path.
+      if (routedPath(path) !== path) return void (await next());
       // A spelling that reaches another rule once case is ignored may be routed to that rule's handler.
       if (
         (foldCase || path !== path.toLowerCase()) &&
@@ -263,8 +263,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       invalidateOnWrite && cacheRules.length !== 0 && !SAFE_METHODS.has(method)
         ? {
             req,
-            // Entries are stored for paths without `;` only: this is the one a router may act on.
-            path: normalisePath(pathBeforeSemicolon(writePath)),
+            // Entries are stored for paths without `;` or `#` only: this is the one a router acts on.
+            path: normalisePath(routedPath(writePath)),
             covered: isCached,
           }
         : undefined;
@@ -296,8 +296,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const hits = matchInvalidationRules(writeRules, method, path);
     // Invalidating too much is safe, too little is not: whichever spelling the handler acted on counts,
     // the raw one, (for a router that ignores duplicate slashes) the one without empty segments and
-    // (for one that reads `;` as the start of a query) the one before its first `;`.
-    const routed = collapseSlashes(normalisePath(pathBeforeSemicolon(raw)));
+    // the one before a `;` or `#` that a router reads as the end of the path.
+    const routed = collapseSlashes(normalisePath(routedPath(raw)));
     for (const spelling of new Set([raw, collapseSlashes(path), routed]))
       if (spelling !== path)
         for (const hit of matchInvalidationRules(writeRules, method, spelling))

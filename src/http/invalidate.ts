@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headerValue } from './cache-key.js';
 import { swallowWrite } from './capture.js';
-import { normalisePath, pathBeforeSemicolon } from './normalise-path.js';
+import { normalisePath, routedPath } from './normalise-path.js';
 import type { Cache } from '../cache/types.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { requireCache, type CacheDirectory } from './cache-directory.js';
@@ -200,8 +200,8 @@ function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string
     }
     // Only the same origin: a write must not reach into what another host's URIs name.
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !own.has(url.host)) continue;
-    // As the write's own path: entries are stored for the path before a `;` (see pathBeforeSemicolon).
-    paths.add(normalisePath(pathBeforeSemicolon(url.pathname)));
+    // As the write's own path: entries are stored for the path a router acts on (see routedPath).
+    paths.add(normalisePath(routedPath(url.pathname)));
   }
   // A path no rule caches holds nothing to invalidate (and its invalidation would needlessly detach
   // every load in flight, whose tags are not known until they finish).

@@ -69,13 +69,14 @@ export function targetPath(target: string): string {
 }
 
 /**
- * The path before its first `;` (the whole path when it has none): what Fastify 4 (by default) and
- * any router with find-my-way's `useSemicolonDelimiter` route `/items/1;x` as, the rest being a query
- * to them, while Express and Koa route the path as written.
+ * The path before its first `;` or `#` (the whole path when it has neither): what a router may act on.
+ * A `#` ends the path for Express's and Koa's parseurl, Fastify's find-my-way and Hono's URL alike
+ * (node:http accepts one in a request line), and a `;` for Fastify 4 by default (find-my-way's
+ * `useSemicolonDelimiter`), the rest being a query to them; Express and Koa route a `;` as written.
  */
-export function pathBeforeSemicolon(path: string): string {
-  const semicolon = path.indexOf(';');
-  return semicolon === -1 ? path : path.slice(0, semicolon);
+export function routedPath(path: string): string {
+  const end = path.search(/[;#]/);
+  return end === -1 ? path : path.slice(0, end);
 }
 
 // `scheme://` (RFC 3986 §3.1); the authority runs to the next `/`.

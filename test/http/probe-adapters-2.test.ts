@@ -203,3 +203,55 @@ describe.each([
     });
   },
 );
+
+/**
+ * A `#` in a request line (which node:http accepts; only browsers strip the fragment) ends the path for
+ * Express's and Koa's parseurl, Fastify's find-my-way and Hono's URL alike: `/items/1#x` is routed as
+ * `/items/1`.
+ */
+describe('a path spelled with a # (every framework routes it as the path before it)', () => {
+  let version: number;
+  let url: string;
+
+  beforeEach(async () => {
+    version = 1;
+    const app = express();
+    app.use(
+      expressCache({
+        cache,
+        user: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
+        rules: [
+          { path: '/items/:id', ttl: '1m' },
+          { path: '/me', perUser: true, ttl: '1m' },
+          { path: '/*', ttl: '1m', shared: true },
+        ],
+      }),
+    );
+    app.get('/items/:id', (req, res) => void res.send(`item ${req.params.id} v${version}`));
+    app.delete('/items/:id', (_req, res) => {
+      version++;
+      res.status(204).end();
+    });
+    app.get('/me', (req, res) => void res.send(`me ${String(req.headers['x-user'])}`));
+    const server = await listen(createServer(app));
+    closers.push(() => server.close());
+    url = server.url;
+  });
+
+  it('a write so spelled invalidates the path it is routed as', async () => {
+    expect((await rawRequest(`${url}/items/1`)).text).toBe('item 1 v1');
+    expect((await rawRequest(url, {}, 'DELETE', '/items/1#x')).status).toBe(204);
+    expect((await rawRequest(`${url}/items/1`)).text).toBe('item 1 v2');
+  });
+
+  it('is never served after a write to the path it is routed as', async () => {
+    expect((await rawRequest(url, {}, 'GET', '/items/1#x')).text).toBe('item 1 v1');
+    expect((await rawRequest(`${url}/items/1`, {}, 'DELETE')).status).toBe(204);
+    expect((await rawRequest(url, {}, 'GET', '/items/1#x')).text).toBe('item 1 v2');
+  });
+
+  it("never stores one user's page under a shared rule", async () => {
+    expect((await rawRequest(url, { 'x-user': 'alice' }, 'GET', '/me#x')).text).toBe('me alice');
+    expect((await rawRequest(url, { 'x-user': 'bob' }, 'GET', '/me#x')).text).toBe('me bob');
+  });
+});
