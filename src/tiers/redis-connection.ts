@@ -2,7 +2,10 @@
 // calls on it: while the first connection is still opening a call waits for it briefly; after that
 // a disconnected client fails fast instead of queueing, so an outage never piles up memory or latency.
 // The gate remembers why the connection is down (refused, unknown host, wrong or missing password) so
-// errors and health say so, and refuses every call when the server rejected the DB index.
+// errors and health say so, and refuses every call when the server rejected the DB index. Each new
+// connection of a standalone or Sentinel client is checked before calls go through it: a server with
+// another run_id than before restarted (maybe from an older snapshot) or replaced the old one (a
+// failover), and may hold data that deletes and invalidations made since have removed.
 // Time source: the driver's `clock` (redisTier passes the tier's), by default `Date.now` like the rest
 // of tiers/; it dates the first-connection deadline.
 //
@@ -202,24 +205,47 @@ export class ConnectionGate {
   readonly #client: RedisClient;
   readonly #clock: () => number;
   readonly #deadline: number;
+  readonly #connectTimeoutMs: number;
   #everReady: boolean;
   #firstReady: Promise<void> | undefined;
   #cause: string | undefined;
   #fatal: CacheError | undefined;
+  /** The server's run_id when last checked (undefined before the first check, or when INFO is refused). */
+  #runId: string | undefined;
+  /** The connection (ioredis stream) whose server was checked; a Cluster client is never checked. */
+  #checked: unknown;
+  /** The check of the current connection, while it is out. */
+  #checking: Promise<void> | undefined;
+  #onServerChange: ((previous: string, current: string) => void) | undefined;
 
   constructor(client: RedisClient, connectTimeoutMs: number, clock: () => number = Date.now) {
     this.#client = client;
     this.#clock = clock;
     this.#deadline = clock() + connectTimeoutMs;
+    this.#connectTimeoutMs = connectTimeoutMs;
     this.#everReady = client.status === 'ready';
     if (!this.#everReady) client.once('ready', () => (this.#everReady = true));
     client.on('error', (error: unknown) => this.#onError(error));
     client.on('ready', () => (this.#cause = undefined));
   }
 
-  /** True when commands can be sent right now. */
+  /** True when commands can be sent right now (connected, and this connection's server checked). */
   get ready(): boolean {
-    return this.#fatal === undefined && this.#client.status === 'ready';
+    const client = this.#client;
+    return (
+      this.#fatal === undefined &&
+      client.status === 'ready' &&
+      (isCluster(client) || this.#checked === client.stream)
+    );
+  }
+
+  /**
+   * Calls `listener` when a new connection reaches a server with another run_id than the last one
+   * checked: it restarted (maybe from an older snapshot) or another server took over. It is called
+   * before any call goes through that connection.
+   */
+  onServerChange(listener: (previous: string, current: string) => void): void {
+    this.#onServerChange = listener;
   }
 
   /** Why the connection is (or last was) down, e.g. `ECONNREFUSED: connect … (nothing listens …)`. */
@@ -240,7 +266,7 @@ export class ConnectionGate {
   /** Resolves when a call may proceed, or rejects with CacheError TIER_UNAVAILABLE. */
   async pass(): Promise<void> {
     if (this.#fatal !== undefined) throw this.#fatal;
-    if (this.#client.status === 'ready') return;
+    if (this.#client.status === 'ready') return this.#verified();
     const left = this.#deadline - this.#clock();
     if (this.#everReady || left <= 0 || this.#client.status === 'end') throw this.#unavailable();
     this.#firstReady ??= new Promise<void>((resolve) => this.#client.once('ready', () => resolve()));
@@ -253,6 +279,51 @@ export class ConnectionGate {
     clearTimeout(timer);
     if (this.#fatal !== undefined) throw this.#fatal;
     if ((this.#client.status as string) !== 'ready') throw this.#unavailable();
+    return this.#verified();
+  }
+
+  /**
+   * Resolves once the current connection's server was checked (at most `connectTimeout`, else
+   * TIER_UNAVAILABLE; the check goes on, and the next call waits for it again).
+   */
+  async #verified(): Promise<void> {
+    if (this.ready) return;
+    this.#checking ??= this.#check().finally(() => (this.#checking = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.#connectTimeoutMs);
+      timer.unref();
+    });
+    const late = await Promise.race([this.#checking.then(() => false), expired]);
+    clearTimeout(timer);
+    if (late) throw this.#unavailable();
+  }
+
+  /** Reads the server's run_id on the current connection and reports a change before marking it checked. */
+  async #check(): Promise<void> {
+    const client = this.#client as Redis;
+    const stream: unknown = client.stream;
+    let info: string;
+    try {
+      info = await client.info('server');
+    } catch (error) {
+      // The server answered but refuses INFO (an ACL, a renamed command): there is nothing to compare.
+      if ((error as Error | null)?.name !== 'ReplyError' || client.stream !== stream) {
+        throw new CacheError('TIER_UNAVAILABLE', `Redis server check failed: ${String(error)}`, {
+          cause: error,
+        });
+      }
+      this.#checked = stream;
+      return;
+    }
+    const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+    if (runId !== undefined) {
+      const previous = this.#runId;
+      this.#runId = runId;
+      if (previous !== undefined && previous !== runId) this.#onServerChange?.(previous, runId);
+    }
+    // Answered on an older connection (it closed since): the new one is checked on its own.
+    if (client.stream === stream) this.#checked = stream;
   }
 
   #unavailable(): CacheError {

@@ -289,6 +289,15 @@ export class RedisDriver implements TierDriver {
     return this.#gate.status;
   }
 
+  /**
+   * Calls `listener` when the driver reconnects to a server with another run_id (standalone and
+   * Sentinel): it restarted, maybe from an older snapshot, or a replica took over. Called before any
+   * command goes through the new connection. One listener (redisTier's).
+   */
+  onServerChange(listener: (previous: string, current: string) => void): void {
+    this.#gate.onServerChange(listener);
+  }
+
   /** `undefined` when connected, else a promise that resolves once a command may be sent (or rejects). */
   whenReady(): Promise<void> | undefined {
     return this.#gate.ready ? undefined : this.#gate.pass();

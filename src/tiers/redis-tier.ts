@@ -84,6 +84,10 @@ export function redisTier(options: RedisTierOptions): SharedTier {
     });
     // Reconnected after an outage: probe and replay now rather than when the breaker next would.
     driver.client.on('ready', () => tier.driver.nudge());
+    // A server that restarted (maybe from an older snapshot) or took over may hold what was removed.
+    driver.onServerChange((previous, current) =>
+      tier.storeReset(`Redis run_id changed from ${previous} to ${current} (restarted, or failed over)`),
+    );
     // A refused connection, unknown host or bad password: one log line per outage, naming the cause.
     driver.client.on('error', (error: unknown) => tier.driver.reportUnreachable(connectionCause(error)));
     return tier;

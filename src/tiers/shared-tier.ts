@@ -272,6 +272,28 @@ export class SharedTier implements L2Tier {
     return binding;
   }
 
+  /**
+   * The store may have lost writes: it restarted from an older snapshot, or a replica that had not
+   * received every write took over. What it holds (entries, tombstones, tag times) may predate deletes
+   * and invalidations made since, so the L2 entries of every bound cache are not trusted (reads miss)
+   * until a clear of the cache has been delivered, which is replayed at once like an undelivered one.
+   * Only colder, never stale. `reason` is logged.
+   */
+  storeReset(reason: string): void {
+    if (this.#closed || this.#caches.size === 0) return;
+    const backlog = this.#invalidator.backlog;
+    const caches = [...this.#caches.keys()];
+    for (const cache of caches) backlog.pending.clear(cache);
+    // Debug: the restart itself was the outage's error and recovery lines.
+    this.#log.debug('L2 store may have lost writes; clearing the caches bound to it', {
+      tier: this.#driver.name,
+      reason,
+      caches,
+    });
+    void backlog.save(caches);
+    backlog.schedule(0);
+  }
+
   /** Closes the tier when no cache was ever bound to it (see {@link L2Tier.abandon}); else does nothing. */
   abandon(): void {
     if (this.#caches.size === 0) void this.close();
