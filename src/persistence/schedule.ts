@@ -2,6 +2,7 @@
 // timer, one more when the cache or manager closes, and never two at a time. A failed periodic
 // snapshot is logged and retried at the next tick; it never reaches the caller or crashes the process.
 import { parseDuration } from '../util/duration.js';
+import { MAX_TIMER_MS } from '../util/time.js';
 import { assertSerializer, type Serializer } from '../codec/serializer.js';
 import { errorMessage, type LogSink } from '../observability/log-sink.js';
 import { assertFunction, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
@@ -178,14 +179,24 @@ export class SnapshotSchedule {
     if (final !== undefined) await this.#run(final);
   }
 
-  // The timer holds the schedule only weakly, so an owner dropped without close() can be collected.
+  // The timer holds the schedule only weakly, so an owner dropped without close() can be collected. An
+  // interval longer than a timer waits (MAX_TIMER_MS; Node fires a longer one after 1 ms) is counted in
+  // equal ticks that fit, the snapshot taken at the last.
   #start(interval: number): void {
+    const ticks = Math.ceil(interval / MAX_TIMER_MS);
+    let tick = 0;
     const ref = new WeakRef<SnapshotSchedule>(this);
-    const timer = setInterval(() => {
-      const schedule = ref.deref();
-      if (schedule === undefined) clearInterval(timer);
-      else void schedule.snapshotNow();
-    }, interval);
+    const timer = setInterval(
+      () => {
+        const schedule = ref.deref();
+        if (schedule === undefined) clearInterval(timer);
+        else if (++tick === ticks) {
+          tick = 0;
+          void schedule.snapshotNow();
+        }
+      },
+      Math.ceil(interval / ticks),
+    );
     timer.unref();
     this.#timer = timer;
   }
