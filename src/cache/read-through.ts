@@ -630,12 +630,14 @@ export class ReadThrough {
 
   /**
    * Whether the value in grace a load of `full` started with may still be answered (fail-safe, soft
-   * timeout): always, unless a write detached the load and the tiers no longer hold that entry. What a
-   * delete, set, clear or invalidation removed or replaced is never served again, not even to callers
-   * that were already waiting; a load detached by a write that left the entry in place keeps it.
+   * timeout): while its grace lasts, unless a write detached the load and the tiers no longer hold that
+   * entry. What a delete, set, clear or invalidation removed or replaced is never served again, not even
+   * to callers that were already waiting; a load detached by a write that left the entry in place keeps
+   * it. Nor is a value whose grace ended while the load ran (a soft timeout outlasting it).
    */
   staleHeld(full: CacheKey, flight: Flight, stale: Envelope | undefined): boolean {
     if (stale === undefined) return false;
+    if (stale.expiresAt !== 0 && this.#state.clock() >= stale.expiresAt) return false;
     if (!flight.detached) return true;
     try {
       return this.#state.tiers.peekLocal(full) === stale;

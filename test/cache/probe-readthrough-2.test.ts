@@ -1,17 +1,22 @@
 // Probes of the read-through core as a hostile user, second round: what a lock waiter on another
 // instance answers while the lock holder loads, whether a caller joining a background refresh is
-// waited for, and writes made while caching is switched off. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
+// waited for, writes made while caching is switched off, and a soft timeout that outlasts a grace. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
 // counting the store reads they make.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
 import type { CacheOptions } from '../../src/cache/types.js';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
+import { manualClock } from '../helpers/clock.js';
 import { deferred } from '../helpers/deferred.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 interface Plan {
   v: number;
@@ -134,4 +139,50 @@ describe('a write while caching is switched off (enabled: false)', () => {
       await cache.close();
     },
   );
+});
+
+describe('a soft timeout that fires after the value’s grace has ended', () => {
+  const calls = {
+    getOrSet: (cache: ReturnType<typeof buildCache<string>>, load: () => Promise<string>) =>
+      cache.getOrSet('k', load, { timeout: { soft: 500 } }),
+    getOrSetMany: async (cache: ReturnType<typeof buildCache<string>>, load: () => Promise<string>) =>
+      (await cache.getOrSetMany(['k'], async () => [await load()], { timeout: { soft: 500 } }))[0],
+  };
+  it.each(Object.keys(calls) as Array<keyof typeof calls>)(
+    '%s: does not answer that value (past ttl + grace), but waits for the load',
+    async (call) => {
+      vi.useFakeTimers();
+      const clock = manualClock();
+      const cache = buildCache<string>({ clock: clock.now, ttl: 1000, grace: 1000 });
+      await cache.set('k', 'old');
+      clock.advance(1900); // in grace, 100 ms of it left
+      const upstream = deferred<string>();
+      let answer: string | undefined;
+      const pending = calls[call](cache, () => upstream.promise).then((value) => (answer = value));
+      clock.advance(500);
+      await vi.advanceTimersByTimeAsync(500);
+      // Before, 'old' was answered here, 400 ms after its grace ended (get() already said nothing).
+      expect(answer).toBeUndefined();
+      expect(await cache.get('k')).toBeUndefined();
+      upstream.resolve('new');
+      await pending;
+      expect(answer).toBe('new');
+      await cache.close();
+    },
+  );
+
+  it('still answers the value in grace when the soft timeout fires within it', async () => {
+    vi.useFakeTimers();
+    const clock = manualClock();
+    const cache = buildCache<string>({ clock: clock.now, ttl: 1000, grace: 1000 });
+    await cache.set('k', 'old');
+    clock.advance(1200);
+    const upstream = deferred<string>();
+    const pending = cache.getOrSet('k', () => upstream.promise, { timeout: { soft: 500 } });
+    clock.advance(500);
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(pending).resolves.toBe('old');
+    upstream.resolve('new');
+    await cache.close();
+  });
 });
