@@ -58,6 +58,11 @@ export class GuardedBus implements InvalidationBus {
       throw new CacheError('TIER_UNAVAILABLE', `bus publish skipped: ${this.#driver.name} circuit is open`);
     }
     try {
+      // While the store's first connection opens, calls wait for it (up to connectTimeout): so does a
+      // publish, which would otherwise fail at once and leave the write it announces to be replayed as
+      // a delete of the value it just stored.
+      const ready = this.#driver.whenReady();
+      if (ready !== undefined) await ready;
       await this.inner.publish(message);
       this.#lastFailure = undefined;
     } catch (error) {
