@@ -324,9 +324,10 @@ function readEntries(
       const scope = snapshotScope({ key, scope: (loadState as EntryExtras).scope });
       if (scope !== undefined) entry.scope = scope;
     }
-    const raw = bytes as Uint8Array;
     try {
-      entry.value = serializer.deserialize(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+      // A copy of the entry's bytes: msgpackr hands binary data back as views of what it reads, so a
+      // Buffer or typed array in a value read from the file itself would keep the whole file alive.
+      entry.value = serializer.deserialize(Buffer.from(bytes as Uint8Array));
     } catch {
       // The checksum passed, so the bytes are what was written: a serializer that cannot read its
       // own output (changed between versions) loses this entry, not the snapshot.
