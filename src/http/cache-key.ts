@@ -69,7 +69,9 @@ export function queryDecodes(query: string): boolean {
  * is neither served nor stored. The query must decode ({@link queryDecodes}) wherever the key reads it,
  * a param a `varyQuery` list names must not come with brackets (`q[]=x`, which Express 4's qs reads as
  * `q` while the list keeps `q` alone), a list or template must not read a query longer than the
- * handler's parser reads ({@link PARSER_PARAM_LIMIT}), and a param a key template fills from the
+ * handler's parser reads ({@link PARSER_PARAM_LIMIT}) nor one with a `#` (which ends the query for
+ * Express's and Koa's parseurl and Hono's URL, not for Fastify: `?x=1#&q=evil` has no `q` to the
+ * former, while the key would read `q=evil`), and a param a key template fills from the
  * query must appear once, without brackets and with a value: the template holds one value, while
  * Express and Fastify hand the handler `?q=a&q=b` (and Express 4's qs `?q[]=a`) as a list, whose
  * answer would become that of `?q=a` (or of no `q`), and it renders `?q` as it renders no `q`, which a
@@ -84,11 +86,11 @@ export function keyHoldsQuery(rule: CompiledCacheRule, query: string, params: Pa
     // The whole query is keyed: a param a parser dropped changes the key, not only the answer.
     if (vary === true) return true;
     // A listed param is kept by its exact name, so its bracketed spelling would be left out of the key.
-    return !pastParserLimit(query) && !listedWithBrackets(query, vary);
+    return !pastParserLimit(query) && !query.includes('#') && !listedWithBrackets(query, vary);
   }
   const names = rule.key.names.filter((name) => !(name in params));
   if (names.length === 0) return true;
-  if (!queryDecodes(query) || pastParserLimit(query)) return false;
+  if (!queryDecodes(query) || pastParserLimit(query) || query.includes('#')) return false;
   const seen = new Set<string>();
   for (const [name, value] of queryParams(query)) {
     const bracket = name.indexOf('[');

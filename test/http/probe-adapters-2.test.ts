@@ -255,3 +255,36 @@ describe('a path spelled with a # (every framework routes it as the path before 
     expect((await rawRequest(url, { 'x-user': 'bob' }, 'GET', '/me#x')).text).toBe('me bob');
   });
 });
+
+/**
+ * A `#` in the query ends it for Express's and Koa's parseurl and Hono's URL (Fastify reads on): with
+ * `?x=1#&q=evil` their handler sees no `q`, while a key template or varyQuery list read `q=evil`.
+ */
+describe('a query with a # (Express, Koa and Hono read the query only up to it)', () => {
+  let url: string;
+
+  beforeEach(async () => {
+    const app = express();
+    app.use(
+      expressCache({
+        cache,
+        rules: [
+          { path: '/search', ttl: '1m', key: 'search_{q}' },
+          { path: '/list', ttl: '1m', varyQuery: ['q'] },
+        ],
+      }),
+    );
+    const answer = (req: express.Request, res: express.Response) =>
+      void res.send(`results for ${typeof req.query.q === 'string' ? req.query.q : 'nothing'}`);
+    app.get('/search', answer);
+    app.get('/list', answer);
+    const server = await listen(createServer(app));
+    closers.push(() => server.close());
+    url = server.url;
+  });
+
+  it.each(['/search', '/list'])('never stores the answer without q under the key of q (%s)', async (path) => {
+    expect((await rawRequest(url, {}, 'GET', `${path}?x=1#&q=evil`)).text).toBe('results for nothing');
+    expect((await rawRequest(`${url}${path}?q=evil`)).text).toBe('results for evil');
+  });
+});
