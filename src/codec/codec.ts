@@ -3,6 +3,11 @@
 // saying how the rest is encoded, so the threshold can change without making old values unreadable.
 // Whatever L2 holds is untrusted: inflating stops at a size limit, so a planted "bomb" (a few MB that
 // would inflate to GBs) is a corrupt value, i.e. a miss, not a multi-second block and a huge allocation.
+// Turning compression on or off leaves L2 holding values of the other form (and instances of both
+// share it during a rolling restart): each codec reads both. A value the serializer wrote never starts
+// with a flag byte (an entry record is an object: a msgpack map or record, JSON's `{`), so a codec with
+// compression reads an unknown first byte as an unflagged value, and one without it reads a value its
+// serializer refuses as a flagged one when it starts with a flag.
 import {
   brotliCompressSync,
   brotliDecompressSync,
@@ -61,6 +66,8 @@ const COMPRESS: Record<number, (input: Buffer) => Buffer> = {
 };
 // Inflating 16 MiB blocks the loop for about 60 ms (64 MiB: about 230 ms) on the project's machine.
 const DEFAULT_MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
+/** The limit a codec without compression inflates a flagged value within (another instance's). */
+const DEFAULT_LIMIT: ZlibOptions = { maxOutputLength: DEFAULT_MAX_DECOMPRESSED_BYTES };
 const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 const DECOMPRESS: Record<number, (input: Buffer, limit: ZlibOptions) => Buffer> = {
@@ -72,7 +79,30 @@ const DECOMPRESS: Record<number, (input: Buffer, limit: ZlibOptions) => Buffer> 
 /** Builds the codec: the serializer alone, or the serializer plus flagged compression. */
 export function createCodec(serializer: Serializer, compression?: CompressionOptions | false): Codec {
   if (compression === undefined || compression === false) {
-    return { encode: (value) => serializer.serialize(value), decode: (data) => serializer.deserialize(data) };
+    return {
+      encode: (value) => serializer.serialize(value),
+      decode(data) {
+        try {
+          return serializer.deserialize(data);
+        } catch (error) {
+          // Written by an instance with compression on: read as it would, within the default limit.
+          const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+          const mark = bytes[0];
+          if (mark !== FLAG_RAW && (mark === undefined || DECOMPRESS[mark] === undefined)) throw error;
+          try {
+            return decodeFlagged(
+              serializer,
+              mark,
+              bytes.subarray(1),
+              DEFAULT_LIMIT,
+              DEFAULT_MAX_DECOMPRESSED_BYTES,
+            );
+          } catch {
+            throw error;
+          }
+        }
+      },
+    };
   }
   assertKnownOptions(compression, COMPRESSION_OPTIONS, 'compression');
   const algorithm = compression.algorithm ?? 'gzip';
@@ -112,14 +142,28 @@ export function createCodec(serializer: Serializer, compression?: CompressionOpt
       const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
       const mark = bytes[0];
       if (mark === undefined) throw new RangeError('stored value is empty');
-      const body = bytes.subarray(1);
-      if (mark === FLAG_RAW) return serializer.deserialize(body);
-      const decompress = DECOMPRESS[mark];
-      if (decompress === undefined)
-        throw new RangeError(`stored value has an unknown compression flag ${mark}`);
-      return serializer.deserialize(inflate(decompress, body, limit, maxBytes));
+      if (mark === FLAG_RAW || DECOMPRESS[mark] !== undefined)
+        return decodeFlagged(serializer, mark, bytes.subarray(1), limit, maxBytes);
+      // Written by an instance without compression (before it was turned on, or still without it).
+      try {
+        return serializer.deserialize(data);
+      } catch (error) {
+        throw new RangeError(`stored value has an unknown compression flag ${mark}`, { cause: error });
+      }
     },
   };
+}
+
+/** Decodes the `body` of a value flagged `mark` (FLAG_RAW or an algorithm's flag). */
+function decodeFlagged(
+  serializer: Serializer,
+  mark: number,
+  body: Buffer,
+  limit: ZlibOptions,
+  maxBytes: number,
+): unknown {
+  if (mark === FLAG_RAW) return serializer.deserialize(body);
+  return serializer.deserialize(inflate(DECOMPRESS[mark]!, body, limit, maxBytes));
 }
 
 function inflate(
