@@ -529,6 +529,12 @@ export class ReadThrough {
     await runLoader(request.loader, ctx, flight.controller, run);
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
+    const held = request.stale;
+    if (!storable && request.refresh && held !== undefined && held.staleAt !== 0) {
+      // A refresh that stores nothing (skipped, or undefined uncached) leaves the value to its TTL, as a
+      // failed one does for failSafeBackoff, not past its staleAt: else every hit would refresh again.
+      held.retryAt = Math.min(state.clock() + call.failSafeBackoff, held.staleAt);
+    }
     // A detached flight's result may be what a write removed or replaced: answer it, never store it.
     if (storable && !flight.detached && !state.closed) {
       const previous = request.previous;

@@ -1,6 +1,7 @@
 // Probes of the read-through core as a hostile user, second round: what a lock waiter on another
 // instance answers while the lock holder loads, whether a caller joining a background refresh is
-// waited for, writes made while caching is switched off, and a soft timeout that outlasts a grace. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
+// waited for, writes made while caching is switched off, a soft timeout that outlasts a grace, and a
+// refresh-ahead that stores nothing. Races are driven by deferreds; the lock's own polls are real (2 ms) timers, waited on by
 // counting the store reads they make.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -185,4 +186,53 @@ describe('a soft timeout that fires after the value’s grace has ended', () => 
     upstream.resolve('new');
     await cache.close();
   });
+});
+
+describe('a refresh-ahead whose load stores nothing', () => {
+  const loaders = {
+    'answers undefined': (): string | undefined => undefined,
+    'calls ctx.skip()': (ctx: { skip(): void }): string => {
+      ctx.skip();
+      return 'not for caching';
+    },
+  };
+  it.each(Object.keys(loaders) as Array<keyof typeof loaders>)(
+    'that %s is not started again on every hit, only after failSafeBackoff; the value then ends as usual',
+    async (kind) => {
+      const clock = manualClock();
+      const cache = buildCache<string | undefined>({
+        clock: clock.now,
+        ttl: '60s',
+        grace: '60s',
+        refreshAhead: 0.5,
+        failSafeBackoff: '5s',
+      });
+      await cache.set('k', 'v');
+      clock.advance(31_000);
+      let calls = 0;
+      const loader = loaders[kind];
+      const hit = async (): Promise<string | undefined> => {
+        const value = await cache.getOrSet('k', (ctx) => {
+          calls++;
+          return loader(ctx);
+        });
+        await new Promise((resolve) => setImmediate(resolve)); // the refresh settles
+        return value;
+      };
+      for (let i = 0; i < 20; i++) {
+        expect(await hit()).toBe('v');
+        clock.advance(10);
+      }
+      // Before, each of the 20 hits started a refresh: one upstream call per request for 29 s.
+      expect(calls).toBe(1);
+      clock.advance(5_000);
+      expect(await hit()).toBe('v');
+      expect(await hit()).toBe('v');
+      expect(calls).toBe(2);
+      // Past its TTL the value is stale, and a miss loads as it would have (no fail-safe backoff).
+      clock.advance(30_000);
+      expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded');
+      await cache.close();
+    },
+  );
 });
