@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { createCodec } from '../../src/codec/codec.js';
 import { jsonSerializer, msgpackSerializer } from '../../src/codec/serializer.js';
 import { createCache } from '../../src/index.js';
-import type { CacheError } from '../../src/index.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
 
@@ -34,7 +33,7 @@ describe('compression turned on or off while L2 holds values of the other settin
 
   it('instances with and without compression share entries without errors or reloads', async () => {
     const driver = new MemoryDriver();
-    const errors: CacheError[] = [];
+    const errors: unknown[] = [];
     const open = (compression: boolean) => {
       const cache = createCache<string>({
         name: 'plans',
