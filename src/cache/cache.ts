@@ -645,7 +645,9 @@ export class CacheView<V = unknown> implements Cache<V> {
    */
   async close(): Promise<void> {
     const state = this.#state;
-    if (!this.#isRoot || state.closed) return;
+    if (!this.#isRoot) return;
+    // A second close() waits for the first one, shutdown snapshot included, instead of resolving first.
+    if (state.closed) return state.close(undefined);
     await state.close(
       new CacheError(CacheErrorType.FETCH_FAILED, `cache "${this.name}" was closed`, { retryable: false }),
     );

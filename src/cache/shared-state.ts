@@ -70,6 +70,7 @@ export class SharedCacheState {
   readonly createdAt: number;
   #log: LogSink;
   #closed = false;
+  #closing: Promise<void> | undefined = undefined;
   #persistence: SnapshotSchedule | undefined = undefined;
   readonly #counters: FacadeCounters = {
     hits: 0,
@@ -200,9 +201,14 @@ export class SharedCacheState {
 
   /**
    * Closes the cache once: loads in progress are aborted with `reason` (their results are not stored),
-   * the shutdown snapshot is taken while the entries are still there, then the tiers are released.
+   * the shutdown snapshot is taken while the entries are still there, then the tiers are released. A
+   * later call answers the first call's promise: it too resolves only once all of that is done.
    */
-  async close(reason: unknown): Promise<void> {
+  close(reason: unknown): Promise<void> {
+    return (this.#closing ??= this.#close(reason));
+  }
+
+  async #close(reason: unknown): Promise<void> {
     this.#closed = true;
     this.flights.abortAll(reason);
     if (this.#persistence !== undefined) await this.#persistence.stop();

@@ -2,11 +2,12 @@
 // once it is written, however often it is called. A manager used to dump its caches when the snapshot's
 // turn came and close them only after it was written: a delete in between was acknowledged (true) and
 // still restored at the next start. And a second close() resolved before the first one's file was
-// written, so a process that exits after it restarted from an older snapshot.
+// written, so a process that exits after it restarted from an older snapshot (a single cache's too).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCacheManager } from '../../src/cache/manager.js';
+import { createCache } from '../../src/cache/create-cache.js';
 import { nodeSnapshotFs } from '../../src/util/atomic-write.js';
 import type { SnapshotFs } from '../../src/persistence/types.js';
 import { scratchDir } from './helpers.js';
@@ -116,5 +117,41 @@ describe('the shutdown snapshot of a manager', () => {
     await manager.close();
     await manager.close();
     expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('the shutdown snapshot of a cache', () => {
+  it('a second close() resolves only once the shutdown snapshot is written', async () => {
+    const path = join(scratch.dir, 'cache.snap');
+    const gated = gatedFs();
+    const cache = createCache<number>({ name: 'a', persist: { path, fs: gated.fs } as never });
+    await cache.set('k', 1);
+    const first = cache.close();
+    let secondDone = false;
+    const second = cache.close().then(() => {
+      secondDone = true;
+    });
+    await gated.renaming;
+    await settle();
+    expect(secondDone).toBe(false);
+    expect(existsSync(path)).toBe(false);
+    gated.release();
+    await Promise.all([first, second]);
+    expect(existsSync(path)).toBe(true);
+
+    const next = createCache<number>({ name: 'a', persist: { path } });
+    expect(await next.get('k')).toBe(1);
+    await next.close();
+  });
+
+  it("a namespace's close() stays a no-op", async () => {
+    const path = join(scratch.dir, 'cache.snap');
+    const cache = createCache<number>({ name: 'a', persist: { path } });
+    await cache.namespace('n').set('k', 1);
+    await cache.namespace('n').close();
+    expect(await cache.namespace('n').get('k')).toBe(1);
+    await cache.close();
+    await cache.close();
+    expect(existsSync(path)).toBe(true);
   });
 });
