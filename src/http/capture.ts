@@ -132,11 +132,13 @@ export function captureResponse(
   };
   const append = (chunk: Chunk | undefined | null, encoding: BufferEncoding | undefined): boolean => {
     if (chunk === undefined || chunk === null) return true;
-    const buf =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, encoding ?? 'utf8')
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (size + buf.length > maxResponseBytes) return false;
+    // Measured first, so a chunk past the limit is never copied.
+    const length =
+      typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding ?? 'utf8') : chunk.byteLength;
+    if (size + length > maxResponseBytes) return false;
+    // A copy: once its callback ran, a writer may reuse the buffer it wrote (Node allows it), and a
+    // view of it would hold what the buffer reads later instead.
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : Buffer.from(chunk);
     chunks.push(buf);
     size += buf.length;
     return true;

@@ -11,6 +11,7 @@ import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { expressCache } from '../../src/http/express.js';
 import { fastifyCache, type FastifyCacheOptions } from '../../src/http/fastify.js';
+import { createHttpCache } from '../../src/http/http-cache.js';
 import { listen, rawRequest, type TestServer } from './helpers/server.js';
 
 let cache: Cache;
@@ -286,5 +287,26 @@ describe('a query with a # (Express, Koa and Hono read the query only up to it)'
   it.each(['/search', '/list'])('never stores the answer without q under the key of q (%s)', async (path) => {
     expect((await rawRequest(url, {}, 'GET', `${path}?x=1#&q=evil`)).text).toBe('results for nothing');
     expect((await rawRequest(`${url}${path}?q=evil`)).text).toBe('results for evil');
+  });
+});
+
+describe('a handler that reuses its buffer once a write called back (as Node allows)', () => {
+  it('is sent and stored as it wrote it, not as the buffer reads later', async () => {
+    const core = createHttpCache({ cache, rules: [{ path: '/*', ttl: '1m' }] });
+    const server = await listen((req, res) => {
+      void core(req, res, async () => {
+        const scratch = Buffer.alloc(4);
+        for (const part of ['aaaa', 'bbbb', 'cccc']) {
+          scratch.write(part);
+          await new Promise<void>((resolve) => res.write(scratch, () => resolve()));
+        }
+        res.end();
+      });
+    });
+    closers.push(() => server.close());
+    const first = await rawRequest(`${server.url}/file`);
+    expect(first).toMatchObject({ status: 200, text: 'aaaabbbbcccc' });
+    const hit = await rawRequest(`${server.url}/file`);
+    expect(hit).toMatchObject({ status: 200, text: 'aaaabbbbcccc', headers: { 'x-cache': 'HIT' } });
   });
 });
