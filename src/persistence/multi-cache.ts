@@ -68,7 +68,7 @@ export function snapshotCaches(
     for (const cache of caches) content.set(cache.name, cache.dump());
     return writeSnapshot(path, content, io);
   };
-  const file = resolve(path);
+  const file = queueKey(path);
   const before = writes.get(file);
   const run = before === undefined ? write() : before.then(write);
   const settled = run.catch(() => undefined);
@@ -77,6 +77,16 @@ export function snapshotCaches(
     if (writes.get(file) === settled) writes.delete(file);
   });
   return run;
+}
+
+// The file a path names, for the write queue: resolved, or as spelled when the working folder is gone
+// (process.cwd() throws then; the write itself fails, and is reported, like any other).
+function queueKey(path: string): string {
+  try {
+    return resolve(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

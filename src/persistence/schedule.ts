@@ -148,7 +148,14 @@ export class SnapshotSchedule {
   // Runs `save` unless a snapshot is being written (then answers that one), logging its failure.
   #run(save: () => Promise<unknown>): Promise<void> {
     if (this.#running !== undefined) return this.#running;
-    const run = save().then(
+    let saving: Promise<unknown>;
+    try {
+      saving = save();
+    } catch (error) {
+      // Thrown, not rejected: still one logged failure, never an exception out of the timer.
+      saving = Promise.reject(error);
+    }
+    const run = saving.then(
       () => undefined,
       (error: unknown) => {
         const log = this.#log();
