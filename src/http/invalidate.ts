@@ -182,11 +182,16 @@ function writtenPaths(res: ServerResponse, uri: UriWrite, written: Record<string
   // it names those in an absolute Location).
   const own = new Set<string>();
   const forwarded = headerValue(uri.req, 'x-forwarded-host') ?? '';
+  // Read as an http and as an https authority: a Host with its scheme's default port written out
+  // (`example.com:443`, which a proxy forwarding `$host:$server_port` sends) is the host that an https
+  // Location on it reads as, without the port.
   for (const name of [host, ...forwarded.split(',')]) {
-    try {
-      own.add(new URL(`http://${name.trim()}`).host);
-    } catch {
-      // Not a host: no Location names it.
+    for (const scheme of ['http', 'https']) {
+      try {
+        own.add(new URL(`${scheme}://${name.trim()}`).host);
+      } catch {
+        // Not a host: no Location names it.
+      }
     }
   }
   for (const name of LOCATION_HEADERS) {

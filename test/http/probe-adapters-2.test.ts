@@ -310,3 +310,28 @@ describe('a handler that reuses its buffer once a write called back (as Node all
     expect(hit).toMatchObject({ status: 200, text: 'aaaabbbbcccc', headers: { 'x-cache': 'HIT' } });
   });
 });
+
+describe("a write's Location on its own host, whose Host names the default https port", () => {
+  it.each(['https://example.com/items/5', 'https://example.com:443/items/5'])(
+    'invalidates the path it names (%s)',
+    async (location) => {
+      let version = 1;
+      const core = createHttpCache({ cache, rules: [{ path: '/items/:id', ttl: '1m' }] });
+      const server = await listen((req, res) => {
+        void core(req, res, () => {
+          if (req.method === 'POST') {
+            version++;
+            res.writeHead(201, { location });
+            res.end();
+          } else res.end(`item 5 v${version}`);
+        });
+      });
+      closers.push(() => server.close());
+      // A proxy forwarding `Host: $host:$server_port` for https traffic.
+      const host = { host: 'example.com:443' };
+      expect((await rawRequest(`${server.url}/items/5`, host)).text).toBe('item 5 v1');
+      expect((await rawRequest(`${server.url}/items`, host, 'POST')).status).toBe(201);
+      expect((await rawRequest(`${server.url}/items/5`, host)).text).toBe('item 5 v2');
+    },
+  );
+});
