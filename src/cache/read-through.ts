@@ -529,12 +529,6 @@ export class ReadThrough {
     await runLoader(request.loader, ctx, flight.controller, run);
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);
-    const held = request.stale;
-    if (!storable && request.refresh && held !== undefined && held.staleAt !== 0) {
-      // A refresh that stores nothing (skipped, or undefined uncached) leaves the value to its TTL, as a
-      // failed one does for failSafeBackoff, not past its staleAt: else every hit would refresh again.
-      held.retryAt = Math.min(state.clock() + call.failSafeBackoff, held.staleAt);
-    }
     // A detached flight's result may be what a write removed or replaced: answer it, never store it.
     if (storable && !flight.detached && !state.closed) {
       const previous = request.previous;
@@ -589,6 +583,23 @@ export class ReadThrough {
         // write() has logged and emitted the failure; the caller still gets the loaded value.
       }
     }
+    if (request.refresh && !flight.detached) this.#refreshed(request.full, request.stale, call);
+  }
+
+  /**
+   * After a refresh-ahead that left the value it refreshed in place (it stored nothing: the loader
+   * answered undefined uncached or called ctx.skip(), or the write failed or was refused), no refresh
+   * starts again until failSafeBackoff has passed, as after a failed one, though never past the value's
+   * staleAt (its fail-safe backoff is for failed loads): else every hit would start one.
+   */
+  #refreshed(full: CacheKey, held: Envelope | undefined, call: ResolvedCallOptions<unknown>): void {
+    if (held === undefined || held.staleAt === 0) return;
+    try {
+      if (this.#state.tiers.peekLocal(full) !== held) return;
+    } catch {
+      return;
+    }
+    held.retryAt = Math.min(this.#state.clock() + call.failSafeBackoff, held.staleAt);
   }
 
   /**

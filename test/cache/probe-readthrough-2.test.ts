@@ -189,32 +189,49 @@ describe('a soft timeout that fires after the value’s grace has ended', () => 
 });
 
 describe('a refresh-ahead whose load stores nothing', () => {
-  const loaders = {
-    'answers undefined': (): string | undefined => undefined,
-    'calls ctx.skip()': (ctx: { skip(): void }): string => {
-      ctx.skip();
-      return 'not for caching';
+  const cases = {
+    'answers undefined': { load: (): string | undefined => undefined },
+    'calls ctx.skip()': {
+      load: (ctx: { skip(): void }): string => {
+        ctx.skip();
+        return 'not for caching';
+      },
+    },
+    // The entry's write fails (here the user's sizeOf throws for the new value); the old value stays.
+    'answers a value whose write fails': {
+      load: (): string => 'unsizable',
+      options: {
+        maxBytes: 1_000_000,
+        sizeOf: (value: unknown) => {
+          if (value === 'unsizable') throw new Error('cannot size');
+          return 10;
+        },
+      },
     },
   };
-  it.each(Object.keys(loaders) as Array<keyof typeof loaders>)(
+  it.each(Object.keys(cases) as Array<keyof typeof cases>)(
     'that %s is not started again on every hit, only after failSafeBackoff; the value then ends as usual',
     async (kind) => {
       const clock = manualClock();
+      const { load, options } = cases[kind] as {
+        load: (ctx: { skip(): void }) => string | undefined;
+        options?: CacheOptions<string | undefined>;
+      };
       const cache = buildCache<string | undefined>({
         clock: clock.now,
         ttl: '60s',
         grace: '60s',
         refreshAhead: 0.5,
         failSafeBackoff: '5s',
+        ...options,
       });
       await cache.set('k', 'v');
       clock.advance(31_000);
       let calls = 0;
-      const loader = loaders[kind];
       const hit = async (): Promise<string | undefined> => {
         const value = await cache.getOrSet('k', (ctx) => {
           calls++;
-          return loader(ctx);
+          return load(ctx);
         });
         await new Promise((resolve) => setImmediate(resolve)); // the refresh settles
         return value;
