@@ -4,7 +4,7 @@
 import { errorMessage } from '../observability/log-sink.js';
 import type { BusMessage, InvalidationBus } from './bus.js';
 import { fromBusMessage } from './invalidations.js';
-import type { Invalidator } from './invalidations.js';
+import type { Invalidation, Invalidator } from './invalidations.js';
 import type { BoundCache } from './tier-binding.js';
 import type { TierLog } from './tier-log.js';
 
@@ -55,7 +55,7 @@ export class BusListener {
     const { invalidator, clock } = this.#parts;
     const inv = fromBusMessage(message, clock);
     invalidator.heard(cache, inv);
-    cache.epoch++;
+    raced(cache, inv);
     cache.tellAll(invalidator.eventOf(inv));
   }
 
@@ -66,8 +66,9 @@ export class BusListener {
     // Its tag time is not noted, but the ones held here may predate what the sender stored in L2:
     // forgetting them (always safe) has the next read ask L2. A clear may stand for tags (see heard()).
     if (message.kind === 'clear' || message.kind === 'tags') cache.tags.forget();
-    cache.epoch++;
-    cache.tellAll(invalidator.eventOf(fromBusMessage(message, clock)));
+    const inv = fromBusMessage(message, clock);
+    raced(cache, inv);
+    cache.tellAll(invalidator.eventOf(inv));
   }
 
   #onResync(): void {
@@ -102,4 +103,10 @@ export class BusListener {
     this.#invalidLoggedAt = now;
     this.#invalidSinceLog = 0;
   }
+}
+
+/** The L2 reads of `cache` that are out and may have raced `inv` are read again (see BoundCache.epoch). */
+function raced(cache: BoundCache, inv: Invalidation): void {
+  if (inv.kind === 'set' || inv.kind === 'delete') cache.keysChanged(inv.keys);
+  else cache.epoch++;
 }

@@ -52,10 +52,11 @@ export class EntryReader {
   async readNow(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
     // A remote invalidation that lands while a read is in flight may concern the value being read;
     // read again once rather than hand a possibly stale value to L1.
+    let raced = false;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const epoch = cache.epoch;
-      const entry = await this.#readOnce(cache, key);
-      if (cache.epoch === epoch) return entry;
+      const start = cache.readStart(key);
+      const entry = await this.#readOnce(cache, key).finally(() => (raced = cache.readRaced(key, start)));
+      if (!raced) return entry;
     }
     return undefined;
   }
@@ -69,9 +70,13 @@ export class EntryReader {
     const ready = this.#parts.backlog.ready;
     if (ready !== undefined) await ready;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const epoch = cache.epoch;
-      const entries = await this.#readManyOnce(cache, keys);
-      if (cache.epoch === epoch) return entries;
+      const starts = keys.map((key) => cache.readStart(key));
+      let raced = false;
+      // Every key's read ends, raced or not (each must be counted out).
+      const entries = await this.#readManyOnce(cache, keys).finally(() => {
+        for (let i = 0; i < keys.length; i++) if (cache.readRaced(keys[i]!, starts[i]!)) raced = true;
+      });
+      if (!raced) return entries;
     }
     return keys.map(() => undefined);
   }

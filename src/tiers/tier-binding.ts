@@ -34,12 +34,47 @@ export class BoundCache {
   readonly tags: TagClock;
   /** The listeners of each open binding of this cache in this process. */
   readonly members = new Set<BindingListeners>();
-  /** Bumped by every remote invalidation, so a read that raced one can be retried. */
+  /**
+   * Bumped by every remote invalidation that may concern any key (tags, pattern, prefix, clear,
+   * resync), so a read that raced one can be retried; one of named keys bumps only the reads of those
+   * keys that are out (see {@link readStart}), so writes elsewhere in the cache never fail a read.
+   */
   epoch = 0;
+  /** Keys with L2 reads out: how many, and how many remote invalidations named the key meanwhile. */
+  readonly #reading = new Map<string, { reads: number; changes: number }>();
 
   constructor(name: string, tags: TagClock) {
     this.name = name;
     this.tags = tags;
+  }
+
+  /** Marks a read of `key` out; returns what {@link readRaced} compares with when it is back. */
+  readStart(key: string): number {
+    let slot = this.#reading.get(key);
+    if (slot === undefined) this.#reading.set(key, (slot = { reads: 0, changes: 0 }));
+    slot.reads++;
+    return this.epoch + slot.changes;
+  }
+
+  /**
+   * Ends a read of `key` begun at `start` ({@link readStart}); true when a remote invalidation that may
+   * concern the key landed meanwhile (its answer may be stale: read again).
+   */
+  readRaced(key: string, start: number): boolean {
+    const slot = this.#reading.get(key);
+    if (slot === undefined) return this.epoch !== start;
+    const raced = this.epoch + slot.changes !== start;
+    if (--slot.reads === 0) this.#reading.delete(key);
+    return raced;
+  }
+
+  /** A remote invalidation of `keys` (set, delete): the reads of those keys that are out raced it. */
+  keysChanged(keys: readonly string[]): void {
+    if (this.#reading.size === 0) return;
+    for (const key of keys) {
+      const slot = this.#reading.get(key);
+      if (slot !== undefined) slot.changes++;
+    }
   }
 
   /** Tells the other bindings of this cache in this process (the bus skips our own instance). */
