@@ -2,7 +2,8 @@
 // intercepted and the response is buffered instead of sent, so the cache can decide what to store and
 // what to send (ETag, X-Cache, a 304, or a stale answer instead of a 500). A body that grows past
 // `maxResponseBytes` switches the capture to pass-through: what was buffered is sent, the rest streams as
-// usual, and nothing is stored — memory per request is bounded by the limit.
+// usual, and nothing is stored — memory per request is bounded by the limit. So does flushing the headers
+// early, and writing to a server-sent event stream (whose events must not wait for an end).
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CapturedResponse } from './stored-response.js';
 
@@ -165,7 +166,8 @@ export function captureResponse(
   ): boolean {
     if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];
     begin();
-    if (append(chunk, encoding)) {
+    // An event stream never ends into an answer to store: its events go out as they are written.
+    if (!isEventStream(res) && append(chunk, encoding)) {
       if (cb) process.nextTick(cb);
       return true;
     }
@@ -210,6 +212,12 @@ export function captureResponse(
   };
 
   return { result, fail: (error) => finish({ outcome: 'failed', error }), release };
+}
+
+/** Whether `res` is a server-sent event stream (`Content-Type: text/event-stream`). */
+function isEventStream(res: ServerResponse): boolean {
+  const type = res.getHeader('content-type');
+  return typeof type === 'string' && /^\s*text\/event-stream\s*(;|$)/i.test(type);
 }
 
 /**

@@ -1,17 +1,20 @@
 // Probes of the adapters side by side, over real servers on loopback ports: what a handler that fails
 // part-way through its body leaves on the connection, under each framework's own error handling.
 import express from 'express';
+import Koa from 'koa';
 import Fastify from 'fastify';
 import fastify4, { type FastifyPluginCallback } from 'fastify-4';
 import { connect, type AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
-import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer, request } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { expressCache } from '../../src/http/express.js';
 import { fastifyCache, type FastifyCacheOptions } from '../../src/http/fastify.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
+import { koaCache } from '../../src/http/koa.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
 import { listen, rawRequest, type TestServer } from './helpers/server.js';
 
 let cache: Cache;
@@ -334,4 +337,65 @@ describe("a write's Location on its own host, whose Host names the default https
       expect((await rawRequest(`${server.url}/items/5`, host)).text).toBe('item 5 v2');
     },
   );
+});
+
+/** Opens `url` and resolves with what arrived once `text` is part of it, while the response stays open. */
+async function firstEvents(url: string, text: string): Promise<string> {
+  let got = '';
+  const req = request(url, (res) => res.on('data', (chunk: Buffer) => (got += chunk.toString())));
+  req.on('error', () => undefined); // destroyed below, mid-response
+  req.end();
+  try {
+    await vi.waitFor(() => expect(got).toContain(text));
+    return got;
+  } finally {
+    req.destroy();
+  }
+}
+
+describe.each([
+  [
+    'express',
+    async (events: Deferred): Promise<string> => {
+      const app = express();
+      app.use(expressCache({ cache, rules: [{ path: '/api/*', ttl: '1m' }] }));
+      app.get('/api/events', async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write('data: hello\n\n');
+        await events.promise;
+        res.end();
+      });
+      const server = await listen(createServer(app));
+      closers.push(() => server.close());
+      return server.url;
+    },
+  ],
+  [
+    'koa',
+    async (events: Deferred): Promise<string> => {
+      const app = new Koa();
+      app.use(koaCache({ cache, rules: [{ path: '/api/*', ttl: '1m' }] }));
+      app.use((ctx) => {
+        const stream = new PassThrough();
+        ctx.type = 'text/event-stream';
+        ctx.set('cache-control', 'no-cache');
+        ctx.body = stream;
+        stream.write('data: hello\n\n');
+        void events.promise.then(() => stream.end());
+      });
+      const server = await listen(createServer(app.callback()));
+      closers.push(() => server.close());
+      return server.url;
+    },
+  ],
+])('a server-sent event stream under a cached path (%s)', (_name, start) => {
+  it('reaches the client as it is written, not when it ends', async () => {
+    const events = deferred();
+    const url = await start(events);
+    try {
+      expect(await firstEvents(`${url}/api/events`, 'data: hello')).toContain('data: hello');
+    } finally {
+      events.resolve();
+    }
+  });
 });
