@@ -55,7 +55,9 @@ export class BusListener {
     const { invalidator, clock } = this.#parts;
     const inv = fromBusMessage(message, clock);
     invalidator.heard(cache, inv);
-    raced(cache, inv);
+    // Its tags' times are noted (heard()): a read out whose entry carries one checks them again.
+    if (inv.kind === 'tags') cache.tagsChanged(inv.tags);
+    else raced(cache, inv);
     cache.tellAll(invalidator.eventOf(inv));
   }
 
@@ -105,7 +107,7 @@ export class BusListener {
   }
 }
 
-/** The L2 reads of `cache` that are out and may have raced `inv` are read again (see BoundCache.epoch). */
+/** The L2 reads of `cache` that are out and may have raced `inv` read again (see BoundCache.epoch). */
 function raced(cache: BoundCache, inv: Invalidation): void {
   if (inv.kind === 'set' || inv.kind === 'delete') cache.keysChanged(inv.keys);
   else cache.epoch++;

@@ -13,6 +13,8 @@ import type { TierLog } from './tier-log.js';
 import type { TierEntry } from './types.js';
 import { since as msSince } from '../util/time.js';
 
+const NO_TAGS: readonly string[] = [];
+
 /** Keys per MGET when restored entries are checked against L2. */
 const VERIFY_BATCH = 500;
 
@@ -52,11 +54,16 @@ export class EntryReader {
   async readNow(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
     // A remote invalidation that lands while a read is in flight may concern the value being read;
     // read again once rather than hand a possibly stale value to L1.
-    let raced = false;
     for (let attempt = 0; attempt < 2; attempt++) {
       const start = cache.readStart(key);
-      const entry = await this.#readOnce(cache, key).finally(() => (raced = cache.readRaced(key, start)));
-      if (!raced) return entry;
+      let entry: TierEntry | undefined;
+      try {
+        entry = await this.#readOnce(cache, key);
+      } catch (error) {
+        cache.readRaced(key, start, NO_TAGS);
+        throw error;
+      }
+      if (!cache.readRaced(key, start, entry === undefined ? NO_TAGS : entryTags(entry))) return entry;
     }
     return undefined;
   }
@@ -71,11 +78,20 @@ export class EntryReader {
     if (ready !== undefined) await ready;
     for (let attempt = 0; attempt < 2; attempt++) {
       const starts = keys.map((key) => cache.readStart(key));
+      let entries: Array<TierEntry | undefined>;
+      try {
+        entries = await this.#readManyOnce(cache, keys);
+      } catch (error) {
+        for (let i = 0; i < keys.length; i++) cache.readRaced(keys[i]!, starts[i]!, NO_TAGS);
+        throw error;
+      }
+      // Every key's read ends here, raced or not (each must be counted out).
       let raced = false;
-      // Every key's read ends, raced or not (each must be counted out).
-      const entries = await this.#readManyOnce(cache, keys).finally(() => {
-        for (let i = 0; i < keys.length; i++) if (cache.readRaced(keys[i]!, starts[i]!)) raced = true;
-      });
+      for (let i = 0; i < keys.length; i++) {
+        const entry = entries[i];
+        if (cache.readRaced(keys[i]!, starts[i]!, entry === undefined ? NO_TAGS : entryTags(entry)))
+          raced = true;
+      }
       if (!raced) return entries;
     }
     return keys.map(() => undefined);

@@ -26,6 +26,15 @@ export interface BindingListeners {
   readonly errors: Set<(error: CacheError, key: string) => void>;
 }
 
+/** Most tags remembered as invalidated while reads are out (see BoundCache.tagsChanged). */
+const MAX_TAGS_HEARD = 10_000;
+
+/** Where an L2 read of one key started, for {@link BoundCache.readRaced}. */
+export interface ReadStart {
+  readonly changes: number;
+  readonly tagMessages: number;
+}
+
 /** What a tier keeps per bound cache name: its tag clock, its bindings' listeners, its read epoch. */
 export class BoundCache {
   /** The cache name (the middle of its L2 keys, see keys.ts). */
@@ -35,13 +44,17 @@ export class BoundCache {
   /** The listeners of each open binding of this cache in this process. */
   readonly members = new Set<BindingListeners>();
   /**
-   * Bumped by every remote invalidation that may concern any key (tags, pattern, prefix, clear,
-   * resync), so a read that raced one can be retried; one of named keys bumps only the reads of those
-   * keys that are out (see {@link readStart}), so writes elsewhere in the cache never fail a read.
+   * Bumped by every remote invalidation that may concern any key (pattern, prefix, clear, resync), so
+   * a read that raced one can be retried; one of named keys or tags fails only the reads out whose key
+   * it names or whose entry carries one of its tags (see {@link readStart}), so writes elsewhere in the
+   * cache never fail a read.
    */
   epoch = 0;
   /** Keys with L2 reads out: how many, and how many remote invalidations named the key meanwhile. */
   readonly #reading = new Map<string, { reads: number; changes: number }>();
+  /** Tags heard invalidated while reads were out, each with the count of tag messages then. */
+  readonly #tagsHeard = new Map<string, number>();
+  #tagMessages = 0;
 
   constructor(name: string, tags: TagClock) {
     this.name = name;
@@ -49,22 +62,27 @@ export class BoundCache {
   }
 
   /** Marks a read of `key` out; returns what {@link readRaced} compares with when it is back. */
-  readStart(key: string): number {
+  readStart(key: string): ReadStart {
     let slot = this.#reading.get(key);
     if (slot === undefined) this.#reading.set(key, (slot = { reads: 0, changes: 0 }));
     slot.reads++;
-    return this.epoch + slot.changes;
+    return { changes: this.epoch + slot.changes, tagMessages: this.#tagMessages };
   }
 
   /**
-   * Ends a read of `key` begun at `start` ({@link readStart}); true when a remote invalidation that may
-   * concern the key landed meanwhile (its answer may be stale: read again).
+   * Ends a read of `key` begun at `start` ({@link readStart}) that found an entry carrying `tags`; true
+   * when a remote invalidation that may concern it landed meanwhile (its answer may be stale: read again).
    */
-  readRaced(key: string, start: number): boolean {
+  readRaced(key: string, start: ReadStart, tags: readonly string[]): boolean {
     const slot = this.#reading.get(key);
-    if (slot === undefined) return this.epoch !== start;
-    const raced = this.epoch + slot.changes !== start;
-    if (--slot.reads === 0) this.#reading.delete(key);
+    let raced = this.epoch + (slot?.changes ?? 0) !== start.changes;
+    if (!raced && start.tagMessages !== this.#tagMessages) {
+      for (const tag of tags) if ((this.#tagsHeard.get(tag) ?? 0) > start.tagMessages) raced = true;
+    }
+    if (slot !== undefined && --slot.reads === 0) {
+      this.#reading.delete(key);
+      if (this.#reading.size === 0) this.#tagsHeard.clear();
+    }
     return raced;
   }
 
@@ -75,6 +93,19 @@ export class BoundCache {
       const slot = this.#reading.get(key);
       if (slot !== undefined) slot.changes++;
     }
+  }
+
+  /** A remote invalidation of `tags`: the reads out whose entry carries one of them raced it. */
+  tagsChanged(tags: readonly string[]): void {
+    if (this.#reading.size === 0) return;
+    // Reads are out all the time on a busy instance: past a bound, every read out races instead.
+    if (this.#tagsHeard.size + tags.length > MAX_TAGS_HEARD) {
+      this.#tagsHeard.clear();
+      this.epoch++;
+      return;
+    }
+    const seq = ++this.#tagMessages;
+    for (const tag of tags) this.#tagsHeard.set(tag, seq);
   }
 
   /** Tells the other bindings of this cache in this process (the bus skips our own instance). */
