@@ -140,7 +140,13 @@ async function writeResponse(res: ServerResponse, response: Response, head: bool
     // While the cache captures (and for a background revalidation, whose client has long been
     // answered) writes are buffered and take everything; only a real socket pushes back or goes away.
     if (!res.write(value)) {
-      if (res.destroyed) return void (await reader.cancel());
+      if (res.destroyed) {
+        await reader.cancel();
+        // Ended all the same: what ends with the response still runs, such as a write's invalidation
+        // (the client went away, the write happened).
+        res.end();
+        return;
+      }
       await drained(res);
     }
   }

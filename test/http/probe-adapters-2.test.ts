@@ -1,17 +1,20 @@
 // Probes of the adapters side by side, over real servers on loopback ports: what a handler that fails
 // part-way through its body leaves on the connection, under each framework's own error handling.
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import express from 'express';
 import Koa from 'koa';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import fastify4, { type FastifyPluginCallback } from 'fastify-4';
 import { connect, type AddressInfo } from 'node:net';
-import { createServer, request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { expressCache } from '../../src/http/express.js';
 import { fastifyCache, type FastifyCacheOptions } from '../../src/http/fastify.js';
+import { honoCache } from '../../src/http/hono.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
 import { koaCache } from '../../src/http/koa.js';
 import { deferred, type Deferred } from '../helpers/deferred.js';
@@ -397,5 +400,32 @@ describe.each([
     } finally {
       events.resolve();
     }
+  });
+});
+
+describe('a write whose client went away before it answered (hono)', () => {
+  it('still invalidates what it changed', async () => {
+    let version = 1;
+    const entered = deferred();
+    const clientGone = deferred();
+    const app = new Hono<{ Bindings: HttpBindings }>();
+    app.use(honoCache({ cache, rules: [{ path: '/items/:id', ttl: '1m' }] }));
+    app.get('/items/:id', (c) => c.text(`item 1 v${version}`));
+    app.delete('/items/:id', async (c) => {
+      c.env.outgoing.once('close', () => clientGone.resolve());
+      entered.resolve();
+      await clientGone.promise;
+      version++;
+      return c.json({ deleted: true });
+    });
+    const server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    closers.push(() => server.close());
+    expect((await rawRequest(`${server.url}/items/1`)).text).toBe('item 1 v1');
+    const write = request(`${server.url}/items/1`, { method: 'DELETE' });
+    write.on('error', () => undefined); // destroyed below, before the answer
+    write.end();
+    await entered.promise;
+    write.destroy();
+    await vi.waitFor(async () => expect((await rawRequest(`${server.url}/items/1`)).text).toBe('item 1 v2'));
   });
 });
