@@ -52,7 +52,10 @@ export function fastifyCache(
   if (adminOptions !== undefined) {
     const admin = createAdmin({ ...adminOptions, caches: adminOptions.caches ?? options.cache });
     const prefix = adminOptions.prefix ?? '';
-    for (const path of ADMIN_PATHS) {
+    // Each route with one trailing slash too, as the router takes it (Fastify matches paths exactly
+    // unless ignoreTrailingSlash is set; `/dashboard/*` already matches `/dashboard/`).
+    const urls = ADMIN_PATHS.flatMap((path) => (path.endsWith('*') ? [path] : [path, `${path}/`]));
+    for (const path of urls) {
       fastify.route({
         method: ['GET', 'HEAD', 'POST'],
         url: `${prefix}${path}`,

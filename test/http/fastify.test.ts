@@ -188,6 +188,24 @@ describe('fastifyCache (Fastify 5)', () => {
     expect(metrics).toMatch(/^larder_cache_entries\{cache="url"\} 1$/m);
     expect((await fetch(`${base}/api/cache/dashboard`)).status).toBe(200);
   });
+
+  it('takes one trailing slash on every admin route, as the admin router does', async () => {
+    await get('/api/urls/', { 'x-user': 'u1' });
+    const admin = (method: string, path: string) =>
+      fetch(`${base}/api/cache/${path}`, { method, headers: { 'x-api-key': KEY } });
+    for (const path of ['stats', 'health', 'performance', 'metrics', 'advisor', 'config', 'config/url']) {
+      const [bare, slashed] = [await admin('GET', path), await admin('GET', `${path}/`)];
+      expect(slashed.status, path).not.toBe(404);
+      expect([slashed.status, slashed.headers.get('content-type')], path).toEqual([
+        bare.status,
+        bare.headers.get('content-type'),
+      ]);
+    }
+    expect((await admin('GET', 'dashboard/')).status).toBe(200);
+    expect((await admin('POST', 'clear/url/')).status).toBe(200);
+    expect(manager.get('url').stats().size).toBe(0);
+    expect((await admin('GET', 'stats//')).status).toBe(404); // one slash, not two
+  });
 });
 
 describe('fastifyCache under a router that ignores duplicate slashes', () => {
