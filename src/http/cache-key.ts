@@ -168,6 +168,7 @@ export function credentialDigest(
  * `GET <path>[?<query>] host=<host>` (the Host lower-cased; left out when the request has none),
  * followed by ` x-forwarded-host=<host>` when the request has an X-Forwarded-Host other than its Host;
  * a key template or function holds what it names, and no Host unless `varyHeaders` lists it.
+ * A `varyHeaders` header that is one of `credentialHeaders` is keyed by its {@link credentialDigest}.
  * A per-user key holds the {@link credentialDigest} of `credentialHeaders` before the user, so a
  * request that names a user without that user's credentials cannot reach their entry; the user
  * stays last, so `* user=<id>` still finds one user's entries.
@@ -203,8 +204,16 @@ export function deriveKey(
   } else {
     key = rule.key.render(templateValues(target.query, params));
   }
-  // Encoded so that a header value or user id can never forge the separators of another key.
-  for (const name of rule.varyHeaders) key += ` ${name}=${encodeURIComponent(headerValue(req, name) ?? '')}`;
+  // Encoded so that a header value or user id can never forge the separators of another key; a
+  // credential header (Authorization, Cookie) by its digest, so keys (listed by the admin API and the
+  // dashboard, written in logs) never hold a token.
+  for (const name of rule.varyHeaders) {
+    const digest = credentialHeaders.includes(name) ? credentialDigest(req, [name]) : undefined;
+    key +=
+      digest === undefined
+        ? ` ${name}=${encodeURIComponent(headerValue(req, name) ?? '')}`
+        : ` ${name}=~${digest}`;
+  }
   if (rule.perUser) {
     const credential = credentialDigest(req, credentialHeaders);
     if (credential !== undefined) key += ` cred=${credential}`;

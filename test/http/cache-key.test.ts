@@ -75,6 +75,20 @@ describe('deriveKey', () => {
     expect(keyOf(rule, '/p', {}, 'a user=b')).not.toBe(keyOf(rule, '/p', {}, 'a'));
   });
 
+  it('keys a varied credential header by its digest, never its value', () => {
+    const rule: CacheRule = { path: '/p', key: 'p', varyHeaders: ['Authorization', 'X-Tenant'] };
+    const alice = keyOf(rule, '/p', { authorization: 'Bearer alice-token', 'x-tenant': 't 1' });
+    const bob = keyOf(rule, '/p', { authorization: 'Bearer bob-token', 'x-tenant': 't 1' });
+    expect(alice).toMatch(/^p authorization=~[0-9a-f]{32} x-tenant=t%201$/);
+    expect(alice).not.toContain('alice');
+    expect(bob).not.toBe(alice);
+    expect(keyOf(rule, '/p', { authorization: 'Bearer alice-token', 'x-tenant': 't 1' })).toBe(alice);
+    // A value spelled like a digest is still its own value (digests are only made of credential headers).
+    const digest = alice.split(' ')[1]!.slice('authorization='.length);
+    const tenant: CacheRule = { path: '/p', key: 'p', varyHeaders: ['X-Tenant'] };
+    expect(keyOf(tenant, '/p', { 'x-tenant': digest })).toBe(`p x-tenant=${digest}`);
+  });
+
   it('renders a key template from params then query values', () => {
     const rule: CacheRule = {
       path: '/subscriptions/:org/providers/:provider/plans',
