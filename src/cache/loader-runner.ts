@@ -108,6 +108,12 @@ export interface LoaderRunOptions {
   retry: ResolvedRetry;
   /** Bound on the whole call in ms; 0 = none. */
   hardTimeout: number;
+  /**
+   * The performance.now() reading the hard timeout counts from, when the call began before the loader
+   * could start (a wait for another instance's distributed lock): the loader gets what is left of it.
+   * Undefined: it counts from runLoader.
+   */
+  startedAt?: number;
   log: LogSink;
   /** Called after every attempt with its duration and whether it succeeded (stats, metrics). */
   onAttempt: (durationMs: number, ok: boolean, key: CacheKey) => void;
@@ -169,6 +175,8 @@ export class BackoffHold {
 /**
  * Calls the loader (retrying as the policy allows) under `controller`; resolves to the context holding
  * the value, or rejects with a CacheError: FETCH_FAILED, RETRY_EXHAUSTED or TIMEOUT (cause = original).
+ * A call whose signal is already aborted (the cache closed, or its hard timeout passed while it waited
+ * for a lock) rejects with the reason and never calls the loader.
  */
 export function runLoader<V>(
   loader: Loader<V>,
@@ -176,9 +184,24 @@ export function runLoader<V>(
   controller: AbortController,
   settings: LoaderRunOptions,
 ): Promise<LoaderCall<V>> {
-  const work = attempts(loader, ctx, settings);
-  if (settings.hardTimeout <= 0) return work;
-  return withHardTimeout(work, ctx, controller, settings);
+  if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal, ctx.signal.reason));
+  const hard = settings.hardTimeout;
+  if (hard <= 0) return attempts(loader, ctx, settings);
+  const left = settings.startedAt === undefined ? hard : hard - (performance.now() - settings.startedAt);
+  if (left <= 0) {
+    const error = hardTimeoutError(ctx.key, settings.cache, hard);
+    controller.abort(error);
+    return Promise.reject(error);
+  }
+  return withHardTimeout(attempts(loader, ctx, settings), ctx, controller, settings, left);
+}
+
+/** The CacheError TIMEOUT of a call of `key` that outlasted its hard timeout of `ms`; `where` ends the message. */
+export function hardTimeoutError(key: CacheKey, cache: string, ms: number, where = ''): CacheError {
+  return new CacheError(
+    CacheErrorType.TIMEOUT,
+    `loader for key ${JSON.stringify(key)} of cache "${cache}" exceeded its hard timeout of ${ms} ms${where}`,
+  );
 }
 
 // A hung loader must not keep the process alive: raceTimeout's timer bounds callers, not the event loop.
@@ -187,13 +210,11 @@ async function withHardTimeout<V>(
   ctx: LoaderCall<V>,
   controller: AbortController,
   settings: LoaderRunOptions,
+  left: number,
 ): Promise<LoaderCall<V>> {
-  const outcome = await raceTimeout(work, settings.hardTimeout);
+  const outcome = await raceTimeout(work, left);
   if (outcome !== TIMED_OUT) return outcome;
-  const error = new CacheError(
-    CacheErrorType.TIMEOUT,
-    `loader for key ${JSON.stringify(ctx.key)} of cache "${settings.cache}" exceeded its hard timeout of ${settings.hardTimeout} ms`,
-  );
+  const error = hardTimeoutError(ctx.key, settings.cache, settings.hardTimeout);
   controller.abort(error);
   throw error;
 }

@@ -12,7 +12,13 @@ import type { OperationTraceContext } from '../observability/tracing.js';
 import { inGrace, isFresh, type Envelope, type LoadMeta } from './envelope.js';
 import { adaptTtl } from './adaptive-ttl.js';
 import type { Flight, LoadOutcome } from './flights.js';
-import { BackoffHold, LoaderCall, runLoader, type LoaderRunOptions } from './loader-runner.js';
+import {
+  BackoffHold,
+  hardTimeoutError,
+  LoaderCall,
+  runLoader,
+  type LoaderRunOptions,
+} from './loader-runner.js';
 import {
   resolveCall,
   type ResolvedCacheSettings,
@@ -439,15 +445,30 @@ export class ReadThrough {
     );
     const slowLoad = request.options.slowLoad;
     const startedAt = slowLoad > 0 ? this.#state.clock() : 0;
+    const tiers = this.#state.tiers;
     let fromPeer: Envelope | undefined;
     this.#loading++;
     try {
-      // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
-      fromPeer = await this.#state.tiers.exclusive(
-        request.full,
-        () => this.#loadAndStore(flight, ctx, request, backoff),
-        (entry) => this.#peerAnswers(entry, request),
-      );
+      if (!tiers.lockEnabled) {
+        await tiers.exclusive(request.full, () => this.#loadAndStore(flight, ctx, request, backoff));
+      } else {
+        // With a shared tier's lock, one instance loads and stores; the others get its entry from L2.
+        // The hard timeout bounds the whole call: what a wait for another instance's lock took is
+        // taken from what the loader is given, and a wait that outlasts it all fails the load.
+        const began = performance.now();
+        let loading!: () => void;
+        const loaderStarted = new Promise<void>((resolve) => (loading = resolve));
+        const work = tiers.exclusive(
+          request.full,
+          () => {
+            loading();
+            return this.#loadAndStore(flight, ctx, request, backoff, began);
+          },
+          (entry) => this.#peerAnswers(entry, request),
+          flight.controller.signal,
+        );
+        fromPeer = await this.#boundLockWait(work, loaderStarted, flight.controller, request);
+      }
     } catch (error) {
       if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
       if (request.stale !== undefined && !this.staleHeld(request.full, flight, request.stale)) {
@@ -459,6 +480,58 @@ export class ReadThrough {
     }
     if (slowLoad > 0) this.reportSlow(request.key, undefined, startedAt, slowLoad);
     return { value: fromPeer === undefined ? ctx.value : fromPeer.value, stale: false };
+  }
+
+  /**
+   * Settles like `work`, a load under the distributed lock, but gives up its wait for another instance's
+   * lock (until `loaderStarted`: from then on runLoader bounds the loader with what is left) when the
+   * load's hard timeout, counted from now, passes: the load is aborted with the CacheError TIMEOUT a hung
+   * loader gets; or when the load is aborted otherwise (close()). The abort also stops the lock's polls.
+   * Its timer is unref'ed and cleared as soon as the wait ends.
+   */
+  #boundLockWait<T>(
+    work: Promise<Envelope | undefined>,
+    loaderStarted: Promise<void>,
+    controller: AbortController,
+    request: LoadRequest<T>,
+  ): Promise<Envelope | undefined> {
+    const signal = controller.signal;
+    const hard = request.options.hardTimeout;
+    return new Promise((resolve, reject) => {
+      let waiting = true;
+      let stop!: () => void;
+      const stopped = new Promise<void>((done) => (stop = done));
+      const endWait = (): void => {
+        waiting = false;
+        stop();
+      };
+      const onAbort = (): void => {
+        if (!waiting) return;
+        endWait();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void loaderStarted.then(endWait);
+      if (hard > 0) {
+        void raceTimeout(stopped, hard).then((outcome) => {
+          if (outcome !== TIMED_OUT || !waiting) return;
+          const where = ' waiting for another instance’s lock';
+          controller.abort(hardTimeoutError(request.key, this.#keys.name, hard, where));
+        });
+      }
+      work.then(
+        (entry) => {
+          endWait();
+          signal.removeEventListener('abort', onAbort);
+          resolve(entry);
+        },
+        (error: unknown) => {
+          endWait();
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
@@ -520,12 +593,15 @@ export class ReadThrough {
     ctx: LoaderCall<T>,
     request: LoadRequest<T>,
     backoff: BackoffHold | undefined,
+    began?: number,
   ): Promise<void> {
     const state = this.#state;
     const call = request.options;
     const startedAt = call.adaptiveTtl === undefined ? 0 : state.clock();
     const run = this.runOptions(call);
     if (backoff !== undefined) run.keepAlive = backoff;
+    // After a wait for another instance's lock, the loader has what is left of the hard timeout.
+    if (began !== undefined) run.startedAt = began;
     await runLoader(request.loader, ctx, flight.controller, run);
     const value = ctx.value;
     const storable = !ctx.skipped && (value !== undefined || call.cacheUndefined);

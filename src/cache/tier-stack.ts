@@ -422,11 +422,13 @@ export class TierStack {
    * across instances one load runs; the others answer the envelope it left in L2, promoted to L1.
    * `accept` says whether an entry L2 holds is that load's answer (not what this load started from):
    * a waiter waits past any other. Resolves undefined when this instance loaded (or there is no lock).
+   * `signal` gives up a wait for another instance's lock: it rejects with the reason, `load` not run.
    */
   async exclusive(
     key: CacheKey,
     load: () => Promise<void>,
     accept?: (entry: Envelope) => boolean,
+    signal?: AbortSignal,
   ): Promise<Envelope | undefined> {
     if (this.#remote === undefined || !this.#remote.lockEnabled) {
       await load();
@@ -440,6 +442,7 @@ export class TierStack {
         return undefined; // load() has written L1 and L2 through write().
       },
       accept,
+      signal,
     );
     if (loaded || entry === undefined) return undefined;
     this.#promote(key, entry, generation);

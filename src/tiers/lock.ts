@@ -29,17 +29,21 @@ export class DistributedLock {
    * Loads under the lock stored at `lockKey` (see keys.ts): the holder runs `load`; others poll
    * `readExisting` until a value appears, the lock is released or expires (then they try to take it),
    * or `timeout` passes (then they load themselves). When the store is unreachable everyone just loads.
+   * `signal` gives the wait up (the caller's hard timeout, or close): it rejects with the signal's reason
+   * and stops polling.
    */
   async run<T>(
     lockKey: string,
     readExisting: () => Promise<T | undefined>,
     load: () => Promise<T>,
+    signal?: AbortSignal,
   ): Promise<T> {
     const { timeoutMs, pollMs, clock } = this.#options;
     const token = randomUUID();
     const deadline = clock() + timeoutMs;
     let delay = pollMs;
     while (true) {
+      signal?.throwIfAborted();
       let acquired: boolean;
       try {
         acquired = await this.#driver.add(lockKey, token, timeoutMs);
@@ -49,7 +53,7 @@ export class DistributedLock {
       if (acquired) return this.#hold(lockKey, token, load);
       // Someone else loads: wait for their value, or for the lock to go away.
       while (clock() < deadline) {
-        await sleep(Math.min(delay, Math.max(1, deadline - clock())));
+        await sleep(Math.min(delay, Math.max(1, deadline - clock())), signal);
         delay = Math.min(delay * 2, pollMs * 8);
         const found = await readExisting().catch(() => undefined);
         if (found !== undefined) return found;

@@ -283,12 +283,13 @@ export class TierBinding {
    * Loads under the distributed lock: one instance runs `load` (its result is written to L2 before
    * the lock is released); the others get that entry from L2 (`loaded: false`). `accept` tells the
    * holder's entry from what L2 held before (a waiter's first polls still find that): an entry it
-   * refuses is waited past, as if L2 held none.
+   * refuses is waited past, as if L2 held none. `signal` gives up a wait for another instance's lock.
    */
   async lockedLoad(
     key: string,
     load: () => Promise<TierEntry | undefined>,
     accept?: (entry: TierEntry) => boolean,
+    signal?: AbortSignal,
   ): Promise<{ entry: TierEntry | undefined; loaded: boolean }> {
     const { lock, reader, invalidator } = this.#parts;
     this.checkKey(key);
@@ -307,6 +308,7 @@ export class TierBinding {
         if (fresh !== undefined) await invalidator.write(this.#cache, key, fresh, this.#listeners);
         return fresh as TierEntry;
       },
+      signal,
     );
     return { entry, loaded };
   }
