@@ -9,7 +9,7 @@ import { errorMessage } from '../observability/log-sink.js';
 import { raceTimeout, since, TIMED_OUT } from '../util/time.js';
 import { keyProblem } from '../util/validate.js';
 import { inGrace, isFresh, type Envelope } from './envelope.js';
-import type { Flight, LoadOutcome } from './flights.js';
+import { ownLoadError, type Flight, type LoadOutcome } from './flights.js';
 import { LoaderCall, runLoader } from './loader-runner.js';
 import {
   resolveCall,
@@ -204,6 +204,15 @@ export class BatchOps {
     let batch: BatchKey[];
     try {
       batch = this.#distinct(keys);
+    } catch (error) {
+      this.#readThrough.reportError(undefined, error, 'read');
+      return this.#loadUncached(keys, loadMany, call);
+    }
+    // Before any await: a key whose load is starting is this call's own loader's (it would wait for itself).
+    for (const item of batch) {
+      if (state.flights.starting(item.full)) throw ownLoadError('getOrSetMany', item.key, this.#keys.name);
+    }
+    try {
       const reading = this.#read(batch, call.validate);
       if (reading !== undefined) await reading;
     } catch (error) {
@@ -318,7 +327,8 @@ export class BatchOps {
     const stale = new Map<CacheKey, T>();
     for (const item of items) if (item.stale !== undefined) stale.set(item.key, item.stale.value as T);
     const startedAt = call.slowLoad > 0 ? state.clock() : 0;
-    this.#runBatch(keys, loadMany, stale, controller, call)
+    state.flights
+      .startingWhile(flights, () => this.#runBatch(keys, loadMany, stale, controller, call))
       .then(
         (values) => settle({ ok: true, values }),
         (error: unknown) => {

@@ -28,6 +28,12 @@ export interface Flight {
    * joins it, so that its retry backoff keeps the process alive from then on.
    */
   hold?: () => void;
+  /**
+   * True while the load is starting: its load function runs synchronously (the loader up to its first
+   * await) and `promise` is not set yet. A caller that finds its key's flight so is that loader calling
+   * back for its own key (directly or through other loads): see {@link Flights.starting}.
+   */
+  starting: boolean;
 }
 
 function ignore(): void {}
@@ -39,10 +45,36 @@ export class Flights {
   readonly #background = new Map<CacheKey, Flight>();
   /** Every load not settled yet, detached ones included: close() must abort them all. */
   readonly #live = new Set<Flight>();
+  /** How many loads are starting (nested: a loader that synchronously starts another key's load). */
+  #starting = 0;
 
   /** The load of `key` a caller may join: only one no write has reached is in the map. */
   get(key: CacheKey): Flight | undefined {
     return this.#byKey.get(key);
+  }
+
+  /**
+   * Whether the load of `key` is starting (Flight.starting): a call for `key` made now comes from its
+   * own loader, before that loader's first await, and would wait for itself. Costs a counter check
+   * unless a load is starting.
+   */
+  starting(key: CacheKey): boolean {
+    return this.#starting !== 0 && this.#byKey.get(key)?.starting === true;
+  }
+
+  /**
+   * Runs `start` with `flights` marked starting: it calls a loader that answers for all of them (a
+   * getOrSetMany batch), which may call back, before its first await, for one of their keys.
+   */
+  startingWhile<T>(flights: readonly Flight[], start: () => T): T {
+    for (const flight of flights) flight.starting = true;
+    this.#starting++;
+    try {
+      return start();
+    } finally {
+      this.#starting--;
+      for (const flight of flights) flight.starting = false;
+    }
   }
 
   /** Whether a load of `key` is in progress. */
@@ -77,10 +109,19 @@ export class Flights {
       promise: undefined as unknown as Promise<LoadOutcome>,
       controller: new AbortController(),
       detached: false,
+      starting: true,
     };
     map.set(key, flight);
     this.#live.add(flight);
-    flight.promise = load(flight).finally(() => {
+    this.#starting++;
+    let loading: Promise<LoadOutcome>;
+    try {
+      loading = load(flight);
+    } finally {
+      this.#starting--;
+      flight.starting = false;
+    }
+    flight.promise = loading.finally(() => {
       this.#live.delete(flight);
       if (map.get(key) === flight) map.delete(key);
     });
@@ -146,4 +187,15 @@ export async function detachAround<T>(detach: () => void, write: () => Promise<T
   } finally {
     detach();
   }
+}
+
+/**
+ * The error of a `method` call for `key` in cache `cache` made by the loader of that same key while its
+ * load starts (Flights.starting): joining that load, the call would wait for itself.
+ */
+export function ownLoadError(method: string, key: CacheKey, cache: string): TypeError {
+  return new TypeError(
+    `${method}(${JSON.stringify(key)}) of cache "${cache}" was called by the loader of that same key ` +
+      'while it loads: it would wait for its own result (call the upstream directly instead)',
+  );
 }

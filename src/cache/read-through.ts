@@ -11,7 +11,7 @@ import { errorMessage } from '../observability/log-sink.js';
 import type { OperationTraceContext } from '../observability/tracing.js';
 import { inGrace, isFresh, type Envelope, type LoadMeta } from './envelope.js';
 import { adaptTtl } from './adaptive-ttl.js';
-import type { Flight, LoadOutcome } from './flights.js';
+import { ownLoadError, type Flight, type LoadOutcome } from './flights.js';
 import {
   BackoffHold,
   hardTimeoutError,
@@ -147,6 +147,8 @@ export class ReadThrough {
     trace?: OperationTraceContext,
   ): Promise<T> {
     const state = this.#state;
+    // Checked before any await: called back from its own loader's synchronous start, it would wait for itself.
+    if (state.flights.starting(full)) throw ownLoadError('getOrSet', key, this.#keys.name);
     const tiers = state.tiers;
     const call = resolveCall(settings, options);
     const started = state.log.debugOn ? performance.now() : 0;
