@@ -13,8 +13,9 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { LogSink, errorMessage } from '../observability/log-sink.js';
+import { parseDuration } from '../util/duration.js';
 import { createAdmin, type AdminOptions } from './admin/admin.js';
-import { createHttpCache, type HttpCacheOptions } from './http-cache.js';
+import { createHttpCache, DEFAULT_BACKGROUND_TIMEOUT, type HttpCacheOptions } from './http-cache.js';
 
 /**
  * Options of {@link honoCache}: those of `createHttpCache`, where `user(c)` and key functions receive
@@ -58,6 +59,11 @@ function alreadySent(outgoing: ServerResponse): Response {
 export function honoCache<E extends Env = Env>(options: HonoCacheOptions<E>): MiddlewareHandler<E> {
   const core = createHttpCache(options);
   const log = new LogSink(options.logger);
+  // How long a write's body is read on once its client went away (createHttpCache checked the option).
+  const settleMs =
+    options.backgroundTimeout === undefined
+      ? DEFAULT_BACKGROUND_TIMEOUT
+      : parseDuration(options.backgroundTimeout, 'backgroundTimeout');
   return async function larderCache(c, next) {
     const { incoming, outgoing } = nodePair(c, 'honoCache');
     let passed = false;
@@ -70,7 +76,7 @@ export function honoCache<E extends Env = Env>(options: HonoCacheOptions<E>): Mi
           passed = true;
           await next();
           // Hono turned a thrown error into c.res (its onError): a 5xx the cache may answer STALE.
-          written = writeResponse(outgoing, c.res, incoming.method === 'HEAD');
+          written = writeResponse(outgoing, c.res, incoming.method ?? 'GET', settleMs);
           await written;
         },
         undefined,
@@ -118,8 +124,19 @@ function seal(res: ServerResponse): void {
   } as ServerResponse['end'];
 }
 
-/** Writes a web `Response` to a node response (through the core's capture while the cache runs). */
-async function writeResponse(res: ServerResponse, response: Response, head: boolean): Promise<void> {
+/**
+ * Writes a web `Response` to a node response (through the core's capture while the cache runs). When
+ * the client of a write (any method but GET, HEAD, OPTIONS and TRACE) goes away mid-body, the body is
+ * read on, unsent, until it ends (the handler that streams it is then done, and the write's
+ * invalidation runs as the response ends), or for `settleMs` at most, then cancelled.
+ */
+async function writeResponse(
+  res: ServerResponse,
+  response: Response,
+  method: string,
+  settleMs: number,
+): Promise<void> {
+  const head = method === 'HEAD';
   const headers: OutgoingHttpHeaders = {};
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;
@@ -141,7 +158,8 @@ async function writeResponse(res: ServerResponse, response: Response, head: bool
     // answered) writes are buffered and take everything; only a real socket pushes back or goes away.
     if (!res.write(value)) {
       if (res.destroyed) {
-        await reader.cancel();
+        if (SAFE_METHODS.has(method)) await reader.cancel();
+        else await readOn(reader, settleMs);
         // Ended all the same: what ends with the response still runs, such as a write's invalidation
         // (the client went away, the write happened).
         res.end();
@@ -151,6 +169,22 @@ async function writeResponse(res: ServerResponse, response: Response, head: bool
     }
   }
   res.end();
+}
+
+/** Methods that change nothing: their body is of no use once the client is gone. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Reads `reader` to its end, discarding what it reads, or cancels it after `ms`. */
+async function readOn(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<void> {
+  const timer = setTimeout(() => void reader.cancel().catch(() => undefined), ms);
+  timer.unref();
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // The stream failed: the handler is done with it all the same.
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Resolves when `res` can take more (or is gone). */

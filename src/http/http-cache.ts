@@ -121,7 +121,9 @@ export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
   waitTimeout?: Duration;
   /**
    * How long a stale-while-revalidate background run may take before it is failed and the entry left
-   * as it was (default `'30s'`): no client waits on it, so nothing else would end a hung one.
+   * as it was (default `'30s'`): no client waits on it, so nothing else would end a hung one. Also how
+   * long a write whose client went away before its response ended (a streamed body cut off) is given to
+   * finish, where its end cannot be seen, before it is invalidated once more.
    */
   backgroundTimeout?: Duration;
 }
@@ -269,8 +271,19 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
           }
         : undefined;
     for (const hit of hits) if (hit.rule.usesUser) hit.user = userFor(req, res, own);
-    if (hits.length !== 0 || uri !== undefined) invalidateAfterWrite(res, hits, method, directory, log, uri);
-    await next();
+    const watch =
+      hits.length !== 0 || uri !== undefined
+        ? invalidateAfterWrite(res, hits, method, directory, log, uri, backgroundTimeout)
+        : undefined;
+    const ran = next();
+    // A handler whose promise the adapter passes on (Koa's downstream, Hono's route) is seen to finish:
+    // a write whose client went away is invalidated again then (see invalidateAfterWrite).
+    if (watch === undefined || !isThenable(ran)) return void (await ran);
+    try {
+      await ran;
+    } finally {
+      watch.handlerSettled();
+    }
   };
 
   /** Whether a GET of `path` is cached by some rule, letter case ignored (a write is invalidated conservatively). */
@@ -511,6 +524,15 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
 function sameParams(a: PathParams, b: PathParams): boolean {
   const names = Object.keys(a);
   return names.length === Object.keys(b).length && names.every((name) => a[name] === b[name]);
+}
+
+/** Whether `value` is a promise (or another thenable). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** A duration option that must be more than 0 ms, or its default. */

@@ -1,5 +1,6 @@
 // Invalidation of keys, tags and patterns across caches, with counts. One function serves both the
 // write rules (after a successful POST/PUT/PATCH/DELETE) and the admin API's `POST invalidate`.
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headerValue } from './cache-key.js';
 import { swallowWrite } from './capture.js';
@@ -119,10 +120,30 @@ export interface UriWrite {
   covered: (path: string) => boolean;
 }
 
+/** What an adapter tells a write's invalidation (see {@link invalidateAfterWrite}). */
+export interface WriteWatch {
+  /**
+   * The handler's returned promise settled (where the adapter sees one: Koa's downstream, Hono's
+   * route): for a write whose client went away before its response ended, the handler's work is done.
+   */
+  handlerSettled(): void;
+}
+
+/** At most this many streams piped into one write's response are watched for their end. */
+const MAX_WATCHED_SOURCES = 4;
+
 /**
  * Defers the end of a write's response until its invalidations ran, so the client's next read already
  * misses (read-your-writes): the matched rules' when the write succeeded (2xx), and the URIs of `uri`
  * (the target, and Location / Content-Location on the same host) when it did not fail (2xx or 3xx).
+ *
+ * A response whose client went away before it ended (a body streamed with `pipe`, `reply.send(stream)`,
+ * `ctx.body = stream`, cut off mid-way) may never end, while the write goes on: it is invalidated when
+ * the response closes (when its status was sent), and again once the handler is seen to be done — a
+ * stream piped into the response ends, the handler ends the response after all, or `handlerSettled`
+ * is called — or else `settleMs` after the close (a timer that keeps nothing alive), as a read between
+ * the close and the handler's commit may have stored what the write then changed. Each time by the
+ * status as it then stands: a write answered with a failure invalidates nothing.
  */
 export function invalidateAfterWrite(
   res: ServerResponse,
@@ -130,8 +151,9 @@ export function invalidateAfterWrite(
   method: string,
   directory: CacheDirectory,
   log: LogSink,
-  uri?: UriWrite,
-): void {
+  uri: UriWrite | undefined,
+  settleMs: number,
+): WriteWatch {
   const end = res.end;
   // Headers given to writeHead are not readable through getHeader afterwards: note the two we need.
   const written: Record<string, string> = {};
@@ -143,13 +165,81 @@ export function invalidateAfterWrite(
       return writeHead.apply(res, args as Parameters<typeof writeHead>);
     } as ServerResponse['writeHead'];
   }
-  res.end = function endAfterInvalidation(this: ServerResponse, ...args: unknown[]) {
-    res.end = end;
+  /** The invalidation the write earns by its status as it stands; `undefined` when it earns none. */
+  const invalidation = (): (() => Promise<unknown>) | undefined => {
     const status = res.statusCode;
     // A failed write changed nothing, so it invalidates nothing.
     const rules = status >= 200 && status < 300 ? writes : [];
     const paths = uri !== undefined && status >= 200 && status < 400 ? writtenPaths(res, uri, written) : [];
-    if (rules.length === 0 && paths.length === 0) return end.apply(res, args as Parameters<typeof end>);
+    if (rules.length === 0 && paths.length === 0) return undefined;
+    return () =>
+      Promise.all([
+        runWriteRules(rules, method, directory, log),
+        runUriInvalidation(paths, method, directory, log),
+      ]);
+  };
+  const invalidateNow = (): void => void invalidation()?.();
+
+  // The client went away before the response ended: the write goes on without it (see above).
+  let ended = false;
+  let abandoned = false;
+  let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const sources: EventEmitter[] = [];
+  const unwatch: (() => void)[] = [];
+  const settle = (): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    res.off('pipe', onPipe);
+    for (const off of unwatch.splice(0)) off();
+    sources.length = 0;
+  };
+  /** Invalidates again when `source` is done: for good when it ended, once more when it failed or was destroyed. */
+  const watch = (source: EventEmitter): void => {
+    const events = ['end', 'finish', 'error', 'close'] as const;
+    const done = (event: (typeof events)[number]): void => {
+      off();
+      if (settled) return;
+      if (event === 'end' || event === 'finish') settle();
+      // Destroyed or failed: perhaps by the framework, as the client left, while the handler goes on.
+      invalidateNow();
+    };
+    const listeners = events.map((event) => [event, () => done(event)] as const);
+    const off = (): void => {
+      for (const [event, listener] of listeners) source.off(event, listener);
+    };
+    for (const [event, listener] of listeners) source.once(event, listener);
+    unwatch.push(off);
+  };
+  const onPipe = (source: unknown): void => {
+    if (!(source instanceof EventEmitter) || sources.length >= MAX_WATCHED_SOURCES) return;
+    sources.push(source);
+    if (!abandoned) return;
+    // Answered after the client went away: what the handler did before answering is done.
+    invalidateNow();
+    watch(source);
+  };
+  res.on('pipe', onPipe);
+  res.once('close', () => {
+    if (ended || settled) return settle();
+    abandoned = true;
+    // Only a status that went out is the handler's answer; one not yet sent may still change.
+    if (res.headersSent) invalidateNow();
+    for (const source of sources) watch(source);
+    timer = setTimeout(() => {
+      settle();
+      invalidateNow();
+    }, settleMs);
+    timer.unref();
+  });
+
+  res.end = function endAfterInvalidation(this: ServerResponse, ...args: unknown[]) {
+    res.end = end;
+    ended = true;
+    settle();
+    const run = invalidation();
+    if (run === undefined) return end.apply(res, args as Parameters<typeof end>);
     // The response has ended as far as the handler knows: what it writes or ends again meanwhile
     // (a second `res.end()`) must neither end it early, before the invalidation, nor lose its body.
     const write = res.write;
@@ -164,12 +254,17 @@ export function invalidateAfterWrite(
       res.write = write;
       end.apply(res, args as Parameters<typeof end>);
     };
-    void Promise.all([
-      runWriteRules(rules, method, directory, log),
-      runUriInvalidation(paths, method, directory, log),
-    ]).finally(finish);
+    void run().finally(finish);
     return res;
   } as ServerResponse['end'];
+
+  return {
+    handlerSettled() {
+      if (!abandoned || settled) return;
+      settle();
+      invalidateNow();
+    },
+  };
 }
 
 /** The target path and the same-host Location / Content-Location paths of a successful write. */
