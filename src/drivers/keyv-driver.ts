@@ -5,6 +5,10 @@
 // - no setIfNewer: writes are plain sets, no tombstones; a load racing a write may store its older
 //   value (until the entry's TTL or the next write);
 // - no setAtLeast: tag invalidation times are kept without expiry (they never lapse too early);
+// - no setMax: the tier writes a tag's invalidation time by get, compare, then set, best effort only:
+//   when two instances invalidate one tag at the same moment, the older time can still land last, and
+//   an instance that missed the newer one's bus message serves what it hid until the tag's next
+//   invalidation;
 // - no deleteIfEquals: a lock is released by get-then-delete (its TTL bounds any mistake);
 // - `add` is get-then-set, not atomic: with `lock: true`, two instances may both load at once.
 // `clear(namespace)` and `deletePattern` walk Keyv's iterator, a batch of keys at a time (yielding
@@ -62,7 +66,7 @@ interface IteratingStore {
   noNamespaceAffectsAll?: unknown;
 }
 
-/** A {@link TierDriver} over Keyv 5; without setIfNewer, setAtLeast and deleteIfEquals (see above). */
+/** A {@link TierDriver} over Keyv 5; without setIfNewer, setAtLeast, setMax and deleteIfEquals (see above). */
 export class KeyvDriver implements TierDriver {
   /** @inheritdoc */
   readonly name = 'keyv';

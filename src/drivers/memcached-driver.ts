@@ -4,7 +4,8 @@
 //   read the value with its CAS token, decide, then write or delete only if the token still holds
 //   (memcached refuses otherwise, and the loop reads again), so they are atomic per key.
 // - setAtLeast is omitted: memcached does not tell a key's remaining life, so the tier keeps tag
-//   invalidation times without expiry.
+//   invalidation times without expiry. setMax (which writes them) is a CAS loop like setIfNewer, and
+//   keeps its keys without expiry for the same reason: a tag's time never moves backwards.
 // - clear(namespace) and deletePattern list keys with `lru_crawler metadump all` (memcached ≥ 1.4.31,
 //   on the same port, text protocol; not available behind SASL): the crawler walks items in a
 //   background thread, never blocking the server, and the driver deletes the matches in batches.
@@ -19,7 +20,15 @@
 import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Client as MemjsClient, ClientOptions } from 'memjs';
-import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from '../tiers/driver.js';
+import {
+  requireStamp,
+  restamp,
+  setMaxKeeps,
+  STAMP_TOMBSTONE,
+  stampKindOf,
+  stampOf,
+  valueBytes,
+} from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { compileGlob } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
@@ -61,7 +70,7 @@ interface Reply {
   cas: Buffer;
 }
 
-/** A {@link TierDriver} over memcached; without setAtLeast (see above). */
+/** A {@link TierDriver} over memcached; without setAtLeast, with setMax (see above). */
 export class MemcachedDriver implements TierDriver {
   /** @inheritdoc */
   readonly name = 'memcached';
@@ -200,6 +209,33 @@ export class MemcachedDriver implements TierDriver {
       // Changed or gone since it was read: read again.
     }
     throw new Error(`memcached setIfNewer gave up after ${MAX_CAS_ATTEMPTS} contended attempts`);
+  }
+
+  /**
+   * See TierDriver.setMax: a CAS loop, so atomic per key. The key is kept without expiry whatever
+   * `ttlMs` (memcached does not tell a key's remaining life, so it could shorten one otherwise); a
+   * held value that stays is written back without expiry too, under its CAS token.
+   */
+  async setMax(key: string, value: DriverValue, _ttlMs: number): Promise<void> {
+    const full = this.#key(key);
+    const bytes = valueBytes(checked(value));
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const held = await this.#send(OP.get, full);
+      if (held.status === STATUS.notFound) {
+        const added = await this.#send(OP.add, full, bytes, 0);
+        if (added.status === STATUS.ok) return;
+        if (added.status !== STATUS.exists && added.status !== STATUS.notStored)
+          throw failure('setMax', added);
+        continue; // someone stored it meanwhile
+      }
+      if (held.status !== STATUS.ok) throw failure('setMax', held);
+      const stored = setMaxKeeps(held.value, bytes) ? held.value : bytes;
+      const reply = await this.#send(OP.set, full, stored, 0, held.cas);
+      if (reply.status === STATUS.ok) return;
+      if (reply.status !== STATUS.exists && reply.status !== STATUS.notFound) throw failure('setMax', reply);
+      // Changed or gone since it was read: read again.
+    }
+    throw new Error(`memcached setMax gave up after ${MAX_CAS_ATTEMPTS} contended attempts`);
   }
 
   async disconnect(): Promise<void> {

@@ -1,9 +1,10 @@
 // The PostgreSQL driver: TierDriver over one table, through `pg` (loaded only by `larder-cache/postgres`).
 // Every operation is one statement: UPSERTs (INSERT … ON CONFLICT DO UPDATE … WHERE) make add,
-// setIfNewer and setAtLeast atomic per key, since PostgreSQL locks the conflicting row and re-checks
-// the WHERE on its latest version. Bulk deletes go in LIMITed batches, each a short statement, so no
-// call holds locks on many rows at once. Expiry is an `expires_at` column (ms since the epoch) checked
-// on every read; expired rows are swept lazily, a bounded number per round, from the write path.
+// setIfNewer, setAtLeast and setMax atomic per key, since PostgreSQL locks the conflicting row and
+// re-checks the WHERE on its latest version. Bulk deletes go in LIMITed batches, each a short
+// statement, so no call holds locks on many rows at once. Expiry is an `expires_at` column (ms since
+// the epoch) checked on every read; expired rows are swept lazily, a bounded number per round, from
+// the write path.
 // Time source: the `clock` option (default `Date.now`): every instance sharing a table must have a
 // sane wall clock, as write stamps already require; skew between hosts shifts expiry by that skew.
 // Keys are `text COLLATE "C"` (byte order, so prefix LIKEs use the primary key): a key may not hold
@@ -226,6 +227,11 @@ export class PostgresDriver implements TierDriver {
     await this.#query(this.#sql.setAtLeast, params);
   }
 
+  async setMax(key: string, value: DriverValue, ttlMs: number): Promise<void> {
+    const now = this.#now();
+    await this.#query(this.#sql.setMax, [this.prefix + key, bytesOf(value), expiryOf(now, ttlMs), now]);
+  }
+
   /**
    * Deletes up to `batchSize` expired rows per statement, and at most ten batches, whatever their
    * prefix (they are dead for every reader). Runs by itself from writes; call it to sweep now.
@@ -375,6 +381,12 @@ function statements(t: string, bare: string) {
   const stamped = `(length(c.value) > ${STAMP_WIDTH} AND encode(${held}, 'hex') ~ '^(3[0-9]){${STAMP_WIDTH}}$')`;
   const tombstone = `substring(c.value from ${STAMP_WIDTH + 1} for 1) = '\\x${Buffer.from(STAMP_TOMBSTONE).toString('hex')}'::bytea`;
   const liveC = live('c.', 4);
+  // setAtLeast's life: a dead row takes the new expiry; a live one the later of the two (none beats any).
+  const lengthened = `expires_at = CASE WHEN NOT ${liveC} THEN EXCLUDED.expires_at
+          WHEN c.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
+          ELSE GREATEST(c.expires_at, EXCLUDED.expires_at) END`;
+  const decimal = (value: string): string => `encode(${value}, 'escape') ~ '^[0-9]+$'`;
+  const digits = (value: string): string => `ltrim(encode(${value}, 'escape'), '0')`;
   return {
     createTable: `CREATE TABLE IF NOT EXISTS ${t} (
       key text COLLATE "C" PRIMARY KEY,
@@ -413,9 +425,16 @@ function statements(t: string, bare: string) {
     setAtLeast: `INSERT INTO ${t} AS c (key, value, expires_at) VALUES ($1, $2, $3)
       ON CONFLICT (key) DO UPDATE SET
         value = CASE WHEN $5::boolean AND ${liveC} THEN c.value ELSE EXCLUDED.value END,
-        expires_at = CASE WHEN NOT ${liveC} THEN EXCLUDED.expires_at
-          WHEN c.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
-          ELSE GREATEST(c.expires_at, EXCLUDED.expires_at) END`,
+        ${lengthened}`,
+    // The held value stays when it and the new one are decimal integers and it is not the smaller:
+    // digits compared by length, then in byte order, after their leading zeros (exact at any length).
+    setMax: `INSERT INTO ${t} AS c (key, value, expires_at) VALUES ($1, $2, $3)
+      ON CONFLICT (key) DO UPDATE SET
+        value = CASE WHEN ${liveC} AND ${decimal('c.value')} AND ${decimal('EXCLUDED.value')}
+          AND (length(${digits('c.value')}), ${digits('c.value')} COLLATE "C")
+            >= (length(${digits('EXCLUDED.value')}), ${digits('EXCLUDED.value')} COLLATE "C")
+          THEN c.value ELSE EXCLUDED.value END,
+        ${lengthened}`,
   };
 }
 

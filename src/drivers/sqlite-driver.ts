@@ -2,10 +2,10 @@
 // only by `larder-cache/sqlite`), for single-host persistence shared by the processes of one machine.
 // The file is opened in WAL mode with a busy timeout, so several processes read while one writes and
 // a writer waits its turn. SQLite has one writer at a time, so a BEGIN IMMEDIATE transaction (which
-// takes the write lock first) is atomic across processes: setIfNewer and setAtLeast read and write in
-// one. Expiry is an `expires_at` column (ms since the epoch) checked on every read; expired rows are
-// swept lazily from writes, a bounded number per round. Bulk deletes go in LIMITed batches and yield
-// to the event loop between them.
+// takes the write lock first) is atomic across processes: setIfNewer, setAtLeast and setMax read and
+// write in one. Expiry is an `expires_at` column (ms since the epoch) checked on every read; expired
+// rows are swept lazily from writes, a bounded number per round. Bulk deletes go in LIMITed batches
+// and yield to the event loop between them.
 // better-sqlite3 is synchronous: a call runs on the event loop, and while another process holds the
 // write lock a write may wait up to `busyTimeout` (default 1 s) there. Keep transactions of other
 // programs on the same file short.
@@ -14,7 +14,14 @@
 // Time source: the `clock` option (default `Date.now`); processes sharing a file share a wall clock.
 import { statSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
-import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf } from '../tiers/driver.js';
+import {
+  requireStamp,
+  restamp,
+  setMaxKeeps,
+  STAMP_TOMBSTONE,
+  stampKindOf,
+  stampOf,
+} from '../tiers/driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from '../tiers/driver.js';
 import { compileGlob, type GlobMatcher } from '../util/glob.js';
 import { lazyModule } from '../util/lazy-require.js';
@@ -73,6 +80,7 @@ export class SqliteDriver implements TierDriver {
   #deleteMany!: (keys: readonly string[], now: number) => number;
   #setIfNewer!: (key: string, value: Buffer, ttlMs: number, always: boolean) => SetIfNewerResult;
   #setAtLeast!: (key: string, value: Buffer, ttlMs: number, keepValue: boolean) => void;
+  #setMax!: (key: string, value: Buffer, ttlMs: number) => void;
   readonly #path: string | undefined;
   readonly #table: string;
   readonly #busyTimeout: number;
@@ -216,7 +224,9 @@ export class SqliteDriver implements TierDriver {
       },
     );
     this.#setIfNewer = (...args) => setIfNewer.immediate(...args);
-    const setAtLeast = db.transaction((key: string, value: Buffer, ttlMs: number, keepValue: boolean) => {
+    // setAtLeast and setMax: stores `value`, or keeps the live value held when `keep` says so of it, and
+    // makes the key live at least `ttlMs` from now (0 = forever), never shorter.
+    const lengthen = (key: string, value: Buffer, ttlMs: number, keep: (held: Buffer) => boolean): void => {
       const now = this.#now();
       const wanted = expiryOf(now, ttlMs);
       const held = this.#sql.row.get({ key, now }) as Row | undefined;
@@ -225,9 +235,16 @@ export class SqliteDriver implements TierDriver {
         return;
       }
       const expires = held.expires_at === null || wanted === null ? null : Math.max(held.expires_at, wanted);
-      this.#sql.put.run({ key, value: keepValue ? held.value : value, expires });
-    });
+      this.#sql.put.run({ key, value: keep(held.value) ? held.value : value, expires });
+    };
+    const setAtLeast = db.transaction((key: string, value: Buffer, ttlMs: number, keepValue: boolean) =>
+      lengthen(key, value, ttlMs, () => keepValue),
+    );
     this.#setAtLeast = (...args) => setAtLeast.immediate(...args);
+    const setMax = db.transaction((key: string, value: Buffer, ttlMs: number) =>
+      lengthen(key, value, ttlMs, (held) => setMaxKeeps(held, value)),
+    );
+    this.#setMax = (...args) => setMax.immediate(...args);
   }
 
   async get(key: string): Promise<DriverValue | undefined> {
@@ -312,6 +329,11 @@ export class SqliteDriver implements TierDriver {
   async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
     this.#open();
     this.#setAtLeast(this.prefix + key, bytesOf(value), ttlMs, keepValue);
+  }
+
+  async setMax(key: string, value: DriverValue, ttlMs: number): Promise<void> {
+    this.#open();
+    this.#setMax(this.prefix + key, bytesOf(value), ttlMs);
   }
 
   /**

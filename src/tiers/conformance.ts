@@ -26,14 +26,18 @@ export interface DriverSuiteOptions {
    * sleeping real time; omit it for a store that keeps its own time (a real Redis).
    */
   advance?: (ms: number) => void | Promise<void>;
-  /** Optional TierDriver methods this driver does not implement: their tests are skipped, not failed. */
+  /**
+   * Optional TierDriver methods this driver does not implement: their tests are skipped, not failed.
+   * setMax came later than the others: a driver that omits setAtLeast and has no setMax skips its test
+   * without listing it (the tier writes tag times without either, best effort).
+   */
   omits?: ReadonlyArray<OptionalMethod>;
 }
 
 /** The optional TierDriver methods the suite tests. */
-type OptionalMethod = 'deleteIfEquals' | 'setAtLeast' | 'setIfNewer';
+type OptionalMethod = 'deleteIfEquals' | 'setAtLeast' | 'setIfNewer' | 'setMax';
 
-const OPTIONAL_METHODS: readonly OptionalMethod[] = ['deleteIfEquals', 'setAtLeast', 'setIfNewer'];
+const OPTIONAL_METHODS: readonly OptionalMethod[] = ['deleteIfEquals', 'setAtLeast', 'setIfNewer', 'setMax'];
 
 /** TTL of the expiry tests, ms. */
 const SHORT_TTL = 250;
@@ -76,9 +80,12 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       it.skip(`${title} (skipped: the driver declares it omits ${method})`, () => {});
       return;
     }
-    it(title, async () => {
+    it(title, async (context) => {
       const driver = await fresh();
       if (typeof driver[method] !== 'function') {
+        if (method === 'setMax' && omits.includes('setAtLeast')) {
+          context.skip('the driver omits setAtLeast and has no setMax');
+        }
         throw new Error(`driver has no ${method}(): implement it, or list it in the suite's omits`);
       }
       await body(driver as Required<Pick<TierDriver, OptionalMethod>> & TierDriver);
@@ -330,6 +337,66 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       expect(await read('forever')).toBe('f2');
       expect(await read('finite')).toBe('x');
     });
+
+    itOptional(
+      'setMax',
+      'setMax keeps the larger decimal integer, and lengthens a key’s life',
+      async (driver) => {
+        const read = async (key: string) => bytes(await driver.get(key))?.toString();
+        await driver.setMax('new', '7', 0);
+        await driver.setMax('up', '100', 0);
+        await driver.setMax('up', '200', 0);
+        await driver.setMax('down', '200', 0);
+        await driver.setMax('down', '100', 0); // an older time landing last: the newer one stays
+        await driver.setMax('same', '5', 0);
+        await driver.setMax('same', '5', 0);
+        await driver.setMax('digits', '10', 0);
+        await driver.setMax('digits', '9', 0); // compared as numbers, not as text
+        await driver.setMax('zeros', '0042', 0);
+        await driver.setMax('zeros', '41', 0);
+        await driver.setMax('zeros', '043', 0);
+        await driver.setMax('big', '90071992547409930', 0);
+        await driver.setMax('big', '90071992547409929', 0); // past a double's precision: still exact
+        await driver.setMax('bytes', Buffer.from('70'), 0);
+        await driver.setMax('bytes', '8', 0);
+        await driver.set('text', 'abc');
+        await driver.setMax('text', '5', 0); // not a number held: replaced
+        await driver.setMax('word', '9', 0);
+        await driver.setMax('word', 'x', 0); // not a number offered: it replaces the number
+        expect(await read('new')).toBe('7');
+        expect(await read('up')).toBe('200');
+        expect(await read('down')).toBe('200');
+        expect(await read('same')).toBe('5');
+        expect(await read('digits')).toBe('10');
+        expect(await read('zeros')).toBe('043');
+        expect(await read('big')).toBe('90071992547409930');
+        expect(await read('bytes')).toBe('70');
+        expect(await read('text')).toBe('5');
+        expect(await read('word')).toBe('x');
+        // Concurrent writers of one key: the largest number stays, whatever the arrival order.
+        const times = Array.from({ length: 50 }, (_, i) => 10_000 + ((i * 37) % 50));
+        await Promise.all(times.map((time) => driver.setMax('race', String(time), 60_000)));
+        expect(await read('race')).toBe('10049');
+        // Life: never shortened, whichever value stays; lengthened when the new one is longer.
+        await driver.setMax('long', '1', 60_000);
+        await driver.setMax('long', '2', SHORT_TTL);
+        await driver.setMax('kept', '9', 60_000);
+        await driver.setMax('kept', '3', SHORT_TTL);
+        await driver.set('short', '4', SHORT_TTL);
+        await driver.setMax('short', '3', 60_000);
+        await driver.set('forever', '5');
+        await driver.setMax('forever', '6', SHORT_TTL);
+        // A store that can tell a key's remaining life lets a short one lapse (one that cannot keeps it).
+        const lapses = typeof driver.setAtLeast === 'function';
+        if (lapses) await driver.setMax('brief', '1', SHORT_TTL);
+        await lapse(SHORT_TTL);
+        expect(await read('long')).toBe('2');
+        expect(await read('kept')).toBe('9');
+        expect(await read('short')).toBe('4');
+        expect(await read('forever')).toBe('6');
+        if (lapses) expect(await driver.get('brief')).toBeUndefined();
+      },
+    );
 
     it('disconnect is idempotent', async () => {
       const driver = await fresh();

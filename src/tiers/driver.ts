@@ -68,6 +68,17 @@ export interface TierDriver {
    * Without it, the tier keeps tag timestamps forever.
    */
   setAtLeast?(key: string, value: DriverValue, ttlMs: number, keepValue?: boolean): Promise<void>;
+  /**
+   * Optional: {@link setAtLeast} (without `keepValue`) for a number that must never move backwards.
+   * When the key holds a decimal integer (ASCII digits only, leading zeros allowed) and `value` is one
+   * too, the larger of the two is what stays (the held one when equal); otherwise `value` replaces
+   * what is held. Either way the key lives at least `ttlMs` from now (0 = forever), never shorter than
+   * it had left; a store that cannot tell a key's remaining life may keep it forever instead. Must be
+   * atomic: tag invalidation times use it, so that an older time written last by another instance
+   * cannot replace a newer one. Without it, the tier reads, compares and then writes, which narrows
+   * that race but cannot close it.
+   */
+  setMax?(key: string, value: DriverValue, ttlMs: number): Promise<void>;
   /** Releases connections and timers the driver opened. Idempotent. */
   disconnect(): Promise<void>;
 }
@@ -127,6 +138,33 @@ export function restamp(value: DriverValue, stamp: number): DriverValue {
   const header = String(stamp).padStart(STAMP_WIDTH, '0');
   if (typeof value === 'string') return header + value.slice(STAMP_WIDTH);
   return Buffer.concat([Buffer.from(header, 'latin1'), value.subarray(STAMP_WIDTH)]);
+}
+
+/**
+ * What {@link TierDriver.setMax} does with a key holding `held`: true when `held` and `value` are both
+ * decimal integers and `held` is not the smaller (it stays), false when `value` replaces it. Exact for
+ * any number of digits: nothing is parsed into a float.
+ */
+export function setMaxKeeps(held: DriverValue, value: DriverValue): boolean {
+  const kept = decimalDigits(held);
+  const offered = kept === undefined ? undefined : decimalDigits(value);
+  if (kept === undefined || offered === undefined) return false;
+  return kept.length === offered.length ? kept >= offered : kept.length > offered.length;
+}
+
+/** The digits of a decimal integer without its leading zeros ('0' for zero), or undefined for anything else. */
+function decimalDigits(value: DriverValue): string | undefined {
+  const text = typeof value === 'string';
+  if (!text && !Buffer.isBuffer(value)) return undefined;
+  if (value.length === 0) return undefined;
+  let start = -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = text ? value.charCodeAt(i) : value[i]!;
+    if (c < 48 || c > 57) return undefined;
+    if (start < 0 && c !== 48) start = i;
+  }
+  if (start < 0) return '0';
+  return text ? value.slice(start) : value.toString('latin1', start);
 }
 
 /** Bytes of a driver value, to compare values byte for byte whatever their type. */

@@ -8,7 +8,7 @@ import { errorMessage } from '../observability/log-sink.js';
 import { CircuitBreaker } from './breaker.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 import { Deadlines } from './deadlines.js';
-import { valueBytes } from './driver.js';
+import { setMaxKeeps, valueBytes } from './driver.js';
 import type { DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import type { TierLogWriter } from './tier-log.js';
 
@@ -179,6 +179,18 @@ export class GuardedDriver implements TierDriver {
       // Without store support the key is kept forever (so it can never lapse too early) and, being
       // forever already, needs no extending.
       if (!keepValue) await this.#inner.set(key, value);
+    });
+  }
+
+  setMax(key: string, value: DriverValue, ttlMs: number): Promise<void> {
+    return this.#call('setMax', async () => {
+      if (this.#inner.setMax) return this.#inner.setMax(key, value, ttlMs);
+      // Best effort without store support: a larger number held stays unless another writer gets in
+      // between the read and the write (then the last write wins, as a plain setAtLeast would).
+      const held = await this.#inner.get(key);
+      const keep = held !== undefined && setMaxKeeps(held, value);
+      if (this.#inner.setAtLeast) return this.#inner.setAtLeast(key, value, ttlMs, keep);
+      if (!keep) await this.#inner.set(key, value); // forever, as setAtLeast's fallback keeps it
     });
   }
 

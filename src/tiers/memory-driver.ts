@@ -2,7 +2,15 @@
 // server (tests, a single process, examples). Bounded: the oldest-written entries go first.
 // Time source: the `clock` option (memoryTier passes the tier's), by default `Date.now` like the rest
 // of tiers/; it decides when a TTL has lapsed.
-import { requireStamp, restamp, STAMP_TOMBSTONE, stampKindOf, stampOf, valueBytes } from './driver.js';
+import {
+  requireStamp,
+  restamp,
+  setMaxKeeps,
+  STAMP_TOMBSTONE,
+  stampKindOf,
+  stampOf,
+  valueBytes,
+} from './driver.js';
 import type { DriverBaseOptions, DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
 import { globToRegExp } from '../util/glob.js';
 
@@ -110,12 +118,11 @@ export class MemoryDriver implements TierDriver {
   }
 
   async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
-    const full = this.#prefix + key;
-    const wanted = ttlMs > 0 ? this.#clock() + ttlMs : 0;
-    if (this.#read(full) === undefined) return this.#put(full, value, wanted);
-    const slot = this.#store.get(full)!;
-    const expiresAt = slot.expiresAt === 0 || wanted === 0 ? 0 : Math.max(slot.expiresAt, wanted);
-    this.#put(full, keepValue ? slot.value : value, expiresAt);
+    this.#lengthen(this.#prefix + key, value, ttlMs, () => keepValue);
+  }
+
+  async setMax(key: string, value: DriverValue, ttlMs: number): Promise<void> {
+    this.#lengthen(this.#prefix + key, value, ttlMs, (held) => setMaxKeeps(held, value));
   }
 
   async deletePattern(pattern: string): Promise<number> {
@@ -136,6 +143,18 @@ export class MemoryDriver implements TierDriver {
       return undefined;
     }
     return slot.value;
+  }
+
+  /**
+   * Stores `value` under `full` (or, when `keep` says so of the live value held, keeps that one) and
+   * makes the key live at least `ttlMs` from now (0 = forever), never shorter: setAtLeast and setMax.
+   */
+  #lengthen(full: string, value: DriverValue, ttlMs: number, keep: (held: DriverValue) => boolean): void {
+    const wanted = ttlMs > 0 ? this.#clock() + ttlMs : 0;
+    if (this.#read(full) === undefined) return this.#put(full, value, wanted);
+    const slot = this.#store.get(full)!;
+    const expiresAt = slot.expiresAt === 0 || wanted === 0 ? 0 : Math.max(slot.expiresAt, wanted);
+    this.#put(full, keep(slot.value) ? slot.value : value, expiresAt);
   }
 
   #write(full: string, value: DriverValue, ttlMs: number | undefined): void {

@@ -17,15 +17,28 @@ const DELETE_IF_EQUALS =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 // Set-and-extend in one step: a new key gets `ttl` (0 = none); an existing one keeps the longer of its
-// remaining life and `ttl` (no expiry beats any), and its value unless ARGV[3] asks to replace it.
+// remaining life and `ttl` (no expiry beats any), and its value unless ARGV[3] asks to replace it:
+// '1' replaces it (setAtLeast), '0' keeps it (keepValue), 'max' keeps it when it and the new value are
+// both decimal integers and it is not the smaller (setMax; digits compared as strings after their
+// leading zeros, so a number of any length is exact). A key of another type is replaced, as SET does.
 const SET_AT_LEAST = `
+local function digits(s)
+  if type(s) ~= 'string' or not string.find(s, '^%d+$') then return nil end
+  return string.match(s, '^0*(%d+)$')
+end
 local left = redis.call('pttl', KEYS[1])
 local ttl = tonumber(ARGV[2])
 if left == -2 then
   if ttl > 0 then return redis.call('set', KEYS[1], ARGV[1], 'PX', ttl) end
   return redis.call('set', KEYS[1], ARGV[1])
 end
-if ARGV[3] == '1' then redis.call('set', KEYS[1], ARGV[1], 'KEEPTTL') end
+local mode = ARGV[3]
+if mode == 'max' then
+  local held = digits(redis.pcall('get', KEYS[1]))
+  local new = held and digits(ARGV[1])
+  if not (new and (#held > #new or (#held == #new and held >= new))) then mode = '1' end
+end
+if mode == '1' then redis.call('set', KEYS[1], ARGV[1], 'KEEPTTL') end
 if left >= 0 then
   if ttl == 0 then redis.call('persist', KEYS[1]) elseif ttl > left then redis.call('pexpire', KEYS[1], ttl) end
 end
@@ -507,10 +520,19 @@ export class RedisDriver implements TierDriver {
   }
 
   async setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue = false): Promise<void> {
+    await this.#setAtLeast(key, value, ttlMs, keepValue ? '0' : '1');
+  }
+
+  async setMax(key: string, value: DriverValue, ttlMs: number): Promise<void> {
+    await this.#setAtLeast(key, value, ttlMs, 'max');
+  }
+
+  /** Runs SET_AT_LEAST in `mode` (what to do with a held value: see the script). */
+  async #setAtLeast(key: string, value: DriverValue, ttlMs: number, mode: '0' | '1' | 'max'): Promise<void> {
     if (!this.#gate.ready) await this.#gate.pass();
     this.#sendWrites();
     const ttl = ttlMs > 0 ? Math.ceil(ttlMs) : 0;
-    await this.client.eval(SET_AT_LEAST, 1, this.prefix + key, value, ttl, keepValue ? '0' : '1');
+    await this.client.eval(SET_AT_LEAST, 1, this.prefix + key, value, ttl, mode);
   }
 
   async disconnect(): Promise<void> {

@@ -8,11 +8,18 @@
 // lives at most `retention` from its creation is gone before a later timestamp can lapse. An entry
 // living longer holds its tags' timestamps (setAtLeast, which only ever lengthens a key's life) until
 // its own end, whether the invalidation comes before or after that hold reaches the store.
+//
+// A stored time never moves backwards: it is written with setMax, which keeps the larger of the held
+// and the new time. Two instances invalidating one tag close together may have their writes land in
+// either order; had the older time replaced the newer one, an instance that missed the newer bus
+// message (a new one, one resynced after an outage) would read it and serve the entries that the
+// newer invalidation hid. Atomic where the driver has setMax; the tier's fallback is best effort.
 import type { DriverValue, TierDriver } from './driver.js';
 
-/** What the clock needs of the store: batched reads and set-and-extend. */
+/** What the clock needs of the store: batched reads, set-and-extend, and set-the-larger-and-extend. */
 export type TagStore = Pick<TierDriver, 'getMany'> & {
   setAtLeast(key: string, value: DriverValue, ttlMs: number, keepValue?: boolean): Promise<void>;
+  setMax(key: string, value: DriverValue, ttlMs: number): Promise<void>;
 };
 
 /** Extra life a held timestamp gets past its entry, so it never lapses a moment before the entry. */
@@ -112,17 +119,19 @@ export class TagClock {
   }
 
   /**
-   * Records in the store that `tags` were invalidated at `at`, and remembers it locally. A tag's stored
-   * time replaces the one held, so each tag gets the latest time known here (`at`, or a later one heard
-   * from another instance): an instance whose clock is behind, invalidating after it, must not move the
-   * time back and bring back the entries that later invalidation hid.
+   * Records in the store that `tags` were invalidated at `at`, and remembers it locally. Each tag gets
+   * the latest time known here (`at`, or a later one heard from another instance), and the store keeps
+   * the larger of that and the time it holds (setMax): neither an instance whose clock is behind,
+   * invalidating after another, nor an older invalidation whose write lands after a newer one's may
+   * move the time back and bring back the entries the later invalidation hid. A time is stored in
+   * whole ms, rounded up (so it hides no less), since setMax compares only decimal integers.
    */
   async invalidate(tags: readonly string[], at: number): Promise<void> {
     this.note(tags, at);
     const { keyOf, retentionMs } = this.#options;
     await Promise.all(
       tags.map((tag) =>
-        this.#driver.setAtLeast(keyOf(tag), String(this.#known.get(tag)?.at ?? at), retentionMs),
+        this.#driver.setMax(keyOf(tag), String(Math.ceil(this.#known.get(tag)?.at ?? at)), retentionMs),
       ),
     );
   }
