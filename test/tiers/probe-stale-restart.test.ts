@@ -8,10 +8,10 @@ import { redisTier } from '../../src/tiers/redis-tier.js';
 import { RedisServer, redisCli } from '../helpers/redis-server.js';
 import { describeWithRedis } from './describe-with-redis.js';
 
-const fast = { timeout: 200, breaker: { threshold: 3, resetAfter: 200 }, reconnectMaxDelay: 50 } as const;
+const fast = { timeout: 1000, breaker: { threshold: 3, resetAfter: 200 }, reconnectMaxDelay: 50 } as const;
 
 /** Polls `check` every 10 ms for at most `ms`; resolves whether it came true. */
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return true;
@@ -47,7 +47,8 @@ describeWithRedis('Redis restarted from an older snapshot', () => {
 
       await server.kill();
       await server.restart(); // loads dump.rdb: both entries are back in Redis, untouched
-      expect(await redisCli(['-p', String(server.port), 'EXISTS', 'rdb:e:users:deleted'])).toContain('1');
+      // Not checked here that Redis holds the deleted entry again: the cache, reconnecting meanwhile,
+      // may already have cleared it. Without the run_id check, the reads below get 'old' back.
       expect(
         await until(() => cache.health().l2?.status === 'ok' && cache.health().bus?.status === 'ok'),
       ).toBe(true);
