@@ -1,5 +1,6 @@
 // Shared helpers of the persistence tests: a scratch folder per test, snapshot entries made to order,
-// a logger that records its lines, and a file system that fails at a chosen step of a write.
+// a logger that records its lines, a file system that fails at a chosen step of a write, and one whose
+// first rename waits to be released (to order concurrent writes of one file).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +77,43 @@ export function failingFs(step: WriteStep): SnapshotFs {
       await nodeSnapshotFs.rename(from, to);
     },
   };
+}
+
+/**
+ * node:fs whose first rename waits for `release()` (`renaming` resolves once it waits). `opens` counts
+ * the writes begun (a write opens its temporary file in the same turn as the call that starts it), and
+ * `renamed` resolves when a second rename has replaced the file.
+ */
+export function gatedFs(): {
+  fs: SnapshotFs;
+  renaming: Promise<void>;
+  release: () => void;
+  opens: () => number;
+  renamed: Promise<void>;
+} {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const renaming = new Promise<void>((resolve) => (arrived = resolve));
+  let secondDone!: () => void;
+  const renamed = new Promise<void>((resolve) => (secondDone = resolve));
+  let opens = 0;
+  let renames = 0;
+  const fs: SnapshotFs = {
+    ...nodeSnapshotFs,
+    open(path, flags) {
+      opens++;
+      return nodeSnapshotFs.open(path, flags);
+    },
+    async rename(from, to) {
+      const n = ++renames;
+      if (n === 1) {
+        arrived();
+        await gate;
+      }
+      await nodeSnapshotFs.rename(from, to);
+      if (n === 2) secondDone();
+    },
+  };
+  return { fs, renaming, release, opens: () => opens, renamed };
 }

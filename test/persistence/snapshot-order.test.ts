@@ -6,54 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createCacheManager } from '../../src/cache/manager.js';
 import { createCache } from '../../src/cache/create-cache.js';
-import { nodeSnapshotFs } from '../../src/util/atomic-write.js';
-import type { SnapshotFs } from '../../src/persistence/types.js';
-import { scratchDir } from './helpers.js';
+import { gatedFs, scratchDir } from './helpers.js';
 
 let scratch: ReturnType<typeof scratchDir>;
 beforeEach(() => {
   scratch = scratchDir();
 });
 afterEach(() => scratch.remove());
-
-/**
- * node:fs whose first rename waits for `release()` (`renaming` resolves once it waits). `opens` counts
- * the writes begun (a write opens its temporary file in the same turn as the call that starts it), and
- * `renamed` resolves when a second rename has replaced the file.
- */
-function gatedFs(): {
-  fs: SnapshotFs;
-  renaming: Promise<void>;
-  release: () => void;
-  opens: () => number;
-  renamed: Promise<void>;
-} {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let arrived!: () => void;
-  const renaming = new Promise<void>((resolve) => (arrived = resolve));
-  let secondDone!: () => void;
-  const renamed = new Promise<void>((resolve) => (secondDone = resolve));
-  let opens = 0;
-  let renames = 0;
-  const fs: SnapshotFs = {
-    ...nodeSnapshotFs,
-    open(path, flags) {
-      opens++;
-      return nodeSnapshotFs.open(path, flags);
-    },
-    async rename(from, to) {
-      const n = ++renames;
-      if (n === 1) {
-        arrived();
-        await gate;
-      }
-      await nodeSnapshotFs.rename(from, to);
-      if (n === 2) secondDone();
-    },
-  };
-  return { fs, renaming, release, opens: () => opens, renamed };
-}
 
 /**
  * Lets the gated first write finish once the second one has either replaced the file already (it ran

@@ -6,54 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCacheManager } from '../../src/cache/manager.js';
-import { nodeSnapshotFs } from '../../src/util/atomic-write.js';
-import type { SnapshotFs } from '../../src/persistence/types.js';
-import { scratchDir } from './helpers.js';
+import { gatedFs, scratchDir } from './helpers.js';
 
 let scratch: ReturnType<typeof scratchDir>;
 beforeEach(() => {
   scratch = scratchDir();
 });
 afterEach(() => scratch.remove());
-
-/**
- * node:fs whose first rename waits for `release()` (`renaming` resolves once it waits); `opens` counts
- * the writes begun (a write opens its temporary file in the turn it starts), and `second` resolves
- * when a second write has renamed its file.
- */
-function gatedFs(): {
-  fs: SnapshotFs;
-  renaming: Promise<void>;
-  release: () => void;
-  opens: () => number;
-  second: Promise<void>;
-} {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let arrived!: () => void;
-  const renaming = new Promise<void>((resolve) => (arrived = resolve));
-  let secondDone!: () => void;
-  const second = new Promise<void>((resolve) => (secondDone = resolve));
-  let opens = 0;
-  let renames = 0;
-  const fs: SnapshotFs = {
-    ...nodeSnapshotFs,
-    open(path, flags) {
-      opens++;
-      return nodeSnapshotFs.open(path, flags);
-    },
-    async rename(from, to) {
-      const n = ++renames;
-      if (n === 1) {
-        arrived();
-        await gate;
-      }
-      await nodeSnapshotFs.rename(from, to);
-      if (n === 2) secondDone();
-    },
-  };
-  return { fs, renaming, release, opens: () => opens, second };
-}
 
 describe('snapshots of one file spelled two ways', () => {
   it('run in call order: a backup after a delete is never overwritten by an earlier snapshot', async () => {
@@ -75,7 +34,7 @@ describe('snapshots of one file spelled two ways', () => {
     await url.delete('/gone');
     const later = manager.backup(path); // the same file, asked for after the delete
     // Run alongside (the bug), the later write renames before the earlier one; in order, it waits.
-    if (gated.opens() === 2) await gated.second;
+    if (gated.opens() === 2) await gated.renamed;
     gated.release();
     await Promise.all([earlier, later]);
     await manager.close();
