@@ -225,6 +225,10 @@ function abortedWrite(url: string): Promise<number> {
 
 const get = async (url: string) => rawRequest(`${url}/items/1`);
 
+/** Waits (polling, at most `timeout` ms) until a read of the item sees the write: its invalidation ran. */
+const seesWrite = (url: string, timeout = 5_000) =>
+  vi.waitFor(async () => expect((await get(url)).text).toBe('item 1 v2'), { timeout, interval: 25 });
+
 describe.each([
   ['node:http', plainApp],
   ['express', expressApp],
@@ -243,10 +247,7 @@ describe.each([
     expect((await get(url)).text).toBe('item 1 v1');
     stage.commit.resolve();
     await stage.committed.promise;
-    await vi.waitFor(async () => expect((await get(url)).text).toBe('item 1 v2'), {
-      timeout: 10_000,
-      interval: 25,
-    });
+    await seesWrite(url, 10_000);
   });
 });
 
@@ -263,10 +264,7 @@ describe.each([
     expect((await get(url)).text).toBe('item 1 v1');
     stage.commit.resolve();
     await stage.committed.promise;
-    await vi.waitFor(async () => expect((await get(url)).text).toBe('item 1 v2'), {
-      timeout: 5_000,
-      interval: 25,
-    });
+    await seesWrite(url);
   });
 });
 
@@ -296,10 +294,7 @@ describe('a streamed write whose client left mid-body (rules and status)', () =>
     expect((await get(url)).text).toBe('item 1 v1');
     stage.commit.resolve();
     await stage.committed.promise;
-    await vi.waitFor(async () => expect((await get(url)).text).toBe('item 1 v2'), {
-      timeout: 5_000,
-      interval: 25,
-    });
+    await seesWrite(url);
   });
 
   it('invalidates nothing when the write failed (a 500 streamed)', async () => {
@@ -331,10 +326,7 @@ describe('a streamed write whose client left mid-body, sending on after it left 
     expect((await get(url)).text).toBe('item 1 v1');
     stage.commit.resolve();
     await stage.committed.promise;
-    await vi.waitFor(async () => expect((await get(url)).text).toBe('item 1 v2'), {
-      timeout: 5_000,
-      interval: 25,
-    });
+    await seesWrite(url);
   });
 });
 
@@ -363,10 +355,7 @@ describe('a write whose client left before it answered (koa)', () => {
     await stage.closed.promise;
     expect((await get(server.url)).text).toBe('item 1 v1');
     stage.commit.resolve();
-    await vi.waitFor(async () => expect((await get(server.url)).text).toBe('item 1 v2'), {
-      timeout: 5_000,
-      interval: 25,
-    });
+    await seesWrite(server.url);
   });
 });
 
@@ -388,9 +377,6 @@ describe('a write whose client left mid-body, its handler a promise (node:http)'
     await stage.closed.promise;
     expect((await get(server.url)).text).toBe('item 1 v1');
     stage.commit.resolve();
-    await vi.waitFor(async () => expect((await get(server.url)).text).toBe('item 1 v2'), {
-      timeout: 5_000,
-      interval: 25,
-    });
+    await seesWrite(server.url);
   });
 });
