@@ -4,7 +4,7 @@
 // serves it stale where stale-while-revalidate, stale-if-error or the rule's grace allow, runs the
 // handler once per key on a miss or revalidation (single-flight through `cache.getOrSet`, the others
 // replaying its answer, or running their own after `waitTimeout`), and arms the invalidation of
-// successful writes. The Express and Fastify adapters drive this same core.
+// writes answered 2xx or 3xx. The Express and Fastify adapters drive this same core.
 import { coarseNow } from '../util/clock.js';
 import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -77,7 +77,7 @@ export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
   cache: CacheSource;
   /** Response-caching rules, or a CACHE_RULES-style object (see `rulesFromConfig`). */
   rules?: readonly CacheRule<Req>[] | Record<string, ConfigRuleOptions>;
-  /** Invalidation rules for successful writes. */
+  /** Invalidation rules for writes that did not fail (answered 2xx, or 3xx other than 304). */
   invalidate?: readonly InvalidationRule[];
   /**
    * Who a request is for (per-user rules key by it; shared rules bypass requests that have one). Take

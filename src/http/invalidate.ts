@@ -1,5 +1,5 @@
 // Invalidation of keys, tags and patterns across caches, with counts. One function serves both the
-// write rules (after a successful POST/PUT/PATCH/DELETE) and the admin API's `POST invalidate`.
+// write rules (after a POST/PUT/PATCH/DELETE answered 2xx or 3xx) and the admin API's `POST invalidate`.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headerValue } from './cache-key.js';
@@ -134,8 +134,9 @@ const MAX_WATCHED_SOURCES = 4;
 
 /**
  * Defers the end of a write's response until its invalidations ran, so the client's next read already
- * misses (read-your-writes): the matched rules' when the write succeeded (2xx), and the URIs of `uri`
- * (the target, and Location / Content-Location on the same host) when it did not fail (2xx or 3xx).
+ * misses (read-your-writes), when the write did not fail (2xx or 3xx, a post-redirect-get included):
+ * the matched rules' (not on a 304, which reports that nothing changed), and the URIs of `uri` (the
+ * target, and Location / Content-Location on the same host).
  *
  * A response whose client went away before it ended (a body streamed with `pipe`, `reply.send(stream)`,
  * `ctx.body = stream`, cut off mid-way) may never end, while the write goes on: it is invalidated when
@@ -168,9 +169,13 @@ export function invalidateAfterWrite(
   /** The invalidation the write earns by its status as it stands; `undefined` when it earns none. */
   const invalidation = (): (() => Promise<unknown>) | undefined => {
     const status = res.statusCode;
-    // A failed write changed nothing, so it invalidates nothing.
-    const rules = status >= 200 && status < 300 ? writes : [];
-    const paths = uri !== undefined && status >= 200 && status < 400 ? writtenPaths(res, uri, written) : [];
+    // A failed write changed nothing, so it invalidates nothing; one answered with a redirect (a form's
+    // post-redirect-get, 302 or 303) did its write. A 304 says the write changed nothing (a handler's
+    // "not modified": it is defined for GET and HEAD only), so the rules skip it, while the URIs go
+    // on any non-error status (RFC 9111 §4.4), where one extra miss costs little.
+    const done = status >= 200 && status < 400;
+    const rules = done && status !== 304 ? writes : [];
+    const paths = uri !== undefined && done ? writtenPaths(res, uri, written) : [];
     if (rules.length === 0 && paths.length === 0) return undefined;
     return () =>
       Promise.all([

@@ -1,6 +1,6 @@
 // The HTTP rules: which GET responses are cached (and how they are keyed, tagged and kept), and which
-// successful writes invalidate what. Rules are validated and compiled once, at start-up, so a typo in a
-// rule fails loudly there and a request only walks a short list of compiled matchers.
+// writes (answered 2xx or 3xx) invalidate what. Rules are validated and compiled once, at start-up, so
+// a typo in a rule fails loudly there and a request only walks a short list of compiled matchers.
 import type { IncomingMessage } from 'node:http';
 import { parseDuration, type Duration } from '../util/duration.js';
 import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
@@ -103,7 +103,11 @@ export interface CacheRule<Req = IncomingMessage> {
   maxResponseBytes?: number;
 }
 
-/** A rule that invalidates cached entries after a successful (2xx) write. */
+/**
+ * A rule that invalidates cached entries after a write that did not fail: answered 2xx, or 3xx (a
+ * form's post-redirect-get: Express's `res.redirect()` answers 302) other than 304, which reports that
+ * nothing changed. A 4xx or 5xx invalidates nothing.
+ */
 export interface InvalidationRule {
   /** Write methods it listens to; default POST, PUT, PATCH and DELETE. */
   method?: string | readonly string[];
