@@ -54,6 +54,7 @@ import { loadIntoView } from './snapshots.js';
 import { retimeEntries } from './retime.js';
 import type { SnapshotEntry } from '../persistence/types.js';
 import { SYNC_ACCESS, type SyncAccess } from './sync-view.js';
+import { addToTotals, RESET_TOTALS, type CounterTotals } from './stats-totals.js';
 
 // A namespace's keys are `<name>:<key>`. A name with ':' would overlap another namespace's keys
 // (ns('a:b') key 'k' is ns('a') key 'b:k'), and glob characters would let its clear() or
@@ -536,8 +537,12 @@ export class CacheView<V = unknown> implements Cache<V> {
     };
   }
 
-  /** Zeroes every counter and the load-time window. */
+  /**
+   * Zeroes every counter and the load-time window. Exported counters (larder-cache/prometheus) keep
+   * counting: what is zeroed here is added to the totals they read (stats-totals.ts).
+   */
   resetStats(): void {
+    addToTotals(this.#state.resetTotals, this.stats());
     this.#state.tiers.resetStats();
     this.#state.resetCounters();
   }
@@ -631,6 +636,11 @@ export class CacheView<V = unknown> implements Cache<V> {
     const write = resolveSetOptions(this.#config, options, 'warm');
     if (!this.#config.enabled) return false;
     return this.#readThrough.warmLoad(key, load, write, until, scope);
+  }
+
+  /** The counts resetStats() zeroed so far, for monotonic exports (stats-totals.ts). */
+  [RESET_TOTALS](): Readonly<CounterTotals> {
+    return this.#state.resetTotals;
   }
 
   /** The door of syncView (sync-view.ts): this view's shared state, key space and current settings. */

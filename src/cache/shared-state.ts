@@ -11,6 +11,7 @@ import type { AutoSizeOptions } from '../advisor/auto-size.js';
 import type { SnapshotSchedule } from '../persistence/schedule.js';
 import type { Envelope } from './envelope.js';
 import { Flights } from './flights.js';
+import { zeroTotals, type CounterTotals } from './stats-totals.js';
 import type { TierStack } from './tier-stack.js';
 import type { CacheEvents } from './types.js';
 
@@ -64,6 +65,8 @@ export class SharedCacheState {
   readonly events = new EventHub<CacheEvents>();
   /** Loader latency. */
   readonly latency = new LatencyRecorder();
+  /** What resetStats() calls zeroed, per counter (stats-totals.ts): stats() plus these is since creation. */
+  readonly resetTotals: CounterTotals = zeroTotals();
   /** Loads in progress by full key (single-flight); writes detach the ones they reach. */
   readonly flights = new Flights();
   /** When the cache was created (for uptime). */

@@ -1,11 +1,15 @@
 // Prometheus metrics for a Cache or a CacheManager through prom-client. Counters and gauges are read
 // lazily from stats() when the registry is scraped (one stats() snapshot per cache per scrape); loader
-// latency is observed into a histogram from `cache:load` events. The only label is the cache's name as
+// latency is observed into a histogram from `cache:load` events. Counters are counts since the cache
+// was created: stats() plus what its resetStats() calls zeroed (stats-totals.ts), so a reset never
+// makes one go down (Prometheus's rate() would read that as a restart); a count that still falls (a
+// manager's cache replaced under the same name, a cache that is not Larder's) carries on from where it was. The only label is the cache's name as
 // the target gives it (a manager's or a record's names), so cardinality is bounded by the number of
 // caches and two caches never share a series.
 import type { Histogram as PromHistogram, Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
 import { LOAD_DURATION_BUCKETS } from '../observability/latency.js';
+import { resetTotals, type CounterField } from '../cache/stats-totals.js';
 import { lazyModule } from '../util/lazy-require.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 
@@ -37,7 +41,7 @@ export interface MetricsHandle {
 export const DEFAULT_LOAD_BUCKETS: number[] = [...LOAD_DURATION_BUCKETS];
 
 // Counter metrics read from stats(): metric suffix → stats field.
-const COUNTERS: ReadonlyArray<readonly [string, keyof CacheStats, string]> = [
+const COUNTERS: ReadonlyArray<readonly [string, CounterField, string]> = [
   ['hits_total', 'hits', 'Lookups answered from the cache'],
   ['misses_total', 'misses', 'Lookups that started a load'],
   ['coalesced_total', 'coalesced', 'Lookups that joined a load already in flight (no upstream call)'],
@@ -137,17 +141,21 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
   }
 
   // One stats() per cache per scrape: prom-client calls every collect() in the same tick.
-  let snapshot: [string, CacheStats][] | undefined;
-  const current = (): [string, CacheStats][] => {
+  let snapshot: Scraped[] | undefined;
+  const current = (): Scraped[] => {
     if (snapshot === undefined) {
       observeNewCaches();
-      snapshot = caches().map(([label, c]) => [label, c.stats()]);
+      snapshot = caches().map(([label, c]) => {
+        const stats = c.stats();
+        return { label, stats, counts: counters.counts(label, stats, resetTotals(c)) };
+      });
       queueMicrotask(() => {
         snapshot = undefined;
       });
     }
     return snapshot;
   };
+  const counters = new MonotonicCounts(COUNTERS.map(([, field]) => field));
 
   const names: string[] = [];
   let histogram: PromHistogram<'cache'>;
@@ -161,7 +169,7 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
         registers: [registry],
         collect() {
           this.reset();
-          for (const [cache, s] of current()) this.inc({ cache }, s[field] as number);
+          for (const { label, counts } of current()) this.inc({ cache: label }, counts[field]);
         },
       });
       names.push(name);
@@ -175,7 +183,7 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
         registers: [registry],
         collect() {
           this.reset();
-          for (const [cache, s] of current()) this.set({ cache }, read(s));
+          for (const { label, stats } of current()) this.set({ cache: label }, read(stats));
         },
       });
       names.push(name);
@@ -219,6 +227,50 @@ export function registerMetrics(target: MetricsTarget, options: MetricsOptions =
       for (const name of names) registry.removeSingleMetric(name);
     },
   };
+}
+
+/** One cache's figures at a scrape: its stats() and its counters' exported counts. */
+interface Scraped {
+  label: string;
+  stats: CacheStats;
+  counts: Readonly<Record<CounterField, number>>;
+}
+
+/**
+ * Counts that only go up, per label: a cache's count since creation (stats() plus what resetStats()
+ * zeroed), and, should that still fall (another cache now under the label, or a cache that does not
+ * say what its resets zeroed), the count last exported carried on as an offset.
+ */
+class MonotonicCounts {
+  readonly #fields: readonly CounterField[];
+  // Per label: the count last read from the cache, and what is added to it.
+  readonly #byLabel = new Map<string, { read: Record<string, number>; offset: Record<string, number> }>();
+
+  constructor(fields: readonly CounterField[]) {
+    this.#fields = fields;
+  }
+
+  /** The exported counts of the cache under `label`, from its `stats` and the totals its resets zeroed. */
+  counts(
+    label: string,
+    stats: CacheStats,
+    zeroed: Readonly<Record<CounterField, number>> | undefined,
+  ): Record<CounterField, number> {
+    let kept = this.#byLabel.get(label);
+    if (kept === undefined) {
+      kept = { read: {}, offset: {} };
+      this.#byLabel.set(label, kept);
+    }
+    const out = {} as Record<CounterField, number>;
+    for (const field of this.#fields) {
+      const count = stats[field] + (zeroed?.[field] ?? 0);
+      const before = kept.read[field] ?? 0;
+      if (count < before) kept.offset[field] = (kept.offset[field] ?? 0) + before;
+      kept.read[field] = count;
+      out[field] = count + (kept.offset[field] ?? 0);
+    }
+    return out;
+  }
 }
 
 /** The histogram's buckets: a copy (prom-client freezes what it is given) of finite, increasing bounds. */
