@@ -8,10 +8,10 @@ import type { CacheView } from './cache.js';
 import {
   restoreCaches,
   snapshotCaches,
-  type Persistable,
+  type Dumpable,
   type RestoreResult,
 } from '../persistence/multi-cache.js';
-import { persistCaches } from './snapshots.js';
+import { persistCaches, type PersistedCaches } from './snapshots.js';
 import { resolvePersist, type ResolvedPersist, type SnapshotSchedule } from '../persistence/schedule.js';
 import type { SnapshotWriteResult } from '../persistence/snapshot.js';
 import { buildCache } from './create-cache.js';
@@ -53,6 +53,8 @@ class NamedCaches implements CacheManager {
   /** Set once close() has taken the shutdown snapshot: from then on the caches are being emptied. */
   #closed = false;
   readonly #schedule: SnapshotSchedule | undefined;
+  /** The persist wiring: sections of the snapshot read at start that wait for a cache made by create(). */
+  readonly #persisted: PersistedCaches | undefined;
   /** Settles when `persist.warm` has warmed every cache (absent without it); never rejects. */
   readonly ready: Promise<void> | undefined;
 
@@ -90,7 +92,9 @@ class NamedCaches implements CacheManager {
         (name) => this.#caches.get(name),
         options.clock ?? Date.now,
         () => this.#log,
+        { carry: true },
       );
+      this.#persisted = persisted;
       this.#schedule = persisted.schedule;
       this.ready = persisted.warmed?.then(() => undefined);
     }
@@ -134,6 +138,8 @@ class NamedCaches implements CacheManager {
       throw error;
     }
     this.#caches.set(name, cache as CacheView<unknown>);
+    // Made after start: its section of the snapshot read then (kept by every write since) is restored now.
+    this.#persisted?.adopt(cache as CacheView<unknown>);
     return cache;
   }
 
@@ -192,12 +198,14 @@ class NamedCaches implements CacheManager {
    * once close() has taken the shutdown snapshot the caches are emptied, and writing them would
    * replace that snapshot with an empty file, so the snapshot is refused instead.
    */
-  *#openCaches(): Generator<Persistable> {
+  *#openCaches(): Generator<Dumpable> {
     if (this.#closed)
       throw new TypeError(
         'snapshot/backup: the manager is closed (close() took the shutdown snapshot); its caches are empty',
       );
     yield* this.#caches.values();
+    // Sections read at start whose cache has not been created yet: written again, never dropped.
+    if (this.#persisted !== undefined) yield* this.#persisted.carried();
   }
 
   async restore(path?: string): Promise<RestoreResult> {

@@ -15,6 +15,8 @@ import type { LoadResult } from '../persistence/entries.js';
 import { loadEnvelopes } from './snapshot-envelopes.js';
 import { SnapshotSchedule, type ResolvedPersist } from '../persistence/schedule.js';
 import { readSnapshotSync, type SnapshotIo } from '../persistence/snapshot.js';
+import type { SnapshotContent } from '../persistence/format.js';
+import { hasLapsed } from '../engine/snapshot.js';
 import { planWarm } from '../persistence/warm-plan.js';
 import { warmFromSnapshot, type SnapshotWarmReport, type WarmTarget } from './warm.js';
 import type { SnapshotEntry } from '../persistence/types.js';
@@ -144,12 +146,34 @@ export interface PersistedCaches {
   schedule: SnapshotSchedule;
   /** Settles (never rejects) when every cache in the snapshot has been warmed; undefined without warm. */
   warmed: Promise<SnapshotWarmReport[]> | undefined;
+  /**
+   * The sections read at start that no cache has taken yet (with `carry`), as snapshots write them: each
+   * one's entries still live at the time of the write. Empty without `carry`.
+   */
+  carried(): Iterable<Dumpable>;
+  /**
+   * Hands a cache created after start its carried section (restored as at start: expired entries
+   * skipped, warmed with `persist.warm`); the section is no longer carried. Undefined when there was none.
+   */
+  adopt(cache: PersistedCache): LoadResult | undefined;
+}
+
+/** How {@link persistCaches} treats the sections of the file that no cache takes at start. */
+export interface PersistOptionsOfOwner {
+  /**
+   * Keep them (a manager, whose create() may add their cache later): until a cache of that name is
+   * created, or until all their entries have expired, every snapshot writes them again. Default false:
+   * skipped (a single cache has no other names to wait for).
+   */
+  carry?: boolean;
 }
 
 /**
  * Cleans up after crashed writes, restores `lookup`'s caches from the persist file (when asked), starts
  * predictive warming (with `persist.warm`: each warmed cache's `ready` waits for it as well) and returns
  * the schedule that snapshots `all()` periodically and on close. Shared by a single cache and a manager.
+ * With `owner.carry`, the sections of the file that no cache took are kept and written by every snapshot
+ * (see {@link PersistedCaches.carried}) until a cache of their name is created ({@link PersistedCaches.adopt}).
  */
 export function persistCaches(
   persist: ResolvedPersist,
@@ -157,37 +181,105 @@ export function persistCaches(
   lookup: (name: string) => PersistedCache | undefined,
   clock: () => number,
   log: () => LogSink,
+  owner: PersistOptionsOfOwner = {},
 ): PersistedCaches {
   const io = (): SnapshotIo => ({ fs: persist.fs, serializer: persist.serializer, clock, log: log() });
   // Before this process writes the file, so no temporary file of ours can be mistaken for a stale one.
   cleanStaleTemporaries(persist, log());
+  // Sections of the file read at start with no cache of their name yet (only with owner.carry). They
+  // only shrink: taken whole by adopt(), or thinned of expired entries by each write. Bounded by what
+  // the file held, and never longer than their entries live, except untimed ones (until adopted).
+  const unclaimed = new Map<string, SnapshotEntry[]>();
+  let createdAt = 0;
+  const warmCache = (cache: PersistedCache, entries: readonly SnapshotEntry[]) => {
+    const warm = persist.warm;
+    if (warm === undefined) return undefined;
+    const run = warmFromSnapshot(cache, planWarm(entries, clock(), warm.top), warm, log());
+    const before = cache.ready;
+    cache.ready = (before === undefined ? run : Promise.all([before, run])).then(() => undefined);
+    return run;
+  };
   let warmed: Promise<SnapshotWarmReport[]> | undefined;
   if (persist.restore) {
     const content = readSnapshotSync(persist.path, io());
-    applySnapshot(persist.path, content, lookup, io());
-    const warm = persist.warm;
-    if (warm !== undefined) {
-      const now = clock();
+    const restored = applySnapshot(persist.path, content, lookup, io());
+    if (content !== undefined && owner.carry === true) {
+      createdAt = content.createdAt;
+      for (const name of restored.unknown) unclaimed.set(name, content.caches.get(name)!);
+      if (unclaimed.size > 0 && log().infoOn)
+        log().info('Cache RESTORE keeps the sections of caches not created yet, for create()', {
+          path: persist.path,
+          caches: [...unclaimed.keys()],
+        });
+    }
+    if (persist.warm !== undefined) {
       const runs: Promise<SnapshotWarmReport>[] = [];
       for (const [name, entries] of content?.caches ?? []) {
         const cache = lookup(name);
-        if (cache === undefined) continue;
-        const run = warmFromSnapshot(cache, planWarm(entries, now, warm.top), warm, log());
-        const before = cache.ready;
-        cache.ready = (before === undefined ? run : Promise.all([before, run])).then(() => undefined);
-        runs.push(run);
+        const run = cache === undefined ? undefined : warmCache(cache, entries);
+        if (run !== undefined) runs.push(run);
       }
       warmed = Promise.all(runs);
     }
   }
+  function* carried(): Generator<Dumpable> {
+    for (const [name, entries] of unclaimed) {
+      yield {
+        name,
+        dump: () => {
+          // Read again at the write: adopt() may have taken it meanwhile (snapshots of a file queue).
+          if (unclaimed.get(name) !== entries) return [];
+          const now = clock();
+          const live = entries.filter((e) => !hasLapsed(e, now));
+          if (live.length === 0) unclaimed.delete(name);
+          else if (live.length < entries.length) unclaimed.set(name, live);
+          return live;
+        },
+      };
+    }
+  }
+  const everything = function* (): Generator<Dumpable> {
+    const names = new Set<string>();
+    for (const cache of all()) {
+      names.add(cache.name);
+      yield cache;
+    }
+    for (const section of carried()) if (!names.has(section.name)) yield section;
+  };
+  const adopt = (cache: PersistedCache): LoadResult | undefined => {
+    const entries = unclaimed.get(cache.name);
+    if (entries === undefined) return undefined;
+    unclaimed.delete(cache.name);
+    const content: SnapshotContent = {
+      createdAt,
+      caches: new Map([[cache.name, entries]]),
+      skipped: 0,
+      invalid: 0,
+      invalidByCache: new Map(),
+      problems: [],
+    };
+    const result = applySnapshot(
+      persist.path,
+      content,
+      (name) => (name === cache.name ? cache : undefined),
+      io(),
+    );
+    void warmCache(cache, entries);
+    return result.caches[cache.name];
+  };
   const save = (caches: Iterable<Dumpable>): Promise<unknown> => snapshotCaches(persist.path, caches, io());
   // The shutdown snapshot is dumped when the schedule stops: a manager closes its caches right after.
   const freeze = (): (() => Promise<unknown>) => {
-    const dumped = [...all()].map((cache): Dumpable => {
+    const dumped = [...everything()].map((cache): Dumpable => {
       const entries = cache.dump();
       return { name: cache.name, dump: () => entries };
     });
     return () => save(dumped);
   };
-  return { schedule: new SnapshotSchedule(() => save(all()), persist, log, freeze), warmed };
+  return {
+    schedule: new SnapshotSchedule(() => save(everything()), persist, log, freeze),
+    warmed,
+    carried,
+    adopt,
+  };
 }

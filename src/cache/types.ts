@@ -503,7 +503,12 @@ export interface CacheManagerOptions {
   l2?: L2Tier;
   logger?: Logger;
   clock?: () => number;
-  /** Warm restarts of every cache through one snapshot file (see {@link CacheOptions.persist}). */
+  /**
+   * Warm restarts of every cache through one snapshot file (see {@link CacheOptions.persist}). A section
+   * of the file read at start whose cache is not configured is kept: a cache of that name made later
+   * with create() is restored from it, and until then every snapshot writes it again (its expired
+   * entries left out), so it is dropped only once all its entries have expired.
+   */
   persist?: PersistOptions;
 }
 
@@ -518,6 +523,10 @@ export interface CacheManager {
   get<V = unknown>(name: string): Cache<V>;
   has(name: string): boolean;
   names(): string[];
+  /**
+   * Adds a cache built from the defaults and `options`. With `persist`, its section of the snapshot
+   * read at start (if any) is restored into it now, as the configured caches were at start.
+   */
   create<V = unknown>(name: string, options?: CacheOptions<V>): Cache<V>;
   stats(): ManagerStats;
   health(): CacheHealth;
@@ -527,9 +536,15 @@ export interface CacheManager {
   /** Removes `key` from every cache; resolves with how many caches held it. */
   delete(key: CacheKey): Promise<number>;
   close(): Promise<void>;
-  /** Writes every cache to one snapshot file (default: the `persist.path`). */
+  /**
+   * Writes every cache to one snapshot file (default: the `persist.path`), with the sections read at
+   * start that still wait for their cache (see {@link CacheManagerOptions.persist}).
+   */
   snapshot(path?: string): Promise<SnapshotWriteResult>;
-  /** Writes every cache to one snapshot file at `path` (atomically: a crash leaves the old file whole). */
+  /**
+   * Writes every cache to one snapshot file at `path` (atomically: a crash leaves the old file whole),
+   * with the sections read at start that still wait for their cache, as snapshot() does.
+   */
   backup(path: string): Promise<SnapshotWriteResult>;
   /**
    * Loads each cache's entries from a snapshot file (default: the `persist.path`), matched by name
