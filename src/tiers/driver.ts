@@ -79,6 +79,12 @@ export interface TierDriver {
    * that race but cannot close it.
    */
   setMax?(key: string, value: DriverValue, ttlMs: number): Promise<void>;
+  /**
+   * Optional: a cheap round trip that resolves once the store answers (Redis PING). The tier sends it
+   * only during an outage, backed off and one at a time, so that health recovers without traffic.
+   * Without it, the tier reads a key it never writes (`p:probe`) instead.
+   */
+  ping?(): Promise<void>;
   /** Releases connections and timers the driver opened. Idempotent. */
   disconnect(): Promise<void>;
 }

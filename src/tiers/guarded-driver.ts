@@ -1,6 +1,8 @@
 // The one wrapper that holds the remote tier's error policy: a timeout per call, the circuit
 // breaker, and outage logging (one error line when an outage starts, one info line when it ends,
 // never one per request). Everything above it sees failures as CacheError TIER_UNAVAILABLE/TIMEOUT.
+// While an outage lasts it probes the store on its own (a PING, backed off, one at a time, unref'd
+// timer), so health recovers once the store answers even when nothing else calls it.
 // Time source: the tier's `clock` (default `Date.now`, as everywhere in tiers/), handed on to the
 // breaker, the deadlines and the guarded bus, so one injected clock moves the whole error policy.
 import { CacheError } from '../errors.js';
@@ -10,6 +12,7 @@ import type { BreakerOptions, BreakerState } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import { setMaxKeeps, valueBytes } from './driver.js';
 import type { DriverValue, SetIfNewerResult, TierDriver } from './driver.js';
+import { PROBE_KEY } from './keys.js';
 import type { TierLogWriter } from './tier-log.js';
 
 /** Options of {@link GuardedDriver}. */
@@ -35,6 +38,11 @@ export interface GuardOptions {
 }
 
 function noop(): void {}
+
+/** First recovery probe after a failure, ms; each failed or refused probe doubles the wait. */
+const PROBE_FIRST_MS = 100;
+/** The longest wait between probes is the breaker's resetAfter, and at least this, ms. */
+const PROBE_MAX_MIN_MS = 1000;
 
 const stored = (): SetIfNewerResult => 'stored';
 
@@ -94,6 +102,9 @@ export class GuardedDriver implements TierDriver {
   #outageSince = 0;
   #lastError = '';
   #disconnected = false;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #probeOut = false;
+  #probeDelayMs = PROBE_FIRST_MS;
 
   constructor(inner: TierDriver, options: GuardOptions) {
     this.#inner = inner;
@@ -214,6 +225,18 @@ export class GuardedDriver implements TierDriver {
     if (this.#outageSince === 0 && this.breaker.state === 'closed') return;
     this.breaker.allowProbe();
     this.#options.onReachable?.();
+    // The recovery probe goes now rather than at its backed-off time (its backoff is kept); with the
+    // circuit open, the next call is its half-open probe and the recovery probe keeps its time.
+    if (this.#probeTimer !== undefined && this.breaker.state === 'closed') {
+      clearTimeout(this.#probeTimer);
+      this.#probeTimer = undefined;
+      this.#scheduleProbe(0);
+    }
+  }
+
+  /** Whether a recovery probe is waiting for its timer or out (for tests). */
+  get probing(): boolean {
+    return this.#probeTimer !== undefined || this.#probeOut;
   }
 
   /**
@@ -227,12 +250,13 @@ export class GuardedDriver implements TierDriver {
 
   disconnect(): Promise<void> {
     this.#disconnected = true;
+    this.#stopProbe();
     this.#deadlines.stop();
     this.#bulkDeadlines.stop();
     return this.#inner.disconnect();
   }
 
-  #call<T>(what: string, run: () => Promise<T>, deadlines = this.#deadlines): Promise<T> {
+  #call<T>(what: string, run: () => Promise<T>, deadlines = this.#deadlines, probe = false): Promise<T> {
     if (!this.breaker.tryPass()) {
       return Promise.reject(
         new CacheError('TIER_UNAVAILABLE', `${this.name} tier circuit is open: ${this.#lastError}`),
@@ -243,13 +267,13 @@ export class GuardedDriver implements TierDriver {
     try {
       // The wait for a first connection is not part of the call's own timeout (see ConnectionGate).
       const wait = this.#inner.whenReady?.();
-      if (wait !== undefined) return this.#callOnceReady(wait, what, run, deadlines);
+      if (wait !== undefined) return this.#callOnceReady(wait, what, run, deadlines, probe);
       call = run();
     } catch (error) {
-      return Promise.reject(this.#failure(what, error, undefined));
+      return Promise.reject(this.#failure(what, error, undefined, probe));
     }
     return deadlines.run(call, this.#label(what)).then(this.#passed<T>, (error: unknown) => {
-      throw this.#failure(what, error, call);
+      throw this.#failure(what, error, call, probe);
     });
   }
 
@@ -259,6 +283,7 @@ export class GuardedDriver implements TierDriver {
     what: string,
     run: () => Promise<T>,
     deadlines: Deadlines,
+    probe: boolean,
   ): Promise<T> {
     let call: Promise<T> | undefined;
     try {
@@ -266,7 +291,7 @@ export class GuardedDriver implements TierDriver {
       call = run();
       return this.#passed(await deadlines.run(call, this.#label(what)));
     } catch (error) {
-      throw this.#failure(what, error, call);
+      throw this.#failure(what, error, call, probe);
     }
   }
 
@@ -277,8 +302,12 @@ export class GuardedDriver implements TierDriver {
     return result;
   };
 
-  /** A call failed (or timed out): counts it and returns the CacheError its caller gets. */
-  #failure(what: string, error: unknown, call: Promise<unknown> | undefined): CacheError {
+  /**
+   * A call failed (or timed out): counts it and returns the CacheError its caller gets. A recovery
+   * probe's failure counts only as the breaker's half-open probe: while the circuit is closed, probes
+   * never add to the failures that open it (without traffic it would otherwise open on probes alone).
+   */
+  #failure(what: string, error: unknown, call: Promise<unknown> | undefined, probe = false): CacheError {
     // A hung store (SIGSTOP, a long fork) answers timed-out calls once it resumes: that reply is the
     // earliest sign it is back, well before the open breaker would probe again.
     if (call !== undefined && error instanceof CacheError && error.type === 'TIMEOUT') {
@@ -291,7 +320,7 @@ export class GuardedDriver implements TierDriver {
         cause: error,
       });
     }
-    this.breaker.failure();
+    if (!probe || this.breaker.state !== 'closed') this.breaker.failure();
     this.#failed(what, error);
     return error instanceof CacheError
       ? error
@@ -313,6 +342,7 @@ export class GuardedDriver implements TierDriver {
     this.#lastError = errorMessage(error);
     if (this.#outageSince !== 0) return;
     this.#outageSince = this.clock();
+    this.#scheduleProbe(this.#probeDelayMs);
     this.#options.log.error(`L2 ${this.name} unavailable; answering from L1 and loaders until it recovers`, {
       tier: this.#options.name,
       operation: what,
@@ -323,8 +353,50 @@ export class GuardedDriver implements TierDriver {
   #recovered(): void {
     const downMs = this.clock() - this.#outageSince;
     this.#outageSince = 0;
+    this.#stopProbe();
+    this.#probeDelayMs = PROBE_FIRST_MS;
     this.#options.log.info(`L2 ${this.name} recovered`, { tier: this.#options.name, downMs });
     this.#options.onRecover?.();
+  }
+
+  /**
+   * Arms the recovery probe in `delayMs`, while an outage lasts and none is waiting or out: health is
+   * set by calls, and with no traffic no call would ever see the store answer again.
+   */
+  #scheduleProbe(delayMs: number): void {
+    if (this.#disconnected || this.#outageSince === 0) return;
+    if (this.#probeTimer !== undefined || this.#probeOut) return;
+    this.#probeTimer = setTimeout(this.#probe, delayMs);
+    this.#probeTimer.unref();
+  }
+
+  /**
+   * One recovery probe through the guard (the call timeout; while the circuit is open, only as its
+   * half-open probe, else it is skipped). Its success ends the outage as any call's would; a failure or
+   * a skip doubles the wait before the next one, up to the breaker's resetAfter (at least 1 s).
+   */
+  readonly #probe = (): void => {
+    this.#probeTimer = undefined;
+    if (this.#disconnected || this.#outageSince === 0) return;
+    this.#probeOut = true;
+    const inner = this.#inner;
+    const run = (): Promise<unknown> => (inner.ping ? inner.ping() : inner.get(PROBE_KEY));
+    this.#call('ping', run, this.#deadlines, true).then(
+      () => {
+        this.#probeOut = false;
+      },
+      () => {
+        this.#probeOut = false;
+        const max = Math.max(PROBE_MAX_MIN_MS, this.breaker.resetAfterMs);
+        this.#probeDelayMs = Math.min(this.#probeDelayMs * 2, max);
+        this.#scheduleProbe(this.#probeDelayMs);
+      },
+    );
+  };
+
+  #stopProbe(): void {
+    if (this.#probeTimer !== undefined) clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
   }
 
   #onBreaker(state: BreakerState, previous: BreakerState): void {

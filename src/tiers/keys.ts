@@ -4,6 +4,7 @@
 //   t:{<cache>}:<tag>   a tag's last invalidation time (the braces keep a cache's tags on one cluster slot)
 //   f:<cache>           the cache's latest bulk-invalidation fence
 //   l:<cache>:<key>     the distributed lock of one load
+//   p:probe             never written: read to see whether the store answers (drivers without ping)
 
 /** The store key of `key`'s entry in `cache`. */
 export function entryKey(cache: string, key: string): string {
@@ -29,3 +30,6 @@ export function fenceKey(cache: string): string {
 export function lockKey(cache: string, key: string): string {
   return `l:${cache}:${key}`;
 }
+
+/** The key a recovery probe reads on a driver without `ping` (never written, so always a miss). */
+export const PROBE_KEY = 'p:probe';

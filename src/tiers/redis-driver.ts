@@ -535,6 +535,12 @@ export class RedisDriver implements TierDriver {
     await this.client.eval(SET_AT_LEAST, 1, this.prefix + key, value, ttl, mode);
   }
 
+  /** PING (on a Cluster, to one of its nodes): resolves once the server answers. */
+  async ping(): Promise<void> {
+    if (!this.#gate.ready) await this.#gate.pass();
+    await this.client.ping();
+  }
+
   async disconnect(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

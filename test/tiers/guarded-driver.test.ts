@@ -1,5 +1,5 @@
 // The guard: a per-call timeout, the breaker, and outage logging once per outage (not per request).
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LogSink } from '../../src/observability/log-sink.js';
 import { GuardedDriver, withTimeout } from '../../src/tiers/guarded-driver.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
@@ -108,5 +108,190 @@ describe('GuardedDriver', () => {
   it('withTimeout leaves fast promises alone and never holds the process', async () => {
     expect(await withTimeout(Promise.resolve(7), 10, 'x')).toBe(7);
     expect(await withTimeout(Promise.resolve(8), 0, 'x')).toBe(8);
+  });
+});
+
+/** A store whose PING the test controls; counts PINGs and how many were out at once. */
+class PingDriver extends MemoryDriver {
+  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  pings = 0;
+  out = 0;
+  mostOut = 0;
+  ping(): Promise<void> {
+    this.pings++;
+    if (this.mode === 'fail') return Promise.reject(new Error('ECONNREFUSED'));
+    this.mostOut = Math.max(this.mostOut, ++this.out);
+    if (this.mode === 'hang') return new Promise(() => {});
+    this.out--;
+    return Promise.resolve();
+  }
+}
+
+describe('GuardedDriver recovery probe', () => {
+  // Fake setTimeout only: the probe's timer moves when told; the manual clock drives the breaker.
+  function probed(breaker = { threshold: 3, resetAfter: 2000 }) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const clock = manualClock();
+    const store = new PingDriver();
+    const onRecover = vi.fn();
+    const logger = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() };
+    const guard = new GuardedDriver(store, {
+      name: 'test',
+      timeoutMs: 30,
+      bulkTimeoutMs: 1000,
+      breaker,
+      log: new LogSink(logger),
+      onRecover,
+      clock: clock.now,
+    });
+    /** A call that fails as an unreachable store's would (the breaker counts it). */
+    const failOnce = async (): Promise<void> => {
+      const get = store.get.bind(store);
+      store.get = () => Promise.reject(new Error('ECONNRESET'));
+      await guard.get('k').catch(() => {});
+      store.get = get;
+    };
+    return { guard, store, clock, onRecover, failOnce };
+  }
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends nothing while the store answers', async () => {
+    const { guard, store } = probed();
+    for (let i = 0; i < 10; i++) await guard.set(`k${i}`, 'v');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(guard.probing).toBe(false);
+    expect(store.pings).toBe(0);
+  });
+
+  it('after one failure with the circuit closed, a PING ends the outage once the store answers', async () => {
+    const { guard, store, onRecover, failOnce } = probed();
+    await failOnce();
+    expect(guard.failing).toBe(true);
+    expect(guard.breaker.state).toBe('closed');
+    expect(guard.probing).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(store.pings).toBe(1);
+    expect(guard.failing).toBe(false);
+    expect(guard.breaker.state).toBe('closed');
+    expect(onRecover).toHaveBeenCalledTimes(1);
+    expect(guard.probing).toBe(false);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.pings).toBe(1); // none once healthy
+  });
+
+  it('backs off while the store stays down, and probes never open the circuit', async () => {
+    const { guard, store, failOnce } = probed({ threshold: 3, resetAfter: 2000 });
+    store.mode = 'fail';
+    await failOnce();
+    // Waits of 100, 200, 400, 800, 1600, then 2000 (resetAfter) ms: 5 probes in 3.1 s, then one per 2 s.
+    await vi.advanceTimersByTimeAsync(3100);
+    expect(store.pings).toBe(5);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.pings).toBe(35);
+    expect(guard.breaker.state).toBe('closed');
+    expect(guard.breaker.failures).toBe(1); // the call's failure only
+    store.mode = 'ok';
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(guard.failing).toBe(false);
+    expect(guard.breaker.failures).toBe(0);
+  });
+
+  it('has at most one probe out: a hung store gets no second PING until the first times out', async () => {
+    const { guard, store, clock, failOnce } = probed();
+    store.mode = 'hang';
+    await failOnce();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.pings).toBe(1);
+    expect(store.mostOut).toBe(1);
+    expect(guard.failing).toBe(true);
+    // The deadline (manual clock, real sweep interval) fails it; the next one follows after its backoff.
+    clock.advance(30);
+    await vi.waitFor(() => expect(guard.probing && store.pings === 1 && store.out === 1).toBe(true));
+    await vi.waitFor(
+      async () => {
+        await vi.advanceTimersByTimeAsync(200);
+        expect(store.pings).toBe(2);
+      },
+      { timeout: 2000, interval: 30 },
+    );
+  });
+
+  it('while the circuit is open, probes only as its half-open probe, and closes it on success', async () => {
+    const { guard, store, clock, failOnce } = probed({ threshold: 1, resetAfter: 2000 });
+    await failOnce();
+    expect(guard.breaker.state).toBe('open');
+    await vi.advanceTimersByTimeAsync(60_000); // the manual clock has not moved: the circuit stays open
+    expect(store.pings).toBe(0);
+    clock.advance(2000);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(store.pings).toBe(1);
+    expect(guard.breaker.state).toBe('closed');
+    expect(guard.failing).toBe(false);
+  });
+
+  it('a failed half-open probe re-opens the circuit, as a call would', async () => {
+    const { guard, store, clock, failOnce } = probed({ threshold: 1, resetAfter: 2000 });
+    store.mode = 'fail';
+    await failOnce();
+    clock.advance(2000);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(store.pings).toBe(1);
+    expect(guard.breaker.state).toBe('open');
+  });
+
+  it('a reconnection (nudge) sends the waiting probe at once', async () => {
+    const { guard, store, failOnce } = probed();
+    store.mode = 'fail';
+    await failOnce();
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400); // three probes; the next waits 800 ms
+    expect(store.pings).toBe(3);
+    store.mode = 'ok';
+    guard.nudge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.pings).toBe(4);
+    expect(guard.failing).toBe(false);
+  });
+
+  it('disconnect stops the probe: no timer is left and nothing more is sent', async () => {
+    const { guard, store, failOnce } = probed();
+    store.mode = 'fail';
+    await failOnce();
+    expect(guard.probing).toBe(true);
+    expect(vi.getTimerCount()).toBe(1);
+    await guard.disconnect();
+    expect(guard.probing).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.pings).toBe(0);
+  });
+
+  it('the probe timer never keeps the process alive', async () => {
+    vi.useRealTimers();
+    const store = new PingDriver();
+    store.mode = 'fail';
+    const guard = new GuardedDriver(store, {
+      name: 'test',
+      timeoutMs: 30,
+      bulkTimeoutMs: 1000,
+      log: new LogSink({ error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() }),
+    });
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    guard.reportUnreachable('ECONNREFUSED');
+    const timer = spy.mock.results.at(-1)?.value as NodeJS.Timeout;
+    spy.mockRestore();
+    expect(timer.hasRef()).toBe(false);
+    await guard.disconnect();
+  });
+
+  it('a driver without ping is probed with a read of a key the tier never writes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { guard, chaos } = setup();
+    const read = vi.spyOn(chaos, 'get');
+    guard.reportUnreachable('ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(read.mock.calls).toEqual([['p:probe']]);
+    expect(guard.failing).toBe(false);
   });
 });
