@@ -171,7 +171,9 @@ export function credentialDigest(
  * A `varyHeaders` header that is one of `credentialHeaders` is keyed by its {@link credentialDigest}.
  * A per-user key holds the {@link credentialDigest} of `credentialHeaders` before the user, so a
  * request that names a user without that user's credentials cannot reach their entry; the user
- * stays last, so `* user=<id>` still finds one user's entries.
+ * stays last, so `* user=<id>` still finds one user's entries. The scheme is not part of the key: a
+ * stored response records the scheme it answered and serves only that one (`StoredResponse.scheme`),
+ * so one key, and every key, pattern and tag that invalidates it, covers http and https alike.
  */
 export function deriveKey(
   rule: CompiledCacheRule,

@@ -30,7 +30,8 @@ export function expressCache<Req extends Request = Request, Res extends Response
       next(error);
     };
     // Express's request and response are the node:http ones, extended by its middleware chain.
-    const own = { req: req as Req, res: res as Res };
+    // req.protocol honours `trust proxy` (X-Forwarded-Proto only from a trusted proxy).
+    const own = { req: req as Req, res: res as Res, scheme: (req as Req).protocol };
     core.handle(req, res, pass, undefined, own).catch((error: unknown) => {
       // Once the request went on to the app, Express owns its errors; calling next twice would run routes twice.
       if (!passed) next(error);

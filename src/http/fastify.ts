@@ -42,7 +42,8 @@ export function fastifyCache(
           hookDone();
         },
         reply,
-        { req: request, res: reply },
+        // request.protocol honours `trustProxy` (X-Forwarded-Proto only from a trusted proxy).
+        { req: request, res: reply, scheme: request.protocol },
       )
       .catch((error: unknown) => {
         if (!passed) hookDone(error as Error);

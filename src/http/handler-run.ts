@@ -15,10 +15,11 @@ import {
   answerHeaders,
   freshenStored,
   hasValidator,
+  selects,
   toStoredResponse,
-  varyMatches,
   varyOf,
   type CacheStatus,
+  type RequestScheme,
   type StoredResponse,
 } from './stored-response.js';
 
@@ -80,6 +81,8 @@ export interface Serving {
   /** The request's path (in normal form): what is stored carries its URI tag (see `uriTag`). */
   path: string;
   key: string;
+  /** The scheme the request arrived by (see `StoredResponse.scheme`). */
+  scheme: RequestScheme;
 }
 
 /** One run of the handler under capture, on a miss or a revalidation: what it answered and what was stored. */
@@ -163,7 +166,10 @@ export class HandlerRun {
     const held = asStoredResponse(ctx.stale);
     // Only the variant this request would be answered with is revalidated by its validators.
     const conditional =
-      held !== undefined && !rule.ignoreOrigin && hasValidator(held) && varyMatches(held, this.serving.req)
+      held !== undefined &&
+      !rule.ignoreOrigin &&
+      hasValidator(held) &&
+      selects(held, this.serving.req, this.serving.scheme)
         ? held
         : undefined;
     const result = await this.start(conditional);
@@ -214,6 +220,7 @@ export class HandlerRun {
         responseTime,
         freshness!,
         varyOf(this.serving.req, responseVary(response.headers, rule)),
+        this.serving.scheme,
       );
       this.answer = stored;
     }

@@ -80,7 +80,8 @@ export function honoCache<E extends Env = Env>(options: HonoCacheOptions<E>): Mi
           await written;
         },
         undefined,
-        { req: c, res: c },
+        // The URL @hono/node-server built: https on a TLS socket, never from X-Forwarded-Proto.
+        { req: c, res: c, scheme: schemeOfUrl(c.req.url) },
       );
       // A body that outgrew the capture limit is still streaming when the core is done.
       await written;
@@ -96,6 +97,12 @@ export function honoCache<E extends Env = Env>(options: HonoCacheOptions<E>): Mi
     seal(outgoing);
     return sent;
   };
+}
+
+/** The scheme of a request URL, without its `:`; `undefined` when it does not parse. */
+function schemeOfUrl(url: string): string | undefined {
+  const colon = url.indexOf(':');
+  return colon === -1 ? undefined : url.slice(0, colon);
 }
 
 /**

@@ -37,10 +37,11 @@ import { endShadow, shadowResponse } from './shadow.js';
 import {
   asStoredResponse,
   isStale,
+  selects,
   sendStored,
   staleness,
-  varyMatches,
   type CacheStatus,
+  type RequestScheme,
   type SendOptions,
   type StoredResponse,
 } from './stored-response.js';
@@ -132,6 +133,14 @@ export interface HttpCacheOptions<Req = IncomingMessage, Res = ServerResponse> {
 export interface FrameworkPair<Req, Res> {
   req: Req;
   res: Res;
+  /**
+   * The scheme the request arrived by as the framework reads it, its trusted-proxy setting honoured
+   * (Express `req.protocol`, Fastify `request.protocol`, Koa `ctx.protocol`): a stored answer is
+   * reused only for requests of its own scheme. Default: `https` on a TLS socket, else `http` (the
+   * client's X-Forwarded-Proto is never read: it would let a client plant an answer for the other
+   * scheme). A request whose scheme is neither `http` nor `https` is neither served nor stored.
+   */
+  scheme?: string;
 }
 
 /** The middleware: `(req, res, next)`, resolving once the request has been answered or handed on. */
@@ -335,10 +344,14 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const ownReq = own === undefined ? (req as Req) : own.req;
     const user = userFor(req, res, own);
     if (requestBypass(req, rule, user, credentialHeaders) !== undefined) return void (await next());
+    // A scheme a trusted proxy named that is neither http nor https: a handler building links from it
+    // answers it its own way, and each such value would replace the entry the others share.
+    const scheme = schemeOf(req, own?.scheme);
+    if (scheme === undefined) return void (await next());
     // A query or varied header the key would read unlike the handler is neither served nor stored (cache-key.ts).
     if (!keyHoldsQuery(rule, target.query, params) || !keyHoldsHeaders(rule, req)) return void (await next());
     const key = deriveKey(rule, req, target, params, user, credentialHeaders, ownReq);
-    const serving: Serving = { route, req, res, next, direct, params, path: target.path, key };
+    const serving: Serving = { route, req, res, next, direct, params, path: target.path, key, scheme };
     // A client's no-cache revalidates only where the rule lets it (single-flight, like a miss).
     const clientRevalidates = rule.requestNoCache === 'revalidate' && wantsRevalidation(req);
 
@@ -348,7 +361,7 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       if (clientRevalidates) return void (await next());
       const stored = asStoredResponse(await cache.get(key));
       const now = clock();
-      if (stored === undefined || !varyMatches(stored, req)) return void (await next());
+      if (stored === undefined || !selects(stored, req, scheme)) return void (await next());
       if (isStale(stored, now) && !mayServeWhileRevalidating(stored, now)) return void (await next());
       return replay(serving, stored, isStale(stored, now) ? 'STALE' : 'HIT');
     }
@@ -362,8 +375,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     const stored = asStoredResponse(value);
     // PASS or a failed load of another request: this request runs its own handler, uncached.
     if (stored === undefined) return void (await next());
-    // Another variant of the response: this request's own replaces it (one variant per key).
-    if (!varyMatches(stored, req)) return revalidate(serving);
+    // Another variant of the response (by Vary or scheme): this request's own replaces it (one variant per key).
+    if (!selects(stored, req, scheme)) return revalidate(serving);
     const now = clock();
     if (!isStale(stored, now)) return replay(serving, stored, 'HIT');
     if (mayServeWhileRevalidating(stored, now)) return serveStaleAndRevalidate(serving, stored);
@@ -378,7 +391,8 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
     if (run !== undefined) return finishRun(serving, run, asStoredResponse(value));
     const stored = asStoredResponse(value);
     // Nothing shareable, or another request's variant: run this request's own handler, uncached.
-    if (stored === undefined || !varyMatches(stored, serving.req)) return void (await serving.next());
+    if (stored === undefined || !selects(stored, serving.req, serving.scheme))
+      return void (await serving.next());
     const now = clock();
     if (!isStale(stored, now)) return replay(serving, stored, 'HIT');
     // The run this request waited for failed, and the fail-safe answered what was held.
@@ -487,8 +501,12 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       if (error !== undefined) throw error;
       return;
     }
+    // Only a held answer this request could have been given (its variant, its scheme) stands in for it.
     const fallback =
-      answer !== undefined && answer !== run.answer && mayServeOnError(route.rule, answer, clock())
+      answer !== undefined &&
+      answer !== run.answer &&
+      selects(answer, req, serving.scheme) &&
+      mayServeOnError(route.rule, answer, clock())
         ? answer
         : undefined;
     if (result.outcome === 'failed') {
@@ -557,6 +575,17 @@ function mayServeOnError(rule: CompiledCacheRule, stored: StoredResponse, now: n
   if (!isStale(stored, now)) return true;
   if (stored.mustRevalidate) return false;
   return staleness(stored, now) < Math.max(stored.staleIfError, rule.grace ?? 0);
+}
+
+/**
+ * The scheme a request arrived by: the framework's (`named`, which honours its trusted-proxy setting)
+ * when the adapter knows it, else that of the connection; `undefined` when it is neither http nor https.
+ */
+function schemeOf(req: IncomingMessage, named: string | undefined): RequestScheme | undefined {
+  if (named === undefined)
+    return (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
+  const scheme = typeof named === 'string' ? named.toLowerCase() : '';
+  return scheme === 'http' || scheme === 'https' ? scheme : undefined;
 }
 
 /**

@@ -64,7 +64,8 @@ export function koaCache<StateT = Koa.DefaultState, ContextT = Koa.DefaultContex
       },
       // The core writes the reply itself (HIT, 304, STALE): Koa must not respond on top of it.
       { hijack: () => (ctx.respond = false) },
-      { req: ctx, res: ctx.response },
+      // ctx.protocol honours `app.proxy` (X-Forwarded-Proto only when the app trusts its proxy).
+      { req: ctx, res: ctx.response, scheme: ctx.protocol },
     );
     // Observed below on every path; this only keeps a rejection from counting as unhandled meanwhile.
     handled.catch(() => undefined);

@@ -47,7 +47,17 @@ export interface StoredResponse {
    * (`null` when absent): it is reused only for a request with the same values (RFC 9111 §4.1).
    */
   readonly vary?: { readonly names: readonly string[]; readonly values: readonly (string | null)[] };
+  /**
+   * The scheme of the request it answered (`'http'` or `'https'`, as the framework trusts it): it is
+   * reused only for a request of the same scheme, as an answer may hold absolute links or a Location
+   * built from it. Kept beside the key, like Vary, so that keys (and what invalidates them) are the
+   * same for both schemes. An entry stored without one (by an older version) answers no request.
+   */
+  readonly scheme?: RequestScheme;
 }
+
+/** The scheme a request arrived by, as the framework trusts it (see {@link StoredResponse.scheme}). */
+export type RequestScheme = 'http' | 'https';
 
 /** How a reply from the cache is labelled in X-Cache. */
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED';
@@ -98,14 +108,16 @@ function bodyless(status: number): boolean {
 }
 
 /**
- * Builds the stored form of a captured response that arrived at `storedAt` with `freshness`; the ETag
- * is the handler's own when it set one, else a digest of the body.
+ * Builds the stored form of a captured response that arrived at `storedAt` with `freshness`, for a
+ * request that arrived by `scheme` with the values `vary` recorded; the ETag is the handler's own when
+ * it set one, else a digest of the body.
  */
 export function toStoredResponse(
   captured: CapturedResponse,
   storedAt: number,
   freshness: Freshness,
   vary?: StoredResponse['vary'],
+  scheme?: RequestScheme,
 ): StoredResponse {
   const own = captured.headers.etag;
   const handlerEtag = typeof own === 'string' && own !== '';
@@ -135,6 +147,7 @@ export function toStoredResponse(
     storedAt,
     ...lifetimeOf(freshness),
     ...(vary === undefined ? {} : { vary }),
+    ...(scheme === undefined ? {} : { scheme }),
   };
 }
 
@@ -220,6 +233,14 @@ export function varyMatches(stored: StoredResponse, req: IncomingMessage): boole
   return true;
 }
 
+/**
+ * Whether a stored response may answer `req`, which arrived by `scheme`: the same scheme, and the
+ * same values of what its Vary names.
+ */
+export function selects(stored: StoredResponse, req: IncomingMessage, scheme: RequestScheme): boolean {
+  return stored.scheme === scheme && varyMatches(stored, req);
+}
+
 /** Checks that a value read from a cache (possibly a remote tier) is a stored response. */
 export function asStoredResponse(value: unknown): StoredResponse | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -231,6 +252,7 @@ export function asStoredResponse(value: unknown): StoredResponse | undefined {
   if (typeof v.initialAge !== 'number' || typeof v.staleWhileRevalidate !== 'number') return undefined;
   if (typeof v.staleIfError !== 'number' || typeof v.mustRevalidate !== 'boolean') return undefined;
   if (v.vary !== undefined && !isVary(v.vary)) return undefined;
+  if (v.scheme !== undefined && v.scheme !== 'http' && v.scheme !== 'https') return undefined;
   return typeof v.body === 'string' ? (v as StoredResponse) : undefined;
 }
 

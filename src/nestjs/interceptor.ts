@@ -65,7 +65,9 @@ export class LarderHttpInterceptor implements NestInterceptor {
         if (!subscriber.closed) inner = next.handle().subscribe(subscriber);
       };
       const direct = { hijack: () => muteReply(res) };
-      this.core.handle(req as IncomingMessage, res as ServerResponse, pass, direct, { req, res }).then(
+      // req.protocol honours Express's `trust proxy`: answers are kept apart by the scheme it reads.
+      const own = { req, res, scheme: req.protocol };
+      this.core.handle(req as IncomingMessage, res as ServerResponse, pass, direct, own).then(
         () => {
           if (passed) return;
           // The cache answered (a hit, or a stale answer another request revalidated): Nest sends nothing.
