@@ -73,8 +73,11 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
  * (it would replace that entry and still take a place of the bounds). An entry recorded with size 0
  * (its cache did not measure sizes) is fitted at `measure(entry)`, the size the restoring cache will
  * account it at, when given: counted as one byte, entries the byte bound cannot hold would be loaded
- * and then evicted by the load itself, the most valuable among them. An entry `measure` throws on (a
- * sizeOf changed since the dump, meeting an old value) is counted in `result.invalid` and left out.
+ * and then evicted by the load itself, the most valuable among them. With `measure`, every entry is
+ * fitted (and returned in `insert`, its `size` set) at no less than its measured size, whatever the
+ * file declares, so a forged or damaged size cannot make the cache hold more than its bounds. An entry
+ * `measure` throws on (a sizeOf changed since the dump, meeting an old value) is counted in
+ * `result.invalid` and left out.
  */
 export function selectForLoad(
   entries: readonly SnapshotEntry[],
@@ -105,9 +108,14 @@ export function selectForLoad(
     seen.add(e.key);
     if (chosen.length >= bounds.maxEntries) continue;
     let size = e.size;
-    if (size === 0 && measure !== undefined) {
+    let measured = 0;
+    if (measure !== undefined) {
+      // The size in the file is not trusted below what this cache measures: a forged or damaged one
+      // declaring 1 byte for a large value would otherwise let the restore hold far more than maxBytes.
+      // A larger one is kept (the writer counted the entry so: an explicit size, another sizeOf).
       try {
-        size = measure(e);
+        measured = measure(e);
+        size = Math.max(size, measured);
       } catch {
         // A sizeOf that throws on the value (written before it changed) costs the entry, never the start.
         unmeasurable++;
@@ -119,7 +127,8 @@ export function selectForLoad(
     size = Math.max(1, Math.ceil(size));
     if (bytes + size > bounds.maxBytes) continue;
     bytes += size;
-    chosen.push(e);
+    // Inserted at the size it was fitted at (when measured: a cache that does not measure ignores sizes).
+    chosen.push(measured === 0 || size === e.size ? e : { ...e, size });
   }
   chosen.reverse();
   return {

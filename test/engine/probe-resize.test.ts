@@ -220,6 +220,8 @@ describe('MemoryCache.load into a byte budget', () => {
     const clock = manualClock();
     const cache = new MemoryCache<string, string>({
       maxBytes: 3,
+      // Measured at 1 byte: the declared 1.5 is above it, so it is what the load fits the entry at.
+      sizeOf: () => 1,
       clock: clock.now,
       onEvict: (key, _value, reason) => void evicted.push(`${key}:${reason}`),
     });
