@@ -61,18 +61,34 @@ export function cacheStatsBody(cache: StatsBodySource, options: StatsBodyOptions
     throw new RangeError(`limit must be a non-negative integer, got ${String(limit)}`);
   }
   const stats = cache.stats();
-  const entries: StatsBodyEntry[] = [];
+  const live: Array<StatsBodySourceEntry> = [];
   let size = 0;
   for (const e of cache.entries()) {
     if (e.stale) continue;
     size++;
-    if (entries.length < limit) {
-      entries.push({
-        key: e.key,
-        age: seconds(e.ageMs),
-        ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
-      });
-    }
+    if (live.length < limit) live.push(e);
+  }
+  return statsBodyOf(stats, size, live);
+}
+
+type StatsBodySourceEntry = ReturnType<StatsBodySource['entries']>[number];
+
+/**
+ * The body {@link cacheStatsBody} answers, from a cache's `stats()`, its count of live entries and
+ * the live entries to list (the admin API counts them in slices, then builds the same body).
+ */
+export function statsBodyOf(
+  stats: ReturnType<StatsBodySource['stats']>,
+  size: number,
+  live: Iterable<StatsBodySourceEntry>,
+): StatsBody {
+  const entries: StatsBodyEntry[] = [];
+  for (const e of live) {
+    entries.push({
+      key: e.key,
+      age: seconds(e.ageMs),
+      ttl_remaining: e.ttlRemainingMs === undefined ? null : seconds(e.ttlRemainingMs),
+    });
   }
   return {
     size,

@@ -12,7 +12,7 @@ import { dashboardAsset } from '../dashboard/index.js';
 import { invalidateIn } from '../invalidate.js';
 import { targetPath } from '../normalise-path.js';
 import { assertKnownOptions, assertPositiveInteger, optionNames } from '../../util/validate.js';
-import { cacheStatsBody } from '../../observability/stats-body.js';
+import { statsBodyOf } from '../../observability/stats-body.js';
 import { createKeyCheck } from './auth.js';
 import {
   AdminRequestError,
@@ -25,6 +25,7 @@ import { adminMetrics } from './metrics.js';
 import type { MetricsRegistry } from './metrics.js';
 import { putOwn } from '../../util/records.js';
 import { healthReport, performanceReport, snakeCase, statsReport } from './reports.js';
+import { liveEntries, SharedLiveCounts } from './scan.js';
 
 /** Options of {@link createAdmin}. */
 export interface AdminOptions {
@@ -123,6 +124,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
   if (options.instanceKey !== undefined && typeof options.instanceKey !== 'function')
     throw new TypeError('instanceKey must be a function (cache name) => string');
   const instanceKey = options.instanceKey;
+  const publicCounts = new SharedLiveCounts();
 
   const cacheNamed = (name: string) => {
     try {
@@ -135,7 +137,7 @@ export function createAdmin(options: AdminOptions): AdminHandler {
   const routes: Record<string, Route> = {
     stats: {
       method: 'GET',
-      run(req, res, query) {
+      async run(req, res, query) {
         const name = query.get('cache') ?? undefined;
         const authorised = checkKey(req.headers['x-api-key']);
         if (name !== undefined) {
@@ -148,14 +150,20 @@ export function createAdmin(options: AdminOptions): AdminHandler {
         if (query.get('format') === 'compact') {
           const only = name ?? (directory.names().length === 1 ? directory.names()[0] : undefined);
           if (only === undefined) throw new AdminRequestError(400, 'format=compact needs ?cache=<name>');
-          const body = cacheStatsBody(cacheNamed(only), { limit: readLimit(query.get('limit')) });
-          // The public (keyless) view never shows key names.
-          return sendJson(res, 200, authorised ? body : { ...body, entries: [] });
+          const cache = cacheNamed(only);
+          const limit = readLimit(query.get('limit'));
+          // The public (keyless) view never shows key names; its count is shared (scan.ts).
+          if (!authorised) {
+            const size = await publicCounts.count(cache);
+            return sendJson(res, 200, statsBodyOf(cache.stats(), size, []));
+          }
+          const { size, entries } = await liveEntries(cache, limit);
+          return sendJson(res, 200, statsBodyOf(cache.stats(), size, entries));
         }
         sendJson(
           res,
           200,
-          statsReport(directory, name === undefined ? directory.names() : [name], {
+          await statsReport(directory, name === undefined ? directory.names() : [name], {
             q: query.get('q') ?? undefined,
             limit: readLimit(query.get('limit')),
             countersOnly: !authorised,

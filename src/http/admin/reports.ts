@@ -6,6 +6,7 @@ import type { Cache, CacheEntrySummary, CacheHealth, CacheStats, ManagerStats } 
 import { aggregateStats } from '../../cache/stats.js';
 import type { CacheDirectory } from '../cache-directory.js';
 import { putOwn } from '../../util/records.js';
+import { walkEntries } from './scan.js';
 
 /** Options of the stats report. */
 export interface StatsQuery {
@@ -57,30 +58,31 @@ const seconds = (ms: number): number => Math.round(ms) / 1000;
 /**
  * Entries of a cache matching `q`, at most `limit`, plus how many matched in all. Without `q` the
  * iteration stops at `limit` and the total is the cache's count, so a dashboard poll of a large cache
- * summarises `limit` entries, not all of them.
+ * summarises `limit` entries, not all of them. With `q` every key is read, in slices with a turn of the
+ * event loop between them (scan.ts), so the total counts every match without holding up other requests.
  */
-export function entryReport(
+export async function entryReport(
   cache: Cache<unknown>,
   q: string | undefined,
   limit: number,
-): { entries: EntryReport[]; total: number } {
+): Promise<{ entries: EntryReport[]; total: number }> {
   const needle = q?.toLowerCase();
   const matching: CacheEntrySummary[] = [];
   let total = 0;
   if (needle === undefined) {
     if (limit > 0) {
-      for (const e of cache.eachEntry()) {
+      await walkEntries(cache, (e) => {
         matching.push(e);
-        if (matching.length >= limit) break;
-      }
+        return matching.length < limit;
+      });
     }
     total = cache.entryCount();
   } else {
-    for (const e of cache.eachEntry()) {
-      if (!e.key.toLowerCase().includes(needle)) continue;
+    await walkEntries(cache, (e) => {
+      if (!e.key.toLowerCase().includes(needle)) return;
       total++;
       if (matching.length < limit) matching.push(e);
-    }
+    });
   }
   return {
     total,
@@ -120,19 +122,23 @@ export function overallStats(
   });
 }
 
-/** The `GET stats` report. */
-export function statsReport(directory: CacheDirectory, names: readonly string[], query: StatsQuery): Snake {
+/** The `GET stats` report (the caches' entries read in slices: see {@link entryReport}). */
+export async function statsReport(
+  directory: CacheDirectory,
+  names: readonly string[],
+  query: StatsQuery,
+): Promise<Snake> {
   const perCache = names.map((n) => directory.get(n)!.stats());
   const caches: Record<string, unknown> = {};
-  names.forEach((name, i) => {
+  for (const [i, name] of names.entries()) {
     const report = snakeCase(perCache[i]) as Snake;
     if (!query.countersOnly) {
-      const { entries, total } = entryReport(directory.get(name)!, query.q, query.limit);
+      const { entries, total } = await entryReport(directory.get(name)!, query.q, query.limit);
       report.entries = entries;
       report.entries_total = total;
     }
     putOwn(caches, name, report);
-  });
+  }
   const overall = overallStats(directory, names, perCache);
   return { timestamp: Date.now() / 1000, overall: snakeCase(overall), caches };
 }
