@@ -3,23 +3,16 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createCache, createCacheManager } from '../../src/index.js';
 import { memoryTier } from '../../src/tiers/redis-tier.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./fixtures/abandoned-tier.ts', import.meta.url));
 
 describeWithRedis('a tier handed to a createCache that throws', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server.destroy();
-  });
+  const server = withRedisServer();
 
   it.each([
     ['bad-name', /cache name "a:b"/],
@@ -28,7 +21,7 @@ describeWithRedis('a tier handed to a createCache that throws', () => {
     '%s: the process exits at once',
     async (mode, message) => {
       const started = performance.now();
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, server.url, mode], {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, server().url, mode], {
         timeout: 10_000,
       });
       expect(stdout).toMatch(message);

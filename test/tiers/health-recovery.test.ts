@@ -3,12 +3,12 @@
 // brings health back to ok on its own once the store answers; a closed cache stops it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createCache } from '../../src/index.js';
 import type { Cache } from '../../src/index.js';
 import { redisTier } from '../../src/tiers/redis-tier.js';
 import { RedisServer, redisCli } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 /** Polls `check` every 10 ms for at most `ms`; resolves whether it came true. */
 async function until(check: () => boolean, ms = 10_000): Promise<boolean> {
@@ -27,16 +27,12 @@ async function pings(server: RedisServer): Promise<number> {
 }
 
 describeWithRedis('L2 health after a short outage, with no traffic', () => {
-  let server: RedisServer;
+  const server = withRedisServer();
   const caches: Cache[] = [];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
+  // Runs before withRedisServer's afterAll (after-hooks run in reverse).
   afterAll(async () => {
-    server.resume();
+    server().resume();
     await Promise.all(caches.map((cache) => cache.close()));
-    await server.destroy();
   });
 
   const open = (prefix: string, timeout: number): Cache<string> => {
@@ -45,7 +41,7 @@ describeWithRedis('L2 health after a short outage, with no traffic', () => {
       ttl: '1h',
       retry: false,
       // The default breaker (5 failures): one failed call leaves it closed.
-      l2: redisTier({ url: server.url, prefix, timeout, reconnectMaxDelay: 50, bus: false }),
+      l2: redisTier({ url: server().url, prefix, timeout, reconnectMaxDelay: 50, bus: false }),
     });
     caches.push(cache);
     return cache;
@@ -56,17 +52,17 @@ describeWithRedis('L2 health after a short outage, with no traffic', () => {
     await cache.set('k', 'v');
     expect(cache.health().l2?.status).toBe('ok');
 
-    await server.kill();
+    await server().kill();
     expect(await cache.get('other')).toBeUndefined(); // L2 fails: a miss
     expect(await until(() => cache.health().l2?.status === 'degraded')).toBe(true);
     expect(cache.health().l2?.breaker).toBe('closed');
 
-    await server.restart();
+    await server().restart();
     // Without a probe this stayed 'degraded' for good: nothing calls L2.
     expect(await until(() => cache.health().l2?.status === 'ok')).toBe(true);
     expect(cache.health().l2?.breaker).toBe('closed');
     // A handful of probes at most, none once healthy.
-    const probes = await pings(server);
+    const probes = await pings(server());
     expect(probes).toBeGreaterThanOrEqual(1);
     expect(probes).toBeLessThanOrEqual(3);
   });
@@ -74,12 +70,12 @@ describeWithRedis('L2 health after a short outage, with no traffic', () => {
   it('returns to ok after Redis hung (SIGSTOP) and resumed (SIGCONT), with no cache call after', async () => {
     const cache = open('paused:', 200);
     await cache.set('k', 'v');
-    server.pause();
+    server().pause();
     expect(await cache.get('other')).toBeUndefined(); // times out: a miss
     expect(cache.health().l2?.status).toBe('degraded');
     expect(cache.health().l2?.breaker).toBe('closed');
 
-    server.resume();
+    server().resume();
     expect(await until(() => cache.health().l2?.status === 'ok')).toBe(true);
   });
 

@@ -1,16 +1,15 @@
 // A read of L2 is retried when a remote invalidation lands while it is out; invalidations of other
 // keys of the cache must not make it give up, or a steady stream of writes elsewhere in the cache
 // turns every L2 hit into a miss (and a loader call).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier, redisTier } from '../../src/tiers/redis-tier.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
 import type { TierEntry } from '../../src/tiers/types.js';
 import { deferred } from '../helpers/deferred.js';
-import { RedisServer } from '../helpers/redis-server.js';
 import { ChaosDriver } from './chaos-driver.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 const entry = (value: string): TierEntry => ({
   value,
@@ -69,17 +68,11 @@ describe('an L2 read raced by a remote invalidation', () => {
 });
 
 describeWithRedis('L2 reads under a stream of invalidations of other keys', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = withRedisServer();
 
   it('still answers the entry L2 holds', async () => {
-    const reader = redisTier({ url: server.url, prefix: 'ef:' });
-    const writer = redisTier({ url: server.url, prefix: 'ef:' });
+    const reader = redisTier({ url: server().url, prefix: 'ef:' });
+    const writer = redisTier({ url: server().url, prefix: 'ef:' });
     const r = reader.bind('users');
     const w = writer.bind('users');
     try {

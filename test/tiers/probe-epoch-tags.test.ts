@@ -1,16 +1,15 @@
 // Tag invalidations heard while an L2 read is out: only a read whose entry carries one of the tags
 // must read again; others answer what L2 holds (a stream of per-user tag invalidations elsewhere in
 // the cache must not turn every L2 hit into a miss).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { memoryTier, redisTier } from '../../src/tiers/redis-tier.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
 import type { TierEntry } from '../../src/tiers/types.js';
 import { deferred } from '../helpers/deferred.js';
-import { RedisServer } from '../helpers/redis-server.js';
 import { ChaosDriver } from './chaos-driver.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 describe('an L2 read raced by a tag invalidation', () => {
   const tagged = (value: string, tags: string[]): TierEntry => ({
@@ -45,17 +44,11 @@ describe('an L2 read raced by a tag invalidation', () => {
 });
 
 describeWithRedis('L2 reads under a stream of tag invalidations', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = withRedisServer();
 
   it('still answers an entry none of whose tags was invalidated, and never one whose tag was', async () => {
-    const reader = redisTier({ url: server.url, prefix: 'et:' });
-    const writer = redisTier({ url: server.url, prefix: 'et:' });
+    const reader = redisTier({ url: server().url, prefix: 'et:' });
+    const writer = redisTier({ url: server().url, prefix: 'et:' });
     const r = reader.bind('users');
     const w = writer.bind('users');
     try {

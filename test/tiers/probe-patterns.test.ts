@@ -1,6 +1,6 @@
 // Hostile probes of tag invalidation on the shared tier: a tag's time in the store must never move
 // back, or the entries a later invalidation hid come back for every instance that reads them from L2.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/index.js';
 import type { Cache } from '../../src/index.js';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
@@ -8,8 +8,7 @@ import type { TierDriver } from '../../src/tiers/driver.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { RedisDriver } from '../../src/tiers/redis-driver.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 function probeTagTimes(driverFor: () => TierDriver): void {
   it('an instance whose clock is behind, invalidating a tag after another did, never brings its entries back', async () => {
@@ -51,12 +50,6 @@ describe('probe: tag times over the memory driver', () => {
 });
 
 describeWithRedis('probe: tag times over Redis', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
-  probeTagTimes(() => new RedisDriver({ url: server.url, prefix: 'tags:' }));
+  const server = withRedisServer();
+  probeTagTimes(() => new RedisDriver({ url: server().url, prefix: 'tags:' }));
 });

@@ -2,11 +2,11 @@
 // before it had every write) brings back entries, tag times and tombstones as they were at the
 // snapshot: what was deleted or invalidated since is in L2 again. An instance connected across the
 // restart must not serve it.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createCache } from '../../src/index.js';
 import { redisTier } from '../../src/tiers/redis-tier.js';
 import { RedisServer, redisCli } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 const fast = { timeout: 1000, breaker: { threshold: 3, resetAfter: 200 }, reconnectMaxDelay: 50 } as const;
 
@@ -21,32 +21,24 @@ async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Prom
 }
 
 describeWithRedis('Redis restarted from an older snapshot', () => {
-  let server: RedisServer;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = withRedisServer();
 
   it('serves neither a deleted key nor an entry of an invalidated tag that the old snapshot brings back', async () => {
-    const tier = redisTier({ url: server.url, prefix: 'rdb:', ...fast });
+    const tier = redisTier({ url: server().url, prefix: 'rdb:', ...fast });
     const cache = createCache<string>({ name: 'users', ttl: '1h', retry: false, l2: tier });
     try {
       await cache.set('deleted', 'old');
       await cache.set('tagged', 'old', { tags: ['t'] });
       await cache.set('kept', 'kept');
       // The snapshot the server will come back with.
-      await redisCli(['-p', String(server.port), 'SAVE']);
+      await redisCli(['-p', String(server().port), 'SAVE']);
       await cache.delete('deleted');
       await cache.invalidateTags(['t']);
       expect(await cache.get('deleted')).toBeUndefined();
       expect(await cache.get('tagged')).toBeUndefined();
 
-      await server.kill();
-      await server.restart(); // loads dump.rdb: both entries are back in Redis, untouched
+      await server().kill();
+      await server().restart(); // loads dump.rdb: both entries are back in Redis, untouched
       // Not checked here that Redis holds the deleted entry again: the cache, reconnecting meanwhile,
       // may already have cleared it. Without the run_id check, the reads below get 'old' back.
       // Health is set by calls: a read of a key nobody wrote goes to L2 (as a service's traffic would),
@@ -72,7 +64,7 @@ describeWithRedis('Redis restarted from an older snapshot', () => {
         name: 'users',
         ttl: '1h',
         retry: false,
-        l2: redisTier({ url: server.url, prefix: 'rdb:', ...fast }),
+        l2: redisTier({ url: server().url, prefix: 'rdb:', ...fast }),
       });
       try {
         expect(await fresh.get('deleted')).toBeUndefined();

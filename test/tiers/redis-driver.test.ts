@@ -1,45 +1,38 @@
 // The Redis driver passes the conformance suite against a standalone redis-server started by this
 // file (never the shared Redis on 6379). The cluster run is in redis-cluster.test.ts.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerDriverSuite } from '../../src/entries/test-suite.js';
 import { RedisDriver, hashTagOf } from '../../src/tiers/redis-driver.js';
 import { frame } from '../../src/tiers/stamp.js';
 import { manualClock } from '../helpers/clock.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 describeWithRedis('RedisDriver (standalone)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = withRedisServer();
 
   registerDriverSuite({
     name: 'redis standalone',
-    create: (prefix) => new RedisDriver({ url: server.url, prefix }),
+    create: (prefix) => new RedisDriver({ url: server().url, prefix }),
   });
 
   it('rejects a bad url, an unknown combination and a bad scanCount, naming the option', () => {
     expect(() => new RedisDriver({ url: 'http://x' })).toThrow(/url must be a redis/);
-    expect(() => new RedisDriver({ url: server.url, cluster: [{ host: 'a', port: 1 }] })).toThrow(
+    expect(() => new RedisDriver({ url: server().url, cluster: [{ host: 'a', port: 1 }] })).toThrow(
       /one of url/,
     );
-    expect(() => new RedisDriver({ url: server.url, scanCount: 0 })).toThrow(/scanCount/);
+    expect(() => new RedisDriver({ url: server().url, scanCount: 0 })).toThrow(/scanCount/);
     expect(() => new RedisDriver({})).toThrow(/needs one of/);
     expect(() => new RedisDriver({ client: {} as never })).toThrow(/ioredis Redis or Cluster/);
-    const prefixed = new Redis(server.url, { lazyConnect: true, keyPrefix: 'app:' });
+    const prefixed = new Redis(server().url, { lazyConnect: true, keyPrefix: 'app:' });
     expect(() => new RedisDriver({ client: prefixed })).toThrow(/keyPrefix/);
     prefixed.disconnect();
   });
 
   it('sends the GETs of one tick as one MGET (batches of at most 1000), answering each in order', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'mget:' });
+    const driver = new RedisDriver({ url: server().url, prefix: 'mget:' });
     for (let i = 0; i < 1500; i++) await driver.set(`k${i}`, `v${i}`);
-    const admin = new Redis(server.url);
+    const admin = new Redis(server().url);
     await admin.config('RESETSTAT');
     const values = await Promise.all(
       Array.from({ length: 1500 }, (_, i) => driver.get(i === 7 ? 'missing' : `k${i}`)),
@@ -54,10 +47,10 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('sends the versioned writes of one tick as one script call (at most 16), each answered on its own', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'batch:' });
+    const driver = new RedisDriver({ url: server().url, prefix: 'batch:' });
     const value = (stamp: number, body: string) => frame(stamp, Buffer.from(body));
     await driver.setIfNewer('held', value(5000, 'held'), 0);
-    const admin = new Redis(server.url);
+    const admin = new Redis(server().url);
     await admin.config('RESETSTAT');
     const results = await Promise.all([
       driver.setIfNewer('fresh', value(1000, 'fresh'), 0),
@@ -83,7 +76,7 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('sends a batched write before any later command of the same tick', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'order:' });
+    const driver = new RedisDriver({ url: server().url, prefix: 'order:' });
     const value = frame(1000, Buffer.from('v'));
     // Each command is issued in the same tick as the write before it, and must find that write done.
     const written = driver.setIfNewer('a', value, 0);
@@ -105,8 +98,8 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('sends a write at once only when no earlier command still waits in the auto-pipeline', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'direct:' });
-    const admin = new Redis(server.url);
+    const driver = new RedisDriver({ url: server().url, prefix: 'direct:' });
+    const admin = new Redis(server().url);
     await admin.set('direct:a', 'old');
     await driver.setIfNewer('warm', frame(1000, 'w'), 0); // the server has the script: EVALSHA succeeds
     // The UNLINK waits in ioredis's auto-pipeline until the check phase, and the batched write goes out
@@ -132,8 +125,8 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('overwrites a key that holds another type, as a plain SET would, within a batch of writes', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'wrong:' });
-    const admin = new Redis(server.url);
+    const driver = new RedisDriver({ url: server().url, prefix: 'wrong:' });
+    const admin = new Redis(server().url);
     await admin.rpush('wrong:list', 'x'); // not a string: it reads as absent
     const results = await Promise.all([
       driver.setIfNewer('before', frame(1000, 'b'), 0),
@@ -148,8 +141,8 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('carries any value and each key its own TTL through one batched write', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'pack:' });
-    const admin = new Redis(server.url);
+    const driver = new RedisDriver({ url: server().url, prefix: 'pack:' });
+    const admin = new Redis(server().url);
     const big = Buffer.alloc(70_000, 0xfe); // past 64 KiB: the long length form
     const text = 'ünïcödé ✓ 漢字'; // a string value goes as UTF-8
     const results = await Promise.all([
@@ -171,8 +164,8 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('rejects each write of a batch whose SET failed with the error Redis gave it', async () => {
-    const driver = new RedisDriver({ url: server.url, prefix: 'oom:' });
-    const admin = new Redis(server.url);
+    const driver = new RedisDriver({ url: server().url, prefix: 'oom:' });
+    const admin = new Redis(server().url);
     await admin.config('SET', 'maxmemory-policy', 'noeviction');
     await admin.config('SET', 'maxmemory', '1');
     try {
@@ -203,7 +196,7 @@ describeWithRedis('RedisDriver (standalone)', () => {
   });
 
   it('uses a client it is given and leaves it open on disconnect', async () => {
-    const client = new Redis(server.url);
+    const client = new Redis(server().url);
     const driver = new RedisDriver({ client, prefix: 'own:' });
     await driver.set('k', 'v');
     expect((await client.get('own:k')) ?? undefined).toBe('v');

@@ -2,24 +2,19 @@
 // redis-server (issue 10, item 5): once the breaker has opened, a miss runs at loader speed (the bus
 // publish no longer waits for its timeout), health reports the bus as it is, and a delete made during
 // the hang holds on both instances once Redis answers again (SIGCONT).
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/index.js';
 import type { Cache } from '../../src/index.js';
 import { redisTier } from '../../src/tiers/redis-tier.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 describeWithRedis('redisTier while Redis hangs (SIGSTOP / SIGCONT)', () => {
-  let server: RedisServer;
+  const server = withRedisServer();
   const caches: Cache[] = [];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
+  // Runs before withRedisServer's afterAll (after-hooks run in reverse).
   afterAll(async () => {
-    server.resume();
+    server().resume();
     await Promise.all(caches.map((cache) => cache.close()));
-    await server.destroy();
   });
 
   const open = (instanceId: string): Cache => {
@@ -27,7 +22,7 @@ describeWithRedis('redisTier while Redis hangs (SIGSTOP / SIGCONT)', () => {
       name: 'hang',
       ttl: '1h',
       // The defaults that matter here: a 50 ms call timeout and a breaker that waits 5 s to probe.
-      l2: redisTier({ url: server.url, prefix: 'hang:', instanceId, breaker: { threshold: 3 } }),
+      l2: redisTier({ url: server().url, prefix: 'hang:', instanceId, breaker: { threshold: 3 } }),
     });
     caches.push(cache);
     return cache;
@@ -41,7 +36,7 @@ describeWithRedis('redisTier while Redis hangs (SIGSTOP / SIGCONT)', () => {
     await a.set('k', 'old');
     expect(await b.get('k')).toBe('old'); // now in B's L1 too
 
-    server.pause();
+    server().pause();
     const quick = async (): Promise<string> => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return 'loaded';
@@ -68,7 +63,7 @@ describeWithRedis('redisTier while Redis hangs (SIGSTOP / SIGCONT)', () => {
     await a.delete('k');
     expect(await a.get('k')).toBeUndefined();
 
-    server.resume();
+    server().resume();
     const resumedAt = performance.now();
     // B drops the key within the bus latency once Redis answers (not when A's breaker next probes, 5 s).
     await vi.waitFor(async () => expect(await b.get('k')).toBeUndefined(), { timeout: 1500, interval: 10 });

@@ -1,22 +1,14 @@
 // Counts mean what users think: with a shared tier, invalidatePattern / namespace clears / delete
 // report what was removed from Redis too, not only what the calling instance held in its own L1.
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import { redisTier } from '../../src/tiers/redis-tier.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 describeWithRedis('invalidation counts across instances (real redis-server)', () => {
-  let server: RedisServer;
+  const server = withRedisServer();
   const tier = (instanceId: string) =>
-    redisTier({ url: server.url, prefix: 'cnt:', instanceId, timeout: 2000 });
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server.destroy();
-  });
+    redisTier({ url: server().url, prefix: 'cnt:', instanceId, timeout: 2000 });
 
   it('invalidatePattern on an instance that held none of the entries reports the 3 removed from Redis', async () => {
     const a = createCache<string>({ name: 'lists', l2: tier('A') });

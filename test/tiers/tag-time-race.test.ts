@@ -1,7 +1,7 @@
 // Two instances invalidating one tag close together: the older invalidation's store write can land
 // after the newer one's. The stored time must not move back, or an instance that missed the newer bus
 // message (here a new one) reads the older time and serves an entry the newer invalidation hid.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
 import type { TierDriver } from '../../src/tiers/driver.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
@@ -9,9 +9,8 @@ import { RedisDriver } from '../../src/tiers/redis-driver.js';
 import { SharedTier } from '../../src/tiers/shared-tier.js';
 import { manualClock } from '../helpers/clock.js';
 import { deferred } from '../helpers/deferred.js';
-import { RedisServer } from '../helpers/redis-server.js';
 import { ChaosDriver } from './chaos-driver.js';
-import { describeWithRedis } from './describe-with-redis.js';
+import { describeWithRedis, withRedisServer } from './describe-with-redis.js';
 
 /** Methods that only read: every other call naming a tag key (a tag time's write) is held. */
 const READS = new Set(['get', 'getMany']);
@@ -36,19 +35,13 @@ function holdingTagWrites(inner: TierDriver, gate: Promise<void>, seen: () => vo
 }
 
 describeWithRedis('tag times written out of order', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = withRedisServer();
 
   it('keep the newer time, so an instance that missed its bus message hides what it invalidated', async () => {
     const clock = manualClock();
     const hub = new MemoryBusHub();
     const settings = { clock: clock.now, timeout: '1h', bulkTimeout: '1h' } as const;
-    const driver = (): RedisDriver => new RedisDriver({ url: server.url, prefix: 'race:' });
+    const driver = (): RedisDriver => new RedisDriver({ url: server().url, prefix: 'race:' });
     const gate = deferred();
     const held = deferred();
     const a = new SharedTier({
