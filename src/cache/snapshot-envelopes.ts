@@ -27,6 +27,8 @@ export interface EnvelopeSink {
   touch?(key: CacheKey): void;
   /** The size the store would account the envelope at (0 when it does not measure); optional. */
   measure?(key: CacheKey, envelope: Envelope): number;
+  /** The entry the store holds under the caller's key now, without counting a read; optional. */
+  peek?(key: CacheKey): Envelope | undefined;
 }
 
 /**
@@ -60,7 +62,10 @@ export function dumpEnvelopes(
   return rankEntries(out);
 }
 
-/** Loads snapshot entries through `sink` at `now`, within `bounds` (see entries.ts for the order). */
+/**
+ * Loads snapshot entries through `sink` at `now`, within `bounds` (see entries.ts for the order). With
+ * `sink.peek`, a key whose live entry was written after the snapshot's (a later `createdAt`) keeps it.
+ */
 export function loadEnvelopes(
   entries: unknown,
   now: number,
@@ -68,11 +73,14 @@ export function loadEnvelopes(
   sink: EnvelopeSink,
 ): LoadResult {
   const measure = sink.measure?.bind(sink);
+  const peek = sink.peek?.bind(sink);
   const { insert, result } = selectForLoad(
     checkEntries(entries),
     now,
     bounds,
     measure === undefined ? undefined : (e) => measure(e.key, portableEntry(e)),
+    // A live entry written after the snapshot's (a later createdAt) is newer: the restore keeps it.
+    peek === undefined ? undefined : (e) => (peek(e.key)?.createdAt ?? -Infinity) > e.createdAt,
   );
   for (const e of insert) {
     sink.write(e.key, portableEntry(e), e.size > 0 ? e.size : undefined, snapshotScope(e));

@@ -36,6 +36,8 @@ export interface SnapshotStore {
   confirmRestored?(): Promise<void>;
   /** Optional: the size L1 would account an envelope at (0 when it does not measure sizes). */
   measure?(key: CacheKey, envelope: Envelope): number;
+  /** Optional: the L1 entry of a key without counting a read (a restore keeps it when it is newer). */
+  peekLocal?(key: CacheKey): Envelope | undefined;
 }
 
 /** How a view maps a caller's key and tags to stored ones (its KeySpace satisfies it). */
@@ -47,7 +49,9 @@ export interface ViewKeys {
 
 /**
  * `cache.load(entries)`: writes entries into L1 only (a local snapshot must not be pushed to a shared
- * tier), within the engine's bounds, and replays each entry's frequency as reads. With a shared
+ * tier), within the engine's bounds, and replays each entry's frequency as reads. A key whose L1 entry
+ * was written after the snapshot's entry (a later createdAt) keeps it: a restore into a running cache
+ * never replaces a newer value with the snapshot's older one. With a shared
  * tier the entries are served only once it confirmed them (a batched check started here): until then
  * reads go to L2, so a restart never serves what other instances removed while it was down.
  */
@@ -73,6 +77,9 @@ export function loadIntoView(
       ...(store.measure === undefined
         ? {}
         : { measure: (key: CacheKey, envelope: Envelope) => store.measure!(view.fullKey(key), envelope) }),
+      ...(store.peekLocal === undefined
+        ? {}
+        : { peek: (key: CacheKey) => store.peekLocal!(view.fullKey(key)) }),
     },
   );
   // Never rejects: the tier logs what it could not check, and drops it.

@@ -45,7 +45,10 @@ export interface LoadResult {
    * reads (a clock set back), so their age is unknown (see {@link hasLapsed}).
    */
   expired: number;
-  /** Entries left out because the cache's bounds were full (the least valuable ones). */
+  /**
+   * Entries left out because the cache's bounds were full (the least valuable ones), or because the
+   * cache already held a value of their key written after theirs (a restore into a running cache).
+   */
   dropped: number;
   /**
    * Entries left out because a field was missing or out of range (see {@link entryProblem}), because
@@ -77,13 +80,15 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
  * fitted (and returned in `insert`, its `size` set) at no less than its measured size, whatever the
  * file declares, so a forged or damaged size cannot make the cache hold more than its bounds. An entry
  * `measure` throws on (a sizeOf changed since the dump, meeting an old value) is counted in
- * `result.invalid` and left out.
+ * `result.invalid` and left out. An entry `superseded` answers true for (a running cache holds a value
+ * of its key written after it) is left out and counted in `result.dropped`.
  */
 export function selectForLoad(
   entries: readonly SnapshotEntry[],
   now: number,
   bounds: LoadBounds,
   measure?: (entry: SnapshotEntry) => number,
+  superseded?: (entry: SnapshotEntry) => boolean,
 ): { insert: SnapshotEntry[]; result: LoadResult } {
   const live: SnapshotEntry[] = [];
   let expired = 0;
@@ -107,6 +112,8 @@ export function selectForLoad(
     }
     seen.add(e.key);
     if (chosen.length >= bounds.maxEntries) continue;
+    // A running cache holding a later write of the key keeps it: counted as dropped, taking no room.
+    if (superseded?.(e) === true) continue;
     let size = e.size;
     let measured = 0;
     if (measure !== undefined) {
