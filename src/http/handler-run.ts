@@ -6,8 +6,9 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import { responseUnstorable, responseVary } from './cacheability.js';
 import { captureResponse, type Capture, type CaptureResult, type ReplyHeaders } from './capture.js';
+import { ifNoneMatchMatches } from './etag.js';
 import { uriTag } from './invalidate.js';
-import { readFreshness, type Freshness } from './freshness.js';
+import { parseHttpDate, readFreshness, type Freshness } from './freshness.js';
 import type { PathParams } from './path-pattern.js';
 import type { CompiledCacheRule } from './rules.js';
 import {
@@ -15,7 +16,9 @@ import {
   answerHeaders,
   freshenStored,
   hasValidator,
+  isStale,
   selects,
+  staleness,
   toStoredResponse,
   varyOf,
   type CacheStatus,
@@ -103,6 +106,8 @@ export class HandlerRun {
    */
   handlerError: Promise<unknown> = Promise.resolve(undefined);
   #requestTime = 0;
+  /** The client's own If-None-Match, held back while the handler runs. */
+  #clientIfNoneMatch: string | undefined;
 
   constructor(
     private readonly serving: Serving,
@@ -129,6 +134,8 @@ export class HandlerRun {
       saved.push(['range', req.headers.range]);
       delete req.headers.range;
     }
+    const own = saved.find(([name]) => name === 'if-none-match')?.[1];
+    this.#clientIfNoneMatch = Array.isArray(own) ? own.join(', ') : own;
     if (held !== undefined) {
       if (held.handlerEtag) req.headers['if-none-match'] = held.etag;
       if (held.lastModified !== undefined) req.headers['if-modified-since'] = held.lastModified;
@@ -179,11 +186,20 @@ export class HandlerRun {
     const responseTime = this.clock();
     let stored: StoredResponse;
     if (response.status === 304 && conditional !== undefined) {
-      if (!validates(response.headers.etag, conditional)) {
-        // A 304 naming another strong validator updates no held response (RFC 9111 §4.3.4): the held
-        // one answers as it is, and goes, so the next request gets the handler's full answer.
-        this.answer = conditional;
-        this.label = 'STALE';
+      if (!validates(response.headers, conditional)) {
+        // A 304 naming another validator is about another representation: it updates no held
+        // response (RFC 9111 §4.3.4), and is no answer to this request, which the handler answers
+        // once. The held response goes, so the next request gets the handler's full answer.
+        const etag = response.headers.etag;
+        // The client's own copy is the one the 304 names: "not modified" is its answer, as it is.
+        if (typeof etag === 'string' && ifNoneMatchMatches(this.#clientIfNoneMatch, etag))
+          return this.#pass(ctx, held);
+        // Else the held response, where it may be served stale (as when the handler fails), or a 502:
+        // a cache must not serve a stale response nothing permits (RFC 9111 §4.2.4).
+        if (mayServeOnError(rule, conditional, responseTime)) {
+          this.answer = conditional;
+          this.label = 'STALE';
+        } else this.answer = badGateway(responseTime, this.serving.scheme);
         return this.#pass(ctx, held);
       }
       // The held response is still valid: freshen it with the 304's headers (RFC 9111 §4.3.4).
@@ -297,12 +313,39 @@ const NO_FRESHNESS: Freshness = {
 };
 
 /**
- * Whether a 304 may freshen `held`: it names no strong validator (none, or a weak one), or the
- * strong one `held` has from the handler.
+ * Whether a 304 may freshen `held` (RFC 9111 §4.3.4): its ETag is the one `held` has from the handler
+ * (a strong one compared strongly, a weak one weakly: `W/"x"` names `"x"` and `W/"x"`); without an
+ * ETag, its Last-Modified, when both have one, is the held one; with neither, it names no other.
  */
-function validates(etag: string | string[] | number | undefined, held: StoredResponse): boolean {
-  if (typeof etag !== 'string' || etag.startsWith('W/')) return true;
-  return held.handlerEtag && held.etag === etag;
+function validates(headers: OutgoingHttpHeaders, held: StoredResponse): boolean {
+  const etag = headers.etag;
+  if (typeof etag === 'string' && etag !== '') {
+    if (!held.handlerEtag) return false;
+    if (!etag.startsWith('W/')) return held.etag === etag;
+    return opaqueTag(held.etag) === etag.slice(2);
+  }
+  const lastModified = headers['last-modified'];
+  if (typeof lastModified !== 'string' || held.lastModified === undefined) return true;
+  return parseHttpDate(lastModified) === parseHttpDate(held.lastModified);
+}
+
+/** An entity tag without its weakness mark. */
+function opaqueTag(etag: string): string {
+  return etag.startsWith('W/') ? etag.slice(2) : etag;
+}
+
+/** Whether a stale response may answer instead of a failed handler: stale-if-error, or the rule's grace. */
+export function mayServeOnError(rule: CompiledCacheRule, stored: StoredResponse, now: number): boolean {
+  if (!isStale(stored, now)) return true;
+  if (stored.mustRevalidate) return false;
+  return staleness(stored, now) < Math.max(stored.staleIfError, rule.grace ?? 0);
+}
+
+/** The answer to a request the handler answered with a 304 for another representation (not stored). */
+function badGateway(now: number, scheme: RequestScheme): StoredResponse {
+  const body = Buffer.from('Bad Gateway: the handler answered 304 for another representation\n');
+  const headers = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
+  return toStoredResponse({ status: 502, headers, body }, now, NO_FRESHNESS, undefined, scheme);
 }
 
 /** `stored` with `vary` in place of its own (none when `undefined`). */

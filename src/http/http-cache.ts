@@ -1,10 +1,11 @@
 // The response cache for node:http and connect-style stacks (`createHttpCache`): matches a request
 // against the rules, answers from the cache while the stored response is fresh by its own headers
-// (RFC 9111), revalidates it with the handler when stale (a conditional request; a 304 freshens it),
-// serves it stale where stale-while-revalidate, stale-if-error or the rule's grace allow, runs the
-// handler once per key on a miss or revalidation (single-flight through `cache.getOrSet`, the others
-// replaying its answer, or running their own after `waitTimeout`), and arms the invalidation of
-// writes answered 2xx or 3xx. The Express and Fastify adapters drive this same core.
+// (RFC 9111), revalidates it with the handler when stale (a conditional request; a 304 naming its
+// validator freshens it), serves it stale where stale-while-revalidate, stale-if-error or the rule's
+// grace allow, runs the handler once per key on a miss or revalidation (single-flight through
+// `cache.getOrSet`, the others replaying its answer, or running their own after `waitTimeout`), and
+// arms the invalidation of writes answered 2xx or 3xx. The Express and Fastify adapters drive this
+// same core.
 import { coarseNow } from '../util/clock.js';
 import { assertBoolean, assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -51,6 +52,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 import {
   HandlerRun,
+  mayServeOnError,
   PASS,
   type CompiledRoute,
   type DirectReply,
@@ -568,13 +570,6 @@ function sendOptions(rule: CompiledCacheRule, status: CacheStatus, now: number):
 /** Whether a stale response may be served while one background run revalidates it (RFC 5861 §3). */
 function mayServeWhileRevalidating(stored: StoredResponse, now: number): boolean {
   return !stored.mustRevalidate && staleness(stored, now) < stored.staleWhileRevalidate;
-}
-
-/** Whether a stale response may answer instead of a failed handler: stale-if-error, or the rule's grace. */
-function mayServeOnError(rule: CompiledCacheRule, stored: StoredResponse, now: number): boolean {
-  if (!isStale(stored, now)) return true;
-  if (stored.mustRevalidate) return false;
-  return staleness(stored, now) < Math.max(stored.staleIfError, rule.grace ?? 0);
 }
 
 /**

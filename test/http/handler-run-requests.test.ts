@@ -112,7 +112,7 @@ describe('a clock that fails', () => {
 });
 
 describe('a 304 from the handler naming another strong ETag', () => {
-  it('freshens nothing: the held entry is dropped and the next request gets the full answer', async () => {
+  it('freshens nothing: the held entry is dropped (this request gets a 502, as nothing lets it be served stale) and the next request gets the full answer', async () => {
     let now = Date.UTC(2026, 11, 4, 12);
     cache = createCache({ name: 'http', ttl: '5m', clock: () => now });
     let calls = 0;
@@ -135,7 +135,9 @@ describe('a 304 from the handler naming another strong ETag', () => {
     await rawRequest(url);
     now += 2_000;
     const contradicted = await rawRequest(url);
-    expect(contradicted).toMatchObject({ text: 'version 1', headers: { 'x-cache': 'STALE', etag: '"v1"' } });
+    // max-age=1 with no stale-if-error nor grace: serving version 1 stale is not permitted (RFC 9111 §4.2.4).
+    expect(contradicted).toMatchObject({ status: 502, headers: { 'x-cache': 'MISS' } });
+    expect(contradicted.text).not.toContain('version');
     expect(await rawRequest(url)).toMatchObject({ text: 'version 2', headers: { 'x-cache': 'MISS' } });
     expect(await rawRequest(url)).toMatchObject({ text: 'version 2', headers: { 'x-cache': 'HIT' } });
     expect(calls).toBe(3);
