@@ -245,7 +245,10 @@ export interface CacheOptions<V = unknown> extends Omit<CacheSetOptions, 'tags'>
   l2?: L2Tier;
   /** A pino-style or console-style logger; nothing is logged by default. */
   logger?: Logger;
-  /** How the logger takes arguments; detected when absent (pino: `isLevelEnabled`/`levels` present). */
+  /**
+   * How the logger takes arguments; detected when absent (pino: `isLevelEnabled`/`levels` present;
+   * winston, which has those too, takes `(message, meta)` and is detected as console-style).
+   */
   loggerStyle?: LoggerStyle;
   /** Time source in ms, for tests. */
   clock?: () => number;

@@ -6,9 +6,31 @@ import type { Logger, LogLevel } from './logger.js';
 /** How a logger takes its arguments: pino's `(fields, message)` or console's `(message, fields)`. */
 export type LoggerStyle = 'pino' | 'console';
 
-/** Guesses the style: pino loggers expose `isLevelEnabled` or a `levels` table; anything else is console-style. */
+/**
+ * Guesses the style: pino loggers expose `isLevelEnabled` or a `levels` table; anything else is
+ * console-style. A winston logger has both too, but its level methods take `(message, ...meta)`, as
+ * console's do: it is told apart by its `log` method with `add` and `configure` (its transports), or by
+ * its `levels`, a flat table of level numbers where pino's holds `labels` and `values`.
+ */
 export function detectLoggerStyle(logger: Logger): LoggerStyle {
+  if (isWinston(logger)) return 'console';
   return typeof logger.isLevelEnabled === 'function' || 'levels' in logger ? 'pino' : 'console';
+}
+
+/** Whether `logger` looks like a winston logger (see {@link detectLoggerStyle}). */
+function isWinston(logger: Logger): boolean {
+  const candidate = logger as Logger & {
+    log?: unknown;
+    add?: unknown;
+    configure?: unknown;
+    levels?: unknown;
+  };
+  if (typeof candidate.log !== 'function') return false;
+  if (typeof candidate.add === 'function' && typeof candidate.configure === 'function') return true;
+  const levels = candidate.levels;
+  if (typeof levels !== 'object' || levels === null) return false;
+  const values = Object.values(levels);
+  return values.length > 0 && values.every((value) => typeof value === 'number');
 }
 
 function levelOn(logger: Logger | undefined, level: LogLevel): boolean {

@@ -1,5 +1,6 @@
 // The logger contract: anything pino-style (`logger.debug(obj, msg)`) or console-style
-// (`console.debug(msg, obj)`). Nothing is logged unless a logger is given.
+// (`console.debug(msg, obj)`; winston's level methods take their arguments this way too). Nothing is
+// logged unless a logger is given.
 
 /** A pino-style or console-style logger; every method is optional. */
 export interface Logger {
