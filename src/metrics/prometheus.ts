@@ -3,9 +3,9 @@
 // latency is observed into a histogram from `cache:load` events. Counters are counts since the cache
 // was created: stats() plus what its resetStats() calls zeroed (stats-totals.ts), so a reset never
 // makes one go down (Prometheus's rate() would read that as a restart); a count that still falls (a
-// manager's cache replaced under the same name, a cache that is not Larder's) carries on from where it was. The only label is the cache's name as
-// the target gives it (a manager's or a record's names), so cardinality is bounded by the number of
-// caches and two caches never share a series.
+// cache that is not Larder's own, whose resets are not reported) carries on from where it was. The
+// only label is the cache's name as the target gives it (a manager's or a record's names), so
+// cardinality is bounded by the number of caches and two caches never share a series.
 import type { Histogram as PromHistogram, Registry } from 'prom-client';
 import type { Cache, CacheEvents, CacheManager, CacheStats } from '../cache/types.js';
 import { LOAD_DURATION_BUCKETS } from '../observability/latency.js';
@@ -238,8 +238,8 @@ interface Scraped {
 
 /**
  * Counts that only go up, per label: a cache's count since creation (stats() plus what resetStats()
- * zeroed), and, should that still fall (another cache now under the label, or a cache that does not
- * say what its resets zeroed), the count last exported carried on as an offset.
+ * zeroed), and, should that still fall (a cache that does not say what its resets zeroed), the count
+ * last exported carried on as an offset.
  */
 class MonotonicCounts {
   readonly #fields: readonly CounterField[];
