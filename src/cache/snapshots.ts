@@ -209,15 +209,11 @@ export function persistCaches(
   let warmed: Promise<SnapshotWarmReport[]> | undefined;
   if (persist.restore) {
     const content = readSnapshotSync(persist.path, io());
-    const restored = applySnapshot(persist.path, content, lookup, io());
-    if (content !== undefined && owner.carry === true) {
+    const carry = owner.carry === true;
+    const restored = applySnapshot(persist.path, content, lookup, io(), carry);
+    if (content !== undefined && carry) {
       createdAt = content.createdAt;
       for (const name of restored.unknown) unclaimed.set(name, content.caches.get(name)!);
-      if (unclaimed.size > 0 && log().infoOn)
-        log().info('Cache RESTORE keeps the sections of caches not created yet, for create()', {
-          path: persist.path,
-          caches: [...unclaimed.keys()],
-        });
     }
     if (persist.warm !== undefined) {
       const runs: Promise<SnapshotWarmReport>[] = [];
@@ -230,12 +226,13 @@ export function persistCaches(
     }
   }
   function* carried(): Generator<Dumpable> {
-    for (const [name, entries] of unclaimed) {
+    for (const name of unclaimed.keys()) {
       yield {
         name,
         dump: () => {
           // Read again at the write: adopt() may have taken it meanwhile (snapshots of a file queue).
-          if (unclaimed.get(name) !== entries) return [];
+          const entries = unclaimed.get(name);
+          if (entries === undefined) return [];
           const now = clock();
           const live = entries.filter((e) => !hasLapsed(e, now));
           if (live.length === 0) unclaimed.delete(name);

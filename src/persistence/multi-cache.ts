@@ -1,7 +1,7 @@
 // Snapshot and restore of named caches (a manager's, or one cache's under its own name): gathers each
 // cache's dump() into one file, and hands each cache its own entries back from a file. Caches named in
-// the file but not configured any more are skipped (logged, and named in the result), new caches
-// simply start empty.
+// the file but not configured are skipped (logged, and named in the result; a manager's start keeps
+// their sections for create(), see cache/snapshots.ts), new caches simply start empty.
 import { resolve } from 'node:path';
 import { SILENT_LOG } from '../observability/log-sink.js';
 import { putOwn } from '../util/records.js';
@@ -113,13 +113,15 @@ export function restoreCachesSync(
 
 /**
  * Loads decoded snapshot `content` (undefined: none, or refused) into the caches `lookup` finds by name;
- * what is in the file for an unknown name is skipped and reported.
+ * what is in the file for an unknown name is skipped and reported (a warning, or, when the caller
+ * keeps those sections for caches created later, `unknownKept`, an info line).
  */
 export function applySnapshot(
   path: string,
   content: SnapshotContent | undefined,
   lookup: (name: string) => Persistable | undefined,
   io: SnapshotIo,
+  unknownKept = false,
 ): RestoreResult {
   const result: RestoreResult = {
     path,
@@ -138,7 +140,14 @@ export function applySnapshot(
     const cache = lookup(name);
     if (cache === undefined) {
       result.unknown.push(name);
-      if (log.warnOn)
+      if (unknownKept) {
+        if (log.infoOn)
+          log.info('Cache RESTORE keeps the entries of a cache not created yet, for create()', {
+            path,
+            cache: name,
+            entries: entries.length,
+          });
+      } else if (log.warnOn)
         log.warn('Cache RESTORE skipped an unknown cache', { path, cache: name, entries: entries.length });
       continue;
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createCacheManager } from '../../src/cache/manager.js';
 import { readSnapshot } from '../../src/persistence/snapshot.js';
 import { manualClock } from '../helpers/clock.js';
-import { scratchDir } from './helpers.js';
+import { recordingLogger, scratchDir } from './helpers.js';
 
 let scratch: ReturnType<typeof scratchDir>;
 beforeEach(() => {
@@ -39,6 +39,28 @@ describe('a cache created after the manager started', () => {
     expect(user.stats().size).toBe(1);
     // Restored with its tags, as at start.
     expect(await user.invalidateTags(['t'])).toBe(1);
+    await manager.close();
+  });
+
+  it('is warmed with persist.warm, and the start logs the kept section at info, not as skipped', async () => {
+    const path = join(scratch.dir, 'mgr.snap');
+    const clock = manualClock();
+    await saved(path, clock);
+    clock.advance(20_000);
+    const { logger, lines } = recordingLogger();
+    const manager = createCacheManager({
+      caches: { url: {} },
+      clock: clock.now,
+      logger,
+      persist: { path, warm: { top: 5, loader: (key) => `fetched ${String(key)}` } },
+    });
+    await manager.ready;
+    expect(lines.some((l) => l.level === 'warn' && /unknown cache/.test(l.message))).toBe(false);
+    expect(lines.some((l) => l.level === 'info' && /not created yet/.test(l.message))).toBe(true);
+    const user = manager.create<string>('user');
+    await user.ready;
+    expect(await user.get('short')).toBe('fetched short');
+    expect(await user.get('long')).toBe('L');
     await manager.close();
   });
 
