@@ -122,7 +122,8 @@ export class EntryReader {
         cache.reportError(serializationError(key, 'deserialize', error), key);
       }
       if (entry === undefined || !usable(entry, now)) {
-        driver.delete(full[i]!).catch(() => {});
+        // Only what was read: a write that landed since is another instance's, and stays.
+        driver.deleteIfEquals(full[i]!, raw).catch(() => {});
         continue;
       }
       const tags = entryTags(entry);
@@ -164,7 +165,9 @@ export class EntryReader {
     }
     const now = clock();
     if (entry === undefined || !usable(entry, now)) {
-      driver.delete(full).catch(() => {});
+      // Only what was read: a plain delete would also remove a write that landed after this read (and
+      // its stamp, so a load older than that write could then be stored over it).
+      driver.deleteIfEquals(full, raw).catch(() => {});
       return undefined;
     }
     const tags = entryTags(entry);
