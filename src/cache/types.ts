@@ -490,7 +490,12 @@ export interface Cache<V = unknown> {
   close(): Promise<void>;
   /** Live entries of this cache (or namespace), most valuable first, with absolute expiry times. */
   dump(): SnapshotEntry<V>[];
-  /** Loads entries into L1: expired ones dropped, TTLs kept, the most valuable first within the bounds. */
+  /**
+   * Loads entries into L1: expired ones dropped, TTLs kept, the most valuable first within the bounds
+   * (each entry counted at no less than this cache's sizeOf, whatever size it declares). A key whose
+   * live value was written after the entry (a later `createdAt`) keeps it (counted in `dropped`); a key
+   * deleted since the entry was dumped is loaded again, as deletions leave no trace to check.
+   */
   load(entries: readonly SnapshotEntry<V>[]): LoadResult;
   /** The sizing advisor's curve and recommendation; undefined when the `advisor` option is off. */
   advise(): Advice | undefined;
@@ -552,7 +557,8 @@ export interface CacheManager {
   /**
    * Loads each cache's entries from a snapshot file (default: the `persist.path`), matched by name
    * (names not configured here are listed in `unknown`); a missing, foreign or damaged file rejects
-   * and no cache is changed.
+   * and no cache is changed. Entries load as {@link Cache.load} loads them: a key written after the
+   * file's entry for it keeps its live value.
    */
   restore(path?: string): Promise<RestoreResult>;
   /** Settles when `persist.warm` has warmed every cache (absent without it); never rejects. */
