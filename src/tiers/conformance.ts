@@ -398,6 +398,14 @@ export function registerDriverSuite(options: DriverSuiteOptions): void {
       },
     );
 
+    it('ping, where the driver has it, resolves while the store answers (and touches no key)', async () => {
+      const driver = await fresh();
+      if (driver.ping === undefined) return;
+      await driver.set('k', 'v');
+      await expect(driver.ping()).resolves.toBeUndefined();
+      expect(bytes(await driver.get('k'))?.toString()).toBe('v');
+    });
+
     it('disconnect is idempotent', async () => {
       const driver = await fresh();
       await driver.disconnect();
