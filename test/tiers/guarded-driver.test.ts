@@ -4,13 +4,15 @@ import { LogSink } from '../../src/observability/log-sink.js';
 import { GuardedDriver, withTimeout } from '../../src/tiers/guarded-driver.js';
 import { MemoryDriver } from '../../src/tiers/memory-driver.js';
 import { manualClock } from '../helpers/clock.js';
+import type { BreakerOptions } from '../../src/tiers/breaker.js';
+import type { TierDriver } from '../../src/tiers/driver.js';
 import { ChaosDriver } from './chaos-driver.js';
 
-function setup(breaker = { threshold: 3, resetAfter: 200 }, clock?: () => number) {
+/** A guard around `inner`, with a mock logger and onRecover. */
+function guarded(inner: TierDriver, breaker?: BreakerOptions, clock?: () => number) {
   const logger = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() };
-  const chaos = new ChaosDriver(new MemoryDriver());
   const onRecover = vi.fn();
-  const guard = new GuardedDriver(chaos, {
+  const guard = new GuardedDriver(inner, {
     name: 'test',
     timeoutMs: 30,
     bulkTimeoutMs: 1000,
@@ -19,7 +21,12 @@ function setup(breaker = { threshold: 3, resetAfter: 200 }, clock?: () => number
     onRecover,
     clock,
   });
-  return { guard, chaos, logger, onRecover };
+  return { guard, logger, onRecover };
+}
+
+function setup(breaker = { threshold: 3, resetAfter: 200 }, clock?: () => number) {
+  const chaos = new ChaosDriver(new MemoryDriver());
+  return { chaos, ...guarded(chaos, breaker, clock) };
 }
 
 describe('GuardedDriver', () => {
@@ -133,17 +140,7 @@ describe('GuardedDriver recovery probe', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const clock = manualClock();
     const store = new PingDriver();
-    const onRecover = vi.fn();
-    const logger = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() };
-    const guard = new GuardedDriver(store, {
-      name: 'test',
-      timeoutMs: 30,
-      bulkTimeoutMs: 1000,
-      breaker,
-      log: new LogSink(logger),
-      onRecover,
-      clock: clock.now,
-    });
+    const { guard, onRecover } = guarded(store, breaker, clock.now);
     /** A call that fails as an unreachable store's would (the breaker counts it). */
     const failOnce = async (): Promise<void> => {
       const get = store.get.bind(store);
@@ -271,12 +268,7 @@ describe('GuardedDriver recovery probe', () => {
     vi.useRealTimers();
     const store = new PingDriver();
     store.mode = 'fail';
-    const guard = new GuardedDriver(store, {
-      name: 'test',
-      timeoutMs: 30,
-      bulkTimeoutMs: 1000,
-      log: new LogSink({ error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() }),
-    });
+    const { guard } = guarded(store);
     const spy = vi.spyOn(globalThis, 'setTimeout');
     guard.reportUnreachable('ECONNREFUSED');
     const timer = spy.mock.results.at(-1)?.value as NodeJS.Timeout;
