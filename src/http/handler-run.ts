@@ -96,6 +96,8 @@ export class HandlerRun {
   answer: StoredResponse | undefined;
   /** How that answer is labelled. */
   label: CacheStatus = 'MISS';
+  /** Whether the load kept `answer` in the cache (so a late reason not to keep it must remove it). */
+  kept = false;
   /** The held entry is obsolete: the handler answered something that may not be kept. */
   dropHeld = false;
   /** Hands a captured response back to the cache to send (see Capture.release). */
@@ -248,6 +250,7 @@ export class HandlerRun {
     }
     ctx.setTtl(ttl);
     ctx.setTags(this.#tags());
+    this.kept = true;
     return stored;
   }
 

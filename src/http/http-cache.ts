@@ -522,7 +522,14 @@ export function createHttpCache<Req = IncomingMessage, Res = ServerResponse>(
       // request's own that were set before the handler ran and are not stored.
       const preset = result.response.preset;
       for (const name of res.getHeaderNames()) if (preset?.has(name) !== true) res.removeHeader(name);
-      return sendStored(req, res, run.answer, sendOptions(route.rule, run.label, clock()));
+      sendStored(req, res, run.answer, sendOptions(route.rule, run.label, clock()));
+      // A stored answer never holds a cookie, and one set before the handler ran kept it out of the
+      // cache: a cookie on `res` now was set by a writeHead hook as the answer went out (express-session
+      // and cookie-session write theirs from on-headers, once the handler touched the session), so the
+      // body may be that visitor's (a CSRF token). A response that sets a cookie is never kept.
+      if (run.kept && res.getHeader('set-cookie') !== undefined)
+        await route.cache.delete(serving.key).catch(() => undefined);
+      return;
     }
     if (fallback !== undefined && result.response.status >= 500) return replay(serving, fallback, 'STALE');
     // The headers the handler had set when it ended: what it sets after (a Content-Length that no
