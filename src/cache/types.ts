@@ -492,7 +492,8 @@ export interface Cache<V = unknown> {
   dump(): SnapshotEntry<V>[];
   /**
    * Loads entries into L1: expired ones dropped, TTLs kept, the most valuable first within the bounds
-   * (each entry counted at no less than this cache's sizeOf, whatever size it declares). A key whose
+   * (each entry fitted at no less than this cache's sizeOf, whatever size it declares, and kept at its
+   * declared size). A key whose
    * live value was written after the entry (a later `createdAt`) keeps it (counted in `dropped`); a key
    * deleted since the entry was dumped is loaded again, as deletions leave no trace to check.
    */

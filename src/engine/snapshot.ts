@@ -77,8 +77,9 @@ export function rankEntries<E extends SnapshotEntry>(entries: E[]): E[] {
  * (its cache did not measure sizes) is fitted at `measure(entry)`, the size the restoring cache will
  * account it at, when given: counted as one byte, entries the byte bound cannot hold would be loaded
  * and then evicted by the load itself, the most valuable among them. With `measure`, every entry is
- * fitted (and returned in `insert`, its `size` set) at no less than its measured size, whatever the
- * file declares, so a forged or damaged size cannot make the cache hold more than its bounds. An entry
+ * fitted at no less than its measured size, whatever the file declares, so a forged size cannot make
+ * the restore hold more than the byte budget by this cache's own measure; the entry keeps the size it
+ * was written with (an explicit `size` below sizeOf's estimate, a weight, is the writer's choice). An entry
  * `measure` throws on (a sizeOf changed since the dump, meeting an old value) is counted in
  * `result.invalid` and left out. An entry `superseded` answers true for (a running cache holds a value
  * of its key written after it) is left out and counted in `result.dropped`.
@@ -115,14 +116,12 @@ export function selectForLoad(
     // A running cache holding a later write of the key keeps it: counted as dropped, taking no room.
     if (superseded?.(e) === true) continue;
     let size = e.size;
-    let measured = 0;
     if (measure !== undefined) {
-      // The size in the file is not trusted below what this cache measures: a forged or damaged one
+      // The size in the file is not trusted below what this cache measures for the fit: a forged one
       // declaring 1 byte for a large value would otherwise let the restore hold far more than maxBytes.
       // A larger one is kept (the writer counted the entry so: an explicit size, another sizeOf).
       try {
-        measured = measure(e);
-        size = Math.max(size, measured);
+        size = Math.max(size, measure(e));
       } catch {
         // A sizeOf that throws on the value (written before it changed) costs the entry, never the start.
         unmeasurable++;
@@ -134,8 +133,10 @@ export function selectForLoad(
     size = Math.max(1, Math.ceil(size));
     if (bytes + size > bounds.maxBytes) continue;
     bytes += size;
-    // Inserted at the size it was fitted at (when measured: a cache that does not measure ignores sizes).
-    chosen.push(measured === 0 || size === e.size ? e : { ...e, size });
+    // Inserted at the size it was written with (one of 0 is measured again by the engine): the fit
+    // bounds what the restore holds, and an explicit size, a weight below the estimate, stays the
+    // writer's, as before the restart.
+    chosen.push(e);
   }
   chosen.reverse();
   return {
