@@ -1,0 +1,57 @@
+// Hostile probes of the facade's promises: what a write removed is never served again, one caller's
+// answer never reaches another, and bad input is refused with an error naming it.
+import { describe, expect, it } from 'vitest';
+import { buildCache } from '../../src/cache/create-cache.js';
+import { syncView } from '../../src/cache/sync-view.js';
+import type { Cache } from '../../src/index.js';
+import { MemoryBusHub } from '../../src/tiers/bus.js';
+import { MemoryDriver } from '../../src/tiers/memory-driver.js';
+import { memoryTier } from '../../src/tiers/redis-tier.js';
+import { manualClock } from '../helpers/clock.js';
+
+describe('a write while caching is switched off (enabled: false) replaces the held value', () => {
+  const writes = {
+    set: (cache: Cache<string>) => cache.set('k', 'v2'),
+    setMany: (cache: Cache<string>) => cache.setMany([['k', 'v2']]),
+    'syncView.set': (cache: Cache<string>) => syncView(cache).set('k', 'v2'),
+  };
+  it.each(Object.keys(writes) as Array<keyof typeof writes>)(
+    '%s: once on again, the value it replaced is not served (root and namespace)',
+    async (write) => {
+      const root = buildCache<string>({ ttl: '1h' });
+      for (const cache of [root, root.namespace('ns')]) {
+        await cache.set('k', 'v1');
+        cache.configure({ enabled: false });
+        await writes[write](cache);
+        cache.configure({ enabled: true });
+        // Before: 'v1', the value the write replaced, was served again.
+        expect(await cache.get('k')).toBeUndefined();
+        expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded');
+      }
+      await root.close();
+    },
+  );
+
+  it('reaches the shared tier and other instances: none serves the replaced value', async () => {
+    const clock = manualClock();
+    const driver = new MemoryDriver({ clock: clock.now });
+    const hub = new MemoryBusHub();
+    const make = (id: string) =>
+      buildCache<string>({
+        name: 'c',
+        ttl: '1h',
+        clock: clock.now,
+        l2: memoryTier({ driver, hub, instanceId: id, clock: clock.now }),
+      });
+    const a = make('A');
+    const b = make('B');
+    await a.set('k', 'v1');
+    expect(await b.get('k')).toBe('v1');
+    a.configure({ enabled: false });
+    await a.set('k', 'v2');
+    a.configure({ enabled: true });
+    expect(await a.get('k')).toBeUndefined();
+    expect(await b.get('k')).toBeUndefined();
+    await Promise.all([a.close(), b.close()]);
+  });
+});
