@@ -137,10 +137,13 @@ export class BatchOps {
     if (state.closed || writes.size === 0) return;
     const flights = state.flights;
     for (const full of writes.keys()) flights.detach(full);
-    // Disabled, nothing is written; the loads in flight are detached all the same (see set).
-    if (!config.enabled) return;
     let results: PromiseSettledResult<void>[];
     try {
+      // Disabled, nothing is written, but the values the keys held are removed (see set).
+      if (!config.enabled) {
+        await state.tiers.deleteMany([...writes.keys()]);
+        return;
+      }
       results = await Promise.allSettled(
         [...writes.values()].map(({ key, value, write }) =>
           this.#readThrough.write(key, value, write, 'setMany'),

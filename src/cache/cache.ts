@@ -239,8 +239,9 @@ export class CacheView<V = unknown> implements Cache<V> {
   }
 
   /**
-   * Stores a value (no-op while disabled or closed). A load of the key in flight is detached (also while
-   * disabled): it cannot overwrite this value, and calls started after set() resolves do not join it.
+   * Stores a value (no-op while closed). While disabled nothing is stored, but the value the key held is
+   * removed, so it is not served once caching is on again. A load of the key in flight is detached (also
+   * while disabled): it cannot overwrite this value, and calls started after set() resolves do not join it.
    */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void> {
     if (!setChannel.hasSubscribers) return this.#set(key, value, options);
@@ -254,9 +255,15 @@ export class CacheView<V = unknown> implements Cache<V> {
     const state = this.#state;
     if (state.closed) return;
     const full = this.#keys.fullKey(key);
-    // Disabled, nothing is stored; a load already in flight is still detached, or it would store what
-    // it read before this write and be served once caching is on again.
-    if (!this.#config.enabled) return state.flights.detach(full);
+    // Disabled, nothing is stored, but the value this write replaces is removed from every tier and a
+    // load already in flight is detached: either would otherwise be served once caching is on again.
+    if (!this.#config.enabled) {
+      await detachAround(
+        () => state.flights.detach(full),
+        () => state.tiers.delete(full),
+      );
+      return;
+    }
     // detachAround, inlined (no closures on the write path): detached before the write and after it.
     state.flights.detach(full);
     try {

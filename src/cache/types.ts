@@ -438,7 +438,8 @@ export interface Cache<V = unknown> {
   /**
    * Writes a value. Like every write below, once it resolves no get/getOrSet started afterwards answers
    * what it replaced: loads in flight that it reaches are detached (their waiting callers still get
-   * them, later callers load afresh, and their results are never stored).
+   * them, later callers load afresh, and their results are never stored). While the cache is disabled
+   * nothing is stored, but the value the key held is removed from every tier all the same.
    */
   set(key: CacheKey, value: V, options?: CacheSetOptions): Promise<void>;
   /**
