@@ -2,6 +2,7 @@
 // answer never reaches another, and bad input is refused with an error naming it.
 import { describe, expect, it } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
+import { memoize } from '../../src/cache/memoize.js';
 import { syncView } from '../../src/cache/sync-view.js';
 import type { Cache } from '../../src/index.js';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
@@ -53,5 +54,47 @@ describe('a write while caching is switched off (enabled: false) replaces the he
     expect(await a.get('k')).toBeUndefined();
     expect(await b.get('k')).toBeUndefined();
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe('memoize refuses bad getOrSet options when it is called, not at every call of the memoized function', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a negative ttl', { ttl: -1 }, /memoize: ttl must not be negative/],
+    ['an unreadable ttl', { ttl: 'soon' }, /memoize: ttl is not a readable duration/],
+    ['a negative grace', { grace: -1 }, /memoize: grace must not be negative/],
+    ['tags that are not strings', { tags: [1] }, /memoize: tags must be an array of strings/],
+    ['a tag starting with U+E000', { tags: ['\uE000x'] }, /memoize: tags: a tag may not start with U\+E000/],
+    ['a bad retry', { retry: 'often' }, /memoize: retry/],
+    ['a bad refreshAhead', { refreshAhead: 2 }, /memoize: refreshAhead/],
+  ];
+  it.each(cases)('%s', async (_name, options, message) => {
+    const cache = buildCache<unknown>({ ttl: '1h' });
+    let calls = 0;
+    const make = () =>
+      memoize(
+        async (x: number) => {
+          calls++;
+          return x;
+        },
+        { cache, ...options } as never,
+      );
+    // Before: memoize() accepted these, and every call of the memoized function rejected instead.
+    expect(make).toThrow(message);
+    expect(calls).toBe(0);
+    await cache.close();
+  });
+
+  it('still accepts good options, and a tags function is checked per call as before', async () => {
+    const cache = buildCache<unknown>({ ttl: '1h' });
+    const f = memoize(async (x: number) => x, {
+      cache,
+      ttl: '1m',
+      grace: '1m',
+      prefix: 'f',
+      tags: (x) => (x > 0 ? [`t${x}`] : ([x] as never)),
+    });
+    expect(await f(1)).toBe(1);
+    await expect(f(0)).rejects.toThrow(/tags must be an array of strings/);
+    await cache.close();
   });
 });
