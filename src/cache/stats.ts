@@ -3,28 +3,10 @@
 import type { summarizeLatency } from '../observability/latency.js';
 import { hitRatePercent } from '../observability/numbers.js';
 import type { CacheStats, ManagerStats } from './types.js';
+import { COUNTER_FIELDS } from './stats-totals.js';
 
-// Counters summed across caches for the manager's `overall` stats.
-const SUMMED = [
-  'hits',
-  'misses',
-  'coalesced',
-  'staleHits',
-  'sets',
-  'deletes',
-  'invalidations',
-  'evictions',
-  'expirations',
-  'rejections',
-  'loads',
-  'loadErrors',
-  'refreshes',
-  'totalRequests',
-  'size',
-  'bytes',
-  'active',
-  'expired',
-] as const;
+// Counters summed across caches for the manager's `overall` stats: every counter, and the bounds.
+const SUMMED = [...COUNTER_FIELDS, 'size', 'bytes', 'active', 'expired'] as const;
 
 /** Aggregates per-cache stats: counters summed, bounds summed, hit rate recomputed, load time merged. */
 export function aggregateStats(
