@@ -9,7 +9,8 @@
 // the user to pass a prefix. Across processes only a unique name or an explicit `prefix`/`key` is safe.
 import type { CacheKey } from '../engine/types.js';
 import { stableKey } from './stable-key.js';
-import { GET_OR_SET_OPTION_NAMES } from './options.js';
+import { GET_OR_SET_OPTION_NAMES, resolveCall } from './options.js';
+import { SYNC_ACCESS, type SyncAccess } from './sync-view.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 import type { Cache, GetOrSetOptions } from './types.js';
 
@@ -151,7 +152,9 @@ function cacheName(cache: object): string {
  * Wraps `fn` so its results are cached. Works for sync and async functions and for methods (`this` is
  * passed through, but is not part of the default key — give a `key` function that uses it if results
  * differ per instance). A sync function's memoized form returns a promise. The default key is
- * `<fn name>:<arguments>`; see {@link MemoizeOptions.prefix} for when to name it yourself.
+ * `<fn name>:<arguments>`; see {@link MemoizeOptions.prefix} for when to name it yourself. Bad options
+ * (an unknown one, or a getOrSet option the cache would refuse: ttl, grace, fixed tags, retry, …) throw
+ * a TypeError or RangeError here, prefixed `memoize:`.
  */
 export function memoize<This, A extends unknown[], R>(
   fn: (this: This, ...args: A) => R,
@@ -196,6 +199,30 @@ function checkOptions(options: unknown): asserts options is MemoizeOptions<unkno
     throw new TypeError('memoize: options.prefix must be a string');
   if (tags !== undefined && typeof tags !== 'function' && !Array.isArray(tags)) {
     throw new TypeError('memoize: options.tags must be an array of strings or a function');
+  }
+  checkCallOptions(options as MemoizeOptions<unknown, unknown[], unknown>);
+}
+
+/**
+ * Checks the getOrSet options every call will pass (ttl, grace, fixed tags, retry, …) against the
+ * cache's settings now, so a bad one throws here, naming it, instead of rejecting every call. A tags
+ * function is checked per call (its tags are known only then). Skipped for a Cache not made by
+ * createCache or a manager, whose settings are not known.
+ */
+function checkCallOptions(options: MemoizeOptions<unknown, unknown[], unknown>): void {
+  const { cache, key: _key, prefix: _prefix, tags, ...call } = options;
+  const door = (cache as { [SYNC_ACCESS]?: () => SyncAccess })[SYNC_ACCESS];
+  if (typeof door !== 'function') return;
+  try {
+    resolveCall(
+      door.call(cache).settings(),
+      typeof tags === 'function' ? call : { ...call, tags },
+      'memoize',
+    );
+  } catch (error) {
+    if (error instanceof RangeError) throw new RangeError(`memoize: ${error.message}`, { cause: error });
+    if (error instanceof TypeError) throw new TypeError(`memoize: ${error.message}`, { cause: error });
+    throw error;
   }
 }
 
