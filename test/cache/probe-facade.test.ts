@@ -98,3 +98,21 @@ describe('memoize refuses bad getOrSet options when it is called, not at every c
     await cache.close();
   });
 });
+
+describe('memoize keys arrays with holes apart from arrays holding undefined', () => {
+  it('answers each caller for its own array', async () => {
+    const cache = buildCache<unknown>({ ttl: '1h' });
+    // Counts the elements an array really has: a hole is not one, an undefined is.
+    const present = memoize(async (list: unknown[]) => list.filter(() => true).length, {
+      cache,
+      prefix: 'present',
+    });
+    // eslint-disable-next-line no-sparse-arrays
+    expect(await present([, 1])).toBe(1);
+    // Before: 1, the first caller's answer (both arrays were keyed [undefined,1]).
+    expect(await present([undefined, 1])).toBe(2);
+    expect(await present(new Array(2))).toBe(0);
+    expect(await present([undefined, undefined])).toBe(2);
+    await cache.close();
+  });
+});
