@@ -41,9 +41,10 @@ function encodeObject(value: object, seen: Set<object>): string {
     if (value instanceof Date)
       return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
     if (Array.isArray(value)) {
-      // Indexed, not mapped: map and join skip holes, which made [,] the key of [].
+      // Indexed, not mapped: map and join skip holes, which made [,] the key of []. A hole is spelt `~`
+      // (no value's encoding), not as undefined: [, 1] and [undefined, 1] differ to filter, forEach, `in`.
       const items: string[] = [];
-      for (let i = 0; i < value.length; i++) items.push(encode(value[i], seen));
+      for (let i = 0; i < value.length; i++) items.push(i in value ? encode(value[i], seen) : '~');
       return `[${items.join(',')}]`;
     }
     if (value instanceof Map) {
