@@ -47,6 +47,13 @@ interface NameClaims {
 const claimsByCache = new WeakMap<object, Map<string, NameClaims>>();
 
 /**
+ * The numbered default prefixes (`name#2`, …) handed out in a cache, with their owners, so that an
+ * explicit prefix finds whether a live owner took it without scanning every name's claims. An entry
+ * leaves when its owner is found dead by claimPrefix's pruning.
+ */
+const numberedByCache = new WeakMap<object, Map<string, WeakRef<object>>>();
+
+/**
  * The default prefix for `owner` under `name` in `cache`: `name` for the first owner, `name#N` for
  * each further distinct one (with a warning, once per name and cache). The same owner always gets
  * the same prefix.
@@ -60,9 +67,11 @@ function claimPrefix(cache: object, name: string, owner: object, what = `functio
     return name;
   }
   let mine: string | undefined;
+  let numbered = numberedByCache.get(cache);
   claims.owners = claims.owners.filter((claim) => {
     const live = claim.owner.deref();
     if (live === owner) mine = claim.prefix;
+    if (live === undefined && numbered?.get(claim.prefix) === claim.owner) numbered.delete(claim.prefix);
     return live !== undefined;
   });
   if (mine !== undefined) return mine;
@@ -70,7 +79,10 @@ function claimPrefix(cache: object, name: string, owner: object, what = `functio
   let prefix: string;
   do prefix = `${name}#${claims.next++}`;
   while (names.has(prefix));
-  claims.owners.push({ owner: new WeakRef(owner), prefix });
+  const ref = new WeakRef(owner);
+  claims.owners.push({ owner: ref, prefix });
+  if (numbered === undefined) numberedByCache.set(cache, (numbered = new Map()));
+  numbered.set(prefix, ref);
   if (!claims.warned) {
     claims.warned = true;
     process.emitWarning(
@@ -98,9 +110,7 @@ function claimExplicitPrefix(cache: object, prefix: string): void {
   const claims = names.get(prefix);
   if (claims === undefined) {
     // A default name numbered earlier (`name#2`) has this prefix: too late to renumber, so say so.
-    const numbered = [...names.values()].some((other) =>
-      other.owners.some((claim) => claim.prefix === prefix && claim.owner.deref() !== undefined),
-    );
+    const numbered = numberedByCache.get(cache)?.get(prefix)?.deref() !== undefined;
     names.set(prefix, {
       owners: [{ owner: new WeakRef(EXPLICIT_PREFIX), prefix }],
       next: 2,
