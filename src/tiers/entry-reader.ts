@@ -4,16 +4,22 @@
 import type { Codec } from '../codec/codec.js';
 import { serializationError } from '../codec/serializer.js';
 import { errorMessage } from '../observability/log-sink.js';
+import type { DriverValue } from './driver.js';
 import type { GuardedDriver } from './guarded-driver.js';
 import { entryKey } from './keys.js';
+import { unframe } from './stamp.js';
 import type { Backlog } from './pending.js';
 import type { BoundCache } from './tier-binding.js';
 import { decodeTierEntry, entryTags, sinceOf, usable } from './tier-entry.js';
 import type { TierLog } from './tier-log.js';
 import type { TierEntry } from './types.js';
+import type { ValueLimit } from './value-limit.js';
 import { since as msSince } from '../util/time.js';
 
 const NO_TAGS: readonly string[] = [];
+
+/** What {@link EntryReader} `#decode` answers for a tombstone (a delete, kept so older loads cannot land). */
+const TOMBSTONE = Symbol('tombstone');
 
 /** Keys per MGET when restored entries are checked against L2. */
 const VERIFY_BATCH = 500;
@@ -30,6 +36,8 @@ export interface RestoredStamp {
 export interface EntryReaderParts {
   driver: GuardedDriver;
   codec: Codec;
+  /** The bound on a value's stored size: one larger is not decoded. */
+  limit: ValueLimit;
   backlog: Backlog;
   log: TierLog;
   clock: () => number;
@@ -98,7 +106,7 @@ export class EntryReader {
   }
 
   async #readManyOnce(cache: BoundCache, keys: readonly string[]): Promise<Array<TierEntry | undefined>> {
-    const { driver, codec, backlog, clock } = this.#parts;
+    const { driver, backlog, clock } = this.#parts;
     const out = new Array<TierEntry | undefined>(keys.length).fill(undefined);
     if (keys.length === 0) return out;
     const full = keys.map((key) => entryKey(cache.name, key));
@@ -114,13 +122,8 @@ export class EntryReader {
       const raw = raws[i];
       if (raw === undefined) continue;
       const key = keys[i]!;
-      let entry: TierEntry | undefined;
-      try {
-        entry = decodeTierEntry(codec, raw);
-        if (entry === undefined) continue; // a tombstone
-      } catch (error) {
-        cache.reportError(serializationError(key, 'deserialize', error), key);
-      }
+      const entry = this.#decode(cache, key, raw);
+      if (entry === TOMBSTONE) continue;
       if (entry === undefined || !usable(entry, now)) {
         // Only what was read: a write that landed since is another instance's, and stays.
         driver.deleteIfEquals(full[i]!, raw).catch(() => {});
@@ -147,7 +150,7 @@ export class EntryReader {
   }
 
   async #readOnce(cache: BoundCache, key: string): Promise<TierEntry | undefined> {
-    const { driver, codec, backlog, clock } = this.#parts;
+    const { driver, backlog, clock } = this.#parts;
     const full = entryKey(cache.name, key);
     let raw;
     try {
@@ -156,13 +159,9 @@ export class EntryReader {
       return undefined; // The guard has logged the outage; the cache answers from L1 or the loader.
     }
     if (raw === undefined) return undefined;
-    let entry: TierEntry | undefined;
-    try {
-      entry = decodeTierEntry(codec, raw);
-      if (entry === undefined) return undefined; // a tombstone: deleted (kept so older loads cannot land)
-    } catch (error) {
-      cache.reportError(serializationError(key, 'deserialize', error), key);
-    }
+    const entry = this.#decode(cache, key, raw);
+    // A tombstone: deleted (kept so older loads cannot land).
+    if (entry === TOMBSTONE) return undefined;
     const now = clock();
     if (entry === undefined || !usable(entry, now)) {
       // Only what was read: a plain delete would also remove a write that landed after this read (and
@@ -188,13 +187,35 @@ export class EntryReader {
   }
 
   /**
+   * The entry `raw` (what L2 holds under `key`) holds, TOMBSTONE for a tombstone, or undefined when it
+   * is unusable: larger than maxValueBytes (measured before anything is decoded or decompressed) or
+   * not a Larder entry. Either is reported to the cache; the caller removes it.
+   */
+  #decode(cache: BoundCache, key: string, raw: DriverValue): TierEntry | typeof TOMBSTONE | undefined {
+    const { codec, limit } = this.#parts;
+    // A tombstone is its header alone, read without decoding anything: never over the bound.
+    if (unframe(raw).tombstone) return TOMBSTONE;
+    const bytes = limit.over(raw);
+    if (bytes !== undefined) {
+      cache.reportError(limit.readRefused(key, bytes), key);
+      return undefined;
+    }
+    try {
+      return decodeTierEntry(codec, raw) ?? TOMBSTONE;
+    } catch (error) {
+      cache.reportError(serializationError(key, 'deserialize', error), key);
+      return undefined;
+    }
+  }
+
+  /**
    * Which of `items` (entries restored from a local snapshot) L2 still vouches for: it holds the same
    * write (createdAt, staleAt, expiresAt) under the key, none of its tags was invalidated since, and
    * no undelivered invalidation concerns it. Batched: one MGET per 500 keys and per 500 tags; what a
    * failed batch covers is not vouched for (logged at warn).
    */
   async verifyRestored(cache: BoundCache, items: readonly RestoredStamp[]): Promise<boolean[]> {
-    const { driver, codec, backlog, log } = this.#parts;
+    const { driver, codec, limit, backlog, log } = this.#parts;
     const ready = backlog.ready;
     if (ready !== undefined) await ready;
     const started = performance.now();
@@ -216,7 +237,8 @@ export class EntryReader {
       for (let i = 0; i < batch.length; i++) {
         const item = batch[i]!;
         const raw = raws[i];
-        if (raw === undefined) continue;
+        // Not vouched for, and not decoded: left for a read to report and remove.
+        if (raw === undefined || limit.over(raw) !== undefined) continue;
         let entry: TierEntry | undefined;
         try {
           entry = decodeTierEntry(codec, raw);

@@ -18,7 +18,10 @@ import type { BindingListeners, BoundCache } from './tier-binding.js';
 import { entryTags, storedRecord } from './tier-entry.js';
 import type { TierLog } from './tier-log.js';
 import type { RemoteInvalidation, TierEntry } from './types.js';
+import type { ValueLimit } from './value-limit.js';
 import type { BulkScope, WriteFence } from './write-fence.js';
+
+const NO_TAGS: readonly string[] = [];
 
 /** One invalidation of a cache. `at` (ms) is when it happened: a tag's time, or a bulk fence's. */
 export type Invalidation =
@@ -153,6 +156,8 @@ export function fromBusMessage(message: BusMessage, now: () => number): Invalida
 export interface InvalidatorParts {
   driver: GuardedDriver;
   codec: Codec;
+  /** The bound on a value's encoded size: one larger is not written. */
+  limit: ValueLimit;
   /** The guarded bus (replay publishes on it directly), if any. */
   bus: InvalidationBus | undefined;
   /** The live path's publisher (batches key messages), if there is a bus. */
@@ -212,10 +217,12 @@ export class Invalidator implements L2Ops {
    * Writes an entry stamped with `entry.version` (the start of its load) or, without one, now.
    * Resolves false when it was not stored because a write or invalidation newer than its stamp is
    * known (in L2, or as a bulk fence): the caller must not keep serving it either. A value that cannot
-   * be serialized is reported and its key deleted instead.
+   * be serialized is reported and its key deleted instead. One whose encoding is larger than
+   * maxValueBytes is logged (at warn, rate limited) and a tombstone with its stamp is written in its
+   * place, as the value would have been (refused by a newer write, published as a set).
    */
   async write(cache: BoundCache, key: string, entry: TierEntry, origin?: BindingListeners): Promise<boolean> {
-    const { driver, codec, fence, log, clock, stamps } = this.#parts;
+    const { driver, codec, limit, fence, log, clock, stamps } = this.#parts;
     const now = clock();
     if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
       await this.invalidate(cache, { kind: 'delete', keys: [key] }, origin);
@@ -242,9 +249,18 @@ export class Invalidator implements L2Ops {
     }
     data = frame(stamp, data);
     const name = cache.name;
-    const ttl = entry.expiresAt === 0 ? 0 : entry.expiresAt - now;
+    let ttl = entry.expiresAt === 0 ? 0 : entry.expiresAt - now;
+    let tags = entryTags(entry);
+    const oversized = limit.over(data);
+    if (oversized !== undefined) {
+      limit.writeSkipped(name, key, oversized);
+      // The old L2 value must not outlive this write, nor a load older than it land after it: the
+      // value's stamp on a tombstone, written (and announced) as the value would have been.
+      data = frame(stamp);
+      ttl = fence.retentionMs;
+      tags = NO_TAGS;
+    }
     if (cache.members.size > 1) cache.tellOthers(origin, { kind: 'set', keys: [key] });
-    const tags = entryTags(entry);
     // Before it is sent: a bulk fence heard while it travels must find it (see write-fence.ts).
     fence.remember(name, key, stamp);
     // A set() is made now: it replaces whatever is held. A load's result only lands on older data.

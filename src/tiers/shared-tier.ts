@@ -33,7 +33,8 @@ import type { TierParts } from './tier-binding.js';
 import { TierLog } from './tier-log.js';
 import type { L2Tier, TierHealth } from './types.js';
 import { WriteFence } from './write-fence.js';
-import { assertKnownOptions, optionNames } from '../util/validate.js';
+import { assertKnownOptions, assertPositiveInteger, optionNames } from '../util/validate.js';
+import { DEFAULT_MAX_VALUE_BYTES, ValueLimit } from './value-limit.js';
 
 export { TierBinding } from './tier-binding.js';
 export type { RestoredStamp } from './entry-reader.js';
@@ -80,6 +81,18 @@ export interface SharedTierSettings {
   /** Upper bound on invalidations kept for replay during an outage (default 10,000). */
   maxPending?: number;
   /**
+   * Largest value, in bytes as stored (after serialization and compression), the tier writes to or
+   * reads from L2 (default 4 MiB). L2 is untrusted: a value read that is larger is not decoded (it
+   * could block the event loop for seconds) but read as corrupt: a miss, reported as a
+   * `SERIALIZATION_FAILED` error and removed. A value whose encoding is larger is not written: it
+   * stays in L1 only, the key's old L2 value is deleted and other instances are told, as by a set
+   * (logged at warn, at most once a minute). The default fits an HTTP response of the default 1 MiB
+   * `maxResponseBytes` (its body takes up to 2 MiB as msgpack); `jsonSerializer()` writes a body of
+   * control bytes as `\u00XX`, up to 6 bytes per byte. Counted in `health().l2.oversizedReads` and
+   * `oversizedWrites`.
+   */
+  maxValueBytes?: number;
+  /**
    * File that keeps invalidations L2 has not received yet across restarts (every bound cache's; a cache
    * created with `persist` uses `<persist.path>.outbox` for its own). Read when the tier is created and
    * replayed before the first read is answered. Without one, close() logs at error what it drops.
@@ -110,6 +123,7 @@ export const SHARED_TIER_SETTING_NAMES = optionNames<SharedTierSettings>({
   tagRetention: true,
   fenceRetention: true,
   maxPending: true,
+  maxValueBytes: true,
   outbox: true,
   logger: true,
   clock: true,
@@ -147,6 +161,7 @@ export class SharedTier implements L2Tier {
   readonly #caches = new Map<string, BoundCache>();
   readonly #outboxPath: string | undefined;
   readonly #stamps: StampClock;
+  readonly #limit: ValueLimit;
   /** What bindings call: the parts, not this class's methods. */
   readonly #parts: TierParts;
   #closing: Promise<void> | undefined;
@@ -166,6 +181,11 @@ export class SharedTier implements L2Tier {
     if (!Number.isInteger(maxPending) || maxPending <= 0) {
       throw new RangeError(`maxPending must be a positive integer, got ${String(options.maxPending)}`);
     }
+    const maxValueBytes = assertPositiveInteger(
+      options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      'maxValueBytes',
+      'number of bytes',
+    );
     this.#tagCacheTtl = parseDuration(options.tagCacheTtl ?? '1s', 'tagCacheTtl');
     this.#tagRetention = parseDuration(options.tagRetention ?? '24h', 'tagRetention');
     const fenceRetention = parseDuration(options.fenceRetention ?? '2m', 'fenceRetention');
@@ -175,6 +195,7 @@ export class SharedTier implements L2Tier {
       );
     }
     this.#stamps = new StampClock(this.#clock);
+    this.#limit = new ValueLimit(maxValueBytes, this.#log, this.#clock);
     const fence = new WriteFence({ retentionMs: fenceRetention, clock: this.#clock });
     const name = options.name ?? options.driver.name;
     this.#driver = new GuardedDriver(options.driver, {
@@ -194,6 +215,7 @@ export class SharedTier implements L2Tier {
     this.#invalidator = new Invalidator({
       driver: this.#driver,
       codec,
+      limit: this.#limit,
       bus: this.#bus,
       publisher: this.#bus === undefined ? undefined : new PublishBatcher(this.#bus),
       publishInOrder: options.publishInOrder ?? false,
@@ -226,7 +248,14 @@ export class SharedTier implements L2Tier {
     this.#parts = {
       tier: this,
       stamps: this.#stamps,
-      reader: new EntryReader({ driver: this.#driver, codec, backlog, log: this.#log, clock: this.#clock }),
+      reader: new EntryReader({
+        driver: this.#driver,
+        codec,
+        limit: this.#limit,
+        backlog,
+        log: this.#log,
+        clock: this.#clock,
+      }),
       invalidator: this.#invalidator,
       backlog,
       lock,
@@ -303,7 +332,7 @@ export class SharedTier implements L2Tier {
   health(): { l2: TierHealth; bus?: BusHealth } {
     const breaker = this.#driver.breaker.state;
     const pending = this.#invalidator.backlog.size;
-    const base = { driver: this.#driver.name, breaker, pending };
+    const base = { driver: this.#driver.name, breaker, pending, ...this.#limit.counts() };
     let l2: TierHealth;
     if (this.#closed) l2 = { ...base, status: 'down', reason: 'closed' };
     else if (breaker === 'open')

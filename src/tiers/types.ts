@@ -23,6 +23,10 @@ export interface TierHealth {
   breaker: 'closed' | 'open' | 'half-open';
   /** Invalidations waiting to be replayed once L2 is back. */
   pending: number;
+  /** Values read from L2 larger than `maxValueBytes` (not decoded; removed); absent while none. */
+  oversizedReads?: number;
+  /** Values not written to L2 because their encoding was larger than `maxValueBytes`; absent while none. */
+  oversizedWrites?: number;
   [k: string]: unknown;
 }
 
