@@ -135,3 +135,19 @@ describe('memoize with many explicit prefixes', () => {
     expect(median(times.slice(-3))).toBeLessThan(4 * median(times.slice(0, 3)) + 20);
   });
 });
+
+describe('ttlRemaining of a value that fails validate', () => {
+  it('is undefined, as has() is false, get() misses and syncView.ttlRemaining says', async () => {
+    const cache = buildCache<unknown>({ ttl: '1h', validate: (value) => typeof value === 'number' });
+    // set() does not check validate (a read does): the value is stored, and no read answers it.
+    await cache.set('k', 'not a number');
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.has('k')).toBe(false);
+    expect(syncView(cache).ttlRemaining('k')).toBeUndefined();
+    // Before: 3600000, the time left of a value no read answers.
+    expect(await cache.ttlRemaining('k')).toBeUndefined();
+    await cache.set('n', 1);
+    expect(await cache.ttlRemaining('n')).toBe(3_600_000);
+    await cache.close();
+  });
+});
