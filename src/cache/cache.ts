@@ -418,12 +418,17 @@ export class CacheView<V = unknown> implements Cache<V> {
     return count;
   }
 
-  /** Ms until `key` goes stale; Infinity if it never does; undefined if absent or stale. */
+  /**
+   * Ms until `key` goes stale; Infinity if it never does; undefined if absent, stale, or failing
+   * `validate` (a value get() does not answer, as {@link has} says).
+   */
   async ttlRemaining(key: CacheKey): Promise<number | undefined> {
     assertKey(key, 'ttlRemaining');
     const envelope = await this.#peek(key);
     const now = this.#state.clock();
     if (envelope === undefined || !isFresh(envelope, now)) return undefined;
+    const validate = this.#config.validate;
+    if (validate !== undefined && !validate(envelope.value)) return undefined;
     return envelope.staleAt === 0 ? Infinity : envelope.staleAt - now;
   }
 

@@ -466,6 +466,7 @@ export interface Cache<V = unknown> {
   invalidateTags(tags: readonly string[]): Promise<number>;
   /** Removes keys matching a glob; read-your-writes as for {@link Cache.set}. */
   invalidatePattern(pattern: string): Promise<number>;
+  /** Ms until `key` goes stale; Infinity if never; undefined if absent, stale or failing `validate`. */
   ttlRemaining(key: CacheKey): Promise<number | undefined>;
   /**
    * Removes the entries of this cache (of this namespace, on a namespace) whose time in L1 has ended
