@@ -34,7 +34,9 @@ export interface CompressionOptions {
   /**
    * Largest size in bytes a stored value may decompress to (default 16 MiB); one that would inflate
    * past it is read as corrupt (a miss). A value whose serialized size is above it is stored
-   * uncompressed, so it can always be read back.
+   * uncompressed, so it can always be read back. A shared tier's `maxValueBytes` (default 4 MiB)
+   * lowers it when smaller: decoding what 16 MiB inflate to can block the event loop for most of a
+   * second.
    */
   maxDecompressedBytes?: number;
 }
@@ -76,9 +78,23 @@ const DECOMPRESS: Record<number, (input: Buffer, limit: ZlibOptions) => Buffer> 
   3: (input, limit) => inflateSync(input, limit),
 };
 
-/** Builds the codec: the serializer alone, or the serializer plus flagged compression. */
-export function createCodec(serializer: Serializer, compression?: CompressionOptions | false): Codec {
+/**
+ * Builds the codec: the serializer alone, or the serializer plus flagged compression. `maxValueBytes`
+ * (the shared tier's) also bounds what a value may inflate to, so no value larger than it is ever
+ * deserialized, however it was stored: a few kB of gzip inflate to 16 MiB of msgpack zeros, whose
+ * decoding blocks the event loop for about 0.65 s. A value whose serialized size is above the lower of
+ * the two bounds is stored uncompressed (and the tier then does not write it).
+ */
+export function createCodec(
+  serializer: Serializer,
+  compression?: CompressionOptions | false,
+  maxValueBytes = Infinity,
+): Codec {
   if (compression === undefined || compression === false) {
+    const fallbackMax = Math.min(DEFAULT_MAX_DECOMPRESSED_BYTES, maxValueBytes);
+    const fallbackLimit: ZlibOptions =
+      fallbackMax === DEFAULT_MAX_DECOMPRESSED_BYTES ? DEFAULT_LIMIT : { maxOutputLength: fallbackMax };
+    const fallbackName = boundName(DEFAULT_MAX_DECOMPRESSED_BYTES, maxValueBytes);
     return {
       encode: (value) => serializer.serialize(value),
       decode(data) {
@@ -94,10 +110,13 @@ export function createCodec(serializer: Serializer, compression?: CompressionOpt
               serializer,
               mark,
               bytes.subarray(1),
-              DEFAULT_LIMIT,
-              DEFAULT_MAX_DECOMPRESSED_BYTES,
+              fallbackLimit,
+              fallbackMax,
+              fallbackName,
             );
-          } catch {
+          } catch (fallback) {
+            // Flagged, but inflating past the bound: say so rather than what the serializer said.
+            if (tooLarge(fallback)) throw fallback;
             throw error;
           }
         }
@@ -128,13 +147,15 @@ export function createCodec(serializer: Serializer, compression?: CompressionOpt
       `compression.maxDecompressedBytes must be at most ${MAX_LENGTH} (the largest Buffer), got ${maxBytes}`,
     );
   }
-  const limit: ZlibOptions = { maxOutputLength: maxBytes };
+  const inflateMax = Math.min(maxBytes, maxValueBytes);
+  const bound = boundName(maxBytes, maxValueBytes);
+  const limit: ZlibOptions = { maxOutputLength: inflateMax };
   const compress = COMPRESS[flag]!;
   return {
     encode(value) {
       const raw = serializer.serialize(value);
       const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
-      if (bytes.length < threshold || bytes.length > maxBytes)
+      if (bytes.length < threshold || bytes.length > inflateMax)
         return Buffer.concat([Buffer.of(FLAG_RAW), bytes]);
       return Buffer.concat([Buffer.of(flag), compress(bytes)]);
     },
@@ -143,7 +164,7 @@ export function createCodec(serializer: Serializer, compression?: CompressionOpt
       const mark = bytes[0];
       if (mark === undefined) throw new RangeError('stored value is empty');
       if (mark === FLAG_RAW || DECOMPRESS[mark] !== undefined)
-        return decodeFlagged(serializer, mark, bytes.subarray(1), limit, maxBytes);
+        return decodeFlagged(serializer, mark, bytes.subarray(1), limit, inflateMax, bound);
       // Written by an instance without compression (before it was turned on, or still without it).
       try {
         return serializer.deserialize(data);
@@ -154,6 +175,19 @@ export function createCodec(serializer: Serializer, compression?: CompressionOpt
   };
 }
 
+/** Whether `error` is {@link inflate}'s refusal of a value that inflates past its bound. */
+function tooLarge(error: unknown): boolean {
+  return (
+    error instanceof RangeError &&
+    (error.cause as { code?: unknown } | undefined)?.code === 'ERR_BUFFER_TOO_LARGE'
+  );
+}
+
+/** The option whose bound applies to inflating: the lower of the two. */
+function boundName(maxDecompressedBytes: number, maxValueBytes: number): string {
+  return maxValueBytes < maxDecompressedBytes ? 'maxValueBytes' : 'compression.maxDecompressedBytes';
+}
+
 /** Decodes the `body` of a value flagged `mark` (FLAG_RAW or an algorithm's flag). */
 function decodeFlagged(
   serializer: Serializer,
@@ -161,9 +195,10 @@ function decodeFlagged(
   body: Buffer,
   limit: ZlibOptions,
   maxBytes: number,
+  bound: string,
 ): unknown {
   if (mark === FLAG_RAW) return serializer.deserialize(body);
-  return serializer.deserialize(inflate(DECOMPRESS[mark]!, body, limit, maxBytes));
+  return serializer.deserialize(inflate(DECOMPRESS[mark]!, body, limit, maxBytes, bound));
 }
 
 function inflate(
@@ -171,14 +206,14 @@ function inflate(
   body: Buffer,
   limit: ZlibOptions,
   maxBytes: number,
+  bound: string,
 ): Buffer {
   try {
     return decompress(body, limit);
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
-    throw new RangeError(
-      `stored value decompresses to more than compression.maxDecompressedBytes (${maxBytes} bytes)`,
-      { cause: error },
-    );
+    throw new RangeError(`stored value decompresses to more than ${bound} (${maxBytes} bytes)`, {
+      cause: error,
+    });
   }
 }

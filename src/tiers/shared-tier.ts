@@ -81,9 +81,10 @@ export interface SharedTierSettings {
   /** Upper bound on invalidations kept for replay during an outage (default 10,000). */
   maxPending?: number;
   /**
-   * Largest value, in bytes as stored (after serialization and compression), the tier writes to or
-   * reads from L2 (default 4 MiB). L2 is untrusted: a value read that is larger is not decoded (it
-   * could block the event loop for seconds) but read as corrupt: a miss, reported as a
+   * Largest value, in bytes, the tier writes to or reads from L2 (default 4 MiB): both as stored and,
+   * with compression, as serialized (what a value may inflate to is the lower of this and
+   * `compression.maxDecompressedBytes`). L2 is untrusted: a value read that is larger is not decoded
+   * (it could block the event loop for seconds) but read as corrupt: a miss, reported as a
    * `SERIALIZATION_FAILED` error and removed. A value whose encoding is larger is not written: it
    * stays in L1 only, the key's old L2 value is deleted and other instances are told, as by a set
    * (logged at warn, at most once a minute). The default fits an HTTP response of the default 1 MiB
@@ -174,18 +175,18 @@ export class SharedTier implements L2Tier {
     }
     const serializer = options.serializer ?? msgpackSerializer();
     assertSerializer(serializer);
-    const codec = createCodec(serializer, options.compression);
+    const maxValueBytes = assertPositiveInteger(
+      options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      'maxValueBytes',
+      'number of bytes',
+    );
+    const codec = createCodec(serializer, options.compression, maxValueBytes);
     this.#log = new TierLog(options.logger);
     this.#clock = options.clock ?? Date.now;
     const maxPending = options.maxPending ?? 10_000;
     if (!Number.isInteger(maxPending) || maxPending <= 0) {
       throw new RangeError(`maxPending must be a positive integer, got ${String(options.maxPending)}`);
     }
-    const maxValueBytes = assertPositiveInteger(
-      options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-      'maxValueBytes',
-      'number of bytes',
-    );
     this.#tagCacheTtl = parseDuration(options.tagCacheTtl ?? '1s', 'tagCacheTtl');
     this.#tagRetention = parseDuration(options.tagRetention ?? '24h', 'tagRetention');
     const fenceRetention = parseDuration(options.fenceRetention ?? '2m', 'fenceRetention');

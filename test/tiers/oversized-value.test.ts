@@ -3,6 +3,7 @@
 // array of zeros planted in Redis blocked the loop 5.3 s when it was), reported like a corrupt entry and
 // removed. A value whose encoding exceeds it is not written to L2: it stays in L1, and the key's old L2
 // value is replaced by a tombstone and other instances are told, so none serves the old value afterwards.
+import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
@@ -150,6 +151,52 @@ describe('an L2 value larger than maxValueBytes, read', () => {
     await driver.set('e:m:k', raw);
     expect(await binding.get('k')).toBeUndefined();
     expect(deserialize).not.toHaveBeenCalled();
+    await binding.close();
+  });
+});
+
+describe('a compressed L2 value that inflates past maxValueBytes', () => {
+  // A few kB of gzip inflate to 16 MiB of msgpack zeros (about 0.65 s to decode): the bound applies to
+  // what is deserialized, not only to what is stored.
+  const bomb = (): Buffer => {
+    const body = msgpackSerializer({ strict: false }).serialize({
+      value: new Array<number>(5000).fill(0),
+      createdAt: Date.now(),
+      staleAt: 0,
+      graceUntil: 0,
+      tags: [],
+    }) as Buffer;
+    return frame(Date.now() * 1000, Buffer.concat([Buffer.of(1), gzipSync(body)])) as Buffer;
+  };
+
+  it.each([
+    ['compression off (another instance wrote it)', false as const],
+    ['compression on', {}],
+  ])('%s: is a miss, and nothing larger than the bound is deserialized', async (_, compression) => {
+    const driver = new MemoryDriver();
+    const { serializer, deserialize } = spied();
+    const binding = memoryTier({ driver, serializer, compression, maxValueBytes: 1000 }).bind('m');
+    const errors: unknown[] = [];
+    binding.onError((error) => errors.push(error));
+    const raw = bomb();
+    expect(raw.length).toBeLessThan(1000);
+    await driver.set('e:m:k', raw);
+    expect(await binding.get('k')).toBeUndefined();
+    for (const [data] of deserialize.mock.calls) expect(byteLength(data as DriverValue)).toBeLessThan(1000);
+    expect(errors).toHaveLength(1);
+    expect(String((errors[0] as Error).cause)).toMatch(/maxValueBytes \(1000 bytes\)/);
+    await vi.waitFor(async () => expect(await driver.get('e:m:k')).toBeUndefined());
+    await binding.close();
+  });
+
+  it('a value that only compression brings under the bound is not written', async () => {
+    const driver = new MemoryDriver();
+    const binding = memoryTier({ driver, compression: {}, maxValueBytes: 1000 }).bind('m');
+    const now = Date.now();
+    const entry = { value: 'x'.repeat(5000), createdAt: now, staleAt: 0, expiresAt: 0, tags: [] };
+    expect(await binding.set('k', entry)).toBe(true);
+    expect(unframe((await driver.get('e:m:k'))!).tombstone).toBe(true);
+    expect(binding.health().l2.oversizedWrites).toBe(1);
     await binding.close();
   });
 });
