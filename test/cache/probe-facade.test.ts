@@ -2,7 +2,7 @@
 // answer never reaches another, and bad input is refused with an error naming it.
 import { describe, expect, it } from 'vitest';
 import { buildCache } from '../../src/cache/create-cache.js';
-import { memoize } from '../../src/cache/memoize.js';
+import { memoize, memoizeMethod } from '../../src/cache/memoize.js';
 import { syncView } from '../../src/cache/sync-view.js';
 import type { Cache } from '../../src/index.js';
 import { MemoryBusHub } from '../../src/tiers/bus.js';
@@ -148,6 +148,21 @@ describe('ttlRemaining of a value that fails validate', () => {
     expect(await cache.ttlRemaining('k')).toBeUndefined();
     await cache.set('n', 1);
     expect(await cache.ttlRemaining('n')).toBe(3_600_000);
+    await cache.close();
+  });
+});
+
+describe('memoize with both key and prefix', () => {
+  it('is refused: the prefix would be ignored, and two functions keyed by id would share entries', async () => {
+    const cache = buildCache<unknown>({ ttl: '1h' });
+    const make = (prefix: string, kind: string) =>
+      memoize(async (id: number) => `${kind} ${id}`, { cache, prefix, key: (id) => id });
+    // Before: both were accepted and keyed 1 alike, so the org lookup answered the user's name.
+    expect(() => make('user', 'user')).toThrow(TypeError);
+    expect(() => make('org', 'org')).toThrow(/memoize: options\.prefix .* options\.key/);
+    expect(() => memoizeMethod({ cache, prefix: 'p', key: (id: number) => id } as never)).toThrow(
+      /memoize: options\.prefix/,
+    );
     await cache.close();
   });
 });
