@@ -21,7 +21,7 @@ export interface MemoizeOptions<This, A extends unknown[], R> extends Omit<GetOr
   /** Derives the key from the arguments (called with the same `this`); default: prefix + a stable key of the arguments. */
   key?: (this: This, ...args: A) => CacheKey;
   /**
-   * Key prefix for the default key, used as given. Default: the owner's name — the function's name
+   * Key prefix for the default key, used as given (not with `key`, which it would not reach: refused). Default: the owner's name — the function's name
    * (`memoized` for anonymous ones) or `ClassName.method` — with `#2`, `#3`, … added when a second
    * distinct owner of that name memoizes into the same cache. Give one whenever keys must be shared
    * across processes through a shared tier and the default name is not unique in the application.
@@ -207,6 +207,14 @@ function checkOptions(options: unknown): asserts options is MemoizeOptions<unkno
     throw new TypeError('memoize: options.key must be a function');
   if (prefix !== undefined && typeof prefix !== 'string')
     throw new TypeError('memoize: options.prefix must be a string');
+  // The prefix belongs to the default key only: beside a key function it would be ignored, and two
+  // functions told apart by their prefixes alone would share every entry.
+  if (prefix !== undefined && key !== undefined) {
+    throw new TypeError(
+      'memoize: options.prefix is used only by the default key and would be ignored beside options.key; ' +
+        'put the prefix into the key function',
+    );
+  }
   if (tags !== undefined && typeof tags !== 'function' && !Array.isArray(tags)) {
     throw new TypeError('memoize: options.tags must be an array of strings or a function');
   }
