@@ -55,11 +55,32 @@ import { retimeEntries } from './retime.js';
 import type { SnapshotEntry } from '../persistence/types.js';
 import { SYNC_ACCESS, type SyncAccess } from './sync-view.js';
 import { addToTotals, RESET_TOTALS, type CounterTotals } from './stats-totals.js';
+import { KEEP_NAMESPACE } from './namespace-keys.js';
 
 // A namespace's keys are `<name>:<key>`. A name with ':' would overlap another namespace's keys
 // (ns('a:b') key 'k' is ns('a') key 'b:k'), and glob characters would let its clear() or
 // invalidatePattern() reach into other namespaces; nesting is .namespace('a').namespace('b').
 const NAMESPACE_NAME_RE = /^[^:*?[\]]+$/;
+
+// A parent holds its namespace views weakly: per-tenant or per-user namespaces (`namespace(tenantId)`)
+// would otherwise keep a view (about 840 bytes) per name ever used. A view nothing holds is collected
+// and its name forgotten here; namespace(name) then makes a new one from the parent's settings of that
+// time. What only a view carries is not lost with it: a view that was configured, or memoized into
+// (memoize.ts keys its prefix claims by view), is kept by its parent for good (keep()); a nested view
+// holds its parent, so the parent stays the same object; a load in flight holds its view (below).
+interface ChildRecord {
+  readonly children: Map<string, WeakRef<object>>;
+  readonly name: string;
+  readonly ref: WeakRef<object>;
+}
+const forgetChild = new FinalizationRegistry<ChildRecord>(({ children, name, ref }) => {
+  // The name may have a newer view by now.
+  if (children.get(name) === ref) children.delete(name);
+});
+// A namespace's in-flight loads hold its ReadThrough (their frames), which holds the view through this
+// map (a WeakMap value lives as long as its key): the view's count of loads in flight, adaptive TTL's
+// underLoad.inFlight, must not restart at 0 in a new view of the name while they run.
+const viewOfReadThrough = new WeakMap<ReadThrough, object>();
 
 /** A cache or one of its namespaces. */
 export class CacheView<V = unknown> implements Cache<V> {
@@ -72,14 +93,28 @@ export class CacheView<V = unknown> implements Cache<V> {
   /** The key space's prefix and whether it is the root's, read by the hit path without a call. */
   readonly #prefix: string;
   readonly #isRoot: boolean;
-  readonly #children = new Map<string, CacheView<V>>();
+  /** The namespace views made by namespace(), held weakly (see forgetChild above). */
+  readonly #children = new Map<string, WeakRef<CacheView<V>>>();
+  /** The parent of a namespace (undefined at the root), held so that it stays the same object. */
+  readonly #parent: CacheView<V> | undefined;
+  /** Children with state of their own (see keep()): held strongly. */
+  #kept: Set<CacheView<V>> | undefined;
+  /** Whether the parent holds this view strongly. */
+  #isKept = false;
   readonly #readThrough: ReadThrough;
   /** getMany, setMany, deleteMany, getOrSetMany (batch.ts). */
   readonly #batch: BatchOps;
   #config: ResolvedCacheSettings;
 
-  constructor(state: SharedCacheState, name: string, prefix: string, config: ResolvedCacheSettings) {
+  constructor(
+    state: SharedCacheState,
+    name: string,
+    prefix: string,
+    config: ResolvedCacheSettings,
+    parent?: CacheView<V>,
+  ) {
     this.#state = state;
+    this.#parent = parent;
     this.name = name;
     this.#keys = new KeySpace(name, prefix);
     this.#prefix = prefix;
@@ -87,6 +122,7 @@ export class CacheView<V = unknown> implements Cache<V> {
     this.#config = config;
     this.#readThrough = new ReadThrough(state, this.#keys);
     this.#batch = new BatchOps(state, this.#keys, this.#readThrough);
+    if (parent !== undefined) viewOfReadThrough.set(this.#readThrough, this);
   }
 
   /** Whether caching is on for this view. */
@@ -479,11 +515,15 @@ export class CacheView<V = unknown> implements Cache<V> {
       update.applyToExisting === true && update.ttl !== undefined ? this.#retime(next) : undefined;
     if (state.log.debugOn) state.log.debug('Cache CONFIG', { cache: this.name, ...changes, ...retimed });
     if (state.events.any) state.events.emit('cache:config', { cache: this.name, changes });
+    // Settings of its own: a new view of the name would copy the parent's instead.
+    this.#keep();
   }
 
   /**
-   * The child cache `name` (same object on every call), keys stored as `<prefix><name>:<key>`; `name`
-   * may not contain `:` (nest with `.namespace(a).namespace(b)`) or glob characters.
+   * The child cache `name`, keys stored as `<prefix><name>:<key>`; `name` may not contain `:` (nest with
+   * `.namespace(a).namespace(b)`) or glob characters. The same object on every call while it is held
+   * anywhere, or once it has been configured or memoized into; otherwise it may be garbage collected,
+   * and a later call makes a new one with the settings this cache has then.
    */
   namespace(name: string): Cache<V> {
     if (typeof name !== 'string' || !NAMESPACE_NAME_RE.test(name)) {
@@ -492,14 +532,37 @@ export class CacheView<V = unknown> implements Cache<V> {
         `namespace(name) must be a non-empty string without : * ? [ ] (nest with .namespace(a).namespace(b)), got ${got}`,
       );
     }
-    let child = this.#children.get(name);
+    let child = this.#children.get(name)?.deref();
     if (child === undefined) {
-      child = new CacheView<V>(this.#state, `${this.name}:${name}`, `${this.#prefix}${name}:`, {
-        ...this.#config,
-      });
-      this.#children.set(name, child);
+      child = new CacheView<V>(
+        this.#state,
+        `${this.name}:${name}`,
+        `${this.#prefix}${name}:`,
+        { ...this.#config },
+        this,
+      );
+      const ref = new WeakRef(child);
+      this.#children.set(name, ref);
+      forgetChild.register(child, { children: this.#children, name, ref });
     }
     return child;
+  }
+
+  /** memoize's prefix claims are keyed by this view (memoize.ts): it is kept, as keep() says. */
+  [KEEP_NAMESPACE](): void {
+    this.#keep();
+  }
+
+  /**
+   * Has the parent (and its parents) hold this namespace view for good: it carries state a new view of
+   * its name would not have. A no-op at the root, which the caller holds.
+   */
+  #keep(): void {
+    const parent = this.#parent;
+    if (parent === undefined || this.#isKept) return;
+    this.#isKept = true;
+    (parent.#kept ??= new Set()).add(this);
+    parent.#keep();
   }
 
   /** Writes the entries of a warm source; returns how many were written. */
@@ -703,7 +766,10 @@ export class CacheView<V = unknown> implements Cache<V> {
     if (state.closed) return { retimed: 0, removed: 0 };
     // A namespace's entries follow the namespace's own TTL, not this view's.
     const inScope = this.#keys.inScope;
-    const children = [...this.#children.keys()].map((name) => `${this.#prefix}${name}:`);
+    // Only the namespaces that still have a view: one collected is made afresh with this view's settings.
+    const children: string[] = [];
+    for (const [name, ref] of this.#children)
+      if (ref.deref() !== undefined) children.push(`${this.#prefix}${name}:`);
     const own = (key: CacheKey): boolean =>
       (inScope === undefined || inScope(key)) &&
       !(typeof key === 'string' && children.some((prefix) => key.startsWith(prefix)));

@@ -11,6 +11,7 @@ import type { CacheKey } from '../engine/types.js';
 import { stableKey } from './stable-key.js';
 import { GET_OR_SET_OPTION_NAMES, resolveCall } from './options.js';
 import { SYNC_ACCESS, type SyncAccess } from './sync-view.js';
+import { keepNamespace } from './namespace-keys.js';
 import { assertKnownOptions, optionNames } from '../util/validate.js';
 import type { Cache, GetOrSetOptions } from './types.js';
 
@@ -46,6 +47,12 @@ interface NameClaims {
 // Per cache object (a namespace is its own object, and its keys are prefixed anyway).
 const claimsByCache = new WeakMap<object, Map<string, NameClaims>>();
 
+/** Starts `cache`'s claims; a namespace view is kept by its parent from then on, so they are not lost. */
+function newClaims(cache: object, names: Map<string, NameClaims>): void {
+  claimsByCache.set(cache, names);
+  keepNamespace(cache);
+}
+
 /**
  * The numbered default prefixes (`name#2`, …) handed out in a cache, with their owners, so that an
  * explicit prefix finds whether a live owner took it without scanning every name's claims. An entry
@@ -60,7 +67,7 @@ const numberedByCache = new WeakMap<object, Map<string, WeakRef<object>>>();
  */
 function claimPrefix(cache: object, name: string, owner: object, what = `functions named '${name}'`): string {
   let names = claimsByCache.get(cache);
-  if (names === undefined) claimsByCache.set(cache, (names = new Map()));
+  if (names === undefined) newClaims(cache, (names = new Map()));
   const claims = names.get(name);
   if (claims === undefined) {
     names.set(name, { owners: [{ owner: new WeakRef(owner), prefix: name }], next: 2, warned: false });
@@ -106,7 +113,7 @@ const EXPLICIT_PREFIX = {};
  */
 function claimExplicitPrefix(cache: object, prefix: string): void {
   let names = claimsByCache.get(cache);
-  if (names === undefined) claimsByCache.set(cache, (names = new Map()));
+  if (names === undefined) newClaims(cache, (names = new Map()));
   const claims = names.get(prefix);
   if (claims === undefined) {
     // A default name numbered earlier (`name#2`) has this prefix: too late to renumber, so say so.

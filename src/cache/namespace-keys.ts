@@ -4,6 +4,19 @@
 // U+E000 gets one more in front, so no string key can spell a number key's full key.
 import type { CacheKey } from '../engine/types.js';
 
+/**
+ * The method of a namespace view that has its parent hold it for good (cache.ts): memoize.ts calls it on
+ * a cache it keys prefix claims by, since a new view of the name would have none and could hand a
+ * function another one's prefix. Not part of the public API.
+ */
+export const KEEP_NAMESPACE: unique symbol = Symbol('larder.keepNamespace');
+
+/** Calls {@link KEEP_NAMESPACE} on `cache` when it has one (a namespace view; the root ignores it). */
+export function keepNamespace(cache: object): void {
+  const keep = (cache as { [KEEP_NAMESPACE]?: unknown })[KEEP_NAMESPACE];
+  if (typeof keep === 'function') (keep as () => void).call(cache);
+}
+
 /** The character that marks a number key (or escapes a string key starting with it) after a prefix. */
 const MARK = '\uE000';
 
