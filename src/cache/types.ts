@@ -473,7 +473,17 @@ export interface Cache<V = unknown> {
    * (TTL plus grace) now instead of at the next sweep or read; returns how many.
    */
   prune(): number;
+  /**
+   * Changes this cache's (or namespace's) settings at run time: `ttl` (with `applyToExisting` to re-time
+   * the entries held), `enabled`, `grace`, `jitter`, `refreshAhead`, the bounds (root only), `logger`.
+   */
   configure(update: CacheConfigUpdate): void;
+  /**
+   * The child cache `name`: its keys are stored as `<name>:<key>` under this cache's, with settings
+   * copied from this one. `name` may not hold `:` (nest with `.namespace(a).namespace(b)`) or glob
+   * characters (a `TypeError`). The same object while it is held, or once it was configured or memoized
+   * into; otherwise it may be collected, and a later call makes a new one from the current settings.
+   */
   namespace(name: string): Cache<V>;
   warm(source: WarmSource<V>): Promise<number>;
   stats(): CacheStats;
