@@ -3,7 +3,8 @@
 // what to send (ETag, X-Cache, a 304, or a stale answer instead of a 500). A body that grows past
 // `maxResponseBytes` switches the capture to pass-through: what was buffered is sent, the rest streams as
 // usual, and nothing is stored — memory per request is bounded by the limit. So does flushing the headers
-// early, and writing to a server-sent event stream (whose events must not wait for an end).
+// early, and writing to a stream of records (server-sent events, NDJSON, JSON text sequences, multipart
+// x-mixed-replace, or a response sent with `X-Accel-Buffering: no`), whose records must not wait for an end.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CapturedResponse } from './stored-response.js';
 
@@ -166,8 +167,8 @@ export function captureResponse(
   ): boolean {
     if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];
     begin();
-    // An event stream never ends into an answer to store: its events go out as they are written.
-    if (!isEventStream(res) && append(chunk, encoding)) {
+    // A stream of records never ends into an answer to store: they go out as they are written.
+    if (!isStreamed(res) && append(chunk, encoding)) {
       if (cb) process.nextTick(cb);
       return true;
     }
@@ -214,10 +215,22 @@ export function captureResponse(
   return { result, fail: (error) => finish({ outcome: 'failed', error }), release };
 }
 
-/** Whether `res` is a server-sent event stream (`Content-Type: text/event-stream`). */
-function isEventStream(res: ServerResponse): boolean {
+// Media types of bodies that are streams of records, each to be read as it comes: server-sent events,
+// NDJSON / JSON Lines (`application/x-ndjson`, `application/ndjson`, `application/jsonl`,
+// `application/x-jsonlines`), JSON text sequences (RFC 7464) and multipart x-mixed-replace (a frame
+// after another).
+const STREAMED_TYPE =
+  /^\s*(?:text\/event-stream|application\/(?:x-)?ndjson|application\/(?:x-)?json-?lines|application\/jsonl|application\/json-seq|multipart\/x-mixed-replace)\s*(;|$)/i;
+
+/**
+ * Whether `res` is a stream its client reads as it is written: a streamed media type (above), or a
+ * response that asks proxies not to buffer it (`X-Accel-Buffering: no`, nginx's header for that).
+ */
+function isStreamed(res: ServerResponse): boolean {
   const type = res.getHeader('content-type');
-  return typeof type === 'string' && /^\s*text\/event-stream\s*(;|$)/i.test(type);
+  if (typeof type === 'string' && STREAMED_TYPE.test(type)) return true;
+  const buffering = res.getHeader('x-accel-buffering');
+  return typeof buffering === 'string' && buffering.trim().toLowerCase() === 'no';
 }
 
 /**
