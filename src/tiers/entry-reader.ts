@@ -193,10 +193,11 @@ export class EntryReader {
    */
   #decode(cache: BoundCache, key: string, raw: DriverValue): TierEntry | typeof TOMBSTONE | undefined {
     const { codec, limit } = this.#parts;
-    // A tombstone is its header alone, read without decoding anything: never over the bound.
-    if (unframe(raw).tombstone) return TOMBSTONE;
     const bytes = limit.over(raw);
     if (bytes !== undefined) {
+      // A tombstone is its header alone, never refused (only a bound below a header's size reaches
+      // here): removing it would let a load older than its delete land. Read without decoding anything.
+      if (unframe(raw).tombstone) return TOMBSTONE;
       cache.reportError(limit.readRefused(key, bytes), key);
       return undefined;
     }
