@@ -13,14 +13,15 @@ export function computeEtag(body: Uint8Array): string {
  */
 export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
-  const wanted = opaque(etag);
+  const wanted = opaqueTag(etag);
   for (const raw of header.split(',')) {
     const candidate = raw.trim();
-    if (candidate === '*' || opaque(candidate) === wanted) return true;
+    if (candidate === '*' || opaqueTag(candidate) === wanted) return true;
   }
   return false;
 }
 
-function opaque(tag: string): string {
+/** An entity tag without its weakness mark: what the weak comparison compares (RFC 9110 §8.8.3.2). */
+export function opaqueTag(tag: string): string {
   return tag.startsWith('W/') ? tag.slice(2) : tag;
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Cache, GetOrSetOptions, LoaderContext } from '../cache/types.js';
 import { responseUnstorable, responseVary } from './cacheability.js';
 import { captureResponse, type Capture, type CaptureResult, type ReplyHeaders } from './capture.js';
-import { ifNoneMatchMatches } from './etag.js';
+import { ifNoneMatchMatches, opaqueTag } from './etag.js';
 import { uriTag } from './invalidate.js';
 import { parseHttpDate, readFreshness, type Freshness } from './freshness.js';
 import type { PathParams } from './path-pattern.js';
@@ -325,16 +325,11 @@ function validates(headers: OutgoingHttpHeaders, held: StoredResponse): boolean 
   if (typeof etag === 'string' && etag !== '') {
     if (!held.handlerEtag) return false;
     if (!etag.startsWith('W/')) return held.etag === etag;
-    return opaqueTag(held.etag) === etag.slice(2);
+    return opaqueTag(held.etag) === opaqueTag(etag);
   }
   const lastModified = headers['last-modified'];
   if (typeof lastModified !== 'string' || held.lastModified === undefined) return true;
   return parseHttpDate(lastModified) === parseHttpDate(held.lastModified);
-}
-
-/** An entity tag without its weakness mark. */
-function opaqueTag(etag: string): string {
-  return etag.startsWith('W/') ? etag.slice(2) : etag;
 }
 
 /** Whether a stale response may answer instead of a failed handler: stale-if-error, or the rule's grace. */
