@@ -203,9 +203,9 @@ class NamedCaches implements CacheManager {
       throw new TypeError(
         'snapshot/backup: the manager is closed (close() took the shutdown snapshot); its caches are empty',
       );
-    yield* this.#caches.values();
-    // Sections read at start whose cache has not been created yet: written again, never dropped.
-    if (this.#persisted !== undefined) yield* this.#persisted.carried();
+    // With persist, also the sections read at start whose cache has not been created yet: written
+    // again, never dropped.
+    yield* this.#persisted?.dumpables() ?? this.#caches.values();
   }
 
   async restore(path?: string): Promise<RestoreResult> {

@@ -154,10 +154,10 @@ export interface PersistedCaches {
   /** Settles (never rejects) when every cache in the snapshot has been warmed; undefined without warm. */
   warmed: Promise<SnapshotWarmReport[]> | undefined;
   /**
-   * The sections read at start that no cache has taken yet (with `carry`), as snapshots write them: each
-   * one's entries still live at the time of the write. Empty without `carry`.
+   * What a snapshot writes: every cache of `all()`, then the sections read at start that no cache has
+   * taken yet (with `carry`), each one's entries still live at the time of the write.
    */
-  carried(): Iterable<Dumpable>;
+  dumpables(): Iterable<Dumpable>;
   /**
    * Hands a cache created after start its carried section (restored as at start: expired entries
    * skipped, warmed with `persist.warm`); the section is no longer carried. Undefined when there was none.
@@ -180,7 +180,7 @@ export interface PersistOptionsOfOwner {
  * predictive warming (with `persist.warm`: each warmed cache's `ready` waits for it as well) and returns
  * the schedule that snapshots `all()` periodically and on close. Shared by a single cache and a manager.
  * With `owner.carry`, the sections of the file that no cache took are kept and written by every snapshot
- * (see {@link PersistedCaches.carried}) until a cache of their name is created ({@link PersistedCaches.adopt}).
+ * (see {@link PersistedCaches.dumpables}) until a cache of their name is created ({@link PersistedCaches.adopt}).
  */
 export function persistCaches(
   persist: ResolvedPersist,
@@ -283,7 +283,7 @@ export function persistCaches(
   return {
     schedule: new SnapshotSchedule(() => save(everything()), persist, log, freeze),
     warmed,
-    carried,
+    dumpables: everything,
     adopt,
   };
 }
