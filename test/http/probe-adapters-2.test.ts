@@ -18,7 +18,7 @@ import { honoCache } from '../../src/http/hono.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
 import { koaCache } from '../../src/http/koa.js';
 import { deferred, type Deferred } from '../helpers/deferred.js';
-import { listen, rawRequest, type TestServer } from './helpers/server.js';
+import { listen, rawRequest, receivedWhileOpen, type TestServer } from './helpers/server.js';
 
 let cache: Cache;
 let closers: (() => Promise<unknown>)[];
@@ -342,20 +342,6 @@ describe("a write's Location on its own host, whose Host names the default https
   );
 });
 
-/** Opens `url` and resolves with what arrived once `text` is part of it, while the response stays open. */
-async function firstEvents(url: string, text: string): Promise<string> {
-  let got = '';
-  const req = request(url, (res) => res.on('data', (chunk: Buffer) => (got += chunk.toString())));
-  req.on('error', () => undefined); // destroyed below, mid-response
-  req.end();
-  try {
-    await vi.waitFor(() => expect(got).toContain(text));
-    return got;
-  } finally {
-    req.destroy();
-  }
-}
-
 describe.each([
   [
     'express',
@@ -396,7 +382,7 @@ describe.each([
     const events = deferred();
     const url = await start(events);
     try {
-      expect(await firstEvents(`${url}/api/events`, 'data: hello')).toContain('data: hello');
+      expect(await receivedWhileOpen(`${url}/api/events`, 'data: hello')).toContain('data: hello');
     } finally {
       events.resolve();
     }

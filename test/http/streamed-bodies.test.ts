@@ -3,14 +3,14 @@
 // must reach its client as it is written: held back until its end (or until 1 MiB), a long-lived one
 // delivered nothing at all. Such a response is passed through and not stored, as server-sent events are.
 import express from 'express';
-import { createServer, request } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createServer, type ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/create-cache.js';
 import type { Cache } from '../../src/cache/types.js';
 import { createHttpCache } from '../../src/http/http-cache.js';
 import { expressCache } from '../../src/http/express.js';
 import { deferred, type Deferred } from '../helpers/deferred.js';
-import { listen, rawRequest } from './helpers/server.js';
+import { listen, rawRequest, receivedWhileOpen } from './helpers/server.js';
 
 let cache: Cache;
 let closers: (() => Promise<unknown>)[];
@@ -24,20 +24,6 @@ afterEach(async () => {
   await cache.close();
 });
 
-/** Opens `url` and resolves with what arrived once `text` is part of it, while the response stays open. */
-async function firstRecords(url: string, text: string): Promise<string> {
-  let got = '';
-  const req = request(url, (res) => res.on('data', (chunk: Buffer) => (got += chunk.toString())));
-  req.on('error', () => undefined); // destroyed below, mid-response
-  req.end();
-  try {
-    await vi.waitFor(() => expect(got).toContain(text));
-    return got;
-  } finally {
-    req.destroy();
-  }
-}
-
 const STREAMS: [string, Record<string, string>][] = [
   ['NDJSON', { 'content-type': 'application/x-ndjson' }],
   ['NDJSON (application/ndjson; charset)', { 'content-type': 'application/ndjson; charset=utf-8' }],
@@ -48,11 +34,7 @@ const STREAMS: [string, Record<string, string>][] = [
 ];
 
 /** A handler that writes one record, then waits for `more` before the rest. */
-async function stream(
-  res: import('node:http').ServerResponse,
-  headers: Record<string, string>,
-  more: Deferred,
-): Promise<void> {
+async function stream(res: ServerResponse, headers: Record<string, string>, more: Deferred): Promise<void> {
   res.writeHead(200, headers);
   res.write('{"n":1}\n');
   await more.promise;
@@ -74,7 +56,7 @@ describe.each(STREAMS)('a %s response under a cached path', (_name, headers) => 
     );
     closers.push(() => server.close());
     try {
-      expect(await firstRecords(`${server.url}/feed`, '{"n":1}')).toContain('{"n":1}');
+      expect(await receivedWhileOpen(`${server.url}/feed`, '{"n":1}')).toContain('{"n":1}');
     } finally {
       more.resolve();
     }
@@ -91,7 +73,7 @@ describe.each(STREAMS)('a %s response under a cached path', (_name, headers) => 
     const server = await listen(createServer(app));
     closers.push(() => server.close());
     try {
-      expect(await firstRecords(`${server.url}/api/feed`, '{"n":1}')).toContain('{"n":1}');
+      expect(await receivedWhileOpen(`${server.url}/api/feed`, '{"n":1}')).toContain('{"n":1}');
     } finally {
       more.resolve();
     }

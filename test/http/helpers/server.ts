@@ -1,6 +1,7 @@
 // Test helper: starts a node:http server on an ephemeral port and closes it after the test.
 import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect, vi } from 'vitest';
 
 /** A running server and its base URL. */
 export interface TestServer {
@@ -61,4 +62,21 @@ export function rawRequest(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Opens `url` and resolves with what has arrived once `text` is part of it, while the response is still
+ * open (it is destroyed then): a streamed body must reach its client as it is written, not at its end.
+ */
+export async function receivedWhileOpen(url: string, text: string): Promise<string> {
+  let got = '';
+  const req = httpRequest(url, (res) => res.on('data', (chunk: Buffer) => (got += chunk.toString())));
+  req.on('error', () => undefined); // destroyed below, mid-response
+  req.end();
+  try {
+    await vi.waitFor(() => expect(got).toContain(text));
+    return got;
+  } finally {
+    req.destroy();
+  }
 }
